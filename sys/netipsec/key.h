@@ -1,0 +1,39 @@
+/*-
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The key engine's interface to its host and to the rest of the IPsec
+ * layer: start and stop, tunables, and (for the data plane) the SPD and
+ * SAD lookups and the ACQUIRE trigger.
+ */
+
+#ifndef _NETIPSEC_KEY_H_
+#define _NETIPSEC_KEY_H_
+
+/* Start and stop the key engine (tables, the once-a-second timer). */
+void	key_init(void);
+void	key_destroy(void);
+
+/*
+ * Tunables, named like FreeBSD's sysctls ("net.key.larval_lifetime").
+ * key_sysctl_set() returns 0, ENOENT for an unknown name or EINVAL for a
+ * value out of range; key_sysctl_foreach() walks them all in name order.
+ */
+int	key_sysctl_set(const char *name, long value);
+int	key_sysctl_get(const char *name, long *value);
+void	key_sysctl_foreach(void (*)(const char *name, long value,
+	    const char *descr, void *arg), void *arg);
+
+/*
+ * The packet path asks for an SA: a packet from "src" to "dst" matched
+ * policy "spid" and no SA serves its first request.  Sends SADB_ACQUIRE to
+ * the registered sockets unless the throttle holds it back (EAGAIN);
+ * ENOENT for an unknown or non-IPsec policy.
+ */
+struct sockaddr;
+int	key_acquire_spid(uint32_t spid, const struct sockaddr *src,
+	    const struct sockaddr *dst);
+
+/* The numbers of SAs and of policies. */
+void	key_counts(u_int *nsa, u_int *nsp);
+
+#endif /* !_NETIPSEC_KEY_H_ */

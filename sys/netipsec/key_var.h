@@ -1,0 +1,108 @@
+/*-
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Key engine internals shared by key.c, key_spd.c and keysock.c: the
+ * tunables, the lock macros, and the SPD index interface.  Kernel-only.
+ */
+
+#ifndef _NETIPSEC_KEY_VAR_H_
+#define _NETIPSEC_KEY_VAR_H_
+
+#ifdef _KERNEL
+
+MALLOC_DECLARE(M_IPSEC_SP);
+MALLOC_DECLARE(M_IPSEC_SR);
+MALLOC_DECLARE(M_IPSEC_SAH);
+MALLOC_DECLARE(M_IPSEC_SA);
+MALLOC_DECLARE(M_IPSEC_SAQ);
+MALLOC_DECLARE(M_IPSEC_MISC);
+
+/* Tunables (net.key.*); each is described where it is defined, key.c. */
+extern int key_debug_level;		/* net.key.debug */
+extern u_int key_spi_trycnt;		/* net.key.spi_trycnt */
+extern uint32_t key_spi_minval;		/* net.key.spi_minval */
+extern uint32_t key_spi_maxval;		/* net.key.spi_maxval */
+extern u_int key_larval_lifetime;	/* net.key.larval_lifetime */
+extern u_int key_blockacq_interval;	/* net.key.blockacq_interval */
+extern u_int key_blockacq_lifetime;	/* net.key.blockacq_lifetime */
+extern int key_preferred_oldsa;		/* net.key.preferred_oldsa */
+extern u_int key_esp_keymin;		/* net.key.esp_keymin */
+extern u_int key_ah_keymin;		/* net.key.ah_keymin */
+extern int key_esp_auth;		/* net.key.esp_auth */
+
+#define	KEYDEBUG_STAMP		0x00000001	/* path */
+#define	KEYDEBUG_DATA		0x00000002	/* data */
+#define	KEYDEBUG_DUMP		0x00000004	/* dump */
+#define	KEYDEBUG_KEY_DUMP	0x00000040	/* key dumps (secrets!) */
+
+#define	ipseclog(x)	do { if (key_debug_level) log x; } while (0)
+
+/*
+ * Locks, one family per table, as FreeBSD.  The SPD and the SAD are read
+ * by the packet path and written by PF_KEY; ACQUIRE entries and the
+ * registration table have mutexes.  Lock order: SPTREE, SAHTREE, ACQ,
+ * REGTREE; keysock's list lock is taken last and never held while
+ * calling into key.c.
+ */
+extern struct rwlock sptree_lock;
+#define	SPTREE_RLOCK()		rw_rlock(&sptree_lock)
+#define	SPTREE_RUNLOCK()	rw_runlock(&sptree_lock)
+#define	SPTREE_WLOCK()		rw_wlock(&sptree_lock)
+#define	SPTREE_WUNLOCK()	rw_wunlock(&sptree_lock)
+#define	SPTREE_WLOCK_ASSERT()	rw_assert(&sptree_lock, RA_WLOCKED)
+
+extern struct rwlock sahtree_lock;
+#define	SAHTREE_RLOCK()		rw_rlock(&sahtree_lock)
+#define	SAHTREE_RUNLOCK()	rw_runlock(&sahtree_lock)
+#define	SAHTREE_WLOCK()		rw_wlock(&sahtree_lock)
+#define	SAHTREE_WUNLOCK()	rw_wunlock(&sahtree_lock)
+#define	SAHTREE_WLOCK_ASSERT()	rw_assert(&sahtree_lock, RA_WLOCKED)
+
+extern struct mtx acq_lock;
+#define	ACQ_LOCK()		mtx_lock(&acq_lock)
+#define	ACQ_UNLOCK()		mtx_unlock(&acq_lock)
+
+extern struct mtx regtree_lock;
+#define	REGTREE_LOCK()		mtx_lock(&regtree_lock)
+#define	REGTREE_UNLOCK()	mtx_unlock(&regtree_lock)
+
+/*
+ * The SPD (key_spd.c): per direction, a list in first-match order
+ * (priority ascending, FIFO within a priority) for dumps, an index for
+ * packet lookups whose cost does not grow with the number of policies,
+ * and a tree by policy id.  Callers hold the SPTREE lock (write lock for
+ * changes).
+ */
+TAILQ_HEAD(sptree_head, secpolicy);
+extern struct sptree_head sptree[IPSEC_DIR_MAX];
+extern u_int sptree_count[IPSEC_DIR_MAX];
+
+void	key_spd_init(void);
+void	key_spd_destroy(void);
+int	key_spd_insert(struct secpolicy *);
+void	key_spd_remove(struct secpolicy *);
+struct secpolicy *key_spd_exact(const struct secpolicyindex *);
+struct secpolicy *key_spd_match(const struct secpolicyindex *);
+struct secpolicy *key_spd_byid(uint32_t);
+int	key_spd_cmpspidx_withmask(const struct secpolicyindex *,
+	    const struct secpolicyindex *);
+
+/* Messages key.c hands to keysock.c (keysock.c). */
+struct keycb;
+int	key_sendup(struct keycb *, struct sadb_msg *, size_t, int);
+int	keysock_registered(const struct keycb *);
+void	keysock_setregistered(struct keycb *, int);
+int	keysock_promisc(struct keycb *, int);
+
+/* PF_KEY statistics, counted where things happen (keysock.c). */
+struct pfkeystat;
+extern struct pfkeystat pfkeystat;
+#define	PFKEYSTAT_INC(name)	COUNTER_ADD(pfkeystat.name, 1)
+#define	PFKEYSTAT_ADD(name, n)	COUNTER_ADD(pfkeystat.name, (n))
+
+/* The PF_KEY message entry point and socket teardown (key.c). */
+int	key_parse(struct keycb *, struct sadb_msg *, size_t);
+void	key_freereg(struct keycb *);
+
+#endif /* _KERNEL */
+#endif /* !_NETIPSEC_KEY_VAR_H_ */

@@ -1,0 +1,253 @@
+/*-
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The userland kernel environment: the few kernel services sys/netipsec
+ * uses, with FreeBSD's names and semantics, implemented over libc,
+ * pthreads and OpenSSL.  This is the only host header sys/netipsec
+ * includes.  A FreeBSD port replaces this file with one that includes the
+ * real kernel's <sys/param.h>, <sys/systm.h>, <sys/malloc.h>,
+ * <sys/mutex.h>, <sys/rwlock.h>, <sys/callout.h> ... (see
+ * sys/netipsec/PORTING.md).
+ *
+ * Include it before anything else: it defines malloc(9) and free(9) as
+ * macros that take a malloc type, so libc's malloc(3) cannot be called
+ * from a file that includes it.
+ */
+
+#ifndef _UKERN_UKERN_H_
+#define _UKERN_UKERN_H_
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>		/* before the malloc(9) macros below */
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>		/* LOG_ERR ... for log(9) */
+
+/* Compiler and alignment helpers, as <sys/param.h> has them. */
+#ifndef nitems
+#define	nitems(x)	(sizeof((x)) / sizeof((x)[0]))
+#endif
+#ifndef howmany
+#define	howmany(x, y)	(((x) + ((y) - 1)) / (y))
+#endif
+#ifndef roundup2
+#define	roundup2(x, y)	(((x) + ((y) - 1)) & (~((__typeof(x))(y) - 1)))
+#endif
+#ifndef __predict_false
+#define	__predict_false(exp)	__builtin_expect((exp), 0)
+#define	__predict_true(exp)	__builtin_expect((exp), 1)
+#endif
+#ifndef __unused
+#define	__unused	__attribute__((__unused__))
+#endif
+#ifndef MIN
+#define	MIN(a, b)	(((a) < (b)) ? (a) : (b))
+#define	MAX(a, b)	(((a) > (b)) ? (a) : (b))
+#endif
+
+/*
+ * The length of a sockaddr.  BSD hosts have sa_len; elsewhere it follows
+ * from the family (0 for families the IPsec layer does not know).
+ */
+#if defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
+    defined(__DragonFly__) || defined(__APPLE__)
+#define	UKERN_HAVE_SA_LEN	1
+#define	SA_LEN(sa)	((sa)->sa_len)
+#else
+static inline size_t
+ukern_sa_len(const struct sockaddr *sa)
+{
+	switch (sa->sa_family) {
+	case AF_INET:
+		return (sizeof(struct sockaddr_in));
+	case AF_INET6:
+		return (sizeof(struct sockaddr_in6));
+	}
+	return (0);
+}
+#define	SA_LEN(sa)	ukern_sa_len((const struct sockaddr *)(sa))
+#endif
+
+/*
+ * malloc(9): typed allocations, with per-type statistics.
+ */
+struct malloc_type {
+	const char		*ks_shortdesc;
+	uint64_t		 ks_calls;	/* allocations made */
+	int64_t			 ks_inuse;	/* allocations outstanding */
+	int64_t			 ks_memuse;	/* bytes outstanding */
+};
+
+#define	MALLOC_DEFINE(type, shortdesc, longdesc)			\
+	struct malloc_type type[1] = { { .ks_shortdesc = (shortdesc) } }
+#define	MALLOC_DECLARE(type)	extern struct malloc_type type[1]
+
+#define	M_NOWAIT	0x0001	/* may fail: returns NULL */
+#define	M_WAITOK	0x0002	/* never fails (aborts on exhaustion) */
+#define	M_ZERO		0x0100	/* zero the allocation */
+
+void	*ukern_malloc(size_t, struct malloc_type *, int);
+void	 ukern_free(void *, struct malloc_type *);
+void	 ukern_zfree(void *, struct malloc_type *);	/* zero, then free */
+
+/*
+ * A test hook, not part of malloc(9): when set, it is called with each
+ * allocation (address, size, type) just before the memory goes back to
+ * the host, after zfree() has zeroed it.
+ */
+extern void (*ukern_free_hook)(void *, size_t, struct malloc_type *);
+
+#define	malloc(size, type, flags)	ukern_malloc((size), (type), (flags))
+#define	free(addr, type)		ukern_free((addr), (type))
+#define	zfree(addr, type)		ukern_zfree((addr), (type))
+
+/*
+ * mutex(9) and rwlock(9).  Only the default (MTX_DEF) kind is provided;
+ * locks are not recursive.
+ */
+struct mtx {
+	pthread_mutex_t		 mtx_m;
+	const char		*mtx_name;
+	pthread_t		 mtx_owner;
+	int			 mtx_owned;
+};
+
+#define	MTX_DEF		0x0000
+#define	MA_OWNED	0x01
+#define	MA_NOTOWNED	0x02
+
+void	mtx_init(struct mtx *, const char *name, const char *type, int opts);
+void	mtx_destroy(struct mtx *);
+void	mtx_lock(struct mtx *);
+void	mtx_unlock(struct mtx *);
+int	mtx_owned(struct mtx *);
+#define	mtx_assert(m, what)	ukern_mtx_assert((m), (what), __FILE__, __LINE__)
+void	ukern_mtx_assert(struct mtx *, int, const char *, int);
+
+struct rwlock {
+	pthread_rwlock_t	 rw_l;
+	const char		*rw_name;
+	pthread_t		 rw_writer;	/* valid while rw_wlocked */
+	int			 rw_wlocked;
+};
+
+#define	RA_LOCKED	0x01	/* read or write */
+#define	RA_RLOCKED	0x02
+#define	RA_WLOCKED	0x04
+#define	RA_UNLOCKED	0x00
+
+void	rw_init(struct rwlock *, const char *name);
+void	rw_destroy(struct rwlock *);
+void	rw_rlock(struct rwlock *);
+void	rw_runlock(struct rwlock *);
+void	rw_wlock(struct rwlock *);
+void	rw_wunlock(struct rwlock *);
+int	rw_wowned(struct rwlock *);
+#define	rw_assert(rw, what)	ukern_rw_assert((rw), (what), __FILE__, __LINE__)
+void	ukern_rw_assert(struct rwlock *, int, const char *, int);
+
+/*
+ * callout(9).  Callouts run on one host thread, one at a time, without
+ * any lock of the caller held; "mpsafe" is accepted and ignored.  Times
+ * are in ticks of 1/hz seconds.
+ */
+extern int hz;				/* ticks per second: 1000 */
+
+struct callout {
+	TAILQ_ENTRY(callout)	 c_link;
+	uint64_t		 c_time;	/* due, in ms of monotonic time */
+	void			(*c_func)(void *);
+	void			*c_arg;
+	int			 c_flags;
+#define	CALLOUT_PENDING		0x0001
+#define	CALLOUT_ACTIVE		0x0002
+};
+
+void	callout_init(struct callout *, int mpsafe);
+int	callout_reset(struct callout *, int ticks, void (*)(void *), void *);
+int	callout_stop(struct callout *);		/* 1 if it was pending */
+int	callout_drain(struct callout *);	/* stop, and wait if running */
+int	callout_pending(struct callout *);
+
+/*
+ * Time.  time_second is the wall clock (for reports), time_uptime the
+ * monotonic clock in seconds (for lifetimes and timeouts).
+ */
+time_t	ukern_time_second(void);
+time_t	ukern_time_uptime(void);
+#define	time_second	ukern_time_second()
+#define	time_uptime	ukern_time_uptime()
+
+/*
+ * Random numbers: arc4random(9).  The host's are cryptographically strong
+ * (glibc 2.36 and BSD libcs have arc4random(3); elsewhere ukern uses
+ * OpenSSL's RAND_bytes()).
+ */
+uint32_t ukern_arc4random(void);
+void	 ukern_arc4random_buf(void *, size_t);
+#define	arc4random()		ukern_arc4random()
+#define	arc4random_buf(p, n)	ukern_arc4random_buf((p), (n))
+
+/*
+ * Constant-time comparison and key-material erasure, as the kernel has
+ * them.
+ */
+int	ukern_timingsafe_bcmp(const void *, const void *, size_t);
+#define	timingsafe_bcmp(a, b, n)	ukern_timingsafe_bcmp((a), (b), (n))
+void	ukern_explicit_bzero(void *, size_t);
+#define	explicit_bzero(p, n)		ukern_explicit_bzero((p), (n))
+
+/*
+ * log(9), printf(9) and panic(9).  The host decides where messages go
+ * (ukern_set_logger()); the default is standard error.  LOG_DEBUG
+ * messages are passed on only while ukern_debug is set.
+ */
+void	ukern_log(int pri, const char *fmt, ...)
+	    __attribute__((__format__(__printf__, 2, 3)));
+void	ukern_vlog(int pri, const char *fmt, va_list);
+void	ukern_set_logger(void (*)(int pri, const char *msg));
+extern int ukern_debug;
+#define	log		ukern_log
+
+void	ukern_panic(const char *fmt, ...)
+	    __attribute__((__noreturn__, __format__(__printf__, 1, 2)));
+#define	panic		ukern_panic
+
+#ifdef INVARIANTS
+#define	KASSERT(exp, msg) do {						\
+	if (__predict_false(!(exp)))					\
+		panic msg;						\
+} while (0)
+#else
+#define	KASSERT(exp, msg) do { } while (0)
+#endif
+#define	MPASS(ex)	KASSERT((ex), ("Assertion %s failed at %s:%d",	\
+			    #ex, __FILE__, __LINE__))
+
+/*
+ * Atomic counters (counter(9) is a per-CPU array in the kernel; a
+ * relaxed atomic here).
+ */
+#define	COUNTER_ADD(var, n)	__atomic_fetch_add(&(var), (n), __ATOMIC_RELAXED)
+#define	COUNTER_FETCH(var)	__atomic_load_n(&(var), __ATOMIC_RELAXED)
+
+/*
+ * Start and stop the environment: the callout thread.  The host calls
+ * ukern_init() once before key_init(), and ukern_fini() after
+ * key_destroy().
+ */
+int	ukern_init(void);
+void	ukern_fini(void);
+
+#endif /* !_UKERN_UKERN_H_ */
