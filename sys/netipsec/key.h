@@ -34,6 +34,6 @@ int	key_acquire_spid(uint32_t spid, const struct sockaddr *src,
 	    const struct sockaddr *dst);
 
 /* The numbers of SAs and of policies. */
-void	key_counts(u_int *nsa, u_int *nsp);
+void	key_counts(unsigned int *nsa, unsigned int *nsp);
 
 #endif /* !_NETIPSEC_KEY_H_ */

@@ -156,7 +156,7 @@ key_spd_mkkey(const struct spd_tuple *t, const struct secpolicyindex *spidx,
 	key_mask_copy(k->dst, a, alen, t->prefd);
 }
 
-/* FNV-1a over the key. */
+/* FNV-1a over the key, then a finalizer. */
 static uint32_t
 key_spd_hash(const struct spd_key *k)
 {
@@ -170,6 +170,16 @@ key_spd_hash(const struct spd_key *k)
 		h ^= p[i];
 		h *= 16777619u;
 	}
+	/*
+	 * FNV's low bits depend only on the inputs' low bits, and the table
+	 * is indexed by the low bits: mix the high ones down (murmur3's
+	 * finalizer).
+	 */
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
 	return (h);
 }
 
@@ -277,7 +287,7 @@ key_spd_insert(struct secpolicy *sp)
 		TAILQ_INSERT_AFTER(&sptree[dir], p, sp, chain);
 	sptree_count[dir]++;
 
-	if (t->count >= t->nbuckets * 2)
+	if (t->count >= t->nbuckets)
 		key_spd_grow(t);
 	key_spd_mkkey(t, &sp->spidx, &k);
 	b = key_spd_hash(&k) & (t->nbuckets - 1);

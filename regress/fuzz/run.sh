@@ -1,0 +1,56 @@
+#!/bin/sh
+# Build every libFuzzer target with clang (ASan+UBSan) and run each for
+# FUZZ_SECONDS (default 30), starting from the committed seed corpus.
+# Grown corpora and crash files stay in a work directory (FUZZ_WORK,
+# default /tmp/netipsec-fuzz); a crash fails the run.
+set -eu
+cd "$(dirname "$0")"
+TOP=$(cd ../.. && pwd)
+SECONDS_EACH=${FUZZ_SECONDS:-30}
+WORK=${FUZZ_WORK:-/tmp/netipsec-fuzz}
+CC=${FUZZ_CC:-clang}
+command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (apt-get install clang)"; exit 1; }
+
+BSD_CFLAGS=$(pkg-config --cflags libbsd-overlay 2>/dev/null || true)
+BSD_LIBS=$(pkg-config --libs libbsd-overlay 2>/dev/null || true)
+CFLAGS="-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE
+    -I$TOP/sys -I$TOP/lib/libpfkey $BSD_CFLAGS"
+mkdir -p "$WORK/obj"
+
+# fuzz_pfkey: the kernel layer's PF_KEY parser (key_send/key_parse).
+for f in "$TOP"/sys/netipsec/*.c "$TOP"/sys/ukern/*.c; do
+	$CC $CFLAGS -fsanitize=fuzzer-no-link -D_KERNEL -DINVARIANTS \
+	    -c "$f" -o "$WORK/obj/k_$(basename "$f" .c).o"
+done
+$CC $CFLAGS -o "$WORK/fuzz_pfkey" fuzz_pfkey.c "$WORK"/obj/k_*.o \
+    -lcrypto -lpthread $BSD_LIBS
+
+# fuzz_policy: ipsec_set_policy(3) and ipsec_dump_policy(3).
+targets="pfkey"
+if [ -f fuzz_policy.c ]; then
+	for f in "$TOP"/lib/libpfkey/*.c; do
+		case $f in *preload*) continue;; esac
+		$CC $CFLAGS -fsanitize=fuzzer-no-link \
+		    -c "$f" -o "$WORK/obj/l_$(basename "$f" .c).o"
+	done
+	$CC $CFLAGS -o "$WORK/fuzz_policy" fuzz_policy.c "$WORK"/obj/l_*.o \
+	    $BSD_LIBS
+	targets="$targets policy"
+fi
+
+status=0
+for t in $targets; do
+	mkdir -p "$WORK/corpus-$t" "$WORK/crash-$t"
+	echo "fuzz: $t for ${SECONDS_EACH}s"
+	if ! "$WORK/fuzz_$t" -max_total_time="$SECONDS_EACH" \
+	    -artifact_prefix="$WORK/crash-$t/" -print_final_stats=1 \
+	    "$WORK/corpus-$t" "corpus/$t" >"$WORK/fuzz-$t.log" 2>&1; then
+		echo "fuzz: $t FAILED; see $WORK/fuzz-$t.log and $WORK/crash-$t/"
+		tail -30 "$WORK/fuzz-$t.log"
+		status=1
+	else
+		grep -E 'stat::number_of_executed_units|cov:' \
+		    "$WORK/fuzz-$t.log" | tail -2
+	fi
+done
+exit $status
