@@ -1,0 +1,66 @@
+# The top of the tree.  Works with GNU make and with BSD make (bmake): no
+# conditionals and no flavour-specific functions here; whatever needs
+# logic is in a small script under mk/ that both makes run.
+#
+#	make [all]	build every directory of SUBDIR, in order
+#	make deps	install the packages the build and tests need
+#	make check	deps, all, then the Kyua tests under regress/
+#	make demo	deps, all, then mk/demo.sh (needs root)
+#	make bench	run regress/bench/run.sh
+#	make fuzz	run regress/fuzz/run.sh, FUZZ_SECONDS per target
+#	make lint	clang-format (report), mandoc -Tlint, cppcheck
+#	make install	PREFIX (/usr/local) and DESTDIR as usual
+#	make clean
+#
+# SANITIZE=1, CC=..., PREFIX=..., DESTDIR=... given on the command line
+# reach every sub-make.
+
+SUBDIR =	sys lib/libpfkey sbin/netipsecd regress
+
+FUZZ_SECONDS ?=	30
+SUBMAKE =	MAKE='$(MAKE)' sh mk/subdir.sh
+
+all:
+	@$(SUBMAKE) all $(SUBDIR)
+
+deps:
+	@sh mk/deps.sh
+
+check:
+	@sh mk/deps.sh
+	@$(SUBMAKE) all $(SUBDIR)
+	@sh mk/check.sh
+
+demo:
+	@sh mk/deps.sh
+	@$(SUBMAKE) all $(SUBDIR)
+	@sh mk/demo.sh
+
+bench:
+	@$(SUBMAKE) all $(SUBDIR)
+	@if [ -f regress/bench/run.sh ]; then \
+		MAKE='$(MAKE)' sh regress/bench/run.sh; \
+	else \
+		echo "bench: regress/bench/run.sh is not written yet"; \
+	fi
+
+fuzz:
+	@if [ -f regress/fuzz/run.sh ]; then \
+		FUZZ_SECONDS=$(FUZZ_SECONDS) MAKE='$(MAKE)' \
+		    sh regress/fuzz/run.sh; \
+	else \
+		echo "fuzz: regress/fuzz/run.sh is not written yet"; \
+	fi
+
+lint:
+	@sh mk/deps.sh
+	@sh mk/lint.sh
+
+install:
+	@$(SUBMAKE) install $(SUBDIR)
+
+clean:
+	@$(SUBMAKE) clean $(SUBDIR) regress/bench
+	rm -f kyua-results.db
+
+.PHONY: all deps check demo bench fuzz lint install clean
