@@ -719,18 +719,18 @@ key_mb_send(struct key_mb *mb, struct keycb *so, int target)
 }
 
 /*
- * Semantic errors: the request's base header comes back to the sender
- * with sadb_msg_errno set (FreeBSD's key_senderror()).
+ * Semantic errors: the request comes back to its sender, whole, with
+ * sadb_msg_errno set (FreeBSD's key_senderror() echoes the request's
+ * first mbuf).  Echoing all of it also keeps it apart from netipsecd's
+ * 16-byte framing-error reply.  Keys in it go back only to the socket
+ * that sent them.
  */
 static int
 key_senderror(struct keycb *so, const struct sadb_msghdr *mhp, int code)
 {
-	struct sadb_msg msg;
 
-	msg = *mhp->msg;
-	msg.sadb_msg_errno = code;
-	msg.sadb_msg_len = PFKEY_UNIT64(sizeof(msg));
-	key_sendup(so, &msg, sizeof(msg), KEY_SENDUP_ONE);
+	mhp->msg->sadb_msg_errno = code;
+	key_sendup(so, mhp->msg, mhp->len, KEY_SENDUP_ONE);
 	return (0);
 }
 
@@ -1800,13 +1800,17 @@ key_update(struct keycb *so, const struct sadb_msghdr *mhp)
 		error = EINVAL;
 		goto fail;
 	}
-	if (!key_cmpsaidx(&sav->sah->saidx, &saidx, CMP_EXACTLY)) {
-		error = ESRCH;
-		goto fail;
-	}
 	/* Only the process that asked for the SPI may complete it. */
 	if (sav->pid != mhp->msg->sadb_msg_pid) {
 		error = EINVAL;
+		goto fail;
+	}
+	/*
+	 * The message's index must name the SA's head as a policy would:
+	 * a head of mode any takes any mode, a request without reqid any.
+	 */
+	if (!key_cmpsaidx(&sav->sah->saidx, &saidx, CMP_MODE_REQID)) {
+		error = ESRCH;
 		goto fail;
 	}
 	if (sav->state == SADB_SASTATE_LARVAL) {
@@ -2037,7 +2041,7 @@ key_acquire2(struct keycb *so, const struct sadb_msghdr *mhp)
 	key_msg2saidx(mhp, &saidx);
 
 	SAHTREE_RLOCK();
-	sah = key_getsah(&saidx);
+	sah = key_getsah_first(&saidx);
 	SAHTREE_RUNLOCK();
 	if (sah != NULL)
 		return (key_senderror(so, mhp, EEXIST));
@@ -2280,6 +2284,25 @@ key_newreqid(void)
 	return (auto_reqid);
 }
 
+/* The selector of SRC, DST and X_POLICY's direction. */
+static void
+key_msg2spidx(const struct sadb_msghdr *mhp, struct secpolicyindex *spidx)
+{
+	const struct sadb_address *src0, *dst0;
+	const struct sadb_x_policy *xpl;
+
+	src0 = (const void *)mhp->ext[SADB_EXT_ADDRESS_SRC];
+	dst0 = (const void *)mhp->ext[SADB_EXT_ADDRESS_DST];
+	xpl = (const void *)mhp->ext[SADB_X_EXT_POLICY];
+	memset(spidx, 0, sizeof(*spidx));
+	key_sa_copy(&spidx->src, PFKEY_ADDR_SADDR(src0), 1);
+	key_sa_copy(&spidx->dst, PFKEY_ADDR_SADDR(dst0), 1);
+	spidx->prefs = src0->sadb_address_prefixlen;
+	spidx->prefd = dst0->sadb_address_prefixlen;
+	spidx->ul_proto = src0->sadb_address_proto;
+	spidx->dir = xpl->sadb_x_policy_dir;
+}
+
 /*
  * A policy from SRC, DST and X_POLICY (FreeBSD's key_msg2sp()).  Writes
  * kernel-allocated reqids back into the message, so the reply shows them.
@@ -2287,7 +2310,6 @@ key_newreqid(void)
 static struct secpolicy *
 key_msg2sp(const struct sadb_msghdr *mhp, int *error)
 {
-	const struct sadb_address *src0, *dst0;
 	struct sadb_x_policy *xpl;
 	struct sadb_x_ipsecrequest *xisr;
 	const struct sockaddr *ssa, *dsa;
@@ -2295,8 +2317,6 @@ key_msg2sp(const struct sadb_msghdr *mhp, int *error)
 	struct secpolicy *sp;
 	size_t off, tlen, rlen, salen;
 
-	src0 = (const void *)mhp->ext[SADB_EXT_ADDRESS_SRC];
-	dst0 = (const void *)mhp->ext[SADB_EXT_ADDRESS_DST];
 	xpl = (void *)mhp->ext[SADB_X_EXT_POLICY];
 	tlen = mhp->extlen[SADB_X_EXT_POLICY];
 
@@ -2319,12 +2339,7 @@ key_msg2sp(const struct sadb_msghdr *mhp, int *error)
 		*error = ENOBUFS;
 		return (NULL);
 	}
-	key_sa_copy(&sp->spidx.src, PFKEY_ADDR_SADDR(src0), 1);
-	key_sa_copy(&sp->spidx.dst, PFKEY_ADDR_SADDR(dst0), 1);
-	sp->spidx.prefs = src0->sadb_address_prefixlen;
-	sp->spidx.prefd = dst0->sadb_address_prefixlen;
-	sp->spidx.ul_proto = src0->sadb_address_proto;
-	sp->spidx.dir = xpl->sadb_x_policy_dir;
+	key_msg2spidx(mhp, &sp->spidx);
 	sp->policy = xpl->sadb_x_policy_type;
 	sp->priority = xpl->sadb_x_policy_priority;
 	sp->refcnt = 1;
@@ -2570,24 +2585,30 @@ key_spddelete(struct keycb *so, const struct sadb_msghdr *mhp)
 {
 	static const uint8_t reply[] = { SADB_X_EXT_POLICY,
 	    SADB_EXT_ADDRESS_SRC, SADB_EXT_ADDRESS_DST };
-	struct secpolicy *tmp, *sp;
+	struct secpolicyindex spidx;
 	struct sadb_x_policy *xpl;
+	struct secpolicy *sp;
 	struct key_mb mb;
-	int error;
 
 	if (SADB_CHECKHDR(mhp, SADB_EXT_ADDRESS_SRC) ||
 	    SADB_CHECKHDR(mhp, SADB_EXT_ADDRESS_DST) ||
 	    SADB_CHECKHDR(mhp, SADB_X_EXT_POLICY))
 		return (key_senderror(so, mhp, EINVAL));
-	/* Only the selector counts; parse the policy to check it. */
+	/*
+	 * Only the selector and the direction count; the type must be one
+	 * SPDADD takes, and requests are not looked at (FreeBSD).
+	 */
 	xpl = (void *)mhp->ext[SADB_X_EXT_POLICY];
-	tmp = key_msg2sp(mhp, &error);
-	if (tmp == NULL)
-		return (key_senderror(so, mhp, error));
+	if ((xpl->sadb_x_policy_dir != IPSEC_DIR_INBOUND &&
+	    xpl->sadb_x_policy_dir != IPSEC_DIR_OUTBOUND) ||
+	    (xpl->sadb_x_policy_type != IPSEC_POLICY_DISCARD &&
+	    xpl->sadb_x_policy_type != IPSEC_POLICY_NONE &&
+	    xpl->sadb_x_policy_type != IPSEC_POLICY_IPSEC))
+		return (key_senderror(so, mhp, EINVAL));
+	key_msg2spidx(mhp, &spidx);
 
 	SPTREE_WLOCK();
-	sp = key_spd_exact(&tmp->spidx);
-	key_freesp(tmp);
+	sp = key_spd_exact(&spidx);
 	if (sp == NULL) {
 		SPTREE_WUNLOCK();
 		return (key_senderror(so, mhp, EINVAL));
@@ -3132,6 +3153,7 @@ key_init(void)
 	for (i = 0; i <= SADB_SATYPE_MAX; i++)
 		LIST_INIT(&regtree[i]);
 	key_spd_init();
+	keysock_init();
 	key_inited = 1;
 	callout_init(&key_timer, 1);
 	callout_reset(&key_timer, hz, key_timehandler, NULL);

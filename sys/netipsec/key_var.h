@@ -93,6 +93,7 @@ int	key_sendup(struct keycb *, struct sadb_msg *, size_t, int);
 int	keysock_registered(const struct keycb *);
 void	keysock_setregistered(struct keycb *, int);
 int	keysock_promisc(struct keycb *, int);
+void	keysock_init(void);
 
 /* PF_KEY statistics, counted where things happen (keysock.c). */
 struct pfkeystat;

@@ -40,7 +40,8 @@ struct pfkeystat pfkeystat;
 #define	KEYSOCK_LOCK()		mtx_lock(&keysock_mtx)
 #define	KEYSOCK_UNLOCK()	mtx_unlock(&keysock_mtx)
 
-static void
+/* Called by key_init(), before anything can be sent up. */
+void
 keysock_init(void)
 {
 
