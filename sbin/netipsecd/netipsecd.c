@@ -1,0 +1,294 @@
+/*-
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * netipsecd: the kernel IPsec layer hosted as a process.  Options,
+ * tunables, daemonizing, signals, and the libevent loop that serves
+ * PF_KEY (pfkey_srv.c).
+ */
+
+#include <sys/types.h>
+
+#include <err.h>
+#include <errno.h>
+#include <grp.h>
+#include <libutil.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include <netipsec/key.h>
+
+#include "netipsecd.h"
+
+/*
+ * Last: it turns malloc(3) and free(3) into the kernel's malloc(9), so
+ * this file allocates nothing itself.
+ */
+#include <ukern/ukern.h>
+
+static struct netipsecd_conf	netipsecd_conf;
+static struct pidfh		*netipsecd_pfh;
+static char			 netipsecd_pidpath[PATH_MAX];
+
+static __dead void usage(int);
+static void	netipsecd_group(struct netipsecd_conf *, const char *);
+static void	netipsecd_tunable(struct netipsecd_conf *, const char *);
+static void	netipsecd_tunprint(const char *, long, const char *, void *);
+static void	netipsecd_klog(int, const char *);
+static void	netipsecd_sig(int, short, void *);
+static void	netipsecd_atexit(void);
+
+static __dead void
+usage(int status)
+{
+	extern char	*__progname;
+
+	fprintf(status ? stderr : stdout, "usage: %s [-dhOv] [-g group] "
+	    "[-o name=value] [-p pidfile] [-s path]\n", __progname);
+	exit(status);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct netipsecd_conf	*conf = &netipsecd_conf;
+	struct event_base	*base;
+	struct event		*evterm, *evint;
+	sigset_t		 set, oset;
+	char			 cwd[PATH_MAX];
+	const char		*s;
+	pid_t			 otherpid;
+	int			 ch, showtun = 0;
+
+	log_init(1, LOG_DAEMON);
+	conf->nc_sendspace = NETIPSECD_SENDSPACE;
+
+	while ((ch = getopt(argc, argv, "dg:hi:o:Op:s:Sv")) != -1) {
+		switch (ch) {
+		case 'd':
+			conf->nc_debug = 1;
+			break;
+		case 'g':
+			netipsecd_group(conf, optarg);
+			break;
+		case 'h':
+			usage(0);
+		case 'i':
+		case 'S':
+			/* Reserved for the data plane. */
+			errx(1, "-%c: packet processing is not available yet",
+			    ch);
+		case 'o':
+			netipsecd_tunable(conf, optarg);
+			break;
+		case 'O':
+			showtun = 1;
+			break;
+		case 'p':
+			conf->nc_pidfile = optarg;
+			break;
+		case 's':
+			conf->nc_sockpath = optarg;
+			break;
+		case 'v':
+			conf->nc_verbose++;
+			break;
+		default:
+			usage(1);
+		}
+	}
+	if (optind != argc)
+		usage(1);
+
+	if (showtun) {
+		key_sysctl_foreach(netipsecd_tunprint, NULL);
+		netipsecd_tunprint("netipsecd.sendspace", conf->nc_sendspace,
+		    "bytes queued to a PF_KEY socket beyond which "
+		    "broadcasts to it are dropped", NULL);
+		exit(0);
+	}
+
+	if (conf->nc_sockpath == NULL &&
+	    (s = getenv(NETIPSECD_SOCKET_ENV)) != NULL && *s != '\0')
+		conf->nc_sockpath = s;
+	if (conf->nc_pidfile == NULL && !conf->nc_debug)
+		conf->nc_pidfile = NETIPSECD_PIDFILE;
+	if (conf->nc_pidfile != NULL) {
+		/* Absolute: removed after daemon(3) changed directory. */
+		if (conf->nc_pidfile[0] != '/') {
+			if (getcwd(cwd, sizeof(cwd)) == NULL)
+				err(1, "getcwd");
+			if ((size_t)snprintf(netipsecd_pidpath,
+			    sizeof(netipsecd_pidpath), "%s/%s", cwd,
+			    conf->nc_pidfile) >= sizeof(netipsecd_pidpath))
+				errx(1, "%s: path too long", conf->nc_pidfile);
+			conf->nc_pidfile = netipsecd_pidpath;
+		}
+		netipsecd_pfh = pidfile_open(conf->nc_pidfile, 0644,
+		    &otherpid);
+		if (netipsecd_pfh == NULL) {
+			if (errno == EEXIST)
+				errx(1, "already running, pid %ld",
+				    (long)otherpid);
+			err(1, "%s", conf->nc_pidfile);
+		}
+		atexit(netipsecd_atexit);
+	}
+
+	/* Signals wait for the loop; the callout thread never takes them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, &oset);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+
+	pfkey_srv_listen(conf);
+
+	/* Before any thread exists: daemon(3) forks. */
+	if (!conf->nc_debug) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_init(0, LOG_DAEMON);
+	}
+	log_setverbose(conf->nc_verbose);
+	if (netipsecd_pfh != NULL && pidfile_write(netipsecd_pfh) == -1)
+		fatal("%s", conf->nc_pidfile);
+
+	ukern_set_logger(netipsecd_klog);
+	ukern_debug = conf->nc_verbose > 0;
+	if (ukern_init() != 0)
+		fatalx("ukern_init failed");
+	key_init();
+
+	if (evthread_use_pthreads() == -1)
+		fatalx("evthread_use_pthreads failed");
+	if ((base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	evterm = evsignal_new(base, SIGTERM, netipsecd_sig, base);
+	evint = evsignal_new(base, SIGINT, netipsecd_sig, base);
+	if (evterm == NULL || evint == NULL ||
+	    evsignal_add(evterm, NULL) == -1 || evsignal_add(evint, NULL) == -1)
+		fatalx("cannot set up signal events");
+	pfkey_srv_start(base);
+	pthread_sigmask(SIG_SETMASK, &oset, NULL);
+
+	if (event_base_dispatch(base) == -1)
+		fatalx("event_base_dispatch failed");
+
+	pfkey_srv_stop();
+	key_destroy();
+	ukern_fini();
+	event_free(evterm);
+	event_free(evint);
+	event_base_free(base);
+	libevent_global_shutdown();
+	log_info("exiting");
+	return (0);
+}
+
+static void
+netipsecd_group(struct netipsecd_conf *conf, const char *name)
+{
+	struct group	*gr;
+	const char	*errstr;
+
+	if ((gr = getgrnam(name)) != NULL)
+		conf->nc_gid = gr->gr_gid;
+	else {
+		conf->nc_gid = (gid_t)strtonum(name, 0, UINT32_MAX - 1,
+		    &errstr);
+		if (errstr != NULL)
+			errx(1, "-g %s: no such group", name);
+	}
+	conf->nc_hasgid = 1;
+}
+
+/*
+ * -o name=value: a tunable of the key engine (net.key.*), set before
+ * key_init() as a loader tunable would be, or one of netipsecd's own.
+ */
+static void
+netipsecd_tunable(struct netipsecd_conf *conf, const char *arg)
+{
+	char		 name[128];
+	const char	*eq;
+	char		*end;
+	long		 v;
+	size_t		 len;
+
+	if ((eq = strchr(arg, '=')) == NULL || eq == arg ||
+	    (len = (size_t)(eq - arg)) >= sizeof(name))
+		errx(1, "-o %s: expected name=value", arg);
+	memcpy(name, arg, len);
+	name[len] = '\0';
+	errno = 0;
+	v = strtol(eq + 1, &end, 0);
+	if (eq[1] == '\0' || *end != '\0' || errno == ERANGE)
+		errx(1, "-o %s: bad value", arg);
+
+	if (strcmp(name, "netipsecd.sendspace") == 0) {
+		if (v < NETIPSECD_SENDSPACE_MIN || v > NETIPSECD_SENDSPACE_MAX)
+			errx(1, "-o %s: out of range (%d to %d)", arg,
+			    NETIPSECD_SENDSPACE_MIN, NETIPSECD_SENDSPACE_MAX);
+		conf->nc_sendspace = v;
+		return;
+	}
+	switch (key_sysctl_set(name, v)) {
+	case 0:
+		break;
+	case ENOENT:
+		errx(1, "-o %s: unknown tunable (netipsecd -O lists them)",
+		    arg);
+	case EINVAL:
+		errx(1, "-o %s: value out of range", arg);
+	default:
+		errx(1, "-o %s: cannot be set", arg);
+	}
+}
+
+static void
+netipsecd_tunprint(const char *name, long value, const char *descr,
+    void *arg __unused)
+{
+	char	buf[128];
+
+	snprintf(buf, sizeof(buf), "%s=%ld", name, value);
+	printf("%-36s # %s\n", buf, descr);
+}
+
+/* log(9) of the kernel layer, to our log. */
+static void
+netipsecd_klog(int pri, const char *msg)
+{
+	size_t	len = strlen(msg);
+
+	while (len > 0 && msg[len - 1] == '\n')
+		len--;
+	logit(pri, "kernel: %.*s", (int)len, msg);
+}
+
+static void
+netipsecd_sig(int sig, short event __unused, void *arg)
+{
+	struct event_base	*base = arg;
+
+	log_info("received signal %d, exiting", sig);
+	event_base_loopbreak(base);
+}
+
+static void
+netipsecd_atexit(void)
+{
+	if (netipsecd_pfh != NULL)
+		pidfile_remove(netipsecd_pfh);
+	netipsecd_pfh = NULL;
+}
