@@ -808,6 +808,59 @@ ATF_TC_BODY(expire, tc)
 	tk_stop();
 }
 
+ATF_TC(spd_expire);
+ATF_TC_HEAD(spd_expire, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "a policy's hard lifetime: SPDEXPIRE");
+	atf_tc_set_md_var(tc, "timeout", "30");
+}
+ATF_TC_BODY(spd_expire, tc)
+{
+	struct sadb_x_policy *xpl;
+	struct sadb_lifetime *l;
+	struct tsock *ts, *reg;
+	struct sadb_msg *r;
+	struct tmsg m;
+	u_int nsa, nsp;
+	uint32_t id;
+
+	tk_start();
+	ts = ts_open();
+	reg = ts_open();
+	tm_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
+	ATF_REQUIRE_EQ(call(reg, &m), 0);
+	tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
+	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, 255);
+	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, 255);
+	tm_pol(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_DISCARD, 0, 0);
+	tm_pol_end(&m);
+	tm_lft(&m, SADB_EXT_LIFETIME_HARD, 0, 1, 0);
+	ATF_REQUIRE_EQ(ts_call(ts, &m, &r), 0);
+	xpl = tm_getext(r, SADB_X_EXT_POLICY);
+	id = xpl->sadb_x_policy_id;
+	free(r);
+	ts_drain(reg);
+
+	r = ts_wait(reg, 5000);
+	ATF_REQUIRE_MSG(r != NULL, "no SPDEXPIRE");
+	ATF_CHECK_EQ(r->sadb_msg_type, SADB_X_SPDEXPIRE);
+	xpl = tm_getext(r, SADB_X_EXT_POLICY);
+	ATF_REQUIRE(xpl != NULL);
+	ATF_CHECK_EQ(xpl->sadb_x_policy_id, id);
+	l = tm_getext(r, SADB_EXT_LIFETIME_HARD);
+	ATF_REQUIRE(l != NULL);
+	ATF_CHECK_EQ(l->sadb_lifetime_addtime, 1);
+	ATF_CHECK(tm_getext(r, SADB_EXT_LIFETIME_CURRENT) != NULL);
+	free(r);
+	key_counts(&nsa, &nsp);
+	ATF_CHECK_EQ(nsp, 0);
+	/* Not sent to sockets that did not register. */
+	ATF_CHECK_EQ(ts_pending(ts), 0);
+	ts_close(ts);
+	ts_close(reg);
+	tk_stop();
+}
+
 ATF_TC_WITHOUT_HEAD(promisc);
 ATF_TC_BODY(promisc, tc)
 {
@@ -880,6 +933,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, spd_messages);
 	ATF_TP_ADD_TC(tp, acquire);
 	ATF_TP_ADD_TC(tp, expire);
+	ATF_TP_ADD_TC(tp, spd_expire);
 	ATF_TP_ADD_TC(tp, promisc);
 	ATF_TP_ADD_TC(tp, tunables);
 	return (atf_no_error());

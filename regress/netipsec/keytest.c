@@ -377,3 +377,10 @@ ts_call(struct tsock *ts, struct tmsg *m, struct sadb_msg **replyp)
 	*replyp = r;
 	return (r->sadb_msg_errno);
 }
+
+void
+ukern_free_libc(void *p)
+{
+
+	free(p);
+}

@@ -66,6 +66,8 @@ size_t	ts_pending(struct tsock *);
 void	ts_drain(struct tsock *);
 /* One extension of a received message, or NULL. */
 void	*tm_getext(struct sadb_msg *, int type);
+/* free(3) for kernel-side tests, where free() is free(9). */
+void	ukern_free_libc(void *);
 /* Send, then expect one reply to it: returns its errno, fills *replyp. */
 int	ts_call(struct tsock *, struct tmsg *, struct sadb_msg **replyp);
 

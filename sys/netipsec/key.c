@@ -3123,6 +3123,35 @@ key_acquire_spid(uint32_t spid, const struct sockaddr *src,
 	return (key_acquire(&saidx, &spcopy));
 }
 
+/*
+ * The SA for outbound traffic of one request (FreeBSD's
+ * key_allocsa_policy()): the first SA head that matches as a policy asks
+ * (proto, addresses; mode unless the head's is any; reqid if the
+ * request has one) and has a usable SA; of its SAs, the oldest with
+ * net.key.preferred_oldsa (the default), else the newest.  MATURE and
+ * DYING rank the same.  The caller holds the SAHTREE read lock for as
+ * long as it uses the SA.
+ */
+struct secasvar *
+key_allocsa_policy(const struct secasindex *saidx)
+{
+	struct secashead *sah;
+
+	for (sah = key_getsah_first(saidx); sah != NULL;
+	    sah = RB_NEXT(sah_tree, &sah_root, sah)) {
+		if (!key_cmpsaidx(&sah->saidx, saidx, CMP_HEAD))
+			break;
+		if (!key_cmpsaidx(&sah->saidx, saidx, CMP_MODE_REQID) ||
+		    TAILQ_EMPTY(&sah->savtree_alive))
+			continue;
+		if (key_preferred_oldsa)
+			return (TAILQ_LAST(&sah->savtree_alive,
+			    secasvar_list));
+		return (TAILQ_FIRST(&sah->savtree_alive));
+	}
+	return (NULL);
+}
+
 /* How many SAs and policies there are (for tests and statistics). */
 void
 key_counts(u_int *nsa, u_int *nsp)

@@ -101,6 +101,9 @@ extern struct pfkeystat pfkeystat;
 #define	PFKEYSTAT_INC(name)	COUNTER_ADD(pfkeystat.name, 1)
 #define	PFKEYSTAT_ADD(name, n)	COUNTER_ADD(pfkeystat.name, (n))
 
+/* The packet path's SA choice; the caller holds SAHTREE_RLOCK (key.c). */
+struct secasvar *key_allocsa_policy(const struct secasindex *);
+
 /* The PF_KEY message entry point and socket teardown (key.c). */
 int	key_parse(struct keycb *, struct sadb_msg *, size_t);
 void	key_freereg(struct keycb *);

@@ -109,8 +109,8 @@ struct secashead {
 	TAILQ_ENTRY(secashead)	chain;		/* sahtree, creation order */
 	RB_ENTRY(secashead)	addrtree;	/* by proto, src, dst, ... */
 	struct secasindex	saidx;
-	TAILQ_HEAD(, secasvar)	savtree_alive;	/* MATURE, DYING; newest 1st */
-	TAILQ_HEAD(, secasvar)	savtree_larval;
+	TAILQ_HEAD(secasvar_list, secasvar) savtree_alive; /* newest 1st */
+	struct secasvar_list	savtree_larval;
 	u_int			refcnt;
 	uint8_t			state;		/* SADB_SASTATE_MATURE/DEAD */
 };
