@@ -98,10 +98,21 @@ struct secnatt {
 #define	IPSEC_NATT_F_OAR	0x0002
 };
 
-/* Anti-replay state; the window and bitmap are the data plane's. */
+/*
+ * Anti-replay state.  count and wsize are the key engine's; the rest is
+ * set up by ipsec_replay_init() (from esp_init()), used under lock by
+ * ipsec_replay.c and esp_output(), and released by ipsec_replay_fini().
+ */
 struct secreplay {
 	uint64_t		count;		/* output sequence number */
 	u_int			wsize;		/* window size in bytes */
+	u_int			flags;
+#define	SECREPLAY_F_INIT	0x0001		/* lock and bitmap set up */
+	struct mtx		lock;
+	uint64_t		last;		/* highest seq accepted (64 bits) */
+	uint32_t		*bitmap;	/* RFC 6479 blocks; NULL: window 0 */
+	u_int			bitmap_size;	/* blocks, a power of two */
+	uint64_t		overflow;	/* output cycles (CYCSEQ) */
 };
 
 /* Security association head: SAs sharing one secasindex. */
@@ -128,6 +139,7 @@ struct secasvar {
 	struct seckey		*key_enc;
 	struct secreplay	*replay;
 	struct secnatt		*natt;
+	struct ukern_crypto_session *tdb_cryptoid; /* esp_init(); ukern.h */
 	uint8_t			alg_auth;
 	uint8_t			alg_enc;
 	uint8_t			alg_comp;

@@ -250,4 +250,109 @@ void	ukern_panic(const char *fmt, ...)
 int	ukern_init(void);
 void	ukern_fini(void);
 
+/* ---- crypto(9): the transforms ESP needs (sys/ukern/ukern_crypto.c) ----
+ *
+ * The kernel has opencrypto(9) sessions; here a session wraps OpenSSL 3
+ * EVP contexts made once, at SA setup, so that a packet allocates
+ * nothing.  A session serializes its own calls (one lock), so one SA may
+ * be used from several threads.  Key material is erased when the session
+ * is freed.  All calls return 0 or a positive errno.
+ */
+#define	UKERN_CRYPT_NULL		1	/* RFC 2410: no key */
+#define	UKERN_CRYPT_AES_CBC		2	/* key 16, 24, 32; IV 16 */
+#define	UKERN_CRYPT_AES_CTR		3	/* RFC 3686: key || nonce(4); IV 8 */
+#define	UKERN_CRYPT_AES_GCM		4	/* RFC 4106: key || salt(4); IV 8 */
+#define	UKERN_CRYPT_CHACHA20_POLY1305	5	/* RFC 7634: key(32) || salt(4) */
+
+#define	UKERN_AUTH_NONE			0
+#define	UKERN_AUTH_HMAC_SHA1		1	/* full MAC 20 bytes */
+#define	UKERN_AUTH_HMAC_SHA2_256	2	/* 32 */
+#define	UKERN_AUTH_HMAC_SHA2_384	3	/* 48 */
+#define	UKERN_AUTH_HMAC_SHA2_512	4	/* 64 */
+
+#define	UKERN_CRYPTO_AEAD_TAGLEN	16	/* GCM-16, Poly1305 */
+#define	UKERN_CRYPTO_HMAC_MAX		64	/* longest full HMAC */
+
+struct ukern_crypto_session;
+
+/* AEAD algorithms take no auth algorithm (UKERN_AUTH_NONE). */
+int	ukern_crypto_newsession(struct ukern_crypto_session **, int calg,
+	    const void *ckey, size_t ckeylen, int aalg, const void *akey,
+	    size_t akeylen);
+void	ukern_crypto_freesession(struct ukern_crypto_session *);
+size_t	ukern_crypto_hmac_len(int aalg);	/* full MAC length, 0 = none */
+
+/* Cipher in place (CBC: len a multiple of 16; NULL: nothing done). */
+int	ukern_crypto_encrypt(struct ukern_crypto_session *, const uint8_t *iv,
+	    void *buf, size_t len);
+int	ukern_crypto_decrypt(struct ukern_crypto_session *, const uint8_t *iv,
+	    void *buf, size_t len);
+/* Full-length HMAC of p1 || p2 (p2 may be NULL): the caller truncates. */
+int	ukern_crypto_hmac(struct ukern_crypto_session *, const void *p1,
+	    size_t l1, const void *p2, size_t l2, uint8_t *mac);
+/*
+ * AEAD in place, nonce = salt || iv(8).  open() checks the tag before it
+ * returns any plaintext: EBADMSG (and the buffer erased) if it is wrong.
+ */
+int	ukern_crypto_aead_seal(struct ukern_crypto_session *,
+	    const uint8_t *iv, const void *aad, size_t aadlen, void *buf,
+	    size_t len, uint8_t *tag);
+int	ukern_crypto_aead_open(struct ukern_crypto_session *,
+	    const uint8_t *iv, const void *aad, size_t aadlen, void *buf,
+	    size_t len, const uint8_t *tag);
+/* ---- end of crypto(9) ---- */
+
+/* ---- mbuf(9): one contiguous buffer per packet (ukern_mbuf.c) ----
+ *
+ * The subset the ESP transform uses, with FreeBSD's names: a packet is
+ * one mbuf (m_next is always NULL) holding its data contiguously, with
+ * leading space for headers (max_linkhdr) and trailing space for ESP's
+ * trailer.  M_PREPEND and m_append grow the buffer if they must (an
+ * allocation; the data plane sizes its mbufs so that they need not).
+ */
+struct mbuf {
+	struct mbuf		*m_next;	/* always NULL here */
+	uint8_t			*m_data;	/* first byte of data */
+	int			 m_len;		/* bytes of data */
+	int			 m_flags;
+	struct {
+		int		 len;		/* == m_len: one mbuf */
+	} m_pkthdr;
+	uint8_t			*m_buf;		/* the storage (m_ext) */
+	size_t			 m_size;	/* bytes of storage */
+};
+
+#define	MT_DATA		1
+#define	M_PKTHDR	0x0002
+#define	max_linkhdr	128		/* leading space m_get2() leaves */
+
+#define	mtod(m, t)		((t)(void *)((m)->m_data))
+#define	M_LEADINGSPACE(m)	((int)((m)->m_data - (m)->m_buf))
+#define	M_TRAILINGSPACE(m)						\
+	((int)((m)->m_buf + (m)->m_size - (m)->m_data) - (m)->m_len)
+
+/* Room for size bytes after max_linkhdr leading bytes; m_len 0. */
+struct mbuf *m_get2(int size, int how, short type, int flags);
+void	 m_freem(struct mbuf *);
+/* Grow so that lead bytes precede and trail bytes follow the data. */
+int	 ukern_m_grow(struct mbuf *, int lead, int trail);
+/* 1 on success, 0 if out of memory (as FreeBSD's). */
+int	 m_append(struct mbuf *, int len, const void *cp);
+void	 m_adj(struct mbuf *, int req_len);
+void	 m_copydata(const struct mbuf *, int off, int len, void *cp);
+
+/* Make plen bytes of room at the front; m becomes NULL on failure. */
+#define	M_PREPEND(m, plen, how) do {					\
+	if (M_LEADINGSPACE(m) < (int)(plen) &&				\
+	    ukern_m_grow((m), (int)(plen), 0) != 0) {			\
+		m_freem(m);						\
+		(m) = NULL;						\
+		break;							\
+	}								\
+	(m)->m_data -= (plen);						\
+	(m)->m_len += (int)(plen);					\
+	(m)->m_pkthdr.len = (m)->m_len;					\
+} while (0)
+/* ---- end of mbuf(9) ---- */
+
 #endif /* !_UKERN_UKERN_H_ */
