@@ -346,7 +346,9 @@ shortdump_addr(const struct sadb_address *a)
 		printf("?");
 		return;
 	}
-	if (a->sadb_address_proto != 0) {
+	/* The kernel says 255 (any) for an SA: not worth printing. */
+	if (a->sadb_address_proto != 0 &&
+	    a->sadb_address_proto != IPSEC_ULPROTO_ANY) {
 		if ((pe = getprotobynumber(a->sadb_address_proto)) != NULL)
 			printf("%s ", pe->p_name);
 		else
