@@ -4,3 +4,4 @@ set -eu
 cd "$(dirname "$0")"
 ${MAKE:-make} -s all
 ./key_bench
+./esp_bench
