@@ -38,6 +38,17 @@ if [ -f fuzz_policy.c ]; then
 	targets="$targets policy"
 fi
 
+# fuzz_setkey: setkey(8)'s tokenizer and parser, with libpfkey.
+if [ -f fuzz_setkey.c ] && ls "$WORK"/obj/l_*.o >/dev/null 2>&1; then
+	for f in token parse msg; do
+		$CC $CFLAGS -fsanitize=fuzzer-no-link \
+		    -c "$TOP/sbin/setkey/$f.c" -o "$WORK/obj/s_$f.o"
+	done
+	$CC $CFLAGS -o "$WORK/fuzz_setkey" fuzz_setkey.c "$WORK"/obj/s_*.o \
+	    "$WORK"/obj/l_*.o $BSD_LIBS
+	targets="$targets setkey"
+fi
+
 status=0
 for t in $targets; do
 	mkdir -p "$WORK/corpus-$t" "$WORK/crash-$t"

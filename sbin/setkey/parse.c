@@ -84,10 +84,16 @@ static const struct sk_alg sk_calgs[] = {
 	{ NULL, 0, 0 }
 };
 
+static FILE *
+sk_errfp(struct sk_ps *p)
+{
+	return (p->p_ps->ps_err != NULL ? p->p_ps->ps_err : stderr);
+}
+
 static int
 sk_error(struct sk_ps *p, const char *msg)
 {
-	fprintf(stderr, "line %d: %s at [%s]\n", p->p_lx.lx_line, msg,
+	fprintf(sk_errfp(p), "line %d: %s at [%s]\n", p->p_lx.lx_line, msg,
 	    p->p_lx.lx_text);
 	return (-1);
 }
@@ -373,7 +379,7 @@ sk_extensions(struct sk_ps *p, struct sk_sa *s)
 				return (sk_syntax(p));
 			sk_lex_take(&p->p_lx);
 			if (s->sa_type != SADB_ADD)
-				fprintf(stderr, "line %d: WARNING: mode is "
+				fprintf(sk_errfp(p), "line %d: WARNING: mode is "
 				    "obsolete.\n", p->p_lx.lx_line);
 		} else if (sk_lex_is(&p->p_lx, "-r")) {
 			sk_lex_take(&p->p_lx);

@@ -55,6 +55,7 @@ struct sk_parse {
 	void	*ps_arg;
 	int	 ps_numeric;	/* never resolve names (as -n everywhere) */
 	int	 ps_line;	/* where parsing stopped */
+	FILE	*ps_err;	/* the error messages; NULL: stderr */
 };
 
 int	sk_parse(FILE *, struct sk_parse *);
