@@ -173,6 +173,27 @@ ATF_TC_BODY(add_refused, tc)
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
 	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	/* NULL encryption with an empty key, GET it back (FreeBSD's empty.sh). */
+	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
+	tm_sa(&m, 0x2008, 0, SADB_AALG_NONE, SADB_EALG_NULL, 0);
+	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	tm_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
+	ATF_CHECK_EQ(call(ts, &m), 0);
+	{
+		struct sadb_msg *r;
+		struct sadb_key *k;
+
+		tm_init(&m, SADB_GET, SADB_SATYPE_ESP, 0, PID);
+		tm_sa(&m, 0x2008, 0, 0, 0, 0);
+		tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, 255);
+		tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, 255);
+		ATF_CHECK_EQ(ts_call(ts, &m, &r), 0);
+		k = r != NULL ? tm_getext(r, SADB_EXT_KEY_ENCRYPT) : NULL;
+		ATF_REQUIRE(k != NULL);
+		ATF_CHECK_EQ(k->sadb_key_bits, 0);
+		free(r);
+	}
 	/* Unknown encryption algorithm (DES is not implemented). */
 	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
 	tm_sa(&m, 0x2006, 0, SADB_AALG_NONE, SADB_EALG_DESCBC, 0);

@@ -87,7 +87,7 @@ extensions_body()
 add 192.0.2.1 192.0.2.2 esp 1001 -m tunnel -u 42 -E aes-cbc "1234567890123456";
 add 192.0.2.1 192.0.2.2 esp 1002 -r 64 -f zero-pad -E aes-cbc "1234567890123456";
 add 192.0.2.1 192.0.2.2 esp 1003 -r 1000 -f nocyclic-seq -E aes-cbc "1234567890123456";
-add 192.0.2.1 192.0.2.2 esp 1004 -lh 100 -ls 80 -bh 5000 -bs 4000 -esn -E null "k";
+add 192.0.2.1 192.0.2.2 esp 1004 -lh 100 -ls 80 -bh 5000 -bs 4000 -esn -E null;
 add 192.0.2.1 192.0.2.2 esp 1005 -f random-pad -m transport -E aes-ctr 0x0102030405060708090a0b0c0d0e0f1011121314;
 add 192.0.2.1 192.0.2.2 ipcomp 1006 -C deflate;
 add 192.0.2.1 192.0.2.2 ipcomp 1007 -C deflate -R;
@@ -125,7 +125,7 @@ algorithms_body()
 	setkey_init
 	k16='"1234567890123456"'
 	cat >a.conf <<X
-add 192.0.2.1 192.0.2.2 esp 2001 -E null 0x00;
+add 192.0.2.1 192.0.2.2 esp 2001 -E null "";
 add 192.0.2.1 192.0.2.2 esp 2002 -E aes-cbc $k16 -A hmac-sha1 "12345678901234567890";
 add 192.0.2.1 192.0.2.2 esp 2003 -E rijndael-cbc "123456789012345678901234" -A hmac-sha2-256 "12345678901234567890123456789012";
 add 192.0.2.1 192.0.2.2 esp 2004 -E aes-ctr "123456789012345678901234567890123456" -A hmac-sha2-384 "123456789012345678901234567890123456789012345678";
@@ -133,7 +133,7 @@ add 192.0.2.1 192.0.2.2 esp 2005 -E aes-gcm-16 "12345678901234567890";
 add 192.0.2.1 192.0.2.2 esp 2006 -E chacha20-poly1305 "123456789012345678901234567890123456";
 add 192.0.2.1 192.0.2.2 ah 2007 -A hmac-sha2-512 0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f;
 add 192.0.2.1 192.0.2.2 ah 2008 -A aes-xcbc-mac $k16;
-add 192.0.2.1 192.0.2.2 ah 2009 -A null "k";
+add 192.0.2.1 192.0.2.2 ah 2009 -A null;
 add 192.0.2.1 192.0.2.2 tcp 2010 -A tcp-md5 "secret";
 add 192.0.2.1 192.0.2.2 ipcomp 2011 -C deflate;
 X
@@ -184,7 +184,7 @@ tc parse_errors "parse errors: message, line, token, exit 1, nothing after"
 parse_errors_body()
 {
 	setkey_init
-	printf 'add 192.0.2.1 192.0.2.2 esp 4001 -E null "k";\n\n# comment\nbogus;\nadd 192.0.2.1 192.0.2.2 esp 4002 -E null "k";\n' >p.conf
+	printf 'add 192.0.2.1 192.0.2.2 esp 4001 -E null;\n\n# comment\nbogus;\nadd 192.0.2.1 192.0.2.2 esp 4002 -E null;\n' >p.conf
 	atf_check -s exit:1 -o inline:'parse failed, line 4.\n' \
 	    -e inline:'line 4: syntax error at [bogus]\n' "$SETKEY" -f p.conf
 	atf_check -o match:'spi=4001' -o not-match:'spi=4002' "$SETKEY" -D
@@ -194,12 +194,12 @@ parse_errors_body()
 		    -e inline:"$msg\n" "$SETKEY" -f e.conf
 	done <<'X'
 add 192.0.2.1 192.0.2.2 esp 4003 -E foo "x";	line 1: syntax error at [foo]
-add 192.0.2.1 192.0.2.2 esp 4003 -m sideways -E null "k";	line 1: syntax error at [sideways]
-add 192.0.2.1 192.0.2.2 esp-old 4003 -r 4 -E null "k";	line 1: replay prevention cannot be used with ah/esp-old at [-r]
-add 192.0.2.1 192.0.2.2 esp 0x100000000 -E null "k";	line 1: value out of range at [0x100000000]
+add 192.0.2.1 192.0.2.2 esp 4003 -m sideways -E null;	line 1: syntax error at [sideways]
+add 192.0.2.1 192.0.2.2 esp-old 4003 -r 4 -E null;	line 1: replay prevention cannot be used with ah/esp-old at [-r]
+add 192.0.2.1 192.0.2.2 esp 0x100000000 -E null;	line 1: value out of range at [0x100000000]
 add 192.0.2.1 192.0.2.2 esp 4003 -E aes-cbc 0xzz;	line 1: syntax error at [0xzz]
 add 192.0.2.1 192.0.2.2 foo 4003;	line 1: syntax error at [foo]
-add 192.0.2.1 2001:db8::1 esp 4003 -E null "k";	line 1: address family mismatch at [;]
+add 192.0.2.1 2001:db8::1 esp 4003 -E null;	line 1: address family mismatch at [;]
 spdadd 10.0.0.0/8 10.1.0.0/16 any -P out ipsec esp/bogus;	line 1: Invalid ipsec mode at [out ipsec esp/bogus]
 spdadd 10.0.0.0/8 10.1.0.0/16 foo -P out none;	line 1: invalid upper layer protocol at [foo]
 spdadd 10.0.0.0/33 10.1.0.0/16 any -P out none;	line 1: invalid prefix length at [;]
@@ -219,13 +219,13 @@ kernel_errors_body()
 {
 	setkey_init
 	cat >k.conf <<'X'
-add 192.0.2.1 192.0.2.2 esp 5001 -E null "k";
-add 192.0.2.1 192.0.2.2 esp 5001 -E null "k";
+add 192.0.2.1 192.0.2.2 esp 5001 -E null;
+add 192.0.2.1 192.0.2.2 esp 5001 -E null;
 delete 192.0.2.1 192.0.2.2 esp 5999;
-add 192.0.2.1 192.0.2.2 esp 100 -E null "k";
+add 192.0.2.1 192.0.2.2 esp 100 -E null;
 spddelete 10.0.0.0/8 10.1.0.0/16 any -P out;
 get 192.0.2.1 192.0.2.2 esp 5999;
-add 192.0.2.1 192.0.2.2 esp 5002 -E null "k";
+add 192.0.2.1 192.0.2.2 esp 5002 -E null;
 X
 	atf_check -s exit:1 -e empty -o inline:'The result of line 2: File exists.
 The result of line 3: No such process.
@@ -330,7 +330,7 @@ names_body()
 {
 	setkey_init
 	atf_check -s exit:0 "$SETKEY" -c <<'X'
-add -4 localhost localhost esp 6001 -E null "k";
+add -4 localhost localhost esp 6001 -E null;
 spdadd -4 localhost localhost any -P out none;
 X
 	atf_check -o match:'^127\.0\.0\.1 127\.0\.0\.1$' "$SETKEY" -D
@@ -338,12 +338,12 @@ X
 	    "$SETKEY" -DP
 	atf_check -s exit:1 -o inline:'parse failed, line 1.\n' \
 	    -e match:'^line 1: .* at \[localhost\]$' "$SETKEY" -c <<'X'
-add -n localhost 127.0.0.1 esp 6002 -E null "k";
+add -n localhost 127.0.0.1 esp 6002 -E null;
 X
 	if [ "$(getent ahostsv4 localhost | wc -l)" -ge 1 ] &&
 	    [ "$(getent ahostsv6 localhost | grep -c '^::1 ')" -ge 1 ]; then
 		atf_check -s exit:0 "$SETKEY" -c <<'X'
-add localhost localhost esp 6003 -E null "k";
+add localhost localhost esp 6003 -E null;
 X
 		atf_check -o match:'^::1 ::1$' -o match:'^127\.0\.0\.1 127\.0\.0\.1$' \
 		    "$SETKEY" -D
@@ -365,7 +365,7 @@ promisc_body()
 	echo $! >>promisc.pid
 	sleep 0.5
 	atf_check -s exit:0 "$SETKEY" -c <<'X'
-add 192.0.2.1 192.0.2.2 esp 7001 -E null "k";
+add 192.0.2.1 192.0.2.2 esp 7001 -E null;
 X
 	sleep 0.5
 	kill $(cat promisc.pid); rm -f promisc.pid
@@ -381,7 +381,7 @@ verbose_body()
 	setkey_init
 	atf_check -s exit:0 -o match:'type=3\(ADD\)' -o match:'sadb_sa\{ spi=8001' \
 	    "$SETKEY" -v -c <<'X'
-add 192.0.2.1 192.0.2.2 esp 8001 -E null "k";
+add 192.0.2.1 192.0.2.2 esp 8001 -E null;
 X
 	atf_check -s exit:0 -o match:'type=10\(DUMP\)' "$SETKEY" -v -D
 	"$SETKEY" -D -l >l.out 2>&1 &

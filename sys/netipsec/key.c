@@ -629,7 +629,8 @@ key_mb_key(struct key_mb *mb, u_int type, const struct seckey *k)
 	if (key == NULL)
 		return;
 	key->sadb_key_bits = k->bits;
-	memcpy(key + 1, k->key_data, klen);
+	if (klen > 0)		/* null algorithms have no key data */
+		memcpy(key + 1, k->key_data, klen);
 }
 
 static void
