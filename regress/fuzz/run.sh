@@ -49,6 +49,16 @@ if [ -f fuzz_setkey.c ] && ls "$WORK"/obj/l_*.o >/dev/null 2>&1; then
 	targets="$targets setkey"
 fi
 
+# fuzz_ikedconf: sbin/iked's configuration parser (parse.y) and printer.
+if [ -f fuzz_ikedconf.c ]; then
+	YACC=$(command -v byacc || echo yacc)
+	$YACC -o "$WORK/obj/iked_parse.c" "$TOP/sbin/iked/parse.y"
+	$CC $CFLAGS -I"$TOP/sbin/iked" -o "$WORK/fuzz_ikedconf" \
+	    fuzz_ikedconf.c "$WORK/obj/iked_parse.c" "$TOP/sbin/iked/config.c" \
+	    "$TOP/sbin/iked/print.c" "$TOP/sbin/iked/log.c" $BSD_LIBS
+	targets="$targets ikedconf"
+fi
+
 status=0
 for t in $targets; do
 	mkdir -p "$WORK/corpus-$t" "$WORK/crash-$t"

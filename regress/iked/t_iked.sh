@@ -1,0 +1,328 @@
+#! /usr/bin/env atf-sh
+#
+# iked(8) -n and iked.conf(5): the examples, the canonical form of -nv,
+# each kind of error as "file:line: message" with exit status 1, macros
+# and include, defaults, the psk forms, OpenBSD's rules as written.
+
+# The daemon under test (atf_check runs programs, not shell functions).
+iked_setup()
+{
+	IKED="$(atf_get_srcdir)/../../sbin/iked/iked"
+}
+
+atf_test_case examples
+examples_head()
+{
+	atf_set "descr" "every file of share/examples/iked passes iked -n"
+}
+examples_body()
+{
+	iked_setup
+	n=0
+	for f in "$(atf_get_srcdir)"/../../share/examples/iked/*.conf; do
+		atf_check -s exit:0 -e inline:"configuration OK\n" \
+		    "$IKED" -n -f "$f"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 4 ] || atf_fail "only $n example files"
+}
+
+atf_test_case canonical
+canonical_head()
+{
+	atf_set "descr" "iked -nv prints golden.conf as golden.out"
+}
+canonical_body()
+{
+	iked_setup
+	atf_check -s exit:0 -o file:"$(atf_get_srcdir)/golden.out" \
+	    -e ignore "$IKED" -nv -f "$(atf_get_srcdir)/golden.conf"
+}
+
+atf_test_case roundtrip
+roundtrip_head()
+{
+	atf_set "descr" "the canonical form (-nvv) parses to itself"
+}
+roundtrip_body()
+{
+	iked_setup
+	for f in "$(atf_get_srcdir)/golden.conf" \
+	    "$(atf_get_srcdir)"/../../share/examples/iked/*.conf; do
+		"$IKED" -nvv -f "$f" >a.conf 2>/dev/null ||
+		    atf_fail "$f does not parse"
+		atf_check -s exit:0 -o file:a.conf -e ignore "$IKED" -nvv -f a.conf
+	done
+}
+
+# check_error CONFIG MESSAGE...: the file gives exactly these lines on
+# stderr (with "t.conf:" before each) and exit status 1.
+check_error()
+{
+	printf '%s\n' "$1" >t.conf
+	shift
+	: >expect
+	for m in "$@"; do
+		printf 't.conf:%s\n' "$m" >>expect
+	done
+	atf_check -s exit:1 -o empty -e file:expect "$IKED" -n -f t.conf
+}
+
+atf_test_case errors
+errors_head()
+{
+	atf_set "descr" "each kind of error: file:line: message, exit 1"
+}
+errors_body()
+{
+	iked_setup
+	ok='peer 192.0.2.2 psk "k"'
+	check_error "frobnicate on" '1: unknown keyword "frobnicate"'
+	check_error "ikev2 active frobnicate $ok" \
+	    '1: unknown keyword "frobnicate"'
+	check_error "ikev2 passive enc aes-128 $ok" '1: unexpected "enc"'
+	check_error "ikev2 active from 10.0.0.256 to any $ok" \
+	    '1: bad address "10.0.0.256"'
+	check_error "ikev2 active from 10.0.0.0/33 to any $ok" \
+	    '1: bad address "10.0.0.0/33": prefix longer than 32'
+	check_error "ikev2 active lifetime 3x $ok" '1: bad lifetime "3x"'
+	check_error "ikev2 active lifetime 1h bytes 9Q $ok" \
+	    '1: bad byte count "9Q"'
+	check_error "ikev2 active ikesa enc aes-512 $ok" \
+	    '1: unknown encryption algorithm "aes-512"'
+	check_error "ikev2 active childsa auth hmac-md4 $ok" \
+	    '1: unknown auth algorithm "hmac-md4"'
+	check_error "ikev2 active ikesa group modp768 $ok" \
+	    '1: unknown group "modp768"'
+	check_error "ikev2 active ikesa prf sha256 $ok" \
+	    '1: unknown prf "sha256"'
+	check_error 'ikev2 "x" active esp psk "k"' \
+	    '1: ikev2 "x": an active rule needs a peer address'
+	check_error 'ikev2 "x" active peer 10.0.0.0/8 psk "k"' \
+	    '1: ikev2 "x": an active rule needs a peer address'
+	check_error "ikev2 active peer \$gw psk \"k\"" \
+	    '1: macro "gw" is not defined'
+	check_error 'include "/nonexistent/iked.conf"' \
+	    '1: include "/nonexistent/iked.conf": No such file or directory'
+	check_error 'ikev2 passive eap "mschap-v2"' '1: eap is not supported'
+	check_error 'ikev2 passive rsa psk "k"' '1: rsa is not supported'
+	check_error 'ikev2 passive ecdsa256 psk "k"' '1: ecdsa256 is not supported'
+	check_error 'ikev2 passive psk "k" config address 10.0.0.0/24' \
+	    '1: config is not supported'
+	check_error 'user "u" "p"' '1: user is not supported (no eap)'
+	check_error 'ikev2 passive srcid "/C=DE/CN=x" psk "k"' \
+	    '1: srcid: asn1dn identities are not supported'
+	check_error 'ikev2 "x" passive' \
+	    '1: ikev2 "x": no psk (only pre-shared keys are supported)'
+	check_error "ikev1 active main enc aes-128-gcm $ok" \
+	    '1: ikev1 "policy1": main aes-128-gcm is not usable in main mode'
+	check_error "ikev1 active main group curve25519 $ok" \
+	    '1: ikev1 "policy1": main curve25519 is not usable in main mode'
+	check_error "ikev1 active aggressive $ok" \
+	    '1: aggressive mode is not supported (it exposes the psk to offline guessing)'
+	check_error "ikev1 active ikesa enc aes-128 $ok" \
+	    '1: ikesa is only for ikev2 rules'
+	check_error "ikev2 active main enc aes-128 $ok" \
+	    '1: main is only for ikev1 rules'
+	check_error "ikev2 active ikesa enc aes-128-gcm auth hmac-sha1 $ok" \
+	    '1: ikev2 "policy1": ikesa auth with an AEAD cipher'
+	check_error "ikev2 active from 10.0.0.1 to 2001:db8::1 $ok" \
+	    '1: from and to are of different address families'
+	check_error "ikev2 active psk 0x123 peer 192.0.2.2" '1: bad hex psk'
+	check_error 'ikev2 "x" passive psk "unterminated' \
+	    '1: reached end of file inside a quoted string'
+	check_error "set dpd_check_interval 100000" \
+	    '1: dpd_check_interval 100000 out of range (0 to 86400)'
+	check_error "$(printf 'ikev2 "a" passive psk "k"\nikev2 "a" passive psk "k"')" \
+	    '2: ikev2 "a": duplicate rule name'
+}
+
+atf_test_case errors_several
+errors_several_head()
+{
+	atf_set "descr" "parsing goes on after an error and reports the next"
+}
+errors_several_body()
+{
+	iked_setup
+	cat >t.conf <<'EOT'
+# line 1
+ikev2 passive psk "k" lifetime forever
+ikev2 passive psk "k" \
+	ikesa enc des
+good = "192.0.2.2"
+ikev2 "z" active peer $bad psk "k"
+EOT
+	cat >expect <<'EOT'
+t.conf:2: bad lifetime "forever"
+t.conf:4: unknown encryption algorithm "des"
+t.conf:6: macro "bad" is not defined
+EOT
+	atf_check -s exit:1 -e file:expect "$IKED" -n -f t.conf
+}
+
+atf_test_case macros_include
+macros_include_head()
+{
+	atf_set "descr" "macros, -D, include, line continuation, comments"
+}
+macros_include_body()
+{
+	iked_setup
+	cat >inc.conf <<'EOT'
+peer_addr = "192.0.2.2"	# a comment
+EOT
+	cat >t.conf <<EOT
+include "$PWD/inc.conf"
+mode = "transport"
+ikev2 "m" active esp \$mode \\
+	peer \$peer_addr \\
+	psk \$secret
+EOT
+	atf_check -s exit:0 -o save:out -e ignore \
+	    "$IKED" -nvv -D secret=0x6b -f t.conf
+	atf_check -o match:'^ikev2 "m" active esp transport' cat out
+	atf_check -o match:'peer 192\.0\.2\.2' cat out
+	atf_check -o match:'psk 0x6b$' cat out
+	# -D wins over a definition in the file.
+	printf 'mode = "tunnel"\n' >>inc.conf
+	atf_check -s exit:0 -o match:'esp transport' -e ignore \
+	    "$IKED" -nv -D mode=transport -D secret=x -f t.conf
+	# An error inside an included file names that file.
+	printf 'bogus\n' >>inc.conf
+	atf_check -s exit:1 -e inline:"$PWD/inc.conf:3: unknown keyword \"bogus\"\n" \
+	    "$IKED" -n -D secret=x -f t.conf
+}
+
+atf_test_case defaults
+defaults_head()
+{
+	atf_set "descr" "what a rule leaves out is filled in"
+}
+defaults_body()
+{
+	iked_setup
+	printf 'ikev2 passive psk "k"\nikev1 passive psk "k"\n' >t.conf
+	cat >expect <<'EOT'
+set active
+set couple
+set nofragmentation
+set noenforcesingleikesa
+set vendorid
+set dpd_check_interval 60
+set ikelifetime 1d
+set lifetime 3h bytes 4G
+ikev2 "policy1" passive esp tunnel \
+	ikesa enc aes-128-gcm prf hmac-sha2-256 group curve25519 group ecp256 group modp2048 \
+	ikesa enc aes-256 auth hmac-sha2-256 prf hmac-sha2-256 group curve25519 group ecp256 group modp2048 \
+	childsa enc aes-128-gcm \
+	ikelifetime 1d lifetime 3h bytes 4G \
+	psk "********"
+ikev1 "policy2" passive esp tunnel \
+	main enc aes-128 auth hmac-sha2-256 group modp2048 \
+	quick enc aes-128-gcm \
+	ikelifetime 1d lifetime 3h bytes 4G \
+	psk "********"
+EOT
+	atf_check -s exit:0 -o file:expect -e ignore "$IKED" -nv -f t.conf
+	# A partial proposal is completed: integrity for a CBC cipher.
+	printf 'ikev2 passive ikesa enc aes-256 childsa enc aes-128 psk "k"\n' \
+	    >t.conf
+	atf_check -s exit:0 -e ignore -o save:out "$IKED" -nv -f t.conf
+	atf_check -o match:'ikesa enc aes-256 auth hmac-sha2-256 prf hmac-sha2-256 group curve25519 group ecp256 group modp2048 \\$' cat out
+	atf_check -o match:'childsa enc aes-128 auth hmac-sha2-256 \\$' cat out
+	# set passive makes rules without active/passive passive.
+	printf 'set passive\nikev2 psk "k"\n' >t.conf
+	atf_check -s exit:0 -e ignore -o match:'"policy1" passive' \
+	    "$IKED" -nv -f t.conf
+}
+
+atf_test_case psk
+psk_head()
+{
+	atf_set "descr" "psk as a string and in hex are the same key"
+}
+psk_body()
+{
+	iked_setup
+	printf 'ikev2 passive psk "secret"\n' >s.conf
+	printf 'ikev2 passive psk 0x736563726574\n' >h.conf
+	printf 'ikev2 passive psk "0x736563726574"\n' >q.conf
+	for f in s h q; do
+		atf_check -s exit:0 -e ignore \
+		    -o match:'psk 0x736563726574$' "$IKED" -nvv -f $f.conf
+	done
+	# Not printed below -vv.
+	atf_check -s exit:0 -e ignore -o not-match:'736563726574' \
+	    "$IKED" -nv -f s.conf
+}
+
+atf_test_case openbsd
+openbsd_head()
+{
+	atf_set "descr" "OpenBSD iked.conf rules as written"
+}
+openbsd_body()
+{
+	iked_setup
+	# ike-daemons.md 1.4, the site-to-site example.
+	cat >t.conf <<'EOT'
+# site-to-site, PSK, explicit proposals
+ikev2 "s2s" active esp from 10.1.1.0/24 to 10.1.2.0/24 \
+      local 192.168.3.1 peer 192.168.3.2 \
+      ikesa enc aes-128-gcm group curve25519 group ecp256 \
+      childsa enc aes-128-gcm \
+      srcid gw1.example.com dstid gw2.example.com \
+      lifetime 1h bytes 1G psk "secret"
+set fragmentation
+set couple
+set nomobike
+set enforcesingleikesa
+set novendorid
+set dpd_check_interval 0
+ikev2 "hosts" quick passive transport esp inet proto udp \
+      from 192.0.2.1 to 192.0.2.2 peer 192.0.2.2 \
+      ikesa enc aes-256 auth hmac-sha2-512 prf hmac-sha2-512 group modp4096 \
+      ikesa enc aes-128 enc aes-256 auth hmac-sha2-256 group ecp521 \
+      childsa enc aes-256-gcm enc aes-128-gcm group ecp256 noesn \
+      srcid "a@example.com" dstid 192.0.2.2 ikelifetime 86400 \
+      lifetime 3600 bytes 1000000 psk 0xdeadbeef
+EOT
+	atf_check -s exit:0 -e inline:"configuration OK\n" "$IKED" -n -f t.conf
+	atf_check -s exit:0 -e ignore -o save:out "$IKED" -nv -f t.conf
+	atf_check -o match:'^set fragmentation$' cat out
+	atf_check -o match:'^set dpd_check_interval 0$' cat out
+	atf_check -o match:'^ikev2 "s2s" active esp tunnel \\$' cat out
+	atf_check -o match:'ikesa enc aes-128-gcm prf hmac-sha2-256 group curve25519 group ecp256 \\$' cat out
+	atf_check -o match:'ikelifetime 1d lifetime 1h bytes 1G \\$' cat out
+	atf_check -o match:'lifetime 1h bytes 1000000 \\$' cat out
+}
+
+atf_test_case no_daemon
+no_daemon_head()
+{
+	atf_set "descr" "without -n, iked says the daemon core is not there yet"
+}
+no_daemon_body()
+{
+	iked_setup
+	printf 'ikev2 passive psk "k"\n' >t.conf
+	atf_check -s exit:1 -e match:'not implemented yet' "$IKED" -d -f t.conf
+	atf_check -s exit:1 -e match:'usage' "$IKED" -x
+	atf_check -s exit:1 -e match:'nonexistent.conf' \
+	    "$IKED" -n -f nonexistent.conf
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case examples
+	atf_add_test_case canonical
+	atf_add_test_case roundtrip
+	atf_add_test_case errors
+	atf_add_test_case errors_several
+	atf_add_test_case macros_include
+	atf_add_test_case defaults
+	atf_add_test_case psk
+	atf_add_test_case openbsd
+	atf_add_test_case no_daemon
+}
