@@ -65,18 +65,76 @@ echo "demo: netipsecd is up (pid $pid)"
 PFKEY_SOCKET=$sock
 export PFKEY_SOCKET
 
-# ---- LEAD: plug the demo's steps in here. -----------------------------
-# Load the examples and dump what the kernel layer holds, e.g.:
-#	for f in "$top"/share/examples/*.setkey; do
-#		ip netns exec "$ns" "$setkey" -f "$f"
-#	done
-#	ip netns exec "$ns" "$setkey" -DP	# the SPD
-#	ip netns exec "$ns" "$setkey" -D	# the SAD
-# (setkey is in progress: until $setkey exists, nothing is loaded.)
+# ---- The demo's steps. ----------------------------------------------------
 if [ ! -x "$setkey" ]; then
-	echo "demo: sbin/setkey/setkey is not built yet: nothing loaded"
+	echo "demo: sbin/setkey/setkey is not built: nothing loaded"
+	exit 1
 fi
-# ---- end of the lead's part. ------------------------------------------
+ex=$top/share/examples/setkey
+fail=0
+step()
+{
+	echo
+	echo "demo: $*"
+}
+# Run a command in the namespace, show its output indented, and return
+# its own exit status (not sed's).
+run()
+{
+	echo "  # $*"
+	rc=0
+	ip netns exec "$ns" "$@" >"$dir/out" 2>&1 || rc=$?
+	sed 's/^/  /' "$dir/out"
+	return "$rc"
+}
+
+# A promiscuous PF_KEY socket (setkey -x) sees every message the kernel
+# layer sends, to anyone.
+ip netns exec "$ns" "$setkey" -x >"$dir/watch.log" 2>&1 &
+watch=$!
+
+step "load host-to-host ESP transport policies and SAs ($ex/transport-esp.conf)"
+run "$setkey" -f "$ex/transport-esp.conf" || fail=1
+step "the SPD, as FreeBSD's setkey -DP prints it"
+run "$setkey" -DP
+step "the SAD, as FreeBSD's setkey -D prints it (keys included: root only)"
+run "$setkey" -D
+step "replace them with gateway-to-gateway tunnel mode (FreeBSD's tunnel test file; it flushes first)"
+run "$setkey" -f "$ex/tunnel-v4.conf" || fail=1
+run "$setkey" -DP
+step "bad input is refused with FreeBSD's messages: a key length setkey checks against REGISTER, then an SPI the kernel layer already has"
+printf 'add 192.0.2.1 192.0.2.2 esp 0x300 -E aes-gcm-16 0x0011;\n' \
+    >"$dir/bad.conf"
+run "$setkey" -f "$dir/bad.conf" && fail=1
+printf 'add 192.0.2.1 192.0.2.2 esp 0x1000 -E null "";\n' >"$dir/dup.conf"
+run "$setkey" -f "$dir/dup.conf" && fail=1
+
+nsp=$(ip netns exec "$ns" "$setkey" -DP | grep -c '^	spid=' || true)
+nsa=$(ip netns exec "$ns" "$setkey" -D | grep -c 'state=mature' || true)
+step "flush both databases"
+run "$setkey" -F
+run "$setkey" -FP
+run "$setkey" -D
+kill "$watch" 2>/dev/null || true
+wait "$watch" 2>/dev/null || true
+step "what a promiscuous socket (setkey -x) saw meanwhile, by message type:"
+grep -oE '^sadb_msg\{ version=2 type=[0-9]+\([A-Z_0-9]+\)' "$dir/watch.log" |
+    sed 's/.*(//; s/)//' | sort | uniq -c | sed 's/^/  /'
+nwatch=$(grep -c '^sadb_msg{' "$dir/watch.log" || true)
+
+# The tunnel file leaves 2 policies and 2 SAs behind (counted before the
+# flush).
+echo
+if [ "$fail" -eq 0 ] && [ "$nsp" -eq 2 ] && [ "$nsa" -eq 2 ] &&
+    [ "$nwatch" -gt 10 ]; then
+	echo "demo: PASS: $nsp policies and $nsa SAs loaded, dumped and" \
+	    "flushed through PF_KEY"
+else
+	echo "demo: FAIL: policies=$nsp (want 2) SAs=$nsa (want 2)" \
+	    "failed steps=$fail messages seen=$nwatch"
+	exit 1
+fi
+# ---- end of the demo's steps. ---------------------------------------------
 
 echo "demo: netipsecd's log:"
 sed 's/^/    /' "$dir/netipsecd.log"
