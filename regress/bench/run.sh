@@ -5,3 +5,4 @@ cd "$(dirname "$0")"
 ${MAKE:-make} -s all
 ./key_bench
 ./esp_bench
+./setkey_bench.sh
