@@ -132,7 +132,6 @@ add 192.0.2.1 192.0.2.2 esp 2004 -E aes-ctr "12345678901234567890123456789012345
 add 192.0.2.1 192.0.2.2 esp 2005 -E aes-gcm-16 "12345678901234567890";
 add 192.0.2.1 192.0.2.2 esp 2006 -E chacha20-poly1305 "123456789012345678901234567890123456";
 add 192.0.2.1 192.0.2.2 ah 2007 -A hmac-sha2-512 0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f;
-add 192.0.2.1 192.0.2.2 ah 2008 -A aes-xcbc-mac $k16;
 add 192.0.2.1 192.0.2.2 ah 2009 -A null;
 add 192.0.2.1 192.0.2.2 tcp 2010 -A tcp-md5 "secret";
 add 192.0.2.1 192.0.2.2 ipcomp 2011 -C deflate;
@@ -141,11 +140,19 @@ X
 	"$SETKEY" -D >d
 	for a in 'E: null' 'E: aes-cbc' 'A: hmac-sha1' 'A: hmac-sha2-256' \
 	    'E: aes-ctr' 'A: hmac-sha2-384' 'E: aes-gcm-16' \
-	    'E: chacha20-poly1305' 'A: hmac-sha2-512' 'A: aes-xcbc-mac' \
+	    'E: chacha20-poly1305' 'A: hmac-sha2-512' \
 	    'A: tcp-md5' 'C: deflate'; do
 		grep -q "	$a" d || atf_fail "no '$a' in setkey -D"
 	done
-	[ "$(grep -c 'state=mature' d)" = 11 ] || atf_fail "not 11 SAs"
+	[ "$(grep -c 'state=mature' d)" = 10 ] || atf_fail "not 10 SAs"
+	# aes-xcbc-mac is a name setkey knows, but no transform here does it:
+	# REGISTER does not list it, so setkey refuses it, as FreeBSD's does
+	# for an algorithm its kernel lacks.
+	atf_check -s exit:1 -o inline:'parse failed, line 1.\n' \
+	    -e inline:'line 1: Not supported at ["1234567890123456"]\n' \
+	    "$SETKEY" -c <<'X'
+add 192.0.2.1 192.0.2.2 ah 2008 -A aes-xcbc-mac "1234567890123456";
+X
 	# FreeBSD 13's names parse; this kernel refuses them.
 	atf_check -s exit:1 -o inline:'The result of line 1: Invalid argument.\nThe result of line 2: Invalid argument.\n' \
 	    -e empty "$SETKEY" -c <<'X'

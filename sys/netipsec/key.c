@@ -16,6 +16,8 @@
 #include <netipsec/key.h>
 #include <netipsec/key_var.h>
 #include <netipsec/keysock.h>
+#include <netipsec/esp.h>
+#include <netipsec/ipsec_hook_var.h>
 
 #ifndef IPPROTO_IPCOMP
 #define	IPPROTO_IPCOMP	108
@@ -68,6 +70,16 @@ struct key_sysctl {
 };
 
 static const struct key_sysctl key_sysctls[] = {
+	{ "net.inet.ipsec.acq_hold", &ipsec_acq_hold, 4, 0, 4096,
+	    "packets kept per pending ACQUIRE (0: drop, as FreeBSD)" },
+	{ "net.inet.ipsec.acq_hold_total", &ipsec_acq_hold_total, 4, 0,
+	    1000000, "packets kept for all pending ACQUIREs" },
+	{ "net.inet.ipsec.dfbit", &ipsec_dfbit, 4, 0, 2,
+	    "DF of tunnel headers: 0 clear, 1 set, 2 copy the inner one" },
+	{ "net.inet.ipsec.esp_net_deflev", &ipsec_esp_net_deflev, 4, 1, 3,
+	    "level of tunnel-mode ESP requests at level default" },
+	{ "net.inet.ipsec.esp_trans_deflev", &ipsec_esp_trans_deflev, 4, 1, 3,
+	    "level of transport-mode ESP requests at level default" },
 	{ "net.key.ah_keymin", &key_ah_keymin, 4, 0, 65535,
 	    "smallest AH key length offered in ACQUIRE (bits)" },
 	{ "net.key.blockacq_interval", &key_blockacq_interval, 4, 0, 3600,
@@ -198,7 +210,6 @@ static const struct key_alg key_aalgs[] = {
 	{ SADB_X_AALG_SHA2_256, 0, 256, 256, 0 },
 	{ SADB_X_AALG_SHA2_384, 0, 384, 384, 0 },
 	{ SADB_X_AALG_SHA2_512, 0, 512, 512, 0 },
-	{ SADB_X_AALG_AES_XCBC_MAC, 0, 128, 128, 0 },
 	{ SADB_X_AALG_NULL, 0, 0, 2048, KEY_ALG_NOPROP },
 	{ SADB_X_AALG_TCP_MD5, 0, 8, 640, KEY_ALG_NOPROP },
 };
@@ -906,6 +917,9 @@ static void
 key_cleansav(struct secasvar *sav)
 {
 
+	/* The crypto session holds copies of the keys: erase it first. */
+	if (sav->sah->saidx.proto == IPPROTO_ESP)
+		esp_zeroize(sav);
 	key_freekey(sav->key_auth);
 	key_freekey(sav->key_enc);
 	sav->key_auth = sav->key_enc = NULL;
@@ -1076,15 +1090,16 @@ key_xform_check(struct secasvar *sav)
 				sav->alg_auth = SADB_X_AALG_AES192GMAC;
 			else
 				sav->alg_auth = SADB_X_AALG_AES256GMAC;
-			return (0);
+			return (esp_init(sav));
 		}
 		if (sav->alg_auth == SADB_AALG_NONE)
-			return (sav->key_auth == NULL ? 0 : EINVAL);
+			return (sav->key_auth == NULL ? esp_init(sav) : EINVAL);
 		aa = key_aalg(sav->alg_auth);
 		if (aa == NULL || sav->alg_auth == SADB_X_AALG_TCP_MD5 ||
 		    !key_alg_keyok(aa, abits))
 			return (EINVAL);
-		return (0);
+		/* The transform builds its crypto session, or refuses. */
+		return (esp_init(sav));
 	case IPPROTO_AH:
 		aa = key_aalg(sav->alg_auth);
 		if (aa == NULL || sav->alg_auth == SADB_X_AALG_TCP_MD5 ||
@@ -1853,6 +1868,8 @@ key_update(struct keycb *so, const struct sadb_msghdr *mhp)
 		key_acqdone(&saidx, mhp->msg->sadb_msg_seq);
 	key_gather(&mb, mhp, key_sa_reply, nitems(key_sa_reply));
 	key_mb_send(&mb, so, KEY_SENDUP_ALL);
+	/* Packets held for this SA may go now. */
+	ipsec_hold_kick();
 	return (0);
 fail:
 	SAHTREE_WUNLOCK();
@@ -1921,6 +1938,8 @@ key_add(struct keycb *so, const struct sadb_msghdr *mhp)
 		key_acqdone(&saidx, mhp->msg->sadb_msg_seq);
 	key_gather(&mb, mhp, key_sa_reply, nitems(key_sa_reply));
 	key_mb_send(&mb, so, KEY_SENDUP_ALL);
+	/* Packets held for this SA may go now. */
+	ipsec_hold_kick();
 	return (0);
 fail:
 	SAHTREE_WUNLOCK();
@@ -3087,6 +3106,7 @@ key_timehandler(void *arg __unused)
 	key_flush_spd(now);
 	key_flush_sad(now);
 	key_flush_acq(now);
+	ipsec_hold_timer(now);
 	callout_reset(&key_timer, hz, key_timehandler, NULL);
 }
 
@@ -3153,6 +3173,28 @@ key_allocsa_policy(const struct secasindex *saidx)
 	return (NULL);
 }
 
+/*
+ * The SA of an inbound packet (FreeBSD's key_allocsa()): by SPI, then
+ * state (mature or dying), protocol and destination address.  The caller
+ * holds the SAHTREE read lock while it uses the SA.
+ */
+struct secasvar *
+key_allocsa(const union sockaddr_union *dst, uint8_t proto, uint32_t spi)
+{
+	union sockaddr_union d;
+	struct secasvar *sav;
+
+	sav = key_getsavbyspi(spi);
+	if (sav == NULL || (sav->state != SADB_SASTATE_MATURE &&
+	    sav->state != SADB_SASTATE_DYING) ||
+	    sav->sah->saidx.proto != proto)
+		return (NULL);
+	key_sa_copy(&d, &dst->sa, 0);
+	if (key_sa_cmp(&d, &sav->sah->saidx.dst) != 0)
+		return (NULL);
+	return (sav);
+}
+
 /* How many SAs and policies there are (for tests and statistics). */
 void
 key_counts(u_int *nsa, u_int *nsp)
@@ -3202,6 +3244,7 @@ key_destroy(void)
 	if (!key_inited)
 		return;
 	callout_drain(&key_timer);
+	ipsec_hold_flush();
 
 	SPTREE_WLOCK();
 	for (i = 0; i < IPSEC_DIR_MAX; i++) {

@@ -1,0 +1,821 @@
+/*-
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The packet path for hosts that hand us whole IP packets (ipsec_hook.h):
+ * the outbound policy check, SA choice and ESP encapsulation (FreeBSD's
+ * ipsec4_output()/ipsec4_allocsa()/ipsec_encap()), the inbound SA lookup,
+ * ESP decapsulation and policy check (ipsec_common_input(),
+ * ipsec4_in_reject()), and, beyond FreeBSD, a bounded queue of packets
+ * that wait for an SA while an ACQUIRE is answered.
+ *
+ * Limits of this first step, each counted where it bites: one request
+ * per policy is applied (bundles are refused), IPv6 packets with
+ * extension headers are not transformed in transport mode, AH and IPComp
+ * requests are refused.
+ */
+
+#include <ukern/ukern.h>
+
+#include <net/pfkeyv2.h>
+#include <netipsec/ipsec.h>
+#include <netipsec/keydb.h>
+#include <netipsec/key.h>
+#include <netipsec/key_var.h>
+#include <netipsec/esp.h>
+#include <netipsec/ipsec_hook.h>
+#include <netipsec/ipsec_hook_var.h>
+
+MALLOC_DEFINE(M_IPSEC_HOLD, "ipsec-hold", "packets waiting for an SA");
+MALLOC_DEFINE(M_IPSEC_PKT, "ipsec-pkt", "packets handed to the host");
+
+/* net.inet.ipsec.acq_hold: packets kept per pending ACQUIRE, 16. */
+u_int ipsec_acq_hold = 16;
+/* net.inet.ipsec.acq_hold_total: packets kept in all, 1024. */
+u_int ipsec_acq_hold_total = 1024;
+/* net.inet.ipsec.dfbit: DF of tunnel headers (0 clear, 1 set, 2 copy), 0. */
+u_int ipsec_dfbit = 0;
+/* net.inet.ipsec.esp_trans_deflev: level "default" in transport mode, use. */
+u_int ipsec_esp_trans_deflev = IPSEC_LEVEL_USE;
+/* net.inet.ipsec.esp_net_deflev: level "default" in tunnel mode, use. */
+u_int ipsec_esp_net_deflev = IPSEC_LEVEL_USE;
+
+static struct ipsecstat ipsecstat;
+#define	IPSECSTAT_INC(name)	COUNTER_ADD(ipsecstat.name, 1)
+
+#define	IP_HDRLEN	20
+#define	IP6_HDRLEN	40
+#define	IP_DF		0x4000
+#define	IP_OFFMASK	0x1fff
+#define	IP_MF		0x2000
+#define	IPPROTO_IPV4_	4
+#define	IPPROTO_IPV6_	41
+#define	IKE_PORT	500
+#define	NATT_PORT	4500
+
+/* What the packet path needs to know of a packet. */
+struct ipsec_pkt {
+	int			af;
+	size_t			hlen;	/* IP header (v6: 40, no ext) */
+	size_t			len;	/* IP total length */
+	int			v6ext;	/* IPv6 extension headers */
+	uint8_t			proto;	/* upper-layer protocol */
+	size_t			ulp;	/* offset of the upper layer */
+	struct secpolicyindex	spidx;	/* its selector (ports in it) */
+};
+
+static uint16_t
+ipsec_rd16(const uint8_t *p)
+{
+
+	return ((uint16_t)(p[0] << 8 | p[1]));
+}
+
+static void
+ipsec_wr16(uint8_t *p, uint16_t v)
+{
+
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+/* The Internet checksum of an IPv4 header (RFC 1071). */
+static uint16_t
+ipsec_in_cksum(const uint8_t *p, size_t len)
+{
+	uint32_t sum;
+	size_t i;
+
+	sum = 0;
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ((uint16_t)~sum);
+}
+
+static void
+ipsec_ip4_finish(uint8_t *ip, size_t len)
+{
+
+	ipsec_wr16(ip + 2, (uint16_t)len);
+	ip[10] = ip[11] = 0;
+	ipsec_wr16(ip + 10, ipsec_in_cksum(ip, (ip[0] & 0x0f) * 4));
+}
+
+/*
+ * Parse a packet's IP header and the start of its upper layer, into a
+ * selector as FreeBSD's ipsec4_setspidx_ipaddr()/ipsec4_get_ulp() build
+ * it: full-length prefixes; TCP, UDP and SCTP ports; ICMP type and code
+ * in the port fields; ports only when "needport" and not a fragment.
+ */
+static int
+ipsec_parse(const uint8_t *p, size_t len, int needport, struct ipsec_pkt *pi)
+{
+	struct secpolicyindex *sp;
+	size_t off, elen;
+	uint8_t nxt;
+	int frag;
+
+	memset(pi, 0, sizeof(*pi));
+	sp = &pi->spidx;
+	if (len < 1)
+		return (EINVAL);
+	frag = 0;
+	switch (p[0] >> 4) {
+	case 4:
+		if (len < IP_HDRLEN || (p[0] & 0x0f) < 5)
+			return (EINVAL);
+		pi->af = AF_INET;
+		pi->hlen = (size_t)(p[0] & 0x0f) * 4;
+		pi->len = ipsec_rd16(p + 2);
+		if (pi->hlen > pi->len || pi->len > len)
+			return (EINVAL);
+		pi->proto = p[9];
+		pi->ulp = pi->hlen;
+		frag = (ipsec_rd16(p + 6) & IP_OFFMASK) != 0;
+		sp->src.sin.sin_family = sp->dst.sin.sin_family = AF_INET;
+#ifdef UKERN_HAVE_SA_LEN
+		sp->src.sin.sin_len = sp->dst.sin.sin_len =
+		    sizeof(struct sockaddr_in);
+#endif
+		memcpy(&sp->src.sin.sin_addr, p + 12, 4);
+		memcpy(&sp->dst.sin.sin_addr, p + 16, 4);
+		sp->prefs = sp->prefd = 32;
+		break;
+	case 6:
+		if (len < IP6_HDRLEN)
+			return (EINVAL);
+		pi->af = AF_INET6;
+		pi->hlen = IP6_HDRLEN;
+		pi->len = IP6_HDRLEN + ipsec_rd16(p + 4);
+		if (pi->len > len)
+			return (EINVAL);
+		sp->src.sin6.sin6_family = sp->dst.sin6.sin6_family =
+		    AF_INET6;
+#ifdef UKERN_HAVE_SA_LEN
+		sp->src.sin6.sin6_len = sp->dst.sin6.sin6_len =
+		    sizeof(struct sockaddr_in6);
+#endif
+		memcpy(&sp->src.sin6.sin6_addr, p + 8, 16);
+		memcpy(&sp->dst.sin6.sin6_addr, p + 24, 16);
+		sp->prefs = sp->prefd = 128;
+		/* Walk the extension headers to the upper layer. */
+		nxt = p[6];
+		off = IP6_HDRLEN;
+		for (;;) {
+			if (nxt != 0 && nxt != 43 && nxt != 60 && nxt != 44)
+				break;
+			pi->v6ext = 1;
+			if (off + 8 > pi->len)
+				return (EINVAL);
+			if (nxt == 44) {
+				frag = (ipsec_rd16(p + off + 2) & 0xfff8) != 0;
+				elen = 8;
+			} else
+				elen = ((size_t)p[off + 1] + 1) * 8;
+			nxt = p[off];
+			off += elen;
+			if (frag)
+				break;
+		}
+		pi->proto = nxt;
+		pi->ulp = off;
+		break;
+	default:
+		return (EINVAL);
+	}
+	sp->ul_proto = pi->proto;
+	if (!needport || frag)
+		return (0);
+	switch (pi->proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case 132:		/* SCTP */
+		if (pi->ulp + 4 <= pi->len) {
+			memcpy(&sp->src.sin.sin_port, p + pi->ulp, 2);
+			memcpy(&sp->dst.sin.sin_port, p + pi->ulp + 2, 2);
+		}
+		break;
+	case IPPROTO_ICMP:
+	case 58:		/* ICMPv6 */
+		if (pi->ulp + 2 <= pi->len) {
+			sp->src.sin.sin_port = htons(p[pi->ulp]);
+			sp->dst.sin.sin_port = htons(p[pi->ulp + 1]);
+		}
+		break;
+	}
+	return (0);
+}
+
+/* IKE and NAT-T traffic never goes through IPsec (the "permitted" rule). */
+static int
+ipsec_is_ike(const uint8_t *p, const struct ipsec_pkt *pi)
+{
+	uint16_t sport, dport;
+
+	if (pi->proto != IPPROTO_UDP || pi->ulp + 8 > pi->len)
+		return (0);
+	sport = ipsec_rd16(p + pi->ulp);
+	dport = ipsec_rd16(p + pi->ulp + 2);
+	return (sport == IKE_PORT || dport == IKE_PORT ||
+	    sport == NATT_PORT || dport == NATT_PORT);
+}
+
+static u_int
+ipsec_level(const struct ipsecrequest *isr)
+{
+
+	if (isr->level != IPSEC_LEVEL_DEFAULT)
+		return (isr->level);
+	/* As FreeBSD: anything but use, require and unique is require. */
+	switch (isr->saidx.mode == IPSEC_MODE_TUNNEL ?
+	    ipsec_esp_net_deflev : ipsec_esp_trans_deflev) {
+	case IPSEC_LEVEL_USE:
+		return (IPSEC_LEVEL_USE);
+	case IPSEC_LEVEL_UNIQUE:
+		return (IPSEC_LEVEL_UNIQUE);
+	}
+	return (IPSEC_LEVEL_REQUIRE);
+}
+
+/* A buffer for the host, holding the mbuf's data. */
+static int
+ipsec_tohost(struct mbuf *m, void **outp, size_t *outlenp)
+{
+	void *buf;
+
+	buf = malloc(m->m_len, M_IPSEC_PKT, M_NOWAIT);
+	if (buf == NULL) {
+		m_freem(m);
+		return (IPSEC_HOOK_DROP);
+	}
+	memcpy(buf, mtod(m, void *), m->m_len);
+	*outp = buf;
+	*outlenp = m->m_len;
+	m_freem(m);
+	return (IPSEC_HOOK_REPLACE);
+}
+
+void
+ipsec_hook_free(void *p)
+{
+
+	free(p, M_IPSEC_PKT);
+}
+
+/* Count use of an SA for its lifetimes (bytes, first use). */
+static void
+ipsec_sa_used(struct secasvar *sav, size_t bytes)
+{
+	time_t zero;
+
+	COUNTER_ADD(sav->lft_c.bytes, bytes);
+	zero = 0;
+	if (sav->firstused == 0)
+		__atomic_compare_exchange_n(&sav->firstused, &zero,
+		    time_uptime, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+/*
+ * ESP output for one packet, SA and request's SA index (whose addresses
+ * are the tunnel endpoints in tunnel mode): transport mode keeps the IP
+ * header and protects what follows it; tunnel mode protects the whole
+ * packet and puts a new header in front (RFC 4301 §5.1.2: TTL 64, DSCP
+ * and ECN copied, DF per net.inet.ipsec.dfbit).  SAHTREE_RLOCK held.
+ */
+static int
+ipsec_esp_encap(struct secasvar *sav, const struct secasindex *saidx,
+    const uint8_t *p, const struct ipsec_pkt *pi, struct mbuf **mp)
+{
+	struct mbuf *m;
+	uint8_t *ip, tos;
+	size_t plen, olen;
+	int error, nxt, tunnel, oaf;
+
+	/* The request decides, as FreeBSD: an SA of mode any does both. */
+	tunnel = saidx->mode == IPSEC_MODE_TUNNEL;
+	*mp = NULL;
+	if (!tunnel && pi->v6ext) {
+		IPSECSTAT_INC(ips_out_inval);
+		return (EINVAL);
+	}
+	plen = tunnel ? pi->len : pi->len - pi->hlen;
+	m = m_get2((int)(plen + esp_hdrsiz(sav) + IP6_HDRLEN), M_NOWAIT,
+	    MT_DATA, M_PKTHDR);
+	if (m == NULL)
+		return (ENOBUFS);
+	if (!m_append(m, (int)plen, tunnel ? p : p + pi->hlen)) {
+		m_freem(m);
+		return (ENOBUFS);
+	}
+	nxt = tunnel ? (pi->af == AF_INET ? IPPROTO_IPV4_ : IPPROTO_IPV6_) :
+	    pi->proto;
+	error = esp_output(sav, &m, nxt);
+	if (error != 0)
+		return (error);
+	ipsec_sa_used(sav, plen);
+
+	if (!tunnel) {
+		M_PREPEND(m, pi->hlen, M_NOWAIT);
+		if (m == NULL)
+			return (ENOBUFS);
+		ip = mtod(m, uint8_t *);
+		memcpy(ip, p, pi->hlen);
+		if (pi->af == AF_INET) {
+			ip[9] = IPPROTO_ESP;
+			ipsec_ip4_finish(ip, m->m_len);
+		} else {
+			ip[6] = IPPROTO_ESP;
+			ipsec_wr16(ip + 4, (uint16_t)(m->m_len - IP6_HDRLEN));
+		}
+		*mp = m;
+		return (0);
+	}
+
+	oaf = saidx->dst.sa.sa_family;
+	olen = oaf == AF_INET ? IP_HDRLEN : IP6_HDRLEN;
+	tos = pi->af == AF_INET ? p[1] : (uint8_t)((p[0] << 4) | (p[1] >> 4));
+	M_PREPEND(m, olen, M_NOWAIT);
+	if (m == NULL)
+		return (ENOBUFS);
+	ip = mtod(m, uint8_t *);
+	memset(ip, 0, olen);
+	if (oaf == AF_INET) {
+		ip[0] = 0x45;
+		ip[1] = tos;
+		ipsec_wr16(ip + 4, (uint16_t)arc4random());
+		if (ipsec_dfbit == 1 || (ipsec_dfbit == 2 &&
+		    pi->af == AF_INET && (ipsec_rd16(p + 6) & IP_DF)))
+			ipsec_wr16(ip + 6, IP_DF);
+		ip[8] = 64;
+		ip[9] = IPPROTO_ESP;
+		memcpy(ip + 12, &saidx->src.sin.sin_addr, 4);
+		memcpy(ip + 16, &saidx->dst.sin.sin_addr, 4);
+		ipsec_ip4_finish(ip, m->m_len);
+	} else {
+		ip[0] = 0x60 | (tos >> 4);
+		ip[1] = (uint8_t)(tos << 4);
+		ipsec_wr16(ip + 4, (uint16_t)(m->m_len - IP6_HDRLEN));
+		ip[6] = IPPROTO_ESP;
+		ip[7] = 64;
+		memcpy(ip + 8, &saidx->src.sin6.sin6_addr, 16);
+		memcpy(ip + 24, &saidx->dst.sin6.sin6_addr, 16);
+	}
+	*mp = m;
+	return (0);
+}
+
+/*
+ * Held packets.  One list, in arrival order; each entry knows the SA index
+ * it waits for, so the bound per pending ACQUIRE is a count over the list
+ * (at most net.inet.ipsec.acq_hold_total entries).
+ */
+struct ipsec_held {
+	TAILQ_ENTRY(ipsec_held)	link;
+	struct secasindex	saidx;
+	uint64_t		cookie;
+	int			where;
+	time_t			since;
+	size_t			len;
+	uint8_t			pkt[];
+};
+
+static TAILQ_HEAD(, ipsec_held) ipsec_heldq =
+    TAILQ_HEAD_INITIALIZER(ipsec_heldq);
+static u_int ipsec_nheld;
+static struct mtx ipsec_hold_mtx;
+static int ipsec_hold_inited;
+static ipsec_release_t *ipsec_release;
+static void *ipsec_release_arg;
+
+static void
+ipsec_hold_init(void)
+{
+
+	/* Set up once, by the first ipsec_hook_setrelease(). */
+	if (!ipsec_hold_inited) {
+		mtx_init(&ipsec_hold_mtx, "ipsec_hold", NULL, MTX_DEF);
+		ipsec_hold_inited = 1;
+	}
+}
+
+void
+ipsec_hook_setrelease(ipsec_release_t *fn, void *arg)
+{
+
+	ipsec_hold_init();
+	mtx_lock(&ipsec_hold_mtx);
+	ipsec_release = fn;
+	ipsec_release_arg = arg;
+	mtx_unlock(&ipsec_hold_mtx);
+}
+
+static int
+ipsec_saidx_eq(const struct secasindex *a, const struct secasindex *b)
+{
+
+	return (a->proto == b->proto && a->mode == b->mode &&
+	    a->reqid == b->reqid &&
+	    memcmp(&a->src, &b->src, sizeof(a->src)) == 0 &&
+	    memcmp(&a->dst, &b->dst, sizeof(a->dst)) == 0);
+}
+
+/* Keep a packet for later; the caller then says IPSEC_HOOK_HELD. */
+static int
+ipsec_hold(const struct secasindex *saidx, const void *pkt, size_t len,
+    uint64_t cookie, int where)
+{
+	struct ipsec_held *h, *e;
+	u_int n;
+
+	if (!ipsec_hold_inited || ipsec_acq_hold == 0)
+		return (EAGAIN);
+	h = malloc(sizeof(*h) + len, M_IPSEC_HOLD, M_NOWAIT);
+	if (h == NULL)
+		return (ENOBUFS);
+	h->saidx = *saidx;
+	h->cookie = cookie;
+	h->where = where;
+	h->since = time_uptime;
+	h->len = len;
+	memcpy(h->pkt, pkt, len);
+	mtx_lock(&ipsec_hold_mtx);
+	n = 0;
+	TAILQ_FOREACH(e, &ipsec_heldq, link)
+		if (ipsec_saidx_eq(&e->saidx, saidx))
+			n++;
+	if (ipsec_release == NULL || n >= ipsec_acq_hold ||
+	    ipsec_nheld >= ipsec_acq_hold_total) {
+		mtx_unlock(&ipsec_hold_mtx);
+		free(h, M_IPSEC_HOLD);
+		return (ENOBUFS);
+	}
+	TAILQ_INSERT_TAIL(&ipsec_heldq, h, link);
+	ipsec_nheld++;
+	mtx_unlock(&ipsec_hold_mtx);
+	IPSECSTAT_INC(ips_out_hold);
+	return (0);
+}
+
+static int ipsec_output(int where, const uint8_t *p, size_t len,
+    uint64_t cookie, int canhold, void **outp, size_t *outlenp);
+
+/*
+ * Send the packets that may go: those whose SA index has an SA now (in
+ * arrival order), or, with "expire", those that waited too long (drop).
+ */
+static void
+ipsec_hold_run(int expire, time_t now)
+{
+	TAILQ_HEAD(, ipsec_held) ready;
+	struct ipsec_held *h, *next;
+	ipsec_release_t *fn;
+	void *arg, *out;
+	size_t outlen;
+	int v, avail;
+
+	if (!ipsec_hold_inited)
+		return;
+	TAILQ_INIT(&ready);
+	mtx_lock(&ipsec_hold_mtx);
+	fn = ipsec_release;
+	arg = ipsec_release_arg;
+	TAILQ_FOREACH_SAFE(h, &ipsec_heldq, link, next) {
+		if (expire) {
+			avail = now - h->since > (time_t)key_blockacq_lifetime;
+		} else {
+			SAHTREE_RLOCK();
+			avail = key_allocsa_policy(&h->saidx) != NULL;
+			SAHTREE_RUNLOCK();
+		}
+		if (!avail)
+			continue;
+		TAILQ_REMOVE(&ipsec_heldq, h, link);
+		ipsec_nheld--;
+		TAILQ_INSERT_TAIL(&ready, h, link);
+	}
+	mtx_unlock(&ipsec_hold_mtx);
+
+	while ((h = TAILQ_FIRST(&ready)) != NULL) {
+		TAILQ_REMOVE(&ready, h, link);
+		out = NULL;
+		outlen = 0;
+		if (expire) {
+			v = IPSEC_HOOK_DROP;
+			IPSECSTAT_INC(ips_out_holdexp);
+		} else
+			v = ipsec_output(h->where, h->pkt, h->len, h->cookie,
+			    0, &out, &outlen);
+		if (v == IPSEC_HOOK_PASS) {
+			/* Policy changed meanwhile: send it as it was. */
+			v = IPSEC_HOOK_REPLACE;
+			fn(arg, h->cookie, v, h->pkt, h->len);
+		} else if (v == IPSEC_HOOK_REPLACE) {
+			fn(arg, h->cookie, v, out, outlen);
+			ipsec_hook_free(out);
+		} else
+			fn(arg, h->cookie, IPSEC_HOOK_DROP, NULL, 0);
+		explicit_bzero(h->pkt, h->len);
+		free(h, M_IPSEC_HOLD);
+	}
+}
+
+void
+ipsec_hold_kick(void)
+{
+
+	ipsec_hold_run(0, 0);
+}
+
+void
+ipsec_hold_timer(time_t now)
+{
+
+	ipsec_hold_run(1, now);
+}
+
+void
+ipsec_hold_flush(void)
+{
+
+	/* Everything is older than "forever from now". */
+	ipsec_hold_run(1, time_uptime + (time_t)key_blockacq_lifetime + 1);
+}
+
+/*
+ * Outbound (and forwarded) packets: FreeBSD's ipsec4_checkpolicy() and
+ * ipsec4_perform_request() for the first request of the policy.
+ */
+static int
+ipsec_output(int where, const uint8_t *p, size_t len, uint64_t cookie,
+    int canhold, void **outp, size_t *outlenp)
+{
+	struct ipsecrequest isr;
+	struct secasindex saidx;
+	struct secpolicy *sp;
+	struct secasvar *sav;
+	struct ipsec_pkt pi;
+	struct mbuf *m;
+	uint32_t spid;
+	u_int level, tcount, policy;
+	int error, error2;
+
+	IPSECSTAT_INC(ips_out_total);
+	if (ipsec_parse(p, len, where == IPSEC_HOOK_OUT, &pi) != 0) {
+		IPSECSTAT_INC(ips_out_inval);
+		return (IPSEC_HOOK_PASS);	/* not IP: not ours */
+	}
+	if (ipsec_is_ike(p, &pi))
+		return (IPSEC_HOOK_PASS);
+	pi.spidx.dir = IPSEC_DIR_OUTBOUND;
+
+	SPTREE_RLOCK();
+	sp = key_spd_match(&pi.spidx);
+	if (sp == NULL) {
+		SPTREE_RUNLOCK();
+		return (IPSEC_HOOK_PASS);	/* def_policy none */
+	}
+	sp->lastused = time_uptime;
+	policy = sp->policy;
+	spid = sp->id;
+	tcount = sp->tcount;
+	if (tcount > 0)
+		isr = *sp->req[0];
+	SPTREE_RUNLOCK();
+
+	switch (policy) {
+	case IPSEC_POLICY_DISCARD:
+		IPSECSTAT_INC(ips_out_polvio);
+		return (IPSEC_HOOK_DROP);
+	case IPSEC_POLICY_IPSEC:
+		break;
+	default:
+		return (IPSEC_HOOK_PASS);
+	}
+	if (tcount != 1 || isr.saidx.proto != IPPROTO_ESP) {
+		IPSECSTAT_INC(ips_out_bundlesa);
+		return (IPSEC_HOOK_DROP);
+	}
+
+	/* The SA index: transport mode takes the packet's addresses. */
+	level = ipsec_level(&isr);
+	saidx = isr.saidx;
+	if (saidx.src.sa.sa_family == 0)
+		memcpy(&saidx.src, &pi.spidx.src, sizeof(saidx.src));
+	if (saidx.dst.sa.sa_family == 0)
+		memcpy(&saidx.dst, &pi.spidx.dst, sizeof(saidx.dst));
+	saidx.src.sin.sin_port = saidx.dst.sin.sin_port = 0;
+	if (level != IPSEC_LEVEL_UNIQUE)
+		saidx.reqid = 0;
+
+	SAHTREE_RLOCK();
+	sav = key_allocsa_policy(&saidx);
+	if (sav != NULL) {
+		error = ipsec_esp_encap(sav, &saidx, p, &pi, &m);
+		SAHTREE_RUNLOCK();
+		if (error != 0) {
+			IPSECSTAT_INC(ips_out_inval);
+			return (IPSEC_HOOK_DROP);
+		}
+		IPSECSTAT_INC(ips_out_esp);
+		return (ipsec_tohost(m, outp, outlenp));
+	}
+	SAHTREE_RUNLOCK();
+
+	/* No SA: ask for one, and keep the packet while it comes. */
+	IPSECSTAT_INC(ips_out_nosa);
+	error = key_acquire_spid(spid, &pi.spidx.src.sa, &pi.spidx.dst.sa);
+	if (error != 0 && error != EAGAIN)
+		IPSECSTAT_INC(ips_out_acqfail);
+	if (level == IPSEC_LEVEL_USE)
+		return (IPSEC_HOOK_PASS);	/* in clear, as FreeBSD */
+	if (canhold) {
+		error2 = ipsec_hold(&saidx, p, pi.len, cookie, where);
+		if (error2 == 0)
+			return (IPSEC_HOOK_HELD);
+		IPSECSTAT_INC(ips_out_holddrop);
+	}
+	return (IPSEC_HOOK_DROP);
+}
+
+/*
+ * Inbound plaintext: FreeBSD's ipsec4_in_reject(): a discard policy, or
+ * an IPsec policy whose ESP request is required, rejects it.
+ */
+static int
+ipsec_in_reject(const struct secpolicyindex *spidx, int decrypted,
+    const struct secasvar *sav)
+{
+	struct secpolicy *sp;
+	int reject;
+
+	SPTREE_RLOCK();
+	sp = key_spd_match(spidx);
+	reject = 0;
+	if (sp != NULL) {
+		sp->lastused = time_uptime;
+		if (sp->policy == IPSEC_POLICY_DISCARD)
+			reject = 1;
+		else if (sp->policy == IPSEC_POLICY_IPSEC && sp->tcount > 0) {
+			if (!decrypted)
+				reject = ipsec_level(sp->req[0]) !=
+				    IPSEC_LEVEL_USE;
+			else if (sav != NULL &&
+			    sav->sah->saidx.mode != IPSEC_MODE_ANY &&
+			    sav->sah->saidx.mode != sp->req[0]->saidx.mode)
+				reject = 1;	/* wrong mode: policy history */
+		}
+	}
+	SPTREE_RUNLOCK();
+	return (reject);
+}
+
+/*
+ * Inbound: ESP (and ESP in UDP) is decapsulated; everything else is held
+ * against the inbound policy.
+ */
+static int
+ipsec_input(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
+{
+	struct ipsec_pkt pi, ipi;
+	union sockaddr_union dst;
+	struct secasvar *sav;
+	struct mbuf *m;
+	uint32_t spi;
+	size_t espoff;
+	uint8_t *ip;
+	int error, nxt, tunnel, reject;
+
+	IPSECSTAT_INC(ips_in_total);
+	if (ipsec_parse(p, len, 1, &pi) != 0) {
+		IPSECSTAT_INC(ips_in_inval);
+		return (IPSEC_HOOK_DROP);
+	}
+	espoff = 0;
+	if (pi.proto == IPPROTO_ESP)
+		espoff = pi.ulp;
+	else if (pi.proto == IPPROTO_UDP && pi.ulp + 8 <= pi.len &&
+	    ipsec_rd16(p + pi.ulp + 2) == NATT_PORT) {
+		/* RFC 3948: a zero marker or a keepalive is IKE's. */
+		if (pi.ulp + 12 > pi.len ||
+		    memcmp(p + pi.ulp + 8, "\0\0\0\0", 4) == 0)
+			return (IPSEC_HOOK_PASS);
+		espoff = pi.ulp + 8;
+	} else if (ipsec_is_ike(p, &pi))
+		return (IPSEC_HOOK_PASS);
+
+	if (espoff == 0) {
+		pi.spidx.dir = IPSEC_DIR_INBOUND;
+		if (ipsec_in_reject(&pi.spidx, 0, NULL)) {
+			IPSECSTAT_INC(ips_in_polvio);
+			return (IPSEC_HOOK_DROP);
+		}
+		return (IPSEC_HOOK_PASS);
+	}
+
+	if (espoff + ESP_HDRLEN > pi.len) {
+		IPSECSTAT_INC(ips_in_inval);
+		return (IPSEC_HOOK_DROP);
+	}
+	memcpy(&spi, p + espoff, 4);
+	dst = pi.spidx.dst;
+	dst.sin.sin_port = 0;
+	m = m_get2((int)(pi.len - espoff + IP6_HDRLEN), M_NOWAIT, MT_DATA,
+	    M_PKTHDR);
+	if (m == NULL)
+		return (IPSEC_HOOK_DROP);
+	if (!m_append(m, (int)(pi.len - espoff), p + espoff)) {
+		m_freem(m);
+		return (IPSEC_HOOK_DROP);
+	}
+
+	SAHTREE_RLOCK();
+	sav = key_allocsa(&dst, IPPROTO_ESP, spi);
+	if (sav == NULL || (espoff != pi.ulp && sav->natt == NULL)) {
+		SAHTREE_RUNLOCK();
+		m_freem(m);
+		IPSECSTAT_INC(ips_in_nosa);
+		return (IPSEC_HOOK_DROP);
+	}
+	error = esp_input(sav, &m, &nxt);
+	if (error != 0) {
+		SAHTREE_RUNLOCK();
+		IPSECSTAT_INC(ips_in_espfail);
+		return (IPSEC_HOOK_DROP);
+	}
+	ipsec_sa_used(sav, m->m_len);
+	tunnel = (nxt == IPPROTO_IPV4_ || nxt == IPPROTO_IPV6_) &&
+	    sav->sah->saidx.mode != IPSEC_MODE_TRANSPORT;
+
+	if (tunnel) {
+		/* The inner packet is the packet now. */
+		if (ipsec_parse(mtod(m, uint8_t *), m->m_len, 1, &ipi) != 0 ||
+		    (ipi.af == AF_INET) != (nxt == IPPROTO_IPV4_)) {
+			SAHTREE_RUNLOCK();
+			m_freem(m);
+			IPSECSTAT_INC(ips_in_inval);
+			return (IPSEC_HOOK_DROP);
+		}
+		m->m_len = m->m_pkthdr.len = (int)ipi.len;
+	} else {
+		if (pi.v6ext || espoff != pi.ulp) {
+			/* Transport mode here: only plain IP headers. */
+			SAHTREE_RUNLOCK();
+			m_freem(m);
+			IPSECSTAT_INC(ips_in_inval);
+			return (IPSEC_HOOK_DROP);
+		}
+		M_PREPEND(m, pi.hlen, M_NOWAIT);
+		if (m == NULL) {
+			SAHTREE_RUNLOCK();
+			return (IPSEC_HOOK_DROP);
+		}
+		ip = mtod(m, uint8_t *);
+		memcpy(ip, p, pi.hlen);
+		if (pi.af == AF_INET) {
+			ip[9] = (uint8_t)nxt;
+			ipsec_ip4_finish(ip, m->m_len);
+		} else {
+			ip[6] = (uint8_t)nxt;
+			ipsec_wr16(ip + 4, (uint16_t)(m->m_len - IP6_HDRLEN));
+		}
+		(void)ipsec_parse(mtod(m, uint8_t *), m->m_len, 1, &ipi);
+	}
+	/* What came out must be what the policy wanted protected. */
+	ipi.spidx.dir = IPSEC_DIR_INBOUND;
+	reject = ipsec_in_reject(&ipi.spidx, 1, sav);
+	SAHTREE_RUNLOCK();
+	if (reject) {
+		m_freem(m);
+		IPSECSTAT_INC(ips_in_polvio);
+		return (IPSEC_HOOK_DROP);
+	}
+	IPSECSTAT_INC(ips_in_esp);
+	return (ipsec_tohost(m, outp, outlenp));
+}
+
+int
+ipsec_hook(int where, const void *pkt, size_t len, uint64_t cookie,
+    void **outp, size_t *outlenp)
+{
+
+	*outp = NULL;
+	*outlenp = 0;
+	switch (where) {
+	case IPSEC_HOOK_OUT:
+	case IPSEC_HOOK_FWD:
+		return (ipsec_output(where, pkt, len, cookie, 1, outp,
+		    outlenp));
+	case IPSEC_HOOK_IN:
+		return (ipsec_input(pkt, len, outp, outlenp));
+	}
+	return (IPSEC_HOOK_PASS);
+}
+
+void
+ipsec_getstat(struct ipsecstat *st)
+{
+
+	memcpy(st, &ipsecstat, sizeof(*st));
+	st->ips_held_now = ipsec_nheld;
+}

@@ -1,0 +1,73 @@
+/*-
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The packet path's host interface: how a host without an IPsec layer of
+ * its own (netipsecd on Linux, with netfilter queues) hands packets to
+ * sys/netipsec and applies its verdict.  On a BSD kernel this is
+ * ipsec4_output()/ipsec4_input() and friends, called by ip_output() and
+ * ip_input() with mbufs; here the host passes whole IP packets (from the
+ * IP header on) as flat buffers.
+ */
+
+#ifndef _NETIPSEC_IPSEC_HOOK_H_
+#define _NETIPSEC_IPSEC_HOOK_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where the packet is. */
+#define	IPSEC_HOOK_OUT		1	/* leaving: after local output */
+#define	IPSEC_HOOK_IN		2	/* arriving: before routing */
+#define	IPSEC_HOOK_FWD		3	/* forwarded, leaving (gateways) */
+
+/* Verdicts. */
+#define	IPSEC_HOOK_PASS		0	/* let it go unmodified */
+#define	IPSEC_HOOK_REPLACE	1	/* send *outp (*outlenp bytes) instead */
+#define	IPSEC_HOOK_HELD		2	/* the layer keeps it: see below */
+#define	IPSEC_HOOK_DROP		3	/* drop it (counted by the layer) */
+
+/*
+ * One packet.  "cookie" is the host's name for it (netipsecd: the
+ * netfilter queue's packet id).  On IPSEC_HOOK_REPLACE, *outp is a buffer
+ * of the layer's that the host frees with ipsec_hook_free() after use.
+ * On IPSEC_HOOK_HELD the host must neither pass nor drop the packet: the
+ * layer keeps a copy while it waits for an SA (ACQUIRE) and calls the
+ * release function later, exactly once per held cookie, with
+ * IPSEC_HOOK_REPLACE and the packet to send, or with IPSEC_HOOK_DROP.
+ * Safe to call from several threads.
+ */
+int	ipsec_hook(int where, const void *pkt, size_t len, uint64_t cookie,
+	    void **outp, size_t *outlenp);
+void	ipsec_hook_free(void *);
+
+typedef void ipsec_release_t(void *arg, uint64_t cookie, int verdict,
+	    const void *pkt, size_t len);
+void	ipsec_hook_setrelease(ipsec_release_t *, void *arg);
+
+/*
+ * The packet path's statistics (FreeBSD's ipsecstat, and the hold queue
+ * that FreeBSD does not have); ESP's own are struct espstat (esp.h).
+ */
+struct ipsecstat {
+	uint64_t	ips_out_total;		/* outbound packets looked at */
+	uint64_t	ips_out_esp;		/* protected with ESP */
+	uint64_t	ips_out_polvio;		/* dropped: discard policy */
+	uint64_t	ips_out_nosa;		/* no SA for a request */
+	uint64_t	ips_out_acqfail;	/* ACQUIRE could not be sent */
+	uint64_t	ips_out_hold;		/* held for an ACQUIRE */
+	uint64_t	ips_out_holddrop;	/* not held: queue full */
+	uint64_t	ips_out_holdexp;	/* held too long: dropped */
+	uint64_t	ips_out_bundlesa;	/* request we do not apply */
+	uint64_t	ips_out_inval;		/* bad packet or ESP error */
+	uint64_t	ips_in_total;		/* inbound packets looked at */
+	uint64_t	ips_in_esp;		/* ESP accepted, decapsulated */
+	uint64_t	ips_in_polvio;		/* dropped: policy says so */
+	uint64_t	ips_in_nosa;		/* ESP with no SA (SPI, dst) */
+	uint64_t	ips_in_espfail;		/* ESP refused: see espstat */
+	uint64_t	ips_in_inval;		/* bad packet */
+	uint64_t	ips_held_now;		/* packets held right now */
+};
+
+void	ipsec_getstat(struct ipsecstat *);
+
+#endif /* !_NETIPSEC_IPSEC_HOOK_H_ */

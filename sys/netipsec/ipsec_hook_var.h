@@ -1,0 +1,32 @@
+/*-
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Between the key engine and the packet path (ipsec_hook.c), kernel-only:
+ * the packet path's tunables (net.inet.ipsec.*, listed with the others in
+ * key.c) and the calls by which the key engine tells the packet path that
+ * held packets may have an SA now, or have waited too long.
+ */
+
+#ifndef _NETIPSEC_IPSEC_HOOK_VAR_H_
+#define _NETIPSEC_IPSEC_HOOK_VAR_H_
+
+#ifdef _KERNEL
+extern u_int ipsec_acq_hold;		/* net.inet.ipsec.acq_hold */
+extern u_int ipsec_acq_hold_total;	/* net.inet.ipsec.acq_hold_total */
+extern u_int ipsec_dfbit;		/* net.inet.ipsec.dfbit */
+extern u_int ipsec_esp_trans_deflev;	/* net.inet.ipsec.esp_trans_deflev */
+extern u_int ipsec_esp_net_deflev;	/* net.inet.ipsec.esp_net_deflev */
+
+/* An SA became usable (ADD, UPDATE): retry the held packets. */
+void	ipsec_hold_kick(void);
+/* Once a second: drop held packets older than net.key.blockacq_lifetime. */
+void	ipsec_hold_timer(time_t now);
+/* key_destroy(): drop everything held. */
+void	ipsec_hold_flush(void);
+
+/* The inbound SA for an ESP packet; the caller holds SAHTREE_RLOCK. */
+struct secasvar *key_allocsa(const union sockaddr_union *dst, uint8_t proto,
+	    uint32_t spi);
+#endif /* _KERNEL */
+
+#endif /* !_NETIPSEC_IPSEC_HOOK_VAR_H_ */
