@@ -25,8 +25,13 @@ done
 $CC $CFLAGS -o "$WORK/fuzz_pfkey" fuzz_pfkey.c "$WORK"/obj/k_*.o \
     -lcrypto -lpthread $BSD_LIBS
 
+# fuzz_hook: the packet path (ipsec_hook), with the unit tests' helpers.
+$CC $CFLAGS -o "$WORK/fuzz_hook" fuzz_hook.c ../netipsec/keytest.c \
+    "$WORK"/obj/k_*.o -lcrypto -lpthread $BSD_LIBS
+targets_k="pfkey hook"
+
 # fuzz_policy: ipsec_set_policy(3) and ipsec_dump_policy(3).
-targets="pfkey"
+targets="$targets_k"
 if [ -f fuzz_policy.c ]; then
 	for f in "$TOP"/lib/libpfkey/*.c; do
 		case $f in *preload*) continue;; esac

@@ -1,0 +1,109 @@
+/*
+ * libFuzzer target: packets from the network through the packet path
+ * (ipsec_hook), inbound and outbound, against an engine holding a
+ * transport policy pair, a tunnel policy pair and their SAs (one with
+ * NAT-T), so that the fuzzer reaches ESP decapsulation and the policy
+ * checks.  The first input byte picks the direction.
+ */
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../netipsec/keytest.h"
+#include <netipsec/key.h>
+#include <netipsec/ipsec_hook.h>
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void
+release(void *arg, uint64_t cookie, int verdict, const void *pkt,
+    size_t len)
+{
+
+	(void)arg;
+	(void)cookie;
+	(void)verdict;
+	(void)pkt;
+	(void)len;
+}
+
+static void
+setup(void)
+{
+	struct sadb_x_nat_t_type *t;
+	struct sadb_x_nat_t_port *p;
+	struct sadb_msg *r;
+	struct tsock *ts;
+	struct tmsg m;
+	int dir;
+
+	tk_start();
+	ipsec_hook_setrelease(release, NULL);
+	ts = ts_open();
+	for (dir = IPSEC_DIR_INBOUND; dir <= IPSEC_DIR_OUTBOUND; dir++) {
+		tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, 1);
+		tm_addr(&m, SADB_EXT_ADDRESS_SRC, "192.0.2.1", 0, 32, 255);
+		tm_addr(&m, SADB_EXT_ADDRESS_DST, "192.0.2.2", 0, 32, 255);
+		tm_pol(&m, dir, IPSEC_POLICY_IPSEC, 0, 0);
+		tm_req(&m, IPPROTO_ESP, IPSEC_MODE_TRANSPORT,
+		    IPSEC_LEVEL_REQUIRE, 0, NULL, NULL);
+		tm_pol_end(&m);
+		(void)ts_call(ts, &m, &r);
+		free(r);
+		tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, 1);
+		tm_addr(&m, SADB_EXT_ADDRESS_SRC, "10.1.0.0", 0, 16, 255);
+		tm_addr(&m, SADB_EXT_ADDRESS_DST, "10.2.0.0", 0, 16, 255);
+		tm_pol(&m, dir, IPSEC_POLICY_IPSEC, 0, 0);
+		tm_req(&m, IPPROTO_ESP, IPSEC_MODE_TUNNEL,
+		    IPSEC_LEVEL_REQUIRE, 0, "198.51.100.1", "198.51.100.2");
+		tm_pol_end(&m);
+		(void)ts_call(ts, &m, &r);
+		free(r);
+	}
+	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, 1);
+	tm_sa(&m, 0x1001, 32, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
+	tm_addr(&m, SADB_EXT_ADDRESS_SRC, "192.0.2.1", 0, -1, 255);
+	tm_addr(&m, SADB_EXT_ADDRESS_DST, "192.0.2.2", 0, -1, 255);
+	tm_key(&m, SADB_EXT_KEY_ENCRYPT, "0123456789abcdefSALT", 20);
+	(void)ts_call(ts, &m, &r);
+	free(r);
+	/* NULL encryption: the fuzzer can forge what decrypts. */
+	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, 1);
+	tm_sa(&m, 0x1002, 32, SADB_AALG_NONE, SADB_EALG_NULL, 0);
+	tm_addr(&m, SADB_EXT_ADDRESS_SRC, "198.51.100.1", 0, -1, 255);
+	tm_addr(&m, SADB_EXT_ADDRESS_DST, "198.51.100.2", 0, -1, 255);
+	tm_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
+	t = tm_ext(&m, sizeof(*t), SADB_X_EXT_NAT_T_TYPE);
+	t->sadb_x_nat_t_type_type = UDP_ENCAP_ESPINUDP;
+	p = tm_ext(&m, sizeof(*p), SADB_X_EXT_NAT_T_SPORT);
+	p->sadb_x_nat_t_port_port = 0x9411;
+	p = tm_ext(&m, sizeof(*p), SADB_X_EXT_NAT_T_DPORT);
+	p->sadb_x_nat_t_port_port = 0x9411;
+	(void)ts_call(ts, &m, &r);
+	free(r);
+	/* The socket stays: the SAs must live as long as the process. */
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int inited;
+	void *out;
+	size_t outlen;
+	int v, where;
+
+	if (!inited) {
+		setup();
+		inited = 1;
+	}
+	if (size < 1)
+		return (0);
+	where = data[0] % 3 == 0 ? IPSEC_HOOK_OUT :
+	    data[0] % 3 == 1 ? IPSEC_HOOK_IN : IPSEC_HOOK_FWD;
+	v = ipsec_hook(where, data + 1, size - 1, 1, &out, &outlen);
+	if (v == IPSEC_HOOK_REPLACE)
+		ipsec_hook_free(out);
+	return (0);
+}
