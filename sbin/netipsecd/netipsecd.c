@@ -3,7 +3,9 @@
  *
  * netipsecd: the kernel IPsec layer hosted as a process.  Options,
  * tunables, daemonizing, signals, and the libevent loop that serves
- * PF_KEY (pfkey_srv.c).
+ * PF_KEY (pfkey_srv.c) and the control socket (ctl.c); with -i, the
+ * netfilter rules (rules.c) and the queue thread (nfq.c) that hand the
+ * interfaces' packets to the layer.
  */
 
 #include <sys/types.h>
@@ -12,6 +14,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <libutil.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +46,7 @@ static void	netipsecd_tunprint(const char *, long, const char *, void *);
 static void	netipsecd_klog(int, const char *);
 static void	netipsecd_sig(int, short, void *);
 static void	netipsecd_atexit(void);
+static void	netipsecd_ifadd(struct netipsecd_conf *, char *);
 
 static __dead void
 usage(int status)
@@ -50,7 +54,9 @@ usage(int status)
 	extern char	*__progname;
 
 	fprintf(status ? stderr : stdout, "usage: %s [-dhOv] [-g group] "
-	    "[-o name=value] [-p pidfile] [-s path]\n", __progname);
+	    "[-i ifname] [-o name=value] [-p pidfile]\n"
+	    "                 [-s path]\n"
+	    "       %s -S [-s path]\n", __progname, __progname);
 	exit(status);
 }
 
@@ -64,10 +70,13 @@ main(int argc, char *argv[])
 	char			 cwd[PATH_MAX];
 	const char		*s;
 	pid_t			 otherpid;
-	int			 ch, showtun = 0;
+	int			 ch, showtun = 0, showstats = 0;
 
 	log_init(1, LOG_DAEMON);
 	conf->nc_sendspace = NETIPSECD_SENDSPACE;
+	conf->nc_queue = NETIPSECD_QUEUE;
+	conf->nc_qmaxlen = NETIPSECD_QMAXLEN;
+	conf->nc_rcvbuf = NETIPSECD_RCVBUF;
 
 	while ((ch = getopt(argc, argv, "dg:hi:o:Op:s:Sv")) != -1) {
 		switch (ch) {
@@ -80,10 +89,11 @@ main(int argc, char *argv[])
 		case 'h':
 			usage(0);
 		case 'i':
+			netipsecd_ifadd(conf, optarg);
+			break;
 		case 'S':
-			/* Reserved for the data plane. */
-			errx(1, "-%c: packet processing is not available yet",
-			    ch);
+			showstats = 1;
+			break;
 		case 'o':
 			netipsecd_tunable(conf, optarg);
 			break;
@@ -111,12 +121,25 @@ main(int argc, char *argv[])
 		netipsecd_tunprint("netipsecd.sendspace", conf->nc_sendspace,
 		    "bytes queued to a PF_KEY socket beyond which "
 		    "broadcasts to it are dropped", NULL);
+		netipsecd_tunprint("netipsecd.queue", conf->nc_queue,
+		    "the netfilter queue number of -i", NULL);
+		netipsecd_tunprint("netipsecd.queue_maxlen", conf->nc_qmaxlen,
+		    "packets the kernel keeps waiting in the queue; "
+		    "more are dropped", NULL);
+		netipsecd_tunprint("netipsecd.rcvbuf", conf->nc_rcvbuf,
+		    "receive buffer of the queue's netlink socket, bytes",
+		    NULL);
 		exit(0);
 	}
 
 	if (conf->nc_sockpath == NULL &&
 	    (s = getenv(NETIPSECD_SOCKET_ENV)) != NULL && *s != '\0')
 		conf->nc_sockpath = s;
+	if (showstats) {
+		if (conf->nc_nifs > 0)
+			usage(1);
+		exit(ctl_show(conf));
+	}
 	if (conf->nc_pidfile == NULL && !conf->nc_debug)
 		conf->nc_pidfile = NETIPSECD_PIDFILE;
 	if (conf->nc_pidfile != NULL) {
@@ -138,8 +161,8 @@ main(int argc, char *argv[])
 				    (long)otherpid);
 			err(1, "%s", conf->nc_pidfile);
 		}
-		atexit(netipsecd_atexit);
 	}
+	atexit(netipsecd_atexit);
 
 	/* Signals wait for the loop; the callout thread never takes them. */
 	sigemptyset(&set);
@@ -151,7 +174,15 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 
+	log_setverbose(conf->nc_verbose);	/* -v shows the rules */
 	pfkey_srv_listen(conf);
+	ctl_listen(conf);
+	if (conf->nc_nifs > 0) {
+		/* The queue first: the rules' packets find it bound. */
+		nfq_init((int)conf->nc_queue, (int)conf->nc_qmaxlen,
+		    (int)conf->nc_rcvbuf);
+		rules_init((int)conf->nc_queue, conf->nc_ifs, conf->nc_nifs);
+	}
 
 	/* Before any thread exists: daemon(3) forks. */
 	if (!conf->nc_debug) {
@@ -168,6 +199,7 @@ main(int argc, char *argv[])
 	if (ukern_init() != 0)
 		fatalx("ukern_init failed");
 	key_init();
+	nfq_start();
 
 	if (evthread_use_pthreads() == -1)
 		fatalx("evthread_use_pthreads failed");
@@ -179,11 +211,16 @@ main(int argc, char *argv[])
 	    evsignal_add(evterm, NULL) == -1 || evsignal_add(evint, NULL) == -1)
 		fatalx("cannot set up signal events");
 	pfkey_srv_start(base);
+	ctl_start(base);
 	pthread_sigmask(SIG_SETMASK, &oset, NULL);
 
 	if (event_base_dispatch(base) == -1)
 		fatalx("event_base_dispatch failed");
 
+	/* No new packets, then close the queue: the kernel drops the rest. */
+	rules_fini();
+	nfq_stop();
+	ctl_stop();
 	pfkey_srv_stop();
 	key_destroy();
 	ukern_fini();
@@ -235,6 +272,26 @@ netipsecd_tunable(struct netipsecd_conf *conf, const char *arg)
 	if (eq[1] == '\0' || *end != '\0' || errno == ERANGE)
 		errx(1, "-o %s: bad value", arg);
 
+	if (strcmp(name, "netipsecd.queue") == 0) {
+		if (v < 0 || v > 65535)
+			errx(1, "-o %s: out of range (0 to 65535)", arg);
+		conf->nc_queue = v;
+		return;
+	}
+	if (strcmp(name, "netipsecd.queue_maxlen") == 0) {
+		if (v < 1 || v > NETIPSECD_QMAXLEN_MAX)
+			errx(1, "-o %s: out of range (1 to %d)", arg,
+			    NETIPSECD_QMAXLEN_MAX);
+		conf->nc_qmaxlen = v;
+		return;
+	}
+	if (strcmp(name, "netipsecd.rcvbuf") == 0) {
+		if (v < NETIPSECD_RCVBUF_MIN || v > NETIPSECD_RCVBUF_MAX)
+			errx(1, "-o %s: out of range (%d to %d)", arg,
+			    NETIPSECD_RCVBUF_MIN, NETIPSECD_RCVBUF_MAX);
+		conf->nc_rcvbuf = v;
+		return;
+	}
 	if (strcmp(name, "netipsecd.sendspace") == 0) {
 		if (v < NETIPSECD_SENDSPACE_MIN || v > NETIPSECD_SENDSPACE_MAX)
 			errx(1, "-o %s: out of range (%d to %d)", arg,
@@ -285,9 +342,37 @@ netipsecd_sig(int sig, short event __unused, void *arg)
 	event_base_loopbreak(base);
 }
 
+/*
+ * -i ifname: a name iptables accepts for -i/-o (a trailing "+" matches
+ * every name with that prefix).
+ */
+static void
+netipsecd_ifadd(struct netipsecd_conf *conf, char *name)
+{
+	size_t	len = strlen(name), i;
+	int	j;
+
+	if (len == 0 || len >= IFNAMSIZ)
+		errx(1, "-i %s: bad interface name", name);
+	for (i = 0; i < len; i++)
+		if (name[i] == '/' || name[i] == ' ' || name[i] == '!' ||
+		    (name[i] == '-' && i == 0) ||
+		    (unsigned char)name[i] < 0x21 ||
+		    (unsigned char)name[i] > 0x7e)
+			errx(1, "-i %s: bad interface name", name);
+	for (j = 0; j < conf->nc_nifs; j++)
+		if (strcmp(conf->nc_ifs[j], name) == 0)
+			return;
+	if (conf->nc_nifs == NETIPSECD_IFMAX)
+		errx(1, "-i %s: at most %d interfaces", name, NETIPSECD_IFMAX);
+	conf->nc_ifs[conf->nc_nifs++] = name;
+}
+
 static void
 netipsecd_atexit(void)
 {
+	/* fatal() after the rules went in: take them out again. */
+	rules_fini();
 	if (netipsecd_pfh != NULL)
 		pidfile_remove(netipsecd_pfh);
 	netipsecd_pfh = NULL;

@@ -12,6 +12,8 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #ifndef __dead
 #define	__dead		__attribute__((__noreturn__))
@@ -21,6 +23,22 @@
 #define	NETIPSECD_ABSTRACT	"netipsec.pfkey"
 #define	NETIPSECD_SOCKET_ENV	"PFKEY_SOCKET"
 #define	NETIPSECD_PIDFILE	"/var/run/netipsecd.pid"
+
+/* The control socket (ctl.c): abstract, or the PF_KEY path and this. */
+#define	NETIPSECD_CTL_ABSTRACT	"netipsec.ctl"
+#define	NETIPSECD_CTL_SUFFIX	".ctl"
+
+/* The packet hook (nfq.c, rules.c): -i and its tunables. */
+#define	NETIPSECD_IFMAX		64
+#define	NETIPSECD_QUEUE		0	/* netipsecd.queue */
+#define	NETIPSECD_QMAXLEN	8192	/* netipsecd.queue_maxlen */
+#define	NETIPSECD_QMAXLEN_MAX	(1024 * 1024)
+#define	NETIPSECD_RCVBUF	(16 * 1024 * 1024) /* netipsecd.rcvbuf */
+#define	NETIPSECD_RCVBUF_MIN	(256 * 1024)
+#define	NETIPSECD_RCVBUF_MAX	(1024 * 1024 * 1024)
+#define	RULES_IPTABLES		"/usr/sbin/iptables"
+#define	RULES_IP6TABLES		"/usr/sbin/ip6tables"
+#define	RULES_CHAIN_PREFIX	"NETIPSEC"
 
 /*
  * The largest PF_KEY message: sadb_msg_len counts 64-bit words in 16
@@ -41,7 +59,25 @@ struct netipsecd_conf {
 	int		 nc_debug;	/* foreground, log to stderr */
 	int		 nc_verbose;
 	long		 nc_sendspace;	/* netipsecd.sendspace */
+	char		*nc_ifs[NETIPSECD_IFMAX];	/* -i */
+	int		 nc_nifs;
+	long		 nc_queue;	/* netipsecd.queue */
+	long		 nc_qmaxlen;	/* netipsecd.queue_maxlen */
+	long		 nc_rcvbuf;	/* netipsecd.rcvbuf */
 };
+
+/* The queue's counters (nfq.c), updated atomically. */
+struct nfq_stats {
+	uint64_t	ns_out, ns_in, ns_fwd;		/* queued, per hook */
+	uint64_t	ns_pass, ns_replace, ns_held, ns_drop;
+	uint64_t	ns_rel_replace, ns_rel_drop;	/* held, released */
+	uint64_t	ns_family;	/* REPLACE changed the family */
+	uint64_t	ns_toobig;	/* payload beyond a netlink attr */
+	uint64_t	ns_badhook, ns_badverdict, ns_badmsg;
+	uint64_t	ns_recvcalls, ns_sendcalls;
+	uint64_t	ns_recverr, ns_senderr, ns_nlerr;
+};
+extern struct nfq_stats nfq_stats;
 
 struct event_base;
 
@@ -70,5 +106,27 @@ __dead void fatalx(const char *, ...)
 void	pfkey_srv_listen(const struct netipsecd_conf *);
 void	pfkey_srv_start(struct event_base *);
 void	pfkey_srv_stop(void);
+
+/* ctl.c */
+void	ctl_listen(const struct netipsecd_conf *);
+void	ctl_start(struct event_base *);
+void	ctl_stop(void);
+void	ctl_stats(FILE *);
+int	ctl_show(const struct netipsecd_conf *);
+
+/* nfq.c */
+void	nfq_init(int, int, int);
+void	nfq_start(void);
+void	nfq_stop(void);
+int	nfq_queue(void);
+int	nfq_kstats(unsigned int *, unsigned int *, unsigned int *);
+
+/* rules.c */
+void	rules_init(int, char *const *, int);
+void	rules_fini(void);
+
+#ifndef nitems
+#define	nitems(x)	(sizeof((x)) / sizeof((x)[0]))
+#endif
 
 #endif /* !_NETIPSECD_H_ */
