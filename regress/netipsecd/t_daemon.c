@@ -207,7 +207,7 @@ ATF_TC_BODY(usage, tc)
 	const char	*x[] = { "-x", NULL };
 	/* Never a valid -i here: it would hook the host's interface. */
 	const char	*i[] = { "-d", "-i", "bad/name", NULL };
-	const char	*iS[] = { "-S", "-i", "eth0", NULL };
+	const char	*iS[] = { "-S", "-i", "nosuchif9", NULL };
 	const char	*S[] = { "-S", "-s", "no-such.sock", NULL };
 	const char	*op[] = { "-d", "extra", NULL };
 
