@@ -206,6 +206,107 @@ const char *print_time(uint64_t, char *, size_t);
 const char *print_bytes(uint64_t, char *, size_t);
 void	 print_config(FILE *, const struct iked_config *, int);
 
+/* crypto.c */
+#define IKED_SPI_LEN		8	/* IKEv2 SPIi, SPIr */
+#define IKED_COOKIE_LEN		8	/* IKEv1 CKY-I, CKY-R */
+
+/* IKEv2 IKE SA keys: one allocation, cleared when freed. */
+struct iked_sakeys {
+	uint8_t		*sk_buf;
+	size_t		 sk_len;
+	uint8_t		*sk_d, *sk_ai, *sk_ar, *sk_ei, *sk_er, *sk_pi, *sk_pr;
+	size_t		 sk_prflen;	/* SK_d, SK_pi, SK_pr */
+	size_t		 sk_integlen;	/* SK_ai, SK_ar */
+	size_t		 sk_enclen;	/* SK_ei, SK_er, with an AEAD's salt */
+};
+
+/* Child SA keys (IKEv2 KEYMAT), initiator to responder first. */
+struct iked_childkeys {
+	uint8_t		*ck_buf;
+	size_t		 ck_len;
+	uint8_t		*ck_ei, *ck_ai, *ck_er, *ck_ar;
+	size_t		 ck_enclen;
+	size_t		 ck_integlen;
+};
+
+/* IKEv1 phase 1 keys. */
+struct iked_v1keys {
+	uint8_t		*v1_buf;
+	size_t		 v1_len;
+	uint8_t		*v1_skeyid, *v1_d, *v1_a, *v1_e;
+	size_t		 v1_prflen;
+	uint8_t		*v1_enc;	/* the phase 1 encryption key */
+	size_t		 v1_enclen;
+};
+
+struct iked_hash;
+struct iked_cipher;
+struct iked_hash *hash_new(enum iked_xftype, uint16_t);
+void	 hash_free(struct iked_hash *);
+size_t	 hash_length(const struct iked_hash *);
+size_t	 hash_keylength(const struct iked_hash *);
+int	 hash_setkey(struct iked_hash *, const void *, size_t);
+int	 hash_init(struct iked_hash *);
+int	 hash_update(struct iked_hash *, const void *, size_t);
+int	 hash_final(struct iked_hash *, uint8_t *);
+int	 hash_compute(struct iked_hash *, const void *, size_t, uint8_t *);
+int	 hash_verify(struct iked_hash *, const void *, size_t,
+	    const uint8_t *);
+int	 hash_digest2(struct iked_hash *, const void *, size_t,
+	    const void *, size_t, uint8_t *);
+int	 prf_compute(struct iked_hash *, const void *, size_t, const void *,
+	    size_t, uint8_t *);
+int	 prfplus(struct iked_hash *, const void *, size_t, const void *,
+	    size_t, uint8_t *, size_t);
+struct iked_cipher *cipher_new(uint16_t, uint16_t);
+void	 cipher_free(struct iked_cipher *);
+size_t	 cipher_keylength(const struct iked_cipher *);
+size_t	 cipher_ivlength(const struct iked_cipher *);
+size_t	 cipher_blocklength(const struct iked_cipher *);
+size_t	 cipher_taglength(const struct iked_cipher *);
+int	 cipher_setkey(struct iked_cipher *, const uint8_t *, size_t);
+int	 cipher_encrypt(struct iked_cipher *, const uint8_t *,
+	    const uint8_t *, size_t, const uint8_t *, size_t, uint8_t *,
+	    uint8_t *);
+int	 cipher_decrypt(struct iked_cipher *, const uint8_t *,
+	    const uint8_t *, size_t, const uint8_t *, size_t, uint8_t *,
+	    const uint8_t *);
+int	 kdf_ikev2_skeyseed(struct iked_hash *, const uint8_t *, size_t,
+	    const uint8_t *, size_t, const uint8_t *, size_t,
+	    const uint8_t *, size_t, uint8_t *);
+int	 kdf_ikev2_sa(struct iked_hash *, const uint8_t *, const uint8_t *,
+	    size_t, const uint8_t *, size_t, const uint8_t *,
+	    const uint8_t *, size_t, size_t, struct iked_sakeys *);
+void	 kdf_sakeys_free(struct iked_sakeys *);
+int	 kdf_ikev2_child(struct iked_hash *, const uint8_t *, size_t,
+	    const uint8_t *, size_t, const uint8_t *, size_t,
+	    const uint8_t *, size_t, size_t, size_t, struct iked_childkeys *);
+void	 kdf_childkeys_free(struct iked_childkeys *);
+int	 kdf_ikev1_phase1(struct iked_hash *, const uint8_t *, size_t,
+	    const uint8_t *, size_t, const uint8_t *, size_t,
+	    const uint8_t *, size_t, const uint8_t *, const uint8_t *, size_t,
+	    struct iked_v1keys *);
+void	 kdf_v1keys_free(struct iked_v1keys *);
+int	 kdf_ikev1_iv(struct iked_hash *, const uint8_t *, size_t,
+	    const uint8_t *, size_t, uint8_t *, size_t);
+int	 kdf_ikev1_keymat(struct iked_hash *, const uint8_t *, size_t,
+	    const uint8_t *, size_t, uint8_t, const uint8_t *,
+	    const uint8_t *, size_t, const uint8_t *, size_t, uint8_t *,
+	    size_t);
+
+/* dh.c */
+struct dh_group;
+void	 group_setweak(int);
+struct dh_group *group_get(uint16_t);
+void	 group_free(struct dh_group *);
+uint16_t group_id(const struct dh_group *);
+size_t	 dh_getlen(const struct dh_group *);
+size_t	 dh_secretlen(const struct dh_group *);
+int	 dh_create_exchange(struct dh_group *, uint8_t **, size_t *);
+int	 dh_create_shared(struct dh_group *, const uint8_t *, size_t,
+	    uint8_t **, size_t *);
+int	 dh_setprivate(struct dh_group *, const uint8_t *, size_t);
+
 /* log.c */
 void	 log_init(int, int);
 void	 log_setverbose(int);
