@@ -64,6 +64,18 @@ if [ -f fuzz_ikedconf.c ]; then
 	targets="$targets ikedconf"
 fi
 
+# fuzz_ikev1, fuzz_ikev2: sbin/iked's IKE message parsers and decoders.
+if [ -f fuzz_ikev2.c ]; then
+	IKEMSG_SRCS="$TOP/sbin/iked/ikemsg.c $TOP/sbin/iked/ikemsg_frag.c
+	    $TOP/sbin/iked/ikebuf.c $TOP/sbin/iked/ikev1_pld.c
+	    $TOP/sbin/iked/ikev2_pld.c"
+	for v in 1 2; do
+		$CC $CFLAGS -I"$TOP/sbin/iked" -o "$WORK/fuzz_ikev$v" \
+		    fuzz_ikev$v.c $IKEMSG_SRCS $BSD_LIBS
+	done
+	targets="$targets ikev1 ikev2"
+fi
+
 status=0
 for t in $targets; do
 	mkdir -p "$WORK/corpus-$t" "$WORK/crash-$t"

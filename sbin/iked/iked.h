@@ -307,6 +307,300 @@ int	 dh_create_shared(struct dh_group *, const uint8_t *, size_t,
 	    uint8_t **, size_t *);
 int	 dh_setprivate(struct dh_group *, const uint8_t *, size_t);
 
+/*
+ * ikemsg.c: IKE messages of both versions.  A received datagram becomes
+ * a header and an ordered list of payloads whose lengths all fit;
+ * decrypted bodies (IKEv1 E flag, IKEv2 SK/SKF) are parsed into the same
+ * list by ikemsg_parse_inner().  Payload pointers point into the
+ * caller's buffers, which must outlive the struct ikemsg.
+ */
+#define IKEMSG_PLD_MAX		48	/* payloads in a message, outer+inner */
+#define IKEMSG_PROP_MAX		32	/* proposals in one SA payload */
+#define IKEMSG_XF_MAX		128	/* transforms in one SA payload */
+#define IKEMSG_ATTR_MAX		256	/* attributes in one SA payload */
+#define IKEMSG_XFATTR_MAX	32	/* attributes in one transform */
+#define IKEMSG_TS_MAX		16	/* selectors in one TS payload */
+#define IKEMSG_SPI_MAX		16	/* IKEv1 ISAKMP SPI: both cookies */
+#define IKEMSG_FRAG_MAX		32	/* RFC 7383 fragments of one message */
+#define IKEMSG_FRAG_SIZE	65535	/* reassembled plaintext */
+#define IKEMSG_SIZE_MAX		65535	/* largest message built */
+
+/* Parse errors; ikemsg_error_notify() gives the notify to answer with. */
+enum ikemsg_error {
+	IKEMSG_OK = 0,
+	IKEMSG_ESHORT,		/* shorter than its header, or truncated */
+	IKEMSG_EBADLEN,		/* a length field does not fit */
+	IKEMSG_EVERSION,	/* major version neither 1 nor 2 */
+	IKEMSG_ESYNTAX,		/* any other malformation */
+	IKEMSG_ECRITICAL,	/* IKEv2: unknown payload, critical bit set */
+	IKEMSG_EPLDTYPE,	/* IKEv1: unknown payload type */
+	IKEMSG_EDOI,		/* IKEv1: DOI other than IPsec */
+	IKEMSG_ETOOMANY,	/* over one of the IKEMSG_*_MAX bounds */
+	IKEMSG_EFRAG,		/* RFC 7383 fragment number/total */
+	IKEMSG_ENOTIKE,		/* port 4500: ESP or a NAT keepalive */
+	IKEMSG_NERRORS
+};
+
+struct ikemsg_stats {
+	uint64_t	 ims_parsed;		/* outer and inner parses that passed */
+	uint64_t	 ims_dropped_short;
+	uint64_t	 ims_dropped_badlen;
+	uint64_t	 ims_dropped_version;
+	uint64_t	 ims_dropped_syntax;
+	uint64_t	 ims_dropped_critical;
+	uint64_t	 ims_dropped_pldtype;
+	uint64_t	 ims_dropped_doi;
+	uint64_t	 ims_dropped_toomany;
+	uint64_t	 ims_dropped_frag;
+	uint64_t	 ims_notike;		/* ESP or keepalive on 4500 */
+};
+
+struct ikemsg_pld {
+	const uint8_t	*pld_buf;	/* its generic payload header */
+	uint16_t	 pld_len;	/* with the generic header */
+	uint8_t		 pld_type;
+	uint8_t		 pld_flags;	/* IKEv2: critical bit */
+	uint8_t		 pld_inner;	/* from a decrypted body */
+};
+
+#define IKEMSG_F_NATT	0x01	/* from port 4500: non-ESP marker first */
+
+struct ikemsg {
+	const uint8_t	*msg_buf;	/* the IKE header */
+	size_t		 msg_len;	/* the header's length */
+	int		 msg_version;	/* 1 or 2 */
+	uint8_t		 msg_ispi[8];	/* IKEv1: cookies */
+	uint8_t		 msg_rspi[8];
+	uint8_t		 msg_nextpld;
+	uint8_t		 msg_exchange;
+	uint8_t		 msg_flags;
+	uint32_t	 msg_msgid;
+	struct ikemsg_pld msg_pld[IKEMSG_PLD_MAX];
+	u_int		 msg_npld;
+	/* The encrypted part: IKEv1 body, IKEv2 SK/SKF (IV|data|ICV). */
+	size_t		 msg_encoff;	/* from msg_buf; 0: none */
+	size_t		 msg_enclen;
+	uint8_t		 msg_encnext;	/* type of the first inner payload */
+	uint8_t		 msg_enctype;	/* IKEV2_PAYLOAD_SK/SKF, 0 for v1 */
+	uint16_t	 msg_fragnum;	/* SKF */
+	uint16_t	 msg_fragtotal;
+	uint8_t		 msg_badtype;	/* the type for ECRITICAL/EPLDTYPE */
+};
+
+/* IKEv2 SK/SKF regions for the crypto layer (RFC 5282 AAD included). */
+struct ikemsg_sk {
+	const uint8_t	*sk_aad;	/* header through the SK(F) header */
+	size_t		 sk_aadlen;
+	const uint8_t	*sk_iv;
+	const uint8_t	*sk_data;	/* ciphertext */
+	size_t		 sk_datalen;
+	const uint8_t	*sk_icv;
+	size_t		 sk_icvlen;	/* sk_icv + sk_icvlen: message end */
+};
+
+/* SA payloads, parsed or to be built: flat arrays indexed per parent. */
+struct ikemsg_attr {
+	uint16_t	 at_type;	/* without the TV bit */
+	uint8_t		 at_tv;		/* 1: TV (at_val), 0: TLV */
+	uint16_t	 at_len;	/* TLV length */
+	uint32_t	 at_val;	/* TV value; TLV of 1..4 bytes as a number */
+	const uint8_t	*at_data;	/* TLV value; NULL: at_val, at_len bytes */
+};
+
+struct ikemsg_xf {
+	uint8_t		 xf_type;	/* IKEv2 transform type; IKEv1: 0 */
+	uint8_t		 xf_num;	/* IKEv1 transform number */
+	uint16_t	 xf_id;
+	u_int		 xf_attr;	/* first in sa_attr[] */
+	u_int		 xf_nattr;
+};
+
+struct ikemsg_prop {
+	uint8_t		 p_num;
+	uint8_t		 p_proto;
+	uint8_t		 p_spisize;
+	uint8_t		 p_spi[IKEMSG_SPI_MAX];
+	u_int		 p_xf;		/* first in sa_xf[] */
+	u_int		 p_nxf;
+};
+
+struct ikemsg_sa {
+	uint32_t	 sa_doi;	/* IKEv1 */
+	uint32_t	 sa_sit;	/* IKEv1 */
+	struct ikemsg_prop sa_prop[IKEMSG_PROP_MAX];
+	struct ikemsg_xf sa_xf[IKEMSG_XF_MAX];
+	struct ikemsg_attr sa_attr[IKEMSG_ATTR_MAX];
+	u_int		 sa_nprop;
+	u_int		 sa_nxf;
+	u_int		 sa_nattr;
+};
+
+struct ikemsg_notify {
+	uint32_t	 n_doi;		/* IKEv1 */
+	uint8_t		 n_proto;
+	uint8_t		 n_spisize;
+	uint16_t	 n_type;
+	const uint8_t	*n_spi;
+	const uint8_t	*n_data;
+	size_t		 n_datalen;
+};
+
+struct ikemsg_delete {
+	uint32_t	 d_doi;		/* IKEv1 */
+	uint8_t		 d_proto;
+	uint8_t		 d_spisize;
+	uint16_t	 d_nspi;
+	const uint8_t	*d_spi;		/* d_nspi * d_spisize bytes */
+};
+
+struct ikemsg_id {
+	uint8_t		 id_type;
+	uint8_t		 id_proto;	/* IKEv1 IPsec DOI */
+	uint16_t	 id_port;	/* IKEv1 IPsec DOI, host order */
+	const uint8_t	*id_data;
+	size_t		 id_len;
+};
+
+struct ikemsg_ts {
+	uint8_t		 ts_type;	/* IKEV2_TS_IPV4/IPV6_ADDR_RANGE */
+	uint8_t		 ts_proto;
+	uint16_t	 ts_sport;	/* host order */
+	uint16_t	 ts_eport;
+	uint8_t		 ts_saddr[16];	/* 4 bytes used for IPv4 */
+	uint8_t		 ts_eaddr[16];
+};
+
+/* RFC 7383 reassembly; the caller drops it on its own timeout. */
+struct ikemsg_frag {
+	uint32_t	 fr_msgid;
+	uint16_t	 fr_total;	/* 0: empty */
+	uint16_t	 fr_count;
+	uint8_t		 fr_first;	/* from fragment 1 */
+	size_t		 fr_size;
+	uint8_t		*fr_data[IKEMSG_FRAG_MAX];
+	uint16_t	 fr_len[IKEMSG_FRAG_MAX];
+};
+
+/* A message or a bare payload chain being built. */
+struct ikebuf {
+	uint8_t		*ib_buf;
+	size_t		 ib_len;
+	size_t		 ib_size;
+	size_t		 ib_nextoff;	/* byte taking the next payload's type */
+	uint8_t		 ib_first;	/* bare chain: the first payload type */
+	int		 ib_hdr;	/* starts with an IKE header */
+	int		 ib_error;	/* sticky: out of memory or over a limit */
+};
+
+int	 ikemsg_parse(struct ikemsg *, const uint8_t *, size_t, u_int,
+	    struct ikemsg_stats *);
+int	 ikemsg_parse_inner(struct ikemsg *, const uint8_t *, size_t,
+	    struct ikemsg_stats *);
+int	 ikemsg_sk(const struct ikemsg *, size_t, size_t, struct ikemsg_sk *);
+int	 ikemsg_sk_unpad(const uint8_t *, size_t, size_t *);
+const struct ikemsg_pld *ikemsg_find(const struct ikemsg *, uint8_t,
+	    const struct ikemsg_pld *);
+const uint8_t *ikemsg_pld_body(const struct ikemsg_pld *, size_t *);
+const char *ikemsg_strerror(int);
+uint16_t ikemsg_error_notify(int, int);
+void	 ikemsg_stats_count(struct ikemsg_stats *, int);
+int	 ikemsg_attrs(const uint8_t *, size_t, struct ikemsg_sa *, u_int *);
+int	 ikemsg_props(const uint8_t *, size_t, int, struct ikemsg_sa *);
+void	 ikemsg_sa_init(struct ikemsg_sa *, uint32_t, uint32_t);
+int	 ikemsg_sa_prop(struct ikemsg_sa *, uint8_t, uint8_t, const uint8_t *,
+	    uint8_t);
+int	 ikemsg_sa_xf(struct ikemsg_sa *, uint8_t, uint8_t, uint16_t);
+int	 ikemsg_sa_attr(struct ikemsg_sa *, uint16_t, uint32_t);
+int	 ikemsg_sa_attr_var(struct ikemsg_sa *, uint16_t, const uint8_t *,
+	    uint16_t);
+const struct ikemsg_attr *ikemsg_xf_attr(const struct ikemsg_sa *,
+	    const struct ikemsg_xf *, uint16_t);
+
+/* ikemsg_frag.c */
+void	 ikemsg_frag_init(struct ikemsg_frag *);
+void	 ikemsg_frag_clear(struct ikemsg_frag *);
+int	 ikemsg_frag_add(struct ikemsg_frag *, const struct ikemsg *,
+	    const uint8_t *, size_t, int *);
+int	 ikemsg_frag_take(struct ikemsg_frag *, uint8_t **, size_t *,
+	    uint8_t *);
+
+/* ikebuf.c */
+int	 ikebuf_init(struct ikebuf *);
+void	 ikebuf_free(struct ikebuf *);
+int	 ikebuf_add(struct ikebuf *, const void *, size_t);
+int	 ikebuf_add8(struct ikebuf *, uint8_t);
+int	 ikebuf_add16(struct ikebuf *, uint16_t);
+int	 ikebuf_add32(struct ikebuf *, uint32_t);
+void	 ikebuf_set16(struct ikebuf *, size_t, uint16_t);
+int	 ikemsg_build_hdr(struct ikebuf *, int, const uint8_t *,
+	    const uint8_t *, uint8_t, uint8_t, uint32_t);
+size_t	 ikemsg_build_pld(struct ikebuf *, uint8_t, uint8_t);
+void	 ikemsg_build_pld_end(struct ikebuf *, size_t);
+int	 ikemsg_build_raw(struct ikebuf *, uint8_t, const void *, size_t,
+	    const void *, size_t);
+int	 ikemsg_build_body(struct ikebuf *, uint8_t, const void *, size_t);
+int	 ikemsg_build_done(struct ikebuf *);
+int	 ikemsg_build_props(struct ikebuf *, int, const struct ikemsg_sa *);
+
+/* ikev2_pld.c */
+int	 ikev2_pld_check(const struct ikemsg_pld *);
+int	 ikev2_pld_sa(const struct ikemsg_pld *, struct ikemsg_sa *);
+int	 ikev2_pld_ke(const struct ikemsg_pld *, uint16_t *, const uint8_t **,
+	    size_t *);
+int	 ikev2_pld_id(const struct ikemsg_pld *, struct ikemsg_id *);
+int	 ikev2_pld_cert(const struct ikemsg_pld *, uint8_t *, const uint8_t **,
+	    size_t *);
+int	 ikev2_pld_auth(const struct ikemsg_pld *, uint8_t *, const uint8_t **,
+	    size_t *);
+int	 ikev2_pld_notify(const struct ikemsg_pld *, struct ikemsg_notify *);
+int	 ikev2_pld_delete(const struct ikemsg_pld *, struct ikemsg_delete *);
+int	 ikev2_pld_ts(const struct ikemsg_pld *, struct ikemsg_ts *, u_int,
+	    u_int *);
+int	 ikev2_build_sa(struct ikebuf *, const struct ikemsg_sa *);
+int	 ikev2_build_ke(struct ikebuf *, uint16_t, const void *, size_t);
+int	 ikev2_build_id(struct ikebuf *, uint8_t, uint8_t, const void *,
+	    size_t);
+int	 ikev2_build_cert(struct ikebuf *, uint8_t, uint8_t, const void *,
+	    size_t);
+int	 ikev2_build_auth(struct ikebuf *, uint8_t, const void *, size_t);
+int	 ikev2_build_nonce(struct ikebuf *, const void *, size_t);
+int	 ikev2_build_notify(struct ikebuf *, uint8_t, const void *, uint8_t,
+	    uint16_t, const void *, size_t);
+int	 ikev2_build_delete(struct ikebuf *, uint8_t, uint8_t, uint16_t,
+	    const void *);
+int	 ikev2_build_vendor(struct ikebuf *, const void *, size_t);
+int	 ikev2_build_ts(struct ikebuf *, uint8_t, const struct ikemsg_ts *,
+	    u_int);
+int	 ikev2_build_sk(struct ikebuf *, uint8_t, size_t, size_t *);
+int	 ikev2_build_skf(struct ikebuf *, uint8_t, uint16_t, uint16_t, size_t,
+	    size_t *);
+
+/* ikev1_pld.c */
+int	 ikev1_pld_check(const struct ikemsg_pld *);
+int	 ikev1_pld_sa(const struct ikemsg_pld *, struct ikemsg_sa *);
+int	 ikev1_pld_id(const struct ikemsg_pld *, struct ikemsg_id *);
+int	 ikev1_pld_cert(const struct ikemsg_pld *, uint8_t *, const uint8_t **,
+	    size_t *);
+int	 ikev1_pld_notify(const struct ikemsg_pld *, struct ikemsg_notify *);
+int	 ikev1_pld_delete(const struct ikemsg_pld *, struct ikemsg_delete *);
+int	 ikev1_pld_natoa(const struct ikemsg_pld *, uint8_t *, const uint8_t **,
+	    size_t *);
+int	 ikev1_build_sa(struct ikebuf *, const struct ikemsg_sa *);
+int	 ikev1_build_ke(struct ikebuf *, const void *, size_t);
+int	 ikev1_build_id(struct ikebuf *, uint8_t, uint8_t, uint16_t,
+	    const void *, size_t);
+int	 ikev1_build_cert(struct ikebuf *, uint8_t, uint8_t, const void *,
+	    size_t);
+int	 ikev1_build_hash(struct ikebuf *, uint8_t, const void *, size_t);
+int	 ikev1_build_nonce(struct ikebuf *, const void *, size_t);
+int	 ikev1_build_notify(struct ikebuf *, uint32_t, uint8_t, const void *,
+	    uint8_t, uint16_t, const void *, size_t);
+int	 ikev1_build_delete(struct ikebuf *, uint32_t, uint8_t, uint8_t,
+	    uint16_t, const void *);
+int	 ikev1_build_vendor(struct ikebuf *, const void *, size_t);
+int	 ikev1_build_natoa(struct ikebuf *, uint8_t, uint8_t, const void *,
+	    size_t);
+
 /* log.c */
 void	 log_init(int, int);
 void	 log_setverbose(int);
