@@ -19,6 +19,14 @@
  *	NETIPSEC<q>-IN  -i if -j NFQUEUE --queue-num q	(4500 too: ESP-in-UDP)
  *	NETIPSEC<q>-FWD -o if -j NFQUEUE --queue-num q
  *
+ * and, before the NFQUEUE rules of OUT and FWD, a clamp of the MSS of TCP
+ * SYNs to the interface's MTU less the headers and RULES_IPSEC_ROOM
+ * (ESP header, IV, padding, ICV, a NAT-T UDP header and a tunnel header):
+ * the kernel cuts TCP segments to the MSS before they reach the queue,
+ * and a full-sized segment would not fit the MTU once protected.  (What
+ * FreeBSD does with path MTU discovery over the SA; other protocols'
+ * packets near the MTU are still a limit, see netipsecd(8).)
+ *
  * Never --queue-bypass: with nobody bound to the queue, the kernel drops
  * what the rules send there (fail closed).  The commands are run with
  * fork/exec of iptables(8), whichever backend Debian's alternatives
@@ -30,7 +38,10 @@
 #define	_GNU_SOURCE		/* pipe2(2) */
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <net/if.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +55,30 @@
 #include "netipsecd.h"
 
 #define	RULES_ARGMAX	32
+
+/*
+ * Worst-case bytes IPsec adds: ESP header 8, IV 16, padding 15 + 2,
+ * ICV 32, UDP 8 (NAT-T), an IPv6 tunnel header 40; rounded up.
+ */
+#define	RULES_IPSEC_ROOM	128
+
+/* An interface's MTU, or 1500 if it cannot be read. */
+static int
+rules_mtu(const char *ifname)
+{
+	struct ifreq ifr;
+	int s, mtu;
+
+	mtu = 1500;
+	if ((s = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
+		return (mtu);
+	memset(&ifr, 0, sizeof(ifr));
+	strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
+	if (ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 576)
+		mtu = ifr.ifr_mtu;
+	close(s);
+	return (mtu);
+}
 
 static const char *const rules_progs[] = { RULES_IPTABLES, RULES_IP6TABLES };
 
@@ -190,7 +225,7 @@ rules_remove(int prog)
 void
 rules_init(int queue, char *const *ifs, int nifs)
 {
-	char	chain[64], qnum[16];
+	char	chain[64], qnum[16], mss[16];
 	size_t	c;
 	int	prog, i;
 
@@ -211,9 +246,15 @@ rules_init(int queue, char *const *ifs, int nifs)
 				goto fail;
 		}
 		for (i = 0; i < nifs; i++) {
+			/* IP header 20 or 40, TCP header 20. */
+			snprintf(mss, sizeof(mss), "%d", rules_mtu(ifs[i]) -
+			    (prog == 0 ? 20 : 40) - 20 - RULES_IPSEC_ROOM);
 			rules_chain(chain, sizeof(chain), 0);
 			if (rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-p",
 			    "udp", "--sport", "500", "-j", "RETURN", NULL) ||
+			    rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-p",
+			    "tcp", "--tcp-flags", "SYN,RST", "SYN", "-j",
+			    "TCPMSS", "--set-mss", mss, NULL) ||
 			    rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-p",
 			    "udp", "--sport", "4500", "-j", "RETURN", NULL) ||
 			    rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-j",
@@ -226,7 +267,10 @@ rules_init(int queue, char *const *ifs, int nifs)
 			    "NFQUEUE", "--queue-num", qnum, NULL))
 				goto fail;
 			rules_chain(chain, sizeof(chain), 2);
-			if (rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-j",
+			if (rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-p",
+			    "tcp", "--tcp-flags", "SYN,RST", "SYN", "-j",
+			    "TCPMSS", "--set-mss", mss, NULL) ||
+			    rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-j",
 			    "NFQUEUE", "--queue-num", qnum, NULL))
 				goto fail;
 		}

@@ -1,0 +1,381 @@
+# ESP on the wire, end to end: netipsecd hooks an interface in each of two
+# (or five) network namespaces, setkey loads the SPD and SAs, and real
+# traffic (ping, TCP) must cross protected: tcpdump on the link sees only
+# ESP, and tshark, an independent ESP implementation, decrypts it with the
+# same keys.  Documentation addresses only.
+
+TOP=
+esp_init()
+{
+	TOP="$(atf_get_srcdir)/../.."
+	NETIPSECD="$TOP/sbin/netipsecd/netipsecd"
+	SETKEY="$TOP/sbin/setkey/setkey"
+	[ "$(id -u)" = 0 ] || atf_skip "needs root (network namespaces)"
+	for p in ip ping nc tcpdump /usr/sbin/iptables; do
+		command -v "$p" >/dev/null 2>&1 || atf_skip "$p is not installed"
+	done
+	[ -x "$NETIPSECD" ] || atf_fail "netipsecd not built"
+	[ -x "$SETKEY" ] || atf_fail "setkey not built"
+	: >netns.names
+	: >daemons.pids
+}
+
+esp_cleanup()
+{
+	[ -f daemons.pids ] && for p in $(cat daemons.pids); do
+		kill -TERM "$p" 2>/dev/null
+	done
+	sleep 0.3
+	[ -f daemons.pids ] && for p in $(cat daemons.pids); do
+		kill -9 "$p" 2>/dev/null
+	done
+	[ -f netns.names ] && for ns in $(cat netns.names); do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	return 0
+}
+
+# mkns NAME: a namespace, remembered for cleanup (its name is unique).
+mkns()
+{
+	ip netns add "$1$$" || atf_skip "cannot create network namespaces"
+	echo "$1$$" >>netns.names
+	ip -n "$1$$" link set lo up
+}
+ns() { echo "$1$$"; }
+in_() { n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+
+# link NS1 IF1 NS2 IF2: a veth pair between two namespaces.
+link()
+{
+	ip link add "$2" netns "$(ns "$1")" type veth peer name "$4" \
+	    netns "$(ns "$3")" || atf_fail "veth $2-$4"
+	ip -n "$(ns "$1")" link set "$2" up
+	ip -n "$(ns "$3")" link set "$4" up
+}
+
+# daemon NS IF...: netipsecd in NS hooking the interfaces, PF_KEY on
+# $PWD/NS.sock; waits until it answers -S.
+daemon()
+{
+	n=$1
+	shift
+	args=""
+	for i in "$@"; do args="$args -i $i"; done
+	in_ "$n" "$NETIPSECD" -d -s "$PWD/$n.sock" $args >>"$n.log" 2>&1 &
+	echo $! >>daemons.pids
+	i=0
+	until in_ "$n" "$NETIPSECD" -S -s "$PWD/$n.sock" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 250 ] || { cat "$n.log"; atf_fail "netipsecd in $n did not start"; }
+		sleep 0.02
+	done
+}
+
+# keys NS FILE: setkey -f in NS.
+keys()
+{
+	PFKEY_SOCKET="$PWD/$1.sock" in_ "$1" "$SETKEY" -f "$2" ||
+	    { cat "$2"; atf_fail "setkey -f $2 in $1 failed"; }
+}
+
+stats() { in_ "$1" "$NETIPSECD" -S -s "$PWD/$1.sock"; }
+
+# stat NS "text": the counter of the -S line that ends in that text.
+stat()
+{
+	stats "$1" >stats.out || atf_fail "netipsecd -S in $1 failed"
+	v=$(awk -v t="$2" 'index($0, t) && $0 ~ (t "$") { print $1; exit }' \
+	    stats.out)
+	[ -n "$v" ] || { cat stats.out; atf_fail "no counter \"$2\" in -S"; }
+	echo "$v"
+}
+
+# capture NS IF: tcpdump in the background, written to NS-IF.pcap.
+capture()
+{
+	in_ "$1" tcpdump -i "$2" -U -n -w "$1-$2.pcap" >/dev/null 2>"$1.tcpdump" &
+	echo $! >>daemons.pids
+	echo $! >capture.pid
+	sleep 1		# tcpdump needs a moment to open the interface
+}
+
+capture_stop()
+{
+	sleep 0.3
+	kill -INT "$(cat capture.pid)" 2>/dev/null
+	sleep 0.3
+}
+
+# Two hosts A (192.0.2.1, 2001:db8::1) and B (.2, ::2), both IPsec-enabled.
+pair()
+{
+	mkns A
+	mkns B
+	link A vethA B vethB
+	ip -n "$(ns A)" addr add 192.0.2.1/24 dev vethA
+	ip -n "$(ns B)" addr add 192.0.2.2/24 dev vethB
+	ip -n "$(ns A)" addr add 2001:db8::1/64 dev vethA nodad
+	ip -n "$(ns B)" addr add 2001:db8::2/64 dev vethB nodad
+	# Neighbour discovery before any policy asks for ESP.
+	in_ A ping -c 1 -W 2 192.0.2.2 >/dev/null 2>&1
+	in_ A ping -c 1 -W 2 2001:db8::2 >/dev/null 2>&1
+	daemon A vethA
+	daemon B vethB
+}
+
+# transport_conf SIDE AF EALG EKEY [AALG AKEY]: host-to-host ESP in
+# transport mode, as SIDE (A or B) sees it; SPIs 0x1001 A->B, 0x1002 B->A.
+transport_conf()
+{
+	if [ "$2" = 4 ]; then a=192.0.2.1 b=192.0.2.2; else a=2001:db8::1 b=2001:db8::2; fi
+	alg="-E $3 $4"
+	[ -n "${5:-}" ] && alg="$alg -A $5 $6"
+	if [ "$1" = A ]; then me=$a peer=$b; else me=$b peer=$a; fi
+	cat <<X
+flush;
+spdflush;
+add $a $b esp 0x1001 -m transport $alg;
+add $b $a esp 0x1002 -m transport $alg;
+spdadd $me $peer any -P out ipsec esp/transport//require;
+spdadd $peer $me any -P in ipsec esp/transport//require;
+X
+}
+
+# only_esp PCAP ADDR1 ADDR2: every IP packet between the two addresses is
+# ESP (neighbour discovery to multicast addresses is not theirs).
+only_esp()
+{
+	total=$(tcpdump -n -r "$1" "host $2 and host $3" 2>/dev/null | wc -l)
+	esp=$(tcpdump -n -r "$1" "host $2 and host $3 and esp" 2>/dev/null |
+	    wc -l)
+	echo "$1: $total IP packets, $esp ESP"
+	[ "$total" -gt 0 ] || atf_fail "nothing captured in $1"
+	[ "$total" = "$esp" ] || { tcpdump -n -r "$1" 2>/dev/null | head -20;
+	    atf_fail "plaintext on the wire in $1"; }
+}
+
+# decrypts PCAP PROTO SRC DST SPI TENC EKEY TAUTH AKEY FILTER: tshark,
+# with the SA's keys, finds packets matching FILTER inside the ESP.
+decrypts()
+{
+	command -v tshark >/dev/null || { echo "no tshark: skip decryption"; return 0; }
+	n=$(tshark -r "$1" -o esp.enable_encryption_decode:TRUE \
+	    -o "uat:esp_sa:\"$2\",\"$3\",\"$4\",\"$5\",\"$6\",\"$7\",\"$8\",\"$9\"" \
+	    -Y "esp && ${10}" 2>/dev/null | wc -l)
+	echo "tshark decrypted $n packets matching '${10}'"
+	[ "$n" -gt 0 ] || atf_fail "tshark found no '${10}' inside the ESP of $1"
+}
+
+atf_test_case transport4_gcm cleanup
+transport4_gcm_head()
+{
+	atf_set descr "host to host ESP transport, IPv4, AES-GCM-128: ping and TCP cross protected"
+	atf_set require.user root
+}
+transport4_gcm_body()
+{
+	esp_init
+	pair
+	key=0x00112233445566778899aabbccddeeffcafebabe
+	transport_conf A 4 aes-gcm-16 $key >a.conf
+	transport_conf B 4 aes-gcm-16 $key >b.conf
+	keys A a.conf
+	keys B b.conf
+	capture B vethB
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 3 -W 3 192.0.2.2
+	# 1 MB over TCP, checked end to end.
+	head -c 1000000 /dev/urandom >data
+	in_ B timeout 30 nc -l 192.0.2.2 5001 >got &
+	srv=$!
+	sleep 0.5
+	in_ A timeout 30 nc -N 192.0.2.2 5001 <data ||
+	    atf_fail "nc could not send"
+	wait $srv
+	cmp data got || atf_fail "TCP data differs"
+	capture_stop
+	only_esp B-vethB.pcap 192.0.2.1 192.0.2.2
+	decrypts B-vethB.pcap IPv4 192.0.2.1 192.0.2.2 0x00001001 \
+	    "AES-GCM with 16 octet ICV [RFC4106]" $key NULL "" "icmp.type == 8"
+	[ "$(stat A "outbound packets protected with ESP")" -gt 700 ] ||
+	    atf_fail "A protected too few packets for 1 MB and 3 pings"
+}
+transport4_gcm_cleanup() { esp_cleanup; }
+
+atf_test_case transport6_cbc cleanup
+transport6_cbc_head()
+{
+	atf_set descr "host to host ESP transport, IPv6, AES-CBC + HMAC-SHA2-256"
+	atf_set require.user root
+}
+transport6_cbc_body()
+{
+	esp_init
+	pair
+	ek=0x00112233445566778899aabbccddeeff
+	ak=0xa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf
+	transport_conf A 6 aes-cbc $ek hmac-sha2-256 $ak >a.conf
+	transport_conf B 6 aes-cbc $ek hmac-sha2-256 $ak >b.conf
+	keys A a.conf
+	keys B b.conf
+	capture B vethB
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 3 -W 3 2001:db8::2
+	capture_stop
+	# Neighbour discovery is ICMPv6 too, and protected like the rest.
+	only_esp B-vethB.pcap 2001:db8::1 2001:db8::2
+	decrypts B-vethB.pcap IPv6 2001:db8::1 2001:db8::2 0x00001001 \
+	    "AES-CBC [RFC3602]" $ek "HMAC-SHA-256-128 [RFC4868]" $ak \
+	    "icmpv6.type == 128"
+}
+transport6_cbc_cleanup() { esp_cleanup; }
+
+atf_test_case wrong_key cleanup
+wrong_key_head()
+{
+	atf_set descr "different keys on the two ends: nothing gets through, the peer counts ESP failures"
+	atf_set require.user root
+}
+wrong_key_body()
+{
+	esp_init
+	pair
+	transport_conf A 4 aes-gcm-16 0x00112233445566778899aabbccddeeffcafebabe >a.conf
+	transport_conf B 4 aes-gcm-16 0x00112233445566778899aabbccddeeffcafebab0 >b.conf
+	keys A a.conf
+	keys B b.conf
+	atf_check -s not-exit:0 -o ignore ip netns exec "$(ns A)" ping -c 2 -W 1 192.0.2.2
+	[ "$(stat B "inbound ESP packets refused")" -ge 2 ] ||
+	    atf_fail "B did not count the bad ESP"
+}
+wrong_key_cleanup() { esp_cleanup; }
+
+atf_test_case plaintext_refused cleanup
+plaintext_refused_head()
+{
+	atf_set descr "B requires ESP from A; A sends in clear (no policy): B drops and counts"
+	atf_set require.user root
+}
+plaintext_refused_body()
+{
+	esp_init
+	pair
+	transport_conf B 4 aes-gcm-16 0x00112233445566778899aabbccddeeffcafebabe >b.conf
+	keys B b.conf
+	atf_check -s not-exit:0 -o ignore ip netns exec "$(ns A)" ping -c 2 -W 1 192.0.2.2
+	[ "$(stat B "inbound packets violated process security policy")" -ge 2 ] ||
+	    atf_fail "B did not count the policy violations"
+}
+plaintext_refused_cleanup() { esp_cleanup; }
+
+atf_test_case acquire_first_ping cleanup
+acquire_first_ping_head()
+{
+	atf_set descr "no SA yet: the first ping is held, a registered daemon gets SADB_ACQUIRE, installs the SAs, and that first ping is answered"
+	atf_set require.user root
+}
+acquire_first_ping_body()
+{
+	esp_init
+	pair
+	key=0x00112233445566778899aabbccddeeffcafebabe
+	transport_conf A 4 aes-gcm-16 $key | grep -v '^add' >a-spd.conf
+	# Inbound SA first, then outbound, as an IKE daemon does (UPDATE,
+	# then ADD): the held ping goes out at the ADD and its reply must
+	# find its SA.
+	transport_conf A 4 aes-gcm-16 $key | grep '^add' | tac >a-sa.conf
+	transport_conf B 4 aes-gcm-16 $key >b.conf
+	keys A a-spd.conf
+	keys B b.conf
+	PFKEY_SOCKET="$PWD/A.sock" in_ A "$(atf_get_srcdir)/h_acquire" 10 \
+	    >acquire.out 2>&1 &
+	acq=$!
+	echo $acq >>daemons.pids
+	i=0
+	until grep -q registered acquire.out 2>/dev/null; do
+		i=$((i + 1)); [ $i -lt 250 ] || atf_fail "h_acquire did not register"
+		sleep 0.02
+	done
+	# One echo request, ten seconds to be answered.
+	in_ A ping -c 1 -W 10 192.0.2.2 >ping.out 2>&1 &
+	pingpid=$!
+	wait $acq || { cat acquire.out; atf_fail "no ACQUIRE"; }
+	cat acquire.out
+	grep -q 'acquire seq=[1-9].* src=192.0.2.1 dst=192.0.2.2' acquire.out ||
+	    atf_fail "ACQUIRE without the expected addresses"
+	[ "$(stat A "outbound packets held for an ACQUIRE")" -ge 1 ] ||
+	    atf_fail "A held nothing"
+	keys A a-sa.conf
+	wait $pingpid || { cat ping.out; stats A; atf_fail "the first ping was not answered"; }
+	grep -q '1 received' ping.out || atf_fail "the held ping got no reply"
+	[ "$(stat A "packets held now")" = 0 ] || atf_fail "still held"
+}
+acquire_first_ping_cleanup() { esp_cleanup; }
+
+atf_test_case tunnel4_freebsd cleanup
+tunnel4_freebsd_head()
+{
+	atf_set descr "gateway to gateway tunnel, FreeBSD's tests/sys/netipsec/tunnel topology and setkey files (AES-CBC + HMAC-SHA1): hostA pings hostB"
+	atf_set require.user root
+}
+tunnel4_freebsd_body()
+{
+	esp_init
+	# hostA -LAN_A- ipsecA -PUB_A- router -PUB_B- ipsecB -LAN_B- hostB
+	for n in hostA ipsecA router ipsecB hostB; do mkns $n; done
+	link hostA lanA0 ipsecA lanA1
+	link ipsecA pubA0 router pubA1
+	link router pubB1 ipsecB pubB0
+	link ipsecB lanB1 hostB lanB0
+	ip -n "$(ns hostA)" addr add 192.0.2.1/30 dev lanA0
+	ip -n "$(ns ipsecA)" addr add 192.0.2.2/30 dev lanA1
+	ip -n "$(ns ipsecA)" addr add 198.51.100.2/30 dev pubA0
+	ip -n "$(ns router)" addr add 198.51.100.1/30 dev pubA1
+	ip -n "$(ns router)" addr add 198.51.100.5/30 dev pubB1
+	ip -n "$(ns ipsecB)" addr add 198.51.100.6/30 dev pubB0
+	ip -n "$(ns ipsecB)" addr add 203.0.113.2/30 dev lanB1
+	ip -n "$(ns hostB)" addr add 203.0.113.1/30 dev lanB0
+	ip -n "$(ns hostA)" route add default via 192.0.2.2
+	ip -n "$(ns ipsecA)" route add default via 198.51.100.1
+	ip -n "$(ns router)" route add 192.0.2.0/24 via 198.51.100.2
+	ip -n "$(ns router)" route add 203.0.113.0/24 via 198.51.100.6
+	ip -n "$(ns ipsecB)" route add default via 198.51.100.5
+	ip -n "$(ns hostB)" route add default via 203.0.113.2
+	for n in ipsecA router ipsecB; do
+		in_ $n sysctl -qw net.ipv4.ip_forward=1
+	done
+	atf_check -o ignore ip netns exec "$(ns hostA)" ping -c 1 -W 2 203.0.113.1
+	daemon ipsecA pubA0
+	daemon ipsecB pubB0
+	cp "$TOP/share/examples/setkey/tunnel-v4.conf" a.conf
+	# ipsecB's file: the same SAs, the policies the other way round.
+	cat >b.conf <<X
+flush;
+spdflush;
+spdadd 192.0.2.0/24 203.0.113.0/24 any -P in ipsec esp/tunnel/198.51.100.2-198.51.100.6/require;
+spdadd 203.0.113.0/24 192.0.2.0/24 any -P out ipsec esp/tunnel/198.51.100.6-198.51.100.2/require;
+add 198.51.100.2 198.51.100.6 esp 0x1000 -E rijndael-cbc "1234567890123456" -A hmac-sha1 "12345678901234567890";
+add 198.51.100.6 198.51.100.2 esp 0x1001 -E rijndael-cbc "1234567890123456" -A hmac-sha1 "12345678901234567890";
+X
+	keys ipsecA a.conf
+	keys ipsecB b.conf
+	capture router pubA1
+	atf_check -o ignore ip netns exec "$(ns hostA)" ping -c 3 -W 3 203.0.113.1
+	capture_stop
+	only_esp router-pubA1.pcap 198.51.100.2 198.51.100.6
+	decrypts router-pubA1.pcap IPv4 198.51.100.2 198.51.100.6 0x00001000 \
+	    "AES-CBC [RFC3602]" 0x31323334353637383930313233343536 \
+	    "HMAC-SHA-1-96 [RFC2404]" 0x3132333435363738393031323334353637383930 \
+	    "icmp.type == 8 && ip.dst == 203.0.113.1"
+}
+tunnel4_freebsd_cleanup() { esp_cleanup; }
+
+atf_init_test_cases()
+{
+	atf_add_test_case transport4_gcm
+	atf_add_test_case transport6_cbc
+	atf_add_test_case wrong_key
+	atf_add_test_case plaintext_refused
+	atf_add_test_case acquire_first_ping
+	atf_add_test_case tunnel4_freebsd
+}
