@@ -26,17 +26,20 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 ns=netipsec-demo-$$
+nsb=netipsec-demob-$$
+pidb=
 dir=$(mktemp -d "${TMPDIR:-/tmp}/netipsec-demo.XXXXXX")
 sock=$dir/pfkey.sock
 pid=
 
 cleanup()
 {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
+	for p in $pid $pidb; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	ip netns del "$ns" 2>/dev/null || true
+	ip netns del "$nsb" 2>/dev/null || true
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -122,16 +125,61 @@ grep -oE '^sadb_msg\{ version=2 type=[0-9]+\([A-Z_0-9]+\)' "$dir/watch.log" |
     sed 's/.*(//; s/)//' | sort | uniq -c | sed 's/^/  /'
 nwatch=$(grep -c '^sadb_msg{' "$dir/watch.log" || true)
 
-# The tunnel file leaves 2 policies and 2 SAs behind (counted before the
-# flush).
+# ESP on the wire: a second namespace on a veth pair, netipsecd hooking
+# each end, the transport example's SAs on both sides, and a ping.
+step "ESP on the wire: namespace B on a veth pair with A (192.0.2.1 <-> .2); netipsecd -i on each end"
+ip netns add "$nsb"
+ip netns exec "$nsb" ip link set lo up
+ip link add vethA netns "$ns" type veth peer name vethB netns "$nsb"
+ip -n "$ns" addr add 192.0.2.1/24 dev vethA
+ip -n "$nsb" addr add 192.0.2.2/24 dev vethB
+ip -n "$ns" link set vethA up
+ip -n "$nsb" link set vethB up
+ip netns exec "$ns" ping -c 1 -W 2 192.0.2.2 >/dev/null 2>&1 || true
+kill "$pid"
+wait "$pid" 2>/dev/null || true
+ip netns exec "$ns" "$daemon" -d -s "$sock" -i vethA >>"$dir/netipsecd.log" 2>&1 &
+pid=$!
+ip netns exec "$nsb" "$daemon" -d -s "$dir/b.sock" -i vethB >"$dir/b.log" 2>&1 &
+pidb=$!
+i=0
+until ip netns exec "$ns" "$daemon" -S -s "$sock" >/dev/null 2>&1 &&
+    ip netns exec "$nsb" "$daemon" -S -s "$dir/b.sock" >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || { echo "demo: netipsecd -i did not start"; exit 1; }
+	sleep 0.05
+done
+# B's file: the same SAs, the policies' directions swapped.
+sed 's/-P out/-P IN_/; s/-P in/-P out/; s/-P IN_/-P in/' \
+    "$ex/transport-esp.conf" >"$dir/b.conf"
+run "$setkey" -f "$ex/transport-esp.conf" || fail=1
+PFKEY_SOCKET=$dir/b.sock run "$setkey" -f "$dir/b.conf" || fail=1
+ip netns exec "$nsb" tcpdump -i vethB -n -l -c 4 esp >"$dir/wire.txt" \
+    2>/dev/null &
+tcpd=$!
+sleep 1
+step "ping B from A: the SPD says ESP, the SAD has the SAs"
+run ping -c 2 -W 2 192.0.2.2 || fail=1
+sleep 0.3
+kill "$tcpd" 2>/dev/null || true
+wait "$tcpd" 2>/dev/null || true
+step "what tcpdump saw on B's end of the link"
+sed 's/^/  /' "$dir/wire.txt"
+nesp=$(grep -c 'ESP(spi=' "$dir/wire.txt" || true)
+step "A's packet path counters (netipsecd -S)"
+ip netns exec "$ns" "$daemon" -S -s "$sock" |
+    grep -E 'protected with ESP|ESP packets accepted' | sed 's/^/  /'
+
+# The tunnel file left 2 policies and 2 SAs behind (counted before the
+# flush); the pings crossed as ESP.
 echo
 if [ "$fail" -eq 0 ] && [ "$nsp" -eq 2 ] && [ "$nsa" -eq 2 ] &&
-    [ "$nwatch" -gt 10 ]; then
+    [ "$nwatch" -gt 10 ] && [ "$nesp" -ge 4 ]; then
 	echo "demo: PASS: $nsp policies and $nsa SAs loaded, dumped and" \
-	    "flushed through PF_KEY"
+	    "flushed through PF_KEY; pings crossed as ESP ($nesp packets)"
 else
 	echo "demo: FAIL: policies=$nsp (want 2) SAs=$nsa (want 2)" \
-	    "failed steps=$fail messages seen=$nwatch"
+	    "failed steps=$fail messages seen=$nwatch ESP packets=$nesp"
 	exit 1
 fi
 # ---- end of the demo's steps. ---------------------------------------------
