@@ -370,8 +370,47 @@ X
 }
 tunnel4_freebsd_cleanup() { esp_cleanup; }
 
+atf_test_case natt_transport4 cleanup
+natt_transport4_head()
+{
+	atf_set descr "ESP in UDP (RFC 3948) both ways, SAs with setkey -natt: pings cross as UDP 4500 and nothing else"
+	atf_set require.user root
+}
+natt_transport4_body()
+{
+	esp_init
+	pair
+	key=0x00112233445566778899aabbccddeeffcafebabe
+	for side in A B; do
+		if [ $side = A ]; then me=192.0.2.1 peer=192.0.2.2; else me=192.0.2.2 peer=192.0.2.1; fi
+		cat >$side.conf <<X
+flush;
+spdflush;
+add 192.0.2.1 192.0.2.2 esp 0x1001 -m transport -natt 192.0.2.1[4500] 192.0.2.2[4500] -E aes-gcm-16 $key;
+add 192.0.2.2 192.0.2.1 esp 0x1002 -m transport -natt 192.0.2.2[4500] 192.0.2.1[4500] -E aes-gcm-16 $key;
+spdadd $me $peer any -P out ipsec esp/transport//require;
+spdadd $peer $me any -P in ipsec esp/transport//require;
+X
+		keys $side $side.conf
+	done
+	capture B vethB
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 3 -W 3 192.0.2.2
+	capture_stop
+	total=$(tcpdump -n -r B-vethB.pcap "host 192.0.2.1 and host 192.0.2.2" 2>/dev/null | wc -l)
+	natt=$(tcpdump -n -r B-vethB.pcap "host 192.0.2.1 and host 192.0.2.2 and udp port 4500" 2>/dev/null | wc -l)
+	echo "$total packets between A and B, $natt in UDP 4500"
+	[ "$total" -ge 4 ] && [ "$total" = "$natt" ] ||
+	    { tcpdump -n -r B-vethB.pcap 2>/dev/null | head; atf_fail "not all ESP-in-UDP"; }
+	# tcpdump decodes UDP 4500 as ESP-in-UDP (RFC 3948).
+	tcpdump -n -r B-vethB.pcap 2>/dev/null | grep -q 'UDP-encap.*ESP(spi=0x00001001' ||
+	    tcpdump -n -r B-vethB.pcap 2>/dev/null | grep -q 'ESP(spi=0x00001001' ||
+	    { tcpdump -n -r B-vethB.pcap 2>/dev/null | head -3; atf_fail "tcpdump sees no ESP in the UDP"; }
+}
+natt_transport4_cleanup() { esp_cleanup; }
+
 atf_init_test_cases()
 {
+	atf_add_test_case natt_transport4
 	atf_add_test_case transport4_gcm
 	atf_add_test_case transport6_cbc
 	atf_add_test_case wrong_key

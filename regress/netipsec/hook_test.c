@@ -63,6 +63,29 @@ sa(struct tsock *ts, uint32_t spi, const char *src, const char *dst)
 	return (call(ts, &m));
 }
 
+/* As sa(), with NAT-T: UDP encapsulation on sport -> dport. */
+static int
+sa_natt(struct tsock *ts, uint32_t spi, const char *src, const char *dst,
+    int sport, int dport)
+{
+	struct sadb_x_nat_t_type *t;
+	struct sadb_x_nat_t_port *p;
+	struct tmsg m;
+
+	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
+	tm_sa(&m, spi, 8, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
+	tm_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, -1, 255);
+	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, 255);
+	tm_key(&m, SADB_EXT_KEY_ENCRYPT, gcmkey, sizeof(gcmkey));
+	t = tm_ext(&m, sizeof(*t), SADB_X_EXT_NAT_T_TYPE);
+	t->sadb_x_nat_t_type_type = UDP_ENCAP_ESPINUDP;
+	p = tm_ext(&m, sizeof(*p), SADB_X_EXT_NAT_T_SPORT);
+	p->sadb_x_nat_t_port_port = htons(sport);
+	p = tm_ext(&m, sizeof(*p), SADB_X_EXT_NAT_T_DPORT);
+	p->sadb_x_nat_t_port_port = htons(dport);
+	return (call(ts, &m));
+}
+
 static uint16_t
 cksum(const uint8_t *p, size_t len)
 {
@@ -297,6 +320,72 @@ ATF_TC_BODY(tunnel4, tc)
 	tk_stop();
 }
 
+ATF_TC_WITHOUT_HEAD(natt4);
+ATF_TC_BODY(natt4, tc)
+{
+	uint8_t pkt[256], *u;
+	struct tsock *ts;
+	void *out, *in;
+	size_t len, olen, ilen;
+
+	tk_start();
+	ts = ts_open();
+	ATF_REQUIRE_EQ(spd(ts, "192.0.2.1", 32, "192.0.2.2", 32,
+	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TRANSPORT,
+	    IPSEC_LEVEL_REQUIRE, NULL, NULL), 0);
+	ATF_REQUIRE_EQ(spd(ts, "192.0.2.1", 32, "192.0.2.2", 32,
+	    IPSEC_DIR_INBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TRANSPORT,
+	    IPSEC_LEVEL_REQUIRE, NULL, NULL), 0);
+	/* From a NAT-mapped port to the peer's NAT-T port. */
+	ATF_REQUIRE_EQ(sa_natt(ts, 0x1001, "192.0.2.1", "192.0.2.2", 14500,
+	    4500), 0);
+	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 60);
+	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
+	    IPSEC_HOOK_REPLACE);
+	u = out;
+	/* RFC 3948: IP, UDP 14500 -> 4500, then ESP (SPI, not a zero marker). */
+	ATF_CHECK_EQ(u[9], IPPROTO_UDP);
+	ATF_CHECK_EQ(u[20] << 8 | u[21], 14500);
+	ATF_CHECK_EQ(u[22] << 8 | u[23], 4500);
+	ATF_CHECK_EQ((size_t)(u[24] << 8 | u[25]), olen - 20);
+	ATF_CHECK_EQ(ntohl(*(uint32_t *)(void *)(u + 28)), 0x1001);
+	ATF_CHECK_EQ(cksum(u, 20), 0);
+	/* Back in, as the peer receives it on its port 4500. */
+	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_IN, out, olen, 2, &in, &ilen),
+	    IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE_EQ(ilen, len);
+	/*
+	 * All as sent, but the UDP checksum: NAT may have changed what it
+	 * covers, so decapsulation recomputes it (RFC 3948 §3.1.2); it must
+	 * verify over the pseudo-header.
+	 */
+	{
+		uint8_t *g = in, v[512];
+
+		memcpy(v, g + 12, 8);		/* src, dst */
+		v[8] = 0;
+		v[9] = IPPROTO_UDP;
+		v[10] = (uint8_t)((len - 20) >> 8);
+		v[11] = (uint8_t)(len - 20);
+		memcpy(v + 12, g + 20, len - 20);
+		ATF_CHECK(g[26] != 0 || g[27] != 0);
+		ATF_CHECK_EQ(cksum(v, 12 + len - 20), 0);
+		g[26] = g[27] = 0;
+		ATF_CHECK(memcmp(in, pkt, len) == 0);
+	}
+	ipsec_hook_free(in);
+	/* The same ESP without UDP is refused: this SA wants UDP. */
+	memmove(u + 20, u + 28, olen - 28);
+	u[9] = IPPROTO_ESP;
+	u[2] = (uint8_t)((olen - 8) >> 8);
+	u[3] = (uint8_t)(olen - 8);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, u, olen - 8, 3, &in, &ilen),
+	    IPSEC_HOOK_DROP);
+	ipsec_hook_free(out);
+	ts_close(ts);
+	tk_stop();
+}
+
 ATF_TC_WITHOUT_HEAD(tamper_unknown_spi);
 ATF_TC_BODY(tamper_unknown_spi, tc)
 {
@@ -487,6 +576,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, transport4);
 	ATF_TP_ADD_TC(tp, transport6);
 	ATF_TP_ADD_TC(tp, tunnel4);
+	ATF_TP_ADD_TC(tp, natt4);
 	ATF_TP_ADD_TC(tp, tamper_unknown_spi);
 	ATF_TP_ADD_TC(tp, acquire_hold);
 	ATF_TP_ADD_TC(tp, hold_expire);

@@ -11,7 +11,8 @@
  * Limits of this first step, each counted where it bites: one request
  * per policy is applied (bundles are refused), IPv6 packets with
  * extension headers are not transformed in transport mode, AH and IPComp
- * requests are refused.
+ * requests are refused.  SAs with NAT-T extensions are UDP-encapsulated
+ * (RFC 3948) both ways.
  */
 
 #include <ukern/ukern.h>
@@ -100,6 +101,66 @@ ipsec_ip4_finish(uint8_t *ip, size_t len)
 	ipsec_wr16(ip + 2, (uint16_t)len);
 	ip[10] = ip[11] = 0;
 	ipsec_wr16(ip + 10, ipsec_in_cksum(ip, (ip[0] & 0x0f) * 4));
+}
+
+/* The one's-complement sum of a buffer, folded (RFC 1071). */
+static uint32_t
+ipsec_sum(uint32_t sum, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (sum);
+}
+
+/*
+ * Recompute the TCP or UDP checksum at "off" in an IP packet, over its
+ * pseudo-header (RFC 793, 768, 8200 §8.1).  Returns 0, or -1 when the
+ * packet has no such header to fix.
+ */
+static int
+ipsec_l4_cksum(uint8_t *ip, size_t len, size_t off, int af, uint8_t proto)
+{
+	uint8_t pseudo[40];
+	uint32_t sum;
+	size_t l4len, coff, plen;
+	uint16_t c;
+
+	if (proto == IPPROTO_TCP)
+		coff = 16;
+	else if (proto == IPPROTO_UDP)
+		coff = 6;
+	else
+		return (-1);
+	if (off + coff + 2 > len)
+		return (-1);
+	l4len = len - off;
+	memset(pseudo, 0, sizeof(pseudo));
+	if (af == AF_INET) {
+		memcpy(pseudo, ip + 12, 8);
+		pseudo[9] = proto;
+		pseudo[10] = (uint8_t)(l4len >> 8);
+		pseudo[11] = (uint8_t)l4len;
+		plen = 12;
+	} else {
+		memcpy(pseudo, ip + 8, 32);
+		pseudo[34] = (uint8_t)(l4len >> 8);
+		pseudo[35] = (uint8_t)l4len;
+		pseudo[39] = proto;
+		plen = 40;
+	}
+	ip[off + coff] = ip[off + coff + 1] = 0;
+	sum = ipsec_sum(ipsec_sum(0, pseudo, plen), ip + off, l4len);
+	c = (uint16_t)~sum;
+	if (c == 0 && proto == IPPROTO_UDP)
+		c = 0xffff;		/* 0 means "no checksum" for UDP */
+	ipsec_wr16(ip + off + coff, c);
+	return (0);
 }
 
 /*
@@ -314,6 +375,21 @@ ipsec_esp_encap(struct secasvar *sav, const struct secasindex *saidx,
 	if (error != 0)
 		return (error);
 	ipsec_sa_used(sav, plen);
+	if (sav->natt != NULL) {
+		/*
+		 * RFC 3948: a UDP header with the SA's ports (network order,
+		 * sport for packets from the SA's source) before ESP; the
+		 * checksum is 0 for IPv4 and filled in below for IPv6.
+		 */
+		M_PREPEND(m, 8, M_NOWAIT);
+		if (m == NULL)
+			return (ENOBUFS);
+		ip = mtod(m, uint8_t *);
+		memcpy(ip, &sav->natt->sport, 2);
+		memcpy(ip + 2, &sav->natt->dport, 2);
+		ipsec_wr16(ip + 4, (uint16_t)m->m_len);
+		ip[6] = ip[7] = 0;
+	}
 
 	if (!tunnel) {
 		M_PREPEND(m, pi->hlen, M_NOWAIT);
@@ -322,11 +398,14 @@ ipsec_esp_encap(struct secasvar *sav, const struct secasindex *saidx,
 		ip = mtod(m, uint8_t *);
 		memcpy(ip, p, pi->hlen);
 		if (pi->af == AF_INET) {
-			ip[9] = IPPROTO_ESP;
+			ip[9] = sav->natt ? IPPROTO_UDP : IPPROTO_ESP;
 			ipsec_ip4_finish(ip, m->m_len);
 		} else {
-			ip[6] = IPPROTO_ESP;
+			ip[6] = sav->natt ? IPPROTO_UDP : IPPROTO_ESP;
 			ipsec_wr16(ip + 4, (uint16_t)(m->m_len - IP6_HDRLEN));
+			if (sav->natt != NULL)
+				(void)ipsec_l4_cksum(ip, m->m_len, pi->hlen,
+				    AF_INET6, IPPROTO_UDP);
 		}
 		*mp = m;
 		return (0);
@@ -348,7 +427,7 @@ ipsec_esp_encap(struct secasvar *sav, const struct secasindex *saidx,
 		    pi->af == AF_INET && (ipsec_rd16(p + 6) & IP_DF)))
 			ipsec_wr16(ip + 6, IP_DF);
 		ip[8] = 64;
-		ip[9] = IPPROTO_ESP;
+		ip[9] = sav->natt ? IPPROTO_UDP : IPPROTO_ESP;
 		memcpy(ip + 12, &saidx->src.sin.sin_addr, 4);
 		memcpy(ip + 16, &saidx->dst.sin.sin_addr, 4);
 		ipsec_ip4_finish(ip, m->m_len);
@@ -356,10 +435,13 @@ ipsec_esp_encap(struct secasvar *sav, const struct secasindex *saidx,
 		ip[0] = 0x60 | (tos >> 4);
 		ip[1] = (uint8_t)(tos << 4);
 		ipsec_wr16(ip + 4, (uint16_t)(m->m_len - IP6_HDRLEN));
-		ip[6] = IPPROTO_ESP;
+		ip[6] = sav->natt ? IPPROTO_UDP : IPPROTO_ESP;
 		ip[7] = 64;
 		memcpy(ip + 8, &saidx->src.sin6.sin6_addr, 16);
 		memcpy(ip + 24, &saidx->dst.sin6.sin6_addr, 16);
+		if (sav->natt != NULL)
+			(void)ipsec_l4_cksum(ip, m->m_len, olen, AF_INET6,
+			    IPPROTO_UDP);
 	}
 	*mp = m;
 	return (0);
@@ -758,7 +840,7 @@ ipsec_input(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
 		}
 		m->m_len = m->m_pkthdr.len = (int)ipi.len;
 	} else {
-		if (pi.v6ext || espoff != pi.ulp) {
+		if (pi.v6ext) {
 			/* Transport mode here: only plain IP headers. */
 			SAHTREE_RUNLOCK();
 			m_freem(m);
@@ -779,6 +861,16 @@ ipsec_input(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
 			ip[6] = (uint8_t)nxt;
 			ipsec_wr16(ip + 4, (uint16_t)(m->m_len - IP6_HDRLEN));
 		}
+		/*
+		 * NAT-T transport mode (RFC 3948 §3.1.2): a NAT changed the
+		 * addresses the TCP or UDP checksum covers.  ESP has already
+		 * authenticated the payload, so recompute it over the
+		 * addresses the packet has now (FreeBSD's natt_cksum_policy
+		 * 1 trusts it; this leaves a checksum that is right).
+		 */
+		if (sav->natt != NULL)
+			(void)ipsec_l4_cksum(ip, m->m_len, pi.hlen, pi.af,
+			    (uint8_t)nxt);
 		(void)ipsec_parse(mtod(m, uint8_t *), m->m_len, 1, &ipi);
 	}
 	/* What came out must be what the policy wanted protected. */
