@@ -408,8 +408,100 @@ X
 }
 natt_transport4_cleanup() { esp_cleanup; }
 
+atf_test_case attacks cleanup
+attacks_head()
+{
+	atf_set descr "on the wire, forged from the link (scapy): a replayed ESP packet, a flipped ICV byte and an unknown SPI are refused and counted, and nothing is delivered"
+	atf_set require.user root
+}
+attacks_body()
+{
+	esp_init
+	/usr/bin/python3 -c 'import scapy' 2>/dev/null ||
+	    atf_skip "scapy (python3-scapy) is not installed"
+	pair
+	key=0x00112233445566778899aabbccddeeffcafebabe
+	# An anti-replay window (-r 4: 32 packets); setkey's default, as
+	# FreeBSD's, is none.
+	transport_conf A 4 aes-gcm-16 $key | sed 's/-m transport/-m transport -r 4/' >a.conf
+	transport_conf B 4 aes-gcm-16 $key | sed 's/-m transport/-m transport -r 4/' >b.conf
+	keys A a.conf
+	keys B b.conf
+	capture B vethB
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 1 -W 3 192.0.2.2
+	capture_stop
+	refused=$(stat B "inbound ESP packets refused")
+	nosa=$(stat B "inbound ESP packets with no SA")
+	accepted=$(stat B "inbound ESP packets accepted")
+	mac=$(ip -n "$(ns B)" -o link show vethB | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	# From A's side of the link, below A's IP stack (and its hook):
+	# the captured echo request again, then with its ICV's last byte
+	# flipped, then with an SPI nobody has.
+	cat >forge.py <<'X'
+import sys
+from scapy.all import rdpcap, Ether, IP, sendp, conf
+conf.verb = 0
+mac = sys.argv[1]
+pkts = [p for p in rdpcap("B-vethB.pcap") if IP in p and p[IP].proto == 50
+    and p[IP].src == "192.0.2.1"]
+raw = bytes(pkts[0][IP])
+flip = bytearray(raw); flip[-1] ^= 1
+spi = bytearray(raw); spi[20:24] = b"\xde\xad\xbe\xef"
+for b in (raw, bytes(flip), bytes(spi)):
+    sendp(Ether(dst=mac) / IP(b), iface="vethA")
+X
+	ip netns exec "$(ns A)" /usr/bin/python3 forge.py "$mac" ||
+	    atf_fail "scapy could not send"
+	sleep 0.5
+	[ "$(stat B "inbound ESP packets refused")" -ge $((refused + 2)) ] ||
+	    { stats B; atf_fail "replay and bad ICV not both refused"; }
+	[ "$(stat B "inbound ESP packets with no SA")" -ge $((nosa + 1)) ] ||
+	    { stats B; atf_fail "unknown SPI not counted"; }
+	[ "$(stat B "inbound ESP packets accepted")" = "$accepted" ] ||
+	    atf_fail "a forged packet was accepted"
+}
+attacks_cleanup() { esp_cleanup; }
+
+atf_test_case lifetime_bytes cleanup
+lifetime_bytes_head()
+{
+	atf_set descr "byte lifetimes counted by the data plane: soft then hard SADB_EXPIRE, and the SA is gone at hard"
+	atf_set require.user root
+}
+lifetime_bytes_body()
+{
+	esp_init
+	pair
+	key=0x00112233445566778899aabbccddeeffcafebabe
+	# A's outbound SA: soft at 400 bytes, hard at 800.
+	transport_conf A 4 aes-gcm-16 $key |
+	    sed 's/esp 0x1001 -m transport/esp 0x1001 -m transport -bs 400 -bh 800/' >a.conf
+	transport_conf B 4 aes-gcm-16 $key >b.conf
+	keys A a.conf
+	keys B b.conf
+	PFKEY_SOCKET="$PWD/A.sock" in_ A "$SETKEY" -x >watch.out 2>&1 &
+	echo $! >>daemons.pids
+	sleep 0.3
+	# 100-byte pings: 128 bytes each on the SA; the SA dies midway.
+	in_ A ping -c 12 -i 0.3 -s 100 -W 1 192.0.2.2 >ping.out 2>&1 || true
+	sleep 1.5
+	grep -n 'type=8(EXPIRE)' watch.out || { cat watch.out | tail -30; atf_fail "no SADB_EXPIRE"; }
+	soft=$(grep -n 'type=4(LIFETIME_SOFT)' watch.out | head -1 | cut -d: -f1)
+	hard=$(grep -n 'type=3(LIFETIME_HARD)' watch.out | tail -1 | cut -d: -f1)
+	[ -n "$soft" ] && [ -n "$hard" ] && [ "$soft" -lt "$hard" ] ||
+	    atf_fail "not soft then hard"
+	PFKEY_SOCKET="$PWD/A.sock" in_ A "$SETKEY" -D >sad.out
+	grep -q 'spi=4097(' sad.out && atf_fail "the SA outlived its hard lifetime"
+	grep -q 'spi=4098(' sad.out || atf_fail "the other SA went too"
+	grep -q ' 0% packet loss' ping.out && atf_fail "all pings passed: the hard limit did not bite"
+	return 0
+}
+lifetime_bytes_cleanup() { esp_cleanup; }
+
 atf_init_test_cases()
 {
+	atf_add_test_case attacks
+	atf_add_test_case lifetime_bytes
 	atf_add_test_case natt_transport4
 	atf_add_test_case transport4_gcm
 	atf_add_test_case transport6_cbc
