@@ -312,63 +312,123 @@ acquire_first_ping_body()
 }
 acquire_first_ping_cleanup() { esp_cleanup; }
 
-atf_test_case tunnel4_freebsd cleanup
-tunnel4_freebsd_head()
+# fbsd_tunnel AF EALG EKEY AALG AKEY TENC TAUTH: FreeBSD's
+# tests/sys/netipsec/tunnel: five namespaces (hostA -LAN_A- ipsecA -PUB_A-
+# router -PUB_B- ipsecB -LAN_B- hostB) with its addresses, its setkey
+# file on each gateway, one transform; hostA must reach hostB, the router
+# must see only ESP between the gateways, and tshark (when it knows the
+# transform: TENC not empty) must decrypt the echo requests.  Keys are
+# FreeBSD's strings.
+fbsd_tunnel()
 {
-	atf_set descr "gateway to gateway tunnel, FreeBSD's tests/sys/netipsec/tunnel topology and setkey files (AES-CBC + HMAC-SHA1): hostA pings hostB"
-	atf_set require.user root
-}
-tunnel4_freebsd_body()
-{
+	af=$1 ealg=$2 ekey=$3 aalg=$4 akey=$5 tenc=$6 tauth=$7
 	esp_init
-	# hostA -LAN_A- ipsecA -PUB_A- router -PUB_B- ipsecB -LAN_B- hostB
 	for n in hostA ipsecA router ipsecB hostB; do mkns $n; done
 	link hostA lanA0 ipsecA lanA1
 	link ipsecA pubA0 router pubA1
 	link router pubB1 ipsecB pubB0
 	link ipsecB lanB1 hostB lanB0
-	ip -n "$(ns hostA)" addr add 192.0.2.1/30 dev lanA0
-	ip -n "$(ns ipsecA)" addr add 192.0.2.2/30 dev lanA1
-	ip -n "$(ns ipsecA)" addr add 198.51.100.2/30 dev pubA0
-	ip -n "$(ns router)" addr add 198.51.100.1/30 dev pubA1
-	ip -n "$(ns router)" addr add 198.51.100.5/30 dev pubB1
-	ip -n "$(ns ipsecB)" addr add 198.51.100.6/30 dev pubB0
-	ip -n "$(ns ipsecB)" addr add 203.0.113.2/30 dev lanB1
-	ip -n "$(ns hostB)" addr add 203.0.113.1/30 dev lanB0
-	ip -n "$(ns hostA)" route add default via 192.0.2.2
-	ip -n "$(ns ipsecA)" route add default via 198.51.100.1
-	ip -n "$(ns router)" route add 192.0.2.0/24 via 198.51.100.2
-	ip -n "$(ns router)" route add 203.0.113.0/24 via 198.51.100.6
-	ip -n "$(ns ipsecB)" route add default via 198.51.100.5
-	ip -n "$(ns hostB)" route add default via 203.0.113.2
-	for n in ipsecA router ipsecB; do
-		in_ $n sysctl -qw net.ipv4.ip_forward=1
+	if [ "$af" = 4 ]; then
+		ha=192.0.2.1 ga_lan=192.0.2.2 ga=198.51.100.2 r1=198.51.100.1
+		r2=198.51.100.5 gb=198.51.100.6 gb_lan=203.0.113.2 hb=203.0.113.1
+		lan_a=192.0.2.0/24 lan_b=203.0.113.0/24 p=30 ping=ping proto=IPv4
+		for n in ipsecA router ipsecB; do
+			in_ $n sysctl -qw net.ipv4.ip_forward=1
+		done
+	else
+		ha=2001:db8:1::1 ga_lan=2001:db8:1::2 ga=2001:db8:23::2
+		r1=2001:db8:23::1 r2=2001:db8:34::1 gb=2001:db8:34::2
+		gb_lan=2001:db8:45::2 hb=2001:db8:45::1
+		lan_a=2001:db8:1::/64 lan_b=2001:db8:45::/64 p=64 ping=ping
+		proto=IPv6
+		for n in ipsecA router ipsecB; do
+			in_ $n sysctl -qw net.ipv6.conf.all.forwarding=1
+		done
+	fi
+	nodad=""
+	[ "$af" = 6 ] && nodad=nodad
+	ip -n "$(ns hostA)" addr add $ha/$p dev lanA0 $nodad
+	ip -n "$(ns ipsecA)" addr add $ga_lan/$p dev lanA1 $nodad
+	ip -n "$(ns ipsecA)" addr add $ga/$p dev pubA0 $nodad
+	ip -n "$(ns router)" addr add $r1/$p dev pubA1 $nodad
+	ip -n "$(ns router)" addr add $r2/$p dev pubB1 $nodad
+	ip -n "$(ns ipsecB)" addr add $gb/$p dev pubB0 $nodad
+	ip -n "$(ns ipsecB)" addr add $gb_lan/$p dev lanB1 $nodad
+	ip -n "$(ns hostB)" addr add $hb/$p dev lanB0 $nodad
+	ip -n "$(ns hostA)" route add default via $ga_lan
+	ip -n "$(ns ipsecA)" route add default via $r1
+	ip -n "$(ns router)" route add $lan_a via $ga
+	ip -n "$(ns router)" route add $lan_b via $gb
+	ip -n "$(ns ipsecB)" route add default via $r2
+	ip -n "$(ns hostB)" route add default via $gb_lan
+	# The path works in clear first (and neighbours are resolved).
+	i=0
+	until in_ hostA $ping -c 1 -W 1 $hb >/dev/null 2>&1; do
+		i=$((i + 1)); [ $i -lt 10 ] || atf_fail "no path without IPsec"
 	done
-	atf_check -o ignore ip netns exec "$(ns hostA)" ping -c 1 -W 2 203.0.113.1
 	daemon ipsecA pubA0
 	daemon ipsecB pubB0
-	cp "$TOP/share/examples/setkey/tunnel-v4.conf" a.conf
-	# ipsecB's file: the same SAs, the policies the other way round.
-	cat >b.conf <<X
+	alg="-E $ealg $ekey"
+	[ -n "$aalg" ] && alg="$alg -A $aalg $akey"
+	for side in A B; do
+		if [ $side = A ]; then d1=out d2=in; else d1=in d2=out; fi
+		cat >$side.conf <<X
 flush;
 spdflush;
-spdadd 192.0.2.0/24 203.0.113.0/24 any -P in ipsec esp/tunnel/198.51.100.2-198.51.100.6/require;
-spdadd 203.0.113.0/24 192.0.2.0/24 any -P out ipsec esp/tunnel/198.51.100.6-198.51.100.2/require;
-add 198.51.100.2 198.51.100.6 esp 0x1000 -E rijndael-cbc "1234567890123456" -A hmac-sha1 "12345678901234567890";
-add 198.51.100.6 198.51.100.2 esp 0x1001 -E rijndael-cbc "1234567890123456" -A hmac-sha1 "12345678901234567890";
+spdadd $lan_a $lan_b any -P $d1 ipsec esp/tunnel/$ga-$gb/require;
+spdadd $lan_b $lan_a any -P $d2 ipsec esp/tunnel/$gb-$ga/require;
+add $ga $gb esp 0x1000 $alg;
+add $gb $ga esp 0x1001 $alg;
 X
-	keys ipsecA a.conf
-	keys ipsecB b.conf
+		keys ipsec$side $side.conf
+	done
 	capture router pubA1
-	atf_check -o ignore ip netns exec "$(ns hostA)" ping -c 3 -W 3 203.0.113.1
+	atf_check -o ignore ip netns exec "$(ns hostA)" $ping -c 3 -W 3 $hb
 	capture_stop
-	only_esp router-pubA1.pcap 198.51.100.2 198.51.100.6
-	decrypts router-pubA1.pcap IPv4 198.51.100.2 198.51.100.6 0x00001000 \
-	    "AES-CBC [RFC3602]" 0x31323334353637383930313233343536 \
-	    "HMAC-SHA-1-96 [RFC2404]" 0x3132333435363738393031323334353637383930 \
-	    "icmp.type == 8 && ip.dst == 203.0.113.1"
+	only_esp router-pubA1.pcap $ga $gb
+	[ -n "$tenc" ] || return 0
+	hex() { printf '%s' "$1" | tr -d '"' | od -An -tx1 | tr -d ' \n'; }
+	ak=""
+	[ -n "$akey" ] && ak="0x$(hex "$akey")"
+	ek="0x$(hex "$ekey")"
+	[ "$ek" = 0x ] && ek=""
+	if [ "$af" = 4 ]; then icmp="icmp.type == 8 && ip.dst == $hb"
+	else icmp="icmpv6.type == 128 && ipv6.dst == $hb"; fi
+	decrypts router-pubA1.pcap $proto $ga $gb 0x00001000 "$tenc" "$ek" \
+	    "$tauth" "$ak" "$icmp"
 }
-tunnel4_freebsd_cleanup() { esp_cleanup; }
+
+# The transforms of FreeBSD's tunnel tests, each over IPv4 and IPv6.
+K16='"1234567890123456"'
+K20='"12345678901234567890"'
+K32='"12345678901234567890123456789012"'
+K36='"123456789012345678901234567890123456"'
+fbsd_tc()
+{
+	name=$1
+	shift
+	for af in 4 6; do
+		atf_test_case "tunnel_${name}_v$af" cleanup
+		eval "tunnel_${name}_v${af}_head() {
+			atf_set descr \"FreeBSD's tunnel test $name, IPv$af: hostA reaches hostB through ESP tunnel mode\"
+			atf_set require.user root
+		}"
+		eval "tunnel_${name}_v${af}_body() { fbsd_tunnel $af $(printf "'%s' " "$@"); }"
+		eval "tunnel_${name}_v${af}_cleanup() { esp_cleanup; }"
+		FBSD_TCS="${FBSD_TCS:-} tunnel_${name}_v$af"
+	done
+}
+fbsd_tc empty null '""' "" "" "NULL" "NULL"
+fbsd_tc aes_cbc_128_hmac_sha1 rijndael-cbc "$K16" hmac-sha1 "$K20" \
+    "AES-CBC [RFC3602]" "HMAC-SHA-1-96 [RFC2404]"
+fbsd_tc aes_cbc_256_hmac_sha2_256 rijndael-cbc "$K32" hmac-sha2-256 "$K32" \
+    "AES-CBC [RFC3602]" "HMAC-SHA-256-128 [RFC4868]"
+fbsd_tc aes_gcm_128 aes-gcm-16 "$K20" "" "" \
+    "AES-GCM with 16 octet ICV [RFC4106]" "NULL"
+fbsd_tc aes_gcm_256 aes-gcm-16 "$K36" "" "" \
+    "AES-GCM with 16 octet ICV [RFC4106]" "NULL"
+# Wireshark 4.0 has no ChaCha20-Poly1305 for ESP: no decryption check.
+fbsd_tc chacha20_poly1305 chacha20-poly1305 "$K36" "" "" "" ""
 
 atf_test_case natt_transport4 cleanup
 natt_transport4_head()
@@ -508,5 +568,7 @@ atf_init_test_cases()
 	atf_add_test_case wrong_key
 	atf_add_test_case plaintext_refused
 	atf_add_test_case acquire_first_ping
-	atf_add_test_case tunnel4_freebsd
+	for t in $FBSD_TCS; do
+		atf_add_test_case "$t"
+	done
 }
