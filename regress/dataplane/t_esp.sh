@@ -471,7 +471,7 @@ natt_transport4_cleanup() { esp_cleanup; }
 atf_test_case attacks cleanup
 attacks_head()
 {
-	atf_set descr "on the wire, forged from the link (scapy): a replayed ESP packet, a flipped ICV byte and an unknown SPI are refused and counted, and nothing is delivered"
+	atf_set descr "on the wire, forged from the link (scapy): a replayed ESP packet, a forged sequence number (ICV fails) and an unknown SPI are refused and counted, and nothing is delivered"
 	atf_set require.user root
 }
 attacks_body()
@@ -495,8 +495,9 @@ attacks_body()
 	accepted=$(stat B "inbound ESP packets accepted")
 	mac=$(ip -n "$(ns B)" -o link show vethB | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 	# From A's side of the link, below A's IP stack (and its hook):
-	# the captured echo request again, then with its ICV's last byte
-	# flipped, then with an SPI nobody has.
+	# the captured echo request again (a replay), then with a sequence
+	# number ahead of the window (past the replay check, so the ICV,
+	# which covers it, must fail), then with an SPI nobody has.
 	cat >forge.py <<'X'
 import sys
 from scapy.all import rdpcap, Ether, IP, sendp, conf
@@ -505,9 +506,9 @@ mac = sys.argv[1]
 pkts = [p for p in rdpcap("B-vethB.pcap") if IP in p and p[IP].proto == 50
     and p[IP].src == "192.0.2.1"]
 raw = bytes(pkts[0][IP])
-flip = bytearray(raw); flip[-1] ^= 1
+seq = bytearray(raw); seq[24:28] = (1000).to_bytes(4, "big")
 spi = bytearray(raw); spi[20:24] = b"\xde\xad\xbe\xef"
-for b in (raw, bytes(flip), bytes(spi)):
+for b in (raw, bytes(seq), bytes(spi)):
     sendp(Ether(dst=mac) / IP(b), iface="vethA")
 X
 	ip netns exec "$(ns A)" /usr/bin/python3 forge.py "$mac" ||
@@ -519,6 +520,10 @@ X
 	    { stats B; atf_fail "unknown SPI not counted"; }
 	[ "$(stat B "inbound ESP packets accepted")" = "$accepted" ] ||
 	    atf_fail "a forged packet was accepted"
+	[ "$(stat B "packets replayed or too old")" -ge 1 ] ||
+	    atf_fail "ESP counted no replay"
+	[ "$(stat B "packets that failed the ICV check")" -ge 1 ] ||
+	    atf_fail "ESP counted no ICV failure"
 }
 attacks_cleanup() { esp_cleanup; }
 

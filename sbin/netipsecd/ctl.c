@@ -28,6 +28,7 @@
 #include <event2/event.h>
 
 #include <netipsec/ipsec_hook.h>
+#include <netipsec/esp.h>
 
 #include "netipsecd.h"
 
@@ -238,14 +239,13 @@ ctl_stats(FILE *fp)
 }
 
 /*
- * The IPsec layer's own statistics, netstat -s -p ipsec style.  ESP's
- * (struct espstat: replay, auth failures, ...) go here under "esp:" once
- * the layer exports esp_getstat() to its host.
+ * The IPsec layer's own statistics, netstat -s -p ipsec and -p esp style.
  */
 static void
 ctl_layer_stats(FILE *fp)
 {
 	struct ipsecstat	st;
+	struct espstat		es;
 
 	ipsec_getstat(&st);
 	fprintf(fp, "ipsec:\n");
@@ -267,6 +267,22 @@ ctl_layer_stats(FILE *fp)
 	P(ips_in_espfail, "inbound ESP packets refused");
 	P(ips_in_inval, "invalid inbound packets");
 	P(ips_held_now, "packets held now");
+#undef P
+	ipsec_getespstat(&es);
+	fprintf(fp, "esp:\n");
+#define	P(f, what)	fprintf(fp, "\t%ju %s\n", (uintmax_t)es.f, what)
+	P(esps_output, "packets out");
+	P(esps_obytes, "bytes out");
+	P(esps_input, "packets in");
+	P(esps_ibytes, "bytes in");
+	P(esps_hdrops, "packets shorter than header shows");
+	P(esps_badilen, "packets with bad length or padding length");
+	P(esps_badenc, "packets with bad padding");
+	P(esps_badauth, "packets that failed the ICV check");
+	P(esps_replay, "packets replayed or too old");
+	P(esps_wrap, "packets refused: sequence number would wrap");
+	P(esps_noxform, "packets for an SA without a usable transform");
+	P(esps_crypto, "crypto library errors");
 #undef P
 }
 

@@ -911,3 +911,10 @@ ipsec_getstat(struct ipsecstat *st)
 	memcpy(st, &ipsecstat, sizeof(*st));
 	st->ips_held_now = ipsec_nheld;
 }
+
+void
+ipsec_getespstat(struct espstat *st)
+{
+
+	esp_getstat(st);
+}

@@ -70,4 +70,8 @@ struct ipsecstat {
 
 void	ipsec_getstat(struct ipsecstat *);
 
+/* ESP's own statistics (struct espstat, <netipsec/esp.h>). */
+struct espstat;
+void	ipsec_getespstat(struct espstat *);
+
 #endif /* !_NETIPSEC_IPSEC_HOOK_H_ */
