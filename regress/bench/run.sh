@@ -6,3 +6,4 @@ ${MAKE:-make} -s all
 ./key_bench
 ./esp_bench
 ./setkey_bench.sh
+./tunnel_bench.sh
