@@ -601,25 +601,7 @@ int	 ikev1_build_vendor(struct ikebuf *, const void *, size_t);
 int	 ikev1_build_natoa(struct ikebuf *, uint8_t, uint8_t, const void *,
 	    size_t);
 
-/* log.c */
-void	 log_init(int, int);
-void	 log_setverbose(int);
-int	 log_getverbose(void);
-void	 log_warn(const char *, ...)
-	    __attribute__((__format__(printf, 1, 2)));
-void	 log_warnx(const char *, ...)
-	    __attribute__((__format__(printf, 1, 2)));
-void	 log_info(const char *, ...)
-	    __attribute__((__format__(printf, 1, 2)));
-void	 log_debug(const char *, ...)
-	    __attribute__((__format__(printf, 1, 2)));
-void	 logit(int, const char *, ...)
-	    __attribute__((__format__(printf, 2, 3)));
-void	 vlog(int, const char *, va_list)
-	    __attribute__((__format__(printf, 2, 0)));
-__dead void fatal(const char *, ...)
-	    __attribute__((__format__(printf, 1, 2)));
-__dead void fatalx(const char *, ...)
-	    __attribute__((__format__(printf, 1, 2)));
+/* log.c (shared: sbin/common) */
+#include "log.h"
 
 #endif /* IKED_H */

@@ -81,26 +81,8 @@ extern struct nfq_stats nfq_stats;
 
 struct event_base;
 
-/* log.c */
-void	log_init(int, int);
-void	log_setverbose(int);
-int	log_getverbose(void);
-void	log_warn(const char *, ...)
-	    __attribute__((__format__(__printf__, 1, 2)));
-void	log_warnx(const char *, ...)
-	    __attribute__((__format__(__printf__, 1, 2)));
-void	log_info(const char *, ...)
-	    __attribute__((__format__(__printf__, 1, 2)));
-void	log_debug(const char *, ...)
-	    __attribute__((__format__(__printf__, 1, 2)));
-void	logit(int, const char *, ...)
-	    __attribute__((__format__(__printf__, 2, 3)));
-void	vlog(int, const char *, va_list)
-	    __attribute__((__format__(__printf__, 2, 0)));
-__dead void fatal(const char *, ...)
-	    __attribute__((__format__(__printf__, 1, 2)));
-__dead void fatalx(const char *, ...)
-	    __attribute__((__format__(__printf__, 1, 2)));
+/* log.c (shared: sbin/common) */
+#include "log.h"
 
 /* pfkey_srv.c */
 void	pfkey_srv_listen(const struct netipsecd_conf *);

@@ -15,7 +15,7 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "netipsecd.h"
+#include "log.h"
 
 static int	log_debug_mode = 1;	/* to stderr until log_init() */
 static int	log_verbose;
