@@ -60,7 +60,7 @@ if [ -f fuzz_ikedconf.c ]; then
 	$YACC -o "$WORK/obj/iked_parse.c" "$TOP/sbin/iked/parse.y"
 	$CC $CFLAGS -I"$TOP/sbin/iked" -o "$WORK/fuzz_ikedconf" \
 	    fuzz_ikedconf.c "$WORK/obj/iked_parse.c" "$TOP/sbin/iked/config.c" \
-	    "$TOP/sbin/iked/print.c" "$TOP/sbin/iked/log.c" $BSD_LIBS
+	    "$TOP/sbin/iked/print.c" "$TOP/sbin/common/log.c" $BSD_LIBS
 	targets="$targets ikedconf"
 fi
 

@@ -602,6 +602,6 @@ int	 ikev1_build_natoa(struct ikebuf *, uint8_t, uint8_t, const void *,
 	    size_t);
 
 /* log.c (shared: sbin/common) */
-#include "log.h"
+#include "../common/log.h"
 
 #endif /* IKED_H */

@@ -82,7 +82,7 @@ extern struct nfq_stats nfq_stats;
 struct event_base;
 
 /* log.c (shared: sbin/common) */
-#include "log.h"
+#include "../common/log.h"
 
 /* pfkey_srv.c */
 void	pfkey_srv_listen(const struct netipsecd_conf *);
