@@ -75,6 +75,37 @@ typedef char	*caddr_t;
 
 struct sockaddr;
 struct sadb_alg;
+
+/*
+ * ipsec-tools' pfkey_send_update2()/pfkey_send_add2() arguments.  Times
+ * and byte counts are 64-bit here; l_natt_sport/dport are in host byte
+ * order; l_natt_oai/oar are FreeBSD's two NAT-T original addresses.
+ */
+struct pfkey_send_sa_args {
+	int		 so;
+	unsigned int	 type;		/* set by the call */
+	unsigned int	 satype;
+	unsigned int	 mode;
+	struct sockaddr	*src;
+	struct sockaddr	*dst;
+	uint32_t	 spi;		/* network byte order */
+	uint32_t	 reqid;
+	unsigned int	 wsize;		/* replay window, bytes */
+	const char	*keymat;	/* encryption key, then auth key */
+	unsigned int	 e_type, e_keylen;
+	unsigned int	 a_type, a_keylen;
+	unsigned int	 flags;
+	uint32_t	 l_alloc;
+	uint64_t	 l_bytes;
+	uint64_t	 l_addtime;
+	uint64_t	 l_usetime;
+	uint32_t	 seq;
+	uint8_t		 l_natt_type;	/* 0: no NAT-T extensions */
+	uint16_t	 l_natt_sport, l_natt_dport;
+	struct sockaddr	*l_natt_oai;
+	struct sockaddr	*l_natt_oar;
+	uint16_t	 l_natt_frag;
+};
 struct sadb_msg;
 
 __BEGIN_DECLS
@@ -107,6 +138,8 @@ int	pfkey_send_add(int, unsigned int, unsigned int, struct sockaddr *,
 	    struct sockaddr *, uint32_t, uint32_t, unsigned int, char *,
 	    unsigned int, unsigned int, unsigned int, unsigned int,
 	    unsigned int, uint32_t, uint64_t, uint64_t, uint64_t, uint32_t);
+int	pfkey_send_update2(struct pfkey_send_sa_args *);
+int	pfkey_send_add2(struct pfkey_send_sa_args *);
 int	pfkey_send_delete(int, unsigned int, unsigned int, struct sockaddr *,
 	    struct sockaddr *, uint32_t);
 int	pfkey_send_delete_all(int, unsigned int, unsigned int,

@@ -50,10 +50,10 @@ static int	pfkey_mb_raw(struct pfkey_msgbuf *, const void *, size_t);
 
 static int	pfkey_addrpair(const struct sockaddr *, const struct sockaddr *,
 		    size_t *, size_t *, u_int *);
-static int	pfkey_send_x1(int, u_int, u_int, u_int, struct sockaddr *,
-		    struct sockaddr *, uint32_t, uint32_t, u_int, const char *,
-		    u_int, u_int, u_int, u_int, u_int, uint32_t, uint64_t,
-		    uint64_t, uint64_t, uint32_t);
+static int	pfkey_send_x1(struct pfkey_send_sa_args *);
+static u_int	pfkey_plen(const struct sockaddr *);
+static int	pfkey_mb_natt(struct pfkey_msgbuf *,
+		    const struct pfkey_send_sa_args *, size_t, size_t);
 static int	pfkey_send_x2(int, u_int, u_int, struct sockaddr *,
 		    struct sockaddr *, uint32_t);
 static int	pfkey_send_x3(int, u_int, u_int);
@@ -377,6 +377,19 @@ pfkey_send_getspi(int so, u_int satype, u_int mode, struct sockaddr *src,
 	return (pfkey_mb_send(so, &mb));
 }
 
+/* KAME's argument lists, as an args struct for pfkey_send_x1(). */
+#define	PFKEY_SA_ARGS(a, t)	do {					\
+	memset(&(a), 0, sizeof(a));					\
+	(a).so = so; (a).type = (t); (a).satype = satype;		\
+	(a).mode = mode; (a).src = src; (a).dst = dst; (a).spi = spi;	\
+	(a).reqid = reqid; (a).wsize = wsize; (a).keymat = keymat;	\
+	(a).e_type = e_type; (a).e_keylen = e_keylen;			\
+	(a).a_type = a_type; (a).a_keylen = a_keylen;			\
+	(a).flags = flags; (a).l_alloc = l_alloc;			\
+	(a).l_bytes = l_bytes; (a).l_addtime = l_addtime;		\
+	(a).l_usetime = l_usetime; (a).seq = seq;			\
+} while (0)
+
 int
 pfkey_send_update(int so, u_int satype, u_int mode, struct sockaddr *src,
     struct sockaddr *dst, uint32_t spi, uint32_t reqid, u_int wsize,
@@ -384,10 +397,10 @@ pfkey_send_update(int so, u_int satype, u_int mode, struct sockaddr *src,
     u_int flags, uint32_t l_alloc, uint64_t l_bytes, uint64_t l_addtime,
     uint64_t l_usetime, uint32_t seq)
 {
+	struct pfkey_send_sa_args a;
 
-	return (pfkey_send_x1(so, SADB_UPDATE, satype, mode, src, dst, spi,
-	    reqid, wsize, keymat, e_type, e_keylen, a_type, a_keylen, flags,
-	    l_alloc, l_bytes, l_addtime, l_usetime, seq));
+	PFKEY_SA_ARGS(a, SADB_UPDATE);
+	return (pfkey_send_x1(&a));
 }
 
 int
@@ -397,10 +410,38 @@ pfkey_send_add(int so, u_int satype, u_int mode, struct sockaddr *src,
     u_int flags, uint32_t l_alloc, uint64_t l_bytes, uint64_t l_addtime,
     uint64_t l_usetime, uint32_t seq)
 {
+	struct pfkey_send_sa_args a;
 
-	return (pfkey_send_x1(so, SADB_ADD, satype, mode, src, dst, spi,
-	    reqid, wsize, keymat, e_type, e_keylen, a_type, a_keylen, flags,
-	    l_alloc, l_bytes, l_addtime, l_usetime, seq));
+	PFKEY_SA_ARGS(a, SADB_ADD);
+	return (pfkey_send_x1(&a));
+}
+
+/*
+ * ipsec-tools' variants: every SA parameter in one struct, with the
+ * NAT-T extensions racoon sends (type, ports, original addresses).
+ */
+int
+pfkey_send_update2(struct pfkey_send_sa_args *sa_parms)
+{
+
+	if (sa_parms == NULL) {
+		__ipsec_errcode = EIPSEC_INVAL_ARGUMENT;
+		return (-1);
+	}
+	sa_parms->type = SADB_UPDATE;
+	return (pfkey_send_x1(sa_parms));
+}
+
+int
+pfkey_send_add2(struct pfkey_send_sa_args *sa_parms)
+{
+
+	if (sa_parms == NULL) {
+		__ipsec_errcode = EIPSEC_INVAL_ARGUMENT;
+		return (-1);
+	}
+	sa_parms->type = SADB_ADD;
+	return (pfkey_send_x1(sa_parms));
 }
 
 int
@@ -865,17 +906,16 @@ pfkey_send_spddump(int so)
  * then the authentication key.
  */
 static int
-pfkey_send_x1(int so, u_int type, u_int satype, u_int mode,
-    struct sockaddr *src, struct sockaddr *dst, uint32_t spi, uint32_t reqid,
-    u_int wsize, const char *keymat, u_int e_type, u_int e_keylen,
-    u_int a_type, u_int a_keylen, u_int flags, uint32_t l_alloc,
-    uint64_t l_bytes, uint64_t l_addtime, uint64_t l_usetime, uint32_t seq)
+pfkey_send_x1(struct pfkey_send_sa_args *a)
 {
 	struct pfkey_msgbuf mb;
-	size_t srclen, dstlen, len;
-	u_int plen;
+	size_t srclen, dstlen, oalen = 0, oarlen = 0, len;
+	u_int plen, satype = a->satype, e_type = a->e_type;
+	u_int a_type = a->a_type, e_keylen = a->e_keylen;
+	u_int a_keylen = a->a_keylen, wsize = a->wsize;
+	const char *keymat = a->keymat;
 
-	if (pfkey_addrpair(src, dst, &srclen, &dstlen, &plen) < 0)
+	if (pfkey_addrpair(a->src, a->dst, &srclen, &dstlen, &plen) < 0)
 		return (-1);
 
 	switch (satype) {
@@ -941,27 +981,105 @@ pfkey_send_x1(int so, u_int type, u_int satype, u_int mode,
 		len += sizeof(struct sadb_key) + PFKEY_ALIGN8((size_t)e_keylen);
 	if (a_type != SADB_AALG_NONE)
 		len += sizeof(struct sadb_key) + PFKEY_ALIGN8((size_t)a_keylen);
+	if (a->l_natt_type != 0) {
+		if (a->l_natt_oai != NULL && (oalen = pfkey_sasize(
+		    a->l_natt_oai, sizeof(struct sockaddr_storage))) == 0) {
+			__ipsec_errcode = EIPSEC_INVAL_ADDRESS;
+			return (-1);
+		}
+		if (a->l_natt_oar != NULL && (oarlen = pfkey_sasize(
+		    a->l_natt_oar, sizeof(struct sockaddr_storage))) == 0) {
+			__ipsec_errcode = EIPSEC_INVAL_ADDRESS;
+			return (-1);
+		}
+		len += sizeof(struct sadb_x_nat_t_type) +
+		    2 * sizeof(struct sadb_x_nat_t_port);
+		if (oalen != 0)
+			len += PFKEY_ADDRLEN(oalen);
+		if (oarlen != 0)
+			len += PFKEY_ADDRLEN(oarlen);
+	}
+	if (a->l_natt_frag != 0)
+		len += sizeof(struct sadb_x_nat_t_frag);
 
-	if (pfkey_mb_init(&mb, len, type, satype, seq) < 0 ||
-	    pfkey_mb_sa(&mb, spi, wsize, a_type, e_type, flags) < 0 ||
-	    pfkey_mb_sa2(&mb, mode, reqid) < 0 ||
+	if (pfkey_mb_init(&mb, len, a->type, satype, a->seq) < 0 ||
+	    pfkey_mb_sa(&mb, a->spi, wsize, a_type, e_type, a->flags) < 0 ||
+	    pfkey_mb_sa2(&mb, a->mode, a->reqid) < 0 ||
 	    (wsize > UINT8_MAX && pfkey_mb_replay(&mb, wsize) < 0) ||
-	    pfkey_mb_addr(&mb, SADB_EXT_ADDRESS_SRC, src, srclen, plen,
+	    pfkey_mb_addr(&mb, SADB_EXT_ADDRESS_SRC, a->src, srclen, plen,
 	    IPSEC_ULPROTO_ANY) < 0 ||
-	    pfkey_mb_addr(&mb, SADB_EXT_ADDRESS_DST, dst, dstlen, plen,
+	    pfkey_mb_addr(&mb, SADB_EXT_ADDRESS_DST, a->dst, dstlen, plen,
 	    IPSEC_ULPROTO_ANY) < 0 ||
 	    (e_type != SADB_EALG_NONE && pfkey_mb_key(&mb,
 	    SADB_EXT_KEY_ENCRYPT, keymat, e_keylen) < 0) ||
 	    (a_type != SADB_AALG_NONE && pfkey_mb_key(&mb, SADB_EXT_KEY_AUTH,
 	    keymat != NULL ? keymat + e_keylen : NULL, a_keylen) < 0) ||
-	    pfkey_mb_lifetime(&mb, SADB_EXT_LIFETIME_HARD, l_alloc, l_bytes,
-	    l_addtime, l_usetime) < 0 ||
-	    pfkey_mb_lifetime(&mb, SADB_EXT_LIFETIME_SOFT, l_alloc, l_bytes,
-	    l_addtime, l_usetime) < 0) {
+	    pfkey_mb_lifetime(&mb, SADB_EXT_LIFETIME_HARD, a->l_alloc,
+	    a->l_bytes, a->l_addtime, a->l_usetime) < 0 ||
+	    pfkey_mb_lifetime(&mb, SADB_EXT_LIFETIME_SOFT, a->l_alloc,
+	    a->l_bytes, a->l_addtime, a->l_usetime) < 0 ||
+	    pfkey_mb_natt(&mb, a, oalen, oarlen) < 0) {
 		pfkey_mb_free(&mb);
 		return (-1);
 	}
-	return (pfkey_mb_send(so, &mb));
+	return (pfkey_mb_send(a->so, &mb));
+}
+
+/*
+ * The NAT-T extensions of an UPDATE/ADD: type, both ports (host order in
+ * the args, network order on the wire), the original addresses, the
+ * fragment size.
+ */
+static int
+pfkey_mb_natt(struct pfkey_msgbuf *mb, const struct pfkey_send_sa_args *a,
+    size_t oalen, size_t oarlen)
+{
+	struct sadb_x_nat_t_type t;
+	struct sadb_x_nat_t_port p;
+	struct sadb_x_nat_t_frag f;
+
+	if (a->l_natt_type != 0) {
+		memset(&t, 0, sizeof(t));
+		t.sadb_x_nat_t_type_len = PFKEY_UNIT64(sizeof(t));
+		t.sadb_x_nat_t_type_exttype = SADB_X_EXT_NAT_T_TYPE;
+		t.sadb_x_nat_t_type_type = a->l_natt_type;
+		if (pfkey_mb_raw(mb, &t, sizeof(t)) < 0)
+			return (-1);
+		memset(&p, 0, sizeof(p));
+		p.sadb_x_nat_t_port_len = PFKEY_UNIT64(sizeof(p));
+		p.sadb_x_nat_t_port_exttype = SADB_X_EXT_NAT_T_SPORT;
+		p.sadb_x_nat_t_port_port = htons(a->l_natt_sport);
+		if (pfkey_mb_raw(mb, &p, sizeof(p)) < 0)
+			return (-1);
+		p.sadb_x_nat_t_port_exttype = SADB_X_EXT_NAT_T_DPORT;
+		p.sadb_x_nat_t_port_port = htons(a->l_natt_dport);
+		if (pfkey_mb_raw(mb, &p, sizeof(p)) < 0)
+			return (-1);
+		if (oalen != 0 && pfkey_mb_addr(mb, SADB_X_EXT_NAT_T_OAI,
+		    a->l_natt_oai, oalen, pfkey_plen(a->l_natt_oai),
+		    IPSEC_ULPROTO_ANY) < 0)
+			return (-1);
+		if (oarlen != 0 && pfkey_mb_addr(mb, SADB_X_EXT_NAT_T_OAR,
+		    a->l_natt_oar, oarlen, pfkey_plen(a->l_natt_oar),
+		    IPSEC_ULPROTO_ANY) < 0)
+			return (-1);
+	}
+	if (a->l_natt_frag != 0) {
+		memset(&f, 0, sizeof(f));
+		f.sadb_x_nat_t_frag_len = PFKEY_UNIT64(sizeof(f));
+		f.sadb_x_nat_t_frag_exttype = SADB_X_EXT_NAT_T_FRAG;
+		f.sadb_x_nat_t_frag_fraglen = a->l_natt_frag;
+		if (pfkey_mb_raw(mb, &f, sizeof(f)) < 0)
+			return (-1);
+	}
+	return (0);
+}
+
+static u_int
+pfkey_plen(const struct sockaddr *sa)
+{
+
+	return (sa->sa_family == AF_INET6 ? 128 : 32);
 }
 
 /* SADB_DELETE/SADB_GET: <base, SA(spi), address(SD)>. */

@@ -298,16 +298,17 @@ EOT
 	atf_check -o match:'lifetime 1h bytes 1000000 \\$' cat out
 }
 
-atf_test_case no_daemon
-no_daemon_head()
+atf_test_case no_kernel
+no_kernel_head()
 {
-	atf_set "descr" "without -n, iked says the daemon core is not there yet"
+	atf_set "descr" "without a PF_KEY kernel (netipsecd), iked says so and exits 1"
 }
-no_daemon_body()
+no_kernel_body()
 {
 	iked_setup
-	printf 'ikev2 passive psk "k"\n' >t.conf
-	atf_check -s exit:1 -e match:'not implemented yet' "$IKED" -d -f t.conf
+	printf 'ikev1 passive esp psk "k"\n' >t.conf
+	PFKEY_SOCKET=$PWD/no-such-socket atf_check -s exit:1 \
+	    -e match:'PF_KEY' "$IKED" -d -f t.conf
 	atf_check -s exit:1 -e match:'usage' "$IKED" -x
 	atf_check -s exit:1 -e match:'nonexistent.conf' \
 	    "$IKED" -n -f nonexistent.conf
@@ -324,5 +325,5 @@ atf_init_test_cases()
 	atf_add_test_case defaults
 	atf_add_test_case psk
 	atf_add_test_case openbsd
-	atf_add_test_case no_daemon
+	atf_add_test_case no_kernel
 }

@@ -322,9 +322,28 @@ config_setrunning(struct iked *env, struct iked_config *cf)
 	struct iked_policy	*pol;
 
 	env->sc_config = cf;
+	config_ref(cf);
 	TAILQ_FOREACH(pol, &cf->cfg_policies, pol_entry)
 		log_debug("%s: policy \"%s\" (ikev%d, %s)", __func__,
 		    pol->pol_name, pol->pol_version,
 		    pol->pol_flags & POL_ACTIVE ? "active" : "passive");
-	config_free(old);
+	if (old != NULL)
+		config_unref(old);
+}
+
+/*
+ * SAs keep the configuration they were negotiated under (their rule, its
+ * PSK and proposals) until they end, across reloads.
+ */
+void
+config_ref(struct iked_config *cf)
+{
+	cf->cfg_refcnt++;
+}
+
+void
+config_unref(struct iked_config *cf)
+{
+	if (cf != NULL && --cf->cfg_refcnt == 0)
+		config_free(cf);
 }

@@ -1,20 +1,108 @@
 /*-
  * SPDX-License-Identifier: BSD-3-Clause
  *
- * iked(8): the IKEv1 and IKEv2 daemon.  For now it reads and checks its
- * configuration only; the daemon core (sockets, PF_KEY, negotiation) is
- * being written.
+ * iked(8): the IKE daemon.  It reads iked.conf(5), opens the IKE sockets
+ * and the PF_KEY socket, and runs one libevent loop: the kernel's
+ * ACQUIREs start negotiations, peers' messages are answered, the SAs go
+ * into the kernel.  HUP reloads the configuration (established SAs
+ * stay), TERM and INT delete our SAs, tell the peers, and exit.
  */
 
 #include <sys/types.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "iked.h"
+
+#define IKED_KEEPALIVE	20	/* seconds between NAT keepalives */
+
+struct iked	*iked_env;
+
+static void
+iked_sighup(evutil_socket_t sig, short event, void *arg)
+{
+	struct iked		*env = arg;
+	struct iked_config	*cf;
+
+	(void)sig;
+	(void)event;
+	log_info("reloading %s", env->sc_conffile);
+	parse_clear_macros();
+	if (parse_config(env->sc_conffile, 0, &cf) == -1) {
+		log_warnx("%s: errors, keeping the running configuration",
+		    env->sc_conffile);
+		return;
+	}
+	kernel_remove_flows(env);
+	config_setrunning(env, cf);
+	(void)kernel_install_flows(env);
+	log_info("configuration reloaded; established SAs kept");
+}
+
+static void
+iked_sigterm(evutil_socket_t sig, short event, void *arg)
+{
+	struct iked	*env = arg;
+
+	(void)event;
+	log_info("exiting on signal %d", (int)sig);
+	event_base_loopexit(env->sc_evbase, NULL);
+}
+
+/* USR1: the SAs and the counters, to the log. */
+static void
+iked_sigusr1(evutil_socket_t sig, short event, void *arg)
+{
+	struct iked		*env = arg;
+	struct iked_sa		*sa;
+	struct iked_child	*ch;
+	struct iked_stats	*st = &env->sc_stats;
+
+	(void)sig;
+	(void)event;
+	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry) {
+		log_info("sa %s: ikev%d %s state %d children:", sa->sa_name,
+		    sa->sa_version, sa->sa_initiator ? "initiator" :
+		    "responder", sa->sa_state);
+		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
+			log_info("  child in 0x%08x out 0x%08x state %d",
+			    ntohl(ch->ch_spi_in), ntohl(ch->ch_spi_out),
+			    ch->ch_state);
+	}
+	log_info("stats: rx %llu tx %llu dropped %llu badauth %llu "
+	    "retransmits %llu phase1 %llu phase2 %llu acquires %llu "
+	    "halfopen-refused %llu",
+	    (unsigned long long)st->st_rx, (unsigned long long)st->st_tx,
+	    (unsigned long long)st->st_dropped,
+	    (unsigned long long)st->st_badauth,
+	    (unsigned long long)st->st_retransmits,
+	    (unsigned long long)st->st_ph1_established,
+	    (unsigned long long)st->st_ph2_established,
+	    (unsigned long long)st->st_acquires,
+	    (unsigned long long)st->st_halfopen_refused);
+}
+
+static void
+iked_keepalive(evutil_socket_t fd, short event, void *arg)
+{
+	struct iked	*env = arg;
+	struct iked_sa	*sa;
+
+	(void)fd;
+	(void)event;
+	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
+		if (sa->sa_state == SA_S_ESTABLISHED &&
+		    (sa->sa_nat & SA_NATT_FLOAT) &&
+		    (sa->sa_nat & SA_NAT_LOCAL))
+			net_keepalive(env, sa);
+}
 
 static __dead void
 usage(void)
@@ -26,6 +114,49 @@ usage(void)
 	exit(1);
 }
 
+static void
+run(struct iked *env)
+{
+	struct event	*ev[5];
+	struct timeval	 tv = { IKED_KEEPALIVE, 0 };
+	int		 i;
+
+	signal(SIGPIPE, SIG_IGN);
+	TAILQ_INIT(&env->sc_sas);
+	for (i = 0; i < IKED_SOCK_MAX; i++)
+		env->sc_sock[i] = -1;
+	env->sc_pfkey = -1;
+	if ((env->sc_evbase = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	if (kernel_init(env) == -1)
+		fatalx("cannot talk to the kernel's PF_KEY");
+	if (net_init(env) == -1)
+		fatalx("cannot open the IKE sockets");
+	(void)kernel_install_flows(env);
+	ev[0] = evsignal_new(env->sc_evbase, SIGHUP, iked_sighup, env);
+	ev[1] = evsignal_new(env->sc_evbase, SIGTERM, iked_sigterm, env);
+	ev[2] = evsignal_new(env->sc_evbase, SIGINT, iked_sigterm, env);
+	ev[3] = evsignal_new(env->sc_evbase, SIGUSR1, iked_sigusr1, env);
+	ev[4] = event_new(env->sc_evbase, -1, EV_PERSIST, iked_keepalive, env);
+	for (i = 0; i < 5; i++)
+		if (ev[i] == NULL || event_add(ev[i], i == 4 ? &tv : NULL) == -1)
+			fatalx("event_add");
+	log_info("iked started: %u rules from %s", env->sc_config ?
+	    env->sc_config->cfg_npolicies : 0, env->sc_conffile);
+
+	event_base_dispatch(env->sc_evbase);
+
+	iked_shutdown_sas(env);
+	kernel_remove_flows(env);
+	net_close(env);
+	kernel_close(env);
+	for (i = 0; i < 5; i++)
+		event_free(ev[i]);
+	event_base_free(env->sc_evbase);
+	config_unref(env->sc_config);
+	log_info("iked exiting");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -35,6 +166,8 @@ main(int argc, char *argv[])
 
 	memset(&env, 0, sizeof(env));
 	env.sc_conffile = IKED_CONFIG;
+	env.sc_port = 500;
+	env.sc_nattport = 4500;
 	log_init(1, LOG_DAEMON);
 
 	while ((ch = getopt(argc, argv, "dD:f:nv")) != -1) {
@@ -73,12 +206,15 @@ main(int argc, char *argv[])
 		if (env.sc_verbose)
 			print_config(stdout, env.sc_config, env.sc_verbose);
 		fprintf(stderr, "configuration OK\n");
-		config_free(env.sc_config);
+		config_unref(env.sc_config);
 		exit(0);
 	}
 
-	log_warnx("%s: configuration OK, but the daemon core (sockets, "
-	    "PF_KEY, negotiation) is not implemented yet", env.sc_conffile);
-	config_free(env.sc_config);
-	exit(1);
+	if (!env.sc_debug && daemon(0, 0) == -1)
+		fatal("daemon");
+	log_init(env.sc_debug, LOG_DAEMON);
+	log_setverbose(env.sc_verbose);
+	iked_env = &env;
+	run(&env);
+	return (0);
 }

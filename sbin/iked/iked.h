@@ -159,6 +159,7 @@ TAILQ_HEAD(iked_policies, iked_policy);
 #define CFG_NOVENDORID		0x10
 
 struct iked_config {
+	u_int			 cfg_refcnt;	/* the running one and SAs */
 	u_int			 cfg_flags;
 	u_int			 cfg_dpd_interval;	/* seconds, 0 = off */
 	uint64_t		 cfg_ikelifetime;
@@ -168,13 +169,7 @@ struct iked_config {
 	u_int			 cfg_npolicies;
 };
 
-/* The daemon's state. */
-struct iked {
-	const char		*sc_conffile;
-	int			 sc_debug;
-	int			 sc_verbose;
-	struct iked_config	*sc_config;	/* the running configuration */
-};
+struct iked;
 
 /* parse.y */
 #define PARSE_NOINCLUDE	0x01	/* refuse "include" (parsing from memory) */
@@ -492,6 +487,206 @@ struct ikebuf {
 	int		 ib_error;	/* sticky: out of memory or over a limit */
 };
 
+/*
+ * The daemon.  One libevent loop carries the UDP sockets (500 and 4500,
+ * IPv4 and IPv6), the PF_KEY socket, signals and every timer.
+ */
+struct event;
+struct event_base;
+struct iked;
+struct iked_sa;
+
+/* A kernel security policy as mirrored from SPDDUMP and the broadcasts. */
+struct iked_spd {
+	TAILQ_ENTRY(iked_spd)	 spd_entry;
+	uint32_t		 spd_id;
+	uint8_t			 spd_dir;	/* IPSEC_DIR_* */
+	uint16_t		 spd_type;	/* IPSEC_POLICY_* */
+	struct sockaddr_storage	 spd_src;	/* selectors, with ports */
+	struct sockaddr_storage	 spd_dst;
+	uint8_t			 spd_sprefix;
+	uint8_t			 spd_dprefix;
+	uint8_t			 spd_ulproto;
+	uint8_t			 spd_proto;	/* first request: ESP or AH */
+	uint8_t			 spd_mode;	/* IPSEC_MODE_* */
+	uint8_t			 spd_level;	/* IPSEC_LEVEL_* */
+	uint32_t		 spd_reqid;
+	struct sockaddr_storage	 spd_tsrc;	/* tunnel endpoints */
+	struct sockaddr_storage	 spd_tdst;
+	int			 spd_mine;	/* installed from iked.conf */
+};
+TAILQ_HEAD(iked_spds, iked_spd);
+
+/* One message waiting for its answer, retransmitted with backoff. */
+struct iked_tx {
+	uint8_t			*tx_buf;
+	size_t			 tx_len;
+	u_int			 tx_tries;
+	struct event		*tx_ev;
+	void			(*tx_giveup)(void *);
+	void			*tx_arg;
+	struct iked_sa		*tx_sa;		/* sent from its endpoints */
+	uint8_t			*tx_rx;		/* the request it answers */
+	size_t			 tx_rxlen;
+};
+
+/* Phase 2 (IKEv1 Quick Mode) or child SA (IKEv2): one SA pair. */
+enum iked_chstate {
+	CH_S_GETSPI = 1,	/* waiting for the kernel's SPI */
+	CH_S_SENT,		/* our message out, waiting for the peer */
+	CH_S_INSTALLED,		/* both SAs in the kernel */
+	CH_S_DEAD
+};
+
+struct iked_child {
+	TAILQ_ENTRY(iked_child)	 ch_entry;
+	struct iked_sa		*ch_sa;
+	enum iked_chstate	 ch_state;
+	int			 ch_initiator;
+	int			 ch_rekeying;	/* replaces ch_old */
+	struct iked_child	*ch_old;
+	uint32_t		 ch_msgid;
+	uint8_t			 ch_iv[16];
+	struct iked_tx		 ch_tx;
+	uint32_t		 ch_spid;	/* the outbound kernel policy */
+	uint32_t		 ch_acqseq;
+	uint32_t		 ch_reqid;
+	uint32_t		 ch_getspi_seq;
+	uint8_t			 ch_mode;	/* IPSEC_MODE_* */
+	uint8_t			 ch_saproto;	/* IPPROTO_ESP or _AH */
+	struct sockaddr_storage	 ch_lsel;	/* local selector, with port */
+	struct sockaddr_storage	 ch_rsel;
+	uint8_t			 ch_lplen;
+	uint8_t			 ch_rplen;
+	uint8_t			 ch_ulproto;
+	uint32_t		 ch_spi_in;	/* network order */
+	uint32_t		 ch_spi_out;
+	uint16_t		 ch_enc;	/* IKEv2 transform IDs */
+	uint16_t		 ch_enckeylen;	/* bits */
+	uint16_t		 ch_auth;
+	uint16_t		 ch_group;	/* PFS, 0: none */
+	uint16_t		 ch_encap;	/* IKEv1 encapsulation mode */
+	uint64_t		 ch_lifetime;	/* seconds */
+	uint64_t		 ch_lifebytes;
+	uint8_t			*ch_ni, *ch_nr;
+	size_t			 ch_nilen, ch_nrlen;
+	struct dh_group		*ch_dh;
+	uint8_t			*ch_dhpeer;	/* the peer's public value */
+	size_t			 ch_dhpeerlen;
+	uint8_t			*ch_dhpub;
+	size_t			 ch_dhpublen;
+	uint8_t			*ch_sabody;	/* our SA payload (QM: SAi) */
+	size_t			 ch_sabodylen;
+	struct event		*ch_timer;
+	time_t			 ch_created;
+};
+TAILQ_HEAD(iked_children, iked_child);
+
+/* IKEv1 phase 1 states. */
+enum iked_sastate {
+	SA_S_INIT = 0,
+	SA_S_MM1,		/* I: MM1 sent */
+	SA_S_MM3,		/* I: MM3 sent */
+	SA_S_MM5,		/* I: MM5 sent */
+	SA_S_MM2,		/* R: MM2 sent */
+	SA_S_MM4,		/* R: MM4 sent */
+	SA_S_ESTABLISHED,
+	SA_S_DEAD
+};
+
+#define SA_NAT_LOCAL	0x01	/* we are behind a NAT */
+#define SA_NAT_PEER	0x02	/* the peer is */
+#define SA_NATT_VID	0x04	/* the peer does RFC 3947 */
+#define SA_DPD_VID	0x08	/* the peer does RFC 3706 */
+#define SA_NATT_FLOAT	0x10	/* on port 4500 */
+#define SA_IC_RECV	0x20	/* INITIAL-CONTACT received */
+
+/* IKEv1 phase 1 (IKEv2: IKE SA). */
+struct iked_sa {
+	TAILQ_ENTRY(iked_sa)	 sa_entry;
+	struct iked		*sa_env;
+	int			 sa_version;
+	int			 sa_initiator;
+	enum iked_sastate	 sa_state;
+	uint8_t			 sa_ispi[8];
+	uint8_t			 sa_rspi[8];
+	struct sockaddr_storage	 sa_local;	/* with ports */
+	struct sockaddr_storage	 sa_peer;
+	u_int			 sa_nat;	/* SA_NAT_*, SA_*_VID */
+	struct iked_config	*sa_cf;		/* holds a reference */
+	struct iked_policy	*sa_pol;
+	char			 sa_name[IKED_NAME_MAX + 64];
+	/* Negotiated: IKEv2 transform IDs, as config.c names them. */
+	uint16_t		 sa_enc;
+	uint16_t		 sa_enckeylen;
+	uint16_t		 sa_prfid;
+	uint16_t		 sa_group;
+	uint64_t		 sa_lifetime;
+	struct iked_hash	*sa_prf;
+	struct iked_cipher	*sa_cipher;
+	struct dh_group		*sa_dh;
+	uint8_t			*sa_dhi, *sa_dhr;	/* g^xi, g^xr */
+	size_t			 sa_dhilen, sa_dhrlen;
+	uint8_t			*sa_ni, *sa_nr;
+	size_t			 sa_nilen, sa_nrlen;
+	uint8_t			*sa_sai;	/* SAi_b */
+	size_t			 sa_sailen;
+	uint8_t			*sa_idi, *sa_idr;	/* IDii_b, IDir_b */
+	size_t			 sa_idilen, sa_idrlen;
+	struct iked_v1keys	 sa_keys;
+	int			 sa_keyed;
+	uint8_t			 sa_iv[16];	/* the CBC chain of phase 1 */
+	size_t			 sa_ivlen;
+	struct iked_tx		 sa_tx;
+	struct iked_children	 sa_children;
+	struct event		*sa_timer;	/* lifetime, half-open */
+	struct event		*sa_dpdtimer;
+	uint32_t		 sa_dpdseq;
+	u_int			 sa_dpdmiss;
+	time_t			 sa_created;
+	time_t			 sa_established;
+};
+TAILQ_HEAD(iked_sas, iked_sa);
+
+struct iked_stats {
+	uint64_t		 st_rx;		/* datagrams received */
+	uint64_t		 st_tx;
+	uint64_t		 st_dropped;	/* malformed, unexpected */
+	uint64_t		 st_badauth;	/* HASH/AUTH mismatches */
+	uint64_t		 st_retransmits;
+	uint64_t		 st_ph1_established;
+	uint64_t		 st_ph2_established;
+	uint64_t		 st_acquires;
+	uint64_t		 st_halfopen_refused;
+	struct ikemsg_stats	 st_msg;
+};
+
+#define IKED_SOCK_MAX	4	/* 500 and 4500, IPv4 and IPv6 */
+
+struct iked {
+	const char		*sc_conffile;
+	int			 sc_debug;
+	int			 sc_verbose;
+	struct iked_config	*sc_config;	/* the running configuration */
+	struct event_base	*sc_evbase;
+	int			 sc_sock[IKED_SOCK_MAX];
+	struct event		*sc_sockev[IKED_SOCK_MAX];
+	in_port_t		 sc_port;	/* 500, or -p */
+	in_port_t		 sc_nattport;	/* 4500, or -p + 4000 */
+	int			 sc_pfkey;
+	struct event		*sc_pfkeyev;
+	uint32_t		 sc_pfkey_seq;
+	struct iked_spds	 sc_spds;
+	int			 sc_spd_ready;	/* SPDDUMP finished */
+	struct iked_sas		 sc_sas;
+	u_int			 sc_halfopen;
+	struct iked_stats	 sc_stats;
+	struct event		*sc_keepalive;
+	const char		*sc_pidfile;
+};
+
+extern struct iked	*iked_env;
+
 int	 ikemsg_parse(struct ikemsg *, const uint8_t *, size_t, u_int,
 	    struct ikemsg_stats *);
 int	 ikemsg_parse_inner(struct ikemsg *, const uint8_t *, size_t,
@@ -600,6 +795,86 @@ int	 ikev1_build_delete(struct ikebuf *, uint32_t, uint8_t, uint8_t,
 int	 ikev1_build_vendor(struct ikebuf *, const void *, size_t);
 int	 ikev1_build_natoa(struct ikebuf *, uint8_t, uint8_t, const void *,
 	    size_t);
+
+/* net.c: the UDP sockets */
+int	 net_init(struct iked *);
+void	 net_close(struct iked *);
+int	 net_send(struct iked *, const struct sockaddr *,
+	    const struct sockaddr *, const uint8_t *, size_t);
+void	 net_keepalive(struct iked *, const struct iked_sa *);
+const char *print_host(const struct sockaddr *, char *, size_t);
+in_port_t sa_port(const struct sockaddr *);
+void	 sa_setport(struct sockaddr *, in_port_t);
+socklen_t sa_len(const struct sockaddr *);
+int	 sa_cmpaddr(const struct sockaddr *, const struct sockaddr *);
+int	 sa_inprefix(const struct sockaddr *, const struct sockaddr *, int);
+
+/* kernel.c: PF_KEY */
+int	 kernel_init(struct iked *);
+void	 kernel_close(struct iked *);
+struct iked_spd *kernel_spd_byid(struct iked *, uint32_t);
+struct iked_spd *kernel_spd_find(struct iked *, uint8_t,
+	    const struct sockaddr *, uint8_t, const struct sockaddr *, uint8_t,
+	    uint8_t);
+int	 kernel_getspi(struct iked *, struct iked_child *);
+int	 kernel_install(struct iked *, struct iked_child *, const uint8_t *,
+	    const uint8_t *, size_t, size_t);
+void	 kernel_delete(struct iked *, struct iked_child *);
+void	 kernel_delete_peer(struct iked *, const struct sockaddr *,
+	    const struct sockaddr *);
+void	 kernel_acquire_fail(struct iked *, uint32_t, int);
+int	 kernel_install_flows(struct iked *);
+void	 kernel_remove_flows(struct iked *);
+int	 kernel_generate_flows(struct iked *, struct iked_child *);
+uint8_t	 kernel_ealg(uint16_t);
+uint8_t	 kernel_aalg(uint16_t, uint16_t);
+
+/* ikesa.c: SAs, timers, dispatch */
+struct iked_sa *ikesa_new(struct iked *, int, int, struct iked_policy *,
+	    const struct sockaddr *, const struct sockaddr *);
+void	 ikesa_free(struct iked_sa *);
+void	 ikesa_dead(struct iked_sa *, const char *);
+struct iked_sa *ikesa_bycookies(struct iked *, const uint8_t *,
+	    const uint8_t *);
+struct iked_sa *ikesa_bypeer(struct iked *, const struct sockaddr *,
+	    struct iked_policy *);
+struct iked_child *child_new(struct iked_sa *, int);
+void	 child_free(struct iked_child *);
+struct iked_child *child_bymsgid(struct iked_sa *, uint32_t);
+struct iked_child *child_byspid(struct iked *, uint32_t);
+struct iked_child *child_byspi(struct iked *, uint32_t, int *);
+struct iked_child *child_bygetspi(struct iked *, uint32_t);
+void	 ikesa_settimer(struct iked_sa *, u_int);
+void	 child_settimer(struct iked_child *, u_int);
+int	 tx_send(struct iked *, struct iked_tx *, struct iked_sa *,
+	    uint8_t *, size_t, int, void (*)(void *), void *);
+void	 tx_clear(struct iked_tx *);
+void	 tx_setrx(struct iked_tx *, const uint8_t *, size_t);
+int	 tx_isretransmit(struct iked *, struct iked_tx *, const uint8_t *,
+	    size_t);
+void	 ikesa_recv(struct iked *, int, const struct sockaddr *,
+	    const struct sockaddr *, const uint8_t *, size_t);
+void	 ikesa_acquire(struct iked *, uint32_t, struct iked_spd *,
+	    const struct sockaddr *, const struct sockaddr *);
+void	 ikesa_expire(struct iked *, uint32_t, int);
+void	 ikesa_spi_deleted(struct iked *, uint32_t);
+struct iked_policy *policy_match(struct iked_config *, int,
+	    const struct sockaddr *, const struct sockaddr *, int);
+void	 config_ref(struct iked_config *);
+void	 config_unref(struct iked_config *);
+void	 iked_shutdown_sas(struct iked *);
+void	 ikesa_established(struct iked_sa *);
+void	 child_installed(struct iked_child *);
+
+/* ikev1.c: Main Mode, Quick Mode, Informational */
+int	 ikev1_init_mm(struct iked_sa *);
+void	 ikev1_recv(struct iked *, struct iked_sa *, struct ikemsg *,
+	    const uint8_t *, size_t, const struct sockaddr *,
+	    const struct sockaddr *, int);
+int	 ikev1_init_qm(struct iked_child *);
+void	 ikev1_getspi_done(struct iked_child *);
+void	 ikev1_send_delete(struct iked_sa *, struct iked_child *);
+void	 ikev1_dpd(struct iked_sa *);
 
 /* log.c (shared: sbin/common) */
 #include "../common/log.h"

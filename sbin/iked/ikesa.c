@@ -1,0 +1,935 @@
+/*-
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The daemon core shared by both IKE versions: IKE SAs and their child
+ * SAs, the rule that governs a peer, retransmission with backoff and the
+ * cached reply for a retransmitted request, half-open bounds, and the
+ * kernel events (ACQUIRE, EXPIRE, DELETE) turned into negotiations.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include <libpfkey.h>
+
+#include "iked.h"
+#include "ikev1.h"
+
+#define IKED_RETRANSMIT_FIRST	1	/* seconds, doubled each time */
+#define IKED_RETRANSMIT_TRIES	6	/* 1+2+4+8+16+32 s */
+#define IKED_HALFOPEN_MAX	1024	/* responder SAs not yet established */
+#define IKED_HALFOPEN_TIMEOUT	60
+#define IKED_CHILD_TIMEOUT	60	/* a phase 2 that does not finish */
+#define IKED_REKEY_GRACE	3	/* old SAs live on after a rekey */
+
+static void	ikesa_timeout(evutil_socket_t, short, void *);
+static void	child_timeout(evutil_socket_t, short, void *);
+
+static time_t
+now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec);
+}
+
+/* %%% Rules */
+
+static int
+addr_match(const struct iked_addr *a, const struct sockaddr *sa)
+{
+	if (a->addr_flags & (ADDR_ANY | ADDR_DYNAMIC))
+		return (1);
+	if ((a->addr_flags & ADDR_SET) == 0)
+		return (1);
+	return (sa_inprefix(sa, (const struct sockaddr *)&a->addr,
+	    a->addr_mask));
+}
+
+/*
+ * The rule for an exchange with peer from local: OpenBSD's evaluation,
+ * the last matching rule wins unless one marked quick matches first.
+ * version 0 matches both; initiator skips passive rules, a responder
+ * skips "skip" rules.
+ */
+struct iked_policy *
+policy_match(struct iked_config *cf, int version, const struct sockaddr *local,
+    const struct sockaddr *peer, int initiator)
+{
+	struct iked_policy	*pol, *found = NULL;
+
+	if (cf == NULL)
+		return (NULL);
+	TAILQ_FOREACH(pol, &cf->cfg_policies, pol_entry) {
+		if (version != 0 && pol->pol_version != version)
+			continue;
+		if (initiator && (pol->pol_flags & POL_PASSIVE))
+			continue;
+		if (!initiator && (pol->pol_flags & POL_SKIP))
+			continue;
+		if (pol->pol_af != AF_UNSPEC && pol->pol_af != peer->sa_family)
+			continue;
+		if (!addr_match(&pol->pol_peer, peer) ||
+		    !addr_match(&pol->pol_local, local))
+			continue;
+		found = pol;
+		if (pol->pol_flags & POL_QUICK)
+			break;
+	}
+	return (found);
+}
+
+/* Does one of the rule's flows cover the policy's selectors? */
+static int
+policy_flow_match(const struct iked_policy *pol, const struct iked_spd *spd)
+{
+	const struct iked_flow	*f;
+
+	if (TAILQ_EMPTY(&pol->pol_flows))
+		return (1);
+	TAILQ_FOREACH(f, &pol->pol_flows, flow_entry) {
+		if (!addr_match(&f->flow_src,
+		    (const struct sockaddr *)&spd->spd_src) ||
+		    !addr_match(&f->flow_dst,
+		    (const struct sockaddr *)&spd->spd_dst))
+			continue;
+		if ((f->flow_src.addr_flags & ADDR_SET) &&
+		    spd->spd_sprefix < f->flow_src.addr_mask)
+			continue;
+		if ((f->flow_dst.addr_flags & ADDR_SET) &&
+		    spd->spd_dprefix < f->flow_dst.addr_mask)
+			continue;
+		return (1);
+	}
+	return (0);
+}
+
+/* %%% IKE SAs */
+
+struct iked_sa *
+ikesa_new(struct iked *env, int version, int initiator,
+    struct iked_policy *pol, const struct sockaddr *local,
+    const struct sockaddr *peer)
+{
+	struct iked_sa	*sa;
+	char		 l[128], p[128];
+
+	if (!initiator && env->sc_halfopen >= IKED_HALFOPEN_MAX) {
+		env->sc_stats.st_halfopen_refused++;
+		return (NULL);
+	}
+	if ((sa = calloc(1, sizeof(*sa))) == NULL)
+		return (NULL);
+	sa->sa_env = env;
+	sa->sa_version = version;
+	sa->sa_initiator = initiator;
+	sa->sa_state = SA_S_INIT;
+	memcpy(&sa->sa_local, local, sa_len(local));
+	memcpy(&sa->sa_peer, peer, sa_len(peer));
+	sa->sa_cf = env->sc_config;
+	config_ref(sa->sa_cf);
+	sa->sa_pol = pol;
+	TAILQ_INIT(&sa->sa_children);
+	sa->sa_created = now();
+	do {
+		arc4random_buf(initiator ? sa->sa_ispi : sa->sa_rspi, 8);
+	} while (ikesa_bycookies(env, sa->sa_ispi, sa->sa_rspi) != NULL);
+	snprintf(sa->sa_name, sizeof(sa->sa_name), "\"%s\" %s",
+	    pol->pol_name[0] ? pol->pol_name : "-",
+	    print_host(peer, p, sizeof(p)));
+	(void)l;
+	if ((sa->sa_timer = evtimer_new(env->sc_evbase, ikesa_timeout,
+	    sa)) == NULL) {
+		config_unref(sa->sa_cf);
+		free(sa);
+		return (NULL);
+	}
+	TAILQ_INSERT_TAIL(&env->sc_sas, sa, sa_entry);
+	env->sc_halfopen++;
+	ikesa_settimer(sa, IKED_HALFOPEN_TIMEOUT);
+	return (sa);
+}
+
+static void
+freezero_ptr(uint8_t **p, size_t *len)
+{
+	if (*p != NULL)
+		freezero(*p, *len);
+	*p = NULL;
+	*len = 0;
+}
+
+void
+ikesa_free(struct iked_sa *sa)
+{
+	struct iked	*env = sa->sa_env;
+	struct iked_child *ch;
+
+	while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL)
+		child_free(ch);
+	if (sa->sa_state != SA_S_ESTABLISHED && sa->sa_state != SA_S_DEAD &&
+	    env->sc_halfopen > 0)
+		env->sc_halfopen--;
+	TAILQ_REMOVE(&env->sc_sas, sa, sa_entry);
+	tx_clear(&sa->sa_tx);
+	if (sa->sa_timer != NULL)
+		event_free(sa->sa_timer);
+	if (sa->sa_dpdtimer != NULL)
+		event_free(sa->sa_dpdtimer);
+	hash_free(sa->sa_prf);
+	cipher_free(sa->sa_cipher);
+	group_free(sa->sa_dh);
+	freezero_ptr(&sa->sa_dhi, &sa->sa_dhilen);
+	freezero_ptr(&sa->sa_dhr, &sa->sa_dhrlen);
+	freezero_ptr(&sa->sa_ni, &sa->sa_nilen);
+	freezero_ptr(&sa->sa_nr, &sa->sa_nrlen);
+	freezero_ptr(&sa->sa_sai, &sa->sa_sailen);
+	freezero_ptr(&sa->sa_idi, &sa->sa_idilen);
+	freezero_ptr(&sa->sa_idr, &sa->sa_idrlen);
+	if (sa->sa_keyed)
+		kdf_v1keys_free(&sa->sa_keys);
+	config_unref(sa->sa_cf);
+	freezero(sa, sizeof(*sa));
+}
+
+/*
+ * The end of a phase 1: logged with the reason; children still
+ * negotiating fail (the kernel may acquire again).  Installed SAs stay
+ * in the kernel: IKEv1 phase 2 SAs outlive their phase 1.
+ */
+void
+ikesa_dead(struct iked_sa *sa, const char *reason)
+{
+	struct iked_child	*ch, *next;
+
+	if (reason != NULL)
+		log_info("%s: phase 1 %s", sa->sa_name, reason);
+	for (ch = TAILQ_FIRST(&sa->sa_children); ch != NULL; ch = next) {
+		next = TAILQ_NEXT(ch, ch_entry);
+		if (ch->ch_state == CH_S_INSTALLED)
+			continue;
+		if (ch->ch_initiator && !ch->ch_rekeying)
+			kernel_acquire_fail(sa->sa_env, ch->ch_acqseq,
+			    ETIMEDOUT);
+		if (ch->ch_state == CH_S_SENT || ch->ch_state == CH_S_GETSPI)
+			kernel_delete(sa->sa_env, ch);	/* the larval SA */
+		child_free(ch);
+	}
+	if (!TAILQ_EMPTY(&sa->sa_children)) {
+		/* Keep it for DELETE notifies and rekeys, without timers. */
+		if (sa->sa_state != SA_S_ESTABLISHED) {
+			while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL)
+				child_free(ch);
+		} else {
+			sa->sa_state = SA_S_DEAD;
+			tx_clear(&sa->sa_tx);
+			evtimer_del(sa->sa_timer);
+			if (sa->sa_dpdtimer != NULL)
+				evtimer_del(sa->sa_dpdtimer);
+			return;
+		}
+	}
+	ikesa_free(sa);
+}
+
+void
+ikesa_settimer(struct iked_sa *sa, u_int secs)
+{
+	struct timeval	 tv = { secs, 0 };
+
+	evtimer_add(sa->sa_timer, &tv);
+}
+
+static void
+ikesa_timeout(evutil_socket_t fd, short event, void *arg)
+{
+	struct iked_sa	*sa = arg;
+
+	(void)fd;
+	(void)event;
+	if (sa->sa_state == SA_S_ESTABLISHED) {
+		ikev1_send_delete(sa, NULL);
+		ikesa_dead(sa, "lifetime expired");
+	} else if (sa->sa_state == SA_S_DEAD)
+		ikesa_free(sa);
+	else
+		ikesa_dead(sa, "negotiation timed out");
+}
+
+struct iked_sa *
+ikesa_bycookies(struct iked *env, const uint8_t *ispi, const uint8_t *rspi)
+{
+	static const uint8_t	 zero[8];
+	struct iked_sa		*sa;
+
+	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
+		if (memcmp(sa->sa_ispi, ispi, 8) == 0 &&
+		    memcmp(sa->sa_rspi, rspi, 8) == 0)
+			return (sa);
+	/* MM2: the initiator learns the responder's cookie. */
+	if (memcmp(rspi, zero, 8) != 0)
+		TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
+			if (sa->sa_initiator && sa->sa_state == SA_S_MM1 &&
+			    memcmp(sa->sa_ispi, ispi, 8) == 0 &&
+			    memcmp(sa->sa_rspi, zero, 8) == 0)
+				return (sa);
+	return (NULL);
+}
+
+/* A usable phase 1 with peer: established first, else one negotiating. */
+struct iked_sa *
+ikesa_bypeer(struct iked *env, const struct sockaddr *peer,
+    struct iked_policy *pol)
+{
+	struct iked_sa	*sa, *found = NULL;
+
+	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry) {
+		if (sa->sa_state == SA_S_DEAD ||
+		    sa_cmpaddr((struct sockaddr *)&sa->sa_peer, peer) != 0)
+			continue;
+		if (pol != NULL && sa->sa_pol != pol &&
+		    strcmp(sa->sa_pol->pol_name, pol->pol_name) != 0)
+			continue;
+		if (sa->sa_state == SA_S_ESTABLISHED)
+			return (sa);
+		if (found == NULL)
+			found = sa;
+	}
+	return (found);
+}
+
+/* Move children from a dying phase 1 to the one replacing it. */
+static void
+ikesa_adopt(struct iked_sa *from, struct iked_sa *to)
+{
+	struct iked_child	*ch;
+
+	while ((ch = TAILQ_FIRST(&from->sa_children)) != NULL) {
+		TAILQ_REMOVE(&from->sa_children, ch, ch_entry);
+		ch->ch_sa = to;
+		TAILQ_INSERT_TAIL(&to->sa_children, ch, ch_entry);
+	}
+}
+
+/* %%% Children */
+
+struct iked_child *
+child_new(struct iked_sa *sa, int initiator)
+{
+	struct iked_child	*ch;
+
+	if ((ch = calloc(1, sizeof(*ch))) == NULL)
+		return (NULL);
+	if ((ch->ch_timer = evtimer_new(sa->sa_env->sc_evbase, child_timeout,
+	    ch)) == NULL) {
+		free(ch);
+		return (NULL);
+	}
+	ch->ch_sa = sa;
+	ch->ch_initiator = initiator;
+	ch->ch_saproto = IPPROTO_ESP;
+	ch->ch_created = now();
+	TAILQ_INSERT_TAIL(&sa->sa_children, ch, ch_entry);
+	child_settimer(ch, IKED_CHILD_TIMEOUT);
+	return (ch);
+}
+
+void
+child_free(struct iked_child *ch)
+{
+	struct iked_sa		*sa = ch->ch_sa;
+	struct iked_child	*o;
+
+	TAILQ_REMOVE(&sa->sa_children, ch, ch_entry);
+	/* Whoever pointed at it as the SA it replaces forgets it. */
+	TAILQ_FOREACH(o, &sa->sa_children, ch_entry)
+		if (o->ch_old == ch)
+			o->ch_old = NULL;
+	tx_clear(&ch->ch_tx);
+	if (ch->ch_timer != NULL)
+		event_free(ch->ch_timer);
+	group_free(ch->ch_dh);
+	freezero_ptr(&ch->ch_ni, &ch->ch_nilen);
+	freezero_ptr(&ch->ch_nr, &ch->ch_nrlen);
+	freezero_ptr(&ch->ch_dhpeer, &ch->ch_dhpeerlen);
+	freezero_ptr(&ch->ch_dhpub, &ch->ch_dhpublen);
+	freezero_ptr(&ch->ch_sabody, &ch->ch_sabodylen);
+	freezero(ch, sizeof(*ch));
+	if (sa->sa_state == SA_S_DEAD && TAILQ_EMPTY(&sa->sa_children))
+		ikesa_settimer(sa, 0);		/* free it from the loop */
+}
+
+void
+child_settimer(struct iked_child *ch, u_int secs)
+{
+	struct timeval	 tv = { secs, 0 };
+
+	evtimer_add(ch->ch_timer, &tv);
+}
+
+static void
+child_timeout(evutil_socket_t fd, short event, void *arg)
+{
+	struct iked_child	*ch = arg;
+	struct iked_sa		*sa = ch->ch_sa;
+	struct iked_child	*old;
+
+	(void)fd;
+	(void)event;
+	if (ch->ch_state == CH_S_INSTALLED) {
+		/* The grace period of a rekeyed pair is over. */
+		if ((old = ch->ch_old) != NULL) {
+			ch->ch_old = NULL;
+			log_info("%s: rekeyed, deleting old SAs 0x%08x/0x%08x",
+			    sa->sa_name, ntohl(old->ch_spi_in),
+			    ntohl(old->ch_spi_out));
+			if (sa->sa_state == SA_S_ESTABLISHED)
+				ikev1_send_delete(sa, old);
+			kernel_delete(sa->sa_env, old);
+			child_free(old);
+		}
+		return;
+	}
+	log_info("%s: quick mode (msgid 0x%08x) timed out", sa->sa_name,
+	    ch->ch_msgid);
+	if (ch->ch_initiator && !ch->ch_rekeying)
+		kernel_acquire_fail(sa->sa_env, ch->ch_acqseq, ETIMEDOUT);
+	kernel_delete(sa->sa_env, ch);
+	child_free(ch);
+}
+
+struct iked_child *
+child_bymsgid(struct iked_sa *sa, uint32_t msgid)
+{
+	struct iked_child	*ch;
+
+	TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
+		if (ch->ch_msgid == msgid)
+			return (ch);
+	return (NULL);
+}
+
+/* A negotiation (or established pair) for the outbound policy spid. */
+struct iked_child *
+child_byspid(struct iked *env, uint32_t spid)
+{
+	struct iked_sa		*sa;
+	struct iked_child	*ch;
+
+	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
+		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
+			if (ch->ch_spid == spid && spid != 0 &&
+			    !ch->ch_rekeying)
+				return (ch);
+	return (NULL);
+}
+
+/* The child with SPI spi; *out tells which of its SAs. */
+struct iked_child *
+child_byspi(struct iked *env, uint32_t spi, int *out)
+{
+	struct iked_sa		*sa;
+	struct iked_child	*ch;
+
+	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
+		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry) {
+			if (ch->ch_spi_in == spi) {
+				*out = 0;
+				return (ch);
+			}
+			if (ch->ch_spi_out == spi &&
+			    ch->ch_state == CH_S_INSTALLED) {
+				*out = 1;
+				return (ch);
+			}
+		}
+	return (NULL);
+}
+
+struct iked_child *
+child_bygetspi(struct iked *env, uint32_t seq)
+{
+	struct iked_sa		*sa;
+	struct iked_child	*ch;
+
+	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
+		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
+			if (ch->ch_state == CH_S_GETSPI &&
+			    ch->ch_getspi_seq == seq)
+				return (ch);
+	return (NULL);
+}
+
+/* %%% Messages out: retransmission, and the reply cache */
+
+static void
+tx_timeout(evutil_socket_t fd, short event, void *arg)
+{
+	struct iked_tx	*tx = arg;
+	struct iked_sa	*sa = tx->tx_sa;
+	struct timeval	 tv;
+
+	(void)fd;
+	(void)event;
+	if (++tx->tx_tries >= IKED_RETRANSMIT_TRIES) {
+		if (tx->tx_giveup != NULL)
+			tx->tx_giveup(tx->tx_arg);
+		return;
+	}
+	sa->sa_env->sc_stats.st_retransmits++;
+	log_debug("%s: retransmit %u", sa->sa_name, tx->tx_tries);
+	(void)net_send(sa->sa_env, (struct sockaddr *)&sa->sa_local,
+	    (struct sockaddr *)&sa->sa_peer, tx->tx_buf, tx->tx_len);
+	tv.tv_sec = IKED_RETRANSMIT_FIRST << tx->tx_tries;
+	tv.tv_usec = 0;
+	evtimer_add(tx->tx_ev, &tv);
+}
+
+/*
+ * Send buf (taken over) from sa's endpoints and keep it: with
+ * retransmit, resent until tx_clear() or giveup; else only in answer to
+ * a retransmitted request.
+ */
+int
+tx_send(struct iked *env, struct iked_tx *tx, struct iked_sa *sa,
+    uint8_t *buf, size_t len, int retransmit, void (*giveup)(void *),
+    void *arg)
+{
+	struct timeval	 tv = { IKED_RETRANSMIT_FIRST, 0 };
+
+	if (tx->tx_buf != NULL)
+		freezero(tx->tx_buf, tx->tx_len);
+	if (tx->tx_ev != NULL)
+		evtimer_del(tx->tx_ev);
+	tx->tx_buf = buf;
+	tx->tx_len = len;
+	tx->tx_tries = 0;
+	tx->tx_sa = sa;
+	tx->tx_giveup = giveup;
+	tx->tx_arg = arg;
+	if (net_send(env, (struct sockaddr *)&sa->sa_local,
+	    (struct sockaddr *)&sa->sa_peer, buf, len) == -1)
+		log_debug("%s: send failed, will retry", sa->sa_name);
+	if (!retransmit)
+		return (0);
+	if (tx->tx_ev == NULL && (tx->tx_ev = evtimer_new(env->sc_evbase,
+	    tx_timeout, tx)) == NULL)
+		return (-1);
+	evtimer_add(tx->tx_ev, &tv);
+	return (0);
+}
+
+void
+tx_clear(struct iked_tx *tx)
+{
+	if (tx->tx_ev != NULL)
+		event_free(tx->tx_ev);
+	if (tx->tx_buf != NULL)
+		freezero(tx->tx_buf, tx->tx_len);
+	free(tx->tx_rx);
+	memset(tx, 0, sizeof(*tx));
+}
+
+/* Stop retransmitting (the answer came), keeping the message cached. */
+static void
+tx_stop(struct iked_tx *tx)
+{
+	if (tx->tx_ev != NULL)
+		evtimer_del(tx->tx_ev);
+}
+
+/* Remember the request tx answers, to recognise its retransmissions. */
+void
+tx_setrx(struct iked_tx *tx, const uint8_t *buf, size_t len)
+{
+	tx_stop(tx);
+	free(tx->tx_rx);
+	tx->tx_rx = NULL;
+	tx->tx_rxlen = 0;
+	if ((tx->tx_rx = malloc(len)) != NULL) {
+		memcpy(tx->tx_rx, buf, len);
+		tx->tx_rxlen = len;
+	}
+}
+
+/* 1 if buf is the request last answered: the answer is sent again. */
+int
+tx_isretransmit(struct iked *env, struct iked_tx *tx, const uint8_t *buf,
+    size_t len)
+{
+	struct iked_sa	*sa = tx->tx_sa;
+
+	if (tx->tx_rx == NULL || tx->tx_rxlen != len ||
+	    memcmp(tx->tx_rx, buf, len) != 0)
+		return (0);
+	if (tx->tx_buf != NULL && sa != NULL) {
+		env->sc_stats.st_retransmits++;
+		(void)net_send(env, (struct sockaddr *)&sa->sa_local,
+		    (struct sockaddr *)&sa->sa_peer, tx->tx_buf, tx->tx_len);
+	}
+	return (1);
+}
+
+/* %%% Messages in */
+
+void
+ikesa_recv(struct iked *env, int natt, const struct sockaddr *local,
+    const struct sockaddr *peer, const uint8_t *buf, size_t len)
+{
+	static const uint8_t	 zero[8];
+	struct ikemsg		 m;
+	struct iked_sa		*sa;
+	struct iked_policy	*pol;
+	char			 p[128];
+	int			 error;
+
+	error = ikemsg_parse(&m, buf, len, natt ? IKEMSG_F_NATT : 0,
+	    &env->sc_stats.st_msg);
+	if (error == IKEMSG_ENOTIKE)
+		return;			/* keepalive, or ESP nobody took */
+	if (error != IKEMSG_OK) {
+		env->sc_stats.st_dropped++;
+		log_debug("%s: dropped: %s", print_host(peer, p, sizeof(p)),
+		    ikemsg_strerror(error));
+		return;
+	}
+	if (m.msg_version != 1) {
+		env->sc_stats.st_dropped++;
+		log_debug("%s: IKEv2 message dropped: not implemented yet",
+		    print_host(peer, p, sizeof(p)));
+		return;
+	}
+	sa = ikesa_bycookies(env, m.msg_ispi, m.msg_rspi);
+	if (sa == NULL) {
+		if (memcmp(m.msg_rspi, zero, 8) != 0 ||
+		    m.msg_exchange != IKEV1_EXCHANGE_MAIN ||
+		    (m.msg_flags & IKEV1_FLAG_ENC)) {
+			env->sc_stats.st_dropped++;
+			log_debug("%s: no SA for cookies, dropped",
+			    print_host(peer, p, sizeof(p)));
+			return;
+		}
+		/* A retransmitted MM1 finds its responder SA by CKY-I. */
+		TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
+			if (!sa->sa_initiator &&
+			    memcmp(sa->sa_ispi, m.msg_ispi, 8) == 0 &&
+			    sa_cmpaddr((struct sockaddr *)&sa->sa_peer,
+			    peer) == 0)
+				break;
+		if (sa == NULL) {
+			pol = policy_match(env->sc_config, 1, local, peer, 0);
+			if (pol == NULL) {
+				env->sc_stats.st_dropped++;
+				log_info("%s: main mode from a peer no ikev1 "
+				    "rule matches, dropped",
+				    print_host(peer, p, sizeof(p)));
+				return;
+			}
+			if ((sa = ikesa_new(env, 1, 0, pol, local, peer))
+			    == NULL) {
+				log_warnx("%s: too many half-open SAs, "
+				    "dropped", print_host(peer, p, sizeof(p)));
+				return;
+			}
+			memcpy(sa->sa_ispi, m.msg_ispi, 8);
+		}
+	}
+	ikev1_recv(env, sa, &m, m.msg_buf, m.msg_len, local, peer, natt);
+}
+
+/* %%% Kernel events */
+
+/*
+ * SADB_ACQUIRE (racoon's pk_recvacquire): the outbound policy, the peer
+ * (tunnel endpoint, or the packet's destination in transport mode), the
+ * rule, then Quick Mode on an established phase 1 with that peer, or
+ * Main Mode first.
+ */
+void
+ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
+    const struct sockaddr *src, const struct sockaddr *dst)
+{
+	struct sockaddr_storage	 local, peer;
+	struct iked_policy	*pol, *p;
+	struct iked_sa		*sa;
+	struct iked_child	*ch;
+	char			 ps[128];
+
+	if (spd->spd_dir != IPSEC_DIR_OUTBOUND ||
+	    spd->spd_type != IPSEC_POLICY_IPSEC)
+		return;
+	if ((ch = child_byspid(env, spd->spd_id)) != NULL) {
+		if (ch->ch_state != CH_S_INSTALLED) {
+			log_debug("acquire seq %u: policy %u is being "
+			    "negotiated", seq, spd->spd_id);
+			return;
+		}
+		/* Installed, yet the kernel asks: its SAs are gone. */
+		log_info("%s: acquire for a policy whose SAs are gone, "
+		    "negotiating again", ch->ch_sa->sa_name);
+		child_free(ch);
+	}
+	if (spd->spd_mode == IPSEC_MODE_TUNNEL &&
+	    spd->spd_tdst.ss_family != AF_UNSPEC) {
+		local = spd->spd_tsrc;
+		peer = spd->spd_tdst;
+	} else {
+		memcpy(&local, src, sa_len(src));
+		memcpy(&peer, dst, sa_len(dst));
+	}
+	sa_setport((struct sockaddr *)&local, env->sc_port);
+	sa_setport((struct sockaddr *)&peer, env->sc_port);
+	print_host((struct sockaddr *)&peer, ps, sizeof(ps));
+
+	/* The rule: OpenBSD's last match (or first quick), flows too. */
+	pol = NULL;
+	if (env->sc_config != NULL)
+		TAILQ_FOREACH(p, &env->sc_config->cfg_policies, pol_entry) {
+			if ((p->pol_flags & POL_PASSIVE) ||
+			    (p->pol_af != AF_UNSPEC &&
+			    p->pol_af != peer.ss_family) ||
+			    !addr_match(&p->pol_peer,
+			    (struct sockaddr *)&peer) ||
+			    !addr_match(&p->pol_local,
+			    (struct sockaddr *)&local) ||
+			    !policy_flow_match(p, spd))
+				continue;
+			pol = p;
+			if (p->pol_flags & POL_QUICK)
+				break;
+		}
+	if (pol == NULL) {
+		log_warnx("acquire seq %u (policy %u): no active rule for "
+		    "peer %s", seq, spd->spd_id, ps);
+		kernel_acquire_fail(env, seq, ENOENT);
+		return;
+	}
+	if (pol->pol_version != 1) {
+		log_warnx("acquire seq %u: rule \"%s\" is ikev2, which is not "
+		    "implemented yet", seq, pol->pol_name);
+		kernel_acquire_fail(env, seq, EPROTONOSUPPORT);
+		return;
+	}
+	log_info("acquire seq %u: policy %u, peer %s, rule \"%s\"", seq,
+	    spd->spd_id, ps, pol->pol_name);
+
+	if ((sa = ikesa_bypeer(env, (struct sockaddr *)&peer, pol)) == NULL) {
+		if ((sa = ikesa_new(env, 1, 1, pol, (struct sockaddr *)&local,
+		    (struct sockaddr *)&peer)) == NULL ||
+		    ikev1_init_mm(sa) == -1) {
+			if (sa != NULL)
+				ikesa_free(sa);
+			kernel_acquire_fail(env, seq, ENOMEM);
+			return;
+		}
+	}
+	if ((ch = child_new(sa, 1)) == NULL) {
+		kernel_acquire_fail(env, seq, ENOMEM);
+		return;
+	}
+	ch->ch_spid = spd->spd_id;
+	ch->ch_acqseq = seq;
+	ch->ch_saproto = spd->spd_proto ? spd->spd_proto : IPPROTO_ESP;
+	ch->ch_mode = spd->spd_mode;
+	ch->ch_reqid = spd->spd_level == IPSEC_LEVEL_UNIQUE ?
+	    spd->spd_reqid : 0;
+	ch->ch_lsel = spd->spd_src;
+	ch->ch_rsel = spd->spd_dst;
+	ch->ch_lplen = spd->spd_sprefix;
+	ch->ch_rplen = spd->spd_dprefix;
+	ch->ch_ulproto = spd->spd_ulproto;
+	ch->ch_lifetime = pol->pol_lifetime;
+	ch->ch_lifebytes = pol->pol_lifebytes;
+	if (sa->sa_state == SA_S_ESTABLISHED)
+		(void)ikev1_init_qm(ch);
+}
+
+/* Start the children that waited for their phase 1. */
+void
+ikesa_established(struct iked_sa *sa)
+{
+	struct iked		*env = sa->sa_env;
+	struct iked_sa		*o, *next;
+	struct iked_child	*ch;
+
+	if (env->sc_halfopen > 0)
+		env->sc_halfopen--;
+	sa->sa_state = SA_S_ESTABLISHED;
+	sa->sa_established = now();
+	env->sc_stats.st_ph1_established++;
+	tx_stop(&sa->sa_tx);
+	ikesa_settimer(sa, (u_int)sa->sa_lifetime);
+	/* An older phase 1 with this peer, and its children, retire here. */
+	for (o = TAILQ_FIRST(&env->sc_sas); o != NULL; o = next) {
+		next = TAILQ_NEXT(o, sa_entry);
+		if (o == sa || sa_cmpaddr((struct sockaddr *)&o->sa_peer,
+		    (struct sockaddr *)&sa->sa_peer) != 0)
+			continue;
+		if (sa->sa_nat & SA_IC_RECV) {
+			log_info("%s: INITIAL-CONTACT: the peer restarted, "
+			    "forgetting its old SAs", sa->sa_name);
+			ikesa_free(o);
+		} else if (o->sa_state == SA_S_DEAD)
+			ikesa_adopt(o, sa);
+	}
+	if (sa->sa_nat & SA_IC_RECV)
+		kernel_delete_peer(env, (struct sockaddr *)&sa->sa_local,
+		    (struct sockaddr *)&sa->sa_peer);
+	TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
+		if (ch->ch_state == 0)
+			(void)ikev1_init_qm(ch);
+}
+
+/* A rekeyed pair: the new SAs are in; the old ones go after a grace. */
+void
+child_installed(struct iked_child *ch)
+{
+	ch->ch_state = CH_S_INSTALLED;
+	ch->ch_sa->sa_env->sc_stats.st_ph2_established++;
+	evtimer_del(ch->ch_timer);
+	tx_stop(&ch->ch_tx);
+	if (ch->ch_old != NULL)
+		child_settimer(ch, IKED_REKEY_GRACE);
+}
+
+/*
+ * SADB_EXPIRE: soft starts a new Quick Mode for the same policy (make
+ * before break); hard means the kernel dropped that SA: the peer is told
+ * and the pair is gone.
+ */
+void
+ikesa_expire(struct iked *env, uint32_t spi, int hard)
+{
+	struct iked_child	*ch, *nch;
+	struct iked_sa		*sa;
+	int			 out;
+
+	if ((ch = child_byspi(env, spi, &out)) == NULL)
+		return;
+	sa = ch->ch_sa;
+	if (hard) {
+		log_info("%s: SA 0x%08x expired (hard)", sa->sa_name,
+		    ntohl(spi));
+		if (sa->sa_state == SA_S_ESTABLISHED)
+			ikev1_send_delete(sa, ch);
+		kernel_delete(env, ch);
+		child_free(ch);
+		return;
+	}
+	if (ch->ch_state != CH_S_INSTALLED || ch->ch_rekeying == 2)
+		return;
+	/* Only once per pair, and not while a rekey of it runs. */
+	TAILQ_FOREACH(nch, &sa->sa_children, ch_entry)
+		if (nch->ch_old == ch)
+			return;
+	log_info("%s: SA 0x%08x soft lifetime reached, rekeying", sa->sa_name,
+	    ntohl(spi));
+	if (sa->sa_state != SA_S_ESTABLISHED) {
+		/* A new phase 1 first; the pair moves to it. */
+		struct iked_sa	*nsa;
+
+		if ((nsa = ikesa_bypeer(env, (struct sockaddr *)&sa->sa_peer,
+		    sa->sa_pol)) == NULL || nsa->sa_state == SA_S_DEAD) {
+			if ((nsa = ikesa_new(env, 1, 1, sa->sa_pol,
+			    (struct sockaddr *)&sa->sa_local,
+			    (struct sockaddr *)&sa->sa_peer)) == NULL)
+				return;
+			sa_setport((struct sockaddr *)&nsa->sa_local,
+			    env->sc_port);
+			sa_setport((struct sockaddr *)&nsa->sa_peer,
+			    env->sc_port);
+			if (ikev1_init_mm(nsa) == -1) {
+				ikesa_free(nsa);
+				return;
+			}
+		}
+		TAILQ_REMOVE(&sa->sa_children, ch, ch_entry);
+		ch->ch_sa = nsa;
+		TAILQ_INSERT_TAIL(&nsa->sa_children, ch, ch_entry);
+		if (TAILQ_EMPTY(&sa->sa_children))
+			ikesa_settimer(sa, 0);
+		sa = nsa;
+	}
+	if ((nch = child_new(sa, 1)) == NULL)
+		return;
+	nch->ch_rekeying = 1;
+	nch->ch_old = ch;
+	ch->ch_rekeying = 2;		/* being replaced */
+	nch->ch_spid = ch->ch_spid;
+	nch->ch_saproto = ch->ch_saproto;
+	nch->ch_mode = ch->ch_mode;
+	nch->ch_reqid = ch->ch_reqid;
+	nch->ch_lsel = ch->ch_lsel;
+	nch->ch_rsel = ch->ch_rsel;
+	nch->ch_lplen = ch->ch_lplen;
+	nch->ch_rplen = ch->ch_rplen;
+	nch->ch_ulproto = ch->ch_ulproto;
+	nch->ch_lifetime = ch->ch_lifetime;
+	nch->ch_lifebytes = ch->ch_lifebytes;
+	if (sa->sa_state == SA_S_ESTABLISHED)
+		(void)ikev1_init_qm(nch);
+}
+
+/* Somebody else deleted an SA (setkey, FLUSH with spi 0): forget it. */
+void
+ikesa_spi_deleted(struct iked *env, uint32_t spi)
+{
+	struct iked_sa		*sa, *nsa;
+	struct iked_child	*ch, *next;
+	int			 out;
+
+	if (spi != 0) {
+		if ((ch = child_byspi(env, spi, &out)) == NULL ||
+		    ch->ch_state != CH_S_INSTALLED)
+			return;
+		log_info("%s: SA 0x%08x deleted from the kernel", 
+		    ch->ch_sa->sa_name, ntohl(spi));
+		if (ch->ch_sa->sa_state == SA_S_ESTABLISHED)
+			ikev1_send_delete(ch->ch_sa, ch);
+		kernel_delete(env, ch);
+		child_free(ch);
+		return;
+	}
+	for (sa = TAILQ_FIRST(&env->sc_sas); sa != NULL; sa = nsa) {
+		nsa = TAILQ_NEXT(sa, sa_entry);
+		for (ch = TAILQ_FIRST(&sa->sa_children); ch != NULL;
+		    ch = next) {
+			next = TAILQ_NEXT(ch, ch_entry);
+			if (ch->ch_state == CH_S_INSTALLED)
+				child_free(ch);
+		}
+	}
+}
+
+/* At exit: tell every peer, and take our SAs out of the kernel. */
+void
+iked_shutdown_sas(struct iked *env)
+{
+	struct iked_sa		*sa;
+	struct iked_child	*ch;
+
+	while ((sa = TAILQ_FIRST(&env->sc_sas)) != NULL) {
+		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry) {
+			if (ch->ch_state != CH_S_INSTALLED)
+				continue;
+			if (sa->sa_state == SA_S_ESTABLISHED)
+				ikev1_send_delete(sa, ch);
+			kernel_delete(env, ch);
+		}
+		if (sa->sa_state == SA_S_ESTABLISHED)
+			ikev1_send_delete(sa, NULL);
+		ikesa_free(sa);
+	}
+}

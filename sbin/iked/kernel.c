@@ -1,0 +1,708 @@
+/*-
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * iked's side of PF_KEY, racoon's model: REGISTER for ESP and AH, a
+ * mirror of the SPD (SPDDUMP at start, then the SPD broadcasts), and the
+ * messages that drive negotiation (ACQUIRE, EXPIRE, DELETE, FLUSH).  SAs
+ * go in with GETSPI (the acquire's seq), UPDATE of the larval inbound SA
+ * and ADD of the outbound one.  Replies are matched to requests by seq
+ * and our pid, asynchronously; an error is logged with the request.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include <libpfkey.h>
+
+#include "iked.h"
+
+#define KERNEL_SEQ_BASE		0x80000000U	/* above the kernel's acquire seqs */
+#define KERNEL_SOFTRATE_RESP	90		/* the initiator rekeys first */
+
+static const char *const kernel_msgname[] = {
+	"RESERVED", "GETSPI", "UPDATE", "ADD", "DELETE", "GET", "ACQUIRE",
+	"REGISTER", "EXPIRE", "FLUSH", "DUMP", "X_PROMISC", "X_PCHANGE",
+	"X_SPDUPDATE", "X_SPDADD", "X_SPDDELETE", "X_SPDGET", "X_SPDACQUIRE",
+	"X_SPDDUMP", "X_SPDFLUSH", "X_SPDSETIDX", "X_SPDEXPIRE",
+	"X_SPDDELETE2"
+};
+
+static const char *
+kernel_name(u_int type)
+{
+	if (type < sizeof(kernel_msgname) / sizeof(kernel_msgname[0]))
+		return (kernel_msgname[type]);
+	return ("?");
+}
+
+uint8_t
+kernel_ealg(uint16_t id)
+{
+	switch (id) {
+	case 3:
+		return (SADB_EALG_3DESCBC);
+	case 11:
+		return (SADB_EALG_NULL);
+	case 12:
+		return (SADB_X_EALG_AESCBC);
+	case 13:
+		return (SADB_X_EALG_AESCTR);
+	case 20:
+		return (SADB_X_EALG_AESGCM16);
+	case 28:
+		return (SADB_X_EALG_CHACHA20POLY1305);
+	}
+	return (SADB_EALG_NONE);
+}
+
+uint8_t
+kernel_aalg(uint16_t id, uint16_t enc)
+{
+	(void)enc;
+	switch (id) {
+	case 2:
+		return (SADB_AALG_SHA1HMAC);
+	case 12:
+		return (SADB_X_AALG_SHA2_256);
+	case 13:
+		return (SADB_X_AALG_SHA2_384);
+	case 14:
+		return (SADB_X_AALG_SHA2_512);
+	}
+	return (SADB_AALG_NONE);
+}
+
+static uint32_t
+kernel_seq(struct iked *env)
+{
+	if (++env->sc_pfkey_seq < KERNEL_SEQ_BASE)
+		env->sc_pfkey_seq = KERNEL_SEQ_BASE;
+	return (env->sc_pfkey_seq);
+}
+
+static void
+kernel_copyaddr(struct sockaddr_storage *ss, const struct sadb_address *a)
+{
+	const struct sockaddr	*sa = (const void *)(a + 1);
+
+	memset(ss, 0, sizeof(*ss));
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+		memcpy(ss, sa, sa_len(sa));
+}
+
+/* An SPD message (SPDDUMP, SPDADD, SPDUPDATE, SPDGET) as an iked_spd. */
+static int
+kernel_parse_spd(caddr_t *mhp, struct iked_spd *spd)
+{
+	const struct sadb_x_policy	*xpl = (const void *)mhp[SADB_X_EXT_POLICY];
+	const struct sadb_address	*src = (const void *)mhp[SADB_EXT_ADDRESS_SRC];
+	const struct sadb_address	*dst = (const void *)mhp[SADB_EXT_ADDRESS_DST];
+	const struct sadb_x_ipsecrequest *xisr;
+	const struct sockaddr		*sa;
+	size_t				 tlen, off;
+
+	if (xpl == NULL || src == NULL || dst == NULL)
+		return (-1);
+	memset(spd, 0, sizeof(*spd));
+	spd->spd_id = xpl->sadb_x_policy_id;
+	spd->spd_dir = xpl->sadb_x_policy_dir;
+	spd->spd_type = xpl->sadb_x_policy_type;
+	kernel_copyaddr(&spd->spd_src, src);
+	kernel_copyaddr(&spd->spd_dst, dst);
+	spd->spd_sprefix = src->sadb_address_prefixlen;
+	spd->spd_dprefix = dst->sadb_address_prefixlen;
+	spd->spd_ulproto = src->sadb_address_proto;
+	if (spd->spd_type != IPSEC_POLICY_IPSEC)
+		return (0);
+	tlen = PFKEY_UNUNIT64(xpl->sadb_x_policy_len);
+	off = sizeof(*xpl);
+	if (tlen < off + sizeof(*xisr))
+		return (0);
+	xisr = (const void *)((const char *)xpl + off);
+	if (xisr->sadb_x_ipsecrequest_len < sizeof(*xisr) ||
+	    off + xisr->sadb_x_ipsecrequest_len > tlen)
+		return (-1);
+	spd->spd_proto = (uint8_t)xisr->sadb_x_ipsecrequest_proto;
+	spd->spd_mode = xisr->sadb_x_ipsecrequest_mode;
+	spd->spd_level = xisr->sadb_x_ipsecrequest_level;
+	spd->spd_reqid = xisr->sadb_x_ipsecrequest_reqid;
+	if (xisr->sadb_x_ipsecrequest_len > sizeof(*xisr)) {
+		sa = (const void *)(xisr + 1);
+		if (sizeof(*xisr) + 2 * sa_len(sa) <=
+		    xisr->sadb_x_ipsecrequest_len &&
+		    (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
+			memcpy(&spd->spd_tsrc, sa, sa_len(sa));
+			sa = (const void *)((const char *)sa + sa_len(sa));
+			if (sa->sa_family == AF_INET ||
+			    sa->sa_family == AF_INET6)
+				memcpy(&spd->spd_tdst, sa, sa_len(sa));
+		}
+	}
+	return (0);
+}
+
+struct iked_spd *
+kernel_spd_byid(struct iked *env, uint32_t id)
+{
+	struct iked_spd	*spd;
+
+	TAILQ_FOREACH(spd, &env->sc_spds, spd_entry)
+		if (spd->spd_id == id)
+			return (spd);
+	return (NULL);
+}
+
+/*
+ * The IPsec policy of direction dir whose selectors are exactly src/sp,
+ * dst/dp, proto (racoon's getsp()); the ports must match too.
+ */
+struct iked_spd *
+kernel_spd_find(struct iked *env, uint8_t dir, const struct sockaddr *src,
+    uint8_t sp, const struct sockaddr *dst, uint8_t dp, uint8_t proto)
+{
+	struct iked_spd	*spd;
+
+	TAILQ_FOREACH(spd, &env->sc_spds, spd_entry) {
+		if (spd->spd_dir != dir || spd->spd_type != IPSEC_POLICY_IPSEC ||
+		    spd->spd_ulproto != proto || spd->spd_sprefix != sp ||
+		    spd->spd_dprefix != dp)
+			continue;
+		if (!sa_inprefix(src, (struct sockaddr *)&spd->spd_src, sp) ||
+		    !sa_inprefix(dst, (struct sockaddr *)&spd->spd_dst, dp) ||
+		    !sa_inprefix((struct sockaddr *)&spd->spd_src, src, sp) ||
+		    !sa_inprefix((struct sockaddr *)&spd->spd_dst, dst, dp))
+			continue;
+		if (sa_port(src) != sa_port((struct sockaddr *)&spd->spd_src) ||
+		    sa_port(dst) != sa_port((struct sockaddr *)&spd->spd_dst))
+			continue;
+		return (spd);
+	}
+	return (NULL);
+}
+
+static void
+kernel_spd_update(struct iked *env, caddr_t *mhp)
+{
+	struct iked_spd	 tmp, *spd;
+
+	if (kernel_parse_spd(mhp, &tmp) == -1)
+		return;
+	if ((spd = kernel_spd_byid(env, tmp.spd_id)) != NULL) {
+		tmp.spd_mine = spd->spd_mine;
+		tmp.spd_entry = spd->spd_entry;
+		*spd = tmp;
+		return;
+	}
+	if ((spd = malloc(sizeof(*spd))) == NULL) {
+		log_warn("%s", __func__);
+		return;
+	}
+	*spd = tmp;
+	TAILQ_INSERT_TAIL(&env->sc_spds, spd, spd_entry);
+	log_debug("spd: policy %u %s %s", spd->spd_id,
+	    spd->spd_dir == IPSEC_DIR_OUTBOUND ? "out" : "in",
+	    spd->spd_type == IPSEC_POLICY_IPSEC ? "ipsec" : "other");
+}
+
+static void
+kernel_spd_remove(struct iked *env, uint32_t id)
+{
+	struct iked_spd	*spd;
+
+	if ((spd = kernel_spd_byid(env, id)) != NULL) {
+		TAILQ_REMOVE(&env->sc_spds, spd, spd_entry);
+		free(spd);
+	}
+}
+
+static void
+kernel_spd_flush(struct iked *env)
+{
+	struct iked_spd	*spd;
+
+	while ((spd = TAILQ_FIRST(&env->sc_spds)) != NULL) {
+		TAILQ_REMOVE(&env->sc_spds, spd, spd_entry);
+		free(spd);
+	}
+}
+
+static void
+kernel_dispatch(struct iked *env, struct sadb_msg *msg)
+{
+	caddr_t				 mhp[SADB_EXT_MAX + 1];
+	const struct sadb_x_policy	*xpl;
+	const struct sadb_sa		*sa;
+	const struct sadb_address	*src, *dst;
+	struct sockaddr_storage		 ssrc, sdst;
+	struct iked_spd			*spd;
+	struct iked_child		*ch;
+	int				 mine;
+
+	mine = msg->sadb_msg_pid == (uint32_t)getpid();
+	if (msg->sadb_msg_errno != 0) {
+		if (mine)
+			log_warnx("pfkey: %s (seq %u) failed: %s",
+			    kernel_name(msg->sadb_msg_type),
+			    msg->sadb_msg_seq, strerror(msg->sadb_msg_errno));
+		if (mine && msg->sadb_msg_type == SADB_GETSPI &&
+		    (ch = child_bygetspi(env, msg->sadb_msg_seq)) != NULL) {
+			if (ch->ch_initiator && !ch->ch_rekeying)
+				kernel_acquire_fail(env, ch->ch_acqseq,
+				    msg->sadb_msg_errno);
+			child_free(ch);
+		}
+		return;
+	}
+	if (pfkey_align(msg, mhp) == -1 || pfkey_check(mhp) == -1) {
+		log_warnx("pfkey: malformed %s from the kernel",
+		    kernel_name(msg->sadb_msg_type));
+		return;
+	}
+	sa = (const void *)mhp[SADB_EXT_SA];
+	src = (const void *)mhp[SADB_EXT_ADDRESS_SRC];
+	dst = (const void *)mhp[SADB_EXT_ADDRESS_DST];
+	switch (msg->sadb_msg_type) {
+	case SADB_REGISTER:
+		if (mine)
+			(void)pfkey_set_supported(msg,
+			    (int)PFKEY_UNUNIT64(msg->sadb_msg_len));
+		break;
+	case SADB_X_SPDDUMP:
+		if (!mine)
+			break;
+		kernel_spd_update(env, mhp);
+		if (msg->sadb_msg_seq == 0 && !env->sc_spd_ready) {
+			env->sc_spd_ready = 1;
+			log_debug("spd: mirror loaded");
+		}
+		break;
+	case SADB_X_SPDADD:
+	case SADB_X_SPDUPDATE:
+	case SADB_X_SPDGET:
+		kernel_spd_update(env, mhp);
+		break;
+	case SADB_X_SPDDELETE:
+	case SADB_X_SPDDELETE2:
+	case SADB_X_SPDEXPIRE:
+		if ((xpl = (const void *)mhp[SADB_X_EXT_POLICY]) != NULL)
+			kernel_spd_remove(env, xpl->sadb_x_policy_id);
+		break;
+	case SADB_X_SPDFLUSH:
+		kernel_spd_flush(env);
+		break;
+	case SADB_ACQUIRE:
+		if (msg->sadb_msg_pid != 0 || src == NULL || dst == NULL)
+			break;
+		env->sc_stats.st_acquires++;
+		if ((xpl = (const void *)mhp[SADB_X_EXT_POLICY]) == NULL) {
+			log_warnx("pfkey: ACQUIRE seq %u without a policy",
+			    msg->sadb_msg_seq);
+			break;
+		}
+		if ((spd = kernel_spd_byid(env, xpl->sadb_x_policy_id))
+		    == NULL) {
+			/* Learn it; the kernel asks again. */
+			log_debug("pfkey: ACQUIRE for unknown policy %u",
+			    xpl->sadb_x_policy_id);
+			(void)pfkey_send_spdget(env->sc_pfkey,
+			    xpl->sadb_x_policy_id);
+			break;
+		}
+		kernel_copyaddr(&ssrc, src);
+		kernel_copyaddr(&sdst, dst);
+		ikesa_acquire(env, msg->sadb_msg_seq, spd,
+		    (struct sockaddr *)&ssrc, (struct sockaddr *)&sdst);
+		break;
+	case SADB_GETSPI:
+		if (!mine || sa == NULL)
+			break;
+		if ((ch = child_bygetspi(env, msg->sadb_msg_seq)) == NULL)
+			break;
+		ch->ch_spi_in = sa->sadb_sa_spi;
+		ch->ch_getspi_seq = msg->sadb_msg_seq;
+		log_debug("pfkey: GETSPI seq %u: spi 0x%08x", msg->sadb_msg_seq,
+		    ntohl(sa->sadb_sa_spi));
+		ikev1_getspi_done(ch);
+		break;
+	case SADB_EXPIRE:
+		if (sa == NULL || msg->sadb_msg_pid != 0)
+			break;
+		ikesa_expire(env, sa->sadb_sa_spi,
+		    mhp[SADB_EXT_LIFETIME_HARD] != NULL);
+		break;
+	case SADB_DELETE:
+		if (mine || sa == NULL)
+			break;
+		ikesa_spi_deleted(env, sa->sadb_sa_spi);
+		break;
+	case SADB_FLUSH:
+		if (mine)
+			break;
+		ikesa_spi_deleted(env, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+kernel_recv(evutil_socket_t fd, short event, void *arg)
+{
+	struct iked	*env = arg;
+	struct sadb_msg	*msg;
+	int		 n;
+
+	(void)event;
+	for (n = 0; n < 64; n++) {
+		if ((msg = pfkey_recv(fd)) == NULL) {
+			if (errno == ECONNRESET)
+				fatalx("pfkey: the kernel (netipsecd) went "
+				    "away");
+			return;
+		}
+		kernel_dispatch(env, msg);
+		explicit_bzero(msg, PFKEY_UNUNIT64(msg->sadb_msg_len));
+		free(msg);
+	}
+}
+
+int
+kernel_init(struct iked *env)
+{
+	TAILQ_INIT(&env->sc_spds);
+	if ((env->sc_pfkey = pfkey_open()) == -1) {
+		log_warnx("pfkey_open: %s (is netipsecd running?)",
+		    ipsec_strerror());
+		return (-1);
+	}
+	if (fcntl(env->sc_pfkey, F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(env->sc_pfkey, F_SETFD, FD_CLOEXEC) == -1)
+		return (-1);
+	if (pfkey_send_register(env->sc_pfkey, SADB_SATYPE_ESP) == -1 ||
+	    pfkey_send_register(env->sc_pfkey, SADB_SATYPE_AH) == -1 ||
+	    pfkey_send_spddump(env->sc_pfkey) == -1) {
+		log_warnx("pfkey: %s", ipsec_strerror());
+		return (-1);
+	}
+	env->sc_pfkeyev = event_new(env->sc_evbase, env->sc_pfkey,
+	    EV_READ | EV_PERSIST, kernel_recv, env);
+	if (env->sc_pfkeyev == NULL || event_add(env->sc_pfkeyev, NULL) == -1)
+		return (-1);
+	return (0);
+}
+
+void
+kernel_close(struct iked *env)
+{
+	if (env->sc_pfkeyev != NULL)
+		event_free(env->sc_pfkeyev);
+	env->sc_pfkeyev = NULL;
+	if (env->sc_pfkey != -1)
+		pfkey_close(env->sc_pfkey);
+	env->sc_pfkey = -1;
+	kernel_spd_flush(env);
+}
+
+/* The SA endpoints of a child: the IKE SA's addresses, without ports. */
+static void
+kernel_endpoints(struct iked_child *ch, struct sockaddr_storage *local,
+    struct sockaddr_storage *peer)
+{
+	*local = ch->ch_sa->sa_local;
+	*peer = ch->ch_sa->sa_peer;
+	sa_setport((struct sockaddr *)local, 0);
+	sa_setport((struct sockaddr *)peer, 0);
+}
+
+/* SADB_GETSPI for the inbound SA: from the peer to us. */
+int
+kernel_getspi(struct iked *env, struct iked_child *ch)
+{
+	struct sockaddr_storage	 local, peer;
+	uint32_t		 seq;
+
+	kernel_endpoints(ch, &local, &peer);
+	seq = ch->ch_acqseq != 0 && ch->ch_initiator && !ch->ch_rekeying ?
+	    ch->ch_acqseq : kernel_seq(env);
+	ch->ch_getspi_seq = seq;
+	if (pfkey_send_getspi(env->sc_pfkey, ch->ch_saproto ==
+	    IPPROTO_AH ? SADB_SATYPE_AH : SADB_SATYPE_ESP, ch->ch_mode,
+	    (struct sockaddr *)&peer, (struct sockaddr *)&local, 0, 0,
+	    ch->ch_reqid, seq) == -1) {
+		log_warnx("pfkey: GETSPI: %s", ipsec_strerror());
+		return (-1);
+	}
+	ch->ch_state = CH_S_GETSPI;
+	return (0);
+}
+
+/*
+ * The negotiated SA pair: UPDATE of the larval inbound SA, ADD of the
+ * outbound one.  kin/kout: encryption key, then authentication key.
+ */
+int
+kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
+    const uint8_t *kout, size_t enclen, size_t authlen)
+{
+	struct pfkey_send_sa_args	 a;
+	struct sockaddr_storage		 local, peer;
+	struct iked_sa			*sa = ch->ch_sa;
+	u_int				 rate;
+	int				 ret = 0;
+
+	kernel_endpoints(ch, &local, &peer);
+	memset(&a, 0, sizeof(a));
+	a.so = env->sc_pfkey;
+	a.satype = ch->ch_saproto == IPPROTO_AH ? SADB_SATYPE_AH :
+	    SADB_SATYPE_ESP;
+	a.mode = ch->ch_mode;
+	a.reqid = ch->ch_reqid;
+	a.wsize = 64 / 8;		/* 64 packets */
+	a.e_type = kernel_ealg(ch->ch_enc);
+	a.e_keylen = (u_int)enclen;
+	a.a_type = kernel_aalg(ch->ch_auth, ch->ch_enc);
+	a.a_keylen = (u_int)authlen;
+	a.l_bytes = ch->ch_lifebytes;
+	a.l_addtime = ch->ch_lifetime;
+	if (sa->sa_nat & SA_NATT_FLOAT) {
+		a.l_natt_type = UDP_ENCAP_ESPINUDP;
+	}
+	/* The responder's soft lifetime comes later: one side rekeys. */
+	rate = pfkey_get_softrate(SADB_X_LIFETIME_ADDTIME);
+	if (!ch->ch_initiator) {
+		(void)pfkey_set_softrate(SADB_X_LIFETIME_ADDTIME,
+		    KERNEL_SOFTRATE_RESP);
+		(void)pfkey_set_softrate(SADB_X_LIFETIME_BYTES,
+		    KERNEL_SOFTRATE_RESP);
+	}
+
+	/* Inbound: peer to us, the larval SA of GETSPI. */
+	a.src = (struct sockaddr *)&peer;
+	a.dst = (struct sockaddr *)&local;
+	a.spi = ch->ch_spi_in;
+	a.keymat = (const char *)kin;
+	a.seq = ch->ch_getspi_seq;
+	a.l_natt_sport = sa_port((struct sockaddr *)&sa->sa_peer);
+	a.l_natt_dport = sa_port((struct sockaddr *)&sa->sa_local);
+	if (pfkey_send_update2(&a) == -1) {
+		log_warnx("pfkey: UPDATE spi 0x%08x: %s", ntohl(a.spi),
+		    ipsec_strerror());
+		ret = -1;
+	}
+	/* Outbound: us to the peer. */
+	a.src = (struct sockaddr *)&local;
+	a.dst = (struct sockaddr *)&peer;
+	a.spi = ch->ch_spi_out;
+	a.keymat = (const char *)kout;
+	a.seq = kernel_seq(env);
+	a.l_natt_sport = sa_port((struct sockaddr *)&sa->sa_local);
+	a.l_natt_dport = sa_port((struct sockaddr *)&sa->sa_peer);
+	if (ret == 0 && pfkey_send_add2(&a) == -1) {
+		log_warnx("pfkey: ADD spi 0x%08x: %s", ntohl(a.spi),
+		    ipsec_strerror());
+		ret = -1;
+	}
+	(void)pfkey_set_softrate(SADB_X_LIFETIME_ADDTIME, rate);
+	(void)pfkey_set_softrate(SADB_X_LIFETIME_BYTES, rate);
+	return (ret);
+}
+
+/* Both SAs of a child, if the kernel still has them. */
+void
+kernel_delete(struct iked *env, struct iked_child *ch)
+{
+	struct sockaddr_storage	 local, peer;
+	u_int			 satype;
+
+	kernel_endpoints(ch, &local, &peer);
+	satype = ch->ch_saproto == IPPROTO_AH ? SADB_SATYPE_AH :
+	    SADB_SATYPE_ESP;
+	if (ch->ch_spi_in != 0)
+		(void)pfkey_send_delete(env->sc_pfkey, satype, ch->ch_mode,
+		    (struct sockaddr *)&peer, (struct sockaddr *)&local,
+		    ch->ch_spi_in);
+	if (ch->ch_spi_out != 0 && ch->ch_state == CH_S_INSTALLED)
+		(void)pfkey_send_delete(env->sc_pfkey, satype, ch->ch_mode,
+		    (struct sockaddr *)&local, (struct sockaddr *)&peer,
+		    ch->ch_spi_out);
+}
+
+/* INITIAL-CONTACT: every SA between us and that peer is stale. */
+void
+kernel_delete_peer(struct iked *env, const struct sockaddr *local0,
+    const struct sockaddr *peer0)
+{
+	struct sockaddr_storage	 local, peer;
+	u_int			 satypes[] = { SADB_SATYPE_ESP, SADB_SATYPE_AH };
+	size_t			 i;
+
+	memcpy(&local, local0, sa_len(local0));
+	memcpy(&peer, peer0, sa_len(peer0));
+	sa_setport((struct sockaddr *)&local, 0);
+	sa_setport((struct sockaddr *)&peer, 0);
+	for (i = 0; i < sizeof(satypes) / sizeof(satypes[0]); i++) {
+		(void)pfkey_send_delete_all(env->sc_pfkey, satypes[i],
+		    IPSEC_MODE_ANY, (struct sockaddr *)&local,
+		    (struct sockaddr *)&peer);
+		(void)pfkey_send_delete_all(env->sc_pfkey, satypes[i],
+		    IPSEC_MODE_ANY, (struct sockaddr *)&peer,
+		    (struct sockaddr *)&local);
+	}
+}
+
+/* RFC 2367 3.1.6: a failed negotiation, so the kernel may ask again. */
+void
+kernel_acquire_fail(struct iked *env, uint32_t seq, int error)
+{
+	struct sadb_msg	 m;
+
+	if (seq == 0)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.sadb_msg_version = PF_KEY_V2;
+	m.sadb_msg_type = SADB_ACQUIRE;
+	m.sadb_msg_satype = SADB_SATYPE_ESP;
+	m.sadb_msg_errno = (uint8_t)error;
+	m.sadb_msg_len = PFKEY_UNIT64(sizeof(m));
+	m.sadb_msg_seq = seq;
+	m.sadb_msg_pid = (uint32_t)getpid();
+	(void)pfkey_send(env->sc_pfkey, &m, sizeof(m));
+}
+
+/*
+ * One policy pair from a rule or a negotiation: out src->dst and in
+ * dst->src, IPsec required, with the tunnel endpoints in tunnel mode.
+ */
+static int
+kernel_flow_pair(struct iked *env, int add, const struct sockaddr *src,
+    int splen, const struct sockaddr *dst, int dplen, uint8_t proto,
+    uint8_t saproto, uint8_t mode, const struct sockaddr *local,
+    const struct sockaddr *peer)
+{
+	char			 pol[512], l[128], p[128];
+	struct sockaddr_storage	 s, d, lo, pe;
+	char			*buf;
+	int			 dir, ret = 0;
+
+	memcpy(&s, src, sa_len(src));
+	memcpy(&d, dst, sa_len(dst));
+	memcpy(&lo, local, sa_len(local));
+	memcpy(&pe, peer, sa_len(peer));
+	sa_setport((struct sockaddr *)&lo, 0);
+	sa_setport((struct sockaddr *)&pe, 0);
+	print_host((struct sockaddr *)&lo, l, sizeof(l));
+	print_host((struct sockaddr *)&pe, p, sizeof(p));
+	for (dir = 0; dir < 2; dir++) {
+		if (mode == IPSEC_MODE_TUNNEL)
+			snprintf(pol, sizeof(pol), "%s ipsec %s/tunnel/%s-%s/"
+			    "require", dir == 0 ? "out" : "in",
+			    saproto == IPPROTO_AH ? "ah" : "esp",
+			    dir == 0 ? l : p, dir == 0 ? p : l);
+		else
+			snprintf(pol, sizeof(pol), "%s ipsec %s/transport//"
+			    "require", dir == 0 ? "out" : "in",
+			    saproto == IPPROTO_AH ? "ah" : "esp");
+		if ((buf = ipsec_set_policy(pol, (int)strlen(pol))) == NULL) {
+			log_warnx("%s: %s: %s", __func__, pol,
+			    ipsec_strerror());
+			return (-1);
+		}
+		if (add ? pfkey_send_spdupdate(env->sc_pfkey,
+		    dir == 0 ? (struct sockaddr *)&s : (struct sockaddr *)&d,
+		    dir == 0 ? splen : dplen,
+		    dir == 0 ? (struct sockaddr *)&d : (struct sockaddr *)&s,
+		    dir == 0 ? dplen : splen, proto, buf,
+		    ipsec_get_policylen(buf), kernel_seq(env)) == -1 :
+		    pfkey_send_spddelete(env->sc_pfkey,
+		    dir == 0 ? (struct sockaddr *)&s : (struct sockaddr *)&d,
+		    dir == 0 ? splen : dplen,
+		    dir == 0 ? (struct sockaddr *)&d : (struct sockaddr *)&s,
+		    dir == 0 ? dplen : splen, proto, buf,
+		    ipsec_get_policylen(buf), kernel_seq(env)) == -1) {
+			log_warnx("pfkey: %s: %s", add ? "SPDUPDATE" :
+			    "SPDDELETE", ipsec_strerror());
+			ret = -1;
+		}
+		free(buf);
+	}
+	return (ret);
+}
+
+/* The flows of the rules with install-policies (OpenBSD's model). */
+static int
+kernel_flows(struct iked *env, int add)
+{
+	struct iked_policy	*pol;
+	struct iked_flow	*flow;
+	int			 ret = 0;
+
+	if (env->sc_config == NULL)
+		return (0);
+	TAILQ_FOREACH(pol, &env->sc_config->cfg_policies, pol_entry) {
+		if (pol->pol_polsrc != POLSRC_INSTALL)
+			continue;
+		if ((pol->pol_local.addr_flags & ADDR_SET) == 0 ||
+		    (pol->pol_peer.addr_flags & ADDR_SET) == 0) {
+			if (add)
+				log_warnx("%s:%d: install-policies needs "
+				    "local and peer addresses; rule \"%s\" "
+				    "skipped", pol->pol_file, pol->pol_line,
+				    pol->pol_name);
+			continue;
+		}
+		TAILQ_FOREACH(flow, &pol->pol_flows, flow_entry) {
+			if ((flow->flow_src.addr_flags & ADDR_SET) == 0 ||
+			    (flow->flow_dst.addr_flags & ADDR_SET) == 0)
+				continue;
+			if (kernel_flow_pair(env, add,
+			    (struct sockaddr *)&flow->flow_src.addr,
+			    flow->flow_src.addr_mask,
+			    (struct sockaddr *)&flow->flow_dst.addr,
+			    flow->flow_dst.addr_mask,
+			    flow->flow_proto ? flow->flow_proto :
+			    IPSEC_ULPROTO_ANY, pol->pol_saproto,
+			    (pol->pol_flags & POL_TRANSPORT) ?
+			    IPSEC_MODE_TRANSPORT : IPSEC_MODE_TUNNEL,
+			    (struct sockaddr *)&pol->pol_local.addr,
+			    (struct sockaddr *)&pol->pol_peer.addr) == -1)
+				ret = -1;
+		}
+	}
+	return (ret);
+}
+
+int
+kernel_install_flows(struct iked *env)
+{
+	return (kernel_flows(env, 1));
+}
+
+void
+kernel_remove_flows(struct iked *env)
+{
+	(void)kernel_flows(env, 0);
+}
+
+/* generate-policy: the responder installs what the peer proposed. */
+int
+kernel_generate_flows(struct iked *env, struct iked_child *ch)
+{
+	struct iked_sa	*sa = ch->ch_sa;
+
+	return (kernel_flow_pair(env, 1, (struct sockaddr *)&ch->ch_lsel,
+	    ch->ch_lplen, (struct sockaddr *)&ch->ch_rsel, ch->ch_rplen,
+	    ch->ch_ulproto ? ch->ch_ulproto : IPSEC_ULPROTO_ANY,
+	    ch->ch_saproto, ch->ch_mode, (struct sockaddr *)&sa->sa_local,
+	    (struct sockaddr *)&sa->sa_peer));
+}
