@@ -817,8 +817,10 @@ struct iked_spd *kernel_spd_find(struct iked *, uint8_t,
 	    const struct sockaddr *, uint8_t, const struct sockaddr *, uint8_t,
 	    uint8_t);
 int	 kernel_getspi(struct iked *, struct iked_child *);
+#define KERNEL_SA_IN	0x01
+#define KERNEL_SA_OUT	0x02
 int	 kernel_install(struct iked *, struct iked_child *, const uint8_t *,
-	    const uint8_t *, size_t, size_t);
+	    const uint8_t *, size_t, size_t, int);
 void	 kernel_delete(struct iked *, struct iked_child *);
 void	 kernel_delete_peer(struct iked *, const struct sockaddr *,
 	    const struct sockaddr *);

@@ -796,6 +796,26 @@ ikesa_established(struct iked_sa *sa)
 void
 child_installed(struct iked_child *ch)
 {
+	struct iked_child	*o;
+	time_t			 t = now();
+
+	/*
+	 * A responder learns of a rekey only from the new Quick Mode for
+	 * the same policy: the old pair, past half its life, retires.  A
+	 * younger one is a simultaneous negotiation and stays.
+	 */
+	if (!ch->ch_initiator && ch->ch_old == NULL && ch->ch_spid != 0)
+		TAILQ_FOREACH(o, &ch->ch_sa->sa_children, ch_entry)
+			if (o != ch && o->ch_spid == ch->ch_spid &&
+			    o->ch_state == CH_S_INSTALLED &&
+			    o->ch_rekeying != 2 &&
+			    (uint64_t)(t - o->ch_created) * 2 >=
+			    o->ch_lifetime) {
+				ch->ch_old = o;
+				o->ch_rekeying = 2;
+				break;
+			}
+	ch->ch_created = t;
 	ch->ch_state = CH_S_INSTALLED;
 	ch->ch_sa->sa_env->sc_stats.st_ph2_established++;
 	evtimer_del(ch->ch_timer);

@@ -1520,9 +1520,14 @@ ikev1_init_qm(struct iked_child *ch)
 	return (0);
 }
 
-/* KEYMAT for both SAs and the install. */
+/*
+ * KEYMAT for both SAs and the install of which (KERNEL_SA_IN/_OUT).  The
+ * responder puts its inbound SA in when it sends QM2, so that ESP the
+ * initiator sends right after QM3 is not lost to the race with QM3, and
+ * its outbound SA when QM3 proves the initiator has the keys.
+ */
 static int
-v1_qm_install(struct iked_child *ch)
+v1_qm_install(struct iked_child *ch, int which)
 {
 	struct iked_sa	*sa = ch->ch_sa;
 	uint8_t		 kin[V1_KEYMAT_MAX], kout[V1_KEYMAT_MAX];
@@ -1550,7 +1555,8 @@ v1_qm_install(struct iked_child *ch)
 	    (const uint8_t *)&ch->ch_spi_out, ni, ch->ch_nilen, nr,
 	    ch->ch_nrlen, kout, el + al) == -1)
 		goto done;
-	if (!ch->ch_initiator && sa->sa_pol->pol_polsrc == POLSRC_GENERATE &&
+	if ((which & KERNEL_SA_OUT) && !ch->ch_initiator &&
+	    sa->sa_pol->pol_polsrc == POLSRC_GENERATE &&
 	    kernel_spd_find(sa->sa_env, IPSEC_DIR_OUTBOUND,
 	    (struct sockaddr *)&ch->ch_lsel, ch->ch_lplen,
 	    (struct sockaddr *)&ch->ch_rsel, ch->ch_rplen,
@@ -1559,8 +1565,8 @@ v1_qm_install(struct iked_child *ch)
 		    "selectors as policy", sa->sa_name);
 		(void)kernel_generate_flows(sa->sa_env, ch);
 	}
-	ret = kernel_install(sa->sa_env, ch, kin, kout, el, al);
-	if (ret == 0) {
+	ret = kernel_install(sa->sa_env, ch, kin, kout, el, al, which);
+	if (ret == 0 && (which & KERNEL_SA_OUT)) {
 		log_info("%s: quick mode done: SAs in 0x%08x out 0x%08x "
 		    "installed (%s, esp %u/%u auth %u%s%s)", sa->sa_name,
 		    ntohl(ch->ch_spi_in), ntohl(ch->ch_spi_out),
@@ -1684,6 +1690,9 @@ ikev1_getspi_done(struct iked_child *ch)
 	    ntohl(ch->ch_spi_in), init ? "i" : "r", ch->ch_group ? ", KE" : "");
 	(void)tx_send(sa->sa_env, &ch->ch_tx, sa, msg, msglen, 1,
 	    v1_qm_giveup, ch);
+	if (!init && v1_qm_install(ch, KERNEL_SA_IN) == -1)
+		log_warnx("%s: quick mode: inbound SA 0x%08x not installed",
+		    sa->sa_name, ntohl(ch->ch_spi_in));
 	return;
  fail:
 	free(s);
@@ -1895,7 +1904,7 @@ v1_recv_qm2(struct iked_child *ch, struct ikemsg *m, const uint8_t *raw,
 	ikebuf_free(&b);
 	tx_setrx(&ch->ch_tx, raw, rawlen);
 	(void)tx_send(sa->sa_env, &ch->ch_tx, sa, msg, msglen, 0, NULL, NULL);
-	if (v1_qm_install(ch) == -1)
+	if (v1_qm_install(ch, KERNEL_SA_IN | KERNEL_SA_OUT) == -1)
 		goto fail;
 	return;
  fail:
@@ -2254,7 +2263,7 @@ ikev1_recv(struct iked *env, struct iked_sa *sa, struct ikemsg *m,
 			log_info("%s: quick mode: QM3 <- HASH(3) verified",
 			    sa->sa_name);
 			tx_setrx(&ch->ch_tx, raw, rawlen);
-			if (v1_qm_install(ch) == -1)
+			if (v1_qm_install(ch, KERNEL_SA_OUT) == -1)
 				v1_qm_giveup(ch);
 			break;
 		}

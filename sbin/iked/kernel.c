@@ -250,6 +250,11 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 	int				 mine;
 
 	mine = msg->sadb_msg_pid == (uint32_t)getpid();
+	if (mine && msg->sadb_msg_type == SADB_X_SPDDUMP &&
+	    msg->sadb_msg_errno == ENOENT) {
+		env->sc_spd_ready = 1;		/* an empty SPD */
+		return;
+	}
 	if (msg->sadb_msg_errno != 0) {
 		if (mine)
 			log_warnx("pfkey: %s (seq %u) failed: %s",
@@ -449,11 +454,12 @@ kernel_getspi(struct iked *env, struct iked_child *ch)
 
 /*
  * The negotiated SA pair: UPDATE of the larval inbound SA, ADD of the
- * outbound one.  kin/kout: encryption key, then authentication key.
+ * outbound one (which: KERNEL_SA_IN, _OUT or both).  kin/kout:
+ * encryption key, then authentication key.
  */
 int
 kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
-    const uint8_t *kout, size_t enclen, size_t authlen)
+    const uint8_t *kout, size_t enclen, size_t authlen, int which)
 {
 	struct pfkey_send_sa_args	 a;
 	struct sockaddr_storage		 local, peer;
@@ -495,7 +501,7 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 	a.seq = ch->ch_getspi_seq;
 	a.l_natt_sport = sa_port((struct sockaddr *)&sa->sa_peer);
 	a.l_natt_dport = sa_port((struct sockaddr *)&sa->sa_local);
-	if (pfkey_send_update2(&a) == -1) {
+	if ((which & KERNEL_SA_IN) && pfkey_send_update2(&a) == -1) {
 		log_warnx("pfkey: UPDATE spi 0x%08x: %s", ntohl(a.spi),
 		    ipsec_strerror());
 		ret = -1;
@@ -508,7 +514,7 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 	a.seq = kernel_seq(env);
 	a.l_natt_sport = sa_port((struct sockaddr *)&sa->sa_local);
 	a.l_natt_dport = sa_port((struct sockaddr *)&sa->sa_peer);
-	if (ret == 0 && pfkey_send_add2(&a) == -1) {
+	if (ret == 0 && (which & KERNEL_SA_OUT) && pfkey_send_add2(&a) == -1) {
 		log_warnx("pfkey: ADD spi 0x%08x: %s", ntohl(a.spi),
 		    ipsec_strerror());
 		ret = -1;
@@ -592,6 +598,7 @@ kernel_flow_pair(struct iked *env, int add, const struct sockaddr *src,
 {
 	char			 pol[512], l[128], p[128];
 	struct sockaddr_storage	 s, d, lo, pe;
+	struct iked_spd		*spd;
 	char			*buf;
 	int			 dir, ret = 0;
 
@@ -618,18 +625,24 @@ kernel_flow_pair(struct iked *env, int add, const struct sockaddr *src,
 			    ipsec_strerror());
 			return (-1);
 		}
+		/* Removal by id, from the mirror: what we put in. */
+		spd = add ? NULL : kernel_spd_find(env, dir == 0 ?
+		    IPSEC_DIR_OUTBOUND : IPSEC_DIR_INBOUND,
+		    dir == 0 ? (struct sockaddr *)&s : (struct sockaddr *)&d,
+		    (uint8_t)(dir == 0 ? splen : dplen),
+		    dir == 0 ? (struct sockaddr *)&d : (struct sockaddr *)&s,
+		    (uint8_t)(dir == 0 ? dplen : splen), proto);
+		if (!add && spd == NULL)
+			log_debug("%s: %s policy gone already", __func__,
+			    dir == 0 ? "outbound" : "inbound");
 		if (add ? pfkey_send_spdupdate(env->sc_pfkey,
 		    dir == 0 ? (struct sockaddr *)&s : (struct sockaddr *)&d,
 		    dir == 0 ? splen : dplen,
 		    dir == 0 ? (struct sockaddr *)&d : (struct sockaddr *)&s,
 		    dir == 0 ? dplen : splen, proto, buf,
 		    ipsec_get_policylen(buf), kernel_seq(env)) == -1 :
-		    pfkey_send_spddelete(env->sc_pfkey,
-		    dir == 0 ? (struct sockaddr *)&s : (struct sockaddr *)&d,
-		    dir == 0 ? splen : dplen,
-		    dir == 0 ? (struct sockaddr *)&d : (struct sockaddr *)&s,
-		    dir == 0 ? dplen : splen, proto, buf,
-		    ipsec_get_policylen(buf), kernel_seq(env)) == -1) {
+		    (spd != NULL && pfkey_send_spddelete2(env->sc_pfkey,
+		    spd->spd_id) == -1)) {
 			log_warnx("pfkey: %s: %s", add ? "SPDUPDATE" :
 			    "SPDDELETE", ipsec_strerror());
 			ret = -1;

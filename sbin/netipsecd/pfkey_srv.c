@@ -78,6 +78,7 @@ struct pfkey_conn {
 	struct pfkey_omsgq	 pc_outq;
 	size_t			 pc_qlen;	/* bytes in pc_outq */
 	int			 pc_wsched;	/* pc_wev active or pending */
+	int			 pc_wdead;	/* writes fail: output dropped */
 };
 
 static struct pfkey_srv {
@@ -409,6 +410,11 @@ pfkey_conn_output(void *arg, const struct sadb_msg *msg, size_t len,
 		return (EINVAL);
 
 	pthread_mutex_lock(&pc->pc_mtx);
+	if (pc->pc_wdead) {
+		/* The client is gone; its last requests are still read. */
+		pthread_mutex_unlock(&pc->pc_mtx);
+		return (0);
+	}
 	if (!(flags & KEY_OUT_REPLY) && pc->pc_qlen + len > limit) {
 		pthread_mutex_unlock(&pc->pc_mtx);
 		return (ENOBUFS);
@@ -583,7 +589,28 @@ pfkey_conn_write(int fd, short event __attribute__((__unused__)),
 	if (error != 0) {
 		log_debug("pfkey_conn_write: pid %ld: %s", (long)pc->pc_pid,
 		    strerror(error));
-		pfkey_conn_close(pc);
+		/*
+		 * A client that sent its last requests and closed (iked
+		 * deleting its SAs at exit) must not lose them because a
+		 * reply to the first one failed: drop the output, keep
+		 * reading until end of file.
+		 */
+		pthread_mutex_lock(&pc->pc_mtx);
+		pc->pc_wdead = 1;
+		while ((om = TAILQ_FIRST(&pc->pc_outq)) != NULL) {
+			TAILQ_REMOVE(&pc->pc_outq, om, om_entry);
+			explicit_bzero(om->om_data, om->om_len);
+			free(om);
+		}
+		pc->pc_qlen = 0;
+		pc->pc_wsched = 0;
+		if (pc->pc_rpaused && !pc->pc_eof) {
+			pc->pc_rpaused = 0;
+			event_add(pc->pc_rev, NULL);
+		}
+		pthread_mutex_unlock(&pc->pc_mtx);
+		if (pc->pc_eof)
+			pfkey_conn_close(pc);
 	} else if (done && pc->pc_eof)
 		pfkey_conn_close(pc);
 }

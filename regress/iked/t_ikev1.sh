@@ -1,0 +1,527 @@
+# iked <-> iked over IKEv1 in network namespaces: the founding scenario
+# (the SPD from setkey requires ESP, the kernel asks iked with ACQUIRE,
+# Main Mode and Quick Mode run, the first ping is answered), tunnel mode
+# between gateways, either side initiating or both at once, wrong keys
+# and proposals, a lossy link, rekeying under traffic, a restarted peer,
+# NAT traversal.  Each side runs netipsecd (the kernel) and iked.
+
+. "$(atf_get_srcdir)/../lib/netns.subr"
+
+PSK="founding-sequence-test-psk"
+
+ike_init()
+{
+	netns_init
+	[ -x "$IKED" ] || atf_fail "iked not built"
+}
+
+# iked NS CONF: iked -d -v in NS against NS's netipsecd; waits for it.
+iked()
+{
+	# Not through a shell function: $! must be iked itself.
+	PFKEY_SOCKET="$PWD/$1.sock" ip netns exec "$(ns "$1")" "$IKED" -d -vv \
+	    -f "$2" >>"$1.iked.log" 2>&1 &
+	echo $! >>daemons.pids
+	echo $! >"$1.iked.pid"
+	wait_for 5 grep -q 'iked started' "$1.iked.log" ||
+	    { cat "$1.iked.log"; atf_fail "iked in $1 did not start"; }
+}
+
+# mature NS: how many SAs NS's kernel holds.
+mature()
+{
+	setkey_ "$1" -D | grep -c 'state=mature' || true
+}
+
+has_sas() { [ "$(mature "$1")" -ge "$2" ]; }
+
+# logs: both sides' iked logs, for failures.
+logs()
+{
+	for f in *.iked.log; do echo "==== $f"; cat "$f"; done
+	for f in *.sock; do
+		_n=${f%.sock}
+		echo "==== netipsecd -S in $_n"
+		in_ "$_n" "$NETIPSECD" -S -s "$PWD/$f" | grep -v ' 0 ' || true
+	done
+}
+
+# Two hosts A (192.0.2.1, 2001:db8::1) and B (.2, ::2), each with
+# netipsecd hooking its end of the link.
+pair()
+{
+	mkns A
+	mkns B
+	link A vA B vB
+	ip -n "$(ns A)" addr add 192.0.2.1/24 dev vA
+	ip -n "$(ns B)" addr add 192.0.2.2/24 dev vB
+	ip -n "$(ns A)" addr add 2001:db8::1/64 dev vA nodad
+	ip -n "$(ns B)" addr add 2001:db8::2/64 dev vB nodad
+	in_ A ping -c 1 -W 2 192.0.2.2 >/dev/null 2>&1
+	in_ A ping -c 1 -W 2 2001:db8::2 >/dev/null 2>&1
+	daemon A vA
+	daemon B vB
+}
+
+# spd NS ME PEER: setkey's host-to-host transport policies.
+spd()
+{
+	cat >"$1.spd" <<X
+spdadd $2 $3 any -P out ipsec esp/transport//require;
+spdadd $3 $2 any -P in ipsec esp/transport//require;
+X
+	keys "$1" "$1.spd"
+}
+
+# rule NAME MODE ME PEER [EXTRA...]: an ikev1 rule line.
+rule()
+{
+	_name=$1 _mode=$2 _me=$3 _peer=$4
+	shift 4
+	echo "ikev1 \"$_name\" $_mode esp transport from $_me to $_peer" \
+	    "peer $_peer $* psk \"$PSK\""
+}
+
+# Both hosts with transport policies and rules; A active, B as given.
+founding()
+{
+	pair
+	if [ "$1" = 4 ]; then a=192.0.2.1 b=192.0.2.2; else a=2001:db8::1 b=2001:db8::2; fi
+	spd A $a $b
+	spd B $b $a
+	rule b active $a $b ${3:-} >A.conf
+	rule a "$2" $b $a ${4:-} >B.conf
+	iked A A.conf
+	iked B B.conf
+}
+
+# The founding sequence and what each side must have logged.
+founding_check()
+{
+	capture A vA
+	in_ A ping -c 1 -W 5 "$b" >ping.out 2>&1 ||
+	    { cat ping.out; logs; atf_fail "the first ping was not answered"; }
+	in_ A ping -c 3 -i 0.2 -W 2 "$b" >/dev/null ||
+	    { logs; atf_fail "pings after the first failed"; }
+	capture_stop
+	for s in 'acquire seq [0-9]*: policy' 'MM1 -> SA' 'MM2 <- SA' \
+	    'MM3 -> KE, Ni' 'MM4 <- KE, Nr' 'MM6 <- IDir, HASH_R verified' \
+	    'phase 1 established' 'QM1 -> HASH(1)' 'QM2 <- HASH(2)' \
+	    'quick mode done: SAs in'; do
+		grep -q "$s" A.iked.log || { logs; atf_fail "A did not log '$s'"; }
+	done
+	for s in 'MM1 <- SA, responding' 'MM5 <- IDii, HASH_I verified' \
+	    'QM1 <- HASH(1) verified' 'QM3 <- HASH(3) verified' \
+	    'quick mode done: SAs in'; do
+		grep -q "$s" B.iked.log || { logs; atf_fail "B did not log '$s'"; }
+	done
+	atf_check_equal 2 "$(mature A)"
+	atf_check_equal 2 "$(mature B)"
+	# A's outbound SPI is B's inbound one: the one B chose (SPI-b).
+	ain=$(sed -n 's/.*SAs in 0x\([0-9a-f]*\) out 0x\([0-9a-f]*\).*/\1 \2/p' \
+	    A.iked.log | tail -1)
+	bin=$(sed -n 's/.*SAs in 0x\([0-9a-f]*\) out 0x\([0-9a-f]*\).*/\2 \1/p' \
+	    B.iked.log | tail -1)
+	atf_check_equal "$ain" "$bin"
+	# The link saw IKE on 500 and the pings only as ESP.
+	n=$(tcpdump -n -r A-vA.pcap "udp port 500" 2>/dev/null | wc -l)
+	[ "$n" -ge 9 ] || atf_fail "only $n IKE packets on the wire"
+	n=$(tcpdump -n -r A-vA.pcap icmp or icmp6 2>/dev/null |
+	    grep -c 'echo' || true)
+	atf_check_equal 0 "$n"
+	n=$(tcpdump -n -r A-vA.pcap esp 2>/dev/null | wc -l)
+	[ "$n" -ge 8 ] || atf_fail "only $n ESP packets on the wire"
+}
+
+atf_test_case founding4 cleanup
+founding4_head()
+{
+	atf_set "descr" "IKEv1 founding scenario, IPv4: ACQUIRE, MM, QM, the first ping answered, only ESP on the wire"
+	atf_set "require.user" "root"
+}
+founding4_body()
+{
+	ike_init
+	founding 4 passive
+	founding_check
+}
+founding4_cleanup() { netns_cleanup; }
+
+atf_test_case founding6 cleanup
+founding6_head()
+{
+	atf_set "descr" "IKEv1 founding scenario over IPv6"
+	atf_set "require.user" "root"
+}
+founding6_body()
+{
+	ike_init
+	founding 6 passive
+	founding_check
+}
+founding6_cleanup() { netns_cleanup; }
+
+atf_test_case tunnel4 cleanup
+tunnel4_head()
+{
+	atf_set "descr" "IKEv1 gateway-to-gateway tunnel mode: hosts behind two gateways reach each other"
+	atf_set "require.user" "root"
+}
+tunnel4_body()
+{
+	ike_init
+	mkns HA; mkns GA; mkns GB; mkns HB
+	link HA ha GA gai
+	link GA gao GB gbo
+	link GB gbi HB hb
+	ip -n "$(ns HA)" addr add 10.1.0.2/24 dev ha
+	ip -n "$(ns GA)" addr add 10.1.0.1/24 dev gai
+	ip -n "$(ns GA)" addr add 192.0.2.1/24 dev gao
+	ip -n "$(ns GB)" addr add 192.0.2.2/24 dev gbo
+	ip -n "$(ns GB)" addr add 10.2.0.1/24 dev gbi
+	ip -n "$(ns HB)" addr add 10.2.0.2/24 dev hb
+	ip -n "$(ns HA)" route add default via 10.1.0.1
+	ip -n "$(ns HB)" route add default via 10.2.0.1
+	ip -n "$(ns GA)" route add 10.2.0.0/24 via 192.0.2.2
+	ip -n "$(ns GB)" route add 10.1.0.0/24 via 192.0.2.1
+	in_ GA sysctl -qw net.ipv4.ip_forward=1
+	in_ GB sysctl -qw net.ipv4.ip_forward=1
+	in_ GA ping -c 1 -W 2 192.0.2.2 >/dev/null 2>&1
+	daemon GA gao
+	daemon GB gbo
+	cat >GA.spd <<X
+spdadd 10.1.0.0/24 10.2.0.0/24 any -P out ipsec esp/tunnel/192.0.2.1-192.0.2.2/require;
+spdadd 10.2.0.0/24 10.1.0.0/24 any -P in ipsec esp/tunnel/192.0.2.2-192.0.2.1/require;
+X
+	cat >GB.spd <<X
+spdadd 10.2.0.0/24 10.1.0.0/24 any -P out ipsec esp/tunnel/192.0.2.2-192.0.2.1/require;
+spdadd 10.1.0.0/24 10.2.0.0/24 any -P in ipsec esp/tunnel/192.0.2.1-192.0.2.2/require;
+X
+	keys GA GA.spd
+	keys GB GB.spd
+	cat >GA.conf <<X
+ikev1 "site-b" active esp tunnel from 10.1.0.0/24 to 10.2.0.0/24 \\
+	local 192.0.2.1 peer 192.0.2.2 \\
+	main enc aes-256 auth hmac-sha2-256 group modp2048 \\
+	quick enc aes-256 auth hmac-sha2-256 group modp2048 \\
+	psk "$PSK"
+X
+	sed 's/site-b/site-a/; s/active/passive/; s/10.1.0.0/X/; s/10.2.0.0/10.1.0.0/; s/X/10.2.0.0/; s/192.0.2.1 peer 192.0.2.2/192.0.2.2 peer 192.0.2.1/' \
+	    GA.conf >GB.conf
+	iked GA GA.conf
+	iked GB GB.conf
+	capture GA gao
+	in_ HA ping -c 1 -W 5 10.2.0.2 >ping.out 2>&1 ||
+	    { cat ping.out; logs; atf_fail "first ping through the tunnel"; }
+	in_ HB ping -c 3 -i 0.2 -W 2 10.1.0.2 >/dev/null ||
+	    { logs; atf_fail "ping back through the tunnel"; }
+	capture_stop
+	grep -q 'quick mode done.*tunnel, esp 12/256 auth 12, pfs' GA.iked.log ||
+	    { logs; atf_fail "GA: no tunnel-mode SA with PFS"; }
+	setkey_ GA -D | grep -q 'esp mode=tunnel' ||
+	    atf_fail "GA's SAD has no tunnel-mode SA"
+	n=$(tcpdump -n -r GA-gao.pcap icmp 2>/dev/null | wc -l)
+	atf_check_equal 0 "$n"
+	n=$(tcpdump -n -r GA-gao.pcap esp 2>/dev/null | wc -l)
+	[ "$n" -ge 8 ] || atf_fail "only $n ESP packets between the gateways"
+}
+tunnel4_cleanup() { netns_cleanup; }
+
+atf_test_case either_side cleanup
+either_side_head()
+{
+	atf_set "descr" "Either side initiates: B first, then A reuses the SAs; then both acquire at once after a flush"
+	atf_set "require.user" "root"
+}
+either_side_body()
+{
+	ike_init
+	founding 4 active
+	in_ B ping -c 1 -W 5 192.0.2.1 >/dev/null ||
+	    { logs; atf_fail "B's first ping"; }
+	grep -q 'MM1 -> SA' B.iked.log || { logs; atf_fail "B did not initiate"; }
+	in_ A ping -c 2 -i 0.2 -W 2 192.0.2.2 >/dev/null ||
+	    { logs; atf_fail "A's ping on B's SAs"; }
+	grep -q 'MM1 -> SA' A.iked.log && atf_fail "A negotiated again"
+	atf_check_equal 2 "$(mature A)"
+
+	# Both acquire at once: a flush of both SADs and two pings.
+	setkey_ A -F
+	setkey_ B -F
+	in_ A ping -c 3 -i 0.2 -W 5 192.0.2.2 >pa.out 2>&1 &
+	pa=$!
+	in_ B ping -c 3 -i 0.2 -W 5 192.0.2.1 >pb.out 2>&1 &
+	pb=$!
+	wait $pa || { cat pa.out; logs; atf_fail "A's pings while both acquired"; }
+	wait $pb || { cat pb.out; logs; atf_fail "B's pings while both acquired"; }
+	has_sas A 2 || atf_fail "A has no SAs"
+	in_ A ping -c 2 -i 0.2 -W 2 192.0.2.2 >/dev/null ||
+	    { logs; atf_fail "pings after the simultaneous negotiation"; }
+}
+either_side_cleanup() { netns_cleanup; }
+
+atf_test_case psk_mismatch cleanup
+psk_mismatch_head()
+{
+	atf_set "descr" "Different pre-shared keys: a clear log line, no SA, no plaintext"
+	atf_set "require.user" "root"
+}
+psk_mismatch_body()
+{
+	ike_init
+	pair
+	spd A 192.0.2.1 192.0.2.2
+	spd B 192.0.2.2 192.0.2.1
+	rule b active 192.0.2.1 192.0.2.2 >A.conf
+	PSK="another-key" rule a passive 192.0.2.2 192.0.2.1 >B.conf
+	iked A A.conf
+	iked B B.conf
+	in_ A ping -c 2 -W 3 192.0.2.2 >/dev/null 2>&1 &&
+	    { logs; atf_fail "a ping crossed with mismatched keys"; }
+	wait_for 10 grep -q 'pre-shared key mismatch' B.iked.log ||
+	    { logs; atf_fail "B did not say the keys differ"; }
+	atf_check_equal 0 "$(mature A)"
+	atf_check_equal 0 "$(mature B)"
+}
+psk_mismatch_cleanup() { netns_cleanup; }
+
+atf_test_case proposal_mismatch cleanup
+proposal_mismatch_head()
+{
+	atf_set "descr" "No common proposal in Main Mode, then in Quick Mode: clear log lines, no SA"
+	atf_set "require.user" "root"
+}
+proposal_mismatch_body()
+{
+	ike_init
+	pair
+	spd A 192.0.2.1 192.0.2.2
+	spd B 192.0.2.2 192.0.2.1
+	rule b active 192.0.2.1 192.0.2.2 main enc aes-256 group modp2048 >A.conf
+	rule a passive 192.0.2.2 192.0.2.1 main enc aes-128 group modp3072 >B.conf
+	iked A A.conf
+	iked B B.conf
+	in_ A ping -c 1 -W 3 192.0.2.2 >/dev/null 2>&1 &&
+	    atf_fail "a ping crossed without a common proposal"
+	wait_for 5 grep -q 'main mode: no proposal chosen' B.iked.log ||
+	    { logs; atf_fail "B did not log the main mode mismatch"; }
+	wait_for 5 grep -q 'the peer says NO-PROPOSAL-CHOSEN' A.iked.log ||
+	    { logs; atf_fail "A did not log B's refusal"; }
+	atf_check_equal 0 "$(mature A)"
+
+	# Main Mode agrees, Quick Mode does not.
+	kill "$(cat A.iked.pid)" "$(cat B.iked.pid)"
+	sleep 0.5
+	rule b active 192.0.2.1 192.0.2.2 quick enc aes-256-gcm >A.conf
+	rule a passive 192.0.2.2 192.0.2.1 quick enc aes-128 auth hmac-sha2-512 >B.conf
+	iked A A.conf
+	iked B B.conf
+	in_ A ping -c 1 -W 3 192.0.2.2 >/dev/null 2>&1 &&
+	    atf_fail "a ping crossed without a common quick mode proposal"
+	wait_for 5 grep -q 'quick mode: no proposal chosen' B.iked.log ||
+	    { logs; atf_fail "B did not log the quick mode mismatch"; }
+	atf_check_equal 0 "$(mature A)"
+	atf_check_equal 0 "$(mature B)"
+}
+proposal_mismatch_cleanup() { netns_cleanup; }
+
+atf_test_case lossy cleanup
+lossy_head()
+{
+	atf_set "descr" "30% random loss of IKE packets both ways: retransmissions still establish the SAs"
+	atf_set "require.user" "root"
+	atf_set "timeout" "300"
+}
+lossy_body()
+{
+	ike_init
+	founding 4 passive
+	# 30% of what B receives and 30% of what it sends.
+	in_ B iptables -A INPUT -p udp --dport 500 -m statistic \
+	    --mode random --probability 0.3 -j DROP
+	in_ B iptables -A OUTPUT -p udp --sport 500 -m statistic \
+	    --mode random --probability 0.3 -j DROP
+	i=0
+	until in_ A ping -c 1 -W 2 192.0.2.2 >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 60 ] || { logs; atf_fail "no SA after 60 tries"; }
+	done
+	in_ A ping -c 3 -i 0.2 -W 2 192.0.2.2 >/dev/null ||
+	    { logs; atf_fail "pings after establishment"; }
+	drops=$(in_ B iptables -vnL | awk '/statistic/ { n += $1 } END { print n + 0 }')
+	echo "IKE packets dropped at B: $drops"
+	atf_check_equal 2 "$(mature B)"
+}
+lossy_cleanup() { netns_cleanup; }
+
+atf_test_case rekey cleanup
+rekey_head()
+{
+	atf_set "descr" "A 12 s lifetime: the SAs are rekeyed (make before break) under a continuous ping that loses nothing"
+	atf_set "require.user" "root"
+	atf_set "timeout" "120"
+}
+rekey_body()
+{
+	ike_init
+	founding 4 passive "lifetime 12s" "lifetime 12s"
+	in_ A ping -c 1 -W 5 192.0.2.2 >/dev/null || { logs; atf_fail "first ping"; }
+	in_ A ping -c 150 -i 0.2 -W 1 192.0.2.2 >ping.out 2>&1
+	tail -3 ping.out
+	grep -q ' 0% packet loss' ping.out || { logs; atf_fail "packets lost across the rekey"; }
+	grep -q 'soft lifetime reached, rekeying' A.iked.log ||
+	    { logs; atf_fail "A did not rekey"; }
+	grep -q 'rekeyed, deleting old SAs' A.iked.log ||
+	    { logs; atf_fail "A did not retire the old SAs"; }
+	n=$(grep -c 'quick mode done' A.iked.log)
+	[ "$n" -ge 3 ] || { logs; atf_fail "only $n quick modes in 30 s"; }
+}
+rekey_cleanup() { netns_cleanup; }
+
+atf_test_case restart cleanup
+restart_head()
+{
+	atf_set "descr" "B restarts (iked and its SAs gone): INITIAL-CONTACT makes A drop the stale SAs; traffic resumes"
+	atf_set "require.user" "root"
+}
+restart_body()
+{
+	ike_init
+	founding 4 active
+	in_ A ping -c 2 -i 0.2 -W 5 192.0.2.2 >/dev/null || { logs; atf_fail "first pings"; }
+	old=$(setkey_ A -D | grep -o 'spi=[0-9]*' | sort)
+	kill -9 "$(cat B.iked.pid)"
+	setkey_ B -F
+	iked B B.conf
+	# The kernel holds back ACQUIREs for net.key.blockacq_interval.
+	in_ B ping -c 1 -W 15 192.0.2.1 >/dev/null || { logs; atf_fail "B's ping after its restart"; }
+	grep -q 'INITIAL-CONTACT' A.iked.log || { logs; atf_fail "A saw no INITIAL-CONTACT"; }
+	new=$(setkey_ A -D | grep -o 'spi=[0-9]*' | sort)
+	for s in $old; do
+		echo "$new" | grep -qx "$s" && atf_fail "A still holds stale SA $s"
+	done
+	atf_check_equal 2 "$(mature A)"
+	in_ A ping -c 2 -i 0.2 -W 2 192.0.2.2 >/dev/null || { logs; atf_fail "A's pings after the restart"; }
+}
+restart_cleanup() { netns_cleanup; }
+
+atf_test_case natt cleanup
+natt_head()
+{
+	atf_set "descr" "A behind a NAT (iptables MASQUERADE): NAT-D detects it, IKE floats to 4500, ESP goes in UDP"
+	atf_set "require.user" "root"
+}
+natt_body()
+{
+	ike_init
+	mkns A; mkns N; mkns B
+	link A vA N na
+	link N nb B vB
+	ip -n "$(ns A)" addr add 10.0.0.2/24 dev vA
+	ip -n "$(ns N)" addr add 10.0.0.1/24 dev na
+	ip -n "$(ns N)" addr add 192.0.2.254/24 dev nb
+	ip -n "$(ns B)" addr add 192.0.2.2/24 dev vB
+	ip -n "$(ns A)" route add default via 10.0.0.1
+	# Inner addresses on lo: tunnel mode between them.
+	ip -n "$(ns A)" addr add 10.1.0.1/32 dev lo
+	ip -n "$(ns B)" addr add 10.2.0.1/32 dev lo
+	ip -n "$(ns B)" route add 10.1.0.1/32 dev vB
+	in_ N sysctl -qw net.ipv4.ip_forward=1
+	in_ N iptables -t nat -A POSTROUTING -o nb -j MASQUERADE
+	in_ A ping -c 1 -W 2 192.0.2.2 >/dev/null 2>&1
+	daemon A vA
+	daemon B vB
+	cat >A.spd <<X
+spdadd 10.1.0.1 10.2.0.1 any -P out ipsec esp/tunnel/10.0.0.2-192.0.2.2/require;
+spdadd 10.2.0.1 10.1.0.1 any -P in ipsec esp/tunnel/192.0.2.2-10.0.0.2/require;
+X
+	cat >B.spd <<X
+spdadd 10.2.0.1 10.1.0.1 any -P out ipsec esp/tunnel/192.0.2.2-192.0.2.254/require;
+spdadd 10.1.0.1 10.2.0.1 any -P in ipsec esp/tunnel/192.0.2.254-192.0.2.2/require;
+X
+	keys A A.spd
+	keys B B.spd
+	echo "ikev1 \"b\" active esp tunnel from 10.1.0.1 to 10.2.0.1 peer 192.0.2.2 psk \"$PSK\"" >A.conf
+	echo "ikev1 \"a\" passive esp tunnel from 10.2.0.1 to 10.1.0.1 peer any psk \"$PSK\"" >B.conf
+	iked A A.conf
+	iked B B.conf
+	capture B vB
+	in_ A ping -c 1 -W 5 -I 10.1.0.1 10.2.0.1 >ping.out 2>&1 ||
+	    { cat ping.out; logs; atf_fail "first ping through the NAT"; }
+	in_ A ping -c 3 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1 >/dev/null ||
+	    { logs; atf_fail "pings through the NAT"; }
+	capture_stop
+	grep -q 'NAT detected (local' A.iked.log || { logs; atf_fail "A did not detect its NAT"; }
+	grep -q 'NAT detected (peer' B.iked.log || { logs; atf_fail "B did not detect A's NAT"; }
+	grep -q 'udp-encap' A.iked.log || { logs; atf_fail "A's SAs are not UDP-encapsulated"; }
+	n=$(tcpdump -n -r B-vB.pcap 'udp port 4500' 2>/dev/null | wc -l)
+	[ "$n" -ge 8 ] || atf_fail "only $n packets on port 4500"
+	n=$(tcpdump -n -r B-vB.pcap 'ip proto 50 or icmp' 2>/dev/null | wc -l)
+	atf_check_equal 0 "$n"
+}
+natt_cleanup() { netns_cleanup; }
+
+atf_test_case natt_forced cleanup
+natt_forced_head()
+{
+	atf_set "descr" "The natt keyword forces UDP encapsulation without a NAT"
+	atf_set "require.user" "root"
+}
+natt_forced_body()
+{
+	ike_init
+	founding 4 passive natt
+	capture B vB
+	in_ A ping -c 3 -i 0.2 -W 5 192.0.2.2 >/dev/null || { logs; atf_fail "pings"; }
+	capture_stop
+	grep -q 'floated to port 4500' A.iked.log || { logs; atf_fail "A did not float"; }
+	n=$(tcpdump -n -r B-vB.pcap 'udp port 4500' 2>/dev/null | wc -l)
+	[ "$n" -ge 6 ] || atf_fail "only $n packets on port 4500"
+	n=$(tcpdump -n -r B-vB.pcap 'ip proto 50 or icmp' 2>/dev/null | wc -l)
+	atf_check_equal 0 "$n"
+	setkey_ A -D | grep -q 'ESP-in-UDP\|natt\|4500' ||
+	    { setkey_ A -D; atf_fail "A's SAs carry no NAT-T ports"; }
+}
+natt_forced_cleanup() { netns_cleanup; }
+
+atf_test_case install_policies cleanup
+install_policies_head()
+{
+	atf_set "descr" "install-policies: iked puts the rule's flows in the SPD (OpenBSD's model) and takes them out at exit"
+	atf_set "require.user" "root"
+}
+install_policies_body()
+{
+	ike_init
+	pair
+	echo "ikev1 \"b\" active esp transport install-policies from 192.0.2.1 to 192.0.2.2 local 192.0.2.1 peer 192.0.2.2 psk \"$PSK\"" >A.conf
+	echo "ikev1 \"a\" passive esp transport install-policies from 192.0.2.2 to 192.0.2.1 local 192.0.2.2 peer 192.0.2.1 psk \"$PSK\"" >B.conf
+	iked A A.conf
+	iked B B.conf
+	wait_for 5 sh -c "PFKEY_SOCKET=$PWD/A.sock ip netns exec $(ns A) $SETKEY -DP | grep -q 'esp/transport//require'" ||
+	    { setkey_ A -DP; atf_fail "A's SPD has no installed policy"; }
+	in_ A ping -c 2 -i 0.2 -W 5 192.0.2.2 >/dev/null || { logs; atf_fail "pings"; }
+	atf_check_equal 2 "$(mature A)"
+	kill "$(cat A.iked.pid)"
+	wait_for 5 sh -c "! kill -0 $(cat A.iked.pid)"
+	n=$(setkey_ A -DP | grep -c 'esp/transport' || true)
+	[ "$n" = 0 ] || { setkey_ A -DP; logs; atf_fail "A's policies stayed after iked exited"; }
+	[ "$(mature A)" = 0 ] || { setkey_ A -D; logs; atf_fail "A's SAs stayed after iked exited"; }
+}
+install_policies_cleanup() { netns_cleanup; }
+
+atf_init_test_cases()
+{
+	atf_add_test_case founding4
+	atf_add_test_case founding6
+	atf_add_test_case tunnel4
+	atf_add_test_case either_side
+	atf_add_test_case psk_mismatch
+	atf_add_test_case proposal_mismatch
+	atf_add_test_case lossy
+	atf_add_test_case rekey
+	atf_add_test_case restart
+	atf_add_test_case natt
+	atf_add_test_case natt_forced
+	atf_add_test_case install_policies
+}
