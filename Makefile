@@ -5,7 +5,9 @@
 #	make [all]	build every directory of SUBDIR, in order
 #	make deps	install the packages the build and tests need
 #	make check	deps, all, then the Kyua tests under regress/
-#	make demo	deps, all, then mk/demo.sh (needs root)
+#	make demo	deps, all, then mk/demo.sh (needs root): the founding
+#			sequence, A pings B through iked and netipsecd
+#	make demo-setkey  the same layer keyed by hand with setkey
 #	make bench	run regress/bench/run.sh
 #	make fuzz	run regress/fuzz/run.sh, FUZZ_SECONDS per target
 #	make lint	clang-format (report), mandoc -Tlint, cppcheck
@@ -34,7 +36,12 @@ check:
 demo:
 	@sh mk/deps.sh
 	@$(SUBMAKE) all $(SUBDIR)
-	@sh mk/demo.sh
+	@IKE=$(IKE) sh mk/demo.sh
+
+demo-setkey:
+	@sh mk/deps.sh
+	@$(SUBMAKE) all $(SUBDIR)
+	@sh mk/demo-setkey.sh
 
 bench:
 	@$(SUBMAKE) all $(SUBDIR)
@@ -63,4 +70,4 @@ clean:
 	@$(SUBMAKE) clean $(SUBDIR) regress/bench
 	rm -f kyua-results.db
 
-.PHONY: all deps check demo bench fuzz lint install clean
+.PHONY: all deps check demo demo-setkey bench fuzz lint install clean

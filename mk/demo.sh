@@ -1,189 +1,245 @@
 #!/bin/sh
-# make demo: the BSD IPsec layer at work on Linux.
+# make demo: the founding sequence, end to end, with the real daemons.
 #
-# What it does: creates a fresh network namespace, starts netipsecd (the
-# process that hosts sys/netipsec and serves PF_KEY) in the foreground
-# inside it with a filesystem PF_KEY socket, waits for the socket, then
-# loads the example policies and SAs from share/examples with setkey and
-# shows what the kernel layer holds.  Everything it creates (namespace,
-# daemon, temporary directory) is removed when it exits, however it
-# exits.  Needs root (ip netns).
+# Two network namespaces, A (192.0.2.1) and B (192.0.2.2), on a veth
+# pair.  Each runs netipsecd (the kernel IPsec layer: SPD, SAD, PF_KEY,
+# ESP on its end of the link) and iked.  setkey loads policies that
+# require ESP in transport mode between them, with no SA; iked.conf has a
+# pre-shared key.  A pings B once.  The script then tells what happened,
+# in order, from the daemons' own logs and from PF_KEY as a promiscuous
+# socket (setkey -x) saw it: the SPD verdict and the ACQUIRE, each Main
+# Mode and Quick Mode message, the SPIs each side chose, the SAD updates,
+# ESP on the wire, the reply.  It ends with both SADs and PASS or FAIL,
+# and removes everything it made.  Needs root (ip netns).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-daemon=$top/sbin/netipsecd/netipsecd
+netipsecd=$top/sbin/netipsecd/netipsecd
 setkey=$top/sbin/setkey/setkey
+iked=$top/sbin/iked/iked
+ike=${IKE:-1}
+[ -n "$ike" ] || ike=1
 
-echo "demo: netipsecd in a fresh network namespace, PF_KEY through setkey"
-if [ ! -x "$daemon" ]; then
-	echo "demo: sbin/netipsecd/netipsecd is not built yet (it is being" \
-	    "written): nothing to show."
-	exit 0
-fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: needs root (ip netns add)" >&2
 	exit 1
 fi
+for p in "$netipsecd" "$setkey" "$iked"; do
+	[ -x "$p" ] || { echo "demo: $p is not built" >&2; exit 1; }
+done
+if [ "$ike" != 1 ]; then
+	echo "demo: IKE=$ike: only IKEv1 is implemented so far" >&2
+	exit 1
+fi
 
-ns=netipsec-demo-$$
-nsb=netipsec-demob-$$
-pidb=
+A=demoA$$
+B=demoB$$
 dir=$(mktemp -d "${TMPDIR:-/tmp}/netipsec-demo.XXXXXX")
-sock=$dir/pfkey.sock
-pid=
+pids=
 
 cleanup()
 {
-	for p in $pid $pidb; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	sleep 0.2
+	for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
+	for n in $A $B; do
+		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns del "$n" 2>/dev/null || true
 	done
-	ip netns del "$ns" 2>/dev/null || true
-	ip netns del "$nsb" 2>/dev/null || true
 	rm -rf "$dir"
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
-ip netns add "$ns"
-ip netns exec "$ns" ip link set lo up
-echo "demo: namespace $ns; starting netipsecd -d -s $sock"
-ip netns exec "$ns" "$daemon" -d -s "$sock" >"$dir/netipsecd.log" 2>&1 &
-pid=$!
+say() { printf '%s\n' "$*"; }
+step() { printf '\n== %s\n' "$*"; }
+indent() { sed 's/^/   /'; }
+t0=$(date +%s)
 
-# Wait (5 s at most) for the daemon's socket.
-i=0
-while [ ! -S "$sock" ]; do
-	if ! kill -0 "$pid" 2>/dev/null || [ "$i" -ge 50 ]; then
-		echo "demo: netipsecd did not come up; its output:" >&2
-		cat "$dir/netipsecd.log" >&2
-		exit 1
-	fi
-	sleep 0.1
-	i=$((i + 1))
+say "demo: the founding sequence: A pings B; the kernel asks IKE for SAs;"
+say "      IKEv1 Main Mode and Quick Mode run; the ping crosses as ESP."
+
+# ---- The two hosts. ---------------------------------------------------------
+ip netns add $A
+ip netns add $B
+ip -n $A link set lo up
+ip -n $B link set lo up
+ip link add vA netns $A type veth peer name vB netns $B
+ip -n $A addr add 192.0.2.1/24 dev vA
+ip -n $B addr add 192.0.2.2/24 dev vB
+ip -n $A link set vA up
+ip -n $B link set vB up
+ip netns exec $A ping -c 1 -W 2 192.0.2.2 >/dev/null 2>&1 || true	# ARP
+
+for s in A B; do
+	eval n=\$$s
+	lc=$(echo $s | tr AB ab)
+	if=v$s
+	ip netns exec $n "$netipsecd" -d -s "$dir/$lc.sock" -i $if \
+	    >"$dir/$lc.netipsecd.log" 2>&1 &
+	pids="$pids $!"
 done
-echo "demo: netipsecd is up (pid $pid)"
-
-# PF_KEY clients (setkey, iked, libpfkey) find the daemon here.
-PFKEY_SOCKET=$sock
-export PFKEY_SOCKET
-
-# ---- The demo's steps. ----------------------------------------------------
-if [ ! -x "$setkey" ]; then
-	echo "demo: sbin/setkey/setkey is not built: nothing loaded"
-	exit 1
-fi
-ex=$top/share/examples/setkey
-fail=0
-step()
-{
-	echo
-	echo "demo: $*"
-}
-# Run a command in the namespace, show its output indented, and return
-# its own exit status (not sed's).
-run()
-{
-	echo "  # $*"
-	rc=0
-	ip netns exec "$ns" "$@" >"$dir/out" 2>&1 || rc=$?
-	sed 's/^/  /' "$dir/out"
-	return "$rc"
-}
-
-# A promiscuous PF_KEY socket (setkey -x) sees every message the kernel
-# layer sends, to anyone.
-ip netns exec "$ns" "$setkey" -x >"$dir/watch.log" 2>&1 &
-watch=$!
-
-step "load host-to-host ESP transport policies and SAs ($ex/transport-esp.conf)"
-run "$setkey" -f "$ex/transport-esp.conf" || fail=1
-step "the SPD, as FreeBSD's setkey -DP prints it"
-run "$setkey" -DP
-step "the SAD, as FreeBSD's setkey -D prints it (keys included: root only)"
-run "$setkey" -D
-step "replace them with gateway-to-gateway tunnel mode (FreeBSD's tunnel test file; it flushes first)"
-run "$setkey" -f "$ex/tunnel-v4.conf" || fail=1
-run "$setkey" -DP
-step "bad input is refused with FreeBSD's messages: a key length setkey checks against REGISTER, then an SPI the kernel layer already has"
-printf 'add 192.0.2.1 192.0.2.2 esp 0x300 -E aes-gcm-16 0x0011;\n' \
-    >"$dir/bad.conf"
-run "$setkey" -f "$dir/bad.conf" && fail=1
-printf 'add 192.0.2.1 192.0.2.2 esp 0x1000 -E null "";\n' >"$dir/dup.conf"
-run "$setkey" -f "$dir/dup.conf" && fail=1
-
-nsp=$(ip netns exec "$ns" "$setkey" -DP | grep -c '^	spid=' || true)
-nsa=$(ip netns exec "$ns" "$setkey" -D | grep -c 'state=mature' || true)
-step "flush both databases"
-run "$setkey" -F
-run "$setkey" -FP
-run "$setkey" -D
-kill "$watch" 2>/dev/null || true
-wait "$watch" 2>/dev/null || true
-step "what a promiscuous socket (setkey -x) saw meanwhile, by message type:"
-grep -oE '^sadb_msg\{ version=2 type=[0-9]+\([A-Z_0-9]+\)' "$dir/watch.log" |
-    sed 's/.*(//; s/)//' | sort | uniq -c | sed 's/^/  /'
-nwatch=$(grep -c '^sadb_msg{' "$dir/watch.log" || true)
-
-# ESP on the wire: a second namespace on a veth pair, netipsecd hooking
-# each end, the transport example's SAs on both sides, and a ping.
-step "ESP on the wire: namespace B on a veth pair with A (192.0.2.1 <-> .2); netipsecd -i on each end"
-ip netns add "$nsb"
-ip netns exec "$nsb" ip link set lo up
-ip link add vethA netns "$ns" type veth peer name vethB netns "$nsb"
-ip -n "$ns" addr add 192.0.2.1/24 dev vethA
-ip -n "$nsb" addr add 192.0.2.2/24 dev vethB
-ip -n "$ns" link set vethA up
-ip -n "$nsb" link set vethB up
-ip netns exec "$ns" ping -c 1 -W 2 192.0.2.2 >/dev/null 2>&1 || true
-kill "$pid"
-wait "$pid" 2>/dev/null || true
-ip netns exec "$ns" "$daemon" -d -s "$sock" -i vethA >>"$dir/netipsecd.log" 2>&1 &
-pid=$!
-ip netns exec "$nsb" "$daemon" -d -s "$dir/b.sock" -i vethB >"$dir/b.log" 2>&1 &
-pidb=$!
 i=0
-until ip netns exec "$ns" "$daemon" -S -s "$sock" >/dev/null 2>&1 &&
-    ip netns exec "$nsb" "$daemon" -S -s "$dir/b.sock" >/dev/null 2>&1; do
+until ip netns exec $A "$netipsecd" -S -s "$dir/a.sock" >/dev/null 2>&1 &&
+    ip netns exec $B "$netipsecd" -S -s "$dir/b.sock" >/dev/null 2>&1; do
 	i=$((i + 1))
-	[ $i -lt 100 ] || { echo "demo: netipsecd -i did not start"; exit 1; }
+	[ $i -lt 250 ] || { cat "$dir"/*.netipsecd.log; say "demo: FAIL: netipsecd did not start"; exit 1; }
+	sleep 0.02
+done
+sk() { _s=$1; shift; eval _n=\$$_s; _l=$(echo $_s | tr AB ab)
+	PFKEY_SOCKET=$dir/$_l.sock ip netns exec $_n "$setkey" "$@"; }
+
+# ---- The policies: ESP required, no SA. ------------------------------------
+cat >"$dir/a.spd" <<EOF
+spdadd 192.0.2.1 192.0.2.2 any -P out ipsec esp/transport//require;
+spdadd 192.0.2.2 192.0.2.1 any -P in ipsec esp/transport//require;
+EOF
+cat >"$dir/b.spd" <<EOF
+spdadd 192.0.2.2 192.0.2.1 any -P out ipsec esp/transport//require;
+spdadd 192.0.2.1 192.0.2.2 any -P in ipsec esp/transport//require;
+EOF
+sk A -f "$dir/a.spd"
+sk B -f "$dir/b.spd"
+cat >"$dir/a.conf" <<EOF
+ikev1 "to-B" active esp transport from 192.0.2.1 to 192.0.2.2 \\
+	peer 192.0.2.2 psk "demo pre-shared key"
+EOF
+cat >"$dir/b.conf" <<EOF
+ikev1 "to-A" passive esp transport from 192.0.2.2 to 192.0.2.1 \\
+	peer 192.0.2.1 psk "demo pre-shared key"
+EOF
+
+# ---- Observers: one timeline, in the order things happen. ------------------
+# PF_KEY as setkey -x sees it, one line per message; iked's log lines.
+timeline=$dir/timeline
+: >"$timeline"
+pfkey_lines()
+{
+	# mawk reads its input in blocks unless told otherwise.
+	_i=
+	awk -W interactive 'BEGIN { }' 2>/dev/null && _i="-W interactive"
+	awk $_i -v who="$1" '
+	function emit() {
+		if (type == "") return
+		if (type ~ /^(ACQUIRE|GETSPI|UPDATE|ADD|DELETE|EXPIRE)$/) {
+			l = sprintf("[%s kernel] SADB_%s seq=%s", who, type, seq)
+			if (spi != "") l = l sprintf(" spi=0x%08x", spi)
+			if (pol != "") l = l " policy=" pol
+			if (err != "0") l = l " errno=" err
+			if (l != last) print l
+			last = l
+			fflush()
+		}
+		type = ""; spi = ""; pol = ""; err = "0"
+	}
+	/^$/ { emit() }
+	/^sadb_msg\{/ {
+		emit()
+		match($0, /type=[0-9]+\([A-Z_0-9]+\)/)
+		type = substr($0, RSTART, RLENGTH)
+		sub(/^type=[0-9]+\(/, "", type); sub(/\)$/, "", type)
+		match($0, /errno=[0-9]+/); err = substr($0, RSTART + 6, RLENGTH - 6)
+	}
+	/^  len=/ { match($0, /seq=[0-9]+/); seq = substr($0, RSTART + 4, RLENGTH - 4) }
+	/^sadb_sa\{ spi=/ { match($0, /spi=[0-9]+/); spi = substr($0, RSTART + 4, RLENGTH - 4) + 0 }
+	/^sadb_x_policy\{/ { match($0, /id=[0-9]+/); pol = substr($0, RSTART + 3, RLENGTH - 3) }
+	END { emit() }'
+}
+for s in A B; do
+	sk $s -x 2>/dev/null | pfkey_lines $s >>"$timeline" &
+	pids="$pids $!"
+done
+for s in A B; do
+	eval n=\$$s
+	lc=$(echo $s | tr AB ab)
+	PFKEY_SOCKET=$dir/$lc.sock ip netns exec $n "$iked" -d -v \
+	    -f "$dir/$lc.conf" 2>&1 | sed -u "s/^/[$s iked]   /" >>"$timeline" &
+	pids="$pids $!"
+done
+ip netns exec $B tcpdump -i vB -n --immediate-mode -U -w "$dir/wire.pcap" \
+    >/dev/null 2>&1 &
+tcpd=$!
+pids="$pids $tcpd"
+i=0
+until [ "$(grep -c 'iked started' "$timeline")" -ge 2 ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || { cat "$timeline"; say "demo: FAIL: iked did not start"; exit 1; }
 	sleep 0.05
 done
-# B's file: the same SAs, the policies' directions swapped.
-sed 's/-P out/-P IN_/; s/-P in/-P out/; s/-P IN_/-P in/' \
-    "$ex/transport-esp.conf" >"$dir/b.conf"
-run "$setkey" -f "$ex/transport-esp.conf" || fail=1
-PFKEY_SOCKET=$dir/b.sock run "$setkey" -f "$dir/b.conf" || fail=1
-ip netns exec "$nsb" tcpdump -i vethB -n -l -c 4 esp >"$dir/wire.txt" \
-    2>/dev/null &
-tcpd=$!
-sleep 1
-step "ping B from A: the SPD says ESP, the SAD has the SAs"
-run ping -c 2 -W 2 192.0.2.2 || fail=1
-sleep 0.3
-kill "$tcpd" 2>/dev/null || true
-wait "$tcpd" 2>/dev/null || true
-step "what tcpdump saw on B's end of the link"
-sed 's/^/  /' "$dir/wire.txt"
-nesp=$(grep -c 'ESP(spi=' "$dir/wire.txt" || true)
-step "A's packet path counters (netipsecd -S)"
-ip netns exec "$ns" "$daemon" -S -s "$sock" |
-    grep -E 'protected with ESP|ESP packets accepted' | sed 's/^/  /'
+sleep 1		# tcpdump opens the interface
 
-# The tunnel file left 2 policies and 2 SAs behind (counted before the
-# flush); the pings crossed as ESP.
+# ---- The founding sequence. -------------------------------------------------
+step "1. The SPD on A (setkey -DP): traffic to B must be ESP; the SAD is empty"
+sk A -DP | indent
+sk A -D | indent
+
+step "2. A pings B once (ping -c 1 192.0.2.2)"
+first=ok
+ip netns exec $A ping -c 1 -W 5 192.0.2.2 >"$dir/ping1" 2>&1 || first=lost
+ip netns exec $A ping -c 2 -i 0.3 -W 2 192.0.2.2 >"$dir/ping2" 2>&1 || true
+sleep 0.3
+kill -INT $tcpd 2>/dev/null || true
+wait $tcpd 2>/dev/null || true
+
+step "3. What happened, in order (PF_KEY as seen by setkey -x, iked's log)"
+grep -E 'SADB_|acquire seq|main mode|phase 1 established|quick mode' \
+    "$timeline" |
+    sed -e 's/\(SADB_ACQUIRE.*\)/\1   <- no SA: the packet is held, IKE is asked/' \
+	-e 's/\(SADB_GETSPI.*spi=[0-9a-fx]*\)/\1   <- the inbound SPI this side chose/' \
+	-e 's/\(SADB_UPDATE.*\)/\1   <- the inbound SA gets its keys/' \
+	-e 's/\(SADB_ADD.*\)/\1   <- the outbound SA (the peer'"'"'s SPI)/' \
+	-e 's/\(SADB_DELETE seq=0\)$/\1   <- INITIAL-CONTACT: stale SAs with the peer go/' |
+    indent
+held=$(ip netns exec $A "$netipsecd" -S -s "$dir/a.sock" |
+    awk '/held, then sent/ { print $1; exit }')
+say "   A's kernel: $held packet(s) held for the ACQUIRE, then sent (netipsecd -S)"
+
+step "4. The SPIs each side chose (SPI-a by A, SPI-b by B)"
+a_in=$(grep '\[A iked\].*SAs in 0x' "$timeline" | head -1 |
+    sed -n 's/.*SAs in 0x\([0-9a-f]*\) out 0x\([0-9a-f]*\).*/\1 \2/p')
+say "   from A's log: inbound 0x${a_in% *} (SPI-a), outbound 0x${a_in#* } (SPI-b)"
+b_line=$(grep '\[B iked\].*SAs in 0x' "$timeline" | head -1 || true)
+b_in=$(echo "$b_line" | sed -n 's/.*SAs in 0x\([0-9a-f]*\) out 0x\([0-9a-f]*\).*/\2 \1/p')
+say "   from B's log: inbound 0x${b_in#* } (SPI-b), outbound 0x${b_in% *} (SPI-a)"
+
+step "5. ESP on the wire (tcpdump on B's end of the link)"
+tcpdump -n -r "$dir/wire.pcap" 2>/dev/null | sed 's/^[0-9:.]* //' | head -16 | indent
+nesp=$(tcpdump -n -r "$dir/wire.pcap" esp 2>/dev/null | wc -l)
+nicmp=$(tcpdump -n -r "$dir/wire.pcap" icmp 2>/dev/null | wc -l)
+nike=$(tcpdump -n -r "$dir/wire.pcap" udp port 500 2>/dev/null | wc -l)
+say "   IKE packets (udp 500): $nike; ESP packets: $nesp; plaintext ICMP: $nicmp"
+
+step "6. The reply: the first ping, held during the negotiation, was answered"
+grep -E 'bytes from|packet loss' "$dir/ping1" | indent
+grep -E 'packet loss' "$dir/ping2" | indent
+
+step "7. Both SADs (setkey -D)"
+say "   A:"
+sk A -D | indent
+say "   B:"
+sk B -D | indent
+
+na=$(sk A -D | grep -c 'state=mature' || true)
+nb=$(sk B -D | grep -c 'state=mature' || true)
+t1=$(date +%s)
 echo
-if [ "$fail" -eq 0 ] && [ "$nsp" -eq 2 ] && [ "$nsa" -eq 2 ] &&
-    [ "$nwatch" -gt 10 ] && [ "$nesp" -ge 4 ]; then
-	echo "demo: PASS: $nsp policies and $nsa SAs loaded, dumped and" \
-	    "flushed through PF_KEY; pings crossed as ESP ($nesp packets)"
+if [ "$first" = ok ] && [ "$na" -eq 2 ] && [ "$nb" -eq 2 ] &&
+    [ "$nesp" -ge 4 ] && [ "$nicmp" -eq 0 ] && [ -n "$a_in" ] &&
+    [ "$a_in" = "$b_in" ] && grep -q '\[B iked\].*MM5 <- IDii, HASH_I verified' "$timeline"; then
+	say "demo: PASS: first ping answered after ACQUIRE, Main Mode and Quick Mode;" \
+	    "2 SAs on each side (SPI-a 0x${a_in% *}, SPI-b 0x${a_in#* }); $nesp ESP packets," \
+	    "no plaintext; $((t1 - t0)) s"
 else
-	echo "demo: FAIL: policies=$nsp (want 2) SAs=$nsa (want 2)" \
-	    "failed steps=$fail messages seen=$nwatch ESP packets=$nesp"
+	say "demo: FAIL: first ping $first, SAs A=$na B=$nb (want 2 each)," \
+	    "ESP $nesp, plaintext $nicmp, SPIs A=[$a_in] B=[$b_in]"
+	say "demo: the whole timeline:"
+	indent <"$timeline"
+	for s in A B; do
+		eval n=\$$s
+		lc=$(echo $s | tr AB ab)
+		say "demo: $s's packet path (netipsecd -S):"
+		ip netns exec $n "$netipsecd" -S -s "$dir/$lc.sock" |
+		    grep -v '^	0 ' | indent
+	done
 	exit 1
 fi
-# ---- end of the demo's steps. ---------------------------------------------
-
-echo "demo: netipsecd's log:"
-sed 's/^/    /' "$dir/netipsecd.log"
-echo "demo: done; removing namespace $ns"

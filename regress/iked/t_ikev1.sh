@@ -18,12 +18,14 @@ ike_init()
 # iked NS CONF: iked -d -v in NS against NS's netipsecd; waits for it.
 iked()
 {
+	_started=$(grep -c 'iked started' "$1.iked.log" 2>/dev/null || true)
 	# Not through a shell function: $! must be iked itself.
 	PFKEY_SOCKET="$PWD/$1.sock" ip netns exec "$(ns "$1")" "$IKED" -d -vv \
 	    -f "$2" >>"$1.iked.log" 2>&1 &
 	echo $! >>daemons.pids
 	echo $! >"$1.iked.pid"
-	wait_for 5 grep -q 'iked started' "$1.iked.log" ||
+	# Started, and registered with the kernel: its SPD mirror is loaded.
+	wait_for 5 sh -c "[ \$(grep -c 'iked started' $1.iked.log) -gt ${_started:-0} ]" ||
 	    { cat "$1.iked.log"; atf_fail "iked in $1 did not start"; }
 }
 
@@ -505,7 +507,7 @@ install_policies_body()
 	kill "$(cat A.iked.pid)"
 	wait_for 5 sh -c "! kill -0 $(cat A.iked.pid)"
 	n=$(setkey_ A -DP | grep -c 'esp/transport' || true)
-	[ "$n" = 0 ] || { setkey_ A -DP; logs; atf_fail "A's policies stayed after iked exited"; }
+	[ "$n" = 0 ] || { setkey_ A -DP; logs; cat A.log; atf_fail "A's policies stayed after iked exited"; }
 	[ "$(mature A)" = 0 ] || { setkey_ A -D; logs; atf_fail "A's SAs stayed after iked exited"; }
 }
 install_policies_cleanup() { netns_cleanup; }

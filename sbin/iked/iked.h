@@ -552,6 +552,8 @@ struct iked_child {
 	uint32_t		 ch_acqseq;
 	uint32_t		 ch_reqid;
 	uint32_t		 ch_getspi_seq;
+	uint32_t		 ch_addseq;	/* our ADD of the outbound SA */
+	int			 ch_addpending;	/* its reply not seen yet */
 	uint8_t			 ch_mode;	/* IPSEC_MODE_* */
 	uint8_t			 ch_saproto;	/* IPPROTO_ESP or _AH */
 	struct sockaddr_storage	 ch_lsel;	/* local selector, with port */
@@ -846,6 +848,7 @@ struct iked_child *child_bymsgid(struct iked_sa *, uint32_t);
 struct iked_child *child_byspid(struct iked *, uint32_t);
 struct iked_child *child_byspi(struct iked *, uint32_t, int *);
 struct iked_child *child_bygetspi(struct iked *, uint32_t);
+struct iked_child *child_byaddseq(struct iked *, uint32_t);
 void	 ikesa_settimer(struct iked_sa *, u_int);
 void	 child_settimer(struct iked_child *, u_int);
 int	 tx_send(struct iked *, struct iked_tx *, struct iked_sa *,

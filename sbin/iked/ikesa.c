@@ -459,6 +459,19 @@ child_byspi(struct iked *env, uint32_t spi, int *out)
 }
 
 struct iked_child *
+child_byaddseq(struct iked *env, uint32_t seq)
+{
+	struct iked_sa		*sa;
+	struct iked_child	*ch;
+
+	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
+		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
+			if (ch->ch_addpending && ch->ch_addseq == seq)
+				return (ch);
+	return (NULL);
+}
+
+struct iked_child *
 child_bygetspi(struct iked *env, uint32_t seq)
 {
 	struct iked_sa		*sa;
@@ -674,6 +687,14 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 		if (ch->ch_state != CH_S_INSTALLED) {
 			log_debug("acquire seq %u: policy %u is being "
 			    "negotiated", seq, spd->spd_id);
+			return;
+		}
+		if (ch->ch_addpending) {
+			/* Sent before our ADD reached the kernel. */
+			log_debug("acquire seq %u: raced the ADD of policy "
+			    "%u's SA, ignored", seq, spd->spd_id);
+			/* Lift the kernel's throttle: no SA came for it. */
+			kernel_acquire_fail(env, seq, EEXIST);
 			return;
 		}
 		/* Installed, yet the kernel asks: its SAs are gone. */

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,6 +261,9 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 			log_warnx("pfkey: %s (seq %u) failed: %s",
 			    kernel_name(msg->sadb_msg_type),
 			    msg->sadb_msg_seq, strerror(msg->sadb_msg_errno));
+		if (mine && msg->sadb_msg_type == SADB_ADD &&
+		    (ch = child_byaddseq(env, msg->sadb_msg_seq)) != NULL)
+			ch->ch_addpending = 0;
 		if (mine && msg->sadb_msg_type == SADB_GETSPI &&
 		    (ch = child_bygetspi(env, msg->sadb_msg_seq)) != NULL) {
 			if (ch->ch_initiator && !ch->ch_rekeying)
@@ -340,6 +344,12 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 		    ntohl(sa->sadb_sa_spi));
 		ikev1_getspi_done(ch);
 		break;
+	case SADB_ADD:
+		/* ACQUIREs read before this reply predate the SA. */
+		if (mine && (ch = child_byaddseq(env, msg->sadb_msg_seq))
+		    != NULL)
+			ch->ch_addpending = 0;
+		break;
 	case SADB_EXPIRE:
 		if (sa == NULL || msg->sadb_msg_pid != 0)
 			break;
@@ -410,11 +420,34 @@ kernel_init(struct iked *env)
 void
 kernel_close(struct iked *env)
 {
+	struct pollfd	 pfd;
+	struct sadb_msg	*msg;
+	int		 n;
+
 	if (env->sc_pfkeyev != NULL)
 		event_free(env->sc_pfkeyev);
 	env->sc_pfkeyev = NULL;
-	if (env->sc_pfkey != -1)
+	if (env->sc_pfkey != -1) {
+		/*
+		 * Our last requests (DELETEs at exit) must all reach the
+		 * kernel: say we are done writing, then read the replies
+		 * until it closes (a second at most).
+		 */
+		(void)shutdown(env->sc_pfkey, SHUT_WR);
+		pfd.fd = env->sc_pfkey;
+		pfd.events = POLLIN;
+		for (n = 0; n < 1000; n++) {
+			if (poll(&pfd, 1, 1000) <= 0)
+				break;
+			if ((msg = pfkey_recv(env->sc_pfkey)) == NULL) {
+				if (errno == EAGAIN || errno == EINTR)
+					continue;
+				break;
+			}
+			free(msg);
+		}
 		pfkey_close(env->sc_pfkey);
+	}
 	env->sc_pfkey = -1;
 	kernel_spd_flush(env);
 }
@@ -512,6 +545,10 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 	a.spi = ch->ch_spi_out;
 	a.keymat = (const char *)kout;
 	a.seq = kernel_seq(env);
+	if (which & KERNEL_SA_OUT) {
+		ch->ch_addseq = a.seq;
+		ch->ch_addpending = 1;
+	}
 	a.l_natt_sport = sa_port((struct sockaddr *)&sa->sa_local);
 	a.l_natt_dport = sa_port((struct sockaddr *)&sa->sa_peer);
 	if (ret == 0 && (which & KERNEL_SA_OUT) && pfkey_send_add2(&a) == -1) {

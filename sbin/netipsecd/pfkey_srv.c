@@ -454,6 +454,17 @@ pfkey_conn_read(int fd, short event __attribute__((__unused__)), void *arg)
 	if ((n = recvmsg(fd, &mh, MSG_DONTWAIT)) == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
+		if (errno == ECONNRESET) {
+			/*
+			 * Linux reports a peer that closed with replies
+			 * unread before the requests it sent last: those are
+			 * still queued.  Drop the output, read on to EOF.
+			 */
+			pthread_mutex_lock(&pc->pc_mtx);
+			pc->pc_wdead = 1;
+			pthread_mutex_unlock(&pc->pc_mtx);
+			return;
+		}
 		log_debug("pfkey_conn_read: pid %ld: %s", (long)pc->pc_pid,
 		    strerror(errno));
 		pfkey_conn_close(pc);

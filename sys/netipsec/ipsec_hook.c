@@ -522,6 +522,20 @@ ipsec_hold(const struct secasindex *saidx, const void *pkt, size_t len,
 	h->len = len;
 	memcpy(h->pkt, pkt, len);
 	mtx_lock(&ipsec_hold_mtx);
+	/*
+	 * An UPDATE/ADD may have made the SA between the caller's lookup
+	 * and here, its ipsec_hold_kick() finding nothing to send: look
+	 * again under the hold lock (which the kick takes too), so that no
+	 * packet waits for a kick that already happened.
+	 */
+	SAHTREE_RLOCK();
+	n = key_allocsa_policy(saidx) != NULL;
+	SAHTREE_RUNLOCK();
+	if (n) {
+		mtx_unlock(&ipsec_hold_mtx);
+		free(h, M_IPSEC_HOLD);
+		return (EEXIST);
+	}
 	n = 0;
 	TAILQ_FOREACH(e, &ipsec_heldq, link)
 		if (ipsec_saidx_eq(&e->saidx, saidx))
@@ -640,7 +654,7 @@ ipsec_output(int where, const uint8_t *p, size_t len, uint64_t cookie,
 	struct mbuf *m;
 	uint32_t spid;
 	u_int level, tcount, policy;
-	int error, error2;
+	int error, error2, tries;
 
 	IPSECSTAT_INC(ips_out_total);
 	if (ipsec_parse(p, len, where == IPSEC_HOOK_OUT, &pi) != 0) {
@@ -690,6 +704,8 @@ ipsec_output(int where, const uint8_t *p, size_t len, uint64_t cookie,
 	if (level != IPSEC_LEVEL_UNIQUE)
 		saidx.reqid = 0;
 
+	tries = 0;
+ again:
 	SAHTREE_RLOCK();
 	sav = key_allocsa_policy(&saidx);
 	if (sav != NULL) {
@@ -715,6 +731,8 @@ ipsec_output(int where, const uint8_t *p, size_t len, uint64_t cookie,
 		error2 = ipsec_hold(&saidx, p, pi.len, cookie, where);
 		if (error2 == 0)
 			return (IPSEC_HOOK_HELD);
+		if (error2 == EEXIST && tries++ == 0)
+			goto again;	/* the SA came meanwhile */
 		IPSECSTAT_INC(ips_out_holddrop);
 	}
 	return (IPSEC_HOOK_DROP);
