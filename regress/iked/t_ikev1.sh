@@ -512,6 +512,130 @@ install_policies_body()
 }
 install_policies_cleanup() { netns_cleanup; }
 
+atf_test_case algorithms cleanup
+algorithms_head()
+{
+	atf_set "descr" "Main Mode and Quick Mode transforms: 3DES/SHA1/MODP1024 to AES-256/SHA2-512/ECP-384, ESP with AES-CBC+HMAC-SHA2, GCM and ChaCha20-Poly1305, with and without PFS"
+	atf_set "require.user" "root"
+	atf_set "timeout" "120"
+}
+algorithms_body()
+{
+	ike_init
+	pair
+	spd A 192.0.2.1 192.0.2.2
+	spd B 192.0.2.2 192.0.2.1
+	for t in \
+	    "main enc 3des auth hmac-sha1 group modp1024 quick enc aes-128 auth hmac-sha1|3des|esp 12/128 auth 2" \
+	    "main enc aes-192 auth hmac-sha2-384 group modp1536 quick enc aes-256 auth hmac-sha2-384 group modp1536|aes|esp 12/256 auth 13, pfs" \
+	    "main enc aes-256 auth hmac-sha2-512 group ecp384 quick enc chacha20-poly1305|aes|esp 28/256 auth 0" \
+	    "main enc aes-128 auth hmac-sha2-256 group ecp256 quick enc aes-256-gcm group ecp521|aes|esp 20/256 auth 0, pfs" \
+	    "main enc aes-256 auth hmac-sha2-256 group modp3072 quick enc aes-128 auth hmac-sha2-512 group modp2048|aes|esp 12/128 auth 14, pfs"; do
+		xf=${t%%|*}
+		want=${t##*|}
+		[ -f A.iked.pid ] && kill "$(cat A.iked.pid)" "$(cat B.iked.pid)"
+		sleep 0.3
+		setkey_ A -F
+		setkey_ B -F
+		rule b active 192.0.2.1 192.0.2.2 $xf >A.conf
+		rule a passive 192.0.2.2 192.0.2.1 $xf >B.conf
+		: >A.iked.log
+		: >B.iked.log
+		iked A A.conf
+		iked B B.conf
+		in_ A ping -c 2 -i 0.2 -W 5 192.0.2.2 >/dev/null ||
+		    { logs; atf_fail "no ping with: $xf"; }
+		grep -q "quick mode done.*$want" A.iked.log ||
+		    { logs; atf_fail "$xf: A did not install '$want'"; }
+		echo "ok: $xf"
+	done
+}
+algorithms_cleanup() { netns_cleanup; }
+
+atf_test_case responder_lifetime cleanup
+responder_lifetime_head()
+{
+	atf_set "descr" "A responder with a shorter lifetime says RESPONDER-LIFETIME; both sides' SAs get it"
+	atf_set "require.user" "root"
+}
+responder_lifetime_body()
+{
+	ike_init
+	founding 4 passive "lifetime 2h" "lifetime 20m bytes 100M"
+	in_ A ping -c 1 -W 5 192.0.2.2 >/dev/null || { logs; atf_fail "ping"; }
+	grep -q 'RESPONDER-LIFETIME: 1200 s, 104857600 bytes' A.iked.log ||
+	    { logs; atf_fail "A did not take B's lifetimes"; }
+	for s in A B; do
+		n=$(setkey_ $s -D | grep -c 'hard: 1200(s)' || true)
+		[ "$n" = 2 ] || { setkey_ $s -D; atf_fail "$s: SAs without the 1200 s hard lifetime"; }
+	done
+}
+responder_lifetime_cleanup() { netns_cleanup; }
+
+atf_test_case dpd cleanup
+dpd_head()
+{
+	atf_set "descr" "Dead peer detection: B's iked stops answering, A declares it dead and deletes the SAs"
+	atf_set "require.user" "root"
+	atf_set "timeout" "120"
+}
+dpd_body()
+{
+	ike_init
+	pair
+	spd A 192.0.2.1 192.0.2.2
+	spd B 192.0.2.2 192.0.2.1
+	{ echo "set dpd_check_interval 2"; rule b active 192.0.2.1 192.0.2.2; } >A.conf
+	{ echo "set dpd_check_interval 2"; rule a passive 192.0.2.2 192.0.2.1; } >B.conf
+	iked A A.conf
+	iked B B.conf
+	in_ A ping -c 1 -W 5 192.0.2.2 >/dev/null || { logs; atf_fail "ping"; }
+	# A live peer answers: no miss after a few probes.
+	sleep 5
+	grep -q 'dead peer' A.iked.log && { logs; atf_fail "a live peer declared dead"; }
+	atf_check_equal 2 "$(mature A)"
+	kill -STOP "$(cat B.iked.pid)"
+	wait_for 30 grep -q 'dead peer: 5 R-U-THERE unanswered' A.iked.log ||
+	    { kill -CONT "$(cat B.iked.pid)"; logs; atf_fail "A did not detect the dead peer"; }
+	kill -CONT "$(cat B.iked.pid)"
+	wait_for 5 sh -c "[ \$(PFKEY_SOCKET=$PWD/A.sock ip netns exec $(ns A) $SETKEY -D | grep -c state=mature) = 0 ]" ||
+	    { setkey_ A -D; atf_fail "A kept the dead peer's SAs"; }
+}
+dpd_cleanup() { netns_cleanup; }
+
+atf_test_case reload cleanup
+reload_head()
+{
+	atf_set "descr" "SIGHUP reloads iked.conf: established SAs stay, a broken file is refused, the new rules apply"
+	atf_set "require.user" "root"
+}
+reload_body()
+{
+	ike_init
+	founding 4 passive
+	in_ A ping -c 1 -W 5 192.0.2.2 >/dev/null || { logs; atf_fail "ping"; }
+	before=$(setkey_ A -D | grep -o 'spi=[0-9]*' | sort)
+	echo 'ikev1 "broken" active esp nonsense' >>A.conf
+	kill -HUP "$(cat A.iked.pid)"
+	wait_for 5 grep -q 'keeping the running configuration' A.iked.log ||
+	    { logs; atf_fail "A accepted a broken file"; }
+	grep -q 'A.conf:2:' A.iked.log || { logs; atf_fail "no file:line for the error"; }
+	rule b active 192.0.2.1 192.0.2.2 "quick enc aes-256-gcm" >A.conf
+	kill -HUP "$(cat A.iked.pid)"
+	wait_for 5 grep -q 'configuration reloaded' A.iked.log ||
+	    { logs; atf_fail "A did not reload"; }
+	after=$(setkey_ A -D | grep -o 'spi=[0-9]*' | sort)
+	atf_check_equal "$before" "$after"
+	in_ A ping -c 2 -i 0.2 -W 2 192.0.2.2 >/dev/null || { logs; atf_fail "pings after the reload"; }
+	# New negotiations use the new rule.
+	setkey_ A -F
+	setkey_ B -F
+	in_ A ping -c 1 -W 5 192.0.2.2 >/dev/null || { logs; atf_fail "ping with the new rule"; }
+	grep -q 'quick mode done.*esp 20/256' A.iked.log ||
+	    { logs; atf_fail "the new rule's transform was not used"; }
+}
+reload_cleanup() { netns_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case founding4
@@ -526,4 +650,8 @@ atf_init_test_cases()
 	atf_add_test_case natt
 	atf_add_test_case natt_forced
 	atf_add_test_case install_policies
+	atf_add_test_case algorithms
+	atf_add_test_case responder_lifetime
+	atf_add_test_case dpd
+	atf_add_test_case reload
 }

@@ -570,6 +570,8 @@ struct iked_child {
 	uint16_t		 ch_encap;	/* IKEv1 encapsulation mode */
 	uint64_t		 ch_lifetime;	/* seconds */
 	uint64_t		 ch_lifebytes;
+	uint32_t		 ch_plife;	/* the initiator's proposal: s */
+	uint32_t		 ch_pkbytes;	/* and KB, 0: none */
 	uint8_t			*ch_ni, *ch_nr;
 	size_t			 ch_nilen, ch_nrlen;
 	struct dh_group		*ch_dh;

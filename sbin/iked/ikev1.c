@@ -1481,6 +1481,8 @@ v1_p2_set(struct iked_child *ch, const struct v1_p2choice *c)
 	ch->ch_auth = v1_auth_v2(c->auth);
 	ch->ch_group = c->group;
 	ch->ch_encap = c->encap;
+	ch->ch_plife = (uint32_t)c->life;
+	ch->ch_pkbytes = (uint32_t)c->kbytes;
 	if (c->life != 0 && c->life < ch->ch_lifetime)
 		ch->ch_lifetime = c->life;
 	if (c->kbytes != 0 && c->kbytes * 1024 < ch->ch_lifebytes)
@@ -1584,6 +1586,93 @@ v1_qm_install(struct iked_child *ch, int which)
 	return (ret);
 }
 
+/*
+ * RFC 2407 4.6.3.1: a responder whose lifetimes are shorter than the
+ * proposal's says so in QM2 (28800 s when the proposal had none).
+ */
+static void
+v1_build_resplife(struct iked_child *ch, struct ikebuf *b)
+{
+	uint8_t		 data[24];
+	size_t		 len = 0;
+	uint64_t	 plife = ch->ch_plife ? ch->ch_plife : 28800;
+	uint32_t	 kb = (uint32_t)(ch->ch_lifebytes / 1024);
+
+	if (ch->ch_lifetime < plife) {
+		data[len++] = 0x80;
+		data[len++] = IKEV1_ATTR_SA_LIFE_TYPE;
+		data[len++] = 0;
+		data[len++] = IKEV1_LIFE_SECONDS;
+		data[len++] = 0;
+		data[len++] = IKEV1_ATTR_SA_LIFE_DURATION;
+		data[len++] = 0;
+		data[len++] = 4;
+		put32(data + len, (uint32_t)ch->ch_lifetime);
+		len += 4;
+	}
+	if (ch->ch_lifebytes >= 1024 && (ch->ch_pkbytes == 0 ||
+	    kb < ch->ch_pkbytes)) {
+		data[len++] = 0x80;
+		data[len++] = IKEV1_ATTR_SA_LIFE_TYPE;
+		data[len++] = 0;
+		data[len++] = IKEV1_LIFE_KILOBYTES;
+		data[len++] = 0;
+		data[len++] = IKEV1_ATTR_SA_LIFE_DURATION;
+		data[len++] = 0;
+		data[len++] = 4;
+		put32(data + len, kb);
+		len += 4;
+	}
+	if (len == 0)
+		return;
+	ikev1_build_notify(b, IKEV1_DOI_IPSEC, IKEV1_PROTO_IPSEC_ESP,
+	    &ch->ch_spi_in, 4, IKEV1_N_RESPONDER_LIFETIME, data, len);
+}
+
+/* The initiator takes the responder's shorter lifetimes. */
+static void
+v1_recv_resplife(struct iked_child *ch, const struct ikemsg *m)
+{
+	const struct ikemsg_pld		*p;
+	struct ikemsg_notify		 n;
+	struct ikemsg_sa		*s;
+	const struct ikemsg_attr	*at;
+	u_int				 i, na;
+	uint16_t			 ltype = 0;
+
+	for (p = ikemsg_find(m, IKEV1_PAYLOAD_NOTIFY, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV1_PAYLOAD_NOTIFY, p)) {
+		if (ikev1_pld_notify(p, &n) != IKEMSG_OK ||
+		    n.n_type != IKEV1_N_RESPONDER_LIFETIME)
+			continue;
+		if ((s = calloc(1, sizeof(*s))) == NULL)
+			return;
+		if (ikemsg_attrs(n.n_data, n.n_datalen, s, &na) ==
+		    IKEMSG_OK)
+			for (i = 0; i < s->sa_nattr; i++) {
+				at = &s->sa_attr[i];
+				if (at->at_type == IKEV1_ATTR_SA_LIFE_TYPE)
+					ltype = (uint16_t)at->at_val;
+				if (at->at_type != IKEV1_ATTR_SA_LIFE_DURATION ||
+				    at->at_data != NULL || at->at_val == 0)
+					continue;
+				if (ltype == IKEV1_LIFE_SECONDS &&
+				    at->at_val < ch->ch_lifetime)
+					ch->ch_lifetime = at->at_val;
+				if (ltype == IKEV1_LIFE_KILOBYTES &&
+				    (uint64_t)at->at_val * 1024 <
+				    ch->ch_lifebytes)
+					ch->ch_lifebytes =
+					    (uint64_t)at->at_val * 1024;
+			}
+		free(s);
+		log_info("%s: quick mode: RESPONDER-LIFETIME: %llu s, %llu "
+		    "bytes", ch->ch_sa->sa_name,
+		    (unsigned long long)ch->ch_lifetime,
+		    (unsigned long long)ch->ch_lifebytes);
+	}
+}
+
 /* Build and send QM1 (initiator) or QM2 (responder) once the SPI is known. */
 void
 ikev1_getspi_done(struct iked_child *ch)
@@ -1619,15 +1708,22 @@ ikev1_getspi_done(struct iked_child *ch)
 		ikemsg_sa_prop(s, 1, IKEV1_PROTO_IPSEC_ESP,
 		    (const uint8_t *)&ch->ch_spi_in, 4);
 		ikemsg_sa_xf(s, 0, 1, ch->ch_enc);
-		ikemsg_sa_attr(s, IKEV1_ATTR_SA_LIFE_TYPE, IKEV1_LIFE_SECONDS);
-		ikemsg_sa_attr(s, IKEV1_ATTR_SA_LIFE_DURATION,
-		    (uint32_t)ch->ch_lifetime);
-		if (ch->ch_lifebytes >= 1024) {
+		/*
+		 * The lifetimes as proposed (peers compare the transform
+		 * with theirs); a shorter one of ours goes in the
+		 * RESPONDER-LIFETIME notify below.
+		 */
+		if (ch->ch_plife != 0) {
+			ikemsg_sa_attr(s, IKEV1_ATTR_SA_LIFE_TYPE,
+			    IKEV1_LIFE_SECONDS);
+			ikemsg_sa_attr(s, IKEV1_ATTR_SA_LIFE_DURATION,
+			    ch->ch_plife);
+		}
+		if (ch->ch_pkbytes != 0) {
 			ikemsg_sa_attr(s, IKEV1_ATTR_SA_LIFE_TYPE,
 			    IKEV1_LIFE_KILOBYTES);
 			ikemsg_sa_attr(s, IKEV1_ATTR_SA_LIFE_DURATION,
-			    (uint32_t)(ch->ch_lifebytes / 1024 > UINT32_MAX ?
-			    UINT32_MAX : ch->ch_lifebytes / 1024));
+			    ch->ch_pkbytes);
 		}
 		if (ch->ch_group)
 			ikemsg_sa_attr(s, IKEV1_ATTR_SA_GROUP_DESC,
@@ -1669,6 +1765,8 @@ ikev1_getspi_done(struct iked_child *ch)
 		v1_build_selid(&b, &ch->ch_rsel, ch->ch_rplen, ch->ch_ulproto);
 		v1_build_selid(&b, &ch->ch_lsel, ch->ch_lplen, ch->ch_ulproto);
 	}
+	if (!init)
+		v1_build_resplife(ch, &b);
 	if (b.ib_error ||
 	    v1_qm_hash(sa, 0, ch->ch_msgid, init ? NULL : ch->ch_ni,
 	    init ? 0 : ch->ch_nilen, NULL, 0, b.ib_buf + restoff,
@@ -1877,6 +1975,7 @@ v1_recv_qm2(struct iked_child *ch, struct ikemsg *m, const uint8_t *raw,
 		goto fail;
 	}
 	v1_p2_set(ch, &c);
+	v1_recv_resplife(ch, m);
 	memcpy(&ch->ch_spi_out, s->sa_prop[0].p_spi, 4);
 	if (v1_qm_peer_ke(ch, m) == -1) {
 		log_warnx("%s: quick mode: bad nonce or KE in QM2",
@@ -2051,8 +2150,10 @@ ikev1_dpd(struct iked_sa *sa)
 	sa->sa_dpdmiss++;
 	v1_send_notify(sa, IKEV1_N_R_U_THERE, IKEV1_PROTO_ISAKMP, spi, 16,
 	    seq, 4);
-	/* Unanswered probes come faster: 5 s apart. */
-	tv.tv_sec = sa->sa_dpdmiss > 1 ? 5 : sa->sa_cf->cfg_dpd_interval;
+	/* Unanswered probes come faster: 5 s apart at most. */
+	tv.tv_sec = sa->sa_cf->cfg_dpd_interval;
+	if (sa->sa_dpdmiss > 1 && tv.tv_sec > 5)
+		tv.tv_sec = 5;
 	tv.tv_usec = 0;
 	evtimer_add(sa->sa_dpdtimer, &tv);
 }
