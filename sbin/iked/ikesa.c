@@ -792,10 +792,64 @@ ikesa_established(struct iked_sa *sa)
 			(void)ikev1_init_qm(ch);
 }
 
+/*
+ * A Quick Mode the peer started for an outbound policy that already has
+ * an installed pair with that peer is the peer's rekey (strongSwan's
+ * rekey_time, swanctl --rekey): the pair it replaces, or NULL.  Without
+ * this the old pair would live on to its hard lifetime and carry all our
+ * outbound traffic (net.key.preferred_oldsa: the oldest SA is used).
+ */
+static struct iked_child *
+child_peer_rekeyed(struct iked_child *ch)
+{
+	struct iked	*env = ch->ch_sa->sa_env;
+	struct iked_sa	*sa;
+	struct iked_child *o, *n;
+
+	if (ch->ch_initiator || ch->ch_old != NULL || ch->ch_spid == 0)
+		return (NULL);
+	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry) {
+		if (sa_cmpaddr((struct sockaddr *)&sa->sa_peer,
+		    (struct sockaddr *)&ch->ch_sa->sa_peer) != 0)
+			continue;
+		TAILQ_FOREACH(o, &sa->sa_children, ch_entry) {
+			if (o == ch || o->ch_state != CH_S_INSTALLED ||
+			    o->ch_spid != ch->ch_spid || o->ch_rekeying)
+				continue;
+			TAILQ_FOREACH(n, &sa->sa_children, ch_entry)
+				if (n->ch_old == o)
+					break;
+			if (n == NULL)
+				return (o);
+		}
+	}
+	return (NULL);
+}
+
 /* A rekeyed pair: the new SAs are in; the old ones go after a grace. */
 void
 child_installed(struct iked_child *ch)
 {
+	struct iked_child	*old;
+	struct iked_sa		*osa;
+
+	/* The peer's rekey: the old pair moves here, to go after a grace. */
+	if ((old = child_peer_rekeyed(ch)) != NULL) {
+		log_info("%s: the peer rekeyed SAs 0x%08x/0x%08x",
+		    ch->ch_sa->sa_name, ntohl(old->ch_spi_in),
+		    ntohl(old->ch_spi_out));
+		if ((osa = old->ch_sa) != ch->ch_sa) {
+			TAILQ_REMOVE(&osa->sa_children, old, ch_entry);
+			old->ch_sa = ch->ch_sa;
+			TAILQ_INSERT_TAIL(&ch->ch_sa->sa_children, old,
+			    ch_entry);
+			if (osa->sa_state == SA_S_DEAD &&
+			    TAILQ_EMPTY(&osa->sa_children))
+				ikesa_settimer(osa, 0);
+		}
+		old->ch_rekeying = 2;		/* being replaced */
+		ch->ch_old = old;
+	}
 	ch->ch_state = CH_S_INSTALLED;
 	ch->ch_sa->sa_env->sc_stats.st_ph2_established++;
 	evtimer_del(ch->ch_timer);
