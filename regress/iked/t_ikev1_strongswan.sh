@@ -287,11 +287,32 @@ check_sas()
 	    { dump; atf_fail "our SAD lacks the UDP-encapsulated tunnel SAs"; }
 }
 
-# strongSwan's inbound SPI of the INSTALLED child (rekeyed ones linger).
-ss_spi()
+# strongSwan's SPIs ("in out") of its INSTALLED child: its inbound one
+# is our outbound one.  Rekeyed children linger a while in other states.
+ss_spis()
 {
-	sw --list-sas 2>/dev/null | awk '/, INSTALLED, /{f=1}
-	    f && $1 == "in" { sub(",", "", $2); print $2; exit }'
+	sw --list-sas 2>/dev/null | awk '/, INSTALLED, /{ f = 1 }
+	    f && $1 == "in" { sub(",", "", $2); i = $2 }
+	    f && $1 == "out" { sub(",", "", $2); print i, $2; exit }'
+}
+
+# Only the SAs SPI_IN (strongSwan's inbound) and SPI_OUT carried the
+# last capture's ESP: the rekeyed pair is in use both ways.
+check_spis()
+{
+	n_in=$(tcpdump -n -r wire.pcap "src 192.0.2.2 and $ESPINUDP" \
+	    2>/dev/null | grep -c "spi=0x$1,")
+	n_out=$(tcpdump -n -r wire.pcap "src 192.0.2.1 and $ESPINUDP" \
+	    2>/dev/null | grep -c "spi=0x$2,")
+	echo "wire: $n_in packets I -> S on SPI 0x$1, $n_out S -> I on SPI 0x$2"
+	[ "$n_in" -ge 6 ] || { dump; atf_fail "iked does not send on the new SA 0x$1"; }
+	[ "$n_out" -ge 6 ] || { dump; atf_fail "strongSwan does not send on the new SA 0x$2"; }
+}
+
+# The number of CHILD_SAs strongSwan lists, in whatever state.
+ss_nchildren()
+{
+	sw --list-sas 2>/dev/null | grep -c ', reqid '
 }
 
 dump()
@@ -361,15 +382,24 @@ rekey_strongswan_body()
 	sw --initiate --child v1-net --timeout 30 >initiate.out 2>&1 ||
 	    { cat initiate.out; dump; atf_fail "swanctl --initiate failed"; }
 	check_traffic
-	spi0=$(ss_spi)
+	spis0=$(ss_spis)
 	sw --rekey --child v1-net >rekey.out 2>&1 ||
 	    { cat rekey.out; dump; atf_fail "swanctl --rekey failed"; }
-	wait_for 30 sh -c "[ \"\$(SWANCTL_DIR=$PWD/ss/swanctl STRONGSWAN_CONF=$PWD/ss/strongswan.conf swanctl --list-sas --uri unix://$PWD/ss/charon.vici | awk '/, INSTALLED, /{f=1} f && \$1 == \"in\" { sub(\",\", \"\", \$2); print \$2; exit }')\" != $spi0 ]" ||
-	    { dump; atf_fail "the SPI did not change after the rekey"; }
-	spi1=$(ss_spi)
-	echo "strongSwan inbound SPI $spi0 -> $spi1"
-	[ -n "$spi1" ] || { dump; atf_fail "no installed child after the rekey"; }
+	wait_for 30 sh -c "[ \"\$(SWANCTL_DIR=$PWD/ss/swanctl STRONGSWAN_CONF=$PWD/ss/strongswan.conf swanctl --list-sas --uri unix://$PWD/ss/charon.vici | grep -c ', reqid ')\" = 2 ]" ||
+	    { dump; atf_fail "strongSwan did not rekey its CHILD_SA"; }
+	# strongSwan keeps an IKEv1 rekeyed pair to its end (delete_rekeyed
+	# = no): iked, which now has two pairs for one policy, deletes the
+	# old one after its grace period and sends DELETE.
+	wait_for 30 sh -c "[ \"\$(SWANCTL_DIR=$PWD/ss/swanctl STRONGSWAN_CONF=$PWD/ss/strongswan.conf swanctl --list-sas --uri unix://$PWD/ss/charon.vici | grep -c ', reqid ')\" = 1 ]" ||
+	    { dump; atf_fail "the rekeyed pair was not deleted"; }
+	spis1=$(ss_spis)
+	echo "strongSwan SPIs (in out): $spis0 -> $spis1"
+	[ -n "$spis1" ] && [ "$spis1" != "$spis0" ] ||
+	    { dump; atf_fail "no new installed child after the rekey"; }
+	grep -q 'the peer rekeyed SAs' iked.log ||
+	    { dump; atf_fail "iked did not see the rekey"; }
 	check_traffic
+	check_spis $spis1
 }
 rekey_strongswan_cleanup() { ss_cleanup; }
 
