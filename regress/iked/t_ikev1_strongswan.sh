@@ -171,6 +171,8 @@ connections {
 		local_addrs = 192.0.2.1
 		remote_addrs = 192.0.2.2
 		proposals = aes128-sha256-modp2048
+		dpd_delay = ${SS_DPD_DELAY:-0s}
+		dpd_timeout = 20s
 		local {
 			auth = psk
 			id = a.v1-net.ss.test
@@ -209,7 +211,8 @@ EOF
 	    { cat "$d/load.out"; atf_fail "swanctl --load-all failed"; }
 }
 
-# netipsecd, the SPD and iked in I.  $1: extra iked.conf options.
+# netipsecd, the SPD and iked in I.  $1: extra options of the rule,
+# $2: lines before it ("set ...").
 iked_start()
 {
 	in_ I "$NETIPSECD" -d -s "$PWD/I.sock" -i vI >>netipsecd.log 2>&1 &
@@ -223,8 +226,9 @@ spdadd 10.1.0.0/24 10.2.0.0/24 any -P in ipsec esp/tunnel/192.0.2.1-192.0.2.2/re
 EOF
 	PFKEY_SOCKET="$PWD/I.sock" in_ I "$SETKEY" -f spd.conf ||
 	    atf_fail "setkey -f spd.conf failed"
-	sed -e "s|@PSK@|$SS_PSK|" -e "s|@EXTRA@|${1:-}|" \
-	    "$TOP/share/examples/iked/strongswan-ikev1.conf" >iked.conf
+	{ [ -z "${2:-}" ] || echo "$2"; sed -e "s|@PSK@|$SS_PSK|" \
+	    -e "s|@EXTRA@|${1:-}|" \
+	    "$TOP/share/examples/iked/strongswan-ikev1.conf"; } >iked.conf
 	"$IKED" -n -f iked.conf || atf_fail "iked -n refuses iked.conf"
 	PFKEY_SOCKET="$PWD/I.sock" in_ I "$IKED" -d -vv -f iked.conf \
 	    >>iked.log 2>&1 &
@@ -327,7 +331,7 @@ setup()
 	ss_init
 	topology
 	charon_start
-	iked_start "${1:-}"
+	iked_start "${1:-}" "${2:-}"
 }
 
 atf_test_case initiator cleanup
@@ -416,13 +420,50 @@ rekey_iked_body()
 	wait_for 30 in_ I ping -c 1 -W 2 -I 10.2.0.1 10.1.0.1 ||
 	    { dump; atf_fail "no tunnel after the ACQUIRE"; }
 	check_traffic
-	# A rekey is a second "quick mode done"; soft expiry comes before 30 s.
-	wait_for 90 sh -c '[ "$(grep -c "quick mode done" iked.log)" -ge 2 ]' ||
+	spis0=$(ss_spis)
+	# The soft lifetime comes before 30 s: a second Quick Mode, then the
+	# old pair goes (DELETE) after the grace period.
+	wait_for 90 grep -q 'rekeyed, deleting old SAs' iked.log ||
 	    { dump; atf_fail "iked did not rekey within 90 s"; }
-	grep 'soft lifetime\|quick mode done' iked.log
+	grep 'soft lifetime\|quick mode done\|deleting old' iked.log
+	wait_for 30 sh -c "[ \"\$(SWANCTL_DIR=$PWD/ss/swanctl STRONGSWAN_CONF=$PWD/ss/strongswan.conf swanctl --list-sas --uri unix://$PWD/ss/charon.vici | grep -c ', reqid ')\" = 1 ]" ||
+	    { dump; atf_fail "strongSwan kept the rekeyed pair"; }
+	spis1=$(ss_spis)
+	echo "strongSwan SPIs (in out): $spis0 -> $spis1"
+	[ -n "$spis1" ] && [ "$spis1" != "$spis0" ] ||
+	    { dump; atf_fail "no new installed child after the rekey"; }
 	check_traffic
+	check_spis $spis1
 }
 rekey_iked_cleanup() { ss_cleanup; }
+
+atf_test_case dpd cleanup
+dpd_head()
+{
+	atf_set descr "RFC 3706 DPD both ways: each side answers the other's R-U-THERE; the SAs stay"
+	atf_set require.user root
+	atf_set timeout 180
+}
+dpd_body()
+{
+	SS_DPD_DELAY=5s
+	setup "" "set dpd_check_interval 5"
+	sw --initiate --child v1-net --timeout 30 >initiate.out 2>&1 ||
+	    { cat initiate.out; dump; atf_fail "swanctl --initiate failed"; }
+	# Unanswered, iked gives up after its 5th probe (about 30 s);
+	# strongSwan after dpd_timeout (20 s) without an answer.
+	wait_for 90 sh -c '[ "$(grep -c "informational -> R-U-THERE$" iked.log)" -ge 7 ] || grep -q "dead peer" iked.log' ||
+	    { dump; atf_fail "iked sent no DPD probes"; }
+	grep -q 'dead peer' iked.log &&
+	    { dump; atf_fail "strongSwan does not answer iked's R-U-THERE"; }
+	grep -q 'informational -> R-U-THERE-ACK' iked.log ||
+	    { dump; atf_fail "strongSwan sent no R-U-THERE, or iked did not answer"; }
+	grep -iq 'DPD.*timeout\|giving up' ss/charon.log &&
+	    { dump; atf_fail "strongSwan declared iked dead"; }
+	check_sas
+	check_traffic
+}
+dpd_cleanup() { ss_cleanup; }
 
 atf_init_test_cases()
 {
@@ -430,4 +471,5 @@ atf_init_test_cases()
 	atf_add_test_case responder
 	atf_add_test_case rekey_strongswan
 	atf_add_test_case rekey_iked
+	atf_add_test_case dpd
 }
