@@ -203,8 +203,9 @@ EOF
 	# both exec, so $! is charon.
 	ip netns exec "$(ns S)" env STRONGSWAN_CONF="$d/strongswan.conf" \
 	    sh -c 'mount --bind "$1" /run && exec "$2"' sh "$d/run" \
-	    "$CHARON" >"$d/charon.out" 2>&1 </dev/null &
+	    "$CHARON" >>"$d/charon.out" 2>&1 </dev/null &
 	echo $! >>daemons.pids
+	echo $! >charon.pid
 	wait_for 20 sw --stats || { cat "$d/charon.out" "$d/charon.log";
 	    atf_fail "charon did not start"; }
 	sw --load-all --noprompt >"$d/load.out" 2>&1 ||
@@ -215,7 +216,10 @@ EOF
 # $2: lines before it ("set ...").
 iked_start()
 {
-	in_ I "$NETIPSECD" -d -s "$PWD/I.sock" -i vI >>netipsecd.log 2>&1 &
+	# Not through in_: a function in the background is a subshell, and
+	# $! must be the daemon's pid (ip netns exec execs it).
+	ip netns exec "$(ns I)" "$NETIPSECD" -d -s "$PWD/I.sock" -i vI \
+	    >>netipsecd.log 2>&1 &
 	echo $! >>daemons.pids
 	wait_for 10 in_ I "$NETIPSECD" -S -s "$PWD/I.sock" ||
 	    { cat netipsecd.log; atf_fail "netipsecd did not start"; }
@@ -230,17 +234,21 @@ EOF
 	    -e "s|@EXTRA@|${1:-}|" \
 	    "$TOP/share/examples/iked/strongswan-ikev1.conf"; } >iked.conf
 	"$IKED" -n -f iked.conf || atf_fail "iked -n refuses iked.conf"
-	PFKEY_SOCKET="$PWD/I.sock" in_ I "$IKED" -d -vv -f iked.conf \
-	    >>iked.log 2>&1 &
+	PFKEY_SOCKET="$PWD/I.sock" ip netns exec "$(ns I)" "$IKED" -d -vv \
+	    -f iked.conf >>iked.log 2>&1 &
 	echo $! >>daemons.pids
 	wait_for 10 sh -c "ip netns exec $(ns I) ss -lnu | grep -q ':4500 '" ||
 	    { cat iked.log; atf_fail "iked is not listening on 4500"; }
 }
 
+# capture: tcpdump on I's side of the link into wire.pcap, a new file
+# each time (the previous one is kept as wire.N.pcap).
 capture()
 {
-	in_ I tcpdump -i vI -U -n -s 256 -w wire.pcap not arp \
-	    >/dev/null 2>tcpdump.err &
+	[ -f wire.pcap ] && mv wire.pcap "wire.$(ls | grep -c '^wire\.').pcap"
+	: >tcpdump.err
+	ip netns exec "$(ns I)" tcpdump -i vI -U --immediate-mode -n -s 256 \
+	    -w wire.pcap not arp >/dev/null 2>tcpdump.err &
 	echo $! >>daemons.pids
 	echo $! >capture.pid
 	wait_for 10 grep -q 'listening on' tcpdump.err ||
@@ -249,9 +257,10 @@ capture()
 
 capture_stop()
 {
-	sleep 0.3
-	kill -INT "$(cat capture.pid)" 2>/dev/null
-	sleep 0.5
+	sleep 1			# the last replies reach tcpdump
+	pid=$(cat capture.pid)
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null		# our child: returns once it is gone
 }
 
 # ESP-in-UDP: port 4500 and not the non-ESP marker (IKE).
@@ -286,7 +295,7 @@ check_sas()
 	grep -q 'INSTALLED, TUNNEL-in-UDP' sas.out ||
 	    { dump; atf_fail "strongSwan has no installed UDP-encapsulated tunnel SA"; }
 	PFKEY_SOCKET="$PWD/I.sock" in_ I "$SETKEY" -D >sad.out 2>&1
-	cat sad.out
+	grep -v "^	[EA]:" sad.out	# the SAs, without their keys
 	[ "$(grep -c 'esp-udp mode=tunnel' sad.out)" -ge 2 ] ||
 	    { dump; atf_fail "our SAD lacks the UDP-encapsulated tunnel SAs"; }
 }
@@ -437,6 +446,41 @@ rekey_iked_body()
 }
 rekey_iked_cleanup() { ss_cleanup; }
 
+atf_test_case restart cleanup
+restart_head()
+{
+	atf_set descr "strongSwan crashes and comes back: its INITIAL-CONTACT clears iked's stale SAs, traffic resumes"
+	atf_set require.user root
+	atf_set timeout 180
+}
+restart_body()
+{
+	setup
+	sw --initiate --child v1-net --timeout 30 >initiate.out 2>&1 ||
+	    { cat initiate.out; dump; atf_fail "swanctl --initiate failed"; }
+	check_traffic
+	spis0=$(ss_spis)
+	# A crash: no DELETE reaches iked, whose SAs are now stale.
+	pid=$(cat charon.pid)
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	charon_start
+	sw --initiate --child v1-net --timeout 30 >initiate.out 2>&1 ||
+	    { cat initiate.out; dump; atf_fail "swanctl --initiate after the restart failed"; }
+	grep -q 'INITIAL-CONTACT: the peer restarted' iked.log ||
+	    { dump; atf_fail "iked did not act on INITIAL-CONTACT"; }
+	spis1=$(ss_spis)
+	echo "strongSwan SPIs (in out): $spis0 -> $spis1"
+	[ -n "$spis1" ] && [ "$spis1" != "$spis0" ] ||
+	    { dump; atf_fail "no new child after the restart"; }
+	check_sas
+	[ "$(grep -c 'esp-udp mode=tunnel' sad.out)" -eq 2 ] ||
+	    { dump; atf_fail "stale SAs left in our SAD"; }
+	check_traffic
+	check_spis $spis1
+}
+restart_cleanup() { ss_cleanup; }
+
 atf_test_case dpd cleanup
 dpd_head()
 {
@@ -471,5 +515,6 @@ atf_init_test_cases()
 	atf_add_test_case responder
 	atf_add_test_case rekey_strongswan
 	atf_add_test_case rekey_iked
+	atf_add_test_case restart
 	atf_add_test_case dpd
 }
