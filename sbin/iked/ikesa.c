@@ -36,6 +36,8 @@
 static void	ikesa_timeout(evutil_socket_t, short, void *);
 static void	child_timeout(evutil_socket_t, short, void *);
 
+static uint64_t	child_order;	/* ch_order: which event came first */
+
 static time_t
 now(void)
 {
@@ -341,6 +343,7 @@ child_new(struct iked_sa *sa, int initiator)
 	ch->ch_initiator = initiator;
 	ch->ch_saproto = IPPROTO_ESP;
 	ch->ch_created = now();
+	ch->ch_order = ++child_order;
 	TAILQ_INSERT_TAIL(&sa->sa_children, ch, ch_entry);
 	child_settimer(ch, IKED_CHILD_TIMEOUT);
 	return (ch);
@@ -798,6 +801,8 @@ ikesa_established(struct iked_sa *sa)
  * rekey_time, swanctl --rekey): the pair it replaces, or NULL.  Without
  * this the old pair would live on to its hard lifetime and carry all our
  * outbound traffic (net.key.preferred_oldsa: the oldest SA is used).
+ * A pair installed after the peer's Quick Mode began is no rekey but
+ * both sides acquiring at once: both pairs stay, as before.
  */
 static struct iked_child *
 child_peer_rekeyed(struct iked_child *ch)
@@ -814,7 +819,8 @@ child_peer_rekeyed(struct iked_child *ch)
 			continue;
 		TAILQ_FOREACH(o, &sa->sa_children, ch_entry) {
 			if (o == ch || o->ch_state != CH_S_INSTALLED ||
-			    o->ch_spid != ch->ch_spid || o->ch_rekeying)
+			    o->ch_spid != ch->ch_spid || o->ch_rekeying ||
+			    o->ch_order > ch->ch_order)
 				continue;
 			TAILQ_FOREACH(n, &sa->sa_children, ch_entry)
 				if (n->ch_old == o)
@@ -850,6 +856,7 @@ child_installed(struct iked_child *ch)
 		old->ch_rekeying = 2;		/* being replaced */
 		ch->ch_old = old;
 	}
+	ch->ch_order = ++child_order;	/* from now on: when installed */
 	ch->ch_state = CH_S_INSTALLED;
 	ch->ch_sa->sa_env->sc_stats.st_ph2_established++;
 	evtimer_del(ch->ch_timer);
