@@ -32,6 +32,7 @@
 #define IKED_HALFOPEN_TIMEOUT	60
 #define IKED_CHILD_TIMEOUT	60	/* a phase 2 that does not finish */
 #define IKED_REKEY_GRACE	3	/* old SAs live on after a rekey */
+#define IKED_PEER_REKEY_GRACE	10	/* ... after the peer's, if it keeps them */
 
 static void	ikesa_timeout(evutil_socket_t, short, void *);
 static void	child_timeout(evutil_socket_t, short, void *);
@@ -395,6 +396,9 @@ child_timeout(evutil_socket_t fd, short event, void *arg)
 		/* The grace period of a rekeyed pair is over. */
 		if ((old = ch->ch_old) != NULL) {
 			ch->ch_old = NULL;
+			/* The peer's rekey, but ours of the pair runs: its job. */
+			if (!ch->ch_rekeying && old->ch_rekeying)
+				return;
 			log_info("%s: rekeyed, deleting old SAs 0x%08x/0x%08x",
 			    sa->sa_name, ntohl(old->ch_spi_in),
 			    ntohl(old->ch_spi_out));
@@ -839,7 +843,11 @@ child_installed(struct iked_child *ch)
 	struct iked_child	*old;
 	struct iked_sa		*osa;
 
-	/* The peer's rekey: the old pair moves here, to go after a grace. */
+	/*
+	 * The peer's rekey: the old pair moves here, to go after a longer
+	 * grace, unless the peer deletes it first (iked does) or our own
+	 * rekey of it already runs.
+	 */
 	if ((old = child_peer_rekeyed(ch)) != NULL) {
 		log_info("%s: the peer rekeyed SAs 0x%08x/0x%08x",
 		    ch->ch_sa->sa_name, ntohl(old->ch_spi_in),
@@ -853,7 +861,6 @@ child_installed(struct iked_child *ch)
 			    TAILQ_EMPTY(&osa->sa_children))
 				ikesa_settimer(osa, 0);
 		}
-		old->ch_rekeying = 2;		/* being replaced */
 		ch->ch_old = old;
 	}
 	ch->ch_order = ++child_order;	/* from now on: when installed */
@@ -862,7 +869,8 @@ child_installed(struct iked_child *ch)
 	evtimer_del(ch->ch_timer);
 	tx_stop(&ch->ch_tx);
 	if (ch->ch_old != NULL)
-		child_settimer(ch, IKED_REKEY_GRACE);
+		child_settimer(ch, ch->ch_rekeying ? IKED_REKEY_GRACE :
+		    IKED_PEER_REKEY_GRACE);
 }
 
 /*
