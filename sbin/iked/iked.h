@@ -583,6 +583,7 @@ struct iked_child {
 	size_t			 ch_sabodylen;
 	struct event		*ch_timer;
 	time_t			 ch_created;
+	uint64_t		 ch_order;	/* creation, then install, order */
 };
 TAILQ_HEAD(iked_children, iked_child);
 

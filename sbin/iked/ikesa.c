@@ -32,9 +32,12 @@
 #define IKED_HALFOPEN_TIMEOUT	60
 #define IKED_CHILD_TIMEOUT	60	/* a phase 2 that does not finish */
 #define IKED_REKEY_GRACE	3	/* old SAs live on after a rekey */
+#define IKED_PEER_REKEY_GRACE	10	/* ... after the peer's, if it keeps them */
 
 static void	ikesa_timeout(evutil_socket_t, short, void *);
 static void	child_timeout(evutil_socket_t, short, void *);
+
+static uint64_t	child_order;	/* ch_order: which event came first */
 
 static time_t
 now(void)
@@ -341,6 +344,7 @@ child_new(struct iked_sa *sa, int initiator)
 	ch->ch_initiator = initiator;
 	ch->ch_saproto = IPPROTO_ESP;
 	ch->ch_created = now();
+	ch->ch_order = ++child_order;
 	TAILQ_INSERT_TAIL(&sa->sa_children, ch, ch_entry);
 	child_settimer(ch, IKED_CHILD_TIMEOUT);
 	return (ch);
@@ -392,6 +396,9 @@ child_timeout(evutil_socket_t fd, short event, void *arg)
 		/* The grace period of a rekeyed pair is over. */
 		if ((old = ch->ch_old) != NULL) {
 			ch->ch_old = NULL;
+			/* The peer's rekey, but ours of the pair runs: its job. */
+			if (!ch->ch_rekeying && old->ch_rekeying)
+				return;
 			log_info("%s: rekeyed, deleting old SAs 0x%08x/0x%08x",
 			    sa->sa_name, ntohl(old->ch_spi_in),
 			    ntohl(old->ch_spi_out));
@@ -813,36 +820,78 @@ ikesa_established(struct iked_sa *sa)
 			(void)ikev1_init_qm(ch);
 }
 
+/*
+ * A Quick Mode the peer started for an outbound policy that already has
+ * an installed pair with that peer is the peer's rekey (strongSwan's
+ * rekey_time, swanctl --rekey): the pair it replaces, or NULL.  Without
+ * this the old pair would live on to its hard lifetime and carry all our
+ * outbound traffic (net.key.preferred_oldsa: the oldest SA is used).
+ * A pair installed after the peer's Quick Mode began is no rekey but
+ * both sides acquiring at once: both pairs stay, as before.
+ */
+static struct iked_child *
+child_peer_rekeyed(struct iked_child *ch)
+{
+	struct iked	*env = ch->ch_sa->sa_env;
+	struct iked_sa	*sa;
+	struct iked_child *o, *n;
+
+	if (ch->ch_initiator || ch->ch_old != NULL || ch->ch_spid == 0)
+		return (NULL);
+	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry) {
+		if (sa_cmpaddr((struct sockaddr *)&sa->sa_peer,
+		    (struct sockaddr *)&ch->ch_sa->sa_peer) != 0)
+			continue;
+		TAILQ_FOREACH(o, &sa->sa_children, ch_entry) {
+			if (o == ch || o->ch_state != CH_S_INSTALLED ||
+			    o->ch_spid != ch->ch_spid || o->ch_rekeying ||
+			    o->ch_order > ch->ch_order)
+				continue;
+			TAILQ_FOREACH(n, &sa->sa_children, ch_entry)
+				if (n->ch_old == o)
+					break;
+			if (n == NULL)
+				return (o);
+		}
+	}
+	return (NULL);
+}
+
 /* A rekeyed pair: the new SAs are in; the old ones go after a grace. */
 void
 child_installed(struct iked_child *ch)
 {
-	struct iked_child	*o;
-	time_t			 t = now();
+	struct iked_child	*old;
+	struct iked_sa		*osa;
 
 	/*
-	 * A responder learns of a rekey only from the new Quick Mode for
-	 * the same policy: the old pair, past half its life, retires.  A
-	 * younger one is a simultaneous negotiation and stays.
+	 * The peer's rekey: the old pair moves here, to go after a longer
+	 * grace, unless the peer deletes it first (iked does) or our own
+	 * rekey of it already runs.
 	 */
-	if (!ch->ch_initiator && ch->ch_old == NULL && ch->ch_spid != 0)
-		TAILQ_FOREACH(o, &ch->ch_sa->sa_children, ch_entry)
-			if (o != ch && o->ch_spid == ch->ch_spid &&
-			    o->ch_state == CH_S_INSTALLED &&
-			    o->ch_rekeying != 2 &&
-			    (uint64_t)(t - o->ch_created) * 2 >=
-			    o->ch_lifetime) {
-				ch->ch_old = o;
-				o->ch_rekeying = 2;
-				break;
-			}
-	ch->ch_created = t;
+	if ((old = child_peer_rekeyed(ch)) != NULL) {
+		log_info("%s: the peer rekeyed SAs 0x%08x/0x%08x",
+		    ch->ch_sa->sa_name, ntohl(old->ch_spi_in),
+		    ntohl(old->ch_spi_out));
+		if ((osa = old->ch_sa) != ch->ch_sa) {
+			TAILQ_REMOVE(&osa->sa_children, old, ch_entry);
+			old->ch_sa = ch->ch_sa;
+			TAILQ_INSERT_TAIL(&ch->ch_sa->sa_children, old,
+			    ch_entry);
+			if (osa->sa_state == SA_S_DEAD &&
+			    TAILQ_EMPTY(&osa->sa_children))
+				ikesa_settimer(osa, 0);
+		}
+		ch->ch_old = old;
+	}
+	ch->ch_order = ++child_order;	/* from now on: when installed */
 	ch->ch_state = CH_S_INSTALLED;
 	ch->ch_sa->sa_env->sc_stats.st_ph2_established++;
 	evtimer_del(ch->ch_timer);
 	tx_stop(&ch->ch_tx);
 	if (ch->ch_old != NULL)
-		child_settimer(ch, IKED_REKEY_GRACE);
+		child_settimer(ch, ch->ch_rekeying ? IKED_REKEY_GRACE :
+		    IKED_PEER_REKEY_GRACE);
 }
 
 /*
