@@ -612,7 +612,7 @@ reload_head()
 reload_body()
 {
 	ike_init
-	founding 4 passive
+	founding 4 passive "" "quick enc aes-128-gcm enc aes-256-gcm"
 	in_ A ping -c 1 -W 5 192.0.2.2 >/dev/null || { logs; atf_fail "ping"; }
 	before=$(setkey_ A -D | grep -o 'spi=[0-9]*' | sort)
 	echo 'ikev1 "broken" active esp nonsense' >>A.conf

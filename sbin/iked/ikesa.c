@@ -302,6 +302,9 @@ ikesa_bypeer(struct iked *env, const struct sockaddr *peer,
 		if (sa->sa_state == SA_S_DEAD ||
 		    sa_cmpaddr((struct sockaddr *)&sa->sa_peer, peer) != 0)
 			continue;
+		/* After a reload, new negotiations follow the new rules. */
+		if (pol != NULL && sa->sa_cf != env->sc_config)
+			continue;
 		if (pol != NULL && sa->sa_pol != pol &&
 		    strcmp(sa->sa_pol->pol_name, pol->pol_name) != 0)
 			continue;

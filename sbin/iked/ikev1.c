@@ -661,7 +661,9 @@ v1_p1_attrs(const struct ikemsg_sa *s, const struct ikemsg_xf *xf,
 			ltype = (uint16_t)at->at_val;
 			break;
 		case IKEV1_ATTR_LIFE_DURATION:
-			if (ltype == IKEV1_LIFE_SECONDS && at->at_data == NULL)
+			/* TV, or a TLV of up to 4 bytes (at_val has it). */
+			if (ltype == IKEV1_LIFE_SECONDS &&
+			    (at->at_tv || at->at_len <= 4))
 				c->life = at->at_val;
 			break;
 		}
@@ -1399,6 +1401,8 @@ v1_p2_attrs(const struct ikemsg_sa *s, const struct ikemsg_xf *xf,
 			ltype = (uint16_t)at->at_val;
 			break;
 		case IKEV1_ATTR_SA_LIFE_DURATION:
+			if (!at->at_tv && at->at_len > 4)
+				break;		/* longer than we take */
 			if (ltype == IKEV1_LIFE_SECONDS)
 				c->life = at->at_val;
 			else if (ltype == IKEV1_LIFE_KILOBYTES)
@@ -1654,7 +1658,8 @@ v1_recv_resplife(struct iked_child *ch, const struct ikemsg *m)
 				if (at->at_type == IKEV1_ATTR_SA_LIFE_TYPE)
 					ltype = (uint16_t)at->at_val;
 				if (at->at_type != IKEV1_ATTR_SA_LIFE_DURATION ||
-				    at->at_data != NULL || at->at_val == 0)
+				    (!at->at_tv && at->at_len > 4) ||
+				    at->at_val == 0)
 					continue;
 				if (ltype == IKEV1_LIFE_SECONDS &&
 				    at->at_val < ch->ch_lifetime)

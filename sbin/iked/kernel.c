@@ -544,7 +544,12 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 	a.dst = (struct sockaddr *)&peer;
 	a.spi = ch->ch_spi_out;
 	a.keymat = (const char *)kout;
-	a.seq = kernel_seq(env);
+	/*
+	 * The outbound SA answers the ACQUIRE: its seq (racoon's) lets the
+	 * kernel retire the acquire entry, and with it the throttle.
+	 */
+	a.seq = ch->ch_initiator && !ch->ch_rekeying && ch->ch_acqseq != 0 ?
+	    ch->ch_acqseq : kernel_seq(env);
 	if (which & KERNEL_SA_OUT) {
 		ch->ch_addseq = a.seq;
 		ch->ch_addpending = 1;
