@@ -36,8 +36,13 @@
 #define	NETIPSECD_RCVBUF	(16 * 1024 * 1024) /* netipsecd.rcvbuf */
 #define	NETIPSECD_RCVBUF_MIN	(256 * 1024)
 #define	NETIPSECD_RCVBUF_MAX	(1024 * 1024 * 1024)
-#define	NETIPSECD_COALESCE	65531	/* netipsecd.coalesce */
-#define	NETIPSECD_COALESCE_MAX	65531
+/*
+ * netipsecd.coalesce: the kernel copies a verdict's larger payload into a
+ * new linear buffer, allocated atomically; up to 16 KiB with its
+ * headroom, that is 4 pages, an allocation that rarely fails.
+ */
+#define	NETIPSECD_COALESCE	15000
+#define	NETIPSECD_COALESCE_MAX	65531	/* what a verdict carries */
 #define	RULES_IPTABLES		"/usr/sbin/iptables"
 #define	RULES_IP6TABLES		"/usr/sbin/ip6tables"
 #define	RULES_CHAIN_PREFIX	"NETIPSEC"
