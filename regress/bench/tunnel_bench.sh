@@ -84,6 +84,7 @@ esp=$(run)
 cleanup
 trap - EXIT
 why=$(mktemp "${TMPDIR:-/tmp}/swan-bench-why.XXXXXX")
+trap 'rm -f "$why"' EXIT
 swan=$("$top/regress/bench/swan_bench.sh" "$SECS" 2>"$why") || swan=
 echo "iperf3 TCP A -> B, ${SECS} s each, receiver's Gbit/s (one run)"
 printf '  %-48s %6s\n' "netipsecd hook only (empty SPD)" "$hook"
@@ -108,4 +109,3 @@ awk -v e="$esp" -v h="$hook" -v s="$swan" 'BEGIN {
 		printf "goal ESP/strongSwan >= 3: %s (%.2f)\n",
 		    (e / s >= 3 ? "met" : "NOT met"), e / s
 }'
-rm -f "$why"
