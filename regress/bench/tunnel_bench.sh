@@ -1,13 +1,17 @@
 #!/bin/sh
 # iperf3 TCP through netipsecd, between two network namespaces on a veth
-# pair (documentation addresses), 5 s each:
+# pair (documentation addresses), BENCH_SECONDS (5) each:
 #   - hook only: netipsecd -i on both ends, empty SPD (the queue's own
 #     limit, the reference);
-#   - ESP: the same with transport-mode AES-GCM-128 SAs.
-# Prints both and the ratio (goal >= 0.7).  Needs root and iperf3.
+#   - ESP: the same with transport-mode AES-GCM-128 SAs;
+#   - strongSwan: charon's kernel-libipsec tunnel with ESP AES-GCM-128
+#     (swan_bench.sh), when strongSwan is installed.
+# Prints the three, the ratios and a line per goal (ESP/hook >= 0.7,
+# ESP/strongSwan >= 3).  Needs root and iperf3.  NETIPSECD=path runs
+# another netipsecd build (before/after comparisons).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
-daemon=$top/sbin/netipsecd/netipsecd
+daemon=${NETIPSECD:-$top/sbin/netipsecd/netipsecd}	# or another build
 setkey=$top/sbin/setkey/setkey
 SECS=${BENCH_SECONDS:-5}
 if [ "$(id -u)" -ne 0 ] || ! command -v iperf3 >/dev/null ||
@@ -76,7 +80,32 @@ X
 	PFKEY_SOCKET="$dir/$n.sock" ip netns exec "$ns" "$setkey" -f "$dir/$n.conf"
 done
 esp=$(run)
-echo "iperf3 TCP A -> B through netipsecd (Gbit/s; reference: the same path, hook passing packets unmodified)"
-printf '%24s %8s\n' "hook only (empty SPD)" "$hook"
-printf '%24s %8s\n' "ESP AES-GCM-128" "$esp"
-awk -v a="$esp" -v b="$hook" 'BEGIN { printf "ratio esp/hook: %.2f (goal >= 0.7)\n", a / b }'
+# The reference peer, alone on the machine: our daemons are stopped.
+cleanup
+trap - EXIT
+why=$(mktemp "${TMPDIR:-/tmp}/swan-bench-why.XXXXXX")
+trap 'rm -f "$why"' EXIT
+swan=$("$top/regress/bench/swan_bench.sh" "$SECS" 2>"$why") || swan=
+echo "iperf3 TCP A -> B, ${SECS} s each, receiver's Gbit/s (one run)"
+printf '  %-48s %6s\n' "netipsecd hook only (empty SPD)" "$hook"
+printf '  %-48s %6s\n' "netipsecd ESP AES-GCM-128 (transport)" "$esp"
+if [ -n "$swan" ]; then
+	printf '  %-48s %6s\n' "strongSwan kernel-libipsec AES-GCM-128 (tunnel)" \
+	    "$swan"
+else
+	printf '  %-48s %6s\n' "strongSwan kernel-libipsec" "-"
+	sed 's/^/    /' "$why"
+fi
+awk -v e="$esp" -v h="$hook" -v s="$swan" 'BEGIN {
+	r = h > 0 ? e / h : 0
+	printf "ratio ESP/hook-only:   %.2f\n", r
+	if (s != "" && s > 0)
+		printf "ratio ESP/strongSwan:  %.2f\n", e / s
+	printf "goal ESP/hook-only >= 0.7: %s (%.2f)\n",
+	    (r >= 0.7 ? "met" : "NOT met"), r
+	if (s == "" || s <= 0)
+		printf "goal ESP/strongSwan >= 3: not measured (no strongSwan)\n"
+	else
+		printf "goal ESP/strongSwan >= 3: %s (%.2f)\n",
+		    (e / s >= 3 ? "met" : "NOT met"), e / s
+}'

@@ -202,6 +202,7 @@ ctl_stats(FILE *fp)
 	LOAD(ns_rel_replace); LOAD(ns_rel_drop);
 	LOAD(ns_family); LOAD(ns_toobig); LOAD(ns_badhook);
 	LOAD(ns_badverdict); LOAD(ns_badmsg);
+	LOAD(ns_gro_segs); LOAD(ns_gro_pkts);
 	LOAD(ns_recvcalls); LOAD(ns_sendcalls);
 	LOAD(ns_recverr); LOAD(ns_senderr); LOAD(ns_nlerr);
 #undef LOAD
@@ -222,6 +223,8 @@ ctl_stats(FILE *fp)
 	    (uintmax_t)(s.ns_badhook + s.ns_badverdict));
 	fprintf(fp, "\t%ju malformed queue messages\n",
 	    (uintmax_t)s.ns_badmsg);
+	fprintf(fp, "\t%ju decrypted TCP segments coalesced into %ju "
+	    "packets\n", (uintmax_t)s.ns_gro_segs, (uintmax_t)s.ns_gro_pkts);
 	fprintf(fp, "\t%ju receive calls, %ju verdict sends\n",
 	    (uintmax_t)s.ns_recvcalls, (uintmax_t)s.ns_sendcalls);
 	fprintf(fp, "\t%ju netlink errors (receive %ju, send %ju, "

@@ -77,6 +77,7 @@ main(int argc, char *argv[])
 	conf->nc_queue = NETIPSECD_QUEUE;
 	conf->nc_qmaxlen = NETIPSECD_QMAXLEN;
 	conf->nc_rcvbuf = NETIPSECD_RCVBUF;
+	conf->nc_coalesce = NETIPSECD_COALESCE;
 
 	while ((ch = getopt(argc, argv, "dg:hi:o:Op:s:Sv")) != -1) {
 		switch (ch) {
@@ -129,6 +130,9 @@ main(int argc, char *argv[])
 		netipsecd_tunprint("netipsecd.rcvbuf", conf->nc_rcvbuf,
 		    "receive buffer of the queue's netlink socket, bytes",
 		    NULL);
+		netipsecd_tunprint("netipsecd.coalesce", conf->nc_coalesce,
+		    "largest packet made of decrypted TCP segments, bytes; "
+		    "0: off", NULL);
 		exit(0);
 	}
 
@@ -180,7 +184,7 @@ main(int argc, char *argv[])
 	if (conf->nc_nifs > 0) {
 		/* The queue first: the rules' packets find it bound. */
 		nfq_init((int)conf->nc_queue, (int)conf->nc_qmaxlen,
-		    (int)conf->nc_rcvbuf);
+		    (int)conf->nc_rcvbuf, (int)conf->nc_coalesce);
 		rules_init((int)conf->nc_queue, conf->nc_ifs, conf->nc_nifs);
 	}
 
@@ -290,6 +294,13 @@ netipsecd_tunable(struct netipsecd_conf *conf, const char *arg)
 			errx(1, "-o %s: out of range (%d to %d)", arg,
 			    NETIPSECD_RCVBUF_MIN, NETIPSECD_RCVBUF_MAX);
 		conf->nc_rcvbuf = v;
+		return;
+	}
+	if (strcmp(name, "netipsecd.coalesce") == 0) {
+		if (v < 0 || v > NETIPSECD_COALESCE_MAX)
+			errx(1, "-o %s: out of range (0 to %d)", arg,
+			    NETIPSECD_COALESCE_MAX);
+		conf->nc_coalesce = v;
 		return;
 	}
 	if (strcmp(name, "netipsecd.sendspace") == 0) {

@@ -36,6 +36,13 @@
 #define	NETIPSECD_RCVBUF	(16 * 1024 * 1024) /* netipsecd.rcvbuf */
 #define	NETIPSECD_RCVBUF_MIN	(256 * 1024)
 #define	NETIPSECD_RCVBUF_MAX	(1024 * 1024 * 1024)
+/*
+ * netipsecd.coalesce: the kernel copies a verdict's larger payload into a
+ * new linear buffer, allocated atomically; up to 16 KiB with its
+ * headroom, that is 4 pages, an allocation that rarely fails.
+ */
+#define	NETIPSECD_COALESCE	15000
+#define	NETIPSECD_COALESCE_MAX	65531	/* what a verdict carries */
 #define	RULES_IPTABLES		"/usr/sbin/iptables"
 #define	RULES_IP6TABLES		"/usr/sbin/ip6tables"
 #define	RULES_CHAIN_PREFIX	"NETIPSEC"
@@ -64,6 +71,7 @@ struct netipsecd_conf {
 	long		 nc_queue;	/* netipsecd.queue */
 	long		 nc_qmaxlen;	/* netipsecd.queue_maxlen */
 	long		 nc_rcvbuf;	/* netipsecd.rcvbuf */
+	long		 nc_coalesce;	/* netipsecd.coalesce */
 };
 
 /* The queue's counters (nfq.c), updated atomically. */
@@ -74,6 +82,8 @@ struct nfq_stats {
 	uint64_t	ns_family;	/* REPLACE changed the family */
 	uint64_t	ns_toobig;	/* payload beyond a netlink attr */
 	uint64_t	ns_badhook, ns_badverdict, ns_badmsg;
+	uint64_t	ns_gro_segs;	/* segments coalesced... */
+	uint64_t	ns_gro_pkts;	/* ...into so many packets */
 	uint64_t	ns_recvcalls, ns_sendcalls;
 	uint64_t	ns_recverr, ns_senderr, ns_nlerr;
 };
@@ -97,7 +107,7 @@ void	ctl_stats(FILE *);
 int	ctl_show(const struct netipsecd_conf *);
 
 /* nfq.c */
-void	nfq_init(int, int, int);
+void	nfq_init(int, int, int, int);
 void	nfq_start(void);
 void	nfq_stop(void);
 int	nfq_queue(void);

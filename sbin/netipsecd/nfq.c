@@ -20,6 +20,13 @@
  * release callback, on whatever thread releases them; every send on the
  * netlink socket is made under nfq_sendmtx.
  *
+ * Inbound, the decrypted TCP segments of a batch that follow each other
+ * are given back as one packet (gro.c): the first ESP packet's verdict
+ * carries the run, the others are dropped, and the kernel delivers one
+ * packet instead of tens.  A run never outlives its batch, and anything
+ * else arriving ends it first, so that the packets of the hook keep
+ * their order.
+ *
  * The hook of each packet comes from its packet header: NF_INET_LOCAL_OUT
  * is IPSEC_HOOK_OUT, NF_INET_PRE_ROUTING IPSEC_HOOK_IN, NF_INET_FORWARD
  * IPSEC_HOOK_FWD.  The cookie handed to the layer is the queue's packet
@@ -56,6 +63,7 @@
 #include <netipsec/ipsec_hook.h>
 
 #include "netipsecd.h"
+#include "gro.h"
 
 #define	NFQ_BATCH	64		/* packets per recvmmsg(2) */
 #define	NFQ_RCVMSG	(0xffff + 4096)	/* one packet and its attributes */
@@ -81,6 +89,11 @@ static struct nfq {
 	uint8_t			*nq_rbuf;	/* NFQ_BATCH * NFQ_RCVMSG */
 	uint8_t			*nq_sbuf;	/* NFQ_SENDBUF */
 	size_t			 nq_slen;
+	struct gro		 nq_gro;	/* the run of decrypted TCP */
+	uint32_t		 nq_gro_id;	/* its first packet */
+	int			 nq_gro_ipv;
+	uint32_t		 nq_gro_drop[NFQ_BATCH]; /* the others */
+	int			 nq_gro_ndrop;
 } nfq = { .nq_fd = -1, .nq_stopfd = -1, .nq_queue = -1,
     .nq_sendmtx = PTHREAD_MUTEX_INITIALIZER };
 
@@ -93,6 +106,9 @@ static void	*nfq_thread(void *);
 static int	nfq_packet(const struct nlmsghdr *, void *);
 static void	nfq_verdict(uint32_t, int, int, const void *, size_t);
 static void	nfq_flush(void);
+static void	nfq_gro_add(uint32_t, int, const void *, size_t,
+		    const struct gro_seg *);
+static void	nfq_gro_flush(void);
 static void	nfq_release(void *, uint64_t, int, const void *, size_t);
 
 /* Send one configuration message and wait for its acknowledgement. */
@@ -125,7 +141,7 @@ nfq_config(struct nlmsghdr *nlh)
  * errors reach the terminal.
  */
 void
-nfq_init(int queue, int maxlen, int rcvbuf)
+nfq_init(int queue, int maxlen, int rcvbuf, int coalesce)
 {
 	uint8_t			 buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr		*nlh;
@@ -171,7 +187,8 @@ nfq_init(int queue, int maxlen, int rcvbuf)
 		fatal("netfilter queue %d: configuration", queue);
 
 	if ((nfq.nq_rbuf = malloc((size_t)NFQ_BATCH * NFQ_RCVMSG)) == NULL ||
-	    (nfq.nq_sbuf = malloc(NFQ_SENDBUF)) == NULL)
+	    (nfq.nq_sbuf = malloc(NFQ_SENDBUF)) == NULL ||
+	    gro_init(&nfq.nq_gro, (size_t)coalesce) == -1)
 		fatal("nfq_init");
 	for (i = 0; i < NFQ_BATCH; i++) {
 		nfq.nq_iov[i].iov_base = nfq.nq_rbuf + (size_t)i * NFQ_RCVMSG;
@@ -180,8 +197,8 @@ nfq_init(int queue, int maxlen, int rcvbuf)
 		nfq.nq_mmsg[i].msg_hdr.msg_iovlen = 1;
 	}
 	nfq.nq_open = 1;
-	log_info("netfilter queue %d bound (maxlen %d, receive buffer %d)",
-	    queue, maxlen, rcvbuf);
+	log_info("netfilter queue %d bound (maxlen %d, receive buffer %d, "
+	    "coalescing %d)", queue, maxlen, rcvbuf, coalesce);
 }
 
 /* Start the queue thread; the layer is ready. */
@@ -232,6 +249,7 @@ nfq_stop(void)
 	free(nfq.nq_rbuf);
 	free(nfq.nq_sbuf);
 	nfq.nq_rbuf = nfq.nq_sbuf = NULL;
+	gro_fini(&nfq.nq_gro);
 }
 
 static void *
@@ -276,8 +294,10 @@ nfq_thread(void *arg __attribute__((__unused__)))
 			    NULL) == -1)
 				NFQ_COUNT(ns_nlerr);	/* an NLMSG_ERROR */
 		}
+		nfq_gro_flush();
 		nfq_flush();
 	}
+	nfq_gro_flush();
 	nfq_flush();
 	return (NULL);
 }
@@ -288,6 +308,7 @@ nfq_packet(const struct nlmsghdr *nlh, void *arg __attribute__((__unused__)))
 {
 	struct nlattr			*attr[NFQA_MAX + 1] = { NULL };
 	struct nfqnl_msg_packet_hdr	*ph;
+	struct gro_seg			 sg;
 	const uint8_t			*pkt;
 	void				*out;
 	size_t				 len, outlen;
@@ -335,6 +356,16 @@ nfq_packet(const struct nlmsghdr *nlh, void *arg __attribute__((__unused__)))
 	out = NULL;
 	outlen = 0;
 	v = ipsec_hook(where, pkt, len, cookie, &out, &outlen);
+	if (where == IPSEC_HOOK_IN) {
+		if (v == IPSEC_HOOK_REPLACE && gro_check(&nfq.nq_gro, out,
+		    outlen, pkt, len, &sg)) {
+			NFQ_COUNT(ns_replace);
+			nfq_gro_add(id, ipv, out, outlen, &sg);
+			ipsec_hook_free(out);
+			return (MNL_CB_OK);
+		}
+		nfq_gro_flush();
+	}
 	switch (v) {
 	case IPSEC_HOOK_PASS:
 		NFQ_COUNT(ns_pass);
@@ -359,6 +390,52 @@ nfq_packet(const struct nlmsghdr *nlh, void *arg __attribute__((__unused__)))
 		break;
 	}
 	return (MNL_CB_OK);
+}
+
+/*
+ * A decrypted TCP segment that may be coalesced: it follows the run, or
+ * starts a new one.  PSH ends the run.
+ */
+static void
+nfq_gro_add(uint32_t id, int ipv, const void *pkt, size_t len,
+    const struct gro_seg *sg)
+{
+
+	if (nfq.nq_gro_ndrop < NFQ_BATCH &&
+	    gro_append(&nfq.nq_gro, pkt, sg) == 0)
+		nfq.nq_gro_drop[nfq.nq_gro_ndrop++] = id;
+	else {
+		nfq_gro_flush();
+		gro_start(&nfq.nq_gro, pkt, len, sg);
+		nfq.nq_gro_id = id;
+		nfq.nq_gro_ipv = ipv;
+	}
+	if (sg->sg_push)
+		nfq_gro_flush();
+}
+
+/*
+ * End the run: the first packet's verdict carries it, the others are
+ * dropped, after it.
+ */
+static void
+nfq_gro_flush(void)
+{
+	const uint8_t	*p;
+	size_t		 len;
+	int		 i;
+
+	if ((p = gro_finish(&nfq.nq_gro, &len)) == NULL)
+		return;
+	nfq_verdict(nfq.nq_gro_id, NF_ACCEPT, nfq.nq_gro_ipv, p, len);
+	for (i = 0; i < nfq.nq_gro_ndrop; i++)
+		nfq_verdict(nfq.nq_gro_drop[i], NF_DROP, 0, NULL, 0);
+	if (nfq.nq_gro_ndrop > 0) {
+		__atomic_fetch_add(&nfq_stats.ns_gro_segs,
+		    (uint64_t)nfq.nq_gro_ndrop + 1, __ATOMIC_RELAXED);
+		NFQ_COUNT(ns_gro_pkts);
+	}
+	nfq.nq_gro_ndrop = 0;
 }
 
 /*
