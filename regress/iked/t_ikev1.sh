@@ -636,6 +636,90 @@ reload_body()
 }
 reload_cleanup() { netns_cleanup; }
 
+atf_test_case generate_policy cleanup
+generate_policy_head()
+{
+	atf_set "descr" "generate-policy: a responder without policies installs the peer's selectors (with a warning) and traffic flows"
+	atf_set "require.user" "root"
+}
+generate_policy_body()
+{
+	ike_init
+	pair
+	spd A 192.0.2.1 192.0.2.2
+	rule b active 192.0.2.1 192.0.2.2 >A.conf
+	echo "ikev1 \"gen\" passive esp transport generate-policy from any to any peer any psk \"$PSK\"" >B.conf
+	iked A A.conf
+	iked B B.conf
+	grep -q 'generate-policy.*dangerous' B.iked.log || { logs; atf_fail "no warning at start"; }
+	in_ A ping -c 2 -i 0.2 -W 5 192.0.2.2 >/dev/null || { logs; atf_fail "pings"; }
+	grep -q 'generate-policy: installing' B.iked.log || { logs; atf_fail "B installed nothing"; }
+	setkey_ B -DP | grep -q 'esp/transport//require' || { setkey_ B -DP; atf_fail "B's SPD has no generated policy"; }
+	atf_check_equal 2 "$(mature B)"
+}
+generate_policy_cleanup() { netns_cleanup; }
+
+atf_test_case hostile cleanup
+hostile_head()
+{
+	atf_set "descr" "Garbage datagrams and a flood of Main Mode starts from one address: all dropped and counted, iked stays up, another peer still negotiates"
+	atf_set "require.user" "root"
+	atf_set "timeout" "120"
+}
+hostile_body()
+{
+	ike_init
+	command -v python3 >/dev/null || atf_skip "python3 is not installed"
+	pair
+	ip -n "$(ns A)" addr add 192.0.2.11/24 dev vA
+	spd A 192.0.2.1 192.0.2.2
+	spd B 192.0.2.2 192.0.2.1
+	rule b active 192.0.2.1 192.0.2.2 >A.conf
+	echo "ikev1 \"any\" passive esp transport from any to any peer any psk \"$PSK\"" >B.conf
+	iked B B.conf
+	# A real MM1 (the fuzz seed): a flood of it with fresh cookies.
+	mm1="$TOP/regress/fuzz/corpus/ikev1d/mm1"
+	[ -f "$mm1" ] || atf_fail "no MM1 seed at $mm1"
+	cat >flood.py <<'X'
+import os, random, socket, sys
+mm1 = open(sys.argv[1], "rb").read()[3:]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("192.0.2.11", 500))
+t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+t.bind(("192.0.2.11", 4500))
+rnd = random.Random(7)
+for i in range(300):
+    junk = bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(0, 600)))
+    if i % 3 == 0 and len(junk) >= 28:
+        junk = junk[:17] + b"\x10" + junk[18:]     # claims IKEv1
+    (t if i % 5 == 0 else s).sendto(junk if i % 5 else b"\0\0\0\0" + junk,
+                                    ("192.0.2.2", 4500 if i % 5 == 0 else 500))
+for i in range(400):
+    m = bytearray(mm1)
+    m[0:8] = os.urandom(8)
+    s.sendto(bytes(m), ("192.0.2.2", 500))
+X
+	in_ A /usr/bin/python3 flood.py "$mm1" || in_ A python3 flood.py "$mm1" ||
+	    atf_fail "the flood script failed"
+	sleep 1
+	kill -0 "$(cat B.iked.pid)" || { logs; atf_fail "B's iked died"; }
+	kill -USR1 "$(cat B.iked.pid)"
+	wait_for 5 grep -q 'stats:' B.iked.log || { logs; atf_fail "no stats"; }
+	st=$(grep 'stats:' B.iked.log | tail -1)
+	echo "$st"
+	dropped=$(echo "$st" | sed -n 's/.* dropped \([0-9]*\) .*/\1/p')
+	refused=$(echo "$st" | sed -n 's/.*halfopen-refused \([0-9]*\).*/\1/p')
+	[ "${dropped:-0}" -ge 100 ] || atf_fail "only ${dropped:-0} datagrams counted as dropped"
+	[ "${refused:-0}" -ge 100 ] || atf_fail "only ${refused:-0} half-open refusals"
+	n=$(grep -c 'too many half-open' B.iked.log)
+	[ "$n" -le 12 ] || atf_fail "$n log lines for one flood (not rate-limited)"
+	# A real peer, from another address, still gets its SAs.
+	iked A A.conf
+	in_ A ping -c 1 -W 5 192.0.2.2 >/dev/null || { logs | tail -30; atf_fail "the real peer could not negotiate"; }
+	atf_check_equal 2 "$(mature B)"
+}
+hostile_cleanup() { netns_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case founding4
@@ -654,4 +738,6 @@ atf_init_test_cases()
 	atf_add_test_case responder_lifetime
 	atf_add_test_case dpd
 	atf_add_test_case reload
+	atf_add_test_case generate_policy
+	atf_add_test_case hostile
 }

@@ -323,10 +323,17 @@ config_setrunning(struct iked *env, struct iked_config *cf)
 
 	env->sc_config = cf;
 	config_ref(cf);
-	TAILQ_FOREACH(pol, &cf->cfg_policies, pol_entry)
+	TAILQ_FOREACH(pol, &cf->cfg_policies, pol_entry) {
 		log_debug("%s: policy \"%s\" (ikev%d, %s)", __func__,
 		    pol->pol_name, pol->pol_version,
 		    pol->pol_flags & POL_ACTIVE ? "active" : "passive");
+		/* racoon's warning: the peer chooses what we protect. */
+		if (pol->pol_polsrc == POLSRC_GENERATE)
+			log_warnx("%s:%d: rule \"%s\": generate-policy lets "
+			    "any peer that knows the key install policies "
+			    "here; dangerous", pol->pol_file ? pol->pol_file :
+			    "-", pol->pol_line, pol->pol_name);
+	}
 	if (old != NULL)
 		config_unref(old);
 }

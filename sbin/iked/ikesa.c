@@ -29,6 +29,7 @@
 #define IKED_RETRANSMIT_FIRST	1	/* seconds, doubled each time */
 #define IKED_RETRANSMIT_TRIES	6	/* 1+2+4+8+16+32 s */
 #define IKED_HALFOPEN_MAX	1024	/* responder SAs not yet established */
+#define IKED_HALFOPEN_PEER	32	/* of them from one address */
 #define IKED_HALFOPEN_TIMEOUT	60
 #define IKED_CHILD_TIMEOUT	60	/* a phase 2 that does not finish */
 #define IKED_REKEY_GRACE	3	/* old SAs live on after a rekey */
@@ -132,6 +133,22 @@ ikesa_new(struct iked *env, int version, int initiator,
 	if (!initiator && env->sc_halfopen >= IKED_HALFOPEN_MAX) {
 		env->sc_stats.st_halfopen_refused++;
 		return (NULL);
+	}
+	if (!initiator) {
+		/* One address cannot take every half-open slot. */
+		u_int	 n = 0;
+
+		TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
+			if (!sa->sa_initiator &&
+			    sa->sa_state != SA_S_ESTABLISHED &&
+			    sa->sa_state != SA_S_DEAD &&
+			    sa_cmpaddr((struct sockaddr *)&sa->sa_peer, peer)
+			    == 0)
+				n++;
+		if (n >= IKED_HALFOPEN_PEER) {
+			env->sc_stats.st_halfopen_refused++;
+			return (NULL);
+		}
 	}
 	if ((sa = calloc(1, sizeof(*sa))) == NULL)
 		return (NULL);
@@ -654,16 +671,26 @@ ikesa_recv(struct iked *env, int natt, const struct sockaddr *local,
 		if (sa == NULL) {
 			pol = policy_match(env->sc_config, 1, local, peer, 0);
 			if (pol == NULL) {
-				env->sc_stats.st_dropped++;
-				log_info("%s: main mode from a peer no ikev1 "
-				    "rule matches, dropped",
-				    print_host(peer, p, sizeof(p)));
+				uint64_t n = ++env->sc_stats.st_dropped;
+
+				if ((n & (n - 1)) == 0)
+					log_info("%s: main mode from a peer no "
+					    "ikev1 rule matches, dropped (%llu "
+					    "dropped so far)",
+					    print_host(peer, p, sizeof(p)),
+					    (unsigned long long)n);
 				return;
 			}
 			if ((sa = ikesa_new(env, 1, 0, pol, local, peer))
 			    == NULL) {
-				log_warnx("%s: too many half-open SAs, "
-				    "dropped", print_host(peer, p, sizeof(p)));
+				uint64_t n = env->sc_stats.st_halfopen_refused;
+
+				/* A flood: log the 1st, 2nd, 4th, ... */
+				if ((n & (n - 1)) == 0)
+					log_warnx("%s: too many half-open SAs, "
+					    "MM1 dropped (%llu so far)",
+					    print_host(peer, p, sizeof(p)),
+					    (unsigned long long)n);
 				return;
 			}
 			memcpy(sa->sa_ispi, m.msg_ispi, 8);
