@@ -550,11 +550,10 @@ lifetime_bytes_body()
 	# 100-byte pings: 128 bytes each on the SA; the SA dies midway.
 	in_ A ping -c 12 -i 0.3 -s 100 -W 1 192.0.2.2 >ping.out 2>&1 || true
 	sleep 1.5
-	grep -n 'type=8(EXPIRE)' watch.out || { cat watch.out | tail -30; atf_fail "no SADB_EXPIRE"; }
-	soft=$(grep -n 'type=4(LIFETIME_SOFT)' watch.out | head -1 | cut -d: -f1)
-	hard=$(grep -n 'type=3(LIFETIME_HARD)' watch.out | tail -1 | cut -d: -f1)
-	[ -n "$soft" ] && [ -n "$hard" ] && [ "$soft" -lt "$hard" ] ||
-	    atf_fail "not soft then hard"
+	expires watch.out >expires.out
+	cat expires.out
+	[ "$(cat expires.out)" = "$(printf 'soft 4097\nhard 4097')" ] ||
+	    { tail -30 watch.out; atf_fail "not one soft then one hard SADB_EXPIRE for SPI 0x1001"; }
 	PFKEY_SOCKET="$PWD/A.sock" in_ A "$SETKEY" -D >sad.out
 	grep -q 'spi=4097(' sad.out && atf_fail "the SA outlived its hard lifetime"
 	grep -q 'spi=4098(' sad.out || atf_fail "the other SA went too"
@@ -563,10 +562,88 @@ lifetime_bytes_body()
 }
 lifetime_bytes_cleanup() { esp_cleanup; }
 
+# expires FILE: the SADB_EXPIRE messages that setkey -x logged to FILE, in
+# order, one line each: "soft SPI" or "hard SPI" (decimal), after the
+# lifetime extension it carries (an ADD's echo carries both: skipped).
+expires()
+{
+	awk '/^sadb_msg\{/ { inx = /type=8\(EXPIRE\)/; spi = ""; kind = "" }
+	    inx && /sadb_sa\{/ { sub(/.*spi=/, ""); sub(/ .*/, ""); spi = $0 }
+	    inx && /type=4\(LIFETIME_SOFT\)/ { kind = "soft" }
+	    inx && /type=3\(LIFETIME_HARD\)/ { kind = "hard" }
+	    inx && /^$/ { print kind, spi; inx = 0 }
+	    END { if (inx) print kind, spi }' "$1"
+}
+
+atf_test_case lifetime_time cleanup
+lifetime_time_head()
+{
+	atf_set descr "time lifetimes (setkey -ls/-lh): soft SADB_EXPIRE on time with the SA still used, hard SADB_EXPIRE on time, then the SA is gone and nothing crosses"
+	atf_set require.user root
+}
+lifetime_time_body()
+{
+	esp_init
+	pair
+	key=0x00112233445566778899aabbccddeeffcafebabe
+	# A's outbound SA: soft after 2 seconds, hard after 5.
+	transport_conf A 4 aes-gcm-16 $key |
+	    sed 's/esp 0x1001 -m transport/esp 0x1001 -m transport -ls 2 -lh 5/' >a.conf
+	transport_conf B 4 aes-gcm-16 $key >b.conf
+	keys B b.conf
+	PFKEY_SOCKET="$PWD/A.sock" in_ A "$SETKEY" -x >watch.out 2>&1 &
+	echo $! >>daemons.pids
+	sleep 0.3
+	t0=$(date +%s)
+	keys A a.conf
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 2 -i 0.2 -W 2 192.0.2.2
+	i=0
+	until expires watch.out | grep -q .; do
+		i=$((i + 1)); [ $i -lt 80 ] || atf_fail "no SADB_EXPIRE within 8 s"
+		sleep 0.1
+	done
+	tsoft=$(date +%s)
+	[ "$(expires watch.out)" = "soft 4097" ] ||
+	    { expires watch.out; atf_fail "the first SADB_EXPIRE is not the soft one of 0x1001"; }
+	[ $((tsoft - t0)) -ge 2 ] || atf_fail "soft EXPIRE after $((tsoft - t0)) s, before 2 s"
+	# Soft only warns: the dying SA still carries traffic.
+	PFKEY_SOCKET="$PWD/A.sock" in_ A "$SETKEY" -D >sad.out
+	grep -A 6 'spi=4097(' sad.out | grep -q 'state=dying' ||
+	    { cat sad.out; atf_fail "the SA is not dying after its soft lifetime"; }
+	esp=$(stat A "outbound packets protected with ESP")
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 2 -i 0.2 -W 2 192.0.2.2
+	[ "$(stat A "outbound packets protected with ESP")" -ge $((esp + 2)) ] ||
+	    atf_fail "the dying SA was not used"
+	i=0
+	until [ "$(expires watch.out | wc -l)" -ge 2 ]; do
+		i=$((i + 1)); [ $i -lt 80 ] || atf_fail "no hard SADB_EXPIRE within 8 s"
+		sleep 0.1
+	done
+	thard=$(date +%s)
+	expires watch.out
+	[ "$(expires watch.out)" = "$(printf 'soft 4097\nhard 4097')" ] ||
+	    atf_fail "not one soft then one hard SADB_EXPIRE for SPI 0x1001"
+	[ $((thard - t0)) -ge 5 ] || atf_fail "hard EXPIRE after $((thard - t0)) s, before 5 s"
+	PFKEY_SOCKET="$PWD/A.sock" in_ A "$SETKEY" -D >sad.out
+	grep -q 'spi=4097(' sad.out && atf_fail "the SA outlived its hard lifetime"
+	grep -q 'spi=4098(' sad.out || atf_fail "the other SA went too"
+	# Hard: the SA is not used any more; the require policy finds none.
+	nosa=$(stat A "outbound packets with no SA available")
+	esp=$(stat A "outbound packets protected with ESP")
+	atf_check -s not-exit:0 -o ignore ip netns exec "$(ns A)" \
+	    ping -c 2 -i 0.2 -W 1 192.0.2.2
+	[ "$(stat A "outbound packets with no SA available")" -ge $((nosa + 2)) ] ||
+	    { stats A; atf_fail "no SA not counted after the hard lifetime"; }
+	[ "$(stat A "outbound packets protected with ESP")" = "$esp" ] ||
+	    atf_fail "packets were still protected after the hard lifetime"
+}
+lifetime_time_cleanup() { esp_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case attacks
 	atf_add_test_case lifetime_bytes
+	atf_add_test_case lifetime_time
 	atf_add_test_case natt_transport4
 	atf_add_test_case transport4_gcm
 	atf_add_test_case transport6_cbc
