@@ -56,14 +56,16 @@ link()
 }
 
 # daemon NS IF...: netipsecd in NS hooking the interfaces, PF_KEY on
-# $PWD/NS.sock; waits until it answers -S.
+# $PWD/NS.sock, with the options in DAEMON_OPTS; waits until it answers
+# -S.
 daemon()
 {
 	n=$1
 	shift
 	args=""
 	for i in "$@"; do args="$args -i $i"; done
-	in_ "$n" "$NETIPSECD" -d -s "$PWD/$n.sock" $args >>"$n.log" 2>&1 &
+	in_ "$n" "$NETIPSECD" -d -s "$PWD/$n.sock" ${DAEMON_OPTS:-} $args \
+	    >>"$n.log" 2>&1 &
 	echo $! >>daemons.pids
 	i=0
 	until in_ "$n" "$NETIPSECD" -S -s "$PWD/$n.sock" >/dev/null 2>&1; do
@@ -95,7 +97,9 @@ stat()
 # capture NS IF: tcpdump in the background, written to NS-IF.pcap.
 capture()
 {
-	in_ "$1" tcpdump -i "$2" -U -n -w "$1-$2.pcap" >/dev/null 2>"$1.tcpdump" &
+	# Not through in_, a function: $! must be tcpdump's, for the stop.
+	ip netns exec "$(ns "$1")" tcpdump -i "$2" -U -n -w "$1-$2.pcap" \
+	    >/dev/null 2>"$1.tcpdump" &
 	echo $! >>daemons.pids
 	echo $! >capture.pid
 	sleep 1		# tcpdump needs a moment to open the interface
@@ -147,7 +151,9 @@ X
 # ESP (neighbour discovery to multicast addresses is not theirs).
 only_esp()
 {
-	total=$(tcpdump -n -r "$1" "host $2 and host $3" 2>/dev/null | wc -l)
+	# "host" alone also matches ARP, which is not IP.
+	total=$(tcpdump -n -r "$1" "(ip or ip6) and host $2 and host $3" \
+	    2>/dev/null | wc -l)
 	esp=$(tcpdump -n -r "$1" "host $2 and host $3 and esp" 2>/dev/null |
 	    wc -l)
 	echo "$1: $total IP packets, $esp ESP"
@@ -639,11 +645,128 @@ lifetime_time_body()
 }
 lifetime_time_cleanup() { esp_cleanup; }
 
+# flood.py DST PORT SECONDS: UDP datagrams carrying a canary, as fast as
+# Python sends them; prints how many the stack took.
+write_flood()
+{
+	cat >flood.py <<'X'
+import socket, sys, time
+dst, port, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+af = socket.AF_INET6 if ":" in dst else socket.AF_INET
+s = socket.socket(af, socket.SOCK_DGRAM)
+s.setblocking(False)
+data = b"PLAINTEXT-CANARY" * 4
+n = 0
+end = time.monotonic() + secs
+while time.monotonic() < end:
+    for i in range(100):
+        try:
+            s.sendto(data, (dst, port))
+            n += 1
+        except OSError:
+            pass
+print(n)
+X
+}
+
+# no_plaintext PCAP: the canary is nowhere in the capture, and every
+# packet between A and B, IPv4 and IPv6, is ESP.
+no_plaintext()
+{
+	n=$(grep -c -a PLAINTEXT-CANARY "$1")
+	[ "$n" = 0 ] || atf_fail "plaintext on the wire: the canary is in $1"
+	only_esp "$1" 192.0.2.1 192.0.2.2
+	only_esp "$1" 2001:db8::1 2001:db8::2
+}
+
+atf_test_case fail_closed_flood cleanup
+fail_closed_flood_head()
+{
+	atf_set descr "require policies, IPv4 and IPv6: a UDP flood overflowing a 4-packet queue, then netipsecd killed with SIGKILL mid-flood: the peer's wire carries only ESP, never the plaintext; the restart leaves one set of rules"
+	atf_set require.user root
+}
+fail_closed_flood_body()
+{
+	esp_init
+	[ -x /usr/bin/python3 ] || atf_skip "python3 is not installed"
+	DAEMON_OPTS="-o netipsecd.queue_maxlen=4"
+	pair
+	key=0x00112233445566778899aabbccddeeffcafebabe
+	for side in A B; do
+		{ transport_conf $side 4 aes-gcm-16 $key
+		  transport_conf $side 6 aes-gcm-16 $key |
+		      sed -e '/flush/d' -e 's/0x100\([12]\)/0x200\1/'; } \
+		    >$side.conf
+		keys $side $side.conf
+	done
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 1 -W 3 192.0.2.2
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 1 -W 3 2001:db8::2
+	write_flood
+	# A capture that drops packets could miss a leak: a large buffer,
+	# and its drops are checked.
+	ip netns exec "$(ns B)" tcpdump -i vethB -B 32768 -U -n -w B-vethB.pcap \
+	    >/dev/null 2>B.tcpdump &
+	echo $! >>daemons.pids
+	echo $! >capture.pid
+	sleep 1
+	rules0=$({ in_ A iptables -t mangle -S; in_ A ip6tables -t mangle -S; } |
+	    sort)
+
+	# 1. More than the queue holds, both families at once: the kernel
+	# drops what does not fit, nothing goes around the layer.
+	qfull=$(stat A "dropped by the kernel: queue full")
+	in_ A /usr/bin/python3 flood.py 192.0.2.2 9 2 >n4.out &
+	f4=$!
+	in_ A /usr/bin/python3 flood.py 2001:db8::2 9 2 >n6.out &
+	f6=$!
+	wait $f4 $f6
+	echo "flood: $(cat n4.out) IPv4 and $(cat n6.out) IPv6 datagrams sent"
+	esp=$(stat A "outbound packets protected with ESP")
+	[ "$(stat A "dropped by the kernel: queue full")" -gt "$qfull" ] ||
+	    { stats A; atf_fail "the flood did not overflow the queue: nothing tested"; }
+	[ "$esp" -gt 100 ] || atf_fail "only $esp packets protected during the flood"
+	stats A | grep -E 'queue full|protected with ESP'
+
+	# 2. SIGKILL in the middle of a flood.
+	in_ A /usr/bin/python3 flood.py 192.0.2.2 9 3 >n4.out &
+	f4=$!
+	in_ A /usr/bin/python3 flood.py 2001:db8::2 9 3 >n6.out &
+	f6=$!
+	sleep 1
+	pid=$(for p in $(ip netns pids "$(ns A)"); do
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = netipsecd ] && echo $p
+	done)
+	[ -n "$pid" ] || atf_fail "no netipsecd in A"
+	kill -9 $pid
+	wait $f4 $f6
+	echo "flood across SIGKILL: $(cat n4.out) IPv4, $(cat n6.out) IPv6"
+	atf_check -s not-exit:0 -o ignore ip netns exec "$(ns A)" \
+	    ping -c 2 -i 0.2 -W 1 192.0.2.2
+	atf_check -s not-exit:0 -o ignore ip netns exec "$(ns A)" \
+	    ping -c 2 -i 0.2 -W 1 2001:db8::2
+	capture_stop
+	cat B.tcpdump
+	grep -q '^0 packets dropped by kernel' B.tcpdump ||
+	    atf_fail "tcpdump dropped packets: the capture cannot vouch for the wire"
+	no_plaintext B-vethB.pcap
+
+	# 3. The next start removes the dead one's rules, installs the same.
+	daemon A vethA
+	rules1=$({ in_ A iptables -t mangle -S; in_ A ip6tables -t mangle -S; } |
+	    sort)
+	[ "$rules0" = "$rules1" ] ||
+	    { echo "$rules0"; echo "$rules1"; atf_fail "the rules differ after the restart"; }
+	keys A A.conf
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 1 -W 3 192.0.2.2
+}
+fail_closed_flood_cleanup() { esp_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case attacks
 	atf_add_test_case lifetime_bytes
 	atf_add_test_case lifetime_time
+	atf_add_test_case fail_closed_flood
 	atf_add_test_case natt_transport4
 	atf_add_test_case transport4_gcm
 	atf_add_test_case transport6_cbc
