@@ -97,9 +97,11 @@ stat()
 # capture NS IF: tcpdump in the background, written to NS-IF.pcap.
 capture()
 {
-	# Not through in_, a function: $! must be tcpdump's, for the stop.
-	ip netns exec "$(ns "$1")" tcpdump -i "$2" -U -n -w "$1-$2.pcap" \
-	    >/dev/null 2>"$1.tcpdump" &
+	# Not through in_, a function: $! must be tcpdump's, for the stop;
+	# immediate mode, or the last packets may still be in the kernel's
+	# buffer when it stops.
+	ip netns exec "$(ns "$1")" tcpdump -i "$2" --immediate-mode -U -n \
+	    -w "$1-$2.pcap" >/dev/null 2>"$1.tcpdump" &
 	echo $! >>daemons.pids
 	echo $! >capture.pid
 	sleep 1		# tcpdump needs a moment to open the interface
