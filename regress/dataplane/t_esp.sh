@@ -329,6 +329,27 @@ acquire_first_ping_cleanup() { esp_cleanup; }
 # FreeBSD's strings.
 fbsd_tunnel()
 {
+	fbsd_setup "$@"
+	capture router pubA1
+	atf_check -o ignore ip netns exec "$(ns hostA)" $ping -c 3 -W 3 $hb
+	capture_stop
+	only_esp router-pubA1.pcap $ga $gb
+	[ -n "$tenc" ] || return 0
+	hex() { printf '%s' "$1" | tr -d '"' | od -An -tx1 | tr -d ' \n'; }
+	ak=""
+	[ -n "$akey" ] && ak="0x$(hex "$akey")"
+	ek="0x$(hex "$ekey")"
+	[ "$ek" = 0x ] && ek=""
+	if [ "$af" = 4 ]; then icmp="icmp.type == 8 && ip.dst == $hb"
+	else icmp="icmpv6.type == 128 && ipv6.dst == $hb"; fi
+	decrypts router-pubA1.pcap $proto $ga $gb 0x00001000 "$tenc" "$ek" \
+	    "$tauth" "$ak" "$icmp"
+}
+
+# fbsd_setup AF EALG EKEY AALG AKEY TENC TAUTH: fbsd_tunnel's five
+# namespaces, addresses, routes, daemons and SAs; sets ha, hb, ga, gb...
+fbsd_setup()
+{
 	af=$1 ealg=$2 ekey=$3 aalg=$4 akey=$5 tenc=$6 tauth=$7
 	esp_init
 	for n in hostA ipsecA router ipsecB hostB; do mkns $n; done
@@ -390,20 +411,6 @@ add $gb $ga esp 0x1001 $alg;
 X
 		keys ipsec$side $side.conf
 	done
-	capture router pubA1
-	atf_check -o ignore ip netns exec "$(ns hostA)" $ping -c 3 -W 3 $hb
-	capture_stop
-	only_esp router-pubA1.pcap $ga $gb
-	[ -n "$tenc" ] || return 0
-	hex() { printf '%s' "$1" | tr -d '"' | od -An -tx1 | tr -d ' \n'; }
-	ak=""
-	[ -n "$akey" ] && ak="0x$(hex "$akey")"
-	ek="0x$(hex "$ekey")"
-	[ "$ek" = 0x ] && ek=""
-	if [ "$af" = 4 ]; then icmp="icmp.type == 8 && ip.dst == $hb"
-	else icmp="icmpv6.type == 128 && ipv6.dst == $hb"; fi
-	decrypts router-pubA1.pcap $proto $ga $gb 0x00001000 "$tenc" "$ek" \
-	    "$tauth" "$ak" "$icmp"
 }
 
 # The transforms of FreeBSD's tunnel tests, each over IPv4 and IPv6.
@@ -763,12 +770,127 @@ fail_closed_flood_body()
 }
 fail_closed_flood_cleanup() { esp_cleanup; }
 
+# big_ping NS DST SIZE: four pings of SIZE bytes of data; at least the
+# last two answered (the first request and the first reply may only teach
+# their sources the path MTU).
+big_ping()
+{
+	ip netns exec "$(ns "$1")" ping -c 4 -i 0.5 -W 2 -s "$3" "$2" \
+	    >ping.out 2>&1
+	cat ping.out
+	grep -q 'icmp_seq=3 ' ping.out && grep -q 'icmp_seq=4 ' ping.out &&
+	    [ "$(grep -c ' bytes from .*icmp_seq=[34] ' ping.out)" = 2 ] ||
+	    atf_fail "ping -s $3 $2 from $1: the last two pings were not answered"
+}
+
+# big_udp SRCNS DSTNS DST: one 3000-byte UDP datagram with nc, received
+# whole.
+big_udp()
+{
+	head -c 3000 /dev/urandom >udp.data
+	rm -f udp.got
+	ip netns exec "$(ns "$2")" timeout 10 nc -u -l "$3" 5002 >udp.got &
+	srv=$!
+	sleep 0.5
+	ip netns exec "$(ns "$1")" nc -u -w 1 -q 1 "$3" 5002 <udp.data ||
+	    atf_fail "nc could not send to $3"
+	i=0
+	while [ "$(cat udp.got 2>/dev/null | wc -c)" -lt 3000 ]; do
+		i=$((i + 1)); [ $i -lt 30 ] || break
+		sleep 0.1
+	done
+	kill $srv 2>/dev/null
+	wait $srv 2>/dev/null
+	cmp udp.data udp.got || atf_fail "the 3000-byte UDP datagram to $3 did not arrive whole"
+}
+
+atf_test_case pmtu_transport cleanup
+pmtu_transport_head()
+{
+	atf_set descr "path MTU in transport mode, IPv4 and IPv6: pings of 1500 and 2028 bytes and a 3000-byte UDP datagram cross as fragmented ESP, reassembled before decryption; IPv4 with DF is answered with ICMP fragmentation needed"
+	atf_set require.user root
+}
+pmtu_transport_body()
+{
+	esp_init
+	pair
+	key=0x00112233445566778899aabbccddeeffcafebabe
+	for side in A B; do
+		{ transport_conf $side 4 aes-gcm-16 $key
+		  transport_conf $side 6 aes-gcm-16 $key |
+		      sed -e '/flush/d' -e 's/0x100\([12]\)/0x200\1/'; } \
+		    >$side.conf
+		keys $side $side.conf
+	done
+	# 1500 bytes with DF (ping's default): too big with ESP, so A's
+	# source is told the MTU that fits, and later pings are fragmented.
+	big_ping A 192.0.2.2 1472
+	grep -q 'Frag needed and DF set (mtu = 14[0-9][0-9])' ping.out ||
+	    atf_fail "no ICMP fragmentation needed with the MTU less ESP"
+	[ "$(stat A "ICMP errors sent with the MTU that fits")" -ge 1 ] ||
+	    atf_fail "A counted no ICMP error"
+	big_ping A 192.0.2.2 2000
+	big_ping A 2001:db8::2 1452
+	big_ping A 2001:db8::2 2000
+	big_udp A B 192.0.2.2
+	big_udp A B 2001:db8::2
+	[ "$(stat B "inbound ESP packets reassembled")" -ge 8 ] ||
+	    { stats B; atf_fail "B reassembled too few ESP packets"; }
+	[ "$(stat B "inbound ESP packets refused")" = 0 ] ||
+	    { stats B; atf_fail "B refused ESP"; }
+}
+pmtu_transport_cleanup() { esp_cleanup; }
+
+# pmtu_tunnel AF: the same through FreeBSD's five-namespace tunnel.
+pmtu_tunnel()
+{
+	fbsd_setup $1 aes-gcm-16 "$K20" "" "" "" ""
+	if [ "$1" = 4 ]; then s1=1472; else s1=1452; fi
+	big_ping hostA $hb $s1
+	big_ping hostA $hb 2000
+	big_ping hostB $ha 2000
+	big_udp hostA hostB $hb
+}
+
+atf_test_case pmtu_tunnel_v4 cleanup
+pmtu_tunnel_v4_head()
+{
+	atf_set descr "path MTU in tunnel mode, IPv4 (gateways): 1500- and 2028-byte pings and a 3000-byte UDP datagram cross; the outer header has no DF (dfbit 0) and is fragmented, then reassembled for ESP"
+	atf_set require.user root
+}
+pmtu_tunnel_v4_body()
+{
+	pmtu_tunnel 4
+	[ "$(stat ipsecB "inbound ESP packets reassembled")" -ge 4 ] ||
+	    { stats ipsecB; atf_fail "ipsecB reassembled too few ESP packets"; }
+}
+pmtu_tunnel_v4_cleanup() { esp_cleanup; }
+
+atf_test_case pmtu_tunnel_v6 cleanup
+pmtu_tunnel_v6_head()
+{
+	atf_set descr "path MTU in tunnel mode, IPv6 (gateways): the gateway sends ICMPv6 packet too big with the MTU less ESP and the tunnel header, then the hosts fragment: 1500- and 2048-byte pings and a 3000-byte UDP datagram cross"
+	atf_set require.user root
+}
+pmtu_tunnel_v6_body()
+{
+	pmtu_tunnel 6
+	[ "$(stat ipsecA "ICMP errors sent with the MTU that fits")" -ge 1 ] ||
+	    atf_fail "ipsecA sent no packet too big"
+	[ "$(stat ipsecB "ICMP errors sent with the MTU that fits")" -ge 1 ] ||
+	    atf_fail "ipsecB sent no packet too big"
+}
+pmtu_tunnel_v6_cleanup() { esp_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case attacks
 	atf_add_test_case lifetime_bytes
 	atf_add_test_case lifetime_time
 	atf_add_test_case fail_closed_flood
+	atf_add_test_case pmtu_transport
+	atf_add_test_case pmtu_tunnel_v4
+	atf_add_test_case pmtu_tunnel_v6
 	atf_add_test_case natt_transport4
 	atf_add_test_case transport4_gcm
 	atf_add_test_case transport6_cbc

@@ -182,6 +182,7 @@ main(int argc, char *argv[])
 		nfq_init((int)conf->nc_queue, (int)conf->nc_qmaxlen,
 		    (int)conf->nc_rcvbuf);
 		rules_init((int)conf->nc_queue, conf->nc_ifs, conf->nc_nifs);
+		rawout_init();
 	}
 
 	/* Before any thread exists: daemon(3) forks. */
@@ -220,6 +221,7 @@ main(int argc, char *argv[])
 	/* No new packets, then close the queue: the kernel drops the rest. */
 	rules_fini();
 	nfq_stop();
+	rawout_fini();
 	ctl_stop();
 	pfkey_srv_stop();
 	key_destroy();

@@ -103,6 +103,10 @@ void	nfq_stop(void);
 int	nfq_queue(void);
 int	nfq_kstats(unsigned int *, unsigned int *, unsigned int *);
 
+/* rawout.c */
+void	rawout_init(void);
+void	rawout_fini(void);
+
 /* rules.c */
 void	rules_init(int, char *const *, int);
 void	rules_fini(void);
