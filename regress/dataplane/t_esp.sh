@@ -882,6 +882,89 @@ pmtu_tunnel_v6_body()
 }
 pmtu_tunnel_v6_cleanup() { esp_cleanup; }
 
+atf_test_case tunnel_4in6_6in4 cleanup
+tunnel_4in6_6in4_head()
+{
+	atf_set descr "tunnel mode across families between two hosts: IPv4 inside IPv6 and IPv6 inside IPv4, both ways, protected end to end (the packets whose family changes leave through netipsecd's raw output)"
+	atf_set require.user root
+}
+tunnel_4in6_6in4_body()
+{
+	esp_init
+	pair
+	key=0x00112233445566778899aabbccddeeffcafebabe
+	# Inner addresses on lo, routed out of the veth: 198.51.100.1/.2
+	# through an IPv6 SA, 2001:db8:1::1 / 2001:db8:2::2 through IPv4.
+	for side in A B; do
+		if [ $side = A ]; then
+			i4=198.51.100.1 p4=198.51.100.2 i6=2001:db8:1::1
+			p6=2001:db8:2::2 o4=192.0.2.1 q4=192.0.2.2
+			o6=2001:db8::1 q6=2001:db8::2 d1=out d2=in
+		else
+			i4=198.51.100.2 p4=198.51.100.1 i6=2001:db8:2::2
+			p6=2001:db8:1::1 o4=192.0.2.2 q4=192.0.2.1
+			o6=2001:db8::2 q6=2001:db8::1 d1=in d2=out
+		fi
+		ip -n "$(ns $side)" addr add $i4/32 dev lo
+		ip -n "$(ns $side)" addr add $i6/128 dev lo
+		ip -n "$(ns $side)" route add $p4/32 dev veth$side src $i4
+		ip -n "$(ns $side)" -6 route add $p6/128 dev veth$side src $i6
+		cat >$side.conf <<X
+flush;
+spdflush;
+spdadd 198.51.100.1 198.51.100.2 any -P $d1 ipsec esp/tunnel/2001:db8::1-2001:db8::2/require;
+spdadd 198.51.100.2 198.51.100.1 any -P $d2 ipsec esp/tunnel/2001:db8::2-2001:db8::1/require;
+spdadd 2001:db8:1::1 2001:db8:2::2 any -P $d1 ipsec esp/tunnel/192.0.2.1-192.0.2.2/require;
+spdadd 2001:db8:2::2 2001:db8:1::1 any -P $d2 ipsec esp/tunnel/192.0.2.2-192.0.2.1/require;
+add 2001:db8::1 2001:db8::2 esp 0x3001 -m tunnel -E aes-gcm-16 $key;
+add 2001:db8::2 2001:db8::1 esp 0x3002 -m tunnel -E aes-gcm-16 $key;
+add 192.0.2.1 192.0.2.2 esp 0x4001 -m tunnel -E aes-gcm-16 $key;
+add 192.0.2.2 192.0.2.1 esp 0x4002 -m tunnel -E aes-gcm-16 $key;
+X
+		keys $side $side.conf
+	done
+	capture B vethB
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 3 -i 0.3 -W 2 198.51.100.2
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 3 -i 0.3 -W 2 2001:db8:2::2
+	atf_check -o ignore ip netns exec "$(ns B)" ping -c 3 -i 0.3 -W 2 198.51.100.1
+	atf_check -o ignore ip netns exec "$(ns B)" ping -c 3 -i 0.3 -W 2 2001:db8:1::1
+	capture_stop
+	# The raw output does not fragment: the layer fragments the outer
+	# packet it is the source of, and the peer reassembles it.
+	big_ping A 198.51.100.2 1472
+	big_ping A 198.51.100.2 2000
+	big_ping A 2001:db8:2::2 1452
+	big_ping A 2001:db8:2::2 2000
+	[ "$(stat B "inbound ESP packets reassembled")" -ge 16 ] ||
+	    { stats B; atf_fail "B reassembled too few ESP packets"; }
+	[ "$(stat A "packets the raw output could not send")" = 0 ] ||
+	    { stats A; atf_fail "A's raw output failed"; }
+	# IPv4 inside IPv6 ESP, IPv6 inside IPv4 ESP, nothing in clear.
+	tcpdump -n -r B-vethB.pcap 2>/dev/null | grep -v ff02 | head -8
+	n6=$(tcpdump -n -r B-vethB.pcap "ip6 and esp" 2>/dev/null | grep -c 'ESP(spi=0x0000300[12]')
+	n4=$(tcpdump -n -r B-vethB.pcap "ip and esp" 2>/dev/null | grep -c 'ESP(spi=0x0000400[12]')
+	[ "$n6" -ge 12 ] || atf_fail "$n6 IPv6 ESP packets carrying IPv4, expected 12"
+	[ "$n4" -ge 12 ] || atf_fail "$n4 IPv4 ESP packets carrying IPv6, expected 12"
+	n=$(tcpdump -n -r B-vethB.pcap "host 198.51.100.1 or host 198.51.100.2 or host 2001:db8:1::1 or host 2001:db8:2::2" 2>/dev/null | wc -l)
+	[ "$n" = 0 ] || atf_fail "inner addresses in clear on the wire"
+	# tshark finds the other family inside.
+	decrypts B-vethB.pcap IPv6 2001:db8::1 2001:db8::2 0x00003001 \
+	    "AES-GCM with 16 octet ICV [RFC4106]" $key NULL "" \
+	    "icmp.type == 8 && ip.dst == 198.51.100.2"
+	decrypts B-vethB.pcap IPv4 192.0.2.1 192.0.2.2 0x00004001 \
+	    "AES-GCM with 16 octet ICV [RFC4106]" $key NULL "" \
+	    "icmpv6.type == 128 && ipv6.dst == 2001:db8:2::2"
+	for side in A B; do
+		[ "$(stat $side "outbound packets of another family sent raw")" -ge 12 ] ||
+		    { stats $side; atf_fail "$side sent too few packets raw"; }
+		[ "$(stat $side "inbound inner packets of another family sent raw")" -ge 12 ] ||
+		    { stats $side; atf_fail "$side delivered too few inner packets"; }
+		[ "$(stat $side "dropped: address family changed")" = 0 ] ||
+		    atf_fail "$side dropped packets for their family"
+	done
+}
+tunnel_4in6_6in4_cleanup() { esp_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case attacks
@@ -891,6 +974,7 @@ atf_init_test_cases()
 	atf_add_test_case pmtu_transport
 	atf_add_test_case pmtu_tunnel_v4
 	atf_add_test_case pmtu_tunnel_v6
+	atf_add_test_case tunnel_4in6_6in4
 	atf_add_test_case natt_transport4
 	atf_add_test_case transport4_gcm
 	atf_add_test_case transport6_cbc

@@ -832,6 +832,74 @@ ATF_TC_BODY(pmtu6_tunnel, tc)
 	tk_stop();
 }
 
+/* IPv4 in IPv6: out and back in through the host's raw output. */
+ATF_TC_WITHOUT_HEAD(tunnel4in6);
+ATF_TC_BODY(tunnel4in6, tc)
+{
+	uint8_t pkt[1600], esp[1700];
+	struct tsock *ts;
+	void *out;
+	size_t len, olen, elen, off;
+	int i;
+
+	tk_start();
+	ipsec_hook_sethost(host_send, host_mtu, NULL);
+	ts = ts_open();
+	ATF_REQUIRE_EQ(spd(ts, "192.0.2.0", 24, "203.0.113.0", 24,
+	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TUNNEL,
+	    IPSEC_LEVEL_REQUIRE, "2001:db8:23::2", "2001:db8:34::2"), 0);
+	ATF_REQUIRE_EQ(spd(ts, "192.0.2.0", 24, "203.0.113.0", 24,
+	    IPSEC_DIR_INBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TUNNEL,
+	    IPSEC_LEVEL_REQUIRE, "2001:db8:23::2", "2001:db8:34::2"), 0);
+	ATF_REQUIRE_EQ(sa(ts, 0x1001, "2001:db8:23::2", "2001:db8:34::2"), 0);
+	len = udp4(pkt, "192.0.2.1", "203.0.113.1", 1000, 2000, 100);
+	/* A verdict cannot carry IPv6 for IPv4: the raw output does. */
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_REQUIRE_EQ(sent_n, 1);
+	ATF_CHECK_EQ(sent[0][0] >> 4, 6);
+	ATF_CHECK_EQ(sent[0][6], IPPROTO_ESP);
+	ATF_CHECK_EQ(stat_now().ips_out_raw, 1);
+	memcpy(esp, sent[0], sent_len[0]);
+	elen = sent_len[0];
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, esp, elen, 2, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_REQUIRE_EQ(sent_n, 2);
+	ATF_REQUIRE_EQ(sent_len[1], len);
+	ATF_CHECK(memcmp(sent[1], pkt, len) == 0);
+	ATF_CHECK_EQ(stat_now().ips_in_raw, 1);
+
+	/* Too big for the MTU: the outer packet, ours, is fragmented. */
+	len = udp4(pkt, "192.0.2.1", "203.0.113.1", 1000, 2000, 1472);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 3, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_REQUIRE_EQ(sent_n, 4);
+	for (i = 2; i < 4; i++) {
+		ATF_CHECK(sent_len[i] <= 1500);
+		ATF_CHECK_EQ(sent[i][6], 44);
+		ATF_CHECK_EQ(sent[i][40], IPPROTO_ESP);
+	}
+	off = (size_t)(sent[3][42] << 8 | (sent[3][43] & 0xf8));
+	ATF_CHECK_EQ(off, sent_len[2] - 48);
+	ATF_CHECK_EQ(sent[2][43] & 1, 1);
+	ATF_CHECK_EQ(sent[3][43] & 1, 0);
+	/* Back in, reassembled, decrypted, and out through the host. */
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, sent[3], sent_len[3], 4, &out,
+	    &olen), IPSEC_HOOK_DROP);
+	memcpy(esp, sent[2], sent_len[2]);
+	elen = sent_len[2];
+	sent_n = 1;
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, esp, elen, 5, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_REQUIRE_EQ(sent_n, 2);
+	ATF_REQUIRE_EQ(sent_len[1], len);
+	ATF_CHECK(memcmp(sent[1], pkt, len) == 0);
+	ATF_CHECK_EQ(stat_now().ips_in_reass, 1);
+	ATF_CHECK_EQ(stat_now().ips_raw_fail, 0);
+	ts_close(ts);
+	tk_stop();
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, pass_discard_ike);
@@ -847,5 +915,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, reass6);
 	ATF_TP_ADD_TC(tp, pmtu4);
 	ATF_TP_ADD_TC(tp, pmtu6_tunnel);
+	ATF_TP_ADD_TC(tp, tunnel4in6);
 	return (atf_no_error());
 }

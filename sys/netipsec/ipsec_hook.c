@@ -336,7 +336,8 @@ ipsec_hook_free(void *p)
  * The packet the layer made of one the host gave it (of family "af",
  * coming in if "in"): a replacement, or, when the family changed, which
  * a verdict cannot do, sent by the host's raw output instead of the
- * original, which is dropped.
+ * original, which is dropped; fragmented if need be, since the raw
+ * output does not (going out, the tunnel's outer header is ours).
  */
 static int
 ipsec_deliver(struct mbuf *m, int af, int in, void **outp, size_t *outlenp)
@@ -346,7 +347,7 @@ ipsec_deliver(struct mbuf *m, int af, int in, void **outp, size_t *outlenp)
 	v = (mtod(m, uint8_t *)[0] >> 4) == 4 ? AF_INET : AF_INET6;
 	if (v == af)
 		return (ipsec_tohost(m, outp, outlenp));
-	if (ipsec_host_output(mtod(m, void *), m->m_len) == 0) {
+	if (ipsec_host_output_frag(mtod(m, uint8_t *), m->m_len, !in) == 0) {
 		if (in)
 			IPSECSTAT_INC(ips_in_raw);
 		else

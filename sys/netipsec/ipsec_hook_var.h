@@ -37,6 +37,7 @@ u_int	ipsec_pmtu_check(int where, const struct secasvar *,
 int	ipsec_pmtu_icmp(int where, const struct secasindex *,
 	    const uint8_t *, size_t, int af, u_int mtu);
 int	ipsec_host_output(const void *, size_t);
+int	ipsec_host_output_frag(const uint8_t *, size_t, int ours);
 
 /* ipsec_reass.c: inbound ESP fragments. */
 #define	IPSEC_REASS_NONE	0	/* not an ESP fragment */

@@ -64,6 +64,69 @@ ipsec_host_output(const void *pkt, size_t len)
 	return (ipsec_host_send(ipsec_host_arg, pkt, len));
 }
 
+/*
+ * ipsec_host_output() for a packet that may be larger than the MTU
+ * towards its destination (a raw output does not fragment): an IPv4
+ * packet without DF is fragmented (RFC 791), and so is an IPv6 packet
+ * whose source we are ("ours": the outer header of a tunnel), with a
+ * Fragment header after the IPv6 header (RFC 8200 §4.5); anything else
+ * goes as it is.
+ */
+int
+ipsec_host_output_frag(const uint8_t *p, size_t len, int ours)
+{
+	uint8_t *f;
+	size_t hl, off, n, max, plen;
+	uint32_t id;
+	u_int mtu;
+	int v6, error;
+
+	v6 = (p[0] >> 4) == 6;
+	if (ipsec_host_mtu == NULL || len < (v6 ? 40u : 20u))
+		return (ipsec_host_output(p, len));
+	mtu = ipsec_host_mtu(ipsec_host_arg, v6 ? AF_INET6 : AF_INET,
+	    p + (v6 ? 24 : 16));
+	if (mtu == 0 || len <= mtu || (v6 && !ours) ||
+	    (!v6 && ((p[6] << 8 | p[7]) & (IP_DF | 0x3fff)) != 0))
+		return (ipsec_host_output(p, len));
+	hl = v6 ? 40 : (size_t)(p[0] & 0x0f) * 4;
+	if (mtu < hl + (v6 ? 8u : 0u) + 8)
+		return (EMSGSIZE);
+	max = (mtu - hl - (v6 ? 8 : 0)) & ~(size_t)7;
+	plen = len - hl;
+	f = ipsec_hook_alloc(hl + 8 + max);
+	if (f == NULL)
+		return (ENOBUFS);
+	id = arc4random();
+	error = 0;
+	for (off = 0; off < plen && error == 0; off += n) {
+		n = MIN(max, plen - off);
+		memcpy(f, p, hl);
+		if (v6) {
+			f[4] = (uint8_t)((8 + n) >> 8);
+			f[5] = (uint8_t)(8 + n);
+			f[6] = 44;
+			f[40] = p[6];
+			f[41] = 0;
+			f[42] = (uint8_t)(off >> 8);
+			f[43] = (uint8_t)((off & 0xf8) |
+			    (off + n < plen ? 1 : 0));
+			memcpy(f + 44, &id, 4);
+			memcpy(f + 48, p + hl + off, n);
+			error = ipsec_host_output(f, 48 + n);
+		} else {
+			f[6] = (uint8_t)((off + n < plen ? 0x20 : 0) |
+			    (off / 8) >> 8);
+			f[7] = (uint8_t)(off / 8);
+			memcpy(f + hl, p + hl + off, n);
+			ipsec_ip4_finish(f, hl + n);
+			error = ipsec_host_output(f, hl + n);
+		}
+	}
+	ipsec_hook_free(f);
+	return (error);
+}
+
 /* Bytes the SA adds to a packet, at most (FreeBSD's ipsec_hdrsiz()). */
 static size_t
 ipsec_sa_overhead(const struct secasvar *sav, const struct secasindex *saidx)
