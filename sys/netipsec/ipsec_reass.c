@@ -12,9 +12,9 @@
  * directly follows the IPv6 header with a next header of 50.  Limits, in
  * FreeBSD's spirit (net.inet.ip.maxfragpackets, IPFRAGTTL): at most
  * IPSEC_REASS_MAXQ datagrams at once, IPSEC_REASS_MAXFRAG fragments each,
- * IPSEC_REASS_TTL seconds from the first fragment.  Overlapping fragments
- * drop the whole datagram (RFC 5722; for IPv4 too: ESP would refuse the
- * result anyway).
+ * IPSEC_REASS_TTL seconds from the first fragment (a new datagram beyond
+ * the limit evicts the oldest).  Overlapping fragments drop the whole
+ * datagram (RFC 5722; for IPv4 too: ESP would refuse the result anyway).
  */
 
 #include <ukern/ukern.h>
@@ -33,25 +33,25 @@ MALLOC_DEFINE(M_IPSEC_REASS, "ipsec-reass", "ESP fragments");
 #define	IPSEC_REASS_MAXLEN	65535	/* bytes after the IP header */
 
 struct ipsec_frag {
-	TAILQ_ENTRY(ipsec_frag)	 f_link;	/* by offset */
-	u_int			 f_off;
-	u_int			 f_len;
-	uint8_t			 f_data[];
+	TAILQ_ENTRY(ipsec_frag)	f_link;	/* by offset */
+	u_int			f_off;
+	u_int			f_len;
+	uint8_t			f_data[];
 };
 
 struct ipsec_reassq {
 	TAILQ_ENTRY(ipsec_reassq) rq_link;
 	TAILQ_HEAD(, ipsec_frag) rq_frags;
-	int			 rq_af;
-	uint8_t			 rq_src[16];
-	uint8_t			 rq_dst[16];
-	uint32_t		 rq_id;
-	time_t			 rq_since;
-	u_int			 rq_nfrags;
-	u_int			 rq_bytes;	/* sum of the fragments */
-	u_int			 rq_total;	/* 0 until the last is seen */
-	size_t			 rq_hlen;	/* 0 until the first is seen */
-	uint8_t			 rq_hdr[60];	/* the first's IP header */
+	int			rq_af;
+	uint8_t			rq_src[16];
+	uint8_t			rq_dst[16];
+	uint32_t		rq_id;
+	time_t			rq_since;
+	u_int			rq_nfrags;
+	u_int			rq_bytes;	/* sum of the fragments */
+	u_int			rq_total;	/* 0 until the last is seen */
+	size_t			rq_hlen;	/* 0 until the first is seen */
+	uint8_t			rq_hdr[60];	/* the first's IP header */
 };
 
 static TAILQ_HEAD(, ipsec_reassq) ipsec_reassq =
@@ -225,8 +225,9 @@ ipsec_reass(const uint8_t *p, size_t len, uint8_t **wp, size_t *wlenp)
 		    memcmp(rq->rq_dst, dst, alen) == 0)
 			break;
 	if (rq == NULL) {
+		/* Full: the oldest goes, as ip_reass() does. */
 		if (ipsec_nreassq >= IPSEC_REASS_MAXQ)
-			goto bad;
+			ipsec_reass_drop(TAILQ_FIRST(&ipsec_reassq));
 		rq = malloc(sizeof(*rq), M_IPSEC_REASS, M_NOWAIT | M_ZERO);
 		if (rq == NULL)
 			goto bad;
