@@ -863,8 +863,25 @@ pmtu_tunnel_v4_body()
 	pmtu_tunnel 4
 	[ "$(stat ipsecB "inbound ESP packets reassembled")" -ge 4 ] ||
 	    { stats ipsecB; atf_fail "ipsecB reassembled too few ESP packets"; }
+	[ "$(stat ipsecA "ICMP errors sent with the MTU that fits")" = 0 ] ||
+	    atf_fail "ipsecA sent ICMP errors though the outer header has no DF"
 }
 pmtu_tunnel_v4_cleanup() { esp_cleanup; }
+
+atf_test_case pmtu_tunnel_v4_dfbit cleanup
+pmtu_tunnel_v4_dfbit_head()
+{
+	atf_set descr "path MTU in tunnel mode, IPv4, net.inet.ipsec.dfbit=2 (DF copied): the gateway answers a 1500-byte DF packet with ICMP fragmentation needed, then pings and UDP cross"
+	atf_set require.user root
+}
+pmtu_tunnel_v4_dfbit_body()
+{
+	DAEMON_OPTS="-o net.inet.ipsec.dfbit=2"
+	pmtu_tunnel 4
+	[ "$(stat ipsecA "ICMP errors sent with the MTU that fits")" -ge 1 ] ||
+	    atf_fail "ipsecA sent no ICMP fragmentation needed"
+}
+pmtu_tunnel_v4_dfbit_cleanup() { esp_cleanup; }
 
 atf_test_case pmtu_tunnel_v6 cleanup
 pmtu_tunnel_v6_head()
@@ -973,6 +990,7 @@ atf_init_test_cases()
 	atf_add_test_case fail_closed_flood
 	atf_add_test_case pmtu_transport
 	atf_add_test_case pmtu_tunnel_v4
+	atf_add_test_case pmtu_tunnel_v4_dfbit
 	atf_add_test_case pmtu_tunnel_v6
 	atf_add_test_case tunnel_4in6_6in4
 	atf_add_test_case natt_transport4

@@ -900,6 +900,63 @@ ATF_TC_BODY(tunnel4in6, tc)
 	tk_stop();
 }
 
+/* net.inet.ipsec.dfbit: DF of the tunnel header decides the check. */
+ATF_TC_WITHOUT_HEAD(pmtu4_dfbit);
+ATF_TC_BODY(pmtu4_dfbit, tc)
+{
+	uint8_t pkt[1600];
+	struct tsock *ts;
+	void *out;
+	size_t len, olen;
+	uint8_t *o;
+
+	tk_start();
+	ipsec_hook_sethost(host_send, host_mtu, NULL);
+	ts = ts_open();
+	ATF_REQUIRE_EQ(spd(ts, "192.0.2.0", 24, "203.0.113.0", 24,
+	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TUNNEL,
+	    IPSEC_LEVEL_REQUIRE, "198.51.100.2", "198.51.100.6"), 0);
+	ATF_REQUIRE_EQ(sa(ts, 0x1001, "198.51.100.2", "198.51.100.6"), 0);
+	len = udp4(pkt, "192.0.2.1", "203.0.113.1", 1000, 2000, 1472);
+	pkt[6] = 0x40;				/* DF */
+	pkt[10] = pkt[11] = 0;
+	pkt[10] = cksum(pkt, 20) >> 8;
+	pkt[11] = cksum(pkt, 20) & 0xff;
+	/* 0, the default: the outer header has no DF, the host fragments. */
+	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 1, &out, &olen),
+	    IPSEC_HOOK_REPLACE);
+	o = out;
+	ATF_CHECK_EQ(o[6] & 0x40, 0);
+	ipsec_hook_free(out);
+	ATF_CHECK_EQ(sent_n, 0);
+	/* 2 copies the inner DF: refused, need-frag with 1500 - 37 - 20. */
+	ATF_REQUIRE_EQ(key_sysctl_set("net.inet.ipsec.dfbit", 2), 0);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 2, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_REQUIRE_EQ(sent_n, 1);
+	ATF_CHECK_EQ(sent[0][20], 3);
+	ATF_CHECK_EQ(sent[0][21], 4);
+	ATF_CHECK_EQ(sent[0][26] << 8 | sent[0][27], 1500 - 37 - 20);
+	ATF_CHECK(memcmp(sent[0] + 16, pkt + 12, 4) == 0);
+	/* What fits goes, with DF copied. */
+	len = udp4(pkt, "192.0.2.1", "203.0.113.1", 1000, 2000,
+	    1472 - 37 - 20);
+	pkt[6] = 0x40;
+	pkt[10] = pkt[11] = 0;
+	pkt[10] = cksum(pkt, 20) >> 8;
+	pkt[11] = cksum(pkt, 20) & 0xff;
+	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 3, &out, &olen),
+	    IPSEC_HOOK_REPLACE);
+	o = out;
+	ATF_CHECK_EQ(olen, 1500);
+	ATF_CHECK_EQ(o[6] & 0x40, 0x40);
+	ipsec_hook_free(out);
+	ATF_CHECK_EQ(sent_n, 1);
+	ATF_CHECK_EQ(stat_now().ips_out_toobig, 1);
+	ts_close(ts);
+	tk_stop();
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, pass_discard_ike);
@@ -914,6 +971,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, reass4);
 	ATF_TP_ADD_TC(tp, reass6);
 	ATF_TP_ADD_TC(tp, pmtu4);
+	ATF_TP_ADD_TC(tp, pmtu4_dfbit);
 	ATF_TP_ADD_TC(tp, pmtu6_tunnel);
 	ATF_TP_ADD_TC(tp, tunnel4in6);
 	return (atf_no_error());
