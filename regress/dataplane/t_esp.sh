@@ -982,12 +982,59 @@ X
 }
 tunnel_4in6_6in4_cleanup() { esp_cleanup; }
 
+atf_test_case fail_closed_gateway cleanup
+fail_closed_gateway_head()
+{
+	atf_set descr "a tunnel gateway (FORWARD hook) with a 4-packet queue: a UDP flood from its LAN overflows it, then its netipsecd is SIGKILLed mid-flood: the router sees only ESP between the gateways, never the hosts' addresses or the plaintext"
+	atf_set require.user root
+}
+fail_closed_gateway_body()
+{
+	[ -x /usr/bin/python3 ] || atf_skip "python3 is not installed"
+	DAEMON_OPTS="-o netipsecd.queue_maxlen=4"
+	fbsd_setup 4 aes-gcm-16 "$K20" "" "" "" ""
+	write_flood
+	ip netns exec "$(ns router)" tcpdump -i pubA1 -B 32768 -U -n \
+	    -w router.pcap >/dev/null 2>router.tcpdump &
+	echo $! >>daemons.pids
+	echo $! >capture.pid
+	sleep 1
+	qfull=$(stat ipsecA "dropped by the kernel: queue full")
+	in_ hostA /usr/bin/python3 flood.py $hb 9 3 >n.out &
+	f=$!
+	sleep 1.5
+	[ "$(stat ipsecA "dropped by the kernel: queue full")" -gt "$qfull" ] ||
+	    { stats ipsecA; atf_fail "the flood did not overflow the queue"; }
+	[ "$(stat ipsecA "outbound packets protected with ESP")" -gt 100 ] ||
+	    atf_fail "too few packets protected during the flood"
+	pid=$(for p in $(ip netns pids "$(ns ipsecA)"); do
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = netipsecd ] && echo $p
+	done)
+	[ -n "$pid" ] || atf_fail "no netipsecd in ipsecA"
+	kill -9 $pid
+	wait $f
+	echo "flood: $(cat n.out) datagrams"
+	atf_check -s not-exit:0 -o ignore ip netns exec "$(ns hostA)" \
+	    ping -c 2 -i 0.2 -W 1 $hb
+	capture_stop
+	cat router.tcpdump
+	grep -q '^0 packets dropped by kernel' router.tcpdump ||
+	    atf_fail "tcpdump dropped packets: the capture cannot vouch for the wire"
+	[ "$(grep -c -a PLAINTEXT-CANARY router.pcap)" = 0 ] ||
+	    atf_fail "plaintext on the wire: the canary is in router.pcap"
+	n=$(tcpdump -n -r router.pcap "host $ha or host $hb" 2>/dev/null | wc -l)
+	[ "$n" = 0 ] || atf_fail "$n packets with the hosts' addresses in clear"
+	only_esp router.pcap $ga $gb
+}
+fail_closed_gateway_cleanup() { esp_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case attacks
 	atf_add_test_case lifetime_bytes
 	atf_add_test_case lifetime_time
 	atf_add_test_case fail_closed_flood
+	atf_add_test_case fail_closed_gateway
 	atf_add_test_case pmtu_transport
 	atf_add_test_case pmtu_tunnel_v4
 	atf_add_test_case pmtu_tunnel_v4_dfbit
