@@ -938,6 +938,12 @@ add 2001:db8::2 2001:db8::1 esp 0x3002 -m tunnel -E aes-gcm-16 $key;
 add 192.0.2.1 192.0.2.2 esp 0x4001 -m tunnel -E aes-gcm-16 $key;
 add 192.0.2.2 192.0.2.1 esp 0x4002 -m tunnel -E aes-gcm-16 $key;
 X
+		# The tunnels' endpoints protect all their own traffic too:
+		# the tunnels' ESP, sent raw, must not be protected twice.
+		transport_conf $side 4 aes-gcm-16 $key | sed -e '/flush/d' \
+		    -e 's/0x100\([12]\)/0x500\1/' >>$side.conf
+		transport_conf $side 6 aes-gcm-16 $key | sed -e '/flush/d' \
+		    -e 's/0x100\([12]\)/0x600\1/' >>$side.conf
 		keys $side $side.conf
 	done
 	capture B vethB
@@ -962,6 +968,8 @@ X
 	n4=$(tcpdump -n -r B-vethB.pcap "ip and esp" 2>/dev/null | grep -c 'ESP(spi=0x0000400[12]')
 	[ "$n6" -ge 12 ] || atf_fail "$n6 IPv6 ESP packets carrying IPv4, expected 12"
 	[ "$n4" -ge 12 ] || atf_fail "$n4 IPv4 ESP packets carrying IPv6, expected 12"
+	[ "$(stat A "inbound ESP packets with no SA")" = 0 ] ||
+	    { stats A; atf_fail "A got ESP it has no SA for"; }
 	n=$(tcpdump -n -r B-vethB.pcap "host 198.51.100.1 or host 198.51.100.2 or host 2001:db8:1::1 or host 2001:db8:2::2" 2>/dev/null | wc -l)
 	[ "$n" = 0 ] || atf_fail "inner addresses in clear on the wire"
 	# tshark finds the other family inside.

@@ -39,6 +39,12 @@
 #define	RULES_IPTABLES		"/usr/sbin/iptables"
 #define	RULES_IP6TABLES		"/usr/sbin/ip6tables"
 #define	RULES_CHAIN_PREFIX	"NETIPSEC"
+/*
+ * The firewall mark of the ESP that rawout.c sends (families changed):
+ * already protected, it returns from the OUT chain before the queue.
+ */
+#define	RAWOUT_MARK		0x4e495053	/* "NIPS" */
+#define	RAWOUT_MARK_STR		"0x4e495053"
 
 /*
  * The largest PF_KEY message: sadb_msg_len counts 64-bit words in 16

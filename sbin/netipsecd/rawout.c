@@ -16,8 +16,14 @@
  *			our own ICMP errors taught the kernel, already less
  *			the IPsec overhead.
  *
- * Called from the queue thread and the key engine's threads; each socket
- * is used under its own mutex.
+ * The ESP it sends carries the firewall mark RAWOUT_MARK, by which the
+ * rules (rules.c) let it leave without going through the queue again:
+ * it is protected already (FreeBSD tags such a packet IPSEC_OUT_DONE),
+ * and a policy covering the tunnel's endpoints must not protect it twice.
+ * Everything else (ICMP errors, inner packets) goes through the queue
+ * when it leaves through an IPsec-enabled interface.
+ *
+ * Called from the queue thread and the key engine's threads.
  */
 
 #include <sys/types.h>
@@ -45,6 +51,7 @@
 
 static struct {
 	int			 ro_s4, ro_s6, ro_ioc;
+	int			 ro_esp4, ro_esp6;	/* marked */
 	struct mnl_socket	*ro_nl;
 	unsigned int		 ro_portid, ro_seq;
 	pthread_mutex_t		 ro_mtx;	/* ro_nl, ro_cache */
@@ -55,7 +62,8 @@ static struct {
 		time_t		 rm_when;
 	}			 ro_cache[RAWOUT_NCACHE];
 	unsigned int		 ro_next;
-} ro = { .ro_s4 = -1, .ro_s6 = -1, .ro_ioc = -1,
+} ro = { .ro_s4 = -1, .ro_s6 = -1, .ro_ioc = -1, .ro_esp4 = -1,
+    .ro_esp6 = -1,
     .ro_mtx = PTHREAD_MUTEX_INITIALIZER };
 
 static int		rawout_send(void *, const void *, size_t);
@@ -72,16 +80,27 @@ rawout_now(void)
 	return (ts.tv_sec);
 }
 
+static int
+rawout_socket(int af, int mark)
+{
+	int	s, m = RAWOUT_MARK;
+
+	if ((s = socket(af, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW)) == -1)
+		fatal("rawout_init: raw socket");
+	if (mark && setsockopt(s, SOL_SOCKET, SO_MARK, &m, sizeof(m)) == -1)
+		fatal("rawout_init: SO_MARK");
+	return (s);
+}
+
 /* Open the sockets and give the layer its host services. */
 void
 rawout_init(void)
 {
 
-	if ((ro.ro_s4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC,
-	    IPPROTO_RAW)) == -1 ||
-	    (ro.ro_s6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC,
-	    IPPROTO_RAW)) == -1)
-		fatal("rawout_init: raw socket");
+	ro.ro_s4 = rawout_socket(AF_INET, 0);
+	ro.ro_s6 = rawout_socket(AF_INET6, 0);
+	ro.ro_esp4 = rawout_socket(AF_INET, 1);
+	ro.ro_esp6 = rawout_socket(AF_INET6, 1);
 	if ((ro.ro_ioc = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		fatal("rawout_init: socket");
 	if ((ro.ro_nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC)) ==
@@ -105,7 +124,11 @@ rawout_fini(void)
 		close(ro.ro_s6);
 	if (ro.ro_ioc != -1)
 		close(ro.ro_ioc);
-	ro.ro_s4 = ro.ro_s6 = ro.ro_ioc = -1;
+	if (ro.ro_esp4 != -1)
+		close(ro.ro_esp4);
+	if (ro.ro_esp6 != -1)
+		close(ro.ro_esp6);
+	ro.ro_s4 = ro.ro_s6 = ro.ro_ioc = ro.ro_esp4 = ro.ro_esp6 = -1;
 }
 
 /* ipsec_send_t */
@@ -124,14 +147,16 @@ rawout_send(void *arg __attribute__((__unused__)), const void *pkt,
 		memset(&sin, 0, sizeof(sin));
 		sin.sin_family = AF_INET;
 		memcpy(&sin.sin_addr, p + 16, 4);
-		n = sendto(ro.ro_s4, pkt, len, 0, (struct sockaddr *)&sin,
-		    sizeof(sin));
+		n = sendto(p[9] == IPPROTO_ESP ? ro.ro_esp4 : ro.ro_s4, pkt,
+		    len, 0, (struct sockaddr *)&sin, sizeof(sin));
 	} else if (p[0] >> 4 == 6 && len >= 40) {
 		memset(&sin6, 0, sizeof(sin6));
 		sin6.sin6_family = AF_INET6;
 		memcpy(&sin6.sin6_addr, p + 24, 16);
-		n = sendto(ro.ro_s6, pkt, len, 0, (struct sockaddr *)&sin6,
-		    sizeof(sin6));
+		/* ESP, or a fragment of ESP (ipsec_host_output_frag()). */
+		n = sendto(p[6] == IPPROTO_ESP || (p[6] == 44 && len >= 48 &&
+		    p[40] == IPPROTO_ESP) ? ro.ro_esp6 : ro.ro_s6, pkt, len,
+		    0, (struct sockaddr *)&sin6, sizeof(sin6));
 	} else
 		return (EINVAL);
 	if (n == -1) {
