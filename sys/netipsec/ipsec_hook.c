@@ -726,10 +726,11 @@ ipsec_output(int where, const uint8_t *p, size_t len, uint64_t cookie,
 	if (level != IPSEC_LEVEL_UNIQUE)
 		saidx.reqid = 0;
 
+	mtu = ipsec_pmtu_get(where, &saidx, p, pi.af);
 	SAHTREE_RLOCK();
 	sav = key_allocsa_policy(&saidx);
 	if (sav != NULL) {
-		mtu = ipsec_pmtu_check(where, sav, &saidx, p, pi.len, pi.af);
+		mtu = ipsec_pmtu_check(mtu, sav, &saidx, pi.len, pi.af);
 		if (mtu != 0) {
 			SAHTREE_RUNLOCK();
 			IPSECSTAT_INC(ips_out_toobig);

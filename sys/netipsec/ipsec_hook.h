@@ -59,7 +59,8 @@ void	ipsec_hook_setrelease(ipsec_release_t *, void *arg);
  * that call ipsec_hook(), without the layer's locks.
  *
  * ipsec_mtu_t is the MTU of the interface through which the host would
- * send to "dst" (af AF_INET: 4 bytes, AF_INET6: 16), 0 if unknown.
+ * send to "dst" (af AF_INET: 4 bytes, AF_INET6: 16), 0 if unknown; asked
+ * the same way, for packets that must not be fragmented on the way.
  */
 typedef int ipsec_send_t(void *arg, const void *pkt, size_t len);
 typedef unsigned int ipsec_mtu_t(void *arg, int af, const void *dst);

@@ -32,8 +32,10 @@ void	ipsec_ip4_finish(uint8_t *, size_t);
 /* ipsec_pmtu.c: path MTU over an SA, the host's raw output. */
 struct secasvar;
 struct secasindex;
-u_int	ipsec_pmtu_check(int where, const struct secasvar *,
-	    const struct secasindex *, const uint8_t *, size_t, int af);
+u_int	ipsec_pmtu_get(int where, const struct secasindex *,
+	    const uint8_t *, int af);
+u_int	ipsec_pmtu_check(u_int mtu, const struct secasvar *,
+	    const struct secasindex *, size_t, int af);
 int	ipsec_pmtu_icmp(int where, const struct secasindex *,
 	    const uint8_t *, size_t, int af, u_int mtu);
 int	ipsec_host_output(const void *, size_t);

@@ -142,16 +142,14 @@ ipsec_sa_overhead(const struct secasvar *sav, const struct secasindex *saidx)
 }
 
 /*
- * May the packet (af, "len" bytes at p) go out protected by sav?  0 if
- * so; otherwise the MTU to report to its source, and the caller drops it.
- * SAHTREE_RLOCK held.
+ * The MTU the packet (af, at p) must fit once protected for the request's
+ * SA index, or 0 if it need not: it will leave without DF, or it is our
+ * own IPv6.  Asks the host: called without the layer's locks.
  */
 u_int
-ipsec_pmtu_check(int where, const struct secasvar *sav,
-    const struct secasindex *saidx, const uint8_t *p, size_t len, int af)
+ipsec_pmtu_get(int where, const struct secasindex *saidx, const uint8_t *p,
+    int af)
 {
-	size_t h;
-	u_int mtu;
 	int oaf, df;
 
 	if (ipsec_host_mtu == NULL || ipsec_host_send == NULL)
@@ -165,9 +163,22 @@ ipsec_pmtu_check(int where, const struct secasvar *sav,
 			return (0);	/* the host fragments after ESP */
 	} else if (where == IPSEC_HOOK_OUT)
 		return (0);		/* our own: the host fragments it */
-	mtu = ipsec_host_mtu(ipsec_host_arg, oaf, oaf == AF_INET ?
+	return (ipsec_host_mtu(ipsec_host_arg, oaf, oaf == AF_INET ?
 	    (const void *)&saidx->dst.sin.sin_addr :
-	    (const void *)&saidx->dst.sin6.sin6_addr);
+	    (const void *)&saidx->dst.sin6.sin6_addr));
+}
+
+/*
+ * Does a packet of "len" bytes (af) fit "mtu" once protected by sav?  0
+ * if so (or mtu is 0); otherwise the MTU to report to its source, and
+ * the caller drops the packet.  SAHTREE_RLOCK held.
+ */
+u_int
+ipsec_pmtu_check(u_int mtu, const struct secasvar *sav,
+    const struct secasindex *saidx, size_t len, int af)
+{
+	size_t h;
+
 	h = ipsec_sa_overhead(sav, saidx);
 	if (mtu == 0 || len + h <= mtu)
 		return (0);
