@@ -56,14 +56,16 @@ link()
 }
 
 # daemon NS IF...: netipsecd in NS hooking the interfaces, PF_KEY on
-# $PWD/NS.sock; waits until it answers -S.
+# $PWD/NS.sock, with the options in DAEMON_OPTS; waits until it answers
+# -S.
 daemon()
 {
 	n=$1
 	shift
 	args=""
 	for i in "$@"; do args="$args -i $i"; done
-	in_ "$n" "$NETIPSECD" -d -s "$PWD/$n.sock" $args >>"$n.log" 2>&1 &
+	in_ "$n" "$NETIPSECD" -d -s "$PWD/$n.sock" ${DAEMON_OPTS:-} $args \
+	    >>"$n.log" 2>&1 &
 	echo $! >>daemons.pids
 	i=0
 	until in_ "$n" "$NETIPSECD" -S -s "$PWD/$n.sock" >/dev/null 2>&1; do
@@ -95,7 +97,11 @@ stat()
 # capture NS IF: tcpdump in the background, written to NS-IF.pcap.
 capture()
 {
-	in_ "$1" tcpdump -i "$2" -U -n -w "$1-$2.pcap" >/dev/null 2>"$1.tcpdump" &
+	# Not through in_, a function: $! must be tcpdump's, for the stop;
+	# immediate mode, or the last packets may still be in the kernel's
+	# buffer when it stops.
+	ip netns exec "$(ns "$1")" tcpdump -i "$2" --immediate-mode -U -n \
+	    -w "$1-$2.pcap" >/dev/null 2>"$1.tcpdump" &
 	echo $! >>daemons.pids
 	echo $! >capture.pid
 	sleep 1		# tcpdump needs a moment to open the interface
@@ -147,7 +153,9 @@ X
 # ESP (neighbour discovery to multicast addresses is not theirs).
 only_esp()
 {
-	total=$(tcpdump -n -r "$1" "host $2 and host $3" 2>/dev/null | wc -l)
+	# "host" alone also matches ARP, which is not IP.
+	total=$(tcpdump -n -r "$1" "(ip or ip6) and host $2 and host $3" \
+	    2>/dev/null | wc -l)
 	esp=$(tcpdump -n -r "$1" "host $2 and host $3 and esp" 2>/dev/null |
 	    wc -l)
 	echo "$1: $total IP packets, $esp ESP"
@@ -321,6 +329,27 @@ acquire_first_ping_cleanup() { esp_cleanup; }
 # FreeBSD's strings.
 fbsd_tunnel()
 {
+	fbsd_setup "$@"
+	capture router pubA1
+	atf_check -o ignore ip netns exec "$(ns hostA)" $ping -c 3 -W 3 $hb
+	capture_stop
+	only_esp router-pubA1.pcap $ga $gb
+	[ -n "$tenc" ] || return 0
+	hex() { printf '%s' "$1" | tr -d '"' | od -An -tx1 | tr -d ' \n'; }
+	ak=""
+	[ -n "$akey" ] && ak="0x$(hex "$akey")"
+	ek="0x$(hex "$ekey")"
+	[ "$ek" = 0x ] && ek=""
+	if [ "$af" = 4 ]; then icmp="icmp.type == 8 && ip.dst == $hb"
+	else icmp="icmpv6.type == 128 && ipv6.dst == $hb"; fi
+	decrypts router-pubA1.pcap $proto $ga $gb 0x00001000 "$tenc" "$ek" \
+	    "$tauth" "$ak" "$icmp"
+}
+
+# fbsd_setup AF EALG EKEY AALG AKEY TENC TAUTH: fbsd_tunnel's five
+# namespaces, addresses, routes, daemons and SAs; sets ha, hb, ga, gb...
+fbsd_setup()
+{
 	af=$1 ealg=$2 ekey=$3 aalg=$4 akey=$5 tenc=$6 tauth=$7
 	esp_init
 	for n in hostA ipsecA router ipsecB hostB; do mkns $n; done
@@ -382,20 +411,6 @@ add $gb $ga esp 0x1001 $alg;
 X
 		keys ipsec$side $side.conf
 	done
-	capture router pubA1
-	atf_check -o ignore ip netns exec "$(ns hostA)" $ping -c 3 -W 3 $hb
-	capture_stop
-	only_esp router-pubA1.pcap $ga $gb
-	[ -n "$tenc" ] || return 0
-	hex() { printf '%s' "$1" | tr -d '"' | od -An -tx1 | tr -d ' \n'; }
-	ak=""
-	[ -n "$akey" ] && ak="0x$(hex "$akey")"
-	ek="0x$(hex "$ekey")"
-	[ "$ek" = 0x ] && ek=""
-	if [ "$af" = 4 ]; then icmp="icmp.type == 8 && ip.dst == $hb"
-	else icmp="icmpv6.type == 128 && ipv6.dst == $hb"; fi
-	decrypts router-pubA1.pcap $proto $ga $gb 0x00001000 "$tenc" "$ek" \
-	    "$tauth" "$ak" "$icmp"
 }
 
 # The transforms of FreeBSD's tunnel tests, each over IPv4 and IPv6.
@@ -550,11 +565,10 @@ lifetime_bytes_body()
 	# 100-byte pings: 128 bytes each on the SA; the SA dies midway.
 	in_ A ping -c 12 -i 0.3 -s 100 -W 1 192.0.2.2 >ping.out 2>&1 || true
 	sleep 1.5
-	grep -n 'type=8(EXPIRE)' watch.out || { cat watch.out | tail -30; atf_fail "no SADB_EXPIRE"; }
-	soft=$(grep -n 'type=4(LIFETIME_SOFT)' watch.out | head -1 | cut -d: -f1)
-	hard=$(grep -n 'type=3(LIFETIME_HARD)' watch.out | tail -1 | cut -d: -f1)
-	[ -n "$soft" ] && [ -n "$hard" ] && [ "$soft" -lt "$hard" ] ||
-	    atf_fail "not soft then hard"
+	expires watch.out >expires.out
+	cat expires.out
+	[ "$(cat expires.out)" = "$(printf 'soft 4097\nhard 4097')" ] ||
+	    { tail -30 watch.out; atf_fail "not one soft then one hard SADB_EXPIRE for SPI 0x1001"; }
 	PFKEY_SOCKET="$PWD/A.sock" in_ A "$SETKEY" -D >sad.out
 	grep -q 'spi=4097(' sad.out && atf_fail "the SA outlived its hard lifetime"
 	grep -q 'spi=4098(' sad.out || atf_fail "the other SA went too"
@@ -563,10 +577,477 @@ lifetime_bytes_body()
 }
 lifetime_bytes_cleanup() { esp_cleanup; }
 
+# expires FILE: the SADB_EXPIRE messages that setkey -x logged to FILE, in
+# order, one line each: "soft SPI" or "hard SPI" (decimal), after the
+# lifetime extension it carries (an ADD's echo carries both: skipped).
+expires()
+{
+	awk '/^sadb_msg\{/ { inx = /type=8\(EXPIRE\)/; spi = ""; kind = "" }
+	    inx && /sadb_sa\{/ { sub(/.*spi=/, ""); sub(/ .*/, ""); spi = $0 }
+	    inx && /type=4\(LIFETIME_SOFT\)/ { kind = "soft" }
+	    inx && /type=3\(LIFETIME_HARD\)/ { kind = "hard" }
+	    inx && /^$/ { print kind, spi; inx = 0 }
+	    END { if (inx) print kind, spi }' "$1"
+}
+
+atf_test_case lifetime_time cleanup
+lifetime_time_head()
+{
+	atf_set descr "time lifetimes (setkey -ls/-lh): soft SADB_EXPIRE on time with the SA still used, hard SADB_EXPIRE on time, then the SA is gone and nothing crosses"
+	atf_set require.user root
+}
+lifetime_time_body()
+{
+	esp_init
+	pair
+	key=0x00112233445566778899aabbccddeeffcafebabe
+	# A's outbound SA: soft after 2 seconds, hard after 5.
+	transport_conf A 4 aes-gcm-16 $key |
+	    sed 's/esp 0x1001 -m transport/esp 0x1001 -m transport -ls 2 -lh 5/' >a.conf
+	transport_conf B 4 aes-gcm-16 $key >b.conf
+	keys B b.conf
+	PFKEY_SOCKET="$PWD/A.sock" in_ A "$SETKEY" -x >watch.out 2>&1 &
+	echo $! >>daemons.pids
+	sleep 0.3
+	t0=$(date +%s)
+	keys A a.conf
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 2 -i 0.2 -W 2 192.0.2.2
+	i=0
+	until expires watch.out | grep -q .; do
+		i=$((i + 1)); [ $i -lt 80 ] || atf_fail "no SADB_EXPIRE within 8 s"
+		sleep 0.1
+	done
+	tsoft=$(date +%s)
+	[ "$(expires watch.out)" = "soft 4097" ] ||
+	    { expires watch.out; atf_fail "the first SADB_EXPIRE is not the soft one of 0x1001"; }
+	[ $((tsoft - t0)) -ge 2 ] || atf_fail "soft EXPIRE after $((tsoft - t0)) s, before 2 s"
+	# Soft only warns: the dying SA still carries traffic.
+	PFKEY_SOCKET="$PWD/A.sock" in_ A "$SETKEY" -D >sad.out
+	grep -A 6 'spi=4097(' sad.out | grep -q 'state=dying' ||
+	    { cat sad.out; atf_fail "the SA is not dying after its soft lifetime"; }
+	esp=$(stat A "outbound packets protected with ESP")
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 2 -i 0.2 -W 2 192.0.2.2
+	[ "$(stat A "outbound packets protected with ESP")" -ge $((esp + 2)) ] ||
+	    atf_fail "the dying SA was not used"
+	i=0
+	until [ "$(expires watch.out | wc -l)" -ge 2 ]; do
+		i=$((i + 1)); [ $i -lt 80 ] || atf_fail "no hard SADB_EXPIRE within 8 s"
+		sleep 0.1
+	done
+	thard=$(date +%s)
+	expires watch.out
+	[ "$(expires watch.out)" = "$(printf 'soft 4097\nhard 4097')" ] ||
+	    atf_fail "not one soft then one hard SADB_EXPIRE for SPI 0x1001"
+	[ $((thard - t0)) -ge 5 ] || atf_fail "hard EXPIRE after $((thard - t0)) s, before 5 s"
+	PFKEY_SOCKET="$PWD/A.sock" in_ A "$SETKEY" -D >sad.out
+	grep -q 'spi=4097(' sad.out && atf_fail "the SA outlived its hard lifetime"
+	grep -q 'spi=4098(' sad.out || atf_fail "the other SA went too"
+	# Hard: the SA is not used any more; the require policy finds none.
+	nosa=$(stat A "outbound packets with no SA available")
+	esp=$(stat A "outbound packets protected with ESP")
+	atf_check -s not-exit:0 -o ignore ip netns exec "$(ns A)" \
+	    ping -c 2 -i 0.2 -W 1 192.0.2.2
+	[ "$(stat A "outbound packets with no SA available")" -ge $((nosa + 2)) ] ||
+	    { stats A; atf_fail "no SA not counted after the hard lifetime"; }
+	[ "$(stat A "outbound packets protected with ESP")" = "$esp" ] ||
+	    atf_fail "packets were still protected after the hard lifetime"
+}
+lifetime_time_cleanup() { esp_cleanup; }
+
+# flood.py DST PORT SECONDS: UDP datagrams carrying a canary, as fast as
+# Python sends them; prints how many the stack took.
+write_flood()
+{
+	cat >flood.py <<'X'
+import socket, sys, time
+dst, port, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+af = socket.AF_INET6 if ":" in dst else socket.AF_INET
+s = socket.socket(af, socket.SOCK_DGRAM)
+s.setblocking(False)
+data = b"PLAINTEXT-CANARY" * 4
+n = 0
+end = time.monotonic() + secs
+while time.monotonic() < end:
+    for i in range(100):
+        try:
+            s.sendto(data, (dst, port))
+            n += 1
+        except OSError:
+            pass
+print(n)
+X
+}
+
+# no_plaintext PCAP: the canary is nowhere in the capture, and every
+# packet between A and B, IPv4 and IPv6, is ESP.
+no_plaintext()
+{
+	n=$(grep -c -a PLAINTEXT-CANARY "$1")
+	[ "$n" = 0 ] || atf_fail "plaintext on the wire: the canary is in $1"
+	only_esp "$1" 192.0.2.1 192.0.2.2
+	only_esp "$1" 2001:db8::1 2001:db8::2
+}
+
+atf_test_case fail_closed_flood cleanup
+fail_closed_flood_head()
+{
+	atf_set descr "require policies, IPv4 and IPv6: a UDP flood overflowing a 4-packet queue, then netipsecd killed with SIGKILL mid-flood: the peer's wire carries only ESP, never the plaintext; the restart leaves one set of rules"
+	atf_set require.user root
+}
+fail_closed_flood_body()
+{
+	esp_init
+	[ -x /usr/bin/python3 ] || atf_skip "python3 is not installed"
+	DAEMON_OPTS="-o netipsecd.queue_maxlen=4"
+	pair
+	key=0x00112233445566778899aabbccddeeffcafebabe
+	for side in A B; do
+		{ transport_conf $side 4 aes-gcm-16 $key
+		  transport_conf $side 6 aes-gcm-16 $key |
+		      sed -e '/flush/d' -e 's/0x100\([12]\)/0x200\1/'; } \
+		    >$side.conf
+		keys $side $side.conf
+	done
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 1 -W 3 192.0.2.2
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 1 -W 3 2001:db8::2
+	write_flood
+	# A capture that drops packets could miss a leak: a large buffer,
+	# and its drops are checked.
+	ip netns exec "$(ns B)" tcpdump -i vethB -B 32768 -U -n -w B-vethB.pcap \
+	    >/dev/null 2>B.tcpdump &
+	echo $! >>daemons.pids
+	echo $! >capture.pid
+	sleep 1
+	rules0=$({ in_ A iptables -t mangle -S; in_ A ip6tables -t mangle -S; } |
+	    sort)
+
+	# 1. More than the queue holds, both families at once: the kernel
+	# drops what does not fit, nothing goes around the layer.
+	qfull=$(stat A "dropped by the kernel: queue full")
+	in_ A /usr/bin/python3 flood.py 192.0.2.2 9 2 >n4.out &
+	f4=$!
+	in_ A /usr/bin/python3 flood.py 2001:db8::2 9 2 >n6.out &
+	f6=$!
+	wait $f4 $f6
+	echo "flood: $(cat n4.out) IPv4 and $(cat n6.out) IPv6 datagrams sent"
+	esp=$(stat A "outbound packets protected with ESP")
+	[ "$(stat A "dropped by the kernel: queue full")" -gt "$qfull" ] ||
+	    { stats A; atf_fail "the flood did not overflow the queue: nothing tested"; }
+	[ "$esp" -gt 100 ] || atf_fail "only $esp packets protected during the flood"
+	stats A | grep -E 'queue full|protected with ESP'
+
+	# 2. SIGKILL in the middle of a flood.
+	in_ A /usr/bin/python3 flood.py 192.0.2.2 9 3 >n4.out &
+	f4=$!
+	in_ A /usr/bin/python3 flood.py 2001:db8::2 9 3 >n6.out &
+	f6=$!
+	sleep 1
+	pid=$(for p in $(ip netns pids "$(ns A)"); do
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = netipsecd ] && echo $p
+	done)
+	[ -n "$pid" ] || atf_fail "no netipsecd in A"
+	kill -9 $pid
+	wait $f4 $f6
+	echo "flood across SIGKILL: $(cat n4.out) IPv4, $(cat n6.out) IPv6"
+	atf_check -s not-exit:0 -o ignore ip netns exec "$(ns A)" \
+	    ping -c 2 -i 0.2 -W 1 192.0.2.2
+	atf_check -s not-exit:0 -o ignore ip netns exec "$(ns A)" \
+	    ping -c 2 -i 0.2 -W 1 2001:db8::2
+	capture_stop
+	cat B.tcpdump
+	grep -q '^0 packets dropped by kernel' B.tcpdump ||
+	    atf_fail "tcpdump dropped packets: the capture cannot vouch for the wire"
+	no_plaintext B-vethB.pcap
+
+	# 3. The next start removes the dead one's rules, installs the same.
+	daemon A vethA
+	rules1=$({ in_ A iptables -t mangle -S; in_ A ip6tables -t mangle -S; } |
+	    sort)
+	[ "$rules0" = "$rules1" ] ||
+	    { echo "$rules0"; echo "$rules1"; atf_fail "the rules differ after the restart"; }
+	keys A A.conf
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 1 -W 3 192.0.2.2
+}
+fail_closed_flood_cleanup() { esp_cleanup; }
+
+# big_ping NS DST SIZE: four pings of SIZE bytes of data; at least the
+# last two answered (the first request and the first reply may only teach
+# their sources the path MTU).
+big_ping()
+{
+	ip netns exec "$(ns "$1")" ping -c 4 -i 0.5 -W 2 -s "$3" "$2" \
+	    >ping.out 2>&1
+	cat ping.out
+	grep -q 'icmp_seq=3 ' ping.out && grep -q 'icmp_seq=4 ' ping.out &&
+	    [ "$(grep -c ' bytes from .*icmp_seq=[34] ' ping.out)" = 2 ] ||
+	    atf_fail "ping -s $3 $2 from $1: the last two pings were not answered"
+}
+
+# big_udp SRCNS DSTNS DST: one 3000-byte UDP datagram with nc, received
+# whole.
+big_udp()
+{
+	head -c 3000 /dev/urandom >udp.data
+	rm -f udp.got
+	ip netns exec "$(ns "$2")" timeout 10 nc -u -l "$3" 5002 >udp.got &
+	srv=$!
+	sleep 0.5
+	ip netns exec "$(ns "$1")" nc -u -w 1 -q 1 "$3" 5002 <udp.data ||
+	    atf_fail "nc could not send to $3"
+	i=0
+	while [ "$(cat udp.got 2>/dev/null | wc -c)" -lt 3000 ]; do
+		i=$((i + 1)); [ $i -lt 30 ] || break
+		sleep 0.1
+	done
+	kill $srv 2>/dev/null
+	wait $srv 2>/dev/null
+	cmp udp.data udp.got || atf_fail "the 3000-byte UDP datagram to $3 did not arrive whole"
+}
+
+atf_test_case pmtu_transport cleanup
+pmtu_transport_head()
+{
+	atf_set descr "path MTU in transport mode, IPv4 and IPv6: pings of 1500 and 2028 bytes and a 3000-byte UDP datagram cross as fragmented ESP, reassembled before decryption; IPv4 with DF is answered with ICMP fragmentation needed"
+	atf_set require.user root
+}
+pmtu_transport_body()
+{
+	esp_init
+	pair
+	key=0x00112233445566778899aabbccddeeffcafebabe
+	for side in A B; do
+		{ transport_conf $side 4 aes-gcm-16 $key
+		  transport_conf $side 6 aes-gcm-16 $key |
+		      sed -e '/flush/d' -e 's/0x100\([12]\)/0x200\1/'; } \
+		    >$side.conf
+		keys $side $side.conf
+	done
+	# 1500 bytes with DF (ping's default): too big with ESP, so A's
+	# source is told the MTU that fits, and later pings are fragmented.
+	big_ping A 192.0.2.2 1472
+	grep -q 'Frag needed and DF set (mtu = 14[0-9][0-9])' ping.out ||
+	    atf_fail "no ICMP fragmentation needed with the MTU less ESP"
+	[ "$(stat A "ICMP errors sent with the MTU that fits")" -ge 1 ] ||
+	    atf_fail "A counted no ICMP error"
+	big_ping A 192.0.2.2 2000
+	big_ping A 2001:db8::2 1452
+	big_ping A 2001:db8::2 2000
+	big_udp A B 192.0.2.2
+	big_udp A B 2001:db8::2
+	[ "$(stat B "inbound ESP packets reassembled")" -ge 8 ] ||
+	    { stats B; atf_fail "B reassembled too few ESP packets"; }
+	[ "$(stat B "inbound ESP packets refused")" = 0 ] ||
+	    { stats B; atf_fail "B refused ESP"; }
+}
+pmtu_transport_cleanup() { esp_cleanup; }
+
+# pmtu_tunnel AF: the same through FreeBSD's five-namespace tunnel.
+pmtu_tunnel()
+{
+	fbsd_setup $1 aes-gcm-16 "$K20" "" "" "" ""
+	if [ "$1" = 4 ]; then s1=1472; else s1=1452; fi
+	big_ping hostA $hb $s1
+	big_ping hostA $hb 2000
+	big_ping hostB $ha 2000
+	big_udp hostA hostB $hb
+}
+
+atf_test_case pmtu_tunnel_v4 cleanup
+pmtu_tunnel_v4_head()
+{
+	atf_set descr "path MTU in tunnel mode, IPv4 (gateways): 1500- and 2028-byte pings and a 3000-byte UDP datagram cross; the outer header has no DF (dfbit 0) and is fragmented, then reassembled for ESP"
+	atf_set require.user root
+}
+pmtu_tunnel_v4_body()
+{
+	pmtu_tunnel 4
+	[ "$(stat ipsecB "inbound ESP packets reassembled")" -ge 4 ] ||
+	    { stats ipsecB; atf_fail "ipsecB reassembled too few ESP packets"; }
+	[ "$(stat ipsecA "ICMP errors sent with the MTU that fits")" = 0 ] ||
+	    atf_fail "ipsecA sent ICMP errors though the outer header has no DF"
+}
+pmtu_tunnel_v4_cleanup() { esp_cleanup; }
+
+atf_test_case pmtu_tunnel_v4_dfbit cleanup
+pmtu_tunnel_v4_dfbit_head()
+{
+	atf_set descr "path MTU in tunnel mode, IPv4, net.inet.ipsec.dfbit=2 (DF copied): the gateway answers a 1500-byte DF packet with ICMP fragmentation needed, then pings and UDP cross"
+	atf_set require.user root
+}
+pmtu_tunnel_v4_dfbit_body()
+{
+	DAEMON_OPTS="-o net.inet.ipsec.dfbit=2"
+	pmtu_tunnel 4
+	[ "$(stat ipsecA "ICMP errors sent with the MTU that fits")" -ge 1 ] ||
+	    atf_fail "ipsecA sent no ICMP fragmentation needed"
+}
+pmtu_tunnel_v4_dfbit_cleanup() { esp_cleanup; }
+
+atf_test_case pmtu_tunnel_v6 cleanup
+pmtu_tunnel_v6_head()
+{
+	atf_set descr "path MTU in tunnel mode, IPv6 (gateways): the gateway sends ICMPv6 packet too big with the MTU less ESP and the tunnel header, then the hosts fragment: 1500- and 2048-byte pings and a 3000-byte UDP datagram cross"
+	atf_set require.user root
+}
+pmtu_tunnel_v6_body()
+{
+	pmtu_tunnel 6
+	[ "$(stat ipsecA "ICMP errors sent with the MTU that fits")" -ge 1 ] ||
+	    atf_fail "ipsecA sent no packet too big"
+	[ "$(stat ipsecB "ICMP errors sent with the MTU that fits")" -ge 1 ] ||
+	    atf_fail "ipsecB sent no packet too big"
+}
+pmtu_tunnel_v6_cleanup() { esp_cleanup; }
+
+atf_test_case tunnel_4in6_6in4 cleanup
+tunnel_4in6_6in4_head()
+{
+	atf_set descr "tunnel mode across families between two hosts: IPv4 inside IPv6 and IPv6 inside IPv4, both ways, protected end to end (the packets whose family changes leave through netipsecd's raw output)"
+	atf_set require.user root
+}
+tunnel_4in6_6in4_body()
+{
+	esp_init
+	pair
+	key=0x00112233445566778899aabbccddeeffcafebabe
+	# Inner addresses on lo, routed out of the veth: 198.51.100.1/.2
+	# through an IPv6 SA, 2001:db8:1::1 / 2001:db8:2::2 through IPv4.
+	for side in A B; do
+		if [ $side = A ]; then
+			i4=198.51.100.1 p4=198.51.100.2 i6=2001:db8:1::1
+			p6=2001:db8:2::2 o4=192.0.2.1 q4=192.0.2.2
+			o6=2001:db8::1 q6=2001:db8::2 d1=out d2=in
+		else
+			i4=198.51.100.2 p4=198.51.100.1 i6=2001:db8:2::2
+			p6=2001:db8:1::1 o4=192.0.2.2 q4=192.0.2.1
+			o6=2001:db8::2 q6=2001:db8::1 d1=in d2=out
+		fi
+		ip -n "$(ns $side)" addr add $i4/32 dev lo
+		ip -n "$(ns $side)" addr add $i6/128 dev lo
+		ip -n "$(ns $side)" route add $p4/32 dev veth$side src $i4
+		ip -n "$(ns $side)" -6 route add $p6/128 dev veth$side src $i6
+		cat >$side.conf <<X
+flush;
+spdflush;
+spdadd 198.51.100.1 198.51.100.2 any -P $d1 ipsec esp/tunnel/2001:db8::1-2001:db8::2/require;
+spdadd 198.51.100.2 198.51.100.1 any -P $d2 ipsec esp/tunnel/2001:db8::2-2001:db8::1/require;
+spdadd 2001:db8:1::1 2001:db8:2::2 any -P $d1 ipsec esp/tunnel/192.0.2.1-192.0.2.2/require;
+spdadd 2001:db8:2::2 2001:db8:1::1 any -P $d2 ipsec esp/tunnel/192.0.2.2-192.0.2.1/require;
+add 2001:db8::1 2001:db8::2 esp 0x3001 -m tunnel -E aes-gcm-16 $key;
+add 2001:db8::2 2001:db8::1 esp 0x3002 -m tunnel -E aes-gcm-16 $key;
+add 192.0.2.1 192.0.2.2 esp 0x4001 -m tunnel -E aes-gcm-16 $key;
+add 192.0.2.2 192.0.2.1 esp 0x4002 -m tunnel -E aes-gcm-16 $key;
+X
+		# The tunnels' endpoints protect all their own traffic too:
+		# the tunnels' ESP, sent raw, must not be protected twice.
+		transport_conf $side 4 aes-gcm-16 $key | sed -e '/flush/d' \
+		    -e 's/0x100\([12]\)/0x500\1/' >>$side.conf
+		transport_conf $side 6 aes-gcm-16 $key | sed -e '/flush/d' \
+		    -e 's/0x100\([12]\)/0x600\1/' >>$side.conf
+		keys $side $side.conf
+	done
+	capture B vethB
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 3 -i 0.3 -W 2 198.51.100.2
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 3 -i 0.3 -W 2 2001:db8:2::2
+	atf_check -o ignore ip netns exec "$(ns B)" ping -c 3 -i 0.3 -W 2 198.51.100.1
+	atf_check -o ignore ip netns exec "$(ns B)" ping -c 3 -i 0.3 -W 2 2001:db8:1::1
+	capture_stop
+	# The raw output does not fragment: the layer fragments the outer
+	# packet it is the source of, and the peer reassembles it.
+	big_ping A 198.51.100.2 1472
+	big_ping A 198.51.100.2 2000
+	big_ping A 2001:db8:2::2 1452
+	big_ping A 2001:db8:2::2 2000
+	[ "$(stat B "inbound ESP packets reassembled")" -ge 16 ] ||
+	    { stats B; atf_fail "B reassembled too few ESP packets"; }
+	[ "$(stat A "packets the raw output could not send")" = 0 ] ||
+	    { stats A; atf_fail "A's raw output failed"; }
+	# IPv4 inside IPv6 ESP, IPv6 inside IPv4 ESP, nothing in clear.
+	tcpdump -n -r B-vethB.pcap 2>/dev/null | grep -v ff02 | head -8
+	n6=$(tcpdump -n -r B-vethB.pcap "ip6 and esp" 2>/dev/null | grep -c 'ESP(spi=0x0000300[12]')
+	n4=$(tcpdump -n -r B-vethB.pcap "ip and esp" 2>/dev/null | grep -c 'ESP(spi=0x0000400[12]')
+	[ "$n6" -ge 12 ] || atf_fail "$n6 IPv6 ESP packets carrying IPv4, expected 12"
+	[ "$n4" -ge 12 ] || atf_fail "$n4 IPv4 ESP packets carrying IPv6, expected 12"
+	[ "$(stat A "inbound ESP packets with no SA")" = 0 ] ||
+	    { stats A; atf_fail "A got ESP it has no SA for"; }
+	n=$(tcpdump -n -r B-vethB.pcap "host 198.51.100.1 or host 198.51.100.2 or host 2001:db8:1::1 or host 2001:db8:2::2" 2>/dev/null | wc -l)
+	[ "$n" = 0 ] || atf_fail "inner addresses in clear on the wire"
+	# tshark finds the other family inside.
+	decrypts B-vethB.pcap IPv6 2001:db8::1 2001:db8::2 0x00003001 \
+	    "AES-GCM with 16 octet ICV [RFC4106]" $key NULL "" \
+	    "icmp.type == 8 && ip.dst == 198.51.100.2"
+	decrypts B-vethB.pcap IPv4 192.0.2.1 192.0.2.2 0x00004001 \
+	    "AES-GCM with 16 octet ICV [RFC4106]" $key NULL "" \
+	    "icmpv6.type == 128 && ipv6.dst == 2001:db8:2::2"
+	for side in A B; do
+		[ "$(stat $side "outbound packets of another family sent raw")" -ge 12 ] ||
+		    { stats $side; atf_fail "$side sent too few packets raw"; }
+		[ "$(stat $side "inbound inner packets of another family sent raw")" -ge 12 ] ||
+		    { stats $side; atf_fail "$side delivered too few inner packets"; }
+		[ "$(stat $side "dropped: address family changed")" = 0 ] ||
+		    atf_fail "$side dropped packets for their family"
+	done
+}
+tunnel_4in6_6in4_cleanup() { esp_cleanup; }
+
+atf_test_case fail_closed_gateway cleanup
+fail_closed_gateway_head()
+{
+	atf_set descr "a tunnel gateway (FORWARD hook) with a 4-packet queue: a UDP flood from its LAN overflows it, then its netipsecd is SIGKILLed mid-flood: the router sees only ESP between the gateways, never the hosts' addresses or the plaintext"
+	atf_set require.user root
+}
+fail_closed_gateway_body()
+{
+	[ -x /usr/bin/python3 ] || atf_skip "python3 is not installed"
+	DAEMON_OPTS="-o netipsecd.queue_maxlen=4"
+	fbsd_setup 4 aes-gcm-16 "$K20" "" "" "" ""
+	write_flood
+	ip netns exec "$(ns router)" tcpdump -i pubA1 -B 32768 -U -n \
+	    -w router.pcap >/dev/null 2>router.tcpdump &
+	echo $! >>daemons.pids
+	echo $! >capture.pid
+	sleep 1
+	qfull=$(stat ipsecA "dropped by the kernel: queue full")
+	in_ hostA /usr/bin/python3 flood.py $hb 9 3 >n.out &
+	f=$!
+	sleep 1.5
+	[ "$(stat ipsecA "dropped by the kernel: queue full")" -gt "$qfull" ] ||
+	    { stats ipsecA; atf_fail "the flood did not overflow the queue"; }
+	[ "$(stat ipsecA "outbound packets protected with ESP")" -gt 100 ] ||
+	    atf_fail "too few packets protected during the flood"
+	pid=$(for p in $(ip netns pids "$(ns ipsecA)"); do
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = netipsecd ] && echo $p
+	done)
+	[ -n "$pid" ] || atf_fail "no netipsecd in ipsecA"
+	kill -9 $pid
+	wait $f
+	echo "flood: $(cat n.out) datagrams"
+	atf_check -s not-exit:0 -o ignore ip netns exec "$(ns hostA)" \
+	    ping -c 2 -i 0.2 -W 1 $hb
+	capture_stop
+	cat router.tcpdump
+	grep -q '^0 packets dropped by kernel' router.tcpdump ||
+	    atf_fail "tcpdump dropped packets: the capture cannot vouch for the wire"
+	[ "$(grep -c -a PLAINTEXT-CANARY router.pcap)" = 0 ] ||
+	    atf_fail "plaintext on the wire: the canary is in router.pcap"
+	n=$(tcpdump -n -r router.pcap "host $ha or host $hb" 2>/dev/null | wc -l)
+	[ "$n" = 0 ] || atf_fail "$n packets with the hosts' addresses in clear"
+	only_esp router.pcap $ga $gb
+}
+fail_closed_gateway_cleanup() { esp_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case attacks
 	atf_add_test_case lifetime_bytes
+	atf_add_test_case lifetime_time
+	atf_add_test_case fail_closed_flood
+	atf_add_test_case fail_closed_gateway
+	atf_add_test_case pmtu_transport
+	atf_add_test_case pmtu_tunnel_v4
+	atf_add_test_case pmtu_tunnel_v4_dfbit
+	atf_add_test_case pmtu_tunnel_v6
+	atf_add_test_case tunnel_4in6_6in4
 	atf_add_test_case natt_transport4
 	atf_add_test_case transport4_gcm
 	atf_add_test_case transport6_cbc

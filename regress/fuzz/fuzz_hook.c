@@ -3,7 +3,7 @@
  * (ipsec_hook), inbound and outbound, against an engine holding a
  * transport policy pair, a tunnel policy pair and their SAs (one with
  * NAT-T), so that the fuzzer reaches ESP decapsulation and the policy
- * checks.  The first input byte picks the direction.
+ * checks, fragment reassembly and path MTU (small MTUs from the host).  The first input byte picks the direction.
  */
 #include <sys/types.h>
 #include <stddef.h>
@@ -29,6 +29,26 @@ release(void *arg, uint64_t cookie, int verdict, const void *pkt,
 	(void)len;
 }
 
+/* The host's raw output and MTU: path MTU and family changes reached. */
+static int
+hostsend(void *arg, const void *pkt, size_t len)
+{
+
+	(void)arg;
+	(void)pkt;
+	(void)len;
+	return (0);
+}
+
+static unsigned int
+hostmtu(void *arg, int af, const void *dst)
+{
+
+	(void)arg;
+	(void)dst;
+	return (af == AF_INET ? 576 : 1280);
+}
+
 static void
 setup(void)
 {
@@ -41,6 +61,7 @@ setup(void)
 
 	tk_start();
 	ipsec_hook_setrelease(release, NULL);
+	ipsec_hook_sethost(hostsend, hostmtu, NULL);
 	ts = ts_open();
 	for (dir = IPSEC_DIR_INBOUND; dir <= IPSEC_DIR_OUTBOUND; dir++) {
 		tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, 1);

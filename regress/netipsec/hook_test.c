@@ -570,6 +570,393 @@ ATF_TC_BODY(level_use, tc)
 	tk_stop();
 }
 
+/*
+ * The host services of path MTU discovery and family changes
+ * (ipsec_hook_sethost()): an MTU of 1500 everywhere, and the packets the
+ * layer sends kept here.
+ */
+static uint8_t sent[4][2048];
+static size_t sent_len[4];
+static int sent_n;
+
+static int
+host_send(void *arg __attribute__((__unused__)), const void *pkt, size_t len)
+{
+
+	if (sent_n < 4 && len <= sizeof(sent[0])) {
+		memcpy(sent[sent_n], pkt, len);
+		sent_len[sent_n] = len;
+	}
+	sent_n++;
+	return (0);
+}
+
+static unsigned int
+host_mtu(void *arg __attribute__((__unused__)), int af __attribute__((__unused__)),
+    const void *dst __attribute__((__unused__)))
+{
+
+	return (1500);
+}
+
+/* Bytes [off, off + n) of an IPv4 packet as a fragment (mf: more). */
+static size_t
+frag4(const uint8_t *pkt, size_t off, size_t n, int mf, uint8_t *f)
+{
+	uint16_t c;
+
+	memcpy(f, pkt, 20);
+	memcpy(f + 20, pkt + 20 + off, n);
+	f[2] = (uint8_t)((20 + n) >> 8);
+	f[3] = (uint8_t)(20 + n);
+	f[6] = (uint8_t)((mf ? 0x20 : 0) | (off / 8) >> 8);
+	f[7] = (uint8_t)(off / 8);
+	f[10] = f[11] = 0;
+	c = cksum(f, 20);
+	f[10] = c >> 8;
+	f[11] = c & 0xff;
+	return (20 + n);
+}
+
+/* The same for IPv6, with a Fragment header (id 0x1234). */
+static size_t
+frag6(const uint8_t *pkt, size_t off, size_t n, int mf, uint8_t *f)
+{
+
+	memcpy(f, pkt, 40);
+	f[4] = (uint8_t)((8 + n) >> 8);
+	f[5] = (uint8_t)(8 + n);
+	f[6] = 44;
+	memset(f + 40, 0, 8);
+	f[40] = pkt[6];
+	f[42] = (uint8_t)(off >> 8);
+	f[43] = (uint8_t)((off & 0xf8) | (mf ? 1 : 0));
+	f[46] = 0x12;
+	f[47] = 0x34;
+	memcpy(f + 48, pkt + 40 + off, n);
+	return (48 + n);
+}
+
+/* ESP of a big UDP packet, fragmented, arrives out of order: reassembled. */
+static void
+reass(int af)
+{
+	uint8_t pkt[1600], esp[1700], f[3][1700];
+	struct tsock *ts;
+	void *out, *in;
+	size_t len, olen, ilen, pl, fl[3];
+	const char *a, *b;
+
+	tk_start();
+	ipsec_hook_sethost(host_send, host_mtu, NULL);
+	ts = ts_open();
+	a = af == AF_INET ? "192.0.2.1" : "2001:db8::1";
+	b = af == AF_INET ? "192.0.2.2" : "2001:db8::2";
+	ATF_REQUIRE_EQ(spd(ts, a, af == AF_INET ? 32 : 128, b,
+	    af == AF_INET ? 32 : 128, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC,
+	    IPSEC_MODE_TRANSPORT, IPSEC_LEVEL_REQUIRE, NULL, NULL), 0);
+	ATF_REQUIRE_EQ(spd(ts, a, af == AF_INET ? 32 : 128, b,
+	    af == AF_INET ? 32 : 128, IPSEC_DIR_INBOUND, IPSEC_POLICY_IPSEC,
+	    IPSEC_MODE_TRANSPORT, IPSEC_LEVEL_REQUIRE, NULL, NULL), 0);
+	ATF_REQUIRE_EQ(sa(ts, 0x1001, a, b), 0);
+	/* No DF: protected whole, the host fragments it. */
+	len = af == AF_INET ? udp4(pkt, a, b, 1000, 2000, 1400) :
+	    udp6(pkt, a, b, 1400);
+	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
+	    IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE(olen <= sizeof(esp));
+	memcpy(esp, out, olen);
+	ipsec_hook_free(out);
+	ATF_CHECK_EQ(sent_n, 0);
+
+	/* Three fragments: [0, 512), [512, 1024), [1024, end). */
+	pl = olen - (af == AF_INET ? 20 : 40);
+	if (af == AF_INET) {
+		fl[0] = frag4(esp, 0, 512, 1, f[0]);
+		fl[1] = frag4(esp, 512, 512, 1, f[1]);
+		fl[2] = frag4(esp, 1024, pl - 1024, 0, f[2]);
+	} else {
+		fl[0] = frag6(esp, 0, 512, 1, f[0]);
+		fl[1] = frag6(esp, 512, 512, 1, f[1]);
+		fl[2] = frag6(esp, 1024, pl - 1024, 0, f[2]);
+	}
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[2], fl[2], 2, &in, &ilen),
+	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[0], fl[0], 3, &in, &ilen),
+	    IPSEC_HOOK_DROP);
+	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 4, &in, &ilen),
+	    IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE_EQ(ilen, len);
+	ATF_CHECK(memcmp(in, pkt, len) == 0);
+	ipsec_hook_free(in);
+	ATF_CHECK_EQ(stat_now().ips_in_frag, 3);
+	ATF_CHECK_EQ(stat_now().ips_in_reass, 1);
+	ATF_CHECK_EQ(stat_now().ips_in_esp, 1);
+
+	/* An overlap (RFC 5722) ends the datagram: nothing comes out. */
+	if (af == AF_INET)
+		fl[1] = frag4(esp, 504, 520, 1, f[1]);
+	else
+		fl[1] = frag6(esp, 504, 520, 1, f[1]);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[0], fl[0], 5, &in, &ilen),
+	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 6, &in, &ilen),
+	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_in_fragdrop, 1);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[2], fl[2], 7, &in, &ilen),
+	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_in_reass, 1);
+	ATF_CHECK_EQ(stat_now().ips_in_esp, 1);
+	ts_close(ts);
+	tk_stop();
+}
+
+ATF_TC_WITHOUT_HEAD(reass4);
+ATF_TC_BODY(reass4, tc)
+{
+
+	reass(AF_INET);
+}
+
+ATF_TC_WITHOUT_HEAD(reass6);
+ATF_TC_BODY(reass6, tc)
+{
+
+	reass(AF_INET6);
+}
+
+/* ICMP need-frag for a DF packet too big once protected (RFC 1191). */
+ATF_TC_WITHOUT_HEAD(pmtu4);
+ATF_TC_BODY(pmtu4, tc)
+{
+	uint8_t pkt[1600], *ic;
+	struct tsock *ts;
+	void *out;
+	size_t len, olen;
+
+	tk_start();
+	ipsec_hook_sethost(host_send, host_mtu, NULL);
+	ts = ts_open();
+	ATF_REQUIRE_EQ(spd(ts, "192.0.2.1", 32, "192.0.2.2", 32,
+	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TRANSPORT,
+	    IPSEC_LEVEL_REQUIRE, NULL, NULL), 0);
+	ATF_REQUIRE_EQ(sa(ts, 0x1001, "192.0.2.1", "192.0.2.2"), 0);
+	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 1472);
+	pkt[6] = 0x40;				/* DF */
+	pkt[10] = pkt[11] = 0;
+	pkt[10] = cksum(pkt, 20) >> 8;
+	pkt[11] = cksum(pkt, 20) & 0xff;
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_out_toobig, 1);
+	ATF_CHECK_EQ(stat_now().ips_out_icmp, 1);
+	ATF_REQUIRE_EQ(sent_n, 1);
+	ic = sent[0];
+	ATF_CHECK_EQ(sent_len[0], 576);
+	ATF_CHECK_EQ(ic[9], IPPROTO_ICMP);
+	ATF_CHECK(memcmp(ic + 12, "\0\0\0\0", 4) == 0);	/* host's choice */
+	ATF_CHECK(memcmp(ic + 16, pkt + 12, 4) == 0);	/* to the source */
+	ATF_CHECK_EQ(ic[20], 3);
+	ATF_CHECK_EQ(ic[21], 4);
+	/* AES-GCM: ESP 8 + IV 8 + padding 3 + 2 + ICV 16 = 37. */
+	ATF_CHECK_EQ(ic[26] << 8 | ic[27], 1500 - 37);
+	ATF_CHECK_EQ(cksum(ic + 20, sent_len[0] - 20), 0);
+	ATF_CHECK(memcmp(ic + 28, pkt, 28) == 0);
+	/* What fits goes, and without DF the host fragments it. */
+	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 1472 - 37);
+	pkt[6] = 0x40;
+	pkt[10] = pkt[11] = 0;
+	pkt[10] = cksum(pkt, 20) >> 8;
+	pkt[11] = cksum(pkt, 20) & 0xff;
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 2, &out, &olen),
+	    IPSEC_HOOK_REPLACE);
+	ipsec_hook_free(out);
+	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 1472);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 3, &out, &olen),
+	    IPSEC_HOOK_REPLACE);
+	ipsec_hook_free(out);
+	ATF_CHECK_EQ(sent_n, 1);
+	ts_close(ts);
+	tk_stop();
+}
+
+/* ICMPv6 packet too big from a tunnel gateway (RFC 8201, RFC 4443). */
+ATF_TC_WITHOUT_HEAD(pmtu6_tunnel);
+ATF_TC_BODY(pmtu6_tunnel, tc)
+{
+	uint8_t pkt[1600], *ic, a[16], pseudo[40];
+	struct tsock *ts;
+	void *out;
+	size_t len, olen, i;
+	uint32_t sum;
+
+	tk_start();
+	ipsec_hook_sethost(host_send, host_mtu, NULL);
+	ts = ts_open();
+	ATF_REQUIRE_EQ(spd(ts, "2001:db8:1::", 64, "2001:db8:45::", 64,
+	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TUNNEL,
+	    IPSEC_LEVEL_REQUIRE, "2001:db8:23::2", "2001:db8:34::2"), 0);
+	ATF_REQUIRE_EQ(sa(ts, 0x1001, "2001:db8:23::2", "2001:db8:34::2"), 0);
+	len = udp6(pkt, "2001:db8:1::1", "2001:db8:45::1", 1452);
+	/* Our own packets are fragmented by the host after ESP. */
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
+	    IPSEC_HOOK_REPLACE);
+	ipsec_hook_free(out);
+	/* A forwarded one is refused, its source told. */
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 2, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_REQUIRE_EQ(sent_n, 1);
+	ic = sent[0];
+	ATF_CHECK_EQ(sent_len[0], 1280);
+	ATF_CHECK_EQ(ic[6], 58);
+	inet_pton(AF_INET6, "2001:db8:23::2", a);
+	ATF_CHECK(memcmp(ic + 8, a, 16) == 0);
+	ATF_CHECK(memcmp(ic + 24, pkt + 8, 16) == 0);
+	ATF_CHECK_EQ(ic[40], 2);
+	/* ESP 37 and the IPv6 header 40. */
+	ATF_CHECK_EQ((uint32_t)ic[44] << 24 | ic[45] << 16 | ic[46] << 8 |
+	    ic[47], 1500 - 37 - 40);
+	memcpy(pseudo, ic + 8, 32);
+	memset(pseudo + 32, 0, 8);
+	pseudo[34] = (1280 - 40) >> 8;
+	pseudo[35] = (1280 - 40) & 0xff;
+	pseudo[39] = 58;
+	for (sum = 0, i = 0; i < 40; i += 2)
+		sum += (uint32_t)pseudo[i] << 8 | pseudo[i + 1];
+	for (i = 40; i < 1280; i += 2)
+		sum += (uint32_t)ic[i] << 8 | ic[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ATF_CHECK_EQ(sum, 0xffff);
+	ts_close(ts);
+	tk_stop();
+}
+
+/* IPv4 in IPv6: out and back in through the host's raw output. */
+ATF_TC_WITHOUT_HEAD(tunnel4in6);
+ATF_TC_BODY(tunnel4in6, tc)
+{
+	uint8_t pkt[1600], esp[1700];
+	struct tsock *ts;
+	void *out;
+	size_t len, olen, elen, off;
+	int i;
+
+	tk_start();
+	ipsec_hook_sethost(host_send, host_mtu, NULL);
+	ts = ts_open();
+	ATF_REQUIRE_EQ(spd(ts, "192.0.2.0", 24, "203.0.113.0", 24,
+	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TUNNEL,
+	    IPSEC_LEVEL_REQUIRE, "2001:db8:23::2", "2001:db8:34::2"), 0);
+	ATF_REQUIRE_EQ(spd(ts, "192.0.2.0", 24, "203.0.113.0", 24,
+	    IPSEC_DIR_INBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TUNNEL,
+	    IPSEC_LEVEL_REQUIRE, "2001:db8:23::2", "2001:db8:34::2"), 0);
+	ATF_REQUIRE_EQ(sa(ts, 0x1001, "2001:db8:23::2", "2001:db8:34::2"), 0);
+	len = udp4(pkt, "192.0.2.1", "203.0.113.1", 1000, 2000, 100);
+	/* A verdict cannot carry IPv6 for IPv4: the raw output does. */
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_REQUIRE_EQ(sent_n, 1);
+	ATF_CHECK_EQ(sent[0][0] >> 4, 6);
+	ATF_CHECK_EQ(sent[0][6], IPPROTO_ESP);
+	ATF_CHECK_EQ(stat_now().ips_out_raw, 1);
+	memcpy(esp, sent[0], sent_len[0]);
+	elen = sent_len[0];
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, esp, elen, 2, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_REQUIRE_EQ(sent_n, 2);
+	ATF_REQUIRE_EQ(sent_len[1], len);
+	ATF_CHECK(memcmp(sent[1], pkt, len) == 0);
+	ATF_CHECK_EQ(stat_now().ips_in_raw, 1);
+
+	/* Too big for the MTU: the outer packet, ours, is fragmented. */
+	len = udp4(pkt, "192.0.2.1", "203.0.113.1", 1000, 2000, 1472);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 3, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_REQUIRE_EQ(sent_n, 4);
+	for (i = 2; i < 4; i++) {
+		ATF_CHECK(sent_len[i] <= 1500);
+		ATF_CHECK_EQ(sent[i][6], 44);
+		ATF_CHECK_EQ(sent[i][40], IPPROTO_ESP);
+	}
+	off = (size_t)(sent[3][42] << 8 | (sent[3][43] & 0xf8));
+	ATF_CHECK_EQ(off, sent_len[2] - 48);
+	ATF_CHECK_EQ(sent[2][43] & 1, 1);
+	ATF_CHECK_EQ(sent[3][43] & 1, 0);
+	/* Back in, reassembled, decrypted, and out through the host. */
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, sent[3], sent_len[3], 4, &out,
+	    &olen), IPSEC_HOOK_DROP);
+	memcpy(esp, sent[2], sent_len[2]);
+	elen = sent_len[2];
+	sent_n = 1;
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, esp, elen, 5, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_REQUIRE_EQ(sent_n, 2);
+	ATF_REQUIRE_EQ(sent_len[1], len);
+	ATF_CHECK(memcmp(sent[1], pkt, len) == 0);
+	ATF_CHECK_EQ(stat_now().ips_in_reass, 1);
+	ATF_CHECK_EQ(stat_now().ips_raw_fail, 0);
+	ts_close(ts);
+	tk_stop();
+}
+
+/* net.inet.ipsec.dfbit: DF of the tunnel header decides the check. */
+ATF_TC_WITHOUT_HEAD(pmtu4_dfbit);
+ATF_TC_BODY(pmtu4_dfbit, tc)
+{
+	uint8_t pkt[1600];
+	struct tsock *ts;
+	void *out;
+	size_t len, olen;
+	uint8_t *o;
+
+	tk_start();
+	ipsec_hook_sethost(host_send, host_mtu, NULL);
+	ts = ts_open();
+	ATF_REQUIRE_EQ(spd(ts, "192.0.2.0", 24, "203.0.113.0", 24,
+	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TUNNEL,
+	    IPSEC_LEVEL_REQUIRE, "198.51.100.2", "198.51.100.6"), 0);
+	ATF_REQUIRE_EQ(sa(ts, 0x1001, "198.51.100.2", "198.51.100.6"), 0);
+	len = udp4(pkt, "192.0.2.1", "203.0.113.1", 1000, 2000, 1472);
+	pkt[6] = 0x40;				/* DF */
+	pkt[10] = pkt[11] = 0;
+	pkt[10] = cksum(pkt, 20) >> 8;
+	pkt[11] = cksum(pkt, 20) & 0xff;
+	/* 0, the default: the outer header has no DF, the host fragments. */
+	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 1, &out, &olen),
+	    IPSEC_HOOK_REPLACE);
+	o = out;
+	ATF_CHECK_EQ(o[6] & 0x40, 0);
+	ipsec_hook_free(out);
+	ATF_CHECK_EQ(sent_n, 0);
+	/* 2 copies the inner DF: refused, need-frag with 1500 - 37 - 20. */
+	ATF_REQUIRE_EQ(key_sysctl_set("net.inet.ipsec.dfbit", 2), 0);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 2, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_REQUIRE_EQ(sent_n, 1);
+	ATF_CHECK_EQ(sent[0][20], 3);
+	ATF_CHECK_EQ(sent[0][21], 4);
+	ATF_CHECK_EQ(sent[0][26] << 8 | sent[0][27], 1500 - 37 - 20);
+	ATF_CHECK(memcmp(sent[0] + 16, pkt + 12, 4) == 0);
+	/* What fits goes, with DF copied. */
+	len = udp4(pkt, "192.0.2.1", "203.0.113.1", 1000, 2000,
+	    1472 - 37 - 20);
+	pkt[6] = 0x40;
+	pkt[10] = pkt[11] = 0;
+	pkt[10] = cksum(pkt, 20) >> 8;
+	pkt[11] = cksum(pkt, 20) & 0xff;
+	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 3, &out, &olen),
+	    IPSEC_HOOK_REPLACE);
+	o = out;
+	ATF_CHECK_EQ(olen, 1500);
+	ATF_CHECK_EQ(o[6] & 0x40, 0x40);
+	ipsec_hook_free(out);
+	ATF_CHECK_EQ(sent_n, 1);
+	ATF_CHECK_EQ(stat_now().ips_out_toobig, 1);
+	ts_close(ts);
+	tk_stop();
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, pass_discard_ike);
@@ -581,5 +968,11 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, acquire_hold);
 	ATF_TP_ADD_TC(tp, hold_expire);
 	ATF_TP_ADD_TC(tp, level_use);
+	ATF_TP_ADD_TC(tp, reass4);
+	ATF_TP_ADD_TC(tp, reass6);
+	ATF_TP_ADD_TC(tp, pmtu4);
+	ATF_TP_ADD_TC(tp, pmtu4_dfbit);
+	ATF_TP_ADD_TC(tp, pmtu6_tunnel);
+	ATF_TP_ADD_TC(tp, tunnel4in6);
 	return (atf_no_error());
 }

@@ -213,6 +213,7 @@ rules_body()
 		    "-A NETIPSEC7-IN -i vethA -j NFQUEUE --queue-num 7" \
 		    "-A NETIPSEC7-FWD -o vethA -j NFQUEUE --queue-num 7" \
 		    "-A NETIPSEC7-OUT -o vethA -p udp -m udp --sport 500 -j RETURN" \
+		    "-A NETIPSEC7-OUT -o vethA -m mark --mark 0x4e495053 -j RETURN" \
 		    "-A NETIPSEC7-OUT -o vethA -p udp -m udp --sport 4500 -j RETURN" \
 		    "-A NETIPSEC7-IN -i vethA -p udp -m udp --dport 500 -j RETURN"; do
 			grep -qx -- "$r" rules.out ||

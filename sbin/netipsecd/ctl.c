@@ -270,6 +270,14 @@ ctl_layer_stats(FILE *fp)
 	P(ips_in_espfail, "inbound ESP packets refused");
 	P(ips_in_inval, "invalid inbound packets");
 	P(ips_held_now, "packets held now");
+	P(ips_out_toobig, "outbound packets too big once protected");
+	P(ips_out_icmp, "ICMP errors sent with the MTU that fits");
+	P(ips_out_raw, "outbound packets of another family sent raw");
+	P(ips_in_raw, "inbound inner packets of another family sent raw");
+	P(ips_raw_fail, "packets the raw output could not send");
+	P(ips_in_frag, "inbound ESP fragments taken for reassembly");
+	P(ips_in_reass, "inbound ESP packets reassembled");
+	P(ips_in_fragdrop, "inbound ESP fragments refused");
 #undef P
 	ipsec_getespstat(&es);
 	fprintf(fp, "esp:\n");

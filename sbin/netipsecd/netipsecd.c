@@ -186,6 +186,7 @@ main(int argc, char *argv[])
 		nfq_init((int)conf->nc_queue, (int)conf->nc_qmaxlen,
 		    (int)conf->nc_rcvbuf, (int)conf->nc_coalesce);
 		rules_init((int)conf->nc_queue, conf->nc_ifs, conf->nc_nifs);
+		rawout_init();
 	}
 
 	/* Before any thread exists: daemon(3) forks. */
@@ -224,6 +225,7 @@ main(int argc, char *argv[])
 	/* No new packets, then close the queue: the kernel drops the rest. */
 	rules_fini();
 	nfq_stop();
+	rawout_fini();
 	ctl_stop();
 	pfkey_srv_stop();
 	key_destroy();

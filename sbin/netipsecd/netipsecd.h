@@ -46,6 +46,12 @@
 #define	RULES_IPTABLES		"/usr/sbin/iptables"
 #define	RULES_IP6TABLES		"/usr/sbin/ip6tables"
 #define	RULES_CHAIN_PREFIX	"NETIPSEC"
+/*
+ * The firewall mark of the ESP that rawout.c sends (families changed):
+ * already protected, it returns from the OUT chain before the queue.
+ */
+#define	RAWOUT_MARK		0x4e495053	/* "NIPS" */
+#define	RAWOUT_MARK_STR		"0x4e495053"
 
 /*
  * The largest PF_KEY message: sadb_msg_len counts 64-bit words in 16
@@ -112,6 +118,10 @@ void	nfq_start(void);
 void	nfq_stop(void);
 int	nfq_queue(void);
 int	nfq_kstats(unsigned int *, unsigned int *, unsigned int *);
+
+/* rawout.c */
+void	rawout_init(void);
+void	rawout_fini(void);
 
 /* rules.c */
 void	rules_init(int, char *const *, int);

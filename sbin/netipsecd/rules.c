@@ -12,6 +12,8 @@
  *
  * and in them, per interface:
  *
+ *	NETIPSEC<q>-OUT -o if -m mark --mark RAWOUT_MARK -j RETURN
+ *						(our ESP, sent raw: rawout.c)
  *	NETIPSEC<q>-OUT -o if -p udp --sport 500  -j RETURN	(IKE)
  *	NETIPSEC<q>-OUT -o if -p udp --sport 4500 -j RETURN	(IKE, NAT-T)
  *	NETIPSEC<q>-OUT -o if -j NFQUEUE --queue-num q
@@ -250,7 +252,10 @@ rules_init(int queue, char *const *ifs, int nifs)
 			snprintf(mss, sizeof(mss), "%d", rules_mtu(ifs[i]) -
 			    (prog == 0 ? 20 : 40) - 20 - RULES_IPSEC_ROOM);
 			rules_chain(chain, sizeof(chain), 0);
-			if (rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-p",
+			if (rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-m",
+			    "mark", "--mark", RAWOUT_MARK_STR, "-j", "RETURN",
+			    NULL) ||
+			    rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-p",
 			    "udp", "--sport", "500", "-j", "RETURN", NULL) ||
 			    rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-p",
 			    "tcp", "--tcp-flags", "SYN,RST", "SYN", "-j",

@@ -94,7 +94,7 @@ ipsec_in_cksum(const uint8_t *p, size_t len)
 	return ((uint16_t)~sum);
 }
 
-static void
+void
 ipsec_ip4_finish(uint8_t *ip, size_t len)
 {
 
@@ -104,7 +104,7 @@ ipsec_ip4_finish(uint8_t *ip, size_t len)
 }
 
 /* The one's-complement sum of a buffer, folded (RFC 1071). */
-static uint32_t
+uint32_t
 ipsec_sum(uint32_t sum, const uint8_t *p, size_t len)
 {
 	size_t i;
@@ -317,11 +317,45 @@ ipsec_tohost(struct mbuf *m, void **outp, size_t *outlenp)
 	return (IPSEC_HOOK_REPLACE);
 }
 
+/* A buffer the host frees with ipsec_hook_free(). */
+void *
+ipsec_hook_alloc(size_t len)
+{
+
+	return (malloc(len, M_IPSEC_PKT, M_NOWAIT));
+}
+
 void
 ipsec_hook_free(void *p)
 {
 
 	free(p, M_IPSEC_PKT);
+}
+
+/*
+ * The packet the layer made of one the host gave it (of family "af",
+ * coming in if "in"): a replacement, or, when the family changed, which
+ * a verdict cannot do, sent by the host's raw output instead of the
+ * original, which is dropped; fragmented if need be, since the raw
+ * output does not (going out, the tunnel's outer header is ours).
+ */
+static int
+ipsec_deliver(struct mbuf *m, int af, int in, void **outp, size_t *outlenp)
+{
+	int v;
+
+	v = (mtod(m, uint8_t *)[0] >> 4) == 4 ? AF_INET : AF_INET6;
+	if (v == af)
+		return (ipsec_tohost(m, outp, outlenp));
+	if (ipsec_host_output_frag(mtod(m, uint8_t *), m->m_len, !in) == 0) {
+		if (in)
+			IPSECSTAT_INC(ips_in_raw);
+		else
+			IPSECSTAT_INC(ips_out_raw);
+	} else
+		IPSECSTAT_INC(ips_raw_fail);
+	m_freem(m);
+	return (IPSEC_HOOK_DROP);
 }
 
 /* Count use of an SA for its lifetimes (bytes, first use). */
@@ -479,6 +513,7 @@ ipsec_hold_init(void)
 		mtx_init(&ipsec_hold_mtx, "ipsec_hold", NULL, MTX_DEF);
 		ipsec_hold_inited = 1;
 	}
+	ipsec_reass_init();
 }
 
 void
@@ -636,6 +671,7 @@ ipsec_hold_flush(void)
 
 	/* Everything is older than "forever from now". */
 	ipsec_hold_run(1, time_uptime + (time_t)key_blockacq_lifetime + 1);
+	ipsec_reass_flush();
 }
 
 /*
@@ -653,7 +689,7 @@ ipsec_output(int where, const uint8_t *p, size_t len, uint64_t cookie,
 	struct ipsec_pkt pi;
 	struct mbuf *m;
 	uint32_t spid;
-	u_int level, tcount, policy;
+	u_int level, tcount, policy, mtu;
 	int error, error2, tries;
 
 	IPSECSTAT_INC(ips_out_total);
@@ -704,11 +740,21 @@ ipsec_output(int where, const uint8_t *p, size_t len, uint64_t cookie,
 	if (level != IPSEC_LEVEL_UNIQUE)
 		saidx.reqid = 0;
 
+	mtu = ipsec_pmtu_get(where, &saidx, p, pi.af);
 	tries = 0;
  again:
 	SAHTREE_RLOCK();
 	sav = key_allocsa_policy(&saidx);
 	if (sav != NULL) {
+		mtu = ipsec_pmtu_check(mtu, sav, &saidx, pi.len, pi.af);
+		if (mtu != 0) {
+			SAHTREE_RUNLOCK();
+			IPSECSTAT_INC(ips_out_toobig);
+			if (ipsec_pmtu_icmp(where, &saidx, p, pi.len, pi.af,
+			    mtu) == 0)
+				IPSECSTAT_INC(ips_out_icmp);
+			return (IPSEC_HOOK_DROP);
+		}
 		error = ipsec_esp_encap(sav, &saidx, p, &pi, &m);
 		SAHTREE_RUNLOCK();
 		if (error != 0) {
@@ -716,7 +762,7 @@ ipsec_output(int where, const uint8_t *p, size_t len, uint64_t cookie,
 			return (IPSEC_HOOK_DROP);
 		}
 		IPSECSTAT_INC(ips_out_esp);
-		return (ipsec_tohost(m, outp, outlenp));
+		return (ipsec_deliver(m, pi.af, 0, outp, outlenp));
 	}
 	SAHTREE_RUNLOCK();
 
@@ -775,7 +821,7 @@ ipsec_in_reject(const struct secpolicyindex *spidx, int decrypted,
  * against the inbound policy.
  */
 static int
-ipsec_input(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
+ipsec_input_one(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
 {
 	struct ipsec_pkt pi, ipi;
 	union sockaddr_union dst;
@@ -786,7 +832,6 @@ ipsec_input(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
 	uint8_t *ip;
 	int error, nxt, tunnel, reject;
 
-	IPSECSTAT_INC(ips_in_total);
 	if (ipsec_parse(p, len, 1, &pi) != 0) {
 		IPSECSTAT_INC(ips_in_inval);
 		return (IPSEC_HOOK_DROP);
@@ -901,7 +946,37 @@ ipsec_input(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
 		return (IPSEC_HOOK_DROP);
 	}
 	IPSECSTAT_INC(ips_in_esp);
-	return (ipsec_tohost(m, outp, outlenp));
+	return (ipsec_deliver(m, pi.af, 1, outp, outlenp));
+}
+
+/*
+ * Inbound, fragments first: ESP is reassembled (ipsec_reass.c), and the
+ * fragment that completes a datagram is replaced by what comes out of it.
+ */
+static int
+ipsec_input(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
+{
+	uint8_t *whole;
+	size_t wlen;
+	int v;
+
+	IPSECSTAT_INC(ips_in_total);
+	switch (ipsec_reass(p, len, &whole, &wlen)) {
+	case IPSEC_REASS_NONE:
+		return (ipsec_input_one(p, len, outp, outlenp));
+	case IPSEC_REASS_KEPT:
+		IPSECSTAT_INC(ips_in_frag);
+		return (IPSEC_HOOK_DROP);
+	case IPSEC_REASS_DONE:
+		IPSECSTAT_INC(ips_in_frag);
+		IPSECSTAT_INC(ips_in_reass);
+		v = ipsec_input_one(whole, wlen, outp, outlenp);
+		ipsec_hook_free(whole);
+		/* Never the last fragment alone. */
+		return (v == IPSEC_HOOK_PASS ? IPSEC_HOOK_DROP : v);
+	}
+	IPSECSTAT_INC(ips_in_fragdrop);
+	return (IPSEC_HOOK_DROP);
 }
 
 int

@@ -45,6 +45,28 @@ typedef void ipsec_release_t(void *arg, uint64_t cookie, int verdict,
 void	ipsec_hook_setrelease(ipsec_release_t *, void *arg);
 
 /*
+ * Services the host may give the packet path, once before packets flow;
+ * without them it does without (no path MTU check; packets of another
+ * family dropped).
+ *
+ * ipsec_send_t sends a complete IPv4 or IPv6 packet (from its IP header
+ * on) as the host's own: routed by its destination, to the network or up
+ * the local stack; an IPv4 source address of 0 is filled in by the host.
+ * The packet path sends with it the ICMP errors of path MTU discovery,
+ * and the packets whose address family a verdict cannot change (tunnels
+ * of IPv4 in IPv6 and IPv6 in IPv4: protected on the way out, and their
+ * inner packets on the way in).  0 or an errno.  Called from the threads
+ * that call ipsec_hook(), without the layer's locks.
+ *
+ * ipsec_mtu_t is the MTU of the interface through which the host would
+ * send to "dst" (af AF_INET: 4 bytes, AF_INET6: 16), 0 if unknown; asked
+ * the same way, for packets that must not be fragmented on the way.
+ */
+typedef int ipsec_send_t(void *arg, const void *pkt, size_t len);
+typedef unsigned int ipsec_mtu_t(void *arg, int af, const void *dst);
+void	ipsec_hook_sethost(ipsec_send_t *, ipsec_mtu_t *, void *arg);
+
+/*
  * The packet path's statistics (FreeBSD's ipsecstat, and the hold queue
  * that FreeBSD does not have); ESP's own are struct espstat (esp.h).
  */
@@ -66,6 +88,14 @@ struct ipsecstat {
 	uint64_t	ips_in_espfail;		/* ESP refused: see espstat */
 	uint64_t	ips_in_inval;		/* bad packet */
 	uint64_t	ips_held_now;		/* packets held right now */
+	uint64_t	ips_out_toobig;		/* too big once protected */
+	uint64_t	ips_out_icmp;		/* ... and its source told */
+	uint64_t	ips_out_raw;		/* sent by the host: new family */
+	uint64_t	ips_in_raw;		/* inner packet of another family */
+	uint64_t	ips_raw_fail;		/* the host could not send */
+	uint64_t	ips_in_frag;		/* ESP fragments kept */
+	uint64_t	ips_in_reass;		/* ESP packets reassembled */
+	uint64_t	ips_in_fragdrop;	/* ESP fragments refused */
 };
 
 void	ipsec_getstat(struct ipsecstat *);

@@ -24,6 +24,32 @@ void	ipsec_hold_timer(time_t now);
 /* key_destroy(): drop everything held. */
 void	ipsec_hold_flush(void);
 
+/* ipsec_hook.c, for the files below: buffers for the host, checksums. */
+void	*ipsec_hook_alloc(size_t);
+uint32_t ipsec_sum(uint32_t, const uint8_t *, size_t);
+void	ipsec_ip4_finish(uint8_t *, size_t);
+
+/* ipsec_pmtu.c: path MTU over an SA, the host's raw output. */
+struct secasvar;
+struct secasindex;
+u_int	ipsec_pmtu_get(int where, const struct secasindex *,
+	    const uint8_t *, int af);
+u_int	ipsec_pmtu_check(u_int mtu, const struct secasvar *,
+	    const struct secasindex *, size_t, int af);
+int	ipsec_pmtu_icmp(int where, const struct secasindex *,
+	    const uint8_t *, size_t, int af, u_int mtu);
+int	ipsec_host_output(const void *, size_t);
+int	ipsec_host_output_frag(const uint8_t *, size_t, int ours);
+
+/* ipsec_reass.c: inbound ESP fragments. */
+#define	IPSEC_REASS_NONE	0	/* not an ESP fragment */
+#define	IPSEC_REASS_KEPT	1	/* kept: drop this packet */
+#define	IPSEC_REASS_BAD		2	/* refused: drop this packet */
+#define	IPSEC_REASS_DONE	3	/* the whole datagram is ready */
+void	ipsec_reass_init(void);
+int	ipsec_reass(const uint8_t *, size_t, uint8_t **, size_t *);
+void	ipsec_reass_flush(void);
+
 /* The inbound SA for an ESP packet; the caller holds SAHTREE_RLOCK. */
 struct secasvar *key_allocsa(const union sockaddr_union *dst, uint8_t proto,
 	    uint32_t spi);
