@@ -128,6 +128,7 @@ run(struct iked *env)
 	env->sc_pfkey = -1;
 	if ((env->sc_evbase = event_base_new()) == NULL)
 		fatalx("event_base_new");
+	arc4random_buf(env->sc_cookie_secret, sizeof(env->sc_cookie_secret));
 	if (kernel_init(env) == -1)
 		fatalx("cannot talk to the kernel's PF_KEY");
 	if (net_init(env) == -1)
@@ -146,6 +147,7 @@ run(struct iked *env)
 
 	event_base_dispatch(env->sc_evbase);
 
+	env->sc_exiting = 1;
 	iked_shutdown_sas(env);
 	kernel_remove_flows(env);
 	net_close(env);

@@ -584,6 +584,11 @@ struct iked_child {
 	struct event		*ch_timer;
 	time_t			 ch_created;
 	uint64_t		 ch_order;	/* creation, then install, order */
+	int			 ch_esn;
+	int			 ch_delpending;	/* IKEv2: DELETE to send */
+	uint8_t			 ch_v2exch;	/* IKEv2: the request it answers */
+	uint8_t			 ch_v2prop;	/* IKEv2: the chosen proposal */
+	int			 ch_v2ids;	/* IKE_AUTH: the IDs came first */
 };
 TAILQ_HEAD(iked_children, iked_child);
 
@@ -595,6 +600,9 @@ enum iked_sastate {
 	SA_S_MM5,		/* I: MM5 sent */
 	SA_S_MM2,		/* R: MM2 sent */
 	SA_S_MM4,		/* R: MM4 sent */
+	SA_S_V2_INIT,		/* I: IKE_SA_INIT sent */
+	SA_S_V2_AUTH,		/* I: keys made, IKE_AUTH to send or sent */
+	SA_S_V2_RINIT,		/* R: IKE_SA_INIT answered */
 	SA_S_ESTABLISHED,
 	SA_S_DEAD
 };
@@ -650,8 +658,32 @@ struct iked_sa {
 	u_int			 sa_dpdmiss;
 	time_t			 sa_created;
 	time_t			 sa_established;
+	/* IKEv2 */
+	struct iked_hash	*sa_integ;	/* NULL with an AEAD */
+	uint16_t		 sa_integid;
+	struct iked_cipher	*sa_cipher_in;	/* keyed with the peer's SK_e */
+	struct iked_sakeys	 sa_k2;
+	int			 sa_k2set;
+	uint8_t			*sa_msg1, *sa_msg2;	/* IKE_SA_INIT req, resp */
+	size_t			 sa_msg1len, sa_msg2len;
+	uint8_t			*sa_cookie;
+	size_t			 sa_cookielen;
+	uint32_t		 sa_reqid;	/* our next request's ID */
+	uint32_t		 sa_peerid;	/* the peer's next request's ID */
+	int			 sa_busy;	/* a request of ours is out */
+	uint8_t			 sa_reqtype;	/* its exchange */
+	struct iked_child	*sa_reqch;	/* its child */
+	struct iked_tx		 sa_rtx;	/* our last response */
+	u_int			 sa_v2flags;
+	uint32_t		 sa_v2del[16];	/* IKEv2: DELETEs to send */
+	u_int			 sa_v2ndel;
+	uint8_t			*sa_idr2;	/* IKEv2: our IDr' for AUTH */
+	size_t			 sa_idr2len;
 };
 TAILQ_HEAD(iked_sas, iked_sa);
+
+#define SA_V2_FRAG	0x01	/* the peer does RFC 7383 */
+#define SA_V2_DELETING	0x04	/* our DELETE of the IKE SA is out */
 
 struct iked_stats {
 	uint64_t		 st_rx;		/* datagrams received */
@@ -688,6 +720,8 @@ struct iked {
 	struct iked_stats	 sc_stats;
 	struct event		*sc_keepalive;
 	const char		*sc_pidfile;
+	int			 sc_exiting;
+	uint8_t			 sc_cookie_secret[32];
 };
 
 extern struct iked	*iked_env;
@@ -872,6 +906,7 @@ void	 config_ref(struct iked_config *);
 void	 config_unref(struct iked_config *);
 void	 iked_shutdown_sas(struct iked *);
 void	 ikesa_established(struct iked_sa *);
+void	 ikesa_initial_contact(struct iked_sa *);
 void	 child_installed(struct iked_child *);
 
 /* ikev1.c: Main Mode, Quick Mode, Informational */
@@ -883,6 +918,21 @@ int	 ikev1_init_qm(struct iked_child *);
 void	 ikev1_getspi_done(struct iked_child *);
 void	 ikev1_send_delete(struct iked_sa *, struct iked_child *);
 void	 ikev1_dpd(struct iked_sa *);
+size_t	 esp_enckeylen(uint16_t, uint16_t);
+size_t	 esp_authkeylen(uint16_t);
+
+/* ikev2.c: IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA, INFORMATIONAL */
+int	 ikev2_init_ike(struct iked_sa *);
+void	 ikev2_recv(struct iked *, struct ikemsg *, const uint8_t *, size_t,
+	    const struct sockaddr *, const struct sockaddr *, int);
+void	 ikev2_getspi_done(struct iked_child *);
+void	 ikev2_next(struct iked_sa *);
+void	 ikev2_send_delete(struct iked_sa *, struct iked_child *);
+void	 ikev2_dpd(struct iked_sa *);
+
+/* ikesa.c: version-independent entry points */
+void	 ikesa_send_delete(struct iked_sa *, struct iked_child *);
+int	 ikesa_start_child(struct iked_child *);
 
 /* log.c (shared: sbin/common) */
 #include "../common/log.h"

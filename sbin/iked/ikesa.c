@@ -220,6 +220,16 @@ ikesa_free(struct iked_sa *sa)
 	freezero_ptr(&sa->sa_idr, &sa->sa_idrlen);
 	if (sa->sa_keyed)
 		kdf_v1keys_free(&sa->sa_keys);
+	/* IKEv2 */
+	tx_clear(&sa->sa_rtx);
+	hash_free(sa->sa_integ);
+	cipher_free(sa->sa_cipher_in);
+	if (sa->sa_k2set)
+		kdf_sakeys_free(&sa->sa_k2);
+	freezero_ptr(&sa->sa_msg1, &sa->sa_msg1len);
+	freezero_ptr(&sa->sa_msg2, &sa->sa_msg2len);
+	freezero_ptr(&sa->sa_cookie, &sa->sa_cookielen);
+	freezero_ptr(&sa->sa_idr2, &sa->sa_idr2len);
 	config_unref(sa->sa_cf);
 	freezero(sa, sizeof(*sa));
 }
@@ -235,7 +245,20 @@ ikesa_dead(struct iked_sa *sa, const char *reason)
 	struct iked_child	*ch, *next;
 
 	if (reason != NULL)
-		log_info("%s: phase 1 %s", sa->sa_name, reason);
+		log_info("%s: %s %s", sa->sa_name, sa->sa_version == 2 ?
+		    "IKE SA" : "phase 1", reason);
+	if (sa->sa_version == 2) {
+		/* IKEv2 children close with their IKE SA (RFC 7296 1.4.1). */
+		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
+			if (ch->ch_state == CH_S_INSTALLED)
+				kernel_delete(sa->sa_env, ch);
+		for (ch = TAILQ_FIRST(&sa->sa_children); ch != NULL;
+		    ch = next) {
+			next = TAILQ_NEXT(ch, ch_entry);
+			if (ch->ch_state == CH_S_INSTALLED)
+				child_free(ch);
+		}
+	}
 	for (ch = TAILQ_FIRST(&sa->sa_children); ch != NULL; ch = next) {
 		next = TAILQ_NEXT(ch, ch_entry);
 		if (ch->ch_state == CH_S_INSTALLED)
@@ -280,7 +303,7 @@ ikesa_timeout(evutil_socket_t fd, short event, void *arg)
 	(void)fd;
 	(void)event;
 	if (sa->sa_state == SA_S_ESTABLISHED) {
-		ikev1_send_delete(sa, NULL);
+		ikesa_send_delete(sa, NULL);
 		ikesa_dead(sa, "lifetime expired");
 	} else if (sa->sa_state == SA_S_DEAD)
 		ikesa_free(sa);
@@ -324,6 +347,8 @@ ikesa_bypeer(struct iked *env, const struct sockaddr *peer,
 			continue;
 		if (pol != NULL && sa->sa_pol != pol &&
 		    strcmp(sa->sa_pol->pol_name, pol->pol_name) != 0)
+			continue;
+		if (pol != NULL && sa->sa_version != pol->pol_version)
 			continue;
 		if (sa->sa_state == SA_S_ESTABLISHED)
 			return (sa);
@@ -423,7 +448,7 @@ child_timeout(evutil_socket_t fd, short event, void *arg)
 			    sa->sa_name, ntohl(old->ch_spi_in),
 			    ntohl(old->ch_spi_out));
 			if (sa->sa_state == SA_S_ESTABLISHED)
-				ikev1_send_delete(sa, old);
+				ikesa_send_delete(sa, old);
 			kernel_delete(sa->sa_env, old);
 			child_free(old);
 		}
@@ -645,10 +670,8 @@ ikesa_recv(struct iked *env, int natt, const struct sockaddr *local,
 		    ikemsg_strerror(error));
 		return;
 	}
-	if (m.msg_version != 1) {
-		env->sc_stats.st_dropped++;
-		log_debug("%s: IKEv2 message dropped: not implemented yet",
-		    print_host(peer, p, sizeof(p)));
+	if (m.msg_version == 2) {
+		ikev2_recv(env, &m, m.msg_buf, m.msg_len, local, peer, natt);
 		return;
 	}
 	sa = ikesa_bycookies(env, m.msg_ispi, m.msg_rspi);
@@ -697,6 +720,28 @@ ikesa_recv(struct iked *env, int natt, const struct sockaddr *local,
 		}
 	}
 	ikev1_recv(env, sa, &m, m.msg_buf, m.msg_len, local, peer, natt);
+}
+
+/* %%% Version-independent entry points */
+
+void
+ikesa_send_delete(struct iked_sa *sa, struct iked_child *ch)
+{
+	if (sa->sa_version == 2)
+		ikev2_send_delete(sa, ch);
+	else
+		ikev1_send_delete(sa, ch);
+}
+
+/* Negotiate a child on its established IKE SA. */
+int
+ikesa_start_child(struct iked_child *ch)
+{
+	if (ch->ch_sa->sa_version == 2) {
+		ikev2_next(ch->ch_sa);
+		return (0);
+	}
+	return (ikev1_init_qm(ch));
 }
 
 /* %%% Kernel events */
@@ -774,19 +819,14 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 		kernel_acquire_fail(env, seq, ENOENT);
 		return;
 	}
-	if (pol->pol_version != 1) {
-		log_warnx("acquire seq %u: rule \"%s\" is ikev2, which is not "
-		    "implemented yet", seq, pol->pol_name);
-		kernel_acquire_fail(env, seq, EPROTONOSUPPORT);
-		return;
-	}
 	log_info("acquire seq %u: policy %u, peer %s, rule \"%s\"", seq,
 	    spd->spd_id, ps, pol->pol_name);
 
 	if ((sa = ikesa_bypeer(env, (struct sockaddr *)&peer, pol)) == NULL) {
-		if ((sa = ikesa_new(env, 1, 1, pol, (struct sockaddr *)&local,
-		    (struct sockaddr *)&peer)) == NULL ||
-		    ikev1_init_mm(sa) == -1) {
+		if ((sa = ikesa_new(env, pol->pol_version, 1, pol,
+		    (struct sockaddr *)&local, (struct sockaddr *)&peer)) ==
+		    NULL || (pol->pol_version == 2 ? ikev2_init_ike(sa) :
+		    ikev1_init_mm(sa)) == -1) {
 			if (sa != NULL)
 				ikesa_free(sa);
 			kernel_acquire_fail(env, seq, ENOMEM);
@@ -811,7 +851,33 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 	ch->ch_lifetime = pol->pol_lifetime;
 	ch->ch_lifebytes = pol->pol_lifebytes;
 	if (sa->sa_state == SA_S_ESTABLISHED)
-		(void)ikev1_init_qm(ch);
+		(void)ikesa_start_child(ch);
+}
+
+/*
+ * INITIAL-CONTACT received: the peer restarted, every other SA with it
+ * (ours and the kernel's) is stale.  Once, before this SA's own children
+ * are installed.
+ */
+void
+ikesa_initial_contact(struct iked_sa *sa)
+{
+	struct iked	*env = sa->sa_env;
+	struct iked_sa	*o, *next;
+
+	if ((sa->sa_nat & SA_IC_RECV) == 0)
+		return;
+	sa->sa_nat &= ~SA_IC_RECV;
+	log_info("%s: INITIAL-CONTACT: the peer restarted, forgetting its "
+	    "old SAs", sa->sa_name);
+	for (o = TAILQ_FIRST(&env->sc_sas); o != NULL; o = next) {
+		next = TAILQ_NEXT(o, sa_entry);
+		if (o != sa && sa_cmpaddr((struct sockaddr *)&o->sa_peer,
+		    (struct sockaddr *)&sa->sa_peer) == 0)
+			ikesa_free(o);
+	}
+	kernel_delete_peer(env, (struct sockaddr *)&sa->sa_local,
+	    (struct sockaddr *)&sa->sa_peer);
 }
 
 /* Start the children that waited for their phase 1. */
@@ -829,25 +895,19 @@ ikesa_established(struct iked_sa *sa)
 	env->sc_stats.st_ph1_established++;
 	tx_stop(&sa->sa_tx);
 	ikesa_settimer(sa, (u_int)sa->sa_lifetime);
+	ikesa_initial_contact(sa);
 	/* An older phase 1 with this peer, and its children, retire here. */
 	for (o = TAILQ_FIRST(&env->sc_sas); o != NULL; o = next) {
 		next = TAILQ_NEXT(o, sa_entry);
 		if (o == sa || sa_cmpaddr((struct sockaddr *)&o->sa_peer,
 		    (struct sockaddr *)&sa->sa_peer) != 0)
 			continue;
-		if (sa->sa_nat & SA_IC_RECV) {
-			log_info("%s: INITIAL-CONTACT: the peer restarted, "
-			    "forgetting its old SAs", sa->sa_name);
-			ikesa_free(o);
-		} else if (o->sa_state == SA_S_DEAD)
+		if (o->sa_state == SA_S_DEAD)
 			ikesa_adopt(o, sa);
 	}
-	if (sa->sa_nat & SA_IC_RECV)
-		kernel_delete_peer(env, (struct sockaddr *)&sa->sa_local,
-		    (struct sockaddr *)&sa->sa_peer);
 	TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
 		if (ch->ch_state == 0)
-			(void)ikev1_init_qm(ch);
+			(void)ikesa_start_child(ch);
 }
 
 /*
@@ -943,7 +1003,7 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 		log_info("%s: SA 0x%08x expired (hard)", sa->sa_name,
 		    ntohl(spi));
 		if (sa->sa_state == SA_S_ESTABLISHED)
-			ikev1_send_delete(sa, ch);
+			ikesa_send_delete(sa, ch);
 		kernel_delete(env, ch);
 		child_free(ch);
 		return;
@@ -962,7 +1022,7 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 
 		if ((nsa = ikesa_bypeer(env, (struct sockaddr *)&sa->sa_peer,
 		    sa->sa_pol)) == NULL || nsa->sa_state == SA_S_DEAD) {
-			if ((nsa = ikesa_new(env, 1, 1, sa->sa_pol,
+			if ((nsa = ikesa_new(env, sa->sa_version, 1, sa->sa_pol,
 			    (struct sockaddr *)&sa->sa_local,
 			    (struct sockaddr *)&sa->sa_peer)) == NULL)
 				return;
@@ -970,7 +1030,8 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 			    env->sc_port);
 			sa_setport((struct sockaddr *)&nsa->sa_peer,
 			    env->sc_port);
-			if (ikev1_init_mm(nsa) == -1) {
+			if ((nsa->sa_version == 2 ? ikev2_init_ike(nsa) :
+			    ikev1_init_mm(nsa)) == -1) {
 				ikesa_free(nsa);
 				return;
 			}
@@ -999,7 +1060,7 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 	nch->ch_lifetime = ch->ch_lifetime;
 	nch->ch_lifebytes = ch->ch_lifebytes;
 	if (sa->sa_state == SA_S_ESTABLISHED)
-		(void)ikev1_init_qm(nch);
+		(void)ikesa_start_child(nch);
 }
 
 /* Somebody else deleted an SA (setkey, FLUSH with spi 0): forget it. */
@@ -1017,7 +1078,7 @@ ikesa_spi_deleted(struct iked *env, uint32_t spi)
 		log_info("%s: SA 0x%08x deleted from the kernel", 
 		    ch->ch_sa->sa_name, ntohl(spi));
 		if (ch->ch_sa->sa_state == SA_S_ESTABLISHED)
-			ikev1_send_delete(ch->ch_sa, ch);
+			ikesa_send_delete(ch->ch_sa, ch);
 		kernel_delete(env, ch);
 		child_free(ch);
 		return;
@@ -1045,11 +1106,11 @@ iked_shutdown_sas(struct iked *env)
 			if (ch->ch_state != CH_S_INSTALLED)
 				continue;
 			if (sa->sa_state == SA_S_ESTABLISHED)
-				ikev1_send_delete(sa, ch);
+				ikesa_send_delete(sa, ch);
 			kernel_delete(env, ch);
 		}
 		if (sa->sa_state == SA_S_ESTABLISHED)
-			ikev1_send_delete(sa, NULL);
+			ikesa_send_delete(sa, NULL);
 		ikesa_free(sa);
 	}
 }

@@ -188,8 +188,9 @@ v1_esp_ok(uint16_t id)
 	    id == IKEV1_ESP_AES_GCM_16 || id == IKEV1_ESP_CHACHA20_POLY1305);
 }
 
-static size_t
-v1_esp_enckeylen(uint16_t id, uint16_t bits)
+/* Key material of an ESP cipher (with an AEAD's salt) and integrity. */
+size_t
+esp_enckeylen(uint16_t id, uint16_t bits)
 {
 	switch (id) {
 	case IKEV1_ESP_3DES:
@@ -204,8 +205,8 @@ v1_esp_enckeylen(uint16_t id, uint16_t bits)
 	return (0);
 }
 
-static size_t
-v1_esp_authkeylen(uint16_t integ)
+size_t
+esp_authkeylen(uint16_t integ)
 {
 	switch (integ) {
 	case 2:
@@ -1544,8 +1545,8 @@ v1_qm_install(struct iked_child *ch, int which)
 	const uint8_t	*ni = ch->ch_ni, *nr = ch->ch_nr;
 	int		 ret = -1;
 
-	el = v1_esp_enckeylen(ch->ch_enc, ch->ch_enckeylen);
-	al = v1_esp_authkeylen(ch->ch_auth);
+	el = esp_enckeylen(ch->ch_enc, ch->ch_enckeylen);
+	al = esp_authkeylen(ch->ch_auth);
 	if (el + al > V1_KEYMAT_MAX)
 		return (-1);
 	if (ch->ch_group != 0 && (ch->ch_dh == NULL ||

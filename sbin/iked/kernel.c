@@ -342,7 +342,10 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 		ch->ch_getspi_seq = msg->sadb_msg_seq;
 		log_debug("pfkey: GETSPI seq %u: spi 0x%08x", msg->sadb_msg_seq,
 		    ntohl(sa->sadb_sa_spi));
-		ikev1_getspi_done(ch);
+		if (ch->ch_sa->sa_version == 2)
+			ikev2_getspi_done(ch);
+		else
+			ikev1_getspi_done(ch);
 		break;
 	case SADB_ADD:
 		/* ACQUIREs read before this reply predate the SA. */

@@ -1,0 +1,2382 @@
+/*-
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * IKEv2 (RFC 7296) on the daemon core: IKE_SA_INIT (NAT detection,
+ * COOKIE and INVALID_KE_PAYLOAD answered and obeyed), IKE_AUTH with a
+ * pre-shared key and the first child SA, CREATE_CHILD_SA for more
+ * children and for child rekeys (REKEY_SA, optional PFS), INFORMATIONAL
+ * for DELETE and liveness checks.  One request of ours is out at a time
+ * (window 1); a retransmitted request gets the cached response.
+ *
+ *	Initiator			Responder
+ *	HDR, SAi1, KEi, Ni, N(NAT_D)*	-->
+ *				<--	HDR, SAr1, KEr, Nr, N(NAT_D)*
+ *	HDR, SK {IDi, [IDr,] AUTH, SAi2, TSi, TSr}	-->
+ *				<--	HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
+ *
+ * The child's inbound SPI comes from SADB_GETSPI before it is sent, as
+ * in IKEv1; both SAs go in with UPDATE and ADD.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <libpfkey.h>
+
+#include "iked.h"
+#include "ikev2.h"
+
+#define V2_NONCE_LEN		32
+#define V2_MAX_MD		64
+#define V2_COOKIE_THRESHOLD	32	/* half-open SAs before COOKIEs */
+#define V2_COOKIE_LEN		16
+#define V2_KEYPAD		"Key Pad for IKEv2"
+
+static void	 v2_send_request(struct iked_sa *, uint8_t, struct ikebuf *,
+		    struct iked_child *);
+static void	 v2_send_response(struct iked_sa *, uint8_t, uint32_t,
+		    struct ikebuf *);
+static void	 v2_established(struct iked_sa *);
+static void	 v2_respond_child(struct iked_child *);
+static void	 v2_dpd_timer(evutil_socket_t, short, void *);
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return ((uint16_t)(p[0] << 8 | p[1]));
+}
+
+static void
+setbuf_dup(uint8_t **dst, size_t *dstlen, const void *p, size_t len)
+{
+	if (*dst != NULL)
+		freezero(*dst, *dstlen);
+	*dstlen = 0;
+	if ((*dst = malloc(len ? len : 1)) == NULL)
+		return;
+	if (len > 0)
+		memcpy(*dst, p, len);
+	*dstlen = len;
+}
+
+static const char *
+v2_notify_name(uint16_t type)
+{
+	switch (type) {
+	case IKEV2_N_NO_PROPOSAL_CHOSEN:
+		return ("NO_PROPOSAL_CHOSEN");
+	case IKEV2_N_INVALID_KE_PAYLOAD:
+		return ("INVALID_KE_PAYLOAD");
+	case IKEV2_N_AUTHENTICATION_FAILED:
+		return ("AUTHENTICATION_FAILED");
+	case IKEV2_N_TS_UNACCEPTABLE:
+		return ("TS_UNACCEPTABLE");
+	case IKEV2_N_INVALID_SYNTAX:
+		return ("INVALID_SYNTAX");
+	case IKEV2_N_NO_ADDITIONAL_SAS:
+		return ("NO_ADDITIONAL_SAS");
+	case IKEV2_N_CHILD_SA_NOT_FOUND:
+		return ("CHILD_SA_NOT_FOUND");
+	case IKEV2_N_TEMPORARY_FAILURE:
+		return ("TEMPORARY_FAILURE");
+	case IKEV2_N_INVALID_SPI:
+		return ("INVALID_SPI");
+	}
+	return (NULL);
+}
+
+/* %%% Transforms */
+
+/* An AES-style cipher says its key length in an attribute. */
+static int
+v2_has_keylen(uint16_t encr)
+{
+	return (encr == IKEV2_XFORMENCR_AES_CBC ||
+	    encr == IKEV2_XFORMENCR_AES_CTR ||
+	    encr == IKEV2_XFORMENCR_AES_GCM_16);
+}
+
+static int
+v2_is_aead(uint16_t encr)
+{
+	return (encr == IKEV2_XFORMENCR_AES_GCM_16 ||
+	    encr == IKEV2_XFORMENCR_CHACHA20_POLY1305);
+}
+
+/*
+ * Our proposals of one kind into s: IKE ones (ENCR, PRF, INTEG, DH) or
+ * child ones (ENCR, INTEG, ESN, DH with PFS); spi for child SAs.
+ */
+static int
+v2_build_props(struct iked_sa *sa, struct ikemsg_sa *s, int ike,
+    const uint8_t *spi, size_t spisize, int withdh, uint16_t firstgroup)
+{
+	struct iked_proposal	*prop;
+	const struct iked_xform	*xf;
+	u_int			 i, num = 1;
+	uint16_t		 g;
+
+	ikemsg_sa_init(s, 0, 0);
+	TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals, prop_entry) {
+		if ((prop->prop_type == PROP_IKE) != ike || num > 255)
+			continue;
+		if (ikemsg_sa_prop(s, (uint8_t)num++, ike ? IKEV2_SAPROTO_IKE :
+		    IKEV2_SAPROTO_ESP, spi, (uint8_t)spisize) == -1)
+			return (-1);
+		for (i = 0; i < prop->prop_nxf[XF_ENC]; i++) {
+			xf = prop->prop_xf[XF_ENC][i];
+			if (ikemsg_sa_xf(s, IKEV2_XFORMTYPE_ENCR, 0,
+			    xf->xf_id) == -1 ||
+			    (v2_has_keylen(xf->xf_id) && ikemsg_sa_attr(s,
+			    IKEV2_ATTR_KEY_LENGTH, xf->xf_keylen) == -1))
+				return (-1);
+		}
+		if (ike)
+			for (i = 0; i < prop->prop_nxf[XF_PRF]; i++)
+				if (ikemsg_sa_xf(s, IKEV2_XFORMTYPE_PRF, 0,
+				    prop->prop_xf[XF_PRF][i]->xf_id) == -1)
+					return (-1);
+		for (i = 0; i < prop->prop_nxf[XF_AUTH]; i++)
+			if (ikemsg_sa_xf(s, IKEV2_XFORMTYPE_INTEG, 0,
+			    prop->prop_xf[XF_AUTH][i]->xf_id) == -1)
+				return (-1);
+		if (ike || (withdh && !prop->prop_nogroup)) {
+			/* The group of our KE goes first. */
+			if (firstgroup != 0 && ikemsg_sa_xf(s,
+			    IKEV2_XFORMTYPE_DH, 0, firstgroup) == -1)
+				return (-1);
+			for (i = 0; i < prop->prop_nxf[XF_GROUP]; i++) {
+				g = prop->prop_xf[XF_GROUP][i]->xf_id;
+				if (g != firstgroup && ikemsg_sa_xf(s,
+				    IKEV2_XFORMTYPE_DH, 0, g) == -1)
+					return (-1);
+			}
+		}
+		if (!ike && ikemsg_sa_xf(s, IKEV2_XFORMTYPE_ESN, 0,
+		    prop->prop_esn ? IKEV2_XFORMESN_ESN :
+		    IKEV2_XFORMESN_NONE) == -1)
+			return (-1);
+	}
+	return (s->sa_nprop > 0 ? 0 : -1);
+}
+
+struct v2_choice {
+	uint8_t		 propnum;
+	uint8_t		 spi[8];
+	uint8_t		 spisize;
+	uint16_t	 encr, encrbits, prf, integ, dh;
+	int		 esn;
+	int		 hasdh;
+};
+
+static uint16_t
+v2_xf_keylen(const struct ikemsg_sa *s, const struct ikemsg_xf *xf)
+{
+	const struct ikemsg_attr *at;
+
+	at = ikemsg_xf_attr(s, xf, IKEV2_ATTR_KEY_LENGTH);
+	return (at != NULL ? (uint16_t)at->at_val : 0);
+}
+
+/*
+ * The first of the peer's proposals (in its order) that one of ours
+ * covers, each transform type taken in the peer's order; with
+ * wantgroup, DH must be that group (INVALID_KE_PAYLOAD otherwise).
+ */
+static int
+v2_choose(struct iked_sa *sa, const struct ikemsg_sa *s, int ike, int pfs,
+    struct v2_choice *out, uint16_t *ourgroup)
+{
+	const struct ikemsg_prop	*p;
+	const struct ikemsg_xf		*xf;
+	struct iked_proposal		*q;
+	struct v2_choice		 c;
+	u_int				 i, j, k;
+	int				 ok, aead, want;
+
+	*ourgroup = 0;
+	for (i = 0; i < s->sa_nprop; i++) {
+		p = &s->sa_prop[i];
+		if (p->p_proto != (ike ? IKEV2_SAPROTO_IKE : IKEV2_SAPROTO_ESP))
+			continue;
+		TAILQ_FOREACH(q, &sa->sa_pol->pol_proposals, prop_entry) {
+			if ((q->prop_type == PROP_IKE) != ike)
+				continue;
+			memset(&c, 0, sizeof(c));
+			c.propnum = p->p_num;
+			c.spisize = p->p_spisize > 8 ? 8 : p->p_spisize;
+			memcpy(c.spi, p->p_spi, c.spisize);
+			c.esn = -1;
+			aead = 0;
+			ok = 0;
+			/* ENCR */
+			for (j = 0; j < p->p_nxf && !ok; j++) {
+				xf = &s->sa_xf[p->p_xf + j];
+				if (xf->xf_type != IKEV2_XFORMTYPE_ENCR)
+					continue;
+				for (k = 0; k < q->prop_nxf[XF_ENC]; k++)
+					if (q->prop_xf[XF_ENC][k]->xf_id ==
+					    xf->xf_id && (!v2_has_keylen(
+					    xf->xf_id) ||
+					    q->prop_xf[XF_ENC][k]->xf_keylen ==
+					    v2_xf_keylen(s, xf))) {
+						c.encr = xf->xf_id;
+						c.encrbits = q->prop_xf[XF_ENC][k]->
+						    xf_keylen;
+						aead = v2_is_aead(c.encr);
+						ok = 1;
+						break;
+					}
+			}
+			if (!ok)
+				continue;
+			/* PRF (IKE) */
+			if (ike) {
+				ok = 0;
+				for (j = 0; j < p->p_nxf && !ok; j++) {
+					xf = &s->sa_xf[p->p_xf + j];
+					if (xf->xf_type != IKEV2_XFORMTYPE_PRF)
+						continue;
+					for (k = 0; k < q->prop_nxf[XF_PRF]; k++)
+						if (q->prop_xf[XF_PRF][k]->xf_id
+						    == xf->xf_id) {
+							c.prf = xf->xf_id;
+							ok = 1;
+						}
+				}
+				if (!ok)
+					continue;
+			}
+			/* INTEG: none with an AEAD */
+			if (!aead) {
+				ok = 0;
+				for (j = 0; j < p->p_nxf && !ok; j++) {
+					xf = &s->sa_xf[p->p_xf + j];
+					if (xf->xf_type != IKEV2_XFORMTYPE_INTEG)
+						continue;
+					for (k = 0; k < q->prop_nxf[XF_AUTH];
+					    k++)
+						if (q->prop_xf[XF_AUTH][k]->
+						    xf_id == xf->xf_id) {
+							c.integ = xf->xf_id;
+							ok = 1;
+						}
+				}
+				if (!ok)
+					continue;
+			}
+			/* DH: IKE always, a child with PFS */
+			want = ike || (pfs && q->prop_nxf[XF_GROUP] > 0 &&
+			    !q->prop_nogroup);
+			ok = !want;
+			for (j = 0; j < p->p_nxf; j++) {
+				xf = &s->sa_xf[p->p_xf + j];
+				if (xf->xf_type != IKEV2_XFORMTYPE_DH)
+					continue;
+				if (xf->xf_id == IKEV2_XFORMDH_NONE && !want) {
+					ok = 1;
+					break;
+				}
+				for (k = 0; k < q->prop_nxf[XF_GROUP]; k++)
+					if (q->prop_xf[XF_GROUP][k]->xf_id ==
+					    xf->xf_id && !c.hasdh) {
+						c.dh = xf->xf_id;
+						c.hasdh = 1;
+					}
+				if (c.hasdh) {
+					ok = 1;
+					break;
+				}
+			}
+			if (want && !c.hasdh)
+				ok = 0;
+			if (!ok)
+				continue;
+			if (want && *ourgroup == 0)
+				*ourgroup = q->prop_xf[XF_GROUP][0]->xf_id;
+			/* ESN (child) */
+			if (!ike) {
+				for (j = 0; j < p->p_nxf; j++) {
+					xf = &s->sa_xf[p->p_xf + j];
+					if (xf->xf_type != IKEV2_XFORMTYPE_ESN)
+						continue;
+					if ((xf->xf_id == IKEV2_XFORMESN_ESN) ==
+					    (q->prop_esn != 0)) {
+						c.esn = xf->xf_id ==
+						    IKEV2_XFORMESN_ESN;
+						break;
+					}
+				}
+				if (c.esn == -1) {
+					/* None given means no ESN. */
+					for (j = 0; j < p->p_nxf; j++)
+						if (s->sa_xf[p->p_xf + j].
+						    xf_type ==
+						    IKEV2_XFORMTYPE_ESN)
+							break;
+					if (j < p->p_nxf || q->prop_esn)
+						continue;
+					c.esn = 0;
+				}
+			}
+			*out = c;
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+/* The chosen proposal as one SA payload. */
+static int
+v2_build_chosen(struct ikebuf *b, const struct v2_choice *c, int ike,
+    const uint8_t *spi, size_t spisize)
+{
+	struct ikemsg_sa	*s;
+	int			 ret;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return (-1);
+	ikemsg_sa_init(s, 0, 0);
+	ikemsg_sa_prop(s, c->propnum, ike ? IKEV2_SAPROTO_IKE :
+	    IKEV2_SAPROTO_ESP, spi, (uint8_t)spisize);
+	ikemsg_sa_xf(s, IKEV2_XFORMTYPE_ENCR, 0, c->encr);
+	if (v2_has_keylen(c->encr))
+		ikemsg_sa_attr(s, IKEV2_ATTR_KEY_LENGTH, c->encrbits);
+	if (ike)
+		ikemsg_sa_xf(s, IKEV2_XFORMTYPE_PRF, 0, c->prf);
+	if (c->integ)
+		ikemsg_sa_xf(s, IKEV2_XFORMTYPE_INTEG, 0, c->integ);
+	if (c->hasdh)
+		ikemsg_sa_xf(s, IKEV2_XFORMTYPE_DH, 0, c->dh);
+	if (!ike)
+		ikemsg_sa_xf(s, IKEV2_XFORMTYPE_ESN, 0, c->esn ?
+		    IKEV2_XFORMESN_ESN : IKEV2_XFORMESN_NONE);
+	ret = ikev2_build_sa(b, s);
+	free(s);
+	return (ret);
+}
+
+/* %%% NAT detection (RFC 7296 2.23): SHA1(SPIi | SPIr | IP | port) */
+
+static int
+v2_natd(const uint8_t *ispi, const uint8_t *rspi, const struct sockaddr *sa,
+    uint8_t *out)
+{
+	uint8_t		 buf[16 + 16 + 2];
+	size_t		 len = 16;
+	in_port_t	 port = sa_port(sa);
+	unsigned int	 olen;
+
+	memcpy(buf, ispi, 8);
+	memcpy(buf + 8, rspi, 8);
+	if (sa->sa_family == AF_INET) {
+		memcpy(buf + len, &((const struct sockaddr_in *)sa)->sin_addr,
+		    4);
+		len += 4;
+	} else {
+		memcpy(buf + len,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		len += 16;
+	}
+	buf[len++] = port >> 8;
+	buf[len++] = port & 0xff;
+	return (EVP_Digest(buf, len, out, &olen, EVP_sha1(), NULL) ? 0 : -1);
+}
+
+static void
+v2_build_natd(struct iked_sa *sa, struct ikebuf *b)
+{
+	uint8_t	 h[20];
+
+	if (v2_natd(sa->sa_ispi, sa->sa_rspi,
+	    (struct sockaddr *)&sa->sa_local, h) == 0) {
+		if (sa->sa_pol->pol_flags & POL_NATT)
+			arc4random_buf(h, sizeof(h));	/* claim a NAT */
+		ikev2_build_notify(b, 0, NULL, 0,
+		    IKEV2_N_NAT_DETECTION_SOURCE_IP, h, sizeof(h));
+	}
+	if (v2_natd(sa->sa_ispi, sa->sa_rspi,
+	    (struct sockaddr *)&sa->sa_peer, h) == 0)
+		ikev2_build_notify(b, 0, NULL, 0,
+		    IKEV2_N_NAT_DETECTION_DESTINATION_IP, h, sizeof(h));
+}
+
+static void
+v2_check_natd(struct iked_sa *sa, const struct ikemsg *m)
+{
+	const struct ikemsg_pld	*p;
+	struct ikemsg_notify	 n;
+	uint8_t			 h[20];
+	int			 nsrc = 0, srcok = 0, dstseen = 0, dstok = 0;
+
+	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p)) {
+		if (ikev2_pld_notify(p, &n) != IKEMSG_OK || n.n_datalen != 20)
+			continue;
+		if (n.n_type == IKEV2_N_NAT_DETECTION_SOURCE_IP) {
+			nsrc++;
+			if (v2_natd(sa->sa_ispi, sa->sa_rspi,
+			    (struct sockaddr *)&sa->sa_peer, h) == 0 &&
+			    memcmp(h, n.n_data, 20) == 0)
+				srcok = 1;
+		} else if (n.n_type == IKEV2_N_NAT_DETECTION_DESTINATION_IP) {
+			dstseen = 1;
+			if (v2_natd(sa->sa_ispi, sa->sa_rspi,
+			    (struct sockaddr *)&sa->sa_local, h) == 0 &&
+			    memcmp(h, n.n_data, 20) == 0)
+				dstok = 1;
+		}
+	}
+	if (nsrc == 0 || !dstseen)
+		return;			/* the peer does no NAT-T */
+	sa->sa_nat |= SA_NATT_VID;
+	if (!dstok || (sa->sa_pol->pol_flags & POL_NATT))
+		sa->sa_nat |= SA_NAT_LOCAL;
+	if (!srcok)
+		sa->sa_nat |= SA_NAT_PEER;
+	if (sa->sa_nat & (SA_NAT_LOCAL | SA_NAT_PEER))
+		log_info("%s: NAT detected (%s%s%s), using UDP encapsulation",
+		    sa->sa_name, sa->sa_nat & SA_NAT_LOCAL ? "local" : "",
+		    (sa->sa_nat & SA_NAT_LOCAL) && (sa->sa_nat & SA_NAT_PEER) ?
+		    ", " : "", sa->sa_nat & SA_NAT_PEER ? "peer" : "");
+}
+
+static void
+v2_float(struct iked_sa *sa)
+{
+	if ((sa->sa_nat & (SA_NAT_LOCAL | SA_NAT_PEER)) == 0 ||
+	    (sa->sa_nat & SA_NATT_FLOAT))
+		return;
+	sa->sa_nat |= SA_NATT_FLOAT;
+	sa_setport((struct sockaddr *)&sa->sa_local, sa->sa_env->sc_nattport);
+	sa_setport((struct sockaddr *)&sa->sa_peer, sa->sa_env->sc_nattport);
+}
+
+/* %%% Keys (RFC 7296 2.14) */
+
+static int
+v2_sa_keys(struct iked_sa *sa, const struct v2_choice *c)
+{
+	uint8_t		*gir = NULL, skeyseed[V2_MAX_MD];
+	size_t		 girlen = 0, integlen = 0, enclen;
+	const uint8_t	*peerpub;
+	size_t		 peerlen;
+	int		 ret = -1;
+
+	sa->sa_enc = c->encr;
+	sa->sa_enckeylen = c->encrbits;
+	sa->sa_prfid = c->prf;
+	sa->sa_integid = c->integ;
+	sa->sa_lifetime = sa->sa_pol->pol_ikelifetime;
+	if ((sa->sa_prf = hash_new(XF_PRF, c->prf)) == NULL ||
+	    (sa->sa_cipher = cipher_new(c->encr, c->encrbits)) == NULL ||
+	    (sa->sa_cipher_in = cipher_new(c->encr, c->encrbits)) == NULL ||
+	    (c->integ != 0 && (sa->sa_integ = hash_new(XF_AUTH, c->integ)) ==
+	    NULL))
+		return (-1);
+	if (sa->sa_integ != NULL)
+		integlen = hash_keylength(sa->sa_integ);
+	enclen = cipher_keylength(sa->sa_cipher);
+	peerpub = sa->sa_initiator ? sa->sa_dhr : sa->sa_dhi;
+	peerlen = sa->sa_initiator ? sa->sa_dhrlen : sa->sa_dhilen;
+	if (dh_create_shared(sa->sa_dh, peerpub, peerlen, &gir, &girlen) == -1)
+		return (-1);
+	if (kdf_ikev2_skeyseed(sa->sa_prf, NULL, 0, gir, girlen, sa->sa_ni,
+	    sa->sa_nilen, sa->sa_nr, sa->sa_nrlen, skeyseed) == -1 ||
+	    kdf_ikev2_sa(sa->sa_prf, skeyseed, sa->sa_ni, sa->sa_nilen,
+	    sa->sa_nr, sa->sa_nrlen, sa->sa_ispi, sa->sa_rspi, integlen,
+	    enclen, &sa->sa_k2) == -1)
+		goto done;
+	sa->sa_k2set = 1;
+	if (cipher_setkey(sa->sa_cipher, sa->sa_initiator ? sa->sa_k2.sk_ei :
+	    sa->sa_k2.sk_er, enclen) == -1 ||
+	    cipher_setkey(sa->sa_cipher_in, sa->sa_initiator ?
+	    sa->sa_k2.sk_er : sa->sa_k2.sk_ei, enclen) == -1)
+		goto done;
+	ret = 0;
+ done:
+	explicit_bzero(skeyseed, sizeof(skeyseed));
+	if (gir != NULL)
+		freezero(gir, girlen);
+	return (ret);
+}
+
+/* %%% SK payloads */
+
+/* inner (a bare chain) sealed into a message. */
+static int
+v2_seal(struct iked_sa *sa, uint8_t exchange, int response, uint32_t msgid,
+    struct ikebuf *inner, uint8_t **out, size_t *outlen)
+{
+	struct ikebuf	 m;
+	struct iked_cipher *c = sa->sa_cipher;
+	size_t		 ivl, icvl, bl, datalen, pad, bodyoff;
+	uint8_t		*plain = NULL, *iv, *ct, flags;
+	int		 ret = -1;
+
+	if (inner->ib_error || !sa->sa_k2set)
+		return (-1);
+	ivl = cipher_ivlength(c);
+	icvl = sa->sa_integ ? hash_length(sa->sa_integ) : cipher_taglength(c);
+	bl = cipher_blocklength(c);
+	pad = (bl - (inner->ib_len + 1) % bl) % bl;
+	datalen = inner->ib_len + pad + 1;
+	flags = (sa->sa_initiator ? IKEV2_FLAG_INITIATOR : 0) |
+	    (response ? IKEV2_FLAG_RESPONSE : 0);
+	if (ikebuf_init(&m) == -1)
+		return (-1);
+	ikemsg_build_hdr(&m, 2, sa->sa_ispi, sa->sa_rspi, exchange, flags,
+	    msgid);
+	if (ikev2_build_sk(&m, inner->ib_len ? inner->ib_first : 0,
+	    ivl + datalen + icvl, &bodyoff) == -1 ||
+	    ikemsg_build_done(&m) == -1 || (plain = malloc(datalen)) == NULL)
+		goto done;
+	if (inner->ib_len)
+		memcpy(plain, inner->ib_buf, inner->ib_len);
+	memset(plain + inner->ib_len, 0, pad);
+	plain[datalen - 1] = (uint8_t)pad;
+	iv = m.ib_buf + bodyoff;
+	ct = iv + ivl;
+	arc4random_buf(iv, ivl);
+	if (sa->sa_integ == NULL) {
+		if (cipher_encrypt(c, iv, m.ib_buf, bodyoff, plain, datalen,
+		    ct, ct + datalen) == -1)
+			goto done;
+	} else {
+		if (cipher_encrypt(c, iv, NULL, 0, plain, datalen, ct,
+		    NULL) == -1 ||
+		    hash_setkey(sa->sa_integ, sa->sa_initiator ?
+		    sa->sa_k2.sk_ai : sa->sa_k2.sk_ar,
+		    sa->sa_k2.sk_integlen) == -1 ||
+		    hash_compute(sa->sa_integ, m.ib_buf, bodyoff + ivl +
+		    datalen, ct + datalen) == -1)
+			goto done;
+	}
+	*out = m.ib_buf;
+	*outlen = m.ib_len;
+	m.ib_buf = NULL;
+	ret = 0;
+ done:
+	if (plain != NULL)
+		freezero(plain, datalen);
+	if (m.ib_buf != NULL)
+		ikebuf_free(&m);
+	return (ret);
+}
+
+/* Verify and decrypt m's SK payload; parse its payloads into m. */
+static int
+v2_open(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
+    uint8_t **plain, size_t *plainlen)
+{
+	struct ikemsg_sk	 sk;
+	struct iked_cipher	*c = sa->sa_cipher_in;
+	size_t			 ivl, icvl, len;
+
+	*plain = NULL;
+	*plainlen = 0;
+	if (!sa->sa_k2set || m->msg_enctype != IKEV2_PAYLOAD_SK)
+		return (-1);
+	ivl = cipher_ivlength(c);
+	icvl = sa->sa_integ ? hash_length(sa->sa_integ) : cipher_taglength(c);
+	if (ikemsg_sk(m, ivl, icvl, &sk) != IKEMSG_OK)
+		return (-1);
+	if (sa->sa_integ != NULL) {
+		if (hash_setkey(sa->sa_integ, sa->sa_initiator ?
+		    sa->sa_k2.sk_ar : sa->sa_k2.sk_ai,
+		    sa->sa_k2.sk_integlen) == -1 ||
+		    hash_verify(sa->sa_integ, raw, (size_t)(sk.sk_icv - raw),
+		    sk.sk_icv) == -1)
+			return (-2);
+	}
+	if ((*plain = malloc(sk.sk_datalen ? sk.sk_datalen : 1)) == NULL)
+		return (-1);
+	*plainlen = sk.sk_datalen;
+	if (cipher_decrypt(c, sk.sk_iv, sa->sa_integ ? NULL : sk.sk_aad,
+	    sa->sa_integ ? 0 : sk.sk_aadlen, sk.sk_data, sk.sk_datalen,
+	    *plain, sa->sa_integ ? NULL : sk.sk_icv) == -1)
+		return (-2);
+	if (ikemsg_sk_unpad(*plain, sk.sk_datalen, &len) != IKEMSG_OK ||
+	    ikemsg_parse_inner(m, *plain, len,
+	    &sa->sa_env->sc_stats.st_msg) != IKEMSG_OK)
+		return (-1);
+	return (0);
+}
+
+/* %%% Identities and AUTH (RFC 7296 2.15) */
+
+static int
+v2_build_myid(struct iked_sa *sa, struct ikebuf *b, uint8_t type,
+    uint8_t **body, size_t *bodylen)
+{
+	const struct iked_id	*id = &sa->sa_pol->pol_srcid;
+	const struct sockaddr	*local = (struct sockaddr *)&sa->sa_local;
+	size_t			 off = b->ib_len, dlen;
+	uint8_t			 idtype;
+	const void		*data;
+
+	switch (id->id_type) {
+	case ID_FQDN:
+		idtype = IKEV2_ID_FQDN;
+		data = id->id_str;
+		dlen = strlen(id->id_str);
+		break;
+	case ID_UFQDN:
+		idtype = IKEV2_ID_UFQDN;
+		data = id->id_str;
+		dlen = strlen(id->id_str);
+		break;
+	default:
+		if (local->sa_family == AF_INET) {
+			idtype = IKEV2_ID_IPV4;
+			data = &((const struct sockaddr_in *)local)->sin_addr;
+			dlen = 4;
+		} else {
+			idtype = IKEV2_ID_IPV6;
+			data = &((const struct sockaddr_in6 *)local)->sin6_addr;
+			dlen = 16;
+		}
+		break;
+	}
+	if (ikev2_build_id(b, type, idtype, data, dlen) == -1)
+		return (-1);
+	setbuf_dup(body, bodylen, b->ib_buf + off + 4, b->ib_len - off - 4);
+	return (*body != NULL ? 0 : -1);
+}
+
+/* dstid: the identity the peer must have sent. */
+static int
+v2_check_peerid(struct iked_sa *sa, const struct ikemsg_id *id)
+{
+	const struct iked_id	*want = &sa->sa_pol->pol_dstid;
+	const struct sockaddr	*peer = (struct sockaddr *)&sa->sa_peer;
+	char			 buf[IKED_ID_MAX];
+	size_t			 n;
+
+	switch (want->id_type) {
+	case ID_NONE:
+		return (0);
+	case ID_FQDN:
+	case ID_UFQDN:
+		if (id->id_type != (want->id_type == ID_FQDN ? IKEV2_ID_FQDN :
+		    IKEV2_ID_UFQDN))
+			return (-1);
+		n = id->id_len < sizeof(buf) - 1 ? id->id_len : sizeof(buf) - 1;
+		memcpy(buf, id->id_data, n);
+		buf[n] = '\0';
+		return (strcasecmp(buf, want->id_str) == 0 ? 0 : -1);
+	default:
+		if (id->id_type == IKEV2_ID_IPV4 && id->id_len == 4 &&
+		    peer->sa_family == AF_INET)
+			return (memcmp(id->id_data, &((const struct
+			    sockaddr_in *)peer)->sin_addr, 4) == 0 ? 0 : -1);
+		if (id->id_type == IKEV2_ID_IPV6 && id->id_len == 16 &&
+		    peer->sa_family == AF_INET6)
+			return (memcmp(id->id_data, &((const struct
+			    sockaddr_in6 *)peer)->sin6_addr, 16) == 0 ? 0 : -1);
+		return (-1);
+	}
+}
+
+/*
+ * AUTH = prf(prf(PSK, "Key Pad for IKEv2"), <message> | <nonce> |
+ * prf(SK_px, ID')), for the initiator's side (msg1, Nr, SK_pi) or the
+ * responder's (msg2, Ni, SK_pr).
+ */
+static int
+v2_psk_auth(struct iked_sa *sa, int initiator, const uint8_t *idb,
+    size_t idblen, uint8_t *out)
+{
+	struct iked_hash	*prf = sa->sa_prf;
+	uint8_t			 key[V2_MAX_MD], macid[V2_MAX_MD];
+	size_t			 hl = hash_length(prf);
+	int			 ret = -1;
+
+	if (prf_compute(prf, initiator ? sa->sa_k2.sk_pi : sa->sa_k2.sk_pr,
+	    sa->sa_k2.sk_prflen, idb, idblen, macid) == -1 ||
+	    prf_compute(prf, sa->sa_pol->pol_psk, sa->sa_pol->pol_psklen,
+	    V2_KEYPAD, strlen(V2_KEYPAD), key) == -1 ||
+	    hash_setkey(prf, key, hl) == -1 || hash_init(prf) == -1 ||
+	    hash_update(prf, initiator ? sa->sa_msg1 : sa->sa_msg2,
+	    initiator ? sa->sa_msg1len : sa->sa_msg2len) == -1 ||
+	    hash_update(prf, initiator ? sa->sa_nr : sa->sa_ni,
+	    initiator ? sa->sa_nrlen : sa->sa_nilen) == -1 ||
+	    hash_update(prf, macid, hl) == -1 || hash_final(prf, out) == -1)
+		goto done;
+	ret = 0;
+ done:
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(macid, sizeof(macid));
+	return (ret);
+}
+
+/* %%% Traffic selectors */
+
+static void
+v2_sel2ts(const struct sockaddr_storage *ss, uint8_t plen, uint8_t ulproto,
+    struct ikemsg_ts *ts)
+{
+	const struct sockaddr	*sa = (const struct sockaddr *)ss;
+	size_t			 alen;
+	int			 i;
+	in_port_t		 port = sa_port(sa);
+
+	memset(ts, 0, sizeof(*ts));
+	if (sa->sa_family == AF_INET) {
+		ts->ts_type = IKEV2_TS_IPV4_ADDR_RANGE;
+		alen = 4;
+		memcpy(ts->ts_saddr, &((const struct sockaddr_in *)sa)->sin_addr,
+		    4);
+	} else {
+		ts->ts_type = IKEV2_TS_IPV6_ADDR_RANGE;
+		alen = 16;
+		memcpy(ts->ts_saddr,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	}
+	memcpy(ts->ts_eaddr, ts->ts_saddr, alen);
+	for (i = plen; i < (int)alen * 8; i++) {
+		ts->ts_saddr[i / 8] &= ~(0x80 >> (i % 8));
+		ts->ts_eaddr[i / 8] |= 0x80 >> (i % 8);
+	}
+	ts->ts_proto = ulproto == IPSEC_ULPROTO_ANY ? 0 : ulproto;
+	ts->ts_sport = port;
+	ts->ts_eport = port ? port : 65535;
+}
+
+/* Does the TS range cover the prefix (and its protocol and port)? */
+static int
+v2_ts_covers(const struct ikemsg_ts *ts, const struct sockaddr_storage *ss,
+    uint8_t plen, uint8_t ulproto)
+{
+	struct ikemsg_ts	 t;
+	size_t			 alen;
+
+	v2_sel2ts(ss, plen, ulproto, &t);
+	if (t.ts_type != ts->ts_type)
+		return (0);
+	alen = t.ts_type == IKEV2_TS_IPV4_ADDR_RANGE ? 4 : 16;
+	if (memcmp(ts->ts_saddr, t.ts_saddr, alen) > 0 ||
+	    memcmp(ts->ts_eaddr, t.ts_eaddr, alen) < 0)
+		return (0);
+	if (ts->ts_proto != 0 && ts->ts_proto != t.ts_proto)
+		return (0);
+	if (ts->ts_sport > t.ts_sport || ts->ts_eport < t.ts_eport)
+		return (0);
+	return (1);
+}
+
+/* A TS that is exactly one prefix (generate-policy takes it as is). */
+static int
+v2_ts2sel(const struct ikemsg_ts *ts, struct sockaddr_storage *ss,
+    uint8_t *plen, uint8_t *ulproto)
+{
+	struct ikemsg_ts	 t;
+	size_t			 alen;
+	int			 p;
+
+	memset(ss, 0, sizeof(*ss));
+	if (ts->ts_type == IKEV2_TS_IPV4_ADDR_RANGE) {
+		ss->ss_family = AF_INET;
+		alen = 4;
+		memcpy(&((struct sockaddr_in *)ss)->sin_addr, ts->ts_saddr, 4);
+	} else {
+		ss->ss_family = AF_INET6;
+		alen = 16;
+		memcpy(&((struct sockaddr_in6 *)ss)->sin6_addr, ts->ts_saddr,
+		    16);
+	}
+	*ulproto = ts->ts_proto ? ts->ts_proto : IPSEC_ULPROTO_ANY;
+	if (ts->ts_sport == ts->ts_eport)
+		sa_setport((struct sockaddr *)ss, ts->ts_sport);
+	else if (ts->ts_sport != 0 || ts->ts_eport != 65535)
+		return (-1);
+	for (p = (int)alen * 8; p >= 0; p--) {
+		v2_sel2ts(ss, (uint8_t)p, *ulproto, &t);
+		if (memcmp(t.ts_saddr, ts->ts_saddr, alen) == 0 &&
+		    memcmp(t.ts_eaddr, ts->ts_eaddr, alen) == 0) {
+			*plen = (uint8_t)p;
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+/*
+ * The responder's narrowing (RFC 7296 2.9): an outbound policy of ours
+ * (with its inbound twin) whose selectors the proposed TSr (ours) and
+ * TSi (the peer's) cover, in the wanted mode; NULL if none.
+ */
+static struct iked_spd *
+v2_narrow(struct iked *env, const struct ikemsg_ts *tsi, u_int ni,
+    const struct ikemsg_ts *tsr, u_int nr, int transport)
+{
+	struct iked_spd	*spd;
+	u_int		 i, j;
+
+	TAILQ_FOREACH(spd, &env->sc_spds, spd_entry) {
+		if (spd->spd_dir != IPSEC_DIR_OUTBOUND ||
+		    spd->spd_type != IPSEC_POLICY_IPSEC ||
+		    (spd->spd_mode == IPSEC_MODE_TRANSPORT) != transport)
+			continue;
+		for (i = 0; i < nr; i++)
+			if (v2_ts_covers(&tsr[i], &spd->spd_src,
+			    spd->spd_sprefix, spd->spd_ulproto))
+				break;
+		for (j = 0; j < ni; j++)
+			if (v2_ts_covers(&tsi[j], &spd->spd_dst,
+			    spd->spd_dprefix, spd->spd_ulproto))
+				break;
+		if (i == nr || j == ni)
+			continue;
+		if (kernel_spd_find(env, IPSEC_DIR_INBOUND,
+		    (struct sockaddr *)&spd->spd_dst, spd->spd_dprefix,
+		    (struct sockaddr *)&spd->spd_src, spd->spd_sprefix,
+		    spd->spd_ulproto) == NULL)
+			continue;
+		return (spd);
+	}
+	return (NULL);
+}
+
+static void
+v2_build_ts(struct iked_child *ch, struct ikebuf *b, int init)
+{
+	struct ikemsg_ts	 l, r;
+
+	v2_sel2ts(&ch->ch_lsel, ch->ch_lplen, ch->ch_ulproto, &l);
+	v2_sel2ts(&ch->ch_rsel, ch->ch_rplen, ch->ch_ulproto, &r);
+	/* TSi is the exchange initiator's side. */
+	ikev2_build_ts(b, IKEV2_PAYLOAD_TSi, init ? &l : &r, 1);
+	ikev2_build_ts(b, IKEV2_PAYLOAD_TSr, init ? &r : &l, 1);
+}
+
+/* %%% Sending */
+
+static void
+v2_req_giveup(void *arg)
+{
+	struct iked_sa		*sa = arg;
+	struct iked_child	*ch;
+
+	log_warnx("%s: no answer from the peer to our %s request: it is dead",
+	    sa->sa_name, sa->sa_reqtype == IKEV2_EXCHANGE_IKE_SA_INIT ?
+	    "IKE_SA_INIT" : sa->sa_reqtype == IKEV2_EXCHANGE_IKE_AUTH ?
+	    "IKE_AUTH" : sa->sa_reqtype == IKEV2_EXCHANGE_CREATE_CHILD_SA ?
+	    "CREATE_CHILD_SA" : "INFORMATIONAL");
+	/* Its SAs go with it. */
+	TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
+		if (ch->ch_state == CH_S_INSTALLED)
+			kernel_delete(sa->sa_env, ch);
+	while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL) {
+		if (ch->ch_state != CH_S_INSTALLED && ch->ch_initiator &&
+		    !ch->ch_rekeying)
+			kernel_acquire_fail(sa->sa_env, ch->ch_acqseq, ETIMEDOUT);
+		child_free(ch);
+	}
+	ikesa_dead(sa, NULL);
+}
+
+/* An encrypted request of ours (window 1: the caller checked sa_busy). */
+static void
+v2_send_request(struct iked_sa *sa, uint8_t exchange, struct ikebuf *inner,
+    struct iked_child *ch)
+{
+	uint8_t	*msg;
+	size_t	 len;
+
+	if (v2_seal(sa, exchange, 0, sa->sa_reqid, inner, &msg, &len) == -1) {
+		log_warnx("%s: cannot build a request", sa->sa_name);
+		return;
+	}
+	sa->sa_reqid++;
+	sa->sa_busy = 1;
+	sa->sa_reqtype = exchange;
+	sa->sa_reqch = ch;
+	(void)tx_send(sa->sa_env, &sa->sa_tx, sa, msg, len, 1, v2_req_giveup,
+	    sa);
+}
+
+static void
+v2_send_response(struct iked_sa *sa, uint8_t exchange, uint32_t msgid,
+    struct ikebuf *inner)
+{
+	uint8_t	*msg;
+	size_t	 len;
+
+	if (v2_seal(sa, exchange, 1, msgid, inner, &msg, &len) == -1) {
+		log_warnx("%s: cannot build a response", sa->sa_name);
+		return;
+	}
+	(void)tx_send(sa->sa_env, &sa->sa_rtx, sa, msg, len, 0, NULL, NULL);
+}
+
+/* An unencrypted IKE_SA_INIT error response, keeping no state. */
+static void
+v2_init_error(struct iked *env, const struct ikemsg *m,
+    const struct sockaddr *local, const struct sockaddr *peer, uint16_t type,
+    const void *data, size_t len)
+{
+	struct ikebuf	 b;
+	uint8_t		 rspi[8];
+
+	memset(rspi, 0, sizeof(rspi));
+	if (ikebuf_init(&b) == -1)
+		return;
+	ikemsg_build_hdr(&b, 2, m->msg_ispi, rspi, IKEV2_EXCHANGE_IKE_SA_INIT,
+	    IKEV2_FLAG_RESPONSE, 0);
+	ikev2_build_notify(&b, 0, NULL, 0, type, data, len);
+	if (ikemsg_build_done(&b) == 0)
+		(void)net_send(env, local, peer, b.ib_buf, b.ib_len);
+	ikebuf_free(&b);
+}
+
+/* %%% IKE_SA_INIT */
+
+static int
+v2_send_init(struct iked_sa *sa)
+{
+	struct ikemsg_sa	*s;
+	struct ikebuf		 b;
+	uint8_t			 nonce[V2_NONCE_LEN], *pub = NULL;
+	size_t			 publen = 0;
+	uint8_t			 rspi[8];
+
+	memset(rspi, 0, sizeof(rspi));
+	if (sa->sa_dh == NULL) {
+		if ((sa->sa_dh = group_get(sa->sa_group)) == NULL)
+			return (-1);
+		if (dh_create_exchange(sa->sa_dh, &pub, &publen) == -1)
+			return (-1);
+		setbuf_dup(&sa->sa_dhi, &sa->sa_dhilen, pub, publen);
+		freezero(pub, publen);
+	}
+	if (sa->sa_ni == NULL) {
+		arc4random_buf(nonce, sizeof(nonce));
+		setbuf_dup(&sa->sa_ni, &sa->sa_nilen, nonce, sizeof(nonce));
+		explicit_bzero(nonce, sizeof(nonce));
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return (-1);
+	if (v2_build_props(sa, s, 1, NULL, 0, 1, sa->sa_group) == -1 ||
+	    ikebuf_init(&b) == -1) {
+		free(s);
+		return (-1);
+	}
+	ikemsg_build_hdr(&b, 2, sa->sa_ispi, rspi, IKEV2_EXCHANGE_IKE_SA_INIT,
+	    IKEV2_FLAG_INITIATOR, 0);
+	if (sa->sa_cookie != NULL)
+		ikev2_build_notify(&b, 0, NULL, 0, IKEV2_N_COOKIE,
+		    sa->sa_cookie, sa->sa_cookielen);
+	ikev2_build_sa(&b, s);
+	free(s);
+	ikev2_build_ke(&b, sa->sa_group, sa->sa_dhi, sa->sa_dhilen);
+	ikev2_build_nonce(&b, sa->sa_ni, sa->sa_nilen);
+	{
+		/* NAT-D with SPIr zero, as the responder will check. */
+		uint8_t	 save[8];
+
+		memcpy(save, sa->sa_rspi, 8);
+		memset(sa->sa_rspi, 0, 8);
+		v2_build_natd(sa, &b);
+		memcpy(sa->sa_rspi, save, 8);
+	}
+	ikev2_build_notify(&b, 0, NULL, 0,
+	    IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	if (ikemsg_build_done(&b) == -1) {
+		ikebuf_free(&b);
+		return (-1);
+	}
+	setbuf_dup(&sa->sa_msg1, &sa->sa_msg1len, b.ib_buf, b.ib_len);
+	sa->sa_state = SA_S_V2_INIT;
+	sa->sa_busy = 1;
+	sa->sa_reqtype = IKEV2_EXCHANGE_IKE_SA_INIT;
+	sa->sa_reqid = 1;
+	log_info("%s: IKE_SA_INIT -> SA, KE (group %u), Ni, N(NAT_D)%s "
+	    "(SPIi %02x%02x%02x%02x...)", sa->sa_name, sa->sa_group,
+	    sa->sa_cookie ? ", N(COOKIE)" : "", sa->sa_ispi[0],
+	    sa->sa_ispi[1], sa->sa_ispi[2], sa->sa_ispi[3]);
+	if (tx_send(sa->sa_env, &sa->sa_tx, sa, b.ib_buf, b.ib_len, 1,
+	    v2_req_giveup, sa) == -1)
+		return (-1);
+	return (0);
+}
+
+int
+ikev2_init_ike(struct iked_sa *sa)
+{
+	struct iked_proposal	*prop;
+
+	memset(sa->sa_rspi, 0, 8);
+	TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals, prop_entry)
+		if (prop->prop_type == PROP_IKE &&
+		    prop->prop_nxf[XF_GROUP] > 0) {
+			sa->sa_group = prop->prop_xf[XF_GROUP][0]->xf_id;
+			break;
+		}
+	if (sa->sa_group == 0) {
+		log_warnx("%s: rule \"%s\" has no IKE group", sa->sa_name,
+		    sa->sa_pol->pol_name);
+		return (-1);
+	}
+	return (v2_send_init(sa));
+}
+
+/* The initiator gets the responder's IKE_SA_INIT answer. */
+static void
+v2_recv_init_resp(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
+    size_t rawlen)
+{
+	const struct ikemsg_pld	*p;
+	struct ikemsg_notify	 n;
+	struct ikemsg_sa	*s = NULL;
+	struct v2_choice	 c;
+	const uint8_t		*kb, *nb;
+	size_t			 kl, nl;
+	uint16_t		 group, ourgroup;
+	struct iked_proposal	*prop;
+	u_int			 i;
+
+	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p)) {
+		if (ikev2_pld_notify(p, &n) != IKEMSG_OK)
+			continue;
+		if (n.n_type == IKEV2_N_COOKIE && n.n_datalen >= 1 &&
+		    n.n_datalen <= 64 && sa->sa_cookie == NULL) {
+			log_info("%s: IKE_SA_INIT <- N(COOKIE): the responder "
+			    "is busy, retrying with the cookie", sa->sa_name);
+			setbuf_dup(&sa->sa_cookie, &sa->sa_cookielen,
+			    n.n_data, n.n_datalen);
+			tx_clear(&sa->sa_tx);
+			if (v2_send_init(sa) == -1)
+				ikesa_dead(sa, "cannot retry IKE_SA_INIT");
+			return;
+		}
+		if (n.n_type == IKEV2_N_INVALID_KE_PAYLOAD &&
+		    n.n_datalen == 2) {
+			group = get16(n.n_data);
+			TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals,
+			    prop_entry)
+				for (i = 0; prop->prop_type == PROP_IKE &&
+				    i < prop->prop_nxf[XF_GROUP]; i++)
+					if (prop->prop_xf[XF_GROUP][i]->xf_id ==
+					    group)
+						goto retry;
+			log_warnx("%s: IKE_SA_INIT <- INVALID_KE_PAYLOAD: the "
+			    "responder wants group %u, not in rule \"%s\"",
+			    sa->sa_name, group, sa->sa_pol->pol_name);
+			ikesa_dead(sa, NULL);
+			return;
+ retry:
+			if (group == sa->sa_group) {
+				ikesa_dead(sa, "INVALID_KE_PAYLOAD loop");
+				return;
+			}
+			log_info("%s: IKE_SA_INIT <- INVALID_KE_PAYLOAD: "
+			    "retrying with group %u", sa->sa_name, group);
+			group_free(sa->sa_dh);
+			sa->sa_dh = NULL;
+			sa->sa_group = group;
+			tx_clear(&sa->sa_tx);
+			if (v2_send_init(sa) == -1)
+				ikesa_dead(sa, "cannot retry IKE_SA_INIT");
+			return;
+		}
+		if (n.n_type < 16384) {
+			log_warnx("%s: IKE_SA_INIT <- %s", sa->sa_name,
+			    v2_notify_name(n.n_type) ?
+			    v2_notify_name(n.n_type) : "error");
+			ikesa_dead(sa, "refused by the peer");
+			return;
+		}
+	}
+	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_SA, NULL)) == NULL ||
+	    (s = calloc(1, sizeof(*s))) == NULL ||
+	    ikev2_pld_sa(p, s) != IKEMSG_OK || s->sa_nprop != 1 ||
+	    v2_choose(sa, s, 1, 1, &c, &ourgroup) == -1) {
+		log_warnx("%s: IKE_SA_INIT: the peer's choice is not one of "
+		    "ours", sa->sa_name);
+		free(s);
+		ikesa_dead(sa, NULL);
+		return;
+	}
+	free(s);
+	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_KE, NULL)) == NULL ||
+	    ikev2_pld_ke(p, &group, &kb, &kl) != IKEMSG_OK ||
+	    group != sa->sa_group || c.dh != group ||
+	    kl != dh_getlen(sa->sa_dh) ||
+	    (p = ikemsg_find(m, IKEV2_PAYLOAD_NONCE, NULL)) == NULL) {
+		ikesa_dead(sa, "IKE_SA_INIT: bad KE");
+		return;
+	}
+	nb = ikemsg_pld_body(p, &nl);
+	if (nl < IKEV2_NONCE_MIN || nl > IKEV2_NONCE_MAX) {
+		ikesa_dead(sa, "IKE_SA_INIT: bad nonce");
+		return;
+	}
+	memcpy(sa->sa_rspi, m->msg_rspi, 8);
+	setbuf_dup(&sa->sa_dhr, &sa->sa_dhrlen, kb, kl);
+	setbuf_dup(&sa->sa_nr, &sa->sa_nrlen, nb, nl);
+	setbuf_dup(&sa->sa_msg2, &sa->sa_msg2len, raw, rawlen);
+	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p))
+		if (ikev2_pld_notify(p, &n) == IKEMSG_OK &&
+		    n.n_type == IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED)
+			sa->sa_v2flags |= SA_V2_FRAG;
+	v2_check_natd(sa, m);
+	if (v2_sa_keys(sa, &c) == -1) {
+		ikesa_dead(sa, "IKE_SA_INIT: key derivation failed");
+		return;
+	}
+	tx_clear(&sa->sa_tx);
+	sa->sa_busy = 0;
+	v2_float(sa);
+	sa->sa_state = SA_S_V2_AUTH;
+	log_info("%s: IKE_SA_INIT <- SA (encr %u/%u prf %u integ %u group %u), "
+	    "KE, Nr%s", sa->sa_name, c.encr, c.encrbits, c.prf, c.integ, c.dh,
+	    sa->sa_nat & SA_NATT_FLOAT ? "; floated to port 4500" : "");
+	ikev2_next(sa);
+}
+
+/* A cookie (RFC 7296 2.6): a keyed hash of Ni, the address and SPIi. */
+static void
+v2_cookie(struct iked *env, const struct ikemsg *m, const uint8_t *ni,
+    size_t nilen, const struct sockaddr *peer, uint8_t *out)
+{
+	uint8_t		 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen;
+	EVP_MD_CTX	*ctx;
+
+	memset(out, 0, V2_COOKIE_LEN);
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return;
+	if (EVP_DigestInit_ex2(ctx, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(ctx, env->sc_cookie_secret,
+	    sizeof(env->sc_cookie_secret)) &&
+	    EVP_DigestUpdate(ctx, ni, nilen) &&
+	    EVP_DigestUpdate(ctx, peer, sa_len(peer)) &&
+	    EVP_DigestUpdate(ctx, m->msg_ispi, 8) &&
+	    EVP_DigestFinal_ex(ctx, md, &mdlen))
+		memcpy(out, md, V2_COOKIE_LEN);
+	EVP_MD_CTX_free(ctx);
+}
+
+/* The responder's IKE_SA_INIT. */
+static void
+v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
+    size_t rawlen, const struct sockaddr *local, const struct sockaddr *peer)
+{
+	const struct ikemsg_pld	*p;
+	struct ikemsg_notify	 n;
+	struct ikemsg_sa	*s = NULL;
+	struct iked_policy	*pol;
+	struct iked_sa		*sa;
+	struct v2_choice	 c;
+	struct ikebuf		 b;
+	const uint8_t		*kb, *nb, *cookie = NULL;
+	uint8_t			 want[V2_COOKIE_LEN], gbuf[2], *pub = NULL;
+	uint8_t			 nonce[V2_NONCE_LEN];
+	size_t			 kl, nl, cookielen = 0, publen = 0;
+	uint16_t		 group, ourgroup;
+	char			 ps[128];
+
+	print_host(peer, ps, sizeof(ps));
+	if ((pol = policy_match(env->sc_config, 2, local, peer, 0)) == NULL) {
+		uint64_t n2 = ++env->sc_stats.st_dropped;
+
+		if ((n2 & (n2 - 1)) == 0)
+			log_info("%s: IKE_SA_INIT from a peer no ikev2 rule "
+			    "matches, dropped (%llu dropped so far)", ps,
+			    (unsigned long long)n2);
+		return;
+	}
+	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_NONCE, NULL)) == NULL) {
+		env->sc_stats.st_dropped++;
+		return;
+	}
+	nb = ikemsg_pld_body(p, &nl);
+	if (nl < IKEV2_NONCE_MIN || nl > IKEV2_NONCE_MAX) {
+		env->sc_stats.st_dropped++;
+		return;
+	}
+	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p))
+		if (ikev2_pld_notify(p, &n) == IKEMSG_OK &&
+		    n.n_type == IKEV2_N_COOKIE) {
+			cookie = n.n_data;
+			cookielen = n.n_datalen;
+		}
+	/* Busy: state only for peers that prove their address. */
+	if (env->sc_halfopen >= V2_COOKIE_THRESHOLD) {
+		v2_cookie(env, m, nb, nl, peer, want);
+		if (cookie == NULL || cookielen != V2_COOKIE_LEN ||
+		    CRYPTO_memcmp(cookie, want, V2_COOKIE_LEN) != 0) {
+			v2_init_error(env, m, local, peer, IKEV2_N_COOKIE,
+			    want, sizeof(want));
+			env->sc_stats.st_halfopen_refused++;
+			return;
+		}
+	}
+	if ((sa = ikesa_new(env, 2, 0, pol, local, peer)) == NULL) {
+		uint64_t n2 = env->sc_stats.st_halfopen_refused;
+
+		if ((n2 & (n2 - 1)) == 0)
+			log_warnx("%s: too many half-open SAs, IKE_SA_INIT "
+			    "dropped (%llu so far)", ps, (unsigned long long)n2);
+		return;
+	}
+	memcpy(sa->sa_ispi, m->msg_ispi, 8);
+	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_SA, NULL)) == NULL ||
+	    (s = calloc(1, sizeof(*s))) == NULL ||
+	    ikev2_pld_sa(p, s) != IKEMSG_OK) {
+		free(s);
+		env->sc_stats.st_dropped++;
+		ikesa_free(sa);
+		return;
+	}
+	if (v2_choose(sa, s, 1, 1, &c, &ourgroup) == -1) {
+		log_warnx("%s: IKE_SA_INIT: no proposal chosen: none of the "
+		    "peer's matches rule \"%s\"", sa->sa_name, pol->pol_name);
+		v2_init_error(env, m, local, peer, IKEV2_N_NO_PROPOSAL_CHOSEN,
+		    NULL, 0);
+		free(s);
+		ikesa_free(sa);
+		return;
+	}
+	free(s);
+	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_KE, NULL)) == NULL ||
+	    ikev2_pld_ke(p, &group, &kb, &kl) != IKEMSG_OK) {
+		env->sc_stats.st_dropped++;
+		ikesa_free(sa);
+		return;
+	}
+	if (group != c.dh) {
+		log_info("%s: IKE_SA_INIT: KE of group %u, we want %u: "
+		    "INVALID_KE_PAYLOAD", sa->sa_name, group, c.dh);
+		gbuf[0] = c.dh >> 8;
+		gbuf[1] = c.dh & 0xff;
+		v2_init_error(env, m, local, peer, IKEV2_N_INVALID_KE_PAYLOAD,
+		    gbuf, sizeof(gbuf));
+		ikesa_free(sa);
+		return;
+	}
+	sa->sa_group = group;
+	if ((sa->sa_dh = group_get(group)) == NULL || kl != dh_getlen(sa->sa_dh) ||
+	    dh_create_exchange(sa->sa_dh, &pub, &publen) == -1) {
+		env->sc_stats.st_dropped++;
+		ikesa_free(sa);
+		return;
+	}
+	setbuf_dup(&sa->sa_dhi, &sa->sa_dhilen, kb, kl);
+	setbuf_dup(&sa->sa_dhr, &sa->sa_dhrlen, pub, publen);
+	freezero(pub, publen);
+	setbuf_dup(&sa->sa_ni, &sa->sa_nilen, nb, nl);
+	arc4random_buf(nonce, sizeof(nonce));
+	setbuf_dup(&sa->sa_nr, &sa->sa_nrlen, nonce, sizeof(nonce));
+	explicit_bzero(nonce, sizeof(nonce));
+	setbuf_dup(&sa->sa_msg1, &sa->sa_msg1len, raw, rawlen);
+	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p))
+		if (ikev2_pld_notify(p, &n) == IKEMSG_OK &&
+		    n.n_type == IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED)
+			sa->sa_v2flags |= SA_V2_FRAG;
+	{
+		/* The initiator computed NAT-D with SPIr zero. */
+		uint8_t	 save[8];
+
+		memcpy(save, sa->sa_rspi, 8);
+		memset(sa->sa_rspi, 0, 8);
+		v2_check_natd(sa, m);
+		memcpy(sa->sa_rspi, save, 8);
+	}
+	if (v2_sa_keys(sa, &c) == -1) {
+		ikesa_dead(sa, "IKE_SA_INIT: key derivation failed");
+		return;
+	}
+	if (ikebuf_init(&b) == -1) {
+		ikesa_free(sa);
+		return;
+	}
+	ikemsg_build_hdr(&b, 2, sa->sa_ispi, sa->sa_rspi,
+	    IKEV2_EXCHANGE_IKE_SA_INIT, IKEV2_FLAG_RESPONSE, 0);
+	v2_build_chosen(&b, &c, 1, NULL, 0);
+	ikev2_build_ke(&b, sa->sa_group, sa->sa_dhr, sa->sa_dhrlen);
+	ikev2_build_nonce(&b, sa->sa_nr, sa->sa_nrlen);
+	if (sa->sa_nat & SA_NATT_VID)
+		v2_build_natd(sa, &b);
+	ikev2_build_notify(&b, 0, NULL, 0,
+	    IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	if (ikemsg_build_done(&b) == -1) {
+		ikebuf_free(&b);
+		ikesa_free(sa);
+		return;
+	}
+	setbuf_dup(&sa->sa_msg2, &sa->sa_msg2len, b.ib_buf, b.ib_len);
+	tx_setrx(&sa->sa_rtx, raw, rawlen);
+	sa->sa_state = SA_S_V2_RINIT;
+	sa->sa_peerid = 1;
+	log_info("%s: IKE_SA_INIT <- SA, KE, Ni; -> SA (encr %u/%u prf %u "
+	    "integ %u group %u), KE, Nr", sa->sa_name, c.encr, c.encrbits,
+	    c.prf, c.integ, c.dh);
+	(void)tx_send(env, &sa->sa_rtx, sa, b.ib_buf, b.ib_len, 0, NULL, NULL);
+}
+
+/* %%% Children */
+
+/* Child SA keys, installed in the kernel. */
+static int
+v2_child_install(struct iked_child *ch, const uint8_t *gir, size_t girlen)
+{
+	struct iked_sa		*sa = ch->ch_sa;
+	struct iked_childkeys	 ck;
+	size_t			 el, al;
+	const uint8_t		*ni, *nr, *kin, *kout;
+	size_t			 nil, nrl;
+	int			 ret;
+
+	el = esp_enckeylen(ch->ch_enc, ch->ch_enckeylen);
+	al = esp_authkeylen(ch->ch_auth);
+	/* IKE_AUTH's child uses the IKE SA's nonces. */
+	ni = ch->ch_ni ? ch->ch_ni : sa->sa_ni;
+	nil = ch->ch_ni ? ch->ch_nilen : sa->sa_nilen;
+	nr = ch->ch_nr ? ch->ch_nr : sa->sa_nr;
+	nrl = ch->ch_nr ? ch->ch_nrlen : sa->sa_nrlen;
+	if (kdf_ikev2_child(sa->sa_prf, sa->sa_k2.sk_d, sa->sa_k2.sk_prflen,
+	    gir, girlen, ni, nil, nr, nrl, el, al, &ck) == -1)
+		return (-1);
+	/* KEYMAT: the exchange initiator's direction first. */
+	kout = ch->ch_initiator ? ck.ck_ei : ck.ck_er;
+	kin = ch->ch_initiator ? ck.ck_er : ck.ck_ei;
+	ret = kernel_install(sa->sa_env, ch, kin, kout, el, al,
+	    KERNEL_SA_IN | KERNEL_SA_OUT);
+	kdf_childkeys_free(&ck);
+	if (ret == 0) {
+		log_info("%s: child SA done: SAs in 0x%08x out 0x%08x "
+		    "installed (%s, esp %u/%u auth %u%s%s%s)", sa->sa_name,
+		    ntohl(ch->ch_spi_in), ntohl(ch->ch_spi_out),
+		    ch->ch_mode == IPSEC_MODE_TRANSPORT ? "transport" :
+		    "tunnel", ch->ch_enc, ch->ch_enckeylen, ch->ch_auth,
+		    ch->ch_group ? ", pfs" : "", ch->ch_esn ? ", esn" : "",
+		    sa->sa_nat & SA_NATT_FLOAT ? ", udp-encap" : "");
+		child_installed(ch);
+	}
+	return (ret);
+}
+
+static void
+v2_child_set(struct iked_child *ch, const struct v2_choice *c)
+{
+	ch->ch_enc = c->encr;
+	ch->ch_enckeylen = c->encrbits;
+	ch->ch_auth = c->integ;
+	ch->ch_group = c->hasdh ? c->dh : 0;
+	ch->ch_esn = c->esn > 0;
+	if (c->spisize == 4)
+		memcpy(&ch->ch_spi_out, c->spi, 4);
+}
+
+static void
+v2_child_fail(struct iked_child *ch, const char *why)
+{
+	if (why != NULL)
+		log_warnx("%s: child SA failed: %s", ch->ch_sa->sa_name, why);
+	if (ch->ch_initiator && !ch->ch_rekeying)
+		kernel_acquire_fail(ch->ch_sa->sa_env, ch->ch_acqseq, ENOENT);
+	if (ch->ch_state == CH_S_GETSPI || ch->ch_state == CH_S_SENT)
+		kernel_delete(ch->ch_sa->sa_env, ch);
+	child_free(ch);
+}
+
+/* The SA payload and friends of a child request (IKE_AUTH or CCSA). */
+static int
+v2_build_child_req(struct iked_child *ch, struct ikebuf *b, int ccsa)
+{
+	struct iked_sa		*sa = ch->ch_sa;
+	struct ikemsg_sa	*s;
+	struct iked_proposal	*prop;
+	uint8_t			 nonce[V2_NONCE_LEN], *pub = NULL;
+	size_t			 publen = 0;
+	uint16_t		 group = 0;
+
+	if (ccsa) {
+		/* PFS: the first child proposal's group. */
+		TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals, prop_entry)
+			if (prop->prop_type == PROP_CHILD) {
+				if (prop->prop_nxf[XF_GROUP] > 0 &&
+				    !prop->prop_nogroup)
+					group = prop->prop_xf[XF_GROUP][0]->
+					    xf_id;
+				break;
+			}
+		ch->ch_group = group;
+	}
+	if (ch->ch_old != NULL)
+		ikev2_build_notify(b, IKEV2_SAPROTO_ESP,
+		    &ch->ch_old->ch_spi_in, 4, IKEV2_N_REKEY_SA, NULL, 0);
+	if (ch->ch_mode == IPSEC_MODE_TRANSPORT)
+		ikev2_build_notify(b, 0, NULL, 0, IKEV2_N_USE_TRANSPORT_MODE,
+		    NULL, 0);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return (-1);
+	if (v2_build_props(sa, s, 0, (const uint8_t *)&ch->ch_spi_in, 4,
+	    group != 0, group) == -1) {
+		free(s);
+		log_warnx("%s: rule \"%s\" has no child SA proposal",
+		    sa->sa_name, sa->sa_pol->pol_name);
+		return (-1);
+	}
+	ikev2_build_sa(b, s);
+	free(s);
+	if (ccsa) {
+		arc4random_buf(nonce, sizeof(nonce));
+		setbuf_dup(&ch->ch_ni, &ch->ch_nilen, nonce, sizeof(nonce));
+		explicit_bzero(nonce, sizeof(nonce));
+		ikev2_build_nonce(b, ch->ch_ni, ch->ch_nilen);
+		if (group != 0) {
+			if ((ch->ch_dh = group_get(group)) == NULL ||
+			    dh_create_exchange(ch->ch_dh, &pub, &publen) == -1)
+				return (-1);
+			setbuf_dup(&ch->ch_dhpub, &ch->ch_dhpublen, pub,
+			    publen);
+			ikev2_build_ke(b, group, pub, publen);
+			freezero(pub, publen);
+		}
+	}
+	v2_build_ts(ch, b, 1);
+	return (b->ib_error ? -1 : 0);
+}
+
+static void
+v2_send_auth(struct iked_sa *sa, struct iked_child *ch)
+{
+	struct ikebuf	 b;
+	uint8_t		 auth[V2_MAX_MD], spi[16];
+	uint8_t		*idb = NULL;
+	size_t		 idblen = 0;
+
+	if (ikebuf_init(&b) == -1)
+		return;
+	if (v2_build_myid(sa, &b, IKEV2_PAYLOAD_IDi, &idb, &idblen) == -1 ||
+	    v2_psk_auth(sa, 1, idb, idblen, auth) == -1) {
+		ikebuf_free(&b);
+		free(idb);
+		ikesa_dead(sa, "cannot build IKE_AUTH");
+		return;
+	}
+	freezero(idb, idblen);
+	ikev2_build_auth(&b, IKEV2_AUTH_SHARED_KEY_MIC, auth,
+	    hash_length(sa->sa_prf));
+	explicit_bzero(auth, sizeof(auth));
+	if (ikesa_bypeer(sa->sa_env, (struct sockaddr *)&sa->sa_peer, NULL) ==
+	    sa) {
+		memcpy(spi, sa->sa_ispi, 8);
+		memcpy(spi + 8, sa->sa_rspi, 8);
+		ikev2_build_notify(&b, 0, NULL, 0, IKEV2_N_INITIAL_CONTACT,
+		    NULL, 0);
+	}
+	if (ch != NULL && v2_build_child_req(ch, &b, 0) == -1) {
+		ikebuf_free(&b);
+		v2_child_fail(ch, NULL);
+		ch = NULL;
+		if (ikebuf_init(&b) == -1)
+			return;
+	}
+	if (ch != NULL)
+		ch->ch_state = CH_S_SENT;
+	log_info("%s: IKE_AUTH -> IDi, AUTH%s", sa->sa_name, ch != NULL ?
+	    ", SA, TSi, TSr" : "");
+	v2_send_request(sa, IKEV2_EXCHANGE_IKE_AUTH, &b, ch);
+	ikebuf_free(&b);
+}
+
+/* Our next request, if none is out: a DELETE, or a child. */
+void
+ikev2_next(struct iked_sa *sa)
+{
+	struct iked_child	*ch, *getspi = NULL, *ready = NULL, *wait = NULL;
+	struct ikebuf		 b;
+
+	if (sa->sa_busy || sa->sa_version != 2)
+		return;
+	if (sa->sa_state == SA_S_ESTABLISHED && sa->sa_v2ndel > 0) {
+		if (ikebuf_init(&b) == -1)
+			return;
+		ikev2_build_delete(&b, IKEV2_SAPROTO_ESP, 4,
+		    (uint16_t)sa->sa_v2ndel, sa->sa_v2del);
+		log_info("%s: INFORMATIONAL -> DELETE %u child SA(s)",
+		    sa->sa_name, sa->sa_v2ndel);
+		sa->sa_v2ndel = 0;
+		v2_send_request(sa, IKEV2_EXCHANGE_INFORMATIONAL, &b, NULL);
+		ikebuf_free(&b);
+		return;
+	}
+	if (sa->sa_state != SA_S_V2_AUTH && sa->sa_state != SA_S_ESTABLISHED)
+		return;
+	TAILQ_FOREACH(ch, &sa->sa_children, ch_entry) {
+		if (!ch->ch_initiator)
+			continue;
+		if (ch->ch_state == CH_S_GETSPI && ch->ch_spi_in != 0 &&
+		    ready == NULL)
+			ready = ch;
+		else if (ch->ch_state == CH_S_GETSPI && ch->ch_spi_in == 0)
+			getspi = ch;
+		else if (ch->ch_state == 0 && wait == NULL)
+			wait = ch;
+	}
+	if (ready != NULL) {
+		if (sa->sa_state == SA_S_V2_AUTH) {
+			v2_send_auth(sa, ready);
+			return;
+		}
+		if (ikebuf_init(&b) == -1)
+			return;
+		if (v2_build_child_req(ready, &b, 1) == -1) {
+			ikebuf_free(&b);
+			v2_child_fail(ready, "cannot build CREATE_CHILD_SA");
+			return;
+		}
+		ready->ch_state = CH_S_SENT;
+		log_info("%s: CREATE_CHILD_SA -> %sSA (spi 0x%08x), Ni%s, TSi, "
+		    "TSr", sa->sa_name, ready->ch_old ? "N(REKEY_SA), " : "",
+		    ntohl(ready->ch_spi_in), ready->ch_group ? ", KEi" : "");
+		v2_send_request(sa, IKEV2_EXCHANGE_CREATE_CHILD_SA, &b, ready);
+		ikebuf_free(&b);
+		return;
+	}
+	if (getspi == NULL && wait != NULL)
+		if (kernel_getspi(sa->sa_env, wait) == -1)
+			v2_child_fail(wait, "GETSPI failed");
+}
+
+void
+ikev2_getspi_done(struct iked_child *ch)
+{
+	if (ch->ch_initiator)
+		ikev2_next(ch->ch_sa);
+	else
+		v2_respond_child(ch);
+}
+
+/* The responder's chosen child proposal, with our SPI. */
+static int
+v2_build_child_chosen(struct iked_child *ch, struct ikebuf *b)
+{
+	struct v2_choice	 c;
+
+	memset(&c, 0, sizeof(c));
+	c.propnum = ch->ch_v2prop;
+	c.encr = ch->ch_enc;
+	c.encrbits = ch->ch_enckeylen;
+	c.integ = ch->ch_auth;
+	c.hasdh = ch->ch_group != 0;
+	c.dh = ch->ch_group;
+	c.esn = ch->ch_esn;
+	return (v2_build_chosen(b, &c, 0, (const uint8_t *)&ch->ch_spi_in, 4));
+}
+
+/* The responder's answer once its inbound SPI is known. */
+static void
+v2_respond_child(struct iked_child *ch)
+{
+	struct iked_sa	*sa = ch->ch_sa;
+	struct ikebuf	 b;
+	uint8_t		 auth[V2_MAX_MD], nonce[V2_NONCE_LEN], *pub = NULL;
+	uint8_t		*gir = NULL;
+	size_t		 publen = 0, girlen = 0;
+	int		 ccsa = ch->ch_v2exch == IKEV2_EXCHANGE_CREATE_CHILD_SA;
+
+	if (ikebuf_init(&b) == -1)
+		return;
+	if (!ccsa) {
+		if (v2_build_myid(sa, &b, IKEV2_PAYLOAD_IDr, &sa->sa_idr2,
+		    &sa->sa_idr2len) == -1 ||
+		    v2_psk_auth(sa, 0, sa->sa_idr2, sa->sa_idr2len, auth) ==
+		    -1) {
+			ikebuf_free(&b);
+			v2_child_fail(ch, "cannot build IKE_AUTH");
+			return;
+		}
+		ikev2_build_auth(&b, IKEV2_AUTH_SHARED_KEY_MIC, auth,
+		    hash_length(sa->sa_prf));
+		explicit_bzero(auth, sizeof(auth));
+	}
+	if (ch->ch_mode == IPSEC_MODE_TRANSPORT)
+		ikev2_build_notify(&b, 0, NULL, 0, IKEV2_N_USE_TRANSPORT_MODE,
+		    NULL, 0);
+	v2_build_child_chosen(ch, &b);
+	if (ccsa) {
+		arc4random_buf(nonce, sizeof(nonce));
+		setbuf_dup(&ch->ch_nr, &ch->ch_nrlen, nonce, sizeof(nonce));
+		explicit_bzero(nonce, sizeof(nonce));
+		ikev2_build_nonce(&b, ch->ch_nr, ch->ch_nrlen);
+		if (ch->ch_group != 0) {
+			if ((ch->ch_dh = group_get(ch->ch_group)) == NULL ||
+			    dh_create_exchange(ch->ch_dh, &pub, &publen) == -1 ||
+			    dh_create_shared(ch->ch_dh, ch->ch_dhpeer,
+			    ch->ch_dhpeerlen, &gir, &girlen) == -1) {
+				if (pub != NULL)
+					freezero(pub, publen);
+				ikebuf_free(&b);
+				v2_child_fail(ch, "PFS key exchange failed");
+				return;
+			}
+			ikev2_build_ke(&b, ch->ch_group, pub, publen);
+			freezero(pub, publen);
+		}
+	}
+	v2_build_ts(ch, &b, 0);
+	/* Both SAs in before the answer leaves: the initiator may send. */
+	if (v2_child_install(ch, gir, girlen) == -1) {
+		if (gir != NULL)
+			freezero(gir, girlen);
+		ikebuf_free(&b);
+		/* The exchange still needs an answer. */
+		if (ikebuf_init(&b) == -1)
+			return;
+		ikev2_build_notify(&b, 0, NULL, 0, IKEV2_N_TEMPORARY_FAILURE,
+		    NULL, 0);
+		v2_send_response(sa, ch->ch_v2exch, ch->ch_msgid, &b);
+		ikebuf_free(&b);
+		v2_child_fail(ch, "the kernel refused the SAs");
+		return;
+	}
+	if (gir != NULL)
+		freezero(gir, girlen);
+	log_info("%s: %s -> %sSA (spi 0x%08x), TSi, TSr", sa->sa_name,
+	    ccsa ? "CREATE_CHILD_SA" : "IKE_AUTH", ccsa ? "" : "IDr, AUTH, ",
+	    ntohl(ch->ch_spi_in));
+	v2_send_response(sa, ch->ch_v2exch, ch->ch_msgid, &b);
+	ikebuf_free(&b);
+	if (!ccsa)
+		v2_established(sa);
+}
+
+/*
+ * A child the peer asks for (IKE_AUTH or CREATE_CHILD_SA): selectors
+ * narrowed to our SPD, a proposal, then GETSPI; 0, or the notify type
+ * to refuse with.
+ */
+static uint16_t
+v2_child_request(struct iked_sa *sa, struct ikemsg *m, uint8_t exchange,
+    uint32_t msgid, int ccsa)
+{
+	struct iked		*env = sa->sa_env;
+	const struct ikemsg_pld	*p;
+	struct ikemsg_notify	 n;
+	struct ikemsg_sa	*s = NULL;
+	struct ikemsg_ts	 tsi[IKEMSG_TS_MAX], tsr[IKEMSG_TS_MAX];
+	struct iked_child	*ch, *old = NULL;
+	struct iked_spd		*spd;
+	struct v2_choice	 c;
+	u_int			 ni = 0, nr = 0;
+	uint16_t		 ourgroup, group;
+	const uint8_t		*kb, *nb;
+	size_t			 kl, nl;
+	int			 transport = 0;
+	uint32_t		 spi;
+	char			 l[128], r[128];
+
+	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p)) {
+		if (ikev2_pld_notify(p, &n) != IKEMSG_OK)
+			continue;
+		if (n.n_type == IKEV2_N_USE_TRANSPORT_MODE)
+			transport = 1;
+		if (n.n_type == IKEV2_N_REKEY_SA && n.n_spisize == 4) {
+			memcpy(&spi, n.n_spi, 4);
+			TAILQ_FOREACH(old, &sa->sa_children, ch_entry)
+				if (old->ch_spi_out == spi &&
+				    old->ch_state == CH_S_INSTALLED)
+					break;
+			if (old == NULL)
+				return (IKEV2_N_CHILD_SA_NOT_FOUND);
+		}
+	}
+	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_TSi, NULL)) == NULL ||
+	    ikev2_pld_ts(p, tsi, IKEMSG_TS_MAX, &ni) != IKEMSG_OK ||
+	    (p = ikemsg_find(m, IKEV2_PAYLOAD_TSr, NULL)) == NULL ||
+	    ikev2_pld_ts(p, tsr, IKEMSG_TS_MAX, &nr) != IKEMSG_OK ||
+	    ni == 0 || nr == 0)
+		return (IKEV2_N_TS_UNACCEPTABLE);
+	if ((ch = child_new(sa, 0)) == NULL)
+		return (IKEV2_N_TEMPORARY_FAILURE);
+	ch->ch_msgid = msgid;
+	ch->ch_v2exch = exchange;
+	ch->ch_lifetime = sa->sa_pol->pol_lifetime;
+	ch->ch_lifebytes = sa->sa_pol->pol_lifebytes;
+	if (old != NULL) {
+		/* The peer rekeys: our own rekey of it would be a collision. */
+		ch->ch_old = old;
+		old->ch_rekeying = 2;
+	}
+	if ((spd = v2_narrow(env, tsi, ni, tsr, nr, transport)) != NULL) {
+		ch->ch_spid = spd->spd_id;
+		ch->ch_mode = spd->spd_mode;
+		ch->ch_saproto = spd->spd_proto;
+		ch->ch_reqid = spd->spd_level == IPSEC_LEVEL_UNIQUE ?
+		    spd->spd_reqid : 0;
+		ch->ch_lsel = spd->spd_src;
+		ch->ch_rsel = spd->spd_dst;
+		ch->ch_lplen = spd->spd_sprefix;
+		ch->ch_rplen = spd->spd_dprefix;
+		ch->ch_ulproto = spd->spd_ulproto;
+	} else if (sa->sa_pol->pol_polsrc == POLSRC_GENERATE &&
+	    v2_ts2sel(&tsr[0], &ch->ch_lsel, &ch->ch_lplen,
+	    &ch->ch_ulproto) == 0 && v2_ts2sel(&tsi[0], &ch->ch_rsel,
+	    &ch->ch_rplen, &ch->ch_ulproto) == 0) {
+		ch->ch_mode = transport ? IPSEC_MODE_TRANSPORT :
+		    IPSEC_MODE_TUNNEL;
+		log_warnx("%s: generate-policy: installing the peer's "
+		    "selectors as policy", sa->sa_name);
+		(void)kernel_generate_flows(env, ch);
+	} else {
+		v2_sel2ts(&ch->ch_lsel, 0, 0, &tsr[IKEMSG_TS_MAX - 1]);
+		v2_ts2sel(&tsr[0], &ch->ch_lsel, &ch->ch_lplen, &ch->ch_ulproto);
+		v2_ts2sel(&tsi[0], &ch->ch_rsel, &ch->ch_rplen, &ch->ch_ulproto);
+		print_host((struct sockaddr *)&ch->ch_rsel, r, sizeof(r));
+		print_host((struct sockaddr *)&ch->ch_lsel, l, sizeof(l));
+		log_warnx("%s: child SA: TS_UNACCEPTABLE: no %s policy in the "
+		    "SPD for %s/%u <-> %s/%u (and rule \"%s\" does not "
+		    "generate-policy)", sa->sa_name, transport ? "transport" :
+		    "tunnel", r, ch->ch_rplen, l, ch->ch_lplen,
+		    sa->sa_pol->pol_name);
+		child_free(ch);
+		return (IKEV2_N_TS_UNACCEPTABLE);
+	}
+	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_SA, NULL)) == NULL ||
+	    (s = calloc(1, sizeof(*s))) == NULL ||
+	    ikev2_pld_sa(p, s) != IKEMSG_OK ||
+	    v2_choose(sa, s, 0, ccsa, &c, &ourgroup) == -1 ||
+	    c.spisize != 4) {
+		log_warnx("%s: child SA: NO_PROPOSAL_CHOSEN: none of the "
+		    "peer's proposals matches rule \"%s\"", sa->sa_name,
+		    sa->sa_pol->pol_name);
+		free(s);
+		child_free(ch);
+		return (IKEV2_N_NO_PROPOSAL_CHOSEN);
+	}
+	free(s);
+	v2_child_set(ch, &c);
+	ch->ch_v2prop = c.propnum;
+	if (ccsa) {
+		if ((p = ikemsg_find(m, IKEV2_PAYLOAD_NONCE, NULL)) == NULL) {
+			child_free(ch);
+			return (IKEV2_N_INVALID_SYNTAX);
+		}
+		nb = ikemsg_pld_body(p, &nl);
+		if (nl < IKEV2_NONCE_MIN || nl > IKEV2_NONCE_MAX) {
+			child_free(ch);
+			return (IKEV2_N_INVALID_SYNTAX);
+		}
+		setbuf_dup(&ch->ch_ni, &ch->ch_nilen, nb, nl);
+		if (ch->ch_group != 0) {
+			if ((p = ikemsg_find(m, IKEV2_PAYLOAD_KE, NULL)) ==
+			    NULL || ikev2_pld_ke(p, &group, &kb, &kl) !=
+			    IKEMSG_OK || group != ch->ch_group) {
+				child_free(ch);
+				return (IKEV2_N_INVALID_KE_PAYLOAD);
+			}
+			setbuf_dup(&ch->ch_dhpeer, &ch->ch_dhpeerlen, kb, kl);
+		}
+	}
+	print_host((struct sockaddr *)&ch->ch_rsel, r, sizeof(r));
+	print_host((struct sockaddr *)&ch->ch_lsel, l, sizeof(l));
+	log_info("%s: %s <- SA (peer spi 0x%08x), %s/%u <-> %s/%u%s",
+	    sa->sa_name, ccsa ? "CREATE_CHILD_SA" : "IKE_AUTH",
+	    ntohl(ch->ch_spi_out), r, ch->ch_rplen, l, ch->ch_lplen,
+	    old != NULL ? " (rekey)" : "");
+	if (kernel_getspi(env, ch) == -1) {
+		child_free(ch);
+		return (IKEV2_N_TEMPORARY_FAILURE);
+	}
+	return (0);
+}
+
+/* Answer a request with one error notify (and nothing else). */
+static void
+v2_respond_error(struct iked_sa *sa, uint8_t exchange, uint32_t msgid,
+    int withauth, uint16_t type)
+{
+	struct ikebuf	 b;
+	uint8_t		 auth[V2_MAX_MD];
+
+	if (ikebuf_init(&b) == -1)
+		return;
+	if (withauth && v2_build_myid(sa, &b, IKEV2_PAYLOAD_IDr, &sa->sa_idr2,
+	    &sa->sa_idr2len) == 0 && v2_psk_auth(sa, 0, sa->sa_idr2,
+	    sa->sa_idr2len, auth) == 0)
+		ikev2_build_auth(&b, IKEV2_AUTH_SHARED_KEY_MIC, auth,
+		    hash_length(sa->sa_prf));
+	explicit_bzero(auth, sizeof(auth));
+	ikev2_build_notify(&b, 0, NULL, 0, type, NULL, 0);
+	log_info("%s: %s -> N(%s)", sa->sa_name,
+	    exchange == IKEV2_EXCHANGE_IKE_AUTH ? "IKE_AUTH" :
+	    "CREATE_CHILD_SA", v2_notify_name(type) ? v2_notify_name(type) :
+	    "error");
+	v2_send_response(sa, exchange, msgid, &b);
+	ikebuf_free(&b);
+}
+
+/* %%% IKE_AUTH */
+
+static void
+v2_recv_auth_req(struct iked_sa *sa, struct ikemsg *m)
+{
+	struct iked		*env = sa->sa_env;
+	const struct ikemsg_pld	*idp, *ap, *p;
+	struct ikemsg_id	 id;
+	struct ikemsg_notify	 n;
+	const uint8_t		*ad;
+	uint8_t			 method, want[V2_MAX_MD];
+	size_t			 al;
+	uint16_t		 err;
+
+	if ((idp = ikemsg_find(m, IKEV2_PAYLOAD_IDi, NULL)) == NULL ||
+	    ikev2_pld_id(idp, &id) != IKEMSG_OK ||
+	    (ap = ikemsg_find(m, IKEV2_PAYLOAD_AUTH, NULL)) == NULL ||
+	    ikev2_pld_auth(ap, &method, &ad, &al) != IKEMSG_OK) {
+		env->sc_stats.st_dropped++;
+		v2_respond_error(sa, IKEV2_EXCHANGE_IKE_AUTH, m->msg_msgid, 0,
+		    IKEV2_N_INVALID_SYNTAX);
+		ikesa_dead(sa, "malformed IKE_AUTH");
+		return;
+	}
+	if (method != IKEV2_AUTH_SHARED_KEY_MIC ||
+	    al != hash_length(sa->sa_prf) ||
+	    v2_psk_auth(sa, 1, idp->pld_buf + 4, idp->pld_len - 4, want) ==
+	    -1 || CRYPTO_memcmp(want, ad, al) != 0) {
+		env->sc_stats.st_badauth++;
+		log_warnx("%s: IKE_AUTH: AUTHENTICATION_FAILED: the peer's AUTH "
+		    "does not match (pre-shared key mismatch?)", sa->sa_name);
+		v2_respond_error(sa, IKEV2_EXCHANGE_IKE_AUTH, m->msg_msgid, 0,
+		    IKEV2_N_AUTHENTICATION_FAILED);
+		ikesa_dead(sa, "authentication failed");
+		return;
+	}
+	explicit_bzero(want, sizeof(want));
+	if (v2_check_peerid(sa, &id) == -1) {
+		env->sc_stats.st_badauth++;
+		log_warnx("%s: IKE_AUTH: AUTHENTICATION_FAILED: peer ID is not "
+		    "the rule's dstid", sa->sa_name);
+		v2_respond_error(sa, IKEV2_EXCHANGE_IKE_AUTH, m->msg_msgid, 0,
+		    IKEV2_N_AUTHENTICATION_FAILED);
+		ikesa_dead(sa, "authentication failed");
+		return;
+	}
+	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p))
+		if (ikev2_pld_notify(p, &n) == IKEMSG_OK &&
+		    n.n_type == IKEV2_N_INITIAL_CONTACT)
+			sa->sa_nat |= SA_IC_RECV;
+	log_info("%s: IKE_AUTH <- IDi, AUTH verified", sa->sa_name);
+	/* Stale SAs go before this IKE_AUTH's child is installed. */
+	ikesa_initial_contact(sa);
+	if (ikemsg_find(m, IKEV2_PAYLOAD_SA, NULL) == NULL) {
+		/* Childless: just the IKE SA. */
+		v2_respond_error(sa, IKEV2_EXCHANGE_IKE_AUTH, m->msg_msgid, 1,
+		    IKEV2_N_CHILDLESS_IKEV2_SUPPORTED);
+		v2_established(sa);
+		return;
+	}
+	if ((err = v2_child_request(sa, m, IKEV2_EXCHANGE_IKE_AUTH,
+	    m->msg_msgid, 0)) != 0) {
+		/* The IKE SA stands; the child does not. */
+		v2_respond_error(sa, IKEV2_EXCHANGE_IKE_AUTH, m->msg_msgid, 1,
+		    err);
+		v2_established(sa);
+	}
+}
+
+static void
+v2_recv_auth_resp(struct iked_sa *sa, struct ikemsg *m)
+{
+	struct iked		*env = sa->sa_env;
+	struct iked_child	*ch = sa->sa_reqch;
+	const struct ikemsg_pld	*idp, *ap, *p;
+	struct ikemsg_id	 id;
+	struct ikemsg_notify	 n;
+	struct ikemsg_sa	*s = NULL;
+	struct v2_choice	 c;
+	const uint8_t		*ad;
+	uint8_t			 method, want[V2_MAX_MD];
+	size_t			 al;
+	uint16_t		 ourgroup, err = 0;
+	int			 transport = 0;
+
+	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p)) {
+		if (ikev2_pld_notify(p, &n) != IKEMSG_OK)
+			continue;
+		if (n.n_type == IKEV2_N_USE_TRANSPORT_MODE)
+			transport = 1;
+		else if (n.n_type < 16384 && err == 0)
+			err = n.n_type;
+	}
+	if (err == IKEV2_N_AUTHENTICATION_FAILED ||
+	    (idp = ikemsg_find(m, IKEV2_PAYLOAD_IDr, NULL)) == NULL ||
+	    ikev2_pld_id(idp, &id) != IKEMSG_OK ||
+	    (ap = ikemsg_find(m, IKEV2_PAYLOAD_AUTH, NULL)) == NULL ||
+	    ikev2_pld_auth(ap, &method, &ad, &al) != IKEMSG_OK) {
+		if (err != 0)
+			log_warnx("%s: IKE_AUTH <- %s", sa->sa_name,
+			    v2_notify_name(err) ? v2_notify_name(err) :
+			    "error");
+		env->sc_stats.st_badauth++;
+		ikesa_dead(sa, "IKE_AUTH refused");
+		return;
+	}
+	if (method != IKEV2_AUTH_SHARED_KEY_MIC ||
+	    al != hash_length(sa->sa_prf) ||
+	    v2_psk_auth(sa, 0, idp->pld_buf + 4, idp->pld_len - 4, want) ==
+	    -1 || CRYPTO_memcmp(want, ad, al) != 0 ||
+	    v2_check_peerid(sa, &id) == -1) {
+		env->sc_stats.st_badauth++;
+		log_warnx("%s: IKE_AUTH: the responder's AUTH or ID does not "
+		    "match (pre-shared key mismatch?)", sa->sa_name);
+		ikesa_dead(sa, "authentication failed");
+		return;
+	}
+	explicit_bzero(want, sizeof(want));
+	log_info("%s: IKE_AUTH <- IDr, AUTH verified", sa->sa_name);
+	sa->sa_busy = 0;
+	tx_clear(&sa->sa_tx);
+	if (ch != NULL) {
+		sa->sa_reqch = NULL;
+		if (err != 0) {
+			log_warnx("%s: IKE_AUTH <- %s: no child SA",
+			    sa->sa_name, v2_notify_name(err) ?
+			    v2_notify_name(err) : "error");
+			v2_child_fail(ch, NULL);
+		} else if ((p = ikemsg_find(m, IKEV2_PAYLOAD_SA, NULL)) ==
+		    NULL || (s = calloc(1, sizeof(*s))) == NULL ||
+		    ikev2_pld_sa(p, s) != IKEMSG_OK || s->sa_nprop != 1 ||
+		    v2_choose(sa, s, 0, 0, &c, &ourgroup) == -1 ||
+		    c.spisize != 4) {
+			v2_child_fail(ch, "the peer's child proposal is not "
+			    "one of ours");
+		} else if (transport != (ch->ch_mode ==
+		    IPSEC_MODE_TRANSPORT)) {
+			v2_child_fail(ch, "the peer chose another mode");
+		} else {
+			v2_child_set(ch, &c);
+			ch->ch_group = 0;
+			if (v2_child_install(ch, NULL, 0) == -1)
+				v2_child_fail(ch, "the kernel refused the SAs");
+		}
+		free(s);
+	}
+	v2_established(sa);
+}
+
+/* %%% CREATE_CHILD_SA */
+
+static void
+v2_recv_ccsa_req(struct iked_sa *sa, struct ikemsg *m)
+{
+	const struct ikemsg_pld	*p;
+	struct ikemsg_sa	*s;
+	uint16_t		 err;
+	u_int			 i;
+
+	/* A rekey of the IKE SA: not yet; the peer keeps the old one. */
+	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_SA, NULL)) != NULL &&
+	    (s = calloc(1, sizeof(*s))) != NULL) {
+		if (ikev2_pld_sa(p, s) == IKEMSG_OK)
+			for (i = 0; i < s->sa_nprop; i++)
+				if (s->sa_prop[i].p_proto ==
+				    IKEV2_SAPROTO_IKE) {
+					free(s);
+					log_info("%s: CREATE_CHILD_SA: IKE SA "
+					    "rekey refused (not supported)",
+					    sa->sa_name);
+					v2_respond_error(sa,
+					    IKEV2_EXCHANGE_CREATE_CHILD_SA,
+					    m->msg_msgid, 0,
+					    IKEV2_N_NO_PROPOSAL_CHOSEN);
+					return;
+				}
+		free(s);
+	}
+	if ((err = v2_child_request(sa, m, IKEV2_EXCHANGE_CREATE_CHILD_SA,
+	    m->msg_msgid, 1)) != 0)
+		v2_respond_error(sa, IKEV2_EXCHANGE_CREATE_CHILD_SA,
+		    m->msg_msgid, 0, err);
+}
+
+static void
+v2_recv_ccsa_resp(struct iked_sa *sa, struct ikemsg *m)
+{
+	struct iked_child	*ch = sa->sa_reqch;
+	const struct ikemsg_pld	*p;
+	struct ikemsg_notify	 n;
+	struct ikemsg_sa	*s = NULL;
+	struct v2_choice	 c;
+	const uint8_t		*kb, *nb;
+	size_t			 kl, nl, girlen = 0;
+	uint8_t			*gir = NULL;
+	uint16_t		 ourgroup, group, err = 0;
+	int			 transport = 0;
+
+	sa->sa_busy = 0;
+	sa->sa_reqch = NULL;
+	tx_clear(&sa->sa_tx);
+	if (ch == NULL)
+		return;
+	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p)) {
+		if (ikev2_pld_notify(p, &n) != IKEMSG_OK)
+			continue;
+		if (n.n_type == IKEV2_N_USE_TRANSPORT_MODE)
+			transport = 1;
+		else if (n.n_type < 16384 && err == 0)
+			err = n.n_type;
+	}
+	if (err != 0) {
+		log_warnx("%s: CREATE_CHILD_SA <- %s", sa->sa_name,
+		    v2_notify_name(err) ? v2_notify_name(err) : "error");
+		if (ch->ch_old != NULL)
+			ch->ch_old->ch_rekeying = 0;	/* try again later */
+		v2_child_fail(ch, NULL);
+		return;
+	}
+	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_SA, NULL)) == NULL ||
+	    (s = calloc(1, sizeof(*s))) == NULL ||
+	    ikev2_pld_sa(p, s) != IKEMSG_OK || s->sa_nprop != 1 ||
+	    v2_choose(sa, s, 0, 1, &c, &ourgroup) == -1 || c.spisize != 4 ||
+	    transport != (ch->ch_mode == IPSEC_MODE_TRANSPORT) ||
+	    (p = ikemsg_find(m, IKEV2_PAYLOAD_NONCE, NULL)) == NULL) {
+		free(s);
+		v2_child_fail(ch, "bad CREATE_CHILD_SA response");
+		return;
+	}
+	free(s);
+	nb = ikemsg_pld_body(p, &nl);
+	if (nl < IKEV2_NONCE_MIN || nl > IKEV2_NONCE_MAX) {
+		v2_child_fail(ch, "bad nonce");
+		return;
+	}
+	setbuf_dup(&ch->ch_nr, &ch->ch_nrlen, nb, nl);
+	v2_child_set(ch, &c);
+	if (ch->ch_group != 0) {
+		if ((p = ikemsg_find(m, IKEV2_PAYLOAD_KE, NULL)) == NULL ||
+		    ikev2_pld_ke(p, &group, &kb, &kl) != IKEMSG_OK ||
+		    group != ch->ch_group || ch->ch_dh == NULL ||
+		    dh_create_shared(ch->ch_dh, kb, kl, &gir, &girlen) == -1) {
+			v2_child_fail(ch, "bad PFS key exchange");
+			return;
+		}
+	}
+	if (v2_child_install(ch, gir, girlen) == -1)
+		v2_child_fail(ch, "the kernel refused the SAs");
+	if (gir != NULL)
+		freezero(gir, girlen);
+	ikev2_next(sa);
+}
+
+/* %%% INFORMATIONAL */
+
+static void
+v2_recv_info_req(struct iked_sa *sa, struct ikemsg *m)
+{
+	struct iked		*env = sa->sa_env;
+	const struct ikemsg_pld	*p;
+	struct ikemsg_delete	 d;
+	struct iked_child	*ch, *next;
+	struct ikebuf		 b;
+	uint32_t		 spi, mine[16];
+	uint16_t		 i, nmine = 0;
+	int			 ikedel = 0;
+
+	for (p = ikemsg_find(m, IKEV2_PAYLOAD_DELETE, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV2_PAYLOAD_DELETE, p)) {
+		if (ikev2_pld_delete(p, &d) != IKEMSG_OK)
+			continue;
+		if (d.d_proto == IKEV2_SAPROTO_IKE) {
+			ikedel = 1;
+			continue;
+		}
+		if (d.d_spisize != 4)
+			continue;
+		for (i = 0; i < d.d_nspi; i++) {
+			memcpy(&spi, d.d_spi + 4 * i, 4);
+			for (ch = TAILQ_FIRST(&sa->sa_children); ch != NULL;
+			    ch = next) {
+				next = TAILQ_NEXT(ch, ch_entry);
+				if (ch->ch_spi_out != spi ||
+				    ch->ch_state != CH_S_INSTALLED)
+					continue;
+				log_info("%s: INFORMATIONAL <- DELETE child "
+				    "SA 0x%08x", sa->sa_name, ntohl(spi));
+				if (nmine < 16)
+					mine[nmine++] = ch->ch_spi_in;
+				kernel_delete(env, ch);
+				child_free(ch);
+			}
+		}
+	}
+	if (ikebuf_init(&b) == -1)
+		return;
+	if (nmine > 0 && !ikedel)
+		ikev2_build_delete(&b, IKEV2_SAPROTO_ESP, 4, nmine, mine);
+	v2_send_response(sa, IKEV2_EXCHANGE_INFORMATIONAL, m->msg_msgid, &b);
+	ikebuf_free(&b);
+	if (ikedel) {
+		log_info("%s: INFORMATIONAL <- DELETE IKE SA", sa->sa_name);
+		/* Its children go with it (RFC 7296 1.4.1). */
+		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
+			if (ch->ch_state == CH_S_INSTALLED)
+				kernel_delete(env, ch);
+		while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL)
+			child_free(ch);
+		ikesa_dead(sa, "deleted by the peer");
+	}
+}
+
+static void
+v2_recv_info_resp(struct iked_sa *sa)
+{
+	struct timeval	 tv;
+
+	sa->sa_busy = 0;
+	tx_clear(&sa->sa_tx);
+	sa->sa_dpdmiss = 0;
+	if (sa->sa_v2flags & SA_V2_DELETING) {
+		ikesa_dead(sa, NULL);
+		return;
+	}
+	if (sa->sa_dpdtimer != NULL && sa->sa_cf->cfg_dpd_interval > 0) {
+		tv.tv_sec = sa->sa_cf->cfg_dpd_interval;
+		tv.tv_usec = 0;
+		evtimer_add(sa->sa_dpdtimer, &tv);
+	}
+	ikev2_next(sa);
+}
+
+/* DELETE of one child (our inbound SPI) or of the IKE SA (ch NULL). */
+void
+ikev2_send_delete(struct iked_sa *sa, struct iked_child *ch)
+{
+	struct ikebuf	 b;
+
+	if (sa->sa_state != SA_S_ESTABLISHED)
+		return;
+	if (ch != NULL) {
+		if (sa->sa_env->sc_exiting)
+			return;		/* the IKE SA's DELETE covers it */
+		if (sa->sa_v2ndel < sizeof(sa->sa_v2del) /
+		    sizeof(sa->sa_v2del[0]))
+			sa->sa_v2del[sa->sa_v2ndel++] = ch->ch_spi_in;
+		ikev2_next(sa);
+		return;
+	}
+	if (ikebuf_init(&b) == -1)
+		return;
+	ikev2_build_delete(&b, IKEV2_SAPROTO_IKE, 0, 0, NULL);
+	log_info("%s: INFORMATIONAL -> DELETE IKE SA", sa->sa_name);
+	if (sa->sa_env->sc_exiting || sa->sa_busy) {
+		/* Best effort, out of the window: we are going. */
+		uint8_t	*msg;
+		size_t	 len;
+
+		if (v2_seal(sa, IKEV2_EXCHANGE_INFORMATIONAL, 0, sa->sa_reqid++,
+		    &b, &msg, &len) == 0) {
+			(void)net_send(sa->sa_env,
+			    (struct sockaddr *)&sa->sa_local,
+			    (struct sockaddr *)&sa->sa_peer, msg, len);
+			freezero(msg, len);
+		}
+	} else {
+		sa->sa_v2flags |= SA_V2_DELETING;
+		v2_send_request(sa, IKEV2_EXCHANGE_INFORMATIONAL, &b, NULL);
+	}
+	ikebuf_free(&b);
+}
+
+/* Liveness (RFC 7296 2.4): an empty INFORMATIONAL each interval. */
+void
+ikev2_dpd(struct iked_sa *sa)
+{
+	struct ikebuf	 b;
+	struct timeval	 tv;
+
+	if (sa->sa_state != SA_S_ESTABLISHED)
+		return;
+	tv.tv_sec = sa->sa_cf->cfg_dpd_interval;
+	tv.tv_usec = 0;
+	if (sa->sa_busy) {
+		evtimer_add(sa->sa_dpdtimer, &tv);
+		return;
+	}
+	if (ikebuf_init(&b) == -1)
+		return;
+	log_debug("%s: INFORMATIONAL -> liveness check", sa->sa_name);
+	v2_send_request(sa, IKEV2_EXCHANGE_INFORMATIONAL, &b, NULL);
+	ikebuf_free(&b);
+}
+
+static void
+v2_dpd_timer(evutil_socket_t fd, short event, void *arg)
+{
+	(void)fd;
+	(void)event;
+	ikev2_dpd(arg);
+}
+
+static void
+v2_established(struct iked_sa *sa)
+{
+	struct timeval	 tv;
+
+	if (sa->sa_state == SA_S_ESTABLISHED)
+		return;
+	log_info("%s: IKE SA established (%s, %s)", sa->sa_name,
+	    sa->sa_initiator ? "initiator" : "responder",
+	    sa->sa_nat & SA_NATT_FLOAT ? "NAT-T on port 4500" : "port 500");
+	if (sa->sa_cf->cfg_dpd_interval > 0 && sa->sa_dpdtimer == NULL &&
+	    (sa->sa_dpdtimer = evtimer_new(sa->sa_env->sc_evbase,
+	    v2_dpd_timer, sa)) != NULL) {
+		tv.tv_sec = sa->sa_cf->cfg_dpd_interval;
+		tv.tv_usec = 0;
+		evtimer_add(sa->sa_dpdtimer, &tv);
+	}
+	ikesa_established(sa);
+	ikev2_next(sa);
+}
+
+/* %%% Dispatch */
+
+void
+ikev2_recv(struct iked *env, struct ikemsg *m, const uint8_t *raw,
+    size_t rawlen, const struct sockaddr *local, const struct sockaddr *peer,
+    int natt)
+{
+	static const uint8_t	 zero[8];
+	struct iked_sa		*sa;
+	uint8_t			*plain = NULL;
+	size_t			 plainlen = 0;
+	int			 response = (m->msg_flags & IKEV2_FLAG_RESPONSE) != 0;
+	int			 r;
+
+	/* The SA: by both SPIs, or IKE_SA_INIT's by SPIi alone. */
+	sa = NULL;
+	if (m->msg_exchange == IKEV2_EXCHANGE_IKE_SA_INIT) {
+		TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
+			if (sa->sa_version == 2 &&
+			    memcmp(sa->sa_ispi, m->msg_ispi, 8) == 0 &&
+			    sa->sa_initiator == response &&
+			    sa_cmpaddr((struct sockaddr *)&sa->sa_peer,
+			    peer) == 0)
+				break;
+		if (!response) {
+			if (memcmp(m->msg_rspi, zero, 8) != 0 ||
+			    m->msg_msgid != 0) {
+				env->sc_stats.st_dropped++;
+				return;
+			}
+			if (sa != NULL) {
+				/* A retransmission: the same answer. */
+				(void)tx_isretransmit(env, &sa->sa_rtx, raw,
+				    rawlen);
+				return;
+			}
+			v2_recv_init_req(env, m, raw, rawlen, local, peer);
+			return;
+		}
+		if (sa == NULL || sa->sa_state != SA_S_V2_INIT ||
+		    m->msg_msgid != 0) {
+			env->sc_stats.st_dropped++;
+			return;
+		}
+		v2_recv_init_resp(sa, m, raw, rawlen);
+		return;
+	}
+	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
+		if (sa->sa_version == 2 &&
+		    memcmp(sa->sa_ispi, m->msg_ispi, 8) == 0 &&
+		    memcmp(sa->sa_rspi, m->msg_rspi, 8) == 0)
+			break;
+	if (sa == NULL || sa->sa_state == SA_S_DEAD) {
+		env->sc_stats.st_dropped++;
+		log_debug("IKEv2: no SA for the SPIs, dropped");
+		return;
+	}
+	if (response) {
+		if (!sa->sa_busy || m->msg_msgid + 1 != sa->sa_reqid ||
+		    m->msg_exchange != sa->sa_reqtype) {
+			env->sc_stats.st_dropped++;
+			return;
+		}
+	} else {
+		if (tx_isretransmit(env, &sa->sa_rtx, raw, rawlen))
+			return;
+		if (m->msg_msgid != sa->sa_peerid) {
+			env->sc_stats.st_dropped++;
+			log_debug("%s: request %u, want %u: dropped",
+			    sa->sa_name, m->msg_msgid, sa->sa_peerid);
+			return;
+		}
+	}
+	if ((r = v2_open(sa, m, raw, &plain, &plainlen)) != 0) {
+		if (r == -2)
+			env->sc_stats.st_badauth++;
+		env->sc_stats.st_dropped++;
+		log_debug("%s: %s: does not decrypt, dropped", sa->sa_name,
+		    response ? "response" : "request");
+		if (sa->sa_state == SA_S_V2_RINIT && r == -2) {
+			/* Wrong keys in IKE_AUTH: a PSK mismatch shows here. */
+			log_warnx("%s: IKE_AUTH does not decrypt", sa->sa_name);
+		}
+		goto done;
+	}
+	if (natt && !(sa->sa_nat & SA_NATT_FLOAT) &&
+	    (sa->sa_nat & SA_NATT_VID)) {
+		/* The initiator floated (and maybe its NAT mapped it). */
+		memcpy(&sa->sa_local, local, sa_len(local));
+		memcpy(&sa->sa_peer, peer, sa_len(peer));
+		sa->sa_nat |= SA_NATT_FLOAT;
+	}
+	if (!response) {
+		tx_setrx(&sa->sa_rtx, raw, rawlen);
+		sa->sa_peerid++;
+	}
+	switch (m->msg_exchange) {
+	case IKEV2_EXCHANGE_IKE_AUTH:
+		if (response && sa->sa_state == SA_S_V2_AUTH)
+			v2_recv_auth_resp(sa, m);
+		else if (!response && sa->sa_state == SA_S_V2_RINIT)
+			v2_recv_auth_req(sa, m);
+		else
+			env->sc_stats.st_dropped++;
+		break;
+	case IKEV2_EXCHANGE_CREATE_CHILD_SA:
+		if (sa->sa_state != SA_S_ESTABLISHED)
+			env->sc_stats.st_dropped++;
+		else if (response)
+			v2_recv_ccsa_resp(sa, m);
+		else
+			v2_recv_ccsa_req(sa, m);
+		break;
+	case IKEV2_EXCHANGE_INFORMATIONAL:
+		if (response)
+			v2_recv_info_resp(sa);
+		else
+			v2_recv_info_req(sa, m);
+		break;
+	default:
+		env->sc_stats.st_dropped++;
+		break;
+	}
+ done:
+	if (plain != NULL)
+		freezero(plain, plainlen);
+}
