@@ -447,6 +447,36 @@ X
 }
 natt_cleanup() { netns_cleanup; }
 
+atf_test_case ike_rekey cleanup
+ike_rekey_head()
+{
+	atf_set "descr" "A 16 s IKE SA lifetime: the IKE SA is rekeyed (CREATE_CHILD_SA for IKE), the child SAs move to it, a ping loses nothing, and the new IKE SA carries later exchanges"
+	atf_set "require.user" "root"
+	atf_set "timeout" "120"
+}
+ike_rekey_body()
+{
+	ike_init
+	founding 4 passive "ikelifetime 16s" "ikelifetime 16s"
+	in_ A ping -c 1 -W 5 192.0.2.2 >/dev/null || { logs; atf_fail "first ping"; }
+	in_ A ping -c 100 -i 0.2 -W 1 192.0.2.2 >ping.out 2>&1
+	tail -2 ping.out
+	grep -q ' 0% packet loss' ping.out || { logs; atf_fail "packets lost across the IKE SA rekey"; }
+	grep -q 'rekeying the IKE SA' A.iked.log || { logs; atf_fail "A did not rekey the IKE SA"; }
+	grep -q 'IKE SA rekeyed' A.iked.log || { logs; atf_fail "A: no new IKE SA"; }
+	grep -q 'the peer rekeys the IKE SA' B.iked.log || { logs; atf_fail "B did not answer the rekey"; }
+	grep -q 'INFORMATIONAL <- DELETE IKE SA' B.iked.log || { logs; atf_fail "the old IKE SA was not deleted"; }
+	atf_check_equal 2 "$(mature A)"
+	# A new child rides the rekeyed IKE SA: no new IKE_SA_INIT.
+	setkey_ A -F
+	setkey_ B -F
+	in_ A ping -c 1 -W 5 192.0.2.2 >/dev/null || { logs; atf_fail "ping after the IKE rekey"; }
+	n=$(grep -c 'IKE_SA_INIT ->' A.iked.log)
+	atf_check_equal 1 "$n"
+	grep -q 'CREATE_CHILD_SA -> SA' A.iked.log || { logs; atf_fail "no CREATE_CHILD_SA on the new IKE SA"; }
+}
+ike_rekey_cleanup() { netns_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case founding4
@@ -461,4 +491,5 @@ atf_init_test_cases()
 	atf_add_test_case rekey
 	atf_add_test_case restart
 	atf_add_test_case natt
+	atf_add_test_case ike_rekey
 }

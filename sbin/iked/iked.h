@@ -679,6 +679,8 @@ struct iked_sa {
 	u_int			 sa_v2ndel;
 	uint8_t			*sa_idr2;	/* IKEv2: our IDr' for AUTH */
 	size_t			 sa_idr2len;
+	struct iked_sa		*sa_rekey;	/* IKEv2: the SA replacing it */
+	int			 sa_rekeyed;	/* IKEv2: replaced, going */
 };
 TAILQ_HEAD(iked_sas, iked_sa);
 
@@ -929,6 +931,7 @@ void	 ikev2_getspi_done(struct iked_child *);
 void	 ikev2_next(struct iked_sa *);
 void	 ikev2_send_delete(struct iked_sa *, struct iked_child *);
 void	 ikev2_dpd(struct iked_sa *);
+int	 ikev2_rekey_ike(struct iked_sa *);
 
 /* ikesa.c: version-independent entry points */
 void	 ikesa_send_delete(struct iked_sa *, struct iked_child *);

@@ -197,8 +197,13 @@ ikesa_free(struct iked_sa *sa)
 	struct iked	*env = sa->sa_env;
 	struct iked_child *ch;
 
+	struct iked_sa	*o;
+
 	while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL)
 		child_free(ch);
+	TAILQ_FOREACH(o, &env->sc_sas, sa_entry)
+		if (o->sa_rekey == sa)
+			o->sa_rekey = NULL;
 	if (sa->sa_state != SA_S_ESTABLISHED && sa->sa_state != SA_S_DEAD &&
 	    env->sc_halfopen > 0)
 		env->sc_halfopen--;
@@ -302,7 +307,12 @@ ikesa_timeout(evutil_socket_t fd, short event, void *arg)
 
 	(void)fd;
 	(void)event;
-	if (sa->sa_state == SA_S_ESTABLISHED) {
+	if (sa->sa_state == SA_S_ESTABLISHED && sa->sa_version == 2 &&
+	    !sa->sa_rekeyed && sa->sa_rekey == NULL &&
+	    ikev2_rekey_ike(sa) == 0) {
+		/* Rekeyed, not ended: the rest of its life is a margin. */
+		ikesa_settimer(sa, (u_int)(sa->sa_lifetime / 10 + 1));
+	} else if (sa->sa_state == SA_S_ESTABLISHED) {
 		ikesa_send_delete(sa, NULL);
 		ikesa_dead(sa, "lifetime expired");
 	} else if (sa->sa_state == SA_S_DEAD)
@@ -339,7 +349,7 @@ ikesa_bypeer(struct iked *env, const struct sockaddr *peer,
 	struct iked_sa	*sa, *found = NULL;
 
 	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry) {
-		if (sa->sa_state == SA_S_DEAD ||
+		if (sa->sa_state == SA_S_DEAD || sa->sa_rekeyed ||
 		    sa_cmpaddr((struct sockaddr *)&sa->sa_peer, peer) != 0)
 			continue;
 		/* After a reload, new negotiations follow the new rules. */
@@ -894,7 +904,15 @@ ikesa_established(struct iked_sa *sa)
 	sa->sa_established = now();
 	env->sc_stats.st_ph1_established++;
 	tx_stop(&sa->sa_tx);
-	ikesa_settimer(sa, (u_int)sa->sa_lifetime);
+	/*
+	 * IKEv2 SAs are rekeyed at 90% of their life (95% for the
+	 * responder: one side goes first), IKEv1 phase 1 ends.
+	 */
+	if (sa->sa_version == 2)
+		ikesa_settimer(sa, (u_int)(sa->sa_lifetime *
+		    (sa->sa_initiator ? 90 : 95) / 100));
+	else
+		ikesa_settimer(sa, (u_int)sa->sa_lifetime);
 	ikesa_initial_contact(sa);
 	/* An older phase 1 with this peer, and its children, retire here. */
 	for (o = TAILQ_FIRST(&env->sc_sas); o != NULL; o = next) {

@@ -49,6 +49,9 @@ static void	 v2_send_response(struct iked_sa *, uint8_t, uint32_t,
 		    struct ikebuf *);
 static void	 v2_established(struct iked_sa *);
 static void	 v2_respond_child(struct iked_child *);
+static void	 v2_rekey_ike_req(struct iked_sa *, struct ikemsg *,
+		    const struct ikemsg_sa *);
+static void	 v2_rekey_ike_resp(struct iked_sa *, struct ikemsg *);
 static void	 v2_dpd_timer(evutil_socket_t, short, void *);
 
 static uint16_t
@@ -466,7 +469,8 @@ v2_float(struct iked_sa *sa)
 /* %%% Keys (RFC 7296 2.14) */
 
 static int
-v2_sa_keys(struct iked_sa *sa, const struct v2_choice *c)
+v2_sa_keys(struct iked_sa *sa, const struct v2_choice *c,
+    struct iked_sa *old)
 {
 	uint8_t		*gir = NULL, skeyseed[V2_MAX_MD];
 	size_t		 girlen = 0, integlen = 0, enclen;
@@ -492,8 +496,12 @@ v2_sa_keys(struct iked_sa *sa, const struct v2_choice *c)
 	peerlen = sa->sa_initiator ? sa->sa_dhrlen : sa->sa_dhilen;
 	if (dh_create_shared(sa->sa_dh, peerpub, peerlen, &gir, &girlen) == -1)
 		return (-1);
-	if (kdf_ikev2_skeyseed(sa->sa_prf, NULL, 0, gir, girlen, sa->sa_ni,
-	    sa->sa_nilen, sa->sa_nr, sa->sa_nrlen, skeyseed) == -1 ||
+	/* A rekey (RFC 7296 2.18): prf_old(SK_d old, g^ir | Ni | Nr). */
+	if ((old != NULL ? kdf_ikev2_skeyseed(old->sa_prf, old->sa_k2.sk_d,
+	    old->sa_k2.sk_prflen, gir, girlen, sa->sa_ni, sa->sa_nilen,
+	    sa->sa_nr, sa->sa_nrlen, skeyseed) :
+	    kdf_ikev2_skeyseed(sa->sa_prf, NULL, 0, gir, girlen, sa->sa_ni,
+	    sa->sa_nilen, sa->sa_nr, sa->sa_nrlen, skeyseed)) == -1 ||
 	    kdf_ikev2_sa(sa->sa_prf, skeyseed, sa->sa_ni, sa->sa_nilen,
 	    sa->sa_nr, sa->sa_nrlen, sa->sa_ispi, sa->sa_rspi, integlen,
 	    enclen, &sa->sa_k2) == -1)
@@ -1134,7 +1142,7 @@ v2_recv_init_resp(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 		    n.n_type == IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED)
 			sa->sa_v2flags |= SA_V2_FRAG;
 	v2_check_natd(sa, m);
-	if (v2_sa_keys(sa, &c) == -1) {
+	if (v2_sa_keys(sa, &c, NULL) == -1) {
 		ikesa_dead(sa, "IKE_SA_INIT: key derivation failed");
 		return;
 	}
@@ -1299,7 +1307,7 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 		v2_check_natd(sa, m);
 		memcpy(sa->sa_rspi, save, 8);
 	}
-	if (v2_sa_keys(sa, &c) == -1) {
+	if (v2_sa_keys(sa, &c, NULL) == -1) {
 		ikesa_dead(sa, "IKE_SA_INIT: key derivation failed");
 		return;
 	}
@@ -1988,21 +1996,15 @@ v2_recv_ccsa_req(struct iked_sa *sa, struct ikemsg *m)
 	uint16_t		 err;
 	u_int			 i;
 
-	/* A rekey of the IKE SA: not yet; the peer keeps the old one. */
+	/* A proposal for protocol IKE: the peer rekeys the IKE SA. */
 	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_SA, NULL)) != NULL &&
 	    (s = calloc(1, sizeof(*s))) != NULL) {
 		if (ikev2_pld_sa(p, s) == IKEMSG_OK)
 			for (i = 0; i < s->sa_nprop; i++)
 				if (s->sa_prop[i].p_proto ==
 				    IKEV2_SAPROTO_IKE) {
+					v2_rekey_ike_req(sa, m, s);
 					free(s);
-					log_info("%s: CREATE_CHILD_SA: IKE SA "
-					    "rekey refused (not supported)",
-					    sa->sa_name);
-					v2_respond_error(sa,
-					    IKEV2_EXCHANGE_CREATE_CHILD_SA,
-					    m->msg_msgid, 0,
-					    IKEV2_N_NO_PROPOSAL_CHOSEN);
 					return;
 				}
 		free(s);
@@ -2030,6 +2032,10 @@ v2_recv_ccsa_resp(struct iked_sa *sa, struct ikemsg *m)
 	sa->sa_busy = 0;
 	sa->sa_reqch = NULL;
 	tx_clear(&sa->sa_tx);
+	if (ch == NULL && sa->sa_rekey != NULL) {
+		v2_rekey_ike_resp(sa, m);
+		return;
+	}
 	if (ch == NULL)
 		return;
 	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
@@ -2379,4 +2385,225 @@ ikev2_recv(struct iked *env, struct ikemsg *m, const uint8_t *raw,
  done:
 	if (plain != NULL)
 		freezero(plain, plainlen);
+}
+
+/* %%% IKE SA rekey (RFC 7296 2.18) */
+
+/* The children, and what else lives on, move to the new IKE SA. */
+static void
+v2_rekey_move(struct iked_sa *old, struct iked_sa *nsa)
+{
+	struct iked_child	*ch;
+
+	while ((ch = TAILQ_FIRST(&old->sa_children)) != NULL) {
+		TAILQ_REMOVE(&old->sa_children, ch, ch_entry);
+		ch->ch_sa = nsa;
+		TAILQ_INSERT_TAIL(&nsa->sa_children, ch, ch_entry);
+	}
+	nsa->sa_nat = old->sa_nat & ~SA_IC_RECV;
+	nsa->sa_v2flags = old->sa_v2flags & SA_V2_FRAG;
+	old->sa_rekeyed = 1;
+	old->sa_rekey = NULL;
+	log_info("%s: IKE SA rekeyed: new SPIs %02x%02x%02x%02x.../"
+	    "%02x%02x%02x%02x...", nsa->sa_name, nsa->sa_ispi[0],
+	    nsa->sa_ispi[1], nsa->sa_ispi[2], nsa->sa_ispi[3],
+	    nsa->sa_rspi[0], nsa->sa_rspi[1], nsa->sa_rspi[2],
+	    nsa->sa_rspi[3]);
+}
+
+/* Ours: CREATE_CHILD_SA {SA(IKE, new SPIi), Ni, KEi} on the old SA. */
+int
+ikev2_rekey_ike(struct iked_sa *sa)
+{
+	struct iked_sa		*nsa;
+	struct ikemsg_sa	*s;
+	struct ikebuf		 b;
+	uint8_t			 nonce[V2_NONCE_LEN], *pub = NULL;
+	size_t			 publen = 0;
+
+	if (sa->sa_busy) {
+		/* Our window is in use: shortly. */
+		ikesa_settimer(sa, 2);
+		return (0);
+	}
+	if ((nsa = ikesa_new(sa->sa_env, 2, 1, sa->sa_pol,
+	    (struct sockaddr *)&sa->sa_local,
+	    (struct sockaddr *)&sa->sa_peer)) == NULL)
+		return (-1);
+	nsa->sa_group = sa->sa_group;
+	arc4random_buf(nonce, sizeof(nonce));
+	setbuf_dup(&nsa->sa_ni, &nsa->sa_nilen, nonce, sizeof(nonce));
+	explicit_bzero(nonce, sizeof(nonce));
+	if ((nsa->sa_dh = group_get(nsa->sa_group)) == NULL ||
+	    dh_create_exchange(nsa->sa_dh, &pub, &publen) == -1 ||
+	    (s = calloc(1, sizeof(*s))) == NULL) {
+		if (pub != NULL)
+			freezero(pub, publen);
+		ikesa_free(nsa);
+		return (-1);
+	}
+	setbuf_dup(&nsa->sa_dhi, &nsa->sa_dhilen, pub, publen);
+	freezero(pub, publen);
+	if (v2_build_props(sa, s, 1, nsa->sa_ispi, 8, 1, nsa->sa_group) ==
+	    -1 || ikebuf_init(&b) == -1) {
+		free(s);
+		ikesa_free(nsa);
+		return (-1);
+	}
+	ikev2_build_sa(&b, s);
+	free(s);
+	ikev2_build_nonce(&b, nsa->sa_ni, nsa->sa_nilen);
+	ikev2_build_ke(&b, nsa->sa_group, nsa->sa_dhi, nsa->sa_dhilen);
+	nsa->sa_state = SA_S_V2_INIT;
+	sa->sa_rekey = nsa;
+	log_info("%s: CREATE_CHILD_SA -> SA (IKE, new SPIi %02x%02x%02x%02x"
+	    "...), Ni, KEi: rekeying the IKE SA", sa->sa_name,
+	    nsa->sa_ispi[0], nsa->sa_ispi[1], nsa->sa_ispi[2],
+	    nsa->sa_ispi[3]);
+	v2_send_request(sa, IKEV2_EXCHANGE_CREATE_CHILD_SA, &b, NULL);
+	ikebuf_free(&b);
+	return (0);
+}
+
+static void
+v2_rekey_ike_resp(struct iked_sa *sa, struct ikemsg *m)
+{
+	struct iked_sa		*nsa = sa->sa_rekey;
+	const struct ikemsg_pld	*p;
+	struct ikemsg_notify	 n;
+	struct ikemsg_sa	*s = NULL;
+	struct v2_choice	 c;
+	const uint8_t		*kb, *nb;
+	size_t			 kl, nl;
+	uint16_t		 group, ourgroup;
+
+	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p))
+		if (ikev2_pld_notify(p, &n) == IKEMSG_OK && n.n_type < 16384) {
+			log_warnx("%s: IKE SA rekey refused: %s", sa->sa_name,
+			    v2_notify_name(n.n_type) ?
+			    v2_notify_name(n.n_type) : "error");
+			goto fail;
+		}
+	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_SA, NULL)) == NULL ||
+	    (s = calloc(1, sizeof(*s))) == NULL ||
+	    ikev2_pld_sa(p, s) != IKEMSG_OK || s->sa_nprop != 1 ||
+	    v2_choose(sa, s, 1, 1, &c, &ourgroup) == -1 || c.spisize != 8 ||
+	    c.dh != nsa->sa_group ||
+	    (p = ikemsg_find(m, IKEV2_PAYLOAD_KE, NULL)) == NULL ||
+	    ikev2_pld_ke(p, &group, &kb, &kl) != IKEMSG_OK ||
+	    group != nsa->sa_group || kl != dh_getlen(nsa->sa_dh) ||
+	    (p = ikemsg_find(m, IKEV2_PAYLOAD_NONCE, NULL)) == NULL) {
+		log_warnx("%s: IKE SA rekey: bad response", sa->sa_name);
+		goto fail;
+	}
+	nb = ikemsg_pld_body(p, &nl);
+	if (nl < IKEV2_NONCE_MIN || nl > IKEV2_NONCE_MAX)
+		goto fail;
+	memcpy(nsa->sa_rspi, c.spi, 8);
+	setbuf_dup(&nsa->sa_dhr, &nsa->sa_dhrlen, kb, kl);
+	setbuf_dup(&nsa->sa_nr, &nsa->sa_nrlen, nb, nl);
+	if (v2_sa_keys(nsa, &c, sa) == -1)
+		goto fail;
+	free(s);
+	nsa->sa_reqid = 0;
+	nsa->sa_peerid = 0;
+	v2_rekey_move(sa, nsa);
+	v2_established(nsa);
+	/* The old SA goes: our DELETE, answered, frees it. */
+	ikev2_send_delete(sa, NULL);
+	return;
+ fail:
+	free(s);
+	sa->sa_rekey = NULL;
+	ikesa_free(nsa);
+	ikev2_next(sa);
+}
+
+/* The peer's: answer with SA(IKE, new SPIr), Nr, KEr. */
+static void
+v2_rekey_ike_req(struct iked_sa *sa, struct ikemsg *m,
+    const struct ikemsg_sa *s)
+{
+	struct iked		*env = sa->sa_env;
+	const struct ikemsg_pld	*p;
+	struct iked_sa		*nsa;
+	struct v2_choice	 c;
+	struct ikebuf		 b;
+	const uint8_t		*kb, *nb;
+	uint8_t			 nonce[V2_NONCE_LEN], *pub = NULL, gbuf[2];
+	size_t			 kl, nl, publen = 0;
+	uint16_t		 group, ourgroup;
+
+	if (v2_choose(sa, s, 1, 1, &c, &ourgroup) == -1 || c.spisize != 8) {
+		log_warnx("%s: IKE SA rekey: no proposal chosen", sa->sa_name);
+		v2_respond_error(sa, IKEV2_EXCHANGE_CREATE_CHILD_SA,
+		    m->msg_msgid, 0, IKEV2_N_NO_PROPOSAL_CHOSEN);
+		return;
+	}
+	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_KE, NULL)) == NULL ||
+	    ikev2_pld_ke(p, &group, &kb, &kl) != IKEMSG_OK ||
+	    (p = ikemsg_find(m, IKEV2_PAYLOAD_NONCE, NULL)) == NULL) {
+		v2_respond_error(sa, IKEV2_EXCHANGE_CREATE_CHILD_SA,
+		    m->msg_msgid, 0, IKEV2_N_INVALID_SYNTAX);
+		return;
+	}
+	nb = ikemsg_pld_body(p, &nl);
+	if (group != c.dh) {
+		if (ikebuf_init(&b) == -1)
+			return;
+		gbuf[0] = c.dh >> 8;
+		gbuf[1] = c.dh & 0xff;
+		ikev2_build_notify(&b, 0, NULL, 0, IKEV2_N_INVALID_KE_PAYLOAD,
+		    gbuf, sizeof(gbuf));
+		v2_send_response(sa, IKEV2_EXCHANGE_CREATE_CHILD_SA,
+		    m->msg_msgid, &b);
+		ikebuf_free(&b);
+		return;
+	}
+	if (nl < IKEV2_NONCE_MIN || nl > IKEV2_NONCE_MAX ||
+	    (nsa = ikesa_new(env, 2, 0, sa->sa_pol,
+	    (struct sockaddr *)&sa->sa_local,
+	    (struct sockaddr *)&sa->sa_peer)) == NULL) {
+		v2_respond_error(sa, IKEV2_EXCHANGE_CREATE_CHILD_SA,
+		    m->msg_msgid, 0, IKEV2_N_TEMPORARY_FAILURE);
+		return;
+	}
+	memcpy(nsa->sa_ispi, c.spi, 8);
+	nsa->sa_group = group;
+	if ((nsa->sa_dh = group_get(group)) == NULL ||
+	    kl != dh_getlen(nsa->sa_dh) ||
+	    dh_create_exchange(nsa->sa_dh, &pub, &publen) == -1) {
+		ikesa_free(nsa);
+		v2_respond_error(sa, IKEV2_EXCHANGE_CREATE_CHILD_SA,
+		    m->msg_msgid, 0, IKEV2_N_INVALID_SYNTAX);
+		return;
+	}
+	setbuf_dup(&nsa->sa_dhi, &nsa->sa_dhilen, kb, kl);
+	setbuf_dup(&nsa->sa_dhr, &nsa->sa_dhrlen, pub, publen);
+	freezero(pub, publen);
+	setbuf_dup(&nsa->sa_ni, &nsa->sa_nilen, nb, nl);
+	arc4random_buf(nonce, sizeof(nonce));
+	setbuf_dup(&nsa->sa_nr, &nsa->sa_nrlen, nonce, sizeof(nonce));
+	explicit_bzero(nonce, sizeof(nonce));
+	if (v2_sa_keys(nsa, &c, sa) == -1 || ikebuf_init(&b) == -1) {
+		ikesa_free(nsa);
+		v2_respond_error(sa, IKEV2_EXCHANGE_CREATE_CHILD_SA,
+		    m->msg_msgid, 0, IKEV2_N_TEMPORARY_FAILURE);
+		return;
+	}
+	v2_build_chosen(&b, &c, 1, nsa->sa_rspi, 8);
+	ikev2_build_nonce(&b, nsa->sa_nr, nsa->sa_nrlen);
+	ikev2_build_ke(&b, group, nsa->sa_dhr, nsa->sa_dhrlen);
+	log_info("%s: CREATE_CHILD_SA <- SA (IKE), Ni, KEi: the peer rekeys "
+	    "the IKE SA; -> SA, Nr, KEr", sa->sa_name);
+	v2_send_response(sa, IKEV2_EXCHANGE_CREATE_CHILD_SA, m->msg_msgid,
+	    &b);
+	ikebuf_free(&b);
+	nsa->sa_state = SA_S_V2_RINIT;
+	nsa->sa_reqid = 0;
+	nsa->sa_peerid = 0;
+	v2_rekey_move(sa, nsa);
+	sa->sa_rekey = nsa;
+	v2_established(nsa);
 }
