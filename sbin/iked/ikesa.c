@@ -965,6 +965,24 @@ child_peer_rekeyed(struct iked_child *ch)
 	return (NULL);
 }
 
+/*
+ * How long an old pair lives on after its replacement is in: the grace,
+ * but always before its hard lifetime (the soft one came at 80-90%), so
+ * that it is retired with a DELETE rather than expired by the kernel.
+ */
+static u_int
+child_grace(const struct iked_child *old, u_int grace)
+{
+	u_int	 max;
+
+	if (old == NULL || old->ch_lifetime == 0)
+		return (grace);
+	max = (u_int)(old->ch_lifetime / 10);
+	if (max < 1)
+		max = 1;
+	return (grace < max ? grace : max);
+}
+
 /* A rekeyed pair: the new SAs are in; the old ones go after a grace. */
 void
 child_installed(struct iked_child *ch)
@@ -998,8 +1016,9 @@ child_installed(struct iked_child *ch)
 	evtimer_del(ch->ch_timer);
 	tx_stop(&ch->ch_tx);
 	if (ch->ch_old != NULL)
-		child_settimer(ch, ch->ch_rekeying ? IKED_REKEY_GRACE :
-		    IKED_PEER_REKEY_GRACE);
+		child_settimer(ch, child_grace(ch->ch_old,
+		    ch->ch_rekeying ? IKED_REKEY_GRACE :
+		    IKED_PEER_REKEY_GRACE));
 }
 
 /*

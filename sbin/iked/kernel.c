@@ -257,7 +257,11 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 		return;
 	}
 	if (msg->sadb_msg_errno != 0) {
-		if (mine)
+		/* Deleting what the kernel already dropped is no news. */
+		if (mine && msg->sadb_msg_type == SADB_DELETE &&
+		    msg->sadb_msg_errno == ESRCH)
+			log_debug("pfkey: DELETE of an SA already gone");
+		else if (mine)
 			log_warnx("pfkey: %s (seq %u) failed: %s",
 			    kernel_name(msg->sadb_msg_type),
 			    msg->sadb_msg_seq, strerror(msg->sadb_msg_errno));
