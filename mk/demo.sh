@@ -27,10 +27,19 @@ fi
 for p in "$netipsecd" "$setkey" "$iked"; do
 	[ -x "$p" ] || { echo "demo: $p is not built" >&2; exit 1; }
 done
-if [ "$ike" != 1 ]; then
-	echo "demo: IKE=$ike: only IKEv1 is implemented so far" >&2
+case $ike in
+1)	ver=ikev1
+	steps="Main Mode and Quick Mode"
+	authdone='\[B iked\].*MM5 <- IDii, HASH_I verified'
+	;;
+2)	ver=ikev2
+	steps="IKE_SA_INIT and IKE_AUTH"
+	authdone='\[B iked\].*IKE_AUTH <- IDi, AUTH verified'
+	;;
+*)	echo "demo: IKE=$ike: 1 (IKEv1, the default) or 2 (IKEv2)" >&2
 	exit 1
-fi
+	;;
+esac
 
 A=demoA$$
 B=demoB$$
@@ -57,7 +66,7 @@ indent() { sed 's/^/   /'; }
 t0=$(date +%s)
 
 say "demo: the founding sequence: A pings B; the kernel asks IKE for SAs;"
-say "      IKEv1 Main Mode and Quick Mode run; the ping crosses as ESP."
+say "      $(echo $ver | tr a-z A-Z | sed 's/V/v/') $steps run; the ping crosses as ESP."
 
 # ---- The two hosts. ---------------------------------------------------------
 ip netns add $A
@@ -101,11 +110,11 @@ EOF
 sk A -f "$dir/a.spd"
 sk B -f "$dir/b.spd"
 cat >"$dir/a.conf" <<EOF
-ikev1 "to-B" active esp transport from 192.0.2.1 to 192.0.2.2 \\
+$ver "to-B" active esp transport from 192.0.2.1 to 192.0.2.2 \\
 	peer 192.0.2.2 psk "demo pre-shared key"
 EOF
 cat >"$dir/b.conf" <<EOF
-ikev1 "to-A" passive esp transport from 192.0.2.2 to 192.0.2.1 \\
+$ver "to-A" passive esp transport from 192.0.2.2 to 192.0.2.1 \\
 	peer 192.0.2.1 psk "demo pre-shared key"
 EOF
 
@@ -182,7 +191,7 @@ kill -INT $tcpd 2>/dev/null || true
 wait $tcpd 2>/dev/null || true
 
 step "3. What happened, in order (PF_KEY as seen by setkey -x, iked's log)"
-grep -E 'SADB_|acquire seq|main mode|phase 1 established|quick mode' \
+grep -E 'SADB_|acquire seq|main mode|phase 1 established|quick mode|IKE_SA_INIT|IKE_AUTH|IKE SA established|child SA done|INITIAL-CONTACT' \
     "$timeline" |
     sed -e 's/\(SADB_ACQUIRE.*\)/\1   <- no SA: the packet is held, IKE is asked/' \
 	-e 's/\(SADB_GETSPI.*spi=[0-9a-fx]*\)/\1   <- the inbound SPI this side chose/' \
@@ -225,8 +234,8 @@ t1=$(date +%s)
 echo
 if [ "$first" = ok ] && [ "$na" -eq 2 ] && [ "$nb" -eq 2 ] &&
     [ "$nesp" -ge 4 ] && [ "$nicmp" -eq 0 ] && [ -n "$a_in" ] &&
-    [ "$a_in" = "$b_in" ] && grep -q '\[B iked\].*MM5 <- IDii, HASH_I verified' "$timeline"; then
-	say "demo: PASS: first ping answered after ACQUIRE, Main Mode and Quick Mode;" \
+    [ "$a_in" = "$b_in" ] && grep -q "$authdone" "$timeline"; then
+	say "demo: PASS: first ping answered after ACQUIRE, $steps;" \
 	    "2 SAs on each side (SPI-a 0x${a_in% *}, SPI-b 0x${a_in#* }); $nesp ESP packets," \
 	    "no plaintext; $((t1 - t0)) s"
 else
