@@ -76,19 +76,19 @@ if [ -f fuzz_ikev2.c ]; then
 	targets="$targets ikev1 ikev2"
 fi
 
-# fuzz_ikev1d: iked's IKEv1 responder, whole datagrams through ikesa_recv.
-if [ -f fuzz_ikev1d.c ] && ls "$WORK"/obj/l_*.o >/dev/null 2>&1 &&
+# fuzz_iked: iked's responder, whole datagrams through ikesa_recv.
+if [ -f fuzz_iked.c ] && ls "$WORK"/obj/l_*.o >/dev/null 2>&1 &&
     [ -f "$WORK/obj/iked_parse.c" ]; then
 	EV_LIBS=$(pkg-config --libs libevent 2>/dev/null || echo -levent)
 	IKED_SRCS=""
-	for f in config print crypto dh net kernel ikesa ikev1; do
+	for f in config print crypto dh net kernel ikesa ikev1 ikev2; do
 		IKED_SRCS="$IKED_SRCS $TOP/sbin/iked/$f.c"
 	done
-	$CC $CFLAGS -I"$TOP/sbin/iked" -o "$WORK/fuzz_ikev1d" fuzz_ikev1d.c \
+	$CC $CFLAGS -I"$TOP/sbin/iked" -o "$WORK/fuzz_iked" fuzz_iked.c \
 	    $IKED_SRCS $IKEMSG_SRCS "$WORK/obj/iked_parse.c" \
 	    "$TOP/sbin/common/log.c" "$WORK"/obj/l_*.o $EV_LIBS -lcrypto \
 	    $BSD_LIBS
-	targets="$targets ikev1d"
+	targets="$targets iked"
 fi
 status=0
 for t in $targets; do

@@ -588,7 +588,7 @@ hostile_body()
 	echo "ikev1 \"any\" passive esp transport from any to any peer any psk \"$PSK\"" >B.conf
 	iked B B.conf
 	# A real MM1 (the fuzz seed): a flood of it with fresh cookies.
-	mm1="$TOP/regress/fuzz/corpus/ikev1d/mm1"
+	mm1="$TOP/regress/fuzz/corpus/iked/mm1"
 	[ -f "$mm1" ] || atf_fail "no MM1 seed at $mm1"
 	cat >flood.py <<'X'
 import os, random, socket, sys

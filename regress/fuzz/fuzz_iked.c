@@ -1,11 +1,13 @@
 /*-
  * SPDX-License-Identifier: BSD-3-Clause
  *
- * libFuzzer target for iked's IKEv1 responder (sbin/iked/ikesa.c,
- * ikev1.c): whole datagrams from one peer go through ikesa_recv() as
- * they would from the socket, so the state machine runs: Main Mode's
- * proposal choice, the key exchange and NAT-D of MM3, and everything a
- * later message reaches.  The input is a sequence of records
+ * libFuzzer target for iked's responder (sbin/iked/ikesa.c, ikev1.c,
+ * ikev2.c): whole datagrams from one peer go through ikesa_recv() as
+ * they would from the socket, so the state machines run: IKEv1 Main
+ * Mode's proposal choice, the key exchange and NAT-D of MM3; IKEv2's
+ * IKE_SA_INIT (proposals, KE, NAT detection, cookies, INVALID_KE) and
+ * the SK payload checks of what follows; and everything a later message
+ * reaches.  The input is a sequence of records
  *
  *	natt (1 byte: odd = port 4500) | length (2 bytes, big endian) | datagram
  *
@@ -13,11 +15,12 @@
  * iked sends fails and is logged), the configuration is one passive
  * rule for any peer.  Randomness is a counter reset for every input, so
  * the responder's cookie is the same each time and a seed's MM3 finds
- * its SA; DH keys still come from OpenSSL.  After each input every SA
+ * its SA (and a cookie is not needed); DH keys still come from OpenSSL.  After each input every SA
  * is torn down the way SIGTERM does it.
  *
- * Built and run by regress/fuzz/run.sh; seeds in corpus/ikev1d (a real
- * MM1 and MM3, mkcorpus in the file's comment below).
+ * Built and run by regress/fuzz/run.sh; seeds in corpus/iked: a real
+ * MM1, MM3 and MM5, and a real IKE_SA_INIT and IKE_AUTH, captured
+ * between two ikeds.
  */
 
 #include <sys/types.h>
@@ -69,7 +72,12 @@ static const char conf[] =
     "main enc aes-128 auth hmac-sha2-256 group modp2048 "
     "main enc 3des auth hmac-sha1 group modp1024 "
     "quick enc aes-128-gcm quick enc aes-256 auth hmac-sha2-256 "
-    "group modp2048 psk \"fuzz\"\n";
+    "group modp2048 psk \"fuzz\"\n"
+    "ikev2 \"any2\" passive esp transport from any to any peer any "
+    "ikesa enc aes-128-gcm prf hmac-sha2-256 group curve25519 group ecp256 "
+    "ikesa enc aes-256 auth hmac-sha2-256 prf hmac-sha2-256 group modp2048 "
+    "childsa enc aes-128-gcm childsa enc aes-256 auth hmac-sha2-256 "
+    "psk \"fuzz\"\n";
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
