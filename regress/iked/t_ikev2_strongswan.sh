@@ -303,7 +303,7 @@ check_sas()
 	    { dump; atf_fail "strongSwan has no installed UDP-encapsulated tunnel SA"; }
 	[ -z "${1:-}" ] || grep -q "^  *$1\$" sas.out ||
 	    { dump; atf_fail "the IKE SA does not use $1"; }
-	[ -z "${2:-}" ] || grep -q "^  *$2" sas.out ||
+	[ -z "${2:-}" ] || grep -q "INSTALLED, TUNNEL-in-UDP, ESP:$2\$" sas.out ||
 	    { dump; atf_fail "the child SA does not use $2"; }
 	PFKEY_SOCKET="$PWD/I.sock" in_ I "$SETKEY" -D >sad.out 2>&1
 	grep -v "^	[EA]:" sad.out	# the SAs, without their keys
@@ -321,11 +321,11 @@ ss_spis()
 	    f && $1 == "out" { sub(",", "", $2); print i, $2; exit }'
 }
 
-# strongSwan's IKE SA SPIs ("SPIi_SPIr") of its ESTABLISHED IKE SA.
+# strongSwan's IKE SA SPIs ("SPIi_i SPIr_r") of its ESTABLISHED IKE SA.
 ss_ikespis()
 {
 	sw --list-sas 2>/dev/null | awk '/ESTABLISHED, IKEv2, /{
-	    sub(/.*, IKEv2, /, ""); sub(/ .*/, ""); print; exit }'
+	    sub(/.*, IKEv2, /, ""); print; exit }'
 }
 
 # The number of CHILD_SAs (in whatever state) and of IKE SAs strongSwan
@@ -339,9 +339,37 @@ ss_nike()
 	sw --list-sas 2>/dev/null | grep -c ', IKEv2, '
 }
 # ss_wait_children SECONDS N: until strongSwan lists N children.
+ss_has_children() { [ "$(ss_nchildren)" = "$1" ]; }
 ss_wait_children()
 {
-	wait_for "$1" sh -c "[ \"\$(SWANCTL_DIR=$PWD/ss/swanctl STRONGSWAN_CONF=$PWD/ss/strongswan.conf swanctl --list-sas --uri unix://$PWD/ss/charon.vici | grep -c ', reqid ')\" = $2 ]"
+	wait_for "$1" ss_has_children "$2"
+}
+# The IKE SA's SPIs are no longer $1, or iked's log matches $2.
+ike_changed_or()
+{
+	grep -q "$2" iked.log && return 0
+	ic_now=$(ss_ikespis)
+	[ -n "$ic_now" ] && [ "$ic_now" != "$1" ]
+}
+
+# A ping I -> S in the background, through a rekey: bg_ping_stop
+# says whether each one was answered.
+bg_ping_start()
+{
+	# Not through in_: $! must be ping itself (ip netns exec execs it).
+	ip netns exec "$(ns I)" ping -i 0.2 -W 2 -I 10.2.0.1 10.1.0.1 \
+	    >ping-bg.out 2>&1 &
+	echo $! >>daemons.pids
+	echo $! >ping-bg.pid
+}
+bg_ping_stop()
+{
+	pid=$(cat ping-bg.pid)
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	tail -n 2 ping-bg.out
+	grep -q ' 0% packet loss' ping-bg.out ||
+	    { dump; atf_fail "pings lost during the rekey"; }
 }
 
 # Only the SAs SPI_IN (strongSwan's inbound) and SPI_OUT carried the
@@ -487,6 +515,8 @@ rekey_child_strongswan_body()
 	up_by_strongswan
 	check_traffic
 	spis0=$(ss_spis)
+	bg_ping_start
+	sleep 1
 	sw --rekey --child v2-net >rekey.out 2>&1 ||
 	    { cat rekey.out; dump; atf_fail "swanctl --rekey --child failed"; }
 	# strongSwan deletes the old pair once the new one is in (IKEv2).
@@ -494,6 +524,8 @@ rekey_child_strongswan_body()
 	    { dump; atf_fail "strongSwan did not rekey (and delete) its child"; }
 	ss_wait_children 30 1 ||
 	    { dump; atf_fail "strongSwan still lists the rekeyed child"; }
+	sleep 1
+	bg_ping_stop
 	spis1=$(ss_spis)
 	echo "strongSwan SPIs (in out): $spis0 -> $spis1"
 	[ -n "$spis1" ] && [ "$spis1" != "$spis0" ] ||
@@ -508,36 +540,60 @@ rekey_child_strongswan_body()
 }
 rekey_child_strongswan_cleanup() { ss_cleanup; }
 
-atf_test_case rekey_child_iked cleanup
-rekey_child_iked_head()
-{
-	atf_set descr "iked rekeys the child SA on its short lifetime (soft EXPIRE -> CREATE_CHILD_SA, REKEY_SA, PFS); pings cross on the new SPIs"
-	atf_set require.user root
-	atf_set timeout 240
-}
-rekey_child_iked_body()
+# iked's soft lifetime (24 s of 30) starts CREATE_CHILD_SA with
+# REKEY_SA and PFS, then iked deletes the old pair after its grace
+# period; pings run all along.  $1, $2: the algorithms check_sas wants.
+rekey_child_iked_run()
 {
 	setup "lifetime 30s"
 	up_by_iked
 	check_traffic
 	spis0=$(ss_spis)
-	# The soft lifetime comes at 24 s: CREATE_CHILD_SA with REKEY_SA,
-	# then iked deletes the old pair after its grace period.
+	bg_ping_start
 	wait_for 90 grep -q 'rekeyed, deleting old SAs' iked.log ||
 	    { dump; atf_fail "iked did not rekey within 90 s"; }
 	grep 'soft lifetime\|CREATE_CHILD_SA\|child SA done\|DELETE\|deleting old' iked.log
 	ss_wait_children 30 1 ||
 	    { dump; atf_fail "strongSwan kept the rekeyed pair"; }
+	bg_ping_stop
 	spis1=$(ss_spis)
 	echo "strongSwan SPIs (in out): $spis0 -> $spis1"
 	[ -n "$spis1" ] && [ "$spis1" != "$spis0" ] ||
 	    { dump; atf_fail "no new installed child after the rekey"; }
-	check_sas AES_GCM_16-128/PRF_HMAC_SHA2_256/CURVE_25519 \
-	    AES_GCM_16-128/CURVE_25519
+	check_sas "$1" "$2"
 	check_traffic
 	check_spis $spis1
 }
+
+atf_test_case rekey_child_iked cleanup
+rekey_child_iked_head()
+{
+	atf_set descr "iked rekeys the child SA on its short lifetime (soft EXPIRE -> CREATE_CHILD_SA, REKEY_SA, PFS Curve25519); no ping lost, then pings cross on the new SPIs"
+	atf_set require.user root
+	atf_set timeout 240
+}
+rekey_child_iked_body()
+{
+	rekey_child_iked_run AES_GCM_16-128/PRF_HMAC_SHA2_256/CURVE_25519 \
+	    AES_GCM_16-128/CURVE_25519
+}
 rekey_child_iked_cleanup() { ss_cleanup; }
+
+atf_test_case rekey_child_iked_ecp256 cleanup
+rekey_child_iked_ecp256_head()
+{
+	atf_set descr "iked rekeys the child SA with ChaCha20-Poly1305 and PFS ECP-256, strongSwan's only group (INVALID_KE_PAYLOAD obeyed)"
+	atf_set require.user root
+	atf_set timeout 240
+}
+rekey_child_iked_ecp256_body()
+{
+	SS_IKE=chacha20poly1305-prfsha256-ecp256
+	SS_ESP=chacha20poly1305-ecp256
+	rekey_child_iked_run CHACHA20_POLY1305/PRF_HMAC_SHA2_256/ECP_256 \
+	    CHACHA20_POLY1305/ECP_256
+}
+rekey_child_iked_ecp256_cleanup() { ss_cleanup; }
 
 # IKE SA rekeying (RFC 7296 1.3.2) is not implemented in iked yet: it
 # answers the CREATE_CHILD_SA for the IKE SA with NO_PROPOSAL_CHOSEN,
@@ -562,8 +618,7 @@ rekey_ike_strongswan_body()
 	spis0=$(ss_spis)
 	sw --rekey --ike v2-net >rekey.out 2>&1 ||
 	    { cat rekey.out; dump; atf_fail "swanctl --rekey --ike failed"; }
-	wait_for 30 sh -c "grep -q 'IKE SA rekey' iked.log ||
-	    [ \"\$(SWANCTL_DIR=$PWD/ss/swanctl STRONGSWAN_CONF=$PWD/ss/strongswan.conf swanctl --list-sas --uri unix://$PWD/ss/charon.vici | awk '/ESTABLISHED, IKEv2, /{ sub(/.*, IKEv2, /, \"\"); sub(/ .*/, \"\"); print; exit }')\" != '$ike0' ]"
+	wait_for 30 ike_changed_or "$ike0" 'IKE SA rekey'
 	if grep -q 'IKE SA rekey refused (not supported)' iked.log; then
 		grep 'IKE SA rekey' iked.log
 		atf_expect_fail "$IKE_REKEY_TODO (iked answers the IKE SA's CREATE_CHILD_SA with NO_PROPOSAL_CHOSEN)"
@@ -605,8 +660,7 @@ rekey_ike_iked_body()
 	ike0=$(ss_ikespis)
 	spis0=$(ss_spis)
 	# Before 40 s the IKE SA must be replaced by a rekeyed one.
-	wait_for 60 sh -c "grep -q 'IKE SA lifetime expired' iked.log ||
-	    [ \"\$(SWANCTL_DIR=$PWD/ss/swanctl STRONGSWAN_CONF=$PWD/ss/strongswan.conf swanctl --list-sas --uri unix://$PWD/ss/charon.vici | awk '/ESTABLISHED, IKEv2, /{ sub(/.*, IKEv2, /, \"\"); sub(/ .*/, \"\"); print; exit }')\" != '$ike0' ]"
+	wait_for 60 ike_changed_or "$ike0" 'IKE SA lifetime expired'
 	if grep -q 'IKE SA lifetime expired' iked.log; then
 		grep 'IKE SA' iked.log
 		atf_expect_fail "$IKE_REKEY_TODO (its IKE SA expires and is deleted with its children)"
@@ -701,6 +755,7 @@ atf_init_test_cases()
 	atf_add_test_case responder_chacha_x25519
 	atf_add_test_case rekey_child_strongswan
 	atf_add_test_case rekey_child_iked
+	atf_add_test_case rekey_child_iked_ecp256
 	atf_add_test_case rekey_ike_strongswan
 	atf_add_test_case rekey_ike_iked
 	atf_add_test_case restart
