@@ -22,7 +22,8 @@
 # ChaCha20-Poly1305 + ECP-256 for both the IKE SA and ESP; the child SA
 # rekeyed by strongSwan (swanctl --rekey --child) and by iked (its soft
 # lifetime), with PFS; the IKE SA rekeyed by either side; strongSwan
-# restarting (INITIAL_CONTACT); liveness checks both ways.  Pings must
+# restarting (INITIAL_CONTACT); liveness checks both ways, and iked's
+# dead-peer action when strongSwan freezes.  Pings must
 # cross both ways as ESP-in-UDP only, on the SPIs both sides agree on.
 # Documentation addresses only; the root namespace is never touched.
 
@@ -747,6 +748,32 @@ liveness_body()
 }
 liveness_cleanup() { ss_cleanup; }
 
+atf_test_case liveness_dead cleanup
+liveness_dead_head()
+{
+	atf_set descr "strongSwan freezes (SIGSTOP): iked's unanswered liveness check declares it dead and deletes its SAs"
+	atf_set require.user root
+	atf_set timeout 240
+}
+liveness_dead_body()
+{
+	setup "" "set dpd_check_interval 5"
+	up_by_strongswan
+	check_sas
+	pid=$(cat charon.pid)
+	kill -STOP "$pid"
+	# The check after 5 s, retransmitted after 1, 2, 4, 8, 16 and 32 s.
+	wait_for 120 grep -q 'INFORMATIONAL request: it is dead' iked.log ||
+	    { kill -CONT "$pid"; dump; atf_fail "iked did not declare the frozen peer dead"; }
+	grep 'it is dead\|IKE SA' iked.log
+	PFKEY_SOCKET="$PWD/I.sock" in_ I "$SETKEY" -D >sad.out 2>&1
+	kill -CONT "$pid"
+	grep -v "^	[EA]:" sad.out
+	[ "$(grep -c 'esp-udp' sad.out)" -eq 0 ] ||
+	    { dump; atf_fail "the dead peer's SAs are still in our SAD"; }
+}
+liveness_dead_cleanup() { ss_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case initiator_gcm_x25519
@@ -760,4 +787,5 @@ atf_init_test_cases()
 	atf_add_test_case rekey_ike_iked
 	atf_add_test_case restart
 	atf_add_test_case liveness
+	atf_add_test_case liveness_dead
 }
