@@ -1417,9 +1417,19 @@ v2_build_child_req(struct iked_child *ch, struct ikebuf *b, int ccsa)
 	uint16_t		 group = 0;
 
 	if (ccsa) {
-		/* PFS: the first child proposal's group. */
+		/*
+		 * PFS: the group the peer asked for with INVALID_KE_PAYLOAD
+		 * (v2_recv_ccsa_resp set it), else the old pair's, as
+		 * strongSwan does; a peer that takes only one group gets it
+		 * without a round trip.
+		 */
+		if (ch->ch_group != 0)
+			group = ch->ch_group;
+		else if (ch->ch_old != NULL)
+			group = ch->ch_old->ch_group;
+		/* Else the first child proposal's group. */
 		TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals, prop_entry)
-			if (prop->prop_type == PROP_CHILD) {
+			if (group == 0 && prop->prop_type == PROP_CHILD) {
 				if (prop->prop_nxf[XF_GROUP] > 0 &&
 				    !prop->prop_nogroup)
 					group = prop->prop_xf[XF_GROUP][0]->
@@ -1451,6 +1461,7 @@ v2_build_child_req(struct iked_child *ch, struct ikebuf *b, int ccsa)
 		explicit_bzero(nonce, sizeof(nonce));
 		ikev2_build_nonce(b, ch->ch_ni, ch->ch_nilen);
 		if (group != 0) {
+			group_free(ch->ch_dh);	/* a retry's first KE */
 			if ((ch->ch_dh = group_get(group)) == NULL ||
 			    dh_create_exchange(ch->ch_dh, &pub, &publen) == -1)
 				return (-1);
@@ -2026,8 +2037,10 @@ v2_recv_ccsa_resp(struct iked_sa *sa, struct ikemsg *m)
 	const uint8_t		*kb, *nb;
 	size_t			 kl, nl, girlen = 0;
 	uint8_t			*gir = NULL;
-	uint16_t		 ourgroup, group, err = 0;
+	uint16_t		 ourgroup, group, err = 0, kegroup = 0;
 	int			 transport = 0;
+	struct iked_proposal	*prop;
+	u_int			 i;
 
 	sa->sa_busy = 0;
 	sa->sa_reqch = NULL;
@@ -2046,6 +2059,32 @@ v2_recv_ccsa_resp(struct iked_sa *sa, struct ikemsg *m)
 			transport = 1;
 		else if (n.n_type < 16384 && err == 0)
 			err = n.n_type;
+		if (n.n_type == IKEV2_N_INVALID_KE_PAYLOAD && n.n_datalen == 2)
+			kegroup = get16(n.n_data);
+	}
+	/*
+	 * INVALID_KE_PAYLOAD (RFC 7296 1.3): the peer wants another PFS
+	 * group.  Retry with it if a child proposal of ours has it and it
+	 * is not the one we just sent; giving up here left a rekey undone
+	 * until the hard expiry, and every later ACQUIRE failing the same
+	 * way (strongSwan with one PFS group that is not our first).
+	 */
+	if (err == IKEV2_N_INVALID_KE_PAYLOAD && kegroup != 0 &&
+	    kegroup != ch->ch_group) {
+		TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals, prop_entry)
+			for (i = 0; prop->prop_type == PROP_CHILD &&
+			    !prop->prop_nogroup &&
+			    i < prop->prop_nxf[XF_GROUP]; i++)
+				if (prop->prop_xf[XF_GROUP][i]->xf_id ==
+				    kegroup) {
+					log_info("%s: CREATE_CHILD_SA <- "
+					    "INVALID_KE_PAYLOAD: retrying with "
+					    "group %u", sa->sa_name, kegroup);
+					ch->ch_group = kegroup;
+					ch->ch_state = CH_S_GETSPI; /* ready */
+					ikev2_next(sa);
+					return;
+				}
 	}
 	if (err != 0) {
 		log_warnx("%s: CREATE_CHILD_SA <- %s", sa->sa_name,
