@@ -178,22 +178,32 @@ grace_child(struct xt_peer *p, int initiator)
 	return (NULL);
 }
 
+/* An installed child of p whose timer (a grace period) is armed. */
+static struct iked_child *
+armed_child(struct xt_peer *p)
+{
+	struct iked_child	*ch;
+	u_int			 i;
+
+	for (i = 0; (ch = xt_child_nth(p, i)) != NULL; i++)
+		if (ch->ch_state == CH_S_INSTALLED &&
+		    event_pending(ch->ch_timer, EV_TIMEOUT, NULL))
+			return (ch);
+	return (NULL);
+}
+
 /* The armed grace timers fire, then the exchanges they start run. */
 static void
 end_grace(void)
 {
 	struct iked_child	*ch;
 	struct xt_peer		*p;
-	u_int			 i, side;
+	u_int			 side;
 
 	for (side = 0; side < 2; side++) {
 		p = side == 0 ? xt_a : xt_b;
-		for (i = 0; (ch = xt_child_nth(p, i)) != NULL; i++)
-			if (ch->ch_state == CH_S_INSTALLED &&
-			    event_pending(ch->ch_timer, EV_TIMEOUT, NULL)) {
-				xt_fire(p, ch->ch_timer);
-				i = 0;	/* the list may have changed */
-			}
+		while ((ch = armed_child(p)) != NULL)
+			xt_fire(p, ch->ch_timer);
 		xt_run();
 	}
 }
@@ -621,6 +631,68 @@ ATF_TC_BODY(delete_ike_sa, tc)
 	xt_teardown();
 }
 
+/* B's lifetime ends instead: the responder's DELETE works alike. */
+ATF_TC_WITHOUT_HEAD(delete_ike_sa_responder);
+ATF_TC_BODY(delete_ike_sa_responder, tc)
+{
+	setup(conf_a, conf_b);
+	establish();
+	xt_fire(xt_b, xt_ikesa(xt_b)->sa_timer);
+	expect(xt_b, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	xt_run();
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 0);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_a, 0, -1) + xt_sad_count(xt_a, 1, 0), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_b, 0, -1) + xt_sad_count(xt_b, 1, 0), 0);
+	xt_teardown();
+}
+
+/* %%% Liveness */
+
+/* A's liveness check is answered; the pair stays. */
+ATF_TC_WITHOUT_HEAD(liveness);
+ATF_TC_BODY(liveness, tc)
+{
+	setup(conf_a, conf_b);
+	establish();
+	xt_fire(xt_a, xt_ikesa(xt_a)->sa_dpdtimer);
+	expect(xt_a, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	xt_deliver(xt_a);
+	expect(xt_b, IKEV2_EXCHANGE_INFORMATIONAL, 1);
+	xt_deliver(xt_b);
+	ATF_CHECK(!xt_ikesa(xt_a)->sa_busy);
+	ATF_CHECK(event_pending(xt_ikesa(xt_a)->sa_dpdtimer, EV_TIMEOUT,
+	    NULL));
+	check_established();
+	check_pairs(1);
+	xt_teardown();
+}
+
+/*
+ * B is gone: A's liveness check goes unanswered through every
+ * retransmission, then A declares B dead and removes its SAs.
+ */
+ATF_TC_WITHOUT_HEAD(dead_peer);
+ATF_TC_BODY(dead_peer, tc)
+{
+	int	 i;
+
+	setup(conf_a, conf_b);
+	establish();
+	xt_fire(xt_a, xt_ikesa(xt_a)->sa_dpdtimer);
+	for (i = 0; i < 5; i++) {
+		xt_drop(xt_a);
+		xt_fire(xt_a, retransmit_timer(xt_a));
+	}
+	xt_drop(xt_a);
+	ATF_CHECK_EQ(xt_a->p_env.sc_stats.st_retransmits, 5);
+	xt_fire(xt_a, retransmit_timer(xt_a));	/* gives up */
+	ATF_CHECK_EQ(xt_queued(xt_a), 0);
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_a, 0, -1) + xt_sad_count(xt_a, 1, 0), 0);
+	xt_teardown();
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, ike_auth);
@@ -638,5 +710,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, delete_vs_rekey);
 	ATF_TP_ADD_TC(tp, delete_after_rekey);
 	ATF_TP_ADD_TC(tp, delete_ike_sa);
+	ATF_TP_ADD_TC(tp, delete_ike_sa_responder);
+	ATF_TP_ADD_TC(tp, liveness);
+	ATF_TP_ADD_TC(tp, dead_peer);
 	return (atf_no_error());
 }
