@@ -1341,6 +1341,75 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 
 /* %%% Children */
 
+/* The lower of an exchange's two nonces (a shorter prefix is lower). */
+static int
+v2_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	int	 r;
+
+	if ((r = memcmp(a, b, al < bl ? al : bl)) != 0)
+		return (r);
+	return ((al > bl) - (al < bl));
+}
+
+static const uint8_t *
+v2_nonce_low(const struct iked_child *ch, size_t *len)
+{
+	if (v2_nonce_cmp(ch->ch_ni, ch->ch_nilen, ch->ch_nr, ch->ch_nrlen) <
+	    0) {
+		*len = ch->ch_nilen;
+		return (ch->ch_ni);
+	}
+	*len = ch->ch_nrlen;
+	return (ch->ch_nr);
+}
+
+/*
+ * RFC 7296 2.8.1: both peers rekeyed the same pair at once, and ch (a
+ * new pair, just installed) completes the second of the two exchanges
+ * on this side.  The exchange holding the lowest of the four nonces
+ * lost: its initiator deletes the pair it made.  The winner's initiator
+ * deletes the old pair after its grace (child_timeout).  Both sides see
+ * the same four nonces, so they agree without another message.
+ */
+static void
+v2_rekey_collision(struct iked_child *ch)
+{
+	struct iked_sa		*sa = ch->ch_sa;
+	struct iked_child	*o, *mine, *peers;
+	const uint8_t		*ml, *pl;
+	size_t			 mll, pll;
+
+	if (ch->ch_old == NULL)
+		return;
+	TAILQ_FOREACH(o, &sa->sa_children, ch_entry)
+		if (o != ch && o->ch_old == ch->ch_old &&
+		    o->ch_state == CH_S_INSTALLED &&
+		    o->ch_initiator != ch->ch_initiator)
+			break;
+	if (o == NULL)
+		return;
+	mine = ch->ch_initiator ? ch : o;
+	peers = ch->ch_initiator ? o : ch;
+	if (mine->ch_ni == NULL || mine->ch_nr == NULL ||
+	    peers->ch_ni == NULL || peers->ch_nr == NULL)
+		return;
+	ml = v2_nonce_low(mine, &mll);
+	pl = v2_nonce_low(peers, &pll);
+	if (v2_nonce_cmp(ml, mll, pl, pll) > 0) {
+		log_info("%s: rekey collision: ours won; the peer deletes its "
+		    "new SAs 0x%08x/0x%08x", sa->sa_name,
+		    ntohl(peers->ch_spi_in), ntohl(peers->ch_spi_out));
+		return;
+	}
+	log_info("%s: rekey collision: the peer's won; deleting our new SAs "
+	    "0x%08x/0x%08x", sa->sa_name, ntohl(mine->ch_spi_in),
+	    ntohl(mine->ch_spi_out));
+	ikesa_send_delete(sa, mine);
+	kernel_delete(sa->sa_env, mine);
+	child_free(mine);
+}
+
 /* Child SA keys, installed in the kernel. */
 static int
 v2_child_install(struct iked_child *ch, const uint8_t *gir, size_t girlen)
@@ -1377,6 +1446,7 @@ v2_child_install(struct iked_child *ch, const uint8_t *gir, size_t girlen)
 		    ch->ch_group ? ", pfs" : "", ch->ch_esn ? ", esn" : "",
 		    sa->sa_nat & SA_NATT_FLOAT ? ", udp-encap" : "");
 		child_installed(ch);
+		v2_rekey_collision(ch);	/* may free ch if it lost */
 	}
 	return (ret);
 }
@@ -2298,6 +2368,20 @@ v2_established(struct iked_sa *sa)
 	ikev2_next(sa);
 }
 
+/*
+ * A new request from the peer: the cached response answered the one
+ * before.  Until this one's answer is built (after GETSPI, maybe), its
+ * retransmissions get nothing rather than that stale response.
+ */
+static void
+v2_rtx_forget(struct iked_sa *sa)
+{
+	if (sa->sa_rtx.tx_buf != NULL)
+		freezero(sa->sa_rtx.tx_buf, sa->sa_rtx.tx_len);
+	sa->sa_rtx.tx_buf = NULL;
+	sa->sa_rtx.tx_len = 0;
+}
+
 /* %%% Dispatch */
 
 void
@@ -2392,6 +2476,7 @@ ikev2_recv(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	}
 	if (!response) {
 		tx_setrx(&sa->sa_rtx, raw, rawlen);
+		v2_rtx_forget(sa);
 		sa->sa_peerid++;
 	}
 	switch (m->msg_exchange) {

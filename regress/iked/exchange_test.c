@@ -1,0 +1,717 @@
+/*-
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * IKEv2 exchanges between two iked peers in one process (strongSwan's
+ * exchange tests, for iked): A (192.0.2.1) and B (192.0.2.2) run the
+ * real sbin/iked core; the network, PF_KEY and randomness are the
+ * deterministic fakes of exchange_harness.h, so every lost message,
+ * retransmission, timer and collision below happens exactly as
+ * written, and the fake SADs show what would be in each kernel.
+ *
+ * Both peers protect 10.1.x.0/24 (behind A) <-> 10.2.x.0/24 (behind
+ * B) in tunnel mode from their SPD: policy pair 1 for x = 1, pair 2
+ * for x = 2.  XT_VERBOSE=1 in the environment shows the daemon's
+ * debug logs.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include <atf-c.h>
+#include <libpfkey.h>
+
+#include "exchange_harness.h"
+#include "ikev2.h"
+
+#define IKE_A	"ikesa enc aes-128-gcm prf hmac-sha2-256 group curve25519 "
+#define CHILD	"childsa enc aes-128-gcm "
+#define PSK	"psk \"exchange test\"\n"
+
+static const char conf_a[] =
+    "ikev2 \"a\" active esp tunnel from 10.1.0.0/16 to 10.2.0.0/16 "
+    "local 192.0.2.1 peer 192.0.2.2 " IKE_A CHILD PSK;
+static const char conf_b[] =
+    "ikev2 \"b\" active esp tunnel from 10.2.0.0/16 to 10.1.0.0/16 "
+    "local 192.0.2.2 peer 192.0.2.1 " IKE_A CHILD PSK
+    /* Anyone else (the COOKIE test's flood) meets another rule. */
+    "ikev2 \"flood\" passive esp tunnel from any to any peer 192.0.2.3 "
+    IKE_A CHILD "psk \"other\"\n";
+
+/* A's outbound policies: 1 and 3; B's: 11 and 13. */
+static void
+spd_pair(int x)
+{
+	char	 a[32], b[32];
+
+	snprintf(a, sizeof(a), "10.1.%d.0", x);
+	snprintf(b, sizeof(b), "10.2.%d.0", x);
+	xt_spd_add(xt_a, 2 * x - 1, IPSEC_DIR_OUTBOUND, a, 24, b, 24,
+	    "192.0.2.1", "192.0.2.2");
+	xt_spd_add(xt_a, 2 * x, IPSEC_DIR_INBOUND, b, 24, a, 24,
+	    "192.0.2.2", "192.0.2.1");
+	xt_spd_add(xt_b, 10 + 2 * x - 1, IPSEC_DIR_OUTBOUND, b, 24, a, 24,
+	    "192.0.2.2", "192.0.2.1");
+	xt_spd_add(xt_b, 10 + 2 * x, IPSEC_DIR_INBOUND, a, 24, b, 24,
+	    "192.0.2.1", "192.0.2.2");
+}
+
+static void
+setup(const char *ca, const char *cb)
+{
+	xt_setup(ca, cb);
+	spd_pair(1);
+	spd_pair(2);
+}
+
+/*
+ * Both sides agree: n installed children and n SA pairs each, nothing
+ * larval, every outbound SA of one the inbound SA of the other with the
+ * same keys, and the kernels never refused anything.
+ */
+static void
+check_pairs(u_int n)
+{
+	struct xt_peer		*p, *q;
+	const struct xt_sa	*o, *i;
+	u_int			 k, side;
+
+	for (side = 0; side < 2; side++) {
+		p = side == 0 ? xt_a : xt_b;
+		q = side == 0 ? xt_b : xt_a;
+		ATF_CHECK_EQ_MSG(xt_nchildren(p, 0), n, "%s: %u children, "
+		    "want %u", p->p_name, xt_nchildren(p, 0), n);
+		ATF_CHECK_EQ_MSG(xt_nchildren(p, CH_S_INSTALLED), n,
+		    "%s: %u installed children", p->p_name,
+		    xt_nchildren(p, CH_S_INSTALLED));
+		ATF_CHECK_EQ_MSG(xt_sad_count(p, 0, 1), n, "%s: %u outbound "
+		    "SAs, want %u", p->p_name, xt_sad_count(p, 0, 1), n);
+		ATF_CHECK_EQ_MSG(xt_sad_count(p, 0, 0), n, "%s: %u inbound "
+		    "SAs, want %u", p->p_name, xt_sad_count(p, 0, 0), n);
+		ATF_CHECK_EQ_MSG(xt_sad_count(p, 1, 0), 0, "%s: %u larval "
+		    "SAs left", p->p_name, xt_sad_count(p, 1, 0));
+		ATF_CHECK_EQ_MSG(p->p_kerrors, 0, "%s: the kernel refused "
+		    "%u requests", p->p_name, p->p_kerrors);
+		for (k = 0; (o = xt_sad_nth(p, 1, k)) != NULL; k++) {
+			i = xt_sad_find(q, o->xs_spi, 0);
+			ATF_CHECK_MSG(i != NULL, "%s's outbound SA 0x%08x is "
+			    "not %s's inbound SA", p->p_name,
+			    ntohl(o->xs_spi), q->p_name);
+			if (i == NULL)
+				continue;
+			ATF_CHECK(o->xs_enc == i->xs_enc &&
+			    o->xs_enclen == i->xs_enclen &&
+			    o->xs_authlen == i->xs_authlen &&
+			    o->xs_enclen > 0);
+			ATF_CHECK_MSG(memcmp(o->xs_key, i->xs_key,
+			    o->xs_enclen + o->xs_authlen) == 0,
+			    "SA 0x%08x: %s's outbound key is not %s's "
+			    "inbound key", ntohl(o->xs_spi), p->p_name,
+			    q->p_name);
+			ATF_CHECK_EQ(o->xs_mode, IPSEC_MODE_TUNNEL);
+		}
+	}
+}
+
+static void
+check_established(void)
+{
+	ATF_REQUIRE_EQ(xt_nikesa(xt_a), 1);
+	ATF_REQUIRE_EQ(xt_nikesa(xt_b), 1);
+	ATF_REQUIRE_EQ(xt_ikesa(xt_a)->sa_state, SA_S_ESTABLISHED);
+	ATF_REQUIRE_EQ(xt_ikesa(xt_b)->sa_state, SA_S_ESTABLISHED);
+	ATF_CHECK(memcmp(xt_ikesa(xt_a)->sa_rspi, xt_ikesa(xt_b)->sa_rspi,
+	    8) == 0);
+}
+
+/* The next datagram p sends is this exchange, request or response. */
+static void
+expect(struct xt_peer *p, int exch, int response)
+{
+	const struct xt_dgram	*dg;
+	int			 r;
+
+	ATF_REQUIRE_MSG((dg = xt_peek(p)) != NULL, "%s sent nothing, want "
+	    "exchange %d", p->p_name, exch);
+	ATF_REQUIRE_EQ_MSG(xt_dgram_exch(dg, &r, NULL), exch,
+	    "%s sent exchange %d, want %d", p->p_name,
+	    xt_dgram_exch(dg, NULL, NULL), exch);
+	ATF_REQUIRE_EQ_MSG(r, response, "%s: %s, want %s", p->p_name,
+	    r ? "response" : "request", response ? "response" : "request");
+}
+
+/* IKE_SA_INIT and IKE_AUTH for policy 1, nothing lost. */
+static void
+establish(void)
+{
+	xt_acquire(xt_a, 1, 1);
+	xt_run();
+	check_established();
+	check_pairs(1);
+}
+
+/* The retransmission timer of p's outstanding request. */
+static struct event *
+retransmit_timer(struct xt_peer *p)
+{
+	return (xt_ikesa(p)->sa_tx.tx_ev);
+}
+
+/* p's child that replaced another and waits out the grace period. */
+static struct iked_child *
+grace_child(struct xt_peer *p, int initiator)
+{
+	struct iked_child	*ch;
+	u_int			 i;
+
+	for (i = 0; (ch = xt_child_nth(p, i)) != NULL; i++)
+		if (ch->ch_old != NULL && ch->ch_initiator == initiator &&
+		    ch->ch_state == CH_S_INSTALLED)
+			return (ch);
+	return (NULL);
+}
+
+/* An installed child of p whose timer (a grace period) is armed. */
+static struct iked_child *
+armed_child(struct xt_peer *p)
+{
+	struct iked_child	*ch;
+	u_int			 i;
+
+	for (i = 0; (ch = xt_child_nth(p, i)) != NULL; i++)
+		if (ch->ch_state == CH_S_INSTALLED &&
+		    event_pending(ch->ch_timer, EV_TIMEOUT, NULL))
+			return (ch);
+	return (NULL);
+}
+
+/* The armed grace timers fire, then the exchanges they start run. */
+static void
+end_grace(void)
+{
+	struct iked_child	*ch;
+	struct xt_peer		*p;
+	u_int			 side;
+
+	for (side = 0; side < 2; side++) {
+		p = side == 0 ? xt_a : xt_b;
+		while ((ch = armed_child(p)) != NULL)
+			xt_fire(p, ch->ch_timer);
+		xt_run();
+	}
+}
+
+/* %%% 1. IKE_SA_INIT + IKE_AUTH */
+
+ATF_TC_WITHOUT_HEAD(ike_auth);
+ATF_TC_BODY(ike_auth, tc)
+{
+	setup(conf_a, conf_b);
+	xt_acquire(xt_a, 1, 1);
+	expect(xt_a, IKEV2_EXCHANGE_IKE_SA_INIT, 0);
+	xt_deliver(xt_a);
+	expect(xt_b, IKEV2_EXCHANGE_IKE_SA_INIT, 1);
+	xt_deliver(xt_b);
+	/* A asks its kernel for an SPI before IKE_AUTH. */
+	ATF_CHECK_EQ(xt_queued(xt_a), 0);
+	ATF_CHECK_EQ(xt_kernel_pending(xt_a), 1);
+	xt_kernel_run(xt_a);
+	expect(xt_a, IKEV2_EXCHANGE_IKE_AUTH, 0);
+	xt_deliver(xt_a);
+	/* So does B before its answer. */
+	ATF_CHECK_EQ(xt_queued(xt_b), 0);
+	xt_kernel_run(xt_b);
+	expect(xt_b, IKEV2_EXCHANGE_IKE_AUTH, 1);
+	xt_deliver(xt_b);
+	check_established();
+	check_pairs(1);
+	ATF_CHECK_EQ(xt_a->p_sent, 2);
+	ATF_CHECK_EQ(xt_b->p_sent, 2);
+	ATF_CHECK_EQ(xt_a->p_nacqfail, 0);
+	ATF_CHECK_EQ(xt_a->p_env.sc_stats.st_dropped, 0);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_dropped, 0);
+	/* Nothing more to say. */
+	xt_run();
+	ATF_CHECK_EQ(xt_a->p_sent + xt_b->p_sent, 4);
+	xt_teardown();
+}
+
+/* %%% 2. Every message lost once */
+
+ATF_TC_WITHOUT_HEAD(lost_once);
+ATF_TC_BODY(lost_once, tc)
+{
+	setup(conf_a, conf_b);
+	xt_acquire(xt_a, 1, 1);
+	/* IKE_SA_INIT request lost: A sends it again. */
+	xt_drop(xt_a);
+	xt_fire(xt_a, retransmit_timer(xt_a));
+	expect(xt_a, IKEV2_EXCHANGE_IKE_SA_INIT, 0);
+	xt_deliver(xt_a);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 1);
+	/* Its response lost: B answers the retransmission from its cache. */
+	xt_drop(xt_b);
+	xt_fire(xt_a, retransmit_timer(xt_a));
+	xt_deliver(xt_a);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 1);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_retransmits, 1);
+	expect(xt_b, IKEV2_EXCHANGE_IKE_SA_INIT, 1);
+	xt_deliver(xt_b);
+	xt_kernel_run(xt_a);
+	/* IKE_AUTH request lost. */
+	expect(xt_a, IKEV2_EXCHANGE_IKE_AUTH, 0);
+	xt_drop(xt_a);
+	xt_fire(xt_a, retransmit_timer(xt_a));
+	xt_deliver(xt_a);
+	xt_kernel_run(xt_b);
+	ATF_CHECK_EQ(xt_ikesa(xt_b)->sa_state, SA_S_ESTABLISHED);
+	/* Its response lost: from B's cache again, not processed again. */
+	xt_drop(xt_b);
+	xt_fire(xt_a, retransmit_timer(xt_a));
+	xt_deliver(xt_a);
+	ATF_CHECK_EQ(xt_kernel_pending(xt_b), 0);
+	expect(xt_b, IKEV2_EXCHANGE_IKE_AUTH, 1);
+	xt_deliver(xt_b);
+	xt_run();
+	check_established();
+	check_pairs(1);
+	ATF_CHECK_EQ(xt_a->p_env.sc_stats.st_retransmits, 4);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_retransmits, 2);
+	ATF_CHECK_EQ(xt_b->p_ngetspi, 1);	/* IKE_AUTH processed once */
+	ATF_CHECK_EQ(xt_a->p_ngetspi, 1);
+	xt_teardown();
+}
+
+/*
+ * A retransmitted IKE_AUTH reaches B while B still waits for its SPI:
+ * B has no answer yet and must send nothing (not its IKE_SA_INIT
+ * response again); the answer follows once the kernel replies.
+ */
+ATF_TC_WITHOUT_HEAD(retransmit_while_getspi);
+ATF_TC_BODY(retransmit_while_getspi, tc)
+{
+	setup(conf_a, conf_b);
+	xt_acquire(xt_a, 1, 1);
+	xt_deliver(xt_a);
+	xt_deliver(xt_b);
+	xt_kernel_run(xt_a);
+	xt_deliver(xt_a);
+	ATF_REQUIRE_EQ(xt_kernel_pending(xt_b), 1);
+	xt_fire(xt_a, retransmit_timer(xt_a));
+	xt_deliver(xt_a);
+	ATF_CHECK_EQ_MSG(xt_queued(xt_b), 0, "B answered a request it has "
+	    "not processed yet (exchange %d)", xt_queued(xt_b) ?
+	    xt_dgram_exch(xt_peek(xt_b), NULL, NULL) : 0);
+	xt_drop_all(xt_b);
+	xt_kernel_run(xt_b);
+	expect(xt_b, IKEV2_EXCHANGE_IKE_AUTH, 1);
+	xt_run();
+	check_established();
+	check_pairs(1);
+	ATF_CHECK_EQ(xt_b->p_ngetspi, 1);
+	xt_teardown();
+}
+
+/* %%% 3. COOKIE */
+
+ATF_TC_WITHOUT_HEAD(cookie);
+ATF_TC_BODY(cookie, tc)
+{
+	struct sockaddr_in	 c;
+	const struct xt_dgram	*dg;
+	uint8_t			*flood;
+	size_t			 len;
+	int			 i;
+
+	setup(conf_a, conf_b);
+	xt_acquire(xt_a, 1, 1);
+	/* 32 half-open SAs from 192.0.2.3: A's IKE_SA_INIT, other SPIs. */
+	ATF_REQUIRE((dg = xt_peek(xt_a)) != NULL);
+	len = dg->dg_len;
+	ATF_REQUIRE((flood = malloc(len)) != NULL);
+	memcpy(flood, dg->dg_buf, len);
+	memset(&c, 0, sizeof(c));
+	c.sin_family = AF_INET;
+	c.sin_port = htons(500);
+	inet_pton(AF_INET, "192.0.2.3", &c.sin_addr);
+	for (i = 0; i < 32; i++) {
+		flood[0] = 0xf0;
+		flood[1] = (uint8_t)i;
+		xt_inject(xt_b, (struct sockaddr *)&c, flood, len);
+	}
+	free(flood);
+	ATF_REQUIRE_EQ(xt_nikesa(xt_b), 32);
+	ATF_REQUIRE_EQ(xt_b->p_env.sc_halfopen, 32);
+	xt_drop_all(xt_b);		/* the answers to 192.0.2.3 */
+	/* A's own: B keeps no state, demands a cookie. */
+	xt_deliver(xt_a);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 32);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_refused, 1);
+	expect(xt_b, IKEV2_EXCHANGE_IKE_SA_INIT, 1);
+	xt_deliver(xt_b);
+	ATF_CHECK(xt_ikesa(xt_a)->sa_cookie != NULL);
+	/* A again, with it: accepted. */
+	expect(xt_a, IKEV2_EXCHANGE_IKE_SA_INIT, 0);
+	xt_deliver(xt_a);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 33);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_refused, 1);
+	xt_run();
+	ATF_REQUIRE_EQ(xt_ikesa(xt_a)->sa_state, SA_S_ESTABLISHED);
+	ATF_CHECK_EQ(xt_b->p_env.sc_halfopen, 32);
+	ATF_CHECK_EQ(xt_nchildren(xt_a, CH_S_INSTALLED), 1);
+	ATF_CHECK_EQ(xt_nchildren(xt_b, CH_S_INSTALLED), 1);
+	ATF_CHECK_EQ(xt_a->p_sent, 3);	/* INIT, INIT + cookie, AUTH */
+	xt_teardown();
+}
+
+/* %%% 4. INVALID_KE_PAYLOAD */
+
+ATF_TC_WITHOUT_HEAD(invalid_ke);
+ATF_TC_BODY(invalid_ke, tc)
+{
+	static const char ca[] =
+	    "ikev2 \"a\" active esp tunnel from 10.1.0.0/16 to 10.2.0.0/16 "
+	    "local 192.0.2.1 peer 192.0.2.2 "
+	    "ikesa enc aes-128-gcm prf hmac-sha2-256 group curve25519 "
+	    "group ecp256 " CHILD PSK;
+	static const char cb[] =
+	    "ikev2 \"b\" active esp tunnel from 10.2.0.0/16 to 10.1.0.0/16 "
+	    "local 192.0.2.2 peer 192.0.2.1 "
+	    "ikesa enc aes-128-gcm prf hmac-sha2-256 group ecp256 "
+	    CHILD PSK;
+
+	setup(ca, cb);
+	xt_acquire(xt_a, 1, 1);
+	ATF_CHECK_EQ(xt_ikesa(xt_a)->sa_group, IKEV2_XFORMDH_CURVE25519);
+	xt_deliver(xt_a);
+	/* Refused without state, with the group B wants. */
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 0);
+	expect(xt_b, IKEV2_EXCHANGE_IKE_SA_INIT, 1);
+	xt_deliver(xt_b);
+	ATF_CHECK_EQ(xt_ikesa(xt_a)->sa_group, IKEV2_XFORMDH_ECP_256);
+	expect(xt_a, IKEV2_EXCHANGE_IKE_SA_INIT, 0);
+	xt_run();
+	check_established();
+	check_pairs(1);
+	ATF_CHECK_EQ(xt_ikesa(xt_b)->sa_group, IKEV2_XFORMDH_ECP_256);
+	ATF_CHECK_EQ(xt_a->p_sent, 3);
+	ATF_CHECK_EQ(xt_b->p_sent, 3);
+	xt_teardown();
+}
+
+/* %%% 5. CREATE_CHILD_SA for a second policy */
+
+ATF_TC_WITHOUT_HEAD(second_child);
+ATF_TC_BODY(second_child, tc)
+{
+	setup(conf_a, conf_b);
+	establish();
+	xt_acquire(xt_a, 2, 3);
+	xt_kernel_run(xt_a);
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	xt_run();
+	check_established();
+	check_pairs(2);
+	ATF_CHECK_EQ(xt_child_nth(xt_a, 1)->ch_spid, 3);
+	ATF_CHECK_EQ(xt_child_nth(xt_b, 1)->ch_spid, 13);
+	ATF_CHECK_EQ(xt_ikesa(xt_a)->sa_reqid, 3);
+	ATF_CHECK_EQ(xt_ikesa(xt_b)->sa_peerid, 3);
+	xt_teardown();
+}
+
+/* %%% 6. Child rekey */
+
+ATF_TC_WITHOUT_HEAD(rekey_child);
+ATF_TC_BODY(rekey_child, tc)
+{
+	struct iked_child	*ch;
+	uint32_t		 oin, oout;
+
+	setup(conf_a, conf_b);
+	establish();
+	ch = xt_child_nth(xt_a, 0);
+	oin = ch->ch_spi_in;
+	oout = ch->ch_spi_out;
+	xt_expire(xt_a, oin, 0);
+	xt_kernel_run(xt_a);
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	xt_run();
+	/* Make before break: both pairs until the grace period ends. */
+	check_pairs(2);
+	ATF_REQUIRE((ch = grace_child(xt_a, 1)) != NULL);
+	xt_fire(xt_a, ch->ch_timer);
+	expect(xt_a, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	xt_run();
+	check_pairs(1);
+	ATF_CHECK(xt_sad_find(xt_a, oin, 0) == NULL);
+	ATF_CHECK(xt_sad_find(xt_a, oout, 1) == NULL);
+	/* B's longer grace ends too: nothing more goes. */
+	end_grace();
+	check_pairs(1);
+	check_established();
+	/* The new pair rekeys in turn. */
+	xt_expire(xt_a, xt_child_nth(xt_a, 0)->ch_spi_in, 0);
+	xt_run();
+	end_grace();
+	check_pairs(1);
+	xt_teardown();
+}
+
+/* %%% 7. Simultaneous child rekeys (RFC 7296 2.8.1) */
+
+/*
+ * A and B rekey the same pair at once, both requests cross.  Which
+ * rekey wins depends on the nonces: awins says A's (B's exchange holds
+ * the lowest nonce).  late: B's request is lost once and arrives after
+ * A's exchange completed.
+ */
+static void
+collide(int awins, int late)
+{
+	uint32_t	 ain, bin, keep_a_out;
+	struct iked_child *ch;
+
+	setup(conf_a, conf_b);
+	establish();
+	ain = xt_child_nth(xt_a, 0)->ch_spi_in;
+	bin = xt_child_nth(xt_b, 0)->ch_spi_in;
+	/* Each peer draws its Ni, then its Nr for the other's rekey. */
+	xt_nonce(xt_a, awins ? 0x80 : 0x10);
+	xt_nonce(xt_a, awins ? 0x20 : 0x90);
+	xt_nonce(xt_b, awins ? 0x10 : 0x80);
+	xt_nonce(xt_b, awins ? 0x90 : 0x20);
+	xt_expire(xt_a, ain, 0);
+	xt_expire(xt_b, bin, 0);
+	xt_kernel_run(xt_a);
+	xt_kernel_run(xt_b);
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	expect(xt_b, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	if (late) {
+		xt_drop(xt_b);
+		xt_deliver(xt_a);
+		xt_kernel_run(xt_b);
+		xt_deliver(xt_b);		/* A's exchange done */
+		ATF_REQUIRE(grace_child(xt_a, 1) != NULL);
+		xt_fire(xt_b, retransmit_timer(xt_b));
+	}
+	xt_run();
+	/* The winner's new pair is the one that stays. */
+	ch = grace_child(awins ? xt_a : xt_b, 1);
+	ATF_REQUIRE_MSG(ch != NULL, "the winner's rekey is gone");
+	keep_a_out = awins ? ch->ch_spi_out : ch->ch_spi_in;
+	end_grace();
+	check_pairs(1);
+	check_established();
+	ATF_CHECK_MSG(xt_sad_find(xt_a, keep_a_out, 1) != NULL,
+	    "the surviving pair is not the winner's");
+	ATF_CHECK(xt_sad_find(xt_a, ain, 0) == NULL);
+	ATF_CHECK(xt_sad_find(xt_b, bin, 0) == NULL);
+	ATF_CHECK_EQ(xt_a->p_nacqfail + xt_b->p_nacqfail, 0);
+	xt_teardown();
+}
+
+ATF_TC_WITHOUT_HEAD(rekey_collision_a_wins);
+ATF_TC_BODY(rekey_collision_a_wins, tc)
+{
+	collide(1, 0);
+}
+
+ATF_TC_WITHOUT_HEAD(rekey_collision_b_wins);
+ATF_TC_BODY(rekey_collision_b_wins, tc)
+{
+	collide(0, 0);
+}
+
+ATF_TC_WITHOUT_HEAD(rekey_collision_late);
+ATF_TC_BODY(rekey_collision_late, tc)
+{
+	collide(1, 1);
+}
+
+ATF_TC_WITHOUT_HEAD(rekey_collision_late_b_wins);
+ATF_TC_BODY(rekey_collision_late_b_wins, tc)
+{
+	collide(0, 1);
+}
+
+/* %%% 8. Rekey vs delete */
+
+/*
+ * A rekeys the pair while B deletes it (its hard lifetime): the
+ * requests cross.  B answers the rekey with CHILD_SA_NOT_FOUND, A
+ * deletes the pair: none is left, and nothing larval either.
+ */
+ATF_TC_WITHOUT_HEAD(rekey_vs_delete);
+ATF_TC_BODY(rekey_vs_delete, tc)
+{
+	setup(conf_a, conf_b);
+	establish();
+	xt_expire(xt_a, xt_child_nth(xt_a, 0)->ch_spi_in, 0);
+	xt_kernel_run(xt_a);
+	xt_expire(xt_b, xt_child_nth(xt_b, 0)->ch_spi_in, 1);
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	expect(xt_b, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	xt_deliver(xt_a);
+	xt_deliver(xt_b);
+	xt_run();
+	end_grace();
+	check_pairs(0);
+	check_established();
+	ATF_CHECK_EQ(xt_a->p_nacqfail, 0);
+	xt_teardown();
+}
+
+/* The same, the other way: B's DELETE reaches A first. */
+ATF_TC_WITHOUT_HEAD(delete_vs_rekey);
+ATF_TC_BODY(delete_vs_rekey, tc)
+{
+	setup(conf_a, conf_b);
+	establish();
+	xt_expire(xt_a, xt_child_nth(xt_a, 0)->ch_spi_in, 0);
+	xt_kernel_run(xt_a);
+	xt_expire(xt_b, xt_child_nth(xt_b, 0)->ch_spi_in, 1);
+	xt_deliver(xt_b);
+	xt_deliver(xt_a);
+	xt_run();
+	end_grace();
+	check_pairs(0);
+	check_established();
+	xt_teardown();
+}
+
+/*
+ * B deletes the pair after it answered A's rekey: the DELETE of the old
+ * pair crosses the rekey's response; the new pair stays.
+ */
+ATF_TC_WITHOUT_HEAD(delete_after_rekey);
+ATF_TC_BODY(delete_after_rekey, tc)
+{
+	uint32_t	 bold;
+
+	setup(conf_a, conf_b);
+	establish();
+	bold = xt_child_nth(xt_b, 0)->ch_spi_in;
+	xt_expire(xt_a, xt_child_nth(xt_a, 0)->ch_spi_in, 0);
+	xt_kernel_run(xt_a);
+	xt_deliver(xt_a);
+	xt_kernel_run(xt_b);
+	xt_expire(xt_b, bold, 1);
+	xt_run();
+	end_grace();
+	check_pairs(1);
+	check_established();
+	xt_teardown();
+}
+
+/* %%% 9. DELETE of the IKE SA */
+
+ATF_TC_WITHOUT_HEAD(delete_ike_sa);
+ATF_TC_BODY(delete_ike_sa, tc)
+{
+	setup(conf_a, conf_b);
+	establish();
+	xt_acquire(xt_a, 2, 3);
+	xt_run();
+	check_pairs(2);
+	/* A's IKE SA lifetime ends: DELETE, its children go with it. */
+	xt_fire(xt_a, xt_ikesa(xt_a)->sa_timer);
+	expect(xt_a, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	xt_run();
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 0);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_a, 0, -1) + xt_sad_count(xt_a, 1, 0), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_b, 0, -1) + xt_sad_count(xt_b, 1, 0), 0);
+	xt_teardown();
+}
+
+/* B's lifetime ends instead: the responder's DELETE works alike. */
+ATF_TC_WITHOUT_HEAD(delete_ike_sa_responder);
+ATF_TC_BODY(delete_ike_sa_responder, tc)
+{
+	setup(conf_a, conf_b);
+	establish();
+	xt_fire(xt_b, xt_ikesa(xt_b)->sa_timer);
+	expect(xt_b, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	xt_run();
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 0);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_a, 0, -1) + xt_sad_count(xt_a, 1, 0), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_b, 0, -1) + xt_sad_count(xt_b, 1, 0), 0);
+	xt_teardown();
+}
+
+/* %%% Liveness */
+
+/* A's liveness check is answered; the pair stays. */
+ATF_TC_WITHOUT_HEAD(liveness);
+ATF_TC_BODY(liveness, tc)
+{
+	setup(conf_a, conf_b);
+	establish();
+	xt_fire(xt_a, xt_ikesa(xt_a)->sa_dpdtimer);
+	expect(xt_a, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	xt_deliver(xt_a);
+	expect(xt_b, IKEV2_EXCHANGE_INFORMATIONAL, 1);
+	xt_deliver(xt_b);
+	ATF_CHECK(!xt_ikesa(xt_a)->sa_busy);
+	ATF_CHECK(event_pending(xt_ikesa(xt_a)->sa_dpdtimer, EV_TIMEOUT,
+	    NULL));
+	check_established();
+	check_pairs(1);
+	xt_teardown();
+}
+
+/*
+ * B is gone: A's liveness check goes unanswered through every
+ * retransmission, then A declares B dead and removes its SAs.
+ */
+ATF_TC_WITHOUT_HEAD(dead_peer);
+ATF_TC_BODY(dead_peer, tc)
+{
+	int	 i;
+
+	setup(conf_a, conf_b);
+	establish();
+	xt_fire(xt_a, xt_ikesa(xt_a)->sa_dpdtimer);
+	for (i = 0; i < 5; i++) {
+		xt_drop(xt_a);
+		xt_fire(xt_a, retransmit_timer(xt_a));
+	}
+	xt_drop(xt_a);
+	ATF_CHECK_EQ(xt_a->p_env.sc_stats.st_retransmits, 5);
+	xt_fire(xt_a, retransmit_timer(xt_a));	/* gives up */
+	ATF_CHECK_EQ(xt_queued(xt_a), 0);
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_a, 0, -1) + xt_sad_count(xt_a, 1, 0), 0);
+	xt_teardown();
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, ike_auth);
+	ATF_TP_ADD_TC(tp, lost_once);
+	ATF_TP_ADD_TC(tp, retransmit_while_getspi);
+	ATF_TP_ADD_TC(tp, cookie);
+	ATF_TP_ADD_TC(tp, invalid_ke);
+	ATF_TP_ADD_TC(tp, second_child);
+	ATF_TP_ADD_TC(tp, rekey_child);
+	ATF_TP_ADD_TC(tp, rekey_collision_a_wins);
+	ATF_TP_ADD_TC(tp, rekey_collision_b_wins);
+	ATF_TP_ADD_TC(tp, rekey_collision_late);
+	ATF_TP_ADD_TC(tp, rekey_collision_late_b_wins);
+	ATF_TP_ADD_TC(tp, rekey_vs_delete);
+	ATF_TP_ADD_TC(tp, delete_vs_rekey);
+	ATF_TP_ADD_TC(tp, delete_after_rekey);
+	ATF_TP_ADD_TC(tp, delete_ike_sa);
+	ATF_TP_ADD_TC(tp, delete_ike_sa_responder);
+	ATF_TP_ADD_TC(tp, liveness);
+	ATF_TP_ADD_TC(tp, dead_peer);
+	return (atf_no_error());
+}
