@@ -620,8 +620,8 @@ ATF_TC_BODY(delete_ike_sa, tc)
 	xt_acquire(xt_a, 2, 3);
 	xt_run();
 	check_pairs(2);
-	/* A's IKE SA lifetime ends: DELETE, its children go with it. */
-	xt_fire(xt_a, xt_ikesa(xt_a)->sa_timer);
+	/* A deletes its IKE SA: its children go with it. */
+	ikesa_send_delete(xt_ikesa(xt_a), NULL);
 	expect(xt_a, IKEV2_EXCHANGE_INFORMATIONAL, 0);
 	xt_run();
 	ATF_CHECK_EQ(xt_nikesa(xt_a), 0);
@@ -637,7 +637,7 @@ ATF_TC_BODY(delete_ike_sa_responder, tc)
 {
 	setup(conf_a, conf_b);
 	establish();
-	xt_fire(xt_b, xt_ikesa(xt_b)->sa_timer);
+	ikesa_send_delete(xt_ikesa(xt_b), NULL);
 	expect(xt_b, IKEV2_EXCHANGE_INFORMATIONAL, 0);
 	xt_run();
 	ATF_CHECK_EQ(xt_nikesa(xt_a), 0);
@@ -645,6 +645,59 @@ ATF_TC_BODY(delete_ike_sa_responder, tc)
 	ATF_CHECK_EQ(xt_sad_count(xt_a, 0, -1) + xt_sad_count(xt_a, 1, 0), 0);
 	ATF_CHECK_EQ(xt_sad_count(xt_b, 0, -1) + xt_sad_count(xt_b, 1, 0), 0);
 	xt_teardown();
+}
+
+/* %%% 10. IKE SA rekey (RFC 7296 2.18) */
+
+/*
+ * The IKE SA's lifetime timer of x rekeys it: one IKE SA left on each
+ * side (the new one), the child pairs moved to it and still matching,
+ * and the new IKE SA carries a further exchange.
+ */
+static void
+ike_rekey_from(int fromb)
+{
+	struct xt_peer	*x;
+	uint8_t		 oldspi[8];
+
+	setup(conf_a, conf_b);
+	establish();
+	x = fromb ? xt_b : xt_a;
+	xt_acquire(xt_a, 2, 3);
+	xt_run();
+	check_pairs(2);
+	memcpy(oldspi, xt_ikesa(x)->sa_ispi, 8);
+	xt_fire(x, xt_ikesa(x)->sa_timer);
+	expect(x, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	xt_run();
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 1);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 1);
+	ATF_CHECK(memcmp(xt_ikesa(x)->sa_ispi, oldspi, 8) != 0);
+	ATF_CHECK(memcmp(xt_ikesa(xt_a)->sa_ispi, xt_ikesa(xt_b)->sa_ispi,
+	    8) == 0);
+	ATF_CHECK(memcmp(xt_ikesa(xt_a)->sa_rspi, xt_ikesa(xt_b)->sa_rspi,
+	    8) == 0);
+	check_pairs(2);
+	check_established();
+	/* Liveness on the new IKE SA is answered. */
+	xt_fire(xt_a, xt_ikesa(xt_a)->sa_dpdtimer);
+	expect(xt_a, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	xt_run();
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 1);
+	check_pairs(2);
+	xt_teardown();
+}
+
+ATF_TC_WITHOUT_HEAD(ike_rekey_initiator);
+ATF_TC_BODY(ike_rekey_initiator, tc)
+{
+	ike_rekey_from(0);
+}
+
+ATF_TC_WITHOUT_HEAD(ike_rekey_responder);
+ATF_TC_BODY(ike_rekey_responder, tc)
+{
+	ike_rekey_from(1);
 }
 
 /* %%% Liveness */
@@ -710,6 +763,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, delete_vs_rekey);
 	ATF_TP_ADD_TC(tp, delete_after_rekey);
 	ATF_TP_ADD_TC(tp, delete_ike_sa);
+	ATF_TP_ADD_TC(tp, ike_rekey_initiator);
+	ATF_TP_ADD_TC(tp, ike_rekey_responder);
 	ATF_TP_ADD_TC(tp, delete_ike_sa_responder);
 	ATF_TP_ADD_TC(tp, liveness);
 	ATF_TP_ADD_TC(tp, dead_peer);

@@ -971,7 +971,7 @@ child_peer_rekeyed(struct iked_child *ch)
  * that it is retired with a DELETE rather than expired by the kernel.
  */
 static u_int
-child_grace(const struct iked_child *old, u_int grace)
+child_grace(const struct iked_child *old, u_int grace, int peer)
 {
 	u_int	 max;
 
@@ -980,6 +980,9 @@ child_grace(const struct iked_child *old, u_int grace)
 	max = (u_int)(old->ch_lifetime / 10);
 	if (max < 1)
 		max = 1;
+	/* After the peer's rekey, wait a little longer than it does. */
+	if (peer)
+		max++;
 	return (grace < max ? grace : max);
 }
 
@@ -1018,7 +1021,7 @@ child_installed(struct iked_child *ch)
 	if (ch->ch_old != NULL)
 		child_settimer(ch, child_grace(ch->ch_old,
 		    ch->ch_rekeying ? IKED_REKEY_GRACE :
-		    IKED_PEER_REKEY_GRACE));
+		    IKED_PEER_REKEY_GRACE, !ch->ch_rekeying));
 }
 
 /*
