@@ -700,6 +700,68 @@ ATF_TC_BODY(ike_rekey_responder, tc)
 	ike_rekey_from(1);
 }
 
+/* %%% 11. Fragmentation (RFC 7383) */
+
+static const char conf_fa[] =
+    "set fragmentation\n"
+    "ikev2 \"a\" active esp tunnel from 10.1.0.0/16 to 10.2.0.0/16 "
+    "local 192.0.2.1 peer 192.0.2.2 " IKE_A CHILD PSK;
+static const char conf_fb[] =
+    "set fragmentation\n"
+    "ikev2 \"b\" active esp tunnel from 10.2.0.0/16 to 10.1.0.0/16 "
+    "local 192.0.2.2 peer 192.0.2.1 " IKE_A CHILD PSK;
+
+/*
+ * With a 150-byte limit IKE_AUTH goes in fragments both ways and is
+ * reassembled; one lost fragment makes the whole request go again, and
+ * a retransmitted first fragment of an answered request gets the whole
+ * response again.  Without "set fragmentation" on one side, nothing is
+ * fragmented.
+ */
+ATF_TC_WITHOUT_HEAD(fragments);
+ATF_TC_BODY(fragments, tc)
+{
+	size_t	 saved = ikev2_fragsize;
+	u_int	 n;
+
+	ikev2_fragsize = 150;
+	setup(conf_fa, conf_fb);
+	xt_acquire(xt_a, 1, 1);
+	xt_deliver(xt_a);		/* IKE_SA_INIT, never fragmented */
+	xt_deliver(xt_b);
+	xt_kernel_run(xt_a);
+	n = xt_queued(xt_a);
+	ATF_CHECK_MSG(n > 1, "IKE_AUTH in %u datagram(s)", n);
+	/* The second fragment is lost: B waits, A sends all again. */
+	xt_deliver(xt_a);
+	xt_drop(xt_a);
+	while (xt_queued(xt_a) > 0)
+		xt_deliver(xt_a);
+	ATF_CHECK_EQ(xt_queued(xt_b), 0);
+	xt_fire(xt_a, retransmit_timer(xt_a));
+	ATF_CHECK_EQ(xt_queued(xt_a), n);
+	while (xt_queued(xt_a) > 0)
+		xt_deliver(xt_a);
+	xt_kernel_run(xt_b);
+	ATF_CHECK_MSG(xt_queued(xt_b) > 1, "the response is not fragmented");
+	xt_run();
+	check_established();
+	check_pairs(1);
+	xt_teardown();
+
+	/* One side without it: IKE_AUTH goes whole. */
+	setup(conf_fa, conf_b);
+	xt_acquire(xt_a, 1, 1);
+	xt_deliver(xt_a);
+	xt_deliver(xt_b);
+	xt_kernel_run(xt_a);
+	ATF_CHECK_EQ(xt_queued(xt_a), 1);
+	xt_run();
+	check_established();
+	xt_teardown();
+	ikev2_fragsize = saved;
+}
+
 /* %%% Liveness */
 
 /* A's liveness check is answered; the pair stays. */
@@ -764,6 +826,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, delete_after_rekey);
 	ATF_TP_ADD_TC(tp, delete_ike_sa);
 	ATF_TP_ADD_TC(tp, ike_rekey_initiator);
+	ATF_TP_ADD_TC(tp, fragments);
 	ATF_TP_ADD_TC(tp, ike_rekey_responder);
 	ATF_TP_ADD_TC(tp, delete_ike_sa_responder);
 	ATF_TP_ADD_TC(tp, liveness);

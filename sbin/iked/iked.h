@@ -519,8 +519,10 @@ TAILQ_HEAD(iked_spds, iked_spd);
 
 /* One message waiting for its answer, retransmitted with backoff. */
 struct iked_tx {
-	uint8_t			*tx_buf;
+	uint8_t			*tx_buf;	/* one datagram, or fragments */
 	size_t			 tx_len;
+	uint16_t		*tx_frags;	/* their lengths (RFC 7383) */
+	u_int			 tx_nfrags;
 	u_int			 tx_tries;
 	struct event		*tx_ev;
 	void			(*tx_giveup)(void *);
@@ -679,6 +681,7 @@ struct iked_sa {
 	u_int			 sa_v2ndel;
 	uint8_t			*sa_idr2;	/* IKEv2: our IDr' for AUTH */
 	size_t			 sa_idr2len;
+	struct ikemsg_frag	 sa_frag;	/* IKEv2: RFC 7383 reassembly */
 	struct iked_sa		*sa_rekey;	/* IKEv2: the SA replacing it */
 	int			 sa_rekeyed;	/* IKEv2: replaced, going */
 };
@@ -893,6 +896,7 @@ void	 child_settimer(struct iked_child *, u_int);
 int	 tx_send(struct iked *, struct iked_tx *, struct iked_sa *,
 	    uint8_t *, size_t, int, void (*)(void *), void *);
 void	 tx_clear(struct iked_tx *);
+void	 tx_output(struct iked *, struct iked_tx *);
 void	 tx_setrx(struct iked_tx *, const uint8_t *, size_t);
 int	 tx_isretransmit(struct iked *, struct iked_tx *, const uint8_t *,
 	    size_t);
@@ -932,6 +936,7 @@ void	 ikev2_next(struct iked_sa *);
 void	 ikev2_send_delete(struct iked_sa *, struct iked_child *);
 void	 ikev2_dpd(struct iked_sa *);
 int	 ikev2_rekey_ike(struct iked_sa *);
+extern size_t	 ikev2_fragsize;
 
 /* ikesa.c: version-independent entry points */
 void	 ikesa_send_delete(struct iked_sa *, struct iked_child *);

@@ -235,6 +235,7 @@ ikesa_free(struct iked_sa *sa)
 	freezero_ptr(&sa->sa_msg2, &sa->sa_msg2len);
 	freezero_ptr(&sa->sa_cookie, &sa->sa_cookielen);
 	freezero_ptr(&sa->sa_idr2, &sa->sa_idr2len);
+	ikemsg_frag_clear(&sa->sa_frag);
 	config_unref(sa->sa_cf);
 	freezero(sa, sizeof(*sa));
 }
@@ -549,6 +550,29 @@ child_bygetspi(struct iked *env, uint32_t seq)
 
 /* %%% Messages out: retransmission, and the reply cache */
 
+/* Put tx's message on the wire: one datagram, or its fragments. */
+void
+tx_output(struct iked *env, struct iked_tx *tx)
+{
+	struct iked_sa	*sa = tx->tx_sa;
+	size_t		 off = 0;
+	u_int		 i;
+
+	if (tx->tx_buf == NULL || sa == NULL)
+		return;
+	if (tx->tx_nfrags == 0) {
+		(void)net_send(env, (struct sockaddr *)&sa->sa_local,
+		    (struct sockaddr *)&sa->sa_peer, tx->tx_buf, tx->tx_len);
+		return;
+	}
+	for (i = 0; i < tx->tx_nfrags && off < tx->tx_len; i++) {
+		(void)net_send(env, (struct sockaddr *)&sa->sa_local,
+		    (struct sockaddr *)&sa->sa_peer, tx->tx_buf + off,
+		    tx->tx_frags[i]);
+		off += tx->tx_frags[i];
+	}
+}
+
 static void
 tx_timeout(evutil_socket_t fd, short event, void *arg)
 {
@@ -565,8 +589,7 @@ tx_timeout(evutil_socket_t fd, short event, void *arg)
 	}
 	sa->sa_env->sc_stats.st_retransmits++;
 	log_debug("%s: retransmit %u", sa->sa_name, tx->tx_tries);
-	(void)net_send(sa->sa_env, (struct sockaddr *)&sa->sa_local,
-	    (struct sockaddr *)&sa->sa_peer, tx->tx_buf, tx->tx_len);
+	tx_output(sa->sa_env, tx);
 	tv.tv_sec = IKED_RETRANSMIT_FIRST << tx->tx_tries;
 	tv.tv_usec = 0;
 	evtimer_add(tx->tx_ev, &tv);
@@ -594,7 +617,9 @@ tx_send(struct iked *env, struct iked_tx *tx, struct iked_sa *sa,
 	tx->tx_sa = sa;
 	tx->tx_giveup = giveup;
 	tx->tx_arg = arg;
-	if (net_send(env, (struct sockaddr *)&sa->sa_local,
+	if (tx->tx_nfrags > 0)
+		tx_output(env, tx);
+	else if (net_send(env, (struct sockaddr *)&sa->sa_local,
 	    (struct sockaddr *)&sa->sa_peer, buf, len) == -1)
 		log_debug("%s: send failed, will retry", sa->sa_name);
 	if (!retransmit)
@@ -614,6 +639,7 @@ tx_clear(struct iked_tx *tx)
 	if (tx->tx_buf != NULL)
 		freezero(tx->tx_buf, tx->tx_len);
 	free(tx->tx_rx);
+	free(tx->tx_frags);
 	memset(tx, 0, sizeof(*tx));
 }
 
@@ -651,8 +677,7 @@ tx_isretransmit(struct iked *env, struct iked_tx *tx, const uint8_t *buf,
 		return (0);
 	if (tx->tx_buf != NULL && sa != NULL) {
 		env->sc_stats.st_retransmits++;
-		(void)net_send(env, (struct sockaddr *)&sa->sa_local,
-		    (struct sockaddr *)&sa->sa_peer, tx->tx_buf, tx->tx_len);
+		tx_output(env, tx);
 	}
 	return (1);
 }

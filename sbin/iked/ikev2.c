@@ -522,10 +522,15 @@ v2_sa_keys(struct iked_sa *sa, const struct v2_choice *c,
 
 /* %%% SK payloads */
 
-/* inner (a bare chain) sealed into a message. */
+/*
+ * data (len bytes of a payload chain whose first payload is first)
+ * sealed into one message: an SK payload, or with total != 0 fragment
+ * num of total (RFC 7383 2.5, the first type in fragment 1 only).
+ */
 static int
-v2_seal(struct iked_sa *sa, uint8_t exchange, int response, uint32_t msgid,
-    struct ikebuf *inner, uint8_t **out, size_t *outlen)
+v2_seal_one(struct iked_sa *sa, uint8_t exchange, int response,
+    uint32_t msgid, const uint8_t *data, size_t len, uint8_t first,
+    uint16_t num, uint16_t total, uint8_t **out, size_t *outlen)
 {
 	struct ikebuf	 m;
 	struct iked_cipher *c = sa->sa_cipher;
@@ -533,26 +538,27 @@ v2_seal(struct iked_sa *sa, uint8_t exchange, int response, uint32_t msgid,
 	uint8_t		*plain = NULL, *iv, *ct, flags;
 	int		 ret = -1;
 
-	if (inner->ib_error || !sa->sa_k2set)
+	if (!sa->sa_k2set)
 		return (-1);
 	ivl = cipher_ivlength(c);
 	icvl = sa->sa_integ ? hash_length(sa->sa_integ) : cipher_taglength(c);
 	bl = cipher_blocklength(c);
-	pad = (bl - (inner->ib_len + 1) % bl) % bl;
-	datalen = inner->ib_len + pad + 1;
+	pad = (bl - (len + 1) % bl) % bl;
+	datalen = len + pad + 1;
 	flags = (sa->sa_initiator ? IKEV2_FLAG_INITIATOR : 0) |
 	    (response ? IKEV2_FLAG_RESPONSE : 0);
 	if (ikebuf_init(&m) == -1)
 		return (-1);
 	ikemsg_build_hdr(&m, 2, sa->sa_ispi, sa->sa_rspi, exchange, flags,
 	    msgid);
-	if (ikev2_build_sk(&m, inner->ib_len ? inner->ib_first : 0,
-	    ivl + datalen + icvl, &bodyoff) == -1 ||
+	if ((total == 0 ? ikev2_build_sk(&m, len ? first : 0,
+	    ivl + datalen + icvl, &bodyoff) : ikev2_build_skf(&m, first, num,
+	    total, ivl + datalen + icvl, &bodyoff)) == -1 ||
 	    ikemsg_build_done(&m) == -1 || (plain = malloc(datalen)) == NULL)
 		goto done;
-	if (inner->ib_len)
-		memcpy(plain, inner->ib_buf, inner->ib_len);
-	memset(plain + inner->ib_len, 0, pad);
+	if (len)
+		memcpy(plain, data, len);
+	memset(plain + len, 0, pad);
 	plain[datalen - 1] = (uint8_t)pad;
 	iv = m.ib_buf + bodyoff;
 	ct = iv + ivl;
@@ -583,6 +589,117 @@ v2_seal(struct iked_sa *sa, uint8_t exchange, int response, uint32_t msgid,
 	return (ret);
 }
 
+/* inner (a bare chain) sealed into a message. */
+static int
+v2_seal(struct iked_sa *sa, uint8_t exchange, int response, uint32_t msgid,
+    struct ikebuf *inner, uint8_t **out, size_t *outlen)
+{
+	if (inner->ib_error)
+		return (-1);
+	return (v2_seal_one(sa, exchange, response, msgid, inner->ib_buf,
+	    inner->ib_len, inner->ib_first, 0, 0, out, outlen));
+}
+
+static int	v2_seal_frags(struct iked_sa *, uint8_t, int, uint32_t,
+		    struct ikebuf *, size_t, uint8_t **, size_t *,
+		    struct iked_tx *);
+
+/* The whole message *msg, or in its place its fragments. */
+static void
+v2_maybe_frag(struct iked_sa *sa, uint8_t exchange, int response,
+    uint32_t msgid, struct ikebuf *inner, uint8_t **msg, size_t *len,
+    struct iked_tx *tx)
+{
+	uint8_t	*frags;
+	size_t	 flen;
+
+	if (v2_seal_frags(sa, exchange, response, msgid, inner, *len, &frags,
+	    &flen, tx) == 1) {
+		freezero(*msg, *len);
+		*msg = frags;
+		*len = flen;
+	}
+}
+
+/*
+ * The largest IKE message sent whole once both sides announced
+ * IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383 2.5.1: 1280 bytes of IPv6
+ * less its IPv6 and UDP headers and the non-ESP marker).
+ */
+size_t	ikev2_fragsize = 1280 - 40 - 8 - 4;
+
+/*
+ * A message too large for ikev2_fragsize as fragments, each sealed on
+ * its own, back to back in *out with their lengths in tx; 0 when it
+ * goes whole (tx unchanged).
+ */
+static int
+v2_seal_frags(struct iked_sa *sa, uint8_t exchange, int response,
+    uint32_t msgid, struct ikebuf *inner, size_t wholelen, uint8_t **out,
+    size_t *outlen, struct iked_tx *tx)
+{
+	struct iked_cipher *c = sa->sa_cipher;
+	size_t		 over, chunk, off, total_len = 0, flen;
+	uint8_t		*buf = NULL, *f, *nb;
+	uint16_t	*lens = NULL, total, num;
+	int		 ret = -1;
+
+	free(tx->tx_frags);
+	tx->tx_frags = NULL;
+	tx->tx_nfrags = 0;
+	if (!(sa->sa_v2flags & SA_V2_FRAG) ||
+	    !(sa->sa_cf->cfg_flags & CFG_FRAGMENTATION) ||
+	    exchange == IKEV2_EXCHANGE_IKE_SA_INIT ||
+	    wholelen <= ikev2_fragsize)
+		return (0);
+	/* Header, SKF header, IV, ICV, a block of padding. */
+	over = 28 + 8 + cipher_ivlength(c) + (sa->sa_integ ?
+	    hash_length(sa->sa_integ) : cipher_taglength(c)) +
+	    cipher_blocklength(c) + 1;
+	if (ikev2_fragsize <= over + 16)
+		return (-1);
+	chunk = ikev2_fragsize - over;
+	total = (uint16_t)((inner->ib_len + chunk - 1) / chunk);
+	if (total == 0 || total > IKEMSG_FRAG_MAX)
+		return (-1);
+	if ((lens = calloc(total, sizeof(*lens))) == NULL)
+		return (-1);
+	for (num = 1, off = 0; num <= total; num++, off += chunk) {
+		if (v2_seal_one(sa, exchange, response, msgid,
+		    inner->ib_buf + off, inner->ib_len - off < chunk ?
+		    inner->ib_len - off : chunk, inner->ib_first, num, total,
+		    &f, &flen) == -1)
+			goto done;
+		if ((nb = malloc(total_len + flen)) == NULL) {
+			freezero(f, flen);
+			goto done;
+		}
+		if (buf != NULL) {
+			memcpy(nb, buf, total_len);
+			freezero(buf, total_len);
+		}
+		memcpy(nb + total_len, f, flen);
+		freezero(f, flen);
+		buf = nb;
+		total_len += flen;
+		lens[num - 1] = (uint16_t)flen;
+	}
+	log_debug("%s: a %zu-byte message sent as %u fragments", sa->sa_name,
+	    wholelen, total);
+	*out = buf;
+	*outlen = total_len;
+	tx->tx_frags = lens;
+	tx->tx_nfrags = total;
+	buf = NULL;
+	lens = NULL;
+	ret = 1;
+ done:
+	if (buf != NULL)
+		freezero(buf, total_len);
+	free(lens);
+	return (ret);
+}
+
 /* Verify and decrypt m's SK payload; parse its payloads into m. */
 static int
 v2_open(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
@@ -594,7 +711,8 @@ v2_open(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 
 	*plain = NULL;
 	*plainlen = 0;
-	if (!sa->sa_k2set || m->msg_enctype != IKEV2_PAYLOAD_SK)
+	if (!sa->sa_k2set || (m->msg_enctype != IKEV2_PAYLOAD_SK &&
+	    m->msg_enctype != IKEV2_PAYLOAD_SKF))
 		return (-1);
 	ivl = cipher_ivlength(c);
 	icvl = sa->sa_integ ? hash_length(sa->sa_integ) : cipher_taglength(c);
@@ -615,8 +733,32 @@ v2_open(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 	    sa->sa_integ ? 0 : sk.sk_aadlen, sk.sk_data, sk.sk_datalen,
 	    *plain, sa->sa_integ ? NULL : sk.sk_icv) == -1)
 		return (-2);
-	if (ikemsg_sk_unpad(*plain, sk.sk_datalen, &len) != IKEMSG_OK ||
-	    ikemsg_parse_inner(m, *plain, len,
+	if (ikemsg_sk_unpad(*plain, sk.sk_datalen, &len) != IKEMSG_OK)
+		return (-1);
+	if (m->msg_enctype == IKEV2_PAYLOAD_SKF) {
+		/* A fragment (RFC 7383 2.6): kept until all are here. */
+		int	 complete;
+		uint8_t	*whole, first;
+		size_t	 wlen;
+
+		if (!(sa->sa_v2flags & SA_V2_FRAG) ||
+		    ikemsg_frag_add(&sa->sa_frag, m, *plain, len, &complete) !=
+		    IKEMSG_OK)
+			return (-1);
+		if (!complete)
+			return (1);
+		if (ikemsg_frag_take(&sa->sa_frag, &whole, &wlen, &first) !=
+		    IKEMSG_OK)
+			return (-1);
+		freezero(*plain, *plainlen);
+		*plain = whole;
+		*plainlen = wlen;
+		len = wlen;
+		m->msg_encnext = first;
+		log_debug("%s: a %zu-byte message reassembled from %u "
+		    "fragments", sa->sa_name, wlen, m->msg_fragtotal);
+	}
+	if (ikemsg_parse_inner(m, *plain, len,
 	    &sa->sa_env->sc_stats.st_msg) != IKEMSG_OK)
 		return (-1);
 	return (0);
@@ -907,6 +1049,8 @@ v2_send_request(struct iked_sa *sa, uint8_t exchange, struct ikebuf *inner,
 		log_warnx("%s: cannot build a request", sa->sa_name);
 		return;
 	}
+	v2_maybe_frag(sa, exchange, 0, sa->sa_reqid, inner, &msg, &len,
+	    &sa->sa_tx);
 	sa->sa_reqid++;
 	sa->sa_busy = 1;
 	sa->sa_reqtype = exchange;
@@ -926,6 +1070,7 @@ v2_send_response(struct iked_sa *sa, uint8_t exchange, uint32_t msgid,
 		log_warnx("%s: cannot build a response", sa->sa_name);
 		return;
 	}
+	v2_maybe_frag(sa, exchange, 1, msgid, inner, &msg, &len, &sa->sa_rtx);
 	(void)tx_send(sa->sa_env, &sa->sa_rtx, sa, msg, len, 0, NULL, NULL);
 }
 
@@ -999,8 +1144,9 @@ v2_send_init(struct iked_sa *sa)
 		v2_build_natd(sa, &b);
 		memcpy(sa->sa_rspi, save, 8);
 	}
-	ikev2_build_notify(&b, 0, NULL, 0,
-	    IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	if (sa->sa_cf->cfg_flags & CFG_FRAGMENTATION)
+		ikev2_build_notify(&b, 0, NULL, 0,
+		    IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	if (ikemsg_build_done(&b) == -1) {
 		ikebuf_free(&b);
 		return (-1);
@@ -1139,7 +1285,8 @@ v2_recv_init_resp(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
 	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p))
 		if (ikev2_pld_notify(p, &n) == IKEMSG_OK &&
-		    n.n_type == IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED)
+		    n.n_type == IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED &&
+		    (sa->sa_cf->cfg_flags & CFG_FRAGMENTATION))
 			sa->sa_v2flags |= SA_V2_FRAG;
 	v2_check_natd(sa, m);
 	if (v2_sa_keys(sa, &c, NULL) == -1) {
@@ -1296,7 +1443,8 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
 	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p))
 		if (ikev2_pld_notify(p, &n) == IKEMSG_OK &&
-		    n.n_type == IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED)
+		    n.n_type == IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED &&
+		    (sa->sa_cf->cfg_flags & CFG_FRAGMENTATION))
 			sa->sa_v2flags |= SA_V2_FRAG;
 	{
 		/* The initiator computed NAT-D with SPIr zero. */
@@ -1322,8 +1470,10 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	ikev2_build_nonce(&b, sa->sa_nr, sa->sa_nrlen);
 	if (sa->sa_nat & SA_NATT_VID)
 		v2_build_natd(sa, &b);
-	ikev2_build_notify(&b, 0, NULL, 0,
-	    IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	if ((sa->sa_cf->cfg_flags & CFG_FRAGMENTATION) &&
+	    (sa->sa_v2flags & SA_V2_FRAG))
+		ikev2_build_notify(&b, 0, NULL, 0,
+		    IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	if (ikemsg_build_done(&b) == -1) {
 		ikebuf_free(&b);
 		ikesa_free(sa);
@@ -2448,6 +2598,13 @@ ikev2_recv(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	} else {
 		if (tx_isretransmit(env, &sa->sa_rtx, raw, rawlen))
 			return;
+		if (m->msg_enctype == IKEV2_PAYLOAD_SKF &&
+		    m->msg_msgid + 1 == sa->sa_peerid) {
+			/* RFC 7383 2.6.1: fragment 1 again, answer again. */
+			if (m->msg_fragnum == 1 && sa->sa_rtx.tx_buf != NULL)
+				tx_output(env, &sa->sa_rtx);
+			return;
+		}
 		if (m->msg_msgid != sa->sa_peerid) {
 			env->sc_stats.st_dropped++;
 			log_debug("%s: request %u, want %u: dropped",
@@ -2455,7 +2612,11 @@ ikev2_recv(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 			return;
 		}
 	}
-	if ((r = v2_open(sa, m, raw, &plain, &plainlen)) != 0) {
+	if ((r = v2_open(sa, m, raw, &plain, &plainlen)) == 1) {
+		freezero(plain, plainlen);
+		return;			/* more fragments to come */
+	}
+	if (r != 0) {
 		if (r == -2)
 			env->sc_stats.st_badauth++;
 		env->sc_stats.st_dropped++;
