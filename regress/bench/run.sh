@@ -7,3 +7,4 @@ ${MAKE:-make} -s all
 ./esp_bench
 ./setkey_bench.sh
 ./tunnel_bench.sh
+./ike_bench.sh

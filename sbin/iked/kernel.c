@@ -30,6 +30,7 @@
 
 #define KERNEL_SEQ_BASE		0x80000000U	/* above the kernel's acquire seqs */
 #define KERNEL_SOFTRATE_RESP	90		/* the initiator rekeys first */
+#define KERNEL_SEND_WAIT	1000		/* ms for room on a full socket */
 
 static const char *const kernel_msgname[] = {
 	"RESERVED", "GETSPI", "UPDATE", "ADD", "DELETE", "GET", "ACQUIRE",
@@ -470,6 +471,24 @@ kernel_endpoints(struct iked_child *ch, struct sockaddr_storage *local,
 	sa_setport((struct sockaddr *)peer, 0);
 }
 
+/*
+ * A request did not fit: our socket is non-blocking, and over netipsecd
+ * a burst of requests (hundreds of negotiations at once) fills it before
+ * the daemon reads.  Wait for room, as a BSD kernel's synchronous
+ * send(2) would, instead of failing the negotiation: 1 to send again.
+ */
+static int
+kernel_send_again(struct iked *env)
+{
+	struct pollfd	 pfd;
+
+	if (errno != EAGAIN)
+		return (0);
+	pfd.fd = env->sc_pfkey;
+	pfd.events = POLLOUT;
+	return (poll(&pfd, 1, KERNEL_SEND_WAIT) == 1);
+}
+
 /* SADB_GETSPI for the inbound SA: from the peer to us. */
 int
 kernel_getspi(struct iked *env, struct iked_child *ch)
@@ -481,10 +500,12 @@ kernel_getspi(struct iked *env, struct iked_child *ch)
 	seq = ch->ch_acqseq != 0 && ch->ch_initiator && !ch->ch_rekeying ?
 	    ch->ch_acqseq : kernel_seq(env);
 	ch->ch_getspi_seq = seq;
-	if (pfkey_send_getspi(env->sc_pfkey, ch->ch_saproto ==
+	while (pfkey_send_getspi(env->sc_pfkey, ch->ch_saproto ==
 	    IPPROTO_AH ? SADB_SATYPE_AH : SADB_SATYPE_ESP, ch->ch_mode,
 	    (struct sockaddr *)&peer, (struct sockaddr *)&local, 0, 0,
 	    ch->ch_reqid, seq) == -1) {
+		if (kernel_send_again(env))
+			continue;
 		log_warnx("pfkey: GETSPI: %s", ipsec_strerror());
 		return (-1);
 	}
@@ -541,10 +562,13 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 	a.seq = ch->ch_getspi_seq;
 	a.l_natt_sport = sa_port((struct sockaddr *)&sa->sa_peer);
 	a.l_natt_dport = sa_port((struct sockaddr *)&sa->sa_local);
-	if ((which & KERNEL_SA_IN) && pfkey_send_update2(&a) == -1) {
+	while ((which & KERNEL_SA_IN) && pfkey_send_update2(&a) == -1) {
+		if (kernel_send_again(env))
+			continue;
 		log_warnx("pfkey: UPDATE spi 0x%08x: %s", ntohl(a.spi),
 		    ipsec_strerror());
 		ret = -1;
+		break;
 	}
 	/* Outbound: us to the peer. */
 	a.src = (struct sockaddr *)&local;
@@ -563,7 +587,10 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 	}
 	a.l_natt_sport = sa_port((struct sockaddr *)&sa->sa_local);
 	a.l_natt_dport = sa_port((struct sockaddr *)&sa->sa_peer);
-	if (ret == 0 && (which & KERNEL_SA_OUT) && pfkey_send_add2(&a) == -1) {
+	while (ret == 0 && (which & KERNEL_SA_OUT) &&
+	    pfkey_send_add2(&a) == -1) {
+		if (kernel_send_again(env))
+			continue;
 		log_warnx("pfkey: ADD spi 0x%08x: %s", ntohl(a.spi),
 		    ipsec_strerror());
 		ret = -1;

@@ -32,6 +32,7 @@
 
 #define NET_BUFSIZE	65536
 #define NET_NONESP	4	/* the non-ESP marker: four zero bytes */
+#define IKED_RCVBUF	(1024 * 1024)	/* per socket, for bursts */
 
 in_port_t
 sa_port(const struct sockaddr *sa)
@@ -210,10 +211,21 @@ static int
 net_socket(struct iked *env, int af, in_port_t port)
 {
 	struct sockaddr_storage	 ss;
-	int			 s, on = 1;
+	int			 s, on = 1, rcvbuf = IKED_RCVBUF;
 
 	if ((s = socket(af, SOCK_DGRAM, IPPROTO_UDP)) == -1)
 		return (-1);
+	/*
+	 * One socket takes every peer's messages, and one thread computes:
+	 * room for a burst (hundreds of IKE_SA_INITs at once) instead of
+	 * drops and 1 s retransmissions.  Failure is harmless.
+	 */
+#ifdef SO_RCVBUFFORCE	/* Linux, as root: above net.core.rmem_max */
+	if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+	    sizeof(rcvbuf)) == -1)
+#endif
+		(void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+		    sizeof(rcvbuf));
 	memset(&ss, 0, sizeof(ss));
 	ss.ss_family = af;
 	sa_setport((struct sockaddr *)&ss, port);
