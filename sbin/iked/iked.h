@@ -590,6 +590,8 @@ struct iked_child {
 	int			 ch_delpending;	/* IKEv2: DELETE to send */
 	uint8_t			 ch_v2exch;	/* IKEv2: the request it answers */
 	uint8_t			 ch_v2prop;	/* IKEv2: the chosen proposal */
+	uint8_t			*ch_resp;	/* IKEv2: sealed answer held for */
+	size_t			 ch_resplen;	/* the kernel's UPDATE reply */
 	int			 ch_v2ids;	/* IKE_AUTH: the IDs came first */
 };
 TAILQ_HEAD(iked_children, iked_child);
@@ -936,6 +938,7 @@ void	 ikev2_next(struct iked_sa *);
 void	 ikev2_send_delete(struct iked_sa *, struct iked_child *);
 void	 ikev2_dpd(struct iked_sa *);
 int	 ikev2_rekey_ike(struct iked_sa *);
+void	 ikev2_update_done(struct iked *, uint32_t);
 extern size_t	 ikev2_fragsize;
 
 /* ikesa.c: version-independent entry points */

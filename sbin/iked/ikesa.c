@@ -426,6 +426,7 @@ child_free(struct iked_child *ch)
 	freezero_ptr(&ch->ch_dhpeer, &ch->ch_dhpeerlen);
 	freezero_ptr(&ch->ch_dhpub, &ch->ch_dhpublen);
 	freezero_ptr(&ch->ch_sabody, &ch->ch_sabodylen);
+	freezero_ptr(&ch->ch_resp, &ch->ch_resplen);
 	freezero(ch, sizeof(*ch));
 	if (sa->sa_state == SA_S_DEAD && TAILQ_EMPTY(&sa->sa_children))
 		ikesa_settimer(sa, 0);		/* free it from the loop */

@@ -1874,11 +1874,29 @@ v2_respond_child(struct iked_child *ch)
 		}
 	}
 	v2_build_ts(ch, &b, 0);
-	/* Both SAs in before the answer leaves: the initiator may send. */
+	/*
+	 * The answer is sealed now and held until the kernel's reply to
+	 * our UPDATE (ikev2_update_done()): the initiator sends ESP the
+	 * moment it has the answer, and over an asynchronous PF_KEY
+	 * (netipsecd) the inbound SA must be in first.
+	 */
+	if (v2_seal(sa, ch->ch_v2exch, 1, ch->ch_msgid, &b, &ch->ch_resp,
+	    &ch->ch_resplen) == 0)
+		v2_maybe_frag(sa, ch->ch_v2exch, 1, ch->ch_msgid, &b,
+		    &ch->ch_resp, &ch->ch_resplen, &sa->sa_rtx);
+	else
+		log_warnx("%s: cannot build a response", sa->sa_name);
+	ikebuf_free(&b);
+	log_info("%s: %s -> %sSA (spi 0x%08x), TSi, TSr", sa->sa_name,
+	    ccsa ? "CREATE_CHILD_SA" : "IKE_AUTH", ccsa ? "" : "IDr, AUTH, ",
+	    ntohl(ch->ch_spi_in));
 	if (v2_child_install(ch, gir, girlen) == -1) {
 		if (gir != NULL)
 			freezero(gir, girlen);
-		ikebuf_free(&b);
+		if (ch->ch_resp != NULL)
+			freezero(ch->ch_resp, ch->ch_resplen);
+		ch->ch_resp = NULL;
+		ch->ch_resplen = 0;
 		/* The exchange still needs an answer. */
 		if (ikebuf_init(&b) == -1)
 			return;
@@ -1891,11 +1909,6 @@ v2_respond_child(struct iked_child *ch)
 	}
 	if (gir != NULL)
 		freezero(gir, girlen);
-	log_info("%s: %s -> %sSA (spi 0x%08x), TSi, TSr", sa->sa_name,
-	    ccsa ? "CREATE_CHILD_SA" : "IKE_AUTH", ccsa ? "" : "IDr, AUTH, ",
-	    ntohl(ch->ch_spi_in));
-	v2_send_response(sa, ch->ch_v2exch, ch->ch_msgid, &b);
-	ikebuf_free(&b);
 	if (!ccsa)
 		v2_established(sa);
 }
@@ -2891,4 +2904,26 @@ v2_rekey_ike_req(struct iked_sa *sa, struct ikemsg *m,
 	v2_rekey_move(sa, nsa);
 	sa->sa_rekey = nsa;
 	v2_established(nsa);
+}
+
+/* The kernel answered our UPDATE of seq: send what waited for it. */
+void
+ikev2_update_done(struct iked *env, uint32_t seq)
+{
+	struct iked_sa		*sa;
+	struct iked_child	*ch;
+	uint8_t			*msg;
+	size_t			 len;
+
+	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
+		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
+			if (ch->ch_resp != NULL && ch->ch_getspi_seq == seq) {
+				msg = ch->ch_resp;
+				len = ch->ch_resplen;
+				ch->ch_resp = NULL;
+				ch->ch_resplen = 0;
+				(void)tx_send(env, &sa->sa_rtx, sa, msg, len, 0,
+				    NULL, NULL);
+				return;
+			}
 }
