@@ -917,6 +917,27 @@ ikesa_initial_contact(struct iked_sa *sa)
 }
 
 /* Start the children that waited for their phase 1. */
+/*
+ * Once established, what only the handshake needed goes: the DH state
+ * and public values, the IKE_SA_INIT messages AUTH covered, a cookie,
+ * IKEv1's SAi_b and IDs.  (Memory per SA is a benchmark goal.)
+ */
+static void
+ikesa_trim(struct iked_sa *sa)
+{
+	group_free(sa->sa_dh);
+	sa->sa_dh = NULL;
+	freezero_ptr(&sa->sa_dhi, &sa->sa_dhilen);
+	freezero_ptr(&sa->sa_dhr, &sa->sa_dhrlen);
+	freezero_ptr(&sa->sa_msg1, &sa->sa_msg1len);
+	freezero_ptr(&sa->sa_msg2, &sa->sa_msg2len);
+	freezero_ptr(&sa->sa_cookie, &sa->sa_cookielen);
+	freezero_ptr(&sa->sa_idr2, &sa->sa_idr2len);
+	freezero_ptr(&sa->sa_sai, &sa->sa_sailen);
+	freezero_ptr(&sa->sa_idi, &sa->sa_idilen);
+	freezero_ptr(&sa->sa_idr, &sa->sa_idrlen);
+}
+
 void
 ikesa_established(struct iked_sa *sa)
 {
@@ -928,6 +949,7 @@ ikesa_established(struct iked_sa *sa)
 		env->sc_halfopen--;
 	sa->sa_state = SA_S_ESTABLISHED;
 	sa->sa_established = now();
+	ikesa_trim(sa);
 	env->sc_stats.st_ph1_established++;
 	tx_stop(&sa->sa_tx);
 	/*
