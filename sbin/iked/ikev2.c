@@ -2785,6 +2785,8 @@ v2_rekey_collision_ike(struct iked_sa *sa, struct iked_sa *mine,
 		    "deleting our new IKE SA", sa->sa_name);
 		v2_rekey_move(sa, peers);
 		sa->sa_rekey = peers;	/* the peer deletes sa */
+		/* Going: no new child or rekey of it (ikesa_bypeer). */
+		mine->sa_rekeyed = 1;
 		v2_established(mine);
 		ikev2_send_delete(mine, NULL);
 		ikev2_next(peers);
@@ -2794,7 +2796,12 @@ v2_rekey_collision_ike(struct iked_sa *sa, struct iked_sa *mine,
 	    "new IKE SA", sa->sa_name);
 	v2_rekey_move(sa, mine);
 	v2_established(mine);
-	/* peers stays until the peer's DELETE on it. */
+	/*
+	 * peers stays, childless, until the peer's DELETE on it; going,
+	 * it takes no new child and, should that DELETE never come, its
+	 * lifetime ends it instead of a rekey.
+	 */
+	peers->sa_rekeyed = 1;
 	ikev2_send_delete(sa, NULL);
 }
 
