@@ -700,6 +700,244 @@ ATF_TC_BODY(ike_rekey_responder, tc)
 	ike_rekey_from(1);
 }
 
+/* %%% 10b. Simultaneous IKE SA rekeys (RFC 7296 2.8.2) */
+
+/*
+ * xt_run(), counting the INFORMATIONAL requests p sends on the IKE SA
+ * whose SPIi is ispi.
+ */
+static u_int
+run_count_delete(struct xt_peer *p, const uint8_t *ispi)
+{
+	const struct xt_dgram	*dg;
+	struct xt_peer		*q;
+	u_int			 n = 0, side, rounds = 0;
+	int			 moved, r;
+
+	do {
+		moved = 0;
+		for (side = 0; side < 2; side++) {
+			q = side == 0 ? xt_a : xt_b;
+			if (xt_kernel_pending(q) > 0) {
+				xt_kernel_run(q);
+				moved = 1;
+			}
+		}
+		for (side = 0; side < 2; side++) {
+			q = side == 0 ? xt_a : xt_b;
+			if ((dg = xt_peek(q)) == NULL)
+				continue;
+			if (q == p && xt_dgram_exch(dg, &r, NULL) ==
+			    IKEV2_EXCHANGE_INFORMATIONAL && !r &&
+			    dg->dg_len >= 8 && memcmp(dg->dg_buf, ispi, 8) == 0)
+				n++;
+			xt_deliver(q);
+			moved = 1;
+		}
+		ATF_REQUIRE_MSG(++rounds < 1000, "the peers never settle");
+	} while (moved);
+	return (n);
+}
+
+/*
+ * A and B rekey the IKE SA at once (both lifetime timers fire), with
+ * two child pairs on it.  Crossing (late 0): both exchanges succeed and
+ * the nonces decide, as for children: awins says A's new IKE SA stays
+ * (B's exchange holds the lowest nonce), and B deletes its own new SA
+ * with a DELETE on it.  late 1: B's request is lost once; A's exchange
+ * completes first, A deletes the old SA, and B's retransmission meets
+ * TEMPORARY_FAILURE (or the DELETE first): A's SA stays whatever the
+ * nonces.  late 2: the same, A's DELETE lost once, so B sees the
+ * TEMPORARY_FAILURE first.  Either way one IKE SA is left on each side,
+ * the same, carrying both pairs unchanged.
+ */
+static void
+ike_collide(int awins, int late)
+{
+	struct xt_peer	*winner, *loser;
+	uint8_t		 oldi[8], ai[8], bi[8], keepi[8], loseri[8];
+	uint32_t	 cin[2];
+	u_int		 i;
+
+	setup(conf_a, conf_b);
+	establish();
+	xt_acquire(xt_a, 2, 3);
+	xt_run();
+	check_pairs(2);
+	for (i = 0; i < 2; i++)
+		cin[i] = xt_child_nth(xt_a, i)->ch_spi_in;
+	memcpy(oldi, xt_ikesa(xt_a)->sa_ispi, 8);
+	/* Each peer draws its Ni, then its Nr for the other's rekey. */
+	xt_nonce(xt_a, awins ? 0x80 : 0x10);
+	xt_nonce(xt_a, awins ? 0x20 : 0x90);
+	xt_nonce(xt_b, awins ? 0x10 : 0x80);
+	xt_nonce(xt_b, awins ? 0x90 : 0x20);
+	xt_fire(xt_a, xt_ikesa(xt_a)->sa_timer);
+	xt_fire(xt_b, xt_ikesa(xt_b)->sa_timer);
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	expect(xt_b, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	ATF_REQUIRE(xt_ikesa(xt_a)->sa_rekey != NULL);
+	ATF_REQUIRE(xt_ikesa(xt_b)->sa_rekey != NULL);
+	memcpy(ai, xt_ikesa(xt_a)->sa_rekey->sa_ispi, 8);
+	memcpy(bi, xt_ikesa(xt_b)->sa_rekey->sa_ispi, 8);
+	winner = awins || late ? xt_a : xt_b;
+	loser = winner == xt_a ? xt_b : xt_a;
+	memcpy(keepi, winner == xt_a ? ai : bi, 8);
+	memcpy(loseri, winner == xt_a ? bi : ai, 8);
+	if (late) {
+		xt_drop(xt_b);
+		xt_deliver(xt_a);	/* B answers, its own rekey out */
+		xt_deliver(xt_b);	/* A's exchange done */
+		ATF_CHECK(xt_ikesa(xt_a)->sa_rekeyed);
+		expect(xt_a, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+		if (late == 2) {
+			xt_drop(xt_a);	/* A's DELETE of the old SA */
+			xt_fire(xt_b, retransmit_timer(xt_b));
+			xt_deliver(xt_b);	/* late: TEMPORARY_FAILURE */
+			xt_deliver(xt_a);
+			/* B moved the pairs to A's SA; the old one waits. */
+			ATF_CHECK_EQ(xt_ikesa(xt_b)->sa_rekey_peer, NULL);
+			ATF_CHECK(TAILQ_EMPTY(&xt_ikesa(xt_b)->sa_children));
+			xt_fire(xt_a, retransmit_timer(xt_a));
+		} else
+			xt_fire(xt_b, retransmit_timer(xt_b));
+		ATF_CHECK_EQ(run_count_delete(winner, oldi), 1);
+	} else {
+		/* The redundant new SA goes by its creator's DELETE on it. */
+		ATF_CHECK_EQ_MSG(run_count_delete(loser, loseri), 1,
+		    "%s did not delete its redundant IKE SA", loser->p_name);
+	}
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 1);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 1);
+	check_established();
+	ATF_CHECK_MSG(memcmp(xt_ikesa(xt_a)->sa_ispi, keepi, 8) == 0,
+	    "A's IKE SA is not %s's new one", winner->p_name);
+	ATF_CHECK(memcmp(xt_ikesa(xt_a)->sa_ispi, xt_ikesa(xt_b)->sa_ispi,
+	    8) == 0);
+	ATF_CHECK(xt_ikesa(xt_a)->sa_rekey == NULL &&
+	    xt_ikesa(xt_a)->sa_rekey_peer == NULL);
+	ATF_CHECK(xt_ikesa(xt_b)->sa_rekey == NULL &&
+	    xt_ikesa(xt_b)->sa_rekey_peer == NULL);
+	/* No pair lost or replaced: the same SAs, on the surviving SA. */
+	check_pairs(2);
+	for (i = 0; i < 2; i++)
+		ATF_CHECK(xt_sad_find(xt_a, cin[i], 0) != NULL);
+	ATF_CHECK_EQ(xt_a->p_nacqfail + xt_b->p_nacqfail, 0);
+	/* The survivor carries exchanges: liveness, then a new child. */
+	xt_fire(xt_b, xt_ikesa(xt_b)->sa_dpdtimer);
+	expect(xt_b, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	xt_run();
+	check_pairs(2);
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 1);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 1);
+	xt_teardown();
+}
+
+ATF_TC_WITHOUT_HEAD(ike_rekey_collision_a_wins);
+ATF_TC_BODY(ike_rekey_collision_a_wins, tc)
+{
+	ike_collide(1, 0);
+}
+
+ATF_TC_WITHOUT_HEAD(ike_rekey_collision_b_wins);
+ATF_TC_BODY(ike_rekey_collision_b_wins, tc)
+{
+	ike_collide(0, 0);
+}
+
+/* B's exchange would hold the highest nonce: A's still stays. */
+ATF_TC_WITHOUT_HEAD(ike_rekey_collision_late);
+ATF_TC_BODY(ike_rekey_collision_late, tc)
+{
+	ike_collide(0, 1);
+}
+
+ATF_TC_WITHOUT_HEAD(ike_rekey_collision_late_refused);
+ATF_TC_BODY(ike_rekey_collision_late_refused, tc)
+{
+	ike_collide(0, 2);
+}
+
+/*
+ * A rekeys the IKE SA while B deletes it: the requests cross.  B,
+ * closing it, answers the rekey with TEMPORARY_FAILURE; A's unanswered
+ * new SA goes with the old one.  delfirst: B's DELETE reaches A before
+ * A's request reaches B.  Nothing is left on either side.
+ */
+static void
+ike_rekey_delete(int delfirst)
+{
+	setup(conf_a, conf_b);
+	establish();
+	xt_acquire(xt_a, 2, 3);
+	xt_run();
+	check_pairs(2);
+	xt_fire(xt_a, xt_ikesa(xt_a)->sa_timer);
+	ikesa_send_delete(xt_ikesa(xt_b), NULL);
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	expect(xt_b, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	if (delfirst)
+		xt_deliver(xt_b);
+	xt_run();
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 0);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_a, 0, -1) + xt_sad_count(xt_a, 1, 0), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_b, 0, -1) + xt_sad_count(xt_b, 1, 0), 0);
+	ATF_CHECK_EQ(xt_a->p_kerrors + xt_b->p_kerrors, 0);
+	xt_teardown();
+}
+
+ATF_TC_WITHOUT_HEAD(ike_rekey_vs_delete);
+ATF_TC_BODY(ike_rekey_vs_delete, tc)
+{
+	ike_rekey_delete(0);
+}
+
+ATF_TC_WITHOUT_HEAD(ike_delete_vs_rekey);
+ATF_TC_BODY(ike_delete_vs_rekey, tc)
+{
+	ike_rekey_delete(1);
+}
+
+/*
+ * The IKE SA's rekey falls due while a child's CREATE_CHILD_SA is out:
+ * with a window of 1 it waits for that answer, then goes at once (not
+ * a tenth of the lifetime later), and the new child moves with the
+ * others.
+ */
+ATF_TC_WITHOUT_HEAD(ike_rekey_window);
+ATF_TC_BODY(ike_rekey_window, tc)
+{
+	uint8_t	 oldi[8];
+
+	setup(conf_a, conf_b);
+	establish();
+	memcpy(oldi, xt_ikesa(xt_a)->sa_ispi, 8);
+	xt_acquire(xt_a, 2, 3);
+	xt_kernel_run(xt_a);
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	xt_fire(xt_a, xt_ikesa(xt_a)->sa_timer);
+	/* Nothing more goes out yet: the child's request is unanswered. */
+	ATF_CHECK_EQ(xt_queued(xt_a), 1);
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 1);
+	ATF_CHECK(xt_ikesa(xt_a)->sa_rekey == NULL);
+	xt_deliver(xt_a);
+	xt_kernel_run(xt_b);
+	xt_deliver(xt_b);		/* the child's answer */
+	/* The rekey follows it at once. */
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	ATF_CHECK(xt_ikesa(xt_a)->sa_rekey != NULL);
+	xt_run();
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 1);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 1);
+	ATF_CHECK(memcmp(xt_ikesa(xt_a)->sa_ispi, oldi, 8) != 0);
+	check_established();
+	ATF_CHECK(memcmp(xt_ikesa(xt_a)->sa_ispi, xt_ikesa(xt_b)->sa_ispi,
+	    8) == 0);
+	check_pairs(2);
+	xt_teardown();
+}
+
 /* %%% 11. Fragmentation (RFC 7383) */
 
 static const char conf_fa[] =
@@ -828,6 +1066,13 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ike_rekey_initiator);
 	ATF_TP_ADD_TC(tp, fragments);
 	ATF_TP_ADD_TC(tp, ike_rekey_responder);
+	ATF_TP_ADD_TC(tp, ike_rekey_collision_a_wins);
+	ATF_TP_ADD_TC(tp, ike_rekey_collision_b_wins);
+	ATF_TP_ADD_TC(tp, ike_rekey_collision_late);
+	ATF_TP_ADD_TC(tp, ike_rekey_collision_late_refused);
+	ATF_TP_ADD_TC(tp, ike_rekey_vs_delete);
+	ATF_TP_ADD_TC(tp, ike_delete_vs_rekey);
+	ATF_TP_ADD_TC(tp, ike_rekey_window);
 	ATF_TP_ADD_TC(tp, delete_ike_sa_responder);
 	ATF_TP_ADD_TC(tp, liveness);
 	ATF_TP_ADD_TC(tp, dead_peer);

@@ -686,6 +686,14 @@ struct iked_sa {
 	struct ikemsg_frag	 sa_frag;	/* IKEv2: RFC 7383 reassembly */
 	struct iked_sa		*sa_rekey;	/* IKEv2: the SA replacing it */
 	int			 sa_rekeyed;	/* IKEv2: replaced, going */
+	/*
+	 * IKEv2, RFC 7296 2.8.2: the peer's rekey of this SA, answered
+	 * while ours (sa_rekey) was out.  The children stay here until
+	 * our response shows which of the two new SAs survives.
+	 */
+	struct iked_sa		*sa_rekey_peer;
+	int			 sa_rekeywait;	/* IKEv2: our rekey waits for
+						   the window (ikev2_next) */
 };
 TAILQ_HEAD(iked_sas, iked_sa);
 

@@ -201,9 +201,15 @@ ikesa_free(struct iked_sa *sa)
 
 	while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL)
 		child_free(ch);
-	TAILQ_FOREACH(o, &env->sc_sas, sa_entry)
+	/* Our IKEv2 rekey of it, still unanswered, cannot finish now. */
+	if (sa->sa_rekey != NULL && sa->sa_rekey->sa_state != SA_S_ESTABLISHED)
+		ikesa_free(sa->sa_rekey);
+	TAILQ_FOREACH(o, &env->sc_sas, sa_entry) {
 		if (o->sa_rekey == sa)
 			o->sa_rekey = NULL;
+		if (o->sa_rekey_peer == sa)
+			o->sa_rekey_peer = NULL;
+	}
 	if (sa->sa_state != SA_S_ESTABLISHED && sa->sa_state != SA_S_DEAD &&
 	    env->sc_halfopen > 0)
 		env->sc_halfopen--;

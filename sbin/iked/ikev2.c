@@ -52,6 +52,7 @@ static void	 v2_respond_child(struct iked_child *);
 static void	 v2_rekey_ike_req(struct iked_sa *, struct ikemsg *,
 		    const struct ikemsg_sa *);
 static void	 v2_rekey_ike_resp(struct iked_sa *, struct ikemsg *);
+static void	 v2_rekey_move(struct iked_sa *, struct iked_sa *);
 static void	 v2_dpd_timer(evutil_socket_t, short, void *);
 
 static uint16_t
@@ -1761,6 +1762,18 @@ ikev2_next(struct iked_sa *sa)
 	}
 	if (sa->sa_state != SA_S_V2_AUTH && sa->sa_state != SA_S_ESTABLISHED)
 		return;
+	/*
+	 * An IKE SA rekey that found the window in use (a child's
+	 * CREATE_CHILD_SA out) goes before further children, unless the
+	 * peer rekeyed or deleted the SA meanwhile.
+	 */
+	if (sa->sa_rekeywait && sa->sa_state == SA_S_ESTABLISHED) {
+		sa->sa_rekeywait = 0;
+		if (!sa->sa_rekeyed && sa->sa_rekey == NULL &&
+		    !(sa->sa_v2flags & SA_V2_DELETING) &&
+		    ikev2_rekey_ike(sa) == 0 && sa->sa_busy)
+			return;
+	}
 	TAILQ_FOREACH(ch, &sa->sa_children, ch_entry) {
 		if (!ch->ch_initiator)
 			continue;
@@ -2240,6 +2253,17 @@ v2_recv_ccsa_req(struct iked_sa *sa, struct ikemsg *m)
 	uint16_t		 err;
 	u_int			 i;
 
+	/*
+	 * RFC 7296 2.25: nothing new on an IKE SA we are closing: one we
+	 * rekeyed (its children moved to the new one; a crossed rekey of
+	 * the peer's arriving after ours completed ends here, 2.8.2) or
+	 * one whose DELETE is out.  The peer tries again on the new SA.
+	 */
+	if (sa->sa_rekeyed || (sa->sa_v2flags & SA_V2_DELETING)) {
+		v2_respond_error(sa, IKEV2_EXCHANGE_CREATE_CHILD_SA,
+		    m->msg_msgid, 0, IKEV2_N_TEMPORARY_FAILURE);
+		return;
+	}
 	/* A proposal for protocol IKE: the peer rekeys the IKE SA. */
 	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_SA, NULL)) != NULL &&
 	    (s = calloc(1, sizeof(*s))) != NULL) {
@@ -2401,6 +2425,21 @@ v2_recv_info_req(struct iked_sa *sa, struct ikemsg *m)
 				child_free(ch);
 			}
 		}
+	}
+	if (ikedel && sa->sa_rekey_peer != NULL) {
+		/*
+		 * RFC 7296 2.8.2: the peer's rekey, which we answered while
+		 * ours was out, completed first on its side, and the peer
+		 * deletes the old SA.  The peer's new SA takes the children;
+		 * ours, unanswered, goes now.
+		 */
+		log_info("%s: IKE SA rekey collision: the peer's rekey "
+		    "completed first; its new SA stays", sa->sa_name);
+		if (sa->sa_rekey != NULL &&
+		    sa->sa_rekey->sa_state != SA_S_ESTABLISHED)
+			ikesa_free(sa->sa_rekey);
+		v2_rekey_move(sa, sa->sa_rekey_peer);
+		sa->sa_rekey_peer = NULL;
 	}
 	if (ikebuf_init(&b) == -1)
 		return;
@@ -2709,6 +2748,63 @@ v2_rekey_move(struct iked_sa *old, struct iked_sa *nsa)
 	    nsa->sa_rspi[3]);
 }
 
+/* The lower of a new IKE SA's two nonces. */
+static const uint8_t *
+v2_sa_nonce_low(const struct iked_sa *sa, size_t *len)
+{
+	if (v2_nonce_cmp(sa->sa_ni, sa->sa_nilen, sa->sa_nr, sa->sa_nrlen) <
+	    0) {
+		*len = sa->sa_nilen;
+		return (sa->sa_ni);
+	}
+	*len = sa->sa_nrlen;
+	return (sa->sa_nr);
+}
+
+/*
+ * RFC 7296 2.8.2: both peers rekeyed the IKE SA sa at once and both
+ * exchanges succeeded: mine (ours, keyed now) and peers (the peer's, that
+ * we answered).  The new SA made by the exchange holding the lowest of
+ * the four nonces is redundant: its creator (that exchange's initiator)
+ * deletes it with a DELETE sent on it.  The children move to the other
+ * one, whose creator deletes the old SA.  Both sides see the same four
+ * nonces, so they agree without another message.
+ */
+static void
+v2_rekey_collision_ike(struct iked_sa *sa, struct iked_sa *mine,
+    struct iked_sa *peers)
+{
+	const uint8_t	*ml, *pl;
+	size_t		 mll, pll;
+
+	sa->sa_rekey_peer = NULL;
+	ml = v2_sa_nonce_low(mine, &mll);
+	pl = v2_sa_nonce_low(peers, &pll);
+	if (v2_nonce_cmp(ml, mll, pl, pll) < 0) {
+		log_info("%s: IKE SA rekey collision: the peer's won; "
+		    "deleting our new IKE SA", sa->sa_name);
+		v2_rekey_move(sa, peers);
+		sa->sa_rekey = peers;	/* the peer deletes sa */
+		/* Going: no new child or rekey of it (ikesa_bypeer). */
+		mine->sa_rekeyed = 1;
+		v2_established(mine);
+		ikev2_send_delete(mine, NULL);
+		ikev2_next(peers);
+		return;
+	}
+	log_info("%s: IKE SA rekey collision: ours won; the peer deletes its "
+	    "new IKE SA", sa->sa_name);
+	v2_rekey_move(sa, mine);
+	v2_established(mine);
+	/*
+	 * peers stays, childless, until the peer's DELETE on it; going,
+	 * it takes no new child and, should that DELETE never come, its
+	 * lifetime ends it instead of a rekey.
+	 */
+	peers->sa_rekeyed = 1;
+	ikev2_send_delete(sa, NULL);
+}
+
 /* Ours: CREATE_CHILD_SA {SA(IKE, new SPIi), Ni, KEi} on the old SA. */
 int
 ikev2_rekey_ike(struct iked_sa *sa)
@@ -2720,14 +2816,22 @@ ikev2_rekey_ike(struct iked_sa *sa)
 	size_t			 publen = 0;
 
 	if (sa->sa_busy) {
-		/* Our window is in use: shortly. */
-		ikesa_settimer(sa, 2);
+		/*
+		 * Our window (1) is in use: the rekey goes when its answer
+		 * is in (ikev2_next).  A timer of 2 s here was overridden by
+		 * the caller's margin timer, delaying the rekey by a tenth
+		 * of the lifetime.
+		 */
+		sa->sa_rekeywait = 1;
 		return (0);
 	}
 	if ((nsa = ikesa_new(sa->sa_env, 2, 1, sa->sa_pol,
 	    (struct sockaddr *)&sa->sa_local,
 	    (struct sockaddr *)&sa->sa_peer)) == NULL)
 		return (-1);
+	/* NAT-T and fragmentation as on the old SA, for its DELETE too. */
+	nsa->sa_nat = sa->sa_nat & ~SA_IC_RECV;
+	nsa->sa_v2flags = sa->sa_v2flags & SA_V2_FRAG;
 	nsa->sa_group = sa->sa_group;
 	arc4random_buf(nonce, sizeof(nonce));
 	setbuf_dup(&nsa->sa_ni, &nsa->sa_nilen, nonce, sizeof(nonce));
@@ -2766,7 +2870,7 @@ ikev2_rekey_ike(struct iked_sa *sa)
 static void
 v2_rekey_ike_resp(struct iked_sa *sa, struct ikemsg *m)
 {
-	struct iked_sa		*nsa = sa->sa_rekey;
+	struct iked_sa		*nsa = sa->sa_rekey, *peer;
 	const struct ikemsg_pld	*p;
 	struct ikemsg_notify	 n;
 	struct ikemsg_sa	*s = NULL;
@@ -2806,6 +2910,10 @@ v2_rekey_ike_resp(struct iked_sa *sa, struct ikemsg *m)
 	free(s);
 	nsa->sa_reqid = 0;
 	nsa->sa_peerid = 0;
+	if (sa->sa_rekey_peer != NULL) {
+		v2_rekey_collision_ike(sa, nsa, sa->sa_rekey_peer);
+		return;
+	}
 	v2_rekey_move(sa, nsa);
 	v2_established(nsa);
 	/* The old SA goes: our DELETE, answered, frees it. */
@@ -2815,6 +2923,20 @@ v2_rekey_ike_resp(struct iked_sa *sa, struct ikemsg *m)
 	free(s);
 	sa->sa_rekey = NULL;
 	ikesa_free(nsa);
+	if ((peer = sa->sa_rekey_peer) != NULL) {
+		/*
+		 * RFC 7296 2.8.2: the peer refused ours (TEMPORARY_FAILURE:
+		 * its rekey, which we answered, completed first there).  Its
+		 * new SA takes the children; the peer deletes the old SA.
+		 */
+		log_info("%s: IKE SA rekey collision: ours refused; the "
+		    "peer's new SA stays", sa->sa_name);
+		sa->sa_rekey_peer = NULL;
+		v2_rekey_move(sa, peer);
+		sa->sa_rekey = peer;
+		ikev2_next(peer);
+		return;
+	}
 	ikev2_next(sa);
 }
 
@@ -2869,6 +2991,8 @@ v2_rekey_ike_req(struct iked_sa *sa, struct ikemsg *m,
 	}
 	memcpy(nsa->sa_ispi, c.spi, 8);
 	nsa->sa_group = group;
+	nsa->sa_nat = sa->sa_nat & ~SA_IC_RECV;
+	nsa->sa_v2flags = sa->sa_v2flags & SA_V2_FRAG;
 	if ((nsa->sa_dh = group_get(group)) == NULL ||
 	    kl != dh_getlen(nsa->sa_dh) ||
 	    dh_create_exchange(nsa->sa_dh, &pub, &publen) == -1) {
@@ -2901,6 +3025,18 @@ v2_rekey_ike_req(struct iked_sa *sa, struct ikemsg *m,
 	nsa->sa_state = SA_S_V2_RINIT;
 	nsa->sa_reqid = 0;
 	nsa->sa_peerid = 0;
+	if (sa->sa_rekey != NULL) {
+		/*
+		 * RFC 7296 2.8.2: our rekey of the same SA is out.  Both new
+		 * SAs exist for now; our response (v2_rekey_ike_resp) or the
+		 * peer's DELETE of the old SA (v2_recv_info_req) decides.
+		 */
+		log_info("%s: IKE SA rekey collision: the peer's new SA "
+		    "waits for our rekey's response", sa->sa_name);
+		sa->sa_rekey_peer = nsa;
+		v2_established(nsa);
+		return;
+	}
 	v2_rekey_move(sa, nsa);
 	sa->sa_rekey = nsa;
 	v2_established(nsa);
