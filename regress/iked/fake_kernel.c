@@ -209,6 +209,25 @@ kernel_delete(struct iked *env, struct iked_child *ch)
 }
 
 void
+kernel_delete_dir(struct iked *env, struct iked_child *ch, int which)
+{
+	struct xt_peer		*p = xt_peer(env);
+	struct sockaddr_storage	 local, peer;
+	struct xt_sa		*xs;
+
+	xt_endpoints(ch, &local, &peer);
+	if ((which & KERNEL_SA_IN) && ch->ch_spi_in != 0 &&
+	    (xs = xt_sad_lookup(p, ch->ch_spi_in,
+	    (struct sockaddr *)&local)) != NULL)
+		xt_sad_remove(p, xs);
+	if ((which & KERNEL_SA_OUT) && ch->ch_spi_out != 0 &&
+	    ch->ch_state == CH_S_INSTALLED &&
+	    (xs = xt_sad_lookup(p, ch->ch_spi_out,
+	    (struct sockaddr *)&peer)) != NULL)
+		xt_sad_remove(p, xs);
+}
+
+void
 kernel_delete_peer(struct iked *env, const struct sockaddr *local,
     const struct sockaddr *peer)
 {

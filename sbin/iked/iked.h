@@ -588,6 +588,7 @@ struct iked_child {
 	uint64_t		 ch_order;	/* creation, then install, order */
 	int			 ch_esn;
 	int			 ch_delpending;	/* IKEv2: DELETE to send */
+	int			 ch_retiring;	/* replaced: inbound SA still in */
 	uint8_t			 ch_v2exch;	/* IKEv2: the request it answers */
 	uint8_t			 ch_v2prop;	/* IKEv2: the chosen proposal */
 	uint8_t			*ch_resp;	/* IKEv2: sealed answer held for */
@@ -876,6 +877,7 @@ int	 kernel_getspi(struct iked *, struct iked_child *);
 int	 kernel_install(struct iked *, struct iked_child *, const uint8_t *,
 	    const uint8_t *, size_t, size_t, int);
 void	 kernel_delete(struct iked *, struct iked_child *);
+void	 kernel_delete_dir(struct iked *, struct iked_child *, int);
 void	 kernel_delete_peer(struct iked *, const struct sockaddr *,
 	    const struct sockaddr *);
 void	 kernel_acquire_fail(struct iked *, uint32_t, int);

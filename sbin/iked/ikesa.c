@@ -34,6 +34,7 @@
 #define IKED_CHILD_TIMEOUT	60	/* a phase 2 that does not finish */
 #define IKED_REKEY_GRACE	3	/* old SAs live on after a rekey */
 #define IKED_PEER_REKEY_GRACE	10	/* ... after the peer's, if it keeps them */
+#define IKED_RETIRE_GRACE	2	/* our DELETE sent: its inbound SA lives on */
 
 static void	ikesa_timeout(evutil_socket_t, short, void *);
 static void	child_timeout(evutil_socket_t, short, void *);
@@ -455,6 +456,12 @@ child_timeout(evutil_socket_t fd, short event, void *arg)
 
 	(void)fd;
 	(void)event;
+	if (ch->ch_retiring) {
+		/* The peer had its time to stop using our inbound SA. */
+		kernel_delete(sa->sa_env, ch);
+		child_free(ch);
+		return;
+	}
 	if (ch->ch_state == CH_S_INSTALLED) {
 		/* The grace period of a rekeyed pair is over. */
 		if ((old = ch->ch_old) != NULL) {
@@ -467,8 +474,15 @@ child_timeout(evutil_socket_t fd, short event, void *arg)
 			    ntohl(old->ch_spi_out));
 			if (sa->sa_state == SA_S_ESTABLISHED)
 				ikesa_send_delete(sa, old);
-			kernel_delete(sa->sa_env, old);
-			child_free(old);
+			/*
+			 * Our side stops sending on the old pair now; what the
+			 * peer sent on it before our DELETE reached it may
+			 * still arrive: the inbound SA goes when the peer
+			 * deletes its side, or IKED_RETIRE_GRACE later.
+			 */
+			kernel_delete_dir(sa->sa_env, old, KERNEL_SA_OUT);
+			old->ch_retiring = 1;
+			child_settimer(old, IKED_RETIRE_GRACE);
 		}
 		return;
 	}

@@ -2460,10 +2460,33 @@ v2_recv_info_req(struct iked_sa *sa, struct ikemsg *m)
 }
 
 static void
-v2_recv_info_resp(struct iked_sa *sa)
+v2_recv_info_resp(struct iked_sa *sa, struct ikemsg *m)
 {
-	struct timeval	 tv;
+	const struct ikemsg_pld	*p;
+	struct ikemsg_delete	 d;
+	struct iked_child	*ch, *next;
+	struct timeval		 tv;
+	uint32_t		 spi;
+	uint16_t		 i;
 
+	/* The peer deleted its side of the pairs we deleted: ours go. */
+	for (p = ikemsg_find(m, IKEV2_PAYLOAD_DELETE, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV2_PAYLOAD_DELETE, p)) {
+		if (ikev2_pld_delete(p, &d) != IKEMSG_OK || d.d_spisize != 4)
+			continue;
+		for (i = 0; i < d.d_nspi; i++) {
+			memcpy(&spi, d.d_spi + 4 * i, 4);
+			for (ch = TAILQ_FIRST(&sa->sa_children); ch != NULL;
+			    ch = next) {
+				next = TAILQ_NEXT(ch, ch_entry);
+				if (ch->ch_spi_out != spi ||
+				    ch->ch_state != CH_S_INSTALLED)
+					continue;
+				kernel_delete(sa->sa_env, ch);
+				child_free(ch);
+			}
+		}
+	}
 	sa->sa_busy = 0;
 	tx_clear(&sa->sa_tx);
 	sa->sa_dpdmiss = 0;
@@ -2711,7 +2734,7 @@ ikev2_recv(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 		break;
 	case IKEV2_EXCHANGE_INFORMATIONAL:
 		if (response)
-			v2_recv_info_resp(sa);
+			v2_recv_info_resp(sa, m);
 		else
 			v2_recv_info_req(sa, m);
 		break;

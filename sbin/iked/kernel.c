@@ -611,17 +611,25 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 void
 kernel_delete(struct iked *env, struct iked_child *ch)
 {
+	kernel_delete_dir(env, ch, KERNEL_SA_IN | KERNEL_SA_OUT);
+}
+
+/* Its inbound SA, its outbound one, or both (which). */
+void
+kernel_delete_dir(struct iked *env, struct iked_child *ch, int which)
+{
 	struct sockaddr_storage	 local, peer;
 	u_int			 satype;
 
 	kernel_endpoints(ch, &local, &peer);
 	satype = ch->ch_saproto == IPPROTO_AH ? SADB_SATYPE_AH :
 	    SADB_SATYPE_ESP;
-	if (ch->ch_spi_in != 0)
+	if (ch->ch_spi_in != 0 && (which & KERNEL_SA_IN))
 		(void)pfkey_send_delete(env->sc_pfkey, satype, ch->ch_mode,
 		    (struct sockaddr *)&peer, (struct sockaddr *)&local,
 		    ch->ch_spi_in);
-	if (ch->ch_spi_out != 0 && ch->ch_state == CH_S_INSTALLED)
+	if (ch->ch_spi_out != 0 && ch->ch_state == CH_S_INSTALLED &&
+	    (which & KERNEL_SA_OUT))
 		(void)pfkey_send_delete(env->sc_pfkey, satype, ch->ch_mode,
 		    (struct sockaddr *)&local, (struct sockaddr *)&peer,
 		    ch->ch_spi_out);
