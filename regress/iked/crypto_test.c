@@ -167,6 +167,73 @@ ATF_TC_BODY(hmac_sha1_96, tc)
 	hash_free(h);
 }
 
+/*
+ * The EVP contexts are shared by the objects of one transform: each
+ * computes under its own key whatever the other did in between, and a
+ * hash keyed by another since refuses rather than use that key.
+ */
+ATF_TC_WITHOUT_HEAD(shared_contexts);
+ATF_TC_BODY(shared_contexts, tc)
+{
+	struct iked_cipher *a, *b;
+	struct iked_hash *h1, *h2;
+	uint8_t		 ka[20], kb[20], iv[8], pt[48], ct[2][48], tag[2][16];
+	uint8_t		 out[48], m1[32], m2[32], want[32];
+	int		 i;
+
+	memset(ka, 0x11, sizeof(ka));
+	memset(kb, 0x22, sizeof(kb));
+	memset(iv, 0x33, sizeof(iv));
+	memset(pt, 0x44, sizeof(pt));
+	ATF_REQUIRE((a = cipher_new(20, 128)) != NULL);
+	ATF_REQUIRE((b = cipher_new(20, 128)) != NULL);
+	ATF_REQUIRE_EQ(cipher_setkey(a, ka, sizeof(ka)), 0);
+	ATF_REQUIRE_EQ(cipher_setkey(b, kb, sizeof(kb)), 0);
+	/* Interleaved, in both directions. */
+	for (i = 0; i < 2; i++) {
+		ATF_REQUIRE_EQ(cipher_encrypt(a, iv, NULL, 0, pt, 48, ct[0],
+		    tag[0]), 0);
+		ATF_REQUIRE_EQ(cipher_encrypt(b, iv, NULL, 0, pt, 48, ct[1],
+		    tag[1]), 0);
+		ATF_CHECK(memcmp(ct[0], ct[1], 48) != 0);
+		ATF_REQUIRE_EQ(cipher_decrypt(a, iv, NULL, 0, ct[0], 48, out,
+		    tag[0]), 0);
+		ATF_CHECK(memcmp(out, pt, 48) == 0);
+		/* b's key does not open a's message, nor a's b's. */
+		ATF_CHECK_EQ(cipher_decrypt(b, iv, NULL, 0, ct[0], 48, out,
+		    tag[0]), -1);
+		ATF_CHECK_EQ(cipher_decrypt(a, iv, NULL, 0, ct[1], 48, out,
+		    tag[1]), -1);
+		ATF_REQUIRE_EQ(cipher_decrypt(b, iv, NULL, 0, ct[1], 48, out,
+		    tag[1]), 0);
+		ATF_CHECK(memcmp(out, pt, 48) == 0);
+	}
+	/* Freeing the last user wipes the context; the other goes on. */
+	cipher_free(b);
+	ATF_REQUIRE_EQ(cipher_decrypt(a, iv, NULL, 0, ct[0], 48, out,
+	    tag[0]), 0);
+	ATF_CHECK(memcmp(out, pt, 48) == 0);
+	cipher_free(a);
+
+	ATF_REQUIRE((h1 = hash_new(XF_PRF, 5)) != NULL);
+	ATF_REQUIRE((h2 = hash_new(XF_PRF, 5)) != NULL);
+	ATF_REQUIRE_EQ(prf_compute(h1, ka, sizeof(ka), pt, 48, want), 0);
+	ATF_REQUIRE_EQ(hash_setkey(h1, ka, sizeof(ka)), 0);
+	ATF_REQUIRE_EQ(hash_setkey(h2, kb, sizeof(kb)), 0);
+	/* h2 keyed the context last: h1 must not compute under kb. */
+	ATF_CHECK_EQ(hash_compute(h1, pt, 48, m1), -1);
+	ATF_CHECK_EQ(hash_init(h1), -1);
+	ATF_REQUIRE_EQ(hash_compute(h2, pt, 48, m2), 0);
+	ATF_CHECK(memcmp(m2, want, 32) != 0);
+	ATF_REQUIRE_EQ(hash_setkey(h1, ka, sizeof(ka)), 0);
+	ATF_REQUIRE_EQ(hash_compute(h1, pt, 48, m1), 0);
+	ATF_CHECK(memcmp(m1, want, 32) == 0);
+	ATF_CHECK_EQ(hash_compute(h2, pt, 48, m2), -1);
+	hash_free(h1);
+	ATF_CHECK_EQ(hash_compute(h2, pt, 48, m2), -1);
+	hash_free(h2);
+}
+
 ATF_TC_WITHOUT_HEAD(hash_unknown);
 ATF_TC_BODY(hash_unknown, tc)
 {
@@ -721,6 +788,7 @@ ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, hmac);
 	ATF_TP_ADD_TC(tp, hmac_sha1_96);
+	ATF_TP_ADD_TC(tp, shared_contexts);
 	ATF_TP_ADD_TC(tp, hash_unknown);
 	ATF_TP_ADD_TC(tp, cipher_vectors);
 	ATF_TP_ADD_TC(tp, cipher_chain);

@@ -4,10 +4,16 @@
  * IKE's cryptography over OpenSSL 3's EVP: PRFs and integrity (HMAC
  * through EVP_MAC), the payload ciphers (AES-CBC, 3DES-CBC, AES-GCM-16,
  * ChaCha20-Poly1305), and the key derivations of IKEv2 (RFC 7296 §2.13,
- * §2.14, §2.17) and IKEv1 (RFC 2409 §5, §5.5, Appendix B).  Each object
- * keeps its EVP contexts, so computing allocates nothing; keys live in
- * OpenSSL's contexts (cleared when freed) or in buffers freed with
- * freezero().  Transforms are named by their IKEv2 IDs, as in config.c.
+ * §2.14, §2.17) and IKEv1 (RFC 2409 §5, §5.5, Appendix B).  Transforms
+ * are named by their IKEv2 IDs, as in config.c.
+ *
+ * The EVP contexts are the daemon's, one per transform, not each SA's:
+ * a keyed context costs a kilobyte or more, and an SA uses its keys a
+ * few times in its life (memory per SA is a benchmark goal).  A hash or
+ * cipher object keys the shared context just before it computes; the
+ * context remembers which object keyed it, so that an object never
+ * computes under another's key, and freeing that object wipes it.
+ * Cipher objects keep their key in a buffer freed with freezero().
  */
 
 #include <sys/types.h>
@@ -47,20 +53,51 @@ static const struct hash_spec hash_specs[] = {
 	{ 0, 0, NULL, 0, 0 }
 };
 
+/* The shared context of a hash_specs entry, made at its first use. */
+struct hash_ctx {
+	EVP_MAC_CTX		*hc_mac;
+	EVP_MD			*hc_md;		/* the plain digest */
+	const struct iked_hash	*hc_owner;	/* keyed by it */
+};
+
+static struct hash_ctx	 hash_ctxs[sizeof(hash_specs) / sizeof(hash_specs[0])];
+
 struct iked_hash {
 	const struct hash_spec	*hash_spec;
-	EVP_MAC_CTX		*hash_mac;
-	EVP_MD			*hash_md;	/* the plain digest */
-	int			 hash_keyset;
+	struct hash_ctx		*hash_ctx;
 };
+
+static struct hash_ctx *
+hash_ctx_get(const struct hash_spec *hs)
+{
+	struct hash_ctx		*hc = &hash_ctxs[hs - hash_specs];
+	EVP_MAC			*mac;
+	OSSL_PARAM		 params[2];
+
+	if (hc->hc_mac != NULL)
+		return (hc);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)(uintptr_t)hs->hs_digest, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return (NULL);
+	hc->hc_mac = EVP_MAC_CTX_new(mac);
+	EVP_MAC_free(mac);
+	if (hc->hc_mac == NULL ||
+	    !EVP_MAC_CTX_set_params(hc->hc_mac, params) ||
+	    (hc->hc_md = EVP_MD_fetch(NULL, hs->hs_digest, NULL)) == NULL) {
+		EVP_MAC_CTX_free(hc->hc_mac);
+		hc->hc_mac = NULL;
+		return (NULL);
+	}
+	return (hc);
+}
 
 struct iked_hash *
 hash_new(enum iked_xftype type, uint16_t id)
 {
 	const struct hash_spec	*hs;
 	struct iked_hash	*h;
-	EVP_MAC			*mac;
-	OSSL_PARAM		 params[2];
 
 	for (hs = hash_specs; hs->hs_digest != NULL; hs++)
 		if (hs->hs_type == type && hs->hs_id == id)
@@ -73,30 +110,27 @@ hash_new(enum iked_xftype type, uint16_t id)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return (NULL);
 	h->hash_spec = hs;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    (char *)hs->hs_digest, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
-		goto fail;
-	h->hash_mac = EVP_MAC_CTX_new(mac);
-	EVP_MAC_free(mac);
-	if (h->hash_mac == NULL ||
-	    !EVP_MAC_CTX_set_params(h->hash_mac, params) ||
-	    (h->hash_md = EVP_MD_fetch(NULL, hs->hs_digest, NULL)) == NULL)
-		goto fail;
+	if ((h->hash_ctx = hash_ctx_get(hs)) == NULL) {
+		free(h);
+		return (NULL);
+	}
 	return (h);
- fail:
-	hash_free(h);
-	return (NULL);
 }
 
 void
 hash_free(struct iked_hash *h)
 {
+	static const uint8_t	 empty[1];
+	struct hash_ctx		*hc;
+
 	if (h == NULL)
 		return;
-	EVP_MAC_CTX_free(h->hash_mac);
-	EVP_MD_free(h->hash_md);
+	hc = h->hash_ctx;
+	if (hc->hc_owner == h) {
+		/* Its key's HMAC state goes: rekeyed with no key. */
+		(void)EVP_MAC_init(hc->hc_mac, empty, 0, NULL);
+		hc->hc_owner = NULL;
+	}
 	free(h);
 }
 
@@ -114,23 +148,30 @@ hash_keylength(const struct iked_hash *h)
 	return (h->hash_spec->hs_keylen);
 }
 
-/* Any length for a PRF (HMAC hashes long keys); the key is not kept here. */
+/*
+ * Any length for a PRF (HMAC hashes long keys); the key is not kept.
+ * It holds until another object of the same transform is keyed: set
+ * the key just before computing.
+ */
 int
 hash_setkey(struct iked_hash *h, const void *key, size_t keylen)
 {
 	static const uint8_t	 empty[1];
+	struct hash_ctx		*hc = h->hash_ctx;
 
-	h->hash_keyset = 0;
-	if (!EVP_MAC_init(h->hash_mac, keylen ? key : empty, keylen, NULL))
+	hc->hc_owner = NULL;
+	if (!EVP_MAC_init(hc->hc_mac, keylen ? key : empty, keylen, NULL))
 		return (-1);
-	h->hash_keyset = 1;
+	hc->hc_owner = h;
 	return (0);
 }
 
 int
 hash_init(struct iked_hash *h)
 {
-	if (!h->hash_keyset || !EVP_MAC_init(h->hash_mac, NULL, 0, NULL))
+	struct hash_ctx		*hc = h->hash_ctx;
+
+	if (hc->hc_owner != h || !EVP_MAC_init(hc->hc_mac, NULL, 0, NULL))
 		return (-1);
 	return (0);
 }
@@ -138,9 +179,13 @@ hash_init(struct iked_hash *h)
 int
 hash_update(struct iked_hash *h, const void *data, size_t len)
 {
+	struct hash_ctx		*hc = h->hash_ctx;
+
+	if (hc->hc_owner != h)
+		return (-1);
 	if (len == 0)
 		return (0);
-	return (EVP_MAC_update(h->hash_mac, data, len) ? 0 : -1);
+	return (EVP_MAC_update(hc->hc_mac, data, len) ? 0 : -1);
 }
 
 /* Writes hash_length(h) bytes. */
@@ -150,7 +195,8 @@ hash_final(struct iked_hash *h, uint8_t *out)
 	uint8_t		 buf[EVP_MAX_MD_SIZE];
 	size_t		 len;
 
-	if (!EVP_MAC_final(h->hash_mac, buf, &len, sizeof(buf)) ||
+	if (h->hash_ctx->hc_owner != h ||
+	    !EVP_MAC_final(h->hash_ctx->hc_mac, buf, &len, sizeof(buf)) ||
 	    len < h->hash_spec->hs_length)
 		return (-1);
 	memcpy(out, buf, h->hash_spec->hs_length);
@@ -202,7 +248,7 @@ hash_digest2(struct iked_hash *h, const void *a, size_t alen,
 
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return (-1);
-	if (EVP_DigestInit_ex2(ctx, h->hash_md, NULL) &&
+	if (EVP_DigestInit_ex2(ctx, h->hash_ctx->hc_md, NULL) &&
 	    EVP_DigestUpdate(ctx, a, alen) && EVP_DigestUpdate(ctx, b, blen) &&
 	    EVP_DigestFinal_ex(ctx, out, NULL))
 		ret = 0;
@@ -272,15 +318,43 @@ static const struct cipher_spec cipher_specs[] = {
 
 #define CIPHER_SALTMAX	4
 #define CIPHER_NONCEMAX	12
+#define CIPHER_KEYMAX	(32 + CIPHER_SALTMAX)
+
+/* The shared context of a cipher_specs entry, made at its first use. */
+struct cipher_ctx {
+	EVP_CIPHER		*cc_cipher;
+	EVP_CIPHER_CTX		*cc_ctx;
+	const struct iked_cipher *cc_owner;	/* keyed by it */
+	int			 cc_enc;	/* for encryption */
+};
+
+static struct cipher_ctx cipher_ctxs[sizeof(cipher_specs) /
+    sizeof(cipher_specs[0])];
 
 struct iked_cipher {
 	const struct cipher_spec *encr_spec;
-	EVP_CIPHER		*encr_cipher;
-	EVP_CIPHER_CTX		*encr_ectx;	/* keyed for encryption */
-	EVP_CIPHER_CTX		*encr_dctx;	/* keyed for decryption */
-	uint8_t			 encr_salt[CIPHER_SALTMAX];
+	struct cipher_ctx	*encr_ctx;
+	uint8_t			 encr_key[CIPHER_KEYMAX];	/* and salt */
 	int			 encr_keyset;
 };
+
+static struct cipher_ctx *
+cipher_ctx_get(const struct cipher_spec *cs)
+{
+	struct cipher_ctx	*cc = &cipher_ctxs[cs - cipher_specs];
+
+	if (cc->cc_ctx != NULL)
+		return (cc);
+	if ((cc->cc_cipher = EVP_CIPHER_fetch(NULL, cs->cs_name, NULL)) ==
+	    NULL)
+		return (NULL);
+	if ((cc->cc_ctx = EVP_CIPHER_CTX_new()) == NULL) {
+		EVP_CIPHER_free(cc->cc_cipher);
+		cc->cc_cipher = NULL;
+		return (NULL);
+	}
+	return (cc);
+}
 
 /* keybits 0: the transform's only or smallest key length. */
 struct iked_cipher *
@@ -301,10 +375,8 @@ cipher_new(uint16_t id, uint16_t keybits)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return (NULL);
 	c->encr_spec = cs;
-	if ((c->encr_cipher = EVP_CIPHER_fetch(NULL, cs->cs_name,
-	    NULL)) == NULL || (c->encr_ectx = EVP_CIPHER_CTX_new()) == NULL ||
-	    (c->encr_dctx = EVP_CIPHER_CTX_new()) == NULL) {
-		cipher_free(c);
+	if ((c->encr_ctx = cipher_ctx_get(cs)) == NULL) {
+		free(c);
 		return (NULL);
 	}
 	return (c);
@@ -313,11 +385,16 @@ cipher_new(uint16_t id, uint16_t keybits)
 void
 cipher_free(struct iked_cipher *c)
 {
+	struct cipher_ctx	*cc;
+
 	if (c == NULL)
 		return;
-	EVP_CIPHER_CTX_free(c->encr_ectx);
-	EVP_CIPHER_CTX_free(c->encr_dctx);
-	EVP_CIPHER_free(c->encr_cipher);
+	cc = c->encr_ctx;
+	if (cc->cc_owner == c) {
+		/* Its key schedule goes (OpenSSL clears what it frees). */
+		(void)EVP_CIPHER_CTX_reset(cc->cc_ctx);
+		cc->cc_owner = NULL;
+	}
 	freezero(c, sizeof(*c));
 }
 
@@ -350,47 +427,53 @@ cipher_taglength(const struct iked_cipher *c)
 int
 cipher_setkey(struct iked_cipher *c, const uint8_t *key, size_t keylen)
 {
-	const struct cipher_spec *cs = c->encr_spec;
-	size_t			 klen = cs->cs_keybits / 8;
-
 	c->encr_keyset = 0;
-	if (keylen != cipher_keylength(c))
+	if (c->encr_ctx->cc_owner == c)
+		c->encr_ctx->cc_owner = NULL;
+	if (keylen != cipher_keylength(c) || keylen > sizeof(c->encr_key))
 		return (-1);
-	if (!EVP_EncryptInit_ex2(c->encr_ectx, c->encr_cipher, key, NULL,
-	    NULL) || !EVP_DecryptInit_ex2(c->encr_dctx, c->encr_cipher, key,
-	    NULL, NULL))
-		return (-1);
-	memcpy(c->encr_salt, key + klen, cs->cs_saltlen);
+	memcpy(c->encr_key, key, keylen);
 	c->encr_keyset = 1;
 	return (0);
 }
 
-static int
-cipher_start(struct iked_cipher *c, EVP_CIPHER_CTX *ctx, const uint8_t *iv,
+/* The shared context, keyed with c's key for enc(1) or dec(0), and iv. */
+static EVP_CIPHER_CTX *
+cipher_start(struct iked_cipher *c, int enc, const uint8_t *iv,
     const uint8_t *aad, size_t aadlen, size_t len)
 {
 	const struct cipher_spec *cs = c->encr_spec;
+	struct cipher_ctx	*cc = c->encr_ctx;
+	EVP_CIPHER_CTX		*ctx = cc->cc_ctx;
 	uint8_t			 nonce[CIPHER_NONCEMAX];
 	int			 outl;
 
 	if (!c->encr_keyset || len % cs->cs_blocklen != 0 ||
 	    len > INT32_MAX || aadlen > INT32_MAX)
-		return (-1);
+		return (NULL);
+	if (cc->cc_owner != c || cc->cc_enc != enc) {
+		cc->cc_owner = NULL;
+		if (!EVP_CipherInit_ex2(ctx, cc->cc_cipher, c->encr_key,
+		    NULL, enc, NULL))
+			return (NULL);
+		cc->cc_owner = c;
+		cc->cc_enc = enc;
+	}
 	if (cs->cs_taglen == 0) {
 		if (aadlen != 0 ||
 		    !EVP_CipherInit_ex2(ctx, NULL, NULL, iv, -1, NULL) ||
 		    !EVP_CIPHER_CTX_set_padding(ctx, 0))
-			return (-1);
-		return (0);
+			return (NULL);
+		return (ctx);
 	}
-	memcpy(nonce, c->encr_salt, cs->cs_saltlen);
+	memcpy(nonce, c->encr_key + cs->cs_keybits / 8, cs->cs_saltlen);
 	memcpy(nonce + cs->cs_saltlen, iv, cs->cs_ivlen);
 	if (!EVP_CipherInit_ex2(ctx, NULL, NULL, nonce, -1, NULL))
-		return (-1);
+		return (NULL);
 	if (aadlen != 0 && !EVP_CipherUpdate(ctx, NULL, &outl, aad,
 	    (int)aadlen))
-		return (-1);
-	return (0);
+		return (NULL);
+	return (ctx);
 }
 
 /*
@@ -402,12 +485,12 @@ int
 cipher_encrypt(struct iked_cipher *c, const uint8_t *iv, const uint8_t *aad,
     size_t aadlen, const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
 {
-	EVP_CIPHER_CTX		*ctx = c->encr_ectx;
+	EVP_CIPHER_CTX		*ctx;
 	size_t			 taglen = c->encr_spec->cs_taglen;
 	OSSL_PARAM		 params[2];
 	int			 outl, finl;
 
-	if (cipher_start(c, ctx, iv, aad, aadlen, len) == -1 ||
+	if ((ctx = cipher_start(c, 1, iv, aad, aadlen, len)) == NULL ||
 	    !EVP_EncryptUpdate(ctx, out, &outl, in, (int)len) ||
 	    !EVP_EncryptFinal_ex(ctx, out + outl, &finl) ||
 	    (size_t)outl + (size_t)finl != len)
@@ -426,12 +509,12 @@ cipher_decrypt(struct iked_cipher *c, const uint8_t *iv, const uint8_t *aad,
     size_t aadlen, const uint8_t *in, size_t len, uint8_t *out,
     const uint8_t *tag)
 {
-	EVP_CIPHER_CTX		*ctx = c->encr_dctx;
+	EVP_CIPHER_CTX		*ctx;
 	size_t			 taglen = c->encr_spec->cs_taglen;
 	OSSL_PARAM		 params[2];
 	int			 outl, finl;
 
-	if (cipher_start(c, ctx, iv, aad, aadlen, len) == -1)
+	if ((ctx = cipher_start(c, 0, iv, aad, aadlen, len)) == NULL)
 		return (-1);
 	if (taglen != 0) {
 		params[0] = OSSL_PARAM_construct_octet_string(
