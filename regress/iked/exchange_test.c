@@ -186,7 +186,7 @@ armed_child(struct xt_peer *p)
 	u_int			 i;
 
 	for (i = 0; (ch = xt_child_nth(p, i)) != NULL; i++)
-		if (ch->ch_state == CH_S_INSTALLED &&
+		if (ch->ch_state == CH_S_INSTALLED && ch->ch_timer != NULL &&
 		    event_pending(ch->ch_timer, EV_TIMEOUT, NULL))
 			return (ch);
 	return (NULL);

@@ -29,8 +29,8 @@ static void
 xt_endpoints(struct iked_child *ch, struct sockaddr_storage *local,
     struct sockaddr_storage *peer)
 {
-	*local = ch->ch_sa->sa_local;
-	*peer = ch->ch_sa->sa_peer;
+	sa_get(local, &ch->ch_sa->sa_local);
+	sa_get(peer, &ch->ch_sa->sa_peer);
 	sa_setport((struct sockaddr *)local, 0);
 	sa_setport((struct sockaddr *)peer, 0);
 }

@@ -496,6 +496,17 @@ struct event_base;
 struct iked;
 struct iked_sa;
 
+/*
+ * An address of an SA (endpoint or selector, with its port): IPv4 or
+ * IPv6 only, in 28 bytes where a sockaddr_storage takes 128, four
+ * times in each SA pair (memory per SA is a benchmark goal).
+ */
+union iked_sockaddr {
+	struct sockaddr		 sa;
+	struct sockaddr_in	 sin;
+	struct sockaddr_in6	 sin6;
+};
+
 /* A kernel security policy as mirrored from SPDDUMP and the broadcasts. */
 struct iked_spd {
 	TAILQ_ENTRY(iked_spd)	 spd_entry;
@@ -517,6 +528,8 @@ struct iked_spd {
 };
 TAILQ_HEAD(iked_spds, iked_spd);
 
+#define TX_RXDIGEST	32	/* tx_rx: SHA-256 */
+
 /* One message waiting for its answer, retransmitted with backoff. */
 struct iked_tx {
 	uint8_t			*tx_buf;	/* one datagram, or fragments */
@@ -528,8 +541,8 @@ struct iked_tx {
 	void			(*tx_giveup)(void *);
 	void			*tx_arg;
 	struct iked_sa		*tx_sa;		/* sent from its endpoints */
-	uint8_t			*tx_rx;		/* the request it answers */
-	size_t			 tx_rxlen;
+	uint8_t			*tx_rx;		/* the request it answers: */
+	size_t			 tx_rxlen;	/* its SHA-256 and length */
 };
 
 /* Phase 2 (IKEv1 Quick Mode) or child SA (IKEv2): one SA pair. */
@@ -558,8 +571,8 @@ struct iked_child {
 	int			 ch_addpending;	/* its reply not seen yet */
 	uint8_t			 ch_mode;	/* IPSEC_MODE_* */
 	uint8_t			 ch_saproto;	/* IPPROTO_ESP or _AH */
-	struct sockaddr_storage	 ch_lsel;	/* local selector, with port */
-	struct sockaddr_storage	 ch_rsel;
+	union iked_sockaddr	 ch_lsel;	/* local selector, with port */
+	union iked_sockaddr	 ch_rsel;
 	uint8_t			 ch_lplen;
 	uint8_t			 ch_rplen;
 	uint8_t			 ch_ulproto;
@@ -628,8 +641,8 @@ struct iked_sa {
 	enum iked_sastate	 sa_state;
 	uint8_t			 sa_ispi[8];
 	uint8_t			 sa_rspi[8];
-	struct sockaddr_storage	 sa_local;	/* with ports */
-	struct sockaddr_storage	 sa_peer;
+	union iked_sockaddr	 sa_local;	/* with ports */
+	union iked_sockaddr	 sa_peer;
 	u_int			 sa_nat;	/* SA_NAT_*, SA_*_VID */
 	struct iked_config	*sa_cf;		/* holds a reference */
 	struct iked_policy	*sa_pol;
@@ -684,7 +697,8 @@ struct iked_sa {
 	u_int			 sa_v2ndel;
 	uint8_t			*sa_idr2;	/* IKEv2: our IDr' for AUTH */
 	size_t			 sa_idr2len;
-	struct ikemsg_frag	 sa_frag;	/* IKEv2: RFC 7383 reassembly */
+	struct ikemsg_frag	*sa_frag;	/* IKEv2: RFC 7383 reassembly,
+						   made at the first fragment */
 	struct iked_sa		*sa_rekey;	/* IKEv2: the SA replacing it */
 	int			 sa_rekeyed;	/* IKEv2: replaced, going */
 	/*
@@ -861,6 +875,8 @@ const char *print_host(const struct sockaddr *, char *, size_t);
 in_port_t sa_port(const struct sockaddr *);
 void	 sa_setport(struct sockaddr *, in_port_t);
 socklen_t sa_len(const struct sockaddr *);
+void	 sa_set(union iked_sockaddr *, const struct sockaddr *);
+void	 sa_get(struct sockaddr_storage *, const union iked_sockaddr *);
 int	 sa_cmpaddr(const struct sockaddr *, const struct sockaddr *);
 int	 sa_inprefix(const struct sockaddr *, const struct sockaddr *, int);
 
@@ -904,7 +920,7 @@ struct iked_child *child_byspi(struct iked *, uint32_t, int *);
 struct iked_child *child_bygetspi(struct iked *, uint32_t);
 struct iked_child *child_byaddseq(struct iked *, uint32_t);
 void	 ikesa_settimer(struct iked_sa *, u_int);
-void	 child_settimer(struct iked_child *, u_int);
+int	 child_settimer(struct iked_child *, u_int);
 int	 tx_send(struct iked *, struct iked_tx *, struct iked_sa *,
 	    uint8_t *, size_t, int, void (*)(void *), void *);
 void	 tx_clear(struct iked_tx *);

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include <event2/event.h>
+#include <openssl/evp.h>
 
 #include <libpfkey.h>
 
@@ -242,7 +243,10 @@ ikesa_free(struct iked_sa *sa)
 	freezero_ptr(&sa->sa_msg2, &sa->sa_msg2len);
 	freezero_ptr(&sa->sa_cookie, &sa->sa_cookielen);
 	freezero_ptr(&sa->sa_idr2, &sa->sa_idr2len);
-	ikemsg_frag_clear(&sa->sa_frag);
+	if (sa->sa_frag != NULL) {
+		ikemsg_frag_clear(sa->sa_frag);
+		free(sa->sa_frag);
+	}
 	config_unref(sa->sa_cf);
 	freezero(sa, sizeof(*sa));
 }
@@ -398,18 +402,16 @@ child_new(struct iked_sa *sa, int initiator)
 
 	if ((ch = calloc(1, sizeof(*ch))) == NULL)
 		return (NULL);
-	if ((ch->ch_timer = evtimer_new(sa->sa_env->sc_evbase, child_timeout,
-	    ch)) == NULL) {
-		free(ch);
-		return (NULL);
-	}
 	ch->ch_sa = sa;
 	ch->ch_initiator = initiator;
 	ch->ch_saproto = IPPROTO_ESP;
 	ch->ch_created = now();
 	ch->ch_order = ++child_order;
 	TAILQ_INSERT_TAIL(&sa->sa_children, ch, ch_entry);
-	child_settimer(ch, IKED_CHILD_TIMEOUT);
+	if (child_settimer(ch, IKED_CHILD_TIMEOUT) == -1) {
+		child_free(ch);
+		return (NULL);
+	}
 	return (ch);
 }
 
@@ -439,12 +441,40 @@ child_free(struct iked_child *ch)
 		ikesa_settimer(sa, 0);		/* free it from the loop */
 }
 
-void
+/* The timer is made when needed: an installed pair has none. */
+int
 child_settimer(struct iked_child *ch, u_int secs)
 {
 	struct timeval	 tv = { secs, 0 };
 
+	if (ch->ch_timer == NULL && (ch->ch_timer =
+	    evtimer_new(ch->ch_sa->sa_env->sc_evbase, child_timeout, ch)) ==
+	    NULL) {
+		log_warn("%s: evtimer_new", __func__);
+		return (-1);
+	}
 	evtimer_add(ch->ch_timer, &tv);
+	return (0);
+}
+
+/*
+ * Once installed, a pair keeps only what rekeys, deletes and expires
+ * need (the nonces too: they settle simultaneous rekeys, RFC 7296
+ * 2.8.1): the DH state and SA payload of its negotiation go, and so
+ * does its timer.  (Memory per SA is a benchmark goal.)
+ */
+static void
+child_trim(struct iked_child *ch)
+{
+	if (ch->ch_timer != NULL) {
+		event_free(ch->ch_timer);
+		ch->ch_timer = NULL;
+	}
+	group_free(ch->ch_dh);
+	ch->ch_dh = NULL;
+	freezero_ptr(&ch->ch_dhpeer, &ch->ch_dhpeerlen);
+	freezero_ptr(&ch->ch_dhpub, &ch->ch_dhpublen);
+	freezero_ptr(&ch->ch_sabody, &ch->ch_sabodylen);
 }
 
 static void
@@ -668,8 +698,17 @@ tx_clear(struct iked_tx *tx)
 static void
 tx_stop(struct iked_tx *tx)
 {
-	if (tx->tx_ev != NULL)
-		evtimer_del(tx->tx_ev);
+	if (tx->tx_ev != NULL) {
+		event_free(tx->tx_ev);
+		tx->tx_ev = NULL;
+	}
+}
+
+/* A request is remembered by its length and SHA-256, not kept whole. */
+static int
+tx_digest(const uint8_t *buf, size_t len, uint8_t *md)
+{
+	return (EVP_Digest(buf, len, md, NULL, EVP_sha256(), NULL) ? 0 : -1);
 }
 
 /* Remember the request tx answers, to recognise its retransmissions. */
@@ -680,9 +719,12 @@ tx_setrx(struct iked_tx *tx, const uint8_t *buf, size_t len)
 	free(tx->tx_rx);
 	tx->tx_rx = NULL;
 	tx->tx_rxlen = 0;
-	if ((tx->tx_rx = malloc(len)) != NULL) {
-		memcpy(tx->tx_rx, buf, len);
-		tx->tx_rxlen = len;
+	if ((tx->tx_rx = malloc(TX_RXDIGEST)) != NULL) {
+		if (tx_digest(buf, len, tx->tx_rx) == -1) {
+			free(tx->tx_rx);
+			tx->tx_rx = NULL;
+		} else
+			tx->tx_rxlen = len;
 	}
 }
 
@@ -692,9 +734,11 @@ tx_isretransmit(struct iked *env, struct iked_tx *tx, const uint8_t *buf,
     size_t len)
 {
 	struct iked_sa	*sa = tx->tx_sa;
+	uint8_t		 md[TX_RXDIGEST];
 
 	if (tx->tx_rx == NULL || tx->tx_rxlen != len ||
-	    memcmp(tx->tx_rx, buf, len) != 0)
+	    tx_digest(buf, len, md) == -1 ||
+	    memcmp(tx->tx_rx, md, sizeof(md)) != 0)
 		return (0);
 	if (tx->tx_buf != NULL && sa != NULL) {
 		env->sc_stats.st_retransmits++;
@@ -899,8 +943,8 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 	ch->ch_mode = spd->spd_mode;
 	ch->ch_reqid = spd->spd_level == IPSEC_LEVEL_UNIQUE ?
 	    spd->spd_reqid : 0;
-	ch->ch_lsel = spd->spd_src;
-	ch->ch_rsel = spd->spd_dst;
+	sa_set(&ch->ch_lsel, (struct sockaddr *)&spd->spd_src);
+	sa_set(&ch->ch_rsel, (struct sockaddr *)&spd->spd_dst);
 	ch->ch_lplen = spd->spd_sprefix;
 	ch->ch_rplen = spd->spd_dprefix;
 	ch->ch_ulproto = spd->spd_ulproto;
@@ -1084,7 +1128,7 @@ child_installed(struct iked_child *ch)
 	ch->ch_order = ++child_order;	/* from now on: when installed */
 	ch->ch_state = CH_S_INSTALLED;
 	ch->ch_sa->sa_env->sc_stats.st_ph2_established++;
-	evtimer_del(ch->ch_timer);
+	child_trim(ch);
 	tx_stop(&ch->ch_tx);
 	if (ch->ch_old != NULL)
 		child_settimer(ch, child_grace(ch->ch_old,

@@ -414,10 +414,9 @@ v1_check_peerid(struct iked_sa *sa, const struct ikemsg_id *id)
 
 /* A Quick Mode ID from a selector: an address, or a subnet. */
 static int
-v1_build_selid(struct ikebuf *b, const struct sockaddr_storage *ss,
+v1_build_selid(struct ikebuf *b, const struct sockaddr *sa,
     uint8_t plen, uint8_t ulproto)
 {
-	const struct sockaddr	*sa = (const struct sockaddr *)ss;
 	uint8_t			 data[32];
 	size_t			 alen;
 	uint8_t			 type;
@@ -446,7 +445,7 @@ v1_build_selid(struct ikebuf *b, const struct sockaddr_storage *ss,
 
 /* The selector a Quick Mode ID names; ranges are refused. */
 static int
-v1_parse_selid(const struct ikemsg_id *id, struct sockaddr_storage *ss,
+v1_parse_selid(const struct ikemsg_id *id, union iked_sockaddr *ss,
     uint8_t *plen, uint8_t *ulproto)
 {
 	size_t	 alen;
@@ -456,16 +455,15 @@ v1_parse_selid(const struct ikemsg_id *id, struct sockaddr_storage *ss,
 	switch (id->id_type) {
 	case IKEV1_ID_IPV4_ADDR:
 	case IKEV1_ID_IPV4_ADDR_SUBNET:
-		ss->ss_family = AF_INET;
+		ss->sin.sin_family = AF_INET;
 		alen = 4;
-		memcpy(&((struct sockaddr_in *)ss)->sin_addr, id->id_data, 4);
+		memcpy(&ss->sin.sin_addr, id->id_data, 4);
 		break;
 	case IKEV1_ID_IPV6_ADDR:
 	case IKEV1_ID_IPV6_ADDR_SUBNET:
-		ss->ss_family = AF_INET6;
+		ss->sin6.sin6_family = AF_INET6;
 		alen = 16;
-		memcpy(&((struct sockaddr_in6 *)ss)->sin6_addr, id->id_data,
-		    16);
+		memcpy(&ss->sin6.sin6_addr, id->id_data, 16);
 		break;
 	default:
 		return (-1);
@@ -1764,12 +1762,12 @@ ikev1_getspi_done(struct iked_child *ch)
 	}
 	/* IDci, IDcr: initiator's selector first. */
 	if (init) {
-		v1_build_selid(&b, &ch->ch_lsel, ch->ch_lplen, ch->ch_ulproto);
-		v1_build_selid(&b, &ch->ch_rsel, ch->ch_rplen, ch->ch_ulproto);
+		v1_build_selid(&b, &ch->ch_lsel.sa, ch->ch_lplen, ch->ch_ulproto);
+		v1_build_selid(&b, &ch->ch_rsel.sa, ch->ch_rplen, ch->ch_ulproto);
 	} else if (ch->ch_sabodylen != 0) {
 		/* The peer sent IDs (ch_sabody flags it): echo them. */
-		v1_build_selid(&b, &ch->ch_rsel, ch->ch_rplen, ch->ch_ulproto);
-		v1_build_selid(&b, &ch->ch_lsel, ch->ch_lplen, ch->ch_ulproto);
+		v1_build_selid(&b, &ch->ch_rsel.sa, ch->ch_rplen, ch->ch_ulproto);
+		v1_build_selid(&b, &ch->ch_lsel.sa, ch->ch_lplen, ch->ch_ulproto);
 	}
 	if (!init)
 		v1_build_resplife(ch, &b);
@@ -1886,7 +1884,7 @@ v1_recv_qm1(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 		sa_setport((struct sockaddr *)&ch->ch_rsel, 0);
 		sa_setport((struct sockaddr *)&ch->ch_lsel, 0);
 		ch->ch_rplen = ch->ch_lplen =
-		    ch->ch_rsel.ss_family == AF_INET6 ? 128 : 32;
+		    ch->ch_rsel.sa.sa_family == AF_INET6 ? 128 : 32;
 		ch->ch_ulproto = IPSEC_ULPROTO_ANY;
 	} else
 		goto drop;

@@ -742,15 +742,22 @@ v2_open(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 		uint8_t	*whole, first;
 		size_t	 wlen;
 
-		if (!(sa->sa_v2flags & SA_V2_FRAG) ||
-		    ikemsg_frag_add(&sa->sa_frag, m, *plain, len, &complete) !=
+		if (!(sa->sa_v2flags & SA_V2_FRAG))
+			return (-1);
+		if (sa->sa_frag == NULL &&
+		    (sa->sa_frag = calloc(1, sizeof(*sa->sa_frag))) == NULL)
+			return (-1);
+		if (ikemsg_frag_add(sa->sa_frag, m, *plain, len, &complete) !=
 		    IKEMSG_OK)
 			return (-1);
 		if (!complete)
 			return (1);
-		if (ikemsg_frag_take(&sa->sa_frag, &whole, &wlen, &first) !=
+		if (ikemsg_frag_take(sa->sa_frag, &whole, &wlen, &first) !=
 		    IKEMSG_OK)
 			return (-1);
+		/* Taken: the state is clear; it goes until the next. */
+		free(sa->sa_frag);
+		sa->sa_frag = NULL;
 		freezero(*plain, *plainlen);
 		*plain = whole;
 		*plainlen = wlen;
@@ -875,10 +882,9 @@ v2_psk_auth(struct iked_sa *sa, int initiator, const uint8_t *idb,
 /* %%% Traffic selectors */
 
 static void
-v2_sel2ts(const struct sockaddr_storage *ss, uint8_t plen, uint8_t ulproto,
+v2_sel2ts(const struct sockaddr *sa, uint8_t plen, uint8_t ulproto,
     struct ikemsg_ts *ts)
 {
-	const struct sockaddr	*sa = (const struct sockaddr *)ss;
 	size_t			 alen;
 	int			 i;
 	in_port_t		 port = sa_port(sa);
@@ -913,7 +919,7 @@ v2_ts_covers(const struct ikemsg_ts *ts, const struct sockaddr_storage *ss,
 	struct ikemsg_ts	 t;
 	size_t			 alen;
 
-	v2_sel2ts(ss, plen, ulproto, &t);
+	v2_sel2ts((const struct sockaddr *)ss, plen, ulproto, &t);
 	if (t.ts_type != ts->ts_type)
 		return (0);
 	alen = t.ts_type == IKEV2_TS_IPV4_ADDR_RANGE ? 4 : 16;
@@ -929,7 +935,7 @@ v2_ts_covers(const struct ikemsg_ts *ts, const struct sockaddr_storage *ss,
 
 /* A TS that is exactly one prefix (generate-policy takes it as is). */
 static int
-v2_ts2sel(const struct ikemsg_ts *ts, struct sockaddr_storage *ss,
+v2_ts2sel(const struct ikemsg_ts *ts, union iked_sockaddr *ss,
     uint8_t *plen, uint8_t *ulproto)
 {
 	struct ikemsg_ts	 t;
@@ -938,22 +944,21 @@ v2_ts2sel(const struct ikemsg_ts *ts, struct sockaddr_storage *ss,
 
 	memset(ss, 0, sizeof(*ss));
 	if (ts->ts_type == IKEV2_TS_IPV4_ADDR_RANGE) {
-		ss->ss_family = AF_INET;
+		ss->sin.sin_family = AF_INET;
 		alen = 4;
-		memcpy(&((struct sockaddr_in *)ss)->sin_addr, ts->ts_saddr, 4);
+		memcpy(&ss->sin.sin_addr, ts->ts_saddr, 4);
 	} else {
-		ss->ss_family = AF_INET6;
+		ss->sin6.sin6_family = AF_INET6;
 		alen = 16;
-		memcpy(&((struct sockaddr_in6 *)ss)->sin6_addr, ts->ts_saddr,
-		    16);
+		memcpy(&ss->sin6.sin6_addr, ts->ts_saddr, 16);
 	}
 	*ulproto = ts->ts_proto ? ts->ts_proto : IPSEC_ULPROTO_ANY;
 	if (ts->ts_sport == ts->ts_eport)
-		sa_setport((struct sockaddr *)ss, ts->ts_sport);
+		sa_setport(&ss->sa, ts->ts_sport);
 	else if (ts->ts_sport != 0 || ts->ts_eport != 65535)
 		return (-1);
 	for (p = (int)alen * 8; p >= 0; p--) {
-		v2_sel2ts(ss, (uint8_t)p, *ulproto, &t);
+		v2_sel2ts(&ss->sa, (uint8_t)p, *ulproto, &t);
 		if (memcmp(t.ts_saddr, ts->ts_saddr, alen) == 0 &&
 		    memcmp(t.ts_eaddr, ts->ts_eaddr, alen) == 0) {
 			*plen = (uint8_t)p;
@@ -1005,8 +1010,8 @@ v2_build_ts(struct iked_child *ch, struct ikebuf *b, int init)
 {
 	struct ikemsg_ts	 l, r;
 
-	v2_sel2ts(&ch->ch_lsel, ch->ch_lplen, ch->ch_ulproto, &l);
-	v2_sel2ts(&ch->ch_rsel, ch->ch_rplen, ch->ch_ulproto, &r);
+	v2_sel2ts(&ch->ch_lsel.sa, ch->ch_lplen, ch->ch_ulproto, &l);
+	v2_sel2ts(&ch->ch_rsel.sa, ch->ch_rplen, ch->ch_ulproto, &r);
 	/* TSi is the exchange initiator's side. */
 	ikev2_build_ts(b, IKEV2_PAYLOAD_TSi, init ? &l : &r, 1);
 	ikev2_build_ts(b, IKEV2_PAYLOAD_TSr, init ? &r : &l, 1);
@@ -1990,8 +1995,8 @@ v2_child_request(struct iked_sa *sa, struct ikemsg *m, uint8_t exchange,
 		ch->ch_saproto = spd->spd_proto;
 		ch->ch_reqid = spd->spd_level == IPSEC_LEVEL_UNIQUE ?
 		    spd->spd_reqid : 0;
-		ch->ch_lsel = spd->spd_src;
-		ch->ch_rsel = spd->spd_dst;
+		sa_set(&ch->ch_lsel, (struct sockaddr *)&spd->spd_src);
+		sa_set(&ch->ch_rsel, (struct sockaddr *)&spd->spd_dst);
 		ch->ch_lplen = spd->spd_sprefix;
 		ch->ch_rplen = spd->spd_dprefix;
 		ch->ch_ulproto = spd->spd_ulproto;
@@ -2005,7 +2010,7 @@ v2_child_request(struct iked_sa *sa, struct ikemsg *m, uint8_t exchange,
 		    "selectors as policy", sa->sa_name);
 		(void)kernel_generate_flows(env, ch);
 	} else {
-		v2_sel2ts(&ch->ch_lsel, 0, 0, &tsr[IKEMSG_TS_MAX - 1]);
+		v2_sel2ts(&ch->ch_lsel.sa, 0, 0, &tsr[IKEMSG_TS_MAX - 1]);
 		v2_ts2sel(&tsr[0], &ch->ch_lsel, &ch->ch_lplen, &ch->ch_ulproto);
 		v2_ts2sel(&tsi[0], &ch->ch_rsel, &ch->ch_rplen, &ch->ch_ulproto);
 		print_host((struct sockaddr *)&ch->ch_rsel, r, sizeof(r));

@@ -60,6 +60,23 @@ sa_len(const struct sockaddr *sa)
 	    sizeof(struct sockaddr_in));
 }
 
+/* Keep an IPv4 or IPv6 address (else none: AF_UNSPEC) in an SA. */
+void
+sa_set(union iked_sockaddr *u, const struct sockaddr *sa)
+{
+	memset(u, 0, sizeof(*u));
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+		memcpy(u, sa, sa_len(sa));
+}
+
+/* And give it back where a sockaddr_storage is wanted. */
+void
+sa_get(struct sockaddr_storage *ss, const union iked_sockaddr *u)
+{
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, u, sizeof(*u));
+}
+
 static const uint8_t *
 sa_addr(const struct sockaddr *sa, size_t *len)
 {
@@ -386,9 +403,10 @@ void
 net_keepalive(struct iked *env, const struct iked_sa *sa)
 {
 	static const uint8_t	 ka = 0xff;
-	struct sockaddr_storage	 local = sa->sa_local;
+	struct sockaddr_storage	 local;
 	int			 slot;
 
+	sa_get(&local, &sa->sa_local);
 	slot = (local.ss_family == AF_INET6 ? 2 : 0) + 1;
 	if (env->sc_sock[slot] == -1)
 		return;
