@@ -26,7 +26,9 @@
 # Handshakes/s = N / time.  Memory per SA = (VmRSS of the daemon with
 # all N SAs established - VmRSS with its configuration loaded) / N, for
 # both ends.  charon's figure includes its userland SAD (libipsec); ours
-# does not (netipsecd holds it, as a kernel would).
+# does not (netipsecd holds it, as a kernel would).  iked's heap in use
+# (glibc's mallinfo2, from its USR1 stats) is printed beside it: what
+# the SAs hold, without the allocator's slack.
 #
 # Both stacks run with their defaults, DoS protections included: iked
 # asks for COOKIEs from 32 half-open SAs on, charon from 30
@@ -121,6 +123,14 @@ netns_up()
 }
 
 # --- iked <-> iked ---------------------------------------------------
+
+# heap A|B: the bytes malloc has handed out and not had back, from the
+# last USR1 stats (glibc's mallinfo2; 0 elsewhere).
+heap()
+{
+	sed -n 's/.*heap: \([0-9]*\) bytes in use.*/\1/p' "$dir/$1.iked.log" |
+	    tail -n 1 | grep . || echo 0
+}
 
 # children: how many child SAs A's iked has completed.
 children() { grep -c 'child SA done' "$dir/A.iked.log" || true; }
@@ -267,6 +277,9 @@ X
 	burst $W $W 1 >/dev/null || return 1
 	sleep 0.5
 	a0=$(rss "$pidA") b0=$(rss "$pidB")
+	kill -USR1 "$pidA" "$pidB"
+	sleep 0.3
+	ha0=$(heap A) hb0=$(heap B)
 	_b=$(burst 1 "$N" $((N + 1))) || return 1
 	set -- $_b
 	t0=$1 t1=$2 first=$3
@@ -289,7 +302,8 @@ X
 	}
 	cookies=$(grep -c 'IKE_SA_INIT <- N(COOKIE)' "$dir/A.iked.log" || true)
 	echo "$t0 $t1 $a0 $a1 $b0 $b1 $(st A retransmits) $cookies" \
-	    "$(st B halfopen-refused) $first $again"
+	    "$(st B halfopen-refused) $first $again" \
+	    "$ha0 $(heap A) $hb0 $(heap B)"
 	netns_down
 }
 
@@ -489,7 +503,7 @@ set -- $out
 ours=$(awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }')
 ia0=$3 ia1=$4 ib0=$5 ib1=$6 retx=$7 cookies=$8 refused=$9
 shift 9
-first=$1 again=$2
+first=$1 again=$2 ha0=$3 ha1=$4 hb0=$5 hb1=$6
 why=$dir/swan.why
 if swan=$(swan_ike_bench 2>"$why"); then
 	set -- $swan
@@ -503,7 +517,8 @@ echo "IKEv2 handshakes (PSK, Curve25519, AES-GCM-128, one child each)," \
     "$N pairs at once (one run)"
 awk -v n="$N" -v o="$ours" -v s="$theirs" -v ia0="$ia0" -v ia1="$ia1" \
     -v ib0="$ib0" -v ib1="$ib1" -v sa0="$sa0" -v sa1="$sa1" \
-    -v sb0="$sb0" -v sb1="$sb1" 'BEGIN {
+    -v sb0="$sb0" -v sb1="$sb1" -v ha0="$ha0" -v ha1="$ha1" \
+    -v hb0="$hb0" -v hb1="$hb1" 'BEGIN {
 	printf "  %-44s %7.3f s %8.1f /s\n", "iked <-> iked (transport)", o, n / o
 	if (s != "")
 		printf "  %-44s %7.3f s %8.1f /s\n",
@@ -513,6 +528,10 @@ awk -v n="$N" -v o="$ours" -v s="$theirs" -v ia0="$ia0" -v ia1="$ia1" \
 	printf "memory per IKE SA with one child pair (VmRSS growth / %d)\n", n
 	ma = (ia1 - ia0) * 1024 / n; mb = (ib1 - ib0) * 1024 / n
 	printf "  %-44s %7.0f B initiator %7.0f B responder\n", "iked", ma, mb
+	if (ha1 > 0)
+		printf "  %-44s %7.0f B initiator %7.0f B responder\n",
+		    "iked, heap in use (mallinfo2)", (ha1 - ha0) / n,
+		    (hb1 - hb0) / n
 	if (s != "")
 		printf "  %-44s %7.0f B initiator %7.0f B responder\n",
 		    "strongSwan charon (includes its SAD)",

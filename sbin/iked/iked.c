@@ -16,6 +16,9 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>	/* mallinfo2(): the heap line of the USR1 stats */
+#endif
 
 #include <event2/event.h>
 
@@ -87,6 +90,14 @@ iked_sigusr1(evutil_socket_t sig, short event, void *arg)
 	    (unsigned long long)st->st_ph2_established,
 	    (unsigned long long)st->st_acquires,
 	    (unsigned long long)st->st_halfopen_refused);
+#ifdef __GLIBC__
+	{
+		struct mallinfo2 mi = mallinfo2();
+
+		log_info("heap: %zu bytes in use, %zu free in the arena",
+		    mi.uordblks, mi.fordblks);
+	}
+#endif
 }
 
 static void
