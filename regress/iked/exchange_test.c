@@ -858,6 +858,55 @@ ATF_TC_BODY(ike_rekey_collision_late_refused, tc)
 	ike_collide(0, 2);
 }
 
+/* Nothing in flight: no datagram queued, no request retransmitted. */
+static void
+check_quiet(void)
+{
+	struct xt_peer	*p;
+	struct iked_sa	*sa;
+	u_int		 side;
+
+	for (side = 0; side < 2; side++) {
+		p = side == 0 ? xt_a : xt_b;
+		ATF_CHECK_EQ_MSG(xt_queued(p), 0, "%s: %u datagrams queued",
+		    p->p_name, xt_queued(p));
+		TAILQ_FOREACH(sa, &p->p_env.sc_sas, sa_entry) {
+			ATF_CHECK_MSG(!sa->sa_busy, "%s: a request is out",
+			    p->p_name);
+			ATF_CHECK_MSG(sa->sa_tx.tx_ev == NULL ||
+			    !event_pending(sa->sa_tx.tx_ev, EV_TIMEOUT, NULL),
+			    "%s: a request is still retransmitted", p->p_name);
+		}
+	}
+}
+
+/*
+ * Both peers delete the IKE SA at once: the DELETEs cross, each is
+ * answered (an empty INFORMATIONAL), and nothing is left or pending.
+ */
+ATF_TC_WITHOUT_HEAD(delete_ike_sa_crossed);
+ATF_TC_BODY(delete_ike_sa_crossed, tc)
+{
+	setup(conf_a, conf_b);
+	establish();
+	ikesa_send_delete(xt_ikesa(xt_a), NULL);
+	ikesa_send_delete(xt_ikesa(xt_b), NULL);
+	expect(xt_a, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	expect(xt_b, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	xt_deliver(xt_a);
+	expect(xt_b, IKEV2_EXCHANGE_INFORMATIONAL, 0);	/* B's DELETE */
+	xt_deliver(xt_b);
+	expect(xt_a, IKEV2_EXCHANGE_INFORMATIONAL, 1);	/* A answers it */
+	expect(xt_b, IKEV2_EXCHANGE_INFORMATIONAL, 1);	/* B answered A's */
+	xt_run();
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 0);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_a, 0, -1) + xt_sad_count(xt_a, 1, 0), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_b, 0, -1) + xt_sad_count(xt_b, 1, 0), 0);
+	check_quiet();
+	xt_teardown();
+}
+
 /*
  * A rekeys the IKE SA while B deletes it: the requests cross.  B,
  * closing it, answers the rekey with TEMPORARY_FAILURE; A's unanswered
@@ -1074,6 +1123,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ike_delete_vs_rekey);
 	ATF_TP_ADD_TC(tp, ike_rekey_window);
 	ATF_TP_ADD_TC(tp, delete_ike_sa_responder);
+	ATF_TP_ADD_TC(tp, delete_ike_sa_crossed);
 	ATF_TP_ADD_TC(tp, liveness);
 	ATF_TP_ADD_TC(tp, dead_peer);
 	return (atf_no_error());
