@@ -272,6 +272,18 @@ xt_drop(struct xt_peer *p)
 	xt_dgram_free(dg);
 }
 
+/* The first queued datagram is overtaken by the others (reordering). */
+void
+xt_hold(struct xt_peer *p)
+{
+	struct xt_dgram	*dg;
+
+	ATF_REQUIRE_MSG((dg = TAILQ_FIRST(&p->p_out)) != NULL,
+	    "%s sent nothing to hold", p->p_name);
+	TAILQ_REMOVE(&p->p_out, dg, dg_entry);
+	TAILQ_INSERT_TAIL(&p->p_out, dg, dg_entry);
+}
+
 void
 xt_drop_all(struct xt_peer *p)
 {

@@ -100,6 +100,7 @@ const struct xt_dgram *xt_peek(struct xt_peer *);
 void	 xt_deliver(struct xt_peer *);	/* first queued one, then drop it */
 void	 xt_deliver_copy(struct xt_peer *);	/* keep it queued */
 void	 xt_drop(struct xt_peer *);
+void	 xt_hold(struct xt_peer *);	/* first one behind the others */
 void	 xt_drop_all(struct xt_peer *);
 void	 xt_inject(struct xt_peer *, const struct sockaddr *,
 	    const uint8_t *, size_t);

@@ -858,6 +858,252 @@ ATF_TC_BODY(ike_rekey_collision_late_refused, tc)
 	ike_collide(0, 2);
 }
 
+/* p's IKE SA whose SPIi is ispi, or NULL. */
+static struct iked_sa *
+ikesa_byispi(struct xt_peer *p, const uint8_t *ispi)
+{
+	struct iked_sa	*sa;
+
+	TAILQ_FOREACH(sa, &p->p_env.sc_sas, sa_entry)
+		if (memcmp(sa->sa_ispi, ispi, 8) == 0)
+			return (sa);
+	return (NULL);
+}
+
+/* Nothing in flight: no datagram queued, no request retransmitted. */
+static void
+check_quiet(void)
+{
+	struct xt_peer	*p;
+	struct iked_sa	*sa;
+	u_int		 side;
+
+	for (side = 0; side < 2; side++) {
+		p = side == 0 ? xt_a : xt_b;
+		ATF_CHECK_EQ_MSG(xt_queued(p), 0, "%s: %u datagrams queued",
+		    p->p_name, xt_queued(p));
+		TAILQ_FOREACH(sa, &p->p_env.sc_sas, sa_entry) {
+			ATF_CHECK_MSG(!sa->sa_busy, "%s: a request is out",
+			    p->p_name);
+			ATF_CHECK_MSG(sa->sa_tx.tx_ev == NULL ||
+			    !event_pending(sa->sa_tx.tx_ev, EV_TIMEOUT, NULL),
+			    "%s: a request is still retransmitted", p->p_name);
+		}
+	}
+}
+
+/* The INFORMATIONAL responses p has queued on the IKE SA ispi. */
+static u_int
+count_info_resp(struct xt_peer *p, const uint8_t *ispi)
+{
+	const struct xt_dgram	*dg;
+	u_int			 n = 0;
+	int			 r;
+
+	TAILQ_FOREACH(dg, &p->p_out, dg_entry)
+		if (xt_dgram_exch(dg, &r, NULL) ==
+		    IKEV2_EXCHANGE_INFORMATIONAL && r &&
+		    memcmp(dg->dg_buf, ispi, 8) == 0)
+			n++;
+	return (n);
+}
+
+/*
+ * p still holds the peer-made IKE SA ispi, childless: it must go soon,
+ * not at the end of its lifetime.  Its timer fires (the wait is over),
+ * then the exchanges run.
+ */
+static void
+end_redundant(struct xt_peer *p, const uint8_t *ispi)
+{
+	struct iked_sa	*sa;
+	struct timeval	 tv, now;
+
+	if ((sa = ikesa_byispi(p, ispi)) == NULL)
+		return;
+	ATF_CHECK(!sa->sa_initiator);
+	ATF_CHECK(TAILQ_EMPTY(&sa->sa_children));
+	ATF_REQUIRE_MSG(event_pending(sa->sa_timer, EV_TIMEOUT, &tv),
+	    "%s: the redundant IKE SA has no timer", p->p_name);
+	ATF_REQUIRE(evutil_gettimeofday(&now, NULL) == 0);
+	ATF_CHECK_MSG(tv.tv_sec - now.tv_sec <= 60, "%s keeps the redundant "
+	    "IKE SA for %lld s", p->p_name,
+	    (long long)(tv.tv_sec - now.tv_sec));
+	xt_fire(p, sa->sa_timer);
+	/* Its DELETE on it, sent once: the peer may not know it. */
+	expect(p, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	ATF_CHECK(memcmp(xt_peek(p)->dg_buf, ispi, 8) == 0);
+	ATF_CHECK(ikesa_byispi(p, ispi) == NULL);
+	xt_run();
+}
+
+/*
+ * Both peers rekey the IKE SA at once and each answers the other.  The
+ * winner (awins: A; the loser's exchange holds the lowest nonce) has
+ * its response first and deletes the old SA.  crossdel 0: that DELETE
+ * overtakes the winner's answer to the loser's rekey: the loser, its
+ * rekey unanswered, forgets it (RFC 7296 2.25.2), and the answer that
+ * follows meets no SA; the loser can never delete its redundant new
+ * SA.  crossdel 1: the answer comes first, but the loser's DELETE of
+ * its redundant SA is held back until the winner deleted that SA too.
+ * Either way: one IKE SA left on each side, the winner's, the same,
+ * carrying both pairs unchanged, nothing half made, nothing left to
+ * retransmit, and the survivor works (liveness, another rekey).
+ */
+static void
+ike_collide_deleted(int awins, int crossdel)
+{
+	struct xt_peer	*winner, *loser, *p;
+	struct iked_sa	*sa;
+	uint8_t		 oldi[8], keepi[8], loseri[8];
+	uint32_t	 cin[2];
+	u_int		 i, side;
+
+	setup(conf_a, conf_b);
+	establish();
+	xt_acquire(xt_a, 2, 3);
+	xt_run();
+	check_pairs(2);
+	for (i = 0; i < 2; i++)
+		cin[i] = xt_child_nth(xt_a, i)->ch_spi_in;
+	memcpy(oldi, xt_ikesa(xt_a)->sa_ispi, 8);
+	winner = awins ? xt_a : xt_b;
+	loser = awins ? xt_b : xt_a;
+	/* Each peer draws its Ni, then its Nr for the other's rekey. */
+	xt_nonce(winner, 0x80);
+	xt_nonce(winner, 0x20);
+	xt_nonce(loser, 0x10);
+	xt_nonce(loser, 0x90);
+	xt_fire(xt_a, xt_ikesa(xt_a)->sa_timer);
+	xt_fire(xt_b, xt_ikesa(xt_b)->sa_timer);
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	expect(xt_b, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	ATF_REQUIRE(xt_ikesa(winner)->sa_rekey != NULL);
+	ATF_REQUIRE(xt_ikesa(loser)->sa_rekey != NULL);
+	memcpy(keepi, xt_ikesa(winner)->sa_rekey->sa_ispi, 8);
+	memcpy(loseri, xt_ikesa(loser)->sa_rekey->sa_ispi, 8);
+	xt_deliver(winner);	/* the loser answers the winner's rekey */
+	xt_deliver(loser);	/* the winner answers the loser's */
+	ATF_REQUIRE(xt_ikesa(winner)->sa_rekey_peer != NULL);
+	expect(loser, IKEV2_EXCHANGE_CREATE_CHILD_SA, 1);
+	xt_deliver(loser);	/* the winner's exchange is done */
+	ATF_CHECK(xt_ikesa(winner)->sa_rekeyed);
+	/* Out: its answer to the loser's rekey, its DELETE of the old SA. */
+	ATF_REQUIRE_EQ(xt_queued(winner), 2);
+	expect(winner, IKEV2_EXCHANGE_CREATE_CHILD_SA, 1);
+	if (crossdel) {
+		xt_deliver(winner);	/* the loser's exchange is done */
+		ATF_CHECK(xt_ikesa(loser)->sa_rekeyed);
+		/* Its DELETE of its redundant SA waits in the network. */
+		expect(loser, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+		ATF_REQUIRE(xt_queued(loser) == 1 &&
+		    memcmp(xt_peek(loser)->dg_buf, loseri, 8) == 0);
+		ATF_REQUIRE((sa = ikesa_byispi(winner, loseri)) != NULL);
+		xt_fire(winner, sa->sa_timer);
+		/* The winner's DELETE of it crosses the loser's. */
+		ATF_CHECK(ikesa_byispi(winner, loseri) == NULL);
+		while (xt_queued(winner) > 0)
+			xt_deliver(winner);
+		/* Answered: the loser deletes it and stops retransmitting. */
+		ATF_CHECK(ikesa_byispi(loser, loseri) == NULL);
+		ATF_CHECK_EQ(count_info_resp(loser, loseri), 1);
+	} else {
+		xt_hold(winner);
+		expect(winner, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+		xt_deliver(winner);	/* the DELETE overtakes the answer */
+		/* The loser gave its rekey up: the pairs are on keepi. */
+		ATF_CHECK(ikesa_byispi(loser, oldi) == NULL);
+		ATF_CHECK(ikesa_byispi(loser, loseri) == NULL);
+		ATF_CHECK_EQ(xt_nikesa(loser), 1);
+		ATF_CHECK_EQ(xt_nchildren(loser, CH_S_INSTALLED), 2);
+		ATF_CHECK(xt_ikesa(loser)->sa_rekey == NULL &&
+		    xt_ikesa(loser)->sa_rekey_peer == NULL);
+	}
+	xt_run();
+	end_redundant(winner, loseri);
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 1);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 1);
+	check_established();
+	ATF_CHECK_MSG(memcmp(xt_ikesa(xt_a)->sa_ispi, keepi, 8) == 0,
+	    "the IKE SA left is not %s's new one", winner->p_name);
+	ATF_CHECK(memcmp(xt_ikesa(xt_a)->sa_ispi, xt_ikesa(xt_b)->sa_ispi,
+	    8) == 0);
+	for (side = 0; side < 2; side++) {
+		p = side == 0 ? xt_a : xt_b;
+		sa = xt_ikesa(p);
+		ATF_CHECK_MSG(sa->sa_rekey == NULL && sa->sa_rekey_peer ==
+		    NULL && !sa->sa_rekeyed && !sa->sa_rekeywait,
+		    "%s: rekey state left on the survivor", p->p_name);
+		ATF_CHECK_EQ(p->p_env.sc_halfopen, 0);
+	}
+	check_quiet();
+	/* No pair lost or replaced: the same SAs, on the surviving SA. */
+	check_pairs(2);
+	for (i = 0; i < 2; i++)
+		ATF_CHECK(xt_sad_find(xt_a, cin[i], 0) != NULL);
+	ATF_CHECK_EQ(xt_a->p_nacqfail + xt_b->p_nacqfail, 0);
+	/* The survivor carries exchanges: liveness, then a rekey. */
+	xt_fire(loser, xt_ikesa(loser)->sa_dpdtimer);
+	expect(loser, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	xt_run();
+	check_pairs(2);
+	xt_fire(loser, xt_ikesa(loser)->sa_timer);
+	expect(loser, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	xt_run();
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 1);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 1);
+	check_established();
+	ATF_CHECK(memcmp(xt_ikesa(xt_a)->sa_ispi, keepi, 8) != 0);
+	check_pairs(2);
+	check_quiet();
+	xt_teardown();
+}
+
+ATF_TC_WITHOUT_HEAD(ike_rekey_collision_deleted_a_wins);
+ATF_TC_BODY(ike_rekey_collision_deleted_a_wins, tc)
+{
+	ike_collide_deleted(1, 0);
+}
+
+ATF_TC_WITHOUT_HEAD(ike_rekey_collision_deleted_b_wins);
+ATF_TC_BODY(ike_rekey_collision_deleted_b_wins, tc)
+{
+	ike_collide_deleted(0, 0);
+}
+
+ATF_TC_WITHOUT_HEAD(ike_rekey_collision_crossed_delete);
+ATF_TC_BODY(ike_rekey_collision_crossed_delete, tc)
+{
+	ike_collide_deleted(1, 1);
+}
+
+/*
+ * Both peers delete the IKE SA at once: the DELETEs cross, each is
+ * answered (an empty INFORMATIONAL), and nothing is left or pending.
+ */
+ATF_TC_WITHOUT_HEAD(delete_ike_sa_crossed);
+ATF_TC_BODY(delete_ike_sa_crossed, tc)
+{
+	setup(conf_a, conf_b);
+	establish();
+	ikesa_send_delete(xt_ikesa(xt_a), NULL);
+	ikesa_send_delete(xt_ikesa(xt_b), NULL);
+	expect(xt_a, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	expect(xt_b, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	xt_deliver(xt_a);
+	expect(xt_b, IKEV2_EXCHANGE_INFORMATIONAL, 0);	/* B's DELETE */
+	xt_deliver(xt_b);
+	expect(xt_a, IKEV2_EXCHANGE_INFORMATIONAL, 1);	/* A answers it */
+	expect(xt_b, IKEV2_EXCHANGE_INFORMATIONAL, 1);	/* B answered A's */
+	xt_run();
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 0);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_a, 0, -1) + xt_sad_count(xt_a, 1, 0), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_b, 0, -1) + xt_sad_count(xt_b, 1, 0), 0);
+	check_quiet();
+	xt_teardown();
+}
+
 /*
  * A rekeys the IKE SA while B deletes it: the requests cross.  B,
  * closing it, answers the rekey with TEMPORARY_FAILURE; A's unanswered
@@ -1070,10 +1316,14 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ike_rekey_collision_b_wins);
 	ATF_TP_ADD_TC(tp, ike_rekey_collision_late);
 	ATF_TP_ADD_TC(tp, ike_rekey_collision_late_refused);
+	ATF_TP_ADD_TC(tp, ike_rekey_collision_deleted_a_wins);
+	ATF_TP_ADD_TC(tp, ike_rekey_collision_deleted_b_wins);
+	ATF_TP_ADD_TC(tp, ike_rekey_collision_crossed_delete);
 	ATF_TP_ADD_TC(tp, ike_rekey_vs_delete);
 	ATF_TP_ADD_TC(tp, ike_delete_vs_rekey);
 	ATF_TP_ADD_TC(tp, ike_rekey_window);
 	ATF_TP_ADD_TC(tp, delete_ike_sa_responder);
+	ATF_TP_ADD_TC(tp, delete_ike_sa_crossed);
 	ATF_TP_ADD_TC(tp, liveness);
 	ATF_TP_ADD_TC(tp, dead_peer);
 	return (atf_no_error());

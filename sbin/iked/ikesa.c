@@ -326,7 +326,9 @@ ikesa_timeout(evutil_socket_t fd, short event, void *arg)
 		ikesa_settimer(sa, (u_int)(sa->sa_lifetime / 10 + 1));
 	} else if (sa->sa_state == SA_S_ESTABLISHED) {
 		ikesa_send_delete(sa, NULL);
-		ikesa_dead(sa, "lifetime expired");
+		/* A rekeyed SA, or the redundant one of a collision. */
+		ikesa_dead(sa, sa->sa_rekeyed ? "replaced, closed" :
+		    "lifetime expired");
 	} else if (sa->sa_state == SA_S_DEAD)
 		ikesa_free(sa);
 	else

@@ -42,6 +42,9 @@
 #define V2_COOKIE_THRESHOLD	32	/* half-open SAs before COOKIEs */
 #define V2_COOKIE_LEN		16
 #define V2_KEYPAD		"Key Pad for IKEv2"
+#define V2_REDUNDANT_WAIT	10	/* s: the peer's DELETE of its
+					   redundant IKE SA, 3 retransmissions
+					   included (RFC 7296 2.8.2) */
 
 static void	 v2_send_request(struct iked_sa *, uint8_t, struct ikebuf *,
 		    struct iked_child *);
@@ -2436,7 +2439,9 @@ v2_recv_info_req(struct iked_sa *sa, struct ikemsg *m)
 		 * RFC 7296 2.8.2: the peer's rekey, which we answered while
 		 * ours was out, completed first on its side, and the peer
 		 * deletes the old SA.  The peer's new SA takes the children;
-		 * ours, unanswered, goes now.
+		 * ours, unanswered, goes now (2.25.2: forget our rekey).  Its
+		 * answer, if any, finds no SA: the peer closes its copy of
+		 * ours itself (v2_rekey_collision_ike()).
 		 */
 		log_info("%s: IKE SA rekey collision: the peer's rekey "
 		    "completed first; its new SA stays", sa->sa_name);
@@ -2825,11 +2830,21 @@ v2_rekey_collision_ike(struct iked_sa *sa, struct iked_sa *mine,
 	v2_rekey_move(sa, mine);
 	v2_established(mine);
 	/*
-	 * peers stays, childless, until the peer's DELETE on it; going,
-	 * it takes no new child and, should that DELETE never come, its
-	 * lifetime ends it instead of a rekey.
+	 * peers stays, childless, for the peer's DELETE on it (2.8.2: the
+	 * creator of the redundant SA closes it); going, it takes no new
+	 * child.  But the peer may never learn that it made it: should our
+	 * DELETE of the old SA reach it before our answer to its rekey, it
+	 * forgets that rekey (2.25.2, v2_recv_info_req()) and the answer
+	 * finds no SA there.  So peers goes after a short wait, not at the
+	 * end of its lifetime: then ikesa_timeout() sends one DELETE on it
+	 * and frees it.  If the peer's DELETE of it was only late, ours
+	 * crosses it: the peer, deleting it too, answers ours and stops
+	 * retransmitting its own (v2_recv_info_req()).
 	 */
 	peers->sa_rekeyed = 1;
+	ikesa_settimer(peers, V2_REDUNDANT_WAIT);
+	if (peers->sa_dpdtimer != NULL)
+		evtimer_del(peers->sa_dpdtimer);
 	ikev2_send_delete(sa, NULL);
 }
 
