@@ -243,6 +243,68 @@ ATF_TC_BODY(ike_auth, tc)
 	xt_teardown();
 }
 
+/*
+ * srcid/dstid: each side sends its srcid as its ID, and a dstid must
+ * match the peer's ID (names case-insensitively, an address ID the
+ * peer's address); a mismatch is AUTHENTICATION_FAILED on both sides.
+ */
+#define CONF_ID(name, from, to, local, peer, ids)			\
+    "ikev2 \"" name "\" active esp tunnel from " from " to " to	\
+    " local " local " peer " peer " " ids " " IKE_A CHILD PSK
+
+ATF_TC_WITHOUT_HEAD(identities);
+ATF_TC_BODY(identities, tc)
+{
+	setup(CONF_ID("a", "10.1.0.0/16", "10.2.0.0/16", "192.0.2.1",
+	    "192.0.2.2", "srcid a.example.com dstid \"gw@EXAMPLE.com\""),
+	    CONF_ID("b", "10.2.0.0/16", "10.1.0.0/16", "192.0.2.2",
+	    "192.0.2.1", "srcid gw@example.com dstid A.Example.COM"));
+	establish();
+	ATF_CHECK_EQ(xt_a->p_env.sc_stats.st_badauth, 0);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_badauth, 0);
+	xt_teardown();
+
+	/* An address dstid: the peer sends its address as its ID. */
+	setup(CONF_ID("a", "10.1.0.0/16", "10.2.0.0/16", "192.0.2.1",
+	    "192.0.2.2", "dstid 192.0.2.2"),
+	    CONF_ID("b", "10.2.0.0/16", "10.1.0.0/16", "192.0.2.2",
+	    "192.0.2.1", "dstid 192.0.2.1"));
+	establish();
+	xt_teardown();
+}
+
+ATF_TC_WITHOUT_HEAD(identities_mismatch);
+ATF_TC_BODY(identities_mismatch, tc)
+{
+	/* B wants another name: A is refused, by B, before any child. */
+	setup(CONF_ID("a", "10.1.0.0/16", "10.2.0.0/16", "192.0.2.1",
+	    "192.0.2.2", "srcid a.example.com"),
+	    CONF_ID("b", "10.2.0.0/16", "10.1.0.0/16", "192.0.2.2",
+	    "192.0.2.1", "dstid c.example.com"));
+	xt_acquire(xt_a, 1, 1);
+	xt_run();
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_badauth, 1);
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 0);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_a, 0, 1), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_b, 0, 1), 0);
+	ATF_CHECK_EQ(xt_a->p_nacqfail, 1);
+	xt_teardown();
+
+	/* A wants B's address, B sends a name: A refuses B's answer. */
+	setup(CONF_ID("a", "10.1.0.0/16", "10.2.0.0/16", "192.0.2.1",
+	    "192.0.2.2", "dstid 192.0.2.2"),
+	    CONF_ID("b", "10.2.0.0/16", "10.1.0.0/16", "192.0.2.2",
+	    "192.0.2.1", "srcid b.example.com"));
+	xt_acquire(xt_a, 1, 1);
+	xt_run();
+	ATF_CHECK_EQ(xt_a->p_env.sc_stats.st_badauth, 1);
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_a, 0, 1), 0);
+	ATF_CHECK_EQ(xt_a->p_nacqfail, 1);
+	xt_teardown();
+}
+
 /* %%% 2. Every message lost once */
 
 ATF_TC_WITHOUT_HEAD(lost_once);
@@ -1295,6 +1357,8 @@ ATF_TC_BODY(dead_peer, tc)
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, ike_auth);
+	ATF_TP_ADD_TC(tp, identities);
+	ATF_TP_ADD_TC(tp, identities_mismatch);
 	ATF_TP_ADD_TC(tp, lost_once);
 	ATF_TP_ADD_TC(tp, retransmit_while_getspi);
 	ATF_TP_ADD_TC(tp, cookie);

@@ -941,6 +941,12 @@ void	 config_unref(struct iked_config *);
 void	 iked_shutdown_sas(struct iked *);
 void	 ikesa_established(struct iked_sa *);
 void	 ikesa_initial_contact(struct iked_sa *);
+/* An IKE version's ID type numbers, by enum iked_idtype. */
+typedef uint8_t iked_idmap[ID_IPV6 + 1];
+void	 ikesa_myid(const struct iked_sa *, const iked_idmap, uint8_t *,
+	    const void **, size_t *);
+int	 ikesa_check_peerid(const struct iked_sa *, const iked_idmap,
+	    uint8_t, const uint8_t *, size_t);
 void	 child_installed(struct iked_child *);
 
 /* ikev1.c: Main Mode, Quick Mode, Informational */

@@ -983,6 +983,72 @@ ikesa_initial_contact(struct iked_sa *sa)
 }
 
 /* Start the children that waited for their phase 1. */
+/* %%% Identities, for both versions (their ID type numbers in map) */
+
+/* Ours: the rule's srcid, else our address. */
+void
+ikesa_myid(const struct iked_sa *sa, const iked_idmap map, uint8_t *type,
+    const void **data, size_t *len)
+{
+	const struct iked_id	*id = &sa->sa_pol->pol_srcid;
+
+	switch (id->id_type) {
+	case ID_FQDN:
+	case ID_UFQDN:
+		*type = map[id->id_type];
+		*data = id->id_str;
+		*len = strlen(id->id_str);
+		break;
+	default:
+		/* ID_IPV4/ID_IPV6 written, or none: our address. */
+		if (sa->sa_local.sa.sa_family == AF_INET) {
+			*type = map[ID_IPV4];
+			*data = &sa->sa_local.sin.sin_addr;
+			*len = 4;
+		} else {
+			*type = map[ID_IPV6];
+			*data = &sa->sa_local.sin6.sin6_addr;
+			*len = 16;
+		}
+		break;
+	}
+}
+
+/*
+ * The peer's ID against the rule's dstid, if it sets one: a name
+ * (case-insensitive), or for an address ID the peer's own address.
+ */
+int
+ikesa_check_peerid(const struct iked_sa *sa, const iked_idmap map,
+    uint8_t type, const uint8_t *data, size_t len)
+{
+	const struct iked_id	*want = &sa->sa_pol->pol_dstid;
+	const union iked_sockaddr *peer = &sa->sa_peer;
+	char			 buf[IKED_ID_MAX];
+
+	switch (want->id_type) {
+	case ID_NONE:
+		return (0);
+	case ID_FQDN:
+	case ID_UFQDN:
+		if (type != map[want->id_type] || len >= sizeof(buf))
+			return (-1);
+		memcpy(buf, data, len);
+		buf[len] = '\0';
+		return (strcasecmp(buf, want->id_str) == 0 ? 0 : -1);
+	default:
+		if (type == map[ID_IPV4] && len == 4 &&
+		    peer->sa.sa_family == AF_INET)
+			return (memcmp(data, &peer->sin.sin_addr, 4) == 0 ?
+			    0 : -1);
+		if (type == map[ID_IPV6] && len == 16 &&
+		    peer->sa.sa_family == AF_INET6)
+			return (memcmp(data, &peer->sin6.sin6_addr, 16) == 0 ?
+			    0 : -1);
+		return (-1);
+	}
+}
+
 /*
  * Once established, what only the handshake needed goes: the DH state
  * and public values, the IKE_SA_INIT messages AUTH covered, a cookie,

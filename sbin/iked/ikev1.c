@@ -337,40 +337,22 @@ v1_msgiv(struct iked_sa *sa, uint32_t msgid, uint8_t *iv)
 
 /* %%% Identities */
 
+static const iked_idmap v1_idmap = {
+	[ID_FQDN] = IKEV1_ID_FQDN,
+	[ID_UFQDN] = IKEV1_ID_USER_FQDN,
+	[ID_IPV4] = IKEV1_ID_IPV4_ADDR,
+	[ID_IPV6] = IKEV1_ID_IPV6_ADDR
+};
+
 static int
 v1_build_myid(struct iked_sa *sa, struct ikebuf *b, uint8_t **body,
     size_t *bodylen)
 {
-	const struct iked_id	*id = &sa->sa_pol->pol_srcid;
-	const struct sockaddr	*local = (struct sockaddr *)&sa->sa_local;
 	size_t			 off = b->ib_len, dlen;
 	uint8_t			 type;
 	const void		*data;
 
-	switch (id->id_type) {
-	case ID_FQDN:
-		type = IKEV1_ID_FQDN;
-		data = id->id_str;
-		dlen = strlen(id->id_str);
-		break;
-	case ID_UFQDN:
-		type = IKEV1_ID_USER_FQDN;
-		data = id->id_str;
-		dlen = strlen(id->id_str);
-		break;
-	default:
-		/* ID_IPV4/ID_IPV6 written, or none: our address. */
-		if (local->sa_family == AF_INET) {
-			type = IKEV1_ID_IPV4_ADDR;
-			data = &((const struct sockaddr_in *)local)->sin_addr;
-			dlen = 4;
-		} else {
-			type = IKEV1_ID_IPV6_ADDR;
-			data = &((const struct sockaddr_in6 *)local)->sin6_addr;
-			dlen = 16;
-		}
-		break;
-	}
+	ikesa_myid(sa, v1_idmap, &type, &data, &dlen);
 	if (ikev1_build_id(b, type, 0, 0, data, dlen) == -1)
 		return (-1);
 	setbuf_dup(body, bodylen, b->ib_buf + off + 4, b->ib_len - off - 4);
@@ -381,35 +363,8 @@ v1_build_myid(struct iked_sa *sa, struct ikebuf *b, uint8_t **body,
 static int
 v1_check_peerid(struct iked_sa *sa, const struct ikemsg_id *id)
 {
-	const struct iked_id	*want = &sa->sa_pol->pol_dstid;
-	const struct sockaddr	*peer = (struct sockaddr *)&sa->sa_peer;
-	char			 buf[IKED_ID_MAX];
-	size_t			 n;
-
-	switch (want->id_type) {
-	case ID_NONE:
-		return (0);
-	case ID_FQDN:
-	case ID_UFQDN:
-		if (id->id_type != (want->id_type == ID_FQDN ?
-		    IKEV1_ID_FQDN : IKEV1_ID_USER_FQDN))
-			return (-1);
-		n = id->id_len < sizeof(buf) - 1 ? id->id_len : sizeof(buf) - 1;
-		memcpy(buf, id->id_data, n);
-		buf[n] = '\0';
-		return (strcasecmp(buf, want->id_str) == 0 ? 0 : -1);
-	default:
-		/* An address ID must be the peer's address. */
-		if (id->id_type == IKEV1_ID_IPV4_ADDR && id->id_len == 4 &&
-		    peer->sa_family == AF_INET)
-			return (memcmp(id->id_data, &((const struct
-			    sockaddr_in *)peer)->sin_addr, 4) == 0 ? 0 : -1);
-		if (id->id_type == IKEV1_ID_IPV6_ADDR && id->id_len == 16 &&
-		    peer->sa_family == AF_INET6)
-			return (memcmp(id->id_data, &((const struct
-			    sockaddr_in6 *)peer)->sin6_addr, 16) == 0 ? 0 : -1);
-		return (-1);
-	}
+	return (ikesa_check_peerid(sa, v1_idmap, id->id_type, id->id_data,
+	    id->id_len));
 }
 
 /* A Quick Mode ID from a selector: an address, or a subnet. */

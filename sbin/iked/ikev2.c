@@ -777,39 +777,22 @@ v2_open(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 
 /* %%% Identities and AUTH (RFC 7296 2.15) */
 
+static const iked_idmap v2_idmap = {
+	[ID_FQDN] = IKEV2_ID_FQDN,
+	[ID_UFQDN] = IKEV2_ID_UFQDN,
+	[ID_IPV4] = IKEV2_ID_IPV4,
+	[ID_IPV6] = IKEV2_ID_IPV6
+};
+
 static int
 v2_build_myid(struct iked_sa *sa, struct ikebuf *b, uint8_t type,
     uint8_t **body, size_t *bodylen)
 {
-	const struct iked_id	*id = &sa->sa_pol->pol_srcid;
-	const struct sockaddr	*local = (struct sockaddr *)&sa->sa_local;
 	size_t			 off = b->ib_len, dlen;
 	uint8_t			 idtype;
 	const void		*data;
 
-	switch (id->id_type) {
-	case ID_FQDN:
-		idtype = IKEV2_ID_FQDN;
-		data = id->id_str;
-		dlen = strlen(id->id_str);
-		break;
-	case ID_UFQDN:
-		idtype = IKEV2_ID_UFQDN;
-		data = id->id_str;
-		dlen = strlen(id->id_str);
-		break;
-	default:
-		if (local->sa_family == AF_INET) {
-			idtype = IKEV2_ID_IPV4;
-			data = &((const struct sockaddr_in *)local)->sin_addr;
-			dlen = 4;
-		} else {
-			idtype = IKEV2_ID_IPV6;
-			data = &((const struct sockaddr_in6 *)local)->sin6_addr;
-			dlen = 16;
-		}
-		break;
-	}
+	ikesa_myid(sa, v2_idmap, &idtype, &data, &dlen);
 	if (ikev2_build_id(b, type, idtype, data, dlen) == -1)
 		return (-1);
 	setbuf_dup(body, bodylen, b->ib_buf + off + 4, b->ib_len - off - 4);
@@ -820,34 +803,8 @@ v2_build_myid(struct iked_sa *sa, struct ikebuf *b, uint8_t type,
 static int
 v2_check_peerid(struct iked_sa *sa, const struct ikemsg_id *id)
 {
-	const struct iked_id	*want = &sa->sa_pol->pol_dstid;
-	const struct sockaddr	*peer = (struct sockaddr *)&sa->sa_peer;
-	char			 buf[IKED_ID_MAX];
-	size_t			 n;
-
-	switch (want->id_type) {
-	case ID_NONE:
-		return (0);
-	case ID_FQDN:
-	case ID_UFQDN:
-		if (id->id_type != (want->id_type == ID_FQDN ? IKEV2_ID_FQDN :
-		    IKEV2_ID_UFQDN))
-			return (-1);
-		n = id->id_len < sizeof(buf) - 1 ? id->id_len : sizeof(buf) - 1;
-		memcpy(buf, id->id_data, n);
-		buf[n] = '\0';
-		return (strcasecmp(buf, want->id_str) == 0 ? 0 : -1);
-	default:
-		if (id->id_type == IKEV2_ID_IPV4 && id->id_len == 4 &&
-		    peer->sa_family == AF_INET)
-			return (memcmp(id->id_data, &((const struct
-			    sockaddr_in *)peer)->sin_addr, 4) == 0 ? 0 : -1);
-		if (id->id_type == IKEV2_ID_IPV6 && id->id_len == 16 &&
-		    peer->sa_family == AF_INET6)
-			return (memcmp(id->id_data, &((const struct
-			    sockaddr_in6 *)peer)->sin6_addr, 16) == 0 ? 0 : -1);
-		return (-1);
-	}
+	return (ikesa_check_peerid(sa, v2_idmap, id->id_type, id->id_data,
+	    id->id_len));
 }
 
 /*
