@@ -1354,6 +1354,51 @@ ATF_TC_BODY(dead_peer, tc)
 	xt_teardown();
 }
 
+/*
+ * set dpd_action restart: the pairs of a dead peer are negotiated again
+ * at once, without waiting for the kernel to acquire them; the peer's
+ * stale SAs go with the INITIAL_CONTACT of the new IKE SA.
+ */
+ATF_TC_WITHOUT_HEAD(dead_peer_restart);
+ATF_TC_BODY(dead_peer_restart, tc)
+{
+	static const char conf_restart[] = "set dpd_action restart\n";
+	char		 ca[1024];
+	uint8_t		 old[8];
+	int		 i;
+
+	snprintf(ca, sizeof(ca), "%s%s", conf_restart, conf_a);
+	setup(ca, conf_b);
+	establish();
+	memcpy(old, xt_ikesa(xt_a)->sa_ispi, 8);
+	xt_fire(xt_a, xt_ikesa(xt_a)->sa_dpdtimer);
+	for (i = 0; i < 6; i++) {
+		xt_drop(xt_a);
+		xt_fire(xt_a, retransmit_timer(xt_a));
+	}
+	/* Given up: the old pair is gone, a new IKE SA is on its way. */
+	expect(xt_a, IKEV2_EXCHANGE_IKE_SA_INIT, 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_a, 0, 1), 0);
+	ATF_CHECK_EQ(xt_a->p_nacqfail, 0);
+	xt_run();
+	check_established();
+	check_pairs(1);
+	ATF_CHECK(memcmp(xt_ikesa(xt_a)->sa_ispi, old, 8) != 0);
+	xt_teardown();
+
+	/* The default (trap): nothing is sent until the kernel asks. */
+	setup(conf_a, conf_b);
+	establish();
+	xt_fire(xt_a, xt_ikesa(xt_a)->sa_dpdtimer);
+	for (i = 0; i < 6; i++) {
+		xt_drop(xt_a);
+		xt_fire(xt_a, retransmit_timer(xt_a));
+	}
+	ATF_CHECK_EQ(xt_queued(xt_a), 0);
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 0);
+	xt_teardown();
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, ike_auth);
@@ -1390,5 +1435,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, delete_ike_sa_crossed);
 	ATF_TP_ADD_TC(tp, liveness);
 	ATF_TP_ADD_TC(tp, dead_peer);
+	ATF_TP_ADD_TC(tp, dead_peer_restart);
 	return (atf_no_error());
 }

@@ -133,6 +133,7 @@ errors_body()
 	    '1: reached end of file inside a quoted string'
 	check_error "set dpd_check_interval 100000" \
 	    '1: dpd_check_interval 100000 out of range (0 to 86400)'
+	check_error "set dpd_action clear" '1: dpd_action clear: trap or restart'
 	check_error "$(printf 'ikev2 "a" passive psk "k"\nikev2 "a" passive psk "k"')" \
 	    '2: ikev2 "a": duplicate rule name'
 }
@@ -210,6 +211,7 @@ set nofragmentation
 set noenforcesingleikesa
 set vendorid
 set dpd_check_interval 60
+set dpd_action trap
 set ikelifetime 1d
 set lifetime 3h bytes 4G
 ikev2 "policy1" passive esp tunnel \
@@ -231,6 +233,10 @@ EOT
 	atf_check -s exit:0 -e ignore -o save:out "$IKED" -nv -f t.conf
 	atf_check -o match:'ikesa enc aes-256 auth hmac-sha2-256 prf hmac-sha2-256 group curve25519 group ecp256 group modp2048 \\$' cat out
 	atf_check -o match:'childsa enc aes-128 auth hmac-sha2-256 \\$' cat out
+	# strongSwan's dpd_action: trap by default, or restart.
+	printf 'set dpd_action restart\nikev2 passive psk "k"\n' >t.conf
+	atf_check -s exit:0 -e ignore -o match:'^set dpd_action restart$' \
+	    "$IKED" -nv -f t.conf
 	# set passive makes rules without active/passive passive.
 	printf 'set passive\nikev2 psk "k"\n' >t.conf
 	atf_check -s exit:0 -e ignore -o match:'"policy1" passive' \

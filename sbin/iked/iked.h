@@ -157,6 +157,7 @@ TAILQ_HEAD(iked_policies, iked_policy);
 #define CFG_FRAGMENTATION	0x04	/* set fragmentation (RFC 7383) */
 #define CFG_ENFORCESINGLEIKESA	0x08
 #define CFG_NOVENDORID		0x10
+#define CFG_DPDRESTART		0x20	/* set dpd_action restart */
 
 struct iked_config {
 	u_int			 cfg_refcnt;	/* the running one and SAs */
@@ -941,6 +942,7 @@ void	 config_unref(struct iked_config *);
 void	 iked_shutdown_sas(struct iked *);
 void	 ikesa_established(struct iked_sa *);
 void	 ikesa_initial_contact(struct iked_sa *);
+void	 ikesa_dead_peer(struct iked_sa *, const char *);
 /* An IKE version's ID type numbers, by enum iked_idtype. */
 typedef uint8_t iked_idmap[ID_IPV6 + 1];
 void	 ikesa_myid(const struct iked_sa *, const iked_idmap, uint8_t *,

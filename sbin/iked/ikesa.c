@@ -983,6 +983,55 @@ ikesa_initial_contact(struct iked_sa *sa)
 }
 
 /* Start the children that waited for their phase 1. */
+/*
+ * A peer that stopped answering (IKEv2 liveness, IKEv1 DPD, or any
+ * request of ours): its SAs go.  With "set dpd_action restart" the
+ * pairs that were up are negotiated again at once, as if the kernel
+ * had acquired their policies; else ("trap", the default) the next
+ * packet a policy sends does it.  A failed handshake is not restarted.
+ */
+#define IKED_RESTART_MAX	64
+
+void
+ikesa_dead_peer(struct iked_sa *sa, const char *reason)
+{
+	struct iked		*env = sa->sa_env;
+	struct iked_child	*ch;
+	struct iked_spd		*spd;
+	struct sockaddr_storage	 local, peer;
+	uint32_t		 spid[IKED_RESTART_MAX];
+	u_int			 n = 0, i;
+	int			 restart;
+
+	restart = sa->sa_state == SA_S_ESTABLISHED &&
+	    (sa->sa_cf->cfg_flags & CFG_DPDRESTART);
+	TAILQ_FOREACH(ch, &sa->sa_children, ch_entry) {
+		if (ch->ch_state != CH_S_INSTALLED)
+			continue;
+		kernel_delete(env, ch);
+		if (restart && !ch->ch_retiring && ch->ch_spid != 0 &&
+		    n < IKED_RESTART_MAX)
+			spid[n++] = ch->ch_spid;
+	}
+	while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL) {
+		if (ch->ch_state != CH_S_INSTALLED && ch->ch_initiator &&
+		    !ch->ch_rekeying)
+			kernel_acquire_fail(env, ch->ch_acqseq, ETIMEDOUT);
+		child_free(ch);
+	}
+	sa_get(&local, &sa->sa_local);
+	sa_get(&peer, &sa->sa_peer);
+	ikesa_dead(sa, reason);
+	for (i = 0; i < n; i++) {
+		if ((spd = kernel_spd_byid(env, spid[i])) == NULL)
+			continue;
+		log_info("dpd_action restart: policy %u negotiated again",
+		    spid[i]);
+		ikesa_acquire(env, 0, spd, (struct sockaddr *)&local,
+		    (struct sockaddr *)&peer);
+	}
+}
+
 /* %%% Identities, for both versions (their ID type numbers in map) */
 
 /* Ours: the rule's srcid, else our address. */

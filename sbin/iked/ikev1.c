@@ -2082,8 +2082,6 @@ v1_dpd_timer(evutil_socket_t fd, short event, void *arg)
 void
 ikev1_dpd(struct iked_sa *sa)
 {
-	struct iked		*env = sa->sa_env;
-	struct iked_child	*ch;
 	struct timeval		 tv;
 	uint8_t			 spi[16], seq[4];
 
@@ -2092,12 +2090,7 @@ ikev1_dpd(struct iked_sa *sa)
 	if (sa->sa_dpdmiss >= V1_DPD_MAXMISS) {
 		log_warnx("%s: dead peer: %u R-U-THERE unanswered, deleting "
 		    "its SAs", sa->sa_name, sa->sa_dpdmiss);
-		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
-			if (ch->ch_state == CH_S_INSTALLED)
-				kernel_delete(env, ch);
-		while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL)
-			child_free(ch);
-		ikesa_dead(sa, "dead peer");
+		ikesa_dead_peer(sa, "dead peer");
 		return;
 	}
 	if (sa->sa_dpdseq == 0)

@@ -983,7 +983,6 @@ static void
 v2_req_giveup(void *arg)
 {
 	struct iked_sa		*sa = arg;
-	struct iked_child	*ch;
 
 	log_warnx("%s: no answer from the peer to our %s request: it is dead",
 	    sa->sa_name, sa->sa_reqtype == IKEV2_EXCHANGE_IKE_SA_INIT ?
@@ -991,16 +990,7 @@ v2_req_giveup(void *arg)
 	    "IKE_AUTH" : sa->sa_reqtype == IKEV2_EXCHANGE_CREATE_CHILD_SA ?
 	    "CREATE_CHILD_SA" : "INFORMATIONAL");
 	/* Its SAs go with it. */
-	TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
-		if (ch->ch_state == CH_S_INSTALLED)
-			kernel_delete(sa->sa_env, ch);
-	while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL) {
-		if (ch->ch_state != CH_S_INSTALLED && ch->ch_initiator &&
-		    !ch->ch_rekeying)
-			kernel_acquire_fail(sa->sa_env, ch->ch_acqseq, ETIMEDOUT);
-		child_free(ch);
-	}
-	ikesa_dead(sa, NULL);
+	ikesa_dead_peer(sa, NULL);
 }
 
 /* An encrypted request of ours (window 1: the caller checked sa_busy). */

@@ -135,7 +135,7 @@ typedef struct {
 %}
 
 %token	ACTIVE AGGRESSIVE AH ANY AUTHXF BYTES CHILDSA CONFIG COUPLE DECOUPLE
-%token	DEFAULT DPD_CHECK_INTERVAL DSTID DYNAMIC EAP ECDSA256 ECDSA384
+%token	DEFAULT DPD_ACTION DPD_CHECK_INTERVAL DSTID DYNAMIC EAP ECDSA256 ECDSA384
 %token	ECDSA521 ENCXF ENFORCESINGLEIKESA ESN ESP FILENAME FRAGMENTATION FROM
 %token	GENERATE GROUP IFACE IKELIFETIME IKESA IKEV1 IKEV2 INCLUDE INET INET6
 %token	INSTALL IPCOMP LIFETIME LOCAL MAIN MOBIKE NATT NOENFORCESINGLEIKESA
@@ -236,6 +236,14 @@ set		: SET ACTIVE		{ conf->cfg_flags &= ~CFG_PASSIVE; }
 		| SET NOVENDORID	{ conf->cfg_flags |= CFG_NOVENDORID; }
 		| SET MOBIKE		{ yyerror("mobike is not supported"); }
 		| SET NOMOBIKE		{ }
+		| SET DPD_ACTION STRING {
+			if (strcmp($3, "restart") == 0)
+				conf->cfg_flags |= CFG_DPDRESTART;
+			else if (strcmp($3, "trap") == 0)
+				conf->cfg_flags &= ~CFG_DPDRESTART;
+			else
+				yyerror("dpd_action %s: trap or restart", $3);
+		}
 		| SET DPD_CHECK_INTERVAL NUMBER {
 			if ($3 < 0 || $3 > 86400)
 				yyerror("dpd_check_interval %lld out of range "
@@ -542,6 +550,7 @@ static const struct keywords {
 	{ "couple",		COUPLE },
 	{ "decouple",		DECOUPLE },
 	{ "default",		DEFAULT },
+	{ "dpd_action",		DPD_ACTION },
 	{ "dpd_check_interval",	DPD_CHECK_INTERVAL },
 	{ "dstid",		DSTID },
 	{ "dynamic",		DYNAMIC },
