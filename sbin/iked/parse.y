@@ -319,21 +319,21 @@ ruleopts	: /* empty */
 ruleopt		: QUICK			{ curpol->pol_flags |= POL_QUICK; }
 		| QUICK {
 			if (rule_version(1, "quick enc/auth/group"))
-				curprop = proposal_new(curpol, PROP_CHILD);
+				curprop = proposal_new(curpol, 1, PROP_CHILD);
 			curphase = PROP_CHILD;
 		} xforms		{ curprop = NULL; }
 		| MAIN {
 			if (rule_version(1, "main"))
-				curprop = proposal_new(curpol, PROP_IKE);
+				curprop = proposal_new(curpol, 1, PROP_IKE);
 			curphase = PROP_IKE;
 		} xforms_opt		{ curprop = NULL; }
 		| IKESA {
 			if (rule_version(2, "ikesa"))
-				curprop = proposal_new(curpol, PROP_IKE);
+				curprop = proposal_new(curpol, 2, PROP_IKE);
 		} xforms		{ curprop = NULL; }
 		| CHILDSA {
 			if (rule_version(2, "childsa"))
-				curprop = proposal_new(curpol, PROP_CHILD);
+				curprop = proposal_new(curpol, 2, PROP_CHILD);
 		} xforms		{ curprop = NULL; }
 		| SKIP			{ curpol->pol_flags |= POL_SKIP; }
 		| DEFAULT		{ curpol->pol_flags |= POL_DEFAULT; }
@@ -1477,8 +1477,8 @@ rule_end(void)
 	TAILQ_FOREACH(prop, &pol->pol_proposals, prop_entry)
 		if (proposal_complete(pol, prop, err, sizeof(err)) == -1)
 			rule_error(pol, "%s %s", prop->prop_type == PROP_IKE ?
-			    (pol->pol_version == 1 ? "main" : "ikesa") :
-			    (pol->pol_version == 1 ? "quick" : "childsa"),
+			    (prop->prop_version == 1 ? "main" : "ikesa") :
+			    (prop->prop_version == 1 ? "quick" : "childsa"),
 			    err);
 
 	if (pol->pol_psk == NULL && !rule_badpsk)
