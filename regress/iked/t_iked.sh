@@ -121,9 +121,9 @@ errors_body()
 	check_error "ikev1 active aggressive $ok" \
 	    '1: aggressive mode is not supported (it exposes the psk to offline guessing)'
 	check_error "ikev1 active ikesa enc aes-128 $ok" \
-	    '1: ikesa is only for ikev2 rules'
+	    '1: ikesa is only for ikev2 and ike rules'
 	check_error "ikev2 active main enc aes-128 $ok" \
-	    '1: main is only for ikev1 rules'
+	    '1: main is only for ikev1 and ike rules'
 	check_error "ikev2 active ikesa enc aes-128-gcm auth hmac-sha1 $ok" \
 	    '1: ikev2 "policy1": ikesa auth with an AEAD cipher'
 	check_error "ikev2 active from 10.0.0.1 to 2001:db8::1 $ok" \

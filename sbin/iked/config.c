@@ -114,6 +114,20 @@ policy_new(int version)
 	return (pol);
 }
 
+/* The keyword that starts the rule: "ikev1", "ikev2", or "ike" (both). */
+const char *
+policy_versionname(const struct iked_policy *pol)
+{
+	switch (pol->pol_version) {
+	case 1:
+		return ("ikev1");
+	case 2:
+		return ("ikev2");
+	default:
+		return ("ike");
+	}
+}
+
 void
 policy_free(struct iked_policy *pol)
 {
@@ -342,8 +356,8 @@ config_setrunning(struct iked *env, struct iked_config *cf)
 	env->sc_config = cf;
 	config_ref(cf);
 	TAILQ_FOREACH(pol, &cf->cfg_policies, pol_entry) {
-		log_debug("%s: policy \"%s\" (ikev%d, %s)", __func__,
-		    pol->pol_name, pol->pol_version,
+		log_debug("%s: policy \"%s\" (%s, %s)", __func__,
+		    pol->pol_name, policy_versionname(pol),
 		    pol->pol_flags & POL_ACTIVE ? "active" : "passive");
 		/* racoon's warning: the peer chooses what we protect. */
 		if (pol->pol_polsrc == POLSRC_GENERATE)

@@ -197,6 +197,7 @@ struct iked_config *config_new(void);
 void	 config_free(struct iked_config *);
 struct iked_policy *policy_new(int);
 void	 policy_free(struct iked_policy *);
+const char *policy_versionname(const struct iked_policy *);
 struct iked_proposal *proposal_new(struct iked_policy *, int,
 	    enum iked_proptype);
 int	 proposal_complete(struct iked_policy *, struct iked_proposal *,

@@ -157,7 +157,7 @@ print_policy(FILE *fp, const struct iked_policy *pol, int verbose)
 	size_t				 k;
 
 	print_bol = 1;
-	pr(fp, "ikev%d \"%s\"", pol->pol_version, pol->pol_name);
+	pr(fp, "%s \"%s\"", policy_versionname(pol), pol->pol_name);
 	if (pol->pol_flags & POL_QUICK)
 		pr(fp, "quick");
 	if (pol->pol_flags & POL_SKIP)
