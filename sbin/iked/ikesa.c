@@ -891,8 +891,9 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 	 */
 	if ((sa = ikesa_bypeer(env, (struct sockaddr *)&peer, pol)) == NULL) {
 		if ((sa = ikesa_new(env, pol->pol_version == 1 ? 1 : 2, 1,
-		    pol, (struct sockaddr *)&local, (struct sockaddr *)&peer)) ==
-		    NULL || (sa->sa_version == 2 ? ikev2_init_ike(sa) :
+		    pol, (struct sockaddr *)&local,
+		    (struct sockaddr *)&peer)) == NULL ||
+		    (sa->sa_version == 2 ? ikev2_init_ike(sa) :
 		    ikev1_init_mm(sa)) == -1) {
 			if (sa != NULL)
 				ikesa_free(sa);
