@@ -121,9 +121,9 @@ errors_body()
 	check_error "ikev1 active aggressive $ok" \
 	    '1: aggressive mode is not supported (it exposes the psk to offline guessing)'
 	check_error "ikev1 active ikesa enc aes-128 $ok" \
-	    '1: ikesa is only for ikev2 rules'
+	    '1: ikesa is only for ikev2 and ike rules'
 	check_error "ikev2 active main enc aes-128 $ok" \
-	    '1: main is only for ikev1 rules'
+	    '1: main is only for ikev1 and ike rules'
 	check_error "ikev2 active ikesa enc aes-128-gcm auth hmac-sha1 $ok" \
 	    '1: ikev2 "policy1": ikesa auth with an AEAD cipher'
 	check_error "ikev2 active from 10.0.0.1 to 2001:db8::1 $ok" \
@@ -304,6 +304,84 @@ EOT
 	atf_check -o match:'lifetime 1h bytes 1000000 \\$' cat out
 }
 
+atf_test_case ike_rule
+ike_rule_head()
+{
+	atf_set "descr" "an ike rule: both proposal families, defaults per version"
+}
+ike_rule_body()
+{
+	iked_setup
+	# Both families written, mixed: each keeps its keyword and its
+	# version's completion (prf only for ikesa), IKE ones first.
+	cat >t.conf <<'EOT'
+ike "both" passive esp transport peer any \
+	childsa enc aes-256-gcm quick enc aes-256 group modp2048 \
+	ikesa enc aes-256 group curve25519 main enc aes-256 group modp3072 \
+	psk "k"
+EOT
+	cat >expect <<'EOT'
+ike "both" passive esp transport \
+	peer any \
+	ikesa enc aes-256 auth hmac-sha2-256 prf hmac-sha2-256 group curve25519 \
+	main enc aes-256 auth hmac-sha2-256 group modp3072 \
+	childsa enc aes-256-gcm \
+	quick enc aes-256 auth hmac-sha2-256 group modp2048 \
+	ikelifetime 1d lifetime 3h bytes 4G \
+	psk "********"
+EOT
+	atf_check -s exit:0 -e ignore -o save:out "$IKED" -nv -f t.conf
+	atf_check -o file:expect sed -n '/^ike /,$p' out
+	"$IKED" -nvv -f t.conf >a.conf 2>/dev/null || atf_fail "no -nvv"
+	atf_check -s exit:0 -o file:a.conf -e ignore "$IKED" -nvv -f a.conf
+
+	# Nothing written: the defaults of each version.
+	printf 'ike passive psk "k"\n' >t.conf
+	cat >expect <<'EOT'
+ike "policy1" passive esp tunnel \
+	main enc aes-128 auth hmac-sha2-256 group modp2048 \
+	ikesa enc aes-128-gcm prf hmac-sha2-256 group curve25519 group ecp256 group modp2048 \
+	ikesa enc aes-256 auth hmac-sha2-256 prf hmac-sha2-256 group curve25519 group ecp256 group modp2048 \
+	quick enc aes-128-gcm \
+	childsa enc aes-128-gcm \
+	ikelifetime 1d lifetime 3h bytes 4G \
+	psk "********"
+EOT
+	atf_check -s exit:0 -e ignore -o save:out "$IKED" -nv -f t.conf
+	atf_check -o file:expect sed -n '/^ike /,$p' out
+	# One family written: only that version's are left alone.
+	printf 'ike passive main group modp3072 childsa enc aes-256-gcm psk "k"\n' \
+	    >t.conf
+	cat >expect <<'EOT'
+ike "policy1" passive esp tunnel \
+	main enc aes-128 auth hmac-sha2-256 group modp3072 \
+	ikesa enc aes-128-gcm prf hmac-sha2-256 group curve25519 group ecp256 group modp2048 \
+	ikesa enc aes-256 auth hmac-sha2-256 prf hmac-sha2-256 group curve25519 group ecp256 group modp2048 \
+	childsa enc aes-256-gcm \
+	quick enc aes-128-gcm \
+	ikelifetime 1d lifetime 3h bytes 4G \
+	psk "********"
+EOT
+	atf_check -s exit:0 -e ignore -o save:out "$IKED" -nv -f t.conf
+	atf_check -o file:expect sed -n '/^ike /,$p' out
+
+	# Each proposal is checked as its version's.
+	check_error 'ike "x" passive main enc aes-128-gcm psk "k"' \
+	    '1: ike "x": main aes-128-gcm is not usable in main mode'
+	check_error 'ike "x" passive main prf hmac-sha2-256 psk "k"' \
+	    '1: ike "x": main hmac-sha2-256 is not usable in main mode'
+	check_error 'ike "x" passive ikesa enc aes-128-gcm auth hmac-sha1 psk "k"' \
+	    '1: ike "x": ikesa auth with an AEAD cipher'
+	check_error 'ike "x" active psk "k"' \
+	    '1: ike "x": an active rule needs a peer address'
+	# The other version's keywords stay errors in ikev1/ikev2 rules,
+	# at the line they are on.
+	check_error "$(printf 'ikev1 "a" passive psk "k" \\\n\tikesa enc aes-128')" \
+	    '2: ikesa is only for ikev2 and ike rules'
+	check_error "$(printf 'ikev2 "a" passive psk "k" \\\n\tquick enc aes-128')" \
+	    '2: quick enc/auth/group is only for ikev1 and ike rules'
+}
+
 atf_test_case no_kernel
 no_kernel_head()
 {
@@ -331,5 +409,6 @@ atf_init_test_cases()
 	atf_add_test_case defaults
 	atf_add_test_case psk
 	atf_add_test_case openbsd
+	atf_add_test_case ike_rule
 	atf_add_test_case no_kernel
 }

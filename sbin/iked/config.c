@@ -114,6 +114,20 @@ policy_new(int version)
 	return (pol);
 }
 
+/* The keyword that starts the rule: "ikev1", "ikev2", or "ike" (both). */
+const char *
+policy_versionname(const struct iked_policy *pol)
+{
+	switch (pol->pol_version) {
+	case 1:
+		return ("ikev1");
+	case 2:
+		return ("ikev2");
+	default:
+		return ("ike");
+	}
+}
+
 void
 policy_free(struct iked_policy *pol)
 {
@@ -139,14 +153,16 @@ policy_free(struct iked_policy *pol)
 	free(pol);
 }
 
+/* A proposal of the rule for IKE version 1 or 2 (0: the rule's). */
 struct iked_proposal *
-proposal_new(struct iked_policy *pol, enum iked_proptype type)
+proposal_new(struct iked_policy *pol, int version, enum iked_proptype type)
 {
 	struct iked_proposal	*prop;
 
 	if ((prop = calloc(1, sizeof(*prop))) == NULL)
 		return (NULL);
 	prop->prop_type = type;
+	prop->prop_version = version != 0 ? version : pol->pol_version;
 	TAILQ_INSERT_TAIL(&pol->pol_proposals, prop, prop_entry);
 	return (prop);
 }
@@ -173,7 +189,7 @@ proposal_complete(struct iked_policy *pol, struct iked_proposal *prop,
 	const struct iked_xform	*xf;
 	u_int			 i, t, naead = 0, nenc, want;
 	int			 ike = prop->prop_type == PROP_IKE;
-	int			 v1 = pol->pol_version == 1;
+	int			 v1 = prop->prop_version == 1;
 
 	/* What each transform may be used for. */
 	want = ike ? (v1 ? XF_V1 : XF_IKE) : XF_ESP;
@@ -252,19 +268,17 @@ proposal_complete(struct iked_policy *pol, struct iked_proposal *prop,
 	return (0);
 }
 
-/*
- * Fill in what a complete rule left out: the default proposals and
- * lifetimes.  The proposals the rule wrote have been completed already.
- */
-void
-policy_defaults(struct iked_config *cf, struct iked_policy *pol)
+/* The default proposals of one IKE version where the rule wrote none. */
+static void
+policy_default_proposals(struct iked_policy *pol, int version)
 {
-	struct iked_proposals	 ike, child;
 	struct iked_proposal	*prop;
 	char			 err[128];
 	int			 nike = 0, nchild = 0;
 
 	TAILQ_FOREACH(prop, &pol->pol_proposals, prop_entry) {
+		if (prop->prop_version != version)
+			continue;
 		if (prop->prop_type == PROP_IKE)
 			nike++;
 		else
@@ -272,19 +286,37 @@ policy_defaults(struct iked_config *cf, struct iked_policy *pol)
 	}
 	if (nike == 0) {
 		/* AEAD first; AES-CBC with HMAC for peers without GCM. */
-		prop = proposal_new(pol, PROP_IKE);
-		if (prop != NULL && pol->pol_version == 2) {
+		prop = proposal_new(pol, version, PROP_IKE);
+		if (prop != NULL && version == 2) {
 			proposal_add(prop, XF_ENC, "aes-128-gcm");
 			(void)proposal_complete(pol, prop, err, sizeof(err));
-			prop = proposal_new(pol, PROP_IKE);
+			prop = proposal_new(pol, version, PROP_IKE);
 			if (prop != NULL)
 				proposal_add(prop, XF_ENC, "aes-256");
 		}
 		if (prop != NULL)
 			(void)proposal_complete(pol, prop, err, sizeof(err));
 	}
-	if (nchild == 0 && (prop = proposal_new(pol, PROP_CHILD)) != NULL)
+	if (nchild == 0 &&
+	    (prop = proposal_new(pol, version, PROP_CHILD)) != NULL)
 		(void)proposal_complete(pol, prop, err, sizeof(err));
+}
+
+/*
+ * Fill in what a complete rule left out: the default proposals of each
+ * version it serves, and lifetimes.  The proposals the rule wrote have
+ * been completed already.
+ */
+void
+policy_defaults(struct iked_config *cf, struct iked_policy *pol)
+{
+	struct iked_proposals	 ike, child;
+	struct iked_proposal	*prop;
+
+	if (pol->pol_version != 2)
+		policy_default_proposals(pol, 1);
+	if (pol->pol_version != 1)
+		policy_default_proposals(pol, 2);
 
 	/* IKE proposals before child ones, each kind in the written order. */
 	TAILQ_INIT(&ike);
@@ -324,8 +356,8 @@ config_setrunning(struct iked *env, struct iked_config *cf)
 	env->sc_config = cf;
 	config_ref(cf);
 	TAILQ_FOREACH(pol, &cf->cfg_policies, pol_entry) {
-		log_debug("%s: policy \"%s\" (ikev%d, %s)", __func__,
-		    pol->pol_name, pol->pol_version,
+		log_debug("%s: policy \"%s\" (%s, %s)", __func__,
+		    pol->pol_name, policy_versionname(pol),
 		    pol->pol_flags & POL_ACTIVE ? "active" : "passive");
 		/* racoon's warning: the peer chooses what we protect. */
 		if (pol->pol_polsrc == POLSRC_GENERATE)

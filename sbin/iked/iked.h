@@ -70,6 +70,7 @@ enum iked_proptype {
 
 struct iked_proposal {
 	enum iked_proptype	 prop_type;
+	int			 prop_version;	/* 1 or 2: the IKE it is for */
 	const struct iked_xform	*prop_xf[XF_NTYPES][IKED_XFORM_MAX];
 	u_int			 prop_nxf[XF_NTYPES];
 	int			 prop_esn;	/* child SA: extended sequence numbers */
@@ -77,6 +78,13 @@ struct iked_proposal {
 	TAILQ_ENTRY(iked_proposal) prop_entry;
 };
 TAILQ_HEAD(iked_proposals, iked_proposal);
+
+/*
+ * A proposal an exchange of that IKE version may offer or accept: an
+ * "ike" rule (pol_version 0) holds the proposals of both.
+ */
+#define prop_usable(prop, version, type)				\
+	((prop)->prop_version == (version) && (prop)->prop_type == (type))
 
 #define ADDR_ANY	0x01	/* "any": every address of either family */
 #define ADDR_DYNAMIC	0x02	/* "dynamic": the peer's address, at run time */
@@ -128,7 +136,7 @@ enum iked_polsrc {
 
 struct iked_policy {
 	char			 pol_name[IKED_NAME_MAX];
-	int			 pol_version;	/* 1 or 2 */
+	int			 pol_version;	/* 1, 2, or 0: either ("ike") */
 	u_int			 pol_flags;
 	uint8_t			 pol_saproto;	/* IPPROTO_ESP or IPPROTO_AH */
 	int			 pol_af;	/* "inet"/"inet6", else AF_UNSPEC */
@@ -190,7 +198,9 @@ struct iked_config *config_new(void);
 void	 config_free(struct iked_config *);
 struct iked_policy *policy_new(int);
 void	 policy_free(struct iked_policy *);
-struct iked_proposal *proposal_new(struct iked_policy *, enum iked_proptype);
+const char *policy_versionname(const struct iked_policy *);
+struct iked_proposal *proposal_new(struct iked_policy *, int,
+	    enum iked_proptype);
 int	 proposal_complete(struct iked_policy *, struct iked_proposal *,
 	    char *, size_t);
 void	 policy_defaults(struct iked_config *, struct iked_policy *);

@@ -67,8 +67,9 @@ addr_match(const struct iked_addr *a, const struct sockaddr *sa)
 /*
  * The rule for an exchange with peer from local: OpenBSD's evaluation,
  * the last matching rule wins unless one marked quick matches first.
- * version 0 matches both; initiator skips passive rules, a responder
- * skips "skip" rules.
+ * version 0 matches rules of both versions, and an "ike" rule (version
+ * 0) matches exchanges of both; initiator skips passive rules, a
+ * responder skips "skip" rules.
  */
 struct iked_policy *
 policy_match(struct iked_config *cf, int version, const struct sockaddr *local,
@@ -79,7 +80,8 @@ policy_match(struct iked_config *cf, int version, const struct sockaddr *local,
 	if (cf == NULL)
 		return (NULL);
 	TAILQ_FOREACH(pol, &cf->cfg_policies, pol_entry) {
-		if (version != 0 && pol->pol_version != version)
+		if (version != 0 && pol->pol_version != 0 &&
+		    pol->pol_version != version)
 			continue;
 		if (initiator && (pol->pol_flags & POL_PASSIVE))
 			continue;
@@ -355,7 +357,11 @@ ikesa_bycookies(struct iked *env, const uint8_t *ispi, const uint8_t *rspi)
 	return (NULL);
 }
 
-/* A usable phase 1 with peer: established first, else one negotiating. */
+/*
+ * A usable phase 1 with peer: established first, else one negotiating.
+ * For an "ike" rule one of either version: a peer that negotiated IKEv1
+ * with us gets Quick Mode on it, not an IKE_SA_INIT it may not speak.
+ */
 struct iked_sa *
 ikesa_bypeer(struct iked *env, const struct sockaddr *peer,
     struct iked_policy *pol)
@@ -372,7 +378,8 @@ ikesa_bypeer(struct iked *env, const struct sockaddr *peer,
 		if (pol != NULL && sa->sa_pol != pol &&
 		    strcmp(sa->sa_pol->pol_name, pol->pol_name) != 0)
 			continue;
-		if (pol != NULL && sa->sa_version != pol->pol_version)
+		if (pol != NULL && pol->pol_version != 0 &&
+		    sa->sa_version != pol->pol_version)
 			continue;
 		if (sa->sa_state == SA_S_ESTABLISHED)
 			return (sa);
@@ -924,10 +931,15 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 	log_info("acquire seq %u: policy %u, peer %s, rule \"%s\"", seq,
 	    spd->spd_id, ps, pol->pol_name);
 
+	/*
+	 * An "ike" rule initiates IKEv2.  A phase 1 that exists may be of
+	 * either version; the child follows sa_version (ikesa_start_child).
+	 */
 	if ((sa = ikesa_bypeer(env, (struct sockaddr *)&peer, pol)) == NULL) {
-		if ((sa = ikesa_new(env, pol->pol_version, 1, pol,
-		    (struct sockaddr *)&local, (struct sockaddr *)&peer)) ==
-		    NULL || (pol->pol_version == 2 ? ikev2_init_ike(sa) :
+		if ((sa = ikesa_new(env, pol->pol_version == 1 ? 1 : 2, 1,
+		    pol, (struct sockaddr *)&local,
+		    (struct sockaddr *)&peer)) == NULL ||
+		    (sa->sa_version == 2 ? ikev2_init_ike(sa) :
 		    ikev1_init_mm(sa)) == -1) {
 			if (sa != NULL)
 				ikesa_free(sa);

@@ -545,7 +545,7 @@ v1_build_mm_sa(struct iked_sa *sa, struct ikemsg_sa *s)
 	if (ikemsg_sa_prop(s, 1, IKEV1_PROTO_ISAKMP, NULL, 0) == -1)
 		return (-1);
 	TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals, prop_entry) {
-		if (prop->prop_type != PROP_IKE)
+		if (!prop_usable(prop, 1, PROP_IKE))
 			continue;
 		for (e = 0; e < prop->prop_nxf[XF_ENC]; e++)
 		for (a = 0; a < prop->prop_nxf[XF_AUTH]; a++)
@@ -635,7 +635,7 @@ v1_p1_acceptable(struct iked_sa *sa, const struct v1_p1choice *c)
 	if (!c->psk)
 		return (0);
 	TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals, prop_entry) {
-		if (prop->prop_type != PROP_IKE)
+		if (!prop_usable(prop, 1, PROP_IKE))
 			continue;
 		enc_ok = auth_ok = grp_ok = 0;
 		for (e = 0; e < prop->prop_nxf[XF_ENC]; e++)
@@ -1291,7 +1291,7 @@ v1_build_qm_sa(struct iked_child *ch, struct ikemsg_sa *s)
 	    (const uint8_t *)&ch->ch_spi_in, 4) == -1)
 		return (-1);
 	TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals, prop_entry) {
-		if (prop->prop_type != PROP_CHILD)
+		if (!prop_usable(prop, 1, PROP_CHILD))
 			continue;
 		/* One KE payload: the first proposal's group for all. */
 		if (first) {
@@ -1398,7 +1398,7 @@ v1_p2_acceptable(struct iked_child *ch, const struct v1_p2choice *c)
 	    mode != ch->ch_mode))
 		return (0);
 	TAILQ_FOREACH(prop, &ch->ch_sa->sa_pol->pol_proposals, prop_entry) {
-		if (prop->prop_type != PROP_CHILD)
+		if (!prop_usable(prop, 1, PROP_CHILD))
 			continue;
 		enc_ok = 0;
 		auth_ok = prop->prop_nxf[XF_AUTH] == 0 && c->auth == 0;

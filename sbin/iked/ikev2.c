@@ -136,7 +136,8 @@ v2_build_props(struct iked_sa *sa, struct ikemsg_sa *s, int ike,
 
 	ikemsg_sa_init(s, 0, 0);
 	TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals, prop_entry) {
-		if ((prop->prop_type == PROP_IKE) != ike || num > 255)
+		if (!prop_usable(prop, 2, ike ? PROP_IKE : PROP_CHILD) ||
+		    num > 255)
 			continue;
 		if (ikemsg_sa_prop(s, (uint8_t)num++, ike ? IKEV2_SAPROTO_IKE :
 		    IKEV2_SAPROTO_ESP, spi, (uint8_t)spisize) == -1)
@@ -218,7 +219,7 @@ v2_choose(struct iked_sa *sa, const struct ikemsg_sa *s, int ike, int pfs,
 		if (p->p_proto != (ike ? IKEV2_SAPROTO_IKE : IKEV2_SAPROTO_ESP))
 			continue;
 		TAILQ_FOREACH(q, &sa->sa_pol->pol_proposals, prop_entry) {
-			if ((q->prop_type == PROP_IKE) != ike)
+			if (!prop_usable(q, 2, ike ? PROP_IKE : PROP_CHILD))
 				continue;
 			memset(&c, 0, sizeof(c));
 			c.propnum = p->p_num;
@@ -1129,7 +1130,7 @@ ikev2_init_ike(struct iked_sa *sa)
 
 	memset(sa->sa_rspi, 0, 8);
 	TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals, prop_entry)
-		if (prop->prop_type == PROP_IKE &&
+		if (prop_usable(prop, 2, PROP_IKE) &&
 		    prop->prop_nxf[XF_GROUP] > 0) {
 			sa->sa_group = prop->prop_xf[XF_GROUP][0]->xf_id;
 			break;
@@ -1177,7 +1178,7 @@ v2_recv_init_resp(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 			group = get16(n.n_data);
 			TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals,
 			    prop_entry)
-				for (i = 0; prop->prop_type == PROP_IKE &&
+				for (i = 0; prop_usable(prop, 2, PROP_IKE) &&
 				    i < prop->prop_nxf[XF_GROUP]; i++)
 					if (prop->prop_xf[XF_GROUP][i]->xf_id ==
 					    group)
@@ -1605,7 +1606,7 @@ v2_build_child_req(struct iked_child *ch, struct ikebuf *b, int ccsa)
 			group = ch->ch_old->ch_group;
 		/* Else the first child proposal's group. */
 		TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals, prop_entry)
-			if (group == 0 && prop->prop_type == PROP_CHILD) {
+			if (group == 0 && prop_usable(prop, 2, PROP_CHILD)) {
 				if (prop->prop_nxf[XF_GROUP] > 0 &&
 				    !prop->prop_nogroup)
 					group = prop->prop_xf[XF_GROUP][0]->
@@ -2284,7 +2285,7 @@ v2_recv_ccsa_resp(struct iked_sa *sa, struct ikemsg *m)
 	if (err == IKEV2_N_INVALID_KE_PAYLOAD && kegroup != 0 &&
 	    kegroup != ch->ch_group) {
 		TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals, prop_entry)
-			for (i = 0; prop->prop_type == PROP_CHILD &&
+			for (i = 0; prop_usable(prop, 2, PROP_CHILD) &&
 			    !prop->prop_nogroup &&
 			    i < prop->prop_nxf[XF_GROUP]; i++)
 				if (prop->prop_xf[XF_GROUP][i]->xf_id ==

@@ -137,11 +137,11 @@ typedef struct {
 %token	ACTIVE AGGRESSIVE AH ANY AUTHXF BYTES CHILDSA CONFIG COUPLE DECOUPLE
 %token	DEFAULT DPD_ACTION DPD_CHECK_INTERVAL DSTID DYNAMIC EAP ECDSA256 ECDSA384
 %token	ECDSA521 ENCXF ENFORCESINGLEIKESA ESN ESP FILENAME FRAGMENTATION FROM
-%token	GENERATE GROUP IFACE IKELIFETIME IKESA IKEV1 IKEV2 INCLUDE INET INET6
-%token	INSTALL IPCOMP LIFETIME LOCAL MAIN MOBIKE NATT NOENFORCESINGLEIKESA
-%token	NOESN NOFRAGMENTATION NOMOBIKE NOVENDORID PASSIVE PEER PORT PRF PROTO
-%token	PSK QUICK RDOMAIN REQUEST RFC7427 RSA SET SIGNATURE SKIP SRCID TAG TAP
-%token	TO TRANSPORT TUNNEL USER VENDORID ERROR
+%token	GENERATE GROUP IFACE IKE IKELIFETIME IKESA IKEV1 IKEV2 INCLUDE INET
+%token	INET6 INSTALL IPCOMP LIFETIME LOCAL MAIN MOBIKE NATT
+%token	NOENFORCESINGLEIKESA NOESN NOFRAGMENTATION NOMOBIKE NOVENDORID PASSIVE
+%token	PEER PORT PRF PROTO PSK QUICK RDOMAIN REQUEST RFC7427 RSA SET SIGNATURE
+%token	SKIP SRCID TAG TAP TO TRANSPORT TUNNEL USER VENDORID ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.string>	string
@@ -309,6 +309,7 @@ lifebytes	: /* empty */		{ $$ = 0; }
 
 rule		: IKEV2 { rule_begin(2); } rulename ruleopts { rule_end(); }
 		| IKEV1 { rule_begin(1); } rulename ruleopts { rule_end(); }
+		| IKE { rule_begin(0); } rulename ruleopts { rule_end(); }
 		;
 
 rulename	: /* empty */
@@ -327,21 +328,23 @@ ruleopts	: /* empty */
 ruleopt		: QUICK			{ curpol->pol_flags |= POL_QUICK; }
 		| QUICK {
 			if (rule_version(1, "quick enc/auth/group"))
-				curprop = proposal_new(curpol, PROP_CHILD);
+				curprop = proposal_new(curpol, 1, PROP_CHILD);
 			curphase = PROP_CHILD;
 		} xforms		{ curprop = NULL; }
 		| MAIN {
 			if (rule_version(1, "main"))
-				curprop = proposal_new(curpol, PROP_IKE);
+				curprop = proposal_new(curpol, 1, PROP_IKE);
 			curphase = PROP_IKE;
 		} xforms_opt		{ curprop = NULL; }
 		| IKESA {
 			if (rule_version(2, "ikesa"))
-				curprop = proposal_new(curpol, PROP_IKE);
+				curprop = proposal_new(curpol, 2, PROP_IKE);
+			curphase = 0;
 		} xforms		{ curprop = NULL; }
 		| CHILDSA {
 			if (rule_version(2, "childsa"))
-				curprop = proposal_new(curpol, PROP_CHILD);
+				curprop = proposal_new(curpol, 2, PROP_CHILD);
+			curphase = 0;
 		} xforms		{ curprop = NULL; }
 		| SKIP			{ curpol->pol_flags |= POL_SKIP; }
 		| DEFAULT		{ curpol->pol_flags |= POL_DEFAULT; }
@@ -568,6 +571,7 @@ static const struct keywords {
 	{ "generate-policy",	GENERATE },
 	{ "group",		GROUP },
 	{ "iface",		IFACE },
+	{ "ike",		IKE },
 	{ "ikelifetime",	IKELIFETIME },
 	{ "ikesa",		IKESA },
 	{ "ikev1",		IKEV1 },
@@ -1233,13 +1237,13 @@ rule_abort(void)
 	curphase = 0;
 }
 
-/* A keyword of one IKE version only. */
+/* A keyword of one IKE version only: its rules and "ike" ones. */
 static int
 rule_version(int version, const char *what)
 {
-	if (curpol->pol_version == version)
+	if (curpol->pol_version == version || curpol->pol_version == 0)
 		return (1);
-	yyerror("%s is only for ikev%d rules", what, version);
+	yyerror("%s is only for ikev%d and ike rules", what, version);
 	return (0);
 }
 
@@ -1445,8 +1449,8 @@ rule_error(struct iked_policy *pol, const char *fmt, ...)
 	file->errors++;
 	if (parse_flags & PARSE_QUIET)
 		return;
-	fprintf(stderr, "%s:%d: ikev%d \"%s\": ", pol->pol_file, pol->pol_line,
-	    pol->pol_version, pol->pol_name);
+	fprintf(stderr, "%s:%d: %s \"%s\": ", pol->pol_file, pol->pol_line,
+	    policy_versionname(pol), pol->pol_name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -1486,8 +1490,8 @@ rule_end(void)
 	TAILQ_FOREACH(prop, &pol->pol_proposals, prop_entry)
 		if (proposal_complete(pol, prop, err, sizeof(err)) == -1)
 			rule_error(pol, "%s %s", prop->prop_type == PROP_IKE ?
-			    (pol->pol_version == 1 ? "main" : "ikesa") :
-			    (pol->pol_version == 1 ? "quick" : "childsa"),
+			    (prop->prop_version == 1 ? "main" : "ikesa") :
+			    (prop->prop_version == 1 ? "quick" : "childsa"),
 			    err);
 
 	if (pol->pol_psk == NULL && !rule_badpsk)
@@ -1555,9 +1559,9 @@ policy_check(struct iked_policy *pol)
 	    32 : 128)))
 		rule_error(pol, "an active rule needs a peer address");
 	if (pol->pol_polsrc == POLSRC_GENERATE && !(parse_flags & PARSE_QUIET))
-		log_warnx("%s:%d: ikev%d \"%s\": generate-policy lets the "
+		log_warnx("%s:%d: %s \"%s\": generate-policy lets the "
 		    "peer install SPD entries: dangerous", pol->pol_file,
-		    pol->pol_line, pol->pol_version, pol->pol_name);
+		    pol->pol_line, policy_versionname(pol), pol->pol_name);
 }
 
 static int

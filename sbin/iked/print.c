@@ -112,8 +112,7 @@ pr_cont(FILE *fp)
 }
 
 static void
-print_proposal(FILE *fp, const struct iked_policy *pol,
-    const struct iked_proposal *prop)
+print_proposal(FILE *fp, const struct iked_proposal *prop)
 {
 	static const char *const kw[XF_NTYPES] = {
 		[XF_ENC] = "enc",
@@ -125,9 +124,9 @@ print_proposal(FILE *fp, const struct iked_policy *pol,
 
 	pr_cont(fp);
 	if (prop->prop_type == PROP_IKE)
-		pr(fp, "%s", pol->pol_version == 1 ? "main" : "ikesa");
+		pr(fp, "%s", prop->prop_version == 1 ? "main" : "ikesa");
 	else
-		pr(fp, "%s", pol->pol_version == 1 ? "quick" : "childsa");
+		pr(fp, "%s", prop->prop_version == 1 ? "quick" : "childsa");
 	for (t = XF_ENC; t < XF_NTYPES; t++)
 		for (i = 0; i < prop->prop_nxf[t]; i++)
 			pr(fp, "%s %s", kw[t], prop->prop_xf[t][i]->xf_name);
@@ -158,7 +157,7 @@ print_policy(FILE *fp, const struct iked_policy *pol, int verbose)
 	size_t				 k;
 
 	print_bol = 1;
-	pr(fp, "ikev%d \"%s\"", pol->pol_version, pol->pol_name);
+	pr(fp, "%s \"%s\"", policy_versionname(pol), pol->pol_name);
 	if (pol->pol_flags & POL_QUICK)
 		pr(fp, "quick");
 	if (pol->pol_flags & POL_SKIP)
@@ -216,7 +215,7 @@ print_policy(FILE *fp, const struct iked_policy *pol, int verbose)
 			    buf, sizeof(buf)));
 	}
 	TAILQ_FOREACH(prop, &pol->pol_proposals, prop_entry)
-		print_proposal(fp, pol, prop);
+		print_proposal(fp, prop);
 	if (pol->pol_srcid.id_type != ID_NONE ||
 	    pol->pol_dstid.id_type != ID_NONE) {
 		pr_cont(fp);
