@@ -305,6 +305,87 @@ ATF_TC_BODY(identities_mismatch, tc)
 	xt_teardown();
 }
 
+/*
+ * The algorithms of the issue, each in an IKE SA and its first child:
+ * AES-GCM-16, ChaCha20-Poly1305, AES-CBC with HMAC-SHA2, the PRFs, and
+ * MODP 14/15/16, ECP 19/20/21, Curve25519 and Curve448.  Both sides
+ * agree on what was chosen and on the child's keys (check_pairs).
+ */
+static const struct algrow {
+	const char	*ike, *child;
+	uint16_t	 enc, enckeylen, prf, integ, group;	/* IKE SA */
+	uint16_t	 cenc, cenckeylen, cauth;		/* child */
+} algrows[] = {
+	{ "enc aes-128-gcm prf hmac-sha2-256 group curve25519",
+	  "enc aes-128-gcm", 20, 128, 5, 0, 31, 20, 128, 0 },
+	{ "enc aes-256-gcm prf hmac-sha2-384 group curve448",
+	  "enc aes-256-gcm", 20, 256, 6, 0, 32, 20, 256, 0 },
+	{ "enc chacha20-poly1305 prf hmac-sha2-512 group ecp256",
+	  "enc chacha20-poly1305", 28, 256, 7, 0, 19, 28, 256, 0 },
+	{ "enc aes-128 auth hmac-sha2-256 prf hmac-sha2-256 group ecp384",
+	  "enc aes-128 auth hmac-sha2-256", 12, 128, 5, 12, 20, 12, 128, 12 },
+	{ "enc aes-256 auth hmac-sha2-384 prf hmac-sha2-384 group ecp521",
+	  "enc aes-256 auth hmac-sha2-384", 12, 256, 6, 13, 21, 12, 256, 13 },
+	{ "enc aes-256 auth hmac-sha2-512 prf hmac-sha2-512 group modp2048",
+	  "enc aes-192-gcm", 12, 256, 7, 14, 14, 20, 192, 0 },
+	{ "enc aes-128-gcm prf hmac-sha2-256 group modp3072",
+	  "enc aes-256 auth hmac-sha2-512", 20, 128, 5, 0, 15, 12, 256, 14 },
+	{ "enc aes-256-gcm prf hmac-sha2-256 group modp4096",
+	  "enc aes-128-gcm", 20, 256, 5, 0, 16, 20, 128, 0 },
+};
+
+#define CONF_ALG(name, from, to, local, peer)				\
+    "ikev2 \"" name "\" active esp tunnel from " from " to " to	\
+    " local " local " peer " peer " ikesa %s childsa %s " PSK
+
+ATF_TC_WITHOUT_HEAD(algorithms);
+ATF_TC_BODY(algorithms, tc)
+{
+	const struct algrow	*r;
+	struct iked_child	*ch;
+	struct iked_sa		*sa;
+	struct xt_peer		*p;
+	char			 ca[1024], cb[1024];
+	u_int			 side;
+
+	for (r = algrows; r < algrows + sizeof(algrows) / sizeof(algrows[0]);
+	    r++) {
+		snprintf(ca, sizeof(ca), CONF_ALG("a", "10.1.0.0/16",
+		    "10.2.0.0/16", "192.0.2.1", "192.0.2.2"), r->ike,
+		    r->child);
+		snprintf(cb, sizeof(cb), CONF_ALG("b", "10.2.0.0/16",
+		    "10.1.0.0/16", "192.0.2.2", "192.0.2.1"), r->ike,
+		    r->child);
+		setup(ca, cb);
+		establish();
+		for (side = 0; side < 2; side++) {
+			p = side == 0 ? xt_a : xt_b;
+			sa = xt_ikesa(p);
+			ATF_CHECK_EQ_MSG(sa->sa_enc, r->enc, "%s", r->ike);
+			ATF_CHECK_EQ_MSG(sa->sa_enckeylen, r->enckeylen, "%s",
+			    r->ike);
+			ATF_CHECK_EQ_MSG(sa->sa_prfid, r->prf, "%s", r->ike);
+			ATF_CHECK_EQ_MSG(sa->sa_integid, r->integ, "%s",
+			    r->ike);
+			ATF_CHECK_EQ_MSG(sa->sa_group, r->group, "%s", r->ike);
+			ATF_REQUIRE((ch = xt_child_nth(p, 0)) != NULL);
+			ATF_CHECK_EQ_MSG(ch->ch_enc, r->cenc, "%s", r->child);
+			ATF_CHECK_EQ_MSG(ch->ch_enckeylen, r->cenckeylen, "%s",
+			    r->child);
+			ATF_CHECK_EQ_MSG(ch->ch_auth, r->cauth, "%s",
+			    r->child);
+		}
+		/* The IKE SA's keys work: a liveness check is answered. */
+		xt_fire(xt_a, xt_ikesa(xt_a)->sa_dpdtimer);
+		xt_run();
+		ATF_CHECK_EQ(xt_a->p_env.sc_stats.st_dropped, 0);
+		ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_dropped, 0);
+		ATF_CHECK_EQ(xt_nikesa(xt_a), 1);
+		ATF_CHECK_EQ(xt_a->p_env.sc_stats.st_retransmits, 0);
+		xt_teardown();
+	}
+}
+
 /* %%% 2. Every message lost once */
 
 ATF_TC_WITHOUT_HEAD(lost_once);
@@ -1404,6 +1485,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ike_auth);
 	ATF_TP_ADD_TC(tp, identities);
 	ATF_TP_ADD_TC(tp, identities_mismatch);
+	ATF_TP_ADD_TC(tp, algorithms);
 	ATF_TP_ADD_TC(tp, lost_once);
 	ATF_TP_ADD_TC(tp, retransmit_while_getspi);
 	ATF_TP_ADD_TC(tp, cookie);
