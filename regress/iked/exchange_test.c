@@ -1330,11 +1330,11 @@ ATF_TC_BODY(ike_rekey_window, tc)
 /* %%% 11. Fragmentation (RFC 7383) */
 
 static const char conf_fa[] =
-    "set fragmentation\n"
+    "set fragmentation\nset fragment_size 150\n"
     "ikev2 \"a\" active esp tunnel from 10.1.0.0/16 to 10.2.0.0/16 "
     "local 192.0.2.1 peer 192.0.2.2 " IKE_A CHILD PSK;
 static const char conf_fb[] =
-    "set fragmentation\n"
+    "set fragmentation\nset fragment_size 150\n"
     "ikev2 \"b\" active esp tunnel from 10.2.0.0/16 to 10.1.0.0/16 "
     "local 192.0.2.2 peer 192.0.2.1 " IKE_A CHILD PSK;
 
@@ -1348,10 +1348,8 @@ static const char conf_fb[] =
 ATF_TC_WITHOUT_HEAD(fragments);
 ATF_TC_BODY(fragments, tc)
 {
-	size_t	 saved = ikev2_fragsize;
 	u_int	 n;
 
-	ikev2_fragsize = 150;
 	setup(conf_fa, conf_fb);
 	xt_acquire(xt_a, 1, 1);
 	xt_deliver(xt_a);		/* IKE_SA_INIT, never fragmented */
@@ -1386,7 +1384,6 @@ ATF_TC_BODY(fragments, tc)
 	xt_run();
 	check_established();
 	xt_teardown();
-	ikev2_fragsize = saved;
 }
 
 /* %%% Liveness */

@@ -134,6 +134,8 @@ errors_body()
 	check_error "set dpd_check_interval 100000" \
 	    '1: dpd_check_interval 100000 out of range (0 to 86400)'
 	check_error "set dpd_action clear" '1: dpd_action clear: trap or restart'
+	check_error "set fragment_size 100" \
+	    '1: fragment_size 100 out of range (128 to 65535)'
 	check_error "$(printf 'ikev2 "a" passive psk "k"\nikev2 "a" passive psk "k"')" \
 	    '2: ikev2 "a": duplicate rule name'
 }
@@ -236,6 +238,10 @@ EOT
 	# strongSwan's dpd_action: trap by default, or restart.
 	printf 'set dpd_action restart\nikev2 passive psk "k"\n' >t.conf
 	atf_check -s exit:0 -e ignore -o match:'^set dpd_action restart$' \
+	    "$IKED" -nv -f t.conf
+	# A fragment size is printed when it is not RFC 7383's 1228.
+	printf 'set fragment_size 576\nikev2 passive psk "k"\n' >t.conf
+	atf_check -s exit:0 -e ignore -o match:'^set fragment_size 576$' \
 	    "$IKED" -nv -f t.conf
 	# set passive makes rules without active/passive passive.
 	printf 'set passive\nikev2 psk "k"\n' >t.conf

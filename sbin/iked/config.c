@@ -78,6 +78,7 @@ config_new(void)
 	if ((cf = calloc(1, sizeof(*cf))) == NULL)
 		return (NULL);
 	cf->cfg_dpd_interval = IKED_DPD_DEFAULT;
+	cf->cfg_fragsize = IKED_FRAGSIZE_DEFAULT;
 	cf->cfg_ikelifetime = IKED_IKELIFETIME_DEFAULT;
 	cf->cfg_lifetime = IKED_LIFETIME_DEFAULT;
 	cf->cfg_lifebytes = IKED_LIFEBYTES_DEFAULT;

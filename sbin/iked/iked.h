@@ -35,6 +35,9 @@
 #define IKED_LIFETIME_DEFAULT		(3 * 3600)
 #define IKED_LIFEBYTES_DEFAULT		(4ULL << 30)
 #define IKED_DPD_DEFAULT		60
+/* RFC 7383 2.5.1: 1280 bytes of IPv6 less its IPv6, UDP and marker. */
+#define IKED_FRAGSIZE_DEFAULT		(1280 - 40 - 8 - 4)
+#define IKED_FRAGSIZE_MIN		128
 
 /*
  * Transforms.  xf_id is the IKEv2 transform ID (RFC 7296 registry); for
@@ -171,6 +174,7 @@ struct iked_config {
 	u_int			 cfg_refcnt;	/* the running one and SAs */
 	u_int			 cfg_flags;
 	u_int			 cfg_dpd_interval;	/* seconds, 0 = off */
+	u_int			 cfg_fragsize;	/* RFC 7383: the largest whole */
 	uint64_t		 cfg_ikelifetime;
 	uint64_t		 cfg_lifetime;
 	uint64_t		 cfg_lifebytes;
@@ -983,7 +987,6 @@ void	 ikev2_send_delete(struct iked_sa *, struct iked_child *);
 void	 ikev2_dpd(struct iked_sa *);
 int	 ikev2_rekey_ike(struct iked_sa *);
 void	 ikev2_update_done(struct iked *, uint32_t);
-extern size_t	 ikev2_fragsize;
 
 /* ikesa.c: version-independent entry points */
 void	 ikesa_send_delete(struct iked_sa *, struct iked_child *);

@@ -627,14 +627,9 @@ v2_maybe_frag(struct iked_sa *sa, uint8_t exchange, int response,
 }
 
 /*
- * The largest IKE message sent whole once both sides announced
- * IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383 2.5.1: 1280 bytes of IPv6
- * less its IPv6 and UDP headers and the non-ESP marker).
- */
-size_t	ikev2_fragsize = 1280 - 40 - 8 - 4;
-
-/*
- * A message too large for ikev2_fragsize as fragments, each sealed on
+ * A message larger than "set fragment_size" (cfg_fragsize: 1228 bytes,
+ * RFC 7383 2.5.1), once both sides announced
+ * IKEV2_FRAGMENTATION_SUPPORTED, as fragments, each sealed on
  * its own, back to back in *out with their lengths in tx; 0 when it
  * goes whole (tx unchanged).
  */
@@ -644,6 +639,7 @@ v2_seal_frags(struct iked_sa *sa, uint8_t exchange, int response,
     size_t *outlen, struct iked_tx *tx)
 {
 	struct iked_cipher *c = sa->sa_cipher;
+	size_t		 fragsize = sa->sa_cf->cfg_fragsize;
 	size_t		 over, chunk, off, total_len = 0, flen;
 	uint8_t		*buf = NULL, *f, *nb;
 	uint16_t	*lens = NULL, total, num;
@@ -655,15 +651,15 @@ v2_seal_frags(struct iked_sa *sa, uint8_t exchange, int response,
 	if (!(sa->sa_v2flags & SA_V2_FRAG) ||
 	    !(sa->sa_cf->cfg_flags & CFG_FRAGMENTATION) ||
 	    exchange == IKEV2_EXCHANGE_IKE_SA_INIT ||
-	    wholelen <= ikev2_fragsize)
+	    wholelen <= fragsize)
 		return (0);
 	/* Header, SKF header, IV, ICV, a block of padding. */
 	over = 28 + 8 + cipher_ivlength(c) + (sa->sa_integ ?
 	    hash_length(sa->sa_integ) : cipher_taglength(c)) +
 	    cipher_blocklength(c) + 1;
-	if (ikev2_fragsize <= over + 16)
+	if (fragsize <= over + 16)
 		return (-1);
-	chunk = ikev2_fragsize - over;
+	chunk = fragsize - over;
 	total = (uint16_t)((inner->ib_len + chunk - 1) / chunk);
 	if (total == 0 || total > IKEMSG_FRAG_MAX)
 		return (-1);

@@ -136,7 +136,8 @@ typedef struct {
 
 %token	ACTIVE AGGRESSIVE AH ANY AUTHXF BYTES CHILDSA CONFIG COUPLE DECOUPLE
 %token	DEFAULT DPD_ACTION DPD_CHECK_INTERVAL DSTID DYNAMIC EAP ECDSA256 ECDSA384
-%token	ECDSA521 ENCXF ENFORCESINGLEIKESA ESN ESP FILENAME FRAGMENTATION FROM
+%token	ECDSA521 ENCXF ENFORCESINGLEIKESA ESN ESP FILENAME FRAGMENT_SIZE
+%token	FRAGMENTATION FROM
 %token	GENERATE GROUP IFACE IKE IKELIFETIME IKESA IKEV1 IKEV2 INCLUDE INET
 %token	INET6 INSTALL IPCOMP LIFETIME LOCAL MAIN MOBIKE NATT
 %token	NOENFORCESINGLEIKESA NOESN NOFRAGMENTATION NOMOBIKE NOVENDORID PASSIVE
@@ -223,6 +224,14 @@ set		: SET ACTIVE		{ conf->cfg_flags &= ~CFG_PASSIVE; }
 		| SET COUPLE		{ conf->cfg_flags &= ~CFG_DECOUPLE; }
 		| SET DECOUPLE		{ conf->cfg_flags |= CFG_DECOUPLE; }
 		| SET FRAGMENTATION	{ conf->cfg_flags |= CFG_FRAGMENTATION; }
+		| SET FRAGMENT_SIZE NUMBER {
+			if ($3 < IKED_FRAGSIZE_MIN || $3 > 65535)
+				yyerror("fragment_size %lld out of range "
+				    "(%d to 65535)", (long long)$3,
+				    IKED_FRAGSIZE_MIN);
+			else
+				conf->cfg_fragsize = (u_int)$3;
+		}
 		| SET NOFRAGMENTATION	{
 			conf->cfg_flags &= ~CFG_FRAGMENTATION;
 		}
@@ -566,6 +575,7 @@ static const struct keywords {
 	{ "esn",		ESN },
 	{ "esp",		ESP },
 	{ "file",		FILENAME },
+	{ "fragment_size",	FRAGMENT_SIZE },
 	{ "fragmentation",	FRAGMENTATION },
 	{ "from",		FROM },
 	{ "generate-policy",	GENERATE },

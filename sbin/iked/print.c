@@ -253,6 +253,8 @@ print_config(FILE *fp, const struct iked_config *cf, int verbose)
 	    "couple");
 	fprintf(fp, "set %s\n", cf->cfg_flags & CFG_FRAGMENTATION ?
 	    "fragmentation" : "nofragmentation");
+	if (cf->cfg_fragsize != IKED_FRAGSIZE_DEFAULT)
+		fprintf(fp, "set fragment_size %u\n", cf->cfg_fragsize);
 	fprintf(fp, "set %s\n", cf->cfg_flags & CFG_ENFORCESINGLEIKESA ?
 	    "enforcesingleikesa" : "noenforcesingleikesa");
 	fprintf(fp, "set %s\n", cf->cfg_flags & CFG_NOVENDORID ?
