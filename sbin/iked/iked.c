@@ -16,9 +16,6 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
-#ifdef __GLIBC__
-#include <malloc.h>	/* mallinfo2(): the heap line of the USR1 stats */
-#endif
 
 #include <event2/event.h>
 
@@ -28,25 +25,35 @@
 
 struct iked	*iked_env;
 
-static void
-iked_sighup(evutil_socket_t sig, short event, void *arg)
+/*
+ * Read the configuration again: the new one replaces the running one
+ * only if it parses without an error.  SIGHUP and ikectl's "reload".
+ */
+int
+iked_reload(struct iked *env)
 {
-	struct iked		*env = arg;
 	struct iked_config	*cf;
 
-	(void)sig;
-	(void)event;
 	log_info("reloading %s", env->sc_conffile);
 	parse_clear_macros();
 	if (parse_config(env->sc_conffile, 0, &cf) == -1) {
 		log_warnx("%s: errors, keeping the running configuration",
 		    env->sc_conffile);
-		return;
+		return (-1);
 	}
 	kernel_remove_flows(env);
 	config_setrunning(env, cf);
 	(void)kernel_install_flows(env);
 	log_info("configuration reloaded; established SAs kept");
+	return (0);
+}
+
+static void
+iked_sighup(evutil_socket_t sig, short event, void *arg)
+{
+	(void)sig;
+	(void)event;
+	(void)iked_reload(arg);
 }
 
 static void
@@ -59,45 +66,28 @@ iked_sigterm(evutil_socket_t sig, short event, void *arg)
 	event_base_loopexit(env->sc_evbase, NULL);
 }
 
-/* USR1: the SAs and the counters, to the log. */
+/* USR1: the SAs and the counters, to the log, as "ikectl show" says. */
 static void
 iked_sigusr1(evutil_socket_t sig, short event, void *arg)
 {
-	struct iked		*env = arg;
-	struct iked_sa		*sa;
-	struct iked_child	*ch;
-	struct iked_stats	*st = &env->sc_stats;
+	struct iked	*env = arg;
+	FILE		*fp;
+	char		*text = NULL, *p, *line;
+	size_t		 len = 0;
 
 	(void)sig;
 	(void)event;
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry) {
-		log_info("sa %s: ikev%d %s state %d children:", sa->sa_name,
-		    sa->sa_version, sa->sa_initiator ? "initiator" :
-		    "responder", sa->sa_state);
-		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
-			log_info("  child in 0x%08x out 0x%08x state %d",
-			    ntohl(ch->ch_spi_in), ntohl(ch->ch_spi_out),
-			    ch->ch_state);
+	if ((fp = open_memstream(&text, &len)) == NULL) {
+		log_warn("iked_sigusr1");
+		return;
 	}
-	log_info("stats: rx %llu tx %llu dropped %llu badauth %llu "
-	    "retransmits %llu phase1 %llu phase2 %llu acquires %llu "
-	    "halfopen-refused %llu",
-	    (unsigned long long)st->st_rx, (unsigned long long)st->st_tx,
-	    (unsigned long long)st->st_dropped,
-	    (unsigned long long)st->st_badauth,
-	    (unsigned long long)st->st_retransmits,
-	    (unsigned long long)st->st_ph1_established,
-	    (unsigned long long)st->st_ph2_established,
-	    (unsigned long long)st->st_acquires,
-	    (unsigned long long)st->st_halfopen_refused);
-#ifdef __GLIBC__
-	{
-		struct mallinfo2 mi = mallinfo2();
-
-		log_info("heap: %zu bytes in use, %zu free in the arena",
-		    mi.uordblks, mi.fordblks);
-	}
-#endif
+	show_sas(fp, env);
+	show_stats(fp, env);
+	if (fclose(fp) == 0)
+		for (p = text; (line = strsep(&p, "\n")) != NULL;)
+			if (*line != '\0')
+				log_info("%s", line);
+	free(text);
 }
 
 static void

@@ -989,6 +989,13 @@ extern size_t	 ikev2_fragsize;
 void	 ikesa_send_delete(struct iked_sa *, struct iked_child *);
 int	 ikesa_start_child(struct iked_child *);
 
+/* iked.c */
+int	 iked_reload(struct iked *);
+
+/* show.c: the SAs and counters as text (SIGUSR1, ikectl show) */
+void	 show_sas(FILE *, const struct iked *);
+void	 show_stats(FILE *, const struct iked *);
+
 /* log.c (shared: sbin/common) */
 #include "../common/log.h"
 
