@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,8 +111,8 @@ usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-dnv] [-D macro=value] [-f file]\n",
-	    __progname);
+	fprintf(stderr, "usage: %s [-dnv] [-D macro=value] [-f file] "
+	    "[-s socket]\n", __progname);
 	exit(1);
 }
 
@@ -134,6 +135,7 @@ run(struct iked *env)
 		fatalx("cannot talk to the kernel's PF_KEY");
 	if (net_init(env) == -1)
 		fatalx("cannot open the IKE sockets");
+	control_init(env);
 	(void)kernel_install_flows(env);
 	ev[0] = evsignal_new(env->sc_evbase, SIGHUP, iked_sighup, env);
 	ev[1] = evsignal_new(env->sc_evbase, SIGTERM, iked_sigterm, env);
@@ -151,6 +153,7 @@ run(struct iked *env)
 	env->sc_exiting = 1;
 	iked_shutdown_sas(env);
 	kernel_remove_flows(env);
+	control_close();
 	net_close(env);
 	kernel_close(env);
 	for (i = 0; i < 5; i++)
@@ -165,15 +168,18 @@ main(int argc, char *argv[])
 {
 	struct iked		 env;
 	struct iked_config	*cf;
+	static char		 ctlpath[PATH_MAX];
+	char			 cwd[PATH_MAX];
 	int			 ch, noaction = 0;
 
 	memset(&env, 0, sizeof(env));
 	env.sc_conffile = IKED_CONFIG;
 	env.sc_port = 500;
 	env.sc_nattport = 4500;
+	env.sc_ctlpath = IKED_SOCKET;
 	log_init(1, LOG_DAEMON);
 
-	while ((ch = getopt(argc, argv, "dD:f:nv")) != -1) {
+	while ((ch = getopt(argc, argv, "dD:f:ns:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			env.sc_debug = 1;
@@ -189,6 +195,9 @@ main(int argc, char *argv[])
 		case 'n':
 			noaction = 1;
 			break;
+		case 's':
+			env.sc_ctlpath = optarg;
+			break;
 		case 'v':
 			env.sc_verbose++;
 			break;
@@ -199,6 +208,15 @@ main(int argc, char *argv[])
 	argc -= optind;
 	if (argc != 0)
 		usage();
+	/* Made absolute: daemon(3) changes the directory. */
+	if (env.sc_ctlpath[0] != '/') {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			fatal("getcwd");
+		if ((size_t)snprintf(ctlpath, sizeof(ctlpath), "%s/%s", cwd,
+		    env.sc_ctlpath) >= sizeof(ctlpath))
+			fatalx("%s: path too long", env.sc_ctlpath);
+		env.sc_ctlpath = ctlpath;
+	}
 	log_setverbose(env.sc_verbose);
 
 	if (parse_config(env.sc_conffile, 0, &cf) == -1)
