@@ -89,7 +89,7 @@ show_child(FILE *fp, const struct iked_child *ch, time_t now)
 	show_sel(fp, &ch->ch_lsel, ch->ch_lplen);
 	fprintf(fp, " -> ");
 	show_sel(fp, &ch->ch_rsel, ch->ch_rplen);
-	if (ch->ch_ulproto == 0)
+	if (ch->ch_ulproto == 0 || ch->ch_ulproto == IPSEC_ULPROTO_ANY)
 		proto = "any";
 	else
 		proto = parse_protoname(ch->ch_ulproto);
