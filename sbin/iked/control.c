@@ -48,6 +48,7 @@ static struct control {
 	struct iked		*cs_env;
 	int			 cs_fd;
 	struct event		*cs_ev;
+	struct event		*cs_pausev;	/* out of descriptors */
 	char			*cs_path;	/* to unlink at exit */
 	TAILQ_HEAD(, control_conn) cs_conns;
 	u_int			 cs_nconns;
@@ -57,10 +58,11 @@ static void	control_unlink_stale(const struct sockaddr_un *);
 static int	control_peer(int, uid_t *, long *);
 static void	control_refuse(int, const char *);
 static void	control_accept(evutil_socket_t, short, void *);
+static void	control_unpause(evutil_socket_t, short, void *);
 static void	control_read(struct bufferevent *, void *);
 static void	control_write(struct bufferevent *, void *);
 static void	control_event(struct bufferevent *, short, void *);
-static void	control_input(struct control_conn *, int);
+static int	control_input(struct control_conn *, int);
 static void	control_answer(struct control_conn *, enum control_cmd,
 		    const char *, FILE *);
 static void	control_conn_close(struct control_conn *);
@@ -108,7 +110,10 @@ control_init(struct iked *env)
 	TAILQ_INIT(&control.cs_conns);
 	control.cs_ev = event_new(env->sc_evbase, control.cs_fd,
 	    EV_READ | EV_PERSIST, control_accept, NULL);
-	if (control.cs_ev == NULL || event_add(control.cs_ev, NULL) == -1)
+	control.cs_pausev = evtimer_new(env->sc_evbase, control_unpause,
+	    NULL);
+	if (control.cs_ev == NULL || control.cs_pausev == NULL ||
+	    event_add(control.cs_ev, NULL) == -1)
 		fatalx("control_init: cannot set up the control socket");
 	log_debug("control socket on %s", control.cs_path);
 }
@@ -151,7 +156,9 @@ control_close(void)
 		control_conn_close(cc);
 	if (control.cs_ev != NULL)
 		event_free(control.cs_ev);
-	control.cs_ev = NULL;
+	if (control.cs_pausev != NULL)
+		event_free(control.cs_pausev);
+	control.cs_ev = control.cs_pausev = NULL;
 	if (control.cs_fd != -1)
 		close(control.cs_fd);
 	control.cs_fd = -1;
@@ -201,6 +208,7 @@ control_accept(evutil_socket_t lfd, short event, void *arg)
 {
 	struct control_conn	*cc;
 	struct timeval		 tv = { CONTROL_TIMEOUT, 0 };
+	struct timeval		 pause = { 1, 0 };
 	uid_t			 uid;
 	long			 pid;
 	int			 fd;
@@ -208,10 +216,24 @@ control_accept(evutil_socket_t lfd, short event, void *arg)
 	(void)event;
 	(void)arg;
 	if ((fd = accept(lfd, NULL, NULL)) == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR && errno != ECONNABORTED)
+		switch (errno) {
+		case EAGAIN:
+		case EINTR:
+		case ECONNABORTED:
+			return;
+		case EMFILE:
+		case ENFILE:
+		case ENOBUFS:
+		case ENOMEM:
+			/* The listener stays readable: do not spin on it. */
+			log_warn("control_accept: pausing for 1 s");
+			event_del(control.cs_ev);
+			evtimer_add(control.cs_pausev, &pause);
+			return;
+		default:
 			log_warn("control_accept");
-		return;
+			return;
+		}
 	}
 	if (control_peer(fd, &uid, &pid) == -1) {
 		log_warn("control_accept: peer credentials");
@@ -262,10 +284,20 @@ control_accept(evutil_socket_t lfd, short event, void *arg)
 }
 
 static void
+control_unpause(evutil_socket_t fd, short event, void *arg)
+{
+	(void)fd;
+	(void)event;
+	(void)arg;
+	if (event_add(control.cs_ev, NULL) == -1)
+		log_warnx("control_unpause: the control socket is off");
+}
+
+static void
 control_read(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
-	control_input(arg, 0);
+	(void)control_input(arg, 0);
 }
 
 /* The answer has gone out. */
@@ -288,8 +320,7 @@ control_event(struct bufferevent *bev, short what, void *arg)
 	/* A client may close its side after the line, or end it so. */
 	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING) &&
 	    !cc->cc_answered) {
-		control_input(cc, 1);
-		if (cc->cc_answered)
+		if (control_input(cc, 1))
 			return;
 	} else if (what & BEV_EVENT_TIMEOUT)
 		log_warnx("control: pid %ld uid %lu: timed out %s",
@@ -299,8 +330,11 @@ control_event(struct bufferevent *bev, short what, void *arg)
 	control_conn_close(cc);
 }
 
-/* What the client sent: a whole line is answered, once. */
-static void
+/*
+ * What the client sent: a whole line is answered, once.  0: wait for
+ * more; else the connection is answered or closed (cc may be gone).
+ */
+static int
 control_input(struct control_conn *cc, int eof)
 {
 	struct evbuffer		*in = bufferevent_get_input(cc->cc_bev);
@@ -312,25 +346,25 @@ control_input(struct control_conn *cc, int eof)
 	FILE			*fp;
 
 	if (cc->cc_answered)
-		return;
+		return (1);
 	len = evbuffer_get_length(in);
 	n = len < CONTROL_LINE_MAX ? len : CONTROL_LINE_MAX;
 	buf = n > 0 ? (const char *)evbuffer_pullup(in, (ssize_t)n) : "";
 	if (buf == NULL) {
 		log_warnx("control_input: out of memory");
 		control_conn_close(cc);
-		return;
+		return (1);
 	}
 	if ((fp = open_memstream(&text, &tlen)) == NULL) {
 		log_warn("control_input");
 		control_conn_close(cc);
-		return;
+		return (1);
 	}
 	switch (control_frame(buf, n, eof, &linelen)) {
 	case CONTROL_FRAME_MORE:
 		fclose(fp);
 		free(text);
-		return;
+		return (0);
 	case CONTROL_FRAME_TOOLONG:
 		log_warnx("control: pid %ld uid %lu: command too long",
 		    cc->cc_pid, (unsigned long)cc->cc_uid);
@@ -354,6 +388,7 @@ control_input(struct control_conn *cc, int eof)
 	free(text);
 	if (tlen == 0)		/* nothing to send ("show sa", no SAs) */
 		control_conn_close(cc);
+	return (1);
 }
 
 static void
