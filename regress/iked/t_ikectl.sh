@@ -84,6 +84,38 @@ stats_body()
 	atf_check -s exit:1 -e match:'usage' "$IKECTL" -s "$SOCK"
 	atf_check -s exit:1 -e match:'nonexistent.sock.*No such file' \
 	    "$IKECTL" -s "$PWD/nonexistent.sock" show stats
+
+	# The protocol as it is, without ikectl: a line may end at end of
+	# file, blanks and CR are blanks, control bytes are not echoed.
+	command -v python3 >/dev/null 2>&1 || atf_skip "python3 is not installed"
+	cat >raw.py <<'X'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+s.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    try:
+        d = s.recv(4096)
+    except ConnectionResetError:    # closed with our excess unread
+        break
+    if not d:
+        break
+    out += d
+sys.stdout.write(out.decode("latin-1"))
+X
+	atf_check -o empty python3 raw.py "$SOCK" 'show sa'
+	atf_check -o match:'^stats: ' python3 raw.py "$SOCK" 'show stats'
+	atf_check -o match:'^stats: ' python3 raw.py "$SOCK" ' show\t stats \r\nx'
+	atf_check -o inline:"ikectl: unknown command: ?[2J? x\n" \
+	    python3 raw.py "$SOCK" '\x1b[2J\x01 x\n'
+	atf_check -o inline:"ikectl: no command\n" python3 raw.py "$SOCK" '\n'
+	atf_check -o inline:"ikectl: command too long (at most 255 bytes)\n" \
+	    python3 raw.py "$SOCK" "$(printf '%0300d' 0)"
+	atf_check -o empty python3 raw.py "$SOCK" ''
+	kill -0 "$(cat iked.pid)" || { cat A.iked.log; atf_fail "iked died"; }
+	atf_check -s exit:0 -o match:'^stats: ' "$IKECTL" -s "$SOCK" show stats
 }
 stats_cleanup() { netns_cleanup; }
 
