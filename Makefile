@@ -17,7 +17,8 @@
 # SANITIZE=1, CC=..., PREFIX=..., DESTDIR=... given on the command line
 # reach every sub-make.
 
-SUBDIR =	sys lib/libpfkey sbin/netipsecd sbin/setkey sbin/iked regress
+SUBDIR =	sys lib/libpfkey sbin/netipsecd sbin/setkey sbin/iked sbin/ikectl \
+		regress
 
 FUZZ_SECONDS ?=	30
 SUBMAKE =	MAKE='$(MAKE)' sh mk/subdir.sh

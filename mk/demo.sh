@@ -162,7 +162,7 @@ for s in A B; do
 	eval n=\$$s
 	lc=$(echo $s | tr AB ab)
 	PFKEY_SOCKET=$dir/$lc.sock ip netns exec $n "$iked" -d -v \
-	    -f "$dir/$lc.conf" 2>&1 | sed -u "s/^/[$s iked]   /" >>"$timeline" &
+	    -s "$dir/$lc.iked.ctl" -f "$dir/$lc.conf" 2>&1 | sed -u "s/^/[$s iked]   /" >>"$timeline" &
 	pids="$pids $!"
 done
 ip netns exec $B tcpdump -i vB -n --immediate-mode -U -w "$dir/wire.pcap" \

@@ -225,8 +225,12 @@ for l in sys.stdin:
     sys.stdout.flush()' <"$dir/$n.fifo" >"$dir/$n.iked.log" &
 		record $n.stamp $! python3
 		# ip netns exec execs: $! is iked itself.
+		# Its own control socket, when this iked has one (IKED=).
+		ctl=
+		"$iked" -n -s "$dir/$n.iked.ctl" -f "$dir/$n.conf" \
+		    >/dev/null 2>&1 && ctl="-s $dir/$n.iked.ctl"
 		PFKEY_SOCKET="$dir/$n.sock" ip netns exec "$ns" "$iked" -d \
-		    -f "$dir/$n.conf" >"$dir/$n.fifo" 2>&1 &
+		    $ctl -f "$dir/$n.conf" >"$dir/$n.fifo" 2>&1 &
 		record $n.iked $! iked
 		eval pid$n=$!
 	done

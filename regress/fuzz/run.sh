@@ -64,6 +64,14 @@ if [ -f fuzz_ikedconf.c ]; then
 	targets="$targets ikedconf"
 fi
 
+# fuzz_ikectl: iked's control socket, the command line as the daemon
+# frames and parses it.
+if [ -f fuzz_ikectl.c ]; then
+	$CC $CFLAGS -I"$TOP/sbin/iked" -o "$WORK/fuzz_ikectl" fuzz_ikectl.c \
+	    "$TOP/sbin/iked/control_cmd.c" $BSD_LIBS
+	targets="$targets ikectl"
+fi
+
 # fuzz_ikev1, fuzz_ikev2: sbin/iked's IKE message parsers and decoders.
 if [ -f fuzz_ikev2.c ]; then
 	IKEMSG_SRCS="$TOP/sbin/iked/ikemsg.c $TOP/sbin/iked/ikemsg_frag.c

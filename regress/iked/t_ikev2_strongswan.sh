@@ -242,7 +242,7 @@ EOF
 	    "$TOP/share/examples/iked/strongswan-ikev2.conf"; } >iked.conf
 	"$IKED" -n -f iked.conf || atf_fail "iked -n refuses iked.conf"
 	PFKEY_SOCKET="$PWD/I.sock" ip netns exec "$(ns I)" "$IKED" -d -vv \
-	    -f iked.conf >>iked.log 2>&1 &
+	    -s "$PWD/iked.ctl" -f iked.conf >>iked.log 2>&1 &
 	echo $! >>daemons.pids
 	wait_for 10 sh -c "ip netns exec $(ns I) ss -lnu | grep -q ':4500 '" ||
 	    { cat iked.log; atf_fail "iked is not listening on 4500"; }

@@ -10,15 +10,13 @@
 
 #include <sys/types.h>
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
-#ifdef __GLIBC__
-#include <malloc.h>	/* mallinfo2(): the heap line of the USR1 stats */
-#endif
 
 #include <event2/event.h>
 
@@ -28,25 +26,35 @@
 
 struct iked	*iked_env;
 
-static void
-iked_sighup(evutil_socket_t sig, short event, void *arg)
+/*
+ * Read the configuration again: the new one replaces the running one
+ * only if it parses without an error.  SIGHUP and ikectl's "reload".
+ */
+int
+iked_reload(struct iked *env)
 {
-	struct iked		*env = arg;
 	struct iked_config	*cf;
 
-	(void)sig;
-	(void)event;
 	log_info("reloading %s", env->sc_conffile);
 	parse_clear_macros();
 	if (parse_config(env->sc_conffile, 0, &cf) == -1) {
 		log_warnx("%s: errors, keeping the running configuration",
 		    env->sc_conffile);
-		return;
+		return (-1);
 	}
 	kernel_remove_flows(env);
 	config_setrunning(env, cf);
 	(void)kernel_install_flows(env);
 	log_info("configuration reloaded; established SAs kept");
+	return (0);
+}
+
+static void
+iked_sighup(evutil_socket_t sig, short event, void *arg)
+{
+	(void)sig;
+	(void)event;
+	(void)iked_reload(arg);
 }
 
 static void
@@ -59,45 +67,28 @@ iked_sigterm(evutil_socket_t sig, short event, void *arg)
 	event_base_loopexit(env->sc_evbase, NULL);
 }
 
-/* USR1: the SAs and the counters, to the log. */
+/* USR1: the SAs and the counters, to the log, as "ikectl show" says. */
 static void
 iked_sigusr1(evutil_socket_t sig, short event, void *arg)
 {
-	struct iked		*env = arg;
-	struct iked_sa		*sa;
-	struct iked_child	*ch;
-	struct iked_stats	*st = &env->sc_stats;
+	struct iked	*env = arg;
+	FILE		*fp;
+	char		*text = NULL, *p, *line;
+	size_t		 len = 0;
 
 	(void)sig;
 	(void)event;
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry) {
-		log_info("sa %s: ikev%d %s state %d children:", sa->sa_name,
-		    sa->sa_version, sa->sa_initiator ? "initiator" :
-		    "responder", sa->sa_state);
-		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
-			log_info("  child in 0x%08x out 0x%08x state %d",
-			    ntohl(ch->ch_spi_in), ntohl(ch->ch_spi_out),
-			    ch->ch_state);
+	if ((fp = open_memstream(&text, &len)) == NULL) {
+		log_warn("iked_sigusr1");
+		return;
 	}
-	log_info("stats: rx %llu tx %llu dropped %llu badauth %llu "
-	    "retransmits %llu phase1 %llu phase2 %llu acquires %llu "
-	    "halfopen-refused %llu",
-	    (unsigned long long)st->st_rx, (unsigned long long)st->st_tx,
-	    (unsigned long long)st->st_dropped,
-	    (unsigned long long)st->st_badauth,
-	    (unsigned long long)st->st_retransmits,
-	    (unsigned long long)st->st_ph1_established,
-	    (unsigned long long)st->st_ph2_established,
-	    (unsigned long long)st->st_acquires,
-	    (unsigned long long)st->st_halfopen_refused);
-#ifdef __GLIBC__
-	{
-		struct mallinfo2 mi = mallinfo2();
-
-		log_info("heap: %zu bytes in use, %zu free in the arena",
-		    mi.uordblks, mi.fordblks);
-	}
-#endif
+	show_sas(fp, env);
+	show_stats(fp, env);
+	if (fclose(fp) == 0)
+		for (p = text; (line = strsep(&p, "\n")) != NULL;)
+			if (*line != '\0')
+				log_info("%s", line);
+	free(text);
 }
 
 static void
@@ -120,8 +111,8 @@ usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-dnv] [-D macro=value] [-f file]\n",
-	    __progname);
+	fprintf(stderr, "usage: %s [-dnv] [-D macro=value] [-f file] "
+	    "[-s socket]\n", __progname);
 	exit(1);
 }
 
@@ -144,6 +135,7 @@ run(struct iked *env)
 		fatalx("cannot talk to the kernel's PF_KEY");
 	if (net_init(env) == -1)
 		fatalx("cannot open the IKE sockets");
+	control_init(env);
 	(void)kernel_install_flows(env);
 	ev[0] = evsignal_new(env->sc_evbase, SIGHUP, iked_sighup, env);
 	ev[1] = evsignal_new(env->sc_evbase, SIGTERM, iked_sigterm, env);
@@ -161,6 +153,7 @@ run(struct iked *env)
 	env->sc_exiting = 1;
 	iked_shutdown_sas(env);
 	kernel_remove_flows(env);
+	control_close();
 	net_close(env);
 	kernel_close(env);
 	for (i = 0; i < 5; i++)
@@ -175,15 +168,18 @@ main(int argc, char *argv[])
 {
 	struct iked		 env;
 	struct iked_config	*cf;
+	static char		 ctlpath[PATH_MAX];
+	char			 cwd[PATH_MAX];
 	int			 ch, noaction = 0;
 
 	memset(&env, 0, sizeof(env));
 	env.sc_conffile = IKED_CONFIG;
 	env.sc_port = 500;
 	env.sc_nattport = 4500;
+	env.sc_ctlpath = IKED_SOCKET;
 	log_init(1, LOG_DAEMON);
 
-	while ((ch = getopt(argc, argv, "dD:f:nv")) != -1) {
+	while ((ch = getopt(argc, argv, "dD:f:ns:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			env.sc_debug = 1;
@@ -199,6 +195,9 @@ main(int argc, char *argv[])
 		case 'n':
 			noaction = 1;
 			break;
+		case 's':
+			env.sc_ctlpath = optarg;
+			break;
 		case 'v':
 			env.sc_verbose++;
 			break;
@@ -209,6 +208,15 @@ main(int argc, char *argv[])
 	argc -= optind;
 	if (argc != 0)
 		usage();
+	/* Made absolute: daemon(3) changes the directory. */
+	if (env.sc_ctlpath[0] != '/') {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			fatal("getcwd");
+		if ((size_t)snprintf(ctlpath, sizeof(ctlpath), "%s/%s", cwd,
+		    env.sc_ctlpath) >= sizeof(ctlpath))
+			fatalx("%s: path too long", env.sc_ctlpath);
+		env.sc_ctlpath = ctlpath;
+	}
 	log_setverbose(env.sc_verbose);
 
 	if (parse_config(env.sc_conffile, 0, &cf) == -1)

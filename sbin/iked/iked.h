@@ -24,6 +24,7 @@
 #endif
 
 #define IKED_CONFIG		"/etc/iked.conf"
+#define IKED_SOCKET		"/var/run/iked.sock"	/* ikectl(8) */
 #define IKED_NAME_MAX		64
 #define IKED_ID_MAX		256
 #define IKED_PSK_MAX		256
@@ -765,6 +766,7 @@ struct iked {
 	struct iked_stats	 sc_stats;
 	struct event		*sc_keepalive;
 	const char		*sc_pidfile;
+	const char		*sc_ctlpath;	/* control socket, or -s */
 	int			 sc_exiting;
 	uint8_t			 sc_cookie_secret[32];
 };
@@ -991,6 +993,33 @@ void	 ikev2_update_done(struct iked *, uint32_t);
 /* ikesa.c: version-independent entry points */
 void	 ikesa_send_delete(struct iked_sa *, struct iked_child *);
 int	 ikesa_start_child(struct iked_child *);
+
+/* iked.c */
+int	 iked_reload(struct iked *);
+
+/* control.c: the control socket of ikectl(8) */
+void	 control_init(struct iked *);
+void	 control_close(void);
+
+/* control_cmd.c: its command lines */
+#define CONTROL_LINE_MAX	256	/* a command line with its newline */
+enum control_frame {
+	CONTROL_FRAME_MORE,	/* no newline yet */
+	CONTROL_FRAME_LINE,
+	CONTROL_FRAME_TOOLONG
+};
+enum control_cmd {
+	CONTROL_UNKNOWN = 0,
+	CONTROL_SHOW_SA,
+	CONTROL_SHOW_STATS,
+	CONTROL_RELOAD
+};
+enum control_frame control_frame(const char *, size_t, int, size_t *);
+enum control_cmd control_parse(const char *, size_t, char *, size_t);
+
+/* show.c: the SAs and counters as text (SIGUSR1, ikectl show) */
+void	 show_sas(FILE *, const struct iked *);
+void	 show_stats(FILE *, const struct iked *);
 
 /* log.c (shared: sbin/common) */
 #include "../common/log.h"

@@ -1,0 +1,326 @@
+# ikectl(8) and iked's control socket: show stats, reload (a broken file
+# refused, the running configuration kept), unknown commands, the mode
+# of the socket and who may use it, the cap on clients and their
+# timeout, a stale socket replaced and a live one respected, the file
+# gone at exit; show sa against the kernel's SAs after an IKEv2
+# handshake between two namespaces.
+
+. "$(atf_get_srcdir)/../lib/netns.subr"
+. "$(atf_get_srcdir)/../lib/ike.subr"
+
+IKEV=ikev2
+
+ctl_init()
+{
+	ike_init
+	IKECTL="$TOP/sbin/ikectl/ikectl"
+	[ -x "$IKECTL" ] || atf_fail "ikectl not built"
+	SOCK="$PWD/iked.sock"
+}
+
+# gw NET: an install-policies rule whose flows go into the SPD, so that
+# which configuration runs can be seen with setkey -DP.
+gw()
+{
+	echo "ikev2 \"gw\" passive esp tunnel install-policies from $1 to" \
+	    "10.9.0.0/24 local 192.0.2.1 peer 192.0.2.2 psk \"$PSK\""
+}
+
+# start: iked in A on iked.conf with -s $SOCK; waits for it.
+start()
+{
+	_started=$(grep -c 'iked started' A.iked.log 2>/dev/null || true)
+	PFKEY_SOCKET="$PWD/A.sock" ip netns exec "$(ns A)" "$IKED" -d -vv \
+	    -s "$SOCK" -f "$PWD/iked.conf" >>A.iked.log 2>&1 &
+	echo $! >>daemons.pids
+	echo $! >iked.pid
+	wait_for 5 sh -c "[ \$(grep -c 'iked started' A.iked.log) -gt ${_started:-0} ]" ||
+	    { cat A.iked.log; atf_fail "iked did not start"; }
+}
+
+# single: one namespace with netipsecd and iked.
+single()
+{
+	ctl_init
+	mkns A
+	daemon A
+	gw 10.1.0.0/24 >iked.conf
+	start
+}
+
+# As uid and gid 65534, no groups (atf_check runs programs, not shell
+# functions).
+NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
+
+atf_test_case stats cleanup
+stats_head()
+{
+	atf_set "descr" "show stats answers the USR1 counters; the socket is mode 0600; unknown commands are refused"
+	atf_set "require.user" "root"
+}
+stats_body()
+{
+	single
+	atf_check -o inline:"600 0\n" stat -c '%a %u' "$SOCK"
+	atf_check -s exit:0 -o save:stats.out "$IKECTL" -s "$SOCK" show stats
+	grep -q '^stats: rx 0 tx 0 dropped 0 .* halfopen-refused 0$' stats.out ||
+	    { cat stats.out; atf_fail "no stats line"; }
+	grep -q '^messages: parsed 0 ' stats.out ||
+	    { cat stats.out; atf_fail "no messages line"; }
+	if ldd --version 2>&1 | grep -qi 'gnu libc\|glibc'; then
+		grep -q '^heap: [0-9]* bytes in use, [0-9]* free' stats.out ||
+		    { cat stats.out; atf_fail "no heap line"; }
+	fi
+	# The same lines in the log on USR1.
+	kill -USR1 "$(cat iked.pid)"
+	wait_for 5 grep -q 'stats: rx 0 tx 0' A.iked.log ||
+	    atf_fail "USR1 logged no stats"
+	atf_check -s exit:0 -o empty "$IKECTL" -s "$SOCK" show sa
+	atf_check -s exit:1 -o empty \
+	    -e inline:"ikectl: unknown command: frobnicate now\n" \
+	    "$IKECTL" -s "$SOCK" frobnicate "  now"
+	atf_check -s exit:1 -o empty -e inline:"ikectl: unknown command: show\n" \
+	    "$IKECTL" -s "$SOCK" show
+	atf_check -s exit:1 -e match:'usage' "$IKECTL" -s "$SOCK"
+	atf_check -s exit:1 -e match:'nonexistent.sock.*No such file' \
+	    "$IKECTL" -s "$PWD/nonexistent.sock" show stats
+
+	# The protocol as it is, without ikectl: a line may end at end of
+	# file, blanks and CR are blanks, control bytes are not echoed.
+	command -v python3 >/dev/null 2>&1 || atf_skip "python3 is not installed"
+	cat >raw.py <<'X'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+s.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    try:
+        d = s.recv(4096)
+    except ConnectionResetError:    # closed with our excess unread
+        break
+    if not d:
+        break
+    out += d
+sys.stdout.write(out.decode("latin-1"))
+X
+	atf_check -o empty python3 raw.py "$SOCK" 'show sa'
+	atf_check -o match:'^stats: ' python3 raw.py "$SOCK" 'show stats'
+	atf_check -o match:'^stats: ' python3 raw.py "$SOCK" ' show\t stats \r\nx'
+	atf_check -o inline:"ikectl: unknown command: ?[2J? x\n" \
+	    python3 raw.py "$SOCK" '\x1b[2J\x01 x\n'
+	atf_check -o inline:"ikectl: no command\n" python3 raw.py "$SOCK" '\n'
+	atf_check -o inline:"ikectl: command too long (at most 255 bytes)\n" \
+	    python3 raw.py "$SOCK" "$(printf '%0300d' 0)"
+	atf_check -o empty python3 raw.py "$SOCK" ''
+	kill -0 "$(cat iked.pid)" || { cat A.iked.log; atf_fail "iked died"; }
+	atf_check -s exit:0 -o match:'^stats: ' "$IKECTL" -s "$SOCK" show stats
+}
+stats_cleanup() { netns_cleanup; }
+
+atf_test_case reload cleanup
+reload_head()
+{
+	atf_set "descr" "reload takes a good file, refuses a broken one with an error and keeps the running configuration"
+	atf_set "require.user" "root"
+}
+reload_body()
+{
+	single
+	wait_for 5 sh -c "PFKEY_SOCKET=$PWD/A.sock ip netns exec $(ns A) $SETKEY -DP | grep -q 10.1.0.0/24" ||
+	    { setkey_ A -DP; atf_fail "the flows of iked.conf are not in the SPD"; }
+	gw 10.3.0.0/24 >iked.conf
+	atf_check -s exit:0 -o inline:"reloaded\n" "$IKECTL" -s "$SOCK" reload
+	setkey_ A -DP >spd.out
+	grep -q 10.3.0.0/24 spd.out && ! grep -q 10.1.0.0/24 spd.out ||
+	    { cat spd.out; atf_fail "reload did not replace the flows"; }
+
+	echo 'ikev2 "gw" passive esp bogus-keyword' >iked.conf
+	atf_check -s exit:1 -o empty \
+	    -e inline:"ikectl: reload: $PWD/iked.conf: errors, running configuration kept\n" \
+	    "$IKECTL" -s "$SOCK" reload
+	grep -q 'iked.conf:1: ' A.iked.log ||
+	    { cat A.iked.log; atf_fail "the error is not in the log"; }
+	# The old configuration runs on: its flows, the daemon answering.
+	setkey_ A -DP >spd.out
+	grep -q 10.3.0.0/24 spd.out ||
+	    { cat spd.out; atf_fail "the running flows went with the broken file"; }
+	kill -0 "$(cat iked.pid)" || atf_fail "iked died"
+	atf_check -s exit:0 -o match:'^stats: ' "$IKECTL" -s "$SOCK" show stats
+	# SIGHUP goes the same way.
+	kill -HUP "$(cat iked.pid)"
+	wait_for 5 sh -c "[ \$(grep -c 'keeping the running configuration' A.iked.log) -ge 2 ]" ||
+	    { cat A.iked.log; atf_fail "SIGHUP did not refuse the file"; }
+}
+reload_cleanup() { netns_cleanup; }
+
+atf_test_case refused cleanup
+refused_head()
+{
+	atf_set "descr" "a caller other than root or iked's user is refused and logged, even through a socket opened to everyone"
+	atf_set "require.user" "root"
+}
+refused_body()
+{
+	command -v setpriv >/dev/null 2>&1 || atf_skip "setpriv is not installed"
+	# Where nobody can reach (kyua's work directory is closed).
+	d=$(mktemp -d /tmp/t_ikectl.XXXXXX) || atf_fail "mktemp"
+	echo "$d" >sockdir
+	chmod 0755 "$d"
+	ctl_init
+	SOCK="$d/iked.sock"
+	cp "$IKECTL" "$d/ikectl"	# the tree may be closed to nobody too
+	mkns A
+	daemon A
+	gw 10.1.0.0/24 >iked.conf
+	start
+	# Mode 0600: the file system stops it first.
+	atf_check -s exit:1 -o empty -e match:'Permission denied' \
+	    $NOBODY "$d/ikectl" -s "$SOCK" show sa
+	# Then the daemon's own check.
+	chmod 0666 "$SOCK"
+	for c in "show sa" "show stats" "reload"; do
+		atf_check -s exit:1 -o empty \
+		    -e inline:"ikectl: permission denied\n" \
+		    $NOBODY "$d/ikectl" -s "$SOCK" $c
+	done
+	grep -q 'control: refused pid [0-9]* uid 65534: permission denied' \
+	    A.iked.log || { cat A.iked.log; atf_fail "the refusal is not logged"; }
+	grep -q 'reloading' A.iked.log && atf_fail "nobody made iked reload"
+	atf_check -s exit:0 -o match:'^stats: ' "$IKECTL" -s "$SOCK" show stats
+}
+refused_cleanup()
+{
+	netns_cleanup
+	[ -f sockdir ] && rm -rf "$(cat sockdir)"
+	return 0
+}
+
+atf_test_case limits cleanup
+limits_head()
+{
+	atf_set "descr" "8 clients that send nothing: a ninth is told busy; they are dropped after 5 s and the socket serves again"
+	atf_set "require.user" "root"
+	atf_set "timeout" "60"
+}
+limits_body()
+{
+	single
+	command -v python3 >/dev/null 2>&1 || atf_skip "python3 is not installed"
+	cat >idle.py <<'X'
+import socket, sys, time
+ss = []
+for i in range(8):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    ss.append(s)
+t0 = time.monotonic()
+open("idle.ready", "w").close()
+for s in ss:
+    s.settimeout(20)
+    data = s.recv(100)
+    print("%.1f %r" % (time.monotonic() - t0, data))
+X
+	python3 idle.py "$SOCK" >idle.out 2>&1 &
+	echo $! >>daemons.pids
+	pid=$!
+	wait_for 5 test -f idle.ready || { cat idle.out; atf_fail "idle clients"; }
+	atf_check -s exit:1 -o empty -e inline:"ikectl: busy, try again\n" \
+	    "$IKECTL" -s "$SOCK" show stats
+	wait "$pid"
+	cat idle.out
+	atf_check_equal 8 "$(grep -c "^[4-6]\.[0-9] b''$" idle.out)"
+	grep -q 'timed out sending a command' A.iked.log ||
+	    atf_fail "the timeouts are not logged"
+	atf_check -s exit:0 -o match:'^stats: ' "$IKECTL" -s "$SOCK" show stats
+}
+limits_cleanup() { netns_cleanup; }
+
+atf_test_case lifecycle cleanup
+lifecycle_head()
+{
+	atf_set "descr" "the socket file goes at exit; a stale one is replaced; one another iked answers on stops a second iked"
+	atf_set "require.user" "root"
+}
+lifecycle_body()
+{
+	single
+	# A second iked (in a second namespace) on the same socket.
+	mkns B
+	daemon B
+	gw 10.5.0.0/24 >b.conf
+	PFKEY_SOCKET="$PWD/B.sock" atf_check -s exit:1 \
+	    -e match:"$SOCK: another iked answers on it" \
+	    ip netns exec "$(ns B)" "$IKED" -d -s "$SOCK" -f "$PWD/b.conf"
+	atf_check -s exit:0 -o match:'^stats: ' "$IKECTL" -s "$SOCK" show stats
+	setkey_ B -DP | grep -q 10.5.0.0 &&
+	    atf_fail "the refused iked left its flows"
+
+	kill -TERM "$(cat iked.pid)"
+	wait_for 5 grep -q 'iked exiting' A.iked.log || atf_fail "iked did not exit"
+	wait_for 2 test ! -e "$SOCK" || atf_fail "the socket file is left"
+
+	# Killed: its file stays, the next iked replaces it.
+	start
+	kill -KILL "$(cat iked.pid)"
+	sleep 0.2
+	[ -S "$SOCK" ] || atf_fail "no socket file after kill -9 (test assumption)"
+	start
+	grep -q 'removed a stale control socket' A.iked.log ||
+	    { cat A.iked.log; atf_fail "the stale socket was not replaced"; }
+	atf_check -s exit:0 -o match:'^stats: ' "$IKECTL" -s "$SOCK" show stats
+}
+lifecycle_cleanup() { netns_cleanup; }
+
+atf_test_case show_sa cleanup
+show_sa_head()
+{
+	atf_set "descr" "show sa after an IKEv2 handshake: the IKE SA line names ikev2 and the peer, its child the SPIs setkey -D shows"
+	atf_set "require.user" "root"
+}
+show_sa_body()
+{
+	ctl_init
+	founding 4 passive
+	in_ A ping -c 1 -W 5 192.0.2.2 >/dev/null 2>&1 ||
+	    { logs; atf_fail "the first ping was not answered"; }
+	wait_for 5 has_sas A 2 || { logs; atf_fail "no SAs in A's kernel"; }
+
+	atf_check -s exit:0 -o save:A.sa "$IKECTL" -s "$PWD/A.iked.ctl" show sa
+	atf_check -s exit:0 -o save:B.sa "$IKECTL" -s "$PWD/B.iked.ctl" show sa
+	cat A.sa B.sa
+	atf_check_equal 1 "$(grep -c '^sa ' A.sa)"
+	grep -q '^sa "b": ikev2 initiator established local 192.0.2.1:500 peer 192.0.2.2:500 nat-t no age [0-9]*s$' A.sa ||
+	    atf_fail "A's IKE SA line"
+	grep -q '^sa "a": ikev2 responder established local 192.0.2.2:500 peer 192.0.2.1:500 nat-t no ' B.sa ||
+	    atf_fail "B's IKE SA line"
+	atf_check_equal 1 "$(grep -c '^  child ' A.sa)"
+	grep -q '^  child in 0x[0-9a-f]* out 0x[0-9a-f]* esp transport installed 192.0.2.1/32 -> 192.0.2.2/32 proto any age [0-9]*s$' A.sa ||
+	    atf_fail "A's child line"
+
+	# The two SPIs are the two SAs in the kernel, and B's mirror A's.
+	ain=$(sed -n 's/^  child in 0x\([0-9a-f]*\) out 0x\([0-9a-f]*\).*/\1/p' A.sa)
+	aout=$(sed -n 's/^  child in 0x\([0-9a-f]*\) out 0x\([0-9a-f]*\).*/\2/p' A.sa)
+	[ -n "$ain" ] && [ -n "$aout" ] && [ "$ain" != "$aout" ] ||
+	    atf_fail "two distinct SPIs expected"
+	setkey_ A -D >A.sad
+	for spi in "$ain" "$aout"; do
+		grep -q "spi=$(printf %u "0x$spi")(0x$spi)" A.sad ||
+		    { cat A.sad; atf_fail "SPI 0x$spi is not in A's kernel"; }
+	done
+	atf_check_equal "$(grep -c 'spi=' A.sad)" 2
+	grep -q "^  child in 0x$aout out 0x$ain " B.sa ||
+	    atf_fail "B's child is not A's, mirrored"
+}
+show_sa_cleanup() { netns_cleanup; }
+
+atf_init_test_cases()
+{
+	atf_add_test_case stats
+	atf_add_test_case reload
+	atf_add_test_case refused
+	atf_add_test_case limits
+	atf_add_test_case lifecycle
+	atf_add_test_case show_sa
+}

@@ -1,0 +1,436 @@
+/*-
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The control socket of ikectl(8): an AF_UNIX stream socket, mode 0600
+ * (/var/run/iked.sock, or -s path).  A client of uid 0 or of iked's own
+ * uid writes one command line (control_cmd.c) and reads the answer as
+ * text, then end of file; anyone else reads "ikectl: permission
+ * denied".  Every answer that is an error is one line beginning with
+ * "ikectl: ".  The clients live in the event loop: a client that is
+ * slow to write or to read is dropped after CONTROL_TIMEOUT seconds,
+ * and at most CONTROL_CLIENTS are served at once.
+ */
+
+#ifdef __linux__
+#define _GNU_SOURCE		/* SO_PEERCRED, struct ucred */
+#endif
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "iked.h"
+
+#define CONTROL_TIMEOUT		5	/* seconds to send a line, or to read */
+#define CONTROL_CLIENTS		8	/* served at once */
+
+struct control_conn {
+	TAILQ_ENTRY(control_conn) cc_entry;
+	struct bufferevent	*cc_bev;
+	uid_t			 cc_uid;
+	long			 cc_pid;	/* -1: not known */
+	int			 cc_answered;	/* close once it is sent */
+};
+
+static struct control {
+	struct iked		*cs_env;
+	int			 cs_fd;
+	struct event		*cs_ev;
+	struct event		*cs_pausev;	/* out of descriptors */
+	char			*cs_path;	/* to unlink at exit */
+	TAILQ_HEAD(, control_conn) cs_conns;
+	u_int			 cs_nconns;
+} control = { .cs_fd = -1 };
+
+static void	control_unlink_stale(const struct sockaddr_un *);
+static int	control_peer(int, uid_t *, long *);
+static void	control_refuse(int, const char *);
+static void	control_accept(evutil_socket_t, short, void *);
+static void	control_unpause(evutil_socket_t, short, void *);
+static void	control_read(struct bufferevent *, void *);
+static void	control_write(struct bufferevent *, void *);
+static void	control_event(struct bufferevent *, short, void *);
+static int	control_input(struct control_conn *, int);
+static void	control_answer(struct control_conn *, enum control_cmd,
+		    const char *, FILE *);
+static void	control_conn_close(struct control_conn *);
+
+/*
+ * The listening socket, in the event loop, once the PF_KEY and IKE
+ * sockets are open.  A socket file that nobody answers on is left from
+ * an iked that did not exit cleanly and is replaced; one that answers
+ * belongs to a running iked (in another network namespace, maybe), and
+ * this one does not start.
+ */
+void
+control_init(struct iked *env)
+{
+	struct sockaddr_un	 sun;
+	const char		*path = env->sc_ctlpath;
+	mode_t			 omask;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (*path == '\0' || strlcpy(sun.sun_path, path,
+	    sizeof(sun.sun_path)) >= sizeof(sun.sun_path))
+		fatalx("%s: bad control socket path (at most %zu bytes)",
+		    path, sizeof(sun.sun_path) - 1);
+	control_unlink_stale(&sun);
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		fatal("control_init: socket");
+	if (evutil_make_socket_nonblocking(fd) == -1 ||
+	    evutil_make_socket_closeonexec(fd) == -1)
+		fatal("control_init: %s", path);
+	/* Mode 0600 from the start: no window before a chmod(2). */
+	omask = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("%s: bind", path);
+	umask(omask);
+	if (listen(fd, CONTROL_CLIENTS) == -1)
+		fatal("%s: listen", path);
+
+	if ((control.cs_path = strdup(path)) == NULL)
+		fatal("control_init");
+	control.cs_fd = fd;
+	control.cs_env = env;
+	TAILQ_INIT(&control.cs_conns);
+	control.cs_ev = event_new(env->sc_evbase, control.cs_fd,
+	    EV_READ | EV_PERSIST, control_accept, NULL);
+	control.cs_pausev = evtimer_new(env->sc_evbase, control_unpause,
+	    NULL);
+	if (control.cs_ev == NULL || control.cs_pausev == NULL ||
+	    event_add(control.cs_ev, NULL) == -1)
+		fatalx("control_init: cannot set up the control socket");
+	log_debug("control socket on %s", control.cs_path);
+}
+
+static void
+control_unlink_stale(const struct sockaddr_un *sun)
+{
+	struct stat	 st;
+	const char	*path = sun->sun_path;
+	int		 fd, error;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return;
+		fatal("%s", path);
+	}
+	if (!S_ISSOCK(st.st_mode))
+		fatalx("%s: exists and is not a socket", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		fatal("control_unlink_stale: socket");
+	error = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) ==
+	    -1 ? errno : 0;
+	close(fd);
+	if (error == 0)
+		fatalx("%s: another iked answers on it", path);
+	if (error != ECONNREFUSED)
+		fatalx("%s: %s", path, strerror(error));
+	if (unlink(path) == -1)
+		fatal("%s: unlink", path);
+	log_info("%s: removed a stale control socket", path);
+}
+
+/* At exit: every client, the listener and the socket file. */
+void
+control_close(void)
+{
+	struct control_conn	*cc;
+
+	while ((cc = TAILQ_FIRST(&control.cs_conns)) != NULL)
+		control_conn_close(cc);
+	if (control.cs_ev != NULL)
+		event_free(control.cs_ev);
+	if (control.cs_pausev != NULL)
+		event_free(control.cs_pausev);
+	control.cs_ev = control.cs_pausev = NULL;
+	if (control.cs_fd != -1)
+		close(control.cs_fd);
+	control.cs_fd = -1;
+	if (control.cs_path != NULL) {
+		if (unlink(control.cs_path) == -1 && errno != ENOENT)
+			log_warn("%s: unlink", control.cs_path);
+		free(control.cs_path);
+		control.cs_path = NULL;
+	}
+}
+
+/* The client's uid (and pid, where the system says). */
+static int
+control_peer(int fd, uid_t *uid, long *pid)
+{
+#ifdef __linux__
+	struct ucred	 uc;
+	socklen_t	 len = sizeof(uc);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1)
+		return (-1);
+	*uid = uc.uid;
+	*pid = (long)uc.pid;
+#else	/* BSD: getpeereid(3) */
+	gid_t		 gid;
+
+	if (getpeereid(fd, uid, &gid) == -1)
+		return (-1);
+	*pid = -1;
+#endif
+	return (0);
+}
+
+/*
+ * One line to a client that is not served, then close.  A fresh socket
+ * takes these few bytes at once; if not, the client is told nothing.
+ */
+static void
+control_refuse(int fd, const char *msg)
+{
+	(void)send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
+static void
+control_accept(evutil_socket_t lfd, short event, void *arg)
+{
+	struct control_conn	*cc;
+	struct timeval		 tv = { CONTROL_TIMEOUT, 0 };
+	struct timeval		 pause = { 1, 0 };
+	uid_t			 uid;
+	long			 pid;
+	int			 fd;
+
+	(void)event;
+	(void)arg;
+	if ((fd = accept(lfd, NULL, NULL)) == -1) {
+		switch (errno) {
+		case EAGAIN:
+		case EINTR:
+		case ECONNABORTED:
+			return;
+		case EMFILE:
+		case ENFILE:
+		case ENOBUFS:
+		case ENOMEM:
+			/* The listener stays readable: do not spin on it. */
+			log_warn("control_accept: pausing for 1 s");
+			event_del(control.cs_ev);
+			evtimer_add(control.cs_pausev, &pause);
+			return;
+		default:
+			log_warn("control_accept");
+			return;
+		}
+	}
+	if (control_peer(fd, &uid, &pid) == -1) {
+		log_warn("control_accept: peer credentials");
+		close(fd);
+		return;
+	}
+	if (uid != 0 && uid != geteuid()) {
+		log_warnx("control: refused pid %ld uid %lu: permission denied",
+		    pid, (unsigned long)uid);
+		control_refuse(fd, "ikectl: permission denied\n");
+		return;
+	}
+	if (control.cs_nconns >= CONTROL_CLIENTS) {
+		log_warnx("control: refused pid %ld uid %lu: %d clients "
+		    "already", pid, (unsigned long)uid, CONTROL_CLIENTS);
+		control_refuse(fd, "ikectl: busy, try again\n");
+		return;
+	}
+	if (evutil_make_socket_nonblocking(fd) == -1 ||
+	    evutil_make_socket_closeonexec(fd) == -1 ||
+	    (cc = calloc(1, sizeof(*cc))) == NULL) {
+		log_warn("control_accept");
+		close(fd);
+		return;
+	}
+	if ((cc->cc_bev = bufferevent_socket_new(control.cs_env->sc_evbase,
+	    fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		log_warnx("control_accept: out of memory");
+		close(fd);
+		free(cc);
+		return;
+	}
+	cc->cc_uid = uid;
+	cc->cc_pid = pid;
+	/* The line's bytes are all we read: more is an error anyway. */
+	bufferevent_setwatermark(cc->cc_bev, EV_READ, 0, CONTROL_LINE_MAX);
+	bufferevent_set_timeouts(cc->cc_bev, &tv, &tv);
+	bufferevent_setcb(cc->cc_bev, control_read, control_write,
+	    control_event, cc);
+	if (bufferevent_enable(cc->cc_bev, EV_READ) == -1) {
+		log_warnx("control_accept: cannot read the client");
+		bufferevent_free(cc->cc_bev);
+		free(cc);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&control.cs_conns, cc, cc_entry);
+	control.cs_nconns++;
+}
+
+static void
+control_unpause(evutil_socket_t fd, short event, void *arg)
+{
+	(void)fd;
+	(void)event;
+	(void)arg;
+	if (event_add(control.cs_ev, NULL) == -1)
+		log_warnx("control_unpause: the control socket is off");
+}
+
+static void
+control_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	(void)control_input(arg, 0);
+}
+
+/* The answer has gone out. */
+static void
+control_write(struct bufferevent *bev, void *arg)
+{
+	struct control_conn	*cc = arg;
+
+	(void)bev;
+	if (cc->cc_answered)
+		control_conn_close(cc);
+}
+
+static void
+control_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct control_conn	*cc = arg;
+
+	(void)bev;
+	/* A client may close its side after the line, or end it so. */
+	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING) &&
+	    !cc->cc_answered) {
+		if (control_input(cc, 1))
+			return;
+	} else if (what & BEV_EVENT_TIMEOUT)
+		log_warnx("control: pid %ld uid %lu: timed out %s",
+		    cc->cc_pid, (unsigned long)cc->cc_uid,
+		    cc->cc_answered ? "reading the answer" :
+		    "sending a command");
+	control_conn_close(cc);
+}
+
+/*
+ * What the client sent: a whole line is answered, once.  0: wait for
+ * more; else the connection is answered or closed (cc may be gone).
+ */
+static int
+control_input(struct control_conn *cc, int eof)
+{
+	struct evbuffer		*in = bufferevent_get_input(cc->cc_bev);
+	enum control_cmd	 cmd;
+	char			 words[CONTROL_LINE_MAX];
+	const char		*buf;
+	char			*text = NULL;
+	size_t			 len, n, linelen = 0, tlen = 0;
+	FILE			*fp;
+
+	if (cc->cc_answered)
+		return (1);
+	len = evbuffer_get_length(in);
+	n = len < CONTROL_LINE_MAX ? len : CONTROL_LINE_MAX;
+	buf = n > 0 ? (const char *)evbuffer_pullup(in, (ssize_t)n) : "";
+	if (buf == NULL) {
+		log_warnx("control_input: out of memory");
+		control_conn_close(cc);
+		return (1);
+	}
+	if ((fp = open_memstream(&text, &tlen)) == NULL) {
+		log_warn("control_input");
+		control_conn_close(cc);
+		return (1);
+	}
+	switch (control_frame(buf, n, eof, &linelen)) {
+	case CONTROL_FRAME_MORE:
+		fclose(fp);
+		free(text);
+		return (0);
+	case CONTROL_FRAME_TOOLONG:
+		log_warnx("control: pid %ld uid %lu: command too long",
+		    cc->cc_pid, (unsigned long)cc->cc_uid);
+		fprintf(fp, "ikectl: command too long (at most %d bytes)\n",
+		    CONTROL_LINE_MAX - 1);
+		break;
+	case CONTROL_FRAME_LINE:
+		cmd = control_parse(buf, linelen, words, sizeof(words));
+		control_answer(cc, cmd, words, fp);
+		break;
+	}
+	cc->cc_answered = 1;
+	evbuffer_drain(in, evbuffer_get_length(in));
+	bufferevent_disable(cc->cc_bev, EV_READ);
+	if (fclose(fp) != 0 || (tlen > 0 &&
+	    bufferevent_write(cc->cc_bev, text, tlen) == -1)) {
+		log_warnx("control: pid %ld uid %lu: cannot answer",
+		    cc->cc_pid, (unsigned long)cc->cc_uid);
+		tlen = 0;
+	}
+	free(text);
+	if (tlen == 0)		/* nothing to send ("show sa", no SAs) */
+		control_conn_close(cc);
+	return (1);
+}
+
+static void
+control_answer(struct control_conn *cc, enum control_cmd cmd,
+    const char *words, FILE *fp)
+{
+	struct iked	*env = control.cs_env;
+
+	/* A reload changes things: always in the log; the rest with -v. */
+	if (cmd != CONTROL_RELOAD)
+		log_debug("control: pid %ld uid %lu: %s", cc->cc_pid,
+		    (unsigned long)cc->cc_uid, words);
+	switch (cmd) {
+	case CONTROL_SHOW_SA:
+		show_sas(fp, env);
+		break;
+	case CONTROL_SHOW_STATS:
+		show_stats(fp, env);
+		break;
+	case CONTROL_RELOAD:
+		log_info("control: pid %ld uid %lu: reload", cc->cc_pid,
+		    (unsigned long)cc->cc_uid);
+		if (iked_reload(env) == 0)
+			fprintf(fp, "reloaded\n");
+		else
+			fprintf(fp, "ikectl: reload: %s: errors, running "
+			    "configuration kept\n", env->sc_conffile);
+		break;
+	case CONTROL_UNKNOWN:
+		if (*words == '\0')
+			fprintf(fp, "ikectl: no command\n");
+		else
+			fprintf(fp, "ikectl: unknown command: %s\n", words);
+		break;
+	}
+}
+
+static void
+control_conn_close(struct control_conn *cc)
+{
+	TAILQ_REMOVE(&control.cs_conns, cc, cc_entry);
+	control.cs_nconns--;
+	bufferevent_free(cc->cc_bev);
+	free(cc);
+}
