@@ -279,11 +279,12 @@ X
 	# The warm-up pair: the first negotiation's one-time allocations
 	# (OpenSSL's tables, libevent's) are not the SAs'.
 	burst $W $W 1 >/dev/null || return 1
-	sleep 0.5
-	a0=$(rss "$pidA") b0=$(rss "$pidB")
+	# The baseline: the heap first (USR1's own first-time allocations
+	# are not the SAs'), then VmRSS.
 	kill -USR1 "$pidA" "$pidB"
-	sleep 0.3
+	sleep 0.5
 	ha0=$(heap A) hb0=$(heap B)
+	a0=$(rss "$pidA") b0=$(rss "$pidB")
 	_b=$(burst 1 "$N" $((N + 1))) || return 1
 	set -- $_b
 	t0=$1 t1=$2 first=$3

@@ -68,27 +68,39 @@ iked_sigterm(evutil_socket_t sig, short event, void *arg)
 }
 
 /* USR1: the SAs and the counters, to the log, as "ikectl show" says. */
+/* Log what fn writes, line by line. */
 static void
-iked_sigusr1(evutil_socket_t sig, short event, void *arg)
+iked_logtext(struct iked *env, void (*fn)(FILE *, const struct iked *))
 {
-	struct iked	*env = arg;
 	FILE		*fp;
 	char		*text = NULL, *p, *line;
 	size_t		 len = 0;
 
-	(void)sig;
-	(void)event;
 	if ((fp = open_memstream(&text, &len)) == NULL) {
-		log_warn("iked_sigusr1");
+		log_warn("%s", __func__);
 		return;
 	}
-	show_sas(fp, env);
-	show_stats(fp, env);
+	fn(fp, env);
 	if (fclose(fp) == 0)
 		for (p = text; (line = strsep(&p, "\n")) != NULL;)
 			if (*line != '\0')
 				log_info("%s", line);
 	free(text);
+}
+
+/*
+ * USR1: the SAs, then the counters, to the log.  One at a time: the
+ * heap line must not count the text of the SAs.
+ */
+static void
+iked_sigusr1(evutil_socket_t sig, short event, void *arg)
+{
+	struct iked	*env = arg;
+
+	(void)sig;
+	(void)event;
+	iked_logtext(env, show_sas);
+	iked_logtext(env, show_stats);
 }
 
 static void
