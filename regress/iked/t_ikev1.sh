@@ -321,8 +321,18 @@ natt_forced_body()
 	[ "$n" -ge 6 ] || atf_fail "only $n packets on port 4500"
 	n=$(tcpdump -n -r B-vB.pcap 'ip proto 50 or icmp' 2>/dev/null | wc -l)
 	atf_check_equal 0 "$n"
-	setkey_ A -D | grep -q 'ESP-in-UDP\|natt\|4500' ||
-	    { setkey_ A -D; atf_fail "A's SAs carry no NAT-T ports"; }
+	# Each side holds the one pair, both SAs ESP in UDP from port 4500
+	# to 4500, with the same SPIs on both sides.
+	want="192.0.2.1[4500] 192.0.2.2[4500] esp-udp mode=transport
+192.0.2.2[4500] 192.0.2.1[4500] esp-udp mode=transport"
+	for s in A B; do
+		atf_check_equal 2 "$(mature $s)"
+		got=$(sad $s | cut -d' ' -f1-4)
+		[ "$got" = "$want" ] || { setkey_ $s -D; logs;
+		    atf_fail "$s's SAs are not ESP in UDP 4500 <-> 4500: $got"; }
+	done
+	[ "$(sad A)" = "$(sad B)" ] ||
+	    { sad A; sad B; atf_fail "A's and B's SAs are not the same pair"; }
 }
 natt_forced_cleanup() { netns_cleanup; }
 
