@@ -82,35 +82,8 @@ tunnel4_head()
 tunnel4_body()
 {
 	ike_init
-	mkns HA; mkns GA; mkns GB; mkns HB
-	link HA ha GA gai
-	link GA gao GB gbo
-	link GB gbi HB hb
-	ip -n "$(ns HA)" addr add 10.1.0.2/24 dev ha
-	ip -n "$(ns GA)" addr add 10.1.0.1/24 dev gai
-	ip -n "$(ns GA)" addr add 192.0.2.1/24 dev gao
-	ip -n "$(ns GB)" addr add 192.0.2.2/24 dev gbo
-	ip -n "$(ns GB)" addr add 10.2.0.1/24 dev gbi
-	ip -n "$(ns HB)" addr add 10.2.0.2/24 dev hb
-	ip -n "$(ns HA)" route add default via 10.1.0.1
-	ip -n "$(ns HB)" route add default via 10.2.0.1
-	ip -n "$(ns GA)" route add 10.2.0.0/24 via 192.0.2.2
-	ip -n "$(ns GB)" route add 10.1.0.0/24 via 192.0.2.1
-	in_ GA sysctl -qw net.ipv4.ip_forward=1
-	in_ GB sysctl -qw net.ipv4.ip_forward=1
-	in_ GA ping -c 1 -W 2 192.0.2.2 >/dev/null 2>&1
-	daemon GA gao
-	daemon GB gbo
-	cat >GA.spd <<X
-spdadd 10.1.0.0/24 10.2.0.0/24 any -P out ipsec esp/tunnel/192.0.2.1-192.0.2.2/require;
-spdadd 10.2.0.0/24 10.1.0.0/24 any -P in ipsec esp/tunnel/192.0.2.2-192.0.2.1/require;
-X
-	cat >GB.spd <<X
-spdadd 10.2.0.0/24 10.1.0.0/24 any -P out ipsec esp/tunnel/192.0.2.2-192.0.2.1/require;
-spdadd 10.1.0.0/24 10.2.0.0/24 any -P in ipsec esp/tunnel/192.0.2.1-192.0.2.2/require;
-X
-	keys GA GA.spd
-	keys GB GB.spd
+	gateways
+	gateways_spd require
 	cat >GA.conf <<X
 ikev1 "site-b" active esp tunnel from 10.1.0.0/24 to 10.2.0.0/24 \\
 	local 192.0.2.1 peer 192.0.2.2 \\
@@ -118,8 +91,7 @@ ikev1 "site-b" active esp tunnel from 10.1.0.0/24 to 10.2.0.0/24 \\
 	quick enc aes-256 auth hmac-sha2-256 group modp2048 \\
 	psk "$PSK"
 X
-	sed 's/site-b/site-a/; s/active/passive/; s/10.1.0.0/X/; s/10.2.0.0/10.1.0.0/; s/X/10.2.0.0/; s/192.0.2.1 peer 192.0.2.2/192.0.2.2 peer 192.0.2.1/' \
-	    GA.conf >GB.conf
+	gateways_mirror
 	iked GA GA.conf
 	iked GB GB.conf
 	capture GA gao
@@ -326,50 +298,8 @@ natt_head()
 natt_body()
 {
 	ike_init
-	mkns A; mkns N; mkns B
-	link A vA N na
-	link N nb B vB
-	ip -n "$(ns A)" addr add 10.0.0.2/24 dev vA
-	ip -n "$(ns N)" addr add 10.0.0.1/24 dev na
-	ip -n "$(ns N)" addr add 192.0.2.254/24 dev nb
-	ip -n "$(ns B)" addr add 192.0.2.2/24 dev vB
-	ip -n "$(ns A)" route add default via 10.0.0.1
-	# Inner addresses on lo: tunnel mode between them.
-	ip -n "$(ns A)" addr add 10.1.0.1/32 dev lo
-	ip -n "$(ns B)" addr add 10.2.0.1/32 dev lo
-	ip -n "$(ns B)" route add 10.1.0.1/32 dev vB
-	in_ N sysctl -qw net.ipv4.ip_forward=1
-	in_ N iptables -t nat -A POSTROUTING -o nb -j MASQUERADE
-	in_ A ping -c 1 -W 2 192.0.2.2 >/dev/null 2>&1
-	daemon A vA
-	daemon B vB
-	cat >A.spd <<X
-spdadd 10.1.0.1 10.2.0.1 any -P out ipsec esp/tunnel/10.0.0.2-192.0.2.2/require;
-spdadd 10.2.0.1 10.1.0.1 any -P in ipsec esp/tunnel/192.0.2.2-10.0.0.2/require;
-X
-	cat >B.spd <<X
-spdadd 10.2.0.1 10.1.0.1 any -P out ipsec esp/tunnel/192.0.2.2-192.0.2.254/require;
-spdadd 10.1.0.1 10.2.0.1 any -P in ipsec esp/tunnel/192.0.2.254-192.0.2.2/require;
-X
-	keys A A.spd
-	keys B B.spd
-	echo "ikev1 \"b\" active esp tunnel from 10.1.0.1 to 10.2.0.1 peer 192.0.2.2 psk \"$PSK\"" >A.conf
-	echo "ikev1 \"a\" passive esp tunnel from 10.2.0.1 to 10.1.0.1 peer any psk \"$PSK\"" >B.conf
-	iked A A.conf
-	iked B B.conf
-	capture B vB
-	in_ A ping -c 1 -W 5 -I 10.1.0.1 10.2.0.1 >ping.out 2>&1 ||
-	    { cat ping.out; logs; atf_fail "first ping through the NAT"; }
-	in_ A ping -c 3 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1 >/dev/null ||
-	    { logs; atf_fail "pings through the NAT"; }
-	capture_stop
-	grep -q 'NAT detected (local' A.iked.log || { logs; atf_fail "A did not detect its NAT"; }
-	grep -q 'NAT detected (peer' B.iked.log || { logs; atf_fail "B did not detect A's NAT"; }
-	grep -q 'udp-encap' A.iked.log || { logs; atf_fail "A's SAs are not UDP-encapsulated"; }
-	n=$(tcpdump -n -r B-vB.pcap 'udp port 4500' 2>/dev/null | wc -l)
-	[ "$n" -ge 8 ] || atf_fail "only $n packets on port 4500"
-	n=$(tcpdump -n -r B-vB.pcap 'ip proto 50 or icmp' 2>/dev/null | wc -l)
-	atf_check_equal 0 "$n"
+	natt_founding
+	natt_check
 }
 natt_cleanup() { netns_cleanup; }
 
@@ -391,8 +321,18 @@ natt_forced_body()
 	[ "$n" -ge 6 ] || atf_fail "only $n packets on port 4500"
 	n=$(tcpdump -n -r B-vB.pcap 'ip proto 50 or icmp' 2>/dev/null | wc -l)
 	atf_check_equal 0 "$n"
-	setkey_ A -D | grep -q 'ESP-in-UDP\|natt\|4500' ||
-	    { setkey_ A -D; atf_fail "A's SAs carry no NAT-T ports"; }
+	# Each side holds the one pair, both SAs ESP in UDP from port 4500
+	# to 4500, with the same SPIs on both sides.
+	want="192.0.2.1[4500] 192.0.2.2[4500] esp-udp mode=transport
+192.0.2.2[4500] 192.0.2.1[4500] esp-udp mode=transport"
+	for s in A B; do
+		atf_check_equal 2 "$(mature $s)"
+		got=$(sad $s | cut -d' ' -f1-4)
+		[ "$got" = "$want" ] || { setkey_ $s -D; logs;
+		    atf_fail "$s's SAs are not ESP in UDP 4500 <-> 4500: $got"; }
+	done
+	[ "$(sad A)" = "$(sad B)" ] ||
+	    { sad A; sad B; atf_fail "A's and B's SAs are not the same pair"; }
 }
 natt_forced_cleanup() { netns_cleanup; }
 

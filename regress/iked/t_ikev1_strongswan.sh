@@ -1,347 +1,25 @@
 # Interop: our iked (IKEv1 Main Mode + Quick Mode, PSK) against
-# strongSwan's charon, in two network namespaces joined by a veth pair.
-#
-#   S (strongSwan)                         I (netipsecd + setkey + iked)
-#   vS 192.0.2.1/24  <------ veth ------>  vI 192.0.2.2/24
-#   lo 10.1.0.1/32                         lo 10.2.0.1/32
-#         tunnel mode, 10.1.0.0/24 <-> 10.2.0.0/24
-#
-# charon uses its kernel-libipsec plugin (userland ESP on a TUN device):
-# the kernels this runs on have no ESP transform.  libipsec does tunnel
-# mode only and always asks for UDP encapsulation (it fakes the NAT-D
-# hashes), so every SA here is RFC 3948 ESP-in-UDP on port 4500, and our
-# side must do RFC 3947 NAT-T: vendor ID, NAT-D, floating to 4500 and
-# UDP-encapsulated tunnel SAs.  The strongSwan setup follows
-# shared/tools/strongswan-pair.sh (its own strongswan.conf without
-# /etc/strongswan.d, /run bind-mounted per instance for charon.pid, the
-# fwmark pair that keeps charon's own packets out of its ipsec0 routes).
+# strongSwan's charon, in the two namespaces of swan.subr: tunnel mode
+# between 10.1.0.0/24 (S, charon) and 10.2.0.0/24 (I, netipsecd +
+# setkey + iked).  charon's kernel-libipsec always asks for UDP
+# encapsulation, so our side must do RFC 3947 NAT-T: vendor ID, NAT-D,
+# floating to 4500 and UDP-encapsulated tunnel SAs.
 #
 # The cases: our iked as initiator (traffic from I triggers the
 # ACQUIRE), as responder (swanctl --initiate), strongSwan rekeying the
 # Quick Mode SA (swanctl --rekey --child), and our short lifetime
 # rekeying it from our side; pings must cross both ways, as
-# ESP-in-UDP only.  Documentation addresses only; the root namespace is
-# never touched.
+# ESP-in-UDP only.
 
-CHARON=/usr/lib/ipsec/charon
-SS_PSK='ss-interop-reference-psk-0123456789'	# a test key, not a secret
-TOP=
+. "$(atf_get_srcdir)/../lib/netns.subr"
+. "$(atf_get_srcdir)/../lib/swan.subr"
 
-ss_init()
-{
-	TOP="$(atf_get_srcdir)/../.."
-	NETIPSECD="$TOP/sbin/netipsecd/netipsecd"
-	SETKEY="$TOP/sbin/setkey/setkey"
-	IKED="$TOP/sbin/iked/iked"
-	[ "$(id -u)" = 0 ] || atf_skip "needs root (network namespaces)"
-	[ -x "$CHARON" ] || atf_skip "strongSwan's charon ($CHARON) is not" \
-	    "installed (make deps installs it)"
-	command -v swanctl >/dev/null 2>&1 ||
-	    atf_skip "strongSwan's swanctl is not installed (make deps)"
-	ls /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so \
-	    >/dev/null 2>&1 || atf_skip "strongSwan's kernel-libipsec plugin" \
-	    "is not installed (libcharon-extra-plugins)"
-	for p in ip ping tcpdump mount /usr/sbin/iptables; do
-		command -v "$p" >/dev/null 2>&1 || atf_skip "$p is not installed"
-	done
-	[ -x "$NETIPSECD" ] || atf_fail "netipsecd not built"
-	[ -x "$SETKEY" ] || atf_fail "setkey not built"
-	[ -x "$IKED" ] || atf_fail "iked not built"
-	: >netns.names
-	: >daemons.pids
-}
-
-ss_cleanup()
-{
-	[ -f daemons.pids ] && for p in $(cat daemons.pids); do
-		kill -TERM "$p" 2>/dev/null
-	done
-	sleep 0.5
-	[ -f daemons.pids ] && for p in $(cat daemons.pids); do
-		kill -9 "$p" 2>/dev/null
-	done
-	[ -f netns.names ] && for ns in $(cat netns.names); do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
-	return 0
-}
-
-mkns()
-{
-	ip netns add "$1$$" || atf_skip "cannot create network namespaces"
-	echo "$1$$" >>netns.names
-	ip -n "$1$$" link set lo up
-}
-ns() { echo "$1$$"; }
-in_() { n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
-
-# wait_for SECONDS COMMAND...: poll every 0.2 s until COMMAND succeeds.
-wait_for()
-{
-	w_n=$(($1 * 5))
-	shift
-	while [ $w_n -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		w_n=$((w_n - 1))
-		sleep 0.2
-	done
-	return 1
-}
-
-sw()
-{
-	SWANCTL_DIR="$PWD/ss/swanctl" STRONGSWAN_CONF="$PWD/ss/strongswan.conf" \
-	    swanctl "$@" --uri "unix://$PWD/ss/charon.vici"
-}
-
-topology()
-{
-	mkns S
-	mkns I
-	ip link add vS netns "$(ns S)" type veth peer name vI \
-	    netns "$(ns I)" || atf_fail "veth vS-vI"
-	ip -n "$(ns S)" link set vS up
-	ip -n "$(ns I)" link set vI up
-	ip -n "$(ns S)" addr add 192.0.2.1/24 dev vS
-	ip -n "$(ns I)" addr add 192.0.2.2/24 dev vI
-	ip -n "$(ns S)" addr add 10.1.0.1/32 dev lo
-	ip -n "$(ns I)" addr add 10.2.0.1/32 dev lo
-	# Our side routes the far subnet to the gateway; the SPD tunnels it.
-	ip -n "$(ns I)" route add 10.1.0.0/24 via 192.0.2.1 src 10.2.0.1 ||
-	    atf_fail "route in I"
-	in_ I ping -c 1 -W 2 192.0.2.1 >/dev/null 2>&1
-}
-
-# strongSwan in S: what strongswan-pair.sh does for one instance.
-charon_start()
-{
-	d="$PWD/ss"
-	mkdir -p "$d/run" "$d/swanctl"
-	for x in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private \
-	    rsa ecdsa bliss pkcs8 pkcs12; do
-		mkdir -p "$d/swanctl/$x"
-	done
-	cat >"$d/strongswan.conf" <<EOF
-charon {
-	load_modular = no
-	load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey curve25519 aes gcm chapoly sha1 sha2 hmac kdf kernel-libipsec kernel-netlink socket-default vici
-	port = 500
-	port_nat_t = 4500
-	install_routes = yes
-	# a lost Quick Mode message is retransmitted soon
-	retransmit_timeout = 2
-	retransmit_tries = 4
-	filelog {
-		sslog {
-			path = $d/charon.log
-			time_format = %F %T
-			ike_name = yes
-			append = yes
-			flush_line = yes
-			default = 1
-			ike = 2
-			knl = 2
-		}
-	}
-	plugins {
-		kernel-libipsec {
-			allow_peer_ts = yes
-		}
-		kernel-netlink {
-			fwmark = !0x5353
-		}
-		socket-default {
-			fwmark = 0x5353
-		}
-		vici {
-			socket = unix://$d/charon.vici
-		}
-	}
-}
-swanctl {
-	socket = unix://$d/charon.vici
-}
-EOF
-	cat >"$d/swanctl/swanctl.conf" <<EOF
-connections {
-	v1-net {
-		version = 1
-		aggressive = no
-		local_addrs = 192.0.2.1
-		remote_addrs = 192.0.2.2
-		proposals = aes128-sha256-modp2048
-		dpd_delay = ${SS_DPD_DELAY:-0s}
-		dpd_timeout = 20s
-		local {
-			auth = psk
-			id = a.v1-net.ss.test
-		}
-		remote {
-			auth = psk
-			id = b.v1-net.ss.test
-		}
-		children {
-			v1-net {
-				mode = tunnel
-				local_ts = 10.1.0.0/24
-				remote_ts = 10.2.0.0/24
-				esp_proposals = aes128-sha256-modp2048
-				start_action = none
-			}
-		}
-	}
-}
-secrets {
-	ike-1 {
-		secret = $SS_PSK
-	}
-}
-EOF
-	# ip netns exec gives a private mount namespace: /run is this
-	# charon's own, for its hard-wired /var/run/charon.pid.  ip and sh
-	# both exec, so $! is charon.
-	ip netns exec "$(ns S)" env STRONGSWAN_CONF="$d/strongswan.conf" \
-	    sh -c 'mount --bind "$1" /run && exec "$2"' sh "$d/run" \
-	    "$CHARON" >>"$d/charon.out" 2>&1 </dev/null &
-	echo $! >>daemons.pids
-	echo $! >charon.pid
-	wait_for 20 sw --stats || { cat "$d/charon.out" "$d/charon.log";
-	    atf_fail "charon did not start"; }
-	sw --load-all --noprompt >"$d/load.out" 2>&1 ||
-	    { cat "$d/load.out"; atf_fail "swanctl --load-all failed"; }
-}
-
-# netipsecd, the SPD and iked in I.  $1: extra options of the rule,
-# $2: lines before it ("set ...").
-iked_start()
-{
-	# Not through in_: a function in the background is a subshell, and
-	# $! must be the daemon's pid (ip netns exec execs it).
-	ip netns exec "$(ns I)" "$NETIPSECD" -d -s "$PWD/I.sock" -i vI \
-	    >>netipsecd.log 2>&1 &
-	echo $! >>daemons.pids
-	wait_for 10 in_ I "$NETIPSECD" -S -s "$PWD/I.sock" ||
-	    { cat netipsecd.log; atf_fail "netipsecd did not start"; }
-	cat >spd.conf <<EOF
-spdflush;
-spdadd 10.2.0.0/24 10.1.0.0/24 any -P out ipsec esp/tunnel/192.0.2.2-192.0.2.1/require;
-spdadd 10.1.0.0/24 10.2.0.0/24 any -P in ipsec esp/tunnel/192.0.2.1-192.0.2.2/require;
-EOF
-	PFKEY_SOCKET="$PWD/I.sock" in_ I "$SETKEY" -f spd.conf ||
-	    atf_fail "setkey -f spd.conf failed"
-	{ [ -z "${2:-}" ] || echo "$2"; sed -e "s|@PSK@|$SS_PSK|" \
-	    -e "s|@EXTRA@|${1:-}|" \
-	    "$TOP/share/examples/iked/strongswan-ikev1.conf"; } >iked.conf
-	"$IKED" -n -f iked.conf || atf_fail "iked -n refuses iked.conf"
-	PFKEY_SOCKET="$PWD/I.sock" ip netns exec "$(ns I)" "$IKED" -d -vv \
-	    -s "$PWD/iked.ctl" -f iked.conf >>iked.log 2>&1 &
-	echo $! >>daemons.pids
-	wait_for 10 sh -c "ip netns exec $(ns I) ss -lnu | grep -q ':4500 '" ||
-	    { cat iked.log; atf_fail "iked is not listening on 4500"; }
-}
-
-# capture: tcpdump on I's side of the link into wire.pcap, a new file
-# each time (the previous one is kept as wire.N.pcap).
-capture()
-{
-	[ -f wire.pcap ] && mv wire.pcap "wire.$(ls | grep -c '^wire\.').pcap"
-	: >tcpdump.err
-	ip netns exec "$(ns I)" tcpdump -i vI -U --immediate-mode -n -s 256 \
-	    -w wire.pcap not arp >/dev/null 2>tcpdump.err &
-	echo $! >>daemons.pids
-	echo $! >capture.pid
-	wait_for 10 grep -q 'listening on' tcpdump.err ||
-	    echo "tcpdump did not say it listens" >&2
-}
-
-capture_stop()
-{
-	sleep 1			# the last replies reach tcpdump
-	pid=$(cat capture.pid)
-	kill -INT "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null		# our child: returns once it is gone
-}
-
-# ESP-in-UDP: port 4500 and not the non-ESP marker (IKE).
-ESPINUDP='udp port 4500 and udp[8:4] != 0'
-
-# The tunnel carries pings both ways, and the wire only ESP-in-UDP.
-check_traffic()
-{
-	capture
-	in_ I ping -c 3 -i 0.3 -W 3 -I 10.2.0.1 10.1.0.1 >ping-I.out 2>&1 ||
-	    { cat ping-I.out; dump; atf_fail "ping I -> S through the tunnel failed"; }
-	in_ S ping -c 3 -i 0.3 -W 3 -I 10.1.0.1 10.2.0.1 >ping-S.out 2>&1 ||
-	    { cat ping-S.out; dump; atf_fail "ping S -> I through the tunnel failed"; }
-	capture_stop
-	n_esp=$(tcpdump -n -r wire.pcap "$ESPINUDP" 2>/dev/null | wc -l)
-	n_raw=$(tcpdump -n -r wire.pcap esp 2>/dev/null | wc -l)
-	n_icmp=$(tcpdump -n -r wire.pcap icmp 2>/dev/null | wc -l)
-	echo "wire: ESP-in-UDP $n_esp, raw ESP $n_raw, plaintext ICMP $n_icmp"
-	tcpdump -n -r wire.pcap "$ESPINUDP" 2>/dev/null | head -4
-	[ "$n_esp" -ge 12 ] || { dump; atf_fail "expected >= 12 ESP-in-UDP packets, saw $n_esp"; }
-	[ "$n_icmp" -eq 0 ] || { dump; atf_fail "plaintext ICMP on the wire"; }
-}
-
-# Both sides agree: strongSwan lists an IKEv1 SA and an installed
-# UDP-encapsulated tunnel, our SAD two SAs with NAT-T ports.
-check_sas()
-{
-	sw --list-sas >sas.out 2>&1
-	cat sas.out
-	grep -q 'ESTABLISHED, IKEv1' sas.out ||
-	    { dump; atf_fail "strongSwan has no established IKEv1 SA"; }
-	grep -q 'INSTALLED, TUNNEL-in-UDP' sas.out ||
-	    { dump; atf_fail "strongSwan has no installed UDP-encapsulated tunnel SA"; }
-	PFKEY_SOCKET="$PWD/I.sock" in_ I "$SETKEY" -D >sad.out 2>&1
-	grep -v "^	[EA]:" sad.out	# the SAs, without their keys
-	[ "$(grep -c 'esp-udp mode=tunnel' sad.out)" -ge 2 ] ||
-	    { dump; atf_fail "our SAD lacks the UDP-encapsulated tunnel SAs"; }
-}
-
-# strongSwan's SPIs ("in out") of its INSTALLED child: its inbound one
-# is our outbound one.  Rekeyed children linger a while in other states.
-ss_spis()
-{
-	sw --list-sas 2>/dev/null | awk '/, INSTALLED, /{ f = 1 }
-	    f && $1 == "in" { sub(",", "", $2); i = $2 }
-	    f && $1 == "out" { sub(",", "", $2); print i, $2; exit }'
-}
-
-# Only the SAs SPI_IN (strongSwan's inbound) and SPI_OUT carried the
-# last capture's ESP: the rekeyed pair is in use both ways.
-check_spis()
-{
-	n_in=$(tcpdump -n -r wire.pcap "src 192.0.2.2 and $ESPINUDP" \
-	    2>/dev/null | grep -c "spi=0x$1,")
-	n_out=$(tcpdump -n -r wire.pcap "src 192.0.2.1 and $ESPINUDP" \
-	    2>/dev/null | grep -c "spi=0x$2,")
-	echo "wire: $n_in packets I -> S on SPI 0x$1, $n_out S -> I on SPI 0x$2"
-	[ "$n_in" -ge 6 ] || { dump; atf_fail "iked does not send on the new SA 0x$1"; }
-	[ "$n_out" -ge 6 ] || { dump; atf_fail "strongSwan does not send on the new SA 0x$2"; }
-}
-
-# The number of CHILD_SAs strongSwan lists, in whatever state.
-ss_nchildren()
-{
-	sw --list-sas 2>/dev/null | grep -c ', reqid '
-}
-
-dump()
-{
-	echo "==== iked.log"; tail -n 80 iked.log
-	echo "==== charon.log"; tail -n 80 ss/charon.log
-	echo "==== netipsecd"; in_ I "$NETIPSECD" -S -s "$PWD/I.sock" 2>&1 | head -60
-}
-
-setup()
-{
-	ss_init
-	topology
-	charon_start
-	iked_start "${1:-}" "${2:-}"
-}
+SS_V=1
+SS_IKE=aes128-sha256-modp2048
+SS_ESP=aes128-sha256-modp2048
+# Main Mode only; charon's DPD timeout (IKEv1 only) for the dpd case.
+SS_CONN_OPTS='aggressive = no
+		dpd_timeout = 20s'
 
 atf_test_case initiator cleanup
 initiator_head()
@@ -398,12 +76,12 @@ rekey_strongswan_body()
 	spis0=$(ss_spis)
 	sw --rekey --child v1-net >rekey.out 2>&1 ||
 	    { cat rekey.out; dump; atf_fail "swanctl --rekey failed"; }
-	wait_for 30 sh -c "[ \"\$(SWANCTL_DIR=$PWD/ss/swanctl STRONGSWAN_CONF=$PWD/ss/strongswan.conf swanctl --list-sas --uri unix://$PWD/ss/charon.vici | grep -c ', reqid ')\" = 2 ]" ||
+	ss_wait_children 30 2 ||
 	    { dump; atf_fail "strongSwan did not rekey its CHILD_SA"; }
 	# strongSwan keeps an IKEv1 rekeyed pair to its end (delete_rekeyed
 	# = no): iked, which now has two pairs for one policy, deletes the
 	# old one after its grace period and sends DELETE.
-	wait_for 30 sh -c "[ \"\$(SWANCTL_DIR=$PWD/ss/swanctl STRONGSWAN_CONF=$PWD/ss/strongswan.conf swanctl --list-sas --uri unix://$PWD/ss/charon.vici | grep -c ', reqid ')\" = 1 ]" ||
+	ss_wait_children 30 1 ||
 	    { dump; atf_fail "the rekeyed pair was not deleted"; }
 	spis1=$(ss_spis)
 	echo "strongSwan SPIs (in out): $spis0 -> $spis1"
@@ -435,7 +113,7 @@ rekey_iked_body()
 	wait_for 90 grep -q 'rekeyed, deleting old SAs' iked.log ||
 	    { dump; atf_fail "iked did not rekey within 90 s"; }
 	grep 'soft lifetime\|quick mode done\|deleting old' iked.log
-	wait_for 30 sh -c "[ \"\$(SWANCTL_DIR=$PWD/ss/swanctl STRONGSWAN_CONF=$PWD/ss/strongswan.conf swanctl --list-sas --uri unix://$PWD/ss/charon.vici | grep -c ', reqid ')\" = 1 ]" ||
+	ss_wait_children 30 1 ||
 	    { dump; atf_fail "strongSwan kept the rekeyed pair"; }
 	spis1=$(ss_spis)
 	echo "strongSwan SPIs (in out): $spis0 -> $spis1"

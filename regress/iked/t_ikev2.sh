@@ -86,40 +86,9 @@ tunnel4_head()
 tunnel4_body()
 {
 	ike_init
-	mkns HA; mkns GA; mkns GB; mkns HB
-	link HA ha GA gai
-	link GA gao GB gbo
-	link GB gbi HB hb
-	ip -n "$(ns HA)" addr add 10.1.0.2/24 dev ha
-	ip -n "$(ns HA)" addr add 10.1.1.2/24 dev ha
-	ip -n "$(ns GA)" addr add 10.1.0.1/24 dev gai
-	ip -n "$(ns GA)" addr add 10.1.1.1/24 dev gai
-	ip -n "$(ns GA)" addr add 192.0.2.1/24 dev gao
-	ip -n "$(ns GB)" addr add 192.0.2.2/24 dev gbo
-	ip -n "$(ns GB)" addr add 10.2.0.1/24 dev gbi
-	ip -n "$(ns HB)" addr add 10.2.0.2/24 dev hb
-	ip -n "$(ns HA)" route add default via 10.1.0.1
-	ip -n "$(ns HB)" route add default via 10.2.0.1
-	ip -n "$(ns GA)" route add 10.2.0.0/24 via 192.0.2.2
-	ip -n "$(ns GB)" route add 10.1.0.0/23 via 192.0.2.1
-	in_ GA sysctl -qw net.ipv4.ip_forward=1
-	in_ GB sysctl -qw net.ipv4.ip_forward=1
-	in_ GA ping -c 1 -W 2 192.0.2.2 >/dev/null 2>&1
-	daemon GA gao
-	daemon GB gbo
+	gateways 2
 	# unique: an SA pair per policy, so the second subnet needs its own.
-	for n in 0 1; do
-		cat <<X >>GA.spd
-spdadd 10.1.$n.0/24 10.2.0.0/24 any -P out ipsec esp/tunnel/192.0.2.1-192.0.2.2/unique;
-spdadd 10.2.0.0/24 10.1.$n.0/24 any -P in ipsec esp/tunnel/192.0.2.2-192.0.2.1/unique;
-X
-		cat <<X >>GB.spd
-spdadd 10.2.0.0/24 10.1.$n.0/24 any -P out ipsec esp/tunnel/192.0.2.2-192.0.2.1/unique;
-spdadd 10.1.$n.0/24 10.2.0.0/24 any -P in ipsec esp/tunnel/192.0.2.1-192.0.2.2/unique;
-X
-	done
-	keys GA GA.spd
-	keys GB GB.spd
+	gateways_spd unique
 	cat >GA.conf <<X
 ikev2 "site-b" active esp tunnel from 10.1.0.0/23 to 10.2.0.0/24 \\
 	local 192.0.2.1 peer 192.0.2.2 \\
@@ -127,8 +96,7 @@ ikev2 "site-b" active esp tunnel from 10.1.0.0/23 to 10.2.0.0/24 \\
 	childsa enc aes-256 auth hmac-sha2-256 group ecp384 \\
 	psk "$PSK"
 X
-	sed 's/site-b/site-a/; s/active/passive/; s|from 10.1.0.0/23 to 10.2.0.0/24|from 10.2.0.0/24 to 10.1.0.0/23|; s/192.0.2.1 peer 192.0.2.2/192.0.2.2 peer 192.0.2.1/' \
-	    GA.conf >GB.conf
+	gateways_mirror
 	iked GA GA.conf
 	iked GB GB.conf
 	capture GA gao
@@ -401,49 +369,8 @@ natt_head()
 natt_body()
 {
 	ike_init
-	mkns A; mkns N; mkns B
-	link A vA N na
-	link N nb B vB
-	ip -n "$(ns A)" addr add 10.0.0.2/24 dev vA
-	ip -n "$(ns N)" addr add 10.0.0.1/24 dev na
-	ip -n "$(ns N)" addr add 192.0.2.254/24 dev nb
-	ip -n "$(ns B)" addr add 192.0.2.2/24 dev vB
-	ip -n "$(ns A)" route add default via 10.0.0.1
-	ip -n "$(ns A)" addr add 10.1.0.1/32 dev lo
-	ip -n "$(ns B)" addr add 10.2.0.1/32 dev lo
-	ip -n "$(ns B)" route add 10.1.0.1/32 dev vB
-	in_ N sysctl -qw net.ipv4.ip_forward=1
-	in_ N iptables -t nat -A POSTROUTING -o nb -j MASQUERADE
-	in_ A ping -c 1 -W 2 192.0.2.2 >/dev/null 2>&1
-	daemon A vA
-	daemon B vB
-	cat >A.spd <<X
-spdadd 10.1.0.1 10.2.0.1 any -P out ipsec esp/tunnel/10.0.0.2-192.0.2.2/require;
-spdadd 10.2.0.1 10.1.0.1 any -P in ipsec esp/tunnel/192.0.2.2-10.0.0.2/require;
-X
-	cat >B.spd <<X
-spdadd 10.2.0.1 10.1.0.1 any -P out ipsec esp/tunnel/192.0.2.2-192.0.2.254/require;
-spdadd 10.1.0.1 10.2.0.1 any -P in ipsec esp/tunnel/192.0.2.254-192.0.2.2/require;
-X
-	keys A A.spd
-	keys B B.spd
-	echo "ikev2 \"b\" active esp tunnel from 10.1.0.1 to 10.2.0.1 peer 192.0.2.2 psk \"$PSK\"" >A.conf
-	echo "ikev2 \"a\" passive esp tunnel from 10.2.0.1 to 10.1.0.1 peer any psk \"$PSK\"" >B.conf
-	iked A A.conf
-	iked B B.conf
-	capture B vB
-	in_ A ping -c 1 -W 5 -I 10.1.0.1 10.2.0.1 >ping.out 2>&1 ||
-	    { cat ping.out; logs; atf_fail "first ping through the NAT"; }
-	in_ A ping -c 3 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1 >/dev/null ||
-	    { logs; atf_fail "pings through the NAT"; }
-	capture_stop
-	grep -q 'NAT detected (local' A.iked.log || { logs; atf_fail "A did not detect its NAT"; }
-	grep -q 'NAT detected (peer' B.iked.log || { logs; atf_fail "B did not detect A's NAT"; }
-	grep -q 'udp-encap' A.iked.log || { logs; atf_fail "A's SAs are not UDP-encapsulated"; }
-	n=$(tcpdump -n -r B-vB.pcap 'udp port 4500' 2>/dev/null | wc -l)
-	[ "$n" -ge 8 ] || atf_fail "only $n packets on port 4500"
-	n=$(tcpdump -n -r B-vB.pcap 'ip proto 50 or icmp' 2>/dev/null | wc -l)
-	atf_check_equal 0 "$n"
+	natt_founding
+	natt_check
 }
 natt_cleanup() { netns_cleanup; }
 

@@ -1,21 +1,9 @@
-# Interop: our iked (IKEv2, PSK) against strongSwan's charon, in two
-# network namespaces joined by a veth pair.
-#
-#   S (strongSwan)                         I (netipsecd + setkey + iked)
-#   vS 192.0.2.1/24  <------ veth ------>  vI 192.0.2.2/24
-#   lo 10.1.0.1/32                         lo 10.2.0.1/32
-#         tunnel mode, 10.1.0.0/24 <-> 10.2.0.0/24
-#
-# charon uses its kernel-libipsec plugin (userland ESP on a TUN device):
-# the kernels this runs on have no ESP transform.  libipsec does tunnel
-# mode only and always asks for UDP encapsulation (it fakes the NAT-D
-# hashes), so IKE floats to port 4500 after IKE_SA_INIT, every SA here
-# is RFC 3948 ESP-in-UDP, and our side must do IKEv2 NAT detection and
-# UDP-encapsulated tunnel SAs.  The strongSwan setup follows
-# shared/tools/strongswan-pair.sh and t_ikev1_strongswan (its own
-# strongswan.conf without /etc/strongswan.d, /run bind-mounted per
-# instance for charon.pid, the fwmark pair that keeps charon's own
-# packets out of its ipsec0 routes).
+# Interop: our iked (IKEv2, PSK) against strongSwan's charon, in the
+# two namespaces of swan.subr: tunnel mode between 10.1.0.0/24 (S,
+# charon) and 10.2.0.0/24 (I, netipsecd + setkey + iked).  charon's
+# kernel-libipsec always asks for UDP encapsulation, so IKE floats to
+# port 4500 after IKE_SA_INIT, every SA here is RFC 3948 ESP-in-UDP, and
+# our side must do IKEv2 NAT detection and UDP-encapsulated tunnel SAs.
 #
 # The cases: iked initiating (traffic from I triggers the ACQUIRE) and
 # responding (swanctl --initiate), each with AES-GCM + Curve25519 and
@@ -25,302 +13,14 @@
 # restarting (INITIAL_CONTACT); liveness checks both ways, and iked's
 # dead-peer action when strongSwan freezes.  Pings must
 # cross both ways as ESP-in-UDP only, on the SPIs both sides agree on.
-# Documentation addresses only; the root namespace is never touched.
 
-CHARON=/usr/lib/ipsec/charon
-SS_PSK='ss-interop-reference-psk-0123456789'	# a test key, not a secret
-TOP=
+. "$(atf_get_srcdir)/../lib/netns.subr"
+. "$(atf_get_srcdir)/../lib/swan.subr"
 
+SS_V=2
 # strongSwan's proposals for the connection (its side picks).
 SS_IKE=aes128gcm16-prfsha256-x25519
 SS_ESP=aes128gcm16-x25519
-
-ss_init()
-{
-	TOP="$(atf_get_srcdir)/../.."
-	NETIPSECD="$TOP/sbin/netipsecd/netipsecd"
-	SETKEY="$TOP/sbin/setkey/setkey"
-	IKED="$TOP/sbin/iked/iked"
-	[ "$(id -u)" = 0 ] || atf_skip "needs root (network namespaces)"
-	[ -x "$CHARON" ] || atf_skip "strongSwan's charon ($CHARON) is not" \
-	    "installed (make deps installs it)"
-	command -v swanctl >/dev/null 2>&1 ||
-	    atf_skip "strongSwan's swanctl is not installed (make deps)"
-	ls /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so \
-	    >/dev/null 2>&1 || atf_skip "strongSwan's kernel-libipsec plugin" \
-	    "is not installed (libcharon-extra-plugins)"
-	for p in ip ping tcpdump mount /usr/sbin/iptables; do
-		command -v "$p" >/dev/null 2>&1 || atf_skip "$p is not installed"
-	done
-	[ -x "$NETIPSECD" ] || atf_fail "netipsecd not built"
-	[ -x "$SETKEY" ] || atf_fail "setkey not built"
-	[ -x "$IKED" ] || atf_fail "iked not built"
-	: >netns.names
-	: >daemons.pids
-}
-
-ss_cleanup()
-{
-	[ -f daemons.pids ] && for p in $(cat daemons.pids); do
-		kill -TERM "$p" 2>/dev/null
-	done
-	sleep 0.5
-	[ -f daemons.pids ] && for p in $(cat daemons.pids); do
-		kill -9 "$p" 2>/dev/null
-	done
-	[ -f netns.names ] && for ns in $(cat netns.names); do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
-	return 0
-}
-
-mkns()
-{
-	ip netns add "$1$$" || atf_skip "cannot create network namespaces"
-	echo "$1$$" >>netns.names
-	ip -n "$1$$" link set lo up
-}
-ns() { echo "$1$$"; }
-in_() { n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
-
-# wait_for SECONDS COMMAND...: poll every 0.2 s until COMMAND succeeds.
-wait_for()
-{
-	w_n=$(($1 * 5))
-	shift
-	while [ $w_n -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		w_n=$((w_n - 1))
-		sleep 0.2
-	done
-	return 1
-}
-
-sw()
-{
-	SWANCTL_DIR="$PWD/ss/swanctl" STRONGSWAN_CONF="$PWD/ss/strongswan.conf" \
-	    swanctl "$@" --uri "unix://$PWD/ss/charon.vici"
-}
-
-topology()
-{
-	mkns S
-	mkns I
-	ip link add vS netns "$(ns S)" type veth peer name vI \
-	    netns "$(ns I)" || atf_fail "veth vS-vI"
-	ip -n "$(ns S)" link set vS up
-	ip -n "$(ns I)" link set vI up
-	ip -n "$(ns S)" addr add 192.0.2.1/24 dev vS
-	ip -n "$(ns I)" addr add 192.0.2.2/24 dev vI
-	ip -n "$(ns S)" addr add 10.1.0.1/32 dev lo
-	ip -n "$(ns I)" addr add 10.2.0.1/32 dev lo
-	# Our side routes the far subnet to the gateway; the SPD tunnels it.
-	ip -n "$(ns I)" route add 10.1.0.0/24 via 192.0.2.1 src 10.2.0.1 ||
-	    atf_fail "route in I"
-	in_ I ping -c 1 -W 2 192.0.2.1 >/dev/null 2>&1
-}
-
-# strongSwan in S: what strongswan-pair.sh does for one instance, with
-# the IKEv2 connection v2-net ($SS_IKE, $SS_ESP; $SS_DPD_DELAY).
-charon_start()
-{
-	d="$PWD/ss"
-	mkdir -p "$d/run" "$d/swanctl"
-	for x in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private \
-	    rsa ecdsa bliss pkcs8 pkcs12; do
-		mkdir -p "$d/swanctl/$x"
-	done
-	cat >"$d/strongswan.conf" <<EOF
-charon {
-	load_modular = no
-	load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey curve25519 aes gcm chapoly sha1 sha2 hmac kdf kernel-libipsec kernel-netlink socket-default vici
-	port = 500
-	port_nat_t = 4500
-	install_routes = yes
-	# a lost message is retransmitted soon
-	retransmit_timeout = 2
-	retransmit_tries = 4
-	filelog {
-		sslog {
-			path = $d/charon.log
-			time_format = %F %T
-			ike_name = yes
-			append = yes
-			flush_line = yes
-			default = 1
-			ike = 2
-			knl = 2
-		}
-	}
-	plugins {
-		kernel-libipsec {
-			allow_peer_ts = yes
-		}
-		kernel-netlink {
-			fwmark = !0x5353
-		}
-		socket-default {
-			fwmark = 0x5353
-		}
-		vici {
-			socket = unix://$d/charon.vici
-		}
-	}
-}
-swanctl {
-	socket = unix://$d/charon.vici
-}
-EOF
-	cat >"$d/swanctl/swanctl.conf" <<EOF
-connections {
-	v2-net {
-		version = 2
-		local_addrs = 192.0.2.1
-		remote_addrs = 192.0.2.2
-		proposals = $SS_IKE
-		dpd_delay = ${SS_DPD_DELAY:-0s}
-		local {
-			auth = psk
-			id = a.v2-net.ss.test
-		}
-		remote {
-			auth = psk
-			id = b.v2-net.ss.test
-		}
-		children {
-			v2-net {
-				mode = tunnel
-				local_ts = 10.1.0.0/24
-				remote_ts = 10.2.0.0/24
-				esp_proposals = $SS_ESP
-				start_action = none
-			}
-		}
-	}
-}
-secrets {
-	ike-1 {
-		secret = $SS_PSK
-	}
-}
-EOF
-	# ip netns exec gives a private mount namespace: /run is this
-	# charon's own, for its hard-wired /var/run/charon.pid.  ip and sh
-	# both exec, so $! is charon.
-	ip netns exec "$(ns S)" env STRONGSWAN_CONF="$d/strongswan.conf" \
-	    sh -c 'mount --bind "$1" /run && exec "$2"' sh "$d/run" \
-	    "$CHARON" >>"$d/charon.out" 2>&1 </dev/null &
-	echo $! >>daemons.pids
-	echo $! >charon.pid
-	wait_for 20 sw --stats || { cat "$d/charon.out" "$d/charon.log";
-	    atf_fail "charon did not start"; }
-	sw --load-all --noprompt >"$d/load.out" 2>&1 ||
-	    { cat "$d/load.out"; atf_fail "swanctl --load-all failed"; }
-}
-
-# netipsecd, the SPD and iked in I.  $1: extra options of the rule,
-# $2: lines before it ("set ...").
-iked_start()
-{
-	# Not through in_: a function in the background is a subshell, and
-	# $! must be the daemon's pid (ip netns exec execs it).
-	ip netns exec "$(ns I)" "$NETIPSECD" -d -s "$PWD/I.sock" -i vI \
-	    >>netipsecd.log 2>&1 &
-	echo $! >>daemons.pids
-	wait_for 10 in_ I "$NETIPSECD" -S -s "$PWD/I.sock" ||
-	    { cat netipsecd.log; atf_fail "netipsecd did not start"; }
-	cat >spd.conf <<EOF
-spdflush;
-spdadd 10.2.0.0/24 10.1.0.0/24 any -P out ipsec esp/tunnel/192.0.2.2-192.0.2.1/require;
-spdadd 10.1.0.0/24 10.2.0.0/24 any -P in ipsec esp/tunnel/192.0.2.1-192.0.2.2/require;
-EOF
-	PFKEY_SOCKET="$PWD/I.sock" in_ I "$SETKEY" -f spd.conf ||
-	    atf_fail "setkey -f spd.conf failed"
-	{ [ -z "${2:-}" ] || echo "$2"; sed -e "s|@PSK@|$SS_PSK|" \
-	    -e "s|@EXTRA@|${1:-}|" \
-	    "$TOP/share/examples/iked/strongswan-ikev2.conf"; } >iked.conf
-	"$IKED" -n -f iked.conf || atf_fail "iked -n refuses iked.conf"
-	PFKEY_SOCKET="$PWD/I.sock" ip netns exec "$(ns I)" "$IKED" -d -vv \
-	    -s "$PWD/iked.ctl" -f iked.conf >>iked.log 2>&1 &
-	echo $! >>daemons.pids
-	wait_for 10 sh -c "ip netns exec $(ns I) ss -lnu | grep -q ':4500 '" ||
-	    { cat iked.log; atf_fail "iked is not listening on 4500"; }
-}
-
-# capture: tcpdump on I's side of the link into wire.pcap, a new file
-# each time (the previous one is kept as wire.N.pcap).
-capture()
-{
-	[ -f wire.pcap ] && mv wire.pcap "wire.$(ls | grep -c '^wire\.').pcap"
-	: >tcpdump.err
-	ip netns exec "$(ns I)" tcpdump -i vI -U --immediate-mode -n -s 256 \
-	    -w wire.pcap not arp >/dev/null 2>tcpdump.err &
-	echo $! >>daemons.pids
-	echo $! >capture.pid
-	wait_for 10 grep -q 'listening on' tcpdump.err ||
-	    echo "tcpdump did not say it listens" >&2
-}
-
-capture_stop()
-{
-	sleep 1			# the last replies reach tcpdump
-	pid=$(cat capture.pid)
-	kill -INT "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null		# our child: returns once it is gone
-}
-
-# ESP-in-UDP: port 4500 and not the non-ESP marker (IKE).
-ESPINUDP='udp port 4500 and udp[8:4] != 0'
-
-# The tunnel carries pings both ways, and the wire only ESP-in-UDP.
-check_traffic()
-{
-	capture
-	in_ I ping -c 3 -i 0.3 -W 3 -I 10.2.0.1 10.1.0.1 >ping-I.out 2>&1 ||
-	    { cat ping-I.out; dump; atf_fail "ping I -> S through the tunnel failed"; }
-	in_ S ping -c 3 -i 0.3 -W 3 -I 10.1.0.1 10.2.0.1 >ping-S.out 2>&1 ||
-	    { cat ping-S.out; dump; atf_fail "ping S -> I through the tunnel failed"; }
-	capture_stop
-	n_esp=$(tcpdump -n -r wire.pcap "$ESPINUDP" 2>/dev/null | wc -l)
-	n_raw=$(tcpdump -n -r wire.pcap esp 2>/dev/null | wc -l)
-	n_icmp=$(tcpdump -n -r wire.pcap icmp 2>/dev/null | wc -l)
-	echo "wire: ESP-in-UDP $n_esp, raw ESP $n_raw, plaintext ICMP $n_icmp"
-	tcpdump -n -r wire.pcap "$ESPINUDP" 2>/dev/null | head -4
-	[ "$n_esp" -ge 12 ] || { dump; atf_fail "expected >= 12 ESP-in-UDP packets, saw $n_esp"; }
-	[ "$n_icmp" -eq 0 ] || { dump; atf_fail "plaintext ICMP on the wire"; }
-}
-
-# Both sides agree: strongSwan lists an IKEv2 SA with the algorithms
-# $1 and an installed UDP-encapsulated tunnel child with $2, our SAD
-# exactly one pair with NAT-T ports (nothing leaked).
-check_sas()
-{
-	sw --list-sas >sas.out 2>&1
-	cat sas.out
-	grep -q 'ESTABLISHED, IKEv2' sas.out ||
-	    { dump; atf_fail "strongSwan has no established IKEv2 SA"; }
-	grep -q 'INSTALLED, TUNNEL-in-UDP' sas.out ||
-	    { dump; atf_fail "strongSwan has no installed UDP-encapsulated tunnel SA"; }
-	[ -z "${1:-}" ] || grep -q "^  *$1\$" sas.out ||
-	    { dump; atf_fail "the IKE SA does not use $1"; }
-	[ -z "${2:-}" ] || grep -q "INSTALLED, TUNNEL-in-UDP, ESP:$2\$" sas.out ||
-	    { dump; atf_fail "the child SA does not use $2"; }
-	PFKEY_SOCKET="$PWD/I.sock" in_ I "$SETKEY" -D >sad.out 2>&1
-	grep -v "^	[EA]:" sad.out	# the SAs, without their keys
-	n_sad=$(grep -c 'esp-udp mode=tunnel' sad.out)
-	[ "$n_sad" -eq 2 ] ||
-	    { dump; atf_fail "our SAD holds $n_sad UDP-encapsulated tunnel SAs, not 2"; }
-}
-
-# strongSwan's SPIs ("in out") of its INSTALLED child: its inbound one
-# is our outbound one.  Rekeyed children linger a while in other states.
-ss_spis()
-{
-	sw --list-sas 2>/dev/null | awk '/, INSTALLED, /{ f = 1 }
-	    f && $1 == "in" { sub(",", "", $2); i = $2 }
-	    f && $1 == "out" { sub(",", "", $2); print i, $2; exit }'
-}
 
 # strongSwan's IKE SA SPIs ("SPIi_i SPIr_r") of its ESTABLISHED IKE SA.
 ss_ikespis()
@@ -329,22 +29,12 @@ ss_ikespis()
 	    sub(/.*, IKEv2, /, ""); print; exit }'
 }
 
-# The number of CHILD_SAs (in whatever state) and of IKE SAs strongSwan
-# lists.
-ss_nchildren()
-{
-	sw --list-sas 2>/dev/null | grep -c ', reqid '
-}
+# The number of IKE SAs strongSwan lists.
 ss_nike()
 {
 	sw --list-sas 2>/dev/null | grep -c ', IKEv2, '
 }
-# ss_wait_children SECONDS N: until strongSwan lists N children.
-ss_has_children() { [ "$(ss_nchildren)" = "$1" ]; }
-ss_wait_children()
-{
-	wait_for "$1" ss_has_children "$2"
-}
+
 # The IKE SA's SPIs are no longer $1, or iked's log matches $2.
 ike_changed_or()
 {
@@ -371,37 +61,6 @@ bg_ping_stop()
 	tail -n 2 ping-bg.out
 	grep -q ' 0% packet loss' ping-bg.out ||
 	    { dump; atf_fail "pings lost during the rekey"; }
-}
-
-# Only the SAs SPI_IN (strongSwan's inbound) and SPI_OUT carried the
-# last capture's ESP: that pair is in use both ways.
-check_spis()
-{
-	n_in=$(tcpdump -n -r wire.pcap "src 192.0.2.2 and $ESPINUDP" \
-	    2>/dev/null | grep -c "spi=0x$1,")
-	n_out=$(tcpdump -n -r wire.pcap "src 192.0.2.1 and $ESPINUDP" \
-	    2>/dev/null | grep -c "spi=0x$2,")
-	n_all=$(tcpdump -n -r wire.pcap "$ESPINUDP" 2>/dev/null | wc -l)
-	echo "wire: $n_in packets I -> S on SPI 0x$1, $n_out S -> I on SPI 0x$2, of $n_all"
-	[ "$n_in" -ge 6 ] || { dump; atf_fail "iked does not send on the new SA 0x$1"; }
-	[ "$n_out" -ge 6 ] || { dump; atf_fail "strongSwan does not send on the new SA 0x$2"; }
-	[ $((n_in + n_out)) -eq "$n_all" ] ||
-	    { dump; atf_fail "ESP on other SPIs than 0x$1/0x$2"; }
-}
-
-dump()
-{
-	echo "==== iked.log"; tail -n 80 iked.log
-	echo "==== charon.log"; tail -n 80 ss/charon.log
-	echo "==== netipsecd"; in_ I "$NETIPSECD" -S -s "$PWD/I.sock" 2>&1 | head -60
-}
-
-setup()
-{
-	ss_init
-	topology
-	charon_start
-	iked_start "${1:-}" "${2:-}"
 }
 
 # iked initiates on the ACQUIRE of the first ping.
