@@ -134,6 +134,8 @@ errors_body()
 	check_error "set dpd_check_interval 100000" \
 	    '1: dpd_check_interval 100000 out of range (0 to 86400)'
 	check_error "set dpd_action clear" '1: dpd_action clear: trap or restart'
+	check_error "set decouple" \
+	    '1: decouple is not supported (every SA negotiated goes into the kernel)'
 	check_error "set fragment_size 100" \
 	    '1: fragment_size 100 out of range (128 to 65535)'
 	check_error "$(printf 'ikev2 "a" passive psk "k"\nikev2 "a" passive psk "k"')" \

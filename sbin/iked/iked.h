@@ -165,7 +165,6 @@ struct iked_policy {
 TAILQ_HEAD(iked_policies, iked_policy);
 
 #define CFG_PASSIVE		0x01	/* set passive: no rule initiates */
-#define CFG_DECOUPLE		0x02	/* set decouple: no SA reaches the kernel */
 #define CFG_FRAGMENTATION	0x04	/* set fragmentation (RFC 7383) */
 #define CFG_ENFORCESINGLEIKESA	0x08
 #define CFG_NOVENDORID		0x10

@@ -221,8 +221,11 @@ varset		: STRING '=' NUMBER {
 
 set		: SET ACTIVE		{ conf->cfg_flags &= ~CFG_PASSIVE; }
 		| SET PASSIVE		{ conf->cfg_flags |= CFG_PASSIVE; }
-		| SET COUPLE		{ conf->cfg_flags &= ~CFG_DECOUPLE; }
-		| SET DECOUPLE		{ conf->cfg_flags |= CFG_DECOUPLE; }
+		| SET COUPLE		{ }
+		| SET DECOUPLE		{
+			yyerror("decouple is not supported (every SA "
+			    "negotiated goes into the kernel)");
+		}
 		| SET FRAGMENTATION	{ conf->cfg_flags |= CFG_FRAGMENTATION; }
 		| SET FRAGMENT_SIZE NUMBER {
 			if ($3 < IKED_FRAGSIZE_MIN || $3 > 65535)

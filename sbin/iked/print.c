@@ -249,8 +249,7 @@ print_config(FILE *fp, const struct iked_config *cf, int verbose)
 
 	fprintf(fp, "set %s\n", cf->cfg_flags & CFG_PASSIVE ? "passive" :
 	    "active");
-	fprintf(fp, "set %s\n", cf->cfg_flags & CFG_DECOUPLE ? "decouple" :
-	    "couple");
+	fprintf(fp, "set couple\n");
 	fprintf(fp, "set %s\n", cf->cfg_flags & CFG_FRAGMENTATION ?
 	    "fragmentation" : "nofragmentation");
 	if (cf->cfg_fragsize != IKED_FRAGSIZE_DEFAULT)
