@@ -158,7 +158,7 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 			p->p_nupdate++;
 			/* The kernel's reply: a held IKEv2 answer goes. */
 			if (ch->ch_sa->sa_version == 2)
-				ikev2_update_done(env, ch->ch_getspi_seq);
+				ikesa_update_done(env, ch->ch_getspi_seq);
 		} else {
 			/* ADD: a new SPI towards the peer. */
 			if (xt_sad_lookup(p, ch->ch_spi_out,

@@ -238,6 +238,48 @@ lossy_body()
 }
 lossy_cleanup() { netns_cleanup; }
 
+atf_test_case qm3_lost cleanup
+qm3_lost_head()
+{
+	atf_set "descr" "Every QM3 lost: B's Quick Mode times out and it deletes the pair A installed, so A's next packet negotiates again instead of going into an SA B does not have"
+	atf_set "require.user" "root"
+	atf_set "timeout" "200"
+}
+qm3_lost_body()
+{
+	ike_init
+	founding 4 passive
+	in_ A ping -c 1 -W 5 192.0.2.2 >/dev/null ||
+	    { logs; atf_fail "the first ping was not answered"; }
+	# Phase 1 stays; the pairs go on both sides.
+	setkey_ A -F
+	setkey_ B -F
+	atf_check_equal 0 "$(mature A)"
+	atf_check_equal 0 "$(mature B)"
+	# QM3 (HASH(3) only: 104 bytes of IP with AES-CBC and SHA-256) is
+	# the only message from A this short; QM1 is several times longer.
+	in_ B iptables -A INPUT -s 192.0.2.1 -p udp --dport 500 \
+	    -m length --length 96:112 -j DROP
+	in_ A ping -c 1 -W 2 192.0.2.2 >/dev/null 2>&1 || true
+	wait_for 90 grep -q 'quick mode (msgid 0x[0-9a-f]*) timed out' \
+	    B.iked.log || { logs; atf_fail "B's Quick Mode did not time out"; }
+	n=$(in_ B iptables -vnL INPUT | awk '/length/ { print $1 }')
+	[ "$n" -ge 1 ] || { logs; atf_fail "no QM3 was dropped"; }
+	wait_for 10 grep -q 'informational <- DELETE SA' A.iked.log ||
+	    { logs; atf_fail "A was not told"; }
+	atf_check_equal 0 "$(mature A)"
+	in_ B iptables -F INPUT
+	# A negotiates again at the next packet.
+	i=0
+	until in_ A ping -c 1 -W 2 192.0.2.2 >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 10 ] || { logs; atf_fail "no new SAs"; }
+	done
+	atf_check_equal 2 "$(mature A)"
+	atf_check_equal 2 "$(mature B)"
+}
+qm3_lost_cleanup() { netns_cleanup; }
+
 atf_test_case rekey cleanup
 rekey_head()
 {
@@ -579,6 +621,7 @@ atf_init_test_cases()
 	atf_add_test_case psk_mismatch
 	atf_add_test_case proposal_mismatch
 	atf_add_test_case lossy
+	atf_add_test_case qm3_lost
 	atf_add_test_case rekey
 	atf_add_test_case restart
 	atf_add_test_case natt

@@ -619,7 +619,7 @@ struct iked_child {
 	int			 ch_retiring;	/* replaced: inbound SA still in */
 	uint8_t			 ch_v2exch;	/* IKEv2: the request it answers */
 	uint8_t			 ch_v2prop;	/* IKEv2: the chosen proposal */
-	uint8_t			*ch_resp;	/* IKEv2: sealed answer held for */
+	uint8_t			*ch_resp;	/* the answer (v2) or QM2 held for */
 	size_t			 ch_resplen;	/* the kernel's UPDATE reply */
 	int			 ch_v2ids;	/* IKE_AUTH: the IDs came first */
 };
@@ -958,6 +958,8 @@ void	 iked_shutdown_sas(struct iked *);
 void	 ikesa_established(struct iked_sa *);
 void	 ikesa_initial_contact(struct iked_sa *);
 void	 ikesa_dead_peer(struct iked_sa *, const char *);
+void	 ikesa_update_done(struct iked *, uint32_t);
+void	 ikesa_qm_abandoned(struct iked_child *);
 /* An IKE version's ID type numbers, by enum iked_idtype. */
 typedef uint8_t iked_idmap[ID_IPV6 + 1];
 void	 ikesa_myid(const struct iked_sa *, const iked_idmap, uint8_t *,
@@ -973,6 +975,7 @@ void	 ikev1_recv(struct iked *, struct iked_sa *, struct ikemsg *,
 	    const struct sockaddr *, int);
 int	 ikev1_init_qm(struct iked_child *);
 void	 ikev1_getspi_done(struct iked_child *);
+void	 ikev1_send_qm2(struct iked_child *, uint8_t *, size_t);
 void	 ikev1_send_delete(struct iked_sa *, struct iked_child *);
 void	 ikev1_dpd(struct iked_sa *);
 size_t	 esp_enckeylen(uint16_t, uint16_t);
@@ -987,7 +990,6 @@ void	 ikev2_next(struct iked_sa *);
 void	 ikev2_send_delete(struct iked_sa *, struct iked_child *);
 void	 ikev2_dpd(struct iked_sa *);
 int	 ikev2_rekey_ike(struct iked_sa *);
-void	 ikev2_update_done(struct iked *, uint32_t);
 
 /* ikesa.c: version-independent entry points */
 void	 ikesa_send_delete(struct iked_sa *, struct iked_child *);

@@ -529,6 +529,7 @@ child_timeout(evutil_socket_t fd, short event, void *arg)
 	    ch->ch_msgid);
 	if (ch->ch_initiator && !ch->ch_rekeying)
 		kernel_acquire_fail(sa->sa_env, ch->ch_acqseq, ETIMEDOUT);
+	ikesa_qm_abandoned(ch);
 	kernel_delete(sa->sa_env, ch);
 	child_free(ch);
 }
@@ -842,6 +843,20 @@ ikesa_send_delete(struct iked_sa *sa, struct iked_child *ch)
 		ikev1_send_delete(sa, ch);
 }
 
+/*
+ * An IKEv1 responder whose QM2 never got its QM3: the initiator may
+ * hold the pair all the same (QM3 lost, not QM2) and send into an SA we
+ * no longer have until its lifetime ends.  A DELETE of it makes the
+ * initiator's next packet start a new Quick Mode.
+ */
+void
+ikesa_qm_abandoned(struct iked_child *ch)
+{
+	if (ch->ch_sa->sa_version == 1 && !ch->ch_initiator &&
+	    ch->ch_state == CH_S_SENT && ch->ch_resp == NULL)
+		ikesa_send_delete(ch->ch_sa, ch);
+}
+
 /* Negotiate a child on its established IKE SA. */
 int
 ikesa_start_child(struct iked_child *ch)
@@ -1042,6 +1057,38 @@ ikesa_dead_peer(struct iked_sa *sa, const char *reason)
 		ikesa_acquire(env, 0, spd, (struct sockaddr *)&local,
 		    (struct sockaddr *)&peer);
 	}
+}
+
+/*
+ * The kernel answered our UPDATE of seq (or refused it): the responder's
+ * answer held for it goes now, IKEv2's IKE_AUTH or CREATE_CHILD_SA
+ * response or IKEv1's QM2.  The initiator sends ESP the moment it has
+ * the answer, and over an asynchronous PF_KEY (netipsecd) our inbound SA
+ * must be in first.
+ */
+void
+ikesa_update_done(struct iked *env, uint32_t seq)
+{
+	struct iked_sa		*sa;
+	struct iked_child	*ch;
+	uint8_t			*msg;
+	size_t			 len;
+
+	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
+		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry) {
+			if (ch->ch_resp == NULL || ch->ch_getspi_seq != seq)
+				continue;
+			msg = ch->ch_resp;
+			len = ch->ch_resplen;
+			ch->ch_resp = NULL;
+			ch->ch_resplen = 0;
+			if (sa->sa_version == 2)
+				(void)tx_send(env, &sa->sa_rtx, sa, msg, len,
+				    0, NULL, NULL);
+			else
+				ikev1_send_qm2(ch, msg, len);
+			return;
+		}
 }
 
 /* %%% Identities, for both versions (their ID type numbers in map) */

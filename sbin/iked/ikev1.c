@@ -1460,6 +1460,7 @@ v1_qm_giveup(void *arg)
 	    ch->ch_sa->sa_name);
 	if (ch->ch_initiator && !ch->ch_rekeying)
 		kernel_acquire_fail(ch->ch_sa->sa_env, ch->ch_acqseq, ETIMEDOUT);
+	ikesa_qm_abandoned(ch);
 	kernel_delete(ch->ch_sa->sa_env, ch);
 	child_free(ch);
 }
@@ -1482,9 +1483,10 @@ ikev1_init_qm(struct iked_child *ch)
 
 /*
  * KEYMAT for both SAs and the install of which (KERNEL_SA_IN/_OUT).  The
- * responder puts its inbound SA in when it sends QM2, so that ESP the
- * initiator sends right after QM3 is not lost to the race with QM3, and
- * its outbound SA when QM3 proves the initiator has the keys.
+ * responder puts its inbound SA in before it sends QM2 (QM2 waits for
+ * the kernel's answer, ikesa_update_done()), so that ESP the initiator
+ * sends right after QM3 finds it, and its outbound SA when QM3 proves
+ * the initiator has the keys.
  */
 static int
 v1_qm_install(struct iked_child *ch, int which)
@@ -1745,15 +1747,35 @@ ikev1_getspi_done(struct iked_child *ch)
 	log_info("%s: quick mode: %s -> HASH(%d), SA (spi 0x%08x), N%s%s, "
 	    "IDci, IDcr", sa->sa_name, init ? "QM1" : "QM2", init ? 1 : 2,
 	    ntohl(ch->ch_spi_in), init ? "i" : "r", ch->ch_group ? ", KE" : "");
-	(void)tx_send(sa->sa_env, &ch->ch_tx, sa, msg, msglen, 1,
-	    v1_qm_giveup, ch);
-	if (!init && v1_qm_install(ch, KERNEL_SA_IN) == -1)
+	if (init) {
+		(void)tx_send(sa->sa_env, &ch->ch_tx, sa, msg, msglen, 1,
+		    v1_qm_giveup, ch);
+		return;
+	}
+	/* QM2 waits for the kernel to take our inbound SA. */
+	ch->ch_resp = msg;
+	ch->ch_resplen = msglen;
+	if (v1_qm_install(ch, KERNEL_SA_IN) == -1) {
 		log_warnx("%s: quick mode: inbound SA 0x%08x not installed",
 		    sa->sa_name, ntohl(ch->ch_spi_in));
+		ch->ch_resp = NULL;
+		ch->ch_resplen = 0;
+		ikev1_send_qm2(ch, msg, msglen);
+	}
 	return;
  fail:
 	free(s);
 	v1_qm_giveup(ch);
+}
+
+/* QM2, held until our inbound SA was in, to the initiator. */
+void
+ikev1_send_qm2(struct iked_child *ch, uint8_t *msg, size_t len)
+{
+	struct iked_sa	*sa = ch->ch_sa;
+
+	(void)tx_send(sa->sa_env, &ch->ch_tx, sa, msg, len, 1, v1_qm_giveup,
+	    ch);
 }
 
 /* The peer's nonce and KE of a Quick Mode message. */

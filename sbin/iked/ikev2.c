@@ -1841,7 +1841,7 @@ v2_respond_child(struct iked_child *ch)
 	v2_build_ts(ch, &b, 0);
 	/*
 	 * The answer is sealed now and held until the kernel's reply to
-	 * our UPDATE (ikev2_update_done()): the initiator sends ESP the
+	 * our UPDATE (ikesa_update_done()): the initiator sends ESP the
 	 * moment it has the answer, and over an asynchronous PF_KEY
 	 * (netipsecd) the inbound SA must be in first.
 	 */
@@ -3029,24 +3029,3 @@ v2_rekey_ike_req(struct iked_sa *sa, struct ikemsg *m,
 	v2_established(nsa);
 }
 
-/* The kernel answered our UPDATE of seq: send what waited for it. */
-void
-ikev2_update_done(struct iked *env, uint32_t seq)
-{
-	struct iked_sa		*sa;
-	struct iked_child	*ch;
-	uint8_t			*msg;
-	size_t			 len;
-
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
-		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
-			if (ch->ch_resp != NULL && ch->ch_getspi_seq == seq) {
-				msg = ch->ch_resp;
-				len = ch->ch_resplen;
-				ch->ch_resp = NULL;
-				ch->ch_resplen = 0;
-				(void)tx_send(env, &sa->sa_rtx, sa, msg, len, 0,
-				    NULL, NULL);
-				return;
-			}
-}

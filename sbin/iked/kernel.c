@@ -267,7 +267,7 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 			    kernel_name(msg->sadb_msg_type),
 			    msg->sadb_msg_seq, strerror(msg->sadb_msg_errno));
 		if (mine && msg->sadb_msg_type == SADB_UPDATE)
-			ikev2_update_done(env, msg->sadb_msg_seq);
+			ikesa_update_done(env, msg->sadb_msg_seq);
 		if (mine && msg->sadb_msg_type == SADB_ADD &&
 		    (ch = child_byaddseq(env, msg->sadb_msg_seq)) != NULL)
 			ch->ch_addpending = 0;
@@ -355,9 +355,9 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 			ikev1_getspi_done(ch);
 		break;
 	case SADB_UPDATE:
-		/* The inbound SA is in: a held IKEv2 answer may go. */
+		/* The inbound SA is in: a held answer may go. */
 		if (mine)
-			ikev2_update_done(env, msg->sadb_msg_seq);
+			ikesa_update_done(env, msg->sadb_msg_seq);
 		break;
 	case SADB_ADD:
 		/* ACQUIREs read before this reply predate the SA. */
