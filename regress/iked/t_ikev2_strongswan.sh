@@ -160,6 +160,32 @@ responder_chacha_x25519_body()
 }
 responder_chacha_x25519_cleanup() { ss_cleanup; }
 
+atf_test_case fragments cleanup
+fragments_head()
+{
+	atf_set descr "IKEv2 fragmentation (RFC 7383) both ways: with small fragments on each side (200 bytes of IP for charon, 160 of IKE for iked), IKE_AUTH goes in pieces and each reassembles the other's"
+	atf_set require.user root
+	atf_set timeout 180
+}
+fragments_body()
+{
+	SS_CHARON_OPTS="fragment_size = 200"
+	setup "" "set fragmentation
+set fragment_size 160"
+	up_by_iked
+	grep -q 'IKE_AUTH -> ' iked.log || { dump; atf_fail "no IKE_AUTH"; }
+	grep -Eq 'a [0-9]+-byte message sent as [2-9] fragments' iked.log ||
+	    { dump; atf_fail "iked did not fragment its IKE_AUTH"; }
+	grep -Eq 'a [0-9]+-byte message reassembled from [2-9] fragments' \
+	    iked.log || { dump; atf_fail "iked reassembled nothing"; }
+	grep -q 'reassembled fragmented IKE message' ss/charon.log ||
+	    { dump; atf_fail "strongSwan reassembled nothing"; }
+	check_sas AES_GCM_16-128/PRF_HMAC_SHA2_256/CURVE_25519 AES_GCM_16-128
+	check_traffic
+	check_spis $(ss_spis)
+}
+fragments_cleanup() { ss_cleanup; }
+
 atf_test_case rekey_child_strongswan cleanup
 rekey_child_strongswan_head()
 {
@@ -435,6 +461,7 @@ liveness_dead_cleanup() { ss_cleanup; }
 
 atf_init_test_cases()
 {
+	atf_add_test_case fragments
 	atf_add_test_case initiator_gcm_x25519
 	atf_add_test_case initiator_chacha_ecp256
 	atf_add_test_case responder_gcm_ecp256
