@@ -627,6 +627,39 @@ v2_maybe_frag(struct iked_sa *sa, uint8_t exchange, int response,
 }
 
 /*
+ * The notifies of an IKE_SA_INIT request or response that set up the
+ * SA: IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383), and the peer's
+ * SIGNATURE_HASH_ALGORITHMS (RFC 7427), only logged: with pre-shared
+ * keys nothing is signed.
+ */
+static void
+v2_init_notifies(struct iked_sa *sa, const struct ikemsg *m)
+{
+	const struct ikemsg_pld	*p;
+	struct ikemsg_notify	 n;
+	char			 list[64];
+	size_t			 i, off;
+
+	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p)) {
+		if (ikev2_pld_notify(p, &n) != IKEMSG_OK)
+			continue;
+		if (n.n_type == IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED &&
+		    (sa->sa_cf->cfg_flags & CFG_FRAGMENTATION))
+			sa->sa_v2flags |= SA_V2_FRAG;
+		if (n.n_type != IKEV2_N_SIGNATURE_HASH_ALGORITHMS)
+			continue;
+		list[0] = '\0';
+		for (i = 0, off = 0; i + 1 < n.n_datalen &&
+		    off < sizeof(list); i += 2)
+			off += (size_t)snprintf(list + off, sizeof(list) - off,
+			    " %u", (u_int)(n.n_data[i] << 8 | n.n_data[i + 1]));
+		log_debug("%s: the peer signs with hashes%s (RFC 7427; "
+		    "unused with a pre-shared key)", sa->sa_name, list);
+	}
+}
+
+/*
  * A message larger than "set fragment_size" (cfg_fragsize: 1228 bytes,
  * RFC 7383 2.5.1), once both sides announced
  * IKEV2_FRAGMENTATION_SUPPORTED, as fragments, each sealed on
@@ -1235,12 +1268,7 @@ v2_recv_init_resp(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 	setbuf_dup(&sa->sa_dhr, &sa->sa_dhrlen, kb, kl);
 	setbuf_dup(&sa->sa_nr, &sa->sa_nrlen, nb, nl);
 	setbuf_dup(&sa->sa_msg2, &sa->sa_msg2len, raw, rawlen);
-	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
-	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p))
-		if (ikev2_pld_notify(p, &n) == IKEMSG_OK &&
-		    n.n_type == IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED &&
-		    (sa->sa_cf->cfg_flags & CFG_FRAGMENTATION))
-			sa->sa_v2flags |= SA_V2_FRAG;
+	v2_init_notifies(sa, m);
 	v2_check_natd(sa, m);
 	if (v2_sa_keys(sa, &c, NULL) == -1) {
 		ikesa_dead(sa, "IKE_SA_INIT: key derivation failed");
@@ -1393,12 +1421,7 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	setbuf_dup(&sa->sa_nr, &sa->sa_nrlen, nonce, sizeof(nonce));
 	explicit_bzero(nonce, sizeof(nonce));
 	setbuf_dup(&sa->sa_msg1, &sa->sa_msg1len, raw, rawlen);
-	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
-	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p))
-		if (ikev2_pld_notify(p, &n) == IKEMSG_OK &&
-		    n.n_type == IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED &&
-		    (sa->sa_cf->cfg_flags & CFG_FRAGMENTATION))
-			sa->sa_v2flags |= SA_V2_FRAG;
+	v2_init_notifies(sa, m);
 	{
 		/* The initiator computed NAT-D with SPIr zero. */
 		uint8_t	 save[8];
