@@ -1467,7 +1467,7 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 
 /* %%% Children */
 
-/* The lower of an exchange's two nonces (a shorter prefix is lower). */
+/* Compare two nonces (a shorter prefix is lower). */
 static int
 v2_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 {
@@ -1478,16 +1478,17 @@ v2_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 	return ((al > bl) - (al < bl));
 }
 
+/* The lower of an exchange's nonces Ni and Nr, with its length. */
 static const uint8_t *
-v2_nonce_low(const struct iked_child *ch, size_t *len)
+v2_nonce_low(const uint8_t *ni, size_t nil, const uint8_t *nr, size_t nrl,
+    size_t *len)
 {
-	if (v2_nonce_cmp(ch->ch_ni, ch->ch_nilen, ch->ch_nr, ch->ch_nrlen) <
-	    0) {
-		*len = ch->ch_nilen;
-		return (ch->ch_ni);
+	if (v2_nonce_cmp(ni, nil, nr, nrl) < 0) {
+		*len = nil;
+		return (ni);
 	}
-	*len = ch->ch_nrlen;
-	return (ch->ch_nr);
+	*len = nrl;
+	return (nr);
 }
 
 /*
@@ -1520,8 +1521,10 @@ v2_rekey_collision(struct iked_child *ch)
 	if (mine->ch_ni == NULL || mine->ch_nr == NULL ||
 	    peers->ch_ni == NULL || peers->ch_nr == NULL)
 		return;
-	ml = v2_nonce_low(mine, &mll);
-	pl = v2_nonce_low(peers, &pll);
+	ml = v2_nonce_low(mine->ch_ni, mine->ch_nilen, mine->ch_nr,
+	    mine->ch_nrlen, &mll);
+	pl = v2_nonce_low(peers->ch_ni, peers->ch_nilen, peers->ch_nr,
+	    peers->ch_nrlen, &pll);
 	if (v2_nonce_cmp(ml, mll, pl, pll) > 0) {
 		log_info("%s: rekey collision: ours won; the peer deletes its "
 		    "new SAs 0x%08x/0x%08x", sa->sa_name,
@@ -2748,19 +2751,6 @@ v2_rekey_move(struct iked_sa *old, struct iked_sa *nsa)
 	    nsa->sa_rspi[3]);
 }
 
-/* The lower of a new IKE SA's two nonces. */
-static const uint8_t *
-v2_sa_nonce_low(const struct iked_sa *sa, size_t *len)
-{
-	if (v2_nonce_cmp(sa->sa_ni, sa->sa_nilen, sa->sa_nr, sa->sa_nrlen) <
-	    0) {
-		*len = sa->sa_nilen;
-		return (sa->sa_ni);
-	}
-	*len = sa->sa_nrlen;
-	return (sa->sa_nr);
-}
-
 /*
  * RFC 7296 2.8.2: both peers rekeyed the IKE SA sa at once and both
  * exchanges succeeded: mine (ours, keyed now) and peers (the peer's, that
@@ -2778,8 +2768,10 @@ v2_rekey_collision_ike(struct iked_sa *sa, struct iked_sa *mine,
 	size_t		 mll, pll;
 
 	sa->sa_rekey_peer = NULL;
-	ml = v2_sa_nonce_low(mine, &mll);
-	pl = v2_sa_nonce_low(peers, &pll);
+	ml = v2_nonce_low(mine->sa_ni, mine->sa_nilen, mine->sa_nr,
+	    mine->sa_nrlen, &mll);
+	pl = v2_nonce_low(peers->sa_ni, peers->sa_nilen, peers->sa_nr,
+	    peers->sa_nrlen, &pll);
 	if (v2_nonce_cmp(ml, mll, pl, pll) < 0) {
 		log_info("%s: IKE SA rekey collision: the peer's won; "
 		    "deleting our new IKE SA", sa->sa_name);
