@@ -79,6 +79,26 @@ ikebuf_grow(struct ikebuf *b, size_t len)
 	return (0);
 }
 
+/* The buffer cut to what it holds, for a message kept a while. */
+int
+ikebuf_trim(struct ikebuf *b)
+{
+	uint8_t	*nb;
+
+	if (b->ib_error)
+		return (-1);
+	if (b->ib_len == b->ib_size || b->ib_len == 0)
+		return (0);
+	if ((nb = malloc(b->ib_len)) == NULL)
+		return (0);		/* keeps the larger one */
+	memcpy(nb, b->ib_buf, b->ib_len);
+	explicit_bzero(b->ib_buf, b->ib_size);
+	free(b->ib_buf);
+	b->ib_buf = nb;
+	b->ib_size = b->ib_len;
+	return (0);
+}
+
 int
 ikebuf_add(struct ikebuf *b, const void *data, size_t len)
 {

@@ -807,6 +807,7 @@ int	 ikemsg_frag_take(struct ikemsg_frag *, uint8_t **, size_t *,
 /* ikebuf.c */
 int	 ikebuf_init(struct ikebuf *);
 void	 ikebuf_free(struct ikebuf *);
+int	 ikebuf_trim(struct ikebuf *);
 int	 ikebuf_add(struct ikebuf *, const void *, size_t);
 int	 ikebuf_add8(struct ikebuf *, uint8_t);
 int	 ikebuf_add16(struct ikebuf *, uint16_t);

@@ -655,8 +655,9 @@ v1_p1_acceptable(struct iked_sa *sa, const struct v1_p1choice *c)
 	return (0);
 }
 
-static int
-v1_p1_setup(struct iked_sa *sa, const struct v1_p1choice *c)
+/* The chosen transform, as numbers: what MM2 commits us to. */
+static void
+v1_p1_choose(struct iked_sa *sa, const struct v1_p1choice *c)
 {
 	sa->sa_enc = v1_enc_v2(c->enc);
 	sa->sa_enckeylen = c->enc == IKEV1_ENC_AES_CBC ? c->keylen : 192;
@@ -664,6 +665,18 @@ v1_p1_setup(struct iked_sa *sa, const struct v1_p1choice *c)
 	sa->sa_group = c->group;
 	sa->sa_lifetime = c->life != 0 && c->life < sa->sa_pol->pol_ikelifetime ?
 	    c->life : sa->sa_pol->pol_ikelifetime;
+}
+
+/*
+ * Its PRF, cipher and group.  A responder makes them at MM3, once the
+ * peer has shown that it received our MM2: what a spoofed MM1 costs us
+ * (and what evicting it frees) stays small.
+ */
+static int
+v1_p1_setup(struct iked_sa *sa)
+{
+	if (sa->sa_prf != NULL)
+		return (0);
 	if ((sa->sa_prf = hash_new(XF_PRF, sa->sa_prfid)) == NULL ||
 	    (sa->sa_cipher = cipher_new(sa->sa_enc, sa->sa_enckeylen)) == NULL ||
 	    (sa->sa_dh = group_get(sa->sa_group)) == NULL)
@@ -687,7 +700,8 @@ static int
 v1_send(struct iked_sa *sa, struct iked_tx *tx, struct ikebuf *b,
     int retransmit, void (*giveup)(void *), void *arg)
 {
-	if (ikemsg_build_done(b) == -1) {
+	/* Kept for retransmissions: its size, not the buffer's. */
+	if (ikemsg_build_done(b) == -1 || ikebuf_trim(b) == -1) {
 		ikebuf_free(b);
 		return (-1);
 	}
@@ -1003,10 +1017,7 @@ v1_recv_mm(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 			ikesa_free(sa);
 			break;
 		}
-		if (v1_p1_setup(sa, &c) == -1) {
-			ikesa_dead(sa, "cannot set up the chosen transform");
-			break;
-		}
+		v1_p1_choose(sa, &c);
 		setbuf_dup(&sa->sa_sai, &sa->sa_sailen, p->pld_buf + 4,
 		    p->pld_len - 4);
 		log_info("%s: main mode: MM1 <- SA, responding", sa->sa_name);
@@ -1083,7 +1094,8 @@ v1_recv_mm(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 		}
 		memcpy(sa->sa_rspi, m->msg_rspi, 8);
 		v1_vendor_ids(sa, m);
-		if (v1_p1_setup(sa, &c) == -1 || ikebuf_init(&b) == -1) {
+		v1_p1_choose(sa, &c);
+		if (v1_p1_setup(sa) == -1 || ikebuf_init(&b) == -1) {
 			ikesa_dead(sa, "cannot set up the chosen transform");
 			break;
 		}
@@ -1104,6 +1116,10 @@ v1_recv_mm(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 		(void)v1_send(sa, &sa->sa_tx, &b, 1, v1_mm_giveup, sa);
 		break;
 	case SA_S_MM2:			/* R: MM3 */
+		if (v1_p1_setup(sa) == -1) {
+			ikesa_dead(sa, "cannot set up the chosen transform");
+			break;
+		}
 		if (ikebuf_init(&b) == -1)
 			break;
 		ikemsg_build_hdr(&b, 1, sa->sa_ispi, sa->sa_rspi,
