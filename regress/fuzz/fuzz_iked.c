@@ -97,7 +97,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	env.sc_pfkey = -1;
 	for (i = 0; i < IKED_SOCK_MAX; i++)
 		env.sc_sock[i] = -1;
-	TAILQ_INIT(&env.sc_sas);
+	ikesa_init(&env);
 	TAILQ_INIT(&env.sc_spds);
 	if ((env.sc_evbase = event_base_new()) == NULL)
 		abort();
@@ -136,6 +136,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= len;
 	}
 	iked_shutdown_sas(&env);
-	env.sc_halfopen = 0;
 	return (0);
 }

@@ -122,7 +122,7 @@ xt_peer_init(struct xt_peer *p, const char *name, const char *addr,
 	p->p_env.sc_pfkey = -1;
 	for (i = 0; i < IKED_SOCK_MAX; i++)
 		p->p_env.sc_sock[i] = -1;
-	TAILQ_INIT(&p->p_env.sc_sas);
+	ikesa_init(&p->p_env);
 	TAILQ_INIT(&p->p_env.sc_spds);
 	p->p_env.sc_evbase = xt_base;
 	xt_enter(p);

@@ -136,7 +136,7 @@ run(struct iked *env)
 	int		 i;
 
 	signal(SIGPIPE, SIG_IGN);
-	TAILQ_INIT(&env->sc_sas);
+	ikesa_init(env);
 	for (i = 0; i < IKED_SOCK_MAX; i++)
 		env->sc_sock[i] = -1;
 	env->sc_pfkey = -1;
@@ -164,6 +164,7 @@ run(struct iked *env)
 
 	env->sc_exiting = 1;
 	iked_shutdown_sas(env);
+	halfopen_clear(env);
 	kernel_remove_flows(env);
 	control_close();
 	net_close(env);

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/tree.h>
 
 #include <netinet/in.h>
 
@@ -647,9 +648,16 @@ enum iked_sastate {
 #define SA_NATT_FLOAT	0x10	/* on port 4500 */
 #define SA_IC_RECV	0x20	/* INITIAL-CONTACT received */
 
+struct iked_hosrc;
+
 /* IKEv1 phase 1 (IKEv2: IKE SA). */
 struct iked_sa {
 	TAILQ_ENTRY(iked_sa)	 sa_entry;
+	RB_ENTRY(iked_sa)	 sa_spinode;	/* sc_saspis: by SPIi */
+	/* Half-open, opened by the peer (halfopen.c): */
+	TAILQ_ENTRY(iked_sa)	 sa_hoentry;	/* in its budget's lists */
+	struct iked_hosrc	*sa_hosrc;	/* its source's count */
+	int			 sa_ho;		/* HO_NEW or HO_PROVEN, or 0 */
 	struct iked		*sa_env;
 	int			 sa_version;
 	int			 sa_initiator;
@@ -726,6 +734,8 @@ struct iked_sa {
 						   the window (ikev2_next) */
 };
 TAILQ_HEAD(iked_sas, iked_sa);
+RB_HEAD(iked_saspis, iked_sa);
+RB_PROTOTYPE(iked_saspis, iked_sa, sa_spinode, ikesa_spi_cmp);
 
 #define SA_V2_FRAG	0x01	/* the peer does RFC 7383 */
 #define SA_V2_DELETING	0x04	/* our DELETE of the IKE SA is out */
@@ -740,7 +750,54 @@ struct iked_stats {
 	uint64_t		 st_ph2_established;
 	uint64_t		 st_acquires;
 	uint64_t		 st_halfopen_refused;
+	uint64_t		 st_halfopen_evicted;	/* oldest new one, IKEv1 */
+	uint64_t		 st_halfopen_expired;
+	uint64_t		 st_shed;	/* new exchanges unanswered, busy */
+	uint64_t		 st_readmitted;	/* ... answered when repeated */
 	struct ikemsg_stats	 st_msg;
+};
+
+/*
+ * Half-open IKE SAs: those a peer opened (IKEv1 MM1, IKEv2 IKE_SA_INIT)
+ * and that are not established yet, one budget per IKE version
+ * (halfopen.c).  ho_new: the peer has not yet shown that it receives at
+ * its address (IKEv1 before MM3, IKEv2 without a COOKIE), oldest first;
+ * ho_proven: it has.
+ */
+#define HO_NEW		1
+#define HO_PROVEN	2
+
+struct iked_halfopen {
+	struct iked_sas		 ho_new;
+	struct iked_sas		 ho_proven;
+	u_int			 ho_count;
+	u_int			 ho_max;
+	int			 ho_evict;	/* full: the oldest new one goes */
+};
+
+/* How many half-open SAs one source address has, per version. */
+struct iked_hosrc {
+	RB_ENTRY(iked_hosrc)	 hs_node;
+	union iked_sockaddr	 hs_addr;	/* port 0 */
+	u_int			 hs_count[2];
+};
+RB_HEAD(iked_hosrcs, iked_hosrc);
+RB_PROTOTYPE(iked_hosrcs, iked_hosrc, hs_node, hosrc_cmp);
+
+/*
+ * New exchanges while the sockets are backlogged: how many this batch
+ * of datagrams answered, and what was left unanswered (a Bloom filter of
+ * source and SPIi, two generations), so that its retransmission is.
+ */
+struct iked_admit {
+	int			 ad_busy;	/* the batch did not empty a socket */
+	u_int			 ad_taken;	/* new exchanges answered in it */
+	uint8_t			*ad_seen[2];	/* current, previous */
+	u_int			 ad_nseen;	/* entries in the current one */
+	uint64_t		 ad_key;
+	struct event		*ad_timer;	/* the "busy" summary */
+	uint64_t		 ad_lastshed;	/* counters at the last summary */
+	uint64_t		 ad_lastevicted;
 };
 
 #define IKED_SOCK_MAX	4	/* 500 and 4500, IPv4 and IPv6 */
@@ -761,7 +818,10 @@ struct iked {
 	struct iked_spds	 sc_spds;
 	int			 sc_spd_ready;	/* SPDDUMP finished */
 	struct iked_sas		 sc_sas;
-	u_int			 sc_halfopen;
+	struct iked_saspis	 sc_saspis;	/* the same, by SPIi */
+	struct iked_halfopen	 sc_halfopen[2];	/* IKEv1, IKEv2 */
+	struct iked_hosrcs	 sc_hosrcs;
+	struct iked_admit	 sc_admit;
 	struct iked_stats	 sc_stats;
 	struct event		*sc_keepalive;
 	const char		*sc_pidfile;
@@ -883,6 +943,7 @@ int	 ikev1_build_natoa(struct ikebuf *, uint8_t, uint8_t, const void *,
 	    size_t);
 
 /* net.c: the UDP sockets */
+#define IKED_RX_BATCH	64	/* datagrams read at once from a socket */
 int	 net_init(struct iked *);
 void	 net_close(struct iked *);
 int	 net_send(struct iked *, const struct sockaddr *,
@@ -921,12 +982,19 @@ uint8_t	 kernel_ealg(uint16_t);
 uint8_t	 kernel_aalg(uint16_t, uint16_t);
 
 /* ikesa.c: SAs, timers, dispatch */
+void	 ikesa_init(struct iked *);
 struct iked_sa *ikesa_new(struct iked *, int, int, struct iked_policy *,
-	    const struct sockaddr *, const struct sockaddr *);
+	    const struct sockaddr *, const struct sockaddr *, const uint8_t *);
 void	 ikesa_free(struct iked_sa *);
 void	 ikesa_dead(struct iked_sa *, const char *);
 struct iked_sa *ikesa_bycookies(struct iked *, const uint8_t *,
 	    const uint8_t *);
+struct iked_sa *ikesa_spi_first(struct iked *, const uint8_t *);
+struct iked_sa *ikesa_spi_next(struct iked_sa *);
+/* The SAs whose SPIi (IKEv1: CKY-I) is spi. */
+#define IKESA_FOREACH_SPI(sa, env, spi)					\
+	for ((sa) = ikesa_spi_first((env), (spi)); (sa) != NULL;	\
+	    (sa) = ikesa_spi_next(sa))
 struct iked_sa *ikesa_bypeer(struct iked *, const struct sockaddr *,
 	    struct iked_policy *);
 struct iked_child *child_new(struct iked_sa *, int);
@@ -991,6 +1059,29 @@ void	 ikev2_next(struct iked_sa *);
 void	 ikev2_send_delete(struct iked_sa *, struct iked_child *);
 void	 ikev2_dpd(struct iked_sa *);
 int	 ikev2_rekey_ike(struct iked_sa *);
+
+/*
+ * halfopen.c: flood resistance.  The half-open budget of each IKE
+ * version and per source address, and which new exchanges a busy
+ * daemon answers.
+ */
+#define IKED_HALFOPEN_V1	4096	/* IKEv1: the oldest new one evicted */
+#define IKED_HALFOPEN_V2	1024	/* IKEv2: new ones refused */
+#define IKED_HALFOPEN_PEER	32	/* of a version from one address */
+#define IKED_HALFOPEN_TIMEOUT	60	/* seconds to be established */
+void	 halfopen_init(struct iked *);
+void	 halfopen_clear(struct iked *);
+int	 halfopen_reserve(struct iked *, int, const struct sockaddr *);
+int	 halfopen_enter(struct iked_sa *, int);
+void	 halfopen_proven(struct iked_sa *);
+void	 halfopen_leave(struct iked_sa *);
+u_int	 halfopen_count(const struct iked *, int);
+int	 halfopen_quiet(const struct iked *);
+void	 halfopen_log(const struct iked *, const char *, ...)
+	    __attribute__((__format__(__printf__, 2, 3)));
+void	 halfopen_batch(struct iked *, int);
+int	 halfopen_admit(struct iked *, const struct sockaddr *,
+	    const uint8_t *);
 
 /* ikesa.c: version-independent entry points */
 void	 ikesa_send_delete(struct iked_sa *, struct iked_child *);

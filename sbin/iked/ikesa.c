@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/tree.h>
 
 #include <netinet/in.h>
 
@@ -29,9 +30,6 @@
 
 #define IKED_RETRANSMIT_FIRST	1	/* seconds, doubled each time */
 #define IKED_RETRANSMIT_TRIES	6	/* 1+2+4+8+16+32 s */
-#define IKED_HALFOPEN_MAX	1024	/* responder SAs not yet established */
-#define IKED_HALFOPEN_PEER	32	/* of them from one address */
-#define IKED_HALFOPEN_TIMEOUT	60
 #define IKED_CHILD_TIMEOUT	60	/* a phase 2 that does not finish */
 #define IKED_REKEY_GRACE	3	/* old SAs live on after a rekey */
 #define IKED_PEER_REKEY_GRACE	10	/* ... after the peer's, if it keeps them */
@@ -126,34 +124,72 @@ policy_flow_match(const struct iked_policy *pol, const struct iked_spd *spd)
 
 /* %%% IKE SAs */
 
+/* By SPIi (IKEv1: CKY-I), then address: every packet finds its SA so. */
+static int
+ikesa_spi_cmp(const struct iked_sa *a, const struct iked_sa *b)
+{
+	int	 r;
+
+	if ((r = memcmp(a->sa_ispi, b->sa_ispi, 8)) != 0)
+		return (r);
+	return ((uintptr_t)a < (uintptr_t)b ? -1 : (uintptr_t)a > (uintptr_t)b);
+}
+
+RB_GENERATE(iked_saspis, iked_sa, sa_spinode, ikesa_spi_cmp);
+
+void
+ikesa_init(struct iked *env)
+{
+	TAILQ_INIT(&env->sc_sas);
+	RB_INIT(&env->sc_saspis);
+	halfopen_init(env);
+}
+
+/* The first SA whose SPIi is spi, in the order of ikesa_spi_cmp. */
+struct iked_sa *
+ikesa_spi_first(struct iked *env, const uint8_t *spi)
+{
+	struct iked_sa	*n, *found = NULL;
+
+	/* RB_NFIND by the SPI alone: the leftmost node not below it. */
+	n = RB_ROOT(&env->sc_saspis);
+	while (n != NULL) {
+		if (memcmp(n->sa_ispi, spi, 8) >= 0) {
+			found = n;
+			n = RB_LEFT(n, sa_spinode);
+		} else
+			n = RB_RIGHT(n, sa_spinode);
+	}
+	if (found == NULL || memcmp(found->sa_ispi, spi, 8) != 0)
+		return (NULL);
+	return (found);
+}
+
+struct iked_sa *
+ikesa_spi_next(struct iked_sa *sa)
+{
+	struct iked_sa	*n;
+
+	if ((n = RB_NEXT(iked_saspis, &sa->sa_env->sc_saspis, sa)) == NULL ||
+	    memcmp(n->sa_ispi, sa->sa_ispi, 8) != 0)
+		return (NULL);
+	return (n);
+}
+
+/*
+ * A new IKE SA: ours (initiator) with a random SPIi, or the peer's new
+ * exchange with its SPIi spi and a random SPIr of ours.  A peer's new
+ * exchange has made room in its half-open budget first
+ * (halfopen_reserve).
+ */
 struct iked_sa *
 ikesa_new(struct iked *env, int version, int initiator,
     struct iked_policy *pol, const struct sockaddr *local,
-    const struct sockaddr *peer)
+    const struct sockaddr *peer, const uint8_t *spi)
 {
 	struct iked_sa	*sa;
 	char		 l[128], p[128];
 
-	if (!initiator && env->sc_halfopen >= IKED_HALFOPEN_MAX) {
-		env->sc_stats.st_halfopen_refused++;
-		return (NULL);
-	}
-	if (!initiator) {
-		/* One address cannot take every half-open slot. */
-		u_int	 n = 0;
-
-		TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
-			if (!sa->sa_initiator &&
-			    sa->sa_state != SA_S_ESTABLISHED &&
-			    sa->sa_state != SA_S_DEAD &&
-			    sa_cmpaddr((struct sockaddr *)&sa->sa_peer, peer)
-			    == 0)
-				n++;
-		if (n >= IKED_HALFOPEN_PEER) {
-			env->sc_stats.st_halfopen_refused++;
-			return (NULL);
-		}
-	}
 	if ((sa = calloc(1, sizeof(*sa))) == NULL)
 		return (NULL);
 	sa->sa_env = env;
@@ -167,8 +203,10 @@ ikesa_new(struct iked *env, int version, int initiator,
 	sa->sa_pol = pol;
 	TAILQ_INIT(&sa->sa_children);
 	sa->sa_created = now();
+	if (spi != NULL)
+		memcpy(sa->sa_ispi, spi, 8);
 	do {
-		arc4random_buf(initiator ? sa->sa_ispi : sa->sa_rspi, 8);
+		arc4random_buf(spi == NULL ? sa->sa_ispi : sa->sa_rspi, 8);
 	} while (ikesa_bycookies(env, sa->sa_ispi, sa->sa_rspi) != NULL);
 	snprintf(sa->sa_name, sizeof(sa->sa_name), "\"%s\" %s",
 	    pol->pol_name[0] ? pol->pol_name : "-",
@@ -181,7 +219,7 @@ ikesa_new(struct iked *env, int version, int initiator,
 		return (NULL);
 	}
 	TAILQ_INSERT_TAIL(&env->sc_sas, sa, sa_entry);
-	env->sc_halfopen++;
+	RB_INSERT(iked_saspis, &env->sc_saspis, sa);
 	ikesa_settimer(sa, IKED_HALFOPEN_TIMEOUT);
 	return (sa);
 }
@@ -208,16 +246,17 @@ ikesa_free(struct iked_sa *sa)
 	/* Our IKEv2 rekey of it, still unanswered, cannot finish now. */
 	if (sa->sa_rekey != NULL && sa->sa_rekey->sa_state != SA_S_ESTABLISHED)
 		ikesa_free(sa->sa_rekey);
-	TAILQ_FOREACH(o, &env->sc_sas, sa_entry) {
-		if (o->sa_rekey == sa)
-			o->sa_rekey = NULL;
-		if (o->sa_rekey_peer == sa)
-			o->sa_rekey_peer = NULL;
-	}
-	if (sa->sa_state != SA_S_ESTABLISHED && sa->sa_state != SA_S_DEAD &&
-	    env->sc_halfopen > 0)
-		env->sc_halfopen--;
+	/* Only IKEv2 SAs rekey (and an IKEv1 flood frees one per MM1). */
+	if (sa->sa_version == 2)
+		TAILQ_FOREACH(o, &env->sc_sas, sa_entry) {
+			if (o->sa_rekey == sa)
+				o->sa_rekey = NULL;
+			if (o->sa_rekey_peer == sa)
+				o->sa_rekey_peer = NULL;
+		}
+	halfopen_leave(sa);
 	TAILQ_REMOVE(&env->sc_sas, sa, sa_entry);
+	RB_REMOVE(iked_saspis, &env->sc_saspis, sa);
 	tx_clear(&sa->sa_tx);
 	if (sa->sa_timer != NULL)
 		event_free(sa->sa_timer);
@@ -333,28 +372,35 @@ ikesa_timeout(evutil_socket_t fd, short event, void *arg)
 		    "lifetime expired");
 	} else if (sa->sa_state == SA_S_DEAD)
 		ikesa_free(sa);
-	else
+	else if (sa->sa_ho == HO_NEW && halfopen_quiet(sa->sa_env)) {
+		/* Under a flood: counted, not logged one by one. */
+		sa->sa_env->sc_stats.st_halfopen_expired++;
+		log_debug("%s: half-open, timed out", sa->sa_name);
+		ikesa_free(sa);
+	} else {
+		if (sa->sa_ho != 0)
+			sa->sa_env->sc_stats.st_halfopen_expired++;
 		ikesa_dead(sa, "negotiation timed out");
+	}
 }
 
 struct iked_sa *
 ikesa_bycookies(struct iked *env, const uint8_t *ispi, const uint8_t *rspi)
 {
 	static const uint8_t	 zero[8];
-	struct iked_sa		*sa;
+	struct iked_sa		*sa, *mm1 = NULL;
 
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
-		if (memcmp(sa->sa_ispi, ispi, 8) == 0 &&
-		    memcmp(sa->sa_rspi, rspi, 8) == 0)
+	IKESA_FOREACH_SPI(sa, env, ispi) {
+		if (memcmp(sa->sa_rspi, rspi, 8) == 0)
 			return (sa);
-	/* MM2: the initiator learns the responder's cookie. */
-	if (memcmp(rspi, zero, 8) != 0)
-		TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
-			if (sa->sa_initiator && sa->sa_state == SA_S_MM1 &&
-			    memcmp(sa->sa_ispi, ispi, 8) == 0 &&
-			    memcmp(sa->sa_rspi, zero, 8) == 0)
-				return (sa);
-	return (NULL);
+		/* MM2: the initiator learns the responder's cookie. */
+		if (mm1 == NULL && sa->sa_initiator &&
+		    sa->sa_state == SA_S_MM1 &&
+		    memcmp(sa->sa_rspi, zero, 8) == 0 &&
+		    memcmp(rspi, zero, 8) != 0)
+			mm1 = sa;
+	}
+	return (mm1);
 }
 
 /*
@@ -795,9 +841,8 @@ ikesa_recv(struct iked *env, int natt, const struct sockaddr *local,
 			return;
 		}
 		/* A retransmitted MM1 finds its responder SA by CKY-I. */
-		TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
-			if (!sa->sa_initiator &&
-			    memcmp(sa->sa_ispi, m.msg_ispi, 8) == 0 &&
+		IKESA_FOREACH_SPI(sa, env, m.msg_ispi)
+			if (!sa->sa_initiator && sa->sa_version == 1 &&
 			    sa_cmpaddr((struct sockaddr *)&sa->sa_peer,
 			    peer) == 0)
 				break;
@@ -814,8 +859,10 @@ ikesa_recv(struct iked *env, int natt, const struct sockaddr *local,
 					    (unsigned long long)n);
 				return;
 			}
-			if ((sa = ikesa_new(env, 1, 0, pol, local, peer))
-			    == NULL) {
+			/* Busy: answered now, or when it comes again. */
+			if (!halfopen_admit(env, peer, m.msg_ispi))
+				return;
+			if (halfopen_reserve(env, 1, peer) == -1) {
 				uint64_t n = env->sc_stats.st_halfopen_refused;
 
 				/* A flood: log the 1st, 2nd, 4th, ... */
@@ -826,7 +873,13 @@ ikesa_recv(struct iked *env, int natt, const struct sockaddr *local,
 					    (unsigned long long)n);
 				return;
 			}
-			memcpy(sa->sa_ispi, m.msg_ispi, 8);
+			if ((sa = ikesa_new(env, 1, 0, pol, local, peer,
+			    m.msg_ispi)) == NULL)
+				return;
+			if (halfopen_enter(sa, HO_NEW) == -1) {
+				ikesa_free(sa);
+				return;
+			}
 		}
 	}
 	ikev1_recv(env, sa, &m, m.msg_buf, m.msg_len, local, peer, natt);
@@ -953,7 +1006,7 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 	if ((sa = ikesa_bypeer(env, (struct sockaddr *)&peer, pol)) == NULL) {
 		if ((sa = ikesa_new(env, pol->pol_version == 1 ? 1 : 2, 1,
 		    pol, (struct sockaddr *)&local,
-		    (struct sockaddr *)&peer)) == NULL ||
+		    (struct sockaddr *)&peer, NULL)) == NULL ||
 		    (sa->sa_version == 2 ? ikev2_init_ike(sa) :
 		    ikev1_init_mm(sa)) == -1) {
 			if (sa != NULL)
@@ -1185,8 +1238,7 @@ ikesa_established(struct iked_sa *sa)
 	struct iked_sa		*o, *next;
 	struct iked_child	*ch;
 
-	if (env->sc_halfopen > 0)
-		env->sc_halfopen--;
+	halfopen_leave(sa);
 	sa->sa_state = SA_S_ESTABLISHED;
 	sa->sa_established = now();
 	ikesa_trim(sa);
@@ -1352,7 +1404,7 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 		    sa->sa_pol)) == NULL || nsa->sa_state == SA_S_DEAD) {
 			if ((nsa = ikesa_new(env, sa->sa_version, 1, sa->sa_pol,
 			    (struct sockaddr *)&sa->sa_local,
-			    (struct sockaddr *)&sa->sa_peer)) == NULL)
+			    (struct sockaddr *)&sa->sa_peer, NULL)) == NULL)
 				return;
 			sa_setport((struct sockaddr *)&nsa->sa_local,
 			    env->sc_port);

@@ -1020,7 +1020,8 @@ v1_recv_mm(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 		v1_p1_choose(sa, &c);
 		setbuf_dup(&sa->sa_sai, &sa->sa_sailen, p->pld_buf + 4,
 		    p->pld_len - 4);
-		log_info("%s: main mode: MM1 <- SA, responding", sa->sa_name);
+		halfopen_log(env, "%s: main mode: MM1 <- SA, responding",
+		    sa->sa_name);
 		/* MM2: the chosen transform as proposed. */
 		{
 			struct ikemsg_sa	*o;
@@ -1074,7 +1075,7 @@ v1_recv_mm(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 		ikev1_build_vendor(&b, vid_dpd, sizeof(vid_dpd));
 		tx_setrx(&sa->sa_tx, raw, rawlen);
 		sa->sa_state = SA_S_MM2;
-		log_info("%s: main mode: MM2 -> SA", sa->sa_name);
+		halfopen_log(env, "%s: main mode: MM2 -> SA", sa->sa_name);
 		(void)v1_send(sa, &sa->sa_tx, &b, 0, NULL, NULL);
 		break;
 	case SA_S_MM1:			/* I: MM2 */
@@ -1132,6 +1133,8 @@ v1_recv_mm(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 		}
 		v1_check_natd(sa, m);
 		tx_setrx(&sa->sa_tx, raw, rawlen);
+		/* It answered our MM2: no longer one a flood evicts. */
+		halfopen_proven(sa);
 		sa->sa_state = SA_S_MM4;
 		log_info("%s: main mode: MM3 <- KE, Ni; MM4 -> KE, Nr",
 		    sa->sa_name);

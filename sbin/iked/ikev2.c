@@ -1325,6 +1325,7 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	size_t			 kl, nl, cookielen = 0, publen = 0;
 	uint16_t		 group, ourgroup;
 	char			 ps[128];
+	int			 proven;
 
 	print_host(peer, ps, sizeof(ps));
 	if ((pol = policy_match(env->sc_config, 2, local, peer, 0)) == NULL) {
@@ -1352,18 +1353,29 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 			cookie = n.n_data;
 			cookielen = n.n_datalen;
 		}
-	/* Busy: state only for peers that prove their address. */
-	if (env->sc_halfopen >= V2_COOKIE_THRESHOLD) {
+	/*
+	 * Many half-open SAs: state only for peers that prove their
+	 * address with a COOKIE.  A new exchange (one without the cookie)
+	 * may wait for its retransmission when we are busy (halfopen.c).
+	 */
+	proven = 0;
+	if (halfopen_count(env, 2) >= V2_COOKIE_THRESHOLD) {
 		v2_cookie(env, m, nb, nl, peer, want);
 		if (cookie == NULL || cookielen != V2_COOKIE_LEN ||
 		    CRYPTO_memcmp(cookie, want, V2_COOKIE_LEN) != 0) {
+			if (!halfopen_admit(env, peer, m->msg_ispi))
+				return;
 			v2_init_error(env, m, local, peer, IKEV2_N_COOKIE,
 			    want, sizeof(want));
 			env->sc_stats.st_halfopen_refused++;
 			return;
 		}
-	}
-	if ((sa = ikesa_new(env, 2, 0, pol, local, peer)) == NULL) {
+		proven = 1;
+	} else if (!halfopen_admit(env, peer, m->msg_ispi))
+		return;
+	if (halfopen_reserve(env, 2, peer) == -1 ||
+	    (sa = ikesa_new(env, 2, 0, pol, local, peer, m->msg_ispi)) ==
+	    NULL) {
 		uint64_t n2 = env->sc_stats.st_halfopen_refused;
 
 		if ((n2 & (n2 - 1)) == 0)
@@ -1371,7 +1383,10 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 			    "dropped (%llu so far)", ps, (unsigned long long)n2);
 		return;
 	}
-	memcpy(sa->sa_ispi, m->msg_ispi, 8);
+	if (halfopen_enter(sa, proven ? HO_PROVEN : HO_NEW) == -1) {
+		ikesa_free(sa);
+		return;
+	}
 	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_SA, NULL)) == NULL ||
 	    (s = calloc(1, sizeof(*s))) == NULL ||
 	    ikev2_pld_sa(p, s) != IKEMSG_OK) {
@@ -1459,9 +1474,9 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	tx_setrx(&sa->sa_rtx, raw, rawlen);
 	sa->sa_state = SA_S_V2_RINIT;
 	sa->sa_peerid = 1;
-	log_info("%s: IKE_SA_INIT <- SA, KE, Ni; -> SA (encr %u/%u prf %u "
-	    "integ %u group %u), KE, Nr", sa->sa_name, c.encr, c.encrbits,
-	    c.prf, c.integ, c.dh);
+	halfopen_log(env, "%s: IKE_SA_INIT <- SA, KE, Ni; -> SA (encr %u/%u "
+	    "prf %u integ %u group %u), KE, Nr", sa->sa_name, c.encr,
+	    c.encrbits, c.prf, c.integ, c.dh);
 	(void)tx_send(env, &sa->sa_rtx, sa, b.ib_buf, b.ib_len, 0, NULL, NULL);
 }
 
@@ -2604,9 +2619,8 @@ ikev2_recv(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	/* The SA: by both SPIs, or IKE_SA_INIT's by SPIi alone. */
 	sa = NULL;
 	if (m->msg_exchange == IKEV2_EXCHANGE_IKE_SA_INIT) {
-		TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
+		IKESA_FOREACH_SPI(sa, env, m->msg_ispi)
 			if (sa->sa_version == 2 &&
-			    memcmp(sa->sa_ispi, m->msg_ispi, 8) == 0 &&
 			    sa->sa_initiator == response &&
 			    sa_cmpaddr((struct sockaddr *)&sa->sa_peer,
 			    peer) == 0)
@@ -2634,9 +2648,8 @@ ikev2_recv(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 		v2_recv_init_resp(sa, m, raw, rawlen);
 		return;
 	}
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
+	IKESA_FOREACH_SPI(sa, env, m->msg_ispi)
 		if (sa->sa_version == 2 &&
-		    memcmp(sa->sa_ispi, m->msg_ispi, 8) == 0 &&
 		    memcmp(sa->sa_rspi, m->msg_rspi, 8) == 0)
 			break;
 	if (sa == NULL || sa->sa_state == SA_S_DEAD) {
@@ -2829,7 +2842,7 @@ ikev2_rekey_ike(struct iked_sa *sa)
 	}
 	if ((nsa = ikesa_new(sa->sa_env, 2, 1, sa->sa_pol,
 	    (struct sockaddr *)&sa->sa_local,
-	    (struct sockaddr *)&sa->sa_peer)) == NULL)
+	    (struct sockaddr *)&sa->sa_peer, NULL)) == NULL)
 		return (-1);
 	/* NAT-T and fragmentation as on the old SA, for its DELETE too. */
 	nsa->sa_nat = sa->sa_nat & ~SA_IC_RECV;
@@ -2986,12 +2999,11 @@ v2_rekey_ike_req(struct iked_sa *sa, struct ikemsg *m,
 	if (nl < IKEV2_NONCE_MIN || nl > IKEV2_NONCE_MAX ||
 	    (nsa = ikesa_new(env, 2, 0, sa->sa_pol,
 	    (struct sockaddr *)&sa->sa_local,
-	    (struct sockaddr *)&sa->sa_peer)) == NULL) {
+	    (struct sockaddr *)&sa->sa_peer, c.spi)) == NULL) {
 		v2_respond_error(sa, IKEV2_EXCHANGE_CREATE_CHILD_SA,
 		    m->msg_msgid, 0, IKEV2_N_TEMPORARY_FAILURE);
 		return;
 	}
-	memcpy(nsa->sa_ispi, c.spi, 8);
 	nsa->sa_group = group;
 	nsa->sa_nat = sa->sa_nat & ~SA_IC_RECV;
 	nsa->sa_v2flags = sa->sa_v2flags & SA_V2_FRAG;

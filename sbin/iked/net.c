@@ -153,9 +153,17 @@ print_host(const struct sockaddr *sa, char *buf, size_t len)
 	return (buf);
 }
 
+/*
+ * A socket is readable: up to IKED_RX_BATCH datagrams, then the other
+ * events get their turn.  A batch that did not empty the socket makes
+ * the next one a busy one, in which new exchanges are answered only in
+ * part (halfopen.c): the daemon reads faster than it answers, and a
+ * socket it keeps empty loses nothing of the exchanges under way.
+ */
 static void
 net_recv(evutil_socket_t fd, short event, void *arg)
 {
+	static int		 backlog[IKED_SOCK_MAX];
 	struct iked		*env = arg;
 	struct sockaddr_storage	 peer, local;
 	struct msghdr		 mh;
@@ -167,61 +175,68 @@ net_recv(evutil_socket_t fd, short event, void *arg)
 	}			 cbuf;
 	static uint8_t		 buf[NET_BUFSIZE];
 	ssize_t			 n;
-	socklen_t		 llen;
-	int			 i, natt;
+	int			 i, slot = -1, natt, nread;
 
 	(void)event;
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = buf;
-	iov.iov_len = sizeof(buf);
-	mh.msg_name = &peer;
-	mh.msg_namelen = sizeof(peer);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = &cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	if ((n = recvmsg(fd, &mh, 0)) == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_warn("%s: recvmsg", __func__);
-		return;
-	}
-	/* The local address: the socket's port, the datagram's address. */
-	memset(&local, 0, sizeof(local));
-	llen = sizeof(local);
-	if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1)
-		return;
-	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
-#ifdef IP_PKTINFO	/* Linux */
-		if (cm->cmsg_level == IPPROTO_IP &&
-		    cm->cmsg_type == IP_PKTINFO) {
-			struct in_pktinfo pi;
-
-			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-			((struct sockaddr_in *)&local)->sin_addr = pi.ipi_addr;
-		} else
-#else		/* BSD */
-		if (cm->cmsg_level == IPPROTO_IP &&
-		    cm->cmsg_type == IP_RECVDSTADDR) {
-			memcpy(&((struct sockaddr_in *)&local)->sin_addr,
-			    CMSG_DATA(cm), sizeof(struct in_addr));
-		} else
-#endif
-		if (cm->cmsg_level == IPPROTO_IPV6 &&
-		    cm->cmsg_type == IPV6_PKTINFO) {
-			struct in6_pktinfo pi;
-
-			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-			((struct sockaddr_in6 *)&local)->sin6_addr =
-			    pi.ipi6_addr;
-		}
-	}
-	natt = 0;
 	for (i = 0; i < IKED_SOCK_MAX; i++)
 		if (env->sc_sock[i] == fd)
-			natt = i & 1;
-	env->sc_stats.st_rx++;
-	ikesa_recv(env, natt, (struct sockaddr *)&local,
-	    (struct sockaddr *)&peer, buf, (size_t)n);
+			slot = i;
+	if (slot == -1)
+		return;
+	natt = slot & 1;
+	halfopen_batch(env, backlog[slot]);
+	for (nread = 0; nread < IKED_RX_BATCH; nread++) {
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = buf;
+		iov.iov_len = sizeof(buf);
+		mh.msg_name = &peer;
+		mh.msg_namelen = sizeof(peer);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = &cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		if ((n = recvmsg(fd, &mh, 0)) == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("%s: recvmsg", __func__);
+			break;
+		}
+		/* The local address: the socket's port, the datagram's. */
+		memset(&local, 0, sizeof(local));
+		local.ss_family = slot < 2 ? AF_INET : AF_INET6;
+		sa_setport((struct sockaddr *)&local, natt ?
+		    env->sc_nattport : env->sc_port);
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
+		    cm = CMSG_NXTHDR(&mh, cm)) {
+#ifdef IP_PKTINFO	/* Linux */
+			if (cm->cmsg_level == IPPROTO_IP &&
+			    cm->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				((struct sockaddr_in *)&local)->sin_addr =
+				    pi.ipi_addr;
+			} else
+#else		/* BSD */
+			if (cm->cmsg_level == IPPROTO_IP &&
+			    cm->cmsg_type == IP_RECVDSTADDR) {
+				memcpy(&((struct sockaddr_in *)&local)->sin_addr,
+				    CMSG_DATA(cm), sizeof(struct in_addr));
+			} else
+#endif
+			if (cm->cmsg_level == IPPROTO_IPV6 &&
+			    cm->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				((struct sockaddr_in6 *)&local)->sin6_addr =
+				    pi.ipi6_addr;
+			}
+		}
+		env->sc_stats.st_rx++;
+		ikesa_recv(env, natt, (struct sockaddr *)&local,
+		    (struct sockaddr *)&peer, buf, (size_t)n);
+	}
+	backlog[slot] = nread == IKED_RX_BATCH;
 }
 
 static int

@@ -151,6 +151,14 @@ show_stats(FILE *fp, const struct iked *env)
 	    (unsigned long long)st->st_ph2_established,
 	    (unsigned long long)st->st_acquires,
 	    (unsigned long long)st->st_halfopen_refused);
+	fprintf(fp, "halfopen: ikev1 %u/%u ikev2 %u/%u evicted %llu "
+	    "expired %llu unanswered-busy %llu answered-again %llu\n",
+	    halfopen_count(env, 1), env->sc_halfopen[0].ho_max,
+	    halfopen_count(env, 2), env->sc_halfopen[1].ho_max,
+	    (unsigned long long)st->st_halfopen_evicted,
+	    (unsigned long long)st->st_halfopen_expired,
+	    (unsigned long long)st->st_shed,
+	    (unsigned long long)st->st_readmitted);
 	fprintf(fp, "messages: parsed %llu short %llu badlen %llu "
 	    "version %llu syntax %llu critical %llu pldtype %llu doi %llu "
 	    "toomany %llu frag %llu notike %llu\n",
