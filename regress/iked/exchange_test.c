@@ -29,6 +29,7 @@
 #include <libpfkey.h>
 
 #include "exchange_harness.h"
+#include "ikev1.h"
 #include "ikev2.h"
 
 #define IKE_A	"ikesa enc aes-128-gcm prf hmac-sha2-256 group curve25519 "
@@ -511,6 +512,286 @@ ATF_TC_BODY(cookie, tc)
 	ATF_CHECK_EQ(xt_nchildren(xt_a, CH_S_INSTALLED), 1);
 	ATF_CHECK_EQ(xt_nchildren(xt_b, CH_S_INSTALLED), 1);
 	ATF_CHECK_EQ(xt_a->p_sent, 3);	/* INIT, INIT + cookie, AUTH */
+	xt_teardown();
+}
+
+/*
+ * %%% 3a. Half-open budgets (halfopen.c): spoofed IKEv1 MM1s from
+ * 198.51.100.0/24 (up to 16 per address), a COOKIE-less IKEv2 flood
+ * from 192.0.2.3.
+ */
+
+#define MAIN_V1	"main enc aes-256 auth hmac-sha2-256 group modp2048 " \
+		"quick enc aes-256 auth hmac-sha2-256 "
+
+static const char conf_a1[] =
+    "ikev1 \"a\" active esp tunnel from 10.1.0.0/16 to 10.2.0.0/16 "
+    "local 192.0.2.1 peer 192.0.2.2 " MAIN_V1 PSK;
+static const char conf_b1[] =
+    "ikev1 \"b\" passive esp tunnel from 10.2.0.0/16 to 10.1.0.0/16 "
+    "local 192.0.2.2 peer 192.0.2.1 " MAIN_V1 PSK
+    "ikev1 \"flood\" passive esp tunnel from any to any "
+    "peer 198.51.100.0/24 " MAIN_V1 "psk \"other\"\n"
+    "ikev2 \"b2\" active esp tunnel from 10.2.0.0/16 to 10.1.0.0/16 "
+    "local 192.0.2.2 peer 192.0.2.1 " IKE_A CHILD PSK;
+
+/* B's SA with peer, or NULL. */
+static struct iked_sa *
+sa_with(struct xt_peer *p, const char *peer)
+{
+	struct sockaddr_in	 sin;
+	struct iked_sa		*sa;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	ATF_REQUIRE(inet_pton(AF_INET, peer, &sin.sin_addr) == 1);
+	TAILQ_FOREACH(sa, &p->p_env.sc_sas, sa_entry)
+		if (sa_cmpaddr(&sa->sa_peer.sa, (struct sockaddr *)&sin) == 0)
+			return (sa);
+	return (NULL);
+}
+
+/*
+ * n spoofed copies of mm1 into B, the kth (from *k on) from
+ * 198.51.100.(k % 256) with CKY-I k; B's answers go nowhere.
+ */
+static void
+flood_mm1(const uint8_t *mm1, size_t len, u_int n, u_int *k)
+{
+	struct sockaddr_in	 c;
+	uint8_t			 m[512];
+	u_int			 i;
+
+	ATF_REQUIRE(len <= sizeof(m));
+	memcpy(m, mm1, len);
+	memset(&c, 0, sizeof(c));
+	c.sin_family = AF_INET;
+	c.sin_port = htons(500);
+	for (i = 0; i < n; i++, (*k)++) {
+		c.sin_addr.s_addr = htonl(0xc6336400 | (*k & 0xff));
+		memset(m, 0xf1, 4);
+		m[4] = *k >> 24;
+		m[5] = *k >> 16;
+		m[6] = *k >> 8;
+		m[7] = *k;
+		xt_inject(xt_b, (struct sockaddr *)&c, m, len);
+	}
+	/* The MM2s to nobody go, B's answers to A stay queued. */
+	for (i = xt_queued(xt_b); i > 0; i--) {
+		if (xt_byaddr((struct sockaddr *)&xt_peek(xt_b)->dg_dst) ==
+		    NULL)
+			xt_drop(xt_b);
+		else
+			xt_hold(xt_b);
+	}
+}
+
+/*
+ * A full IKEv1 budget evicts the oldest MM1 nobody answered: A's main
+ * mode survives 4000 more MM1s between MM2 and MM3, and once past MM3
+ * any number of them.  (Phase 1 only: the fake kernel's UPDATE does
+ * not release a held QM2.)
+ */
+ATF_TC_WITHOUT_HEAD(halfopen_v1_evict);
+ATF_TC_BODY(halfopen_v1_evict, tc)
+{
+	const struct xt_dgram	*dg;
+	uint8_t			*mm1;
+	size_t			 len;
+	u_int			 k = 0;
+
+	setup(conf_a1, conf_b1);
+	xt_acquire(xt_a, 1, 1);
+	ATF_REQUIRE((dg = xt_peek(xt_a)) != NULL);
+	len = dg->dg_len;
+	ATF_REQUIRE((mm1 = malloc(len)) != NULL);
+	memcpy(mm1, dg->dg_buf, len);
+
+	flood_mm1(mm1, len, IKED_HALFOPEN_V1, &k);
+	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1), IKED_HALFOPEN_V1);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_evicted, 0);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_refused, 0);
+	/* A's MM1 makes room: the first flood SA goes. */
+	xt_deliver(xt_a);
+	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1), IKED_HALFOPEN_V1);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_evicted, 1);
+	ATF_REQUIRE(sa_with(xt_b, "192.0.2.1") != NULL);
+	ATF_CHECK(sa_with(xt_b, "198.51.100.0") != NULL);	/* k 256 */
+	expect(xt_b, IKEV1_EXCHANGE_MAIN, 0);
+	xt_deliver(xt_b);				/* MM2 */
+	/* 4000 more MM1s while A computes its MM3. */
+	flood_mm1(mm1, len, 4000, &k);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_evicted, 4001);
+	ATF_REQUIRE(sa_with(xt_b, "192.0.2.1") != NULL);
+	xt_deliver(xt_a);				/* MM3 */
+	ATF_CHECK_EQ(sa_with(xt_b, "192.0.2.1")->sa_ho, HO_PROVEN);
+	/* Past MM3: a whole budget more does not evict it. */
+	flood_mm1(mm1, len, IKED_HALFOPEN_V1 + 100, &k);
+	ATF_REQUIRE(sa_with(xt_b, "192.0.2.1") != NULL);
+	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1), IKED_HALFOPEN_V1);
+	xt_run();
+	ATF_CHECK_EQ(sa_with(xt_a, "192.0.2.2")->sa_state, SA_S_ESTABLISHED);
+	ATF_CHECK_EQ(sa_with(xt_b, "192.0.2.1")->sa_state, SA_S_ESTABLISHED);
+	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1), IKED_HALFOPEN_V1 - 1);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_refused, 0);
+	free(mm1);
+	xt_teardown();
+}
+
+/*
+ * One address holds at most IKED_HALFOPEN_PEER half-open SAs of a
+ * version; the next one from it is refused, another address's is not.
+ */
+ATF_TC_WITHOUT_HEAD(halfopen_per_source);
+ATF_TC_BODY(halfopen_per_source, tc)
+{
+	const struct xt_dgram	*dg;
+	uint8_t			*mm1;
+	size_t			 len;
+	u_int			 i, k;
+
+	setup(conf_a1, conf_b1);
+	xt_acquire(xt_a, 1, 1);
+	ATF_REQUIRE((dg = xt_peek(xt_a)) != NULL);
+	len = dg->dg_len;
+	ATF_REQUIRE((mm1 = malloc(len)) != NULL);
+	memcpy(mm1, dg->dg_buf, len);
+	/* k = 256 * i + 7: all from 198.51.100.7. */
+	for (i = 0; i < IKED_HALFOPEN_PEER; i++) {
+		k = 256 * i + 7;
+		flood_mm1(mm1, len, 1, &k);
+	}
+	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1), IKED_HALFOPEN_PEER);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_refused, 0);
+	k = 256 * i + 7;
+	flood_mm1(mm1, len, 1, &k);
+	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1), IKED_HALFOPEN_PEER);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_refused, 1);
+	k = 8;					/* 198.51.100.8 */
+	flood_mm1(mm1, len, 1, &k);
+	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1),
+	    IKED_HALFOPEN_PEER + 1);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_refused, 1);
+	/* A, from its own address, goes through. */
+	xt_run();
+	ATF_CHECK_EQ(sa_with(xt_a, "192.0.2.2")->sa_state, SA_S_ESTABLISHED);
+	ATF_CHECK_EQ(sa_with(xt_b, "192.0.2.1")->sa_state, SA_S_ESTABLISHED);
+	free(mm1);
+	xt_teardown();
+}
+
+/*
+ * The issue: a full IKEv1 budget (and 1000 MM1s more) leaves IKEv2
+ * alone: A's IKE_SA_INIT gets an answer, without a COOKIE, and its SAs.
+ */
+ATF_TC_WITHOUT_HEAD(halfopen_versions);
+ATF_TC_BODY(halfopen_versions, tc)
+{
+	const struct xt_dgram	*dg;
+	uint8_t			*mm1;
+	size_t			 len;
+	u_int			 k = 0;
+
+	/* A speaks IKEv1 once, for an MM1 to copy; then IKEv2. */
+	setup(conf_a1, conf_b1);
+	xt_acquire(xt_a, 1, 1);
+	ATF_REQUIRE((dg = xt_peek(xt_a)) != NULL);
+	len = dg->dg_len;
+	ATF_REQUIRE((mm1 = malloc(len)) != NULL);
+	memcpy(mm1, dg->dg_buf, len);
+	xt_teardown();
+
+	setup(conf_a, conf_b1);
+	flood_mm1(mm1, len, IKED_HALFOPEN_V1 + 1000, &k);
+	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1), IKED_HALFOPEN_V1);
+	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 2), 0);
+	xt_acquire(xt_a, 1, 1);
+	xt_deliver(xt_a);
+	expect(xt_b, IKEV2_EXCHANGE_IKE_SA_INIT, 1);
+	xt_run();
+	ATF_CHECK(sa_with(xt_a, "192.0.2.2")->sa_cookie == NULL);
+	ATF_CHECK_EQ(sa_with(xt_a, "192.0.2.2")->sa_state, SA_S_ESTABLISHED);
+	ATF_CHECK_EQ(xt_nchildren(xt_a, CH_S_INSTALLED), 1);
+	ATF_CHECK_EQ(xt_nchildren(xt_b, CH_S_INSTALLED), 1);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_refused, 0);
+	ATF_CHECK_EQ(xt_a->p_sent, 2);		/* INIT, AUTH */
+	free(mm1);
+	xt_teardown();
+}
+
+/*
+ * Busy (a batch that did not empty the socket): 16 new exchanges are
+ * answered, the others dropped unanswered, and answered when they come
+ * again; a COOKIE returned is always answered.  192.0.2.3 floods B's
+ * "flood" rule with IKE_SA_INITs (A's, other SPIs, other ports).
+ */
+ATF_TC_WITHOUT_HEAD(busy_admission);
+ATF_TC_BODY(busy_admission, tc)
+{
+	struct sockaddr_in	 c;
+	const struct xt_dgram	*dg;
+	uint8_t			*init;
+	size_t			 len;
+	u_int			 i, sent;
+
+	setup(conf_a, conf_b);
+	xt_acquire(xt_a, 1, 1);
+	ATF_REQUIRE((dg = xt_peek(xt_a)) != NULL);
+	len = dg->dg_len;
+	ATF_REQUIRE((init = malloc(len)) != NULL);
+	memcpy(init, dg->dg_buf, len);
+	memset(&c, 0, sizeof(c));
+	c.sin_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.3", &c.sin_addr);
+
+	halfopen_batch(&xt_b->p_env, 1);
+	sent = xt_b->p_sent;
+	for (i = 0; i < 20; i++) {
+		c.sin_port = htons(1000 + i);
+		init[0] = 0xf0;
+		init[1] = (uint8_t)i;
+		xt_inject(xt_b, (struct sockaddr *)&c, init, len);
+	}
+	ATF_CHECK_EQ(xt_b->p_sent - sent, IKED_RX_BATCH / 4);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_shed, 20 - IKED_RX_BATCH / 4);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), IKED_RX_BATCH / 4);
+	/* The next busy batch: 16 new ones, then the last one again. */
+	halfopen_batch(&xt_b->p_env, 1);
+	for (i = 20; i < 20 + IKED_RX_BATCH / 4 + 1; i++) {
+		c.sin_port = htons(1000 + i);
+		init[0] = 0xf0;
+		init[1] = (uint8_t)i;
+		xt_inject(xt_b, (struct sockaddr *)&c, init, len);
+	}
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_shed, 20 - IKED_RX_BATCH / 4 + 1);
+	sent = xt_b->p_sent;
+	c.sin_port = htons(1000 + 19);
+	init[1] = 19;
+	xt_inject(xt_b, (struct sockaddr *)&c, init, len);
+	ATF_CHECK_EQ(xt_b->p_sent - sent, 1);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_readmitted, 1);
+	/*
+	 * 32 half-open now: COOKIEs.  This batch has answered its 16: A's
+	 * INIT goes unanswered, its retransmission gets the COOKIE, and
+	 * the INIT that returns it is answered though the batch is full.
+	 */
+	ATF_REQUIRE_EQ(halfopen_count(&xt_b->p_env, 2), 32);
+	xt_drop_all(xt_b);
+	xt_deliver_copy(xt_a);
+	ATF_CHECK_EQ(xt_queued(xt_b), 0);
+	xt_deliver(xt_a);
+	expect(xt_b, IKEV2_EXCHANGE_IKE_SA_INIT, 1);
+	xt_deliver(xt_b);
+	ATF_REQUIRE(xt_ikesa(xt_a)->sa_cookie != NULL);
+	expect(xt_a, IKEV2_EXCHANGE_IKE_SA_INIT, 0);
+	xt_deliver(xt_a);
+	expect(xt_b, IKEV2_EXCHANGE_IKE_SA_INIT, 1);
+	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 2), 33);
+	halfopen_batch(&xt_b->p_env, 0);
+	xt_run();
+	ATF_CHECK_EQ(sa_with(xt_a, "192.0.2.2")->sa_state, SA_S_ESTABLISHED);
+	ATF_CHECK_EQ(xt_nchildren(xt_b, CH_S_INSTALLED), 1);
+	free(init);
 	xt_teardown();
 }
 
@@ -1487,6 +1768,10 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, lost_once);
 	ATF_TP_ADD_TC(tp, retransmit_while_getspi);
 	ATF_TP_ADD_TC(tp, cookie);
+	ATF_TP_ADD_TC(tp, halfopen_v1_evict);
+	ATF_TP_ADD_TC(tp, halfopen_per_source);
+	ATF_TP_ADD_TC(tp, halfopen_versions);
+	ATF_TP_ADD_TC(tp, busy_admission);
 	ATF_TP_ADD_TC(tp, invalid_ke);
 	ATF_TP_ADD_TC(tp, second_child);
 	ATF_TP_ADD_TC(tp, rekey_child);
