@@ -720,15 +720,29 @@ ATF_TC_BODY(halfopen_versions, tc)
 }
 
 /*
- * Busy (a batch that did not empty the socket): 16 new exchanges are
- * answered, the others dropped unanswered, and answered when they come
+ * Busy (a batch that did not empty the socket): IKED_HALFOPEN_ADMIT new
+ * exchanges are answered, the others dropped unanswered, and answered when they come
  * again; a COOKIE returned is always answered.  192.0.2.3 floods B's
  * "flood" rule with IKE_SA_INITs (A's, other SPIs, other ports).
  */
+/* A's IKE_SA_INIT from 192.0.2.3, port 1000 + i, with SPIi f0 i ... */
+static void
+inject_init(uint8_t *init, size_t len, u_int i)
+{
+	struct sockaddr_in	 c;
+
+	memset(&c, 0, sizeof(c));
+	c.sin_family = AF_INET;
+	c.sin_port = htons(1000 + i);
+	inet_pton(AF_INET, "192.0.2.3", &c.sin_addr);
+	init[0] = 0xf0;
+	init[1] = (uint8_t)i;
+	xt_inject(xt_b, (struct sockaddr *)&c, init, len);
+}
+
 ATF_TC_WITHOUT_HEAD(busy_admission);
 ATF_TC_BODY(busy_admission, tc)
 {
-	struct sockaddr_in	 c;
 	const struct xt_dgram	*dg;
 	uint8_t			*init;
 	size_t			 len;
@@ -740,38 +754,33 @@ ATF_TC_BODY(busy_admission, tc)
 	len = dg->dg_len;
 	ATF_REQUIRE((init = malloc(len)) != NULL);
 	memcpy(init, dg->dg_buf, len);
-	memset(&c, 0, sizeof(c));
-	c.sin_family = AF_INET;
-	inet_pton(AF_INET, "192.0.2.3", &c.sin_addr);
 
+	/* Not busy: every one answered (and kept: below the threshold). */
+	halfopen_batch(&xt_b->p_env, 0);
+	for (i = 0; i < 32 - 2 * IKED_HALFOPEN_ADMIT; i++)
+		inject_init(init, len, i);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 32 - 2 * IKED_HALFOPEN_ADMIT);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_shed, 0);
+	/* Busy: IKED_HALFOPEN_ADMIT of 20 answered. */
 	halfopen_batch(&xt_b->p_env, 1);
 	sent = xt_b->p_sent;
-	for (i = 0; i < 20; i++) {
-		c.sin_port = htons(1000 + i);
-		init[0] = 0xf0;
-		init[1] = (uint8_t)i;
-		xt_inject(xt_b, (struct sockaddr *)&c, init, len);
-	}
-	ATF_CHECK_EQ(xt_b->p_sent - sent, IKED_RX_BATCH / 4);
-	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_shed, 20 - IKED_RX_BATCH / 4);
-	ATF_CHECK_EQ(xt_nikesa(xt_b), IKED_RX_BATCH / 4);
-	/* The next busy batch: 16 new ones, then the last one again. */
+	for (i = 100; i < 120; i++)
+		inject_init(init, len, i);
+	ATF_CHECK_EQ(xt_b->p_sent - sent, IKED_HALFOPEN_ADMIT);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_shed, 20 - IKED_HALFOPEN_ADMIT);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 32 - IKED_HALFOPEN_ADMIT);
+	/* The next busy batch: its share and one more, then 119 again. */
 	halfopen_batch(&xt_b->p_env, 1);
-	for (i = 20; i < 20 + IKED_RX_BATCH / 4 + 1; i++) {
-		c.sin_port = htons(1000 + i);
-		init[0] = 0xf0;
-		init[1] = (uint8_t)i;
-		xt_inject(xt_b, (struct sockaddr *)&c, init, len);
-	}
-	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_shed, 20 - IKED_RX_BATCH / 4 + 1);
+	for (i = 200; i < 200 + IKED_HALFOPEN_ADMIT + 1; i++)
+		inject_init(init, len, i);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_shed,
+	    20 - IKED_HALFOPEN_ADMIT + 1);
 	sent = xt_b->p_sent;
-	c.sin_port = htons(1000 + 19);
-	init[1] = 19;
-	xt_inject(xt_b, (struct sockaddr *)&c, init, len);
+	inject_init(init, len, 119);
 	ATF_CHECK_EQ(xt_b->p_sent - sent, 1);
 	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_readmitted, 1);
 	/*
-	 * 32 half-open now: COOKIEs.  This batch has answered its 16: A's
+	 * 32 half-open now: COOKIEs.  This batch has answered its share: A's
 	 * INIT goes unanswered, its retransmission gets the COOKIE, and
 	 * the INIT that returns it is answered though the batch is full.
 	 */

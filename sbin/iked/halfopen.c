@@ -22,7 +22,7 @@
  * socket, a real peer's as likely as the flood's, and any answer costs
  * about what the datagram cost its sender.  So net.c reads in batches
  * and says when a batch did not empty its socket: in such a batch only
- * HALFOPEN_ADMIT new exchanges are answered and the rest are dropped
+ * IKED_HALFOPEN_ADMIT new exchanges are answered and the rest are dropped
  * before any work, which keeps the socket drained: what continues an
  * exchange, and a COOKIE returned, is never lost.  What was dropped is
  * remembered (a Bloom filter of the source and SPIi, in two
@@ -45,7 +45,6 @@
 
 #include "iked.h"
 
-#define HALFOPEN_ADMIT	(IKED_RX_BATCH / 4)	/* per busy batch */
 #define HALFOPEN_QUIET	32	/* half-open: opening lines go to debug */
 #define ADMIT_BITS	(1U << 22)	/* per generation: 512 KiB */
 #define ADMIT_MAX	(1U << 19)	/* entries, then a new generation */
@@ -370,7 +369,7 @@ admit_remember(struct iked_admit *ad, uint64_t h)
 /*
  * Answer this new exchange (1) or drop it unanswered (0, counted)?  All
  * are answered unless the current batch is a busy one and has answered
- * HALFOPEN_ADMIT already; one left unanswered is answered when it comes
+ * IKED_HALFOPEN_ADMIT already; one left unanswered is answered when it comes
  * again.
  */
 int
@@ -387,7 +386,7 @@ halfopen_admit(struct iked *env, const struct sockaddr *peer,
 		env->sc_stats.st_readmitted++;
 		return (1);
 	}
-	if (ad->ad_taken < HALFOPEN_ADMIT) {
+	if (ad->ad_taken < IKED_HALFOPEN_ADMIT) {
 		ad->ad_taken++;
 		return (1);
 	}

@@ -1069,6 +1069,9 @@ int	 ikev2_rekey_ike(struct iked_sa *);
 #define IKED_HALFOPEN_V2	1024	/* IKEv2: new ones refused */
 #define IKED_HALFOPEN_PEER	32	/* of a version from one address */
 #define IKED_HALFOPEN_TIMEOUT	60	/* seconds to be established */
+#define IKED_HALFOPEN_ADMIT	(IKED_RX_BATCH / 8)	/* new exchanges
+							   answered per busy
+							   batch */
 void	 halfopen_init(struct iked *);
 void	 halfopen_clear(struct iked *);
 int	 halfopen_reserve(struct iked *, int, const struct sockaddr *);
