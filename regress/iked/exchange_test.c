@@ -861,6 +861,80 @@ ATF_TC_BODY(second_child, tc)
 
 /* %%% 6. Child rekey */
 
+/*
+ * set maxchildren 1 on B: A's second child is refused with
+ * NO_ADDITIONAL_SAS and counted; a rekey of the first is not a new
+ * child and goes through; from B's side, its own second acquire is
+ * refused before anything is sent.
+ */
+ATF_TC_WITHOUT_HEAD(maxchildren);
+ATF_TC_BODY(maxchildren, tc)
+{
+	char			 conf[sizeof(conf_b) + 32];
+	struct iked_child	*ch;
+	u_int			 sent;
+
+	snprintf(conf, sizeof(conf), "set maxchildren 1\n%s", conf_b);
+	setup(conf_a, conf);
+	establish();
+	check_pairs(1);
+	/* The peer's CREATE_CHILD_SA for a second pair. */
+	xt_acquire(xt_a, 2, 3);
+	xt_kernel_run(xt_a);
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	xt_deliver(xt_a);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_children_refused, 1);
+	ATF_CHECK_EQ(xt_b->p_ngetspi, 1);
+	expect(xt_b, IKEV2_EXCHANGE_CREATE_CHILD_SA, 1);
+	xt_run();
+	ATF_CHECK_EQ(xt_a->p_nacqfail, 1);
+	check_established();
+	check_pairs(1);
+	/* A rekey of the one pair is no new child. */
+	ch = xt_child_nth(xt_a, 0);
+	xt_expire(xt_a, ch->ch_spi_in, 0);
+	xt_run();
+	end_grace();
+	check_pairs(1);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_children_refused, 1);
+	/* B's own acquire of the second pair: refused, nothing sent. */
+	sent = xt_b->p_sent;
+	xt_acquire(xt_b, 3, 13);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_children_refused, 2);
+	ATF_CHECK_EQ(xt_b->p_nacqfail, 1);
+	ATF_CHECK_EQ(xt_b->p_sent, sent);
+	ATF_CHECK_EQ(xt_queued(xt_b), 0);
+	check_pairs(1);
+	xt_teardown();
+}
+
+/*
+ * The same in IKEv1: B answers A's second Quick Mode with
+ * NO-PROPOSAL-CHOSEN (IKEv1 has no NO_ADDITIONAL_SAS) and keeps one.
+ */
+ATF_TC_WITHOUT_HEAD(maxchildren_v1);
+ATF_TC_BODY(maxchildren_v1, tc)
+{
+	char	 conf[sizeof(conf_b1) + 32];
+
+	snprintf(conf, sizeof(conf), "set maxchildren 1\n%s", conf_b1);
+	setup(conf_a1, conf);
+	xt_acquire(xt_a, 1, 1);
+	xt_run();
+	ATF_REQUIRE_EQ(sa_with(xt_b, "192.0.2.1")->sa_state,
+	    SA_S_ESTABLISHED);
+	ATF_CHECK_EQ(xt_nchildren(xt_b, 0), 1);
+	xt_acquire(xt_a, 2, 3);
+	xt_kernel_run(xt_a);
+	expect(xt_a, IKEV1_EXCHANGE_QUICK, 0);
+	xt_deliver(xt_a);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_children_refused, 1);
+	ATF_CHECK_EQ(xt_nchildren(xt_b, 0), 1);
+	ATF_CHECK_EQ(xt_b->p_ngetspi, 1);
+	expect(xt_b, IKEV1_EXCHANGE_INFO, 0);
+	xt_teardown();
+}
+
 ATF_TC_WITHOUT_HEAD(rekey_child);
 ATF_TC_BODY(rekey_child, tc)
 {
@@ -1784,6 +1858,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, invalid_ke);
 	ATF_TP_ADD_TC(tp, second_child);
 	ATF_TP_ADD_TC(tp, rekey_child);
+	ATF_TP_ADD_TC(tp, maxchildren);
+	ATF_TP_ADD_TC(tp, maxchildren_v1);
 	ATF_TP_ADD_TC(tp, rekey_collision_a_wins);
 	ATF_TP_ADD_TC(tp, rekey_collision_b_wins);
 	ATF_TP_ADD_TC(tp, rekey_collision_late);

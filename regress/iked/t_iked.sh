@@ -138,6 +138,10 @@ errors_body()
 	    '1: decouple is not supported (every SA negotiated goes into the kernel)'
 	check_error "set fragment_size 100" \
 	    '1: fragment_size 100 out of range (128 to 65535)'
+	check_error "set maxchildren 0" \
+	    '1: maxchildren 0 out of range (1 to 65536)'
+	check_error "set maxchildren 65537" \
+	    '1: maxchildren 65537 out of range (1 to 65536)'
 	check_error "$(printf 'ikev2 "a" passive psk "k"\nikev2 "a" passive psk "k"')" \
 	    '2: ikev2 "a": duplicate rule name'
 }
@@ -216,6 +220,7 @@ set noenforcesingleikesa
 set vendorid
 set dpd_check_interval 60
 set dpd_action trap
+set maxchildren 64
 set ikelifetime 1d
 set lifetime 3h bytes 4G
 ikev2 "policy1" passive esp tunnel \
@@ -244,6 +249,10 @@ EOT
 	# A fragment size is printed when it is not RFC 7383's 1228.
 	printf 'set fragment_size 576\nikev2 passive psk "k"\n' >t.conf
 	atf_check -s exit:0 -e ignore -o match:'^set fragment_size 576$' \
+	    "$IKED" -nv -f t.conf
+	# Child SAs per IKE SA: 64 unless set.
+	printf 'set maxchildren 4\nikev2 passive psk "k"\n' >t.conf
+	atf_check -s exit:0 -e ignore -o match:'^set maxchildren 4$' \
 	    "$IKED" -nv -f t.conf
 	# set passive makes rules without active/passive passive.
 	printf 'set passive\nikev2 psk "k"\n' >t.conf

@@ -79,6 +79,7 @@ config_new(void)
 		return (NULL);
 	cf->cfg_dpd_interval = IKED_DPD_DEFAULT;
 	cf->cfg_fragsize = IKED_FRAGSIZE_DEFAULT;
+	cf->cfg_maxchildren = IKED_MAXCHILDREN_DEFAULT;
 	cf->cfg_ikelifetime = IKED_IKELIFETIME_DEFAULT;
 	cf->cfg_lifetime = IKED_LIFETIME_DEFAULT;
 	cf->cfg_lifebytes = IKED_LIFEBYTES_DEFAULT;

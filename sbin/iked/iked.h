@@ -40,6 +40,13 @@
 /* RFC 7383 2.5.1: 1280 bytes of IPv6 less its IPv6, UDP and marker. */
 #define IKED_FRAGSIZE_DEFAULT		(1280 - 40 - 8 - 4)
 #define IKED_FRAGSIZE_MIN		128
+/*
+ * Child SAs (SA pairs) one IKE SA (IKEv1: phase 1) may carry, rekeys
+ * aside: one per policy pair of a peer's subnets fits, while one
+ * authenticated peer cannot fill the kernel's SAD.  "set maxchildren".
+ */
+#define IKED_MAXCHILDREN_DEFAULT	64
+#define IKED_MAXCHILDREN_MAX		65536
 
 /*
  * Transforms.  xf_id is the IKEv2 transform ID (RFC 7296 registry); for
@@ -176,6 +183,7 @@ struct iked_config {
 	u_int			 cfg_flags;
 	u_int			 cfg_dpd_interval;	/* seconds, 0 = off */
 	u_int			 cfg_fragsize;	/* RFC 7383: the largest whole */
+	u_int			 cfg_maxchildren;	/* per IKE SA */
 	uint64_t		 cfg_ikelifetime;
 	uint64_t		 cfg_lifetime;
 	uint64_t		 cfg_lifebytes;
@@ -749,6 +757,7 @@ struct iked_stats {
 	uint64_t		 st_ph1_established;
 	uint64_t		 st_ph2_established;
 	uint64_t		 st_acquires;
+	uint64_t		 st_children_refused;	/* over "set maxchildren" */
 	uint64_t		 st_halfopen_refused;
 	uint64_t		 st_halfopen_evicted;	/* oldest new one, IKEv1 */
 	uint64_t		 st_halfopen_expired;
@@ -999,6 +1008,8 @@ struct iked_sa *ikesa_bypeer(struct iked *, const struct sockaddr *,
 	    struct iked_policy *);
 struct iked_child *child_new(struct iked_sa *, int);
 void	 child_free(struct iked_child *);
+int	 ikesa_child_room(struct iked_sa *, struct iked_child *,
+	    const char *);
 struct iked_child *child_bymsgid(struct iked_sa *, uint32_t);
 struct iked_child *child_byspid(struct iked *, uint32_t);
 struct iked_child *child_byspi(struct iked *, uint32_t, int *);

@@ -37,6 +37,7 @@
 
 static void	ikesa_timeout(evutil_socket_t, short, void *);
 static void	child_timeout(evutil_socket_t, short, void *);
+static struct iked_child *child_peer_rekeyed(struct iked_child *);
 
 static uint64_t	child_order;	/* ch_order: which event came first */
 
@@ -494,6 +495,34 @@ child_free(struct iked_child *ch)
 	freezero(ch, sizeof(*ch));
 	if (sa->sa_state == SA_S_DEAD && TAILQ_EMPTY(&sa->sa_children))
 		ikesa_settimer(sa, 0);		/* free it from the loop */
+}
+
+/*
+ * "set maxchildren": may sa take one more child, ch (already on it, or
+ * NULL: one we are about to start)?  A rekey always may: it replaces a
+ * pair (IKEv2: ch_old; IKEv1: the peer's new Quick Mode for a policy
+ * with an installed pair).  Retiring pairs and rekeys under way do not
+ * count.  A refusal is logged and counted; who says whose it was.
+ */
+int
+ikesa_child_room(struct iked_sa *sa, struct iked_child *ch, const char *who)
+{
+	struct iked_child	*o;
+	u_int			 n = 0, max = sa->sa_cf->cfg_maxchildren;
+
+	if (ch != NULL && (ch->ch_old != NULL || ch->ch_rekeying ||
+	    child_peer_rekeyed(ch) != NULL))
+		return (1);
+	TAILQ_FOREACH(o, &sa->sa_children, ch_entry)
+		if (o != ch && !o->ch_retiring && o->ch_old == NULL &&
+		    o->ch_rekeying != 1)
+			n++;
+	if (n < max)
+		return (1);
+	sa->sa_env->sc_stats.st_children_refused++;
+	log_warnx("%s: %s refused: %u child SAs on this IKE SA already "
+	    "(set maxchildren %u)", sa->sa_name, who, n, max);
+	return (0);
 }
 
 /* The timer is made when needed: an installed pair has none. */
@@ -1014,6 +1043,10 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 			kernel_acquire_fail(env, seq, ENOMEM);
 			return;
 		}
+	}
+	if (!ikesa_child_room(sa, NULL, "our child SA (an acquire)")) {
+		kernel_acquire_fail(env, seq, ENOSPC);
+		return;
 	}
 	if ((ch = child_new(sa, 1)) == NULL) {
 		kernel_acquire_fail(env, seq, ENOMEM);

@@ -1912,6 +1912,12 @@ v1_recv_qm1(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 		ch->ch_reqid = out->spd_level == IPSEC_LEVEL_UNIQUE ?
 		    out->spd_reqid : 0;
 	}
+	/* NO-PROPOSAL-CHOSEN: IKEv1 has no NO_ADDITIONAL_SAS. */
+	if (!ikesa_child_room(sa, ch, "the peer's quick mode")) {
+		v1_send_notify(sa, IKEV1_N_NO_PROPOSAL_CHOSEN, 0, NULL, 0,
+		    NULL, 0);
+		goto drop;
+	}
 	/* The first acceptable transform, in the peer's order. */
 	i = s->sa_prop[0].p_nxf;
 	if (s->sa_prop[0].p_proto == IKEV1_PROTO_IPSEC_ESP &&

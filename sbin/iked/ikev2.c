@@ -1960,6 +1960,9 @@ v2_child_request(struct iked_sa *sa, struct ikemsg *m, uint8_t exchange,
 				return (IKEV2_N_CHILD_SA_NOT_FOUND);
 		}
 	}
+	if (ccsa && old == NULL &&
+	    !ikesa_child_room(sa, NULL, "the peer's CREATE_CHILD_SA"))
+		return (IKEV2_N_NO_ADDITIONAL_SAS);
 	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_TSi, NULL)) == NULL ||
 	    ikev2_pld_ts(p, tsi, IKEMSG_TS_MAX, &ni) != IKEMSG_OK ||
 	    (p = ikemsg_find(m, IKEV2_PAYLOAD_TSr, NULL)) == NULL ||

@@ -139,7 +139,7 @@ typedef struct {
 %token	ECDSA521 ENCXF ENFORCESINGLEIKESA ESN ESP FILENAME FRAGMENT_SIZE
 %token	FRAGMENTATION FROM
 %token	GENERATE GROUP IFACE IKE IKELIFETIME IKESA IKEV1 IKEV2 INCLUDE INET
-%token	INET6 INSTALL IPCOMP LIFETIME LOCAL MAIN MOBIKE NATT
+%token	INET6 INSTALL IPCOMP LIFETIME LOCAL MAIN MAXCHILDREN MOBIKE NATT
 %token	NOENFORCESINGLEIKESA NOESN NOFRAGMENTATION NOMOBIKE NOVENDORID PASSIVE
 %token	PEER PORT PRF PROTO PSK QUICK RDOMAIN REQUEST RFC7427 RSA SET SIGNATURE
 %token	SKIP SRCID TAG TAP TO TRANSPORT TUNNEL USER VENDORID ERROR
@@ -264,6 +264,14 @@ set		: SET ACTIVE		{ conf->cfg_flags &= ~CFG_PASSIVE; }
 				conf->cfg_dpd_interval = (u_int)$3;
 		}
 		| SET IKELIFETIME time	{ conf->cfg_ikelifetime = $3; }
+		| SET MAXCHILDREN NUMBER {
+			if ($3 < 1 || $3 > IKED_MAXCHILDREN_MAX)
+				yyerror("maxchildren %lld out of range "
+				    "(1 to %d)", (long long)$3,
+				    IKED_MAXCHILDREN_MAX);
+			else
+				conf->cfg_maxchildren = (u_int)$3;
+		}
 		| SET LIFETIME time lifebytes {
 			conf->cfg_lifetime = $3;
 			if ($4 != 0)
@@ -597,6 +605,7 @@ static const struct keywords {
 	{ "lifetime",		LIFETIME },
 	{ "local",		LOCAL },
 	{ "main",		MAIN },
+	{ "maxchildren",	MAXCHILDREN },
 	{ "mobike",		MOBIKE },
 	{ "natt",		NATT },
 	{ "noenforcesingleikesa", NOENFORCESINGLEIKESA },

@@ -261,6 +261,7 @@ print_config(FILE *fp, const struct iked_config *cf, int verbose)
 	fprintf(fp, "set dpd_check_interval %u\n", cf->cfg_dpd_interval);
 	fprintf(fp, "set dpd_action %s\n", cf->cfg_flags & CFG_DPDRESTART ?
 	    "restart" : "trap");
+	fprintf(fp, "set maxchildren %u\n", cf->cfg_maxchildren);
 	fprintf(fp, "set ikelifetime %s\n",
 	    print_time(cf->cfg_ikelifetime, buf, sizeof(buf)));
 	fprintf(fp, "set lifetime %s bytes %s\n",
