@@ -109,6 +109,8 @@ spdadd 192.0.2.1 192.0.2.2 any -P in ipsec esp/transport//require;
 EOF
 sk A -f "$dir/a.spd"
 sk B -f "$dir/b.spd"
+# With a psk, iked reads only files nobody else may read.
+umask 077
 cat >"$dir/a.conf" <<EOF
 $ver "to-B" active esp transport from 192.0.2.1 to 192.0.2.2 \\
 	peer 192.0.2.2 psk "demo pre-shared key"

@@ -191,6 +191,8 @@ iked_bench()
 	done
 	: >"$dir/A.spd"
 	: >"$dir/B.spd"
+	# With a psk, iked reads only files nobody else may read.
+	umask 077
 	: >"$dir/A.conf"
 	for i in $(seq 1 "$N") $W; do
 		a=198.51.100.$i b=203.0.113.$i

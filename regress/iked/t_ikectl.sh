@@ -3,7 +3,7 @@
 # of the socket and who may use it, the cap on clients and their
 # timeout, a stale socket replaced and a live one respected, the file
 # gone at exit; show sa against the kernel's SAs after an IKEv2
-# handshake between two namespaces.
+# handshake between two namespaces; iked's core dumps off.
 
 . "$(atf_get_srcdir)/../lib/netns.subr"
 . "$(atf_get_srcdir)/../lib/ike.subr"
@@ -51,6 +51,24 @@ single()
 # As uid and gid 65534, no groups (atf_check runs programs, not shell
 # functions).
 NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
+
+atf_test_case nocore cleanup
+nocore_head()
+{
+	atf_set "descr" "iked runs with core dumps off: it holds pre-shared keys and SA keys"
+	atf_set "require.user" "root"
+}
+nocore_body()
+{
+	single
+	[ -r "/proc/$(cat iked.pid)/limits" ] ||
+	    atf_skip "no /proc/PID/limits to read the core limit from"
+	atf_check -o inline:"0 0\n" awk '/^Max core file size/ { print $5, $6 }' \
+	    "/proc/$(cat iked.pid)/limits"
+	# Not dumpable, yet root still reads its memory figures (t_flood).
+	atf_check -o match:'^VmRSS:' grep VmRSS "/proc/$(cat iked.pid)/status"
+}
+nocore_cleanup() { netns_cleanup; }
 
 atf_test_case stats cleanup
 stats_head()
@@ -318,6 +336,7 @@ show_sa_cleanup() { netns_cleanup; }
 atf_init_test_cases()
 {
 	atf_add_test_case stats
+	atf_add_test_case nocore
 	atf_add_test_case reload
 	atf_add_test_case refused
 	atf_add_test_case limits

@@ -8,6 +8,15 @@
 iked_setup()
 {
 	IKED="$(atf_get_srcdir)/../../sbin/iked/iked"
+	# iked refuses a configuration with a psk that others may read.
+	umask 077
+}
+
+# private FILE: a copy only we may read, for iked (git keeps 0644).
+private()
+{
+	cp "$1" "$2" || atf_fail "cannot copy $1"
+	chmod 600 "$2"
 }
 
 atf_test_case examples
@@ -20,8 +29,9 @@ examples_body()
 	iked_setup
 	n=0
 	for f in "$(atf_get_srcdir)"/../../share/examples/iked/*.conf; do
+		private "$f" ex.conf
 		atf_check -s exit:0 -e inline:"configuration OK\n" \
-		    "$IKED" -n -f "$f"
+		    "$IKED" -n -f ex.conf
 		n=$((n + 1))
 	done
 	[ "$n" -ge 4 ] || atf_fail "only $n example files"
@@ -35,8 +45,9 @@ canonical_head()
 canonical_body()
 {
 	iked_setup
+	private "$(atf_get_srcdir)/golden.conf" golden.conf
 	atf_check -s exit:0 -o file:"$(atf_get_srcdir)/golden.out" \
-	    -e ignore "$IKED" -nv -f "$(atf_get_srcdir)/golden.conf"
+	    -e ignore "$IKED" -nv -f golden.conf
 }
 
 atf_test_case roundtrip
@@ -49,7 +60,8 @@ roundtrip_body()
 	iked_setup
 	for f in "$(atf_get_srcdir)/golden.conf" \
 	    "$(atf_get_srcdir)"/../../share/examples/iked/*.conf; do
-		"$IKED" -nvv -f "$f" >a.conf 2>/dev/null ||
+		private "$f" in.conf
+		"$IKED" -nvv -f in.conf >a.conf 2>/dev/null ||
 		    atf_fail "$f does not parse"
 		atf_check -s exit:0 -o file:a.conf -e ignore "$IKED" -nvv -f a.conf
 	done
@@ -144,6 +156,65 @@ errors_body()
 	    '1: maxchildren 65537 out of range (1 to 65536)'
 	check_error "$(printf 'ikev2 "a" passive psk "k"\nikev2 "a" passive psk "k"')" \
 	    '2: ikev2 "a": duplicate rule name'
+}
+
+atf_test_case secrecy
+secrecy_head()
+{
+	atf_set "descr" "a configuration with a psk is refused if group or others may access one of its files, by iked -n and iked alike"
+}
+secrecy_body()
+{
+	iked_setup
+	printf 'ikev2 passive psk "k"\n' >t.conf
+	for m in 644 640 604 620 660 601; do
+		chmod $m t.conf
+		atf_check -s exit:1 -o empty -e inline:"t.conf: the configuration has a psk, but group or others may access it (mode 0$m)\n" \
+		    "$IKED" -n -f t.conf
+	done
+	# The daemon itself says the same and stops before anything else.
+	chmod 644 t.conf
+	atf_check -s exit:1 -o empty -e inline:"t.conf: the configuration has a psk, but group or others may access it (mode 0644)\n" \
+	    "$IKED" -d -s "$PWD/ctl" -f t.conf
+	# Only we may read it: accepted.
+	chmod 600 t.conf
+	atf_check -s exit:0 -e inline:"configuration OK\n" "$IKED" -n -f t.conf
+	chmod 400 t.conf
+	atf_check -s exit:0 -e inline:"configuration OK\n" "$IKED" -n -f t.conf
+	# Without a psk there is no secret to keep.
+	printf 'set maxchildren 8\n' >n.conf
+	chmod 644 n.conf
+	atf_check -s exit:0 -e inline:"configuration OK\n" "$IKED" -n -f n.conf
+	# An included file: the psk's or the includer, whichever is open.
+	printf 'ikev2 passive psk "k"\n' >inc.conf
+	chmod 644 inc.conf
+	printf 'include "%s/inc.conf"\n' "$PWD" >t.conf
+	chmod 600 t.conf
+	atf_check -s exit:1 -o empty -e inline:"$PWD/inc.conf: the configuration has a psk, but group or others may access it (mode 0644)\n" \
+	    "$IKED" -n -f t.conf
+	chmod 600 inc.conf
+	chmod 644 t.conf
+	atf_check -s exit:1 -o empty -e inline:"t.conf: the configuration has a psk, but group or others may access it (mode 0644)\n" \
+	    "$IKED" -n -f t.conf
+	chmod 600 t.conf
+	atf_check -s exit:0 -e inline:"configuration OK\n" "$IKED" -n -f t.conf
+}
+
+atf_test_case secrecy_owner
+secrecy_owner_head()
+{
+	atf_set "descr" "a configuration with a psk is refused if someone other than root or iked's user owns it"
+	atf_set "require.user" "root"
+}
+secrecy_owner_body()
+{
+	iked_setup
+	printf 'ikev2 passive psk "k"\n' >t.conf
+	chown 65534 t.conf
+	atf_check -s exit:1 -o empty -e inline:"t.conf: the configuration has a psk, but it is owned by uid 65534, not by root or the user running iked (uid 0)\n" \
+	    "$IKED" -n -f t.conf
+	chown 0 t.conf
+	atf_check -s exit:0 -e inline:"configuration OK\n" "$IKED" -n -f t.conf
 }
 
 atf_test_case errors_several
@@ -421,6 +492,8 @@ atf_init_test_cases()
 	atf_add_test_case canonical
 	atf_add_test_case roundtrip
 	atf_add_test_case errors
+	atf_add_test_case secrecy
+	atf_add_test_case secrecy_owner
 	atf_add_test_case errors_several
 	atf_add_test_case macros_include
 	atf_add_test_case defaults

@@ -9,6 +9,10 @@
  */
 
 #include <sys/types.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <limits.h>
 #include <signal.h>
@@ -116,6 +120,24 @@ iked_keepalive(evutil_socket_t fd, short event, void *arg)
 		    (sa->sa_nat & SA_NATT_FLOAT) &&
 		    (sa->sa_nat & SA_NAT_LOCAL))
 			net_keepalive(env, sa);
+}
+
+/*
+ * No core dumps: iked holds pre-shared keys and the keys of every SA.
+ * On Linux it is also no longer "dumpable": its /proc files belong to
+ * root and no other process of its user may ptrace it.
+ */
+static void
+iked_nocore(void)
+{
+	struct rlimit	 rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		fatal("setrlimit(RLIMIT_CORE)");
+#ifdef PR_SET_DUMPABLE
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("prctl(PR_SET_DUMPABLE)");
+#endif
 }
 
 static __dead void
@@ -232,6 +254,8 @@ main(int argc, char *argv[])
 	}
 	log_setverbose(env.sc_verbose);
 
+	/* Before the first secret is read. */
+	iked_nocore();
 	if (parse_config(env.sc_conffile, 0, &cf) == -1)
 		exit(1);
 	config_setrunning(&env, cf);

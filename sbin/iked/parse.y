@@ -6,13 +6,15 @@
  * strings) and the checks of each rule.  Actions build plain structs
  * (iked.h); config_setrunning() makes the result the running config.
  * Errors are "file:line: message"; parsing goes on after one to report
- * the next.
+ * the next.  A configuration with a psk is read only from files nobody
+ * else may read or change (file_secrecy).
  */
 
 %{
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "iked.h"
 
@@ -49,6 +52,19 @@ static int			 nfiles;
 
 static struct file *pushfile(const char *, int);
 static int	 popfile(void);
+static void	 file_secrecy(const struct file *);
+static int	 secrecy_check(void);
+
+/*
+ * Files that others may read or change, found as each is opened: an
+ * error once the configuration turns out to hold a psk.
+ */
+struct insecure {
+	SLIST_ENTRY(insecure)	 entry;
+	char			 msg[PATH_MAX + 128];
+};
+static SLIST_HEAD(, insecure)	 insecure = SLIST_HEAD_INITIALIZER(insecure);
+static int			 psk_seen;
 static int	 yyparse(void);
 static int	 yylex(void);
 static int	 lex_token(void);
@@ -413,7 +429,7 @@ ruleopt		: QUICK			{ curpol->pol_flags |= POL_QUICK; }
 					curpol->pol_lifebytes = $3;
 			}
 		}
-		| PSK string		{ rule_psk($2); }
+		| PSK string		{ psk_seen = 1; rule_psk($2); }
 		| PSK FILENAME STRING	{ yyerror("psk file is not supported"); }
 		| EAP STRING		{ rule_unsupported("eap"); YYERROR; }
 		| RSA			{ rule_unsupported("rsa"); }
@@ -926,7 +942,6 @@ pushfile(const char *name, int secret)
 {
 	struct file	*nfile;
 
-	(void)secret;
 	if ((nfile = calloc(1, sizeof(*nfile))) == NULL)
 		return (NULL);
 	if ((nfile->name = strdup(name)) == NULL) {
@@ -942,9 +957,62 @@ pushfile(const char *name, int secret)
 		return (NULL);
 	}
 	nfile->lineno = 1;
+	if (secret)
+		file_secrecy(nfile);
 	TAILQ_INSERT_TAIL(&files, nfile, entry);
 	nfiles++;
 	return (nfile);
+}
+
+/*
+ * OpenBSD's check_file_secrecy, for configurations with a psk: a file
+ * owned by root or by the user running iked, with no access for group
+ * or others.  What fails is remembered; secrecy_check() decides.
+ */
+static void
+file_secrecy(const struct file *f)
+{
+	struct insecure	*in;
+	struct stat	 st;
+	char		 msg[128];
+
+	if (fstat(fileno(f->stream), &st) == -1)
+		snprintf(msg, sizeof(msg), "cannot stat it: %s",
+		    strerror(errno));
+	else if (st.st_uid != 0 && st.st_uid != getuid())
+		snprintf(msg, sizeof(msg), "it is owned by uid %u, not by "
+		    "root or the user running iked (uid %u)",
+		    (u_int)st.st_uid, (u_int)getuid());
+	else if (st.st_mode & (S_IRWXG | S_IRWXO))
+		snprintf(msg, sizeof(msg), "group or others may access it "
+		    "(mode %04o)", (u_int)(st.st_mode & ALLPERMS));
+	else
+		return;
+	if ((in = calloc(1, sizeof(*in))) == NULL)
+		fatal("%s", __func__);
+	snprintf(in->msg, sizeof(in->msg), "%s: the configuration has a "
+	    "psk, but %s", f->name, msg);
+	SLIST_INSERT_HEAD(&insecure, in, entry);
+}
+
+/* The errors of file_secrecy, if a psk was read: how many. */
+static int
+secrecy_check(void)
+{
+	struct insecure	*in;
+	int		 n = 0;
+
+	while ((in = SLIST_FIRST(&insecure)) != NULL) {
+		SLIST_REMOVE_HEAD(&insecure, entry);
+		if (psk_seen) {
+			n++;
+			if (!(parse_flags & PARSE_QUIET))
+				fprintf(stderr, "%s\n", in->msg);
+		}
+		free(in);
+	}
+	psk_seen = 0;
+	return (n);
 }
 
 static int
@@ -1615,6 +1683,7 @@ parse_run(struct file *f, u_int flags, struct iked_config **cfp)
 	rule_abort();
 	TAILQ_FOREACH(pol, &conf->cfg_policies, pol_entry)
 		policy_check(pol);
+	file->errors += secrecy_check();
 	errors = file->errors;
 	popfile();
 	topfile = NULL;
