@@ -25,6 +25,9 @@ flood_init()
 	[ -x "$HFLOOD" ] || atf_fail "h_flood not built"
 	[ -x "$IKECTL" ] || atf_fail "ikectl not built"
 	[ -r /proc/self/status ] || atf_skip "no /proc: cannot read iked's memory"
+	# Its quarantine and shadow memory, and its speed, are not iked's.
+	! grep -q __asan_init "$IKED" ||
+	    atf_skip "iked is built with AddressSanitizer (SANITIZE=1)"
 }
 
 # R with a link to each of P1 (2001:db8:1::/64), P2 (2001:db8:2::/64)
