@@ -667,11 +667,22 @@ ATF_TC_BODY(halfopen_per_source, tc)
 	flood_mm1(mm1, len, 1, &k);
 	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1), IKED_HALFOPEN_PEER);
 	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_refused, 1);
+	/* Busy too: refused, not left to be answered when repeated. */
+	halfopen_batch(&xt_b->p_env, 1);
+	for (i = 0; i < 2 * IKED_HALFOPEN_ADMIT; i++) {
+		k = 256 * (IKED_HALFOPEN_PEER + 1 + i) + 7;
+		flood_mm1(mm1, len, 1, &k);
+	}
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_refused,
+	    1 + 2 * IKED_HALFOPEN_ADMIT);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_shed, 0);
+	halfopen_batch(&xt_b->p_env, 0);
 	k = 8;					/* 198.51.100.8 */
 	flood_mm1(mm1, len, 1, &k);
 	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1),
 	    IKED_HALFOPEN_PEER + 1);
-	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_refused, 1);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_refused,
+	    1 + 2 * IKED_HALFOPEN_ADMIT);
 	/* A, from its own address, goes through. */
 	xt_run();
 	ATF_CHECK_EQ(sa_with(xt_a, "192.0.2.2")->sa_state, SA_S_ESTABLISHED);

@@ -183,12 +183,17 @@ halfopen_log(const struct iked *env, const char *fmt, ...)
 }
 
 /*
- * Room for one more half-open SA of version from peer: 0, or -1 when it
- * is refused (counted).  A full IKEv1 budget makes room by evicting its
+ * Room for one more half-open SA of version from peer, for a new
+ * exchange with SPIi spi (NULL: one that proved its address, a COOKIE
+ * returned): 0; -1 when it is refused, past the source's share or the
+ * budget; 1 when it goes unanswered for now (busy, halfopen_admit).
+ * Each is counted.  The source's share is checked first: it costs
+ * nothing to refuse.  A full IKEv1 budget makes room by evicting its
  * oldest SA whose peer never answered our MM2.
  */
 int
-halfopen_reserve(struct iked *env, int version, const struct sockaddr *peer)
+halfopen_reserve(struct iked *env, int version, const struct sockaddr *peer,
+    const uint8_t *spi)
 {
 	struct iked_halfopen	*ho = &env->sc_halfopen[version - 1];
 	struct iked_hosrc	 key, *hs;
@@ -202,6 +207,8 @@ halfopen_reserve(struct iked *env, int version, const struct sockaddr *peer)
 		    "SAs");
 		return (-1);
 	}
+	if (spi != NULL && !halfopen_admit(env, peer, spi))
+		return (1);
 	if (ho->ho_count < ho->ho_max)
 		return (0);
 	if (!ho->ho_evict || (sa = TAILQ_FIRST(&ho->ho_new)) == NULL) {

@@ -1085,7 +1085,8 @@ int	 ikev2_rekey_ike(struct iked_sa *);
 							   batch */
 void	 halfopen_init(struct iked *);
 void	 halfopen_clear(struct iked *);
-int	 halfopen_reserve(struct iked *, int, const struct sockaddr *);
+int	 halfopen_reserve(struct iked *, int, const struct sockaddr *,
+	    const uint8_t *);
 int	 halfopen_enter(struct iked_sa *, int);
 void	 halfopen_proven(struct iked_sa *);
 void	 halfopen_leave(struct iked_sa *);

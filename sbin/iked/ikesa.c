@@ -843,7 +843,7 @@ ikesa_recv(struct iked *env, int natt, const struct sockaddr *local,
 	struct iked_sa		*sa;
 	struct iked_policy	*pol;
 	char			 p[128];
-	int			 error;
+	int			 error, r;
 
 	error = ikemsg_parse(&m, buf, len, natt ? IKEMSG_F_NATT : 0,
 	    &env->sc_stats.st_msg);
@@ -889,9 +889,10 @@ ikesa_recv(struct iked *env, int natt, const struct sockaddr *local,
 				return;
 			}
 			/* Busy: answered now, or when it comes again. */
-			if (!halfopen_admit(env, peer, m.msg_ispi))
+			if ((r = halfopen_reserve(env, 1, peer, m.msg_ispi)) ==
+			    1)
 				return;
-			if (halfopen_reserve(env, 1, peer) == -1) {
+			if (r == -1) {
 				uint64_t n = env->sc_stats.st_halfopen_refused;
 
 				/* A flood: log the 1st, 2nd, 4th, ... */

@@ -1325,7 +1325,7 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	size_t			 kl, nl, cookielen = 0, publen = 0;
 	uint16_t		 group, ourgroup;
 	char			 ps[128];
-	int			 proven;
+	int			 proven, r;
 
 	print_host(peer, ps, sizeof(ps));
 	if ((pol = policy_match(env->sc_config, 2, local, peer, 0)) == NULL) {
@@ -1371,11 +1371,13 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 			return;
 		}
 		proven = 1;
-	} else if (!halfopen_admit(env, peer, m->msg_ispi))
+	}
+	/* Busy: answered now, or when it comes again. */
+	if ((r = halfopen_reserve(env, 2, peer, proven ? NULL :
+	    m->msg_ispi)) == 1)
 		return;
-	if (halfopen_reserve(env, 2, peer) == -1 ||
-	    (sa = ikesa_new(env, 2, 0, pol, local, peer, m->msg_ispi)) ==
-	    NULL) {
+	if (r == -1 || (sa = ikesa_new(env, 2, 0, pol, local, peer,
+	    m->msg_ispi)) == NULL) {
 		uint64_t n2 = env->sc_stats.st_halfopen_refused;
 
 		if ((n2 & (n2 - 1)) == 0)
