@@ -586,11 +586,25 @@ flood_mm1(const uint8_t *mm1, size_t len, u_int n, u_int *k)
 	}
 }
 
+/* Has B the SA of flood_mm1's kth MM1? */
+static int
+flood_sa(u_int k)
+{
+	uint8_t	 spi[8];
+
+	memset(spi, 0xf1, 4);
+	spi[4] = k >> 24;
+	spi[5] = k >> 16;
+	spi[6] = k >> 8;
+	spi[7] = k;
+	return (ikesa_spi_first(&xt_b->p_env, spi) != NULL);
+}
+
 /*
- * A full IKEv1 budget evicts the oldest MM1 nobody answered: A's main
- * mode survives 4000 more MM1s between MM2 and MM3, and once past MM3
- * any number of them.  (Phase 1 only: the fake kernel's UPDATE does
- * not release a held QM2.)
+ * A full IKEv1 budget: a new MM1 goes unanswered, and when it comes
+ * again it evicts the oldest exchange nobody answered past MM2.  A's
+ * main mode survives any number of other MM1s, before MM3 (they are new
+ * ones) and after (it is past MM3); MM1s sent twice evict in turn.
  */
 ATF_TC_WITHOUT_HEAD(halfopen_v1_evict);
 ATF_TC_BODY(halfopen_v1_evict, tc)
@@ -598,7 +612,7 @@ ATF_TC_BODY(halfopen_v1_evict, tc)
 	const struct xt_dgram	*dg;
 	uint8_t			*mm1;
 	size_t			 len;
-	u_int			 k = 0;
+	u_int			 k = 0, k0;
 
 	setup(conf_a1, conf_b1);
 	xt_acquire(xt_a, 1, 1);
@@ -609,23 +623,39 @@ ATF_TC_BODY(halfopen_v1_evict, tc)
 
 	flood_mm1(mm1, len, IKED_HALFOPEN_V1, &k);
 	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1), IKED_HALFOPEN_V1);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_shed, 0);
+	/* Full: A's MM1 goes unanswered, its retransmission does not. */
+	xt_deliver_copy(xt_a);
+	ATF_CHECK_EQ(xt_queued(xt_b), 0);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_shed, 1);
 	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_evicted, 0);
-	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_refused, 0);
-	/* A's MM1 makes room: the first flood SA goes. */
 	xt_deliver(xt_a);
-	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1), IKED_HALFOPEN_V1);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_readmitted, 1);
 	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_evicted, 1);
+	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1), IKED_HALFOPEN_V1);
 	ATF_REQUIRE(sa_with(xt_b, "192.0.2.1") != NULL);
-	ATF_CHECK(sa_with(xt_b, "198.51.100.0") != NULL);	/* k 256 */
+	ATF_CHECK(!flood_sa(0) && flood_sa(1));
 	expect(xt_b, IKEV1_EXCHANGE_MAIN, 0);
 	xt_deliver(xt_b);				/* MM2 */
-	/* 4000 more MM1s while A computes its MM3. */
-	flood_mm1(mm1, len, 4000, &k);
-	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_evicted, 4001);
+	/* A budget's worth of new MM1s while A computes its MM3. */
+	flood_mm1(mm1, len, IKED_HALFOPEN_V1, &k);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_evicted, 1);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_shed, 1 + IKED_HALFOPEN_V1);
+	ATF_REQUIRE(sa_with(xt_b, "192.0.2.1") != NULL);
+	/* Sent twice, 100 of them evict the 100 oldest. */
+	k0 = k;
+	flood_mm1(mm1, len, 100, &k);
+	k = k0;
+	flood_mm1(mm1, len, 100, &k);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_halfopen_evicted, 101);
+	ATF_CHECK(!flood_sa(1) && !flood_sa(100) && flood_sa(101));
 	ATF_REQUIRE(sa_with(xt_b, "192.0.2.1") != NULL);
 	xt_deliver(xt_a);				/* MM3 */
 	ATF_CHECK_EQ(sa_with(xt_b, "192.0.2.1")->sa_ho, HO_PROVEN);
-	/* Past MM3: a whole budget more does not evict it. */
+	/* Past MM3: a whole budget sent twice does not evict it. */
+	k0 = k;
+	flood_mm1(mm1, len, IKED_HALFOPEN_V1 + 100, &k);
+	k = k0;
 	flood_mm1(mm1, len, IKED_HALFOPEN_V1 + 100, &k);
 	ATF_REQUIRE(sa_with(xt_b, "192.0.2.1") != NULL);
 	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1), IKED_HALFOPEN_V1);

@@ -169,18 +169,21 @@ check_read()
 	    atf_fail "h_flood sent only ${sent:-0} datagrams"
 	[ "$rx" -ge $((sent / 2)) ] ||
 	    atf_fail "R read only $rx of $sent datagrams"
-	[ "$(counter unanswered-busy)" -gt 0 ] ||
+	[ "$(counter unanswered)" -gt 0 ] ||
 	    atf_fail "R never left a new exchange unanswered"
 }
 
 check_mm1()
 {
 	check_read
-	# Its IKEv1 budget full, turned over by eviction, IKEv2's not used.
+	# Its IKEv1 budget full, IKEv2's not used; a random flood sends no
+	# MM1 twice, so it evicted almost nothing (Bloom filter errors).
 	grep -q '^halfopen: ikev1 4096/4096 ikev2 [0-9]/' stats.out ||
 	    atf_fail "R's half-open budgets are not as a MM1 flood leaves them"
-	[ "$(counter evicted)" -gt 10000 ] ||
-	    atf_fail "only $(counter evicted) half-open SAs evicted"
+	[ "$(counter evicted)" -ge 1 ] ||
+	    atf_fail "the IKEv1 peer's retransmission evicted nothing"
+	[ "$(counter evicted)" -lt $((sent / 50)) ] ||
+	    atf_fail "$(counter evicted) half-open SAs evicted by $sent MM1s"
 }
 
 check_init()

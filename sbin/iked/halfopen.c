@@ -12,22 +12,25 @@
  * peers that return a COOKIE (ikev2.c), so a spoofed flood costs it an
  * answer and no memory; a full IKEv2 budget refuses.  IKEv1 has no
  * cookie: a spoofed MM1 looks like a real one until MM3 shows that the
- * peer received our MM2.  A full IKEv1 budget therefore evicts its
- * oldest exchange not yet past MM2 (HO_NEW), never one past MM3
- * (HO_PROVEN): a flood only turns its own kind over, and a real peer
- * has as long to send its MM3 as a budget's worth of MM1s takes.  The
- * MM1 responder is cheap to make and to evict: no DH before MM3.
+ * peer received our MM2.  A full IKEv1 budget therefore keeps what it
+ * has: a new MM1 goes unanswered, and only when it comes again does it
+ * evict the oldest exchange not yet past MM2 (HO_NEW), never one past
+ * MM3 (HO_PROVEN).  A real initiator retransmits; a flood of random
+ * cookies never sends one twice, so it turns over nothing and a real
+ * peer's exchange has all the time it needs to reach MM3.  The MM1
+ * responder is cheap to make and to evict: no DH before MM3.
  *
  * A daemon that reads datagrams slower than they come loses them at its
  * socket, a real peer's as likely as the flood's, and any answer costs
  * about what the datagram cost its sender.  So net.c reads in batches
  * and says when a batch did not empty its socket: in such a batch only
- * IKED_HALFOPEN_ADMIT new exchanges are answered and the rest are dropped
- * before any work, which keeps the socket drained: what continues an
- * exchange, and a COOKIE returned, is never lost.  What was dropped is
- * remembered (a Bloom filter of the source and SPIi, in two
- * generations) and answered when it comes again: a real initiator
- * retransmits, a random flood does not.
+ * IKED_HALFOPEN_ADMIT new exchanges are answered and the rest are
+ * dropped before any work, which keeps the socket drained: what
+ * continues an exchange, and a COOKIE returned, is never lost.
+ *
+ * What goes unanswered, busy or with a full IKEv1 budget, is remembered
+ * (a Bloom filter of the source and SPIi, in two generations of 1 MiB)
+ * and answered when it comes again.
  */
 
 #include <sys/types.h>
@@ -46,7 +49,8 @@
 #include "iked.h"
 
 #define HALFOPEN_QUIET	32	/* half-open: opening lines go to debug */
-#define ADMIT_BITS	(1U << 22)	/* per generation: 512 KiB */
+#define ADMIT_BITS	(1U << 23)	/* per generation: 1 MiB */
+#define ADMIT_K		4		/* bits per entry */
 #define ADMIT_MAX	(1U << 19)	/* entries, then a new generation */
 #define ADMIT_SUMMARY	10		/* seconds between "busy" lines */
 
@@ -66,6 +70,8 @@ hosrc_cmp(const struct iked_hosrc *a, const struct iked_hosrc *b)
 RB_GENERATE(iked_hosrcs, iked_hosrc, hs_node, hosrc_cmp);
 
 static void	admit_summary(evutil_socket_t, short, void *);
+static void	admit_unanswered(struct iked *, const struct sockaddr *,
+		    const uint8_t *);
 
 void
 halfopen_init(struct iked *env)
@@ -145,7 +151,7 @@ admit_summary(evutil_socket_t fd, short event, void *arg)
 	ad->ad_lastshed = st->st_shed;
 	ad->ad_lastevicted = st->st_halfopen_evicted;
 	log_info("under pressure: half-open ikev1 %u/%u ikev2 %u/%u; in %d s "
-	    "%llu new exchanges unanswered (busy), %llu half-open evicted",
+	    "%llu new exchanges left unanswered, %llu half-open evicted",
 	    env->sc_halfopen[0].ho_count, env->sc_halfopen[0].ho_max,
 	    env->sc_halfopen[1].ho_count, env->sc_halfopen[1].ho_max,
 	    ADMIT_SUMMARY, (unsigned long long)shed,
@@ -185,11 +191,13 @@ halfopen_log(const struct iked *env, const char *fmt, ...)
 /*
  * Room for one more half-open SA of version from peer, for a new
  * exchange with SPIi spi (NULL: one that proved its address, a COOKIE
- * returned): 0; -1 when it is refused, past the source's share or the
- * budget; 1 when it goes unanswered for now (busy, halfopen_admit).
- * Each is counted.  The source's share is checked first: it costs
- * nothing to refuse.  A full IKEv1 budget makes room by evicting its
- * oldest SA whose peer never answered our MM2.
+ * returned): 0; -1 when it is refused, past the source's share or a
+ * full budget; 1 when it goes unanswered for now, to be answered when
+ * it comes again (halfopen_admit).  The source's share is checked
+ * first: it costs nothing to refuse.  A full IKEv1 budget makes room by
+ * evicting its oldest SA whose peer never answered our MM2, but only for
+ * an MM1 sent again: a random flood, which sends none twice, then turns
+ * over no exchange of a real peer, whatever its rate.
  */
 int
 halfopen_reserve(struct iked *env, int version, const struct sockaddr *peer,
@@ -198,6 +206,7 @@ halfopen_reserve(struct iked *env, int version, const struct sockaddr *peer,
 	struct iked_halfopen	*ho = &env->sc_halfopen[version - 1];
 	struct iked_hosrc	 key, *hs;
 	struct iked_sa		*sa;
+	int			 again = 0;
 
 	hosrc_key(&key, peer);
 	if ((hs = RB_FIND(iked_hosrcs, &env->sc_hosrcs, &key)) != NULL &&
@@ -207,7 +216,7 @@ halfopen_reserve(struct iked *env, int version, const struct sockaddr *peer,
 		    "SAs");
 		return (-1);
 	}
-	if (spi != NULL && !halfopen_admit(env, peer, spi))
+	if (spi != NULL && (again = halfopen_admit(env, peer, spi)) == 0)
 		return (1);
 	if (ho->ho_count < ho->ho_max)
 		return (0);
@@ -216,8 +225,12 @@ halfopen_reserve(struct iked *env, int version, const struct sockaddr *peer,
 		halfopen_pressure(env, "half-open budget full");
 		return (-1);
 	}
+	if (spi != NULL && again != 2) {
+		admit_unanswered(env, peer, spi);
+		halfopen_pressure(env, "half-open budget full");
+		return (1);
+	}
 	env->sc_stats.st_halfopen_evicted++;
-	halfopen_pressure(env, "half-open budget full, evicting");
 	log_debug("%s: evicted: the oldest half-open SA", sa->sa_name);
 	ikesa_free(sa);
 	return (0);
@@ -332,8 +345,18 @@ admit_hash(const struct iked *env, const struct sockaddr *peer,
 	return (h);
 }
 
-/* Three bits of h in a generation's filter. */
-#define ADMIT_BIT(h, i)	((uint32_t)((h) >> (21 * (i))) & (ADMIT_BITS - 1))
+/*
+ * ADMIT_K bits of h in a generation's filter (Kirsch and Mitzenmacher:
+ * h1 + i * h2).  With ADMIT_MAX entries in ADMIT_BITS, a new exchange
+ * is taken for one sent again about 0.25% of the time, per generation.
+ */
+static uint32_t
+admit_bit(uint64_t h, u_int i)
+{
+	uint32_t	 h1 = (uint32_t)h, h2 = (uint32_t)(h >> 32) | 1;
+
+	return ((h1 + i * h2) & (ADMIT_BITS - 1));
+}
 
 static int
 admit_seen(const uint8_t *f, uint64_t h)
@@ -342,20 +365,25 @@ admit_seen(const uint8_t *f, uint64_t h)
 
 	if (f == NULL)
 		return (0);
-	for (i = 0; i < 3; i++) {
-		b = ADMIT_BIT(h, i);
+	for (i = 0; i < ADMIT_K; i++) {
+		b = admit_bit(h, i);
 		if ((f[b / 8] & (1 << (b % 8))) == 0)
 			return (0);
 	}
 	return (1);
 }
 
+/* Remember a new exchange left unanswered (counted), to answer it again. */
 static void
-admit_remember(struct iked_admit *ad, uint64_t h)
+admit_unanswered(struct iked *env, const struct sockaddr *peer,
+    const uint8_t *spi)
 {
-	uint8_t	*f;
-	u_int	 i, b;
+	struct iked_admit	*ad = &env->sc_admit;
+	uint64_t		 h = admit_hash(env, peer, spi);
+	uint8_t			*f;
+	u_int			 i, b;
 
+	env->sc_stats.st_shed++;
 	if (ad->ad_seen[0] == NULL || ad->ad_nseen >= ADMIT_MAX) {
 		/* A new generation; the previous one is still asked. */
 		f = ad->ad_seen[1];
@@ -366,18 +394,18 @@ admit_remember(struct iked_admit *ad, uint64_t h)
 		ad->ad_seen[0] = f;
 		ad->ad_nseen = 0;
 	}
-	for (i = 0; i < 3; i++) {
-		b = ADMIT_BIT(h, i);
+	for (i = 0; i < ADMIT_K; i++) {
+		b = admit_bit(h, i);
 		ad->ad_seen[0][b / 8] |= 1 << (b % 8);
 	}
 	ad->ad_nseen++;
 }
 
 /*
- * Answer this new exchange (1) or drop it unanswered (0, counted)?  All
- * are answered unless the current batch is a busy one and has answered
- * IKED_HALFOPEN_ADMIT already; one left unanswered is answered when it comes
- * again.
+ * Answer this new exchange, or leave it unanswered (0, remembered and
+ * counted)?  2: it is one left unanswered before, now sent again: always
+ * answered.  1: all others, unless the current batch is a busy one and
+ * has answered IKED_HALFOPEN_ADMIT already.
  */
 int
 halfopen_admit(struct iked *env, const struct sockaddr *peer,
@@ -386,19 +414,21 @@ halfopen_admit(struct iked *env, const struct sockaddr *peer,
 	struct iked_admit	*ad = &env->sc_admit;
 	uint64_t		 h;
 
+	if (ad->ad_seen[0] != NULL) {
+		h = admit_hash(env, peer, spi);
+		if (admit_seen(ad->ad_seen[0], h) ||
+		    admit_seen(ad->ad_seen[1], h)) {
+			env->sc_stats.st_readmitted++;
+			return (2);
+		}
+	}
 	if (!ad->ad_busy)
 		return (1);
-	h = admit_hash(env, peer, spi);
-	if (admit_seen(ad->ad_seen[0], h) || admit_seen(ad->ad_seen[1], h)) {
-		env->sc_stats.st_readmitted++;
-		return (1);
-	}
 	if (ad->ad_taken < IKED_HALFOPEN_ADMIT) {
 		ad->ad_taken++;
 		return (1);
 	}
-	admit_remember(ad, h);
-	env->sc_stats.st_shed++;
+	admit_unanswered(env, peer, spi);
 	halfopen_pressure(env, "more datagrams than time to answer them");
 	return (0);
 }

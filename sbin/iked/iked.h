@@ -761,8 +761,8 @@ struct iked_stats {
 	uint64_t		 st_halfopen_refused;
 	uint64_t		 st_halfopen_evicted;	/* oldest new one, IKEv1 */
 	uint64_t		 st_halfopen_expired;
-	uint64_t		 st_shed;	/* new exchanges unanswered, busy */
-	uint64_t		 st_readmitted;	/* ... answered when repeated */
+	uint64_t		 st_shed;	/* new exchanges left unanswered */
+	uint64_t		 st_readmitted;	/* ... answered when sent again */
 	struct ikemsg_stats	 st_msg;
 };
 

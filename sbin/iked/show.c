@@ -153,7 +153,7 @@ show_stats(FILE *fp, const struct iked *env)
 	    (unsigned long long)st->st_children_refused,
 	    (unsigned long long)st->st_halfopen_refused);
 	fprintf(fp, "halfopen: ikev1 %u/%u ikev2 %u/%u evicted %llu "
-	    "expired %llu unanswered-busy %llu answered-again %llu\n",
+	    "expired %llu unanswered %llu answered-again %llu\n",
 	    halfopen_count(env, 1), env->sc_halfopen[0].ho_max,
 	    halfopen_count(env, 2), env->sc_halfopen[1].ho_max,
 	    (unsigned long long)st->st_halfopen_evicted,
