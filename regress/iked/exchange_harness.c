@@ -163,6 +163,7 @@ xt_teardown(void)
 		xt_enter(p);
 		p->p_env.sc_exiting = 1;
 		iked_shutdown_sas(&p->p_env);
+		halfopen_clear(&p->p_env);
 	}
 	for (i = 0; i < 2; i++) {
 		p = &xt_peers[i];

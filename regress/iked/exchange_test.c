@@ -761,10 +761,11 @@ ATF_TC_BODY(halfopen_versions, tc)
 }
 
 /*
- * Busy (a batch that did not empty the socket): IKED_HALFOPEN_ADMIT new
- * exchanges are answered, the others dropped unanswered, and answered when they come
- * again; a COOKIE returned is always answered.  192.0.2.3 floods B's
- * "flood" rule with IKE_SA_INITs (A's, other SPIs, other ports).
+ * Busy (a batch that did not empty the socket): IKED_HALFOPEN_ADMIT
+ * new exchanges are answered, the others dropped unanswered, and
+ * answered when they come again; a COOKIE returned is always answered.
+ * 192.0.2.3 floods B's "flood" rule with IKE_SA_INITs (A's, other
+ * SPIs, other ports).
  */
 /* A's IKE_SA_INIT from 192.0.2.3, port 1000 + i, with SPIi f0 i ... */
 static void

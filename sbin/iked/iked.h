@@ -757,12 +757,12 @@ struct iked_stats {
 	uint64_t		 st_ph1_established;
 	uint64_t		 st_ph2_established;
 	uint64_t		 st_acquires;
-	uint64_t		 st_children_refused;	/* over "set maxchildren" */
+	uint64_t		 st_children_refused;	/* set maxchildren */
 	uint64_t		 st_halfopen_refused;
-	uint64_t		 st_halfopen_evicted;	/* oldest new one, IKEv1 */
+	uint64_t		 st_halfopen_evicted;	/* IKEv1: oldest new */
 	uint64_t		 st_halfopen_expired;
-	uint64_t		 st_shed;	/* new exchanges left unanswered */
-	uint64_t		 st_readmitted;	/* ... answered when sent again */
+	uint64_t		 st_shed;	/* new exchanges unanswered */
+	uint64_t		 st_readmitted;	/* ... answered when again */
 	struct ikemsg_stats	 st_msg;
 };
 
@@ -781,7 +781,7 @@ struct iked_halfopen {
 	struct iked_sas		 ho_proven;
 	u_int			 ho_count;
 	u_int			 ho_max;
-	int			 ho_evict;	/* full: the oldest new one goes */
+	int			 ho_evict;	/* full: the oldest new goes */
 };
 
 /* How many half-open SAs one source address has, per version. */
@@ -799,13 +799,13 @@ RB_PROTOTYPE(iked_hosrcs, iked_hosrc, hs_node, hosrc_cmp);
  * source and SPIi, two generations), so that its retransmission is.
  */
 struct iked_admit {
-	int			 ad_busy;	/* the batch did not empty a socket */
-	u_int			 ad_taken;	/* new exchanges answered in it */
+	int			 ad_busy;	/* a socket still not empty */
+	u_int			 ad_taken;	/* new exchanges answered */
 	uint8_t			*ad_seen[2];	/* current, previous */
 	u_int			 ad_nseen;	/* entries in the current one */
 	uint64_t		 ad_key;
 	struct event		*ad_timer;	/* the "busy" summary */
-	uint64_t		 ad_lastshed;	/* counters at the last summary */
+	uint64_t		 ad_lastshed;	/* at the last summary */
 	uint64_t		 ad_lastevicted;
 };
 

@@ -125,7 +125,10 @@ policy_flow_match(const struct iked_policy *pol, const struct iked_spd *spd)
 
 /* %%% IKE SAs */
 
-/* By SPIi (IKEv1: CKY-I), then address: every packet finds its SA so. */
+/*
+ * By SPIi (IKEv1: CKY-I), every packet finds its SA so; SAs with the
+ * same SPIi (a peer's, replayed from elsewhere) by their address.
+ */
 static int
 ikesa_spi_cmp(const struct iked_sa *a, const struct iked_sa *b)
 {
@@ -133,7 +136,8 @@ ikesa_spi_cmp(const struct iked_sa *a, const struct iked_sa *b)
 
 	if ((r = memcmp(a->sa_ispi, b->sa_ispi, 8)) != 0)
 		return (r);
-	return ((uintptr_t)a < (uintptr_t)b ? -1 : (uintptr_t)a > (uintptr_t)b);
+	return ((uintptr_t)a < (uintptr_t)b ? -1 :
+	    (uintptr_t)a > (uintptr_t)b);
 }
 
 RB_GENERATE(iked_saspis, iked_sa, sa_spinode, ikesa_spi_cmp);

@@ -219,8 +219,9 @@ net_recv(evutil_socket_t fd, short event, void *arg)
 #else		/* BSD */
 			if (cm->cmsg_level == IPPROTO_IP &&
 			    cm->cmsg_type == IP_RECVDSTADDR) {
-				memcpy(&((struct sockaddr_in *)&local)->sin_addr,
-				    CMSG_DATA(cm), sizeof(struct in_addr));
+				memcpy(&((struct sockaddr_in *)&local)->
+				    sin_addr, CMSG_DATA(cm),
+				    sizeof(struct in_addr));
 			} else
 #endif
 			if (cm->cmsg_level == IPPROTO_IPV6 &&
