@@ -2284,7 +2284,7 @@ key_promisc(struct keycb *so, const struct sadb_msghdr *mhp)
 /*
  * Security policies from and to messages.
  */
-static void
+void
 key_freesp(struct secpolicy *sp)
 {
 	u_int i;
@@ -2324,42 +2324,25 @@ key_msg2spidx(const struct sadb_msghdr *mhp, struct secpolicyindex *spidx)
 }
 
 /*
- * A policy from SRC, DST and X_POLICY (FreeBSD's key_msg2sp()).  Writes
- * kernel-allocated reqids back into the message, so the reply shows them.
+ * A policy from an X_POLICY extension of "tlen" bytes (its type and
+ * requests; FreeBSD's key_msg2sp()), without a selector.  Any type the
+ * caller allows; requests only for IPSEC.  Writes kernel-allocated
+ * reqids back into the extension, so a reply shows them.
  */
-static struct secpolicy *
-key_msg2sp(const struct sadb_msghdr *mhp, int *error)
+struct secpolicy *
+key_xpl2sp(struct sadb_x_policy *xpl, size_t tlen, int *error)
 {
-	struct sadb_x_policy *xpl;
 	struct sadb_x_ipsecrequest *xisr;
 	const struct sockaddr *ssa, *dsa;
 	struct ipsecrequest *isr;
 	struct secpolicy *sp;
-	size_t off, tlen, rlen, salen;
+	size_t off, rlen, salen;
 
-	xpl = (void *)mhp->ext[SADB_X_EXT_POLICY];
-	tlen = mhp->extlen[SADB_X_EXT_POLICY];
-
-	if (xpl->sadb_x_policy_dir != IPSEC_DIR_INBOUND &&
-	    xpl->sadb_x_policy_dir != IPSEC_DIR_OUTBOUND) {
-		*error = EINVAL;
-		return (NULL);
-	}
-	switch (xpl->sadb_x_policy_type) {
-	case IPSEC_POLICY_DISCARD:
-	case IPSEC_POLICY_NONE:
-	case IPSEC_POLICY_IPSEC:
-		break;
-	default:
-		*error = EINVAL;
-		return (NULL);
-	}
 	sp = malloc(sizeof(*sp), M_IPSEC_SP, M_NOWAIT | M_ZERO);
 	if (sp == NULL) {
 		*error = ENOBUFS;
 		return (NULL);
 	}
-	key_msg2spidx(mhp, &sp->spidx);
 	sp->policy = xpl->sadb_x_policy_type;
 	sp->priority = xpl->sadb_x_policy_priority;
 	sp->refcnt = 1;
@@ -2449,6 +2432,34 @@ fail:
 	return (NULL);
 }
 
+/* A policy from SRC, DST and X_POLICY, for SPDADD. */
+static struct secpolicy *
+key_msg2sp(const struct sadb_msghdr *mhp, int *error)
+{
+	struct sadb_x_policy *xpl;
+	struct secpolicy *sp;
+
+	xpl = (void *)mhp->ext[SADB_X_EXT_POLICY];
+	if (xpl->sadb_x_policy_dir != IPSEC_DIR_INBOUND &&
+	    xpl->sadb_x_policy_dir != IPSEC_DIR_OUTBOUND) {
+		*error = EINVAL;
+		return (NULL);
+	}
+	switch (xpl->sadb_x_policy_type) {
+	case IPSEC_POLICY_DISCARD:
+	case IPSEC_POLICY_NONE:
+	case IPSEC_POLICY_IPSEC:
+		break;
+	default:
+		*error = EINVAL;
+		return (NULL);
+	}
+	sp = key_xpl2sp(xpl, mhp->extlen[SADB_X_EXT_POLICY], error);
+	if (sp != NULL)
+		key_msg2spidx(mhp, &sp->spidx);
+	return (sp);
+}
+
 /* The X_POLICY extension of a policy, with its requests. */
 static void
 key_mb_policy(struct key_mb *mb, const struct secpolicy *sp)
@@ -2472,7 +2483,8 @@ key_mb_policy(struct key_mb *mb, const struct secpolicy *sp)
 		return;
 	xpl->sadb_x_policy_type = sp->policy;
 	xpl->sadb_x_policy_dir = sp->spidx.dir;
-	xpl->sadb_x_policy_scope = IPSEC_POLICYSCOPE_GLOBAL;
+	xpl->sadb_x_policy_scope = sp->state == IPSEC_SPSTATE_PCB ?
+	    IPSEC_POLICYSCOPE_PCB : IPSEC_POLICYSCOPE_GLOBAL;
 	xpl->sadb_x_policy_id = sp->id;
 	xpl->sadb_x_policy_priority = sp->priority;
 	p = (uint8_t *)(xpl + 1);
@@ -2494,6 +2506,26 @@ key_mb_policy(struct key_mb *mb, const struct secpolicy *sp)
 		}
 		p += xisr->sadb_x_ipsecrequest_len;
 	}
+}
+
+/*
+ * The X_POLICY extension of a policy into "buf" (a socket's policy, for
+ * its getsockopt(2)): the length it needs, copied if "len" is enough; 0
+ * if it cannot be built.
+ */
+size_t
+key_sp2xpl(const struct secpolicy *sp, void *buf, size_t len)
+{
+	struct key_mb mb;
+	size_t need;
+
+	memset(&mb, 0, sizeof(mb));
+	key_mb_policy(&mb, sp);
+	need = mb.error == 0 ? mb.len : 0;
+	if (need != 0 && need <= len)
+		memcpy(buf, mb.buf, need);
+	key_mb_free(&mb);
+	return (need);
 }
 
 /* A whole policy, for SPDGET, SPDDUMP and SPDEXPIRE (key_setdumpsp()). */
@@ -2523,7 +2555,8 @@ key_setdumpsp(struct key_mb *mb, const struct secpolicy *sp, u_int type,
 	}
 }
 
-static uint32_t
+/* A new policy id, 0 if none is left; SPTREE_WLOCK held. */
+uint32_t
 key_getnewspid(void)
 {
 	u_int count;
@@ -2644,7 +2677,8 @@ key_spddelete(struct keycb *so, const struct sadb_msghdr *mhp)
 }
 
 /*
- * SADB_X_SPDDELETE2: remove the policy with this id.
+ * SADB_X_SPDDELETE2: remove the policy with this id; a socket's cannot
+ * be (EACCES).
  * <base, policy(*)> -> <base, policy(*)>, to everyone.
  */
 static int
@@ -2663,6 +2697,11 @@ key_spddelete2(struct keycb *so, const struct sadb_msghdr *mhp)
 	if (sp == NULL) {
 		SPTREE_WUNLOCK();
 		return (key_senderror(so, mhp, EINVAL));
+	}
+	if (sp->state == IPSEC_SPSTATE_PCB) {
+		/* A socket's: only its owner changes it (FreeBSD: ifnet). */
+		SPTREE_WUNLOCK();
+		return (key_senderror(so, mhp, EACCES));
 	}
 	key_spd_remove(sp);
 	SPTREE_WUNLOCK();
@@ -2702,38 +2741,58 @@ key_spdget(struct keycb *so, const struct sadb_msghdr *mhp)
 
 /*
  * SADB_X_SPDDUMP: every policy, inbound then outbound, in first-match
- * order, seq counting down to 0.  satype is a scope mask.
+ * order, then the sockets' policies (in their order of creation), seq
+ * counting down to 0.  satype is a scope mask (0: any).
  * <base> -> <base, address(SD), policy, ...> * n, to the sender.
  */
 static int
 key_spddump(struct keycb *so, const struct sadb_msghdr *mhp)
 {
 	struct key_msgq q;
+	struct secpcb *pcb;
 	struct secpolicy *sp;
 	struct key_mb mb;
 	uint32_t cnt;
 	u_int dir, scope;
 	int error;
 
-	scope = mhp->msg->sadb_msg_satype;
-	/* Only global policies exist here: ifnet and pcb scopes are empty. */
+	scope = mhp->msg->sadb_msg_satype;	/* checked: key_checksatype() */
+	if (scope == IPSEC_POLICYSCOPE_ANY)
+		scope = IPSEC_POLICYSCOPE_GLOBAL | IPSEC_POLICYSCOPE_PCB;
+	/* No ifnet scope here; sockets' policies follow the global ones. */
 	STAILQ_INIT(&q);
 	SPTREE_RLOCK();
 	cnt = 0;
-	if (scope == IPSEC_POLICYSCOPE_ANY ||
-	    (scope & IPSEC_POLICYSCOPE_GLOBAL))
+	if (scope & IPSEC_POLICYSCOPE_GLOBAL)
 		for (dir = 0; dir < IPSEC_DIR_MAX; dir++)
 			cnt += sptree_count[dir];
+	if (scope & IPSEC_POLICYSCOPE_PCB)
+		cnt += sppcb_count;
 	if (cnt == 0) {
 		SPTREE_RUNLOCK();
 		return (key_senderror(so, mhp, ENOENT));
 	}
 	error = 0;
-	for (dir = 0; dir < IPSEC_DIR_MAX && error == 0; dir++) {
+	for (dir = 0; dir < IPSEC_DIR_MAX && error == 0 &&
+	    (scope & IPSEC_POLICYSCOPE_GLOBAL); dir++) {
 		TAILQ_FOREACH(sp, &sptree[dir], chain) {
 			key_setdumpsp(&mb, sp, SADB_X_SPDDUMP, --cnt,
 			    mhp->msg->sadb_msg_pid);
 			if ((error = key_msgq_add(&q, &mb)) != 0)
+				break;
+		}
+	}
+	if (scope & IPSEC_POLICYSCOPE_PCB) {
+		TAILQ_FOREACH(pcb, &sppcb, chain) {
+			for (dir = 0; dir < IPSEC_DIR_MAX && error == 0;
+			    dir++) {
+				if ((sp = pcb->sp[dir]) == NULL)
+					continue;
+				key_setdumpsp(&mb, sp, SADB_X_SPDDUMP, --cnt,
+				    mhp->msg->sadb_msg_pid);
+				error = key_msgq_add(&q, &mb);
+			}
+			if (error != 0)
 				break;
 		}
 	}
@@ -3253,6 +3312,7 @@ key_destroy(void)
 			key_freesp(sp);
 		}
 	}
+	key_spd_pcb_flush();
 	key_spd_destroy();
 	SPTREE_WUNLOCK();
 

@@ -87,6 +87,45 @@ struct secpolicy *key_spd_byid(uint32_t);
 int	key_spd_cmpspidx_withmask(const struct secpolicyindex *,
 	    const struct secpolicyindex *);
 
+/*
+ * A local socket's policies (FreeBSD's struct inpcbpolicy).  Without an
+ * inpcb to hang them on, the host names the socket by its protocol, the
+ * address it is bound to (the unspecified address: every local one) and
+ * its port, which no other socket can share (nothing here is exempt by
+ * port: that socket is), and by an id of its own, so that the entry goes
+ * when that socket closes (ipsec_pcb.c, ipsec_hook.h).
+ */
+struct secpcb {
+	RB_ENTRY(secpcb)	addrtree;	/* by proto, local */
+	TAILQ_ENTRY(secpcb)	chain;		/* creation order, for dumps */
+	union sockaddr_union	local;		/* address and port */
+	uint8_t			proto;		/* IPPROTO_UDP, IPPROTO_TCP */
+	uint64_t		sockid;		/* the host's name for it */
+	uint32_t		pid;		/* who set its policies */
+	struct secpolicy	*sp[IPSEC_DIR_MAX]; /* NULL: entrust */
+};
+
+/*
+ * Sockets' policies (PCB scope), in key_spd.c beside the SPD and under
+ * its lock: set one direction's policy of a socket (NULL: entrust, which
+ * drops it; the previous policy is freed), forget a socket, or every
+ * socket; the policy of a packet's socket, if it has one ("islocal" says
+ * whether an inbound packet's destination is one of ours, for sockets
+ * bound to every address); and the list, for dumps.
+ */
+TAILQ_HEAD(secpcb_head, secpcb);
+extern struct secpcb_head sppcb;
+extern u_int sppcb_count;		/* policies, both directions */
+typedef int key_islocal_t(const union sockaddr_union *);
+int	key_spd_pcb_set(const union sockaddr_union *, uint8_t, uint64_t,
+	    uint32_t, u_int, struct secpolicy *);
+struct secpolicy *key_spd_pcb_get(const union sockaddr_union *, uint8_t,
+	    u_int);
+int	key_spd_pcb_detach(uint64_t);
+void	key_spd_pcb_flush(void);
+struct secpolicy *key_spd_pcb_match(const struct secpolicyindex *,
+	    key_islocal_t *);
+
 /* Messages key.c hands to keysock.c (keysock.c). */
 struct keycb;
 int	key_sendup(struct keycb *, struct sadb_msg *, size_t, int);
@@ -103,6 +142,16 @@ extern struct pfkeystat pfkeystat;
 
 /* The packet path's SA choice; the caller holds SAHTREE_RLOCK (key.c). */
 struct secasvar *key_allocsa_policy(const struct secasindex *);
+
+/*
+ * Policies from a sadb_x_policy and its requests (FreeBSD's
+ * key_msg2sp()), their ids, and freeing them (key.c).
+ */
+struct sadb_x_policy;
+struct secpolicy *key_xpl2sp(struct sadb_x_policy *, size_t, int *);
+uint32_t key_getnewspid(void);
+void	key_freesp(struct secpolicy *);
+size_t	key_sp2xpl(const struct secpolicy *, void *, size_t);
 
 /* The PF_KEY message entry point and socket teardown (key.c). */
 int	key_parse(struct keycb *, struct sadb_msg *, size_t);
