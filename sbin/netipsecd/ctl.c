@@ -278,6 +278,11 @@ ctl_layer_stats(FILE *fp)
 	P(ips_in_frag, "inbound ESP fragments taken for reassembly");
 	P(ips_in_reass, "inbound ESP packets reassembled");
 	P(ips_in_fragdrop, "inbound ESP fragments refused");
+	P(ips_out_pcb, "outbound packets under a socket's policy");
+	P(ips_in_pcb, "inbound packets under a socket's policy");
+	P(ips_in_sacheck,
+	    "inbound packets refused: not from an SA their policy names");
+	fprintf(fp, "\t%u sockets with policies\n", pcb_srv_count());
 #undef P
 	ipsec_getespstat(&es);
 	fprintf(fp, "esp:\n");

@@ -56,7 +56,9 @@ usage(int status)
 	fprintf(status ? stderr : stdout, "usage: %s [-dhOv] [-g group] "
 	    "[-i ifname] [-o name=value] [-p pidfile]\n"
 	    "                 [-s path]\n"
-	    "       %s -S [-s path]\n", __progname, __progname);
+	    "       %s -S [-s path]\n"
+	    "       %s -U [-o netipsecd.queue=number]\n", __progname,
+	    __progname, __progname);
 	exit(status);
 }
 
@@ -70,7 +72,7 @@ main(int argc, char *argv[])
 	char			 cwd[PATH_MAX];
 	const char		*s;
 	pid_t			 otherpid;
-	int			 ch, showtun = 0, showstats = 0;
+	int			 ch, showtun = 0, showstats = 0, unhook = 0;
 
 	log_init(1, LOG_DAEMON);
 	conf->nc_sendspace = NETIPSECD_SENDSPACE;
@@ -79,7 +81,7 @@ main(int argc, char *argv[])
 	conf->nc_rcvbuf = NETIPSECD_RCVBUF;
 	conf->nc_coalesce = NETIPSECD_COALESCE;
 
-	while ((ch = getopt(argc, argv, "dg:hi:o:Op:s:Sv")) != -1) {
+	while ((ch = getopt(argc, argv, "dg:hi:o:Op:s:SUv")) != -1) {
 		switch (ch) {
 		case 'd':
 			conf->nc_debug = 1;
@@ -94,6 +96,9 @@ main(int argc, char *argv[])
 			break;
 		case 'S':
 			showstats = 1;
+			break;
+		case 'U':
+			unhook = 1;
 			break;
 		case 'o':
 			netipsecd_tunable(conf, optarg);
@@ -136,6 +141,22 @@ main(int argc, char *argv[])
 		exit(0);
 	}
 
+	if (unhook) {
+		/*
+		 * The admin's explicit act: the hook of a stopped netipsecd
+		 * goes, and the interfaces' traffic flows without IPsec.
+		 */
+		if (showstats || conf->nc_nifs > 0)
+			usage(1);
+		log_setverbose(conf->nc_verbose);
+		if (rules_unhook((int)conf->nc_queue) != 0) {
+			printf("netfilter queue %ld: no rules\n",
+			    conf->nc_queue);
+			exit(1);
+		}
+		printf("netfilter queue %ld: rules removed\n", conf->nc_queue);
+		exit(0);
+	}
 	if (conf->nc_sockpath == NULL &&
 	    (s = getenv(NETIPSECD_SOCKET_ENV)) != NULL && *s != '\0')
 		conf->nc_sockpath = s;
@@ -181,6 +202,7 @@ main(int argc, char *argv[])
 	log_setverbose(conf->nc_verbose);	/* -v shows the rules */
 	pfkey_srv_listen(conf);
 	ctl_listen(conf);
+	pcb_srv_listen(conf);
 	if (conf->nc_nifs > 0) {
 		/* The queue first: the rules' packets find it bound. */
 		nfq_init((int)conf->nc_queue, (int)conf->nc_qmaxlen,
@@ -204,6 +226,7 @@ main(int argc, char *argv[])
 	if (ukern_init() != 0)
 		fatalx("ukern_init failed");
 	key_init();
+	local_init();
 	nfq_start();
 
 	if (evthread_use_pthreads() == -1)
@@ -217,15 +240,25 @@ main(int argc, char *argv[])
 		fatalx("cannot set up signal events");
 	pfkey_srv_start(base);
 	ctl_start(base);
+	pcb_srv_start(base);
+	local_start(base);
 	pthread_sigmask(SIG_SETMASK, &oset, NULL);
 
 	if (event_base_dispatch(base) == -1)
 		fatalx("event_base_dispatch failed");
 
-	/* No new packets, then close the queue: the kernel drops the rest. */
-	rules_fini();
+	/*
+	 * Close the queue; the rules stay (fail closed): the kernel drops
+	 * what they send to a queue nobody reads, until netipsecd runs
+	 * again or the admin removes them (-U).
+	 */
 	nfq_stop();
+	if (conf->nc_nifs > 0)
+		log_info("the hook stays: the hooked interfaces carry nothing "
+		    "until netipsecd runs again (netipsecd -U removes it)");
+	local_stop();
 	rawout_fini();
+	pcb_srv_stop();
 	ctl_stop();
 	pfkey_srv_stop();
 	key_destroy();
@@ -384,8 +417,7 @@ netipsecd_ifadd(struct netipsecd_conf *conf, char *name)
 static void
 netipsecd_atexit(void)
 {
-	/* fatal() after the rules went in: take them out again. */
-	rules_fini();
+	/* The rules stay, whatever the exit: see main(). */
 	if (netipsecd_pfh != NULL)
 		pidfile_remove(netipsecd_pfh);
 	netipsecd_pfh = NULL;

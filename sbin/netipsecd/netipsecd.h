@@ -45,6 +45,8 @@
 #define	NETIPSECD_COALESCE_MAX	65531	/* what a verdict carries */
 #define	RULES_IPTABLES		"/usr/sbin/iptables"
 #define	RULES_IP6TABLES		"/usr/sbin/ip6tables"
+#define	RULES_IPTABLES_RESTORE	"/usr/sbin/iptables-restore"
+#define	RULES_IP6TABLES_RESTORE	"/usr/sbin/ip6tables-restore"
 #define	RULES_CHAIN_PREFIX	"NETIPSEC"
 /*
  * The firewall mark of the ESP that rawout.c sends (families changed):
@@ -100,10 +102,31 @@ struct event_base;
 /* log.c (shared: sbin/common) */
 #include "../common/log.h"
 
+/*
+ * Sockets' policies (pcb_srv.c): at most so many sockets have them, and
+ * every so many seconds those are looked for among the sockets that
+ * exist, should a close notification have been lost.
+ */
+#define	NETIPSECD_PCB_MAX	4096
+#define	NETIPSECD_PCB_SWEEP	10
+
 /* pfkey_srv.c */
+struct ucred;
+int	pfkey_srv_allowed(const struct ucred *);
 void	pfkey_srv_listen(const struct netipsecd_conf *);
 void	pfkey_srv_start(struct event_base *);
 void	pfkey_srv_stop(void);
+
+/* pcb_srv.c */
+void	pcb_srv_listen(const struct netipsecd_conf *);
+void	pcb_srv_start(struct event_base *);
+void	pcb_srv_stop(void);
+u_int	pcb_srv_count(void);
+
+/* local.c */
+void	local_init(void);
+void	local_start(struct event_base *);
+void	local_stop(void);
 
 /* ctl.c */
 void	ctl_listen(const struct netipsecd_conf *);
@@ -125,7 +148,7 @@ void	rawout_fini(void);
 
 /* rules.c */
 void	rules_init(int, char *const *, int);
-void	rules_fini(void);
+int	rules_unhook(int);
 
 #ifndef nitems
 #define	nitems(x)	(sizeof((x)) / sizeof((x)[0]))

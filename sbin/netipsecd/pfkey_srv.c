@@ -99,7 +99,6 @@ static struct pfkey_srv {
 static void	pfkey_srv_unlink_stale(const struct sockaddr_un *, socklen_t);
 static void	pfkey_srv_accept(int, short, void *);
 static void	pfkey_srv_unpause(int, short, void *);
-static int	pfkey_srv_allowed(const struct ucred *);
 static int	pfkey_conn_output(void *, const struct sadb_msg *, size_t,
 		    int);
 static void	pfkey_conn_read(int, short, void *);
@@ -359,7 +358,7 @@ pfkey_srv_unpause(int fd __attribute__((__unused__)),
  * Root may use PF_KEY, as on BSD; with -g, so may the members of that
  * group (by the peer's gid, or the supplementary groups of its user).
  */
-static int
+int
 pfkey_srv_allowed(const struct ucred *uc)
 {
 	const struct netipsecd_conf	*conf = pfkey_srv.ps_conf;
