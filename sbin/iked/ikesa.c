@@ -424,17 +424,26 @@ child_new(struct iked_sa *sa, int initiator)
 	return (ch);
 }
 
+/*
+ * ch and what it owns, its timer and its retransmission; whoever still
+ * points at it forgets it (the lifetime rule in iked.h): the request
+ * that carries it, the pairs that were to replace it.  They may sit on
+ * another IKE SA than ch since children move (child_move()).
+ */
 void
 child_free(struct iked_child *ch)
 {
-	struct iked_sa		*sa = ch->ch_sa;
-	struct iked_child	*o;
+	struct iked_sa		*sa = ch->ch_sa, *o;
+	struct iked_child	*c;
 
 	TAILQ_REMOVE(&sa->sa_children, ch, ch_entry);
-	/* Whoever pointed at it as the SA it replaces forgets it. */
-	TAILQ_FOREACH(o, &sa->sa_children, ch_entry)
-		if (o->ch_old == ch)
-			o->ch_old = NULL;
+	TAILQ_FOREACH(o, &sa->sa_env->sc_sas, sa_entry) {
+		if (o->sa_reqch == ch)
+			o->sa_reqch = NULL;
+		TAILQ_FOREACH(c, &o->sa_children, ch_entry)
+			if (c->ch_old == ch)
+				c->ch_old = NULL;
+	}
 	tx_clear(&ch->ch_tx);
 	if (ch->ch_timer != NULL)
 		event_free(ch->ch_timer);
@@ -448,6 +457,18 @@ child_free(struct iked_child *ch)
 	freezero(ch, sizeof(*ch));
 	if (sa->sa_state == SA_S_DEAD && TAILQ_EMPTY(&sa->sa_children))
 		ikesa_settimer(sa, 0);		/* free it from the loop */
+}
+
+/* The IKE SA whose outstanding request (IKEv2) carries ch, or NULL. */
+static struct iked_sa *
+child_reqsa(struct iked_child *ch)
+{
+	struct iked_sa	*sa;
+
+	TAILQ_FOREACH(sa, &ch->ch_sa->sa_env->sc_sas, sa_entry)
+		if (sa->sa_busy && sa->sa_reqch == ch)
+			return (sa);
+	return (NULL);
 }
 
 /* The timer is made when needed: an installed pair has none. */
@@ -523,6 +544,16 @@ child_timeout(evutil_socket_t fd, short event, void *arg)
 			old->ch_retiring = 1;
 			child_settimer(old, IKED_RETIRE_GRACE);
 		}
+		return;
+	}
+	if (child_reqsa(ch) != NULL) {
+		/*
+		 * IKEv2: the IKE SA's request for it is still retransmitted
+		 * (up to 63 s).  Its answer or its give-up decides; should
+		 * the request end without it (the IKE SA went), we look
+		 * again a timeout later.
+		 */
+		child_settimer(ch, IKED_CHILD_TIMEOUT);
 		return;
 	}
 	log_info("%s: quick mode (msgid 0x%08x) timed out", sa->sa_name,

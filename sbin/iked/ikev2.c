@@ -2284,8 +2284,11 @@ v2_recv_ccsa_resp(struct iked_sa *sa, struct ikemsg *m)
 		v2_rekey_ike_resp(sa, m);
 		return;
 	}
-	if (ch == NULL)
+	if (ch == NULL) {
+		/* Its child is gone (child_free() forgot it): the next. */
+		ikev2_next(sa);
 		return;
+	}
 	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
 	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p)) {
 		if (ikev2_pld_notify(p, &n) != IKEMSG_OK)
