@@ -1484,6 +1484,55 @@ ATF_TC_BODY(child_freed_ccsa_out, tc)
 	xt_teardown();
 }
 
+/*
+ * p's iked restarts: at its exit it takes its SAs out of its kernel
+ * (its DELETEs are lost), and it starts again knowing nothing.
+ */
+static void
+restart(struct xt_peer *p)
+{
+	xt_enter(p);
+	p->p_env.sc_exiting = 1;
+	iked_shutdown_sas(&p->p_env);
+	p->p_env.sc_exiting = 0;
+	xt_drop_all(p);
+	ATF_REQUIRE_EQ(xt_nikesa(p), 0);
+}
+
+/*
+ * B restarts while A's rekey of their IKE SA is out (lost): B's new
+ * IKE SA says INITIAL_CONTACT, and A forgets every older SA with B, the
+ * old IKE SA and the half-made one of its rekey with it.  One IKE SA
+ * is left on each side, the new one, with the new pair only; A
+ * retransmits nothing for the SAs it forgot.
+ */
+ATF_TC_WITHOUT_HEAD(initial_contact_rekey_out);
+ATF_TC_BODY(initial_contact_rekey_out, tc)
+{
+	uint8_t		 oldi[8], rekeyi[8];
+
+	setup(conf_a, conf_b);
+	establish();
+	memcpy(oldi, xt_ikesa(xt_a)->sa_ispi, 8);
+	xt_fire(xt_a, xt_ikesa(xt_a)->sa_timer);
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	ATF_REQUIRE(xt_ikesa(xt_a)->sa_rekey != NULL);
+	memcpy(rekeyi, xt_ikesa(xt_a)->sa_rekey->sa_ispi, 8);
+	xt_drop(xt_a);
+	restart(xt_b);
+	xt_acquire(xt_b, 1, 11);
+	xt_run();
+	ATF_CHECK(ikesa_byispi(xt_a, oldi) == NULL);
+	ATF_CHECK(ikesa_byispi(xt_a, rekeyi) == NULL);
+	check_established();
+	ATF_CHECK_EQ(xt_ikesa(xt_a)->sa_initiator, 0);
+	check_pairs(1);
+	ATF_CHECK_EQ(xt_a->p_env.sc_halfopen, 0);
+	ATF_CHECK_EQ(xt_b->p_env.sc_halfopen, 0);
+	check_quiet();
+	xt_teardown();
+}
+
 /* %%% Liveness */
 
 /* A's liveness check is answered; the pair stays. */
@@ -1616,5 +1665,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, child_timeout_ccsa_out);
 	ATF_TP_ADD_TC(tp, child_timeout_auth_out);
 	ATF_TP_ADD_TC(tp, child_freed_ccsa_out);
+	ATF_TP_ADD_TC(tp, initial_contact_rekey_out);
 	return (atf_no_error());
 }

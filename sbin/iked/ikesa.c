@@ -195,12 +195,15 @@ freezero_ptr(uint8_t **p, size_t *len)
 	*len = 0;
 }
 
+/*
+ * sa, its children and its unanswered IKEv2 rekey (the lifetime rule in
+ * iked.h): a loop over sc_sas keeps no next pointer across this.
+ */
 void
 ikesa_free(struct iked_sa *sa)
 {
 	struct iked	*env = sa->sa_env;
 	struct iked_child *ch;
-
 	struct iked_sa	*o;
 
 	while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL)
@@ -1014,6 +1017,19 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 		(void)ikesa_start_child(ch);
 }
 
+/* Another IKE SA with sa's peer, or NULL. */
+static struct iked_sa *
+ikesa_otherpeer(struct iked_sa *sa)
+{
+	struct iked_sa	*o;
+
+	TAILQ_FOREACH(o, &sa->sa_env->sc_sas, sa_entry)
+		if (o != sa && sa_cmpaddr((struct sockaddr *)&o->sa_peer,
+		    (struct sockaddr *)&sa->sa_peer) == 0)
+			return (o);
+	return (NULL);
+}
+
 /*
  * INITIAL-CONTACT received: the peer restarted, every other SA with it
  * (ours and the kernel's) is stale.  Once, before this SA's own children
@@ -1023,19 +1039,16 @@ void
 ikesa_initial_contact(struct iked_sa *sa)
 {
 	struct iked	*env = sa->sa_env;
-	struct iked_sa	*o, *next;
+	struct iked_sa	*o;
 
 	if ((sa->sa_nat & SA_IC_RECV) == 0)
 		return;
 	sa->sa_nat &= ~SA_IC_RECV;
 	log_info("%s: INITIAL-CONTACT: the peer restarted, forgetting its "
 	    "old SAs", sa->sa_name);
-	for (o = TAILQ_FIRST(&env->sc_sas); o != NULL; o = next) {
-		next = TAILQ_NEXT(o, sa_entry);
-		if (o != sa && sa_cmpaddr((struct sockaddr *)&o->sa_peer,
-		    (struct sockaddr *)&sa->sa_peer) == 0)
-			ikesa_free(o);
-	}
+	/* Each search starts afresh: ikesa_free(o) may free o's rekey too. */
+	while ((o = ikesa_otherpeer(sa)) != NULL)
+		ikesa_free(o);
 	kernel_delete_peer(env, (struct sockaddr *)&sa->sa_local,
 	    (struct sockaddr *)&sa->sa_peer);
 }
