@@ -555,7 +555,8 @@ struct iked_tx {
 	struct event		*tx_ev;
 	void			(*tx_giveup)(void *);
 	void			*tx_arg;
-	struct iked_sa		*tx_sa;		/* sent from its endpoints */
+	struct iked_sa		*tx_sa;		/* sent from its endpoints:
+						   its owner's IKE SA */
 	uint8_t			*tx_rx;		/* the request it answers: */
 	size_t			 tx_rxlen;	/* its SHA-256 and length */
 };
@@ -930,6 +931,7 @@ struct iked_sa *ikesa_bypeer(struct iked *, const struct sockaddr *,
 	    struct iked_policy *);
 struct iked_child *child_new(struct iked_sa *, int);
 void	 child_free(struct iked_child *);
+void	 child_move(struct iked_child *, struct iked_sa *);
 struct iked_child *child_bymsgid(struct iked_sa *, uint32_t);
 struct iked_child *child_byspid(struct iked *, uint32_t);
 struct iked_child *child_byspi(struct iked *, uint32_t, int *);

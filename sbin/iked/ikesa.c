@@ -398,11 +398,8 @@ ikesa_adopt(struct iked_sa *from, struct iked_sa *to)
 {
 	struct iked_child	*ch;
 
-	while ((ch = TAILQ_FIRST(&from->sa_children)) != NULL) {
-		TAILQ_REMOVE(&from->sa_children, ch, ch_entry);
-		ch->ch_sa = to;
-		TAILQ_INSERT_TAIL(&to->sa_children, ch, ch_entry);
-	}
+	while ((ch = TAILQ_FIRST(&from->sa_children)) != NULL)
+		child_move(ch, to);
 }
 
 /* %%% Children */
@@ -460,6 +457,25 @@ child_free(struct iked_child *ch)
 	freezero(ch, sizeof(*ch));
 	if (sa->sa_state == SA_S_DEAD && TAILQ_EMPTY(&sa->sa_children))
 		ikesa_settimer(sa, 0);		/* free it from the loop */
+}
+
+/*
+ * ch goes over to the IKE SA to (a rekey, or a new phase 1 with the same
+ * peer): its list, its owner and the endpoints its retransmission uses
+ * move together.  A DEAD IKE SA left empty is freed from the loop.
+ */
+void
+child_move(struct iked_child *ch, struct iked_sa *to)
+{
+	struct iked_sa	*from = ch->ch_sa;
+
+	TAILQ_REMOVE(&from->sa_children, ch, ch_entry);
+	ch->ch_sa = to;
+	if (ch->ch_tx.tx_sa != NULL)
+		ch->ch_tx.tx_sa = to;
+	TAILQ_INSERT_TAIL(&to->sa_children, ch, ch_entry);
+	if (from->sa_state == SA_S_DEAD && TAILQ_EMPTY(&from->sa_children))
+		ikesa_settimer(from, 0);
 }
 
 /* The IKE SA whose outstanding request (IKEv2) carries ch, or NULL. */
@@ -1323,7 +1339,6 @@ void
 child_installed(struct iked_child *ch)
 {
 	struct iked_child	*old;
-	struct iked_sa		*osa;
 
 	/*
 	 * The peer's rekey: the old pair moves here, to go after a longer
@@ -1334,15 +1349,8 @@ child_installed(struct iked_child *ch)
 		log_info("%s: the peer rekeyed SAs 0x%08x/0x%08x",
 		    ch->ch_sa->sa_name, ntohl(old->ch_spi_in),
 		    ntohl(old->ch_spi_out));
-		if ((osa = old->ch_sa) != ch->ch_sa) {
-			TAILQ_REMOVE(&osa->sa_children, old, ch_entry);
-			old->ch_sa = ch->ch_sa;
-			TAILQ_INSERT_TAIL(&ch->ch_sa->sa_children, old,
-			    ch_entry);
-			if (osa->sa_state == SA_S_DEAD &&
-			    TAILQ_EMPTY(&osa->sa_children))
-				ikesa_settimer(osa, 0);
-		}
+		if (old->ch_sa != ch->ch_sa)
+			child_move(old, ch->ch_sa);
 		ch->ch_old = old;
 	}
 	ch->ch_order = ++child_order;	/* from now on: when installed */
@@ -1408,11 +1416,7 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 				return;
 			}
 		}
-		TAILQ_REMOVE(&sa->sa_children, ch, ch_entry);
-		ch->ch_sa = nsa;
-		TAILQ_INSERT_TAIL(&nsa->sa_children, ch, ch_entry);
-		if (TAILQ_EMPTY(&sa->sa_children))
-			ikesa_settimer(sa, 0);
+		child_move(ch, nsa);
 		sa = nsa;
 	}
 	if ((nch = child_new(sa, 1)) == NULL)

@@ -2738,11 +2738,8 @@ v2_rekey_move(struct iked_sa *old, struct iked_sa *nsa)
 {
 	struct iked_child	*ch;
 
-	while ((ch = TAILQ_FIRST(&old->sa_children)) != NULL) {
-		TAILQ_REMOVE(&old->sa_children, ch, ch_entry);
-		ch->ch_sa = nsa;
-		TAILQ_INSERT_TAIL(&nsa->sa_children, ch, ch_entry);
-	}
+	while ((ch = TAILQ_FIRST(&old->sa_children)) != NULL)
+		child_move(ch, nsa);
 	nsa->sa_nat = old->sa_nat & ~SA_IC_RECV;
 	nsa->sa_v2flags = old->sa_v2flags & SA_V2_FRAG;
 	old->sa_rekeyed = 1;
