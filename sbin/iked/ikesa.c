@@ -39,6 +39,7 @@
 
 static void	ikesa_timeout(evutil_socket_t, short, void *);
 static void	child_timeout(evutil_socket_t, short, void *);
+static void	ikesa_start_children(struct iked_sa *);
 
 static uint64_t	child_order;	/* ch_order: which event came first */
 
@@ -918,6 +919,31 @@ ikesa_start_child(struct iked_child *ch)
 	return (ikev1_init_qm(ch));
 }
 
+/*
+ * The children that waited for their phase 1.  Starting one may free it
+ * (its GETSPI refused): IKEv2, one request at a time, picks its children
+ * itself and may free any of them; IKEv1 frees only the one it starts.
+ */
+static void
+ikesa_start_children(struct iked_sa *sa)
+{
+	struct iked_child	*ch, *next;
+
+	if (sa->sa_version == 2) {
+		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
+			if (ch->ch_state == 0)
+				break;
+		if (ch != NULL)
+			ikev2_next(sa);
+		return;
+	}
+	for (ch = TAILQ_FIRST(&sa->sa_children); ch != NULL; ch = next) {
+		next = TAILQ_NEXT(ch, ch_entry);
+		if (ch->ch_state == 0)
+			(void)ikev1_init_qm(ch);
+	}
+}
+
 /* %%% Kernel events */
 
 /*
@@ -1243,7 +1269,6 @@ ikesa_established(struct iked_sa *sa)
 {
 	struct iked		*env = sa->sa_env;
 	struct iked_sa		*o, *next;
-	struct iked_child	*ch;
 
 	if (env->sc_halfopen > 0)
 		env->sc_halfopen--;
@@ -1271,9 +1296,7 @@ ikesa_established(struct iked_sa *sa)
 		if (o->sa_state == SA_S_DEAD)
 			ikesa_adopt(o, sa);
 	}
-	TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
-		if (ch->ch_state == 0)
-			(void)ikesa_start_child(ch);
+	ikesa_start_children(sa);
 }
 
 /*
