@@ -15,6 +15,8 @@
 #include <netipsec/key.h>
 #include <netipsec/keysock.h>
 
+void	ukern_set_logger(void (*)(int, const char *));
+
 #define	A1	"192.0.2.1"
 #define	A2	"198.51.100.2"
 #define	PID	4242
@@ -943,6 +945,150 @@ ATF_TC_BODY(tunables, tc)
 	    EINVAL);	/* above spi_maxval */
 }
 
+/* The log(9) lines of the engine that mention "what". */
+static const char *loglines_what;
+static int loglines;
+
+static void
+count_log(int pri, const char *msg)
+{
+
+	(void)pri;
+	if (strstr(msg, loglines_what) != NULL)
+		loglines++;
+}
+
+static int
+do_getspi(struct tsock *ts, const char *dst)
+{
+	struct tmsg m;
+
+	tm_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
+	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, IPSEC_ULPROTO_ANY);
+	return (call(ts, &m));
+}
+
+ATF_TC_WITHOUT_HEAD(sa_max);
+ATF_TC_BODY(sa_max, tc)
+{
+	struct keystat st;
+	struct sadb_msg *r;
+	struct tsock *ts;
+	struct tmsg m;
+	u_int nsa, nsp, i;
+
+	ATF_REQUIRE_EQ(key_sysctl_set("net.key.sa_max", 0), EINVAL);
+	ATF_REQUIRE_EQ(key_sysctl_set("net.key.sa_max", 3), 0);
+	loglines_what = "net.key.sa_max=3";
+	ukern_set_logger(count_log);
+	tk_start();
+	ts = ts_open();
+	ATF_REQUIRE_EQ(do_add(ts, 0x1001), 0);
+	ATF_REQUIRE_EQ(do_add(ts, 0x1002), 0);
+	ATF_REQUIRE_EQ(do_getspi(ts, A2), 0);	/* larval SAs count */
+
+	/* Full: ADD and GETSPI answer ENOBUFS, the request echoed. */
+	mk_add(&m, 0x1003, A1, A2);
+	ATF_CHECK_EQ(ts_call(ts, &m, &r), ENOBUFS);
+	ATF_REQUIRE(r != NULL);
+	ATF_CHECK_EQ(r->sadb_msg_type, SADB_ADD);
+	ATF_CHECK_EQ(PFKEY_UNUNIT64((size_t)r->sadb_msg_len), m.len);
+	free(r);
+	for (i = 0; i < 50; i++)
+		ATF_CHECK_EQ(do_getspi(ts, A2), ENOBUFS);
+	key_counts(&nsa, &nsp);
+	ATF_CHECK_EQ(nsa, 3);
+	key_getstat(&st);
+	ATF_CHECK_EQ(st.ks_sadfull, 51);
+	ATF_CHECK_EQ_MSG(loglines, 1, "%d log lines for 51 refusals",
+	    loglines);
+
+	/* Nothing lost, and room again once an SA goes. */
+	r = NULL;
+	ATF_CHECK_EQ(do_get(ts, 0x1001, &r), 0);
+	free(r);
+	tm_init(&m, SADB_DELETE, SADB_SATYPE_ESP, 0, PID);
+	tm_sa(&m, 0x1002, 0, 0, 0, 0);
+	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	ATF_CHECK_EQ(call(ts, &m), 0);
+	ATF_CHECK_EQ(do_add(ts, 0x1003), 0);
+	ATF_CHECK_EQ(do_add(ts, 0x1004), ENOBUFS);
+	ts_close(ts);
+	tk_stop();
+	ukern_set_logger(NULL);
+}
+
+ATF_TC_WITHOUT_HEAD(sp_max);
+ATF_TC_BODY(sp_max, tc)
+{
+	struct keystat st;
+	struct tsock *ts;
+	u_int nsa, nsp;
+
+	ATF_REQUIRE_EQ(key_sysctl_set("net.key.sp_max", 2), 0);
+	tk_start();
+	ts = ts_open();
+	ATF_REQUIRE_EQ(spdadd(ts, SADB_X_SPDADD, A1, 0, A2, 0, 255,
+	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, NULL), 0);
+	ATF_REQUIRE_EQ(spdadd(ts, SADB_X_SPDADD, A2, 0, A1, 0, 255,
+	    IPSEC_DIR_INBOUND, IPSEC_POLICY_IPSEC, 0, NULL), 0);
+	ATF_CHECK_EQ(spdadd(ts, SADB_X_SPDADD, A1, 80, A2, 0, 6,
+	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_NONE, 0, NULL), ENOBUFS);
+	ATF_CHECK_EQ(spdadd(ts, SADB_X_SPDUPDATE, A1, 80, A2, 0, 6,
+	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_NONE, 0, NULL), ENOBUFS);
+	/* Replacing a policy keeps the count: allowed when full. */
+	ATF_CHECK_EQ(spdadd(ts, SADB_X_SPDUPDATE, A1, 0, A2, 0, 255,
+	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_DISCARD, 0, NULL), 0);
+	key_counts(&nsa, &nsp);
+	ATF_CHECK_EQ(nsp, 2);
+	key_getstat(&st);
+	ATF_CHECK_EQ(st.ks_spdfull, 2);
+	ts_close(ts);
+	tk_stop();
+}
+
+/* A userland ACQUIRE for A1 -> dst: the errno of the reply, 0 if none. */
+static int
+user_acquire(struct tsock *ts, const char *dst)
+{
+	struct sadb_prop *prop;
+	struct sadb_msg *r;
+	struct tmsg m;
+	int e;
+
+	tm_init(&m, SADB_ACQUIRE, SADB_SATYPE_ESP, 0, PID);
+	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, IPSEC_ULPROTO_ANY);
+	prop = tm_ext(&m, sizeof(*prop), SADB_EXT_PROPOSAL);
+	prop->sadb_prop_replay = 32;
+	e = ts_call(ts, &m, &r);
+	free(r);
+	return (e);
+}
+
+ATF_TC_WITHOUT_HEAD(acq_max);
+ATF_TC_BODY(acq_max, tc)
+{
+	struct keystat st;
+	struct tsock *ts;
+
+	ATF_REQUIRE_EQ(key_sysctl_set("net.key.acq_max", 2), 0);
+	tk_start();
+	ts = ts_open();
+	/* Sent to the registered sockets (none): no reply on success. */
+	ATF_CHECK_EQ(user_acquire(ts, "198.51.100.1"), -1000);
+	ATF_CHECK_EQ(user_acquire(ts, "198.51.100.2"), -1000);
+	ATF_CHECK_EQ(user_acquire(ts, "198.51.100.3"), ENOBUFS);
+	/* A known SA index is throttled, not refused. */
+	ATF_CHECK_EQ(user_acquire(ts, "198.51.100.1"), -1000);
+	key_getstat(&st);
+	ATF_CHECK_EQ(st.ks_acqfull, 1);
+	ts_close(ts);
+	tk_stop();
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, add_get_delete);
@@ -958,5 +1104,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, spd_expire);
 	ATF_TP_ADD_TC(tp, promisc);
 	ATF_TP_ADD_TC(tp, tunables);
+	ATF_TP_ADD_TC(tp, sa_max);
+	ATF_TP_ADD_TC(tp, sp_max);
+	ATF_TP_ADD_TC(tp, acq_max);
 	return (atf_no_error());
 }

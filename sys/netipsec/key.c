@@ -59,6 +59,26 @@ u_int key_esp_keymin = 256;
 u_int key_ah_keymin = 128;
 /* net.key.esp_auth: ACQUIRE offers ESP with AH authentication, 0 */
 int key_esp_auth = 0;
+/*
+ * Ceilings (FreeBSD has none).  net.key.sa_max: SAs in the SAD, larval
+ * ones included, beyond which GETSPI and ADD answer ENOBUFS, 65536.  An
+ * SA costs about 3 KiB here (its crypto contexts, mostly), so the ceiling
+ * is about 200 MiB: 32768 inbound/outbound pairs, room for a gateway of
+ * 16000 tunnels that all rekey at once (old and new pair side by side).
+ */
+u_int key_sa_max = 65536;
+/*
+ * net.key.sp_max: policies in the SPD beyond which SPDADD answers
+ * ENOBUFS, 65536 (two per tunnel, with the same room as sa_max).
+ */
+u_int key_sp_max = 65536;
+/*
+ * net.key.acq_max: SA indexes waiting for an ACQUIRE's answer; beyond, a
+ * new ACQUIRE is not sent (the packet path counts it), 4096.  Entries go
+ * when answered or after net.key.blockacq_lifetime; the table is a list,
+ * so its length is also the cost of one lookup.
+ */
+u_int key_acq_max = 4096;
 
 struct key_sysctl {
 	const char	*name;
@@ -80,6 +100,8 @@ static const struct key_sysctl key_sysctls[] = {
 	    "level of tunnel-mode ESP requests at level default" },
 	{ "net.inet.ipsec.esp_trans_deflev", &ipsec_esp_trans_deflev, 4, 1, 3,
 	    "level of transport-mode ESP requests at level default" },
+	{ "net.key.acq_max", &key_acq_max, 4, 1, 1000000,
+	    "pending ACQUIREs beyond which no new one is sent" },
 	{ "net.key.ah_keymin", &key_ah_keymin, 4, 0, 65535,
 	    "smallest AH key length offered in ACQUIRE (bits)" },
 	{ "net.key.blockacq_interval", &key_blockacq_interval, 4, 0, 3600,
@@ -96,6 +118,10 @@ static const struct key_sysctl key_sysctls[] = {
 	    "seconds a larval SA lives" },
 	{ "net.key.preferred_oldsa", &key_preferred_oldsa, 4, 0, 1,
 	    "outbound traffic uses the oldest SA" },
+	{ "net.key.sa_max", &key_sa_max, 4, 1, 16777216,
+	    "SAs (larval included) beyond which GETSPI and ADD fail" },
+	{ "net.key.sp_max", &key_sp_max, 4, 1, 16777216,
+	    "policies beyond which SPDADD fails" },
 	{ "net.key.spi_maxval", &key_spi_maxval, 4, 0x100, 0xffffffffL,
 	    "largest SPI allocated by GETSPI" },
 	{ "net.key.spi_minval", &key_spi_minval, 4, 0x100, 0xffffffffL,
@@ -164,9 +190,37 @@ struct mtx regtree_lock;
 static TAILQ_HEAD(, secashead) sahtree = TAILQ_HEAD_INITIALIZER(sahtree);
 static LIST_HEAD(, secacq) acqtree = LIST_HEAD_INITIALIZER(acqtree);
 static uint32_t acq_seq;
+static u_int acq_count;		/* entries in acqtree */
 static uint32_t policy_id;
 static uint32_t auto_reqid = IPSEC_MANUAL_REQID_MAX;
 static u_int sav_count;
+static struct keystat keystat;
+
+/*
+ * A refusal at a ceiling is counted each time and logged at most once
+ * per KEY_LIMLOG_INTERVAL seconds, with the count so far: a client that
+ * hammers a full table cannot flood the log.  key_limit_hit() runs under
+ * the lock of the table concerned, the caller logs after unlocking.
+ */
+#define	KEY_LIMLOG_INTERVAL	10
+
+struct key_limlog {
+	time_t		ll_last;	/* uptime of the last line, 0: none */
+};
+static struct key_limlog key_sadfull_log, key_spdfull_log, key_acqfull_log;
+
+static int
+key_limit_hit(uint64_t *counter, struct key_limlog *ll)
+{
+	time_t now;
+
+	COUNTER_ADD(*counter, 1);
+	now = time_uptime;
+	if (ll->ll_last != 0 && now - ll->ll_last < KEY_LIMLOG_INTERVAL)
+		return (0);
+	ll->ll_last = now;
+	return (1);
+}
 
 struct secreg {
 	LIST_ENTRY(secreg)	chain;
@@ -1426,6 +1480,16 @@ key_getacq(const struct secasindex *saidx)
 }
 
 static void
+key_freeacq(struct secacq *acq)
+{
+
+	mtx_assert(&acq_lock, MA_OWNED);
+	LIST_REMOVE(acq, chain);
+	acq_count--;
+	free(acq, M_IPSEC_SAQ);
+}
+
+static void
 key_acqdone(const struct secasindex *saidx, uint32_t seq)
 {
 	struct secacq *acq;
@@ -1439,8 +1503,7 @@ key_acqdone(const struct secasindex *saidx, uint32_t seq)
 			    __func__, seq));
 			break;
 		}
-		LIST_REMOVE(acq, chain);
-		free(acq, M_IPSEC_SAQ);
+		key_freeacq(acq);
 		break;
 	}
 	ACQ_UNLOCK();
@@ -1561,6 +1624,7 @@ key_acquire(const struct secasindex *saidx, const struct secpolicy *sp)
 	u_int satype, sproto, plen_s, plen_d;
 	uint32_t seq;
 	time_t now;
+	int logit;
 
 	satype = key_proto2satype(saidx->proto);
 	if (satype == 0)
@@ -1577,6 +1641,18 @@ key_acquire(const struct secasindex *saidx, const struct secpolicy *sp)
 			return (EAGAIN);
 		}
 	} else {
+		if (acq_count >= key_acq_max) {
+			logit = key_limit_hit(&keystat.ks_acqfull,
+			    &key_acqfull_log);
+			ACQ_UNLOCK();
+			if (logit)
+				log(LOG_WARNING, "%s: ACQUIRE table full "
+				    "(net.key.acq_max=%u): not sent (%ju so "
+				    "far)", __func__, key_acq_max,
+				    (uintmax_t)COUNTER_FETCH(
+				    keystat.ks_acqfull));
+			return (ENOBUFS);
+		}
 		acq = malloc(sizeof(*acq), M_IPSEC_SAQ, M_NOWAIT | M_ZERO);
 		if (acq == NULL) {
 			ACQ_UNLOCK();
@@ -1589,6 +1665,7 @@ key_acquire(const struct secasindex *saidx, const struct secpolicy *sp)
 		acq->created = now;
 		acq->count = 1;
 		LIST_INSERT_HEAD(&acqtree, acq, chain);
+		acq_count++;
 	}
 	acq->lastsent = now;
 	seq = acq->seq;
@@ -1641,6 +1718,15 @@ key_acquire(const struct secasindex *saidx, const struct secpolicy *sp)
 	return (0);
 }
 
+static void
+key_log_sadfull(const char *func)
+{
+
+	log(LOG_WARNING, "%s: SAD full (net.key.sa_max=%u SAs): refused "
+	    "with ENOBUFS (%ju so far)", func, key_sa_max,
+	    (uintmax_t)COUNTER_FETCH(keystat.ks_sadfull));
+}
+
 /*
  * SADB_GETSPI: allocate an SPI and a larval SA.
  * <base, address(SD), (SPI range), (SA2)>
@@ -1659,6 +1745,7 @@ key_getspi(struct keycb *so, const struct sadb_msghdr *mhp)
 	struct key_mb mb;
 	uint32_t min, max, spi;
 	u_int count;
+	int logit;
 
 	if (SADB_CHECKHDR(mhp, SADB_EXT_ADDRESS_SRC) ||
 	    SADB_CHECKHDR(mhp, SADB_EXT_ADDRESS_DST))
@@ -1686,6 +1773,13 @@ key_getspi(struct keycb *so, const struct sadb_msghdr *mhp)
 	}
 
 	SAHTREE_WLOCK();
+	if (sav_count >= key_sa_max) {
+		logit = key_limit_hit(&keystat.ks_sadfull, &key_sadfull_log);
+		SAHTREE_WUNLOCK();
+		if (logit)
+			key_log_sadfull(__func__);
+		return (key_senderror(so, mhp, ENOBUFS));
+	}
 	spi = 0;
 	if (min == max) {
 		if (key_getsavbyspi(htonl(min)) == NULL)
@@ -1890,7 +1984,7 @@ key_add(struct keycb *so, const struct sadb_msghdr *mhp)
 	struct secasvar *sav;
 	struct key_mb mb;
 	uint8_t proto;
-	int error;
+	int error, logit;
 
 	if (SADB_CHECKHDR(mhp, SADB_EXT_SA) ||
 	    SADB_CHECKHDR(mhp, SADB_EXT_ADDRESS_SRC) ||
@@ -1913,6 +2007,13 @@ key_add(struct keycb *so, const struct sadb_msghdr *mhp)
 	if (key_getsavbyspi(sa0->sadb_sa_spi) != NULL) {
 		error = EEXIST;
 		goto fail;
+	}
+	if (sav_count >= key_sa_max) {
+		logit = key_limit_hit(&keystat.ks_sadfull, &key_sadfull_log);
+		SAHTREE_WUNLOCK();
+		if (logit)
+			key_log_sadfull(__func__);
+		return (key_senderror(so, mhp, ENOBUFS));
 	}
 	sah = key_newsah(&saidx);
 	if (sah == NULL) {
@@ -2523,6 +2624,18 @@ key_setdumpsp(struct key_mb *mb, const struct secpolicy *sp, u_int type,
 	}
 }
 
+/* Policies in the SPD; the caller holds the SPTREE lock. */
+static u_int
+key_spd_count(void)
+{
+	u_int dir, n;
+
+	n = 0;
+	for (dir = 0; dir < IPSEC_DIR_MAX; dir++)
+		n += sptree_count[dir];
+	return (n);
+}
+
 static uint32_t
 key_getnewspid(void)
 {
@@ -2554,7 +2667,7 @@ key_spdadd(struct keycb *so, const struct sadb_msghdr *mhp)
 	struct secpolicy *sp, *old;
 	struct sadb_x_policy *xpl;
 	struct key_mb mb;
-	int error;
+	int error, logit;
 
 	if (SADB_CHECKHDR(mhp, SADB_EXT_ADDRESS_SRC) ||
 	    SADB_CHECKHDR(mhp, SADB_EXT_ADDRESS_DST) ||
@@ -2580,6 +2693,17 @@ key_spdadd(struct keycb *so, const struct sadb_msghdr *mhp)
 		}
 		key_spd_remove(old);
 		key_freesp(old);
+	} else if (key_spd_count() >= key_sp_max) {
+		/* A replacement always fits; only a new policy is refused. */
+		logit = key_limit_hit(&keystat.ks_spdfull, &key_spdfull_log);
+		SPTREE_WUNLOCK();
+		key_freesp(sp);
+		if (logit)
+			log(LOG_WARNING, "%s: SPD full (net.key.sp_max=%u "
+			    "policies): refused with ENOBUFS (%ju so far)",
+			    __func__, key_sp_max,
+			    (uintmax_t)COUNTER_FETCH(keystat.ks_spdfull));
+		return (key_senderror(so, mhp, ENOBUFS));
 	}
 	sp->id = key_getnewspid();
 	if (sp->id == 0 || (error = key_spd_insert(sp)) != 0) {
@@ -3089,10 +3213,8 @@ key_flush_acq(time_t now)
 
 	ACQ_LOCK();
 	LIST_FOREACH_SAFE(acq, &acqtree, chain, next) {
-		if (now - acq->created > (time_t)key_blockacq_lifetime) {
-			LIST_REMOVE(acq, chain);
-			free(acq, M_IPSEC_SAQ);
-		}
+		if (now - acq->created > (time_t)key_blockacq_lifetime)
+			key_freeacq(acq);
 	}
 	ACQ_UNLOCK();
 }
@@ -3195,6 +3317,16 @@ key_allocsa(const union sockaddr_union *dst, uint8_t proto, uint32_t spi)
 	return (sav);
 }
 
+void
+key_getstat(struct keystat *st)
+{
+
+	st->ks_sadfull = COUNTER_FETCH(keystat.ks_sadfull);
+	st->ks_spdfull = COUNTER_FETCH(keystat.ks_spdfull);
+	st->ks_acqfull = COUNTER_FETCH(keystat.ks_acqfull);
+	st->ks_dumpbusy = COUNTER_FETCH(keystat.ks_dumpbusy);
+}
+
 /* How many SAs and policies there are (for tests and statistics). */
 void
 key_counts(u_int *nsa, u_int *nsp)
@@ -3267,10 +3399,8 @@ key_destroy(void)
 	SAHTREE_WUNLOCK();
 
 	ACQ_LOCK();
-	while ((acq = LIST_FIRST(&acqtree)) != NULL) {
-		LIST_REMOVE(acq, chain);
-		free(acq, M_IPSEC_SAQ);
-	}
+	while ((acq = LIST_FIRST(&acqtree)) != NULL)
+		key_freeacq(acq);
 	ACQ_UNLOCK();
 	REGTREE_LOCK();
 	for (i = 0; i <= SADB_SATYPE_MAX; i++) {

@@ -29,6 +29,9 @@ extern int key_preferred_oldsa;		/* net.key.preferred_oldsa */
 extern u_int key_esp_keymin;		/* net.key.esp_keymin */
 extern u_int key_ah_keymin;		/* net.key.ah_keymin */
 extern int key_esp_auth;		/* net.key.esp_auth */
+extern u_int key_sa_max;		/* net.key.sa_max */
+extern u_int key_sp_max;		/* net.key.sp_max */
+extern u_int key_acq_max;		/* net.key.acq_max */
 
 #define	KEYDEBUG_STAMP		0x00000001	/* path */
 #define	KEYDEBUG_DATA		0x00000002	/* data */
