@@ -2288,65 +2288,327 @@ key_flush(struct keycb *so, const struct sadb_msghdr *mhp)
 }
 
 /*
+ * Streamed dumps (SADB_DUMP, SADB_X_SPDDUMP).  A dump sends what the
+ * host takes and goes on when the user has read (key_dump_resume()), so
+ * that a big table and a user that does not read cost one socket buffer,
+ * not a copy of the table.
+ *
+ * The request takes a snapshot: the ids of the objects to dump, in dump
+ * order (SPIs, policy ids), from one or more sources (key_dumpsrc), one
+ * after the other.  Each id is looked up again when its turn comes; an
+ * object gone meanwhile is skipped, and one created meanwhile is not in
+ * the dump.  So that the last message still has seq 0, the next message
+ * is always built before the current one is sent: the current one gets
+ * seq 0 when no next one exists, else the number of ids after its own.
+ * seq thus counts down to 0 as on FreeBSD, skipping the objects that
+ * went away.  The built message is a copy, keys included, that is
+ * zeroed when freed.
+ *
+ * One dump at a time per socket: another DUMP or SPDDUMP meanwhile is
+ * answered EBUSY (as Linux's af_key does); other requests are served,
+ * their replies mixed with the dump's messages.
+ */
+#define	KEY_DUMP_MAXSRC	4
+
+struct key_dumpsrc {
+	/* Append the ids of the objects the filter (satype) selects. */
+	int	(*ds_collect)(struct key_dump *, u_int filter);
+	/* The message of one object, if it still exists: 0 or ENOENT. */
+	int	(*ds_build)(struct key_mb *, uint32_t id, u_int filter,
+		    uint8_t type, uint32_t pid);
+};
+
+struct key_dump {
+	const struct key_dumpsrc *const *kd_src;	/* NULL-terminated */
+	uint8_t		 kd_type;	/* SADB_DUMP, SADB_X_SPDDUMP */
+	uint8_t		 kd_filter;	/* the request's satype */
+	uint32_t	 kd_pid;	/* the request's pid */
+	uint32_t	*kd_ids;	/* the snapshot */
+	u_int		 kd_nids;
+	u_int		 kd_capids;
+	u_int		 kd_srcend[KEY_DUMP_MAXSRC];	/* per source */
+	u_int		 kd_pos;	/* next id to look up */
+	struct sadb_msg	*kd_next;	/* built, sent next */
+	size_t		 kd_nextlen;
+	u_int		 kd_nextpos;	/* its index in kd_ids */
+};
+
+struct mtx dump_lock;
+
+/* Room for n more ids; called by the sources under their table lock. */
+static int
+key_dump_reserve(struct key_dump *kd, u_int n)
+{
+	uint32_t *ids;
+	u_int cap;
+
+	if (kd->kd_capids - kd->kd_nids >= n)
+		return (0);
+	if (n > UINT_MAX / sizeof(*ids) - kd->kd_nids)
+		return (ENOBUFS);
+	cap = kd->kd_nids + n;
+	ids = malloc(cap * sizeof(*ids), M_IPSEC_MISC, M_NOWAIT);
+	if (ids == NULL)
+		return (ENOBUFS);
+	if (kd->kd_ids != NULL) {
+		memcpy(ids, kd->kd_ids, kd->kd_nids * sizeof(*ids));
+		free(kd->kd_ids, M_IPSEC_MISC);
+	}
+	kd->kd_ids = ids;
+	kd->kd_capids = cap;
+	return (0);
+}
+
+static void
+key_dump_free(struct key_dump *kd)
+{
+
+	if (kd->kd_next != NULL)
+		zfree(kd->kd_next, M_IPSEC_MISC);
+	if (kd->kd_ids != NULL)
+		free(kd->kd_ids, M_IPSEC_MISC);
+	free(kd, M_IPSEC_MISC);
+}
+
+/*
+ * Build the message of the next object that still exists into kd_next;
+ * kd_next stays NULL at the end of the snapshot.  ENOBUFS if a message
+ * cannot be built.
+ */
+static int
+key_dump_advance(struct key_dump *kd)
+{
+	struct key_mb mb;
+	struct sadb_msg *msg;
+	size_t len;
+	u_int pos, src;
+	int error;
+
+	MPASS(kd->kd_next == NULL);
+	src = 0;
+	while (kd->kd_pos < kd->kd_nids) {
+		pos = kd->kd_pos++;
+		while (pos >= kd->kd_srcend[src])
+			src++;
+		memset(&mb, 0, sizeof(mb));
+		error = kd->kd_src[src]->ds_build(&mb, kd->kd_ids[pos],
+		    kd->kd_filter, kd->kd_type, kd->kd_pid);
+		if (error == ENOENT)
+			continue;		/* gone since the request */
+		if (error == 0 && (msg = key_mb_finish(&mb, &len)) != NULL) {
+			kd->kd_next = msg;
+			kd->kd_nextlen = len;
+			kd->kd_nextpos = pos;
+			return (0);
+		}
+		key_mb_free(&mb);
+		return (ENOBUFS);
+	}
+	return (0);
+}
+
+/*
+ * Send the dump's messages until the host has no room (EINPROGRESS) or
+ * the dump is over (0).  A message that cannot be built ends the dump
+ * with a header carrying ENOBUFS and seq 0, so the user does not wait
+ * for more.
+ */
+static int
+key_dump_run(struct keycb *so, struct key_dump *kd)
+{
+	struct sadb_msg *msg, end;
+	size_t len;
+	u_int pos;
+	int error, full;
+
+	DUMP_LOCK_ASSERT();
+	for (;;) {
+		msg = kd->kd_next;
+		len = kd->kd_nextlen;
+		pos = kd->kd_nextpos;
+		MPASS(msg != NULL);
+		kd->kd_next = NULL;
+		error = key_dump_advance(kd);
+		/* The ids after this one; 0 when no message follows. */
+		msg->sadb_msg_seq = kd->kd_next != NULL || error != 0 ?
+		    kd->kd_nids - 1 - pos : 0;
+		full = key_sendup_dump(so, msg, len);
+		zfree(msg, M_IPSEC_MISC);
+		if (error != 0) {
+			memset(&end, 0, sizeof(end));
+			end.sadb_msg_version = PF_KEY_V2;
+			end.sadb_msg_type = kd->kd_type;
+			end.sadb_msg_satype = kd->kd_filter;
+			end.sadb_msg_errno = ENOBUFS;
+			end.sadb_msg_len = PFKEY_UNIT64(sizeof(end));
+			end.sadb_msg_pid = kd->kd_pid;
+			key_sendup(so, &end, sizeof(end), KEY_SENDUP_ONE);
+			log(LOG_WARNING, "%s: dump cut short: out of memory",
+			    __func__);
+			return (0);
+		}
+		if (kd->kd_next == NULL)
+			return (0);
+		if (full == EWOULDBLOCK)
+			return (EINPROGRESS);
+	}
+}
+
+/*
+ * Start a dump for a request: the snapshot from each source, then as
+ * many messages as the host takes.  ENOENT when nothing is to be dumped.
+ */
+static int
+key_dump_start(struct keycb *so, const struct sadb_msghdr *mhp,
+    const struct key_dumpsrc *const *srcs)
+{
+	struct key_dump *kd;
+	u_int i;
+	int error;
+
+	DUMP_LOCK();
+	if (keysock_dump(so) != NULL) {
+		DUMP_UNLOCK();
+		COUNTER_ADD(keystat.ks_dumpbusy, 1);
+		return (key_senderror(so, mhp, EBUSY));
+	}
+	kd = malloc(sizeof(*kd), M_IPSEC_MISC, M_NOWAIT | M_ZERO);
+	if (kd == NULL) {
+		DUMP_UNLOCK();
+		return (key_senderror(so, mhp, ENOBUFS));
+	}
+	kd->kd_src = srcs;
+	kd->kd_type = mhp->msg->sadb_msg_type;
+	kd->kd_filter = mhp->msg->sadb_msg_satype;
+	kd->kd_pid = mhp->msg->sadb_msg_pid;
+	error = 0;
+	for (i = 0; srcs[i] != NULL && error == 0; i++) {
+		KASSERT(i < KEY_DUMP_MAXSRC, ("%s: too many sources",
+		    __func__));
+		error = srcs[i]->ds_collect(kd, kd->kd_filter);
+		kd->kd_srcend[i] = kd->kd_nids;
+	}
+	if (error == 0)
+		error = key_dump_advance(kd);
+	if (error == 0 && kd->kd_next == NULL)
+		error = ENOENT;
+	if (error == 0 && key_dump_run(so, kd) == EINPROGRESS) {
+		keysock_setdump(so, kd);
+		kd = NULL;
+	}
+	DUMP_UNLOCK();
+	if (kd != NULL)
+		key_dump_free(kd);
+	if (error != 0)
+		return (key_senderror(so, mhp, error));
+	return (0);
+}
+
+int
+key_dump_resume(struct keycb *so)
+{
+	struct key_dump *kd;
+	int error;
+
+	DUMP_LOCK();
+	kd = keysock_dump(so);
+	if (kd == NULL) {
+		DUMP_UNLOCK();
+		return (0);
+	}
+	error = key_dump_run(so, kd);
+	if (error != EINPROGRESS)
+		keysock_setdump(so, NULL);
+	DUMP_UNLOCK();
+	if (error != EINPROGRESS)
+		key_dump_free(kd);
+	return (error);
+}
+
+/* A socket goes away: forget its dump. */
+void
+key_dump_drop(struct keycb *so)
+{
+	struct key_dump *kd;
+	int locked;
+
+	/* After key_destroy() no dump runs: no lock to take. */
+	locked = key_inited;
+	if (locked)
+		DUMP_LOCK();
+	kd = keysock_dump(so);
+	keysock_setdump(so, NULL);
+	if (locked)
+		DUMP_UNLOCK();
+	if (kd != NULL)
+		key_dump_free(kd);
+}
+
+/* The SAD as a dump source: SPIs, per SA head, larval SAs first. */
+static int
+key_dumpsa_collect(struct key_dump *kd, u_int satype)
+{
+	struct secashead *sah;
+	struct secasvar *sav;
+	uint8_t proto;
+	int error;
+
+	proto = key_satype2proto(satype);
+	SAHTREE_RLOCK();
+	error = key_dump_reserve(kd, sav_count);
+	if (error == 0) {
+		TAILQ_FOREACH(sah, &sahtree, chain) {
+			if (proto != IPSEC_PROTO_ANY &&
+			    sah->saidx.proto != proto)
+				continue;
+			TAILQ_FOREACH(sav, &sah->savtree_larval, chain)
+				kd->kd_ids[kd->kd_nids++] = sav->spi;
+			TAILQ_FOREACH(sav, &sah->savtree_alive, chain)
+				kd->kd_ids[kd->kd_nids++] = sav->spi;
+		}
+	}
+	SAHTREE_RUNLOCK();
+	return (error);
+}
+
+static int
+key_dumpsa_build(struct key_mb *mb, uint32_t spi, u_int satype,
+    uint8_t type, uint32_t pid)
+{
+	struct secasvar *sav;
+	uint8_t proto;
+
+	proto = key_satype2proto(satype);
+	SAHTREE_RLOCK();
+	sav = key_getsavbyspi(spi);
+	/* The SPI may have gone to an SA of another type meanwhile. */
+	if (sav == NULL || (proto != IPSEC_PROTO_ANY &&
+	    sav->sah->saidx.proto != proto)) {
+		SAHTREE_RUNLOCK();
+		return (ENOENT);
+	}
+	key_setdumpsa(mb, sav, type, 0, pid, 1, 0);
+	SAHTREE_RUNLOCK();
+	return (0);
+}
+
+static const struct key_dumpsrc key_dumpsrc_sad = {
+	key_dumpsa_collect, key_dumpsa_build
+};
+static const struct key_dumpsrc *const key_dump_sad[] = {
+	&key_dumpsrc_sad, NULL
+};
+
+/*
  * SADB_DUMP: every SA of the type, larval first, one message each with
- * seq counting down to 0.
+ * seq counting down to 0 (streamed, see above).
  * <base> -> <base, SA, ...> * n, to the sender.
  */
 static int
 key_dump(struct keycb *so, const struct sadb_msghdr *mhp)
 {
-	struct key_msgq q;
-	struct secashead *sah;
-	struct secasvar *sav;
-	struct key_mb mb;
-	uint32_t cnt;
-	uint8_t proto;
-	int error;
 
-	proto = key_satype2proto(mhp->msg->sadb_msg_satype);
-	STAILQ_INIT(&q);
-	SAHTREE_RLOCK();
-	cnt = 0;
-	TAILQ_FOREACH(sah, &sahtree, chain) {
-		if (proto != IPSEC_PROTO_ANY && sah->saidx.proto != proto)
-			continue;
-		TAILQ_FOREACH(sav, &sah->savtree_larval, chain)
-			cnt++;
-		TAILQ_FOREACH(sav, &sah->savtree_alive, chain)
-			cnt++;
-	}
-	if (cnt == 0) {
-		SAHTREE_RUNLOCK();
-		return (key_senderror(so, mhp, ENOENT));
-	}
-	error = 0;
-	TAILQ_FOREACH(sah, &sahtree, chain) {
-		if (proto != IPSEC_PROTO_ANY && sah->saidx.proto != proto)
-			continue;
-		TAILQ_FOREACH(sav, &sah->savtree_larval, chain) {
-			key_setdumpsa(&mb, sav, SADB_DUMP, --cnt,
-			    mhp->msg->sadb_msg_pid, 1, 0);
-			if ((error = key_msgq_add(&q, &mb)) != 0)
-				break;
-		}
-		TAILQ_FOREACH(sav, &sah->savtree_alive, chain) {
-			if (error != 0)
-				break;
-			key_setdumpsa(&mb, sav, SADB_DUMP, --cnt,
-			    mhp->msg->sadb_msg_pid, 1, 0);
-			if ((error = key_msgq_add(&q, &mb)) != 0)
-				break;
-		}
-		if (error != 0)
-			break;
-	}
-	SAHTREE_RUNLOCK();
-	if (error != 0) {
-		key_msgq_flush(&q, NULL, -1);
-		return (key_senderror(so, mhp, error));
-	}
-	key_msgq_flush(&q, so, KEY_SENDUP_ONE);
-	return (0);
+	return (key_dump_start(so, mhp, key_dump_sad));
 }
 
 /*
@@ -2824,50 +3086,62 @@ key_spdget(struct keycb *so, const struct sadb_msghdr *mhp)
 	return (0);
 }
 
+/* The global SPD as a dump source: policy ids, per direction. */
+static int
+key_dumpsp_collect(struct key_dump *kd, u_int scope)
+{
+	struct secpolicy *sp;
+	u_int dir;
+	int error;
+
+	if (scope != IPSEC_POLICYSCOPE_ANY &&
+	    !(scope & IPSEC_POLICYSCOPE_GLOBAL))
+		return (0);
+	SPTREE_RLOCK();
+	error = key_dump_reserve(kd, key_spd_count());
+	for (dir = 0; dir < IPSEC_DIR_MAX && error == 0; dir++)
+		TAILQ_FOREACH(sp, &sptree[dir], chain)
+			kd->kd_ids[kd->kd_nids++] = sp->id;
+	SPTREE_RUNLOCK();
+	return (error);
+}
+
+static int
+key_dumpsp_build(struct key_mb *mb, uint32_t id, u_int scope __unused,
+    uint8_t type, uint32_t pid)
+{
+	struct secpolicy *sp;
+
+	SPTREE_RLOCK();
+	sp = key_spd_byid(id);
+	if (sp == NULL) {
+		SPTREE_RUNLOCK();
+		return (ENOENT);
+	}
+	key_setdumpsp(mb, sp, type, 0, pid);
+	SPTREE_RUNLOCK();
+	return (0);
+}
+
+static const struct key_dumpsrc key_dumpsrc_spd = {
+	key_dumpsp_collect, key_dumpsp_build
+};
+/* The sources of an SPDDUMP, in dump order: the global policies first. */
+static const struct key_dumpsrc *const key_dump_spd[] = {
+	&key_dumpsrc_spd, NULL
+};
+
 /*
  * SADB_X_SPDDUMP: every policy, inbound then outbound, in first-match
- * order, seq counting down to 0.  satype is a scope mask.
+ * order, seq counting down to 0 (streamed, see key_dump_start()).
+ * satype is a scope mask; ifnet scope is empty here.
  * <base> -> <base, address(SD), policy, ...> * n, to the sender.
  */
 static int
 key_spddump(struct keycb *so, const struct sadb_msghdr *mhp)
 {
-	struct key_msgq q;
-	struct secpolicy *sp;
-	struct key_mb mb;
-	uint32_t cnt;
-	u_int dir, scope;
-	int error;
 
-	scope = mhp->msg->sadb_msg_satype;
-	/* Only global policies exist here: ifnet and pcb scopes are empty. */
-	STAILQ_INIT(&q);
-	SPTREE_RLOCK();
-	cnt = 0;
-	if (scope == IPSEC_POLICYSCOPE_ANY ||
-	    (scope & IPSEC_POLICYSCOPE_GLOBAL))
-		for (dir = 0; dir < IPSEC_DIR_MAX; dir++)
-			cnt += sptree_count[dir];
-	if (cnt == 0) {
-		SPTREE_RUNLOCK();
-		return (key_senderror(so, mhp, ENOENT));
-	}
-	error = 0;
-	for (dir = 0; dir < IPSEC_DIR_MAX && error == 0; dir++) {
-		TAILQ_FOREACH(sp, &sptree[dir], chain) {
-			key_setdumpsp(&mb, sp, SADB_X_SPDDUMP, --cnt,
-			    mhp->msg->sadb_msg_pid);
-			if ((error = key_msgq_add(&q, &mb)) != 0)
-				break;
-		}
-	}
-	SPTREE_RUNLOCK();
-	if (error != 0) {
-		key_msgq_flush(&q, NULL, -1);
-		return (key_senderror(so, mhp, error));
-	}
-	key_msgq_flush(&q, so, KEY_SENDUP_ONE);
-	return (0);
+	return (key_dump_start(so, mhp, key_dump_spd));
 }
 
 /*
@@ -3354,6 +3628,7 @@ key_init(void)
 	rw_init(&sahtree_lock, "sahtree");
 	mtx_init(&acq_lock, "acq", NULL, MTX_DEF);
 	mtx_init(&regtree_lock, "regtree", NULL, MTX_DEF);
+	mtx_init(&dump_lock, "keydump", NULL, MTX_DEF);
 	for (i = 0; i <= SADB_SATYPE_MAX; i++)
 		LIST_INIT(&regtree[i]);
 	key_spd_init();
@@ -3415,4 +3690,5 @@ key_destroy(void)
 	rw_destroy(&sahtree_lock);
 	mtx_destroy(&acq_lock);
 	mtx_destroy(&regtree_lock);
+	mtx_destroy(&dump_lock);
 }

@@ -43,9 +43,10 @@ extern u_int key_acq_max;		/* net.key.acq_max */
 /*
  * Locks, one family per table, as FreeBSD.  The SPD and the SAD are read
  * by the packet path and written by PF_KEY; ACQUIRE entries and the
- * registration table have mutexes.  Lock order: SPTREE, SAHTREE, ACQ,
- * REGTREE; keysock's list lock is taken last and never held while
- * calling into key.c.
+ * registration table have mutexes.  The dumps in progress have a mutex,
+ * held while a dump builds and sends its messages.  Lock order: DUMP,
+ * SPTREE, SAHTREE, ACQ, REGTREE; keysock's list lock is taken last and
+ * never held while calling into key.c.
  */
 extern struct rwlock sptree_lock;
 #define	SPTREE_RLOCK()		rw_rlock(&sptree_lock)
@@ -68,6 +69,11 @@ extern struct mtx acq_lock;
 extern struct mtx regtree_lock;
 #define	REGTREE_LOCK()		mtx_lock(&regtree_lock)
 #define	REGTREE_UNLOCK()	mtx_unlock(&regtree_lock)
+
+extern struct mtx dump_lock;
+#define	DUMP_LOCK()		mtx_lock(&dump_lock)
+#define	DUMP_UNLOCK()		mtx_unlock(&dump_lock)
+#define	DUMP_LOCK_ASSERT()	mtx_assert(&dump_lock, MA_OWNED)
 
 /*
  * The SPD (key_spd.c): per direction, a list in first-match order
@@ -92,10 +98,14 @@ int	key_spd_cmpspidx_withmask(const struct secpolicyindex *,
 
 /* Messages key.c hands to keysock.c (keysock.c). */
 struct keycb;
+struct key_dump;
 int	key_sendup(struct keycb *, struct sadb_msg *, size_t, int);
+int	key_sendup_dump(struct keycb *, struct sadb_msg *, size_t);
 int	keysock_registered(const struct keycb *);
 void	keysock_setregistered(struct keycb *, int);
 int	keysock_promisc(struct keycb *, int);
+struct key_dump *keysock_dump(const struct keycb *);
+void	keysock_setdump(struct keycb *, struct key_dump *);
 void	keysock_init(void);
 
 /* PF_KEY statistics, counted where things happen (keysock.c). */
@@ -110,6 +120,7 @@ struct secasvar *key_allocsa_policy(const struct secasindex *);
 /* The PF_KEY message entry point and socket teardown (key.c). */
 int	key_parse(struct keycb *, struct sadb_msg *, size_t);
 void	key_freereg(struct keycb *);
+void	key_dump_drop(struct keycb *);
 
 #endif /* _KERNEL */
 #endif /* !_NETIPSEC_KEY_VAR_H_ */
