@@ -59,7 +59,10 @@
  */
 #define	PFKEY_MSG_MAX		(65535 * 8)
 
-/* Bytes queued to a client beyond which its broadcasts are dropped. */
+/*
+ * Bytes queued to a client beyond which its broadcasts are dropped and
+ * its dump waits.
+ */
 #define	NETIPSECD_SENDSPACE	(1024 * 1024)
 #define	NETIPSECD_SENDSPACE_MIN	4096
 #define	NETIPSECD_SENDSPACE_MAX	(1024 * 1024 * 1024)

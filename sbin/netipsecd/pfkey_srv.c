@@ -22,7 +22,12 @@
  * non-blocking sends as the client reads, and stops reading a client's
  * requests while its queue is over the limit, so a client that asks
  * without reading cannot grow the queue without bound and a slow reader
- * delays nobody but itself.
+ * delays nobody but itself.  Dumps are streamed: a dump message
+ * (KEY_OUT_DUMP) that brings the queue to netipsecd.sendspace bytes
+ * answers EWOULDBLOCK, which pauses the dump in the key engine, and the
+ * write path resumes it (key_dump_resume()) once the client has read
+ * the queue down to half of that.  A queue thus holds at most about
+ * netipsecd.sendspace bytes plus one message, whatever the dump's size.
  */
 
 #define	_GNU_SOURCE		/* SO_PEERCRED, struct ucred, POLLRDHUP */
@@ -79,6 +84,7 @@ struct pfkey_conn {
 	size_t			 pc_qlen;	/* bytes in pc_outq */
 	int			 pc_wsched;	/* pc_wev active or pending */
 	int			 pc_wdead;	/* writes fail: output dropped */
+	int			 pc_dumpwait;	/* a dump waits for room */
 };
 
 static struct pfkey_srv {
@@ -108,6 +114,7 @@ static void	pfkey_conn_senderr(struct pfkey_conn *, const uint8_t *,
 		    size_t, int);
 static int	pfkey_conn_hungup(int);
 static void	pfkey_conn_close(struct pfkey_conn *);
+static int	pfkey_conn_resume(struct pfkey_conn *);
 
 /*
  * Create the listener.  Done before daemon(3), so that an address in use
@@ -405,15 +412,19 @@ pfkey_conn_output(void *arg, const struct sadb_msg *msg, size_t len,
 	struct pfkey_conn	*pc = arg;
 	struct pfkey_omsg	*om;
 	size_t			 limit = pfkey_srv.ps_conf->nc_sendspace;
+	int			 error;
 
 	if (len == 0 || len > PFKEY_MSG_MAX + sizeof(struct sadb_msg))
 		return (EINVAL);
 
 	pthread_mutex_lock(&pc->pc_mtx);
 	if (pc->pc_wdead) {
-		/* The client is gone; its last requests are still read. */
+		/*
+		 * The client is gone; its last requests are still read.  A
+		 * dump stops here: it goes when the connection closes.
+		 */
 		pthread_mutex_unlock(&pc->pc_mtx);
-		return (0);
+		return ((flags & KEY_OUT_DUMP) ? EWOULDBLOCK : 0);
 	}
 	if (!(flags & KEY_OUT_REPLY) && pc->pc_qlen + len > limit) {
 		pthread_mutex_unlock(&pc->pc_mtx);
@@ -431,8 +442,14 @@ pfkey_conn_output(void *arg, const struct sadb_msg *msg, size_t len,
 		pc->pc_wsched = 1;
 		event_active(pc->pc_wev, EV_WRITE, 1);
 	}
+	/* A dump goes on when the client has read (pfkey_conn_resume()). */
+	error = 0;
+	if ((flags & KEY_OUT_DUMP) && pc->pc_qlen >= limit) {
+		pc->pc_dumpwait = 1;
+		error = EWOULDBLOCK;
+	}
 	pthread_mutex_unlock(&pc->pc_mtx);
-	return (0);
+	return (error);
 }
 
 /* A request from the client: one packet, one PF_KEY message. */
@@ -596,6 +613,8 @@ pfkey_conn_write(int fd, short event __attribute__((__unused__)),
 		event_add(pc->pc_rev, NULL);
 	}
 	pthread_mutex_unlock(&pc->pc_mtx);
+	if (error == 0)
+		done = pfkey_conn_resume(pc);
 
 	if (error != 0) {
 		log_debug("pfkey_conn_write: pid %ld: %s", (long)pc->pc_pid,
@@ -624,6 +643,32 @@ pfkey_conn_write(int fd, short event __attribute__((__unused__)),
 			pfkey_conn_close(pc);
 	} else if (done && pc->pc_eof)
 		pfkey_conn_close(pc);
+}
+
+/*
+ * After a write: a dump that waits for room goes on once the client has
+ * read the queue down to half of netipsecd.sendspace (the same mark at
+ * which its requests are read again).  Returns 1 if nothing waits to be
+ * written, 0 if the write event is scheduled.
+ */
+static int
+pfkey_conn_resume(struct pfkey_conn *pc)
+{
+	size_t	limit = pfkey_srv.ps_conf->nc_sendspace;
+	int	resume, idle;
+
+	pthread_mutex_lock(&pc->pc_mtx);
+	resume = pc->pc_dumpwait && !pc->pc_wdead && pc->pc_qlen <= limit / 2;
+	if (resume)
+		pc->pc_dumpwait = 0;
+	pthread_mutex_unlock(&pc->pc_mtx);
+	/* Unlocked: the dump's messages come through pfkey_conn_output(). */
+	if (resume)
+		(void)key_dump_resume(pc->pc_kp);
+	pthread_mutex_lock(&pc->pc_mtx);
+	idle = !pc->pc_wsched;
+	pthread_mutex_unlock(&pc->pc_mtx);
+	return (idle);
 }
 
 static void
