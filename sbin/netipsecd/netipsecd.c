@@ -47,6 +47,8 @@ static void	netipsecd_klog(int, const char *);
 static void	netipsecd_sig(int, short, void *);
 static void	netipsecd_atexit(void);
 static void	netipsecd_ifadd(struct netipsecd_conf *, char *);
+static int	netipsecd_tunable_pfkey(struct netipsecd_conf *,
+		    const char *, const char *, long);
 
 static __dead void
 usage(int status)
@@ -74,6 +76,7 @@ main(int argc, char *argv[])
 
 	log_init(1, LOG_DAEMON);
 	conf->nc_sendspace = NETIPSECD_SENDSPACE;
+	conf->nc_maxclients = NETIPSECD_MAXCLIENTS;
 	conf->nc_queue = NETIPSECD_QUEUE;
 	conf->nc_qmaxlen = NETIPSECD_QMAXLEN;
 	conf->nc_rcvbuf = NETIPSECD_RCVBUF;
@@ -122,6 +125,9 @@ main(int argc, char *argv[])
 		netipsecd_tunprint("netipsecd.sendspace", conf->nc_sendspace,
 		    "bytes queued to a PF_KEY socket beyond which "
 		    "broadcasts to it are dropped", NULL);
+		netipsecd_tunprint("netipsecd.maxclients",
+		    conf->nc_maxclients, "PF_KEY connections at once; "
+		    "more are refused", NULL);
 		netipsecd_tunprint("netipsecd.queue", conf->nc_queue,
 		    "the netfilter queue number of -i", NULL);
 		netipsecd_tunprint("netipsecd.queue_maxlen", conf->nc_qmaxlen,
@@ -305,6 +311,8 @@ netipsecd_tunable(struct netipsecd_conf *conf, const char *arg)
 		conf->nc_coalesce = v;
 		return;
 	}
+	if (netipsecd_tunable_pfkey(conf, arg, name, v))
+		return;
 	if (strcmp(name, "netipsecd.sendspace") == 0) {
 		if (v < NETIPSECD_SENDSPACE_MIN || v > NETIPSECD_SENDSPACE_MAX)
 			errx(1, "-o %s: out of range (%d to %d)", arg,
@@ -323,6 +331,21 @@ netipsecd_tunable(struct netipsecd_conf *conf, const char *arg)
 	default:
 		errx(1, "-o %s: cannot be set", arg);
 	}
+}
+
+/* -o for the PF_KEY service's ceilings: 1 if "name" is one of them. */
+static int
+netipsecd_tunable_pfkey(struct netipsecd_conf *conf, const char *arg,
+    const char *name, long v)
+{
+
+	if (strcmp(name, "netipsecd.maxclients") != 0)
+		return (0);
+	if (v < 1 || v > NETIPSECD_MAXCLIENTS_MAX)
+		errx(1, "-o %s: out of range (1 to %d)", arg,
+		    NETIPSECD_MAXCLIENTS_MAX);
+	conf->nc_maxclients = v;
+	return (1);
 }
 
 static void

@@ -67,6 +67,15 @@
 #define	NETIPSECD_SENDSPACE_MIN	4096
 #define	NETIPSECD_SENDSPACE_MAX	(1024 * 1024 * 1024)
 
+/*
+ * netipsecd.maxclients: PF_KEY connections at once.  A host has a few
+ * (an IKE daemon, setkey runs, monitors); each may hold netipsecd.sendspace
+ * bytes of output and a dump's snapshot, so the default bounds those to
+ * some hundreds of MiB in the worst case.
+ */
+#define	NETIPSECD_MAXCLIENTS	256
+#define	NETIPSECD_MAXCLIENTS_MAX 65536
+
 struct netipsecd_conf {
 	const char	*nc_sockpath;	/* NULL: the abstract address */
 	const char	*nc_pidfile;	/* NULL: none */
@@ -75,6 +84,7 @@ struct netipsecd_conf {
 	int		 nc_debug;	/* foreground, log to stderr */
 	int		 nc_verbose;
 	long		 nc_sendspace;	/* netipsecd.sendspace */
+	long		 nc_maxclients;	/* netipsecd.maxclients */
 	char		*nc_ifs[NETIPSECD_IFMAX];	/* -i */
 	int		 nc_nifs;
 	long		 nc_queue;	/* netipsecd.queue */
@@ -107,6 +117,7 @@ struct event_base;
 void	pfkey_srv_listen(const struct netipsecd_conf *);
 void	pfkey_srv_start(struct event_base *);
 void	pfkey_srv_stop(void);
+uint64_t pfkey_srv_refused(void);
 
 /* ctl.c */
 void	ctl_listen(const struct netipsecd_conf *);

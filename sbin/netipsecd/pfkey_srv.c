@@ -28,6 +28,10 @@
  * write path resumes it (key_dump_resume()) once the client has read
  * the queue down to half of that.  A queue thus holds at most about
  * netipsecd.sendspace bytes plus one message, whatever the dump's size.
+ *
+ * Connections: at most netipsecd.maxclients at once.  One more is told
+ * so (a sadb_msg with EUSERS, see pfkey_srv_refuse()), closed, and
+ * logged.
  */
 
 #define	_GNU_SOURCE		/* SO_PEERCRED, struct ucred, POLLRDHUP */
@@ -49,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -96,16 +101,23 @@ static struct pfkey_srv {
 	char				 ps_name[128];	/* for log messages */
 	char				*ps_unlink;	/* absolute path */
 	TAILQ_HEAD(, pfkey_conn)	 ps_conns;
+	int				 ps_nconns;
+	uint64_t			 ps_refused;	/* maxclients */
+	time_t				 ps_refusedlog;	/* last line */
 	uint8_t				*ps_rbuf;	/* PFKEY_MSG_MAX */
 } pfkey_srv = { .ps_fd = -1 };
 
 /* Messages written to one client per loop iteration, for fairness. */
 #define	PFKEY_WRITE_BATCH	64
 
+/* Seconds between two log lines about refused connections. */
+#define	PFKEY_REFUSED_LOGINT	10
+
 static void	pfkey_srv_unlink_stale(const struct sockaddr_un *, socklen_t);
 static void	pfkey_srv_accept(int, short, void *);
 static void	pfkey_srv_unpause(int, short, void *);
 static int	pfkey_srv_allowed(const struct ucred *);
+static void	pfkey_srv_refuse(int, const struct ucred *);
 static int	pfkey_conn_output(void *, const struct sadb_msg *, size_t,
 		    int);
 static void	pfkey_conn_read(int, short, void *);
@@ -313,6 +325,10 @@ pfkey_srv_accept(int fd, short event __attribute__((__unused__)),
 		close(cfd);
 		return;
 	}
+	if (ps->ps_nconns >= ps->ps_conf->nc_maxclients) {
+		pfkey_srv_refuse(cfd, &uc);
+		return;
+	}
 
 	if ((pc = calloc(1, sizeof(*pc))) == NULL) {
 		log_warn("pfkey_srv_accept");
@@ -340,6 +356,7 @@ pfkey_srv_accept(int fd, short event __attribute__((__unused__)),
 		goto fail;
 	}
 	TAILQ_INSERT_TAIL(&ps->ps_conns, pc, pc_entry);
+	ps->ps_nconns++;
 	event_add(pc->pc_rev, NULL);
 	log_debug("pfkey_srv_accept: pid %ld uid %lu connected",
 	    (long)pc->pc_pid, (unsigned long)pc->pc_uid);
@@ -352,6 +369,47 @@ pfkey_srv_accept(int fd, short event __attribute__((__unused__)),
 		event_free(pc->pc_wev);
 	free(pc);
 	close(cfd);
+}
+
+/*
+ * One connection too many (netipsecd.maxclients): tell the client why,
+ * then close.  Its connect(2) succeeded before we could refuse, so the
+ * reason comes as the first message: a bare sadb_msg whose only field
+ * set is sadb_msg_errno, EUSERS, which libpfkey reports at the first
+ * pfkey_send() or pfkey_recv().  At most one log line in
+ * PFKEY_REFUSED_LOGINT seconds, with the count so far.
+ */
+static void
+pfkey_srv_refuse(int cfd, const struct ucred *uc)
+{
+	struct pfkey_srv	*ps = &pfkey_srv;
+	struct sadb_msg		 msg;
+	struct timespec		 now;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.sadb_msg_version = PF_KEY_V2;
+	msg.sadb_msg_errno = EUSERS;
+	msg.sadb_msg_len = PFKEY_UNIT64(sizeof(msg));
+	(void)send(cfd, &msg, sizeof(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(cfd);
+	ps->ps_refused++;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (ps->ps_refusedlog != 0 &&
+	    now.tv_sec - ps->ps_refusedlog < PFKEY_REFUSED_LOGINT)
+		return;
+	ps->ps_refusedlog = now.tv_sec != 0 ? now.tv_sec : 1;
+	log_warnx("pfkey_srv_accept: refused pid %ld uid %lu: %d clients "
+	    "connected (netipsecd.maxclients), %ju refused so far",
+	    (long)uc->pid, (unsigned long)uc->uid, ps->ps_nconns,
+	    (uintmax_t)ps->ps_refused);
+}
+
+/* Connections refused for netipsecd.maxclients (netipsecd -S). */
+uint64_t
+pfkey_srv_refused(void)
+{
+
+	return (pfkey_srv.ps_refused);
 }
 
 static void
@@ -678,6 +736,7 @@ pfkey_conn_close(struct pfkey_conn *pc)
 	uint64_t		 drops;
 
 	TAILQ_REMOVE(&pfkey_srv.ps_conns, pc, pc_entry);
+	pfkey_srv.ps_nconns--;
 	drops = keysock_drops(pc->pc_kp);
 	keysock_detach(pc->pc_kp);
 	/* No output call for this socket runs any more. */
