@@ -9,6 +9,10 @@
  */
 
 #include <sys/types.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <err.h>
 #include <errno.h>
@@ -47,6 +51,7 @@ static void	netipsecd_klog(int, const char *);
 static void	netipsecd_sig(int, short, void *);
 static void	netipsecd_atexit(void);
 static void	netipsecd_ifadd(struct netipsecd_conf *, char *);
+static void	netipsecd_nocore(void);
 static int	netipsecd_tunable_pfkey(struct netipsecd_conf *,
 		    const char *, const char *, long);
 
@@ -75,6 +80,7 @@ main(int argc, char *argv[])
 	int			 ch, showtun = 0, showstats = 0;
 
 	log_init(1, LOG_DAEMON);
+	netipsecd_nocore();
 	conf->nc_sendspace = NETIPSECD_SENDSPACE;
 	conf->nc_maxclients = NETIPSECD_MAXCLIENTS;
 	conf->nc_queue = NETIPSECD_QUEUE;
@@ -402,6 +408,25 @@ netipsecd_ifadd(struct netipsecd_conf *conf, char *name)
 	if (conf->nc_nifs == NETIPSECD_IFMAX)
 		errx(1, "-i %s: at most %d interfaces", name, NETIPSECD_IFMAX);
 	conf->nc_ifs[conf->nc_nifs++] = name;
+}
+
+/*
+ * No core dumps, and on Linux no ptrace by other users and no
+ * /proc/PID/mem for them: the process holds every SA's keys.  Done first,
+ * before there is anything to leak.
+ */
+static void
+netipsecd_nocore(void)
+{
+	struct rlimit	rl;
+
+	rl.rlim_cur = rl.rlim_max = 0;
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		err(1, "setrlimit(RLIMIT_CORE)");
+#ifdef __linux__
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		err(1, "prctl(PR_SET_DUMPABLE)");
+#endif
 }
 
 static void
