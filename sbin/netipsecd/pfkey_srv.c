@@ -706,24 +706,37 @@ pfkey_conn_write(int fd, short event __attribute__((__unused__)),
 /*
  * After a write: a dump that waits for room goes on once the client has
  * read the queue down to half of netipsecd.sendspace (the same mark at
- * which its requests are read again).  Returns 1 if nothing waits to be
- * written, 0 if the write event is scheduled.
+ * which its requests are read again).  Its messages are then written
+ * when the loop next finds the socket writable, not at once: activated
+ * right away, the write event would run again before the loop polls, and
+ * a dump to a fast reader would keep everyone else, this client's own
+ * requests included, waiting until its end.  Returns 1 if nothing waits
+ * to be written, 0 if the write event is scheduled.
  */
 static int
 pfkey_conn_resume(struct pfkey_conn *pc)
 {
 	size_t	limit = pfkey_srv.ps_conf->nc_sendspace;
-	int	resume, idle;
+	int	resume, sched = 1, idle;
 
 	pthread_mutex_lock(&pc->pc_mtx);
 	resume = pc->pc_dumpwait && !pc->pc_wdead && pc->pc_qlen <= limit / 2;
-	if (resume)
+	if (resume) {
 		pc->pc_dumpwait = 0;
+		sched = pc->pc_wsched;
+		pc->pc_wsched = 1;	/* pfkey_conn_output() activates none */
+	}
 	pthread_mutex_unlock(&pc->pc_mtx);
 	/* Unlocked: the dump's messages come through pfkey_conn_output(). */
 	if (resume)
 		(void)key_dump_resume(pc->pc_kp);
 	pthread_mutex_lock(&pc->pc_mtx);
+	if (!sched) {
+		if (TAILQ_EMPTY(&pc->pc_outq))
+			pc->pc_wsched = 0;
+		else
+			event_add(pc->pc_wev, NULL);
+	}
 	idle = !pc->pc_wsched;
 	pthread_mutex_unlock(&pc->pc_mtx);
 	return (idle);
