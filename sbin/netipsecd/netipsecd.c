@@ -9,6 +9,10 @@
  */
 
 #include <sys/types.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <err.h>
 #include <errno.h>
@@ -47,6 +51,9 @@ static void	netipsecd_klog(int, const char *);
 static void	netipsecd_sig(int, short, void *);
 static void	netipsecd_atexit(void);
 static void	netipsecd_ifadd(struct netipsecd_conf *, char *);
+static void	netipsecd_nocore(void);
+static int	netipsecd_tunable_pfkey(struct netipsecd_conf *,
+		    const char *, const char *, long);
 
 static __dead void
 usage(int status)
@@ -75,7 +82,9 @@ main(int argc, char *argv[])
 	int			 ch, showtun = 0, showstats = 0, unhook = 0;
 
 	log_init(1, LOG_DAEMON);
+	netipsecd_nocore();
 	conf->nc_sendspace = NETIPSECD_SENDSPACE;
+	conf->nc_maxclients = NETIPSECD_MAXCLIENTS;
 	conf->nc_queue = NETIPSECD_QUEUE;
 	conf->nc_qmaxlen = NETIPSECD_QMAXLEN;
 	conf->nc_rcvbuf = NETIPSECD_RCVBUF;
@@ -127,6 +136,9 @@ main(int argc, char *argv[])
 		netipsecd_tunprint("netipsecd.sendspace", conf->nc_sendspace,
 		    "bytes queued to a PF_KEY socket beyond which "
 		    "broadcasts to it are dropped", NULL);
+		netipsecd_tunprint("netipsecd.maxclients",
+		    conf->nc_maxclients, "PF_KEY connections at once; "
+		    "more are refused", NULL);
 		netipsecd_tunprint("netipsecd.queue", conf->nc_queue,
 		    "the netfilter queue number of -i", NULL);
 		netipsecd_tunprint("netipsecd.queue_maxlen", conf->nc_qmaxlen,
@@ -338,6 +350,8 @@ netipsecd_tunable(struct netipsecd_conf *conf, const char *arg)
 		conf->nc_coalesce = v;
 		return;
 	}
+	if (netipsecd_tunable_pfkey(conf, arg, name, v))
+		return;
 	if (strcmp(name, "netipsecd.sendspace") == 0) {
 		if (v < NETIPSECD_SENDSPACE_MIN || v > NETIPSECD_SENDSPACE_MAX)
 			errx(1, "-o %s: out of range (%d to %d)", arg,
@@ -356,6 +370,21 @@ netipsecd_tunable(struct netipsecd_conf *conf, const char *arg)
 	default:
 		errx(1, "-o %s: cannot be set", arg);
 	}
+}
+
+/* -o for the PF_KEY service's ceilings: 1 if "name" is one of them. */
+static int
+netipsecd_tunable_pfkey(struct netipsecd_conf *conf, const char *arg,
+    const char *name, long v)
+{
+
+	if (strcmp(name, "netipsecd.maxclients") != 0)
+		return (0);
+	if (v < 1 || v > NETIPSECD_MAXCLIENTS_MAX)
+		errx(1, "-o %s: out of range (1 to %d)", arg,
+		    NETIPSECD_MAXCLIENTS_MAX);
+	conf->nc_maxclients = v;
+	return (1);
 }
 
 static void
@@ -412,6 +441,25 @@ netipsecd_ifadd(struct netipsecd_conf *conf, char *name)
 	if (conf->nc_nifs == NETIPSECD_IFMAX)
 		errx(1, "-i %s: at most %d interfaces", name, NETIPSECD_IFMAX);
 	conf->nc_ifs[conf->nc_nifs++] = name;
+}
+
+/*
+ * No core dumps, and on Linux no ptrace by other users and no
+ * /proc/PID/mem for them: the process holds every SA's keys.  Done first,
+ * before there is anything to leak.
+ */
+static void
+netipsecd_nocore(void)
+{
+	struct rlimit	rl;
+
+	rl.rlim_cur = rl.rlim_max = 0;
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		err(1, "setrlimit(RLIMIT_CORE)");
+#ifdef __linux__
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		err(1, "prctl(PR_SET_DUMPABLE)");
+#endif
 }
 
 static void

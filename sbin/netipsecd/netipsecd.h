@@ -61,10 +61,22 @@
  */
 #define	PFKEY_MSG_MAX		(65535 * 8)
 
-/* Bytes queued to a client beyond which its broadcasts are dropped. */
+/*
+ * Bytes queued to a client beyond which its broadcasts are dropped and
+ * its dump waits.
+ */
 #define	NETIPSECD_SENDSPACE	(1024 * 1024)
 #define	NETIPSECD_SENDSPACE_MIN	4096
 #define	NETIPSECD_SENDSPACE_MAX	(1024 * 1024 * 1024)
+
+/*
+ * netipsecd.maxclients: PF_KEY connections at once.  A host has a few
+ * (an IKE daemon, setkey runs, monitors); each may hold netipsecd.sendspace
+ * bytes of output and a dump's snapshot, so the default bounds those to
+ * some hundreds of MiB in the worst case.
+ */
+#define	NETIPSECD_MAXCLIENTS	256
+#define	NETIPSECD_MAXCLIENTS_MAX 65536
 
 struct netipsecd_conf {
 	const char	*nc_sockpath;	/* NULL: the abstract address */
@@ -74,6 +86,7 @@ struct netipsecd_conf {
 	int		 nc_debug;	/* foreground, log to stderr */
 	int		 nc_verbose;
 	long		 nc_sendspace;	/* netipsecd.sendspace */
+	long		 nc_maxclients;	/* netipsecd.maxclients */
 	char		*nc_ifs[NETIPSECD_IFMAX];	/* -i */
 	int		 nc_nifs;
 	long		 nc_queue;	/* netipsecd.queue */
@@ -116,6 +129,7 @@ int	pfkey_srv_allowed(const struct ucred *);
 void	pfkey_srv_listen(const struct netipsecd_conf *);
 void	pfkey_srv_start(struct event_base *);
 void	pfkey_srv_stop(void);
+uint64_t pfkey_srv_refused(void);
 
 /* pcb_srv.c */
 void	pcb_srv_listen(const struct netipsecd_conf *);

@@ -29,6 +29,9 @@ extern int key_preferred_oldsa;		/* net.key.preferred_oldsa */
 extern u_int key_esp_keymin;		/* net.key.esp_keymin */
 extern u_int key_ah_keymin;		/* net.key.ah_keymin */
 extern int key_esp_auth;		/* net.key.esp_auth */
+extern u_int key_sa_max;		/* net.key.sa_max */
+extern u_int key_sp_max;		/* net.key.sp_max */
+extern u_int key_acq_max;		/* net.key.acq_max */
 
 #define	KEYDEBUG_STAMP		0x00000001	/* path */
 #define	KEYDEBUG_DATA		0x00000002	/* data */
@@ -40,9 +43,10 @@ extern int key_esp_auth;		/* net.key.esp_auth */
 /*
  * Locks, one family per table, as FreeBSD.  The SPD and the SAD are read
  * by the packet path and written by PF_KEY; ACQUIRE entries and the
- * registration table have mutexes.  Lock order: SPTREE, SAHTREE, ACQ,
- * REGTREE; keysock's list lock is taken last and never held while
- * calling into key.c.
+ * registration table have mutexes.  The dumps in progress have a mutex,
+ * held while a dump builds and sends its messages.  Lock order: DUMP,
+ * SPTREE, SAHTREE, ACQ, REGTREE; keysock's list lock is taken last and
+ * never held while calling into key.c.
  */
 extern struct rwlock sptree_lock;
 #define	SPTREE_RLOCK()		rw_rlock(&sptree_lock)
@@ -65,6 +69,11 @@ extern struct mtx acq_lock;
 extern struct mtx regtree_lock;
 #define	REGTREE_LOCK()		mtx_lock(&regtree_lock)
 #define	REGTREE_UNLOCK()	mtx_unlock(&regtree_lock)
+
+extern struct mtx dump_lock;
+#define	DUMP_LOCK()		mtx_lock(&dump_lock)
+#define	DUMP_UNLOCK()		mtx_unlock(&dump_lock)
+#define	DUMP_LOCK_ASSERT()	mtx_assert(&dump_lock, MA_OWNED)
 
 /*
  * The SPD (key_spd.c): per direction, a list in first-match order
@@ -128,10 +137,14 @@ struct secpolicy *key_spd_pcb_match(const struct secpolicyindex *,
 
 /* Messages key.c hands to keysock.c (keysock.c). */
 struct keycb;
+struct key_dump;
 int	key_sendup(struct keycb *, struct sadb_msg *, size_t, int);
+int	key_sendup_dump(struct keycb *, struct sadb_msg *, size_t);
 int	keysock_registered(const struct keycb *);
 void	keysock_setregistered(struct keycb *, int);
 int	keysock_promisc(struct keycb *, int);
+struct key_dump *keysock_dump(const struct keycb *);
+void	keysock_setdump(struct keycb *, struct key_dump *);
 void	keysock_init(void);
 
 /* PF_KEY statistics, counted where things happen (keysock.c). */
@@ -156,6 +169,7 @@ size_t	key_sp2xpl(const struct secpolicy *, void *, size_t);
 /* The PF_KEY message entry point and socket teardown (key.c). */
 int	key_parse(struct keycb *, struct sadb_msg *, size_t);
 void	key_freereg(struct keycb *);
+void	key_dump_drop(struct keycb *);
 
 #endif /* _KERNEL */
 #endif /* !_NETIPSEC_KEY_VAR_H_ */
