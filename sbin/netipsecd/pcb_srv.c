@@ -206,18 +206,25 @@ pcb_srv_start(struct event_base *base)
 	    1 << (SKNLGRP_INET_UDP_DESTROY - 1) |
 	    1 << (SKNLGRP_INET6_TCP_DESTROY - 1) |
 	    1 << (SKNLGRP_INET6_UDP_DESTROY - 1);
-	if (bind(fd, (struct sockaddr *)&snl, sizeof(snl)) == -1)
-		fatal("pcb_srv_start: sock_diag destroy notifications");
+	if (bind(fd, (struct sockaddr *)&snl, sizeof(snl)) == -1) {
+		/* Without CAP_NET_ADMIN: the sweep alone, more often. */
+		log_warn("sock_diag destroy notifications (sockets' policies "
+		    "go within a second of their socket)");
+		close(fd);
+		fd = -1;
+		tv.tv_sec = 1;
+	}
 	ps->ps_diagfd = fd;
 
 	ps->ps_ev = event_new(base, ps->ps_fd, EV_READ | EV_PERSIST,
 	    pcb_accept, NULL);
-	ps->ps_diagev = event_new(base, ps->ps_diagfd, EV_READ | EV_PERSIST,
-	    pcb_diag_read, NULL);
+	if (ps->ps_diagfd != -1 && ((ps->ps_diagev = event_new(base,
+	    ps->ps_diagfd, EV_READ | EV_PERSIST, pcb_diag_read, NULL)) ==
+	    NULL || event_add(ps->ps_diagev, NULL) == -1))
+		fatalx("pcb_srv_start: cannot watch sockets close");
 	ps->ps_sweepev = event_new(base, -1, EV_PERSIST, pcb_sweep, NULL);
-	if (ps->ps_ev == NULL || ps->ps_diagev == NULL ||
-	    ps->ps_sweepev == NULL || event_add(ps->ps_ev, NULL) == -1 ||
-	    event_add(ps->ps_diagev, NULL) == -1 ||
+	if (ps->ps_ev == NULL || ps->ps_sweepev == NULL ||
+	    event_add(ps->ps_ev, NULL) == -1 ||
 	    event_add(ps->ps_sweepev, &tv) == -1)
 		fatalx("pcb_srv_start: cannot set up the policy socket");
 	log_debug("sockets' policies on %s", ps->ps_name);
@@ -610,13 +617,21 @@ pcb_diag_read(int fd, short event __attribute__((__unused__)),
 	}
 }
 
-/*
- * Is the socket with this cookie still there?  A dump of the sockets of
- * its family and protocol in this namespace: 1, 0, or -1 if the dump
- * failed (then it is kept).
- */
 static int
-pcb_alive(int family, int proto, uint64_t cookie)
+pcb_cookie_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/*
+ * The cookies of the sockets of one family and protocol in this
+ * namespace, sorted, from a sock_diag dump: their number, or -1 if the
+ * dump failed.
+ */
+static ssize_t
+pcb_cookies(int family, int proto, uint64_t **cookiesp)
 {
 	struct {
 		struct nlmsghdr		nh;
@@ -625,10 +640,12 @@ pcb_alive(int family, int proto, uint64_t cookie)
 	struct sockaddr_nl	 snl;
 	uint8_t			 buf[16384];
 	struct nlmsghdr		*nh;
-	ssize_t			 n;
-	size_t			 len;
-	int			 s, found = 0, done = 0;
+	uint64_t		*c = NULL, *nc;
+	size_t			 n = 0, cap = 0, len;
+	ssize_t			 r;
+	int			 s, done = 0;
 
+	*cookiesp = NULL;
 	if ((s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
 	    NETLINK_SOCK_DIAG)) == -1)
 		return (-1);
@@ -642,51 +659,84 @@ pcb_alive(int family, int proto, uint64_t cookie)
 	memset(&snl, 0, sizeof(snl));
 	snl.nl_family = AF_NETLINK;
 	if (sendto(s, &q, sizeof(q), 0, (struct sockaddr *)&snl,
-	    sizeof(snl)) == -1) {
-		close(s);
-		return (-1);
-	}
+	    sizeof(snl)) == -1)
+		goto fail;
 	while (!done) {
-		if ((n = recv(s, buf, sizeof(buf), 0)) <= 0) {
-			if (n == -1 && errno == EINTR)
+		if ((r = recv(s, buf, sizeof(buf), 0)) <= 0) {
+			if (r == -1 && errno == EINTR)
 				continue;
-			close(s);
-			return (-1);
+			goto fail;
 		}
-		len = (size_t)n;
+		len = (size_t)r;
 		for (nh = (struct nlmsghdr *)(void *)buf; NLMSG_OK(nh, len);
 		    nh = NLMSG_NEXT(nh, len)) {
 			if (nh->nlmsg_type == NLMSG_DONE) {
 				done = 1;
 				break;
 			}
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				close(s);
-				return (-1);
+			if (nh->nlmsg_type == NLMSG_ERROR)
+				goto fail;
+			if (nh->nlmsg_len < NLMSG_LENGTH(
+			    sizeof(struct inet_diag_msg)))
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 256;
+				if ((nc = reallocarray(c, cap, sizeof(*c))) ==
+				    NULL)
+					goto fail;
+				c = nc;
 			}
-			if (nh->nlmsg_len >= NLMSG_LENGTH(
-			    sizeof(struct inet_diag_msg)) &&
-			    pcb_diag_cookie(NLMSG_DATA(nh)) == cookie)
-				found = 1;
+			c[n++] = pcb_diag_cookie(NLMSG_DATA(nh));
 		}
 	}
 	close(s);
-	return (found);
+	if (n > 0)
+		qsort(c, n, sizeof(*c), pcb_cookie_cmp);
+	*cookiesp = c;
+	return ((ssize_t)n);
+ fail:
+	close(s);
+	free(c);
+	return (-1);
 }
 
-/* Forget the sockets with policies that are gone. */
+/*
+ * Forget the sockets with policies that are gone: one dump per family
+ * and protocol among them, whatever their number.
+ */
 static void
 pcb_sweep(int fd __attribute__((__unused__)),
     short event __attribute__((__unused__)),
     void *arg __attribute__((__unused__)))
 {
+	static const int fams[] = { AF_INET, AF_INET6 };
+	static const int protos[] = { IPPROTO_UDP, IPPROTO_TCP };
 	struct pcb_srv	*ps = &pcb_srv;
 	struct pcb_sock	*pk, *next;
+	uint64_t	*c;
+	ssize_t		 n;
+	size_t		 f, p;
 
-	TAILQ_FOREACH_SAFE(pk, &ps->ps_socks, pk_entry, next) {
-		if (pcb_alive(pk->pk_family, pk->pk_proto, pk->pk_cookie) == 0)
-			pcb_forget(pk->pk_cookie);
-	}
+	for (f = 0; f < nitems(fams); f++)
+		for (p = 0; p < nitems(protos); p++) {
+			TAILQ_FOREACH(pk, &ps->ps_socks, pk_entry)
+				if (pk->pk_family == fams[f] &&
+				    pk->pk_proto == protos[p])
+					break;
+			if (pk == NULL)
+				continue;
+			/* A dump that fails keeps them all. */
+			if ((n = pcb_cookies(fams[f], protos[p], &c)) < 0)
+				continue;
+			TAILQ_FOREACH_SAFE(pk, &ps->ps_socks, pk_entry, next)
+				if (pk->pk_family == fams[f] &&
+				    pk->pk_proto == protos[p] &&
+				    (n == 0 || bsearch(&pk->pk_cookie, c,
+				    (size_t)n, sizeof(*c),
+				    pcb_cookie_cmp) == NULL))
+					pcb_forget(pk->pk_cookie);
+			free(c);
+		}
 }
 
 /* How many sockets have policies, for -S. */
