@@ -38,6 +38,10 @@ cleanup()
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
+	# The hooks stay after a stop (fail closed): -U removes them.
+	for n in "$ns" "$nsb"; do
+		ip netns exec "$n" "$daemon" -U >/dev/null 2>&1 || true
+	done
 	ip netns del "$ns" 2>/dev/null || true
 	ip netns del "$nsb" 2>/dev/null || true
 	rm -rf "$dir"

@@ -52,6 +52,9 @@ cleanup()
 	sleep 0.2
 	for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
 	for n in $A $B; do
+		# A stopped netipsecd leaves its hook (fail closed): the
+		# admin's -U removes it, before the namespace goes anyway.
+		ip netns exec "$n" "$netipsecd" -U >/dev/null 2>&1 || true
 		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
 		ip netns del "$n" 2>/dev/null || true
 	done

@@ -182,6 +182,17 @@ int	ipsec_get_keylen(unsigned int, unsigned int, struct sadb_alg *);
 unsigned int pfkey_set_softrate(unsigned int, unsigned int);
 unsigned int pfkey_get_softrate(unsigned int);
 
+/*
+ * A socket's own policies (FreeBSD's IP_IPSEC_POLICY and
+ * IPV6_IPSEC_POLICY, which these are on a BSD; netipsecd's policy socket
+ * elsewhere, where the socket must be bound first).  "policy" is what
+ * ipsec_set_policy() makes, for one direction.  0, or -1 with errno.
+ * See ipsec_setsockpolicy(3).
+ */
+int	ipsec_setsockpolicy(int, const void *, size_t);
+int	ipsec_getsockpolicy(int, int, void *, size_t *);
+int	ipsec_closesockpolicy(int);
+
 /* Formatters: setkey -D, setkey -DP, setkey -v. */
 void	pfkey_sadump(struct sadb_msg *);
 void	pfkey_spdump(struct sadb_msg *);

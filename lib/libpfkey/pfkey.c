@@ -32,6 +32,7 @@
 #endif
 
 static void	pfkey_sockbuf(int);
+static int	pfkey_closed(int, int);
 
 /*
  * Open a PF_KEY socket: $PFKEY_SOCKET if set, else the kernel's PF_KEY
@@ -109,6 +110,24 @@ pfkey_sockbuf(int so)
 			break;
 }
 
+/*
+ * A send or receive failed with "error": if netipsecd closed the
+ * connection after its refusal notice, the notice's error instead, so
+ * that the caller sees why ("Too many users") rather than EPIPE.
+ */
+static int
+pfkey_closed(int so, int error)
+{
+	int refused;
+
+	if (error == EPIPE || error == ECONNRESET) {
+		if ((refused = pfkey_unix_refused(so)) != 0)
+			error = refused;
+	}
+	errno = error;
+	return (error);
+}
+
 void
 pfkey_close(int so)
 {
@@ -134,7 +153,7 @@ pfkey_send(int so, struct sadb_msg *msg, int len)
 	while ((n = send(so, msg, (size_t)len, PFKEY_SEND_FLAGS)) < 0) {
 		if (errno == EINTR)
 			continue;
-		pfkey_set_syserr(errno);
+		pfkey_set_syserr(pfkey_closed(so, errno));
 		return (-1);
 	}
 	__ipsec_errcode = EIPSEC_NO_ERROR;
@@ -157,11 +176,12 @@ pfkey_recv(int so)
 	struct iovec iov;
 	size_t reallen, bufsize;
 	ssize_t len;
+	int error;
 
 	while ((len = recv(so, &hdr, sizeof(hdr), MSG_PEEK)) < 0) {
 		if (errno == EINTR)
 			continue;
-		pfkey_set_syserr(errno);
+		pfkey_set_syserr(pfkey_closed(so, errno));
 		return (NULL);
 	}
 	if (len == 0) {
@@ -174,6 +194,13 @@ pfkey_recv(int so)
 	if ((size_t)len < sizeof(hdr)) {
 		(void)recv(so, &hdr, sizeof(hdr), 0);
 		__ipsec_errcode = EIPSEC_INVAL_SADBMSG;
+		return (NULL);
+	}
+	if ((error = pfkey_unix_refusal(&hdr, (size_t)len)) != 0) {
+		/* netipsecd's refusal (netipsecd.maxclients); it closed. */
+		(void)recv(so, &hdr, sizeof(hdr), 0);
+		pfkey_set_syserr(error);
+		errno = error;
 		return (NULL);
 	}
 

@@ -94,3 +94,45 @@ pfkey_unix_default(int flags)
 	}
 	return (pfkey_unix_connect(path, flags));
 }
+
+/*
+ * netipsecd refuses a connection beyond its netipsecd.maxclients after
+ * connect(2) has already succeeded, so it says why in the first message
+ * and closes: a bare sadb_msg whose only fields set are the version, the
+ * length and sadb_msg_errno, EUSERS, which the key engine never sends.
+ * Returns that errno if msg is the notice, else 0.
+ */
+int
+pfkey_unix_refusal(const struct sadb_msg *msg, size_t len)
+{
+	struct sadb_msg notice;
+
+	memset(&notice, 0, sizeof(notice));
+	notice.sadb_msg_version = PF_KEY_V2;
+	notice.sadb_msg_errno = EUSERS;
+	notice.sadb_msg_len = PFKEY_UNIT64(sizeof(notice));
+	if (len != sizeof(notice) || memcmp(msg, &notice, len) != 0)
+		return (0);
+	return (EUSERS);
+}
+
+/*
+ * A send or receive failed because the peer closed: if it closed after
+ * its refusal notice, take the notice and return its errno, else 0.
+ */
+int
+pfkey_unix_refused(int so)
+{
+	struct sadb_msg msg;
+	ssize_t n;
+	int error;
+
+	n = recv(so, &msg, sizeof(msg), MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && errno == ECONNRESET)	/* reported before the data */
+		n = recv(so, &msg, sizeof(msg), MSG_PEEK | MSG_DONTWAIT);
+	if (n != (ssize_t)sizeof(msg) ||
+	    (error = pfkey_unix_refusal(&msg, sizeof(msg))) == 0)
+		return (0);
+	(void)recv(so, &msg, sizeof(msg), MSG_DONTWAIT);
+	return (error);
+}

@@ -28,8 +28,11 @@ struct sockaddr;
 #endif
 
 /* pfkey_unix.c */
+struct sadb_msg;
 PFKEY_HIDDEN int	pfkey_unix_connect(const char *, int);
 PFKEY_HIDDEN int	pfkey_unix_default(int);
+PFKEY_HIDDEN int	pfkey_unix_refusal(const struct sadb_msg *, size_t);
+PFKEY_HIDDEN int	pfkey_unix_refused(int);
 
 /* pfkey.c */
 PFKEY_HIDDEN size_t	pfkey_sasize(const struct sockaddr *, size_t);

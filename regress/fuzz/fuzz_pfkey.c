@@ -2,9 +2,13 @@
  * libFuzzer target: PF_KEY messages from an untrusted local client, fed to
  * the key engine exactly as netipsecd feeds them (key_send on an attached
  * socket).  The engine keeps its state between inputs, as a daemon does;
- * replies are discarded.  Build: see regress/fuzz/run.sh.
+ * replies are discarded.  Dumps are streamed as to a slow reader: the
+ * socket is "full" every few dump messages and each input lets a pending
+ * dump go on a little, so later inputs change the tables under it and
+ * meet its EBUSY.  Build: see regress/fuzz/run.sh.
  */
 #include <sys/types.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +19,8 @@
 int	ukern_init(void);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+static unsigned int fuzz_dumpmsgs;
+
 static int
 fuzz_output(void *arg, const struct sadb_msg *msg, size_t len, int flags)
 {
@@ -22,7 +28,8 @@ fuzz_output(void *arg, const struct sadb_msg *msg, size_t len, int flags)
 	(void)arg;
 	(void)msg;
 	(void)len;
-	(void)flags;
+	if ((flags & KEY_OUT_DUMP) && ++fuzz_dumpmsgs % 5 == 0)
+		return (EWOULDBLOCK);
 	return (0);
 }
 
@@ -41,6 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		inited = 1;
 	}
 	(void)key_send(kp, data, size);
+	(void)key_dump_resume(kp);
 	/* Keep the tables small so that every input stays fast. */
 	key_counts(&nsa, &nsp);
 	if (nsa + nsp > 4096) {

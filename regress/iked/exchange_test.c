@@ -1793,6 +1793,155 @@ ATF_TC_BODY(fragments, tc)
 	xt_teardown();
 }
 
+/* %%% 12. Late answers and restarts: nothing freed while reachable */
+
+/*
+ * A child's timer (60 s) falls due while the request carrying it is
+ * still retransmitted (up to 63 s): the request, not the timer, decides
+ * the child's fate, and the late answer installs the pair on both
+ * sides.  A child of CREATE_CHILD_SA ...
+ */
+ATF_TC_WITHOUT_HEAD(child_timeout_ccsa_out);
+ATF_TC_BODY(child_timeout_ccsa_out, tc)
+{
+	struct iked_child	*ch;
+
+	setup(conf_a, conf_b);
+	establish();
+	xt_acquire(xt_a, 2, 3);
+	xt_kernel_run(xt_a);
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	ATF_REQUIRE((ch = xt_child_nth(xt_a, 1)) != NULL);
+	ATF_REQUIRE_EQ(ch->ch_state, CH_S_SENT);
+	xt_deliver(xt_a);
+	xt_kernel_run(xt_b);
+	expect(xt_b, IKEV2_EXCHANGE_CREATE_CHILD_SA, 1);	/* delayed */
+	xt_fire(xt_a, ch->ch_timer);
+	xt_deliver(xt_b);
+	xt_run();
+	check_established();
+	check_pairs(2);
+	ATF_CHECK_EQ(xt_child_nth(xt_a, 1)->ch_spid, 3);
+	ATF_CHECK_EQ(xt_a->p_nacqfail, 0);
+	check_quiet();
+	/* The IKE SA carries the next exchange. */
+	xt_fire(xt_a, xt_ikesa(xt_a)->sa_dpdtimer);
+	expect(xt_a, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	xt_run();
+	check_pairs(2);
+	check_quiet();
+	xt_teardown();
+}
+
+/* ... and the first child, of IKE_AUTH. */
+ATF_TC_WITHOUT_HEAD(child_timeout_auth_out);
+ATF_TC_BODY(child_timeout_auth_out, tc)
+{
+	struct iked_child	*ch;
+
+	setup(conf_a, conf_b);
+	xt_acquire(xt_a, 1, 1);
+	xt_deliver(xt_a);
+	xt_deliver(xt_b);
+	xt_kernel_run(xt_a);
+	expect(xt_a, IKEV2_EXCHANGE_IKE_AUTH, 0);
+	ATF_REQUIRE((ch = xt_child_nth(xt_a, 0)) != NULL);
+	ATF_REQUIRE_EQ(ch->ch_state, CH_S_SENT);
+	xt_deliver(xt_a);
+	xt_kernel_run(xt_b);
+	expect(xt_b, IKEV2_EXCHANGE_IKE_AUTH, 1);	/* delayed */
+	xt_fire(xt_a, ch->ch_timer);
+	xt_deliver(xt_b);
+	xt_run();
+	check_established();
+	check_pairs(1);
+	ATF_CHECK_EQ(xt_a->p_nacqfail, 0);
+	check_quiet();
+	xt_teardown();
+}
+
+/*
+ * The child is freed while its CREATE_CHILD_SA is out (here the kernel
+ * drops its larval SA: a hard EXPIRE): the request forgets it, and its
+ * late answer makes A delete the pair B made for it.  Each side is left
+ * with the first pair only.
+ */
+ATF_TC_WITHOUT_HEAD(child_freed_ccsa_out);
+ATF_TC_BODY(child_freed_ccsa_out, tc)
+{
+	struct iked_child	*ch;
+
+	setup(conf_a, conf_b);
+	establish();
+	xt_acquire(xt_a, 2, 3);
+	xt_kernel_run(xt_a);
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	ATF_REQUIRE((ch = xt_child_nth(xt_a, 1)) != NULL);
+	xt_deliver(xt_a);
+	xt_kernel_run(xt_b);
+	expect(xt_b, IKEV2_EXCHANGE_CREATE_CHILD_SA, 1);	/* delayed */
+	xt_expire(xt_a, ch->ch_spi_in, 1);
+	ATF_REQUIRE_EQ(xt_nchildren(xt_a, 0), 1);
+	xt_deliver(xt_b);
+	expect(xt_a, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	xt_run();
+	check_established();
+	check_pairs(1);
+	check_quiet();
+	xt_teardown();
+}
+
+/*
+ * p's iked restarts: at its exit it takes its SAs out of its kernel
+ * (its DELETEs are lost), and it starts again knowing nothing.
+ */
+static void
+restart(struct xt_peer *p)
+{
+	xt_enter(p);
+	p->p_env.sc_exiting = 1;
+	iked_shutdown_sas(&p->p_env);
+	p->p_env.sc_exiting = 0;
+	xt_drop_all(p);
+	ATF_REQUIRE_EQ(xt_nikesa(p), 0);
+}
+
+/*
+ * B restarts while A's rekey of their IKE SA is out (lost): B's new
+ * IKE SA says INITIAL_CONTACT, and A forgets every older SA with B, the
+ * old IKE SA and the half-made one of its rekey with it.  One IKE SA
+ * is left on each side, the new one, with the new pair only; A
+ * retransmits nothing for the SAs it forgot.
+ */
+ATF_TC_WITHOUT_HEAD(initial_contact_rekey_out);
+ATF_TC_BODY(initial_contact_rekey_out, tc)
+{
+	uint8_t		 oldi[8], rekeyi[8];
+
+	setup(conf_a, conf_b);
+	establish();
+	memcpy(oldi, xt_ikesa(xt_a)->sa_ispi, 8);
+	xt_fire(xt_a, xt_ikesa(xt_a)->sa_timer);
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	ATF_REQUIRE(xt_ikesa(xt_a)->sa_rekey != NULL);
+	memcpy(rekeyi, xt_ikesa(xt_a)->sa_rekey->sa_ispi, 8);
+	xt_drop(xt_a);
+	restart(xt_b);
+	xt_acquire(xt_b, 1, 11);
+	xt_run();
+	ATF_CHECK(ikesa_byispi(xt_a, oldi) == NULL);
+	ATF_CHECK(ikesa_byispi(xt_a, rekeyi) == NULL);
+	check_established();
+	ATF_CHECK_EQ(xt_ikesa(xt_a)->sa_initiator, 0);
+	check_pairs(1);
+	ATF_CHECK_EQ(halfopen_count(&xt_a->p_env, 1) +
+	    halfopen_count(&xt_a->p_env, 2), 0);
+	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1) +
+	    halfopen_count(&xt_b->p_env, 2), 0);
+	check_quiet();
+	xt_teardown();
+}
+
 /* %%% Liveness */
 
 /* A's liveness check is answered; the pair stays. */
@@ -1928,5 +2077,9 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, liveness);
 	ATF_TP_ADD_TC(tp, dead_peer);
 	ATF_TP_ADD_TC(tp, dead_peer_restart);
+	ATF_TP_ADD_TC(tp, child_timeout_ccsa_out);
+	ATF_TP_ADD_TC(tp, child_timeout_auth_out);
+	ATF_TP_ADD_TC(tp, child_freed_ccsa_out);
+	ATF_TP_ADD_TC(tp, initial_contact_rekey_out);
 	return (atf_no_error());
 }

@@ -165,8 +165,8 @@ stat_now(void)
 	return (st);
 }
 
-ATF_TC_WITHOUT_HEAD(pass_discard_ike);
-ATF_TC_BODY(pass_discard_ike, tc)
+ATF_TC_WITHOUT_HEAD(pass_discard_noport);
+ATF_TC_BODY(pass_discard_noport, tc)
 {
 	uint8_t pkt[256];
 	struct tsock *ts;
@@ -183,10 +183,17 @@ ATF_TC_BODY(pass_discard_ike, tc)
 	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
 	    IPSEC_HOOK_DROP);
 	ATF_CHECK_EQ(stat_now().ips_out_polvio, 1);
-	/* IKE is never touched, whatever the policy. */
+	/*
+	 * Nothing is exempt by its port: IKE's ports are policy-checked
+	 * like any other unless a socket's bypass policy names them.
+	 */
 	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 500, 500, 10);
 	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
-	    IPSEC_HOOK_PASS);
+	    IPSEC_HOOK_DROP);
+	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 4500, 10);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_out_polvio, 3);
 	/* Inbound plaintext where ESP is required is a policy violation. */
 	ATF_REQUIRE_EQ(spd(ts, "192.0.2.2", 32, "192.0.2.1", 32,
 	    IPSEC_DIR_INBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TRANSPORT,
@@ -196,9 +203,16 @@ ATF_TC_BODY(pass_discard_ike, tc)
 	    IPSEC_HOOK_DROP);
 	ATF_CHECK_EQ(stat_now().ips_in_polvio, 1);
 	len = udp4(pkt, "192.0.2.2", "192.0.2.1", 4500, 4500, 10);
-	memset(pkt + 28, 0, 4);		/* non-ESP marker: IKE */
+	memset(pkt + 28, 0, 4);		/* non-ESP marker: IKE's */
 	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen),
-	    IPSEC_HOOK_PASS);
+	    IPSEC_HOOK_DROP);
+	len = udp4(pkt, "192.0.2.2", "192.0.2.1", 500, 9999, 10);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	len = udp4(pkt, "192.0.2.2", "192.0.2.1", 9999, 500, 10);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_in_polvio, 4);
 	ts_close(ts);
 	tk_stop();
 }
@@ -959,7 +973,7 @@ ATF_TC_BODY(pmtu4_dfbit, tc)
 
 ATF_TP_ADD_TCS(tp)
 {
-	ATF_TP_ADD_TC(tp, pass_discard_ike);
+	ATF_TP_ADD_TC(tp, pass_discard_noport);
 	ATF_TP_ADD_TC(tp, transport4);
 	ATF_TP_ADD_TC(tp, transport6);
 	ATF_TP_ADD_TC(tp, tunnel4);

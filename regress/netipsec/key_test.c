@@ -2,6 +2,8 @@
  * The key engine through in-process PF_KEY sockets: every message type's
  * reply and routing, FreeBSD's validation rules, ACQUIRE and EXPIRE.
  */
+#define	_GNU_SOURCE		/* memmem() */
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +16,8 @@
 #include "keytest.h"
 #include <netipsec/key.h>
 #include <netipsec/keysock.h>
+
+void	ukern_set_logger(void (*)(int, const char *));
 
 #define	A1	"192.0.2.1"
 #define	A2	"198.51.100.2"
@@ -943,6 +947,460 @@ ATF_TC_BODY(tunables, tc)
 	    EINVAL);	/* above spi_maxval */
 }
 
+/* The log(9) lines of the engine that mention "what". */
+static const char *loglines_what;
+static int loglines;
+
+static void
+count_log(int pri, const char *msg)
+{
+
+	(void)pri;
+	if (strstr(msg, loglines_what) != NULL)
+		loglines++;
+}
+
+static int
+do_getspi(struct tsock *ts, const char *dst)
+{
+	struct tmsg m;
+
+	tm_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
+	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, IPSEC_ULPROTO_ANY);
+	return (call(ts, &m));
+}
+
+ATF_TC_WITHOUT_HEAD(sa_max);
+ATF_TC_BODY(sa_max, tc)
+{
+	struct keystat st;
+	struct sadb_msg *r;
+	struct tsock *ts;
+	struct tmsg m;
+	u_int nsa, nsp, i;
+
+	ATF_REQUIRE_EQ(key_sysctl_set("net.key.sa_max", 0), EINVAL);
+	ATF_REQUIRE_EQ(key_sysctl_set("net.key.sa_max", 3), 0);
+	loglines_what = "net.key.sa_max=3";
+	ukern_set_logger(count_log);
+	tk_start();
+	ts = ts_open();
+	ATF_REQUIRE_EQ(do_add(ts, 0x1001), 0);
+	ATF_REQUIRE_EQ(do_add(ts, 0x1002), 0);
+	ATF_REQUIRE_EQ(do_getspi(ts, A2), 0);	/* larval SAs count */
+
+	/* Full: ADD and GETSPI answer ENOBUFS, the request echoed. */
+	mk_add(&m, 0x1003, A1, A2);
+	ATF_CHECK_EQ(ts_call(ts, &m, &r), ENOBUFS);
+	ATF_REQUIRE(r != NULL);
+	ATF_CHECK_EQ(r->sadb_msg_type, SADB_ADD);
+	ATF_CHECK_EQ(PFKEY_UNUNIT64((size_t)r->sadb_msg_len), m.len);
+	free(r);
+	for (i = 0; i < 50; i++)
+		ATF_CHECK_EQ(do_getspi(ts, A2), ENOBUFS);
+	key_counts(&nsa, &nsp);
+	ATF_CHECK_EQ(nsa, 3);
+	key_getstat(&st);
+	ATF_CHECK_EQ(st.ks_sadfull, 51);
+	ATF_CHECK_EQ_MSG(loglines, 1, "%d log lines for 51 refusals",
+	    loglines);
+
+	/* Nothing lost, and room again once an SA goes. */
+	r = NULL;
+	ATF_CHECK_EQ(do_get(ts, 0x1001, &r), 0);
+	free(r);
+	tm_init(&m, SADB_DELETE, SADB_SATYPE_ESP, 0, PID);
+	tm_sa(&m, 0x1002, 0, 0, 0, 0);
+	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	ATF_CHECK_EQ(call(ts, &m), 0);
+	ATF_CHECK_EQ(do_add(ts, 0x1003), 0);
+	ATF_CHECK_EQ(do_add(ts, 0x1004), ENOBUFS);
+	ts_close(ts);
+	tk_stop();
+	ukern_set_logger(NULL);
+}
+
+ATF_TC_WITHOUT_HEAD(sp_max);
+ATF_TC_BODY(sp_max, tc)
+{
+	struct keystat st;
+	struct tsock *ts;
+	u_int nsa, nsp;
+
+	ATF_REQUIRE_EQ(key_sysctl_set("net.key.sp_max", 2), 0);
+	tk_start();
+	ts = ts_open();
+	ATF_REQUIRE_EQ(spdadd(ts, SADB_X_SPDADD, A1, 0, A2, 0, 255,
+	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, NULL), 0);
+	ATF_REQUIRE_EQ(spdadd(ts, SADB_X_SPDADD, A2, 0, A1, 0, 255,
+	    IPSEC_DIR_INBOUND, IPSEC_POLICY_IPSEC, 0, NULL), 0);
+	ATF_CHECK_EQ(spdadd(ts, SADB_X_SPDADD, A1, 80, A2, 0, 6,
+	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_NONE, 0, NULL), ENOBUFS);
+	ATF_CHECK_EQ(spdadd(ts, SADB_X_SPDUPDATE, A1, 80, A2, 0, 6,
+	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_NONE, 0, NULL), ENOBUFS);
+	/* Replacing a policy keeps the count: allowed when full. */
+	ATF_CHECK_EQ(spdadd(ts, SADB_X_SPDUPDATE, A1, 0, A2, 0, 255,
+	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_DISCARD, 0, NULL), 0);
+	key_counts(&nsa, &nsp);
+	ATF_CHECK_EQ(nsp, 2);
+	key_getstat(&st);
+	ATF_CHECK_EQ(st.ks_spdfull, 2);
+	ts_close(ts);
+	tk_stop();
+}
+
+/* A userland ACQUIRE for A1 -> dst: the errno of the reply, 0 if none. */
+static int
+user_acquire(struct tsock *ts, const char *dst)
+{
+	struct sadb_prop *prop;
+	struct sadb_msg *r;
+	struct tmsg m;
+	int e;
+
+	tm_init(&m, SADB_ACQUIRE, SADB_SATYPE_ESP, 0, PID);
+	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, IPSEC_ULPROTO_ANY);
+	prop = tm_ext(&m, sizeof(*prop), SADB_EXT_PROPOSAL);
+	prop->sadb_prop_replay = 32;
+	e = ts_call(ts, &m, &r);
+	free(r);
+	return (e);
+}
+
+ATF_TC_WITHOUT_HEAD(acq_max);
+ATF_TC_BODY(acq_max, tc)
+{
+	struct keystat st;
+	struct tsock *ts;
+
+	ATF_REQUIRE_EQ(key_sysctl_set("net.key.acq_max", 2), 0);
+	tk_start();
+	ts = ts_open();
+	/* Sent to the registered sockets (none): no reply on success. */
+	ATF_CHECK_EQ(user_acquire(ts, "198.51.100.1"), -1000);
+	ATF_CHECK_EQ(user_acquire(ts, "198.51.100.2"), -1000);
+	ATF_CHECK_EQ(user_acquire(ts, "198.51.100.3"), ENOBUFS);
+	/* A known SA index is throttled, not refused. */
+	ATF_CHECK_EQ(user_acquire(ts, "198.51.100.1"), -1000);
+	key_getstat(&st);
+	ATF_CHECK_EQ(st.ks_acqfull, 1);
+	ts_close(ts);
+	tk_stop();
+}
+
+/*
+ * Streamed dumps.  The test socket's output says EWOULDBLOCK once
+ * "dumproom" messages wait; key_dump_resume() stands for the user's read.
+ */
+struct dumpcheck {
+	uint8_t		*seen;		/* per SPI - base, or per policy id */
+	uint32_t	 base, n;
+	uint32_t	 lastseq;
+	int		 nmsg, dups, done, keyless, bad;
+};
+
+/* Take what the socket holds of a dump (of type "type"). */
+static void
+dump_take(struct tsock *ts, struct dumpcheck *dc, int type)
+{
+	struct sadb_x_policy *xpl;
+	struct sadb_msg *r;
+	uint32_t id;
+
+	while ((r = ts_recv(ts)) != NULL) {
+		if (r->sadb_msg_type != type) {
+			free(r);	/* another socket's broadcast */
+			continue;
+		}
+		if (r->sadb_msg_errno != 0 || dc->done || (dc->nmsg > 0 &&
+		    r->sadb_msg_seq >= dc->lastseq)) {
+			dc->bad++;
+			free(r);
+			continue;
+		}
+		dc->lastseq = r->sadb_msg_seq;
+		dc->nmsg++;
+		if (r->sadb_msg_seq == 0)
+			dc->done = 1;
+		if (type == SADB_DUMP) {
+			id = ntohl(((struct sadb_sa *)tm_getext(r,
+			    SADB_EXT_SA))->sadb_sa_spi);
+			if (tm_getext(r, SADB_EXT_KEY_ENCRYPT) == NULL)
+				dc->keyless++;
+		} else {
+			xpl = tm_getext(r, SADB_X_EXT_POLICY);
+			id = xpl != NULL ? xpl->sadb_x_policy_id : 0;
+		}
+		if (id - dc->base >= dc->n || dc->seen[id - dc->base]++ != 0)
+			dc->dups++;
+		free(r);
+	}
+}
+
+static void
+dc_init(struct dumpcheck *dc, uint32_t base, uint32_t n)
+{
+
+	memset(dc, 0, sizeof(*dc));
+	dc->seen = calloc(n, 1);
+	ATF_REQUIRE(dc->seen != NULL);
+	dc->base = base;
+	dc->n = n;
+}
+
+static int
+do_delete(struct tsock *ts, uint32_t spi)
+{
+	struct tmsg m;
+
+	tm_init(&m, SADB_DELETE, SADB_SATYPE_ESP, 0, PID);
+	tm_sa(&m, spi, 0, 0, 0, 0);
+	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	return (call(ts, &m));
+}
+
+ATF_TC_WITHOUT_HEAD(dump_stream);
+ATF_TC_BODY(dump_stream, tc)
+{
+	struct dumpcheck dc;
+	struct keystat st;
+	struct sadb_msg *r;
+	struct tsock *ts, *other;
+	struct tmsg m;
+	uint32_t i, n = 1000;
+	int rounds, e;
+
+	tk_start();
+	ts = ts_open();
+	other = ts_open();
+	for (i = 0; i < n; i++)
+		ATF_REQUIRE_EQ(do_add(other, 0x10000 + i), 0);
+	ts_drain(ts);
+	ts->dumproom = 10;
+	dc_init(&dc, 0x10000, n);
+	tm_init(&m, SADB_DUMP, SADB_SATYPE_UNSPEC, 7, PID);
+	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
+	ATF_CHECK_EQ(ts_pending(ts), 10);
+	dump_take(ts, &dc, SADB_DUMP);
+	ATF_CHECK_EQ(dc.lastseq, n - 10);
+
+	/* Meanwhile: another dump is refused, other requests served. */
+	tm_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 8, PID);
+	ATF_CHECK_EQ(call(ts, &m), EBUSY);
+	tm_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 9, PID);
+	ATF_CHECK_EQ(call(ts, &m), EBUSY);
+	r = NULL;
+	ATF_CHECK_EQ(do_get(ts, 0x10000 + 5, &r), 0);
+	free(r);
+	/* Another socket dumps at the same time, all at once. */
+	tm_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 10, PID);
+	ATF_REQUIRE_EQ(ts_send(other, &m), 0);
+	ATF_CHECK_EQ(ts_pending(other), n);
+	ts_drain(other);
+
+	for (rounds = 0; !dc.done && rounds < 1000; rounds++) {
+		e = key_dump_resume(ts->kp);
+		ATF_CHECK(ts_pending(ts) <= 10);
+		dump_take(ts, &dc, SADB_DUMP);
+		ATF_CHECK_EQ(e, dc.done ? 0 : EINPROGRESS);
+	}
+	ATF_CHECK_EQ(rounds, (int)(n / 10 - 1));
+	ATF_CHECK(dc.done);
+	ATF_CHECK_EQ(dc.nmsg, (int)n);
+	ATF_CHECK_EQ(dc.dups, 0);
+	ATF_CHECK_EQ(dc.bad, 0);
+	ATF_CHECK_EQ(dc.keyless, 0);
+	ATF_CHECK_EQ(key_dump_resume(ts->kp), 0);	/* nothing pending */
+	ATF_CHECK_EQ(ts_pending(ts), 0);
+	key_getstat(&st);
+	ATF_CHECK_EQ(st.ks_dumpbusy, 2);
+	/* Over: a new dump is welcome. */
+	ts->dumproom = 0;
+	tm_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 11, PID);
+	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
+	ATF_CHECK_EQ(ts_pending(ts), n);
+	free(dc.seen);
+	ts_close(other);
+	ts_close(ts);
+	tk_stop();
+}
+
+ATF_TC_WITHOUT_HEAD(dump_delete);
+ATF_TC_BODY(dump_delete, tc)
+{
+	struct dumpcheck dc;
+	struct tsock *ts, *other;
+	struct tmsg m;
+	uint32_t i, n = 200, gone;
+	int rounds;
+
+	tk_start();
+	ts = ts_open();
+	other = ts_open();
+	for (i = 0; i < n; i++)
+		ATF_REQUIRE_EQ(do_add(other, 0x10000 + i), 0);
+	ts_drain(ts);
+	ts->dumproom = 10;
+	dc_init(&dc, 0x10000, n);
+	tm_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 1, PID);
+	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
+	dump_take(ts, &dc, SADB_DUMP);
+	ATF_REQUIRE_EQ(dc.nmsg, 10);
+
+	/* Half the SAs not dumped yet go, and new ones come. */
+	gone = 0;
+	for (i = 0; i < n; i += 2)
+		if (!dc.seen[i]) {
+			ATF_REQUIRE_EQ(do_delete(other, 0x10000 + i), 0);
+			dc.seen[i] = 2;		/* may still come once */
+			gone++;
+		}
+	for (i = 0; i < 20; i++)
+		ATF_REQUIRE_EQ(do_add(other, 0x20000 + i), 0);
+	for (rounds = 0; !dc.done && rounds < 1000; rounds++) {
+		(void)key_dump_resume(ts->kp);
+		dump_take(ts, &dc, SADB_DUMP);
+	}
+	ATF_CHECK(dc.done);
+	ATF_CHECK_EQ(dc.bad, 0);
+	/* Every survivor once; of the deleted, at most the one built. */
+	for (i = 0; i < n; i++) {
+		if (dc.seen[i] == 2 || dc.seen[i] == 3)
+			continue;
+		ATF_CHECK_EQ_MSG(dc.seen[i], 1, "SPI %#x seen %d times",
+		    0x10000 + i, dc.seen[i]);
+	}
+	ATF_CHECK_MSG(dc.dups <= 1, "%d deleted SAs dumped", dc.dups);
+	ATF_CHECK_EQ(dc.nmsg, (int)(n - gone) + dc.dups);
+
+	/* Everything goes mid-dump: the message built is the last one. */
+	ts_drain(ts);
+	free(dc.seen);
+	dc_init(&dc, 0x10000, 0x20000);
+	tm_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 2, PID);
+	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
+	dump_take(ts, &dc, SADB_DUMP);
+	ATF_REQUIRE_EQ(dc.nmsg, 10);
+	ATF_REQUIRE(!dc.done);
+	tm_init(&m, SADB_FLUSH, SADB_SATYPE_UNSPEC, 0, PID);
+	ATF_REQUIRE_EQ(call(other, &m), 0);
+	ATF_CHECK_EQ(key_dump_resume(ts->kp), 0);
+	dump_take(ts, &dc, SADB_DUMP);
+	ATF_CHECK_EQ(dc.nmsg, 11);
+	ATF_CHECK(dc.done);
+	ATF_CHECK_EQ(dc.bad, 0);
+	free(dc.seen);
+	ts_close(other);
+	ts_close(ts);
+	tk_stop();
+}
+
+ATF_TC_WITHOUT_HEAD(spddump_stream);
+ATF_TC_BODY(spddump_stream, tc)
+{
+	struct dumpcheck dc;
+	struct tsock *ts, *other;
+	struct tmsg m;
+	uint32_t i, n = 300, first = 0, id;
+	int rounds;
+
+	tk_start();
+	ts = ts_open();
+	other = ts_open();
+	for (i = 0; i < n; i++) {
+		ATF_REQUIRE_EQ(spdadd(other, SADB_X_SPDADD, A1, 1000 + i, A2,
+		    0, IPPROTO_UDP, i % 2 ? IPSEC_DIR_INBOUND :
+		    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, &id), 0);
+		if (i == 0)
+			first = id;
+		ATF_REQUIRE_EQ(id, first + i);
+	}
+	ts_drain(ts);
+	ts->dumproom = 7;
+	dc_init(&dc, first, n);
+	tm_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 1, PID);
+	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
+	ATF_CHECK_EQ(ts_pending(ts), 7);
+	for (rounds = 0; !dc.done && rounds < 1000; rounds++) {
+		dump_take(ts, &dc, SADB_X_SPDDUMP);
+		(void)key_dump_resume(ts->kp);
+	}
+	dump_take(ts, &dc, SADB_X_SPDDUMP);
+	ATF_CHECK(dc.done);
+	ATF_CHECK_EQ(dc.nmsg, (int)n);
+	ATF_CHECK_EQ(dc.dups, 0);
+	ATF_CHECK_EQ(dc.bad, 0);
+
+	/* SPDFLUSH midway: the message built ends the dump. */
+	free(dc.seen);
+	dc_init(&dc, first, n);
+	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
+	dump_take(ts, &dc, SADB_X_SPDDUMP);
+	ATF_REQUIRE_EQ(dc.nmsg, 7);
+	tm_init(&m, SADB_X_SPDFLUSH, SADB_SATYPE_UNSPEC, 0, PID);
+	ATF_REQUIRE_EQ(call(other, &m), 0);
+	ATF_CHECK_EQ(key_dump_resume(ts->kp), 0);
+	dump_take(ts, &dc, SADB_X_SPDDUMP);
+	ATF_CHECK_EQ(dc.nmsg, 8);
+	ATF_CHECK(dc.done);
+	ATF_CHECK_EQ(dc.bad, 0);
+	/* An empty SPD: ENOENT, as before. */
+	tm_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 2, PID);
+	ATF_CHECK_EQ(call(ts, &m), ENOENT);
+	free(dc.seen);
+	ts_close(other);
+	ts_close(ts);
+	tk_stop();
+}
+
+/* What ukern's free() releases: does any of it still hold a key? */
+struct malloc_type;
+extern void (*ukern_free_hook)(void *, size_t, struct malloc_type *);
+static int dirty_frees;
+
+static void
+find_key(void *p, size_t len, struct malloc_type *type)
+{
+
+	(void)type;
+	if (memmem(p, len, key16, sizeof(key16)) != NULL)
+		dirty_frees++;
+}
+
+ATF_TC_WITHOUT_HEAD(dump_detach);
+ATF_TC_BODY(dump_detach, tc)
+{
+	struct tsock *ts, *other;
+	struct tmsg m;
+	uint32_t i;
+	u_int nsa, nsp;
+
+	tk_start();
+	other = ts_open();
+	for (i = 0; i < 100; i++)
+		ATF_REQUIRE_EQ(do_add(other, 0x10000 + i), 0);
+	ukern_free_hook = find_key;
+	ts = ts_open();
+	ts->dumproom = 5;
+	tm_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 1, PID);
+	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
+	ATF_CHECK_EQ(ts_pending(ts), 5);
+	/* The socket goes mid-dump: its dump goes with it. */
+	ts_close(ts);
+	ATF_CHECK_EQ(key_dump_resume(other->kp), 0);
+	key_counts(&nsa, &nsp);
+	ATF_CHECK_EQ(nsa, 100);
+	ts_close(other);
+	tk_stop();
+	ukern_free_hook = NULL;
+	ATF_CHECK_EQ_MSG(dirty_frees, 0, "%d buffers freed with a key in "
+	    "them", dirty_frees);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, add_get_delete);
@@ -958,5 +1416,12 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, spd_expire);
 	ATF_TP_ADD_TC(tp, promisc);
 	ATF_TP_ADD_TC(tp, tunables);
+	ATF_TP_ADD_TC(tp, sa_max);
+	ATF_TP_ADD_TC(tp, sp_max);
+	ATF_TP_ADD_TC(tp, acq_max);
+	ATF_TP_ADD_TC(tp, dump_stream);
+	ATF_TP_ADD_TC(tp, dump_delete);
+	ATF_TP_ADD_TC(tp, spddump_stream);
+	ATF_TP_ADD_TC(tp, dump_detach);
 	return (atf_no_error());
 }

@@ -251,6 +251,7 @@ ts_output(void *arg, const struct sadb_msg *msg, size_t len, int flags)
 {
 	struct tsock *ts = arg;
 	struct sadb_msg *copy;
+	int full;
 
 	copy = malloc(len);
 	if (copy == NULL)
@@ -266,8 +267,14 @@ ts_output(void *arg, const struct sadb_msg *msg, size_t len, int flags)
 	ts->q[ts->qlen++] = copy;
 	if (flags & KEY_OUT_REPLY)
 		ts->nreply++;
+	full = 0;
+	if (flags & KEY_OUT_DUMP) {
+		ts->ndump++;
+		full = ts->dumproom != 0 &&
+		    ts->qlen - ts->qhead >= ts->dumproom;
+	}
 	pthread_mutex_unlock(&ts->mtx);
-	return (0);
+	return (full ? EWOULDBLOCK : 0);
 }
 
 struct tsock *

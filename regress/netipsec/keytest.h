@@ -51,6 +51,9 @@ struct tsock {
 	struct sadb_msg	**q;
 	size_t		 qlen, qcap, qhead;
 	int		 nreply;	/* messages flagged KEY_OUT_REPLY */
+	int		 ndump;		/* messages flagged KEY_OUT_DUMP */
+	/* Queued messages with which a dump message says EWOULDBLOCK. */
+	size_t		 dumproom;	/* 0: room for everything */
 	pthread_mutex_t	 mtx;
 };
 

@@ -165,6 +165,8 @@ ATF_TC_BODY(bad_tunable, tc)
 		"net.key.larval_lifetime=0",
 		"net.key.larval_lifetime=99999999999999999999",
 		"netipsecd.sendspace=10",
+		"netipsecd.maxclients=0",
+		"net.key.sa_max=0",
 		"larval_lifetime",
 		"=5",
 	};
@@ -196,6 +198,10 @@ ATF_TC_BODY(show_tunables, tc)
 	ATF_CHECK(pt_log_contains("net.key.larval_lifetime=77"));
 	ATF_CHECK(pt_log_contains("net.key.blockacq_lifetime="));
 	ATF_CHECK(pt_log_contains("netipsecd.sendspace=1048576"));
+	ATF_CHECK(pt_log_contains("netipsecd.maxclients=256"));
+	ATF_CHECK(pt_log_contains("net.key.sa_max=65536"));
+	ATF_CHECK(pt_log_contains("net.key.sp_max=65536"));
+	ATF_CHECK(pt_log_contains("net.key.acq_max=4096"));
 	ATF_CHECK(pt_log_contains("# "));
 }
 
@@ -509,6 +515,370 @@ ATF_TC_BODY(slow_dump, tc)
 	pt_daemon_stop();
 }
 
+/* A process's resident set, in kB, from /proc/PID/status. */
+static long
+vmrss_kb(pid_t pid)
+{
+	FILE	*fp;
+	char	 path[64], line[256];
+	long	 kb = -1;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	ATF_REQUIRE_MSG((fp = fopen(path, "r")) != NULL, "%s: %s", path,
+	    strerror(errno));
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(fp);
+	ATF_REQUIRE_MSG(kb > 0, "no VmRSS in %s", path);
+	return (kb);
+}
+
+/* n ESP SAs from src to dst, SPIs base, base + 1... */
+static void
+add_many(int fd, uint32_t base, int n, const char *src, const char *dst)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		pt_add(fd, base + (uint32_t)i, src, dst);
+}
+
+/*
+ * A dump as a client reads it: each message of type "type" and pid ours
+ * is checked (no error, seq strictly decreasing) and its SPI marked in
+ * seen[spi - base] (n entries); others (broadcasts, other replies) are
+ * passed to "other" if not NULL, else skipped.  Stops after "max" dump
+ * messages or the one with seq 0; returns how many came.
+ */
+struct dumpread {
+	uint8_t		*seen;
+	uint32_t	 base;
+	uint32_t	 n;
+	uint32_t	 lastseq;
+	int		 nmsg;
+	int		 done;
+	int		 alien;		/* SPIs outside base..base+n */
+};
+
+static int
+dump_read(int fd, struct dumpread *dr, int max,
+    void (*other)(const struct pt_msg *, void *), void *arg)
+{
+	struct pt_msg	rep;
+	uint32_t	spi;
+	int		got = 0;
+
+	while (!dr->done && got < max) {
+		pt_recv_msg(fd, &rep);
+		if (rep.u.hdr.sadb_msg_type != SADB_DUMP ||
+		    rep.u.hdr.sadb_msg_pid != (uint32_t)getpid() ||
+		    rep.u.hdr.sadb_msg_errno != 0) {
+			if (other != NULL)
+				other(&rep, arg);
+			continue;
+		}
+		ATF_REQUIRE_MSG(dr->nmsg == 0 ||
+		    rep.u.hdr.sadb_msg_seq < dr->lastseq,
+		    "dump seq %u after %u", rep.u.hdr.sadb_msg_seq,
+		    dr->lastseq);
+		dr->lastseq = rep.u.hdr.sadb_msg_seq;
+		dr->nmsg++;
+		got++;
+		dr->done = rep.u.hdr.sadb_msg_seq == 0;
+		ATF_REQUIRE_MSG(pt_has_keys(&rep), "a dumped SA without keys");
+		spi = pt_spi(&rep) - dr->base;
+		if (spi >= dr->n) {
+			dr->alien++;
+			continue;
+		}
+		ATF_REQUIRE_MSG(!dr->seen[spi], "SPI %#x dumped twice",
+		    spi + dr->base);
+		dr->seen[spi] = 1;
+	}
+	return (got);
+}
+
+PT_TC(dump_bounded, "a dump of 20000 SAs to a client that does not read: "
+    "netipsecd grows by about netipsecd.sendspace, not by the dump; then "
+    "the client reads every SA once, seq down to 0");
+ATF_TC_BODY(dump_bounded, tc)
+{
+	struct dumpread	 dr;
+	struct pt_msg	 req;
+	long		 rss0, rss1;
+	int		 fd, n = 20000;
+
+	pt_daemon_start(tc, "-o", "netipsecd.sendspace=65536", NULL);
+	fd = pt_connect();
+	add_many(fd, 0x100000, n, PT_SRC, PT_DST);
+	rss0 = vmrss_kb(pt_daemon_pid());
+	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_UNSPEC, 1);
+	pt_send(fd, &req);
+	usleep(1500000);		/* it goes as far as it may */
+	rss1 = vmrss_kb(pt_daemon_pid());
+	/* The whole dump, queued, would be some 7 MB. */
+	ATF_CHECK_MSG(rss1 - rss0 < 2048, "netipsecd grew by %ld kB (%ld "
+	    "to %ld) for a dump nobody reads", rss1 - rss0, rss0, rss1);
+
+	memset(&dr, 0, sizeof(dr));
+	ATF_REQUIRE((dr.seen = calloc((size_t)n, 1)) != NULL);
+	dr.base = 0x100000;
+	dr.n = (uint32_t)n;
+	dump_read(fd, &dr, n + 1, NULL, NULL);
+	ATF_CHECK(dr.done);
+	ATF_CHECK_EQ_MSG(dr.nmsg, n, "%d SAs dumped of %d", dr.nmsg, n);
+	ATF_CHECK_EQ(dr.alien, 0);
+	free(dr.seen);
+	ATF_CHECK_MSG(pt_quiet(fd, 200), "more than %d dump messages", n);
+	close(fd);
+	pt_daemon_stop();
+}
+
+PT_TC(dump_delete, "SAs deleted while their dump waits for the client: "
+    "skipped, never read, and the dump still ends with seq 0");
+ATF_TC_BODY(dump_delete, tc)
+{
+	struct dumpread	 dr;
+	struct pt_msg	 req, rep;
+	int		 fd, other, n = 10000;
+
+	pt_daemon_start(tc, "-o", "netipsecd.sendspace=4096", NULL);
+	fd = pt_connect();
+	other = pt_connect();
+	/* Two SA heads, dumped one after the other. */
+	add_many(other, 0x100000, n, PT_SRC, PT_DST);
+	add_many(other, 0x100000 + (uint32_t)n, n, "192.0.2.3",
+	    "192.0.2.4");
+	pt_drain(fd);
+
+	memset(&dr, 0, sizeof(dr));
+	ATF_REQUIRE((dr.seen = calloc(2 * (size_t)n, 1)) != NULL);
+	dr.base = 0x100000;
+	dr.n = 2 * (uint32_t)n;
+	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 1);
+	pt_send(fd, &req);
+	ATF_REQUIRE_EQ(dump_read(fd, &dr, 100, NULL, NULL), 100);
+	/* The second head goes while the dump is in the first. */
+	pt_msg_init(&req, SADB_DELETE, SADB_SATYPE_ESP, 2);
+	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, "192.0.2.3", 0, 32, 255);
+	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, "192.0.2.4", 0, 32, 255);
+	pt_call(other, &req, &rep);
+	pt_expect_ok(&req, &rep);
+	dump_read(fd, &dr, 2 * n, NULL, NULL);
+	ATF_CHECK_MSG(dr.done, "no seq 0 after %d messages", dr.nmsg);
+	ATF_CHECK_EQ_MSG(dr.nmsg, n, "%d SAs dumped, %d were left", dr.nmsg,
+	    n);
+	ATF_CHECK(memchr(dr.seen, 0, (size_t)n) == NULL);	/* all once */
+	ATF_CHECK(memchr(dr.seen + n, 1, (size_t)n) == NULL);	/* none */
+
+	/* Everything goes mid-dump: the client still gets its seq 0. */
+	memset(dr.seen, 0, 2 * (size_t)n);
+	dr.nmsg = 0;
+	dr.done = 0;
+	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 3);
+	pt_send(fd, &req);
+	ATF_REQUIRE_EQ(dump_read(fd, &dr, 100, NULL, NULL), 100);
+	pt_msg_init(&req, SADB_FLUSH, SADB_SATYPE_UNSPEC, 4);
+	pt_call(other, &req, &rep);
+	pt_expect_ok(&req, &rep);
+	dump_read(fd, &dr, n, NULL, NULL);
+	ATF_CHECK_MSG(dr.done, "no seq 0 after %d messages", dr.nmsg);
+	ATF_CHECK_MSG(dr.nmsg < n, "all %d SAs dumped after the flush", n);
+	free(dr.seen);
+	close(other);
+	close(fd);
+	pt_daemon_stop();
+}
+
+struct busyseen {
+	int	get, dump_busy, spddump_busy, unexpected;
+};
+
+static void
+busy_other(const struct pt_msg *m, void *arg)
+{
+	struct busyseen	*bs = arg;
+
+	if (m->u.hdr.sadb_msg_type == SADB_GET && m->u.hdr.sadb_msg_seq == 2 &&
+	    m->u.hdr.sadb_msg_errno == 0)
+		bs->get++;
+	else if (m->u.hdr.sadb_msg_type == SADB_DUMP &&
+	    m->u.hdr.sadb_msg_seq == 3 && m->u.hdr.sadb_msg_errno == EBUSY)
+		bs->dump_busy++;
+	else if (m->u.hdr.sadb_msg_type == SADB_X_SPDDUMP &&
+	    m->u.hdr.sadb_msg_seq == 4 && m->u.hdr.sadb_msg_errno == EBUSY)
+		bs->spddump_busy++;
+	else {
+		fprintf(stderr, "unexpected: %s\n", pt_describe(m));
+		bs->unexpected++;
+	}
+}
+
+PT_TC(dump_busy, "while its dump waits for it, a client's second DUMP or "
+    "SPDDUMP gets EBUSY, its other requests are served");
+ATF_TC_BODY(dump_busy, tc)
+{
+	struct busyseen	 bs;
+	struct dumpread	 dr;
+	struct pt_msg	 req;
+	int		 fd, n = 3000;
+
+	pt_daemon_start(tc, "-o", "netipsecd.sendspace=4096", NULL);
+	fd = pt_connect();
+	add_many(fd, 0x100000, n, PT_SRC, PT_DST);
+	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 1);
+	pt_send(fd, &req);
+	pt_msg_init(&req, SADB_GET, SADB_SATYPE_ESP, 2);
+	pt_msg_sa(&req, 0x100005, 0, 0);
+	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pt_send(fd, &req);
+	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 3);
+	pt_send(fd, &req);
+	pt_msg_init(&req, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 4);
+	pt_send(fd, &req);
+
+	memset(&bs, 0, sizeof(bs));
+	memset(&dr, 0, sizeof(dr));
+	ATF_REQUIRE((dr.seen = calloc((size_t)n, 1)) != NULL);
+	dr.base = 0x100000;
+	dr.n = (uint32_t)n;
+	dump_read(fd, &dr, n + 1, busy_other, &bs);
+	ATF_CHECK(dr.done);
+	ATF_CHECK_EQ(dr.nmsg, n);
+	/* The replies may come after the dump's last message. */
+	while (bs.get + bs.dump_busy + bs.spddump_busy < 3 &&
+	    pt_recv(fd, &req, PT_TIMEOUT) > 0)
+		busy_other(&req, &bs);
+	ATF_CHECK_EQ(bs.get, 1);
+	ATF_CHECK_EQ(bs.dump_busy, 1);
+	ATF_CHECK_EQ(bs.spddump_busy, 1);
+	ATF_CHECK_EQ(bs.unexpected, 0);
+	free(dr.seen);
+
+	/* Over: dumps are welcome again. */
+	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 5);
+	pt_send(fd, &req);
+	memset(&dr, 0, sizeof(dr));
+	ATF_REQUIRE((dr.seen = calloc((size_t)n, 1)) != NULL);
+	dr.base = 0x100000;
+	dr.n = (uint32_t)n;
+	dump_read(fd, &dr, n + 1, NULL, NULL);
+	ATF_CHECK_EQ(dr.nmsg, n);
+	free(dr.seen);
+	close(fd);
+	pt_daemon_stop();
+}
+
+/*
+ * A connection that netipsecd serves: REGISTER is answered.  The probe
+ * connection of pt_daemon_start() may still count for a moment, so a
+ * refusal is retried.
+ */
+static int
+connect_served(void)
+{
+	struct pt_msg	req, rep;
+	int		fd, i;
+
+	for (i = 0; i < 100; i++) {
+		fd = pt_connect();
+		pt_msg_init(&req, SADB_REGISTER, SADB_SATYPE_UNSPEC, 1);
+		pt_send(fd, &req);
+		if (pt_recv(fd, &rep, PT_TIMEOUT) > 0 &&
+		    rep.u.hdr.sadb_msg_type == SADB_REGISTER)
+			return (fd);
+		close(fd);
+		usleep(20000);
+	}
+	atf_tc_fail("no connection served");
+}
+
+PT_TC(maxclients, "netipsecd.maxclients: one connection more gets a "
+    "sadb_msg with EUSERS and is closed, logged; a place freed is taken");
+ATF_TC_BODY(maxclients, tc)
+{
+	struct pt_msg	 rep;
+	const char	*args[] = { "-S", "-s", PT_SOCKET, NULL };
+	int		 fds[3], fd, i;
+
+	pt_daemon_start(tc, "-o", "netipsecd.maxclients=3", NULL);
+	for (i = 0; i < 3; i++)
+		fds[i] = connect_served();
+	for (i = 0; i < 2; i++) {
+		fd = pt_connect();
+		ATF_REQUIRE_MSG(pt_recv(fd, &rep, PT_TIMEOUT) > 0,
+		    "connection %d: no refusal", 4 + i);
+		ATF_CHECK_MSG(rep.len == sizeof(struct sadb_msg) &&
+		    rep.u.hdr.sadb_msg_version == PF_KEY_V2 &&
+		    rep.u.hdr.sadb_msg_type == 0 &&
+		    rep.u.hdr.sadb_msg_errno == EUSERS &&
+		    rep.u.hdr.sadb_msg_len == 2 &&
+		    rep.u.hdr.sadb_msg_seq == 0 && rep.u.hdr.sadb_msg_pid == 0,
+		    "not the refusal notice: %s", pt_describe(&rep));
+		ATF_CHECK_MSG(pt_recv(fd, &rep, PT_TIMEOUT) == 0,
+		    "the refused connection is still open");
+		close(fd);
+	}
+	ATF_REQUIRE_MSG(pt_log_wait("netipsecd.maxclients", 2000),
+	    "the refusal was not logged");
+	/* One line for the two: the log is rate-limited. */
+	ATF_CHECK(pt_log_contains("3 clients connected"));
+	ATF_CHECK(pt_log_contains("1 refused so far"));
+	ATF_CHECK(!pt_log_contains("2 refused so far"));
+	/* The others are still served; a place freed is taken. */
+	pt_register(fds[1], SADB_SATYPE_UNSPEC);
+	close(fds[0]);
+	fds[0] = connect_served();
+	if (geteuid() == 0) {
+		/* -S counts them (only root may ask). */
+		ATF_CHECK_EQ(run_exit(tc, args), 0);
+		ATF_CHECK(pt_log_contains("2 connections refused "
+		    "(netipsecd.maxclients)"));
+	}
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+	pt_daemon_stop();
+}
+
+PT_TC(no_core, "no core dumps: RLIMIT_CORE 0; /proc/PID/status is still "
+    "readable; the process is not dumpable (checked when not root)");
+ATF_TC_BODY(no_core, tc)
+{
+	FILE	*fp;
+	char	 path[64], line[256];
+	long	 soft = -1, hard = -1;
+	int	 fd;
+
+	pt_daemon_start(tc, NULL);
+	ATF_CHECK(vmrss_kb(pt_daemon_pid()) > 0);
+	snprintf(path, sizeof(path), "/proc/%ld/limits",
+	    (long)pt_daemon_pid());
+	ATF_REQUIRE((fp = fopen(path, "r")) != NULL);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "Max core file size %ld %ld", &soft,
+		    &hard) == 2)
+			break;
+	fclose(fp);
+	ATF_CHECK_EQ_MSG(soft, 0, "core size limit %ld", soft);
+	ATF_CHECK_EQ_MSG(hard, 0, "core size hard limit %ld", hard);
+	/*
+	 * A dumpable process of our own user would let us read its
+	 * environment; root reads it anyway.
+	 */
+	if (geteuid() != 0) {
+		snprintf(path, sizeof(path), "/proc/%ld/environ",
+		    (long)pt_daemon_pid());
+		fd = open(path, O_RDONLY);
+		ATF_CHECK_MSG(fd == -1 && errno == EACCES,
+		    "%s readable: the process is dumpable", path);
+		if (fd != -1)
+			close(fd);
+	}
+	pt_daemon_stop();
+}
+
 /* The drop count netipsecd logged when a connection closed, or -1. */
 static long
 logged_drops(void)
@@ -708,6 +1078,11 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, framing_control);
 	ATF_TP_ADD_TC(tp, slow_dump);
 	ATF_TP_ADD_TC(tp, slow_registered);
+	ATF_TP_ADD_TC(tp, dump_bounded);
+	ATF_TP_ADD_TC(tp, dump_delete);
+	ATF_TP_ADD_TC(tp, dump_busy);
+	ATF_TP_ADD_TC(tp, maxclients);
+	ATF_TP_ADD_TC(tp, no_core);
 	ATF_TP_ADD_TC(tp, many_clients);
 	ATF_TP_ADD_TC(tp, half_close);
 	ATF_TP_ADD_TC(tp, refuse_nonroot);

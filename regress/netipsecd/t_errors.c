@@ -784,6 +784,103 @@ ATF_TC_BODY(sad_errors, tc)
 	pt_daemon_stop();
 }
 
+/* How many lines of netipsecd's log contain s. */
+static int
+log_count(const char *s)
+{
+	FILE	*fp;
+	char	 line[1024];
+	int	 n = 0;
+
+	if ((fp = fopen(PT_LOG, "r")) == NULL)
+		return (0);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strstr(line, s) != NULL)
+			n++;
+	fclose(fp);
+	return (n);
+}
+
+PT_TC(sa_max, "net.key.sa_max: GETSPI and ADD beyond it get ENOBUFS, "
+    "logged once; the SAs in place stay whole; room comes back");
+ATF_TC_BODY(sa_max, tc)
+{
+	struct pt_msg	req, rep;
+	int		fd, i, n;
+
+	pt_daemon_start(tc, "-o", "net.key.sa_max=10", NULL);
+	fd = pt_connect();
+	for (i = 0; i < 10; i++)
+		pt_add(fd, 0x70000 + (uint32_t)i, PT_SRC, PT_DST);
+	for (i = 0; i < 20; i++) {
+		pt_add_msg(&req, SADB_ADD, 0x70100 + (uint32_t)i, PT_SRC,
+		    PT_DST, 100 + (uint32_t)i);
+		pt_call(fd, &req, &rep);
+		pt_expect_echo(&req, &rep, ENOBUFS);
+	}
+	pt_msg_init(&req, SADB_GETSPI, SADB_SATYPE_ESP, 200);
+	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pt_call(fd, &req, &rep);
+	pt_expect_echo(&req, &rep, ENOBUFS);
+	ATF_CHECK_MSG(pt_log_wait("net.key.sa_max=10", 2000),
+	    "the refusal was not logged");
+	ATF_CHECK_EQ_MSG(log_count("net.key.sa_max=10"), 1,
+	    "%d log lines for 21 refusals", log_count("net.key.sa_max=10"));
+
+	/* Nothing lost: the ten SAs, with their keys. */
+	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 201);
+	pt_send(fd, &req);
+	for (n = 0; n < 11; n++) {
+		pt_recv_msg(fd, &rep);
+		ATF_REQUIRE_MSG(rep.u.hdr.sadb_msg_type == SADB_DUMP &&
+		    rep.u.hdr.sadb_msg_errno == 0, "%s", pt_describe(&rep));
+		ATF_CHECK(pt_has_keys(&rep));
+		ATF_CHECK(pt_spi(&rep) >= 0x70000 && pt_spi(&rep) < 0x7000a);
+		if (rep.u.hdr.sadb_msg_seq == 0)
+			break;
+	}
+	ATF_CHECK_EQ(n, 9);
+
+	/* One goes, one comes. */
+	pt_msg_init(&req, SADB_DELETE, SADB_SATYPE_ESP, 202);
+	pt_msg_sa(&req, 0x70003, 0, 0);
+	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pt_call(fd, &req, &rep);
+	pt_expect_ok(&req, &rep);
+	pt_add(fd, 0x70100, PT_SRC, PT_DST);
+	close(fd);
+	pt_daemon_stop();
+}
+
+PT_TC(sp_max, "net.key.sp_max: SPDADD beyond it gets ENOBUFS; SPDUPDATE "
+    "of a policy in place still works");
+ATF_TC_BODY(sp_max, tc)
+{
+	struct pt_msg	req, rep;
+	int		fd;
+
+	pt_daemon_start(tc, "-o", "net.key.sp_max=2", NULL);
+	fd = pt_connect();
+	pt_spd_msg(&req, SADB_X_SPDADD, PT_SRC, PT_DST, IPSEC_DIR_OUTBOUND, 1);
+	pt_call(fd, &req, &rep);
+	pt_expect_ok(&req, &rep);
+	pt_spd_msg(&req, SADB_X_SPDADD, PT_DST, PT_SRC, IPSEC_DIR_INBOUND, 2);
+	pt_call(fd, &req, &rep);
+	pt_expect_ok(&req, &rep);
+	pt_spd_msg(&req, SADB_X_SPDADD, PT_SRC, "192.0.2.9",
+	    IPSEC_DIR_OUTBOUND, 3);
+	check_sem(fd, &req, ENOBUFS, "SPDADD beyond net.key.sp_max");
+	pt_spd_msg(&req, SADB_X_SPDUPDATE, PT_SRC, PT_DST, IPSEC_DIR_OUTBOUND,
+	    4);
+	pt_call(fd, &req, &rep);
+	pt_expect_ok(&req, &rep);
+	ATF_CHECK(pt_log_wait("net.key.sp_max=2", 2000));
+	close(fd);
+	pt_daemon_stop();
+}
+
 PT_TC(semantic_echo, "a semantic error sends the whole request back with "
     "sadb_msg_errno set, as FreeBSD's key_senderror()");
 ATF_TC_BODY(semantic_echo, tc)
@@ -975,6 +1072,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, spd_errors);
 	ATF_TP_ADD_TC(tp, sad_errors);
 	ATF_TP_ADD_TC(tp, semantic_echo);
+	ATF_TP_ADD_TC(tp, sa_max);
+	ATF_TP_ADD_TC(tp, sp_max);
 	ATF_TP_ADD_TC(tp, fuzz);
 	return (atf_no_error());
 }

@@ -212,6 +212,56 @@ ATF_TC_BODY(open_env, tc)
 	pt_daemon_stop();
 }
 
+PT_TC(open_refused, "beyond netipsecd.maxclients: pfkey_open() succeeds "
+    "(connect(2) does), the first pfkey_send() or pfkey_recv() fails with "
+    "EUSERS, \"Too many users\"");
+ATF_TC_BODY(open_refused, tc)
+{
+	struct sadb_msg	*msg;
+	struct pollfd	 pfd;
+	int		 held, so, i, sent;
+
+	pt_daemon_start(tc, "-o", "netipsecd.maxclients=1", NULL);
+	/* The one place (pt_daemon_start()'s probe may hold it a moment). */
+	for (i = 0; i < 100; i++) {
+		ATF_REQUIRE((held = pfkey_open_path(PT_SOCKET)) >= 0);
+		if (pfkey_send_register(held, SADB_SATYPE_UNSPEC) > 0 &&
+		    (msg = pfkey_recv(held)) != NULL) {
+			free(msg);
+			break;
+		}
+		pfkey_close(held);
+		usleep(20000);
+	}
+	ATF_REQUIRE(i < 100);
+
+	ATF_REQUIRE((so = pfkey_open_path(PT_SOCKET)) >= 0);
+	sent = pfkey_send_register(so, SADB_SATYPE_UNSPEC);
+	if (sent > 0) {
+		msg = pfkey_recv(so);
+		ATF_CHECK_MSG(msg == NULL, "a message from a refused "
+		    "connection: type %u", msg->sadb_msg_type);
+	}
+	ATF_CHECK_EQ_MSG(errno, EUSERS, "errno %d (%s)", errno,
+	    strerror(errno));
+	ATF_CHECK_STREQ(ipsec_strerror(), strerror(EUSERS));
+	pfkey_close(so);
+
+	/* Sending after netipsecd closed: EUSERS, not EPIPE. */
+	ATF_REQUIRE((so = pfkey_open_path(PT_SOCKET)) >= 0);
+	pfd.fd = so;
+	pfd.events = 0;			/* POLLHUP: netipsecd closed */
+	ATF_REQUIRE_MSG(poll(&pfd, 1, PT_TIMEOUT) == 1 &&
+	    (pfd.revents & POLLHUP), "the connection was not closed");
+	ATF_CHECK(pfkey_send_register(so, SADB_SATYPE_UNSPEC) < 0);
+	ATF_CHECK_EQ_MSG(errno, EUSERS, "errno %d (%s)", errno,
+	    strerror(errno));
+	ATF_CHECK_STREQ(ipsec_strerror(), strerror(EUSERS));
+	pfkey_close(so);
+	pfkey_close(held);
+	pt_daemon_stop();
+}
+
 PT_TC(framing_error, "a framing error reaches pfkey_recv() as a message "
     "with sadb_msg_errno");
 ATF_TC_BODY(framing_error, tc)
@@ -241,5 +291,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, spd_life);
 	ATF_TP_ADD_TC(tp, open_env);
 	ATF_TP_ADD_TC(tp, framing_error);
+	ATF_TP_ADD_TC(tp, open_refused);
 	return (atf_no_error());
 }

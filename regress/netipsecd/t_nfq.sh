@@ -198,7 +198,7 @@ pass_empty_spd_body()
 	stop
 }
 
-tc rules "rules in NETIPSEC<queue> chains for iptables and ip6tables while running, none after SIGTERM"
+tc rules "rules in NETIPSEC<queue> chains for iptables and ip6tables, none by port; they stay after SIGTERM until -U"
 rules_body()
 {
 	nfq_init
@@ -212,25 +212,34 @@ rules_body()
 		    "-A NETIPSEC7-OUT -o vethX -j NFQUEUE --queue-num 7" \
 		    "-A NETIPSEC7-IN -i vethA -j NFQUEUE --queue-num 7" \
 		    "-A NETIPSEC7-FWD -o vethA -j NFQUEUE --queue-num 7" \
-		    "-A NETIPSEC7-OUT -o vethA -p udp -m udp --sport 500 -j RETURN" \
-		    "-A NETIPSEC7-OUT -o vethA -m mark --mark 0x4e495053 -j RETURN" \
-		    "-A NETIPSEC7-OUT -o vethA -p udp -m udp --sport 4500 -j RETURN" \
-		    "-A NETIPSEC7-IN -i vethA -p udp -m udp --dport 500 -j RETURN"; do
+		    "-A NETIPSEC7-OUT -o vethA -m mark --mark 0x4e495053 -j RETURN"; do
 			grep -qx -- "$r" rules.out ||
 			    { cat rules.out; atf_fail "$cmd: no rule $r"; }
 		done
-		grep -q -- "--dport 4500" rules.out &&
-		    atf_fail "$cmd: inbound 4500 must be queued (ESP-in-UDP)"
+		# Nothing is exempt by port: IKE passes by its sockets' policy.
+		grep -E -- "--[sd]port (500|4500)" rules.out &&
+		    atf_fail "$cmd: a port is exempt from the queue"
 		grep -q -- "bypass" rules.out &&
 		    atf_fail "$cmd: --queue-bypass would fail open"
 	done
-	stop
-	[ "$(ourchains)" = 0 ] || atf_fail "rules left after SIGTERM"
-	grep -q "rules: /usr/sbin/iptables -w -t mangle -N NETIPSEC7-OUT" netipsecd.log ||
+	grep -q "rules: /usr/sbin/iptables-restore -w --noflush" netipsecd.log ||
 	    atf_fail "the commands are not logged with -v"
+	stop
+	# Fail closed: the hook stays, until the admin removes it.
+	[ "$(ourchains)" -gt 0 ] || atf_fail "rules removed by SIGTERM"
+	grep -q "the hook stays" netipsecd.log ||
+	    atf_fail "the stop does not say the hook stays"
+	inA "$NETIPSECD" -U -o netipsecd.queue=7 >unhook.out ||
+	    atf_fail "netipsecd -U failed: $(cat unhook.out)"
+	grep -q "rules removed" unhook.out || atf_fail "-U: $(cat unhook.out)"
+	[ "$(ourchains)" = 0 ] || atf_fail "rules left after -U"
+	if inA "$NETIPSECD" -U -o netipsecd.queue=7 >unhook.out; then
+		atf_fail "-U without rules exited 0"
+	fi
+	grep -q "no rules" unhook.out || atf_fail "-U again: $(cat unhook.out)"
 }
 
-tc stale_chains "a SIGKILLed run's chains are removed by the next start"
+tc stale_chains "a killed run's chains are replaced, not doubled, by the next start"
 stale_chains_body()
 {
 	nfq_init
@@ -244,7 +253,36 @@ stale_chains_body()
 	[ "$n" = 1 ] || atf_fail "$n NFQUEUE rules in ip6tables NETIPSEC0-OUT"
 	ping_ok -c 2 192.0.2.2
 	stop
-	[ "$(ourchains)" = 0 ] || atf_fail "rules left after SIGTERM"
+	start "$NETIPSECD" -i vethA
+	n=$(inA iptables -t mangle -S OUTPUT | grep -c -- "-j NETIPSEC0-OUT")
+	[ "$n" = 1 ] || atf_fail "$n jumps to NETIPSEC0-OUT after a stop"
+	stop
+	inA "$NETIPSECD" -U >/dev/null || atf_fail "netipsecd -U failed"
+	[ "$(ourchains)" = 0 ] || atf_fail "rules left after -U"
+}
+
+tc sigterm_closed "after SIGTERM or SIGINT nothing passes until netipsecd runs again"
+sigterm_closed_body()
+{
+	nfq_init
+	for sig in TERM INT; do
+		start "$NETIPSECD" -i vethA
+		ping_ok -c 2 192.0.2.2
+		ping_ok -c 2 2001:db8::2
+		pid=$(cat netipsecd.pid)
+		kill -$sig "$pid"
+		wait "$pid"
+		rm -f netipsecd.pid
+		ping_fails 192.0.2.2
+		ping_fails 2001:db8::2
+		if inB /usr/bin/python3 "$NETTOOL" ping -c 2 -w 0.5 192.0.2.1 \
+		    >ping.out 2>&1; then
+			atf_fail "B's ping reached A after SIG$sig"
+		fi
+	done
+	start "$NETIPSECD" -i vethA
+	ping_ok -c 2 192.0.2.2
+	stop
 }
 
 tc fail_closed "after SIGKILL the rules stay and the queue drops: no packet passes"
@@ -266,8 +304,8 @@ fail_closed_body()
 	stop
 }
 
-tc ike_bypass "UDP from port 500/4500 out and to 500 in bypass the queue; to 4500 in is queued"
-ike_bypass_body()
+tc no_port_exemption "UDP from and to ports 500 and 4500 is queued like any other"
+no_port_exemption_body()
 {
 	nfq_init v4only
 	# Listeners: no ICMP port unreachable to count.
@@ -289,17 +327,12 @@ ike_bypass_body()
 	in0=$(stat "packets queued at input")
 	inA /usr/bin/python3 "$NETTOOL" udp 192.0.2.2 500 -s 500
 	inA /usr/bin/python3 "$NETTOOL" udp 192.0.2.2 4500 -s 4500
-	inB /usr/bin/python3 "$NETTOOL" udp 192.0.2.1 500 -s 500
-	sleep 0.2
-	expect_stat -eq "$out0" "packets queued at output"
-	expect_stat -eq "$in0" "packets queued at input"
-	# ESP-in-UDP arrives on 4500: the layer must see it.
-	inB /usr/bin/python3 "$NETTOOL" udp 192.0.2.1 4500 -s 4500
-	# Only iked's source ports are exempt outbound.
 	inA /usr/bin/python3 "$NETTOOL" udp 192.0.2.2 500 -s 5555
+	inB /usr/bin/python3 "$NETTOOL" udp 192.0.2.1 500 -s 500
+	inB /usr/bin/python3 "$NETTOOL" udp 192.0.2.1 4500 -s 4500
 	sleep 0.2
-	expect_stat -eq $((out0 + 1)) "packets queued at output"
-	expect_stat -eq $((in0 + 1)) "packets queued at input"
+	expect_stat -eq $((out0 + 3)) "packets queued at output"
+	expect_stat -eq $((in0 + 2)) "packets queued at input"
 	stop
 	kill $(cat sink.pids)
 	rm -f sink.pids
@@ -369,7 +402,8 @@ atf_init_test_cases()
 	atf_add_test_case rules
 	atf_add_test_case stale_chains
 	atf_add_test_case fail_closed
-	atf_add_test_case ike_bypass
+	atf_add_test_case no_port_exemption
+	atf_add_test_case sigterm_closed
 	atf_add_test_case verdicts
 	atf_add_test_case spd_policies
 	atf_add_test_case stats_errors

@@ -564,10 +564,30 @@ struct iked_tx {
 	struct event		*tx_ev;
 	void			(*tx_giveup)(void *);
 	void			*tx_arg;
-	struct iked_sa		*tx_sa;		/* sent from its endpoints */
+	struct iked_sa		*tx_sa;		/* sent from its endpoints:
+						   its owner's IKE SA */
 	uint8_t			*tx_rx;		/* the request it answers: */
 	size_t			 tx_rxlen;	/* its SHA-256 and length */
 };
+
+/*
+ * Lifetimes.  An IKE SA or a child is reachable from its list (sc_sas,
+ * sa_children), from its own timers and retransmission (their callbacks
+ * get the object itself), and from pointers held elsewhere: a child
+ * from sa_reqch (the IKEv2 request carrying it) and ch_old (the pairs
+ * replacing it), an IKE SA from sa_rekey and sa_rekey_peer, and from
+ * its children's ch_sa and tx_sa.  It is freed only by child_free() or
+ * ikesa_free(), which unlink it, free its timers, its retransmission
+ * and its children (an IKE SA's unanswered IKEv2 rekey, sa_rekey, too)
+ * and clear every pointer to it in every IKE SA of the daemon; holders
+ * check theirs for NULL.  A child changes IKE SA only by child_move(),
+ * so that its ch_sa and tx_sa always name the IKE SA whose list holds
+ * it.  An IKEv2 child whose request is out outlives its own timer: the
+ * answer, or the request's give-up, decides.  ikesa_free() may free two
+ * SAs of sc_sas: a loop that frees in it keeps no next pointer across
+ * the free but searches again from the head.  An IKE SA left DEAD and
+ * childless is freed from the event loop (a zero timer), not at once.
+ */
 
 /* Phase 2 (IKEv1 Quick Mode) or child SA (IKEv2): one SA pair. */
 enum iked_chstate {
@@ -1008,6 +1028,7 @@ struct iked_sa *ikesa_bypeer(struct iked *, const struct sockaddr *,
 	    struct iked_policy *);
 struct iked_child *child_new(struct iked_sa *, int);
 void	 child_free(struct iked_child *);
+void	 child_move(struct iked_child *, struct iked_sa *);
 int	 ikesa_child_room(struct iked_sa *, struct iked_child *,
 	    const char *);
 struct iked_child *child_bymsgid(struct iked_sa *, uint32_t);

@@ -37,6 +37,7 @@
 
 static void	ikesa_timeout(evutil_socket_t, short, void *);
 static void	child_timeout(evutil_socket_t, short, void *);
+static void	ikesa_start_children(struct iked_sa *);
 static struct iked_child *child_peer_rekeyed(struct iked_child *);
 
 static uint64_t	child_order;	/* ch_order: which event came first */
@@ -238,12 +239,15 @@ freezero_ptr(uint8_t **p, size_t *len)
 	*len = 0;
 }
 
+/*
+ * sa, its children and its unanswered IKEv2 rekey (the lifetime rule in
+ * iked.h): a loop over sc_sas keeps no next pointer across this.
+ */
 void
 ikesa_free(struct iked_sa *sa)
 {
 	struct iked	*env = sa->sa_env;
 	struct iked_child *ch;
-
 	struct iked_sa	*o;
 
 	while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL)
@@ -446,11 +450,8 @@ ikesa_adopt(struct iked_sa *from, struct iked_sa *to)
 {
 	struct iked_child	*ch;
 
-	while ((ch = TAILQ_FIRST(&from->sa_children)) != NULL) {
-		TAILQ_REMOVE(&from->sa_children, ch, ch_entry);
-		ch->ch_sa = to;
-		TAILQ_INSERT_TAIL(&to->sa_children, ch, ch_entry);
-	}
+	while ((ch = TAILQ_FIRST(&from->sa_children)) != NULL)
+		child_move(ch, to);
 }
 
 /* %%% Children */
@@ -475,17 +476,26 @@ child_new(struct iked_sa *sa, int initiator)
 	return (ch);
 }
 
+/*
+ * ch and what it owns, its timer and its retransmission; whoever still
+ * points at it forgets it (the lifetime rule in iked.h): the request
+ * that carries it, the pairs that were to replace it.  They may sit on
+ * another IKE SA than ch since children move (child_move()).
+ */
 void
 child_free(struct iked_child *ch)
 {
-	struct iked_sa		*sa = ch->ch_sa;
-	struct iked_child	*o;
+	struct iked_sa		*sa = ch->ch_sa, *o;
+	struct iked_child	*c;
 
 	TAILQ_REMOVE(&sa->sa_children, ch, ch_entry);
-	/* Whoever pointed at it as the SA it replaces forgets it. */
-	TAILQ_FOREACH(o, &sa->sa_children, ch_entry)
-		if (o->ch_old == ch)
-			o->ch_old = NULL;
+	TAILQ_FOREACH(o, &sa->sa_env->sc_sas, sa_entry) {
+		if (o->sa_reqch == ch)
+			o->sa_reqch = NULL;
+		TAILQ_FOREACH(c, &o->sa_children, ch_entry)
+			if (c->ch_old == ch)
+				c->ch_old = NULL;
+	}
 	tx_clear(&ch->ch_tx);
 	if (ch->ch_timer != NULL)
 		event_free(ch->ch_timer);
@@ -499,6 +509,37 @@ child_free(struct iked_child *ch)
 	freezero(ch, sizeof(*ch));
 	if (sa->sa_state == SA_S_DEAD && TAILQ_EMPTY(&sa->sa_children))
 		ikesa_settimer(sa, 0);		/* free it from the loop */
+}
+
+/*
+ * ch goes over to the IKE SA to (a rekey, or a new phase 1 with the same
+ * peer): its list, its owner and the endpoints its retransmission uses
+ * move together.  A DEAD IKE SA left empty is freed from the loop.
+ */
+void
+child_move(struct iked_child *ch, struct iked_sa *to)
+{
+	struct iked_sa	*from = ch->ch_sa;
+
+	TAILQ_REMOVE(&from->sa_children, ch, ch_entry);
+	ch->ch_sa = to;
+	if (ch->ch_tx.tx_sa != NULL)
+		ch->ch_tx.tx_sa = to;
+	TAILQ_INSERT_TAIL(&to->sa_children, ch, ch_entry);
+	if (from->sa_state == SA_S_DEAD && TAILQ_EMPTY(&from->sa_children))
+		ikesa_settimer(from, 0);
+}
+
+/* The IKE SA whose outstanding request (IKEv2) carries ch, or NULL. */
+static struct iked_sa *
+child_reqsa(struct iked_child *ch)
+{
+	struct iked_sa	*sa;
+
+	TAILQ_FOREACH(sa, &ch->ch_sa->sa_env->sc_sas, sa_entry)
+		if (sa->sa_busy && sa->sa_reqch == ch)
+			return (sa);
+	return (NULL);
 }
 
 /*
@@ -602,6 +643,16 @@ child_timeout(evutil_socket_t fd, short event, void *arg)
 			old->ch_retiring = 1;
 			child_settimer(old, IKED_RETIRE_GRACE);
 		}
+		return;
+	}
+	if (child_reqsa(ch) != NULL) {
+		/*
+		 * IKEv2: the IKE SA's request for it is still retransmitted
+		 * (up to 63 s).  Its answer or its give-up decides; should
+		 * the request end without it (the IKE SA went), we look
+		 * again a timeout later.
+		 */
+		child_settimer(ch, IKED_CHILD_TIMEOUT);
 		return;
 	}
 	log_info("%s: quick mode (msgid 0x%08x) timed out", sa->sa_name,
@@ -955,6 +1006,31 @@ ikesa_start_child(struct iked_child *ch)
 	return (ikev1_init_qm(ch));
 }
 
+/*
+ * The children that waited for their phase 1.  Starting one may free it
+ * (its GETSPI refused): IKEv2, one request at a time, picks its children
+ * itself and may free any of them; IKEv1 frees only the one it starts.
+ */
+static void
+ikesa_start_children(struct iked_sa *sa)
+{
+	struct iked_child	*ch, *next;
+
+	if (sa->sa_version == 2) {
+		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
+			if (ch->ch_state == 0)
+				break;
+		if (ch != NULL)
+			ikev2_next(sa);
+		return;
+	}
+	for (ch = TAILQ_FIRST(&sa->sa_children); ch != NULL; ch = next) {
+		next = TAILQ_NEXT(ch, ch_entry);
+		if (ch->ch_state == 0)
+			(void)ikev1_init_qm(ch);
+	}
+}
+
 /* %%% Kernel events */
 
 /*
@@ -1074,6 +1150,19 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 		(void)ikesa_start_child(ch);
 }
 
+/* Another IKE SA with sa's peer, or NULL. */
+static struct iked_sa *
+ikesa_otherpeer(struct iked_sa *sa)
+{
+	struct iked_sa	*o;
+
+	TAILQ_FOREACH(o, &sa->sa_env->sc_sas, sa_entry)
+		if (o != sa && sa_cmpaddr((struct sockaddr *)&o->sa_peer,
+		    (struct sockaddr *)&sa->sa_peer) == 0)
+			return (o);
+	return (NULL);
+}
+
 /*
  * INITIAL-CONTACT received: the peer restarted, every other SA with it
  * (ours and the kernel's) is stale.  Once, before this SA's own children
@@ -1083,19 +1172,16 @@ void
 ikesa_initial_contact(struct iked_sa *sa)
 {
 	struct iked	*env = sa->sa_env;
-	struct iked_sa	*o, *next;
+	struct iked_sa	*o;
 
 	if ((sa->sa_nat & SA_IC_RECV) == 0)
 		return;
 	sa->sa_nat &= ~SA_IC_RECV;
 	log_info("%s: INITIAL-CONTACT: the peer restarted, forgetting its "
 	    "old SAs", sa->sa_name);
-	for (o = TAILQ_FIRST(&env->sc_sas); o != NULL; o = next) {
-		next = TAILQ_NEXT(o, sa_entry);
-		if (o != sa && sa_cmpaddr((struct sockaddr *)&o->sa_peer,
-		    (struct sockaddr *)&sa->sa_peer) == 0)
-			ikesa_free(o);
-	}
+	/* Each search starts afresh: ikesa_free(o) may free o's rekey too. */
+	while ((o = ikesa_otherpeer(sa)) != NULL)
+		ikesa_free(o);
 	kernel_delete_peer(env, (struct sockaddr *)&sa->sa_local,
 	    (struct sockaddr *)&sa->sa_peer);
 }
@@ -1274,7 +1360,6 @@ ikesa_established(struct iked_sa *sa)
 {
 	struct iked		*env = sa->sa_env;
 	struct iked_sa		*o, *next;
-	struct iked_child	*ch;
 
 	halfopen_leave(sa);
 	sa->sa_state = SA_S_ESTABLISHED;
@@ -1301,9 +1386,7 @@ ikesa_established(struct iked_sa *sa)
 		if (o->sa_state == SA_S_DEAD)
 			ikesa_adopt(o, sa);
 	}
-	TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
-		if (ch->ch_state == 0)
-			(void)ikesa_start_child(ch);
+	ikesa_start_children(sa);
 }
 
 /*
@@ -1369,7 +1452,6 @@ void
 child_installed(struct iked_child *ch)
 {
 	struct iked_child	*old;
-	struct iked_sa		*osa;
 
 	/*
 	 * The peer's rekey: the old pair moves here, to go after a longer
@@ -1380,15 +1462,8 @@ child_installed(struct iked_child *ch)
 		log_info("%s: the peer rekeyed SAs 0x%08x/0x%08x",
 		    ch->ch_sa->sa_name, ntohl(old->ch_spi_in),
 		    ntohl(old->ch_spi_out));
-		if ((osa = old->ch_sa) != ch->ch_sa) {
-			TAILQ_REMOVE(&osa->sa_children, old, ch_entry);
-			old->ch_sa = ch->ch_sa;
-			TAILQ_INSERT_TAIL(&ch->ch_sa->sa_children, old,
-			    ch_entry);
-			if (osa->sa_state == SA_S_DEAD &&
-			    TAILQ_EMPTY(&osa->sa_children))
-				ikesa_settimer(osa, 0);
-		}
+		if (old->ch_sa != ch->ch_sa)
+			child_move(old, ch->ch_sa);
 		ch->ch_old = old;
 	}
 	ch->ch_order = ++child_order;	/* from now on: when installed */
@@ -1454,11 +1529,7 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 				return;
 			}
 		}
-		TAILQ_REMOVE(&sa->sa_children, ch, ch_entry);
-		ch->ch_sa = nsa;
-		TAILQ_INSERT_TAIL(&nsa->sa_children, ch, ch_entry);
-		if (TAILQ_EMPTY(&sa->sa_children))
-			ikesa_settimer(sa, 0);
+		child_move(ch, nsa);
 		sa = nsa;
 	}
 	if ((nch = child_new(sa, 1)) == NULL)

@@ -2304,8 +2304,11 @@ v2_recv_ccsa_resp(struct iked_sa *sa, struct ikemsg *m)
 		v2_rekey_ike_resp(sa, m);
 		return;
 	}
-	if (ch == NULL)
+	if (ch == NULL) {
+		/* Its child is gone (child_free() forgot it): the next. */
+		ikev2_next(sa);
 		return;
+	}
 	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
 	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p)) {
 		if (ikev2_pld_notify(p, &n) != IKEMSG_OK)
@@ -2753,11 +2756,8 @@ v2_rekey_move(struct iked_sa *old, struct iked_sa *nsa)
 {
 	struct iked_child	*ch;
 
-	while ((ch = TAILQ_FIRST(&old->sa_children)) != NULL) {
-		TAILQ_REMOVE(&old->sa_children, ch, ch_entry);
-		ch->ch_sa = nsa;
-		TAILQ_INSERT_TAIL(&nsa->sa_children, ch, ch_entry);
-	}
+	while ((ch = TAILQ_FIRST(&old->sa_children)) != NULL)
+		child_move(ch, nsa);
 	nsa->sa_nat = old->sa_nat & ~SA_IC_RECV;
 	nsa->sa_v2flags = old->sa_v2flags & SA_V2_FRAG;
 	old->sa_rekeyed = 1;

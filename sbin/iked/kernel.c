@@ -479,6 +479,30 @@ kernel_endpoints(struct iked_child *ch, struct sockaddr_storage *local,
 }
 
 /*
+ * The reqid of the inbound SA.  At level unique each policy has its own
+ * reqid (the kernel's, unless the admin gave one), and the kernel takes
+ * an inbound packet only from an SA whose reqid is the inbound policy's
+ * (RFC 4301 5.2), so the inbound SA gets the reqid of the policy that
+ * mirrors the outbound one, as racoon does; 0 stays 0.
+ */
+static uint32_t
+kernel_reqid_in(struct iked *env, const struct iked_child *ch)
+{
+	struct sockaddr_storage	 l, r;
+	struct iked_spd		*in;
+
+	if (ch->ch_reqid == 0 || ch->ch_lsel.sa.sa_family == AF_UNSPEC)
+		return (ch->ch_reqid);
+	sa_get(&l, &ch->ch_lsel);
+	sa_get(&r, &ch->ch_rsel);
+	in = kernel_spd_find(env, IPSEC_DIR_INBOUND, (struct sockaddr *)&r,
+	    ch->ch_rplen, (struct sockaddr *)&l, ch->ch_lplen, ch->ch_ulproto);
+	if (in == NULL || in->spd_level != IPSEC_LEVEL_UNIQUE)
+		return (ch->ch_reqid);
+	return (in->spd_reqid);
+}
+
+/*
  * A request did not fit: our socket is non-blocking, and over netipsecd
  * a burst of requests (hundreds of negotiations at once) fills it before
  * the daemon reads.  Wait for room, as a BSD kernel's synchronous
@@ -510,7 +534,7 @@ kernel_getspi(struct iked *env, struct iked_child *ch)
 	while (pfkey_send_getspi(env->sc_pfkey, ch->ch_saproto ==
 	    IPPROTO_AH ? SADB_SATYPE_AH : SADB_SATYPE_ESP, ch->ch_mode,
 	    (struct sockaddr *)&peer, (struct sockaddr *)&local, 0, 0,
-	    ch->ch_reqid, seq) == -1) {
+	    kernel_reqid_in(env, ch), seq) == -1) {
 		if (kernel_send_again(env))
 			continue;
 		log_warnx("pfkey: GETSPI: %s", ipsec_strerror());
@@ -562,6 +586,7 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 	}
 
 	/* Inbound: peer to us, the larval SA of GETSPI. */
+	a.reqid = kernel_reqid_in(env, ch);
 	a.src = (struct sockaddr *)&peer;
 	a.dst = (struct sockaddr *)&local;
 	a.spi = ch->ch_spi_in;
@@ -578,6 +603,7 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 		break;
 	}
 	/* Outbound: us to the peer. */
+	a.reqid = ch->ch_reqid;
 	a.src = (struct sockaddr *)&local;
 	a.dst = (struct sockaddr *)&peer;
 	a.spi = ch->ch_spi_out;

@@ -4,8 +4,12 @@
  * The IKE sockets: UDP 500 and 4500 (RFC 3947, RFC 3948: a non-ESP
  * marker before each IKE message) for IPv4 and IPv6, bound to the
  * wildcard address; the local address of each datagram comes from
- * IP_PKTINFO/IPV6_PKTINFO and replies leave from it.  Also the small
- * sockaddr helpers the daemon shares.
+ * IP_PKTINFO/IPV6_PKTINFO and replies leave from it.  They are ours
+ * alone (no SO_REUSEADDR: a second daemon cannot bind them and read our
+ * peers' messages), and they bypass IPsec both ways by their own
+ * policies, as on FreeBSD: IKE is never caught by the SAs it negotiates,
+ * and nothing but these sockets is exempt.  Also the small sockaddr
+ * helpers the daemon shares.
  */
 
 #ifdef __linux__
@@ -27,6 +31,8 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+
+#include <libpfkey.h>
 
 #include "iked.h"
 
@@ -240,11 +246,41 @@ net_recv(evutil_socket_t fd, short event, void *arg)
 	backlog[slot] = nread == IKED_RX_BATCH;
 }
 
+/*
+ * "in bypass" and "out bypass" on an IKE socket (IP_IPSEC_POLICY /
+ * IPV6_IPSEC_POLICY; on Linux through netipsecd, once it is bound).
+ */
+static int
+net_bypass(int s)
+{
+	static const char *const pol[] = { "in bypass", "out bypass" };
+	char	*buf;
+	size_t	 i;
+	int	 ret, error;
+
+	for (i = 0; i < sizeof(pol) / sizeof(pol[0]); i++) {
+		if ((buf = ipsec_set_policy(pol[i], (int)strlen(pol[i]))) ==
+		    NULL) {
+			errno = EINVAL;
+			return (-1);
+		}
+		ret = ipsec_setsockpolicy(s, buf,
+		    (size_t)ipsec_get_policylen(buf));
+		error = errno;
+		free(buf);
+		if (ret == -1) {
+			errno = error;
+			return (-1);
+		}
+	}
+	return (0);
+}
+
 static int
 net_socket(struct iked *env, int af, in_port_t port)
 {
 	struct sockaddr_storage	 ss;
-	int			 s, on = 1, rcvbuf = IKED_RCVBUF;
+	int			 s, on = 1, rcvbuf = IKED_RCVBUF, error;
 
 	if ((s = socket(af, SOCK_DGRAM, IPPROTO_UDP)) == -1)
 		return (-1);
@@ -262,8 +298,6 @@ net_socket(struct iked *env, int af, in_port_t port)
 	memset(&ss, 0, sizeof(ss));
 	ss.ss_family = af;
 	sa_setport((struct sockaddr *)&ss, port);
-	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
-		goto fail;
 	if (af == AF_INET) {
 #ifdef IP_PKTINFO	/* Linux */
 		if (setsockopt(s, IPPROTO_IP, IP_PKTINFO, &on,
@@ -281,15 +315,30 @@ net_socket(struct iked *env, int af, in_port_t port)
 			goto fail;
 	}
 	if (bind(s, (struct sockaddr *)&ss, sa_len((struct sockaddr *)&ss))
-	    == -1)
+	    == -1) {
+		if (errno == EADDRINUSE)
+			fatalx("udp %s port %u: in use: is another iked "
+			    "running?", af == AF_INET ? "inet" : "inet6",
+			    port);
 		goto fail;
+	}
+	if (net_bypass(s) == -1) {
+		error = errno;
+		log_warn("udp %s port %u: cannot bypass IPsec on the IKE "
+		    "socket", af == AF_INET ? "inet" : "inet6", port);
+		close(s);
+		errno = error;
+		return (-1);
+	}
 	if (fcntl(s, F_SETFL, O_NONBLOCK) == -1 ||
 	    fcntl(s, F_SETFD, FD_CLOEXEC) == -1)
 		goto fail;
 	(void)env;
 	return (s);
  fail:
+	error = errno;
 	close(s);
+	errno = error;
 	return (-1);
 }
 
@@ -331,8 +380,11 @@ net_close(struct iked *env)
 		if (env->sc_sockev[i] != NULL)
 			event_free(env->sc_sockev[i]);
 		env->sc_sockev[i] = NULL;
-		if (env->sc_sock[i] != -1)
+		if (env->sc_sock[i] != -1) {
+			/* Its exemption goes first, then the socket. */
+			(void)ipsec_closesockpolicy(env->sc_sock[i]);
 			close(env->sc_sock[i]);
+		}
 		env->sc_sock[i] = -1;
 	}
 }

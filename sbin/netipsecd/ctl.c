@@ -29,6 +29,7 @@
 
 #include <netipsec/ipsec_hook.h>
 #include <netipsec/esp.h>
+#include <netipsec/key.h>
 
 #include "netipsecd.h"
 
@@ -44,6 +45,7 @@ static socklen_t ctl_addr(const struct netipsecd_conf *,
 		    struct sockaddr_un *, char *, size_t);
 static void	ctl_accept(int, short, void *);
 static void	ctl_layer_stats(FILE *);
+static void	ctl_limit_stats(FILE *);
 
 /* The control socket's address for this configuration: its length. */
 static socklen_t
@@ -239,6 +241,27 @@ ctl_stats(FILE *fp)
 		    udrop);
 	}
 	ctl_layer_stats(fp);
+	ctl_limit_stats(fp);
+}
+
+/* What the ceilings refused: key engine tunables, netipsecd's own. */
+static void
+ctl_limit_stats(FILE *fp)
+{
+	struct keystat	ks;
+
+	key_getstat(&ks);
+	fprintf(fp, "pfkey:\n");
+	fprintf(fp, "\t%ju GETSPI and ADD refused: SAD full "
+	    "(net.key.sa_max)\n", (uintmax_t)ks.ks_sadfull);
+	fprintf(fp, "\t%ju SPDADD refused: SPD full (net.key.sp_max)\n",
+	    (uintmax_t)ks.ks_spdfull);
+	fprintf(fp, "\t%ju ACQUIREs not sent: table full "
+	    "(net.key.acq_max)\n", (uintmax_t)ks.ks_acqfull);
+	fprintf(fp, "\t%ju dumps refused: one in progress on the socket\n",
+	    (uintmax_t)ks.ks_dumpbusy);
+	fprintf(fp, "\t%ju connections refused (netipsecd.maxclients)\n",
+	    (uintmax_t)pfkey_srv_refused());
 }
 
 /*
@@ -278,6 +301,11 @@ ctl_layer_stats(FILE *fp)
 	P(ips_in_frag, "inbound ESP fragments taken for reassembly");
 	P(ips_in_reass, "inbound ESP packets reassembled");
 	P(ips_in_fragdrop, "inbound ESP fragments refused");
+	P(ips_out_pcb, "outbound packets under a socket's policy");
+	P(ips_in_pcb, "inbound packets under a socket's policy");
+	P(ips_in_sacheck,
+	    "inbound packets refused: not from an SA their policy names");
+	fprintf(fp, "\t%u sockets with policies\n", pcb_srv_count());
 #undef P
 	ipsec_getespstat(&es);
 	fprintf(fp, "esp:\n");

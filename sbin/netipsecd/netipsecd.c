@@ -9,6 +9,10 @@
  */
 
 #include <sys/types.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <err.h>
 #include <errno.h>
@@ -47,6 +51,9 @@ static void	netipsecd_klog(int, const char *);
 static void	netipsecd_sig(int, short, void *);
 static void	netipsecd_atexit(void);
 static void	netipsecd_ifadd(struct netipsecd_conf *, char *);
+static void	netipsecd_nocore(void);
+static int	netipsecd_tunable_pfkey(struct netipsecd_conf *,
+		    const char *, const char *, long);
 
 static __dead void
 usage(int status)
@@ -56,7 +63,9 @@ usage(int status)
 	fprintf(status ? stderr : stdout, "usage: %s [-dhOv] [-g group] "
 	    "[-i ifname] [-o name=value] [-p pidfile]\n"
 	    "                 [-s path]\n"
-	    "       %s -S [-s path]\n", __progname, __progname);
+	    "       %s -S [-s path]\n"
+	    "       %s -U [-o netipsecd.queue=number]\n", __progname,
+	    __progname, __progname);
 	exit(status);
 }
 
@@ -70,16 +79,18 @@ main(int argc, char *argv[])
 	char			 cwd[PATH_MAX];
 	const char		*s;
 	pid_t			 otherpid;
-	int			 ch, showtun = 0, showstats = 0;
+	int			 ch, showtun = 0, showstats = 0, unhook = 0;
 
 	log_init(1, LOG_DAEMON);
+	netipsecd_nocore();
 	conf->nc_sendspace = NETIPSECD_SENDSPACE;
+	conf->nc_maxclients = NETIPSECD_MAXCLIENTS;
 	conf->nc_queue = NETIPSECD_QUEUE;
 	conf->nc_qmaxlen = NETIPSECD_QMAXLEN;
 	conf->nc_rcvbuf = NETIPSECD_RCVBUF;
 	conf->nc_coalesce = NETIPSECD_COALESCE;
 
-	while ((ch = getopt(argc, argv, "dg:hi:o:Op:s:Sv")) != -1) {
+	while ((ch = getopt(argc, argv, "dg:hi:o:Op:s:SUv")) != -1) {
 		switch (ch) {
 		case 'd':
 			conf->nc_debug = 1;
@@ -94,6 +105,9 @@ main(int argc, char *argv[])
 			break;
 		case 'S':
 			showstats = 1;
+			break;
+		case 'U':
+			unhook = 1;
 			break;
 		case 'o':
 			netipsecd_tunable(conf, optarg);
@@ -122,6 +136,9 @@ main(int argc, char *argv[])
 		netipsecd_tunprint("netipsecd.sendspace", conf->nc_sendspace,
 		    "bytes queued to a PF_KEY socket beyond which "
 		    "broadcasts to it are dropped", NULL);
+		netipsecd_tunprint("netipsecd.maxclients",
+		    conf->nc_maxclients, "PF_KEY connections at once; "
+		    "more are refused", NULL);
 		netipsecd_tunprint("netipsecd.queue", conf->nc_queue,
 		    "the netfilter queue number of -i", NULL);
 		netipsecd_tunprint("netipsecd.queue_maxlen", conf->nc_qmaxlen,
@@ -136,6 +153,22 @@ main(int argc, char *argv[])
 		exit(0);
 	}
 
+	if (unhook) {
+		/*
+		 * The admin's explicit act: the hook of a stopped netipsecd
+		 * goes, and the interfaces' traffic flows without IPsec.
+		 */
+		if (showstats || conf->nc_nifs > 0)
+			usage(1);
+		log_setverbose(conf->nc_verbose);
+		if (rules_unhook((int)conf->nc_queue) != 0) {
+			printf("netfilter queue %ld: no rules\n",
+			    conf->nc_queue);
+			exit(1);
+		}
+		printf("netfilter queue %ld: rules removed\n", conf->nc_queue);
+		exit(0);
+	}
 	if (conf->nc_sockpath == NULL &&
 	    (s = getenv(NETIPSECD_SOCKET_ENV)) != NULL && *s != '\0')
 		conf->nc_sockpath = s;
@@ -181,6 +214,7 @@ main(int argc, char *argv[])
 	log_setverbose(conf->nc_verbose);	/* -v shows the rules */
 	pfkey_srv_listen(conf);
 	ctl_listen(conf);
+	pcb_srv_listen(conf);
 	if (conf->nc_nifs > 0) {
 		/* The queue first: the rules' packets find it bound. */
 		nfq_init((int)conf->nc_queue, (int)conf->nc_qmaxlen,
@@ -204,6 +238,7 @@ main(int argc, char *argv[])
 	if (ukern_init() != 0)
 		fatalx("ukern_init failed");
 	key_init();
+	local_init();
 	nfq_start();
 
 	if (evthread_use_pthreads() == -1)
@@ -217,15 +252,25 @@ main(int argc, char *argv[])
 		fatalx("cannot set up signal events");
 	pfkey_srv_start(base);
 	ctl_start(base);
+	pcb_srv_start(base);
+	local_start(base);
 	pthread_sigmask(SIG_SETMASK, &oset, NULL);
 
 	if (event_base_dispatch(base) == -1)
 		fatalx("event_base_dispatch failed");
 
-	/* No new packets, then close the queue: the kernel drops the rest. */
-	rules_fini();
+	/*
+	 * Close the queue; the rules stay (fail closed): the kernel drops
+	 * what they send to a queue nobody reads, until netipsecd runs
+	 * again or the admin removes them (-U).
+	 */
 	nfq_stop();
+	if (conf->nc_nifs > 0)
+		log_info("the hook stays: the hooked interfaces carry nothing "
+		    "until netipsecd runs again (netipsecd -U removes it)");
+	local_stop();
 	rawout_fini();
+	pcb_srv_stop();
 	ctl_stop();
 	pfkey_srv_stop();
 	key_destroy();
@@ -305,6 +350,8 @@ netipsecd_tunable(struct netipsecd_conf *conf, const char *arg)
 		conf->nc_coalesce = v;
 		return;
 	}
+	if (netipsecd_tunable_pfkey(conf, arg, name, v))
+		return;
 	if (strcmp(name, "netipsecd.sendspace") == 0) {
 		if (v < NETIPSECD_SENDSPACE_MIN || v > NETIPSECD_SENDSPACE_MAX)
 			errx(1, "-o %s: out of range (%d to %d)", arg,
@@ -323,6 +370,21 @@ netipsecd_tunable(struct netipsecd_conf *conf, const char *arg)
 	default:
 		errx(1, "-o %s: cannot be set", arg);
 	}
+}
+
+/* -o for the PF_KEY service's ceilings: 1 if "name" is one of them. */
+static int
+netipsecd_tunable_pfkey(struct netipsecd_conf *conf, const char *arg,
+    const char *name, long v)
+{
+
+	if (strcmp(name, "netipsecd.maxclients") != 0)
+		return (0);
+	if (v < 1 || v > NETIPSECD_MAXCLIENTS_MAX)
+		errx(1, "-o %s: out of range (1 to %d)", arg,
+		    NETIPSECD_MAXCLIENTS_MAX);
+	conf->nc_maxclients = v;
+	return (1);
 }
 
 static void
@@ -381,11 +443,29 @@ netipsecd_ifadd(struct netipsecd_conf *conf, char *name)
 	conf->nc_ifs[conf->nc_nifs++] = name;
 }
 
+/*
+ * No core dumps, and on Linux no ptrace by other users and no
+ * /proc/PID/mem for them: the process holds every SA's keys.  Done first,
+ * before there is anything to leak.
+ */
+static void
+netipsecd_nocore(void)
+{
+	struct rlimit	rl;
+
+	rl.rlim_cur = rl.rlim_max = 0;
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		err(1, "setrlimit(RLIMIT_CORE)");
+#ifdef __linux__
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		err(1, "prctl(PR_SET_DUMPABLE)");
+#endif
+}
+
 static void
 netipsecd_atexit(void)
 {
-	/* fatal() after the rules went in: take them out again. */
-	rules_fini();
+	/* The rules stay, whatever the exit: see main(). */
 	if (netipsecd_pfh != NULL)
 		pidfile_remove(netipsecd_pfh);
 	netipsecd_pfh = NULL;

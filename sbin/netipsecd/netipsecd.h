@@ -45,6 +45,8 @@
 #define	NETIPSECD_COALESCE_MAX	65531	/* what a verdict carries */
 #define	RULES_IPTABLES		"/usr/sbin/iptables"
 #define	RULES_IP6TABLES		"/usr/sbin/ip6tables"
+#define	RULES_IPTABLES_RESTORE	"/usr/sbin/iptables-restore"
+#define	RULES_IP6TABLES_RESTORE	"/usr/sbin/ip6tables-restore"
 #define	RULES_CHAIN_PREFIX	"NETIPSEC"
 /*
  * The firewall mark of the ESP that rawout.c sends (families changed):
@@ -59,10 +61,22 @@
  */
 #define	PFKEY_MSG_MAX		(65535 * 8)
 
-/* Bytes queued to a client beyond which its broadcasts are dropped. */
+/*
+ * Bytes queued to a client beyond which its broadcasts are dropped and
+ * its dump waits.
+ */
 #define	NETIPSECD_SENDSPACE	(1024 * 1024)
 #define	NETIPSECD_SENDSPACE_MIN	4096
 #define	NETIPSECD_SENDSPACE_MAX	(1024 * 1024 * 1024)
+
+/*
+ * netipsecd.maxclients: PF_KEY connections at once.  A host has a few
+ * (an IKE daemon, setkey runs, monitors); each may hold netipsecd.sendspace
+ * bytes of output and a dump's snapshot, so the default bounds those to
+ * some hundreds of MiB in the worst case.
+ */
+#define	NETIPSECD_MAXCLIENTS	256
+#define	NETIPSECD_MAXCLIENTS_MAX 65536
 
 struct netipsecd_conf {
 	const char	*nc_sockpath;	/* NULL: the abstract address */
@@ -72,6 +86,7 @@ struct netipsecd_conf {
 	int		 nc_debug;	/* foreground, log to stderr */
 	int		 nc_verbose;
 	long		 nc_sendspace;	/* netipsecd.sendspace */
+	long		 nc_maxclients;	/* netipsecd.maxclients */
 	char		*nc_ifs[NETIPSECD_IFMAX];	/* -i */
 	int		 nc_nifs;
 	long		 nc_queue;	/* netipsecd.queue */
@@ -100,10 +115,32 @@ struct event_base;
 /* log.c (shared: sbin/common) */
 #include "../common/log.h"
 
+/*
+ * Sockets' policies (pcb_srv.c): at most so many sockets have them, and
+ * every so many seconds those are looked for among the sockets that
+ * exist, should a close notification have been lost.
+ */
+#define	NETIPSECD_PCB_MAX	4096
+#define	NETIPSECD_PCB_SWEEP	10
+
 /* pfkey_srv.c */
+struct ucred;
+int	pfkey_srv_allowed(const struct ucred *);
 void	pfkey_srv_listen(const struct netipsecd_conf *);
 void	pfkey_srv_start(struct event_base *);
 void	pfkey_srv_stop(void);
+uint64_t pfkey_srv_refused(void);
+
+/* pcb_srv.c */
+void	pcb_srv_listen(const struct netipsecd_conf *);
+void	pcb_srv_start(struct event_base *);
+void	pcb_srv_stop(void);
+u_int	pcb_srv_count(void);
+
+/* local.c */
+void	local_init(void);
+void	local_start(struct event_base *);
+void	local_stop(void);
 
 /* ctl.c */
 void	ctl_listen(const struct netipsecd_conf *);
@@ -125,7 +162,7 @@ void	rawout_fini(void);
 
 /* rules.c */
 void	rules_init(int, char *const *, int);
-void	rules_fini(void);
+int	rules_unhook(int);
 
 #ifndef nitems
 #define	nitems(x)	(sizeof((x)) / sizeof((x)[0]))

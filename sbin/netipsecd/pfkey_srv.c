@@ -22,7 +22,16 @@
  * non-blocking sends as the client reads, and stops reading a client's
  * requests while its queue is over the limit, so a client that asks
  * without reading cannot grow the queue without bound and a slow reader
- * delays nobody but itself.
+ * delays nobody but itself.  Dumps are streamed: a dump message
+ * (KEY_OUT_DUMP) that brings the queue to netipsecd.sendspace bytes
+ * answers EWOULDBLOCK, which pauses the dump in the key engine, and the
+ * write path resumes it (key_dump_resume()) once the client has read
+ * the queue down to half of that.  A queue thus holds at most about
+ * netipsecd.sendspace bytes plus one message, whatever the dump's size.
+ *
+ * Connections: at most netipsecd.maxclients at once.  One more is told
+ * so (a sadb_msg with EUSERS, see pfkey_srv_refuse()), closed, and
+ * logged.
  */
 
 #define	_GNU_SOURCE		/* SO_PEERCRED, struct ucred, POLLRDHUP */
@@ -44,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -79,6 +89,7 @@ struct pfkey_conn {
 	size_t			 pc_qlen;	/* bytes in pc_outq */
 	int			 pc_wsched;	/* pc_wev active or pending */
 	int			 pc_wdead;	/* writes fail: output dropped */
+	int			 pc_dumpwait;	/* a dump waits for room */
 };
 
 static struct pfkey_srv {
@@ -90,16 +101,22 @@ static struct pfkey_srv {
 	char				 ps_name[128];	/* for log messages */
 	char				*ps_unlink;	/* absolute path */
 	TAILQ_HEAD(, pfkey_conn)	 ps_conns;
+	int				 ps_nconns;
+	uint64_t			 ps_refused;	/* maxclients */
+	time_t				 ps_refusedlog;	/* last line */
 	uint8_t				*ps_rbuf;	/* PFKEY_MSG_MAX */
 } pfkey_srv = { .ps_fd = -1 };
 
 /* Messages written to one client per loop iteration, for fairness. */
 #define	PFKEY_WRITE_BATCH	64
 
+/* Seconds between two log lines about refused connections. */
+#define	PFKEY_REFUSED_LOGINT	10
+
 static void	pfkey_srv_unlink_stale(const struct sockaddr_un *, socklen_t);
 static void	pfkey_srv_accept(int, short, void *);
 static void	pfkey_srv_unpause(int, short, void *);
-static int	pfkey_srv_allowed(const struct ucred *);
+static void	pfkey_srv_refuse(int, const struct ucred *);
 static int	pfkey_conn_output(void *, const struct sadb_msg *, size_t,
 		    int);
 static void	pfkey_conn_read(int, short, void *);
@@ -108,6 +125,7 @@ static void	pfkey_conn_senderr(struct pfkey_conn *, const uint8_t *,
 		    size_t, int);
 static int	pfkey_conn_hungup(int);
 static void	pfkey_conn_close(struct pfkey_conn *);
+static int	pfkey_conn_resume(struct pfkey_conn *);
 
 /*
  * Create the listener.  Done before daemon(3), so that an address in use
@@ -306,6 +324,10 @@ pfkey_srv_accept(int fd, short event __attribute__((__unused__)),
 		close(cfd);
 		return;
 	}
+	if (ps->ps_nconns >= ps->ps_conf->nc_maxclients) {
+		pfkey_srv_refuse(cfd, &uc);
+		return;
+	}
 
 	if ((pc = calloc(1, sizeof(*pc))) == NULL) {
 		log_warn("pfkey_srv_accept");
@@ -333,6 +355,7 @@ pfkey_srv_accept(int fd, short event __attribute__((__unused__)),
 		goto fail;
 	}
 	TAILQ_INSERT_TAIL(&ps->ps_conns, pc, pc_entry);
+	ps->ps_nconns++;
 	event_add(pc->pc_rev, NULL);
 	log_debug("pfkey_srv_accept: pid %ld uid %lu connected",
 	    (long)pc->pc_pid, (unsigned long)pc->pc_uid);
@@ -347,6 +370,47 @@ pfkey_srv_accept(int fd, short event __attribute__((__unused__)),
 	close(cfd);
 }
 
+/*
+ * One connection too many (netipsecd.maxclients): tell the client why,
+ * then close.  Its connect(2) succeeded before we could refuse, so the
+ * reason comes as the first message: a bare sadb_msg whose only field
+ * set is sadb_msg_errno, EUSERS, which libpfkey reports at the first
+ * pfkey_send() or pfkey_recv().  At most one log line in
+ * PFKEY_REFUSED_LOGINT seconds, with the count so far.
+ */
+static void
+pfkey_srv_refuse(int cfd, const struct ucred *uc)
+{
+	struct pfkey_srv	*ps = &pfkey_srv;
+	struct sadb_msg		 msg;
+	struct timespec		 now;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.sadb_msg_version = PF_KEY_V2;
+	msg.sadb_msg_errno = EUSERS;
+	msg.sadb_msg_len = PFKEY_UNIT64(sizeof(msg));
+	(void)send(cfd, &msg, sizeof(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(cfd);
+	ps->ps_refused++;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (ps->ps_refusedlog != 0 &&
+	    now.tv_sec - ps->ps_refusedlog < PFKEY_REFUSED_LOGINT)
+		return;
+	ps->ps_refusedlog = now.tv_sec != 0 ? now.tv_sec : 1;
+	log_warnx("pfkey_srv_accept: refused pid %ld uid %lu: %d clients "
+	    "connected (netipsecd.maxclients), %ju refused so far",
+	    (long)uc->pid, (unsigned long)uc->uid, ps->ps_nconns,
+	    (uintmax_t)ps->ps_refused);
+}
+
+/* Connections refused for netipsecd.maxclients (netipsecd -S). */
+uint64_t
+pfkey_srv_refused(void)
+{
+
+	return (pfkey_srv.ps_refused);
+}
+
 static void
 pfkey_srv_unpause(int fd __attribute__((__unused__)),
     short event __attribute__((__unused__)),
@@ -359,7 +423,7 @@ pfkey_srv_unpause(int fd __attribute__((__unused__)),
  * Root may use PF_KEY, as on BSD; with -g, so may the members of that
  * group (by the peer's gid, or the supplementary groups of its user).
  */
-static int
+int
 pfkey_srv_allowed(const struct ucred *uc)
 {
 	const struct netipsecd_conf	*conf = pfkey_srv.ps_conf;
@@ -405,15 +469,19 @@ pfkey_conn_output(void *arg, const struct sadb_msg *msg, size_t len,
 	struct pfkey_conn	*pc = arg;
 	struct pfkey_omsg	*om;
 	size_t			 limit = pfkey_srv.ps_conf->nc_sendspace;
+	int			 error;
 
 	if (len == 0 || len > PFKEY_MSG_MAX + sizeof(struct sadb_msg))
 		return (EINVAL);
 
 	pthread_mutex_lock(&pc->pc_mtx);
 	if (pc->pc_wdead) {
-		/* The client is gone; its last requests are still read. */
+		/*
+		 * The client is gone; its last requests are still read.  A
+		 * dump stops here: it goes when the connection closes.
+		 */
 		pthread_mutex_unlock(&pc->pc_mtx);
-		return (0);
+		return ((flags & KEY_OUT_DUMP) ? EWOULDBLOCK : 0);
 	}
 	if (!(flags & KEY_OUT_REPLY) && pc->pc_qlen + len > limit) {
 		pthread_mutex_unlock(&pc->pc_mtx);
@@ -431,8 +499,14 @@ pfkey_conn_output(void *arg, const struct sadb_msg *msg, size_t len,
 		pc->pc_wsched = 1;
 		event_active(pc->pc_wev, EV_WRITE, 1);
 	}
+	/* A dump goes on when the client has read (pfkey_conn_resume()). */
+	error = 0;
+	if ((flags & KEY_OUT_DUMP) && pc->pc_qlen >= limit) {
+		pc->pc_dumpwait = 1;
+		error = EWOULDBLOCK;
+	}
 	pthread_mutex_unlock(&pc->pc_mtx);
-	return (0);
+	return (error);
 }
 
 /* A request from the client: one packet, one PF_KEY message. */
@@ -596,6 +670,8 @@ pfkey_conn_write(int fd, short event __attribute__((__unused__)),
 		event_add(pc->pc_rev, NULL);
 	}
 	pthread_mutex_unlock(&pc->pc_mtx);
+	if (error == 0)
+		done = pfkey_conn_resume(pc);
 
 	if (error != 0) {
 		log_debug("pfkey_conn_write: pid %ld: %s", (long)pc->pc_pid,
@@ -626,6 +702,45 @@ pfkey_conn_write(int fd, short event __attribute__((__unused__)),
 		pfkey_conn_close(pc);
 }
 
+/*
+ * After a write: a dump that waits for room goes on once the client has
+ * read the queue down to half of netipsecd.sendspace (the same mark at
+ * which its requests are read again).  Its messages are then written
+ * when the loop next finds the socket writable, not at once: activated
+ * right away, the write event would run again before the loop polls, and
+ * a dump to a fast reader would keep everyone else, this client's own
+ * requests included, waiting until its end.  Returns 1 if nothing waits
+ * to be written, 0 if the write event is scheduled.
+ */
+static int
+pfkey_conn_resume(struct pfkey_conn *pc)
+{
+	size_t	limit = pfkey_srv.ps_conf->nc_sendspace;
+	int	resume, sched = 1, idle;
+
+	pthread_mutex_lock(&pc->pc_mtx);
+	resume = pc->pc_dumpwait && !pc->pc_wdead && pc->pc_qlen <= limit / 2;
+	if (resume) {
+		pc->pc_dumpwait = 0;
+		sched = pc->pc_wsched;
+		pc->pc_wsched = 1;	/* pfkey_conn_output() activates none */
+	}
+	pthread_mutex_unlock(&pc->pc_mtx);
+	/* Unlocked: the dump's messages come through pfkey_conn_output(). */
+	if (resume)
+		(void)key_dump_resume(pc->pc_kp);
+	pthread_mutex_lock(&pc->pc_mtx);
+	if (!sched) {
+		if (TAILQ_EMPTY(&pc->pc_outq))
+			pc->pc_wsched = 0;
+		else
+			event_add(pc->pc_wev, NULL);
+	}
+	idle = !pc->pc_wsched;
+	pthread_mutex_unlock(&pc->pc_mtx);
+	return (idle);
+}
+
 static void
 pfkey_conn_close(struct pfkey_conn *pc)
 {
@@ -633,6 +748,7 @@ pfkey_conn_close(struct pfkey_conn *pc)
 	uint64_t		 drops;
 
 	TAILQ_REMOVE(&pfkey_srv.ps_conns, pc, pc_entry);
+	pfkey_srv.ps_nconns--;
 	drops = keysock_drops(pc->pc_kp);
 	keysock_detach(pc->pc_kp);
 	/* No output call for this socket runs any more. */

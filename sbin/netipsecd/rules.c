@@ -14,12 +14,13 @@
  *
  *	NETIPSEC<q>-OUT -o if -m mark --mark RAWOUT_MARK -j RETURN
  *						(our ESP, sent raw: rawout.c)
- *	NETIPSEC<q>-OUT -o if -p udp --sport 500  -j RETURN	(IKE)
- *	NETIPSEC<q>-OUT -o if -p udp --sport 4500 -j RETURN	(IKE, NAT-T)
  *	NETIPSEC<q>-OUT -o if -j NFQUEUE --queue-num q
- *	NETIPSEC<q>-IN  -i if -p udp --dport 500  -j RETURN	(IKE)
- *	NETIPSEC<q>-IN  -i if -j NFQUEUE --queue-num q	(4500 too: ESP-in-UDP)
+ *	NETIPSEC<q>-IN  -i if -j NFQUEUE --queue-num q
  *	NETIPSEC<q>-FWD -o if -j NFQUEUE --queue-num q
+ *
+ * Nothing is exempt by port: IKE's packets reach the layer like any
+ * other, and pass by the bypass policies of the IKE daemon's sockets
+ * (pcb_srv.c).
  *
  * and, before the NFQUEUE rules of OUT and FWD, a clamp of the MSS of TCP
  * SYNs to the interface's MTU less the headers and RULES_IPSEC_ROOM
@@ -30,11 +31,14 @@
  * packets near the MTU are still a limit, see netipsecd(8).)
  *
  * Never --queue-bypass: with nobody bound to the queue, the kernel drops
- * what the rules send there (fail closed).  The commands are run with
- * fork/exec of iptables(8), whichever backend Debian's alternatives
- * select; "-w" waits for the xtables lock.  A run that died without
- * removing its chains leaves them behind: rules_init() removes them
- * before installing new ones.
+ * what the rules send there (fail closed).  So the rules stay when
+ * netipsecd stops, however it stops: protected traffic stops with it,
+ * until netipsecd runs again or the admin removes them ("netipsecd -U").
+ * A new run replaces the chains' contents in one iptables-restore(8)
+ * transaction (--noflush: nothing else is touched), so that no packet
+ * ever meets an empty chain; the jumps are added only if missing.  The
+ * commands are run with fork/exec of iptables(8), whichever backend
+ * Debian's alternatives select; "-w" waits for the xtables lock.
  */
 
 #define	_GNU_SOURCE		/* pipe2(2) */
@@ -83,6 +87,8 @@ rules_mtu(const char *ifname)
 }
 
 static const char *const rules_progs[] = { RULES_IPTABLES, RULES_IP6TABLES };
+static const char *const rules_restore_progs[] = { RULES_IPTABLES_RESTORE,
+    RULES_IP6TABLES_RESTORE };
 
 /* Our chains, and the built-in chain that jumps to each. */
 static const struct {
@@ -95,56 +101,56 @@ static const struct {
 };
 
 static int	rules_queue = -1;
-static int	rules_installed;
 
+static int	rules_exec(const char *const *, const char *, int);
 static int	rules_run(int, int, const char *, ...);
 static void	rules_chain(char *, size_t, int);
-static void	rules_remove(int);
 
 /*
- * Run "prog -w -t mangle args..." (NULL-terminated): 0 if it exited 0.
- * Its output is logged: at debug level, or as a warning if it failed and
- * "quiet" is not set.
+ * Run argv (NULL-terminated), with "input" on its standard input if not
+ * NULL: 0 if it exited 0.  Its output is logged: at debug level, or as a
+ * warning if it failed and "quiet" is not set.
  */
 static int
-rules_run(int prog, int quiet, const char *first, ...)
+rules_exec(const char *const *argv, const char *input, int quiet)
 {
-	const char	*argv[RULES_ARGMAX];
 	char		 cmd[1024], out[1024];
-	va_list		 ap;
-	size_t		 len, olen;
+	size_t		 len, olen, ilen;
 	ssize_t		 n;
 	pid_t		 pid;
-	int		 i, p[2], status, devnull;
-
-	argv[0] = rules_progs[prog];
-	argv[1] = "-w";
-	argv[2] = "-t";
-	argv[3] = "mangle";
-	i = 4;
-	va_start(ap, first);
-	for (argv[i] = first; argv[i] != NULL && i < RULES_ARGMAX - 1;)
-		argv[++i] = va_arg(ap, const char *);
-	va_end(ap);
-	argv[i] = NULL;
+	int		 i, p[2], in[2] = { -1, -1 }, status, devnull;
 
 	for (len = 0, i = 0; argv[i] != NULL && len < sizeof(cmd); i++)
 		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "%s%s",
 		    i ? " " : "", argv[i]);
 	log_debug("rules: %s", cmd);
+	if (input != NULL)
+		log_debug("rules: input:\n%s", input);
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("rules: pipe");
+		return (-1);
+	}
+	if (input != NULL && pipe2(in, O_CLOEXEC) == -1) {
+		log_warn("rules: pipe");
+		close(p[0]);
+		close(p[1]);
 		return (-1);
 	}
 	if ((pid = fork()) == -1) {
 		log_warn("rules: fork");
 		close(p[0]);
 		close(p[1]);
+		if (input != NULL) {
+			close(in[0]);
+			close(in[1]);
+		}
 		return (-1);
 	}
 	if (pid == 0) {
-		if ((devnull = open("/dev/null", O_RDONLY)) != -1)
+		if (input != NULL)
+			dup2(in[0], STDIN_FILENO);
+		else if ((devnull = open("/dev/null", O_RDONLY)) != -1)
 			dup2(devnull, STDIN_FILENO);
 		dup2(p[1], STDOUT_FILENO);
 		dup2(p[1], STDERR_FILENO);
@@ -153,6 +159,20 @@ rules_run(int prog, int quiet, const char *first, ...)
 		_exit(127);
 	}
 	close(p[1]);
+	if (input != NULL) {
+		/* A few KB: the pipe takes them whole; then end of file. */
+		close(in[0]);
+		for (ilen = strlen(input); ilen > 0; ) {
+			if ((n = write(in[1], input, ilen)) == -1) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			input += n;
+			ilen -= (size_t)n;
+		}
+		close(in[1]);
+	}
 	olen = 0;
 	while ((n = read(p[0], out + olen, sizeof(out) - 1 - olen)) != 0) {
 		if (n == -1) {
@@ -192,6 +212,27 @@ rules_run(int prog, int quiet, const char *first, ...)
 	return (-1);
 }
 
+/* Run "prog -w -t mangle args..." (NULL-terminated). */
+static int
+rules_run(int prog, int quiet, const char *first, ...)
+{
+	const char	*argv[RULES_ARGMAX];
+	va_list		 ap;
+	int		 i;
+
+	argv[0] = rules_progs[prog];
+	argv[1] = "-w";
+	argv[2] = "-t";
+	argv[3] = "mangle";
+	i = 4;
+	va_start(ap, first);
+	for (argv[i] = first; argv[i] != NULL && i < RULES_ARGMAX - 1;)
+		argv[++i] = va_arg(ap, const char *);
+	va_end(ap);
+	argv[i] = NULL;
+	return (rules_exec(argv, NULL, quiet));
+}
+
 static void
 rules_chain(char *buf, size_t len, int c)
 {
@@ -199,114 +240,132 @@ rules_chain(char *buf, size_t len, int c)
 	    rules_chains[c].rc_suffix);
 }
 
-/* Remove our chains and the jumps to them; errors are expected. */
-static void
-rules_remove(int prog)
+/* Append a printf-formatted line to a growing buffer; -1 if too long. */
+static int
+rules_line(char *buf, size_t size, size_t *len, const char *fmt, ...)
 {
-	char	chain[64];
-	size_t	c;
+	va_list	ap;
 	int	n;
 
-	for (c = 0; c < nitems(rules_chains); c++) {
-		rules_chain(chain, sizeof(chain), (int)c);
-		/* Every jump, should a crash have left several. */
-		for (n = 0; n < 64; n++)
-			if (rules_run(prog, 1, "-D", rules_chains[c].rc_builtin,
-			    "-j", chain, NULL) != 0)
-				break;
-		(void)rules_run(prog, 1, "-F", chain, NULL);
-		(void)rules_run(prog, 1, "-X", chain, NULL);
-	}
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, size - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size - *len)
+		return (-1);
+	*len += (size_t)n;
+	return (0);
 }
 
 /*
- * Install the rules for these interfaces and this queue, after removing
- * whatever a previous run with the same queue number left.  Exits on
- * failure, with nothing left installed.
+ * Install the rules for these interfaces and this queue, replacing in one
+ * transaction whatever a previous run with the same queue number left.
+ * Exits on failure; the rules then are as they were.
  */
 void
 rules_init(int queue, char *const *ifs, int nifs)
 {
-	char	chain[64], qnum[16], mss[16];
-	size_t	c;
-	int	prog, i;
+	const char	*argv[8];
+	char		 chain[64], *text;
+	size_t		 size, len;
+	size_t		 c;
+	int		 prog, i, mss, ok;
 
 	rules_queue = queue;
-	snprintf(qnum, sizeof(qnum), "%d", queue);
-
+	size = 1024 + (size_t)nifs * 1024;
+	if ((text = malloc(size)) == NULL)
+		fatal("rules_init");
 	for (prog = 0; prog < (int)nitems(rules_progs); prog++) {
 		if (access(rules_progs[prog], X_OK) == -1)
 			fatal("%s (the iptables package)", rules_progs[prog]);
-		rules_remove(prog);
-	}
-	rules_installed = 1;	/* from here on, rules_fini() cleans up */
-
-	for (prog = 0; prog < (int)nitems(rules_progs); prog++) {
-		for (c = 0; c < nitems(rules_chains); c++) {
+		if (access(rules_restore_progs[prog], X_OK) == -1)
+			fatal("%s (the iptables package)",
+			    rules_restore_progs[prog]);
+		len = 0;
+		ok = rules_line(text, size, &len, "*mangle\n") == 0;
+		for (c = 0; c < nitems(rules_chains) && ok; c++) {
 			rules_chain(chain, sizeof(chain), (int)c);
-			if (rules_run(prog, 0, "-N", chain, NULL) != 0)
-				goto fail;
+			/* Declared: created, or emptied if it exists. */
+			ok = rules_line(text, size, &len, ":%s - [0:0]\n",
+			    chain) == 0;
 		}
-		for (i = 0; i < nifs; i++) {
+		for (i = 0; i < nifs && ok; i++) {
 			/* IP header 20 or 40, TCP header 20. */
-			snprintf(mss, sizeof(mss), "%d", rules_mtu(ifs[i]) -
-			    (prog == 0 ? 20 : 40) - 20 - RULES_IPSEC_ROOM);
+			mss = rules_mtu(ifs[i]) - (prog == 0 ? 20 : 40) - 20 -
+			    RULES_IPSEC_ROOM;
 			rules_chain(chain, sizeof(chain), 0);
-			if (rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-m",
-			    "mark", "--mark", RAWOUT_MARK_STR, "-j", "RETURN",
-			    NULL) ||
-			    rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-p",
-			    "udp", "--sport", "500", "-j", "RETURN", NULL) ||
-			    rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-p",
-			    "tcp", "--tcp-flags", "SYN,RST", "SYN", "-j",
-			    "TCPMSS", "--set-mss", mss, NULL) ||
-			    rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-p",
-			    "udp", "--sport", "4500", "-j", "RETURN", NULL) ||
-			    rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-j",
-			    "NFQUEUE", "--queue-num", qnum, NULL))
-				goto fail;
+			ok = rules_line(text, size, &len,
+			    "-A %s -o %s -m mark --mark %s -j RETURN\n"
+			    "-A %s -o %s -p tcp --tcp-flags SYN,RST SYN "
+			    "-j TCPMSS --set-mss %d\n"
+			    "-A %s -o %s -j NFQUEUE --queue-num %d\n",
+			    chain, ifs[i], RAWOUT_MARK_STR, chain, ifs[i], mss,
+			    chain, ifs[i], queue) == 0;
 			rules_chain(chain, sizeof(chain), 1);
-			if (rules_run(prog, 0, "-A", chain, "-i", ifs[i], "-p",
-			    "udp", "--dport", "500", "-j", "RETURN", NULL) ||
-			    rules_run(prog, 0, "-A", chain, "-i", ifs[i], "-j",
-			    "NFQUEUE", "--queue-num", qnum, NULL))
-				goto fail;
+			ok = ok && rules_line(text, size, &len,
+			    "-A %s -i %s -j NFQUEUE --queue-num %d\n", chain,
+			    ifs[i], queue) == 0;
 			rules_chain(chain, sizeof(chain), 2);
-			if (rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-p",
-			    "tcp", "--tcp-flags", "SYN,RST", "SYN", "-j",
-			    "TCPMSS", "--set-mss", mss, NULL) ||
-			    rules_run(prog, 0, "-A", chain, "-o", ifs[i], "-j",
-			    "NFQUEUE", "--queue-num", qnum, NULL))
-				goto fail;
+			ok = ok && rules_line(text, size, &len,
+			    "-A %s -o %s -p tcp --tcp-flags SYN,RST SYN "
+			    "-j TCPMSS --set-mss %d\n"
+			    "-A %s -o %s -j NFQUEUE --queue-num %d\n",
+			    chain, ifs[i], mss, chain, ifs[i], queue) == 0;
 		}
-		/* The jumps last: the chains are complete when entered. */
-		for (c = 0; c < nitems(rules_chains); c++) {
+		/* The jumps, where missing: the chains are complete first. */
+		for (c = 0; c < nitems(rules_chains) && ok; c++) {
 			rules_chain(chain, sizeof(chain), (int)c);
-			if (rules_run(prog, 0, "-I", rules_chains[c].rc_builtin,
-			    "1", "-j", chain, NULL) != 0)
-				goto fail;
+			if (rules_run(prog, 1, "-C", rules_chains[c].rc_builtin,
+			    "-j", chain, NULL) == 0)
+				continue;
+			ok = rules_line(text, size, &len, "-I %s 1 -j %s\n",
+			    rules_chains[c].rc_builtin, chain) == 0;
 		}
+		ok = ok && rules_line(text, size, &len, "COMMIT\n") == 0;
+		if (!ok)
+			fatalx("rules_init: too many interfaces");
+		argv[0] = rules_restore_progs[prog];
+		argv[1] = "-w";
+		argv[2] = "--noflush";
+		argv[3] = NULL;
+		if (rules_exec(argv, text, 0) != 0)
+			fatalx("cannot install the netfilter rules (run with "
+			    "-dv for the commands)");
 	}
+	free(text);
 	for (i = 0; i < nifs; i++)
 		log_info("rules: %s hooked to queue %d", ifs[i], queue);
-	return;
-
- fail:
-	rules_fini();
-	fatalx("cannot install the netfilter rules (run with -dv for the "
-	    "commands)");
 }
 
-/* Remove the rules; harmless when none were installed. */
-void
-rules_fini(void)
+/*
+ * Remove the chains of this queue and the jumps to them (netipsecd -U):
+ * the interfaces' packets flow as if no IPsec were there, protected
+ * traffic in clear.  0 if there were rules, 1 if there were none.
+ */
+int
+rules_unhook(int queue)
 {
-	int	prog;
+	char	chain[64];
+	size_t	c;
+	int	prog, n, found = 0;
 
-	if (!rules_installed)
-		return;
-	rules_installed = 0;
-	for (prog = 0; prog < (int)nitems(rules_progs); prog++)
-		rules_remove(prog);
-	log_debug("rules: removed");
+	rules_queue = queue;
+	for (prog = 0; prog < (int)nitems(rules_progs); prog++) {
+		if (access(rules_progs[prog], X_OK) == -1)
+			continue;
+		for (c = 0; c < nitems(rules_chains); c++) {
+			rules_chain(chain, sizeof(chain), (int)c);
+			/* Every jump, should several have been left. */
+			for (n = 0; n < 64; n++) {
+				if (rules_run(prog, 1, "-D",
+				    rules_chains[c].rc_builtin, "-j", chain,
+				    NULL) != 0)
+					break;
+				found = 1;
+			}
+			(void)rules_run(prog, 1, "-F", chain, NULL);
+			if (rules_run(prog, 1, "-X", chain, NULL) == 0)
+				found = 1;
+		}
+	}
+	return (found ? 0 : 1);
 }

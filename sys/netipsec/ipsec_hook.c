@@ -50,7 +50,6 @@ static struct ipsecstat ipsecstat;
 #define	IP_MF		0x2000
 #define	IPPROTO_IPV4_	4
 #define	IPPROTO_IPV6_	41
-#define	IKE_PORT	500
 #define	NATT_PORT	4500
 
 /* What the packet path needs to know of a packet. */
@@ -268,18 +267,55 @@ ipsec_parse(const uint8_t *p, size_t len, int needport, struct ipsec_pkt *pi)
 	return (0);
 }
 
-/* IKE and NAT-T traffic never goes through IPsec (the "permitted" rule). */
-static int
-ipsec_is_ike(const uint8_t *p, const struct ipsec_pkt *pi)
-{
-	uint16_t sport, dport;
+/*
+ * The host's word on which addresses are its own (ipsec_hook.h), for the
+ * inbound packets of sockets bound to every address.
+ */
+static ipsec_local_t *ipsec_local_fn;
+static void *ipsec_local_arg;
 
-	if (pi->proto != IPPROTO_UDP || pi->ulp + 8 > pi->len)
+void
+ipsec_hook_setlocal(ipsec_local_t *fn, void *arg)
+{
+
+	ipsec_local_arg = arg;
+	ipsec_local_fn = fn;
+}
+
+static int
+ipsec_islocal(const union sockaddr_union *su)
+{
+
+	if (ipsec_local_fn == NULL)
 		return (0);
-	sport = ipsec_rd16(p + pi->ulp);
-	dport = ipsec_rd16(p + pi->ulp + 2);
-	return (sport == IKE_PORT || dport == IKE_PORT ||
-	    sport == NATT_PORT || dport == NATT_PORT);
+	if (su->sa.sa_family == AF_INET6)
+		return (ipsec_local_fn(ipsec_local_arg, AF_INET6,
+		    &su->sin6.sin6_addr));
+	return (ipsec_local_fn(ipsec_local_arg, AF_INET, &su->sin.sin_addr));
+}
+
+/*
+ * The policy of a packet (FreeBSD's ipsec4_checkpolicy()): its socket's,
+ * if it is a local socket's that has one for the direction, else the
+ * SPD's; NULL for none.  Forwarded packets are never a socket's.  The
+ * caller holds SPTREE_RLOCK while it uses the policy.
+ */
+static struct secpolicy *
+ipsec_getpolicy(int where, const struct secpolicyindex *spidx)
+{
+	struct secpolicy *sp;
+
+	if (where != IPSEC_HOOK_FWD) {
+		sp = key_spd_pcb_match(spidx, ipsec_islocal);
+		if (sp != NULL) {
+			if (spidx->dir == IPSEC_DIR_OUTBOUND)
+				IPSECSTAT_INC(ips_out_pcb);
+			else
+				IPSECSTAT_INC(ips_in_pcb);
+			return (sp);
+		}
+	}
+	return (key_spd_match(spidx));
 }
 
 static u_int
@@ -697,12 +733,10 @@ ipsec_output(int where, const uint8_t *p, size_t len, uint64_t cookie,
 		IPSECSTAT_INC(ips_out_inval);
 		return (IPSEC_HOOK_PASS);	/* not IP: not ours */
 	}
-	if (ipsec_is_ike(p, &pi))
-		return (IPSEC_HOOK_PASS);
 	pi.spidx.dir = IPSEC_DIR_OUTBOUND;
 
 	SPTREE_RLOCK();
-	sp = key_spd_match(&pi.spidx);
+	sp = ipsec_getpolicy(where, &pi.spidx);
 	if (sp == NULL) {
 		SPTREE_RUNLOCK();
 		return (IPSEC_HOOK_PASS);	/* def_policy none */
@@ -784,36 +818,123 @@ ipsec_output(int where, const uint8_t *p, size_t len, uint64_t cookie,
 	return (IPSEC_HOOK_DROP);
 }
 
+static int
+ipsec_addr_eq(const union sockaddr_union *a, const union sockaddr_union *b)
+{
+
+	if (a->sa.sa_family != b->sa.sa_family)
+		return (0);
+	if (a->sa.sa_family == AF_INET6)
+		return (memcmp(&a->sin6.sin6_addr, &b->sin6.sin6_addr,
+		    sizeof(a->sin6.sin6_addr)) == 0);
+	return (a->sin.sin_addr.s_addr == b->sin.sin_addr.s_addr);
+}
+
 /*
- * Inbound plaintext: FreeBSD's ipsec4_in_reject(): a discard policy, or
- * an IPsec policy whose ESP request is required, rejects it.
+ * Does request "isr" name the SA "sav" that a packet came through
+ * ("tunnel": the SA carried a whole packet)?  RFC 4301 section 5.2: its
+ * protocol, its mode (unless the SA's is any), the tunnel's endpoints
+ * when the request gives them, and at level unique its reqid.
  */
 static int
-ipsec_in_reject(const struct secpolicyindex *spidx, int decrypted,
-    const struct secasvar *sav)
+ipsec_req_names(const struct ipsecrequest *isr, const struct secasvar *sav,
+    int tunnel)
+{
+	const struct secasindex *saidx;
+
+	saidx = &sav->sah->saidx;
+	if (isr->saidx.proto != saidx->proto)
+		return (0);
+	if (isr->saidx.mode != (tunnel ? IPSEC_MODE_TUNNEL :
+	    IPSEC_MODE_TRANSPORT))
+		return (0);
+	if (saidx->mode != IPSEC_MODE_ANY && saidx->mode != isr->saidx.mode)
+		return (0);
+	if (isr->saidx.src.sa.sa_family != 0 &&
+	    (!ipsec_addr_eq(&isr->saidx.src, &saidx->src) ||
+	    !ipsec_addr_eq(&isr->saidx.dst, &saidx->dst)))
+		return (0);
+	if (ipsec_level(isr) == IPSEC_LEVEL_UNIQUE &&
+	    isr->saidx.reqid != saidx->reqid)
+		return (0);
+	return (1);
+}
+
+/* Why an inbound packet is refused (ipsec_in_reject()). */
+#define	IPSEC_IN_OK		0
+#define	IPSEC_IN_POLVIO		1	/* its policy refuses it */
+#define	IPSEC_IN_SACHECK	2	/* not through an SA its policy names */
+
+/*
+ * Inbound, FreeBSD's ipsec4_in_reject() with RFC 4301 section 5.2's
+ * check.  "spidx" is the packet's selector (the inner packet's, after a
+ * tunnel).  In clear ("sav" NULL): a discard policy, or an IPsec policy
+ * whose requests are not all at level use, refuses it.  Through SA
+ * "sav": the policy must be IPsec and one of its requests must name
+ * that SA; but a packet whose policy lets it in clear may also come
+ * through a transport-mode SA, as on FreeBSD and Linux.  A tunnel SA is
+ * never a way around the policy of the packets it carries, and a
+ * transport SA carries only packets between its own two addresses
+ * ("osrc" and "odst" are the packet's outer ones).
+ */
+static int
+ipsec_in_reject(const struct secpolicyindex *spidx, const struct secasvar *sav,
+    int tunnel, const struct secpolicyindex *outer)
 {
 	struct secpolicy *sp;
-	int reject;
+	u_int i;
+	int verdict;
 
+	if (sav != NULL && !tunnel &&
+	    (!ipsec_addr_eq(&sav->sah->saidx.src, &outer->src) ||
+	    !ipsec_addr_eq(&sav->sah->saidx.dst, &outer->dst)))
+		return (IPSEC_IN_SACHECK);
 	SPTREE_RLOCK();
-	sp = key_spd_match(spidx);
-	reject = 0;
-	if (sp != NULL) {
+	sp = ipsec_getpolicy(IPSEC_HOOK_IN, spidx);
+	verdict = IPSEC_IN_OK;
+	if (sp == NULL) {
+		if (sav != NULL && tunnel)
+			verdict = IPSEC_IN_SACHECK;
+	} else {
 		sp->lastused = time_uptime;
-		if (sp->policy == IPSEC_POLICY_DISCARD)
-			reject = 1;
-		else if (sp->policy == IPSEC_POLICY_IPSEC && sp->tcount > 0) {
-			if (!decrypted)
-				reject = ipsec_level(sp->req[0]) !=
-				    IPSEC_LEVEL_USE;
-			else if (sav != NULL &&
-			    sav->sah->saidx.mode != IPSEC_MODE_ANY &&
-			    sav->sah->saidx.mode != sp->req[0]->saidx.mode)
-				reject = 1;	/* wrong mode: policy history */
+		switch (sp->policy) {
+		case IPSEC_POLICY_DISCARD:
+			verdict = IPSEC_IN_POLVIO;
+			break;
+		case IPSEC_POLICY_IPSEC:
+			if (sav == NULL) {
+				for (i = 0; i < sp->tcount; i++)
+					if (ipsec_level(sp->req[i]) !=
+					    IPSEC_LEVEL_USE)
+						verdict = IPSEC_IN_POLVIO;
+				break;
+			}
+			verdict = IPSEC_IN_SACHECK;
+			for (i = 0; i < sp->tcount; i++)
+				if (ipsec_req_names(sp->req[i], sav, tunnel))
+					verdict = IPSEC_IN_OK;
+			break;
+		default:
+			/* None or bypass: a socket's bypass takes both. */
+			if (sav != NULL && tunnel &&
+			    sp->state != IPSEC_SPSTATE_PCB)
+				verdict = IPSEC_IN_SACHECK;
+			break;
 		}
 	}
 	SPTREE_RUNLOCK();
-	return (reject);
+	return (verdict);
+}
+
+static int
+ipsec_in_drop(int verdict)
+{
+
+	if (verdict == IPSEC_IN_SACHECK)
+		IPSECSTAT_INC(ips_in_sacheck);
+	else
+		IPSECSTAT_INC(ips_in_polvio);
+	return (IPSEC_HOOK_DROP);
 }
 
 /*
@@ -830,31 +951,30 @@ ipsec_input_one(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
 	uint32_t spi;
 	size_t espoff;
 	uint8_t *ip;
-	int error, nxt, tunnel, reject;
+	int error, nxt, tunnel, v;
 
 	if (ipsec_parse(p, len, 1, &pi) != 0) {
 		IPSECSTAT_INC(ips_in_inval);
 		return (IPSEC_HOOK_DROP);
 	}
+	pi.spidx.dir = IPSEC_DIR_INBOUND;
 	espoff = 0;
 	if (pi.proto == IPPROTO_ESP)
 		espoff = pi.ulp;
-	else if (pi.proto == IPPROTO_UDP && pi.ulp + 8 <= pi.len &&
-	    ipsec_rd16(p + pi.ulp + 2) == NATT_PORT) {
-		/* RFC 3948: a zero marker or a keepalive is IKE's. */
-		if (pi.ulp + 12 > pi.len ||
-		    memcmp(p + pi.ulp + 8, "\0\0\0\0", 4) == 0)
-			return (IPSEC_HOOK_PASS);
-		espoff = pi.ulp + 8;
-	} else if (ipsec_is_ike(p, &pi))
-		return (IPSEC_HOOK_PASS);
+	else if (pi.proto == IPPROTO_UDP && pi.ulp + 12 <= pi.len &&
+	    ipsec_rd16(p + pi.ulp + 2) == NATT_PORT &&
+	    memcmp(p + pi.ulp + 8, "\0\0\0\0", 4) != 0)
+		espoff = pi.ulp + 8;	/* RFC 3948: ESP in UDP */
 
 	if (espoff == 0) {
-		pi.spidx.dir = IPSEC_DIR_INBOUND;
-		if (ipsec_in_reject(&pi.spidx, 0, NULL)) {
-			IPSECSTAT_INC(ips_in_polvio);
-			return (IPSEC_HOOK_DROP);
-		}
+		/*
+		 * In clear, IKE's (a zero marker or a keepalive on 4500)
+		 * as everything else: only the IKE daemon's sockets take it
+		 * past a policy, by their bypass.
+		 */
+		if ((v = ipsec_in_reject(&pi.spidx, NULL, 0, NULL)) !=
+		    IPSEC_IN_OK)
+			return (ipsec_in_drop(v));
 		return (IPSEC_HOOK_PASS);
 	}
 
@@ -936,14 +1056,16 @@ ipsec_input_one(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
 			    (uint8_t)nxt);
 		(void)ipsec_parse(mtod(m, uint8_t *), m->m_len, 1, &ipi);
 	}
-	/* What came out must be what the policy wanted protected. */
+	/*
+	 * What came out must be what the policy wanted protected, by this
+	 * SA (RFC 4301 section 5.2).
+	 */
 	ipi.spidx.dir = IPSEC_DIR_INBOUND;
-	reject = ipsec_in_reject(&ipi.spidx, 1, sav);
+	v = ipsec_in_reject(&ipi.spidx, sav, tunnel, &pi.spidx);
 	SAHTREE_RUNLOCK();
-	if (reject) {
+	if (v != IPSEC_IN_OK) {
 		m_freem(m);
-		IPSECSTAT_INC(ips_in_polvio);
-		return (IPSEC_HOOK_DROP);
+		return (ipsec_in_drop(v));
 	}
 	IPSECSTAT_INC(ips_in_esp);
 	return (ipsec_deliver(m, pi.af, 1, outp, outlenp));

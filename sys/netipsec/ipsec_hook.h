@@ -67,6 +67,58 @@ typedef unsigned int ipsec_mtu_t(void *arg, int af, const void *dst);
 void	ipsec_hook_sethost(ipsec_send_t *, ipsec_mtu_t *, void *arg);
 
 /*
+ * Sockets' policies (FreeBSD's IP_IPSEC_POLICY / IPV6_IPSEC_POLICY
+ * socket options, ipsec_set_pcbpolicy()).  Nothing is exempt from the SPD
+ * by its port number: an IKE daemon's own sockets are, by the "bypass"
+ * policies it sets on them, as on FreeBSD.  A host that hands the layer
+ * packets instead of inpcbs names a local socket by its protocol
+ * (IPPROTO_UDP or IPPROTO_TCP), the address and port it is bound to
+ * ("local", AF_INET or AF_INET6; the unspecified address for a socket
+ * bound to all of them) and an id that no other socket has while it lives
+ * (netipsecd: SO_COOKIE).  The host must see to it that no other socket
+ * can be bound to that endpoint meanwhile, and must call
+ * ipsec_pcb_detach() when the socket closes.
+ *
+ * A packet is a socket's when it is TCP or UDP and its local end (source
+ * going out, destination coming in) is the socket's endpoint; a socket
+ * bound to all addresses has inbound packets only for the host's own
+ * addresses (ipsec_local_t), never forwarded ones.  Its policy for the
+ * direction is applied instead of the SPD's.
+ *
+ * ipsec_pcb_setpolicy() takes what ipsec_set_policy(3) makes: a
+ * sadb_x_policy of "len" bytes (its own length field agreeing) with its
+ * requests, for one direction: bypass or none (the socket's traffic skips
+ * IPsec), ipsec (its requests instead of the SPD's), discard, or entrust
+ * (the SPD decides: any policy set before goes).  Bypass, none and ipsec
+ * need "priv" (FreeBSD: PRIV_NETINET_IPSEC).  0, EINVAL, EACCES or
+ * ENOBUFS.
+ *
+ * ipsec_pcb_getpolicy() copies one direction's policy into buf (an
+ * entrust one when none is set): 0, or ERANGE with *lenp the length
+ * needed.
+ *
+ * ipsec_pcb_detach(): the socket "sockid" closed; its policies go.
+ * Returns how many endpoints it had.  ipsec_pcb_flush(): every socket's.
+ */
+struct sockaddr;
+int	ipsec_pcb_setpolicy(const struct sockaddr *local, int proto,
+	    uint64_t sockid, uint32_t pid, int priv, const void *req,
+	    size_t len);
+int	ipsec_pcb_getpolicy(const struct sockaddr *local, int proto, int dir,
+	    void *buf, size_t *lenp);
+int	ipsec_pcb_detach(uint64_t sockid);
+void	ipsec_pcb_flush(void);
+
+/*
+ * Is "addr" (af AF_INET: 4 bytes, AF_INET6: 16) one of this host's
+ * addresses?  Called from the packet path with the SPD read-locked: it
+ * must not call into the layer.  Without it, sockets bound to every
+ * address have no inbound policy (their inbound packets get the SPD's).
+ */
+typedef int ipsec_local_t(void *arg, int af, const void *addr);
+void	ipsec_hook_setlocal(ipsec_local_t *, void *arg);
+
+/*
  * The packet path's statistics (FreeBSD's ipsecstat, and the hold queue
  * that FreeBSD does not have); ESP's own are struct espstat (esp.h).
  */
@@ -96,6 +148,9 @@ struct ipsecstat {
 	uint64_t	ips_in_frag;		/* ESP fragments kept */
 	uint64_t	ips_in_reass;		/* ESP packets reassembled */
 	uint64_t	ips_in_fragdrop;	/* ESP fragments refused */
+	uint64_t	ips_out_pcb;		/* under a socket's policy */
+	uint64_t	ips_in_pcb;		/* under a socket's policy */
+	uint64_t	ips_in_sacheck;		/* SA not the policy's: dropped */
 };
 
 void	ipsec_getstat(struct ipsecstat *);

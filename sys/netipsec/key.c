@@ -59,6 +59,26 @@ u_int key_esp_keymin = 256;
 u_int key_ah_keymin = 128;
 /* net.key.esp_auth: ACQUIRE offers ESP with AH authentication, 0 */
 int key_esp_auth = 0;
+/*
+ * Ceilings (FreeBSD has none).  net.key.sa_max: SAs in the SAD, larval
+ * ones included, beyond which GETSPI and ADD answer ENOBUFS, 65536.  An
+ * SA costs about 3 KiB here (its crypto contexts, mostly), so the ceiling
+ * is about 200 MiB: 32768 inbound/outbound pairs, room for a gateway of
+ * 16000 tunnels that all rekey at once (old and new pair side by side).
+ */
+u_int key_sa_max = 65536;
+/*
+ * net.key.sp_max: policies in the SPD beyond which SPDADD answers
+ * ENOBUFS, 65536 (two per tunnel, with the same room as sa_max).
+ */
+u_int key_sp_max = 65536;
+/*
+ * net.key.acq_max: SA indexes waiting for an ACQUIRE's answer; beyond, a
+ * new ACQUIRE is not sent (the packet path counts it), 4096.  Entries go
+ * when answered or after net.key.blockacq_lifetime; the table is a list,
+ * so its length is also the cost of one lookup.
+ */
+u_int key_acq_max = 4096;
 
 struct key_sysctl {
 	const char	*name;
@@ -80,6 +100,8 @@ static const struct key_sysctl key_sysctls[] = {
 	    "level of tunnel-mode ESP requests at level default" },
 	{ "net.inet.ipsec.esp_trans_deflev", &ipsec_esp_trans_deflev, 4, 1, 3,
 	    "level of transport-mode ESP requests at level default" },
+	{ "net.key.acq_max", &key_acq_max, 4, 1, 1000000,
+	    "pending ACQUIREs beyond which no new one is sent" },
 	{ "net.key.ah_keymin", &key_ah_keymin, 4, 0, 65535,
 	    "smallest AH key length offered in ACQUIRE (bits)" },
 	{ "net.key.blockacq_interval", &key_blockacq_interval, 4, 0, 3600,
@@ -96,6 +118,10 @@ static const struct key_sysctl key_sysctls[] = {
 	    "seconds a larval SA lives" },
 	{ "net.key.preferred_oldsa", &key_preferred_oldsa, 4, 0, 1,
 	    "outbound traffic uses the oldest SA" },
+	{ "net.key.sa_max", &key_sa_max, 4, 1, 16777216,
+	    "SAs (larval included) beyond which GETSPI and ADD fail" },
+	{ "net.key.sp_max", &key_sp_max, 4, 1, 16777216,
+	    "policies beyond which SPDADD fails" },
 	{ "net.key.spi_maxval", &key_spi_maxval, 4, 0x100, 0xffffffffL,
 	    "largest SPI allocated by GETSPI" },
 	{ "net.key.spi_minval", &key_spi_minval, 4, 0x100, 0xffffffffL,
@@ -164,9 +190,37 @@ struct mtx regtree_lock;
 static TAILQ_HEAD(, secashead) sahtree = TAILQ_HEAD_INITIALIZER(sahtree);
 static LIST_HEAD(, secacq) acqtree = LIST_HEAD_INITIALIZER(acqtree);
 static uint32_t acq_seq;
+static u_int acq_count;		/* entries in acqtree */
 static uint32_t policy_id;
 static uint32_t auto_reqid = IPSEC_MANUAL_REQID_MAX;
 static u_int sav_count;
+static struct keystat keystat;
+
+/*
+ * A refusal at a ceiling is counted each time and logged at most once
+ * per KEY_LIMLOG_INTERVAL seconds, with the count so far: a client that
+ * hammers a full table cannot flood the log.  key_limit_hit() runs under
+ * the lock of the table concerned, the caller logs after unlocking.
+ */
+#define	KEY_LIMLOG_INTERVAL	10
+
+struct key_limlog {
+	time_t		ll_last;	/* uptime of the last line, 0: none */
+};
+static struct key_limlog key_sadfull_log, key_spdfull_log, key_acqfull_log;
+
+static int
+key_limit_hit(uint64_t *counter, struct key_limlog *ll)
+{
+	time_t now;
+
+	COUNTER_ADD(*counter, 1);
+	now = time_uptime;
+	if (ll->ll_last != 0 && now - ll->ll_last < KEY_LIMLOG_INTERVAL)
+		return (0);
+	ll->ll_last = now;
+	return (1);
+}
 
 struct secreg {
 	LIST_ENTRY(secreg)	chain;
@@ -1426,6 +1480,16 @@ key_getacq(const struct secasindex *saidx)
 }
 
 static void
+key_freeacq(struct secacq *acq)
+{
+
+	mtx_assert(&acq_lock, MA_OWNED);
+	LIST_REMOVE(acq, chain);
+	acq_count--;
+	free(acq, M_IPSEC_SAQ);
+}
+
+static void
 key_acqdone(const struct secasindex *saidx, uint32_t seq)
 {
 	struct secacq *acq;
@@ -1439,8 +1503,7 @@ key_acqdone(const struct secasindex *saidx, uint32_t seq)
 			    __func__, seq));
 			break;
 		}
-		LIST_REMOVE(acq, chain);
-		free(acq, M_IPSEC_SAQ);
+		key_freeacq(acq);
 		break;
 	}
 	ACQ_UNLOCK();
@@ -1561,6 +1624,7 @@ key_acquire(const struct secasindex *saidx, const struct secpolicy *sp)
 	u_int satype, sproto, plen_s, plen_d;
 	uint32_t seq;
 	time_t now;
+	int logit;
 
 	satype = key_proto2satype(saidx->proto);
 	if (satype == 0)
@@ -1577,6 +1641,18 @@ key_acquire(const struct secasindex *saidx, const struct secpolicy *sp)
 			return (EAGAIN);
 		}
 	} else {
+		if (acq_count >= key_acq_max) {
+			logit = key_limit_hit(&keystat.ks_acqfull,
+			    &key_acqfull_log);
+			ACQ_UNLOCK();
+			if (logit)
+				log(LOG_WARNING, "%s: ACQUIRE table full "
+				    "(net.key.acq_max=%u): not sent (%ju so "
+				    "far)", __func__, key_acq_max,
+				    (uintmax_t)COUNTER_FETCH(
+				    keystat.ks_acqfull));
+			return (ENOBUFS);
+		}
 		acq = malloc(sizeof(*acq), M_IPSEC_SAQ, M_NOWAIT | M_ZERO);
 		if (acq == NULL) {
 			ACQ_UNLOCK();
@@ -1589,6 +1665,7 @@ key_acquire(const struct secasindex *saidx, const struct secpolicy *sp)
 		acq->created = now;
 		acq->count = 1;
 		LIST_INSERT_HEAD(&acqtree, acq, chain);
+		acq_count++;
 	}
 	acq->lastsent = now;
 	seq = acq->seq;
@@ -1641,6 +1718,15 @@ key_acquire(const struct secasindex *saidx, const struct secpolicy *sp)
 	return (0);
 }
 
+static void
+key_log_sadfull(const char *func)
+{
+
+	log(LOG_WARNING, "%s: SAD full (net.key.sa_max=%u SAs): refused "
+	    "with ENOBUFS (%ju so far)", func, key_sa_max,
+	    (uintmax_t)COUNTER_FETCH(keystat.ks_sadfull));
+}
+
 /*
  * SADB_GETSPI: allocate an SPI and a larval SA.
  * <base, address(SD), (SPI range), (SA2)>
@@ -1659,6 +1745,7 @@ key_getspi(struct keycb *so, const struct sadb_msghdr *mhp)
 	struct key_mb mb;
 	uint32_t min, max, spi;
 	u_int count;
+	int logit;
 
 	if (SADB_CHECKHDR(mhp, SADB_EXT_ADDRESS_SRC) ||
 	    SADB_CHECKHDR(mhp, SADB_EXT_ADDRESS_DST))
@@ -1686,6 +1773,13 @@ key_getspi(struct keycb *so, const struct sadb_msghdr *mhp)
 	}
 
 	SAHTREE_WLOCK();
+	if (sav_count >= key_sa_max) {
+		logit = key_limit_hit(&keystat.ks_sadfull, &key_sadfull_log);
+		SAHTREE_WUNLOCK();
+		if (logit)
+			key_log_sadfull(__func__);
+		return (key_senderror(so, mhp, ENOBUFS));
+	}
 	spi = 0;
 	if (min == max) {
 		if (key_getsavbyspi(htonl(min)) == NULL)
@@ -1890,7 +1984,7 @@ key_add(struct keycb *so, const struct sadb_msghdr *mhp)
 	struct secasvar *sav;
 	struct key_mb mb;
 	uint8_t proto;
-	int error;
+	int error, logit;
 
 	if (SADB_CHECKHDR(mhp, SADB_EXT_SA) ||
 	    SADB_CHECKHDR(mhp, SADB_EXT_ADDRESS_SRC) ||
@@ -1913,6 +2007,13 @@ key_add(struct keycb *so, const struct sadb_msghdr *mhp)
 	if (key_getsavbyspi(sa0->sadb_sa_spi) != NULL) {
 		error = EEXIST;
 		goto fail;
+	}
+	if (sav_count >= key_sa_max) {
+		logit = key_limit_hit(&keystat.ks_sadfull, &key_sadfull_log);
+		SAHTREE_WUNLOCK();
+		if (logit)
+			key_log_sadfull(__func__);
+		return (key_senderror(so, mhp, ENOBUFS));
 	}
 	sah = key_newsah(&saidx);
 	if (sah == NULL) {
@@ -2187,65 +2288,327 @@ key_flush(struct keycb *so, const struct sadb_msghdr *mhp)
 }
 
 /*
+ * Streamed dumps (SADB_DUMP, SADB_X_SPDDUMP).  A dump sends what the
+ * host takes and goes on when the user has read (key_dump_resume()), so
+ * that a big table and a user that does not read cost one socket buffer,
+ * not a copy of the table.
+ *
+ * The request takes a snapshot: the ids of the objects to dump, in dump
+ * order (SPIs, policy ids), from one or more sources (key_dumpsrc), one
+ * after the other.  Each id is looked up again when its turn comes; an
+ * object gone meanwhile is skipped, and one created meanwhile is not in
+ * the dump.  So that the last message still has seq 0, the next message
+ * is always built before the current one is sent: the current one gets
+ * seq 0 when no next one exists, else the number of ids after its own.
+ * seq thus counts down to 0 as on FreeBSD, skipping the objects that
+ * went away.  The built message is a copy, keys included, that is
+ * zeroed when freed.
+ *
+ * One dump at a time per socket: another DUMP or SPDDUMP meanwhile is
+ * answered EBUSY (as Linux's af_key does); other requests are served,
+ * their replies mixed with the dump's messages.
+ */
+#define	KEY_DUMP_MAXSRC	4
+
+struct key_dumpsrc {
+	/* Append the ids of the objects the filter (satype) selects. */
+	int	(*ds_collect)(struct key_dump *, u_int filter);
+	/* The message of one object, if it still exists: 0 or ENOENT. */
+	int	(*ds_build)(struct key_mb *, uint32_t id, u_int filter,
+		    uint8_t type, uint32_t pid);
+};
+
+struct key_dump {
+	const struct key_dumpsrc *const *kd_src;	/* NULL-terminated */
+	uint8_t		 kd_type;	/* SADB_DUMP, SADB_X_SPDDUMP */
+	uint8_t		 kd_filter;	/* the request's satype */
+	uint32_t	 kd_pid;	/* the request's pid */
+	uint32_t	*kd_ids;	/* the snapshot */
+	u_int		 kd_nids;
+	u_int		 kd_capids;
+	u_int		 kd_srcend[KEY_DUMP_MAXSRC];	/* per source */
+	u_int		 kd_pos;	/* next id to look up */
+	struct sadb_msg	*kd_next;	/* built, sent next */
+	size_t		 kd_nextlen;
+	u_int		 kd_nextpos;	/* its index in kd_ids */
+};
+
+struct mtx dump_lock;
+
+/* Room for n more ids; called by the sources under their table lock. */
+static int
+key_dump_reserve(struct key_dump *kd, u_int n)
+{
+	uint32_t *ids;
+	u_int cap;
+
+	if (kd->kd_capids - kd->kd_nids >= n)
+		return (0);
+	if (n > UINT_MAX / sizeof(*ids) - kd->kd_nids)
+		return (ENOBUFS);
+	cap = kd->kd_nids + n;
+	ids = malloc(cap * sizeof(*ids), M_IPSEC_MISC, M_NOWAIT);
+	if (ids == NULL)
+		return (ENOBUFS);
+	if (kd->kd_ids != NULL) {
+		memcpy(ids, kd->kd_ids, kd->kd_nids * sizeof(*ids));
+		free(kd->kd_ids, M_IPSEC_MISC);
+	}
+	kd->kd_ids = ids;
+	kd->kd_capids = cap;
+	return (0);
+}
+
+static void
+key_dump_free(struct key_dump *kd)
+{
+
+	if (kd->kd_next != NULL)
+		zfree(kd->kd_next, M_IPSEC_MISC);
+	if (kd->kd_ids != NULL)
+		free(kd->kd_ids, M_IPSEC_MISC);
+	free(kd, M_IPSEC_MISC);
+}
+
+/*
+ * Build the message of the next object that still exists into kd_next;
+ * kd_next stays NULL at the end of the snapshot.  ENOBUFS if a message
+ * cannot be built.
+ */
+static int
+key_dump_advance(struct key_dump *kd)
+{
+	struct key_mb mb;
+	struct sadb_msg *msg;
+	size_t len;
+	u_int pos, src;
+	int error;
+
+	MPASS(kd->kd_next == NULL);
+	src = 0;
+	while (kd->kd_pos < kd->kd_nids) {
+		pos = kd->kd_pos++;
+		while (pos >= kd->kd_srcend[src])
+			src++;
+		memset(&mb, 0, sizeof(mb));
+		error = kd->kd_src[src]->ds_build(&mb, kd->kd_ids[pos],
+		    kd->kd_filter, kd->kd_type, kd->kd_pid);
+		if (error == ENOENT)
+			continue;		/* gone since the request */
+		if (error == 0 && (msg = key_mb_finish(&mb, &len)) != NULL) {
+			kd->kd_next = msg;
+			kd->kd_nextlen = len;
+			kd->kd_nextpos = pos;
+			return (0);
+		}
+		key_mb_free(&mb);
+		return (ENOBUFS);
+	}
+	return (0);
+}
+
+/*
+ * Send the dump's messages until the host has no room (EINPROGRESS) or
+ * the dump is over (0).  A message that cannot be built ends the dump
+ * with a header carrying ENOBUFS and seq 0, so the user does not wait
+ * for more.
+ */
+static int
+key_dump_run(struct keycb *so, struct key_dump *kd)
+{
+	struct sadb_msg *msg, end;
+	size_t len;
+	u_int pos;
+	int error, full;
+
+	DUMP_LOCK_ASSERT();
+	for (;;) {
+		msg = kd->kd_next;
+		len = kd->kd_nextlen;
+		pos = kd->kd_nextpos;
+		MPASS(msg != NULL);
+		kd->kd_next = NULL;
+		error = key_dump_advance(kd);
+		/* The ids after this one; 0 when no message follows. */
+		msg->sadb_msg_seq = kd->kd_next != NULL || error != 0 ?
+		    kd->kd_nids - 1 - pos : 0;
+		full = key_sendup_dump(so, msg, len);
+		zfree(msg, M_IPSEC_MISC);
+		if (error != 0) {
+			memset(&end, 0, sizeof(end));
+			end.sadb_msg_version = PF_KEY_V2;
+			end.sadb_msg_type = kd->kd_type;
+			end.sadb_msg_satype = kd->kd_filter;
+			end.sadb_msg_errno = ENOBUFS;
+			end.sadb_msg_len = PFKEY_UNIT64(sizeof(end));
+			end.sadb_msg_pid = kd->kd_pid;
+			key_sendup(so, &end, sizeof(end), KEY_SENDUP_ONE);
+			log(LOG_WARNING, "%s: dump cut short: out of memory",
+			    __func__);
+			return (0);
+		}
+		if (kd->kd_next == NULL)
+			return (0);
+		if (full == EWOULDBLOCK)
+			return (EINPROGRESS);
+	}
+}
+
+/*
+ * Start a dump for a request: the snapshot from each source, then as
+ * many messages as the host takes.  ENOENT when nothing is to be dumped.
+ */
+static int
+key_dump_start(struct keycb *so, const struct sadb_msghdr *mhp,
+    const struct key_dumpsrc *const *srcs)
+{
+	struct key_dump *kd;
+	u_int i;
+	int error;
+
+	DUMP_LOCK();
+	if (keysock_dump(so) != NULL) {
+		DUMP_UNLOCK();
+		COUNTER_ADD(keystat.ks_dumpbusy, 1);
+		return (key_senderror(so, mhp, EBUSY));
+	}
+	kd = malloc(sizeof(*kd), M_IPSEC_MISC, M_NOWAIT | M_ZERO);
+	if (kd == NULL) {
+		DUMP_UNLOCK();
+		return (key_senderror(so, mhp, ENOBUFS));
+	}
+	kd->kd_src = srcs;
+	kd->kd_type = mhp->msg->sadb_msg_type;
+	kd->kd_filter = mhp->msg->sadb_msg_satype;
+	kd->kd_pid = mhp->msg->sadb_msg_pid;
+	error = 0;
+	for (i = 0; srcs[i] != NULL && error == 0; i++) {
+		KASSERT(i < KEY_DUMP_MAXSRC, ("%s: too many sources",
+		    __func__));
+		error = srcs[i]->ds_collect(kd, kd->kd_filter);
+		kd->kd_srcend[i] = kd->kd_nids;
+	}
+	if (error == 0)
+		error = key_dump_advance(kd);
+	if (error == 0 && kd->kd_next == NULL)
+		error = ENOENT;
+	if (error == 0 && key_dump_run(so, kd) == EINPROGRESS) {
+		keysock_setdump(so, kd);
+		kd = NULL;
+	}
+	DUMP_UNLOCK();
+	if (kd != NULL)
+		key_dump_free(kd);
+	if (error != 0)
+		return (key_senderror(so, mhp, error));
+	return (0);
+}
+
+int
+key_dump_resume(struct keycb *so)
+{
+	struct key_dump *kd;
+	int error;
+
+	DUMP_LOCK();
+	kd = keysock_dump(so);
+	if (kd == NULL) {
+		DUMP_UNLOCK();
+		return (0);
+	}
+	error = key_dump_run(so, kd);
+	if (error != EINPROGRESS)
+		keysock_setdump(so, NULL);
+	DUMP_UNLOCK();
+	if (error != EINPROGRESS)
+		key_dump_free(kd);
+	return (error);
+}
+
+/* A socket goes away: forget its dump. */
+void
+key_dump_drop(struct keycb *so)
+{
+	struct key_dump *kd;
+	int locked;
+
+	/* After key_destroy() no dump runs: no lock to take. */
+	locked = key_inited;
+	if (locked)
+		DUMP_LOCK();
+	kd = keysock_dump(so);
+	keysock_setdump(so, NULL);
+	if (locked)
+		DUMP_UNLOCK();
+	if (kd != NULL)
+		key_dump_free(kd);
+}
+
+/* The SAD as a dump source: SPIs, per SA head, larval SAs first. */
+static int
+key_dumpsa_collect(struct key_dump *kd, u_int satype)
+{
+	struct secashead *sah;
+	struct secasvar *sav;
+	uint8_t proto;
+	int error;
+
+	proto = key_satype2proto(satype);
+	SAHTREE_RLOCK();
+	error = key_dump_reserve(kd, sav_count);
+	if (error == 0) {
+		TAILQ_FOREACH(sah, &sahtree, chain) {
+			if (proto != IPSEC_PROTO_ANY &&
+			    sah->saidx.proto != proto)
+				continue;
+			TAILQ_FOREACH(sav, &sah->savtree_larval, chain)
+				kd->kd_ids[kd->kd_nids++] = sav->spi;
+			TAILQ_FOREACH(sav, &sah->savtree_alive, chain)
+				kd->kd_ids[kd->kd_nids++] = sav->spi;
+		}
+	}
+	SAHTREE_RUNLOCK();
+	return (error);
+}
+
+static int
+key_dumpsa_build(struct key_mb *mb, uint32_t spi, u_int satype,
+    uint8_t type, uint32_t pid)
+{
+	struct secasvar *sav;
+	uint8_t proto;
+
+	proto = key_satype2proto(satype);
+	SAHTREE_RLOCK();
+	sav = key_getsavbyspi(spi);
+	/* The SPI may have gone to an SA of another type meanwhile. */
+	if (sav == NULL || (proto != IPSEC_PROTO_ANY &&
+	    sav->sah->saidx.proto != proto)) {
+		SAHTREE_RUNLOCK();
+		return (ENOENT);
+	}
+	key_setdumpsa(mb, sav, type, 0, pid, 1, 0);
+	SAHTREE_RUNLOCK();
+	return (0);
+}
+
+static const struct key_dumpsrc key_dumpsrc_sad = {
+	key_dumpsa_collect, key_dumpsa_build
+};
+static const struct key_dumpsrc *const key_dump_sad[] = {
+	&key_dumpsrc_sad, NULL
+};
+
+/*
  * SADB_DUMP: every SA of the type, larval first, one message each with
- * seq counting down to 0.
+ * seq counting down to 0 (streamed, see above).
  * <base> -> <base, SA, ...> * n, to the sender.
  */
 static int
 key_dump(struct keycb *so, const struct sadb_msghdr *mhp)
 {
-	struct key_msgq q;
-	struct secashead *sah;
-	struct secasvar *sav;
-	struct key_mb mb;
-	uint32_t cnt;
-	uint8_t proto;
-	int error;
 
-	proto = key_satype2proto(mhp->msg->sadb_msg_satype);
-	STAILQ_INIT(&q);
-	SAHTREE_RLOCK();
-	cnt = 0;
-	TAILQ_FOREACH(sah, &sahtree, chain) {
-		if (proto != IPSEC_PROTO_ANY && sah->saidx.proto != proto)
-			continue;
-		TAILQ_FOREACH(sav, &sah->savtree_larval, chain)
-			cnt++;
-		TAILQ_FOREACH(sav, &sah->savtree_alive, chain)
-			cnt++;
-	}
-	if (cnt == 0) {
-		SAHTREE_RUNLOCK();
-		return (key_senderror(so, mhp, ENOENT));
-	}
-	error = 0;
-	TAILQ_FOREACH(sah, &sahtree, chain) {
-		if (proto != IPSEC_PROTO_ANY && sah->saidx.proto != proto)
-			continue;
-		TAILQ_FOREACH(sav, &sah->savtree_larval, chain) {
-			key_setdumpsa(&mb, sav, SADB_DUMP, --cnt,
-			    mhp->msg->sadb_msg_pid, 1, 0);
-			if ((error = key_msgq_add(&q, &mb)) != 0)
-				break;
-		}
-		TAILQ_FOREACH(sav, &sah->savtree_alive, chain) {
-			if (error != 0)
-				break;
-			key_setdumpsa(&mb, sav, SADB_DUMP, --cnt,
-			    mhp->msg->sadb_msg_pid, 1, 0);
-			if ((error = key_msgq_add(&q, &mb)) != 0)
-				break;
-		}
-		if (error != 0)
-			break;
-	}
-	SAHTREE_RUNLOCK();
-	if (error != 0) {
-		key_msgq_flush(&q, NULL, -1);
-		return (key_senderror(so, mhp, error));
-	}
-	key_msgq_flush(&q, so, KEY_SENDUP_ONE);
-	return (0);
+	return (key_dump_start(so, mhp, key_dump_sad));
 }
 
 /*
@@ -2284,7 +2647,7 @@ key_promisc(struct keycb *so, const struct sadb_msghdr *mhp)
 /*
  * Security policies from and to messages.
  */
-static void
+void
 key_freesp(struct secpolicy *sp)
 {
 	u_int i;
@@ -2324,42 +2687,25 @@ key_msg2spidx(const struct sadb_msghdr *mhp, struct secpolicyindex *spidx)
 }
 
 /*
- * A policy from SRC, DST and X_POLICY (FreeBSD's key_msg2sp()).  Writes
- * kernel-allocated reqids back into the message, so the reply shows them.
+ * A policy from an X_POLICY extension of "tlen" bytes (its type and
+ * requests; FreeBSD's key_msg2sp()), without a selector.  Any type the
+ * caller allows; requests only for IPSEC.  Writes kernel-allocated
+ * reqids back into the extension, so a reply shows them.
  */
-static struct secpolicy *
-key_msg2sp(const struct sadb_msghdr *mhp, int *error)
+struct secpolicy *
+key_xpl2sp(struct sadb_x_policy *xpl, size_t tlen, int *error)
 {
-	struct sadb_x_policy *xpl;
 	struct sadb_x_ipsecrequest *xisr;
 	const struct sockaddr *ssa, *dsa;
 	struct ipsecrequest *isr;
 	struct secpolicy *sp;
-	size_t off, tlen, rlen, salen;
+	size_t off, rlen, salen;
 
-	xpl = (void *)mhp->ext[SADB_X_EXT_POLICY];
-	tlen = mhp->extlen[SADB_X_EXT_POLICY];
-
-	if (xpl->sadb_x_policy_dir != IPSEC_DIR_INBOUND &&
-	    xpl->sadb_x_policy_dir != IPSEC_DIR_OUTBOUND) {
-		*error = EINVAL;
-		return (NULL);
-	}
-	switch (xpl->sadb_x_policy_type) {
-	case IPSEC_POLICY_DISCARD:
-	case IPSEC_POLICY_NONE:
-	case IPSEC_POLICY_IPSEC:
-		break;
-	default:
-		*error = EINVAL;
-		return (NULL);
-	}
 	sp = malloc(sizeof(*sp), M_IPSEC_SP, M_NOWAIT | M_ZERO);
 	if (sp == NULL) {
 		*error = ENOBUFS;
 		return (NULL);
 	}
-	key_msg2spidx(mhp, &sp->spidx);
 	sp->policy = xpl->sadb_x_policy_type;
 	sp->priority = xpl->sadb_x_policy_priority;
 	sp->refcnt = 1;
@@ -2449,6 +2795,34 @@ fail:
 	return (NULL);
 }
 
+/* A policy from SRC, DST and X_POLICY, for SPDADD. */
+static struct secpolicy *
+key_msg2sp(const struct sadb_msghdr *mhp, int *error)
+{
+	struct sadb_x_policy *xpl;
+	struct secpolicy *sp;
+
+	xpl = (void *)mhp->ext[SADB_X_EXT_POLICY];
+	if (xpl->sadb_x_policy_dir != IPSEC_DIR_INBOUND &&
+	    xpl->sadb_x_policy_dir != IPSEC_DIR_OUTBOUND) {
+		*error = EINVAL;
+		return (NULL);
+	}
+	switch (xpl->sadb_x_policy_type) {
+	case IPSEC_POLICY_DISCARD:
+	case IPSEC_POLICY_NONE:
+	case IPSEC_POLICY_IPSEC:
+		break;
+	default:
+		*error = EINVAL;
+		return (NULL);
+	}
+	sp = key_xpl2sp(xpl, mhp->extlen[SADB_X_EXT_POLICY], error);
+	if (sp != NULL)
+		key_msg2spidx(mhp, &sp->spidx);
+	return (sp);
+}
+
 /* The X_POLICY extension of a policy, with its requests. */
 static void
 key_mb_policy(struct key_mb *mb, const struct secpolicy *sp)
@@ -2472,7 +2846,8 @@ key_mb_policy(struct key_mb *mb, const struct secpolicy *sp)
 		return;
 	xpl->sadb_x_policy_type = sp->policy;
 	xpl->sadb_x_policy_dir = sp->spidx.dir;
-	xpl->sadb_x_policy_scope = IPSEC_POLICYSCOPE_GLOBAL;
+	xpl->sadb_x_policy_scope = sp->state == IPSEC_SPSTATE_PCB ?
+	    IPSEC_POLICYSCOPE_PCB : IPSEC_POLICYSCOPE_GLOBAL;
 	xpl->sadb_x_policy_id = sp->id;
 	xpl->sadb_x_policy_priority = sp->priority;
 	p = (uint8_t *)(xpl + 1);
@@ -2494,6 +2869,26 @@ key_mb_policy(struct key_mb *mb, const struct secpolicy *sp)
 		}
 		p += xisr->sadb_x_ipsecrequest_len;
 	}
+}
+
+/*
+ * The X_POLICY extension of a policy into "buf" (a socket's policy, for
+ * its getsockopt(2)): the length it needs, copied if "len" is enough; 0
+ * if it cannot be built.
+ */
+size_t
+key_sp2xpl(const struct secpolicy *sp, void *buf, size_t len)
+{
+	struct key_mb mb;
+	size_t need;
+
+	memset(&mb, 0, sizeof(mb));
+	key_mb_policy(&mb, sp);
+	need = mb.error == 0 ? mb.len : 0;
+	if (need != 0 && need <= len)
+		memcpy(buf, mb.buf, need);
+	key_mb_free(&mb);
+	return (need);
 }
 
 /* A whole policy, for SPDGET, SPDDUMP and SPDEXPIRE (key_setdumpsp()). */
@@ -2523,7 +2918,20 @@ key_setdumpsp(struct key_mb *mb, const struct secpolicy *sp, u_int type,
 	}
 }
 
-static uint32_t
+/* Policies in the SPD; the caller holds the SPTREE lock. */
+static u_int
+key_spd_count(void)
+{
+	u_int dir, n;
+
+	n = 0;
+	for (dir = 0; dir < IPSEC_DIR_MAX; dir++)
+		n += sptree_count[dir];
+	return (n);
+}
+
+/* A new policy id, 0 if none is left; SPTREE_WLOCK held. */
+uint32_t
 key_getnewspid(void)
 {
 	u_int count;
@@ -2554,7 +2962,7 @@ key_spdadd(struct keycb *so, const struct sadb_msghdr *mhp)
 	struct secpolicy *sp, *old;
 	struct sadb_x_policy *xpl;
 	struct key_mb mb;
-	int error;
+	int error, logit;
 
 	if (SADB_CHECKHDR(mhp, SADB_EXT_ADDRESS_SRC) ||
 	    SADB_CHECKHDR(mhp, SADB_EXT_ADDRESS_DST) ||
@@ -2580,6 +2988,17 @@ key_spdadd(struct keycb *so, const struct sadb_msghdr *mhp)
 		}
 		key_spd_remove(old);
 		key_freesp(old);
+	} else if (key_spd_count() >= key_sp_max) {
+		/* A replacement always fits; only a new policy is refused. */
+		logit = key_limit_hit(&keystat.ks_spdfull, &key_spdfull_log);
+		SPTREE_WUNLOCK();
+		key_freesp(sp);
+		if (logit)
+			log(LOG_WARNING, "%s: SPD full (net.key.sp_max=%u "
+			    "policies): refused with ENOBUFS (%ju so far)",
+			    __func__, key_sp_max,
+			    (uintmax_t)COUNTER_FETCH(keystat.ks_spdfull));
+		return (key_senderror(so, mhp, ENOBUFS));
 	}
 	sp->id = key_getnewspid();
 	if (sp->id == 0 || (error = key_spd_insert(sp)) != 0) {
@@ -2644,7 +3063,8 @@ key_spddelete(struct keycb *so, const struct sadb_msghdr *mhp)
 }
 
 /*
- * SADB_X_SPDDELETE2: remove the policy with this id.
+ * SADB_X_SPDDELETE2: remove the policy with this id; a socket's cannot
+ * be (EACCES).
  * <base, policy(*)> -> <base, policy(*)>, to everyone.
  */
 static int
@@ -2663,6 +3083,11 @@ key_spddelete2(struct keycb *so, const struct sadb_msghdr *mhp)
 	if (sp == NULL) {
 		SPTREE_WUNLOCK();
 		return (key_senderror(so, mhp, EINVAL));
+	}
+	if (sp->state == IPSEC_SPSTATE_PCB) {
+		/* A socket's: only its owner changes it (FreeBSD: ifnet). */
+		SPTREE_WUNLOCK();
+		return (key_senderror(so, mhp, EACCES));
 	}
 	key_spd_remove(sp);
 	SPTREE_WUNLOCK();
@@ -2700,50 +3125,94 @@ key_spdget(struct keycb *so, const struct sadb_msghdr *mhp)
 	return (0);
 }
 
+/* The global SPD as a dump source: policy ids, per direction. */
+static int
+key_dumpsp_collect(struct key_dump *kd, u_int scope)
+{
+	struct secpolicy *sp;
+	u_int dir;
+	int error;
+
+	if (scope != IPSEC_POLICYSCOPE_ANY &&
+	    !(scope & IPSEC_POLICYSCOPE_GLOBAL))
+		return (0);
+	SPTREE_RLOCK();
+	error = key_dump_reserve(kd, key_spd_count());
+	for (dir = 0; dir < IPSEC_DIR_MAX && error == 0; dir++)
+		TAILQ_FOREACH(sp, &sptree[dir], chain)
+			kd->kd_ids[kd->kd_nids++] = sp->id;
+	SPTREE_RUNLOCK();
+	return (error);
+}
+
+static int
+key_dumpsp_build(struct key_mb *mb, uint32_t id, u_int scope __unused,
+    uint8_t type, uint32_t pid)
+{
+	struct secpolicy *sp;
+
+	SPTREE_RLOCK();
+	sp = key_spd_byid(id);
+	if (sp == NULL) {
+		SPTREE_RUNLOCK();
+		return (ENOENT);
+	}
+	key_setdumpsp(mb, sp, type, 0, pid);
+	SPTREE_RUNLOCK();
+	return (0);
+}
+
+static const struct key_dumpsrc key_dumpsrc_spd = {
+	key_dumpsp_collect, key_dumpsp_build
+};
+
+/*
+ * Sockets' policies as a dump source (scope pcb): their ids share the
+ * SPD's id tree, so key_dumpsp_build() finds them.
+ */
+static int
+key_dumppcb_collect(struct key_dump *kd, u_int scope)
+{
+	struct secpcb *pcb;
+	u_int dir;
+	int error;
+
+	if (scope != IPSEC_POLICYSCOPE_ANY &&
+	    !(scope & IPSEC_POLICYSCOPE_PCB))
+		return (0);
+	SPTREE_RLOCK();
+	error = key_dump_reserve(kd, sppcb_count);
+	if (error == 0)
+		TAILQ_FOREACH(pcb, &sppcb, chain)
+			for (dir = 0; dir < IPSEC_DIR_MAX; dir++)
+				if (pcb->sp[dir] != NULL)
+					kd->kd_ids[kd->kd_nids++] =
+					    pcb->sp[dir]->id;
+	SPTREE_RUNLOCK();
+	return (error);
+}
+
+static const struct key_dumpsrc key_dumpsrc_pcb = {
+	key_dumppcb_collect, key_dumpsp_build
+};
+
+/* The sources of an SPDDUMP, in dump order: the global policies first. */
+static const struct key_dumpsrc *const key_dump_spd[] = {
+	&key_dumpsrc_spd, &key_dumpsrc_pcb, NULL
+};
+
 /*
  * SADB_X_SPDDUMP: every policy, inbound then outbound, in first-match
- * order, seq counting down to 0.  satype is a scope mask.
+ * order, then the sockets' policies (in their order of creation), seq
+ * counting down to 0 (streamed, see key_dump_start()).  satype is a
+ * scope mask (0: any); ifnet scope is empty here.
  * <base> -> <base, address(SD), policy, ...> * n, to the sender.
  */
 static int
 key_spddump(struct keycb *so, const struct sadb_msghdr *mhp)
 {
-	struct key_msgq q;
-	struct secpolicy *sp;
-	struct key_mb mb;
-	uint32_t cnt;
-	u_int dir, scope;
-	int error;
 
-	scope = mhp->msg->sadb_msg_satype;
-	/* Only global policies exist here: ifnet and pcb scopes are empty. */
-	STAILQ_INIT(&q);
-	SPTREE_RLOCK();
-	cnt = 0;
-	if (scope == IPSEC_POLICYSCOPE_ANY ||
-	    (scope & IPSEC_POLICYSCOPE_GLOBAL))
-		for (dir = 0; dir < IPSEC_DIR_MAX; dir++)
-			cnt += sptree_count[dir];
-	if (cnt == 0) {
-		SPTREE_RUNLOCK();
-		return (key_senderror(so, mhp, ENOENT));
-	}
-	error = 0;
-	for (dir = 0; dir < IPSEC_DIR_MAX && error == 0; dir++) {
-		TAILQ_FOREACH(sp, &sptree[dir], chain) {
-			key_setdumpsp(&mb, sp, SADB_X_SPDDUMP, --cnt,
-			    mhp->msg->sadb_msg_pid);
-			if ((error = key_msgq_add(&q, &mb)) != 0)
-				break;
-		}
-	}
-	SPTREE_RUNLOCK();
-	if (error != 0) {
-		key_msgq_flush(&q, NULL, -1);
-		return (key_senderror(so, mhp, error));
-	}
-	key_msgq_flush(&q, so, KEY_SENDUP_ONE);
-	return (0);
+	return (key_dump_start(so, mhp, key_dump_spd));
 }
 
 /*
@@ -3089,10 +3558,8 @@ key_flush_acq(time_t now)
 
 	ACQ_LOCK();
 	LIST_FOREACH_SAFE(acq, &acqtree, chain, next) {
-		if (now - acq->created > (time_t)key_blockacq_lifetime) {
-			LIST_REMOVE(acq, chain);
-			free(acq, M_IPSEC_SAQ);
-		}
+		if (now - acq->created > (time_t)key_blockacq_lifetime)
+			key_freeacq(acq);
 	}
 	ACQ_UNLOCK();
 }
@@ -3195,6 +3662,16 @@ key_allocsa(const union sockaddr_union *dst, uint8_t proto, uint32_t spi)
 	return (sav);
 }
 
+void
+key_getstat(struct keystat *st)
+{
+
+	st->ks_sadfull = COUNTER_FETCH(keystat.ks_sadfull);
+	st->ks_spdfull = COUNTER_FETCH(keystat.ks_spdfull);
+	st->ks_acqfull = COUNTER_FETCH(keystat.ks_acqfull);
+	st->ks_dumpbusy = COUNTER_FETCH(keystat.ks_dumpbusy);
+}
+
 /* How many SAs and policies there are (for tests and statistics). */
 void
 key_counts(u_int *nsa, u_int *nsp)
@@ -3222,6 +3699,7 @@ key_init(void)
 	rw_init(&sahtree_lock, "sahtree");
 	mtx_init(&acq_lock, "acq", NULL, MTX_DEF);
 	mtx_init(&regtree_lock, "regtree", NULL, MTX_DEF);
+	mtx_init(&dump_lock, "keydump", NULL, MTX_DEF);
 	for (i = 0; i <= SADB_SATYPE_MAX; i++)
 		LIST_INIT(&regtree[i]);
 	key_spd_init();
@@ -3253,6 +3731,7 @@ key_destroy(void)
 			key_freesp(sp);
 		}
 	}
+	key_spd_pcb_flush();
 	key_spd_destroy();
 	SPTREE_WUNLOCK();
 
@@ -3267,10 +3746,8 @@ key_destroy(void)
 	SAHTREE_WUNLOCK();
 
 	ACQ_LOCK();
-	while ((acq = LIST_FIRST(&acqtree)) != NULL) {
-		LIST_REMOVE(acq, chain);
-		free(acq, M_IPSEC_SAQ);
-	}
+	while ((acq = LIST_FIRST(&acqtree)) != NULL)
+		key_freeacq(acq);
 	ACQ_UNLOCK();
 	REGTREE_LOCK();
 	for (i = 0; i <= SADB_SATYPE_MAX; i++) {
@@ -3285,4 +3762,5 @@ key_destroy(void)
 	rw_destroy(&sahtree_lock);
 	mtx_destroy(&acq_lock);
 	mtx_destroy(&regtree_lock);
+	mtx_destroy(&dump_lock);
 }

@@ -36,4 +36,13 @@ int	key_acquire_spid(uint32_t spid, const struct sockaddr *src,
 /* The numbers of SAs and of policies. */
 void	key_counts(unsigned int *nsa, unsigned int *nsp);
 
+/* The key engine's refusals at its ceilings (not in FreeBSD). */
+struct keystat {
+	uint64_t	ks_sadfull;	/* GETSPI, ADD: net.key.sa_max */
+	uint64_t	ks_spdfull;	/* SPDADD: net.key.sp_max */
+	uint64_t	ks_acqfull;	/* ACQUIREs not sent: net.key.acq_max */
+	uint64_t	ks_dumpbusy;	/* DUMPs refused: one in progress */
+};
+void	key_getstat(struct keystat *);
+
 #endif /* !_NETIPSEC_KEY_H_ */

@@ -480,3 +480,263 @@ key_spd_match(const struct secpolicyindex *pkt)
 	}
 	return (best);
 }
+
+/*
+ * Sockets' policies: FreeBSD keeps them in the inpcb, which a host that
+ * hands us whole packets does not have, so they are here, by endpoint
+ * (protocol, local address and port; the unspecified address stands for
+ * every local one).  A packet of a socket is one whose local end is the
+ * socket's endpoint: outbound, its source; inbound, its destination,
+ * which for a socket bound to every address must be one of this host's
+ * (the host says, through "islocal"), since a forwarded packet is never a
+ * socket's.  No other socket can have the same endpoint while this one is
+ * bound (the host's bind(2) sees to that), and the entry goes when the
+ * socket closes.
+ */
+RB_HEAD(secpcb_tree, secpcb);
+
+struct secpcb_head sppcb = TAILQ_HEAD_INITIALIZER(sppcb);
+u_int sppcb_count;
+static struct secpcb_tree sppcb_root = RB_INITIALIZER(&sppcb_root);
+
+static int
+key_pcb_cmp(struct secpcb *a, struct secpcb *b)
+{
+	const uint8_t *aa, *ba;
+	size_t alen, blen;
+	uint16_t ap, bp;
+
+	if (a->proto != b->proto)
+		return (a->proto < b->proto ? -1 : 1);
+	if (a->local.sa.sa_family != b->local.sa.sa_family)
+		return (a->local.sa.sa_family < b->local.sa.sa_family ? -1 : 1);
+	ap = ntohs(key_sa_port(&a->local));
+	bp = ntohs(key_sa_port(&b->local));
+	if (ap != bp)
+		return (ap < bp ? -1 : 1);
+	aa = key_sa_addr(&a->local, &alen);
+	ba = key_sa_addr(&b->local, &blen);
+	return (memcmp(aa, ba, alen));
+}
+
+RB_GENERATE_STATIC(secpcb_tree, secpcb, addrtree, key_pcb_cmp);
+
+/* The canonical endpoint: family, address and port only. */
+static void
+key_pcb_endpoint(union sockaddr_union *dst, const union sockaddr_union *su,
+    int any)
+{
+
+	memset(dst, 0, sizeof(*dst));
+	dst->sa.sa_family = su->sa.sa_family;
+	if (su->sa.sa_family == AF_INET6) {
+#ifdef UKERN_HAVE_SA_LEN
+		dst->sin6.sin6_len = sizeof(struct sockaddr_in6);
+#endif
+		dst->sin6.sin6_port = su->sin6.sin6_port;
+		if (!any)
+			dst->sin6.sin6_addr = su->sin6.sin6_addr;
+	} else {
+#ifdef UKERN_HAVE_SA_LEN
+		dst->sin.sin_len = sizeof(struct sockaddr_in);
+#endif
+		dst->sin.sin_port = su->sin.sin_port;
+		if (!any)
+			dst->sin.sin_addr = su->sin.sin_addr;
+	}
+}
+
+static int
+key_pcb_isany(const union sockaddr_union *su)
+{
+	const uint8_t *a;
+	size_t alen, i;
+
+	a = key_sa_addr(su, &alen);
+	for (i = 0; i < alen; i++)
+		if (a[i] != 0)
+			return (0);
+	return (1);
+}
+
+static struct secpcb *
+key_pcb_find(const union sockaddr_union *local, uint8_t proto, int any)
+{
+	struct secpcb key;
+
+	key.proto = proto;
+	key_pcb_endpoint(&key.local, local, any);
+	return (RB_FIND(secpcb_tree, &sppcb_root, &key));
+}
+
+/*
+ * The selector a socket's policy shows in dumps: from the socket's
+ * endpoint to anywhere going out, the reverse coming in.
+ */
+static void
+key_pcb_spidx(const struct secpcb *pcb, u_int dir, struct secpolicyindex *sx)
+{
+	union sockaddr_union *me, *peer;
+	u_int plen;
+
+	memset(sx, 0, sizeof(*sx));
+	sx->dir = (uint8_t)dir;
+	sx->ul_proto = pcb->proto;
+	me = dir == IPSEC_DIR_OUTBOUND ? &sx->src : &sx->dst;
+	peer = dir == IPSEC_DIR_OUTBOUND ? &sx->dst : &sx->src;
+	*me = pcb->local;
+	key_pcb_endpoint(peer, &pcb->local, 1);
+	peer->sin.sin_port = 0;
+	plen = pcb->local.sa.sa_family == AF_INET6 ? 128 : 32;
+	if (dir == IPSEC_DIR_OUTBOUND)
+		sx->prefs = key_pcb_isany(me) ? 0 : (uint8_t)plen;
+	else
+		sx->prefd = key_pcb_isany(me) ? 0 : (uint8_t)plen;
+}
+
+static void
+key_pcb_unlinksp(struct secpcb *pcb, u_int dir)
+{
+	struct secpolicy *sp;
+
+	if ((sp = pcb->sp[dir]) == NULL)
+		return;
+	RB_REMOVE(spid_tree, &spid_root, sp);
+	sp->state = IPSEC_SPSTATE_DEAD;
+	pcb->sp[dir] = NULL;
+	sppcb_count--;
+	key_freesp(sp);
+}
+
+static void
+key_pcb_free(struct secpcb *pcb)
+{
+
+	key_pcb_unlinksp(pcb, IPSEC_DIR_INBOUND);
+	key_pcb_unlinksp(pcb, IPSEC_DIR_OUTBOUND);
+	RB_REMOVE(secpcb_tree, &sppcb_root, pcb);
+	TAILQ_REMOVE(&sppcb, pcb, chain);
+	free(pcb, M_IPSEC_SPDIDX);
+}
+
+/*
+ * Set the policy of direction "dir" of the socket "sockid" bound to
+ * "local" (port included): "sp" (which the socket then owns), or none
+ * (entrust: the SPD decides).  An entry of the same endpoint under
+ * another id belonged to a socket that is gone: it is replaced whole.
+ */
+int
+key_spd_pcb_set(const union sockaddr_union *local, uint8_t proto,
+    uint64_t sockid, uint32_t pid, u_int dir, struct secpolicy *sp)
+{
+	struct secpcb *pcb;
+
+	SPTREE_WLOCK_ASSERT();
+	KASSERT(dir == IPSEC_DIR_INBOUND || dir == IPSEC_DIR_OUTBOUND,
+	    ("%s: bad direction %u", __func__, dir));
+	pcb = key_pcb_find(local, proto, key_pcb_isany(local));
+	if (pcb != NULL && pcb->sockid != sockid) {
+		key_pcb_free(pcb);
+		pcb = NULL;
+	}
+	if (pcb == NULL) {
+		if (sp == NULL)
+			return (0);
+		pcb = malloc(sizeof(*pcb), M_IPSEC_SPDIDX, M_NOWAIT | M_ZERO);
+		if (pcb == NULL)
+			return (ENOBUFS);
+		pcb->proto = proto;
+		key_pcb_endpoint(&pcb->local, local, key_pcb_isany(local));
+		pcb->sockid = sockid;
+		RB_INSERT(secpcb_tree, &sppcb_root, pcb);
+		TAILQ_INSERT_TAIL(&sppcb, pcb, chain);
+	}
+	pcb->pid = pid;
+	key_pcb_unlinksp(pcb, dir);
+	if (sp != NULL) {
+		if ((sp->id = key_getnewspid()) == 0) {
+			if (pcb->sp[IPSEC_DIR_INBOUND] == NULL &&
+			    pcb->sp[IPSEC_DIR_OUTBOUND] == NULL)
+				key_pcb_free(pcb);
+			return (ENOBUFS);
+		}
+		key_pcb_spidx(pcb, dir, &sp->spidx);
+		sp->state = IPSEC_SPSTATE_PCB;
+		RB_INSERT(spid_tree, &spid_root, sp);
+		pcb->sp[dir] = sp;
+		sppcb_count++;
+	}
+	if (pcb->sp[IPSEC_DIR_INBOUND] == NULL &&
+	    pcb->sp[IPSEC_DIR_OUTBOUND] == NULL)
+		key_pcb_free(pcb);
+	return (0);
+}
+
+/* The policy of one direction of the socket bound to "local", if any. */
+struct secpolicy *
+key_spd_pcb_get(const union sockaddr_union *local, uint8_t proto, u_int dir)
+{
+	struct secpcb *pcb;
+
+	if (dir >= IPSEC_DIR_MAX)
+		return (NULL);
+	pcb = key_pcb_find(local, proto, key_pcb_isany(local));
+	return (pcb != NULL ? pcb->sp[dir] : NULL);
+}
+
+/* The socket "sockid" closed: how many endpoints it had. */
+int
+key_spd_pcb_detach(uint64_t sockid)
+{
+	struct secpcb *pcb, *next;
+	int n;
+
+	SPTREE_WLOCK_ASSERT();
+	n = 0;
+	TAILQ_FOREACH_SAFE(pcb, &sppcb, chain, next) {
+		if (pcb->sockid == sockid) {
+			key_pcb_free(pcb);
+			n++;
+		}
+	}
+	return (n);
+}
+
+void
+key_spd_pcb_flush(void)
+{
+	struct secpcb *pcb;
+
+	SPTREE_WLOCK_ASSERT();
+	while ((pcb = TAILQ_FIRST(&sppcb)) != NULL)
+		key_pcb_free(pcb);
+}
+
+/*
+ * The policy of the socket a packet belongs to ("pkt" as for
+ * key_spd_match(): full addresses, ports, direction), or NULL when it
+ * belongs to none or that socket entrusts this direction to the SPD.
+ * Only TCP and UDP packets with ports belong to sockets.
+ */
+struct secpolicy *
+key_spd_pcb_match(const struct secpolicyindex *pkt, key_islocal_t *islocal)
+{
+	const union sockaddr_union *me;
+	struct secpcb *pcb;
+	u_int dir;
+
+	dir = pkt->dir;
+	if (TAILQ_EMPTY(&sppcb) || dir >= IPSEC_DIR_MAX ||
+	    (pkt->ul_proto != IPPROTO_UDP && pkt->ul_proto != IPPROTO_TCP))
+		return (NULL);
+	me = dir == IPSEC_DIR_OUTBOUND ? &pkt->src : &pkt->dst;
+	if (key_sa_port(me) == 0)
+		return (NULL);
+	if ((pcb = key_pcb_find(me, pkt->ul_proto, 0)) != NULL)
+		return (pcb->sp[dir]);
+	if ((pcb = key_pcb_find(me, pkt->ul_proto, 1)) == NULL)
+		return (NULL);
+	if (dir == IPSEC_DIR_INBOUND && (islocal == NULL || !islocal(me)))
+		return (NULL);	/* not ours: forwarded */
+	return (pcb->sp[dir]);
+}

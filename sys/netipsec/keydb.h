@@ -48,7 +48,11 @@ struct ipsecrequest {
 	u_int			level;		/* IPSEC_LEVEL_* */
 };
 
-/* Security policy. */
+/*
+ * Security policy.  Global ones are in the SPD (sptree, the lookup index
+ * and the id tree); a socket's (PCB scope, state IPSEC_SPSTATE_PCB) hang
+ * off its struct secpcb and share only the id tree.
+ */
 struct secpolicy {
 	TAILQ_ENTRY(secpolicy)	chain;		/* sptree[dir], by priority */
 	RB_ENTRY(secpolicy)	idtree;		/* by id */
@@ -64,6 +68,7 @@ struct secpolicy {
 #define	IPSEC_SPSTATE_DEAD	0
 #define	IPSEC_SPSTATE_LARVAL	1
 #define	IPSEC_SPSTATE_ALIVE	2
+#define	IPSEC_SPSTATE_PCB	3		/* a socket's (key_spd.c) */
 	uint32_t		priority;	/* lower value wins */
 	uint32_t		id;
 	uint64_t		order;		/* FIFO within a priority */

@@ -28,9 +28,13 @@ struct keycb {
 	int			kp_promisc;	/* promiscuous mode */
 	int			kp_registered;	/* satypes registered for */
 	uint64_t		kp_drops;	/* lost: buffer full */
+	struct key_dump		*kp_dump;	/* dump in progress (key.c) */
 };
 
 MALLOC_DEFINE(M_PCB, "keycb", "PF_KEY socket control blocks");
+
+static int	key_sendup1(struct keycb *, struct sadb_msg *, size_t, int,
+		    int);
 
 static LIST_HEAD(, keycb) keycb_list = LIST_HEAD_INITIALIZER(keycb_list);
 static struct mtx keysock_mtx;
@@ -74,6 +78,7 @@ keysock_detach(struct keycb *kp)
 
 	/* Registrations first, so no REGISTERED message finds it. */
 	key_freereg(kp);
+	key_dump_drop(kp);
 	KEYSOCK_LOCK();
 	LIST_REMOVE(kp, kp_next);
 	KEYSOCK_UNLOCK();
@@ -101,6 +106,21 @@ keysock_setregistered(struct keycb *kp, int delta)
 	KEYSOCK_LOCK();
 	kp->kp_registered += delta;
 	KEYSOCK_UNLOCK();
+}
+
+/* The socket's dump in progress; key.c calls these under its dump lock. */
+struct key_dump *
+keysock_dump(const struct keycb *kp)
+{
+
+	return (kp->kp_dump);
+}
+
+void
+keysock_setdump(struct keycb *kp, struct key_dump *kd)
+{
+
+	kp->kp_dump = kd;
 }
 
 int
@@ -157,18 +177,27 @@ key_send(struct keycb *kp, const void *buf, size_t len)
 	return (key_parse(kp, msg, len));
 }
 
-/* Hand one message to one socket, counting what its buffer refuses. */
-static void
+/*
+ * Hand one message to one socket, counting what its buffer refuses.
+ * Returns EWOULDBLOCK for a dump message after which the socket has no
+ * room for more (keysock.h), else 0.
+ */
+static int
 key_sendup0(struct keycb *kp, const struct sadb_msg *msg, size_t len,
     int flags)
 {
+	int error;
 
 	PFKEYSTAT_INC(in_total);
 	PFKEYSTAT_ADD(in_bytes, len);
-	if (kp->kp_output(kp->kp_arg, msg, len, flags) != 0) {
+	error = kp->kp_output(kp->kp_arg, msg, len, flags);
+	if (error == EWOULDBLOCK && (flags & KEY_OUT_DUMP))
+		return (error);
+	if (error != 0) {
 		COUNTER_ADD(kp->kp_drops, 1);
 		PFKEYSTAT_INC(in_nomem);
 	}
+	return (0);
 }
 
 /*
@@ -180,9 +209,33 @@ key_sendup0(struct keycb *kp, const struct sadb_msg *msg, size_t len,
 int
 key_sendup(struct keycb *so, struct sadb_msg *msg, size_t len, int target)
 {
+
+	(void)key_sendup1(so, msg, len, target, KEY_OUT_REPLY);
+	return (0);
+}
+
+/*
+ * One message of a streamed dump, to the socket that asked for it (and a
+ * copy to each promiscuous socket).  Returns EWOULDBLOCK when the socket
+ * took it but has no room for more: the dump waits for
+ * key_dump_resume().
+ */
+int
+key_sendup_dump(struct keycb *so, struct sadb_msg *msg, size_t len)
+{
+
+	return (key_sendup1(so, msg, len, KEY_SENDUP_ONE,
+	    KEY_OUT_REPLY | KEY_OUT_DUMP));
+}
+
+static int
+key_sendup1(struct keycb *so, struct sadb_msg *msg, size_t len, int target,
+    int soflags)
+{
 	struct sadb_msg *pmsg;
 	struct keycb *kp;
 	size_t plen;
+	int error;
 
 	KASSERT(len == PFKEY_UNUNIT64((size_t)msg->sadb_msg_len),
 	    ("%s: bad length %zu", __func__, len));
@@ -230,11 +283,12 @@ key_sendup(struct keycb *so, struct sadb_msg *msg, size_t len, int target)
 		key_sendup0(kp, msg, len, 0);
 	}
 	/* The originator always gets its answer, and never loses it. */
+	error = 0;
 	if (so != NULL)
-		key_sendup0(so, msg, len, KEY_OUT_REPLY);
+		error = key_sendup0(so, msg, len, soflags);
 	KEYSOCK_UNLOCK();
 
 	if (pmsg != NULL)
 		zfree(pmsg, M_IPSEC_MISC);
-	return (0);
+	return (error);
 }

@@ -26,10 +26,18 @@ struct keycb;
  * thread that called key_send() or from the callout thread, with the
  * socket list lock held: it must copy the message and return, and must
  * not call back into the PF_KEY layer.
+ *
+ * The messages of a dump (SADB_DUMP, SADB_X_SPDDUMP) also carry
+ * KEY_OUT_DUMP.  They are streamed: the host takes each one, and returns
+ * EWOULDBLOCK when, with it, the socket's buffer holds as much as the
+ * host lets it; the engine then stops the dump where it is, and goes on
+ * when the host calls key_dump_resume() because the user has read.  A
+ * host that never says EWOULDBLOCK gets a whole dump at once.
  */
 typedef int key_output_t(void *arg, const struct sadb_msg *msg, size_t len,
     int flags);
 #define	KEY_OUT_REPLY	0x0001
+#define	KEY_OUT_DUMP	0x0002
 
 struct keycb	*keysock_attach(key_output_t *output, void *arg);
 void		 keysock_detach(struct keycb *);
@@ -41,6 +49,16 @@ void		 keysock_detach(struct keycb *);
  * kernel is the error of send(2) and leaves no reply.
  */
 int		 key_send(struct keycb *, const void *buf, size_t len);
+
+/*
+ * The user read from a socket whose dump waits for room (the host's
+ * output returned EWOULDBLOCK): send the dump's next messages, until the
+ * host says EWOULDBLOCK again or the dump ends.  Returns EINPROGRESS
+ * while the dump waits, else 0 (nothing pending).  Call it without the
+ * locks the output callback takes.  FreeBSD's counterpart would be the
+ * socket's pru_rcvd.
+ */
+int		 key_dump_resume(struct keycb *);
 
 /* Messages dropped on this socket because its buffer was full. */
 uint64_t	 keysock_drops(const struct keycb *);
