@@ -5,10 +5,11 @@
 # must have their SAs within 3 s, and R's memory must grow by less than
 # 16 MiB.  R answers both under one "ike" rule for any peer.
 #
-# The flood comes in on a link of its own (F to R) that netipsecd does
-# not hook: what is measured is iked, whichever way IKE traffic crosses
-# the data plane.  R routes the spoofed prefix back to F, which drops
-# the answers.
+# The flood comes in on a link of its own (F to R), hooked by R's
+# netipsecd like the peers' links: nothing is exempt from the data plane
+# by its port, so every spoofed datagram crosses the netfilter queue and
+# reaches iked by its socket's bypass policy, as a real peer's does.  R
+# routes the spoofed prefix back to F, which drops the answers.
 
 . "$(atf_get_srcdir)/../lib/netns.subr"
 . "$(atf_get_srcdir)/../lib/ike.subr"
@@ -32,7 +33,7 @@ flood_init()
 
 # R with a link to each of P1 (2001:db8:1::/64), P2 (2001:db8:2::/64)
 # and F (2001:db8:f::/64); netipsecd in R, P1 and P2, hooking the
-# peers' links only; transport-mode SPDs between R and each peer.
+# three links; transport-mode SPDs between R and each peer.
 flood_hosts()
 {
 	mkns R; mkns P1; mkns P2; mkns F
@@ -54,7 +55,7 @@ flood_hosts()
 	in_ F ping -c 1 -W 2 2001:db8:f::2 >/dev/null 2>&1
 	daemon P1 p1
 	daemon P2 p2
-	daemon R r1 r2
+	daemon R r1 r2 rf
 	spd P1 2001:db8:1::1 2001:db8:1::2
 	spd P2 2001:db8:2::1 2001:db8:2::2
 	spd R 2001:db8:1::2 2001:db8:1::1
@@ -144,6 +145,8 @@ flood()
 	echo "R's RSS: $rss0 kB before, $rss1 kB after the flood: +$((rss1 - rss0)) kB"
 	cat stats.out
 	grep 'under pressure' R.iked.log
+	# What the flood cost R's data plane, and what its queue dropped.
+	in_ R "$NETIPSECD" -S -s "$PWD/R.sock" | grep -E 'queued at input|kernel: |under a socket'
 
 	"$2"
 	[ -n "$t1" ] && [ "$t1" -le $((PEER_SECS * 1000)) ] ||

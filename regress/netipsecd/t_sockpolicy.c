@@ -71,6 +71,17 @@ setpol(int s, const char *text)
 	return (ret == 0 ? 0 : error);
 }
 
+/* The socket's SO_MARK, which netipsecd sets for bypass both ways. */
+static uint32_t
+mark(int s)
+{
+	socklen_t len = sizeof(uint32_t);
+	uint32_t m = 0xffffffff;
+
+	ATF_REQUIRE(getsockopt(s, SOL_SOCKET, SO_MARK, &m, &len) == 0);
+	return (m);
+}
+
 /* Policies of scope pcb in an SPDDUMP, as setkey -DP sees them. */
 static int
 pcb_count(void)
@@ -195,9 +206,14 @@ ATF_TC_BODY(set_get_close, tc)
 	    0);
 	ATF_CHECK_EQ(xpl->sadb_x_policy_type, IPSEC_POLICY_DISCARD);
 	ATF_CHECK_EQ(pcb_count(), 2);
-	/* Entrust takes one direction back. */
+	ATF_CHECK_EQ(mark(s), 0);
+	/* Bypass both ways: marked, for the kernel's shortcut. */
+	ATF_REQUIRE_EQ(setpol(s, "out bypass"), 0);
+	ATF_CHECK_EQ(mark(s), 0x4e495054);
+	/* Entrust takes one direction back, and the mark. */
 	ATF_REQUIRE_EQ(setpol(s, "out entrust"), 0);
 	ATF_CHECK_EQ(pcb_count(), 1);
+	ATF_CHECK_EQ(mark(s), 0);
 	/* Closed without a word: the kernel's notification does it. */
 	close(s);
 	ATF_CHECK_EQ(pcb_wait(0, 2000), 0);

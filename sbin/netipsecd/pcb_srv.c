@@ -102,6 +102,7 @@ static int	pcb_request(struct pcb_conn *, const struct netipsec_pcbmsg *,
 		    const uint8_t *, int, uint8_t *, size_t *);
 static int	pcb_endpoint(int, int *, int *, struct sockaddr_storage *,
 		    uint64_t *, int *);
+static void	pcb_mark(int, const struct sockaddr_storage *, int);
 static void	pcb_track(uint64_t, int, int);
 static void	pcb_forget(uint64_t);
 static void	pcb_diag_read(int, short, void *);
@@ -507,6 +508,7 @@ pcb_request(struct pcb_conn *pn, const struct netipsec_pcbmsg *req,
 			return (error);
 		}
 		pcb_track(cookie, domain, proto);
+		pcb_mark(s, &ss, proto);
 		log_debug("pid %ld: socket %ju: policy set",
 		    (long)pn->pn_pid, (uintmax_t)cookie);
 		return (0);
@@ -522,6 +524,45 @@ pcb_request(struct pcb_conn *pn, const struct netipsec_pcbmsg *req,
 		return (0);
 	}
 	return (EOPNOTSUPP);
+}
+
+/* Does the socket bypass IPsec in direction dir? */
+static int
+pcb_bypasses(const struct sockaddr_storage *ss, int proto, int dir)
+{
+	uint8_t				 buf[NETIPSEC_PCB_MAX];
+	const struct sadb_x_policy	*xpl = (void *)buf;
+	size_t				 len = sizeof(buf);
+
+	if (ipsec_pcb_getpolicy((const struct sockaddr *)ss, proto, dir, buf,
+	    &len) != 0 || len < sizeof(*xpl))
+		return (0);
+	return (xpl->sadb_x_policy_type == IPSEC_POLICY_BYPASS ||
+	    xpl->sadb_x_policy_type == IPSEC_POLICY_NONE);
+}
+
+/*
+ * A UDP socket that bypasses both ways gets PCB_MARK, by which the
+ * kernel lets its packets skip the queue (rules.c): the layer would pass
+ * them anyway.  One that no longer does loses it.  A mark of the
+ * program's own is left alone: its packets take the queue.
+ */
+static void
+pcb_mark(int s, const struct sockaddr_storage *ss, int proto)
+{
+	socklen_t	len;
+	uint32_t	mark, want;
+
+	len = sizeof(mark);
+	if (proto != IPPROTO_UDP ||
+	    getsockopt(s, SOL_SOCKET, SO_MARK, &mark, &len) == -1 ||
+	    (mark != 0 && mark != PCB_MARK))
+		return;
+	want = pcb_bypasses(ss, proto, IPSEC_DIR_INBOUND) &&
+	    pcb_bypasses(ss, proto, IPSEC_DIR_OUTBOUND) ? PCB_MARK : 0;
+	if (want != mark && setsockopt(s, SOL_SOCKET, SO_MARK, &want,
+	    sizeof(want)) == -1)
+		log_warn("pcb_mark: SO_MARK");
 }
 
 static void

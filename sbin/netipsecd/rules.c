@@ -14,13 +14,27 @@
  *
  *	NETIPSEC<q>-OUT -o if -m mark --mark RAWOUT_MARK -j RETURN
  *						(our ESP, sent raw: rawout.c)
+ *	NETIPSEC<q>-OUT -o if -m mark --mark PCB_MARK -j RETURN
+ *						(a bypass socket's: pcb_srv.c)
  *	NETIPSEC<q>-OUT -o if -j NFQUEUE --queue-num q
+ *	NETIPSEC<q>-IN  -i if -p udp --dport 500 -m addrtype --dst-type LOCAL
+ *	    -m socket --nowildcard --restore-skmark -m mark --mark PCB_MARK
+ *	    -j RETURN			(to a bypass socket on IKE's port)
+ *	NETIPSEC<q>-IN  -i if -p udp --dport 4500 -m u32 (non-ESP marker)
+ *	    ... the same			(IKE, not ESP, on NAT-T's)
  *	NETIPSEC<q>-IN  -i if -j NFQUEUE --queue-num q
  *	NETIPSEC<q>-FWD -o if -j NFQUEUE --queue-num q
  *
- * Nothing is exempt by port: IKE's packets reach the layer like any
- * other, and pass by the bypass policies of the IKE daemon's sockets
- * (pcb_srv.c).
+ * Nothing is exempt by port: IKE's packets pass by the bypass policies of
+ * the IKE daemon's sockets (pcb_srv.c).  The layer applies them; the
+ * PCB_MARK rules are the kernel's shortcut for the same decision, exact
+ * to the socket, so that a flood of IKE messages does not also cross the
+ * queue: a datagram skips it only if it leaves from a socket that holds
+ * bypass both ways, or arrives, for one of this host's addresses, at
+ * such a socket (the kernel's own socket lookup); the ports only limit
+ * where the lookup is made, and the restored mark to IKE's datagrams.
+ * Once the socket closes, nothing matches.  ESP in UDP to 4500 (no zero
+ * marker) always goes to the layer.
  *
  * and, before the NFQUEUE rules of OUT and FWD, a clamp of the MSS of TCP
  * SYNs to the interface's MTU less the headers and RULES_IPSEC_ROOM
@@ -61,6 +75,10 @@
 #include "netipsecd.h"
 
 #define	RULES_ARGMAX	32
+
+/* For a socket that holds bypass both ways: pcb_srv.c marks it. */
+#define	RULES_PCB_MATCH	"-m addrtype --dst-type LOCAL -m socket --nowildcard " \
+	"--restore-skmark -m mark --mark " PCB_MARK_STR " -j RETURN"
 
 /*
  * Worst-case bytes IPsec adds: ESP header 8, IV 16, padding 15 + 2,
@@ -271,7 +289,7 @@ rules_init(int queue, char *const *ifs, int nifs)
 	int		 prog, i, mss, ok;
 
 	rules_queue = queue;
-	size = 1024 + (size_t)nifs * 1024;
+	size = 1024 + (size_t)nifs * 2048;
 	if ((text = malloc(size)) == NULL)
 		fatal("rules_init");
 	for (prog = 0; prog < (int)nitems(rules_progs); prog++) {
@@ -295,15 +313,27 @@ rules_init(int queue, char *const *ifs, int nifs)
 			rules_chain(chain, sizeof(chain), 0);
 			ok = rules_line(text, size, &len,
 			    "-A %s -o %s -m mark --mark %s -j RETURN\n"
+			    "-A %s -o %s -m mark --mark %s -j RETURN\n"
 			    "-A %s -o %s -p tcp --tcp-flags SYN,RST SYN "
 			    "-j TCPMSS --set-mss %d\n"
 			    "-A %s -o %s -j NFQUEUE --queue-num %d\n",
-			    chain, ifs[i], RAWOUT_MARK_STR, chain, ifs[i], mss,
-			    chain, ifs[i], queue) == 0;
+			    chain, ifs[i], RAWOUT_MARK_STR, chain, ifs[i],
+			    PCB_MARK_STR, chain, ifs[i], mss, chain, ifs[i],
+			    queue) == 0;
 			rules_chain(chain, sizeof(chain), 1);
+			/*
+			 * The zero marker at the start of the UDP payload:
+			 * after an IPv4 header of any length, after a bare
+			 * IPv6 one (with extension headers: the queue).
+			 */
 			ok = ok && rules_line(text, size, &len,
-			    "-A %s -i %s -j NFQUEUE --queue-num %d\n", chain,
-			    ifs[i], queue) == 0;
+			    "-A %s -i %s -p udp --dport 500 %s\n"
+			    "-A %s -i %s -p udp --dport 4500 -m u32 --u32 %s "
+			    "%s\n"
+			    "-A %s -i %s -j NFQUEUE --queue-num %d\n",
+			    chain, ifs[i], RULES_PCB_MATCH, chain, ifs[i],
+			    prog == 0 ? "0>>22&0x3C@8=0" : "48=0",
+			    RULES_PCB_MATCH, chain, ifs[i], queue) == 0;
 			rules_chain(chain, sizeof(chain), 2);
 			ok = ok && rules_line(text, size, &len,
 			    "-A %s -o %s -p tcp --tcp-flags SYN,RST SYN "
