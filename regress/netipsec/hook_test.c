@@ -23,17 +23,6 @@
 static const uint8_t gcmkey[20] = "0123456789abcdefSALT";
 
 static int
-call(struct tsock *ts, struct tmsg *m)
-{
-	struct sadb_msg *r;
-	int e;
-
-	e = ts_call(ts, m, &r);
-	free(r);
-	return (e);
-}
-
-static int
 spd(struct tsock *ts, const char *src, int ps, const char *dst, int pd,
     int dir, int policy, int mode, int level, const char *tsrc,
     const char *tdst)
@@ -47,7 +36,7 @@ spd(struct tsock *ts, const char *src, int ps, const char *dst, int pd,
 	if (policy == IPSEC_POLICY_IPSEC)
 		tm_req(&m, IPPROTO_ESP, mode, level, 0, tsrc, tdst);
 	tm_pol_end(&m);
-	return (call(ts, &m));
+	return (ts_do(ts, &m));
 }
 
 static int
@@ -60,7 +49,7 @@ sa(struct tsock *ts, uint32_t spi, const char *src, const char *dst)
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, -1, 255);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, 255);
 	tm_key(&m, SADB_EXT_KEY_ENCRYPT, gcmkey, sizeof(gcmkey));
-	return (call(ts, &m));
+	return (ts_do(ts, &m));
 }
 
 /* As sa(), with NAT-T: UDP encapsulation on sport -> dport. */
@@ -83,7 +72,7 @@ sa_natt(struct tsock *ts, uint32_t spi, const char *src, const char *dst,
 	p->sadb_x_nat_t_port_port = htons(sport);
 	p = tm_ext(&m, sizeof(*p), SADB_X_EXT_NAT_T_DPORT);
 	p->sadb_x_nat_t_port_port = htons(dport);
-	return (call(ts, &m));
+	return (ts_do(ts, &m));
 }
 
 static uint16_t
@@ -478,7 +467,7 @@ ATF_TC_BODY(acquire_hold, tc)
 	ts = ts_open();
 	ike = ts_open();
 	tm_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
-	ATF_REQUIRE_EQ(call(ike, &m), 0);
+	ATF_REQUIRE_EQ(ts_do(ike, &m), 0);
 	ATF_REQUIRE_EQ(spd(ts, "192.0.2.1", 32, "192.0.2.2", 32,
 	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TRANSPORT,
 	    IPSEC_LEVEL_REQUIRE, NULL, NULL), 0);
@@ -566,7 +555,7 @@ ATF_TC_BODY(level_use, tc)
 	ts = ts_open();
 	ike = ts_open();
 	tm_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
-	ATF_REQUIRE_EQ(call(ike, &m), 0);
+	ATF_REQUIRE_EQ(ts_do(ike, &m), 0);
 	ATF_REQUIRE_EQ(spd(ts, "192.0.2.1", 32, "192.0.2.2", 32,
 	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TRANSPORT,
 	    IPSEC_LEVEL_USE, NULL, NULL), 0);

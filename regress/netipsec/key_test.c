@@ -41,23 +41,12 @@ mk_add(struct tmsg *m, uint32_t spi, const char *src, const char *dst)
 }
 
 static int
-call(struct tsock *ts, struct tmsg *m)
-{
-	struct sadb_msg *r;
-	int e;
-
-	e = ts_call(ts, m, &r);
-	free(r);
-	return (e);
-}
-
-static int
 do_add(struct tsock *ts, uint32_t spi)
 {
 	struct tmsg m;
 
 	mk_add(&m, spi, A1, A2);
-	return (call(ts, &m));
+	return (ts_do(ts, &m));
 }
 
 static int
@@ -111,14 +100,14 @@ ATF_TC_BODY(add_get_delete, tc)
 
 	/* Same SPI again, anywhere: EEXIST (one SPI namespace). */
 	mk_add(&m, 0x1000, A2, A1);
-	ATF_CHECK_EQ(call(ts, &m), EEXIST);
+	ATF_CHECK_EQ(ts_do(ts, &m), EEXIST);
 
 	tm_init(&m, SADB_DELETE, SADB_SATYPE_ESP, 0, PID);
 	tm_sa(&m, 0x1000, 0, 0, 0, 0);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	ATF_CHECK_EQ(call(ts, &m), 0);
-	ATF_CHECK_EQ(call(ts, &m), ESRCH);
+	ATF_CHECK_EQ(ts_do(ts, &m), 0);
+	ATF_CHECK_EQ(ts_do(ts, &m), ESRCH);
 	ATF_CHECK_EQ(do_get(ts, 0x1000, &r), ESRCH);
 	free(r);
 	ts_close(other);
@@ -136,14 +125,14 @@ ATF_TC_BODY(add_refused, tc)
 	ts = ts_open();
 	/* SPI 0-255 reserved. */
 	mk_add(&m, 255, A1, A2);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* AES-CBC key of 20 bytes. */
 	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
 	tm_sa(&m, 0x2000, 0, SADB_AALG_NONE, SADB_X_EALG_AESCBC, 0);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* AES-GCM with a separate authenticator. */
 	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
 	tm_sa(&m, 0x2001, 0, SADB_AALG_SHA1HMAC, SADB_X_EALG_AESGCM16, 0);
@@ -151,39 +140,39 @@ ATF_TC_BODY(add_refused, tc)
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_key(&m, SADB_EXT_KEY_AUTH, key20, 20);
 	tm_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* AES-GCM-128 alone is fine. */
 	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
 	tm_sa(&m, 0x2002, 0, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
-	ATF_CHECK_EQ(call(ts, &m), 0);
+	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	/* ESP without an encryption key. */
 	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
 	tm_sa(&m, 0x2003, 0, SADB_AALG_SHA1HMAC, SADB_X_EALG_AESCBC, 0);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_key(&m, SADB_EXT_KEY_AUTH, key20, 20);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* A hard lifetime without a soft one. */
 	mk_add(&m, 0x2004, A1, A2);
 	tm_lft(&m, SADB_EXT_LIFETIME_HARD, 0, 10, 0);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* Flags beyond SADB_KEY_FLAGS_MAX. */
 	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
 	tm_sa(&m, 0x2005, 0, SADB_AALG_NONE, SADB_EALG_NULL, 0x1000);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* NULL encryption with an empty key, GET it back (FreeBSD's empty.sh). */
 	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
 	tm_sa(&m, 0x2008, 0, SADB_AALG_NONE, SADB_EALG_NULL, 0);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
-	ATF_CHECK_EQ(call(ts, &m), 0);
+	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	{
 		struct sadb_msg *r;
 		struct sadb_key *k;
@@ -205,7 +194,7 @@ ATF_TC_BODY(add_refused, tc)
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_key(&m, SADB_EXT_KEY_ENCRYPT, key16, 8);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* NAT-T: type without ports. */
 	mk_add(&m, 0x2007, A1, A2);
 	{
@@ -214,7 +203,7 @@ ATF_TC_BODY(add_refused, tc)
 		t = tm_ext(&m, sizeof(*t), SADB_X_EXT_NAT_T_TYPE);
 		t->sadb_x_nat_t_type_type = UDP_ENCAP_ESPINUDP;
 	}
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	ts_close(ts);
 	tk_stop();
 }
@@ -250,7 +239,7 @@ ATF_TC_BODY(getspi_update, tc)
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_spirange(&m, spi, spi);
-	ATF_CHECK_EQ(call(ts, &m), EEXIST);
+	ATF_CHECK_EQ(ts_do(ts, &m), EEXIST);
 
 	/* UPDATE from another pid: EINVAL. */
 	tm_init(&m, SADB_UPDATE, SADB_SATYPE_ESP, 77, PID + 1);
@@ -259,14 +248,14 @@ ATF_TC_BODY(getspi_update, tc)
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* Another SA index (no SA2 = mode any, reqid 0): ESRCH. */
 	tm_init(&m, SADB_UPDATE, SADB_SATYPE_ESP, 77, PID);
 	tm_sa(&m, spi, 8, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
-	ATF_CHECK_EQ(call(ts, &m), ESRCH);
+	ATF_CHECK_EQ(ts_do(ts, &m), ESRCH);
 	/* Unknown SPI: EINVAL, as FreeBSD's key_update(). */
 	tm_init(&m, SADB_UPDATE, SADB_SATYPE_ESP, 77, PID);
 	tm_sa(&m, spi + 1, 8, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
@@ -274,7 +263,7 @@ ATF_TC_BODY(getspi_update, tc)
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	ts_drain(other);
 
 	/* The right one. */
@@ -284,14 +273,14 @@ ATF_TC_BODY(getspi_update, tc)
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
-	ATF_REQUIRE_EQ(call(ts, &m), 0);
+	ATF_REQUIRE_EQ(ts_do(ts, &m), 0);
 	r = ts_recv(other);
 	ATF_REQUIRE(r != NULL);
 	ATF_CHECK_EQ(r->sadb_msg_type, SADB_UPDATE);
 	ATF_CHECK(tm_getext(r, SADB_EXT_KEY_ENCRYPT) == NULL);
 	free(r);
 	/* A mature SA does not take keys. */
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 
 	tm_init(&m, SADB_GET, SADB_SATYPE_ESP, 0, PID);
 	tm_sa(&m, spi, 0, 0, 0, 0);
@@ -320,7 +309,7 @@ ATF_TC_BODY(dump_flush_deleteall, tc)
 	tk_start();
 	ts = ts_open();
 	tm_init(&m, SADB_DUMP, SADB_SATYPE_UNSPEC, 0, PID);
-	ATF_CHECK_EQ(call(ts, &m), ENOENT);
+	ATF_CHECK_EQ(ts_do(ts, &m), ENOENT);
 
 	n = 3000;
 	for (i = 0; i < n; i++)
@@ -342,17 +331,17 @@ ATF_TC_BODY(dump_flush_deleteall, tc)
 	tm_init(&m, SADB_DELETE, SADB_SATYPE_ESP, 0, PID);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	ATF_CHECK_EQ(call(ts, &m), 0);
+	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	key_counts(&nsa, &nsp);
 	ATF_CHECK_EQ(nsa, 0);
 
 	ATF_REQUIRE_EQ(do_add(ts, 0x3000), 0);
 	tm_init(&m, SADB_FLUSH, SADB_SATYPE_AH, 0, PID);
-	ATF_CHECK_EQ(call(ts, &m), 0);
+	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	key_counts(&nsa, &nsp);
 	ATF_CHECK_EQ(nsa, 1);		/* AH flush leaves ESP */
 	tm_init(&m, SADB_FLUSH, SADB_SATYPE_UNSPEC, 0, PID);
-	ATF_CHECK_EQ(call(ts, &m), 0);
+	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	key_counts(&nsa, &nsp);
 	ATF_CHECK_EQ(nsa, 0);
 	ts_close(ts);
@@ -375,8 +364,8 @@ ATF_TC_BODY(register_supported, tc)
 	reg = ts_open();
 	other = ts_open();
 	tm_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
-	ATF_REQUIRE_EQ(call(reg, &m), 0);
-	ATF_CHECK_EQ(call(reg, &m), EEXIST);
+	ATF_REQUIRE_EQ(ts_do(reg, &m), 0);
+	ATF_CHECK_EQ(ts_do(reg, &m), EEXIST);
 
 	/* UNSPEC only asks; the registered socket sees the answer too. */
 	tm_init(&m, SADB_REGISTER, SADB_SATYPE_UNSPEC, 0, PID);
@@ -476,48 +465,48 @@ ATF_TC_BODY(semantic_errors, tc)
 	ATF_CHECK_EQ(r->sadb_msg_len, 2);
 	free(r);
 	tm_init(&m, SADB_MAX + 1, SADB_SATYPE_UNSPEC, 0, PID);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	tm_init(&m, SADB_EXPIRE, SADB_SATYPE_ESP, 0, PID);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	tm_init(&m, SADB_X_SPDEXPIRE, SADB_SATYPE_UNSPEC, 0, PID);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* satype rules. */
 	mk_add(&m, 0x6000, A1, A2);
 	((struct sadb_msg *)(void *)m.buf)->sadb_msg_satype = 0;
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	mk_add(&m, 0x6000, A1, A2);
 	((struct sadb_msg *)(void *)m.buf)->sadb_msg_satype =
 	    SADB_SATYPE_RSVP;
-	ATF_CHECK_EQ(call(ts, &m), EOPNOTSUPP);
+	ATF_CHECK_EQ(ts_do(ts, &m), EOPNOTSUPP);
 	tm_init(&m, SADB_X_SPDFLUSH, SADB_SATYPE_ESP, 0, PID);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	tm_init(&m, SADB_X_SPDDUMP, 8, 0, PID);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* Mixed families, prefix too long, unknown family. */
 	mk_add(&m, 0x6000, A1, "2001:db8::1");
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	tm_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, 33, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, 32, IPSEC_ULPROTO_ANY);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	tm_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
 	a = tm_ext(&m, sizeof(*a) + 16, SADB_EXT_ADDRESS_SRC);
 	((struct sockaddr *)(a + 1))->sa_family = AF_UNIX;
 	a = tm_ext(&m, sizeof(*a) + 16, SADB_EXT_ADDRESS_DST);
 	((struct sockaddr *)(a + 1))->sa_family = AF_UNIX;
-	ATF_CHECK_EQ(call(ts, &m), EAFNOSUPPORT);
+	ATF_CHECK_EQ(ts_do(ts, &m), EAFNOSUPPORT);
 	/* Mandatory extensions. */
 	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	tm_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	ts_close(ts);
 	tk_stop();
 }
@@ -588,7 +577,7 @@ ATF_TC_BODY(spd_messages, tc)
 	tm_init(&m, SADB_X_SPDGET, SADB_SATYPE_UNSPEC, 0, PID);
 	tm_pol(&m, 0, 0, id1, 0);
 	tm_pol_end(&m);
-	ATF_CHECK_EQ(call(ts, &m), ENOENT);
+	ATF_CHECK_EQ(ts_do(ts, &m), ENOENT);
 
 	/* unique without a reqid: the kernel picks one above 0x3fff. */
 	tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
@@ -612,7 +601,7 @@ ATF_TC_BODY(spd_messages, tc)
 	tm_req(&m, IPPROTO_ESP, IPSEC_MODE_TUNNEL, IPSEC_LEVEL_REQUIRE, 0,
 	    NULL, NULL);
 	tm_pol_end(&m);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);	/* tunnel, no endpoints */
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);	/* tunnel, no endpoints */
 	tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, "10.2.0.0", 0, 16, 255);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, "10.3.0.0", 0, 16, 255);
@@ -620,13 +609,13 @@ ATF_TC_BODY(spd_messages, tc)
 	tm_req(&m, IPPROTO_UDP, IPSEC_MODE_TRANSPORT, IPSEC_LEVEL_REQUIRE, 0,
 	    NULL, NULL);
 	tm_pol_end(&m);
-	ATF_CHECK_EQ(call(ts, &m), EPROTONOSUPPORT);
+	ATF_CHECK_EQ(ts_do(ts, &m), EPROTONOSUPPORT);
 	tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, "10.2.0.0", 0, 16, 255);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, "10.3.0.0", 0, 16, 255);
 	tm_pol(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
 	tm_pol_end(&m);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);	/* ipsec, no request */
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);	/* ipsec, no request */
 	ATF_CHECK_EQ(spdadd(ts, SADB_X_SPDADD, A1, 0, A2, 0, 255,
 	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_ENTRUST, 0, NULL), EINVAL);
 	ATF_CHECK_EQ(spdadd(ts, SADB_X_SPDADD, A1, 0, A2, 0, 255,
@@ -639,7 +628,7 @@ ATF_TC_BODY(spd_messages, tc)
 		tm_req(&m, IPPROTO_ESP, IPSEC_MODE_TRANSPORT,
 		    IPSEC_LEVEL_REQUIRE, 0, NULL, NULL);
 	tm_pol_end(&m);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);	/* five requests */
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);	/* five requests */
 
 	/* Dump: inbound first, then outbound by priority; seq down to 0. */
 	ATF_REQUIRE_EQ(spdadd(ts, SADB_X_SPDADD, "192.0.2.9", 0, A2, 0, 255,
@@ -669,19 +658,19 @@ ATF_TC_BODY(spd_messages, tc)
 	xpl = tm_getext(r, SADB_X_EXT_POLICY);
 	ATF_CHECK_EQ(xpl->sadb_x_policy_id, id2);
 	free(r);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	tm_init(&m, SADB_X_SPDDELETE2, SADB_SATYPE_UNSPEC, 0, PID);
 	tm_pol(&m, 0, 0, id1, 0);
 	tm_pol_end(&m);
-	ATF_CHECK_EQ(call(ts, &m), 0);
-	ATF_CHECK_EQ(call(ts, &m), EINVAL);
+	ATF_CHECK_EQ(ts_do(ts, &m), 0);
+	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 
 	tm_init(&m, SADB_X_SPDFLUSH, SADB_SATYPE_UNSPEC, 0, PID);
-	ATF_CHECK_EQ(call(ts, &m), 0);
+	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	key_counts(&nsa, &nsp);
 	ATF_CHECK_EQ(nsp, 0);
 	tm_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 0, PID);
-	ATF_CHECK_EQ(call(ts, &m), ENOENT);
+	ATF_CHECK_EQ(ts_do(ts, &m), ENOENT);
 	ts_close(ts);
 	tk_stop();
 }
@@ -702,7 +691,7 @@ ATF_TC_BODY(acquire, tc)
 	ike = ts_open();
 	plain = ts_open();
 	tm_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
-	ATF_REQUIRE_EQ(call(ike, &m), 0);
+	ATF_REQUIRE_EQ(ts_do(ike, &m), 0);
 	ATF_REQUIRE_EQ(spdadd(ike, SADB_X_SPDADD, A1, 0, A2, 0, 255,
 	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, &id), 0);
 	ts_drain(ike);
@@ -752,7 +741,7 @@ ATF_TC_BODY(acquire, tc)
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_sa2(&m, IPSEC_MODE_TRANSPORT, 0);
-	ATF_REQUIRE_EQ(call(ike, &m), 0);
+	ATF_REQUIRE_EQ(ts_do(ike, &m), 0);
 	ATF_REQUIRE_EQ(key_acquire_spid(id, (struct sockaddr *)&s,
 	    (struct sockaddr *)&d), 0);
 	r = ts_recv(ike);
@@ -784,12 +773,12 @@ ATF_TC_BODY(expire, tc)
 	ts = ts_open();
 	reg = ts_open();
 	tm_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
-	ATF_REQUIRE_EQ(call(reg, &m), 0);
+	ATF_REQUIRE_EQ(ts_do(reg, &m), 0);
 	mk_add(&m, 0x7000, A1, A2);
 	((struct sadb_msg *)(void *)m.buf)->sadb_msg_seq = 31;
 	tm_lft(&m, SADB_EXT_LIFETIME_HARD, 0, 2, 0);
 	tm_lft(&m, SADB_EXT_LIFETIME_SOFT, 0, 1, 0);
-	ATF_REQUIRE_EQ(call(ts, &m), 0);
+	ATF_REQUIRE_EQ(ts_do(ts, &m), 0);
 	ts_drain(reg);
 
 	r = ts_wait(reg, 5000);
@@ -822,7 +811,7 @@ ATF_TC_BODY(expire, tc)
 	tm_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	ATF_REQUIRE_EQ(call(ts, &m), 0);
+	ATF_REQUIRE_EQ(ts_do(ts, &m), 0);
 	key_counts(&nsa, &nsp);
 	ATF_CHECK_EQ(nsa, 1);
 	sleep(3);
@@ -854,7 +843,7 @@ ATF_TC_BODY(spd_expire, tc)
 	ts = ts_open();
 	reg = ts_open();
 	tm_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
-	ATF_REQUIRE_EQ(call(reg, &m), 0);
+	ATF_REQUIRE_EQ(ts_do(reg, &m), 0);
 	tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, 255);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, 255);
@@ -898,13 +887,13 @@ ATF_TC_BODY(promisc, tc)
 	ts = ts_open();
 	watcher = ts_open();
 	tm_init(&m, SADB_X_PROMISC, 1, 0, PID);
-	ATF_REQUIRE_EQ(call(watcher, &m), 0);
+	ATF_REQUIRE_EQ(ts_do(watcher, &m), 0);
 	ts_drain(watcher);
 	ts_drain(ts);
 
 	/* A reply meant for one socket reaches the watcher, wrapped. */
 	tm_init(&m, SADB_DUMP, SADB_SATYPE_UNSPEC, 0, PID);
-	ATF_CHECK_EQ(call(ts, &m), ENOENT);
+	ATF_CHECK_EQ(ts_do(ts, &m), ENOENT);
 	r = ts_recv(watcher);
 	ATF_REQUIRE(r != NULL);
 	ATF_CHECK_EQ(r->sadb_msg_type, SADB_X_PROMISC);
@@ -916,7 +905,7 @@ ATF_TC_BODY(promisc, tc)
 
 	/* Off again. */
 	tm_init(&m, SADB_X_PROMISC, 0, 0, PID);
-	ATF_REQUIRE_EQ(call(watcher, &m), 0);
+	ATF_REQUIRE_EQ(ts_do(watcher, &m), 0);
 	ts_drain(watcher);
 	/* The switch itself was echoed to everyone (FreeBSD: ALL). */
 	r = ts_recv(ts);
@@ -924,7 +913,7 @@ ATF_TC_BODY(promisc, tc)
 	ATF_CHECK_EQ(r->sadb_msg_type, SADB_X_PROMISC);
 	free(r);
 	tm_init(&m, SADB_DUMP, SADB_SATYPE_UNSPEC, 0, PID);
-	ATF_CHECK_EQ(call(ts, &m), ENOENT);
+	ATF_CHECK_EQ(ts_do(ts, &m), ENOENT);
 	ATF_CHECK_EQ(ts_pending(watcher), 0);
 	ts_close(ts);
 	ts_close(watcher);
@@ -968,7 +957,7 @@ do_getspi(struct tsock *ts, const char *dst)
 	tm_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, IPSEC_ULPROTO_ANY);
-	return (call(ts, &m));
+	return (ts_do(ts, &m));
 }
 
 ATF_TC_WITHOUT_HEAD(sa_max);
@@ -1014,7 +1003,7 @@ ATF_TC_BODY(sa_max, tc)
 	tm_sa(&m, 0x1002, 0, 0, 0, 0);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	ATF_CHECK_EQ(call(ts, &m), 0);
+	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	ATF_CHECK_EQ(do_add(ts, 0x1003), 0);
 	ATF_CHECK_EQ(do_add(ts, 0x1004), ENOBUFS);
 	ts_close(ts);
@@ -1160,7 +1149,7 @@ do_delete(struct tsock *ts, uint32_t spi)
 	tm_sa(&m, spi, 0, 0, 0, 0);
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	return (call(ts, &m));
+	return (ts_do(ts, &m));
 }
 
 ATF_TC_WITHOUT_HEAD(dump_stream);
@@ -1190,9 +1179,9 @@ ATF_TC_BODY(dump_stream, tc)
 
 	/* Meanwhile: another dump is refused, other requests served. */
 	tm_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 8, PID);
-	ATF_CHECK_EQ(call(ts, &m), EBUSY);
+	ATF_CHECK_EQ(ts_do(ts, &m), EBUSY);
 	tm_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 9, PID);
-	ATF_CHECK_EQ(call(ts, &m), EBUSY);
+	ATF_CHECK_EQ(ts_do(ts, &m), EBUSY);
 	r = NULL;
 	ATF_CHECK_EQ(do_get(ts, 0x10000 + 5, &r), 0);
 	free(r);
@@ -1287,7 +1276,7 @@ ATF_TC_BODY(dump_delete, tc)
 	ATF_REQUIRE_EQ(dc.nmsg, 10);
 	ATF_REQUIRE(!dc.done);
 	tm_init(&m, SADB_FLUSH, SADB_SATYPE_UNSPEC, 0, PID);
-	ATF_REQUIRE_EQ(call(other, &m), 0);
+	ATF_REQUIRE_EQ(ts_do(other, &m), 0);
 	ATF_CHECK_EQ(key_dump_resume(ts->kp), 0);
 	dump_take(ts, &dc, SADB_DUMP);
 	ATF_CHECK_EQ(dc.nmsg, 11);
@@ -1342,7 +1331,7 @@ ATF_TC_BODY(spddump_stream, tc)
 	dump_take(ts, &dc, SADB_X_SPDDUMP);
 	ATF_REQUIRE_EQ(dc.nmsg, 7);
 	tm_init(&m, SADB_X_SPDFLUSH, SADB_SATYPE_UNSPEC, 0, PID);
-	ATF_REQUIRE_EQ(call(other, &m), 0);
+	ATF_REQUIRE_EQ(ts_do(other, &m), 0);
 	ATF_CHECK_EQ(key_dump_resume(ts->kp), 0);
 	dump_take(ts, &dc, SADB_X_SPDDUMP);
 	ATF_CHECK_EQ(dc.nmsg, 8);
@@ -1350,7 +1339,7 @@ ATF_TC_BODY(spddump_stream, tc)
 	ATF_CHECK_EQ(dc.bad, 0);
 	/* An empty SPD: ENOENT, as before. */
 	tm_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 2, PID);
-	ATF_CHECK_EQ(call(ts, &m), ENOENT);
+	ATF_CHECK_EQ(ts_do(ts, &m), ENOENT);
 	free(dc.seen);
 	ts_close(other);
 	ts_close(ts);

@@ -391,3 +391,14 @@ ukern_free_libc(void *p)
 
 	free(p);
 }
+
+int
+ts_do(struct tsock *ts, struct tmsg *m)
+{
+	struct sadb_msg *r;
+	int e;
+
+	e = ts_call(ts, m, &r);
+	free(r);
+	return (e);
+}

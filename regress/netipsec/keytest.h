@@ -73,5 +73,7 @@ void	*tm_getext(struct sadb_msg *, int type);
 void	ukern_free_libc(void *);
 /* Send, then expect one reply to it: returns its errno, fills *replyp. */
 int	ts_call(struct tsock *, struct tmsg *, struct sadb_msg **replyp);
+/* The same, the reply dropped: its errno. */
+int	ts_do(struct tsock *, struct tmsg *);
 
 #endif

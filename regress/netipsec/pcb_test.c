@@ -26,17 +26,6 @@
 #define	PY	"192.0.2.3"
 
 static int
-call(struct tsock *ts, struct tmsg *m)
-{
-	struct sadb_msg *r;
-	int e;
-
-	e = ts_call(ts, m, &r);
-	free(r);
-	return (e);
-}
-
-static int
 spd(struct tsock *ts, const char *src, int ps, const char *dst, int pd,
     int dir, int policy, int mode, int level, int reqid, const char *tsrc,
     const char *tdst)
@@ -50,7 +39,7 @@ spd(struct tsock *ts, const char *src, int ps, const char *dst, int pd,
 	if (policy == IPSEC_POLICY_IPSEC)
 		tm_req(&m, IPPROTO_ESP, mode, level, reqid, tsrc, tdst);
 	tm_pol_end(&m);
-	return (call(ts, &m));
+	return (ts_do(ts, &m));
 }
 
 /* An ESP SA with the NULL transform and no replay window. */
@@ -66,7 +55,7 @@ nullsa(struct tsock *ts, uint32_t spi, const char *src, const char *dst,
 	tm_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, -1, 255);
 	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, 255);
 	tm_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);	/* NULL: no key */
-	return (call(ts, &m));
+	return (ts_do(ts, &m));
 }
 
 static void
@@ -496,14 +485,14 @@ ATF_TC_BODY(dump_scope_pcb, tc)
 	tm_init(&m, SADB_X_SPDDELETE2, SADB_SATYPE_UNSPEC, 0, PID);
 	tm_pol(&m, IPSEC_DIR_INBOUND, IPSEC_POLICY_BYPASS, pcbid, 0);
 	tm_pol_end(&m);
-	ATF_CHECK_EQ(call(ts, &m), EACCES);
+	ATF_CHECK_EQ(ts_do(ts, &m), EACCES);
 	tm_init(&m, SADB_X_SPDFLUSH, SADB_SATYPE_UNSPEC, 0, PID);
-	ATF_CHECK_EQ(call(ts, &m), 0);
+	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	ATF_CHECK_EQ(hook(IPSEC_HOOK_IN, PX, US, 500, 500), IPSEC_HOOK_PASS);
 	/* The global scope alone is empty now: ENOENT. */
 	ts_drain(ts);
 	tm_init(&m, SADB_X_SPDDUMP, IPSEC_POLICYSCOPE_GLOBAL, 0, PID);
-	ATF_CHECK_EQ(call(ts, &m), ENOENT);
+	ATF_CHECK_EQ(ts_do(ts, &m), ENOENT);
 	ts_close(ts);
 	tk_stop();
 }
@@ -826,7 +815,7 @@ prop_scenario(uint64_t seed)
 			    NULL, p->mode == IPSEC_MODE_TUNNEL ?
 			    s4(p->tdst, b4) : NULL);
 		tm_pol_end(&m);
-		v = call(ts, &m);
+		v = ts_do(ts, &m);
 		if (v == EEXIST)
 			continue;	/* same selector: not in the model */
 		ATF_REQUIRE_EQ_MSG(v, 0, "seed %ju: SPDADD", (uintmax_t)seed);

@@ -23,37 +23,16 @@ static int
 ipsec_pcb_local(const struct sockaddr *local, int proto,
     union sockaddr_union *su)
 {
-	const struct sockaddr_in *sin;
-	const struct sockaddr_in6 *sin6;
 
 	if (proto != IPPROTO_UDP && proto != IPPROTO_TCP)
 		return (EINVAL);
-	memset(su, 0, sizeof(*su));
-	switch (local->sa_family) {
-	case AF_INET:
-		sin = (const struct sockaddr_in *)(const void *)local;
-		if (sin->sin_port == 0)
-			return (EINVAL);	/* not bound */
-		su->sin.sin_family = AF_INET;
-#ifdef UKERN_HAVE_SA_LEN
-		su->sin.sin_len = sizeof(struct sockaddr_in);
-#endif
-		su->sin.sin_addr = sin->sin_addr;
-		su->sin.sin_port = sin->sin_port;
-		return (0);
-	case AF_INET6:
-		sin6 = (const struct sockaddr_in6 *)(const void *)local;
-		if (sin6->sin6_port == 0)
-			return (EINVAL);
-		su->sin6.sin6_family = AF_INET6;
-#ifdef UKERN_HAVE_SA_LEN
-		su->sin6.sin6_len = sizeof(struct sockaddr_in6);
-#endif
-		su->sin6.sin6_addr = sin6->sin6_addr;
-		su->sin6.sin6_port = sin6->sin6_port;
-		return (0);
-	}
-	return (EAFNOSUPPORT);
+	if (local->sa_family != AF_INET && local->sa_family != AF_INET6)
+		return (EAFNOSUPPORT);
+	key_sa_copy(su, local, 1);
+	if (su->sa.sa_family == AF_INET6)
+		su->sin6.sin6_scope_id = 0;	/* the port and address only */
+	/* sin_port and sin6_port are at the same offset: 0 is not bound. */
+	return (su->sin.sin_port == 0 ? EINVAL : 0);
 }
 
 int

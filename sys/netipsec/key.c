@@ -351,7 +351,7 @@ key_sa_plen(int family)
 	return (family == AF_INET6 ? 128 : family == AF_INET ? 32 : 0);
 }
 
-static void
+void
 key_sa_copy(union sockaddr_union *dst, const struct sockaddr *sa, int port)
 {
 	const struct sockaddr_in *sin;

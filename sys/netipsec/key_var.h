@@ -161,6 +161,7 @@ struct secasvar *key_allocsa_policy(const struct secasindex *);
  * key_msg2sp()), their ids, and freeing them (key.c).
  */
 struct sadb_x_policy;
+void	key_sa_copy(union sockaddr_union *, const struct sockaddr *, int);
 struct secpolicy *key_xpl2sp(struct sadb_x_policy *, size_t, int *);
 uint32_t key_getnewspid(void);
 void	key_freesp(struct secpolicy *);
