@@ -71,7 +71,7 @@ setpol(int s, const char *text)
 	return (ret == 0 ? 0 : error);
 }
 
-/* The socket's SO_MARK, which netipsecd sets for bypass both ways. */
+/* The socket's SO_MARK, which netipsecd sets for bypass outbound. */
 static uint32_t
 mark(int s)
 {
@@ -207,7 +207,7 @@ ATF_TC_BODY(set_get_close, tc)
 	ATF_CHECK_EQ(xpl->sadb_x_policy_type, IPSEC_POLICY_DISCARD);
 	ATF_CHECK_EQ(pcb_count(), 2);
 	ATF_CHECK_EQ(mark(s), 0);
-	/* Bypass both ways: marked, for the kernel's shortcut. */
+	/* Bypass outbound: marked, for the kernel's shortcut. */
 	ATF_REQUIRE_EQ(setpol(s, "out bypass"), 0);
 	ATF_CHECK_EQ(mark(s), 0x4e495054);
 	/* Entrust takes one direction back, and the mark. */

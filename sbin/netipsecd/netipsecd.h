@@ -55,10 +55,9 @@
 #define	RAWOUT_MARK		0x4e495053	/* "NIPS" */
 #define	RAWOUT_MARK_STR		"0x4e495053"
 /*
- * The mark of local sockets whose policies are bypass both ways
- * (pcb_srv.c): their packets skip the queue in the kernel, going out by
- * this mark, coming in to IKE's ports by the mark of the socket that
- * takes them (rules.c).  Only CAP_NET_ADMIN sets a socket's mark.
+ * The mark of local sockets whose outbound policy is bypass (pcb_srv.c):
+ * the packets they send skip the queue in the kernel by this mark
+ * (rules.c).  Only CAP_NET_ADMIN sets a socket's mark.
  */
 #define	PCB_MARK		0x4e495054	/* "NIPT" */
 #define	PCB_MARK_STR		"0x4e495054"

@@ -542,9 +542,9 @@ pcb_bypasses(const struct sockaddr_storage *ss, int proto, int dir)
 }
 
 /*
- * A UDP socket that bypasses both ways gets PCB_MARK, by which the
- * kernel lets its packets skip the queue (rules.c): the layer would pass
- * them anyway.  One that no longer does loses it.  A mark of the
+ * A UDP socket that bypasses outbound gets PCB_MARK, by which the kernel
+ * lets the packets it sends skip the queue (rules.c): the layer would
+ * pass them anyway.  One that no longer does loses it.  A mark of the
  * program's own is left alone: its packets take the queue.
  */
 static void
@@ -558,8 +558,7 @@ pcb_mark(int s, const struct sockaddr_storage *ss, int proto)
 	    getsockopt(s, SOL_SOCKET, SO_MARK, &mark, &len) == -1 ||
 	    (mark != 0 && mark != PCB_MARK))
 		return;
-	want = pcb_bypasses(ss, proto, IPSEC_DIR_INBOUND) &&
-	    pcb_bypasses(ss, proto, IPSEC_DIR_OUTBOUND) ? PCB_MARK : 0;
+	want = pcb_bypasses(ss, proto, IPSEC_DIR_OUTBOUND) ? PCB_MARK : 0;
 	if (want != mark && setsockopt(s, SOL_SOCKET, SO_MARK, &want,
 	    sizeof(want)) == -1)
 		log_warn("pcb_mark: SO_MARK");

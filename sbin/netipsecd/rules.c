@@ -17,24 +17,20 @@
  *	NETIPSEC<q>-OUT -o if -m mark --mark PCB_MARK -j RETURN
  *						(a bypass socket's: pcb_srv.c)
  *	NETIPSEC<q>-OUT -o if -j NFQUEUE --queue-num q
- *	NETIPSEC<q>-IN  -i if -p udp --dport 500 -m addrtype --dst-type LOCAL
- *	    -m socket --nowildcard --restore-skmark -m mark --mark PCB_MARK
- *	    -j RETURN			(to a bypass socket on IKE's port)
- *	NETIPSEC<q>-IN  -i if -p udp --dport 4500 -m u32 (non-ESP marker)
- *	    ... the same			(IKE, not ESP, on NAT-T's)
  *	NETIPSEC<q>-IN  -i if -j NFQUEUE --queue-num q
  *	NETIPSEC<q>-FWD -o if -j NFQUEUE --queue-num q
  *
  * Nothing is exempt by port: IKE's packets pass by the bypass policies of
  * the IKE daemon's sockets (pcb_srv.c).  The layer applies them; the
- * PCB_MARK rules are the kernel's shortcut for the same decision, exact
- * to the socket, so that a flood of IKE messages does not also cross the
- * queue: a datagram skips it only if it leaves from a socket that holds
- * bypass both ways, or arrives, for one of this host's addresses, at
- * such a socket (the kernel's own socket lookup); the ports only limit
- * where the lookup is made, and the restored mark to IKE's datagrams.
- * Once the socket closes, nothing matches.  ESP in UDP to 4500 (no zero
- * marker) always goes to the layer.
+ * PCB_MARK rule is the kernel's shortcut for the same decision, exact to
+ * the socket, so that IKE's replies to a flood do not also cross the
+ * queue: a datagram skips it only if it leaves from a socket that
+ * bypasses outbound, which only netipsecd marks.  There is no such
+ * shortcut coming in: the kernel's socket lookup (-m socket) would turn
+ * on its reassembly of every fragment in the namespace (nf_defrag): ESP's
+ * fragments would reach the layer already whole, and forwarded IPv6
+ * ones would no longer cross tunnels.  An arriving IKE datagram takes
+ * the queue, and the layer's lookup of the socket.
  *
  * and, before the NFQUEUE rules of OUT and FWD, a clamp of the MSS of TCP
  * SYNs to the interface's MTU less the headers and RULES_IPSEC_ROOM
@@ -76,9 +72,6 @@
 
 #define	RULES_ARGMAX	32
 
-/* For a socket that holds bypass both ways: pcb_srv.c marks it. */
-#define	RULES_PCB_MATCH	"-m addrtype --dst-type LOCAL -m socket --nowildcard " \
-	"--restore-skmark -m mark --mark " PCB_MARK_STR " -j RETURN"
 
 /*
  * Worst-case bytes IPsec adds: ESP header 8, IV 16, padding 15 + 2,
@@ -321,19 +314,9 @@ rules_init(int queue, char *const *ifs, int nifs)
 			    PCB_MARK_STR, chain, ifs[i], mss, chain, ifs[i],
 			    queue) == 0;
 			rules_chain(chain, sizeof(chain), 1);
-			/*
-			 * The zero marker at the start of the UDP payload:
-			 * after an IPv4 header of any length, after a bare
-			 * IPv6 one (with extension headers: the queue).
-			 */
 			ok = ok && rules_line(text, size, &len,
-			    "-A %s -i %s -p udp --dport 500 %s\n"
-			    "-A %s -i %s -p udp --dport 4500 -m u32 --u32 %s "
-			    "%s\n"
 			    "-A %s -i %s -j NFQUEUE --queue-num %d\n",
-			    chain, ifs[i], RULES_PCB_MATCH, chain, ifs[i],
-			    prog == 0 ? "0>>22&0x3C@8=0" : "48=0",
-			    RULES_PCB_MATCH, chain, ifs[i], queue) == 0;
+			    chain, ifs[i], queue) == 0;
 			rules_chain(chain, sizeof(chain), 2);
 			ok = ok && rules_line(text, size, &len,
 			    "-A %s -o %s -p tcp --tcp-flags SYN,RST SYN "
