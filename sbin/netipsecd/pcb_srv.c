@@ -530,15 +530,16 @@ pcb_request(struct pcb_conn *pn, const struct netipsec_pcbmsg *req,
 static int
 pcb_bypasses(const struct sockaddr_storage *ss, int proto, int dir)
 {
-	uint8_t				 buf[NETIPSEC_PCB_MAX];
-	const struct sadb_x_policy	*xpl = (void *)buf;
-	size_t				 len = sizeof(buf);
+	uint8_t			 buf[NETIPSEC_PCB_MAX];
+	struct sadb_x_policy	 xpl;
+	size_t			 len = sizeof(buf);
 
 	if (ipsec_pcb_getpolicy((const struct sockaddr *)ss, proto, dir, buf,
-	    &len) != 0 || len < sizeof(*xpl))
+	    &len) != 0 || len < sizeof(xpl))
 		return (0);
-	return (xpl->sadb_x_policy_type == IPSEC_POLICY_BYPASS ||
-	    xpl->sadb_x_policy_type == IPSEC_POLICY_NONE);
+	memcpy(&xpl, buf, sizeof(xpl));		/* buf is not aligned */
+	return (xpl.sadb_x_policy_type == IPSEC_POLICY_BYPASS ||
+	    xpl.sadb_x_policy_type == IPSEC_POLICY_NONE);
 }
 
 /*
