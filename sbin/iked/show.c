@@ -101,6 +101,30 @@ show_child(FILE *fp, const struct iked_child *ch, time_t now)
 }
 
 /*
+ * The identity of sa's peer as iked checked it: its rule's dstid when
+ * that is a name (the peer's ID was compared with it), else the peer's
+ * address (an address dstid is compared with it).  ikectl's "reset id",
+ * "set enforcesingleikesa".
+ */
+void
+show_peerid(const struct iked_sa *sa, char *buf, size_t len)
+{
+	const struct iked_id	*dst;
+	struct sockaddr_storage	 ss;
+
+	if (sa->sa_pol != NULL) {
+		dst = &sa->sa_pol->pol_dstid;
+		if (dst->id_type == ID_FQDN || dst->id_type == ID_UFQDN) {
+			strlcpy(buf, dst->id_str, len);
+			return;
+		}
+	}
+	sa_get(&ss, &sa->sa_peer);
+	sa_setport((struct sockaddr *)&ss, 0);
+	print_host((struct sockaddr *)&ss, buf, len);
+}
+
+/*
  * Each IKE SA (IKEv1 phase 1) on one line, its children (SA pairs) on
  * the lines below it, indented.
  */
@@ -182,4 +206,65 @@ show_stats(FILE *fp, const struct iked *env)
 		    mi.uordblks, mi.fordblks);
 	}
 #endif
+}
+
+/* One side of a flow: address/prefix, then its port if it has one. */
+static void
+show_flowsel(FILE *fp, const struct sockaddr_storage *ss, u_int plen)
+{
+	union iked_sockaddr	 u;
+
+	sa_set(&u, (const struct sockaddr *)ss);
+	show_sel(fp, &u, plen);
+}
+
+/*
+ * The flows iked put into the kernel's SPD (install-policies, and
+ * generate-policy's from negotiations), one a line, outbound first:
+ * OpenBSD's "ikectl show flow", in ipsecctl(8)'s words.
+ */
+void
+show_flows(FILE *fp, const struct iked *env)
+{
+	const struct iked_spd	*spd;
+	const char		*proto;
+	char			 l[INET6_ADDRSTRLEN + 8];
+	char			 p[INET6_ADDRSTRLEN + 8];
+	int			 dir;
+
+	for (dir = IPSEC_DIR_OUTBOUND; ; dir = IPSEC_DIR_INBOUND) {
+		TAILQ_FOREACH(spd, &env->sc_spds, spd_entry) {
+			if (!spd->spd_mine || spd->spd_dir != dir ||
+			    spd->spd_type != IPSEC_POLICY_IPSEC)
+				continue;
+			fprintf(fp, "flow %s %s from ",
+			    spd->spd_proto == IPPROTO_AH ? "ah" : "esp",
+			    dir == IPSEC_DIR_OUTBOUND ? "out" : "in");
+			show_flowsel(fp, &spd->spd_src, spd->spd_sprefix);
+			fprintf(fp, " to ");
+			show_flowsel(fp, &spd->spd_dst, spd->spd_dprefix);
+			if (spd->spd_ulproto != IPSEC_ULPROTO_ANY) {
+				if ((proto = parse_protoname(
+				    spd->spd_ulproto)) != NULL)
+					fprintf(fp, " proto %s", proto);
+				else
+					fprintf(fp, " proto %u",
+					    spd->spd_ulproto);
+			}
+			if (spd->spd_mode == IPSEC_MODE_TUNNEL)
+				fprintf(fp, " tunnel local %s peer %s",
+				    print_host((const struct sockaddr *)
+				    &spd->spd_tsrc, l, sizeof(l)),
+				    print_host((const struct sockaddr *)
+				    &spd->spd_tdst, p, sizeof(p)));
+			else
+				fprintf(fp, " transport");
+			fprintf(fp, " %s policy %u\n",
+			    spd->spd_level == IPSEC_LEVEL_UNIQUE ? "unique" :
+			    spd->spd_level == IPSEC_LEVEL_USE ? "use" :
+			    "require", spd->spd_id);
+		}
+		if (dir == IPSEC_DIR_INBOUND)
+			break;
+	}
 }
