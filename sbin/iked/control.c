@@ -70,7 +70,16 @@ static void	control_event(struct bufferevent *, short, void *);
 static int	control_input(struct control_conn *, int);
 static void	control_answer(struct control_conn *, enum control_cmd,
 		    const char *, const char *, FILE *);
-static u_int	control_delete(struct iked *, const char *, const char *);
+/* Which IKE SAs control_delete() deletes. */
+enum control_which {
+	CONTROL_ALL,		/* every one, with its children */
+	CONTROL_IKE,		/* every one, as when it ends */
+	CONTROL_ID,		/* those of a peer identity */
+	CONTROL_RULE		/* those of a rule */
+};
+
+static u_int	control_delete(struct iked *, enum control_which,
+		    const char *);
 static void	control_initiate(struct iked *, const char *, FILE *);
 static void	control_conn_close(struct control_conn *);
 
@@ -448,26 +457,26 @@ control_answer(struct control_conn *cc, enum control_cmd cmd,
 			fprintf(fp, "ikectl: reset all: out of memory\n");
 			break;
 		}
-		n = control_delete(env, NULL, NULL);
+		n = control_delete(env, CONTROL_ALL, NULL);
 		kernel_remove_flows(env);
 		config_setrunning(env, cf);
 		fprintf(fp, "deleted %u IKE SAs and every rule\n", n);
 		break;
 	case CONTROL_RESET_SA:
 		fprintf(fp, "deleted %u IKE SAs\n",
-		    control_delete(env, NULL, NULL));
+		    control_delete(env, CONTROL_ALL, NULL));
 		break;
 	case CONTROL_RESET_IKE:
 		fprintf(fp, "deleted %u IKE SAs\n",
-		    control_delete(env, "ike", NULL));
+		    control_delete(env, CONTROL_IKE, NULL));
 		break;
 	case CONTROL_RESET_ID:
 		fprintf(fp, "deleted %u IKE SAs\n",
-		    control_delete(env, "id", arg));
+		    control_delete(env, CONTROL_ID, arg));
 		break;
 	case CONTROL_TERMINATE:
 		/* Its SAs may be from a configuration before this one. */
-		if ((n = control_delete(env, "rule", arg)) == 0 &&
+		if ((n = control_delete(env, CONTROL_RULE, arg)) == 0 &&
 		    policy_byname(env->sc_config, arg) == NULL)
 			fprintf(fp, "ikectl: terminate: no rule \"%s\"\n",
 			    arg);
@@ -513,13 +522,13 @@ control_idmatch(const struct iked_sa *sa, const char *id)
 
 /*
  * ikectl's reset and terminate: the IKE SAs (each with its children,
- * ikesa_delete()) of every peer (what NULL), whose identity is arg
- * ("id"), or of the rule named arg ("rule"); "ike": the IKE SAs alone,
- * as when one ends (ikesa_dead(): IKEv1 phase 2 SAs stay to their
- * lifetime, IKEv2 children go with theirs).  How many went.
+ * ikesa_delete()) of every peer, of the peer whose identity is arg, or
+ * of the rule named arg; CONTROL_IKE: the IKE SAs alone, as when one
+ * ends (ikesa_dead(): IKEv1 phase 2 SAs stay to their lifetime, IKEv2
+ * children go with theirs).  How many went.
  */
 static u_int
-control_delete(struct iked *env, const char *what, const char *arg)
+control_delete(struct iked *env, enum control_which which, const char *arg)
 {
 	struct iked_sa	*sa;
 	u_int		 n = 0;
@@ -527,22 +536,18 @@ control_delete(struct iked *env, const char *what, const char *arg)
 	/* Each search starts afresh: ikesa_free() may free two SAs. */
 	for (;;) {
 		TAILQ_FOREACH(sa, &env->sc_sas, sa_entry) {
-			if (what == NULL)
-				break;
-			if (strcmp(what, "ike") == 0 &&
-			    sa->sa_state != SA_S_DEAD)
-				break;
-			if (strcmp(what, "id") == 0 &&
-			    control_idmatch(sa, arg))
-				break;
-			if (strcmp(what, "rule") == 0 && sa->sa_pol != NULL &&
-			    strcmp(sa->sa_pol->pol_name, arg) == 0)
+			if (which == CONTROL_ALL ||
+			    (which == CONTROL_IKE &&
+			    sa->sa_state != SA_S_DEAD) ||
+			    (which == CONTROL_ID && control_idmatch(sa, arg)) ||
+			    (which == CONTROL_RULE && sa->sa_pol != NULL &&
+			    strcmp(sa->sa_pol->pol_name, arg) == 0))
 				break;
 		}
 		if (sa == NULL)
 			break;
 		n++;
-		if (what != NULL && strcmp(what, "ike") == 0) {
+		if (which == CONTROL_IKE) {
 			if (sa->sa_state == SA_S_ESTABLISHED)
 				ikesa_send_delete(sa, NULL);
 			ikesa_dead(sa, "deleted by ikectl");
