@@ -510,13 +510,13 @@ control_answer(struct control_conn *cc, enum control_cmd cmd,
 	}
 }
 
-/* Does id name sa's peer (show_peerid(); a name in any case)? */
+/* Does id name sa's peer (ikesa_peerid(); a name in any case)? */
 static int
 control_idmatch(const struct iked_sa *sa, const char *id)
 {
 	char	 buf[IKED_ID_MAX];
 
-	show_peerid(sa, buf, sizeof(buf));
+	ikesa_peerid(sa, buf, sizeof(buf));
 	return (strcasecmp(buf, id) == 0);
 }
 

@@ -1064,6 +1064,7 @@ void	 config_ref(struct iked_config *);
 void	 config_unref(struct iked_config *);
 void	 iked_shutdown_sas(struct iked *);
 void	 ikesa_delete(struct iked_sa *);
+void	 ikesa_peerid(const struct iked_sa *, char *, size_t);
 void	 ikesa_established(struct iked_sa *);
 void	 ikesa_initial_contact(struct iked_sa *);
 void	 ikesa_dead_peer(struct iked_sa *, const char *);
@@ -1172,7 +1173,6 @@ enum control_cmd control_parse(const char *, size_t, char *, size_t,
 void	 show_sas(FILE *, const struct iked *);
 void	 show_stats(FILE *, const struct iked *);
 void	 show_flows(FILE *, const struct iked *);
-void	 show_peerid(const struct iked_sa *, char *, size_t);
 
 /* log.c (shared: sbin/common) */
 #include "../common/log.h"

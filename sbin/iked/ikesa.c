@@ -1361,7 +1361,31 @@ ikesa_trim(struct iked_sa *sa)
 }
 
 /*
- * "set enforcesingleikesa": one IKE SA per peer identity (show_peerid():
+ * The identity of sa's peer as iked checked it: its rule's dstid when
+ * that is a name (the peer's ID was compared with it), else the peer's
+ * address (an address dstid is compared with it).  ikectl's "reset id",
+ * "set enforcesingleikesa".
+ */
+void
+ikesa_peerid(const struct iked_sa *sa, char *buf, size_t len)
+{
+	const struct iked_id	*dst;
+	struct sockaddr_storage	 ss;
+
+	if (sa->sa_pol != NULL) {
+		dst = &sa->sa_pol->pol_dstid;
+		if (dst->id_type == ID_FQDN || dst->id_type == ID_UFQDN) {
+			strlcpy(buf, dst->id_str, len);
+			return;
+		}
+	}
+	sa_get(&ss, &sa->sa_peer);
+	sa_setport((struct sockaddr *)&ss, 0);
+	print_host((struct sockaddr *)&ss, buf, len);
+}
+
+/*
+ * "set enforcesingleikesa": one IKE SA per peer identity (ikesa_peerid():
  * its rule's dstid name, else its address).  The identity established
  * again from another address (a peer that moved, or a second one with
  * its name) ends the older IKE SAs and their children.  From the same
@@ -1376,7 +1400,7 @@ ikesa_single(struct iked_sa *sa)
 
 	if ((sa->sa_cf->cfg_flags & CFG_ENFORCESINGLEIKESA) == 0)
 		return;
-	show_peerid(sa, id, sizeof(id));
+	ikesa_peerid(sa, id, sizeof(id));
 	/* Each search starts afresh: ikesa_free() may free two SAs. */
 	for (;;) {
 		TAILQ_FOREACH(o, &sa->sa_env->sc_sas, sa_entry) {
@@ -1385,7 +1409,7 @@ ikesa_single(struct iked_sa *sa)
 			    sa_cmpaddr((struct sockaddr *)&o->sa_peer,
 			    (struct sockaddr *)&sa->sa_peer) == 0)
 				continue;
-			show_peerid(o, oid, sizeof(oid));
+			ikesa_peerid(o, oid, sizeof(oid));
 			if (strcasecmp(id, oid) == 0)
 				break;
 		}

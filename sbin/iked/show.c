@@ -101,30 +101,6 @@ show_child(FILE *fp, const struct iked_child *ch, time_t now)
 }
 
 /*
- * The identity of sa's peer as iked checked it: its rule's dstid when
- * that is a name (the peer's ID was compared with it), else the peer's
- * address (an address dstid is compared with it).  ikectl's "reset id",
- * "set enforcesingleikesa".
- */
-void
-show_peerid(const struct iked_sa *sa, char *buf, size_t len)
-{
-	const struct iked_id	*dst;
-	struct sockaddr_storage	 ss;
-
-	if (sa->sa_pol != NULL) {
-		dst = &sa->sa_pol->pol_dstid;
-		if (dst->id_type == ID_FQDN || dst->id_type == ID_UFQDN) {
-			strlcpy(buf, dst->id_str, len);
-			return;
-		}
-	}
-	sa_get(&ss, &sa->sa_peer);
-	sa_setport((struct sockaddr *)&ss, 0);
-	print_host((struct sockaddr *)&ss, buf, len);
-}
-
-/*
  * Each IKE SA (IKEv1 phase 1) on one line, its children (SA pairs) on
  * the lines below it, indented.
  */
