@@ -20,6 +20,10 @@ ctl_init()
 	IKECTL="$TOP/sbin/ikectl/ikectl"
 	[ -x "$IKECTL" ] || atf_fail "ikectl not built"
 	SOCK="$PWD/iked.sock"
+	# ikectl on A's and B's iked of a founding pair (for atf_check,
+	# which runs programs, not functions).
+	CA="$IKECTL -s $PWD/A.iked.ctl"
+	CB="$IKECTL -s $PWD/B.iked.ctl"
 }
 
 # gw NET: an install-policies rule whose flows go into the SPD, so that
@@ -337,8 +341,6 @@ show_sa_body()
 }
 show_sa_cleanup() { netns_cleanup; }
 
-# ctl NS ARGS...: ikectl on NS's iked in a founding pair.
-ctl() { _n=$1; shift; "$IKECTL" -s "$PWD/$_n.iked.ctl" "$@"; }
 
 # spd_ready NS: NS's iked has its SPD mirror (initiate needs it).
 spd_ready()
@@ -447,34 +449,34 @@ by_name()
 	founding 4 passive
 	spd_ready A
 	atf_check -s exit:1 -e inline:"ikectl: initiate: no rule \"nosuch\"\n" \
-	    ctl A initiate nosuch
+	    $CA initiate nosuch
 	atf_check -s exit:1 -e inline:"ikectl: initiate: rule \"a\" is passive\n" \
-	    ctl B initiate a
+	    $CB initiate a
 	atf_check -s exit:1 -e inline:"ikectl: terminate: no rule \"nosuch\"\n" \
-	    ctl A terminate nosuch
+	    $CA terminate nosuch
 	# No traffic: the rule alone brings the pair up in both kernels.
 	atf_check -s exit:0 -o inline:"initiating 1 policies, 0 up already\n" \
-	    ctl A initiate b
+	    $CA initiate b
 	wait_for 10 has_sas A 2 || { logs; atf_fail "initiate: no SAs in A"; }
 	wait_for 5 has_sas B 2 || { logs; atf_fail "initiate: no SAs in B"; }
 	grep -q 'acquire seq [1-9]' A.iked.log &&
 	    { logs; atf_fail "the kernel acquired: traffic started it"; }
 	atf_check -s exit:0 -o inline:"initiating 0 policies, 1 up already\n" \
-	    ctl A initiate b
+	    $CA initiate b
 	atf_check -s exit:0 -o match:"^sa \"b\": $IKEV initiator established " \
-	    ctl A show sa
+	    $CA show sa
 	in_ A ping -c 1 -W 5 192.0.2.2 >/dev/null || { logs; atf_fail "ping"; }
 
-	atf_check -s exit:0 -o inline:"deleted 1 IKE SAs\n" ctl A terminate b
-	atf_check -s exit:0 -o empty ctl A show sa
+	atf_check -s exit:0 -o inline:"deleted 1 IKE SAs\n" $CA terminate b
+	atf_check -s exit:0 -o empty $CA show sa
 	wait_for 5 sh -c "[ \$(PFKEY_SOCKET=$PWD/A.sock ip netns exec $(ns A) $SETKEY -D | grep -c state=mature) = 0 ]" ||
 	    { setkey_ A -D; logs; atf_fail "A kept the terminated SAs"; }
 	wait_for 5 sh -c "[ \$(PFKEY_SOCKET=$PWD/B.sock ip netns exec $(ns B) $SETKEY -D | grep -c state=mature) = 0 ]" ||
 	    { setkey_ B -D; logs; atf_fail "B kept the terminated SAs"; }
-	atf_check -s exit:0 -o inline:"deleted 0 IKE SAs\n" ctl A terminate b
+	atf_check -s exit:0 -o inline:"deleted 0 IKE SAs\n" $CA terminate b
 	# And up again by name.
 	atf_check -s exit:0 -o inline:"initiating 1 policies, 0 up already\n" \
-	    ctl A initiate b
+	    $CA initiate b
 	wait_for 10 has_sas B 2 || { logs; atf_fail "no SAs after a second initiate"; }
 }
 
@@ -513,15 +515,15 @@ reset_body()
 	spd_ready A
 	for what in "sa" "id 192.0.2.2" "ike"; do
 		atf_check -s exit:0 -o match:'^initiating 1 policies' \
-		    ctl A initiate b
+		    $CA initiate b
 		wait_for 10 has_sas B 2 || { logs; atf_fail "no SAs before reset $what"; }
 		wait_for 5 has_sas A 2 || { logs; atf_fail "no SAs before reset $what"; }
 		atf_check -s exit:0 -o inline:"deleted 0 IKE SAs\n" \
-		    ctl A reset id nobody.example.com
+		    $CA reset id nobody.example.com
 		atf_check_equal 2 "$(mature A)"
 		atf_check -s exit:0 -o inline:"deleted 1 IKE SAs\n" \
-		    ctl A reset $what
-		atf_check -s exit:0 -o empty ctl A show sa
+		    $CA reset $what
+		atf_check -s exit:0 -o empty $CA show sa
 		wait_for 5 sh -c "[ \$(PFKEY_SOCKET=$PWD/A.sock ip netns exec $(ns A) $SETKEY -D | grep -c state=mature) = 0 ]" ||
 		    { setkey_ A -D; logs; atf_fail "reset $what: A kept the SAs"; }
 		wait_for 5 sh -c "[ \$(PFKEY_SOCKET=$PWD/B.sock ip netns exec $(ns B) $SETKEY -D | grep -c state=mature) = 0 ]" ||
@@ -560,7 +562,7 @@ pidfile_body()
 	    -e match:"iked.pid: iked already running, pid $pid" \
 	    ip netns exec "$(ns B)" "$IKED" -d -p "$PWD/iked.pid" \
 	    -s "$PWD/b.sock" -f "$PWD/iked.conf"
-	atf_check -o inline:"$pid\n" cat iked.pid
+	atf_check_equal "$pid" "$(cat iked.pid)"
 	kill -TERM "$pid"
 	wait_for 5 test ! -e iked.pid || atf_fail "iked.pid is left at exit"
 	wait_for 5 sh -c "! kill -0 $pid" || atf_fail "iked did not exit"
@@ -587,26 +589,26 @@ default_rule_body()
 	iked A A.conf
 	iked B B.conf
 	spd_ready A
-	atf_check -s exit:0 -o ignore ctl A initiate b
+	atf_check -s exit:0 -o ignore $CA initiate b
 	wait_for 10 grep -q 'IKE_SA_INIT from a peer no ikev2 rule matches, dropped' B.iked.log ||
 	    { logs; atf_fail "B did not drop a peer no rule matches"; }
 	atf_check_equal 0 "$(mature B)"
 	# The same rule marked default answers A.
 	echo "ikev2 \"other\" default passive esp transport peer 192.0.2.99 psk \"$PSK\"" >B.conf
-	atf_check -s exit:0 -o inline:"reloaded\n" ctl B reload
-	atf_check -s exit:0 -o ignore ctl A reset sa
-	atf_check -s exit:0 -o match:'^initiating 1 ' ctl A initiate b
+	atf_check -s exit:0 -o inline:"reloaded\n" $CB reload
+	atf_check -s exit:0 -o ignore $CA reset sa
+	atf_check -s exit:0 -o match:'^initiating 1 ' $CA initiate b
 	wait_for 10 has_sas B 2 || { logs; atf_fail "the default rule did not answer"; }
 	atf_check -s exit:0 \
 	    -o match:'^sa "other": ikev2 responder established local 192.0.2.2:500 peer 192.0.2.1:500 ' \
-	    ctl B show sa
+	    $CB show sa
 }
 default_rule_cleanup() { netns_cleanup; }
 
 atf_test_case singleikesa cleanup
 singleikesa_head()
 {
-	atf_set "descr" "enforcesingleikesa: a peer identity that comes back from another address ends its older IKE SA and its SAs"
+	atf_set "descr" "enforcesingleikesa: a peer identity established again from another address ends its older IKE SA and SAs, in both kernels; without it both stay"
 	atf_set "require.user" "root"
 	atf_set "timeout" "60"
 }
@@ -616,30 +618,44 @@ singleikesa_body()
 	ctl_init
 	pair
 	ip -n "$(ns B)" addr add 192.0.2.3/24 dev vB
+	: >A.spd
 	for b in 192.0.2.2 192.0.2.3; do
 		cat >>A.spd <<X
 spdadd 192.0.2.1 $b any -P out ipsec esp/transport//require;
 spdadd $b 192.0.2.1 any -P in ipsec esp/transport//require;
 X
+		cat >>B.spd <<X
+spdadd $b 192.0.2.1 any -P out ipsec esp/transport//require;
+spdadd 192.0.2.1 $b any -P in ipsec esp/transport//require;
+X
+		echo "ikev2 \"a$b\" active esp transport from $b to 192.0.2.1 local $b peer 192.0.2.1 srcid rw.example.com psk \"$PSK\"" >>B.conf
 	done
 	keys A A.spd
-	{ echo "set enforcesingleikesa"
-	  echo "ikev2 \"rw\" passive esp transport peer any dstid rw.example.com psk \"$PSK\""
-	} >A.conf
+	keys B B.spd
+	# One identity, B, from two addresses: two IKE SAs unless enforced.
+	echo "ikev2 \"rw\" passive esp transport peer any dstid rw.example.com psk \"$PSK\"" >A.conf
 	iked A A.conf
-	# B as 192.0.2.2, then, without a word (killed), as 192.0.2.3.
+	iked B B.conf
+	spd_ready B
 	for b in 192.0.2.2 192.0.2.3; do
-		: >B.spd
-		spd B $b 192.0.2.1
-		echo "ikev2 \"a\" active esp transport from $b to 192.0.2.1 local $b peer 192.0.2.1 srcid rw.example.com psk \"$PSK\"" >B.conf
-		iked B B.conf
-		in_ B ping -c 1 -W 5 -I $b 192.0.2.1 >/dev/null ||
-		    { logs; atf_fail "no ping from $b"; }
-		[ $b = 192.0.2.3 ] || kill -KILL "$(cat B.iked.pid)"
+		atf_check -s exit:0 -o match:'^initiating 1 ' $CB initiate a$b
+		wait_for 10 sh -c "$CA show sa | grep -q 'peer $b:500'" ||
+		    { logs; atf_fail "no IKE SA from $b"; }
+	done
+	atf_check_equal 2 "$($CA show sa | grep -c '^sa "rw": .* established ')"
+	atf_check -s exit:0 -o inline:"deleted 2 IKE SAs\n" $CB reset sa
+	wait_for 5 sh -c "! $CA show sa | grep -q ." || { logs; atf_fail "reset sa"; }
+
+	{ echo "set enforcesingleikesa"; cat A.conf; } >A2.conf
+	atf_check -s exit:0 -o match:'^loaded ' $CA load "$PWD/A2.conf"
+	for b in 192.0.2.2 192.0.2.3; do
+		atf_check -s exit:0 -o match:'^initiating 1 ' $CB initiate a$b
+		wait_for 10 sh -c "$CA show sa | grep -q 'peer $b:500'" ||
+		    { logs; atf_fail "no IKE SA from $b"; }
 	done
 	grep -q 'enforcesingleikesa: identity rw.example.com now at 192.0.2.3' A.iked.log ||
 	    { logs; atf_fail "A did not enforce one IKE SA"; }
-	atf_check -s exit:0 -o save:A.sa ctl A show sa
+	atf_check -s exit:0 -o save:A.sa $CA show sa
 	cat A.sa
 	atf_check_equal 1 "$(grep -c '^sa ' A.sa)"
 	grep -q '^sa "rw": ikev2 responder established local 192.0.2.1:500 peer 192.0.2.3:500 ' A.sa ||
@@ -647,6 +663,12 @@ X
 	sad A >A.sad
 	grep -q 192.0.2.2 A.sad && { cat A.sad; atf_fail "A kept the SAs with 192.0.2.2"; }
 	atf_check_equal 2 "$(wc -l <A.sad)"
+	# B was told: its SAs from 192.0.2.2 are gone too.
+	wait_for 5 sh -c "! $CB show sa | grep -q 'local 192.0.2.2:'" ||
+	    { logs; atf_fail "B kept the IKE SA A deleted"; }
+	sad B >B.sad
+	grep -q 192.0.2.2 B.sad && { cat B.sad; atf_fail "B kept the SAs with 192.0.2.2"; }
+	atf_check_equal 2 "$(wc -l <B.sad)"
 }
 singleikesa_cleanup() { netns_cleanup; }
 
