@@ -457,7 +457,8 @@ by_name()
 	# No traffic: the rule alone brings the pair up in both kernels.
 	atf_check -s exit:0 -o inline:"initiating 1 policies, 0 up already\n" \
 	    $CA initiate b
-	wait_for 10 has_sas A 2 || { logs; atf_fail "initiate: no SAs in A"; }
+	wait_for 10 has_sas A 2 ||
+	    { logs; cat A.log B.log; $CB show stats; atf_fail "initiate: no SAs in A"; }
 	wait_for 5 has_sas B 2 || { logs; atf_fail "initiate: no SAs in B"; }
 	grep -q 'acquire seq [1-9]' A.iked.log &&
 	    { logs; atf_fail "the kernel acquired: traffic started it"; }
