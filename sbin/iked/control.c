@@ -59,6 +59,14 @@ static struct control {
 	u_int			 cs_nconns;
 } control = { .cs_fd = -1 };
 
+/* Which IKE SAs control_delete() deletes. */
+enum control_which {
+	CONTROL_ALL,		/* every one, with its children */
+	CONTROL_IKE,		/* every one, as when it ends */
+	CONTROL_ID,		/* those of a peer identity */
+	CONTROL_RULE		/* those of a rule */
+};
+
 static void	control_unlink_stale(const struct sockaddr_un *);
 static int	control_peer(int, uid_t *, long *);
 static void	control_refuse(int, const char *);
@@ -70,14 +78,6 @@ static void	control_event(struct bufferevent *, short, void *);
 static int	control_input(struct control_conn *, int);
 static void	control_answer(struct control_conn *, enum control_cmd,
 		    const char *, const char *, FILE *);
-/* Which IKE SAs control_delete() deletes. */
-enum control_which {
-	CONTROL_ALL,		/* every one, with its children */
-	CONTROL_IKE,		/* every one, as when it ends */
-	CONTROL_ID,		/* those of a peer identity */
-	CONTROL_RULE		/* those of a rule */
-};
-
 static u_int	control_delete(struct iked *, enum control_which,
 		    const char *);
 static void	control_initiate(struct iked *, const char *, FILE *);
