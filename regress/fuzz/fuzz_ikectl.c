@@ -7,7 +7,9 @@
  * the line fits in what was sent and in CONTROL_LINE_MAX; the words the
  * daemon echoes and logs are printable ASCII, single-spaced, within
  * their buffer; a command recognised is recognised again from those
- * words (they are its canonical form), and not from a cut buffer.
+ * words (they are its canonical form), with the same argument, and not
+ * from a cut buffer; an argument is a non-empty tail of the words, the
+ * client's own bytes.
  *
  * Built and run by regress/fuzz/run.sh, seeds in corpus/ikectl.
  */
@@ -22,6 +24,24 @@
 #include "iked.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* A command's argument: none, or a non-empty tail of w after a space. */
+static void
+check_arg(const char *w, const char *arg, const char *buf, size_t len)
+{
+	size_t	 i;
+
+	if (arg == NULL)
+		return;
+	if (arg <= w || arg > w + strlen(w) || arg[-1] != ' ' ||
+	    *arg == '\0')
+		abort();
+	/* Taken as sent: no byte was made a '?'. */
+	for (i = 0; i < len; i++)
+		if ((unsigned char)buf[i] >= 0x7f || ((unsigned char)buf[i] <
+		    ' ' && buf[i] != '\t' && buf[i] != '\r' && buf[i] != '\n'))
+			abort();
+}
 
 static void
 check_words(const char *w, size_t wlen)
@@ -46,6 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char			 small[8];
 	enum control_frame	 fr;
 	enum control_cmd	 cmd;
+	const char		*arg, *arg2;
 	size_t			 linelen = (size_t)-1;
 	int			 eof;
 
@@ -63,20 +84,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (linelen > size || linelen >= CONTROL_LINE_MAX)
 			abort();
 
-		cmd = control_parse(buf, linelen, words, sizeof(words));
+		cmd = control_parse(buf, linelen, words, sizeof(words), &arg);
 		check_words(words, sizeof(words));
+		check_arg(words, arg, buf, linelen);
+		if (cmd == CONTROL_UNKNOWN && arg != NULL)
+			abort();
 		if (cmd != CONTROL_UNKNOWN) {
 			if (control_parse(words, strlen(words), again,
-			    sizeof(again)) != cmd || strcmp(words, again) != 0)
+			    sizeof(again), &arg2) != cmd ||
+			    strcmp(words, again) != 0 ||
+			    (arg == NULL) != (arg2 == NULL) ||
+			    (arg != NULL && strcmp(arg, arg2) != 0))
 				abort();
 			/* Cut to a few bytes, a command is not one. */
 			if (strlen(words) >= sizeof(small) &&
 			    control_parse(buf, linelen, small,
-			    sizeof(small)) != CONTROL_UNKNOWN)
+			    sizeof(small), &arg2) != CONTROL_UNKNOWN)
 				abort();
 		}
-		cmd = control_parse(buf, linelen, small, sizeof(small));
+		cmd = control_parse(buf, linelen, small, sizeof(small), &arg2);
 		check_words(small, sizeof(small));
+		check_arg(small, arg2, buf, linelen);
 	}
 	return (0);
 }

@@ -3,7 +3,11 @@
 # of the socket and who may use it, the cap on clients and their
 # timeout, a stale socket replaced and a live one respected, the file
 # gone at exit; show sa against the kernel's SAs after an IKEv2
-# handshake between two namespaces; iked's core dumps off.
+# handshake between two namespaces; iked's core dumps off.  OpenBSD's
+# other commands: show flow, load, reset, couple/decouple, log; start
+# and stop one rule by name (initiate, terminate) against both kernels;
+# iked -p pidfile; and the administrator's iked.conf options: the
+# default rule, enforcesingleikesa.
 
 . "$(atf_get_srcdir)/../lib/netns.subr"
 . "$(atf_get_srcdir)/../lib/ike.subr"
@@ -16,6 +20,10 @@ ctl_init()
 	IKECTL="$TOP/sbin/ikectl/ikectl"
 	[ -x "$IKECTL" ] || atf_fail "ikectl not built"
 	SOCK="$PWD/iked.sock"
+	# ikectl on A's and B's iked of a founding pair (for atf_check,
+	# which runs programs, not functions).
+	CA="$IKECTL -s $PWD/A.iked.ctl"
+	CB="$IKECTL -s $PWD/B.iked.ctl"
 }
 
 # gw NET: an install-policies rule whose flows go into the SPD, so that
@@ -333,6 +341,338 @@ show_sa_body()
 }
 show_sa_cleanup() { netns_cleanup; }
 
+
+# spd_ready NS: NS's iked has its SPD mirror (initiate needs it).
+spd_ready()
+{
+	wait_for 5 grep -q 'spd: mirror loaded' "$1.iked.log" ||
+	    { cat "$1.iked.log"; atf_fail "$1's iked has no SPD mirror"; }
+}
+
+atf_test_case flow_load cleanup
+flow_load_head()
+{
+	atf_set "descr" "show flow lists the policies iked installed; load FILE switches to FILE (reload then reads it), refuses a broken one; couple, decouple, log"
+	atf_set "require.user" "root"
+}
+flow_load_body()
+{
+	single
+	wait_for 5 sh -c "PFKEY_SOCKET=$PWD/A.sock ip netns exec $(ns A) $SETKEY -DP | grep -q 10.1.0.0/24" ||
+	    { setkey_ A -DP; atf_fail "the flows of iked.conf are not in the SPD"; }
+	# A policy of setkey's own is in the SPD, not in show flow.
+	echo 'spdadd 10.7.0.0/24 10.8.0.0/24 any -P out ipsec esp/transport//require;' >own.spd
+	keys A own.spd
+	atf_check -s exit:0 -o save:flow.out "$IKECTL" -s "$SOCK" show flow
+	cat flow.out
+	atf_check_equal 2 "$(grep -c '^flow ' flow.out)"
+	grep -q '^flow esp out from 10.1.0.0/24 to 10.9.0.0/24 tunnel local 192.0.2.1 peer 192.0.2.2 require policy [0-9]*$' flow.out ||
+	    atf_fail "no outbound flow"
+	grep -q '^flow esp in from 10.9.0.0/24 to 10.1.0.0/24 tunnel local 192.0.2.1 peer 192.0.2.2 require policy [0-9]*$' flow.out ||
+	    atf_fail "no inbound flow"
+	# The policy ids are the kernel's.
+	setkey_ A -DP >spd.out
+	for id in $(sed -n 's/.* policy \([0-9]*\)$/\1/p' flow.out); do
+		grep -q "spid=$id " spd.out ||
+		    { cat spd.out; atf_fail "policy $id is not in the SPD"; }
+	done
+
+	# load: a relative name goes absolute; reload then reads that file.
+	gw 10.4.0.0/24 >other.conf
+	atf_check -s exit:0 -o inline:"loaded $PWD/other.conf\n" \
+	    "$IKECTL" -s "$SOCK" load other.conf
+	atf_check -s exit:0 -o match:'^flow esp out from 10.4.0.0/24 ' \
+	    -o not-match:'10.1.0.0' "$IKECTL" -s "$SOCK" show flow
+	setkey_ A -DP >spd.out
+	grep -q 10.4.0.0/24 spd.out && ! grep -q 10.1.0.0/24 spd.out ||
+	    { cat spd.out; atf_fail "load did not replace the flows"; }
+	gw 10.6.0.0/24 >other.conf
+	atf_check -s exit:0 -o inline:"reloaded\n" "$IKECTL" -s "$SOCK" reload
+	atf_check -s exit:0 -o match:'^flow esp out from 10.6.0.0/24 ' \
+	    "$IKECTL" -s "$SOCK" show flow
+	# A broken file, a missing one, a relative name sent raw: refused.
+	echo 'bogus' >broken.conf
+	atf_check -s exit:1 -o empty \
+	    -e inline:"ikectl: load: $PWD/broken.conf: errors, running configuration kept\n" \
+	    "$IKECTL" -s "$SOCK" load broken.conf
+	atf_check -s exit:1 -o empty -e match:'nonexistent.conf' \
+	    "$IKECTL" -s "$SOCK" load nonexistent.conf
+	command -v python3 >/dev/null 2>&1 || atf_skip "python3 is not installed"
+	cat >raw.py <<'X'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+s.shutdown(socket.SHUT_WR)
+sys.stdout.write(s.recv(4096).decode("latin-1"))
+X
+	atf_check -o inline:"ikectl: load: other.conf: not an absolute path\n" \
+	    python3 raw.py "$SOCK" 'load other.conf\n'
+	# A control byte in an argument: not taken as some other name.
+	atf_check -o inline:"ikectl: unknown command: load /tmp/a?b\n" \
+	    python3 raw.py "$SOCK" 'load /tmp/a\x01b\n'
+	atf_check -o match:'^flow esp out from 10.6.0.0/24 ' \
+	    "$IKECTL" -s "$SOCK" show flow
+
+	# couple is what runs; decouple is refused.
+	atf_check -s exit:0 -o inline:"coupled\n" "$IKECTL" -s "$SOCK" couple
+	atf_check -s exit:1 -o empty -e match:'^ikectl: decouple: not supported' \
+	    "$IKECTL" -s "$SOCK" decouple
+	# log brief: a show is no longer logged; log verbose: it is again.
+	atf_check -s exit:0 -o inline:"logging brief\n" "$IKECTL" -s "$SOCK" log brief
+	n=$(grep -c 'control: pid .*: show stats' A.iked.log || true)
+	atf_check -s exit:0 -o ignore "$IKECTL" -s "$SOCK" show stats
+	atf_check_equal "$n" "$(grep -c 'control: pid .*: show stats' A.iked.log || true)"
+	atf_check -s exit:0 -o inline:"logging verbose\n" "$IKECTL" -s "$SOCK" log verbose
+	atf_check -s exit:0 -o ignore "$IKECTL" -s "$SOCK" show stats
+	wait_for 2 sh -c "[ \$(grep -c 'control: pid .*: show stats' A.iked.log) -gt $n ]" ||
+	    atf_fail "log verbose did not bring the debug lines back"
+
+	# reset all: no SAs, no rules, no flows, until a reload.
+	atf_check -s exit:0 -o inline:"deleted 0 IKE SAs and every rule\n" \
+	    "$IKECTL" -s "$SOCK" reset all
+	atf_check -s exit:0 -o empty "$IKECTL" -s "$SOCK" show flow
+	setkey_ A -DP | grep -q 10.6.0.0/24 && atf_fail "reset all left the flows"
+	atf_check -s exit:1 -e inline:"ikectl: initiate: no rule \"gw\"\n" \
+	    "$IKECTL" -s "$SOCK" initiate gw
+	atf_check -s exit:0 -o inline:"reloaded\n" "$IKECTL" -s "$SOCK" reload
+	atf_check -s exit:0 -o match:'^flow esp out from 10.6.0.0/24 ' \
+	    "$IKECTL" -s "$SOCK" show flow
+}
+flow_load_cleanup() { netns_cleanup; }
+
+# by_name VERSION: initiate and terminate one rule between two ikeds.
+by_name()
+{
+	IKEV=$1
+	ctl_init
+	founding 4 passive
+	spd_ready A
+	atf_check -s exit:1 -e inline:"ikectl: initiate: no rule \"nosuch\"\n" \
+	    $CA initiate nosuch
+	atf_check -s exit:1 -e inline:"ikectl: initiate: rule \"a\" is passive\n" \
+	    $CB initiate a
+	atf_check -s exit:1 -e inline:"ikectl: terminate: no rule \"nosuch\"\n" \
+	    $CA terminate nosuch
+	# No traffic: the rule alone brings the pair up in both kernels.
+	atf_check -s exit:0 -o inline:"initiating 1 policies, 0 up already\n" \
+	    $CA initiate b
+	wait_for 10 has_sas A 2 ||
+	    { logs; cat A.log B.log; $CB show stats; atf_fail "initiate: no SAs in A"; }
+	wait_for 5 has_sas B 2 || { logs; atf_fail "initiate: no SAs in B"; }
+	grep -q 'acquire seq [1-9]' A.iked.log &&
+	    { logs; atf_fail "the kernel acquired: traffic started it"; }
+	atf_check -s exit:0 -o inline:"initiating 0 policies, 1 up already\n" \
+	    $CA initiate b
+	atf_check -s exit:0 -o match:"^sa \"b\": $IKEV initiator established " \
+	    $CA show sa
+	in_ A ping -c 1 -W 5 192.0.2.2 >/dev/null || { logs; atf_fail "ping"; }
+
+	atf_check -s exit:0 -o inline:"deleted 1 IKE SAs\n" $CA terminate b
+	atf_check -s exit:0 -o empty $CA show sa
+	wait_for 5 sh -c "[ \$(PFKEY_SOCKET=$PWD/A.sock ip netns exec $(ns A) $SETKEY -D | grep -c state=mature) = 0 ]" ||
+	    { setkey_ A -D; logs; atf_fail "A kept the terminated SAs"; }
+	wait_for 5 sh -c "[ \$(PFKEY_SOCKET=$PWD/B.sock ip netns exec $(ns B) $SETKEY -D | grep -c state=mature) = 0 ]" ||
+	    { setkey_ B -D; logs; atf_fail "B kept the terminated SAs"; }
+	atf_check -s exit:0 -o inline:"deleted 0 IKE SAs\n" $CA terminate b
+	# And up again by name.
+	atf_check -s exit:0 -o inline:"initiating 1 policies, 0 up already\n" \
+	    $CA initiate b
+	wait_for 10 has_sas B 2 || { logs; atf_fail "no SAs after a second initiate"; }
+}
+
+atf_test_case by_name_v2 cleanup
+by_name_v2_head()
+{
+	atf_set "descr" "IKEv2: initiate NAME brings the rule's SAs up in both kernels without traffic, terminate NAME takes them out of both"
+	atf_set "require.user" "root"
+	atf_set "timeout" "60"
+}
+by_name_v2_body() { by_name ikev2; }
+by_name_v2_cleanup() { netns_cleanup; }
+
+atf_test_case by_name_v1 cleanup
+by_name_v1_head()
+{
+	atf_set "descr" "IKEv1: initiate NAME brings the rule's SAs up in both kernels without traffic, terminate NAME takes them out of both"
+	atf_set "require.user" "root"
+	atf_set "timeout" "60"
+}
+by_name_v1_body() { by_name ikev1; }
+by_name_v1_cleanup() { netns_cleanup; }
+
+atf_test_case reset cleanup
+reset_head()
+{
+	atf_set "descr" "reset sa, reset id ID and reset ike delete the SAs in both kernels; an ID of no peer deletes none"
+	atf_set "require.user" "root"
+	atf_set "timeout" "60"
+}
+reset_body()
+{
+	IKEV=ikev2
+	ctl_init
+	founding 4 passive
+	spd_ready A
+	for what in "sa" "id 192.0.2.2" "ike"; do
+		atf_check -s exit:0 -o match:'^initiating 1 policies' \
+		    $CA initiate b
+		wait_for 10 has_sas B 2 || { logs; atf_fail "no SAs before reset $what"; }
+		wait_for 5 has_sas A 2 || { logs; atf_fail "no SAs before reset $what"; }
+		atf_check -s exit:0 -o inline:"deleted 0 IKE SAs\n" \
+		    $CA reset id nobody.example.com
+		atf_check_equal 2 "$(mature A)"
+		atf_check -s exit:0 -o inline:"deleted 1 IKE SAs\n" \
+		    $CA reset $what
+		atf_check -s exit:0 -o empty $CA show sa
+		wait_for 5 sh -c "[ \$(PFKEY_SOCKET=$PWD/A.sock ip netns exec $(ns A) $SETKEY -D | grep -c state=mature) = 0 ]" ||
+		    { setkey_ A -D; logs; atf_fail "reset $what: A kept the SAs"; }
+		wait_for 5 sh -c "[ \$(PFKEY_SOCKET=$PWD/B.sock ip netns exec $(ns B) $SETKEY -D | grep -c state=mature) = 0 ]" ||
+		    { setkey_ B -D; logs; atf_fail "reset $what: B kept the SAs"; }
+		wait_for 5 sh -c "! $IKECTL -s $PWD/B.iked.ctl show sa | grep -q ." ||
+		    { logs; atf_fail "reset $what: B kept its IKE SA"; }
+	done
+}
+reset_cleanup() { netns_cleanup; }
+
+atf_test_case pidfile cleanup
+pidfile_head()
+{
+	atf_set "descr" "iked -p: the daemon's pid in the file, a second iked on it refused, the file gone at exit"
+	atf_set "require.user" "root"
+}
+pidfile_body()
+{
+	ctl_init
+	mkns A
+	daemon A
+	gw 10.1.0.0/24 >iked.conf
+	# Daemonized (no -d): the pid written is the daemon's.
+	PFKEY_SOCKET="$PWD/A.sock" ip netns exec "$(ns A)" "$IKED" \
+	    -p iked.pid -s "$SOCK" -f "$PWD/iked.conf" ||
+	    atf_fail "iked did not start"
+	wait_for 5 test -s iked.pid || atf_fail "no pid in iked.pid"
+	pid=$(cat iked.pid)
+	echo "$pid" >>daemons.pids
+	atf_check -o match:'iked' cat "/proc/$pid/comm"
+	atf_check -s exit:0 -o match:'^stats: ' "$IKECTL" -s "$SOCK" show stats
+	# Another iked on the file: refused, the file left alone.
+	mkns B
+	daemon B
+	PFKEY_SOCKET="$PWD/B.sock" atf_check -s exit:1 \
+	    -e match:"iked.pid: iked already running, pid $pid" \
+	    ip netns exec "$(ns B)" "$IKED" -d -p "$PWD/iked.pid" \
+	    -s "$PWD/b.sock" -f "$PWD/iked.conf"
+	atf_check_equal "$pid" "$(cat iked.pid)"
+	kill -TERM "$pid"
+	wait_for 5 test ! -e iked.pid || atf_fail "iked.pid is left at exit"
+	wait_for 5 sh -c "! kill -0 $pid" || atf_fail "iked did not exit"
+}
+pidfile_cleanup() { netns_cleanup; }
+
+atf_test_case default_rule cleanup
+default_rule_head()
+{
+	atf_set "descr" "a responder whose rules do not match the peer answers with its default rule; without one it refuses"
+	atf_set "require.user" "root"
+	atf_set "timeout" "60"
+}
+default_rule_body()
+{
+	IKEV=ikev2
+	ctl_init
+	pair
+	spd A 192.0.2.1 192.0.2.2
+	spd B 192.0.2.2 192.0.2.1
+	rule b active 192.0.2.1 192.0.2.2 >A.conf
+	# B's only rule is for another peer.
+	echo "ikev2 \"other\" passive esp transport peer 192.0.2.99 psk \"$PSK\"" >B.conf
+	iked A A.conf
+	iked B B.conf
+	spd_ready A
+	atf_check -s exit:0 -o ignore $CA initiate b
+	wait_for 10 grep -q 'IKE_SA_INIT from a peer no ikev2 rule matches, dropped' B.iked.log ||
+	    { logs; atf_fail "B did not drop a peer no rule matches"; }
+	atf_check_equal 0 "$(mature B)"
+	# The same rule marked default answers A.
+	echo "ikev2 \"other\" default passive esp transport peer 192.0.2.99 psk \"$PSK\"" >B.conf
+	atf_check -s exit:0 -o inline:"reloaded\n" $CB reload
+	atf_check -s exit:0 -o ignore $CA reset sa
+	atf_check -s exit:0 -o match:'^initiating 1 ' $CA initiate b
+	wait_for 10 has_sas B 2 || { logs; atf_fail "the default rule did not answer"; }
+	atf_check -s exit:0 \
+	    -o match:'^sa "other": ikev2 responder established local 192.0.2.2:500 peer 192.0.2.1:500 ' \
+	    $CB show sa
+}
+default_rule_cleanup() { netns_cleanup; }
+
+atf_test_case singleikesa cleanup
+singleikesa_head()
+{
+	atf_set "descr" "enforcesingleikesa: a peer identity established again from another address ends its older IKE SA and SAs, in both kernels; without it both stay"
+	atf_set "require.user" "root"
+	atf_set "timeout" "60"
+}
+singleikesa_body()
+{
+	IKEV=ikev2
+	ctl_init
+	pair
+	ip -n "$(ns B)" addr add 192.0.2.3/24 dev vB
+	: >A.spd
+	for b in 192.0.2.2 192.0.2.3; do
+		cat >>A.spd <<X
+spdadd 192.0.2.1 $b any -P out ipsec esp/transport//require;
+spdadd $b 192.0.2.1 any -P in ipsec esp/transport//require;
+X
+		cat >>B.spd <<X
+spdadd $b 192.0.2.1 any -P out ipsec esp/transport//require;
+spdadd 192.0.2.1 $b any -P in ipsec esp/transport//require;
+X
+		echo "ikev2 \"a$b\" active esp transport from $b to 192.0.2.1 local $b peer 192.0.2.1 srcid rw.example.com psk \"$PSK\"" >>B.conf
+	done
+	keys A A.spd
+	keys B B.spd
+	# One identity, B, from two addresses: two IKE SAs unless enforced.
+	echo "ikev2 \"rw\" passive esp transport peer any dstid rw.example.com psk \"$PSK\"" >A.conf
+	iked A A.conf
+	iked B B.conf
+	spd_ready B
+	for b in 192.0.2.2 192.0.2.3; do
+		atf_check -s exit:0 -o match:'^initiating 1 ' $CB initiate a$b
+		wait_for 10 sh -c "$CA show sa | grep -q 'peer $b:500'" ||
+		    { logs; atf_fail "no IKE SA from $b"; }
+	done
+	atf_check_equal 2 "$($CA show sa | grep -c '^sa "rw": .* established ')"
+	atf_check -s exit:0 -o inline:"deleted 2 IKE SAs\n" $CB reset sa
+	wait_for 5 sh -c "! $CA show sa | grep -q ." || { logs; atf_fail "reset sa"; }
+
+	{ echo "set enforcesingleikesa"; cat A.conf; } >A2.conf
+	atf_check -s exit:0 -o match:'^loaded ' $CA load "$PWD/A2.conf"
+	for b in 192.0.2.2 192.0.2.3; do
+		atf_check -s exit:0 -o match:'^initiating 1 ' $CB initiate a$b
+		wait_for 10 sh -c "$CA show sa | grep -q 'peer $b:500'" ||
+		    { logs; atf_fail "no IKE SA from $b"; }
+	done
+	grep -q 'enforcesingleikesa: identity rw.example.com now at 192.0.2.3' A.iked.log ||
+	    { logs; atf_fail "A did not enforce one IKE SA"; }
+	atf_check -s exit:0 -o save:A.sa $CA show sa
+	cat A.sa
+	atf_check_equal 1 "$(grep -c '^sa ' A.sa)"
+	grep -q '^sa "rw": ikev2 responder established local 192.0.2.1:500 peer 192.0.2.3:500 ' A.sa ||
+	    atf_fail "A's IKE SA is not the one with 192.0.2.3"
+	sad A >A.sad
+	grep -q 192.0.2.2 A.sad && { cat A.sad; atf_fail "A kept the SAs with 192.0.2.2"; }
+	atf_check_equal 2 "$(wc -l <A.sad)"
+	# B was told: its SAs from 192.0.2.2 are gone too.
+	wait_for 5 sh -c "! $CB show sa | grep -q 'local 192.0.2.2:'" ||
+	    { logs; atf_fail "B kept the IKE SA A deleted"; }
+	sad B >B.sad
+	grep -q 192.0.2.2 B.sad && { cat B.sad; atf_fail "B kept the SAs with 192.0.2.2"; }
+	atf_check_equal 2 "$(wc -l <B.sad)"
+}
+singleikesa_cleanup() { netns_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case stats
@@ -342,4 +682,11 @@ atf_init_test_cases()
 	atf_add_test_case limits
 	atf_add_test_case lifecycle
 	atf_add_test_case show_sa
+	atf_add_test_case flow_load
+	atf_add_test_case by_name_v2
+	atf_add_test_case by_name_v1
+	atf_add_test_case reset
+	atf_add_test_case pidfile
+	atf_add_test_case default_rule
+	atf_add_test_case singleikesa
 }

@@ -146,6 +146,9 @@ errors_body()
 	check_error "set dpd_check_interval 100000" \
 	    '1: dpd_check_interval 100000 out of range (0 to 86400)'
 	check_error "set dpd_action clear" '1: dpd_action clear: trap or restart'
+	check_error "set dpd_maxfail 0" '1: dpd_maxfail 0 out of range (1 to 100)'
+	check_error "set dpd_maxfail 101" '1: dpd_maxfail 101 out of range (1 to 100)'
+	check_error "set vendorid" '1: vendorid is not supported (iked sends no vendor ID naming itself)'
 	check_error "set decouple" \
 	    '1: decouple is not supported (every SA negotiated goes into the kernel)'
 	check_error "set fragment_size 100" \
@@ -288,8 +291,9 @@ set active
 set couple
 set nofragmentation
 set noenforcesingleikesa
-set vendorid
+set novendorid
 set dpd_check_interval 60
+set dpd_maxfail 5
 set dpd_action trap
 set maxchildren 64
 set ikelifetime 1d
@@ -316,6 +320,10 @@ EOT
 	# strongSwan's dpd_action: trap by default, or restart.
 	printf 'set dpd_action restart\nikev2 passive psk "k"\n' >t.conf
 	atf_check -s exit:0 -e ignore -o match:'^set dpd_action restart$' \
+	    "$IKED" -nv -f t.conf
+	# racoon's dpd_maxfail: 5 unless set.
+	printf 'set dpd_maxfail 2\nikev1 passive psk "k"\n' >t.conf
+	atf_check -s exit:0 -e ignore -o match:'^set dpd_maxfail 2$' \
 	    "$IKED" -nv -f t.conf
 	# A fragment size is printed when it is not RFC 7383's 1228.
 	printf 'set fragment_size 576\nikev2 passive psk "k"\n' >t.conf

@@ -447,7 +447,7 @@ responder_lifetime_cleanup() { netns_cleanup; }
 atf_test_case dpd cleanup
 dpd_head()
 {
-	atf_set "descr" "Dead peer detection: B's iked stops answering, A declares it dead and deletes the SAs"
+	atf_set "descr" "Dead peer detection: B's iked stops answering, A declares it dead after dpd_maxfail R-U-THERE and deletes the SAs"
 	atf_set "require.user" "root"
 	atf_set "timeout" "120"
 }
@@ -457,7 +457,8 @@ dpd_body()
 	pair
 	spd A 192.0.2.1 192.0.2.2
 	spd B 192.0.2.2 192.0.2.1
-	{ echo "set dpd_check_interval 2"; rule b active 192.0.2.1 192.0.2.2; } >A.conf
+	{ echo "set dpd_check_interval 2"; echo "set dpd_maxfail 3"
+	    rule b active 192.0.2.1 192.0.2.2; } >A.conf
 	{ echo "set dpd_check_interval 2"; rule a passive 192.0.2.2 192.0.2.1; } >B.conf
 	iked A A.conf
 	iked B B.conf
@@ -467,7 +468,7 @@ dpd_body()
 	grep -q 'dead peer' A.iked.log && { logs; atf_fail "a live peer declared dead"; }
 	atf_check_equal 2 "$(mature A)"
 	kill -STOP "$(cat B.iked.pid)"
-	wait_for 30 grep -q 'dead peer: 5 R-U-THERE unanswered' A.iked.log ||
+	wait_for 30 grep -q 'dead peer: 3 R-U-THERE unanswered' A.iked.log ||
 	    { kill -CONT "$(cat B.iked.pid)"; logs; atf_fail "A did not detect the dead peer"; }
 	kill -CONT "$(cat B.iked.pid)"
 	wait_for 5 sh -c "[ \$(PFKEY_SOCKET=$PWD/A.sock ip netns exec $(ns A) $SETKEY -D | grep -c state=mature) = 0 ]" ||

@@ -15,6 +15,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +31,13 @@ usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-s socket] show sa | show stats | "
-	    "reload\n", __progname);
+	fprintf(stderr, "usage: %s [-s socket] command [argument]\n"
+	    "commands: show sa | show flow | show stats | reload | "
+	    "load file |\n"
+	    "    reset all | reset sa | reset ike | reset id id | "
+	    "couple | decouple |\n"
+	    "    log verbose | log brief | initiate name | "
+	    "terminate name\n", __progname);
 	exit(1);
 }
 
@@ -104,6 +110,7 @@ main(int argc, char *argv[])
 {
 	const char	*path = IKECTL_SOCKET;
 	char		 line[IKECTL_LINE_MAX], *ans;
+	char		 file[PATH_MAX];
 	size_t		 len, off;
 	ssize_t		 n;
 	FILE		*out = stdout;
@@ -122,6 +129,12 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc == 0)
 		usage();
+	/* The daemon's directory is not ours: the file goes absolute. */
+	if (argc == 2 && strcmp(argv[0], "load") == 0) {
+		if (realpath(argv[1], file) == NULL)
+			err(1, "%s", argv[1]);
+		argv[1] = file;
+	}
 	ikectl_line(line, sizeof(line), argc, argv);
 
 	signal(SIGPIPE, SIG_IGN);

@@ -70,6 +70,20 @@ xform_lookup(enum iked_xftype type, const char *name)
 	return (NULL);
 }
 
+/* The rule named name, or NULL. */
+struct iked_policy *
+policy_byname(struct iked_config *cf, const char *name)
+{
+	struct iked_policy	*pol;
+
+	if (cf == NULL)
+		return (NULL);
+	TAILQ_FOREACH(pol, &cf->cfg_policies, pol_entry)
+		if (strcmp(pol->pol_name, name) == 0)
+			return (pol);
+	return (NULL);
+}
+
 struct iked_config *
 config_new(void)
 {
@@ -78,6 +92,7 @@ config_new(void)
 	if ((cf = calloc(1, sizeof(*cf))) == NULL)
 		return (NULL);
 	cf->cfg_dpd_interval = IKED_DPD_DEFAULT;
+	cf->cfg_dpd_maxfail = IKED_DPD_MAXFAIL_DEFAULT;
 	cf->cfg_fragsize = IKED_FRAGSIZE_DEFAULT;
 	cf->cfg_maxchildren = IKED_MAXCHILDREN_DEFAULT;
 	cf->cfg_ikelifetime = IKED_IKELIFETIME_DEFAULT;

@@ -21,15 +21,20 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+
+#include <libpfkey.h>
 
 #include "iked.h"
 
@@ -54,6 +59,14 @@ static struct control {
 	u_int			 cs_nconns;
 } control = { .cs_fd = -1 };
 
+/* Which IKE SAs control_delete() deletes. */
+enum control_which {
+	CONTROL_ALL,		/* every one, with its children */
+	CONTROL_IKE,		/* every one, as when it ends */
+	CONTROL_ID,		/* those of a peer identity */
+	CONTROL_RULE		/* those of a rule */
+};
+
 static void	control_unlink_stale(const struct sockaddr_un *);
 static int	control_peer(int, uid_t *, long *);
 static void	control_refuse(int, const char *);
@@ -64,7 +77,10 @@ static void	control_write(struct bufferevent *, void *);
 static void	control_event(struct bufferevent *, short, void *);
 static int	control_input(struct control_conn *, int);
 static void	control_answer(struct control_conn *, enum control_cmd,
-		    const char *, FILE *);
+		    const char *, const char *, FILE *);
+static u_int	control_delete(struct iked *, enum control_which,
+		    const char *);
+static void	control_initiate(struct iked *, const char *, FILE *);
 static void	control_conn_close(struct control_conn *);
 
 /*
@@ -340,7 +356,7 @@ control_input(struct control_conn *cc, int eof)
 	struct evbuffer		*in = bufferevent_get_input(cc->cc_bev);
 	enum control_cmd	 cmd;
 	char			 words[CONTROL_LINE_MAX];
-	const char		*buf;
+	const char		*buf, *arg;
 	char			*text = NULL;
 	size_t			 len, n, linelen = 0, tlen = 0;
 	FILE			*fp;
@@ -372,8 +388,8 @@ control_input(struct control_conn *cc, int eof)
 		    CONTROL_LINE_MAX - 1);
 		break;
 	case CONTROL_FRAME_LINE:
-		cmd = control_parse(buf, linelen, words, sizeof(words));
-		control_answer(cc, cmd, words, fp);
+		cmd = control_parse(buf, linelen, words, sizeof(words), &arg);
+		control_answer(cc, cmd, words, arg, fp);
 		break;
 	}
 	cc->cc_answered = 1;
@@ -393,29 +409,97 @@ control_input(struct control_conn *cc, int eof)
 
 static void
 control_answer(struct control_conn *cc, enum control_cmd cmd,
-    const char *words, FILE *fp)
+    const char *words, const char *arg, FILE *fp)
 {
-	struct iked	*env = control.cs_env;
+	struct iked		*env = control.cs_env;
+	struct iked_config	*cf;
+	u_int			 n;
 
-	/* A reload changes things: always in the log; the rest with -v. */
-	if (cmd != CONTROL_RELOAD)
+	/* What changes things is always in the log; the rest with -v. */
+	if (cmd == CONTROL_UNKNOWN || cmd == CONTROL_SHOW_SA ||
+	    cmd == CONTROL_SHOW_FLOW || cmd == CONTROL_SHOW_STATS)
 		log_debug("control: pid %ld uid %lu: %s", cc->cc_pid,
+		    (unsigned long)cc->cc_uid, words);
+	else
+		log_info("control: pid %ld uid %lu: %s", cc->cc_pid,
 		    (unsigned long)cc->cc_uid, words);
 	switch (cmd) {
 	case CONTROL_SHOW_SA:
 		show_sas(fp, env);
 		break;
+	case CONTROL_SHOW_FLOW:
+		show_flows(fp, env);
+		break;
 	case CONTROL_SHOW_STATS:
 		show_stats(fp, env);
 		break;
 	case CONTROL_RELOAD:
-		log_info("control: pid %ld uid %lu: reload", cc->cc_pid,
-		    (unsigned long)cc->cc_uid);
 		if (iked_reload(env) == 0)
 			fprintf(fp, "reloaded\n");
 		else
 			fprintf(fp, "ikectl: reload: %s: errors, running "
 			    "configuration kept\n", env->sc_conffile);
+		break;
+	case CONTROL_LOAD:
+		/* Our directory is not the client's (daemon(3)). */
+		if (*arg != '/')
+			fprintf(fp, "ikectl: load: %s: not an absolute "
+			    "path\n", arg);
+		else if (iked_load(env, arg) == 0)
+			fprintf(fp, "loaded %s\n", arg);
+		else
+			fprintf(fp, "ikectl: load: %s: errors, running "
+			    "configuration kept\n", arg);
+		break;
+	case CONTROL_RESET_ALL:
+		/* OpenBSD's: no SAs, no rules, until a reload or load. */
+		if ((cf = config_new()) == NULL) {
+			fprintf(fp, "ikectl: reset all: out of memory\n");
+			break;
+		}
+		n = control_delete(env, CONTROL_ALL, NULL);
+		kernel_remove_flows(env);
+		config_setrunning(env, cf);
+		fprintf(fp, "deleted %u IKE SAs and every rule\n", n);
+		break;
+	case CONTROL_RESET_SA:
+		fprintf(fp, "deleted %u IKE SAs\n",
+		    control_delete(env, CONTROL_ALL, NULL));
+		break;
+	case CONTROL_RESET_IKE:
+		fprintf(fp, "deleted %u IKE SAs\n",
+		    control_delete(env, CONTROL_IKE, NULL));
+		break;
+	case CONTROL_RESET_ID:
+		fprintf(fp, "deleted %u IKE SAs\n",
+		    control_delete(env, CONTROL_ID, arg));
+		break;
+	case CONTROL_TERMINATE:
+		/* Its SAs may be from a configuration before this one. */
+		if ((n = control_delete(env, CONTROL_RULE, arg)) == 0 &&
+		    policy_byname(env->sc_config, arg) == NULL)
+			fprintf(fp, "ikectl: terminate: no rule \"%s\"\n",
+			    arg);
+		else
+			fprintf(fp, "deleted %u IKE SAs\n", n);
+		break;
+	case CONTROL_INITIATE:
+		control_initiate(env, arg, fp);
+		break;
+	case CONTROL_COUPLE:
+		fprintf(fp, "coupled\n");	/* always */
+		break;
+	case CONTROL_DECOUPLE:
+		fprintf(fp, "ikectl: decouple: not supported: every SA "
+		    "iked negotiates goes into the kernel\n");
+		break;
+	case CONTROL_LOG_VERBOSE:
+		log_setverbose(env->sc_verbose > 0 ? env->sc_verbose : 1);
+		fprintf(fp, "logging verbose\n");
+		break;
+	case CONTROL_LOG_BRIEF:
+		log_setverbose(0);
+		fprintf(fp, "logging brief\n");
 		break;
 	case CONTROL_UNKNOWN:
 		if (*words == '\0')
@@ -424,6 +508,111 @@ control_answer(struct control_conn *cc, enum control_cmd cmd,
 			fprintf(fp, "ikectl: unknown command: %s\n", words);
 		break;
 	}
+}
+
+/* Does id name sa's peer (ikesa_peerid(); a name in any case)? */
+static int
+control_idmatch(const struct iked_sa *sa, const char *id)
+{
+	char	 buf[IKED_ID_MAX];
+
+	ikesa_peerid(sa, buf, sizeof(buf));
+	return (strcasecmp(buf, id) == 0);
+}
+
+/*
+ * ikectl's reset and terminate: the IKE SAs (each with its children,
+ * ikesa_delete()) of every peer, of the peer whose identity is arg, or
+ * of the rule named arg; CONTROL_IKE: the IKE SAs alone, as when one
+ * ends (ikesa_dead(): IKEv1 phase 2 SAs stay to their lifetime, IKEv2
+ * children go with theirs).  How many went.
+ */
+static u_int
+control_delete(struct iked *env, enum control_which which, const char *arg)
+{
+	struct iked_sa	*sa;
+	u_int		 n = 0;
+
+	/* Each search starts afresh: ikesa_free() may free two SAs. */
+	for (;;) {
+		TAILQ_FOREACH(sa, &env->sc_sas, sa_entry) {
+			if (which == CONTROL_ALL ||
+			    (which == CONTROL_IKE &&
+			    sa->sa_state != SA_S_DEAD) ||
+			    (which == CONTROL_ID && control_idmatch(sa, arg)) ||
+			    (which == CONTROL_RULE && sa->sa_pol != NULL &&
+			    strcmp(sa->sa_pol->pol_name, arg) == 0))
+				break;
+		}
+		if (sa == NULL)
+			break;
+		n++;
+		if (which == CONTROL_IKE) {
+			if (sa->sa_state == SA_S_ESTABLISHED)
+				ikesa_send_delete(sa, NULL);
+			ikesa_dead(sa, "deleted by ikectl");
+		} else {
+			log_info("%s: %s deleted by ikectl", sa->sa_name,
+			    sa->sa_version == 2 ? "IKE SA" : "phase 1");
+			ikesa_delete(sa);
+		}
+	}
+	return (n);
+}
+
+/*
+ * ikectl's initiate: the outbound policies the rule's flows cover are
+ * negotiated now, as if the kernel had acquired them (ikesa_acquire()
+ * chooses the rule as for an acquire).  A policy with a pair up or
+ * being negotiated is left alone.
+ */
+static void
+control_initiate(struct iked *env, const char *name, FILE *fp)
+{
+	struct iked_policy	*pol;
+	struct iked_spd		*spd;
+	struct sockaddr_storage	 src, dst;
+	const struct sockaddr	*peer;
+	u_int			 n = 0, up = 0;
+
+	if ((pol = policy_byname(env->sc_config, name)) == NULL) {
+		fprintf(fp, "ikectl: initiate: no rule \"%s\"\n", name);
+		return;
+	}
+	if ((pol->pol_flags & POL_PASSIVE) ||
+	    (env->sc_config->cfg_flags & CFG_PASSIVE)) {
+		fprintf(fp, "ikectl: initiate: rule \"%s\" is passive\n",
+		    name);
+		return;
+	}
+	/* ikesa_acquire() may free a child, never a policy of sc_spds. */
+	TAILQ_FOREACH(spd, &env->sc_spds, spd_entry) {
+		if (spd->spd_dir != IPSEC_DIR_OUTBOUND ||
+		    spd->spd_type != IPSEC_POLICY_IPSEC ||
+		    !policy_flow_match(pol, spd))
+			continue;
+		peer = spd->spd_mode == IPSEC_MODE_TUNNEL ?
+		    (const struct sockaddr *)&spd->spd_tdst :
+		    (const struct sockaddr *)&spd->spd_dst;
+		if (peer->sa_family == AF_UNSPEC ||
+		    !addr_match(&pol->pol_peer, peer))
+			continue;
+		if (child_byspid(env, spd->spd_id) != NULL) {
+			up++;
+			continue;
+		}
+		memcpy(&src, &spd->spd_src, sizeof(src));
+		memcpy(&dst, &spd->spd_dst, sizeof(dst));
+		ikesa_acquire(env, 0, spd, (struct sockaddr *)&src,
+		    (struct sockaddr *)&dst);
+		n++;
+	}
+	if (n == 0 && up == 0)
+		fprintf(fp, "ikectl: initiate: rule \"%s\": no outbound "
+		    "policy of its flows in the SPD\n", name);
+	else
+		fprintf(fp, "initiating %u policies, %u up already\n", n,
+		    up);
 }
 
 static void

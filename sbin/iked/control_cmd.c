@@ -16,10 +16,23 @@
 static const struct {
 	const char		*cw_words;	/* one space between words */
 	enum control_cmd	 cw_cmd;
+	int			 cw_arg;	/* followed by an argument */
 } control_cmds[] = {
-	{ "reload",	CONTROL_RELOAD },
-	{ "show sa",	CONTROL_SHOW_SA },
-	{ "show stats",	CONTROL_SHOW_STATS }
+	{ "couple",		CONTROL_COUPLE,		0 },
+	{ "decouple",		CONTROL_DECOUPLE,	0 },
+	{ "initiate",		CONTROL_INITIATE,	1 },
+	{ "load",		CONTROL_LOAD,		1 },
+	{ "log brief",		CONTROL_LOG_BRIEF,	0 },
+	{ "log verbose",	CONTROL_LOG_VERBOSE,	0 },
+	{ "reload",		CONTROL_RELOAD,		0 },
+	{ "reset all",		CONTROL_RESET_ALL,	0 },
+	{ "reset id",		CONTROL_RESET_ID,	1 },
+	{ "reset ike",		CONTROL_RESET_IKE,	0 },
+	{ "reset sa",		CONTROL_RESET_SA,	0 },
+	{ "show flow",		CONTROL_SHOW_FLOW,	0 },
+	{ "show sa",		CONTROL_SHOW_SA,	0 },
+	{ "show stats",		CONTROL_SHOW_STATS,	0 },
+	{ "terminate",		CONTROL_TERMINATE,	1 }
 };
 
 /*
@@ -54,15 +67,22 @@ control_frame(const char *buf, size_t len, int eof, size_t *linelen)
  * written to words (wordslen bytes, at least 1) joined by one space,
  * each byte other than printable ASCII as '?': the form the daemon
  * logs and echoes in "unknown command", which must not carry a
- * client's control characters.
+ * client's control characters.  A command that takes an argument
+ * (a rule's name, an identity, a file) has it in *arg: the words after
+ * the command's, in words; one that takes none has *arg NULL.  An
+ * argument must be there, and must be the client's bytes as they
+ * were: a line with a byte other than printable ASCII or a blank names
+ * no command that takes one.
  */
 enum control_cmd
-control_parse(const char *buf, size_t len, char *words, size_t wordslen)
+control_parse(const char *buf, size_t len, char *words, size_t wordslen,
+    const char **arg)
 {
-	size_t		 i, n = 0;
-	int		 blank = 0;
+	size_t		 i, n = 0, wl;
+	int		 blank = 0, changed = 0;
 	unsigned char	 c;
 
+	*arg = NULL;
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)buf[i];
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
@@ -74,13 +94,28 @@ control_parse(const char *buf, size_t len, char *words, size_t wordslen)
 		if (blank)
 			words[n++] = ' ';
 		blank = 0;
-		words[n++] = c > ' ' && c < 0x7f ? (char)c : '?';
+		if (c > ' ' && c < 0x7f)
+			words[n++] = (char)c;
+		else {
+			words[n++] = '?';
+			changed = 1;
+		}
 	}
 	words[n] = '\0';
 	if (i < len)	/* cut: not one of ours, whatever it starts with */
 		return (CONTROL_UNKNOWN);
-	for (i = 0; i < sizeof(control_cmds) / sizeof(control_cmds[0]); i++)
-		if (strcmp(words, control_cmds[i].cw_words) == 0)
-			return (control_cmds[i].cw_cmd);
+	for (i = 0; i < sizeof(control_cmds) / sizeof(control_cmds[0]); i++) {
+		if (!control_cmds[i].cw_arg) {
+			if (strcmp(words, control_cmds[i].cw_words) == 0)
+				return (control_cmds[i].cw_cmd);
+			continue;
+		}
+		wl = strlen(control_cmds[i].cw_words);
+		if (strncmp(words, control_cmds[i].cw_words, wl) != 0 ||
+		    words[wl] != ' ' || changed)
+			continue;
+		*arg = words + wl + 1;
+		return (control_cmds[i].cw_cmd);
+	}
 	return (CONTROL_UNKNOWN);
 }

@@ -14,6 +14,8 @@
 #include <sys/prctl.h>
 #endif
 
+#include <errno.h>
+#include <libutil.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@
 #define IKED_KEEPALIVE	20	/* seconds between NAT keepalives */
 
 struct iked	*iked_env;
+static struct pidfh *iked_pfh;		/* -p */
 
 /*
  * Read the configuration again: the new one replaces the running one
@@ -37,19 +40,43 @@ struct iked	*iked_env;
 int
 iked_reload(struct iked *env)
 {
-	struct iked_config	*cf;
+	return (iked_load(env, env->sc_conffile));
+}
 
-	log_info("reloading %s", env->sc_conffile);
+/*
+ * The configuration of file (absolute) replaces the running one if it
+ * parses without an error; then it is the file that "reload" and HUP
+ * read.  ikectl's "load".
+ */
+int
+iked_load(struct iked *env, const char *file)
+{
+	static char		*loaded;	/* sc_conffile, if ours */
+	struct iked_config	*cf;
+	char			*name = NULL;
+
+	log_info("%s %s", file == env->sc_conffile ? "reloading" :
+	    "loading", file);
+	if (file != env->sc_conffile && (name = strdup(file)) == NULL) {
+		log_warn("%s", __func__);
+		return (-1);
+	}
 	parse_clear_macros();
-	if (parse_config(env->sc_conffile, 0, &cf) == -1) {
+	if (parse_config(file, 0, &cf) == -1) {
 		log_warnx("%s: errors, keeping the running configuration",
-		    env->sc_conffile);
+		    file);
+		free(name);
 		return (-1);
 	}
 	kernel_remove_flows(env);
 	config_setrunning(env, cf);
 	(void)kernel_install_flows(env);
-	log_info("configuration reloaded; established SAs kept");
+	if (name != NULL) {
+		free(loaded);
+		env->sc_conffile = loaded = name;
+	}
+	log_info("configuration %s; established SAs kept",
+	    name != NULL ? "loaded" : "reloaded");
 	return (0);
 }
 
@@ -146,7 +173,7 @@ usage(void)
 	extern char	*__progname;
 
 	fprintf(stderr, "usage: %s [-dnv] [-D macro=value] [-f file] "
-	    "[-s socket]\n", __progname);
+	    "[-p pidfile] [-s socket]\n", __progname);
 	exit(1);
 }
 
@@ -198,13 +225,24 @@ run(struct iked *env)
 	log_info("iked exiting");
 }
 
+/* The pid file goes at any exit, fatal() too; a refused one is not ours. */
+static void
+iked_atexit(void)
+{
+	if (iked_pfh != NULL)
+		pidfile_remove(iked_pfh);
+	iked_pfh = NULL;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct iked		 env;
 	struct iked_config	*cf;
-	static char		 ctlpath[PATH_MAX];
+	static char		 ctlpath[PATH_MAX], pidpath[PATH_MAX];
 	char			 cwd[PATH_MAX];
+	const char		*pidfile = NULL;
+	pid_t			 otherpid;
 	int			 ch, noaction = 0;
 
 	memset(&env, 0, sizeof(env));
@@ -214,7 +252,7 @@ main(int argc, char *argv[])
 	env.sc_ctlpath = IKED_SOCKET;
 	log_init(1, LOG_DAEMON);
 
-	while ((ch = getopt(argc, argv, "dD:f:ns:v")) != -1) {
+	while ((ch = getopt(argc, argv, "dD:f:np:s:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			env.sc_debug = 1;
@@ -230,6 +268,9 @@ main(int argc, char *argv[])
 		case 'n':
 			noaction = 1;
 			break;
+		case 'p':
+			pidfile = optarg;
+			break;
 		case 's':
 			env.sc_ctlpath = optarg;
 			break;
@@ -244,13 +285,22 @@ main(int argc, char *argv[])
 	if (argc != 0)
 		usage();
 	/* Made absolute: daemon(3) changes the directory. */
-	if (env.sc_ctlpath[0] != '/') {
+	if (env.sc_ctlpath[0] != '/' || (pidfile != NULL &&
+	    pidfile[0] != '/')) {
 		if (getcwd(cwd, sizeof(cwd)) == NULL)
 			fatal("getcwd");
+	}
+	if (env.sc_ctlpath[0] != '/') {
 		if ((size_t)snprintf(ctlpath, sizeof(ctlpath), "%s/%s", cwd,
 		    env.sc_ctlpath) >= sizeof(ctlpath))
 			fatalx("%s: path too long", env.sc_ctlpath);
 		env.sc_ctlpath = ctlpath;
+	}
+	if (pidfile != NULL && pidfile[0] != '/') {
+		if ((size_t)snprintf(pidpath, sizeof(pidpath), "%s/%s", cwd,
+		    pidfile) >= sizeof(pidpath))
+			fatalx("%s: path too long", pidfile);
+		pidfile = pidpath;
 	}
 	log_setverbose(env.sc_verbose);
 
@@ -268,10 +318,24 @@ main(int argc, char *argv[])
 		exit(0);
 	}
 
+	/*
+	 * Locked before daemon(3): a second iked on the same file stops
+	 * here, with the pid of the one that holds it.
+	 */
+	if (pidfile != NULL && (iked_pfh = pidfile_open(pidfile, 0644,
+	    &otherpid)) == NULL) {
+		if (errno == EEXIST)
+			fatalx("%s: iked already running, pid %ld", pidfile,
+			    (long)otherpid);
+		fatal("%s", pidfile);
+	}
+	atexit(iked_atexit);
 	if (!env.sc_debug && daemon(0, 0) == -1)
 		fatal("daemon");
 	log_init(env.sc_debug, LOG_DAEMON);
 	log_setverbose(env.sc_verbose);
+	if (iked_pfh != NULL && pidfile_write(iked_pfh) == -1)
+		fatal("%s", pidfile);
 	iked_env = &env;
 	run(&env);
 	return (0);

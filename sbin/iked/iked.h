@@ -37,6 +37,9 @@
 #define IKED_LIFETIME_DEFAULT		(3 * 3600)
 #define IKED_LIFEBYTES_DEFAULT		(4ULL << 30)
 #define IKED_DPD_DEFAULT		60
+/* IKEv1: unanswered R-U-THERE that end a peer (racoon's dpd_maxfail). */
+#define IKED_DPD_MAXFAIL_DEFAULT	5
+#define IKED_DPD_MAXFAIL_MAX		100
 /* RFC 7383 2.5.1: 1280 bytes of IPv6 less its IPv6, UDP and marker. */
 #define IKED_FRAGSIZE_DEFAULT		(1280 - 40 - 8 - 4)
 #define IKED_FRAGSIZE_MIN		128
@@ -175,13 +178,13 @@ TAILQ_HEAD(iked_policies, iked_policy);
 #define CFG_PASSIVE		0x01	/* set passive: no rule initiates */
 #define CFG_FRAGMENTATION	0x04	/* set fragmentation (RFC 7383) */
 #define CFG_ENFORCESINGLEIKESA	0x08
-#define CFG_NOVENDORID		0x10
 #define CFG_DPDRESTART		0x20	/* set dpd_action restart */
 
 struct iked_config {
 	u_int			 cfg_refcnt;	/* the running one and SAs */
 	u_int			 cfg_flags;
 	u_int			 cfg_dpd_interval;	/* seconds, 0 = off */
+	u_int			 cfg_dpd_maxfail;	/* IKEv1 R-U-THERE */
 	u_int			 cfg_fragsize;	/* RFC 7383: the largest whole */
 	u_int			 cfg_maxchildren;	/* per IKE SA */
 	uint64_t		 cfg_ikelifetime;
@@ -210,6 +213,7 @@ const struct iked_xform *xform_lookup(enum iked_xftype, const char *);
 struct iked_config *config_new(void);
 void	 config_free(struct iked_config *);
 struct iked_policy *policy_new(int);
+struct iked_policy *policy_byname(struct iked_config *, const char *);
 void	 policy_free(struct iked_policy *);
 const char *policy_versionname(const struct iked_policy *);
 struct iked_proposal *proposal_new(struct iked_policy *, int,
@@ -1053,9 +1057,14 @@ void	 ikesa_expire(struct iked *, uint32_t, int);
 void	 ikesa_spi_deleted(struct iked *, uint32_t);
 struct iked_policy *policy_match(struct iked_config *, int,
 	    const struct sockaddr *, const struct sockaddr *, int);
+int	 addr_match(const struct iked_addr *, const struct sockaddr *);
+int	 policy_flow_match(const struct iked_policy *,
+	    const struct iked_spd *);
 void	 config_ref(struct iked_config *);
 void	 config_unref(struct iked_config *);
 void	 iked_shutdown_sas(struct iked *);
+void	 ikesa_delete(struct iked_sa *);
+void	 ikesa_peerid(const struct iked_sa *, char *, size_t);
 void	 ikesa_established(struct iked_sa *);
 void	 ikesa_initial_contact(struct iked_sa *);
 void	 ikesa_dead_peer(struct iked_sa *, const char *);
@@ -1125,6 +1134,7 @@ int	 ikesa_start_child(struct iked_child *);
 
 /* iked.c */
 int	 iked_reload(struct iked *);
+int	 iked_load(struct iked *, const char *);
 
 /* control.c: the control socket of ikectl(8) */
 void	 control_init(struct iked *);
@@ -1140,15 +1150,29 @@ enum control_frame {
 enum control_cmd {
 	CONTROL_UNKNOWN = 0,
 	CONTROL_SHOW_SA,
+	CONTROL_SHOW_FLOW,
 	CONTROL_SHOW_STATS,
-	CONTROL_RELOAD
+	CONTROL_RELOAD,
+	CONTROL_LOAD,		/* FILE */
+	CONTROL_RESET_ALL,
+	CONTROL_RESET_SA,
+	CONTROL_RESET_IKE,
+	CONTROL_RESET_ID,	/* ID */
+	CONTROL_COUPLE,
+	CONTROL_DECOUPLE,
+	CONTROL_LOG_VERBOSE,
+	CONTROL_LOG_BRIEF,
+	CONTROL_INITIATE,	/* NAME */
+	CONTROL_TERMINATE	/* NAME */
 };
 enum control_frame control_frame(const char *, size_t, int, size_t *);
-enum control_cmd control_parse(const char *, size_t, char *, size_t);
+enum control_cmd control_parse(const char *, size_t, char *, size_t,
+	    const char **);
 
 /* show.c: the SAs and counters as text (SIGUSR1, ikectl show) */
 void	 show_sas(FILE *, const struct iked *);
 void	 show_stats(FILE *, const struct iked *);
+void	 show_flows(FILE *, const struct iked *);
 
 /* log.c (shared: sbin/common) */
 #include "../common/log.h"

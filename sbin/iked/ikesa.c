@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -53,7 +54,7 @@ now(void)
 
 /* %%% Rules */
 
-static int
+int
 addr_match(const struct iked_addr *a, const struct sockaddr *sa)
 {
 	if (a->addr_flags & (ADDR_ANY | ADDR_DYNAMIC))
@@ -69,13 +70,15 @@ addr_match(const struct iked_addr *a, const struct sockaddr *sa)
  * the last matching rule wins unless one marked quick matches first.
  * version 0 matches rules of both versions, and an "ike" rule (version
  * 0) matches exchanges of both; initiator skips passive rules, a
- * responder skips "skip" rules.
+ * responder skips "skip" rules.  A responder that finds none takes the
+ * last "default" rule of the version and family, whatever its
+ * addresses.
  */
 struct iked_policy *
 policy_match(struct iked_config *cf, int version, const struct sockaddr *local,
     const struct sockaddr *peer, int initiator)
 {
-	struct iked_policy	*pol, *found = NULL;
+	struct iked_policy	*pol, *found = NULL, *def = NULL;
 
 	if (cf == NULL)
 		return (NULL);
@@ -89,6 +92,8 @@ policy_match(struct iked_config *cf, int version, const struct sockaddr *local,
 			continue;
 		if (pol->pol_af != AF_UNSPEC && pol->pol_af != peer->sa_family)
 			continue;
+		if (pol->pol_flags & POL_DEFAULT)
+			def = pol;
 		if (!addr_match(&pol->pol_peer, peer) ||
 		    !addr_match(&pol->pol_local, local))
 			continue;
@@ -96,11 +101,11 @@ policy_match(struct iked_config *cf, int version, const struct sockaddr *local,
 		if (pol->pol_flags & POL_QUICK)
 			break;
 	}
-	return (found);
+	return (found != NULL || initiator ? found : def);
 }
 
 /* Does one of the rule's flows cover the policy's selectors? */
-static int
+int
 policy_flow_match(const struct iked_policy *pol, const struct iked_spd *spd)
 {
 	const struct iked_flow	*f;
@@ -1355,6 +1360,68 @@ ikesa_trim(struct iked_sa *sa)
 	freezero_ptr(&sa->sa_idr, &sa->sa_idrlen);
 }
 
+/*
+ * The identity of sa's peer as iked checked it: its rule's dstid when
+ * that is a name (the peer's ID was compared with it), else the peer's
+ * address (an address dstid is compared with it).  ikectl's "reset id",
+ * "set enforcesingleikesa".
+ */
+void
+ikesa_peerid(const struct iked_sa *sa, char *buf, size_t len)
+{
+	const struct iked_id	*dst;
+	struct sockaddr_storage	 ss;
+
+	if (sa->sa_pol != NULL) {
+		dst = &sa->sa_pol->pol_dstid;
+		if (dst->id_type == ID_FQDN || dst->id_type == ID_UFQDN) {
+			strlcpy(buf, dst->id_str, len);
+			return;
+		}
+	}
+	sa_get(&ss, &sa->sa_peer);
+	sa_setport((struct sockaddr *)&ss, 0);
+	print_host((struct sockaddr *)&ss, buf, len);
+}
+
+/*
+ * "set enforcesingleikesa": one IKE SA per peer identity (ikesa_peerid():
+ * its rule's dstid name, else its address).  The identity established
+ * again from another address (a peer that moved, or a second one with
+ * its name) ends the older IKE SAs and their children.  From the same
+ * address the older phase 1 is replaced as always.
+ */
+static void
+ikesa_single(struct iked_sa *sa)
+{
+	struct iked_sa	*o;
+	char		 id[IKED_ID_MAX], oid[IKED_ID_MAX];
+	char		 host[INET6_ADDRSTRLEN + 8];
+
+	if ((sa->sa_cf->cfg_flags & CFG_ENFORCESINGLEIKESA) == 0)
+		return;
+	ikesa_peerid(sa, id, sizeof(id));
+	/* Each search starts afresh: ikesa_free() may free two SAs. */
+	for (;;) {
+		TAILQ_FOREACH(o, &sa->sa_env->sc_sas, sa_entry) {
+			if (o == sa || o->sa_state != SA_S_ESTABLISHED ||
+			    o->sa_rekey == sa || o->sa_rekey_peer == sa ||
+			    sa_cmpaddr((struct sockaddr *)&o->sa_peer,
+			    (struct sockaddr *)&sa->sa_peer) == 0)
+				continue;
+			ikesa_peerid(o, oid, sizeof(oid));
+			if (strcasecmp(id, oid) == 0)
+				break;
+		}
+		if (o == NULL)
+			break;
+		log_info("%s: enforcesingleikesa: identity %s now at %s, "
+		    "deleting its IKE SA", o->sa_name, id,
+		    print_host(&sa->sa_peer.sa, host, sizeof(host)));
+		ikesa_delete(o);
+	}
+}
+
 void
 ikesa_established(struct iked_sa *sa)
 {
@@ -1377,6 +1444,7 @@ ikesa_established(struct iked_sa *sa)
 	else
 		ikesa_settimer(sa, (u_int)sa->sa_lifetime);
 	ikesa_initial_contact(sa);
+	ikesa_single(sa);
 	/* An older phase 1 with this peer, and its children, retire here. */
 	for (o = TAILQ_FIRST(&env->sc_sas); o != NULL; o = next) {
 		next = TAILQ_NEXT(o, sa_entry);
@@ -1583,23 +1651,34 @@ ikesa_spi_deleted(struct iked *env, uint32_t spi)
 	}
 }
 
+/*
+ * An IKE SA and its children go: the peer is told, our SAs leave the
+ * kernel.  At exit, and ikectl's reset and terminate.  It may free
+ * another SA of sc_sas (ikesa_free()).
+ */
+void
+ikesa_delete(struct iked_sa *sa)
+{
+	struct iked_child	*ch;
+
+	TAILQ_FOREACH(ch, &sa->sa_children, ch_entry) {
+		if (ch->ch_state != CH_S_INSTALLED)
+			continue;
+		if (sa->sa_state == SA_S_ESTABLISHED)
+			ikesa_send_delete(sa, ch);
+		kernel_delete(sa->sa_env, ch);
+	}
+	if (sa->sa_state == SA_S_ESTABLISHED)
+		ikesa_send_delete(sa, NULL);
+	ikesa_free(sa);
+}
+
 /* At exit: tell every peer, and take our SAs out of the kernel. */
 void
 iked_shutdown_sas(struct iked *env)
 {
 	struct iked_sa		*sa;
-	struct iked_child	*ch;
 
-	while ((sa = TAILQ_FIRST(&env->sc_sas)) != NULL) {
-		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry) {
-			if (ch->ch_state != CH_S_INSTALLED)
-				continue;
-			if (sa->sa_state == SA_S_ESTABLISHED)
-				ikesa_send_delete(sa, ch);
-			kernel_delete(env, ch);
-		}
-		if (sa->sa_state == SA_S_ESTABLISHED)
-			ikesa_send_delete(sa, NULL);
-		ikesa_free(sa);
-	}
+	while ((sa = TAILQ_FIRST(&env->sc_sas)) != NULL)
+		ikesa_delete(sa);
 }

@@ -44,7 +44,6 @@
 #define V1_NONCE_LEN	32
 #define V1_HASH_MAX	64
 #define V1_KEYMAT_MAX	128
-#define V1_DPD_MAXMISS	5
 
 static const uint8_t vid_natt[IKEV1_VID_LEN] = IKEV1_VID_NATT_RFC3947;
 static const uint8_t vid_dpd[IKEV1_VID_LEN] = IKEV1_VID_DPD;
@@ -2125,7 +2124,7 @@ v1_dpd_timer(evutil_socket_t fd, short event, void *arg)
 	ikev1_dpd(sa);
 }
 
-/* RFC 3706: R-U-THERE each interval; V1_DPD_MAXMISS unanswered: dead. */
+/* RFC 3706: R-U-THERE each interval; dpd_maxfail unanswered: dead. */
 void
 ikev1_dpd(struct iked_sa *sa)
 {
@@ -2134,7 +2133,7 @@ ikev1_dpd(struct iked_sa *sa)
 
 	if (sa->sa_state != SA_S_ESTABLISHED)
 		return;
-	if (sa->sa_dpdmiss >= V1_DPD_MAXMISS) {
+	if (sa->sa_dpdmiss >= sa->sa_cf->cfg_dpd_maxfail) {
 		log_warnx("%s: dead peer: %u R-U-THERE unanswered, deleting "
 		    "its SAs", sa->sa_name, sa->sa_dpdmiss);
 		ikesa_dead_peer(sa, "dead peer");

@@ -193,15 +193,17 @@ kernel_spd_find(struct iked *env, uint8_t dir, const struct sockaddr *src,
 	return (NULL);
 }
 
+/* mine: we added or updated it (ikectl's "show flow"). */
 static void
-kernel_spd_update(struct iked *env, caddr_t *mhp)
+kernel_spd_update(struct iked *env, caddr_t *mhp, int mine)
 {
 	struct iked_spd	 tmp, *spd;
 
 	if (kernel_parse_spd(mhp, &tmp) == -1)
 		return;
+	tmp.spd_mine = mine;
 	if ((spd = kernel_spd_byid(env, tmp.spd_id)) != NULL) {
-		tmp.spd_mine = spd->spd_mine;
+		tmp.spd_mine |= spd->spd_mine;
 		tmp.spd_entry = spd->spd_entry;
 		*spd = tmp;
 		return;
@@ -297,7 +299,7 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 	case SADB_X_SPDDUMP:
 		if (!mine)
 			break;
-		kernel_spd_update(env, mhp);
+		kernel_spd_update(env, mhp, 0);
 		if (msg->sadb_msg_seq == 0 && !env->sc_spd_ready) {
 			env->sc_spd_ready = 1;
 			log_debug("spd: mirror loaded");
@@ -306,7 +308,8 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 	case SADB_X_SPDADD:
 	case SADB_X_SPDUPDATE:
 	case SADB_X_SPDGET:
-		kernel_spd_update(env, mhp);
+		kernel_spd_update(env, mhp, mine &&
+		    msg->sadb_msg_type != SADB_X_SPDGET);
 		break;
 	case SADB_X_SPDDELETE:
 	case SADB_X_SPDDELETE2:

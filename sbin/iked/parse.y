@@ -151,7 +151,7 @@ typedef struct {
 %}
 
 %token	ACTIVE AGGRESSIVE AH ANY AUTHXF BYTES CHILDSA CONFIG COUPLE DECOUPLE
-%token	DEFAULT DPD_ACTION DPD_CHECK_INTERVAL DSTID DYNAMIC EAP ECDSA256 ECDSA384
+%token	DEFAULT DPD_ACTION DPD_CHECK_INTERVAL DPD_MAXFAIL DSTID DYNAMIC EAP ECDSA256 ECDSA384
 %token	ECDSA521 ENCXF ENFORCESINGLEIKESA ESN ESP FILENAME FRAGMENT_SIZE
 %token	FRAGMENTATION FROM
 %token	GENERATE GROUP IFACE IKE IKELIFETIME IKESA IKEV1 IKEV2 INCLUDE INET
@@ -260,8 +260,11 @@ set		: SET ACTIVE		{ conf->cfg_flags &= ~CFG_PASSIVE; }
 		| SET NOENFORCESINGLEIKESA {
 			conf->cfg_flags &= ~CFG_ENFORCESINGLEIKESA;
 		}
-		| SET VENDORID		{ conf->cfg_flags &= ~CFG_NOVENDORID; }
-		| SET NOVENDORID	{ conf->cfg_flags |= CFG_NOVENDORID; }
+		| SET VENDORID		{
+			yyerror("vendorid is not supported (iked sends no "
+			    "vendor ID naming itself)");
+		}
+		| SET NOVENDORID	{ }
 		| SET MOBIKE		{ yyerror("mobike is not supported"); }
 		| SET NOMOBIKE		{ }
 		| SET DPD_ACTION STRING {
@@ -278,6 +281,14 @@ set		: SET ACTIVE		{ conf->cfg_flags &= ~CFG_PASSIVE; }
 				    "(0 to 86400)", (long long)$3);
 			else
 				conf->cfg_dpd_interval = (u_int)$3;
+		}
+		| SET DPD_MAXFAIL NUMBER {
+			if ($3 < 1 || $3 > IKED_DPD_MAXFAIL_MAX)
+				yyerror("dpd_maxfail %lld out of range "
+				    "(1 to %d)", (long long)$3,
+				    IKED_DPD_MAXFAIL_MAX);
+			else
+				conf->cfg_dpd_maxfail = (u_int)$3;
 		}
 		| SET IKELIFETIME time	{ conf->cfg_ikelifetime = $3; }
 		| SET MAXCHILDREN NUMBER {
@@ -591,6 +602,7 @@ static const struct keywords {
 	{ "default",		DEFAULT },
 	{ "dpd_action",		DPD_ACTION },
 	{ "dpd_check_interval",	DPD_CHECK_INTERVAL },
+	{ "dpd_maxfail",	DPD_MAXFAIL },
 	{ "dstid",		DSTID },
 	{ "dynamic",		DYNAMIC },
 	{ "eap",		EAP },

@@ -256,9 +256,9 @@ print_config(FILE *fp, const struct iked_config *cf, int verbose)
 		fprintf(fp, "set fragment_size %u\n", cf->cfg_fragsize);
 	fprintf(fp, "set %s\n", cf->cfg_flags & CFG_ENFORCESINGLEIKESA ?
 	    "enforcesingleikesa" : "noenforcesingleikesa");
-	fprintf(fp, "set %s\n", cf->cfg_flags & CFG_NOVENDORID ?
-	    "novendorid" : "vendorid");
+	fprintf(fp, "set novendorid\n");
 	fprintf(fp, "set dpd_check_interval %u\n", cf->cfg_dpd_interval);
+	fprintf(fp, "set dpd_maxfail %u\n", cf->cfg_dpd_maxfail);
 	fprintf(fp, "set dpd_action %s\n", cf->cfg_flags & CFG_DPDRESTART ?
 	    "restart" : "trap");
 	fprintf(fp, "set maxchildren %u\n", cf->cfg_maxchildren);

@@ -183,3 +183,70 @@ show_stats(FILE *fp, const struct iked *env)
 	}
 #endif
 }
+
+/* One side of a flow: address/prefix, then its port if it has one. */
+static void
+show_flowsel(FILE *fp, const struct sockaddr_storage *ss, u_int plen)
+{
+	union iked_sockaddr	 u;
+
+	sa_set(&u, (const struct sockaddr *)ss);
+	show_sel(fp, &u, plen);
+}
+
+/*
+ * The flows iked put into the kernel's SPD (install-policies, and
+ * generate-policy's from negotiations), one a line, outbound first:
+ * OpenBSD's "ikectl show flow", in ipsecctl(8)'s words; "local" and
+ * "peer" are the tunnel's ends seen from here, in either direction.
+ */
+void
+show_flows(FILE *fp, const struct iked *env)
+{
+	static const uint8_t	 dirs[] = { IPSEC_DIR_OUTBOUND,
+				    IPSEC_DIR_INBOUND };
+	const struct iked_spd	*spd;
+	const struct sockaddr	*local, *peer;
+	const char		*proto;
+	char			 l[INET6_ADDRSTRLEN + 8];
+	char			 p[INET6_ADDRSTRLEN + 8];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(dirs); i++) {
+		TAILQ_FOREACH(spd, &env->sc_spds, spd_entry) {
+			if (!spd->spd_mine || spd->spd_dir != dirs[i] ||
+			    spd->spd_type != IPSEC_POLICY_IPSEC)
+				continue;
+			fprintf(fp, "flow %s %s from ",
+			    spd->spd_proto == IPPROTO_AH ? "ah" : "esp",
+			    dirs[i] == IPSEC_DIR_OUTBOUND ? "out" : "in");
+			show_flowsel(fp, &spd->spd_src, spd->spd_sprefix);
+			fprintf(fp, " to ");
+			show_flowsel(fp, &spd->spd_dst, spd->spd_dprefix);
+			if (spd->spd_ulproto != IPSEC_ULPROTO_ANY) {
+				if ((proto = parse_protoname(
+				    spd->spd_ulproto)) != NULL)
+					fprintf(fp, " proto %s", proto);
+				else
+					fprintf(fp, " proto %u",
+					    spd->spd_ulproto);
+			}
+			if (spd->spd_mode == IPSEC_MODE_TUNNEL) {
+				local = (const struct sockaddr *)
+				    (dirs[i] == IPSEC_DIR_OUTBOUND ?
+				    &spd->spd_tsrc : &spd->spd_tdst);
+				peer = (const struct sockaddr *)
+				    (dirs[i] == IPSEC_DIR_OUTBOUND ?
+				    &spd->spd_tdst : &spd->spd_tsrc);
+				fprintf(fp, " tunnel local %s peer %s",
+				    print_host(local, l, sizeof(l)),
+				    print_host(peer, p, sizeof(p)));
+			} else
+				fprintf(fp, " transport");
+			fprintf(fp, " %s policy %u\n",
+			    spd->spd_level == IPSEC_LEVEL_UNIQUE ? "unique" :
+			    spd->spd_level == IPSEC_LEVEL_USE ? "use" :
+			    "require", spd->spd_id);
+		}
+	}
+}
