@@ -4,114 +4,13 @@
 # ESP, and tshark, an independent ESP implementation, decrypts it with the
 # same keys.  Documentation addresses only.
 
-TOP=
+. "$(atf_get_srcdir)/../lib/netns.subr"
+
+# netns_init, and nc for the TCP and UDP transfers.
 esp_init()
 {
-	TOP="$(atf_get_srcdir)/../.."
-	NETIPSECD="$TOP/sbin/netipsecd/netipsecd"
-	SETKEY="$TOP/sbin/setkey/setkey"
-	[ "$(id -u)" = 0 ] || atf_skip "needs root (network namespaces)"
-	for p in ip ping nc tcpdump /usr/sbin/iptables; do
-		command -v "$p" >/dev/null 2>&1 || atf_skip "$p is not installed"
-	done
-	[ -x "$NETIPSECD" ] || atf_fail "netipsecd not built"
-	[ -x "$SETKEY" ] || atf_fail "setkey not built"
-	: >netns.names
-	: >daemons.pids
-}
-
-esp_cleanup()
-{
-	[ -f daemons.pids ] && for p in $(cat daemons.pids); do
-		kill -TERM "$p" 2>/dev/null
-	done
-	sleep 0.3
-	[ -f daemons.pids ] && for p in $(cat daemons.pids); do
-		kill -9 "$p" 2>/dev/null
-	done
-	[ -f netns.names ] && for ns in $(cat netns.names); do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
-	return 0
-}
-
-# mkns NAME: a namespace, remembered for cleanup (its name is unique).
-mkns()
-{
-	ip netns add "$1$$" || atf_skip "cannot create network namespaces"
-	echo "$1$$" >>netns.names
-	ip -n "$1$$" link set lo up
-}
-ns() { echo "$1$$"; }
-in_() { n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
-
-# link NS1 IF1 NS2 IF2: a veth pair between two namespaces.
-link()
-{
-	ip link add "$2" netns "$(ns "$1")" type veth peer name "$4" \
-	    netns "$(ns "$3")" || atf_fail "veth $2-$4"
-	ip -n "$(ns "$1")" link set "$2" up
-	ip -n "$(ns "$3")" link set "$4" up
-}
-
-# daemon NS IF...: netipsecd in NS hooking the interfaces, PF_KEY on
-# $PWD/NS.sock, with the options in DAEMON_OPTS; waits until it answers
-# -S.
-daemon()
-{
-	n=$1
-	shift
-	args=""
-	for i in "$@"; do args="$args -i $i"; done
-	in_ "$n" "$NETIPSECD" -d -s "$PWD/$n.sock" ${DAEMON_OPTS:-} $args \
-	    >>"$n.log" 2>&1 &
-	echo $! >>daemons.pids
-	i=0
-	until in_ "$n" "$NETIPSECD" -S -s "$PWD/$n.sock" >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -lt 250 ] || { cat "$n.log"; atf_fail "netipsecd in $n did not start"; }
-		sleep 0.02
-	done
-}
-
-# keys NS FILE: setkey -f in NS.
-keys()
-{
-	PFKEY_SOCKET="$PWD/$1.sock" in_ "$1" "$SETKEY" -f "$2" ||
-	    { cat "$2"; atf_fail "setkey -f $2 in $1 failed"; }
-}
-
-stats() { in_ "$1" "$NETIPSECD" -S -s "$PWD/$1.sock"; }
-
-# stat NS "text": the counter of the -S line that ends in that text.
-stat()
-{
-	stats "$1" >stats.out || atf_fail "netipsecd -S in $1 failed"
-	v=$(awk -v t="$2" 'index($0, t) && $0 ~ (t "$") { print $1; exit }' \
-	    stats.out)
-	[ -n "$v" ] || { cat stats.out; atf_fail "no counter \"$2\" in -S"; }
-	echo "$v"
-}
-
-# capture NS IF: tcpdump in the background, written to NS-IF.pcap.
-capture()
-{
-	# Not through in_, a function: $! must be tcpdump's, for the stop;
-	# immediate mode, or the last packets may still be in the kernel's
-	# buffer when it stops.
-	ip netns exec "$(ns "$1")" tcpdump -i "$2" --immediate-mode -U -n \
-	    -w "$1-$2.pcap" >/dev/null 2>"$1.tcpdump" &
-	echo $! >>daemons.pids
-	echo $! >capture.pid
-	sleep 1		# tcpdump needs a moment to open the interface
-}
-
-capture_stop()
-{
-	sleep 0.3
-	kill -INT "$(cat capture.pid)" 2>/dev/null
-	sleep 0.3
+	netns_init
+	command -v nc >/dev/null 2>&1 || atf_skip "nc is not installed"
 }
 
 # Two hosts A (192.0.2.1, 2001:db8::1) and B (.2, ::2), both IPsec-enabled.
@@ -206,10 +105,10 @@ transport4_gcm_body()
 	only_esp B-vethB.pcap 192.0.2.1 192.0.2.2
 	decrypts B-vethB.pcap IPv4 192.0.2.1 192.0.2.2 0x00001001 \
 	    "AES-GCM with 16 octet ICV [RFC4106]" $key NULL "" "icmp.type == 8"
-	[ "$(stat A "outbound packets protected with ESP")" -gt 700 ] ||
+	[ "$(nstat A "outbound packets protected with ESP")" -gt 700 ] ||
 	    atf_fail "A protected too few packets for 1 MB and 3 pings"
 }
-transport4_gcm_cleanup() { esp_cleanup; }
+transport4_gcm_cleanup() { netns_cleanup; }
 
 atf_test_case transport6_cbc cleanup
 transport6_cbc_head()
@@ -236,7 +135,7 @@ transport6_cbc_body()
 	    "AES-CBC [RFC3602]" $ek "HMAC-SHA-256-128 [RFC4868]" $ak \
 	    "icmpv6.type == 128"
 }
-transport6_cbc_cleanup() { esp_cleanup; }
+transport6_cbc_cleanup() { netns_cleanup; }
 
 atf_test_case wrong_key cleanup
 wrong_key_head()
@@ -253,10 +152,10 @@ wrong_key_body()
 	keys A a.conf
 	keys B b.conf
 	atf_check -s not-exit:0 -o ignore ip netns exec "$(ns A)" ping -c 2 -W 1 192.0.2.2
-	[ "$(stat B "inbound ESP packets refused")" -ge 2 ] ||
+	[ "$(nstat B "inbound ESP packets refused")" -ge 2 ] ||
 	    atf_fail "B did not count the bad ESP"
 }
-wrong_key_cleanup() { esp_cleanup; }
+wrong_key_cleanup() { netns_cleanup; }
 
 atf_test_case plaintext_refused cleanup
 plaintext_refused_head()
@@ -271,10 +170,10 @@ plaintext_refused_body()
 	transport_conf B 4 aes-gcm-16 0x00112233445566778899aabbccddeeffcafebabe >b.conf
 	keys B b.conf
 	atf_check -s not-exit:0 -o ignore ip netns exec "$(ns A)" ping -c 2 -W 1 192.0.2.2
-	[ "$(stat B "inbound packets violated process security policy")" -ge 2 ] ||
+	[ "$(nstat B "inbound packets violated process security policy")" -ge 2 ] ||
 	    atf_fail "B did not count the policy violations"
 }
-plaintext_refused_cleanup() { esp_cleanup; }
+plaintext_refused_cleanup() { netns_cleanup; }
 
 atf_test_case acquire_first_ping cleanup
 acquire_first_ping_head()
@@ -311,14 +210,14 @@ acquire_first_ping_body()
 	cat acquire.out
 	grep -q 'acquire seq=[1-9].* src=192.0.2.1 dst=192.0.2.2' acquire.out ||
 	    atf_fail "ACQUIRE without the expected addresses"
-	[ "$(stat A "outbound packets held for an ACQUIRE")" -ge 1 ] ||
+	[ "$(nstat A "outbound packets held for an ACQUIRE")" -ge 1 ] ||
 	    atf_fail "A held nothing"
 	keys A a-sa.conf
-	wait $pingpid || { cat ping.out; stats A; atf_fail "the first ping was not answered"; }
+	wait $pingpid || { cat ping.out; nstats A; atf_fail "the first ping was not answered"; }
 	grep -q '1 received' ping.out || atf_fail "the held ping got no reply"
-	[ "$(stat A "packets held now")" = 0 ] || atf_fail "still held"
+	[ "$(nstat A "packets held now")" = 0 ] || atf_fail "still held"
 }
-acquire_first_ping_cleanup() { esp_cleanup; }
+acquire_first_ping_cleanup() { netns_cleanup; }
 
 # fbsd_tunnel AF EALG EKEY AALG AKEY TENC TAUTH: FreeBSD's
 # tests/sys/netipsec/tunnel: five namespaces (hostA -LAN_A- ipsecA -PUB_A-
@@ -429,7 +328,7 @@ fbsd_tc()
 			atf_set require.user root
 		}"
 		eval "tunnel_${name}_v${af}_body() { fbsd_tunnel $af $(printf "'%s' " "$@"); }"
-		eval "tunnel_${name}_v${af}_cleanup() { esp_cleanup; }"
+		eval "tunnel_${name}_v${af}_cleanup() { netns_cleanup; }"
 		FBSD_TCS="${FBSD_TCS:-} tunnel_${name}_v$af"
 	done
 }
@@ -481,7 +380,7 @@ X
 	    tcpdump -n -r B-vethB.pcap 2>/dev/null | grep -q 'ESP(spi=0x00001001' ||
 	    { tcpdump -n -r B-vethB.pcap 2>/dev/null | head -3; atf_fail "tcpdump sees no ESP in the UDP"; }
 }
-natt_transport4_cleanup() { esp_cleanup; }
+natt_transport4_cleanup() { netns_cleanup; }
 
 atf_test_case attacks cleanup
 attacks_head()
@@ -505,9 +404,9 @@ attacks_body()
 	capture B vethB
 	atf_check -o ignore ip netns exec "$(ns A)" ping -c 1 -W 3 192.0.2.2
 	capture_stop
-	refused=$(stat B "inbound ESP packets refused")
-	nosa=$(stat B "inbound ESP packets with no SA")
-	accepted=$(stat B "inbound ESP packets accepted")
+	refused=$(nstat B "inbound ESP packets refused")
+	nosa=$(nstat B "inbound ESP packets with no SA")
+	accepted=$(nstat B "inbound ESP packets accepted")
 	mac=$(ip -n "$(ns B)" -o link show vethB | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 	# From A's side of the link, below A's IP stack (and its hook):
 	# the captured echo request again (a replay), then with a sequence
@@ -529,18 +428,18 @@ X
 	ip netns exec "$(ns A)" /usr/bin/python3 forge.py "$mac" ||
 	    atf_fail "scapy could not send"
 	sleep 0.5
-	[ "$(stat B "inbound ESP packets refused")" -ge $((refused + 2)) ] ||
-	    { stats B; atf_fail "replay and bad ICV not both refused"; }
-	[ "$(stat B "inbound ESP packets with no SA")" -ge $((nosa + 1)) ] ||
-	    { stats B; atf_fail "unknown SPI not counted"; }
-	[ "$(stat B "inbound ESP packets accepted")" = "$accepted" ] ||
+	[ "$(nstat B "inbound ESP packets refused")" -ge $((refused + 2)) ] ||
+	    { nstats B; atf_fail "replay and bad ICV not both refused"; }
+	[ "$(nstat B "inbound ESP packets with no SA")" -ge $((nosa + 1)) ] ||
+	    { nstats B; atf_fail "unknown SPI not counted"; }
+	[ "$(nstat B "inbound ESP packets accepted")" = "$accepted" ] ||
 	    atf_fail "a forged packet was accepted"
-	[ "$(stat B "packets replayed or too old")" -ge 1 ] ||
+	[ "$(nstat B "packets replayed or too old")" -ge 1 ] ||
 	    atf_fail "ESP counted no replay"
-	[ "$(stat B "packets that failed the ICV check")" -ge 1 ] ||
+	[ "$(nstat B "packets that failed the ICV check")" -ge 1 ] ||
 	    atf_fail "ESP counted no ICV failure"
 }
-attacks_cleanup() { esp_cleanup; }
+attacks_cleanup() { netns_cleanup; }
 
 atf_test_case lifetime_bytes cleanup
 lifetime_bytes_head()
@@ -575,7 +474,7 @@ lifetime_bytes_body()
 	grep -q ' 0% packet loss' ping.out && atf_fail "all pings passed: the hard limit did not bite"
 	return 0
 }
-lifetime_bytes_cleanup() { esp_cleanup; }
+lifetime_bytes_cleanup() { netns_cleanup; }
 
 # expires FILE: the SADB_EXPIRE messages that setkey -x logged to FILE, in
 # order, one line each: "soft SPI" or "hard SPI" (decimal), after the
@@ -625,9 +524,9 @@ lifetime_time_body()
 	PFKEY_SOCKET="$PWD/A.sock" in_ A "$SETKEY" -D >sad.out
 	grep -A 6 'spi=4097(' sad.out | grep -q 'state=dying' ||
 	    { cat sad.out; atf_fail "the SA is not dying after its soft lifetime"; }
-	esp=$(stat A "outbound packets protected with ESP")
+	esp=$(nstat A "outbound packets protected with ESP")
 	atf_check -o ignore ip netns exec "$(ns A)" ping -c 2 -i 0.2 -W 2 192.0.2.2
-	[ "$(stat A "outbound packets protected with ESP")" -ge $((esp + 2)) ] ||
+	[ "$(nstat A "outbound packets protected with ESP")" -ge $((esp + 2)) ] ||
 	    atf_fail "the dying SA was not used"
 	i=0
 	until [ "$(expires watch.out | wc -l)" -ge 2 ]; do
@@ -643,16 +542,16 @@ lifetime_time_body()
 	grep -q 'spi=4097(' sad.out && atf_fail "the SA outlived its hard lifetime"
 	grep -q 'spi=4098(' sad.out || atf_fail "the other SA went too"
 	# Hard: the SA is not used any more; the require policy finds none.
-	nosa=$(stat A "outbound packets with no SA available")
-	esp=$(stat A "outbound packets protected with ESP")
+	nosa=$(nstat A "outbound packets with no SA available")
+	esp=$(nstat A "outbound packets protected with ESP")
 	atf_check -s not-exit:0 -o ignore ip netns exec "$(ns A)" \
 	    ping -c 2 -i 0.2 -W 1 192.0.2.2
-	[ "$(stat A "outbound packets with no SA available")" -ge $((nosa + 2)) ] ||
-	    { stats A; atf_fail "no SA not counted after the hard lifetime"; }
-	[ "$(stat A "outbound packets protected with ESP")" = "$esp" ] ||
+	[ "$(nstat A "outbound packets with no SA available")" -ge $((nosa + 2)) ] ||
+	    { nstats A; atf_fail "no SA not counted after the hard lifetime"; }
+	[ "$(nstat A "outbound packets protected with ESP")" = "$esp" ] ||
 	    atf_fail "packets were still protected after the hard lifetime"
 }
-lifetime_time_cleanup() { esp_cleanup; }
+lifetime_time_cleanup() { netns_cleanup; }
 
 # flood.py DST PORT SECONDS: UDP datagrams carrying a canary, as fast as
 # Python sends them; prints how many the stack took.
@@ -723,18 +622,18 @@ fail_closed_flood_body()
 
 	# 1. More than the queue holds, both families at once: the kernel
 	# drops what does not fit, nothing goes around the layer.
-	qfull=$(stat A "dropped by the kernel: queue full")
+	qfull=$(nstat A "dropped by the kernel: queue full")
 	in_ A /usr/bin/python3 flood.py 192.0.2.2 9 2 >n4.out &
 	f4=$!
 	in_ A /usr/bin/python3 flood.py 2001:db8::2 9 2 >n6.out &
 	f6=$!
 	wait $f4 $f6
 	echo "flood: $(cat n4.out) IPv4 and $(cat n6.out) IPv6 datagrams sent"
-	esp=$(stat A "outbound packets protected with ESP")
-	[ "$(stat A "dropped by the kernel: queue full")" -gt "$qfull" ] ||
-	    { stats A; atf_fail "the flood did not overflow the queue: nothing tested"; }
+	esp=$(nstat A "outbound packets protected with ESP")
+	[ "$(nstat A "dropped by the kernel: queue full")" -gt "$qfull" ] ||
+	    { nstats A; atf_fail "the flood did not overflow the queue: nothing tested"; }
 	[ "$esp" -gt 100 ] || atf_fail "only $esp packets protected during the flood"
-	stats A | grep -E 'queue full|protected with ESP'
+	nstats A | grep -E 'queue full|protected with ESP'
 
 	# 2. SIGKILL in the middle of a flood.
 	in_ A /usr/bin/python3 flood.py 192.0.2.2 9 3 >n4.out &
@@ -768,7 +667,7 @@ fail_closed_flood_body()
 	keys A A.conf
 	atf_check -o ignore ip netns exec "$(ns A)" ping -c 1 -W 3 192.0.2.2
 }
-fail_closed_flood_cleanup() { esp_cleanup; }
+fail_closed_flood_cleanup() { netns_cleanup; }
 
 # big_ping NS DST SIZE: four pings of SIZE bytes of data; at least the
 # last two answered (the first request and the first reply may only teach
@@ -827,19 +726,19 @@ pmtu_transport_body()
 	big_ping A 192.0.2.2 1472
 	grep -q 'Frag needed and DF set (mtu = 14[0-9][0-9])' ping.out ||
 	    atf_fail "no ICMP fragmentation needed with the MTU less ESP"
-	[ "$(stat A "ICMP errors sent with the MTU that fits")" -ge 1 ] ||
+	[ "$(nstat A "ICMP errors sent with the MTU that fits")" -ge 1 ] ||
 	    atf_fail "A counted no ICMP error"
 	big_ping A 192.0.2.2 2000
 	big_ping A 2001:db8::2 1452
 	big_ping A 2001:db8::2 2000
 	big_udp A B 192.0.2.2
 	big_udp A B 2001:db8::2
-	[ "$(stat B "inbound ESP packets reassembled")" -ge 8 ] ||
-	    { stats B; atf_fail "B reassembled too few ESP packets"; }
-	[ "$(stat B "inbound ESP packets refused")" = 0 ] ||
-	    { stats B; atf_fail "B refused ESP"; }
+	[ "$(nstat B "inbound ESP packets reassembled")" -ge 8 ] ||
+	    { nstats B; atf_fail "B reassembled too few ESP packets"; }
+	[ "$(nstat B "inbound ESP packets refused")" = 0 ] ||
+	    { nstats B; atf_fail "B refused ESP"; }
 }
-pmtu_transport_cleanup() { esp_cleanup; }
+pmtu_transport_cleanup() { netns_cleanup; }
 
 # pmtu_tunnel AF: the same through FreeBSD's five-namespace tunnel.
 pmtu_tunnel()
@@ -861,12 +760,12 @@ pmtu_tunnel_v4_head()
 pmtu_tunnel_v4_body()
 {
 	pmtu_tunnel 4
-	[ "$(stat ipsecB "inbound ESP packets reassembled")" -ge 4 ] ||
-	    { stats ipsecB; atf_fail "ipsecB reassembled too few ESP packets"; }
-	[ "$(stat ipsecA "ICMP errors sent with the MTU that fits")" = 0 ] ||
+	[ "$(nstat ipsecB "inbound ESP packets reassembled")" -ge 4 ] ||
+	    { nstats ipsecB; atf_fail "ipsecB reassembled too few ESP packets"; }
+	[ "$(nstat ipsecA "ICMP errors sent with the MTU that fits")" = 0 ] ||
 	    atf_fail "ipsecA sent ICMP errors though the outer header has no DF"
 }
-pmtu_tunnel_v4_cleanup() { esp_cleanup; }
+pmtu_tunnel_v4_cleanup() { netns_cleanup; }
 
 atf_test_case pmtu_tunnel_v4_dfbit cleanup
 pmtu_tunnel_v4_dfbit_head()
@@ -878,10 +777,10 @@ pmtu_tunnel_v4_dfbit_body()
 {
 	DAEMON_OPTS="-o net.inet.ipsec.dfbit=2"
 	pmtu_tunnel 4
-	[ "$(stat ipsecA "ICMP errors sent with the MTU that fits")" -ge 1 ] ||
+	[ "$(nstat ipsecA "ICMP errors sent with the MTU that fits")" -ge 1 ] ||
 	    atf_fail "ipsecA sent no ICMP fragmentation needed"
 }
-pmtu_tunnel_v4_dfbit_cleanup() { esp_cleanup; }
+pmtu_tunnel_v4_dfbit_cleanup() { netns_cleanup; }
 
 atf_test_case pmtu_tunnel_v6 cleanup
 pmtu_tunnel_v6_head()
@@ -892,12 +791,12 @@ pmtu_tunnel_v6_head()
 pmtu_tunnel_v6_body()
 {
 	pmtu_tunnel 6
-	[ "$(stat ipsecA "ICMP errors sent with the MTU that fits")" -ge 1 ] ||
+	[ "$(nstat ipsecA "ICMP errors sent with the MTU that fits")" -ge 1 ] ||
 	    atf_fail "ipsecA sent no packet too big"
-	[ "$(stat ipsecB "ICMP errors sent with the MTU that fits")" -ge 1 ] ||
+	[ "$(nstat ipsecB "ICMP errors sent with the MTU that fits")" -ge 1 ] ||
 	    atf_fail "ipsecB sent no packet too big"
 }
-pmtu_tunnel_v6_cleanup() { esp_cleanup; }
+pmtu_tunnel_v6_cleanup() { netns_cleanup; }
 
 atf_test_case tunnel_4in6_6in4 cleanup
 tunnel_4in6_6in4_head()
@@ -958,18 +857,18 @@ X
 	big_ping A 198.51.100.2 2000
 	big_ping A 2001:db8:2::2 1452
 	big_ping A 2001:db8:2::2 2000
-	[ "$(stat B "inbound ESP packets reassembled")" -ge 16 ] ||
-	    { stats B; atf_fail "B reassembled too few ESP packets"; }
-	[ "$(stat A "packets the raw output could not send")" = 0 ] ||
-	    { stats A; atf_fail "A's raw output failed"; }
+	[ "$(nstat B "inbound ESP packets reassembled")" -ge 16 ] ||
+	    { nstats B; atf_fail "B reassembled too few ESP packets"; }
+	[ "$(nstat A "packets the raw output could not send")" = 0 ] ||
+	    { nstats A; atf_fail "A's raw output failed"; }
 	# IPv4 inside IPv6 ESP, IPv6 inside IPv4 ESP, nothing in clear.
 	tcpdump -n -r B-vethB.pcap 2>/dev/null | grep -v ff02 | head -8
 	n6=$(tcpdump -n -r B-vethB.pcap "ip6 and esp" 2>/dev/null | grep -c 'ESP(spi=0x0000300[12]')
 	n4=$(tcpdump -n -r B-vethB.pcap "ip and esp" 2>/dev/null | grep -c 'ESP(spi=0x0000400[12]')
 	[ "$n6" -ge 12 ] || atf_fail "$n6 IPv6 ESP packets carrying IPv4, expected 12"
 	[ "$n4" -ge 12 ] || atf_fail "$n4 IPv4 ESP packets carrying IPv6, expected 12"
-	[ "$(stat A "inbound ESP packets with no SA")" = 0 ] ||
-	    { stats A; atf_fail "A got ESP it has no SA for"; }
+	[ "$(nstat A "inbound ESP packets with no SA")" = 0 ] ||
+	    { nstats A; atf_fail "A got ESP it has no SA for"; }
 	n=$(tcpdump -n -r B-vethB.pcap "host 198.51.100.1 or host 198.51.100.2 or host 2001:db8:1::1 or host 2001:db8:2::2" 2>/dev/null | wc -l)
 	[ "$n" = 0 ] || atf_fail "inner addresses in clear on the wire"
 	# tshark finds the other family inside.
@@ -980,15 +879,15 @@ X
 	    "AES-GCM with 16 octet ICV [RFC4106]" $key NULL "" \
 	    "icmpv6.type == 128 && ipv6.dst == 2001:db8:2::2"
 	for side in A B; do
-		[ "$(stat $side "outbound packets of another family sent raw")" -ge 12 ] ||
-		    { stats $side; atf_fail "$side sent too few packets raw"; }
-		[ "$(stat $side "inbound inner packets of another family sent raw")" -ge 12 ] ||
-		    { stats $side; atf_fail "$side delivered too few inner packets"; }
-		[ "$(stat $side "dropped: address family changed")" = 0 ] ||
+		[ "$(nstat $side "outbound packets of another family sent raw")" -ge 12 ] ||
+		    { nstats $side; atf_fail "$side sent too few packets raw"; }
+		[ "$(nstat $side "inbound inner packets of another family sent raw")" -ge 12 ] ||
+		    { nstats $side; atf_fail "$side delivered too few inner packets"; }
+		[ "$(nstat $side "dropped: address family changed")" = 0 ] ||
 		    atf_fail "$side dropped packets for their family"
 	done
 }
-tunnel_4in6_6in4_cleanup() { esp_cleanup; }
+tunnel_4in6_6in4_cleanup() { netns_cleanup; }
 
 atf_test_case fail_closed_gateway cleanup
 fail_closed_gateway_head()
@@ -1007,13 +906,13 @@ fail_closed_gateway_body()
 	echo $! >>daemons.pids
 	echo $! >capture.pid
 	sleep 1
-	qfull=$(stat ipsecA "dropped by the kernel: queue full")
+	qfull=$(nstat ipsecA "dropped by the kernel: queue full")
 	in_ hostA /usr/bin/python3 flood.py $hb 9 3 >n.out &
 	f=$!
 	sleep 1.5
-	[ "$(stat ipsecA "dropped by the kernel: queue full")" -gt "$qfull" ] ||
-	    { stats ipsecA; atf_fail "the flood did not overflow the queue"; }
-	[ "$(stat ipsecA "outbound packets protected with ESP")" -gt 100 ] ||
+	[ "$(nstat ipsecA "dropped by the kernel: queue full")" -gt "$qfull" ] ||
+	    { nstats ipsecA; atf_fail "the flood did not overflow the queue"; }
+	[ "$(nstat ipsecA "outbound packets protected with ESP")" -gt 100 ] ||
 	    atf_fail "too few packets protected during the flood"
 	pid=$(for p in $(ip netns pids "$(ns ipsecA)"); do
 		[ "$(cat /proc/$p/comm 2>/dev/null)" = netipsecd ] && echo $p
@@ -1034,7 +933,7 @@ fail_closed_gateway_body()
 	[ "$n" = 0 ] || atf_fail "$n packets with the hosts' addresses in clear"
 	only_esp router.pcap $ga $gb
 }
-fail_closed_gateway_cleanup() { esp_cleanup; }
+fail_closed_gateway_cleanup() { netns_cleanup; }
 
 atf_init_test_cases()
 {

@@ -20,18 +20,6 @@ policy_init()
 	PRELOAD="$TOP/lib/libpfkey/libpfkey_preload.so"
 }
 
-# counter NS "text": the -S counter whose line ends in that text.
-counter()
-{
-	in_ "$1" "$NETIPSECD" -S -s "$PWD/$1.sock" >stats.out ||
-	    atf_fail "netipsecd -S in $1 failed"
-	_v=$(awk -v t="$2" 'index($0, t) &&
-	    substr($0, length($0) - length(t) + 1) == t { print $1; exit }' \
-	    stats.out)
-	[ -n "$_v" ] || { cat stats.out; atf_fail "no counter \"$2\""; }
-	echo "$_v"
-}
-
 # recv NS ADDR PORT SECONDS [ARGS]: udptool recv in the background, its
 # output in NS-PORT.recv; waits until it listens.
 recv()
@@ -100,7 +88,7 @@ clear_ike_ports_body()
 	recv B 192.0.2.2 500 30
 	recv B 192.0.2.2 4500 30
 	capture B vB
-	polvio=$(counter B "inbound packets violated process security policy")
+	polvio=$(nstat B "inbound packets violated process security policy")
 	for sport in 500 4500 1234; do
 		in_ A /usr/bin/python3 "$UDPTOOL" send 0.0.0.0 $sport \
 		    192.0.2.2 9999 -n 2
@@ -117,7 +105,7 @@ clear_ike_ports_body()
 	atf_check_equal 1 "$(got B 9999)"
 	atf_check_equal 0 "$(got B 500)"
 	atf_check_equal 0 "$(got B 4500)"
-	n=$(counter B "inbound packets violated process security policy")
+	n=$(nstat B "inbound packets violated process security policy")
 	[ "$n" -ge $((polvio + 8)) ] ||
 	    { cat stats.out; atf_fail "only $((n - polvio)) inbound refusals counted"; }
 	n=$(tcpdump -n -r B-vB.pcap 'udp and src host 192.0.2.2' 2>/dev/null | wc -l)
@@ -126,10 +114,10 @@ clear_ike_ports_body()
 	# A discard policy on A holds for a destination port of 4500.
 	echo 'spdadd 192.0.2.1 192.0.2.2[4500] udp -P out discard;' >A.disc
 	keys A A.disc
-	o=$(counter A "outbound packets violated process security policy")
+	o=$(nstat A "outbound packets violated process security policy")
 	in_ A /usr/bin/python3 "$UDPTOOL" send 0.0.0.0 1234 192.0.2.2 4500 -n 2
 	atf_check_equal $((o + 2)) \
-	    "$(counter A "outbound packets violated process security policy")"
+	    "$(nstat A "outbound packets violated process security policy")"
 }
 clear_ike_ports_cleanup() { netns_cleanup; }
 
@@ -161,7 +149,7 @@ clear_through_gateway_body()
 	kill "$p"
 	wait_for 5 sh -c "! kill -0 $p 2>/dev/null"
 	in_ GA "$NETIPSECD" -U >/dev/null || atf_fail "netipsecd -U in GA"
-	polvio=$(counter GB "inbound packets violated process security policy")
+	polvio=$(nstat GB "inbound packets violated process security policy")
 	for sport in 500 4500; do
 		in_ HA /usr/bin/python3 "$UDPTOOL" send 0.0.0.0 $sport \
 		    10.2.0.2 9999 -n 2
@@ -172,7 +160,7 @@ clear_through_gateway_body()
 	    wc -l)
 	[ "$n" -ge 4 ] || atf_fail "the clear datagrams did not reach GB ($n)"
 	atf_check_equal 0 "$(got HB 9999)"
-	n=$(counter GB "inbound packets violated process security policy")
+	n=$(nstat GB "inbound packets violated process security policy")
 	[ "$n" -ge $((polvio + 4)) ] ||
 	    { cat stats.out; atf_fail "GB counted $((n - polvio)) refusals"; }
 }
@@ -229,7 +217,7 @@ X
 	in_ Y /usr/bin/python3 "$UDPTOOL" send 10.3.0.6 1000 10.9.0.1 9999 -n 2
 	wait_for 3 sh -c "[ \$(wc -l <B-9999.recv) -ge 4 ]" ||
 	    { cat B-9999.recv; atf_fail "the peers' own traffic did not arrive"; }
-	before=$(counter B "inbound packets refused: not from an SA their policy names")
+	before=$(nstat B "inbound packets refused: not from an SA their policy names")
 	# X speaks for Y's network through X's SA: refused.
 	in_ X /usr/bin/python3 "$UDPTOOL" send 10.3.0.5 1000 10.9.0.1 9999 -n 3
 	sleep 0.5
@@ -239,7 +227,7 @@ X
 	atf_check_equal 4 "$(got B 9999)"
 	grep -q '10.3.0.5' B-9999.recv && atf_fail "B took X's packet for Y's network"
 	atf_check_equal $((before + 3)) \
-	    "$(counter B "inbound packets refused: not from an SA their policy names")"
+	    "$(nstat B "inbound packets refused: not from an SA their policy names")"
 }
 cross_tunnel_cleanup() { netns_cleanup; }
 
@@ -266,7 +254,7 @@ iked_bypass_body()
 	    { cat spd.out; atf_fail "no inbound policy of iked's port 500"; }
 	grep -A1 '^0\.0\.0\.0/0\[4500\] 0\.0\.0\.0/0\[any\] udp' spd.out |
 	    grep -q 'out bypass' || { cat spd.out; atf_fail "no out bypass on 4500"; }
-	atf_check_equal 4 "$(counter A "sockets with policies")"
+	atf_check_equal 4 "$(nstat A "sockets with policies")"
 	# Nobody else binds iked's ports while it runs.
 	in_ A setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	    /usr/bin/python3 "$UDPTOOL" bind 500 4500 >bind.out

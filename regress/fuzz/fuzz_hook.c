@@ -56,7 +56,7 @@ setup(void)
 	struct sadb_x_nat_t_port *p;
 	struct sadb_msg *r;
 	struct tsock *ts;
-	struct tmsg m;
+	struct pb_msg m;
 	int dir;
 
 	tk_start();
@@ -64,43 +64,41 @@ setup(void)
 	ipsec_hook_sethost(hostsend, hostmtu, NULL);
 	ts = ts_open();
 	for (dir = IPSEC_DIR_INBOUND; dir <= IPSEC_DIR_OUTBOUND; dir++) {
-		tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, 1);
-		tm_addr(&m, SADB_EXT_ADDRESS_SRC, "192.0.2.1", 0, 32, 255);
-		tm_addr(&m, SADB_EXT_ADDRESS_DST, "192.0.2.2", 0, 32, 255);
-		tm_pol(&m, dir, IPSEC_POLICY_IPSEC, 0, 0);
-		tm_req(&m, IPPROTO_ESP, IPSEC_MODE_TRANSPORT,
+		pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, 1);
+		pb_addr(&m, SADB_EXT_ADDRESS_SRC, "192.0.2.1", 0, 32, 255);
+		pb_addr(&m, SADB_EXT_ADDRESS_DST, "192.0.2.2", 0, 32, 255);
+		pb_policy(&m, dir, IPSEC_POLICY_IPSEC, 0, 0);
+		pb_policy_req(&m, IPPROTO_ESP, IPSEC_MODE_TRANSPORT,
 		    IPSEC_LEVEL_REQUIRE, 0, NULL, NULL);
-		tm_pol_end(&m);
 		(void)ts_call(ts, &m, &r);
 		free(r);
-		tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, 1);
-		tm_addr(&m, SADB_EXT_ADDRESS_SRC, "10.1.0.0", 0, 16, 255);
-		tm_addr(&m, SADB_EXT_ADDRESS_DST, "10.2.0.0", 0, 16, 255);
-		tm_pol(&m, dir, IPSEC_POLICY_IPSEC, 0, 0);
-		tm_req(&m, IPPROTO_ESP, IPSEC_MODE_TUNNEL,
+		pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, 1);
+		pb_addr(&m, SADB_EXT_ADDRESS_SRC, "10.1.0.0", 0, 16, 255);
+		pb_addr(&m, SADB_EXT_ADDRESS_DST, "10.2.0.0", 0, 16, 255);
+		pb_policy(&m, dir, IPSEC_POLICY_IPSEC, 0, 0);
+		pb_policy_req(&m, IPPROTO_ESP, IPSEC_MODE_TUNNEL,
 		    IPSEC_LEVEL_REQUIRE, 0, "198.51.100.1", "198.51.100.2");
-		tm_pol_end(&m);
 		(void)ts_call(ts, &m, &r);
 		free(r);
 	}
-	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, 1);
-	tm_sa(&m, 0x1001, 32, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, "192.0.2.1", 0, -1, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, "192.0.2.2", 0, -1, 255);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, "0123456789abcdefSALT", 20);
+	pb_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, 1);
+	pb_sa(&m, 0x1001, 32, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, "192.0.2.1", 0, -1, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, "192.0.2.2", 0, -1, 255);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, "0123456789abcdefSALT", 20);
 	(void)ts_call(ts, &m, &r);
 	free(r);
 	/* NULL encryption: the fuzzer can forge what decrypts. */
-	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, 1);
-	tm_sa(&m, 0x1002, 32, SADB_AALG_NONE, SADB_EALG_NULL, 0);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, "198.51.100.1", 0, -1, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, "198.51.100.2", 0, -1, 255);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
-	t = tm_ext(&m, sizeof(*t), SADB_X_EXT_NAT_T_TYPE);
+	pb_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, 1);
+	pb_sa(&m, 0x1002, 32, SADB_AALG_NONE, SADB_EALG_NULL, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, "198.51.100.1", 0, -1, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, "198.51.100.2", 0, -1, 255);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
+	t = pb_ext(&m, SADB_X_EXT_NAT_T_TYPE, sizeof(*t));
 	t->sadb_x_nat_t_type_type = UDP_ENCAP_ESPINUDP;
-	p = tm_ext(&m, sizeof(*p), SADB_X_EXT_NAT_T_SPORT);
+	p = pb_ext(&m, SADB_X_EXT_NAT_T_SPORT, sizeof(*p));
 	p->sadb_x_nat_t_port_port = 0x9411;
-	p = tm_ext(&m, sizeof(*p), SADB_X_EXT_NAT_T_DPORT);
+	p = pb_ext(&m, SADB_X_EXT_NAT_T_DPORT, sizeof(*p));
 	p->sadb_x_nat_t_port_port = 0x9411;
 	(void)ts_call(ts, &m, &r);
 	free(r);

@@ -66,9 +66,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (0);
 	port = ports[data[0] & 3];
 	if (data[0] & 0x20)
-		tm_sockaddr(&ss, "2001:db8::1", port);
+		pb_sockaddr(&ss, "2001:db8::1", port);
 	else
-		tm_sockaddr(&ss, (data[0] & 4) ? "0.0.0.0" : "192.0.2.1",
+		pb_sockaddr(&ss, (data[0] & 4) ? "0.0.0.0" : "192.0.2.1",
 		    port);
 	(void)ipsec_pcb_setpolicy((struct sockaddr *)&ss,
 	    (data[0] & 0x40) ? IPPROTO_TCP : IPPROTO_UDP, 1 + (data[0] & 4),

@@ -27,10 +27,11 @@ $CC $CFLAGS -o "$WORK/fuzz_pfkey" fuzz_pfkey.c "$WORK"/obj/k_*.o \
 
 # fuzz_hook: the packet path (ipsec_hook), with the unit tests' helpers.
 $CC $CFLAGS -o "$WORK/fuzz_hook" fuzz_hook.c ../netipsec/keytest.c \
-    "$WORK"/obj/k_*.o -lcrypto -lpthread $BSD_LIBS
+    ../lib/pfkey_build.c "$WORK"/obj/k_*.o -lcrypto -lpthread $BSD_LIBS
 # fuzz_sockpolicy: sockets' policies, then the packet path.
 $CC $CFLAGS -o "$WORK/fuzz_sockpolicy" fuzz_sockpolicy.c \
-    ../netipsec/keytest.c "$WORK"/obj/k_*.o -lcrypto -lpthread $BSD_LIBS
+    ../netipsec/keytest.c ../lib/pfkey_build.c "$WORK"/obj/k_*.o \
+    -lcrypto -lpthread $BSD_LIBS
 targets_k="pfkey hook sockpolicy"
 
 # fuzz_policy: ipsec_set_policy(3) and ipsec_dump_policy(3).

@@ -281,13 +281,6 @@ rekey_child_iked_ecp256_body()
 }
 rekey_child_iked_ecp256_cleanup() { ss_cleanup; }
 
-# IKE SA rekeying (RFC 7296 1.3.2) is not implemented in iked yet: it
-# answers the CREATE_CHILD_SA for the IKE SA with NO_PROPOSAL_CHOSEN,
-# and lets its own IKE SA expire.  These cases are written as they must
-# pass once it is; until then they are expected failures, for exactly
-# that reason (iked's log says so).
-IKE_REKEY_TODO="IKE SA rekey is not implemented in iked yet"
-
 atf_test_case rekey_ike_strongswan cleanup
 rekey_ike_strongswan_head()
 {
@@ -304,11 +297,10 @@ rekey_ike_strongswan_body()
 	spis0=$(ss_spis)
 	sw --rekey --ike v2-net >rekey.out 2>&1 ||
 	    { cat rekey.out; dump; atf_fail "swanctl --rekey --ike failed"; }
-	wait_for 30 ike_changed_or "$ike0" 'IKE SA rekey'
-	if grep -q 'IKE SA rekey refused (not supported)' iked.log; then
-		grep 'IKE SA rekey' iked.log
-		atf_expect_fail "$IKE_REKEY_TODO (iked answers the IKE SA's CREATE_CHILD_SA with NO_PROPOSAL_CHOSEN)"
-	fi
+	wait_for 30 ike_changed_or "$ike0" 'IKE SA rekey refused'
+	grep -q 'IKE SA rekey refused' iked.log &&
+	    { grep 'IKE SA rekey' iked.log; dump;
+	    atf_fail "iked refused strongSwan's IKE SA rekey"; }
 	ike1=$(ss_ikespis)
 	echo "strongSwan IKE SPIs: $ike0 -> $ike1"
 	[ -n "$ike1" ] && [ "$ike1" != "$ike0" ] ||
@@ -347,10 +339,9 @@ rekey_ike_iked_body()
 	spis0=$(ss_spis)
 	# Before 40 s the IKE SA must be replaced by a rekeyed one.
 	wait_for 60 ike_changed_or "$ike0" 'IKE SA lifetime expired'
-	if grep -q 'IKE SA lifetime expired' iked.log; then
-		grep 'IKE SA' iked.log
-		atf_expect_fail "$IKE_REKEY_TODO (its IKE SA expires and is deleted with its children)"
-	fi
+	grep -q 'IKE SA lifetime expired' iked.log &&
+	    { grep 'IKE SA' iked.log; dump;
+	    atf_fail "iked let its IKE SA expire instead of rekeying it"; }
 	ike1=$(ss_ikespis)
 	echo "strongSwan IKE SPIs: $ike0 -> $ike1"
 	[ -n "$ike1" ] && [ "$ike1" != "$ike0" ] ||

@@ -1,9 +1,9 @@
 /*-
  * SPDX-License-Identifier: BSD-3-Clause
  *
- * Helpers shared by the libpfkey tests: sockaddrs, a message assembler
- * for hand-made PF_KEY messages, a SOCK_SEQPACKET pair standing in for a
- * PF_KEY socket, and stdout capture for the formatters.
+ * Helpers shared by the libpfkey tests: sockaddrs, a SOCK_SEQPACKET pair
+ * standing in for a PF_KEY socket, and stdout capture for the formatters.
+ * Hand-made PF_KEY messages come from ../lib/pfkey_build.h.
  */
 
 #ifndef _LIBPFKEY_TEST_H_
@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "libpfkey.h"
+
+#include "../lib/pfkey_build.h"
 
 static inline struct sockaddr_in
 t_sin(const char *addr, uint16_t port)
@@ -50,116 +52,6 @@ t_sin6(const char *addr, uint16_t port)
 	ATF_REQUIRE_EQ_MSG(inet_pton(AF_INET6, addr, &sin6.sin6_addr), 1,
 	    "bad IPv6 address %s", addr);
 	return (sin6);
-}
-
-/* A PF_KEY message put together extension by extension. */
-struct t_msg {
-	_Alignas(8) unsigned char m_buf[65536];
-	size_t		m_len;
-};
-
-static inline struct sadb_msg *
-t_msg_hdr(struct t_msg *m)
-{
-
-	return ((struct sadb_msg *)(void *)m->m_buf);
-}
-
-/* Byte-wise, which keeps gcc's object-size tracking out of it. */
-static inline void
-t_msg_setlen(struct t_msg *m)
-{
-	uint16_t len;
-
-	len = (uint16_t)PFKEY_UNIT64(m->m_len);
-	memcpy(m->m_buf + offsetof(struct sadb_msg, sadb_msg_len), &len,
-	    sizeof(len));
-}
-
-static inline void
-t_msg_init(struct t_msg *m, u_int type, u_int satype, uint32_t seq,
-    uint32_t pid)
-{
-	struct sadb_msg h;
-
-	memset(m, 0, sizeof(*m));
-	memset(&h, 0, sizeof(h));
-	h.sadb_msg_version = PF_KEY_V2;
-	h.sadb_msg_type = type;
-	h.sadb_msg_satype = satype;
-	h.sadb_msg_seq = seq;
-	h.sadb_msg_pid = pid;
-	memcpy(m->m_buf, &h, sizeof(h));
-	m->m_len = sizeof(h);
-	t_msg_setlen(m);
-}
-
-/*
- * Append an extension: its header fields are set from "type" and the
- * padded length, the rest is copied from data.  Returns it.
- */
-static inline void *
-t_msg_ext(struct t_msg *m, u_int type, const void *data, size_t len)
-{
-	struct sadb_ext ext;
-	size_t plen;
-	unsigned char *p;
-
-	plen = PFKEY_ALIGN8(len);
-	ATF_REQUIRE(len >= sizeof(ext) && m->m_len + plen <= sizeof(m->m_buf));
-	p = m->m_buf + m->m_len;
-	memset(p, 0, plen);
-	memcpy(p, data, len);
-	ext.sadb_ext_len = (uint16_t)PFKEY_UNIT64(plen);
-	ext.sadb_ext_type = (uint16_t)type;
-	memcpy(p, &ext, sizeof(ext));
-	m->m_len += plen;
-	t_msg_setlen(m);
-	return (p);
-}
-
-static inline void
-t_msg_addr(struct t_msg *m, u_int type, const void *sa, size_t salen,
-    u_int prefixlen, u_int proto)
-{
-	char buf[sizeof(struct sadb_address) + 32];
-	struct sadb_address a;
-
-	memset(&a, 0, sizeof(a));
-	a.sadb_address_proto = proto;
-	a.sadb_address_prefixlen = prefixlen;
-	memset(buf, 0, sizeof(buf));
-	memcpy(buf, &a, sizeof(a));
-	memcpy(buf + sizeof(a), sa, salen);
-	t_msg_ext(m, type, buf, sizeof(a) + salen);
-}
-
-static inline void
-t_msg_key(struct t_msg *m, u_int type, const void *key, size_t keylen)
-{
-	char buf[sizeof(struct sadb_key) + 256];
-	struct sadb_key k;
-
-	ATF_REQUIRE(keylen <= 256);
-	memset(&k, 0, sizeof(k));
-	k.sadb_key_bits = keylen * 8;
-	memcpy(buf, &k, sizeof(k));
-	memcpy(buf + sizeof(k), key, keylen);
-	t_msg_ext(m, type, buf, sizeof(k) + keylen);
-}
-
-static inline void
-t_msg_lifetime(struct t_msg *m, u_int type, uint32_t alloc, uint64_t bytes,
-    uint64_t addtime, uint64_t usetime)
-{
-	struct sadb_lifetime l;
-
-	memset(&l, 0, sizeof(l));
-	l.sadb_lifetime_allocations = alloc;
-	l.sadb_lifetime_bytes = bytes;
-	l.sadb_lifetime_addtime = addtime;
-	l.sadb_lifetime_usetime = usetime;
-	t_msg_ext(m, type, &l, sizeof(l));
 }
 
 /* A connected SOCK_SEQPACKET pair: [0] plays the PF_KEY socket. */

@@ -42,21 +42,21 @@ static void
 t_sadump(void *arg)
 {
 
-	pfkey_sadump(t_msg_hdr(arg));
+	pfkey_sadump(pb_hdr(arg));
 }
 
 static void
 t_spdump(void *arg)
 {
 
-	pfkey_spdump(t_msg_hdr(arg));
+	pfkey_spdump(pb_hdr(arg));
 }
 
 static void
 t_kdebug(void *arg)
 {
 
-	kdebug_sadb(t_msg_hdr(arg));
+	kdebug_sadb(pb_hdr(arg));
 }
 
 /*
@@ -65,7 +65,7 @@ t_kdebug(void *arg)
  * "want" has one %s (current) and one %lu (diff) in that order.
  */
 static void
-t_sadump_now(struct t_msg *m, const char *want, time_t addtime)
+t_sadump_now(struct pb_msg *m, const char *want, time_t addtime)
 {
 	char cur[32], *got, *exp;
 	time_t t0, t1;
@@ -91,7 +91,7 @@ t_sadump_now(struct t_msg *m, const char *want, time_t addtime)
 }
 
 static void
-t_sa(struct t_msg *m, uint32_t spi, u_int state, u_int auth, u_int enc,
+t_sa(struct pb_msg *m, uint32_t spi, u_int state, u_int auth, u_int enc,
     uint32_t flags, u_int replay)
 {
 	struct sadb_sa sa;
@@ -103,11 +103,11 @@ t_sa(struct t_msg *m, uint32_t spi, u_int state, u_int auth, u_int enc,
 	sa.sadb_sa_encrypt = enc;
 	sa.sadb_sa_flags = flags;
 	sa.sadb_sa_replay = replay;
-	t_msg_ext(m, SADB_EXT_SA, &sa, sizeof(sa));
+	pb_ext_copy(m, SADB_EXT_SA, &sa, sizeof(sa));
 }
 
 static void
-t_sa2(struct t_msg *m, u_int mode, uint32_t reqid, uint32_t seq)
+t_sa2(struct pb_msg *m, u_int mode, uint32_t reqid, uint32_t seq)
 {
 	struct sadb_x_sa2 sa2;
 
@@ -115,51 +115,51 @@ t_sa2(struct t_msg *m, u_int mode, uint32_t reqid, uint32_t seq)
 	sa2.sadb_x_sa2_mode = mode;
 	sa2.sadb_x_sa2_reqid = reqid;
 	sa2.sadb_x_sa2_sequence = seq;
-	t_msg_ext(m, SADB_X_EXT_SA2, &sa2, sizeof(sa2));
+	pb_ext_copy(m, SADB_X_EXT_SA2, &sa2, sizeof(sa2));
 }
 
 static void
-t_addr4(struct t_msg *m, u_int type, const char *a, uint16_t port,
+t_addr4(struct pb_msg *m, u_int type, const char *a, uint16_t port,
     u_int plen, u_int proto)
 {
 	struct sockaddr_in sin;
 
 	sin = t_sin(a, port);
-	t_msg_addr(m, type, &sin, sizeof(sin), plen, proto);
+	pb_addr_sa(m, type, &sin, sizeof(sin), plen, proto);
 }
 
 static void
-t_addr6(struct t_msg *m, u_int type, const char *a, uint16_t port,
+t_addr6(struct pb_msg *m, u_int type, const char *a, uint16_t port,
     u_int plen, u_int proto)
 {
 	struct sockaddr_in6 sin6;
 
 	sin6 = t_sin6(a, port);
-	t_msg_addr(m, type, &sin6, sizeof(sin6), plen, proto);
+	pb_addr_sa(m, type, &sin6, sizeof(sin6), plen, proto);
 }
 
 /* The example of the reference: an if_ipsec SA, AES-GCM, FreeBSD 11. */
 ATF_TC_WITHOUT_HEAD(sadump_gcm_tunnel);
 ATF_TC_BODY(sadump_gcm_tunnel, tc)
 {
-	struct t_msg m;
+	struct pb_msg m;
 	time_t add, use;
 
 	t_utc();
 	add = t_time(2017, 12, 1, 23, 48, 30);
 	use = t_time(2017, 12, 1, 23, 49, 50);
-	t_msg_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 1, 1649);
-	t_msg_hdr(&m)->sadb_msg_reserved = 1;
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 1, 1649);
+	pb_hdr(&m)->sadb_msg_reserved = 1;
 	t_sa(&m, 4097, SADB_SASTATE_MATURE, SADB_AALG_NONE,
 	    SADB_X_EALG_AESGCM16, SADB_X_EXT_CYCSEQ, 0);
 	t_sa2(&m, IPSEC_MODE_TUNNEL, 100, 0);
-	t_msg_lifetime(&m, SADB_EXT_LIFETIME_CURRENT, 2, 168, (uint64_t)add,
+	pb_lifetime(&m, SADB_EXT_LIFETIME_CURRENT, 2, 168, (uint64_t)add,
 	    (uint64_t)use);
-	t_msg_lifetime(&m, SADB_EXT_LIFETIME_HARD, 0, 0, 0, 0);
-	t_msg_lifetime(&m, SADB_EXT_LIFETIME_SOFT, 0, 0, 0, 0);
+	pb_lifetime(&m, SADB_EXT_LIFETIME_HARD, 0, 0, 0, 0);
+	pb_lifetime(&m, SADB_EXT_LIFETIME_SOFT, 0, 0, 0, 0);
 	t_addr4(&m, SADB_EXT_ADDRESS_SRC, "10.0.34.4", 0, 0xff, 255);
 	t_addr4(&m, SADB_EXT_ADDRESS_DST, "10.0.23.2", 0, 0xff, 255);
-	t_msg_key(&m, SADB_EXT_KEY_ENCRYPT, "12345678901234567890", 20);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, "12345678901234567890", 20);
 
 	t_sadump_now(&m,
 	    "10.0.34.4 10.0.23.2\n"
@@ -178,7 +178,7 @@ ATF_TC_BODY(sadump_gcm_tunnel, tc)
 ATF_TC_WITHOUT_HEAD(sadump_cbc_hmac);
 ATF_TC_BODY(sadump_cbc_hmac, tc)
 {
-	struct t_msg m;
+	struct pb_msg m;
 	char ekey[16], akey[32];
 	time_t add;
 
@@ -186,17 +186,17 @@ ATF_TC_BODY(sadump_cbc_hmac, tc)
 	memset(ekey, 0x11, sizeof(ekey));
 	memset(akey, 0xaa, sizeof(akey));
 	add = t_time(2024, 2, 29, 9, 5, 0);
-	t_msg_init(&m, SADB_GET, SADB_SATYPE_ESP, 0, 321);
+	pb_init(&m, SADB_GET, SADB_SATYPE_ESP, 0, 321);
 	t_sa(&m, 0x1000, SADB_SASTATE_DYING, SADB_X_AALG_SHA2_256,
 	    SADB_X_EALG_AESCBC, SADB_X_EXT_CYCSEQ | SADB_X_EXT_PRAND, 4);
 	t_sa2(&m, IPSEC_MODE_TRANSPORT, 0x4001, 0x10);
-	t_msg_lifetime(&m, SADB_EXT_LIFETIME_CURRENT, 0, 0, (uint64_t)add, 0);
-	t_msg_lifetime(&m, SADB_EXT_LIFETIME_HARD, 100, 1000000, 3600, 1800);
-	t_msg_lifetime(&m, SADB_EXT_LIFETIME_SOFT, 80, 800000, 2880, 1440);
+	pb_lifetime(&m, SADB_EXT_LIFETIME_CURRENT, 0, 0, (uint64_t)add, 0);
+	pb_lifetime(&m, SADB_EXT_LIFETIME_HARD, 100, 1000000, 3600, 1800);
+	pb_lifetime(&m, SADB_EXT_LIFETIME_SOFT, 80, 800000, 2880, 1440);
 	t_addr4(&m, SADB_EXT_ADDRESS_SRC, "192.0.2.1", 0, 0xff, 255);
 	t_addr4(&m, SADB_EXT_ADDRESS_DST, "192.0.2.2", 0, 0xff, 255);
-	t_msg_key(&m, SADB_EXT_KEY_AUTH, akey, sizeof(akey));
-	t_msg_key(&m, SADB_EXT_KEY_ENCRYPT, ekey, sizeof(ekey));
+	pb_key(&m, SADB_EXT_KEY_AUTH, akey, sizeof(akey));
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, ekey, sizeof(ekey));
 
 	t_sadump_now(&m,
 	    "192.0.2.1 192.0.2.2\n"
@@ -218,23 +218,23 @@ ATF_TC_BODY(sadump_cbc_hmac, tc)
 ATF_TC_WITHOUT_HEAD(sadump_v6_wrap_replay);
 ATF_TC_BODY(sadump_v6_wrap_replay, tc)
 {
-	struct t_msg m;
+	struct pb_msg m;
 	struct sadb_x_sa_replay r;
 	char key[36], *got;
 	size_t i;
 
 	for (i = 0; i < sizeof(key); i++)
 		key[i] = (char)i;
-	t_msg_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 0, 0);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 0, 0);
 	t_sa(&m, 0xdeadbeef, SADB_SASTATE_LARVAL, SADB_AALG_NONE,
 	    SADB_X_EALG_CHACHA20POLY1305, 0x440, 255);
 	t_sa2(&m, IPSEC_MODE_ANY, 0, 5);
 	memset(&r, 0, sizeof(r));
 	r.sadb_x_sa_replay_replay = 1024;	/* packets: 128 bytes */
-	t_msg_ext(&m, SADB_X_EXT_SA_REPLAY, &r, sizeof(r));
+	pb_ext_copy(&m, SADB_X_EXT_SA_REPLAY, &r, sizeof(r));
 	t_addr6(&m, SADB_EXT_ADDRESS_SRC, "2001:db8:23::2", 0, 0xff, 255);
 	t_addr6(&m, SADB_EXT_ADDRESS_DST, "2001:db8:34::2", 0, 0xff, 255);
-	t_msg_key(&m, SADB_EXT_KEY_ENCRYPT, key, sizeof(key));
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, key, sizeof(key));
 
 	got = t_capture(t_sadump, &m);
 	T_STREQ(got,
@@ -252,12 +252,12 @@ ATF_TC_BODY(sadump_v6_wrap_replay, tc)
 ATF_TC_WITHOUT_HEAD(sadump_natt);
 ATF_TC_BODY(sadump_natt, tc)
 {
-	struct t_msg m;
+	struct pb_msg m;
 	struct sadb_x_nat_t_type nt;
 	struct sadb_x_nat_t_port np;
 	char *got;
 
-	t_msg_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 3, 99);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 3, 99);
 	t_sa(&m, 0x2000, SADB_SASTATE_MATURE, SADB_X_AALG_SHA2_512,
 	    SADB_X_EALG_AESCTR, 0, 32);
 	t_sa2(&m, IPSEC_MODE_TRANSPORT, 7, 0);
@@ -265,15 +265,15 @@ ATF_TC_BODY(sadump_natt, tc)
 	t_addr4(&m, SADB_EXT_ADDRESS_DST, "198.51.100.7", 0, 0xff, 255);
 	memset(&nt, 0, sizeof(nt));
 	nt.sadb_x_nat_t_type_type = UDP_ENCAP_ESPINUDP;
-	t_msg_ext(&m, SADB_X_EXT_NAT_T_TYPE, &nt, sizeof(nt));
+	pb_ext_copy(&m, SADB_X_EXT_NAT_T_TYPE, &nt, sizeof(nt));
 	memset(&np, 0, sizeof(np));
 	np.sadb_x_nat_t_port_port = htons(4500);
-	t_msg_ext(&m, SADB_X_EXT_NAT_T_SPORT, &np, sizeof(np));
+	pb_ext_copy(&m, SADB_X_EXT_NAT_T_SPORT, &np, sizeof(np));
 	np.sadb_x_nat_t_port_port = htons(4501);
-	t_msg_ext(&m, SADB_X_EXT_NAT_T_DPORT, &np, sizeof(np));
+	pb_ext_copy(&m, SADB_X_EXT_NAT_T_DPORT, &np, sizeof(np));
 	t_addr4(&m, SADB_X_EXT_NAT_T_OAI, "10.0.0.1", 0, 32, 0);
 	t_addr4(&m, SADB_X_EXT_NAT_T_OAR, "10.0.0.2", 0, 32, 0);
-	t_msg_key(&m, SADB_EXT_KEY_ENCRYPT, "\x01\x02\x03\x04", 4);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, "\x01\x02\x03\x04", 4);
 
 	got = t_capture(t_sadump, &m);
 	T_STREQ(got,
@@ -287,13 +287,13 @@ ATF_TC_BODY(sadump_natt, tc)
 	free(got);
 
 	/* Ports without the NAT-T type are not NAT-T: no [port]. */
-	t_msg_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 3, 99);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 3, 99);
 	t_sa(&m, 0x2000, SADB_SASTATE_MATURE, 0, SADB_EALG_NULL, 0, 0);
 	t_sa2(&m, IPSEC_MODE_TRANSPORT, 7, 0);
 	t_addr4(&m, SADB_EXT_ADDRESS_SRC, "192.0.2.1", 0, 0xff, 255);
 	t_addr4(&m, SADB_EXT_ADDRESS_DST, "198.51.100.7", 0, 0xff, 255);
-	t_msg_ext(&m, SADB_X_EXT_NAT_T_SPORT, &np, sizeof(np));
-	t_msg_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
+	pb_ext_copy(&m, SADB_X_EXT_NAT_T_SPORT, &np, sizeof(np));
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
 	got = t_capture(t_sadump, &m);
 	T_STREQ(got,
 	    "192.0.2.1 198.51.100.7\n"
@@ -308,11 +308,11 @@ ATF_TC_BODY(sadump_natt, tc)
 ATF_TC_WITHOUT_HEAD(sadump_ipcomp);
 ATF_TC_BODY(sadump_ipcomp, tc)
 {
-	struct t_msg m;
+	struct pb_msg m;
 	char *got;
 
-	t_msg_init(&m, SADB_DUMP, SADB_X_SATYPE_IPCOMP, 0, 3);
-	t_msg_hdr(&m)->sadb_msg_reserved = 1;
+	pb_init(&m, SADB_DUMP, SADB_X_SATYPE_IPCOMP, 0, 3);
+	pb_hdr(&m)->sadb_msg_reserved = 1;
 	t_sa(&m, 0x1000, SADB_SASTATE_MATURE, 0, SADB_X_CALG_DEFLATE,
 	    SADB_X_EXT_RAWCPI, 0);
 	t_sa2(&m, IPSEC_MODE_TUNNEL, 5, 0);
@@ -332,15 +332,15 @@ ATF_TC_BODY(sadump_ipcomp, tc)
 ATF_TC_WITHOUT_HEAD(sadump_numbers);
 ATF_TC_BODY(sadump_numbers, tc)
 {
-	struct t_msg m;
+	struct pb_msg m;
 	char *got;
 
-	t_msg_init(&m, SADB_DUMP, SADB_SATYPE_AH, 0, 0);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_AH, 0, 0);
 	t_sa(&m, 300, SADB_SASTATE_DEAD, SADB_AALG_MD5HMAC, 0, 0, 0);
 	t_sa2(&m, 7, 0, 0);
 	t_addr4(&m, SADB_EXT_ADDRESS_SRC, "192.0.2.1", 0, 0xff, 255);
 	t_addr4(&m, SADB_EXT_ADDRESS_DST, "192.0.2.2", 0, 0xff, 255);
-	t_msg_key(&m, SADB_EXT_KEY_AUTH, "\x00\x11\x22\x33\x44\x55\x66\x77"
+	pb_key(&m, SADB_EXT_KEY_AUTH, "\x00\x11\x22\x33\x44\x55\x66\x77"
 	    "\x88\x99\xaa\xbb\xcc\xdd\xee\xff", 16);
 	got = t_capture(t_sadump, &m);
 	T_STREQ(got,
@@ -351,12 +351,12 @@ ATF_TC_BODY(sadump_numbers, tc)
 	    "\tsadb_seq=0 pid=0 refcnt=0\n");
 	free(got);
 
-	t_msg_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 0, 0);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 0, 0);
 	t_sa(&m, 300, 9, 0, SADB_EALG_3DESCBC, 0, 0);
 	t_sa2(&m, IPSEC_MODE_TRANSPORT, 0, 0);
 	t_addr4(&m, SADB_EXT_ADDRESS_SRC, "192.0.2.1", 0, 0xff, 255);
 	t_addr4(&m, SADB_EXT_ADDRESS_DST, "192.0.2.2", 0, 0xff, 255);
-	t_msg_key(&m, SADB_EXT_KEY_ENCRYPT, "\xab\xcd", 2);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, "\xab\xcd", 2);
 	got = t_capture(t_sadump, &m);
 	T_STREQ(got,
 	    "192.0.2.1 192.0.2.2\n"
@@ -371,10 +371,10 @@ ATF_TC_BODY(sadump_numbers, tc)
 ATF_TC_WITHOUT_HEAD(sadump_bad);
 ATF_TC_BODY(sadump_bad, tc)
 {
-	struct t_msg m;
+	struct pb_msg m;
 	char *got;
 
-	t_msg_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 0, 0);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 0, 0);
 	t_sa(&m, 300, 1, 0, 0, 0, 0);
 	t_addr4(&m, SADB_EXT_ADDRESS_SRC, "192.0.2.1", 0, 0xff, 255);
 	t_addr4(&m, SADB_EXT_ADDRESS_DST, "192.0.2.2", 0, 0xff, 255);
@@ -382,21 +382,21 @@ ATF_TC_BODY(sadump_bad, tc)
 	T_STREQ(got, "192.0.2.1 192.0.2.2\nno SA2 extension.\n");
 	free(got);
 
-	t_msg_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 0, 0);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 0, 0);
 	t_sa(&m, 300, 1, 0, 0, 0, 0);
 	got = t_capture(t_sadump, &m);
 	T_STREQ(got, "no ADDRESS_SRC extension.\n");
 	free(got);
 
-	t_msg_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 0, 0);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 0, 0);
 	t_sa(&m, 300, 1, 0, 0, 0, 0);
 	t_sa(&m, 300, 1, 0, 0, 0, 0);
 	got = t_capture(t_sadump, &m);
 	T_STREQ(got, "Invalid extension type\n");
 	free(got);
 
-	t_msg_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 0, 0);
-	t_msg_hdr(&m)->sadb_msg_version = 1;
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 0, 0);
+	pb_hdr(&m)->sadb_msg_version = 1;
 	got = t_capture(t_sadump, &m);
 	T_STREQ(got, "Invalid version\n");
 	free(got);
@@ -406,7 +406,7 @@ ATF_TC_BODY(sadump_bad, tc)
 ATF_TC_WITHOUT_HEAD(spdump_global);
 ATF_TC_BODY(spdump_global, tc)
 {
-	struct t_msg m;
+	struct pb_msg m;
 	struct sadb_x_policy *xpl;
 	char *pol, *got;
 	int plen;
@@ -415,11 +415,11 @@ ATF_TC_BODY(spdump_global, tc)
 	    "esp/tunnel/66.22.66.22-44.33.44.33/require", 1000);
 	ATF_REQUIRE(pol != NULL);
 	plen = ipsec_get_policylen(pol);
-	t_msg_init(&m, SADB_X_SPDDUMP, 0, 0, 4242);
-	t_msg_hdr(&m)->sadb_msg_reserved = 1;
+	pb_init(&m, SADB_X_SPDDUMP, 0, 0, 4242);
+	pb_hdr(&m)->sadb_msg_reserved = 1;
 	t_addr4(&m, SADB_EXT_ADDRESS_SRC, "192.168.1.0", 0, 24, 255);
 	t_addr4(&m, SADB_EXT_ADDRESS_DST, "172.16.100.0", 0, 24, 255);
-	xpl = t_msg_ext(&m, SADB_X_EXT_POLICY, pol, (size_t)plen);
+	xpl = pb_ext_copy(&m, SADB_X_EXT_POLICY, pol, (size_t)plen);
 	xpl->sadb_x_policy_id = 1;
 	xpl->sadb_x_policy_scope = IPSEC_POLICYSCOPE_GLOBAL;
 	free(pol);
@@ -438,7 +438,7 @@ ATF_TC_BODY(spdump_global, tc)
 ATF_TC_WITHOUT_HEAD(spdump_ifnet);
 ATF_TC_BODY(spdump_ifnet, tc)
 {
-	struct t_msg m;
+	struct pb_msg m;
 	struct sadb_x_policy *xpl;
 	char ifname[IF_NAMESIZE], *pol, *got, *want;
 	int plen;
@@ -447,11 +447,11 @@ ATF_TC_BODY(spdump_ifnet, tc)
 	    "esp/tunnel/10.0.34.4-10.0.23.2/unique:100", 1000);
 	ATF_REQUIRE(pol != NULL);
 	plen = ipsec_get_policylen(pol);
-	t_msg_init(&m, SADB_X_SPDDUMP, 0, 2, 778);
-	t_msg_hdr(&m)->sadb_msg_reserved = 1;
+	pb_init(&m, SADB_X_SPDDUMP, 0, 2, 778);
+	pb_hdr(&m)->sadb_msg_reserved = 1;
 	t_addr6(&m, SADB_EXT_ADDRESS_SRC, "::", 0, 0, 255);
 	t_addr6(&m, SADB_EXT_ADDRESS_DST, "::", 0, 0, 255);
-	xpl = t_msg_ext(&m, SADB_X_EXT_POLICY, pol, (size_t)plen);
+	xpl = pb_ext_copy(&m, SADB_X_EXT_POLICY, pol, (size_t)plen);
 	xpl->sadb_x_policy_id = 3;
 	xpl->sadb_x_policy_scope = IPSEC_POLICYSCOPE_IFNET;
 	xpl->sadb_x_policy_ifindex = 1;
@@ -476,7 +476,7 @@ ATF_TC_BODY(spdump_ifnet, tc)
 ATF_TC_WITHOUT_HEAD(spdump_ports_lifetime);
 ATF_TC_BODY(spdump_ports_lifetime, tc)
 {
-	struct t_msg m;
+	struct pb_msg m;
 	struct sadb_x_policy *xpl;
 	struct protoent *pe;
 	char *pol, *got, *want;
@@ -486,14 +486,14 @@ ATF_TC_BODY(spdump_ports_lifetime, tc)
 	pol = ipsec_set_policy("out ipsec esp/transport//unique:20000", 1000);
 	ATF_REQUIRE(pol != NULL);
 	plen = ipsec_get_policylen(pol);
-	t_msg_init(&m, SADB_X_SPDDUMP, 0, 3, 1);
-	t_msg_hdr(&m)->sadb_msg_reserved = 2;
+	pb_init(&m, SADB_X_SPDDUMP, 0, 3, 1);
+	pb_hdr(&m)->sadb_msg_reserved = 2;
 	t_addr4(&m, SADB_EXT_ADDRESS_SRC, "10.0.0.1", 80, 32, IPPROTO_TCP);
 	t_addr4(&m, SADB_EXT_ADDRESS_DST, "10.0.0.0", 0, 8, IPPROTO_TCP);
-	t_msg_lifetime(&m, SADB_EXT_LIFETIME_CURRENT, 0, 0,
+	pb_lifetime(&m, SADB_EXT_LIFETIME_CURRENT, 0, 0,
 	    (uint64_t)t_time(2020, 1, 2, 3, 4, 5), 0);
-	t_msg_lifetime(&m, SADB_EXT_LIFETIME_HARD, 0, 0, 3600, 600);
-	xpl = t_msg_ext(&m, SADB_X_EXT_POLICY, pol, (size_t)plen);
+	pb_lifetime(&m, SADB_EXT_LIFETIME_HARD, 0, 0, 3600, 600);
+	xpl = pb_ext_copy(&m, SADB_X_EXT_POLICY, pol, (size_t)plen);
 	xpl->sadb_x_policy_id = 5;
 	xpl->sadb_x_policy_scope = IPSEC_POLICYSCOPE_GLOBAL;
 	free(pol);
@@ -517,7 +517,7 @@ ATF_TC_BODY(spdump_ports_lifetime, tc)
 ATF_TC_WITHOUT_HEAD(spdump_upperspec);
 ATF_TC_BODY(spdump_upperspec, tc)
 {
-	struct t_msg m;
+	struct pb_msg m;
 	struct sadb_x_policy xpl;
 	char *got;
 
@@ -527,10 +527,10 @@ ATF_TC_BODY(spdump_upperspec, tc)
 	xpl.sadb_x_policy_id = 6;
 	xpl.sadb_x_policy_scope = IPSEC_POLICYSCOPE_GLOBAL;
 
-	t_msg_init(&m, SADB_X_SPDDUMP, 0, 0, 0);
+	pb_init(&m, SADB_X_SPDDUMP, 0, 0, 0);
 	t_addr6(&m, SADB_EXT_ADDRESS_SRC, "fe80::1", 135, 64, IPPROTO_ICMPV6);
 	t_addr6(&m, SADB_EXT_ADDRESS_DST, "::", 0, 0, IPPROTO_ICMPV6);
-	t_msg_ext(&m, SADB_X_EXT_POLICY, &xpl, sizeof(xpl));
+	pb_ext_copy(&m, SADB_X_EXT_POLICY, &xpl, sizeof(xpl));
 	got = t_capture(t_spdump, &m);
 	T_STREQ(got,
 	    "fe80::1/64 ::/0 icmp6 135,0\n"
@@ -539,10 +539,10 @@ ATF_TC_BODY(spdump_upperspec, tc)
 	    "\trefcnt=0\n");
 	free(got);
 
-	t_msg_init(&m, SADB_X_SPDDUMP, 0, 0, 0);
+	pb_init(&m, SADB_X_SPDDUMP, 0, 0, 0);
 	t_addr6(&m, SADB_EXT_ADDRESS_SRC, "2001:db8::", 0, 32, IPPROTO_ICMPV6);
 	t_addr6(&m, SADB_EXT_ADDRESS_DST, "::1", 0, 128, IPPROTO_ICMPV6);
-	t_msg_ext(&m, SADB_X_EXT_POLICY, &xpl, sizeof(xpl));
+	pb_ext_copy(&m, SADB_X_EXT_POLICY, &xpl, sizeof(xpl));
 	got = t_capture(t_spdump, &m);
 	T_STREQ(got,
 	    "2001:db8::/32 ::1 icmp6\n"
@@ -551,12 +551,12 @@ ATF_TC_BODY(spdump_upperspec, tc)
 	    "\trefcnt=0\n");
 	free(got);
 
-	t_msg_init(&m, SADB_X_SPDDUMP, 0, 0, 0);
+	pb_init(&m, SADB_X_SPDDUMP, 0, 0, 0);
 	t_addr4(&m, SADB_EXT_ADDRESS_SRC, "0.0.0.0", 0, 0, IPPROTO_IPIP);
 	t_addr4(&m, SADB_EXT_ADDRESS_DST, "0.0.0.0", 0, 0, IPPROTO_IPIP);
 	xpl.sadb_x_policy_type = IPSEC_POLICY_DISCARD;
 	xpl.sadb_x_policy_dir = IPSEC_DIR_OUTBOUND;
-	t_msg_ext(&m, SADB_X_EXT_POLICY, &xpl, sizeof(xpl));
+	pb_ext_copy(&m, SADB_X_EXT_POLICY, &xpl, sizeof(xpl));
 	got = t_capture(t_spdump, &m);
 	T_STREQ(got,
 	    "0.0.0.0/0[any] 0.0.0.0/0[any] ip4\n"
@@ -566,10 +566,10 @@ ATF_TC_BODY(spdump_upperspec, tc)
 	free(got);
 
 	/* A socket policy, and a scope with no name. */
-	t_msg_init(&m, SADB_X_SPDDUMP, 0, 0, 0);
+	pb_init(&m, SADB_X_SPDDUMP, 0, 0, 0);
 	xpl.sadb_x_policy_type = IPSEC_POLICY_BYPASS;
 	xpl.sadb_x_policy_scope = 8;
-	t_msg_ext(&m, SADB_X_EXT_POLICY, &xpl, sizeof(xpl));
+	pb_ext_copy(&m, SADB_X_EXT_POLICY, &xpl, sizeof(xpl));
 	got = t_capture(t_spdump, &m);
 	T_STREQ(got,
 	    "(no selector, probably per-socket policy) \n"
@@ -578,7 +578,7 @@ ATF_TC_BODY(spdump_upperspec, tc)
 	    "\trefcnt=0\n");
 	free(got);
 
-	t_msg_init(&m, SADB_X_SPDDUMP, 0, 0, 0);
+	pb_init(&m, SADB_X_SPDDUMP, 0, 0, 0);
 	got = t_capture(t_spdump, &m);
 	T_STREQ(got, "(no selector, probably per-socket policy) "
 	    "no X_POLICY extension.\n");
@@ -588,20 +588,20 @@ ATF_TC_BODY(spdump_upperspec, tc)
 ATF_TC_WITHOUT_HEAD(kdebug);
 ATF_TC_BODY(kdebug, tc)
 {
-	struct t_msg m;
+	struct pb_msg m;
 	struct sadb_x_policy *xpl;
 	char *pol, *got;
 
-	t_msg_init(&m, SADB_ADD, SADB_SATYPE_ESP, 7, 4242);
+	pb_init(&m, SADB_ADD, SADB_SATYPE_ESP, 7, 4242);
 	t_sa(&m, 4096, SADB_SASTATE_MATURE, 0, SADB_X_EALG_AESCBC, 0, 0);
 	t_sa2(&m, IPSEC_MODE_TUNNEL, 0, 0);
 	t_addr4(&m, SADB_EXT_ADDRESS_SRC, "198.51.100.2", 0, 32, 255);
-	t_msg_key(&m, SADB_EXT_KEY_ENCRYPT, "0123456789abcdef", 16);
-	t_msg_lifetime(&m, SADB_EXT_LIFETIME_HARD, 0, 0, 3600, 0);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, "0123456789abcdef", 16);
+	pb_lifetime(&m, SADB_EXT_LIFETIME_HARD, 0, 0, 3600, 0);
 	pol = ipsec_set_policy("out ipsec "
 	    "esp/tunnel/66.22.66.22-44.33.44.33/require", 1000);
 	ATF_REQUIRE(pol != NULL);
-	xpl = t_msg_ext(&m, SADB_X_EXT_POLICY, pol,
+	xpl = pb_ext_copy(&m, SADB_X_EXT_POLICY, pol,
 	    (size_t)ipsec_get_policylen(pol));
 	xpl->sadb_x_policy_id = 0x1f;
 	free(pol);
@@ -634,9 +634,9 @@ ATF_TC_BODY(kdebug, tc)
 	free(got);
 
 	/* It stops at an extension that overruns the message. */
-	t_msg_init(&m, SADB_GET, SADB_SATYPE_AH, 0, 0);
+	pb_init(&m, SADB_GET, SADB_SATYPE_AH, 0, 0);
 	t_sa(&m, 1, 0, 0, 0, 0, 0);
-	t_msg_hdr(&m)->sadb_msg_len = 3;
+	pb_hdr(&m)->sadb_msg_len = 3;
 	got = t_capture(t_kdebug, &m);
 	T_STREQ(got,
 	    "sadb_msg{ version=2 type=5(GET) errno=0 satype=2\n"

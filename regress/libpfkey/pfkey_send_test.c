@@ -561,11 +561,11 @@ ATF_TC_BODY(spd_by_id, tc)
 static void
 t_register_reply(int so, uint32_t pid)
 {
-	struct t_msg m;
+	struct pb_msg m;
 	char buf[8 + 3 * 8];
 	struct sadb_alg alg[3];
 
-	t_msg_init(&m, SADB_REGISTER, SADB_SATYPE_UNSPEC, 0, pid);
+	pb_init(&m, SADB_REGISTER, SADB_SATYPE_UNSPEC, 0, pid);
 	memset(alg, 0, sizeof(alg));
 	alg[0].sadb_alg_id = SADB_AALG_SHA1HMAC;
 	alg[0].sadb_alg_minbits = alg[0].sadb_alg_maxbits = 160;
@@ -573,7 +573,7 @@ t_register_reply(int so, uint32_t pid)
 	alg[1].sadb_alg_minbits = alg[1].sadb_alg_maxbits = 256;
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf + 8, alg, 2 * sizeof(alg[0]));
-	t_msg_ext(&m, SADB_EXT_SUPPORTED_AUTH, buf, 8 + 2 * 8);
+	pb_ext_copy(&m, SADB_EXT_SUPPORTED_AUTH, buf, 8 + 2 * 8);
 	memset(alg, 0, sizeof(alg));
 	alg[0].sadb_alg_id = SADB_X_EALG_AESCBC;
 	alg[0].sadb_alg_ivlen = 16;
@@ -585,15 +585,15 @@ t_register_reply(int so, uint32_t pid)
 	alg[2].sadb_alg_minbits = 160;
 	alg[2].sadb_alg_maxbits = 288;
 	memcpy(buf + 8, alg, 3 * sizeof(alg[0]));
-	t_msg_ext(&m, SADB_EXT_SUPPORTED_ENCRYPT, buf, 8 + 3 * 8);
-	ATF_REQUIRE_EQ(send(so, m.m_buf, m.m_len, 0), (ssize_t)m.m_len);
+	pb_ext_copy(&m, SADB_EXT_SUPPORTED_ENCRYPT, buf, 8 + 3 * 8);
+	ATF_REQUIRE_EQ(send(so, m.u.buf, m.len, 0), (ssize_t)m.len);
 }
 
 ATF_TC_WITHOUT_HEAD(register_keylen);
 ATF_TC_BODY(register_keylen, tc)
 {
 	struct sadb_alg alg;
-	struct t_msg other;
+	struct pb_msg other;
 	int sv[2];
 
 	t_sockpair(sv);
@@ -605,10 +605,10 @@ ATF_TC_BODY(register_keylen, tc)
 	    "Must get supported algorithms list first");
 
 	/* Another process's reply and an unrelated message are skipped. */
-	t_msg_init(&other, SADB_REGISTER, 0, 0, (uint32_t)getpid() + 1);
-	ATF_REQUIRE(send(sv[1], other.m_buf, other.m_len, 0) > 0);
-	t_msg_init(&other, SADB_FLUSH, 0, 0, (uint32_t)getpid());
-	ATF_REQUIRE(send(sv[1], other.m_buf, other.m_len, 0) > 0);
+	pb_init(&other, SADB_REGISTER, 0, 0, (uint32_t)getpid() + 1);
+	ATF_REQUIRE(send(sv[1], other.u.buf, other.len, 0) > 0);
+	pb_init(&other, SADB_FLUSH, 0, 0, (uint32_t)getpid());
+	ATF_REQUIRE(send(sv[1], other.u.buf, other.len, 0) > 0);
 	t_register_reply(sv[1], (uint32_t)getpid());
 	ATF_REQUIRE_EQ_MSG(pfkey_recv_register(sv[0]), 0, "%s",
 	    ipsec_strerror());

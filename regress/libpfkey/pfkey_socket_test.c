@@ -70,7 +70,7 @@ static void
 t_exchange(int so, int ls)
 {
 	struct sadb_msg *m;
-	struct t_msg reply;
+	struct pb_msg reply;
 	size_t len;
 	int cs;
 
@@ -82,8 +82,8 @@ t_exchange(int so, int ls)
 	ATF_CHECK_EQ(m->sadb_msg_satype, SADB_SATYPE_ESP);
 	free(m);
 
-	t_msg_init(&reply, SADB_FLUSH, SADB_SATYPE_ESP, 0, 1);
-	ATF_REQUIRE(send(cs, reply.m_buf, reply.m_len, 0) == 16);
+	pb_init(&reply, SADB_FLUSH, SADB_SATYPE_ESP, 0, 1);
+	ATF_REQUIRE(send(cs, reply.u.buf, reply.len, 0) == 16);
 	m = pfkey_recv(so);
 	ATF_REQUIRE(m != NULL);
 	ATF_CHECK_EQ(m->sadb_msg_type, SADB_FLUSH);
@@ -166,7 +166,7 @@ ATF_TC_BODY(open_default, tc)
 ATF_TC_WITHOUT_HEAD(recv_messages);
 ATF_TC_BODY(recv_messages, tc)
 {
-	struct t_msg m;
+	struct pb_msg m;
 	struct sadb_msg *r, hdr;
 	struct sadb_sa sa;
 	int sv[2];
@@ -174,23 +174,23 @@ ATF_TC_BODY(recv_messages, tc)
 	t_sockpair(sv);
 
 	/* A message is returned in a buffer of exactly its size. */
-	t_msg_init(&m, SADB_GET, SADB_SATYPE_ESP, 5, 6);
+	pb_init(&m, SADB_GET, SADB_SATYPE_ESP, 5, 6);
 	memset(&sa, 0, sizeof(sa));
-	t_msg_ext(&m, SADB_EXT_SA, &sa, sizeof(sa));
-	ATF_REQUIRE(send(sv[1], m.m_buf, m.m_len, 0) == 32);
+	pb_ext_copy(&m, SADB_EXT_SA, &sa, sizeof(sa));
+	ATF_REQUIRE(send(sv[1], m.u.buf, m.len, 0) == 32);
 	r = pfkey_recv(sv[0]);
 	ATF_REQUIRE_MSG(r != NULL, "%s", ipsec_strerror());
-	ATF_CHECK(memcmp(r, m.m_buf, 32) == 0);
+	ATF_CHECK(memcmp(r, m.u.buf, 32) == 0);
 	free(r);
 
 	/* The largest message PF_KEY can describe. */
-	t_msg_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 0, 0);
-	t_msg_hdr(&m)->sadb_msg_len = 0xffff;
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 0, 0);
+	pb_hdr(&m)->sadb_msg_len = 0xffff;
 	{
 		char *big;
 
 		ATF_REQUIRE((big = calloc(1, 0xffff * 8)) != NULL);
-		memcpy(big, m.m_buf, 16);
+		memcpy(big, m.u.buf, 16);
 		ATF_REQUIRE(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF,
 		    &(int){ 1 << 20 }, sizeof(int)) == 0);
 		if (send(sv[1], big, 0xffff * 8, 0) == 0xffff * 8) {
@@ -203,23 +203,23 @@ ATF_TC_BODY(recv_messages, tc)
 	}
 
 	/* A header that claims less than the packet holds: dropped. */
-	t_msg_init(&m, SADB_GET, SADB_SATYPE_ESP, 0, 0);
-	t_msg_ext(&m, SADB_EXT_SA, &sa, sizeof(sa));
-	t_msg_hdr(&m)->sadb_msg_len = 2;
-	ATF_REQUIRE(send(sv[1], m.m_buf, 32, 0) == 32);
+	pb_init(&m, SADB_GET, SADB_SATYPE_ESP, 0, 0);
+	pb_ext_copy(&m, SADB_EXT_SA, &sa, sizeof(sa));
+	pb_hdr(&m)->sadb_msg_len = 2;
+	ATF_REQUIRE(send(sv[1], m.u.buf, 32, 0) == 32);
 	ATF_CHECK(pfkey_recv(sv[0]) == NULL);
 	ATF_CHECK_EQ(__ipsec_errcode, EIPSEC_INVAL_SADBMSG);
 	t_nothing_sent(sv[0]);
 
 	/* ... or more. */
-	t_msg_hdr(&m)->sadb_msg_len = 6;
-	ATF_REQUIRE(send(sv[1], m.m_buf, 32, 0) == 32);
+	pb_hdr(&m)->sadb_msg_len = 6;
+	ATF_REQUIRE(send(sv[1], m.u.buf, 32, 0) == 32);
 	ATF_CHECK(pfkey_recv(sv[0]) == NULL);
 	ATF_CHECK_EQ(__ipsec_errcode, EIPSEC_INVAL_SADBMSG);
 	t_nothing_sent(sv[0]);
 
 	/* Shorter than a header. */
-	ATF_REQUIRE(send(sv[1], m.m_buf, 10, 0) == 10);
+	ATF_REQUIRE(send(sv[1], m.u.buf, 10, 0) == 10);
 	ATF_CHECK(pfkey_recv(sv[0]) == NULL);
 	ATF_CHECK_EQ(__ipsec_errcode, EIPSEC_INVAL_SADBMSG);
 	t_nothing_sent(sv[0]);
@@ -277,7 +277,7 @@ ATF_TC_BODY(preload, tc)
 {
 	char helper[PATH_MAX], shim[PATH_MAX], *path, out[64];
 	struct sadb_msg *m;
-	struct t_msg reply;
+	struct pb_msg reply;
 	size_t len;
 	ssize_t n;
 	pid_t pid;
@@ -309,9 +309,9 @@ ATF_TC_BODY(preload, tc)
 	ATF_CHECK_EQ(len, 16);
 	ATF_CHECK_EQ(m->sadb_msg_type, SADB_FLUSH);
 	free(m);
-	t_msg_init(&reply, SADB_FLUSH, 0, 0, 0);
-	t_msg_hdr(&reply)->sadb_msg_errno = 0;
-	ATF_REQUIRE(send(cs, reply.m_buf, reply.m_len, 0) == 16);
+	pb_init(&reply, SADB_FLUSH, 0, 0, 0);
+	pb_hdr(&reply)->sadb_msg_errno = 0;
+	ATF_REQUIRE(send(cs, reply.u.buf, reply.len, 0) == 16);
 
 	memset(out, 0, sizeof(out));
 	n = read(pfd[0], out, sizeof(out) - 1);

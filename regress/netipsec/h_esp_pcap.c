@@ -52,7 +52,7 @@ main(int argc, char **argv)
 	size_t eklen, aklen, len, hl, i;
 	struct sadb_msg *r;
 	struct tsock *ts;
-	struct tmsg m;
+	struct pb_msg m;
 	void *out;
 	size_t olen;
 	FILE *f;
@@ -76,26 +76,25 @@ main(int argc, char **argv)
 
 	tk_start();
 	ts = ts_open();
-	tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, 1);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, tunnel ? isrc : src, 0, -1, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, tunnel ? idst : dst, 0, -1, 255);
-	tm_pol(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
-	tm_req(&m, IPPROTO_ESP, tunnel ? IPSEC_MODE_TUNNEL :
+	pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, 1);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, tunnel ? isrc : src, 0, -1, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, tunnel ? idst : dst, 0, -1, 255);
+	pb_policy(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
+	pb_policy_req(&m, IPPROTO_ESP, tunnel ? IPSEC_MODE_TUNNEL :
 	    IPSEC_MODE_TRANSPORT, IPSEC_LEVEL_REQUIRE, 0, tunnel ? src : NULL,
 	    tunnel ? dst : NULL);
-	tm_pol_end(&m);
 	if ((e = ts_call(ts, &m, &r)) != 0) {
 		fprintf(stderr, "spdadd: %d\n", e);
 		return (1);
 	}
 	free(r);
-	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, 1);
-	tm_sa(&m, 0x1001, 8, aalg, ealg, SADB_X_EXT_CYCSEQ);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, -1, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, 255);
+	pb_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, 1);
+	pb_sa(&m, 0x1001, 8, aalg, ealg, SADB_X_EXT_CYCSEQ);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, -1, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, 255);
 	if (aalg != 0)
-		tm_key(&m, SADB_EXT_KEY_AUTH, akey, aklen);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, ekey, eklen);
+		pb_key(&m, SADB_EXT_KEY_AUTH, akey, aklen);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, ekey, eklen);
 	if ((e = ts_call(ts, &m, &r)) != 0) {
 		fprintf(stderr, "add: %d\n", e);
 		return (1);

@@ -27,28 +27,35 @@ spd(struct tsock *ts, const char *src, int ps, const char *dst, int pd,
     int dir, int policy, int mode, int level, const char *tsrc,
     const char *tdst)
 {
-	struct tmsg m;
+	struct pb_msg m;
 
-	tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, ps, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, pd, 255);
-	tm_pol(&m, dir, policy, 0, 0);
+	pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, ps, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, pd, 255);
+	pb_policy(&m, dir, policy, 0, 0);
 	if (policy == IPSEC_POLICY_IPSEC)
-		tm_req(&m, IPPROTO_ESP, mode, level, 0, tsrc, tdst);
-	tm_pol_end(&m);
+		pb_policy_req(&m, IPPROTO_ESP, mode, level, 0, tsrc, tdst);
 	return (ts_do(ts, &m));
+}
+
+/* An SADB_ADD of an AES-GCM SA from src to dst. */
+static void
+sa_msg(struct pb_msg *m, uint32_t spi, const char *src, const char *dst)
+{
+
+	pb_init(m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
+	pb_sa(m, spi, 8, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
+	pb_addr(m, SADB_EXT_ADDRESS_SRC, src, 0, -1, 255);
+	pb_addr(m, SADB_EXT_ADDRESS_DST, dst, 0, -1, 255);
+	pb_key(m, SADB_EXT_KEY_ENCRYPT, gcmkey, sizeof(gcmkey));
 }
 
 static int
 sa(struct tsock *ts, uint32_t spi, const char *src, const char *dst)
 {
-	struct tmsg m;
+	struct pb_msg m;
 
-	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
-	tm_sa(&m, spi, 8, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, -1, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, 255);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, gcmkey, sizeof(gcmkey));
+	sa_msg(&m, spi, src, dst);
 	return (ts_do(ts, &m));
 }
 
@@ -59,18 +66,14 @@ sa_natt(struct tsock *ts, uint32_t spi, const char *src, const char *dst,
 {
 	struct sadb_x_nat_t_type *t;
 	struct sadb_x_nat_t_port *p;
-	struct tmsg m;
+	struct pb_msg m;
 
-	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
-	tm_sa(&m, spi, 8, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, -1, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, 255);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, gcmkey, sizeof(gcmkey));
-	t = tm_ext(&m, sizeof(*t), SADB_X_EXT_NAT_T_TYPE);
+	sa_msg(&m, spi, src, dst);
+	t = pb_ext(&m, SADB_X_EXT_NAT_T_TYPE, sizeof(*t));
 	t->sadb_x_nat_t_type_type = UDP_ENCAP_ESPINUDP;
-	p = tm_ext(&m, sizeof(*p), SADB_X_EXT_NAT_T_SPORT);
+	p = pb_ext(&m, SADB_X_EXT_NAT_T_SPORT, sizeof(*p));
 	p->sadb_x_nat_t_port_port = htons(sport);
-	p = tm_ext(&m, sizeof(*p), SADB_X_EXT_NAT_T_DPORT);
+	p = pb_ext(&m, SADB_X_EXT_NAT_T_DPORT, sizeof(*p));
 	p->sadb_x_nat_t_port_port = htons(dport);
 	return (ts_do(ts, &m));
 }
@@ -456,7 +459,7 @@ ATF_TC_BODY(acquire_hold, tc)
 	uint8_t pkt[256];
 	struct tsock *ts, *ike;
 	struct sadb_msg *r;
-	struct tmsg m;
+	struct pb_msg m;
 	void *out;
 	size_t len, olen;
 	int i, nacq;
@@ -466,7 +469,7 @@ ATF_TC_BODY(acquire_hold, tc)
 	ATF_REQUIRE_EQ(key_sysctl_set("net.inet.ipsec.acq_hold", 3), 0);
 	ts = ts_open();
 	ike = ts_open();
-	tm_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
+	pb_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
 	ATF_REQUIRE_EQ(ts_do(ike, &m), 0);
 	ATF_REQUIRE_EQ(spd(ts, "192.0.2.1", 32, "192.0.2.2", 32,
 	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TRANSPORT,
@@ -547,14 +550,14 @@ ATF_TC_BODY(level_use, tc)
 	uint8_t pkt[256];
 	struct tsock *ts, *ike;
 	struct sadb_msg *r;
-	struct tmsg m;
+	struct pb_msg m;
 	void *out;
 	size_t len, olen;
 
 	tk_start();
 	ts = ts_open();
 	ike = ts_open();
-	tm_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
+	pb_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
 	ATF_REQUIRE_EQ(ts_do(ike, &m), 0);
 	ATF_REQUIRE_EQ(spd(ts, "192.0.2.1", 32, "192.0.2.2", 32,
 	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TRANSPORT,

@@ -28,22 +28,22 @@ static const uint8_t key20[20] = "0123456789abcdefghij";
 
 /* An ADD of an ESP SA A1 -> A2 with AES-CBC-128 + HMAC-SHA1. */
 static void
-mk_add(struct tmsg *m, uint32_t spi, const char *src, const char *dst)
+mk_add(struct pb_msg *m, uint32_t spi, const char *src, const char *dst)
 {
 
-	tm_init(m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
-	tm_sa(m, spi, 4, SADB_AALG_SHA1HMAC, SADB_X_EALG_AESCBC,
+	pb_init(m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
+	pb_sa(m, spi, 4, SADB_AALG_SHA1HMAC, SADB_X_EALG_AESCBC,
 	    SADB_X_EXT_CYCSEQ);
-	tm_addr(m, SADB_EXT_ADDRESS_SRC, src, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(m, SADB_EXT_ADDRESS_DST, dst, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_key(m, SADB_EXT_KEY_AUTH, key20, sizeof(key20));
-	tm_key(m, SADB_EXT_KEY_ENCRYPT, key16, sizeof(key16));
+	pb_addr(m, SADB_EXT_ADDRESS_SRC, src, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(m, SADB_EXT_ADDRESS_DST, dst, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_key(m, SADB_EXT_KEY_AUTH, key20, sizeof(key20));
+	pb_key(m, SADB_EXT_KEY_ENCRYPT, key16, sizeof(key16));
 }
 
 static int
 do_add(struct tsock *ts, uint32_t spi)
 {
-	struct tmsg m;
+	struct pb_msg m;
 
 	mk_add(&m, spi, A1, A2);
 	return (ts_do(ts, &m));
@@ -52,12 +52,12 @@ do_add(struct tsock *ts, uint32_t spi)
 static int
 do_get(struct tsock *ts, uint32_t spi, struct sadb_msg **r)
 {
-	struct tmsg m;
+	struct pb_msg m;
 
-	tm_init(&m, SADB_GET, SADB_SATYPE_ESP, 0, PID);
-	tm_sa(&m, spi, 0, 0, 0, 0);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_init(&m, SADB_GET, SADB_SATYPE_ESP, 0, PID);
+	pb_sa(&m, spi, 0, 0, 0, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	return (ts_call(ts, &m, r));
 }
 
@@ -68,7 +68,7 @@ ATF_TC_BODY(add_get_delete, tc)
 	struct sadb_msg *r;
 	struct sadb_sa *sa;
 	struct sadb_key *k;
-	struct tmsg m;
+	struct pb_msg m;
 
 	tk_start();
 	ts = ts_open();
@@ -102,10 +102,10 @@ ATF_TC_BODY(add_get_delete, tc)
 	mk_add(&m, 0x1000, A2, A1);
 	ATF_CHECK_EQ(ts_do(ts, &m), EEXIST);
 
-	tm_init(&m, SADB_DELETE, SADB_SATYPE_ESP, 0, PID);
-	tm_sa(&m, 0x1000, 0, 0, 0, 0);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_init(&m, SADB_DELETE, SADB_SATYPE_ESP, 0, PID);
+	pb_sa(&m, 0x1000, 0, 0, 0, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	ATF_CHECK_EQ(ts_do(ts, &m), ESRCH);
 	ATF_CHECK_EQ(do_get(ts, 0x1000, &r), ESRCH);
@@ -119,7 +119,7 @@ ATF_TC_WITHOUT_HEAD(add_refused);
 ATF_TC_BODY(add_refused, tc)
 {
 	struct tsock *ts;
-	struct tmsg m;
+	struct pb_msg m;
 
 	tk_start();
 	ts = ts_open();
@@ -127,60 +127,60 @@ ATF_TC_BODY(add_refused, tc)
 	mk_add(&m, 255, A1, A2);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* AES-CBC key of 20 bytes. */
-	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
-	tm_sa(&m, 0x2000, 0, SADB_AALG_NONE, SADB_X_EALG_AESCBC, 0);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
+	pb_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
+	pb_sa(&m, 0x2000, 0, SADB_AALG_NONE, SADB_X_EALG_AESCBC, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* AES-GCM with a separate authenticator. */
-	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
-	tm_sa(&m, 0x2001, 0, SADB_AALG_SHA1HMAC, SADB_X_EALG_AESGCM16, 0);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_key(&m, SADB_EXT_KEY_AUTH, key20, 20);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
+	pb_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
+	pb_sa(&m, 0x2001, 0, SADB_AALG_SHA1HMAC, SADB_X_EALG_AESGCM16, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_key(&m, SADB_EXT_KEY_AUTH, key20, 20);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* AES-GCM-128 alone is fine. */
-	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
-	tm_sa(&m, 0x2002, 0, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
+	pb_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
+	pb_sa(&m, 0x2002, 0, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
 	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	/* ESP without an encryption key. */
-	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
-	tm_sa(&m, 0x2003, 0, SADB_AALG_SHA1HMAC, SADB_X_EALG_AESCBC, 0);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_key(&m, SADB_EXT_KEY_AUTH, key20, 20);
+	pb_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
+	pb_sa(&m, 0x2003, 0, SADB_AALG_SHA1HMAC, SADB_X_EALG_AESCBC, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_key(&m, SADB_EXT_KEY_AUTH, key20, 20);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* A hard lifetime without a soft one. */
 	mk_add(&m, 0x2004, A1, A2);
-	tm_lft(&m, SADB_EXT_LIFETIME_HARD, 0, 10, 0);
+	pb_lifetime(&m, SADB_EXT_LIFETIME_HARD, 0, 0, 10, 0);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* Flags beyond SADB_KEY_FLAGS_MAX. */
-	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
-	tm_sa(&m, 0x2005, 0, SADB_AALG_NONE, SADB_EALG_NULL, 0x1000);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
+	pb_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
+	pb_sa(&m, 0x2005, 0, SADB_AALG_NONE, SADB_EALG_NULL, 0x1000);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* NULL encryption with an empty key, GET it back (FreeBSD's empty.sh). */
-	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
-	tm_sa(&m, 0x2008, 0, SADB_AALG_NONE, SADB_EALG_NULL, 0);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
+	pb_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
+	pb_sa(&m, 0x2008, 0, SADB_AALG_NONE, SADB_EALG_NULL, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
 	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	{
 		struct sadb_msg *r;
 		struct sadb_key *k;
 
-		tm_init(&m, SADB_GET, SADB_SATYPE_ESP, 0, PID);
-		tm_sa(&m, 0x2008, 0, 0, 0, 0);
-		tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, 255);
-		tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, 255);
+		pb_init(&m, SADB_GET, SADB_SATYPE_ESP, 0, PID);
+		pb_sa(&m, 0x2008, 0, 0, 0, 0);
+		pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, 255);
+		pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, 255);
 		ATF_CHECK_EQ(ts_call(ts, &m, &r), 0);
 		k = r != NULL ? tm_getext(r, SADB_EXT_KEY_ENCRYPT) : NULL;
 		ATF_REQUIRE(k != NULL);
@@ -189,18 +189,18 @@ ATF_TC_BODY(add_refused, tc)
 		free(r);
 	}
 	/* Unknown encryption algorithm (DES is not implemented). */
-	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
-	tm_sa(&m, 0x2006, 0, SADB_AALG_NONE, SADB_EALG_DESCBC, 0);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, key16, 8);
+	pb_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
+	pb_sa(&m, 0x2006, 0, SADB_AALG_NONE, SADB_EALG_DESCBC, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, key16, 8);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* NAT-T: type without ports. */
 	mk_add(&m, 0x2007, A1, A2);
 	{
 		struct sadb_x_nat_t_type *t;
 
-		t = tm_ext(&m, sizeof(*t), SADB_X_EXT_NAT_T_TYPE);
+		t = pb_ext(&m, SADB_X_EXT_NAT_T_TYPE, sizeof(*t));
 		t->sadb_x_nat_t_type_type = UDP_ENCAP_ESPINUDP;
 	}
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
@@ -214,16 +214,16 @@ ATF_TC_BODY(getspi_update, tc)
 	struct tsock *ts, *other;
 	struct sadb_msg *r;
 	struct sadb_sa *sa;
-	struct tmsg m;
+	struct pb_msg m;
 	uint32_t spi;
 
 	tk_start();
 	ts = ts_open();
 	other = ts_open();
-	tm_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 77, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_sa2(&m, IPSEC_MODE_TRANSPORT, 5);
+	pb_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 77, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_sa2(&m, IPSEC_MODE_TRANSPORT, 5);
 	ATF_REQUIRE_EQ(ts_call(ts, &m, &r), 0);
 	ATF_CHECK_EQ(r->sadb_msg_seq, 77);
 	sa = tm_getext(r, SADB_EXT_SA);
@@ -235,44 +235,44 @@ ATF_TC_BODY(getspi_update, tc)
 	free(r);
 
 	/* Exact SPI asked for, and taken: EEXIST. */
-	tm_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_spirange(&m, spi, spi);
+	pb_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_spirange(&m, spi, spi);
 	ATF_CHECK_EQ(ts_do(ts, &m), EEXIST);
 
 	/* UPDATE from another pid: EINVAL. */
-	tm_init(&m, SADB_UPDATE, SADB_SATYPE_ESP, 77, PID + 1);
-	tm_sa(&m, spi, 8, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
-	tm_sa2(&m, IPSEC_MODE_TRANSPORT, 5);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
+	pb_init(&m, SADB_UPDATE, SADB_SATYPE_ESP, 77, PID + 1);
+	pb_sa(&m, spi, 8, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
+	pb_sa2(&m, IPSEC_MODE_TRANSPORT, 5);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* Another SA index (no SA2 = mode any, reqid 0): ESRCH. */
-	tm_init(&m, SADB_UPDATE, SADB_SATYPE_ESP, 77, PID);
-	tm_sa(&m, spi, 8, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
+	pb_init(&m, SADB_UPDATE, SADB_SATYPE_ESP, 77, PID);
+	pb_sa(&m, spi, 8, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
 	ATF_CHECK_EQ(ts_do(ts, &m), ESRCH);
 	/* Unknown SPI: EINVAL, as FreeBSD's key_update(). */
-	tm_init(&m, SADB_UPDATE, SADB_SATYPE_ESP, 77, PID);
-	tm_sa(&m, spi + 1, 8, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
-	tm_sa2(&m, IPSEC_MODE_TRANSPORT, 5);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
+	pb_init(&m, SADB_UPDATE, SADB_SATYPE_ESP, 77, PID);
+	pb_sa(&m, spi + 1, 8, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
+	pb_sa2(&m, IPSEC_MODE_TRANSPORT, 5);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	ts_drain(other);
 
 	/* The right one. */
-	tm_init(&m, SADB_UPDATE, SADB_SATYPE_ESP, 77, PID);
-	tm_sa(&m, spi, 8, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
-	tm_sa2(&m, IPSEC_MODE_TRANSPORT, 5);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
+	pb_init(&m, SADB_UPDATE, SADB_SATYPE_ESP, 77, PID);
+	pb_sa(&m, spi, 8, SADB_AALG_NONE, SADB_X_EALG_AESGCM16, 0);
+	pb_sa2(&m, IPSEC_MODE_TRANSPORT, 5);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, key20, 20);
 	ATF_REQUIRE_EQ(ts_do(ts, &m), 0);
 	r = ts_recv(other);
 	ATF_REQUIRE(r != NULL);
@@ -282,10 +282,10 @@ ATF_TC_BODY(getspi_update, tc)
 	/* A mature SA does not take keys. */
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 
-	tm_init(&m, SADB_GET, SADB_SATYPE_ESP, 0, PID);
-	tm_sa(&m, spi, 0, 0, 0, 0);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_init(&m, SADB_GET, SADB_SATYPE_ESP, 0, PID);
+	pb_sa(&m, spi, 0, 0, 0, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	ATF_REQUIRE_EQ(ts_call(ts, &m, &r), 0);
 	sa = tm_getext(r, SADB_EXT_SA);
 	ATF_CHECK_EQ(sa->sadb_sa_state, SADB_SASTATE_MATURE);
@@ -302,13 +302,13 @@ ATF_TC_BODY(dump_flush_deleteall, tc)
 {
 	struct tsock *ts;
 	struct sadb_msg *r;
-	struct tmsg m;
+	struct pb_msg m;
 	uint32_t i, n, expect;
 	u_int nsa, nsp;
 
 	tk_start();
 	ts = ts_open();
-	tm_init(&m, SADB_DUMP, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_UNSPEC, 0, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), ENOENT);
 
 	n = 3000;
@@ -328,19 +328,19 @@ ATF_TC_BODY(dump_flush_deleteall, tc)
 	ATF_CHECK_EQ(expect, 0);
 
 	/* deleteall A1 -> A2: DELETE without an SA extension. */
-	tm_init(&m, SADB_DELETE, SADB_SATYPE_ESP, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_init(&m, SADB_DELETE, SADB_SATYPE_ESP, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	key_counts(&nsa, &nsp);
 	ATF_CHECK_EQ(nsa, 0);
 
 	ATF_REQUIRE_EQ(do_add(ts, 0x3000), 0);
-	tm_init(&m, SADB_FLUSH, SADB_SATYPE_AH, 0, PID);
+	pb_init(&m, SADB_FLUSH, SADB_SATYPE_AH, 0, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	key_counts(&nsa, &nsp);
 	ATF_CHECK_EQ(nsa, 1);		/* AH flush leaves ESP */
-	tm_init(&m, SADB_FLUSH, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_init(&m, SADB_FLUSH, SADB_SATYPE_UNSPEC, 0, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	key_counts(&nsa, &nsp);
 	ATF_CHECK_EQ(nsa, 0);
@@ -355,7 +355,7 @@ ATF_TC_BODY(register_supported, tc)
 	struct sadb_supported *sup;
 	struct sadb_alg *alg;
 	struct sadb_msg *r;
-	struct tmsg m;
+	struct pb_msg m;
 	int found;
 	size_t n;
 
@@ -363,12 +363,12 @@ ATF_TC_BODY(register_supported, tc)
 	ts = ts_open();
 	reg = ts_open();
 	other = ts_open();
-	tm_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
+	pb_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
 	ATF_REQUIRE_EQ(ts_do(reg, &m), 0);
 	ATF_CHECK_EQ(ts_do(reg, &m), EEXIST);
 
 	/* UNSPEC only asks; the registered socket sees the answer too. */
-	tm_init(&m, SADB_REGISTER, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_init(&m, SADB_REGISTER, SADB_SATYPE_UNSPEC, 0, PID);
 	ATF_REQUIRE_EQ(ts_call(ts, &m, &r), 0);
 	sup = tm_getext(r, SADB_EXT_SUPPORTED_ENCRYPT);
 	ATF_REQUIRE(sup != NULL);
@@ -398,48 +398,48 @@ ATF_TC_BODY(framing_errors, tc)
 	struct sadb_address *a;
 	struct sadb_ext *e;
 	struct tsock *ts;
-	struct tmsg m;
+	struct pb_msg m;
 
 	tk_start();
 	ts = ts_open();
 	/* Too short for a header. */
 	ATF_CHECK_EQ(ts_sendraw(ts, "\x02\x03\x00\x03", 4), EINVAL);
 	/* Length field disagrees with the datagram. */
-	tm_init(&m, SADB_FLUSH, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_done(&m);
-	((struct sadb_msg *)(void *)m.buf)->sadb_msg_len = 3;
-	ATF_CHECK_EQ(ts_sendraw(ts, m.buf, m.len), EINVAL);
+	pb_init(&m, SADB_FLUSH, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_finish(&m);
+	pb_hdr(&m)->sadb_msg_len = 3;
+	ATF_CHECK_EQ(ts_sendraw(ts, m.u.buf, m.len), EINVAL);
 	/* Unknown extension type, and KMPRIVATE. */
 	mk_add(&m, 0x5000, A1, A2);
-	e = tm_ext(&m, 8, 40);
+	e = pb_ext(&m, 40, 8);
 	ATF_CHECK_EQ(ts_send(ts, &m), EINVAL);
 	mk_add(&m, 0x5000, A1, A2);
-	e = tm_ext(&m, 8, SADB_X_EXT_KMPRIVATE);
+	e = pb_ext(&m, SADB_X_EXT_KMPRIVATE, 8);
 	ATF_CHECK_EQ(ts_send(ts, &m), EINVAL);
 	/* Duplicate extension. */
 	mk_add(&m, 0x5000, A1, A2);
-	tm_sa2(&m, 0, 0);
-	tm_sa2(&m, 0, 0);
+	pb_sa2(&m, 0, 0);
+	pb_sa2(&m, 0, 0);
 	ATF_CHECK_EQ(ts_send(ts, &m), EINVAL);
 	/* An extension running past the end. */
 	mk_add(&m, 0x5000, A1, A2);
-	e = tm_ext(&m, 8, SADB_X_EXT_SA2);
+	e = pb_ext(&m, SADB_X_EXT_SA2, 8);
 	e->sadb_ext_len = 4;
 	ATF_CHECK_EQ(ts_send(ts, &m), EINVAL);
 	/* A fixed-size extension of the wrong size. */
 	mk_add(&m, 0x5000, A1, A2);
-	e = tm_ext(&m, 24, SADB_X_EXT_SA2);
+	e = pb_ext(&m, SADB_X_EXT_SA2, 24);
 	ATF_CHECK_EQ(ts_send(ts, &m), EINVAL);
 	/* A sockaddr_in6 in an extension sized for a sockaddr_in. */
-	tm_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	a = tm_ext(&m, sizeof(*a) + sizeof(struct sockaddr_in),
-	    SADB_EXT_ADDRESS_DST);
+	pb_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	a = pb_ext(&m,
+	    SADB_EXT_ADDRESS_DST, sizeof(*a) + sizeof(struct sockaddr_in));
 	((struct sockaddr *)(a + 1))->sa_family = AF_INET6;
 	ATF_CHECK_EQ(ts_send(ts, &m), EINVAL);
 	/* Too big for FreeBSD's key_parse(). */
-	tm_init(&m, SADB_FLUSH, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_ext(&m, 4000, SADB_EXT_SENSITIVITY);
+	pb_init(&m, SADB_FLUSH, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_ext(&m, SADB_EXT_SENSITIVITY, 4000);
 	ATF_CHECK_EQ(ts_send(ts, &m), ENOBUFS);
 	(void)e;
 	ATF_CHECK_EQ(ts_pending(ts), 0);
@@ -454,58 +454,58 @@ ATF_TC_BODY(semantic_errors, tc)
 	struct sadb_address *a;
 	struct tsock *ts;
 	struct sadb_msg *r;
-	struct tmsg m;
+	struct pb_msg m;
 
 	tk_start();
 	ts = ts_open();
-	tm_init(&m, SADB_FLUSH, SADB_SATYPE_UNSPEC, 9, PID);
-	((struct sadb_msg *)(void *)m.buf)->sadb_msg_version = 1;
+	pb_init(&m, SADB_FLUSH, SADB_SATYPE_UNSPEC, 9, PID);
+	pb_hdr(&m)->sadb_msg_version = 1;
 	ATF_REQUIRE_EQ(ts_call(ts, &m, &r), EINVAL);
 	ATF_CHECK_EQ(r->sadb_msg_seq, 9);
 	ATF_CHECK_EQ(r->sadb_msg_len, 2);
 	free(r);
-	tm_init(&m, SADB_MAX + 1, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_init(&m, SADB_MAX + 1, SADB_SATYPE_UNSPEC, 0, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
-	tm_init(&m, SADB_EXPIRE, SADB_SATYPE_ESP, 0, PID);
+	pb_init(&m, SADB_EXPIRE, SADB_SATYPE_ESP, 0, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
-	tm_init(&m, SADB_X_SPDEXPIRE, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_init(&m, SADB_X_SPDEXPIRE, SADB_SATYPE_UNSPEC, 0, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* satype rules. */
 	mk_add(&m, 0x6000, A1, A2);
-	((struct sadb_msg *)(void *)m.buf)->sadb_msg_satype = 0;
+	pb_hdr(&m)->sadb_msg_satype = 0;
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	mk_add(&m, 0x6000, A1, A2);
-	((struct sadb_msg *)(void *)m.buf)->sadb_msg_satype =
+	pb_hdr(&m)->sadb_msg_satype =
 	    SADB_SATYPE_RSVP;
 	ATF_CHECK_EQ(ts_do(ts, &m), EOPNOTSUPP);
-	tm_init(&m, SADB_X_SPDFLUSH, SADB_SATYPE_ESP, 0, PID);
+	pb_init(&m, SADB_X_SPDFLUSH, SADB_SATYPE_ESP, 0, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
-	tm_init(&m, SADB_X_SPDDUMP, 8, 0, PID);
+	pb_init(&m, SADB_X_SPDDUMP, 8, 0, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	/* Mixed families, prefix too long, unknown family. */
 	mk_add(&m, 0x6000, A1, "2001:db8::1");
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
-	tm_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, 33, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, 32, IPSEC_ULPROTO_ANY);
+	pb_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, 33, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, 32, IPSEC_ULPROTO_ANY);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
-	tm_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
-	a = tm_ext(&m, sizeof(*a) + 16, SADB_EXT_ADDRESS_SRC);
+	pb_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
+	a = pb_ext(&m, SADB_EXT_ADDRESS_SRC, sizeof(*a) + 16);
 	((struct sockaddr *)(a + 1))->sa_family = AF_UNIX;
-	a = tm_ext(&m, sizeof(*a) + 16, SADB_EXT_ADDRESS_DST);
+	a = pb_ext(&m, SADB_EXT_ADDRESS_DST, sizeof(*a) + 16);
 	((struct sockaddr *)(a + 1))->sa_family = AF_UNIX;
 	ATF_CHECK_EQ(ts_do(ts, &m), EAFNOSUPPORT);
 	/* Mandatory extensions. */
-	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
-	tm_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
-	tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 	ts_close(ts);
 	tk_stop();
@@ -517,17 +517,16 @@ spdadd(struct tsock *ts, int type, const char *src, int sp, const char *dst,
 {
 	struct sadb_x_policy *xpl;
 	struct sadb_msg *r;
-	struct tmsg m;
+	struct pb_msg m;
 	int e;
 
-	tm_init(&m, type, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, src, sp, -1, proto);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, dp, -1, proto);
-	tm_pol(&m, dir, policy, 0, prio);
+	pb_init(&m, type, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, src, sp, -1, proto);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, dst, dp, -1, proto);
+	pb_policy(&m, dir, policy, 0, prio);
 	if (policy == IPSEC_POLICY_IPSEC)
-		tm_req(&m, IPPROTO_ESP, IPSEC_MODE_TRANSPORT,
+		pb_policy_req(&m, IPPROTO_ESP, IPSEC_MODE_TRANSPORT,
 		    IPSEC_LEVEL_REQUIRE, 0, NULL, NULL);
-	tm_pol_end(&m);
 	e = ts_call(ts, &m, &r);
 	if (e == 0 && idp != NULL) {
 		xpl = tm_getext(r, SADB_X_EXT_POLICY);
@@ -544,7 +543,7 @@ ATF_TC_BODY(spd_messages, tc)
 	struct sadb_x_policy *xpl;
 	struct tsock *ts;
 	struct sadb_msg *r;
-	struct tmsg m;
+	struct pb_msg m;
 	uint32_t id1, id2, id3, expect;
 	u_int nsa, nsp;
 
@@ -565,28 +564,25 @@ ATF_TC_BODY(spd_messages, tc)
 	key_counts(&nsa, &nsp);
 	ATF_CHECK_EQ(nsp, 2);
 
-	tm_init(&m, SADB_X_SPDGET, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_pol(&m, 0, 0, id3, 0);
-	tm_pol_end(&m);
+	pb_init(&m, SADB_X_SPDGET, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_policy(&m, 0, 0, id3, 0);
 	ATF_REQUIRE_EQ(ts_call(ts, &m, &r), 0);
 	xpl = tm_getext(r, SADB_X_EXT_POLICY);
 	ATF_REQUIRE(xpl != NULL);
 	ATF_CHECK_EQ(xpl->sadb_x_policy_type, IPSEC_POLICY_DISCARD);
 	ATF_CHECK_EQ(xpl->sadb_x_policy_id, id3);
 	free(r);
-	tm_init(&m, SADB_X_SPDGET, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_pol(&m, 0, 0, id1, 0);
-	tm_pol_end(&m);
+	pb_init(&m, SADB_X_SPDGET, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_policy(&m, 0, 0, id1, 0);
 	ATF_CHECK_EQ(ts_do(ts, &m), ENOENT);
 
 	/* unique without a reqid: the kernel picks one above 0x3fff. */
-	tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, "10.0.0.0", 0, 8, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, "10.1.0.0", 0, 16, 255);
-	tm_pol(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
-	tm_req(&m, IPPROTO_ESP, IPSEC_MODE_TUNNEL, IPSEC_LEVEL_UNIQUE, 0,
+	pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, "10.0.0.0", 0, 8, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, "10.1.0.0", 0, 16, 255);
+	pb_policy(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
+	pb_policy_req(&m, IPPROTO_ESP, IPSEC_MODE_TUNNEL, IPSEC_LEVEL_UNIQUE, 0,
 	    A1, A2);
-	tm_pol_end(&m);
 	ATF_REQUIRE_EQ(ts_call(ts, &m, &r), 0);
 	xpl = tm_getext(r, SADB_X_EXT_POLICY);
 	xisr = (struct sadb_x_ipsecrequest *)(xpl + 1);
@@ -594,46 +590,42 @@ ATF_TC_BODY(spd_messages, tc)
 	free(r);
 
 	/* Refusals. */
-	tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, "10.2.0.0", 0, 16, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, "10.3.0.0", 0, 16, 255);
-	tm_pol(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
-	tm_req(&m, IPPROTO_ESP, IPSEC_MODE_TUNNEL, IPSEC_LEVEL_REQUIRE, 0,
+	pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, "10.2.0.0", 0, 16, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, "10.3.0.0", 0, 16, 255);
+	pb_policy(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
+	pb_policy_req(&m, IPPROTO_ESP, IPSEC_MODE_TUNNEL, IPSEC_LEVEL_REQUIRE, 0,
 	    NULL, NULL);
-	tm_pol_end(&m);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);	/* tunnel, no endpoints */
-	tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, "10.2.0.0", 0, 16, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, "10.3.0.0", 0, 16, 255);
-	tm_pol(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
-	tm_req(&m, IPPROTO_UDP, IPSEC_MODE_TRANSPORT, IPSEC_LEVEL_REQUIRE, 0,
+	pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, "10.2.0.0", 0, 16, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, "10.3.0.0", 0, 16, 255);
+	pb_policy(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
+	pb_policy_req(&m, IPPROTO_UDP, IPSEC_MODE_TRANSPORT, IPSEC_LEVEL_REQUIRE, 0,
 	    NULL, NULL);
-	tm_pol_end(&m);
 	ATF_CHECK_EQ(ts_do(ts, &m), EPROTONOSUPPORT);
-	tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, "10.2.0.0", 0, 16, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, "10.3.0.0", 0, 16, 255);
-	tm_pol(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
-	tm_pol_end(&m);
+	pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, "10.2.0.0", 0, 16, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, "10.3.0.0", 0, 16, 255);
+	pb_policy(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);	/* ipsec, no request */
 	ATF_CHECK_EQ(spdadd(ts, SADB_X_SPDADD, A1, 0, A2, 0, 255,
 	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_ENTRUST, 0, NULL), EINVAL);
 	ATF_CHECK_EQ(spdadd(ts, SADB_X_SPDADD, A1, 0, A2, 0, 255,
 	    IPSEC_DIR_ANY, IPSEC_POLICY_NONE, 0, NULL), EINVAL);
-	tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, "10.2.0.0", 0, 16, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, "10.3.0.0", 0, 16, 255);
-	tm_pol(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
+	pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, "10.2.0.0", 0, 16, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, "10.3.0.0", 0, 16, 255);
+	pb_policy(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
 	for (expect = 0; expect < 5; expect++)
-		tm_req(&m, IPPROTO_ESP, IPSEC_MODE_TRANSPORT,
+		pb_policy_req(&m, IPPROTO_ESP, IPSEC_MODE_TRANSPORT,
 		    IPSEC_LEVEL_REQUIRE, 0, NULL, NULL);
-	tm_pol_end(&m);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);	/* five requests */
 
 	/* Dump: inbound first, then outbound by priority; seq down to 0. */
 	ATF_REQUIRE_EQ(spdadd(ts, SADB_X_SPDADD, "192.0.2.9", 0, A2, 0, 255,
 	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_NONE, 0, &id1), 0);
-	tm_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 0, PID);
 	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
 	ATF_REQUIRE_EQ(ts_pending(ts), 4);
 	expect = 4;
@@ -649,27 +641,25 @@ ATF_TC_BODY(spd_messages, tc)
 	}
 
 	/* SPDDELETE by selector (EINVAL when absent), SPDDELETE2 by id. */
-	tm_init(&m, SADB_X_SPDDELETE, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, 255);
-	tm_pol(&m, IPSEC_DIR_INBOUND, IPSEC_POLICY_NONE, 0, 0);
-	tm_pol_end(&m);
+	pb_init(&m, SADB_X_SPDDELETE, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, 255);
+	pb_policy(&m, IPSEC_DIR_INBOUND, IPSEC_POLICY_NONE, 0, 0);
 	ATF_REQUIRE_EQ(ts_call(ts, &m, &r), 0);
 	xpl = tm_getext(r, SADB_X_EXT_POLICY);
 	ATF_CHECK_EQ(xpl->sadb_x_policy_id, id2);
 	free(r);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
-	tm_init(&m, SADB_X_SPDDELETE2, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_pol(&m, 0, 0, id1, 0);
-	tm_pol_end(&m);
+	pb_init(&m, SADB_X_SPDDELETE2, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_policy(&m, 0, 0, id1, 0);
 	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	ATF_CHECK_EQ(ts_do(ts, &m), EINVAL);
 
-	tm_init(&m, SADB_X_SPDFLUSH, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_init(&m, SADB_X_SPDFLUSH, SADB_SATYPE_UNSPEC, 0, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	key_counts(&nsa, &nsp);
 	ATF_CHECK_EQ(nsp, 0);
-	tm_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 0, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), ENOENT);
 	ts_close(ts);
 	tk_stop();
@@ -683,22 +673,22 @@ ATF_TC_BODY(acquire, tc)
 	struct sadb_address *addr;
 	struct tsock *ike, *plain;
 	struct sadb_msg *r;
-	struct tmsg m;
+	struct pb_msg m;
 	uint32_t id, seq;
 
 	tk_start();
 	ATF_REQUIRE_EQ(key_sysctl_set("net.key.blockacq_interval", 3600), 0);
 	ike = ts_open();
 	plain = ts_open();
-	tm_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
+	pb_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
 	ATF_REQUIRE_EQ(ts_do(ike, &m), 0);
 	ATF_REQUIRE_EQ(spdadd(ike, SADB_X_SPDADD, A1, 0, A2, 0, 255,
 	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, &id), 0);
 	ts_drain(ike);
 	ts_drain(plain);
 
-	tm_sockaddr(&s, A1, 0);
-	tm_sockaddr(&d, A2, 0);
+	pb_sockaddr(&s, A1, 0);
+	pb_sockaddr(&d, A2, 0);
 	ATF_REQUIRE_EQ(key_acquire_spid(id, (struct sockaddr *)&s,
 	    (struct sockaddr *)&d), 0);
 	r = ts_recv(ike);
@@ -725,8 +715,8 @@ ATF_TC_BODY(acquire, tc)
 	ATF_CHECK_EQ(ts_pending(ike), 0);
 
 	/* The IKE daemon reports failure: the next one goes, same seq. */
-	tm_init(&m, SADB_ACQUIRE, SADB_SATYPE_ESP, seq, PID);
-	((struct sadb_msg *)(void *)m.buf)->sadb_msg_errno = ETIMEDOUT;
+	pb_init(&m, SADB_ACQUIRE, SADB_SATYPE_ESP, seq, PID);
+	pb_hdr(&m)->sadb_msg_errno = ETIMEDOUT;
 	ATF_REQUIRE_EQ(ts_send(ike, &m), 0);
 	ATF_CHECK_EQ(ts_pending(ike), 0);	/* no reply */
 	ATF_REQUIRE_EQ(key_acquire_spid(id, (struct sockaddr *)&s,
@@ -737,10 +727,10 @@ ATF_TC_BODY(acquire, tc)
 	free(r);
 
 	/* GETSPI with the ACQUIRE's seq completes it: a new one is new. */
-	tm_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, seq, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_sa2(&m, IPSEC_MODE_TRANSPORT, 0);
+	pb_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, seq, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_sa2(&m, IPSEC_MODE_TRANSPORT, 0);
 	ATF_REQUIRE_EQ(ts_do(ike, &m), 0);
 	ATF_REQUIRE_EQ(key_acquire_spid(id, (struct sockaddr *)&s,
 	    (struct sockaddr *)&d), 0);
@@ -766,18 +756,18 @@ ATF_TC_BODY(expire, tc)
 	struct sadb_lifetime *l;
 	struct tsock *ts, *reg;
 	struct sadb_msg *r;
-	struct tmsg m;
+	struct pb_msg m;
 	u_int nsa, nsp;
 
 	tk_start();
 	ts = ts_open();
 	reg = ts_open();
-	tm_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
+	pb_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
 	ATF_REQUIRE_EQ(ts_do(reg, &m), 0);
 	mk_add(&m, 0x7000, A1, A2);
-	((struct sadb_msg *)(void *)m.buf)->sadb_msg_seq = 31;
-	tm_lft(&m, SADB_EXT_LIFETIME_HARD, 0, 2, 0);
-	tm_lft(&m, SADB_EXT_LIFETIME_SOFT, 0, 1, 0);
+	pb_hdr(&m)->sadb_msg_seq = 31;
+	pb_lifetime(&m, SADB_EXT_LIFETIME_HARD, 0, 0, 2, 0);
+	pb_lifetime(&m, SADB_EXT_LIFETIME_SOFT, 0, 0, 1, 0);
 	ATF_REQUIRE_EQ(ts_do(ts, &m), 0);
 	ts_drain(reg);
 
@@ -808,9 +798,9 @@ ATF_TC_BODY(expire, tc)
 
 	/* A larval SA dies silently after net.key.larval_lifetime. */
 	ATF_REQUIRE_EQ(key_sysctl_set("net.key.larval_lifetime", 1), 0);
-	tm_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	ATF_REQUIRE_EQ(ts_do(ts, &m), 0);
 	key_counts(&nsa, &nsp);
 	ATF_CHECK_EQ(nsa, 1);
@@ -835,21 +825,20 @@ ATF_TC_BODY(spd_expire, tc)
 	struct sadb_lifetime *l;
 	struct tsock *ts, *reg;
 	struct sadb_msg *r;
-	struct tmsg m;
+	struct pb_msg m;
 	u_int nsa, nsp;
 	uint32_t id;
 
 	tk_start();
 	ts = ts_open();
 	reg = ts_open();
-	tm_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
+	pb_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
 	ATF_REQUIRE_EQ(ts_do(reg, &m), 0);
-	tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, 255);
-	tm_pol(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_DISCARD, 0, 0);
-	tm_pol_end(&m);
-	tm_lft(&m, SADB_EXT_LIFETIME_HARD, 0, 1, 0);
+	pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, 255);
+	pb_policy(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_DISCARD, 0, 0);
+	pb_lifetime(&m, SADB_EXT_LIFETIME_HARD, 0, 0, 1, 0);
 	ATF_REQUIRE_EQ(ts_call(ts, &m, &r), 0);
 	xpl = tm_getext(r, SADB_X_EXT_POLICY);
 	id = xpl->sadb_x_policy_id;
@@ -881,18 +870,18 @@ ATF_TC_BODY(promisc, tc)
 {
 	struct tsock *ts, *watcher;
 	struct sadb_msg *r, *inner;
-	struct tmsg m;
+	struct pb_msg m;
 
 	tk_start();
 	ts = ts_open();
 	watcher = ts_open();
-	tm_init(&m, SADB_X_PROMISC, 1, 0, PID);
+	pb_init(&m, SADB_X_PROMISC, 1, 0, PID);
 	ATF_REQUIRE_EQ(ts_do(watcher, &m), 0);
 	ts_drain(watcher);
 	ts_drain(ts);
 
 	/* A reply meant for one socket reaches the watcher, wrapped. */
-	tm_init(&m, SADB_DUMP, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_UNSPEC, 0, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), ENOENT);
 	r = ts_recv(watcher);
 	ATF_REQUIRE(r != NULL);
@@ -904,7 +893,7 @@ ATF_TC_BODY(promisc, tc)
 	ATF_CHECK_EQ(ts_pending(watcher), 0);
 
 	/* Off again. */
-	tm_init(&m, SADB_X_PROMISC, 0, 0, PID);
+	pb_init(&m, SADB_X_PROMISC, 0, 0, PID);
 	ATF_REQUIRE_EQ(ts_do(watcher, &m), 0);
 	ts_drain(watcher);
 	/* The switch itself was echoed to everyone (FreeBSD: ALL). */
@@ -912,7 +901,7 @@ ATF_TC_BODY(promisc, tc)
 	ATF_REQUIRE(r != NULL);
 	ATF_CHECK_EQ(r->sadb_msg_type, SADB_X_PROMISC);
 	free(r);
-	tm_init(&m, SADB_DUMP, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_UNSPEC, 0, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), ENOENT);
 	ATF_CHECK_EQ(ts_pending(watcher), 0);
 	ts_close(ts);
@@ -952,11 +941,11 @@ count_log(int pri, const char *msg)
 static int
 do_getspi(struct tsock *ts, const char *dst)
 {
-	struct tmsg m;
+	struct pb_msg m;
 
-	tm_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_init(&m, SADB_GETSPI, SADB_SATYPE_ESP, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, IPSEC_ULPROTO_ANY);
 	return (ts_do(ts, &m));
 }
 
@@ -966,7 +955,7 @@ ATF_TC_BODY(sa_max, tc)
 	struct keystat st;
 	struct sadb_msg *r;
 	struct tsock *ts;
-	struct tmsg m;
+	struct pb_msg m;
 	u_int nsa, nsp, i;
 
 	ATF_REQUIRE_EQ(key_sysctl_set("net.key.sa_max", 0), EINVAL);
@@ -999,10 +988,10 @@ ATF_TC_BODY(sa_max, tc)
 	r = NULL;
 	ATF_CHECK_EQ(do_get(ts, 0x1001, &r), 0);
 	free(r);
-	tm_init(&m, SADB_DELETE, SADB_SATYPE_ESP, 0, PID);
-	tm_sa(&m, 0x1002, 0, 0, 0, 0);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_init(&m, SADB_DELETE, SADB_SATYPE_ESP, 0, PID);
+	pb_sa(&m, 0x1002, 0, 0, 0, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	ATF_CHECK_EQ(do_add(ts, 0x1003), 0);
 	ATF_CHECK_EQ(do_add(ts, 0x1004), ENOBUFS);
@@ -1046,13 +1035,13 @@ user_acquire(struct tsock *ts, const char *dst)
 {
 	struct sadb_prop *prop;
 	struct sadb_msg *r;
-	struct tmsg m;
+	struct pb_msg m;
 	int e;
 
-	tm_init(&m, SADB_ACQUIRE, SADB_SATYPE_ESP, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, IPSEC_ULPROTO_ANY);
-	prop = tm_ext(&m, sizeof(*prop), SADB_EXT_PROPOSAL);
+	pb_init(&m, SADB_ACQUIRE, SADB_SATYPE_ESP, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, IPSEC_ULPROTO_ANY);
+	prop = pb_ext(&m, SADB_EXT_PROPOSAL, sizeof(*prop));
 	prop->sadb_prop_replay = 32;
 	e = ts_call(ts, &m, &r);
 	free(r);
@@ -1143,12 +1132,12 @@ dc_init(struct dumpcheck *dc, uint32_t base, uint32_t n)
 static int
 do_delete(struct tsock *ts, uint32_t spi)
 {
-	struct tmsg m;
+	struct pb_msg m;
 
-	tm_init(&m, SADB_DELETE, SADB_SATYPE_ESP, 0, PID);
-	tm_sa(&m, spi, 0, 0, 0, 0);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_init(&m, SADB_DELETE, SADB_SATYPE_ESP, 0, PID);
+	pb_sa(&m, spi, 0, 0, 0, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, A1, 0, -1, IPSEC_ULPROTO_ANY);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, A2, 0, -1, IPSEC_ULPROTO_ANY);
 	return (ts_do(ts, &m));
 }
 
@@ -1159,7 +1148,7 @@ ATF_TC_BODY(dump_stream, tc)
 	struct keystat st;
 	struct sadb_msg *r;
 	struct tsock *ts, *other;
-	struct tmsg m;
+	struct pb_msg m;
 	uint32_t i, n = 1000;
 	int rounds, e;
 
@@ -1171,22 +1160,22 @@ ATF_TC_BODY(dump_stream, tc)
 	ts_drain(ts);
 	ts->dumproom = 10;
 	dc_init(&dc, 0x10000, n);
-	tm_init(&m, SADB_DUMP, SADB_SATYPE_UNSPEC, 7, PID);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_UNSPEC, 7, PID);
 	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
 	ATF_CHECK_EQ(ts_pending(ts), 10);
 	dump_take(ts, &dc, SADB_DUMP);
 	ATF_CHECK_EQ(dc.lastseq, n - 10);
 
 	/* Meanwhile: another dump is refused, other requests served. */
-	tm_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 8, PID);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 8, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), EBUSY);
-	tm_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 9, PID);
+	pb_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 9, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), EBUSY);
 	r = NULL;
 	ATF_CHECK_EQ(do_get(ts, 0x10000 + 5, &r), 0);
 	free(r);
 	/* Another socket dumps at the same time, all at once. */
-	tm_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 10, PID);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 10, PID);
 	ATF_REQUIRE_EQ(ts_send(other, &m), 0);
 	ATF_CHECK_EQ(ts_pending(other), n);
 	ts_drain(other);
@@ -1209,7 +1198,7 @@ ATF_TC_BODY(dump_stream, tc)
 	ATF_CHECK_EQ(st.ks_dumpbusy, 2);
 	/* Over: a new dump is welcome. */
 	ts->dumproom = 0;
-	tm_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 11, PID);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 11, PID);
 	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
 	ATF_CHECK_EQ(ts_pending(ts), n);
 	free(dc.seen);
@@ -1223,7 +1212,7 @@ ATF_TC_BODY(dump_delete, tc)
 {
 	struct dumpcheck dc;
 	struct tsock *ts, *other;
-	struct tmsg m;
+	struct pb_msg m;
 	uint32_t i, n = 200, gone;
 	int rounds;
 
@@ -1235,7 +1224,7 @@ ATF_TC_BODY(dump_delete, tc)
 	ts_drain(ts);
 	ts->dumproom = 10;
 	dc_init(&dc, 0x10000, n);
-	tm_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 1, PID);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 1, PID);
 	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
 	dump_take(ts, &dc, SADB_DUMP);
 	ATF_REQUIRE_EQ(dc.nmsg, 10);
@@ -1270,12 +1259,12 @@ ATF_TC_BODY(dump_delete, tc)
 	ts_drain(ts);
 	free(dc.seen);
 	dc_init(&dc, 0x10000, 0x20000);
-	tm_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 2, PID);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 2, PID);
 	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
 	dump_take(ts, &dc, SADB_DUMP);
 	ATF_REQUIRE_EQ(dc.nmsg, 10);
 	ATF_REQUIRE(!dc.done);
-	tm_init(&m, SADB_FLUSH, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_init(&m, SADB_FLUSH, SADB_SATYPE_UNSPEC, 0, PID);
 	ATF_REQUIRE_EQ(ts_do(other, &m), 0);
 	ATF_CHECK_EQ(key_dump_resume(ts->kp), 0);
 	dump_take(ts, &dc, SADB_DUMP);
@@ -1293,7 +1282,7 @@ ATF_TC_BODY(spddump_stream, tc)
 {
 	struct dumpcheck dc;
 	struct tsock *ts, *other;
-	struct tmsg m;
+	struct pb_msg m;
 	uint32_t i, n = 300, first = 0, id;
 	int rounds;
 
@@ -1311,7 +1300,7 @@ ATF_TC_BODY(spddump_stream, tc)
 	ts_drain(ts);
 	ts->dumproom = 7;
 	dc_init(&dc, first, n);
-	tm_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 1, PID);
+	pb_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 1, PID);
 	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
 	ATF_CHECK_EQ(ts_pending(ts), 7);
 	for (rounds = 0; !dc.done && rounds < 1000; rounds++) {
@@ -1330,7 +1319,7 @@ ATF_TC_BODY(spddump_stream, tc)
 	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
 	dump_take(ts, &dc, SADB_X_SPDDUMP);
 	ATF_REQUIRE_EQ(dc.nmsg, 7);
-	tm_init(&m, SADB_X_SPDFLUSH, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_init(&m, SADB_X_SPDFLUSH, SADB_SATYPE_UNSPEC, 0, PID);
 	ATF_REQUIRE_EQ(ts_do(other, &m), 0);
 	ATF_CHECK_EQ(key_dump_resume(ts->kp), 0);
 	dump_take(ts, &dc, SADB_X_SPDDUMP);
@@ -1338,7 +1327,7 @@ ATF_TC_BODY(spddump_stream, tc)
 	ATF_CHECK(dc.done);
 	ATF_CHECK_EQ(dc.bad, 0);
 	/* An empty SPD: ENOENT, as before. */
-	tm_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 2, PID);
+	pb_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 2, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), ENOENT);
 	free(dc.seen);
 	ts_close(other);
@@ -1364,7 +1353,7 @@ ATF_TC_WITHOUT_HEAD(dump_detach);
 ATF_TC_BODY(dump_detach, tc)
 {
 	struct tsock *ts, *other;
-	struct tmsg m;
+	struct pb_msg m;
 	uint32_t i;
 	u_int nsa, nsp;
 
@@ -1375,7 +1364,7 @@ ATF_TC_BODY(dump_detach, tc)
 	ukern_free_hook = find_key;
 	ts = ts_open();
 	ts->dumproom = 5;
-	tm_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 1, PID);
+	pb_init(&m, SADB_DUMP, SADB_SATYPE_ESP, 1, PID);
 	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
 	ATF_CHECK_EQ(ts_pending(ts), 5);
 	/* The socket goes mid-dump: its dump goes with it. */

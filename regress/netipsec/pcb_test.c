@@ -30,15 +30,14 @@ spd(struct tsock *ts, const char *src, int ps, const char *dst, int pd,
     int dir, int policy, int mode, int level, int reqid, const char *tsrc,
     const char *tdst)
 {
-	struct tmsg m;
+	struct pb_msg m;
 
-	tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, ps, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, pd, 255);
-	tm_pol(&m, dir, policy, 0, 0);
+	pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, ps, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, pd, 255);
+	pb_policy(&m, dir, policy, 0, 0);
 	if (policy == IPSEC_POLICY_IPSEC)
-		tm_req(&m, IPPROTO_ESP, mode, level, reqid, tsrc, tdst);
-	tm_pol_end(&m);
+		pb_policy_req(&m, IPPROTO_ESP, mode, level, reqid, tsrc, tdst);
 	return (ts_do(ts, &m));
 }
 
@@ -47,14 +46,14 @@ static int
 nullsa(struct tsock *ts, uint32_t spi, const char *src, const char *dst,
     int mode, uint32_t reqid)
 {
-	struct tmsg m;
+	struct pb_msg m;
 
-	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
-	tm_sa(&m, spi, 0, SADB_AALG_NONE, SADB_EALG_NULL, 0);
-	tm_sa2(&m, mode, reqid);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, -1, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, 255);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);	/* NULL: no key */
+	pb_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, PID);
+	pb_sa(&m, spi, 0, SADB_AALG_NONE, SADB_EALG_NULL, 0);
+	pb_sa2(&m, mode, reqid);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, -1, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, 255);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);	/* NULL: no key */
 	return (ts_do(ts, &m));
 }
 
@@ -213,7 +212,7 @@ setpol(const char *addr, int port, uint64_t id, int priv, int dir, int type)
 	uint8_t buf[64];
 	size_t len;
 
-	tm_sockaddr(&ss, addr, port);
+	pb_sockaddr(&ss, addr, port);
 	len = xpl(buf, dir, type);
 	return (ipsec_pcb_setpolicy((struct sockaddr *)&ss, IPPROTO_UDP, id,
 	    PID, priv, buf, len));
@@ -353,7 +352,7 @@ ATF_TC_BODY(policy_types, tc)
 	ATF_CHECK_EQ(hook(IPSEC_HOOK_OUT, US, PX, 7000, 53), IPSEC_HOOK_PASS);
 
 	/* get: entrust when none is set, else what was set. */
-	tm_sockaddr(&ss, US, 7000);
+	pb_sockaddr(&ss, US, 7000);
 	len = sizeof(buf);
 	ATF_REQUIRE_EQ(ipsec_pcb_getpolicy((struct sockaddr *)&ss,
 	    IPPROTO_UDP, IPSEC_DIR_OUTBOUND, buf, &len), 0);
@@ -402,7 +401,7 @@ ATF_TC_WITHOUT_HEAD(socket_ipsec);
 ATF_TC_BODY(socket_ipsec, tc)
 {
 	struct sockaddr_storage ss;
-	struct tmsg m;
+	struct pb_msg m;
 	struct tsock *ts;
 	uint8_t pkt[64];
 	void *out;
@@ -411,14 +410,13 @@ ATF_TC_BODY(socket_ipsec, tc)
 	tk_start();
 	ts = ts_open();
 	ATF_REQUIRE_EQ(nullsa(ts, 0x5001, US, PX, IPSEC_MODE_ANY, 0), 0);
-	tm_init(&m, 0, 0, 0, 0);
-	tm_pol(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
-	tm_req(&m, IPPROTO_ESP, IPSEC_MODE_TRANSPORT, IPSEC_LEVEL_REQUIRE, 0,
+	pb_init(&m, 0, 0, 0, 0);
+	pb_policy(&m, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
+	pb_policy_req(&m, IPPROTO_ESP, IPSEC_MODE_TRANSPORT, IPSEC_LEVEL_REQUIRE, 0,
 	    NULL, NULL);
-	tm_pol_end(&m);
-	tm_sockaddr(&ss, US, 7100);
+	pb_sockaddr(&ss, US, 7100);
 	ATF_REQUIRE_EQ(ipsec_pcb_setpolicy((struct sockaddr *)&ss,
-	    IPPROTO_UDP, 41, PID, 1, m.buf + sizeof(struct sadb_msg),
+	    IPPROTO_UDP, 41, PID, 1, m.u.buf + sizeof(struct sadb_msg),
 	    m.len - sizeof(struct sadb_msg)), 0);
 	len = udp(pkt, US, PX, 7100, 53);
 	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
@@ -442,7 +440,7 @@ ATF_TC_BODY(dump_scope_pcb, tc)
 	struct sockaddr_in *sin;
 	struct sadb_msg *r;
 	struct tsock *ts;
-	struct tmsg m;
+	struct pb_msg m;
 	uint32_t pcbid = 0;
 	int nglobal = 0, npcb = 0, last = 0;
 
@@ -452,7 +450,7 @@ ATF_TC_BODY(dump_scope_pcb, tc)
 	ATF_REQUIRE_EQ(setpol(US, 500, 51, 1, IPSEC_DIR_INBOUND,
 	    IPSEC_POLICY_BYPASS), 0);
 	ts_drain(ts);
-	tm_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 0, PID);
 	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
 	while (!last && (r = ts_wait(ts, 1000)) != NULL) {
 		ATF_REQUIRE_EQ(r->sadb_msg_errno, 0);
@@ -482,16 +480,15 @@ ATF_TC_BODY(dump_scope_pcb, tc)
 	ATF_CHECK_EQ(nglobal, 2);
 	ATF_CHECK_EQ(npcb, 1);
 	/* Only the socket's owner removes it. */
-	tm_init(&m, SADB_X_SPDDELETE2, SADB_SATYPE_UNSPEC, 0, PID);
-	tm_pol(&m, IPSEC_DIR_INBOUND, IPSEC_POLICY_BYPASS, pcbid, 0);
-	tm_pol_end(&m);
+	pb_init(&m, SADB_X_SPDDELETE2, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_policy(&m, IPSEC_DIR_INBOUND, IPSEC_POLICY_BYPASS, pcbid, 0);
 	ATF_CHECK_EQ(ts_do(ts, &m), EACCES);
-	tm_init(&m, SADB_X_SPDFLUSH, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_init(&m, SADB_X_SPDFLUSH, SADB_SATYPE_UNSPEC, 0, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), 0);
 	ATF_CHECK_EQ(hook(IPSEC_HOOK_IN, PX, US, 500, 500), IPSEC_HOOK_PASS);
 	/* The global scope alone is empty now: ENOENT. */
 	ts_drain(ts);
-	tm_init(&m, SADB_X_SPDDUMP, IPSEC_POLICYSCOPE_GLOBAL, 0, PID);
+	pb_init(&m, SADB_X_SPDDUMP, IPSEC_POLICYSCOPE_GLOBAL, 0, PID);
 	ATF_CHECK_EQ(ts_do(ts, &m), ENOENT);
 	ts_close(ts);
 	tk_stop();
@@ -765,7 +762,7 @@ prop_scenario(uint64_t seed)
 	struct msa sa[6];
 	const struct mpol *p;
 	struct tsock *ts;
-	struct tmsg m;
+	struct pb_msg m;
 	uint8_t inner[64], pkt[256];
 	char b1[16], b2[16], b3[16], b4[16], why[256];
 	uint32_t src, dst, isrc, idst, seq;
@@ -803,18 +800,17 @@ prop_scenario(uint64_t seed)
 			pol[npol].tsrc = a4(US);
 			pol[npol].tdst = a4(peers[rnd(3)]);
 		}
-		tm_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
-		tm_addr(&m, SADB_EXT_ADDRESS_SRC, s4(p->src.addr, b1), 0,
+		pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
+		pb_addr(&m, SADB_EXT_ADDRESS_SRC, s4(p->src.addr, b1), 0,
 		    p->src.plen, p->proto);
-		tm_addr(&m, SADB_EXT_ADDRESS_DST, s4(p->dst.addr, b2), 0,
+		pb_addr(&m, SADB_EXT_ADDRESS_DST, s4(p->dst.addr, b2), 0,
 		    p->dst.plen, p->proto);
-		tm_pol(&m, p->dir, p->type, 0, (uint32_t)p->prio);
+		pb_policy(&m, p->dir, p->type, 0, (uint32_t)p->prio);
 		if (p->type == IPSEC_POLICY_IPSEC)
-			tm_req(&m, IPPROTO_ESP, p->mode, p->level, p->reqid,
+			pb_policy_req(&m, IPPROTO_ESP, p->mode, p->level, p->reqid,
 			    p->mode == IPSEC_MODE_TUNNEL ? s4(p->tsrc, b3) :
 			    NULL, p->mode == IPSEC_MODE_TUNNEL ?
 			    s4(p->tdst, b4) : NULL);
-		tm_pol_end(&m);
 		v = ts_do(ts, &m);
 		if (v == EEXIST)
 			continue;	/* same selector: not in the model */

@@ -20,15 +20,15 @@ static int
 add(struct tsock *ts, uint32_t spi, int mode, uint32_t reqid)
 {
 	struct sadb_msg *r;
-	struct tmsg m;
+	struct pb_msg m;
 	int e;
 
-	tm_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, 1);
-	tm_sa(&m, spi, 4, SADB_AALG_NONE, SADB_EALG_NULL, 0);
-	tm_sa2(&m, mode, reqid);
-	tm_addr(&m, SADB_EXT_ADDRESS_SRC, "192.0.2.1", 0, -1, 255);
-	tm_addr(&m, SADB_EXT_ADDRESS_DST, "192.0.2.2", 0, -1, 255);
-	tm_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
+	pb_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, 1);
+	pb_sa(&m, spi, 4, SADB_AALG_NONE, SADB_EALG_NULL, 0);
+	pb_sa2(&m, mode, reqid);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, "192.0.2.1", 0, -1, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, "192.0.2.2", 0, -1, 255);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
 	e = ts_call(ts, &m, &r);
 	ukern_free_libc(r);
 	return (e);
@@ -43,9 +43,9 @@ choose(int mode, uint32_t reqid)
 	uint32_t spi;
 
 	memset(&saidx, 0, sizeof(saidx));
-	tm_sockaddr(&ss, "192.0.2.1", 0);
+	pb_sockaddr(&ss, "192.0.2.1", 0);
 	memcpy(&saidx.src, &ss, sizeof(struct sockaddr_in));
-	tm_sockaddr(&ss, "192.0.2.2", 0);
+	pb_sockaddr(&ss, "192.0.2.2", 0);
 	memcpy(&saidx.dst, &ss, sizeof(struct sockaddr_in));
 	saidx.proto = IPPROTO_ESP;
 	saidx.mode = mode;

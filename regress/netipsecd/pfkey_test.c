@@ -394,7 +394,7 @@ pt_connect(void)
 
 /* One message; 0 at end of file, -1 on timeout. */
 ssize_t
-pt_recv(int fd, struct pt_msg *m, int timeout_ms)
+pt_recv(int fd, struct pb_msg *m, int timeout_ms)
 {
 	struct pollfd	pfd;
 	ssize_t		n;
@@ -421,7 +421,7 @@ pt_recv(int fd, struct pt_msg *m, int timeout_ms)
 }
 
 void
-pt_recv_msg(int fd, struct pt_msg *m)
+pt_recv_msg(int fd, struct pb_msg *m)
 {
 	ssize_t	n;
 
@@ -433,7 +433,7 @@ pt_recv_msg(int fd, struct pt_msg *m)
 
 /* Skip messages until one of this type comes: 0, or -1 on timeout. */
 int
-pt_recv_type(int fd, uint8_t type, struct pt_msg *m, int timeout_ms)
+pt_recv_type(int fd, uint8_t type, struct pb_msg *m, int timeout_ms)
 {
 	uint64_t	end = pt_now_ms() + (uint64_t)timeout_ms;
 	int64_t		left;
@@ -448,7 +448,7 @@ pt_recv_type(int fd, uint8_t type, struct pt_msg *m, int timeout_ms)
 			return (-1);
 		ATF_REQUIRE_MSG(n != 0, "netipsecd closed the connection");
 		if (m->len >= sizeof(struct sadb_msg) &&
-		    pt_hdr(m)->sadb_msg_type == type)
+		    pb_hdr(m)->sadb_msg_type == type)
 			return (0);
 	}
 }
@@ -457,7 +457,7 @@ pt_recv_type(int fd, uint8_t type, struct pt_msg *m, int timeout_ms)
 int
 pt_quiet(int fd, int timeout_ms)
 {
-	struct pt_msg	m;
+	struct pb_msg	m;
 
 	return (pt_recv(fd, &m, timeout_ms) == -1);
 }
@@ -465,204 +465,15 @@ pt_quiet(int fd, int timeout_ms)
 void
 pt_drain(int fd)
 {
-	struct pt_msg	m;
+	struct pb_msg	m;
 
 	while (pt_recv(fd, &m, 100) > 0)
 		;
 }
 
-void
-pt_msg_init(struct pt_msg *m, uint8_t type, uint8_t satype, uint32_t seq)
-{
-	memset(m, 0, sizeof(*m));
-	m->u.hdr.sadb_msg_version = PF_KEY_V2;
-	m->u.hdr.sadb_msg_type = type;
-	m->u.hdr.sadb_msg_satype = satype;
-	m->u.hdr.sadb_msg_seq = seq;
-	m->u.hdr.sadb_msg_pid = (uint32_t)getpid();
-	m->len = sizeof(struct sadb_msg);
-	m->u.hdr.sadb_msg_len = PFKEY_UNIT64(m->len);
-}
-
-/* Append a zeroed extension of len bytes (rounded up to 8). */
-void *
-pt_msg_ext(struct pt_msg *m, uint16_t exttype, size_t len)
-{
-	struct sadb_ext	*ext;
-
-	len = PFKEY_ALIGN8(len);
-	ATF_REQUIRE(m->len + len <= sizeof(m->u.buf));
-	ext = (struct sadb_ext *)(m->u.buf + m->len);
-	memset(ext, 0, len);
-	ext->sadb_ext_len = PFKEY_UNIT64(len);
-	ext->sadb_ext_type = exttype;
-	m->len += len;
-	m->u.hdr.sadb_msg_len = PFKEY_UNIT64(m->len);
-	return (ext);
-}
-
-/* Append bytes as they are (malformed extensions). */
-void
-pt_msg_raw(struct pt_msg *m, const void *p, size_t len)
-{
-	ATF_REQUIRE(m->len + len <= sizeof(m->u.buf));
-	memcpy(m->u.buf + m->len, p, len);
-	m->len += len;
-	m->u.hdr.sadb_msg_len = PFKEY_UNIT64(m->len);
-}
-
-void
-pt_msg_sa(struct pt_msg *m, uint32_t spi, uint8_t auth, uint8_t enc)
-{
-	struct sadb_sa	*sa;
-
-	sa = pt_msg_ext(m, SADB_EXT_SA, sizeof(*sa));
-	sa->sadb_sa_spi = htonl(spi);
-	sa->sadb_sa_replay = 4;
-	sa->sadb_sa_state = SADB_SASTATE_MATURE;
-	sa->sadb_sa_auth = auth;
-	sa->sadb_sa_encrypt = enc;
-}
-
-void
-pt_msg_addr(struct pt_msg *m, uint16_t exttype, const char *addr,
-    uint16_t port, uint8_t prefixlen, uint8_t proto)
-{
-	struct sadb_address	*ext;
-	struct sockaddr_in	 sin;
-	struct sockaddr_in6	 sin6;
-	const void		*sa;
-	size_t			 salen;
-
-	memset(&sin, 0, sizeof(sin));
-	memset(&sin6, 0, sizeof(sin6));
-	if (inet_pton(AF_INET, addr, &sin.sin_addr) == 1) {
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons(port);
-		sa = &sin;
-		salen = sizeof(sin);
-	} else {
-		ATF_REQUIRE(inet_pton(AF_INET6, addr, &sin6.sin6_addr) == 1);
-		sin6.sin6_family = AF_INET6;
-		sin6.sin6_port = htons(port);
-		sa = &sin6;
-		salen = sizeof(sin6);
-	}
-	ext = pt_msg_ext(m, exttype, sizeof(*ext) + salen);
-	ext->sadb_address_proto = proto;
-	ext->sadb_address_prefixlen = prefixlen;
-	memcpy(ext + 1, sa, salen);
-}
-
-void
-pt_msg_key(struct pt_msg *m, uint16_t exttype, const void *key, size_t len)
-{
-	struct sadb_key	*ext;
-
-	ext = pt_msg_ext(m, exttype, sizeof(*ext) + len);
-	ext->sadb_key_bits = (uint16_t)(len * 8);
-	memcpy(ext + 1, key, len);
-}
-
-void
-pt_msg_lifetime(struct pt_msg *m, uint16_t exttype, uint32_t alloc,
-    uint64_t bytes, uint64_t addtime, uint64_t usetime)
-{
-	struct sadb_lifetime	*lft;
-
-	lft = pt_msg_ext(m, exttype, sizeof(*lft));
-	lft->sadb_lifetime_allocations = alloc;
-	lft->sadb_lifetime_bytes = bytes;
-	lft->sadb_lifetime_addtime = addtime;
-	lft->sadb_lifetime_usetime = usetime;
-}
-
-void
-pt_msg_sa2(struct pt_msg *m, uint8_t mode, uint32_t reqid)
-{
-	struct sadb_x_sa2	*sa2;
-
-	sa2 = pt_msg_ext(m, SADB_X_EXT_SA2, sizeof(*sa2));
-	sa2->sadb_x_sa2_mode = mode;
-	sa2->sadb_x_sa2_reqid = reqid;
-}
-
-void
-pt_msg_spirange(struct pt_msg *m, uint32_t min, uint32_t max)
-{
-	struct sadb_spirange	*sr;
-
-	sr = pt_msg_ext(m, SADB_EXT_SPIRANGE, sizeof(*sr));
-	sr->sadb_spirange_min = min;
-	sr->sadb_spirange_max = max;
-}
-
-void
-pt_msg_policy(struct pt_msg *m, uint16_t type, uint8_t dir, uint32_t id)
-{
-	struct sadb_x_policy	*pol;
-
-	m->polofs = m->len;
-	pol = pt_msg_ext(m, SADB_X_EXT_POLICY, sizeof(*pol));
-	pol->sadb_x_policy_type = type;
-	pol->sadb_x_policy_dir = dir;
-	pol->sadb_x_policy_id = id;
-}
-
-/* A transport-mode request, appended to the last X_POLICY. */
-void
-pt_msg_policy_req(struct pt_msg *m, uint16_t proto, uint8_t mode,
-    uint8_t level, uint16_t reqid)
-{
-	struct sadb_x_policy		*pol;
-	struct sadb_x_ipsecrequest	*req;
-
-	ATF_REQUIRE(m->polofs != 0 &&
-	    m->polofs + PFKEY_EXTLEN(m->u.buf + m->polofs) == m->len);
-	ATF_REQUIRE(m->len + sizeof(*req) <= sizeof(m->u.buf));
-	req = (struct sadb_x_ipsecrequest *)(m->u.buf + m->len);
-	memset(req, 0, sizeof(*req));
-	req->sadb_x_ipsecrequest_len = sizeof(*req);	/* bytes */
-	req->sadb_x_ipsecrequest_proto = proto;
-	req->sadb_x_ipsecrequest_mode = mode;
-	req->sadb_x_ipsecrequest_level = level;
-	req->sadb_x_ipsecrequest_reqid = reqid;
-	m->len += sizeof(*req);
-	m->u.hdr.sadb_msg_len = PFKEY_UNIT64(m->len);
-	pol = (struct sadb_x_policy *)(m->u.buf + m->polofs);
-	pol->sadb_x_policy_len += PFKEY_UNIT64(sizeof(*req));
-}
-
-/* A PROPOSAL with one combination: AES-CBC with HMAC-SHA2-256. */
-void
-pt_msg_prop(struct pt_msg *m)
-{
-	struct sadb_prop	*prop;
-	struct sadb_comb	*comb;
-
-	prop = pt_msg_ext(m, SADB_EXT_PROPOSAL, sizeof(*prop) +
-	    sizeof(*comb));
-	prop->sadb_prop_replay = 32;
-	comb = (struct sadb_comb *)(prop + 1);
-	comb->sadb_comb_auth = SADB_X_AALG_SHA2_256;
-	comb->sadb_comb_encrypt = SADB_X_EALG_AESCBC;
-	comb->sadb_comb_auth_minbits = 256;
-	comb->sadb_comb_auth_maxbits = 256;
-	comb->sadb_comb_encrypt_minbits = 128;
-	comb->sadb_comb_encrypt_maxbits = 256;
-	comb->sadb_comb_soft_addtime = 3600;
-	comb->sadb_comb_hard_addtime = 4000;
-}
-
-void
-pt_msg_finish(struct pt_msg *m)
-{
-	m->u.hdr.sadb_msg_len = PFKEY_UNIT64(m->len);
-}
-
 /* Send as built (sadb_msg_len is kept up to date by the builders). */
 void
-pt_send(int fd, struct pt_msg *m)
+pt_send(int fd, struct pb_msg *m)
 {
 	pt_send_raw(fd, m->u.buf, m->len);
 }
@@ -678,26 +489,14 @@ pt_send_raw(int fd, const void *buf, size_t len)
 }
 
 const void *
-pt_ext(const struct pt_msg *m, uint16_t exttype)
+pt_ext(const struct pb_msg *m, uint16_t exttype)
 {
-	const struct sadb_ext	*ext;
-	size_t			 off, len;
-
-	for (off = sizeof(struct sadb_msg); off + sizeof(*ext) <= m->len;
-	    off += len) {
-		ext = (const struct sadb_ext *)(m->u.buf + off);
-		len = PFKEY_UNUNIT64((size_t)ext->sadb_ext_len);
-		if (len == 0)
-			break;
-		if (ext->sadb_ext_type == exttype && off + len <= m->len)
-			return (ext);
-	}
-	return (NULL);
+	return (pb_getext(m->u.buf, m->len, exttype));
 }
 
 /* The message is whole and its extensions add up to its length. */
 int
-pt_wellformed(const struct pt_msg *m)
+pt_wellformed(const struct pb_msg *m)
 {
 	const struct sadb_ext	*ext;
 	size_t			 off, len;
@@ -718,7 +517,7 @@ pt_wellformed(const struct pt_msg *m)
 }
 
 uint32_t
-pt_spi(const struct pt_msg *m)
+pt_spi(const struct pb_msg *m)
 {
 	const struct sadb_sa	*sa;
 
@@ -728,14 +527,14 @@ pt_spi(const struct pt_msg *m)
 }
 
 int
-pt_has_keys(const struct pt_msg *m)
+pt_has_keys(const struct pb_msg *m)
 {
 	return (pt_ext(m, SADB_EXT_KEY_AUTH) != NULL ||
 	    pt_ext(m, SADB_EXT_KEY_ENCRYPT) != NULL);
 }
 
 const char *
-pt_describe(const struct pt_msg *m)
+pt_describe(const struct pb_msg *m)
 {
 	static char	buf[128];
 
@@ -756,7 +555,7 @@ pt_describe(const struct pt_msg *m)
  * its type, seq and pid (broadcasts from elsewhere are skipped).
  */
 void
-pt_call(int fd, struct pt_msg *req, struct pt_msg *rep)
+pt_call(int fd, struct pb_msg *req, struct pb_msg *rep)
 {
 	uint64_t	end;
 	ssize_t		n;
@@ -778,7 +577,7 @@ pt_call(int fd, struct pt_msg *req, struct pt_msg *rep)
 }
 
 void
-pt_expect_ok(const struct pt_msg *req, const struct pt_msg *rep)
+pt_expect_ok(const struct pb_msg *req, const struct pb_msg *rep)
 {
 	ATF_REQUIRE_MSG(rep->len >= sizeof(struct sadb_msg) &&
 	    rep->u.hdr.sadb_msg_errno == 0,
@@ -791,7 +590,7 @@ pt_expect_ok(const struct pt_msg *req, const struct pt_msg *rep)
 
 /* A semantic error: the request's header, with sadb_msg_errno set. */
 void
-pt_expect_error(const struct pt_msg *req, const struct pt_msg *rep,
+pt_expect_error(const struct pb_msg *req, const struct pb_msg *rep,
     int error)
 {
 	ATF_REQUIRE_MSG(rep->len >= sizeof(struct sadb_msg),
@@ -815,10 +614,10 @@ pt_expect_error(const struct pt_msg *req, const struct pt_msg *rep,
  * included; only sadb_msg_errno changes.
  */
 void
-pt_expect_echo(const struct pt_msg *req, const struct pt_msg *rep,
+pt_expect_echo(const struct pb_msg *req, const struct pb_msg *rep,
     int error)
 {
-	struct pt_msg	want;
+	struct pb_msg	want;
 
 	pt_expect_error(req, rep, error);
 	want = *req;
@@ -835,7 +634,7 @@ pt_expect_echo(const struct pt_msg *req, const struct pt_msg *rep,
  * the error, and sadb_msg_len 2.
  */
 void
-pt_expect_framing(const struct pt_msg *req, const struct pt_msg *rep,
+pt_expect_framing(const struct pb_msg *req, const struct pb_msg *rep,
     int error)
 {
 	struct sadb_msg	want;
@@ -855,24 +654,24 @@ pt_expect_framing(const struct pt_msg *req, const struct pt_msg *rep,
 
 /* An ADD (or UPDATE) of an ESP transport SA, AES-CBC + HMAC-SHA2-256. */
 void
-pt_add_msg(struct pt_msg *m, uint8_t type, uint32_t spi, const char *src,
+pt_add_msg(struct pb_msg *m, uint8_t type, uint32_t spi, const char *src,
     const char *dst, uint32_t seq)
 {
 	int	plen = strchr(src, ':') != NULL ? 128 : 32;
 
-	pt_msg_init(m, type, SADB_SATYPE_ESP, seq);
-	pt_msg_sa(m, spi, SADB_X_AALG_SHA2_256, SADB_X_EALG_AESCBC);
-	pt_msg_sa2(m, IPSEC_MODE_TRANSPORT, 0);
-	pt_msg_addr(m, SADB_EXT_ADDRESS_SRC, src, 0, plen, IPSEC_ULPROTO_ANY);
-	pt_msg_addr(m, SADB_EXT_ADDRESS_DST, dst, 0, plen, IPSEC_ULPROTO_ANY);
-	pt_msg_key(m, SADB_EXT_KEY_AUTH, pt_authkey, sizeof(pt_authkey));
-	pt_msg_key(m, SADB_EXT_KEY_ENCRYPT, pt_enckey, sizeof(pt_enckey));
+	pb_init(m, type, SADB_SATYPE_ESP, seq, getpid());
+	pb_sa(m, spi, 4, SADB_X_AALG_SHA2_256, SADB_X_EALG_AESCBC, 0);
+	pb_sa2(m, IPSEC_MODE_TRANSPORT, 0);
+	pb_addr(m, SADB_EXT_ADDRESS_SRC, src, 0, plen, IPSEC_ULPROTO_ANY);
+	pb_addr(m, SADB_EXT_ADDRESS_DST, dst, 0, plen, IPSEC_ULPROTO_ANY);
+	pb_key(m, SADB_EXT_KEY_AUTH, pt_authkey, sizeof(pt_authkey));
+	pb_key(m, SADB_EXT_KEY_ENCRYPT, pt_enckey, sizeof(pt_enckey));
 }
 
 void
 pt_add(int fd, uint32_t spi, const char *src, const char *dst)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 
 	pt_add_msg(&req, SADB_ADD, spi, src, dst, spi);
 	pt_call(fd, &req, &rep);
@@ -882,24 +681,24 @@ pt_add(int fd, uint32_t spi, const char *src, const char *dst)
 void
 pt_register(int fd, uint8_t satype)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 
-	pt_msg_init(&req, SADB_REGISTER, satype, 1);
+	pb_init(&req, SADB_REGISTER, satype, 1, getpid());
 	pt_call(fd, &req, &rep);
 	pt_expect_ok(&req, &rep);
 }
 
 /* An SPD message: src -> dst (host prefixes), ESP transport required. */
 void
-pt_spd_msg(struct pt_msg *m, uint8_t type, const char *src, const char *dst,
+pt_spd_msg(struct pb_msg *m, uint8_t type, const char *src, const char *dst,
     uint8_t dir, uint32_t seq)
 {
 	int	plen = strchr(src, ':') != NULL ? 128 : 32;
 
-	pt_msg_init(m, type, SADB_SATYPE_UNSPEC, seq);
-	pt_msg_addr(m, SADB_EXT_ADDRESS_SRC, src, 0, plen, IPSEC_ULPROTO_ANY);
-	pt_msg_addr(m, SADB_EXT_ADDRESS_DST, dst, 0, plen, IPSEC_ULPROTO_ANY);
-	pt_msg_policy(m, IPSEC_POLICY_IPSEC, dir, 0);
-	pt_msg_policy_req(m, IPPROTO_ESP, IPSEC_MODE_TRANSPORT,
-	    IPSEC_LEVEL_REQUIRE, 0);
+	pb_init(m, type, SADB_SATYPE_UNSPEC, seq, getpid());
+	pb_addr(m, SADB_EXT_ADDRESS_SRC, src, 0, plen, IPSEC_ULPROTO_ANY);
+	pb_addr(m, SADB_EXT_ADDRESS_DST, dst, 0, plen, IPSEC_ULPROTO_ANY);
+	pb_policy(m, dir, IPSEC_POLICY_IPSEC, 0, 0);
+	pb_policy_req(m, IPPROTO_ESP, IPSEC_MODE_TRANSPORT,
+	    IPSEC_LEVEL_REQUIRE, 0, NULL, NULL);
 }

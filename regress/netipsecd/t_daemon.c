@@ -111,7 +111,7 @@ child_try(uid_t uid, gid_t gid)
 PT_TC(sigterm, "SIGTERM with clients connected: exit 0, socket removed");
 ATF_TC_BODY(sigterm, tc)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 	int		a, b;
 
 	pt_daemon_start(tc, NULL);
@@ -119,7 +119,7 @@ ATF_TC_BODY(sigterm, tc)
 	b = pt_connect();
 	pt_register(a, SADB_SATYPE_ESP);
 	pt_add(b, 0x1000, PT_SRC, PT_DST);
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 5);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 5, getpid());
 	pt_send(b, &req);			/* left unread */
 	pt_daemon_stop();
 	close(a);
@@ -387,7 +387,7 @@ PT_TC(framing_truncated, "a packet longer than any PF_KEY message: the "
     "16-byte EINVAL reply");
 ATF_TC_BODY(framing_truncated, tc)
 {
-	struct pt_msg	 req, rep;
+	struct pb_msg	 req, rep;
 	uint8_t		*big;
 	size_t		 len = 65535 * 8 + 8;
 	int		 fd, sz = 4 * 1024 * 1024;
@@ -398,7 +398,7 @@ ATF_TC_BODY(framing_truncated, tc)
 		atf_tc_skip("SO_SNDBUFFORCE: %s (a big send needs root)",
 		    strerror(errno));
 	ATF_REQUIRE((big = calloc(1, len)) != NULL);
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 77);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 77, getpid());
 	req.u.hdr.sadb_msg_len = 0xffff;
 	memcpy(big, req.u.buf, sizeof(struct sadb_msg));
 	pt_send_raw(fd, big, len);
@@ -414,7 +414,7 @@ PT_TC(framing_empty, "an empty packet: the 16-byte EINVAL reply, all zero "
     "but the errno and length; the connection stays up");
 ATF_TC_BODY(framing_empty, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
@@ -432,7 +432,7 @@ PT_TC(framing_control, "a message with control data (a file descriptor): "
     "the 16-byte EOPNOTSUPP reply, and the descriptor is not kept");
 ATF_TC_BODY(framing_control, tc)
 {
-	struct pt_msg	 req, rep;
+	struct pb_msg	 req, rep;
 	struct msghdr	 mh;
 	struct iovec	 iov;
 	struct cmsghdr	*cm;
@@ -444,7 +444,7 @@ ATF_TC_BODY(framing_control, tc)
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
-	pt_msg_init(&req, SADB_REGISTER, SADB_SATYPE_UNSPEC, 88);
+	pb_init(&req, SADB_REGISTER, SADB_SATYPE_UNSPEC, 88, getpid());
 	ATF_REQUIRE((passed = open("/dev/null", O_RDONLY)) != -1);
 	memset(&mh, 0, sizeof(mh));
 	memset(&cmsg, 0, sizeof(cmsg));
@@ -473,7 +473,7 @@ PT_TC(slow_dump, "a dump of 5000 SAs arrives whole and in order to a "
     "client is served at once");
 ATF_TC_BODY(slow_dump, tc)
 {
-	struct pt_msg	 req, rep;
+	struct pb_msg	 req, rep;
 	uint8_t		*seen;
 	uint64_t	 t0;
 	uint32_t	 spi;
@@ -483,7 +483,7 @@ ATF_TC_BODY(slow_dump, tc)
 	fd = pt_connect();
 	for (i = 0; i < n; i++)
 		pt_add(fd, 0x100000 + (uint32_t)i, PT_SRC, PT_DST);
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 99);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 99, getpid());
 	pt_send(fd, &req);
 	usleep(500000);			/* nothing read yet */
 
@@ -563,9 +563,9 @@ struct dumpread {
 
 static int
 dump_read(int fd, struct dumpread *dr, int max,
-    void (*other)(const struct pt_msg *, void *), void *arg)
+    void (*other)(const struct pb_msg *, void *), void *arg)
 {
-	struct pt_msg	rep;
+	struct pb_msg	rep;
 	uint32_t	spi;
 	int		got = 0;
 
@@ -605,7 +605,7 @@ PT_TC(dump_bounded, "a dump of 20000 SAs to a client that does not read: "
 ATF_TC_BODY(dump_bounded, tc)
 {
 	struct dumpread	 dr;
-	struct pt_msg	 req;
+	struct pb_msg	 req;
 	long		 rss0, rss1;
 	int		 fd, n = 20000;
 
@@ -613,7 +613,7 @@ ATF_TC_BODY(dump_bounded, tc)
 	fd = pt_connect();
 	add_many(fd, 0x100000, n, PT_SRC, PT_DST);
 	rss0 = vmrss_kb(pt_daemon_pid());
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_UNSPEC, 1);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_UNSPEC, 1, getpid());
 	pt_send(fd, &req);
 	usleep(1500000);		/* it goes as far as it may */
 	rss1 = vmrss_kb(pt_daemon_pid());
@@ -640,7 +640,7 @@ PT_TC(dump_delete, "SAs deleted while their dump waits for the client: "
 ATF_TC_BODY(dump_delete, tc)
 {
 	struct dumpread	 dr;
-	struct pt_msg	 req, rep;
+	struct pb_msg	 req, rep;
 	int		 fd, other, n = 10000;
 
 	pt_daemon_start(tc, "-o", "netipsecd.sendspace=4096", NULL);
@@ -656,13 +656,13 @@ ATF_TC_BODY(dump_delete, tc)
 	ATF_REQUIRE((dr.seen = calloc(2 * (size_t)n, 1)) != NULL);
 	dr.base = 0x100000;
 	dr.n = 2 * (uint32_t)n;
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 1);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 1, getpid());
 	pt_send(fd, &req);
 	ATF_REQUIRE_EQ(dump_read(fd, &dr, 100, NULL, NULL), 100);
 	/* The second head goes while the dump is in the first. */
-	pt_msg_init(&req, SADB_DELETE, SADB_SATYPE_ESP, 2);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, "192.0.2.3", 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, "192.0.2.4", 0, 32, 255);
+	pb_init(&req, SADB_DELETE, SADB_SATYPE_ESP, 2, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, "192.0.2.3", 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, "192.0.2.4", 0, 32, 255);
 	pt_call(other, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	dump_read(fd, &dr, 2 * n, NULL, NULL);
@@ -676,10 +676,10 @@ ATF_TC_BODY(dump_delete, tc)
 	memset(dr.seen, 0, 2 * (size_t)n);
 	dr.nmsg = 0;
 	dr.done = 0;
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 3);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 3, getpid());
 	pt_send(fd, &req);
 	ATF_REQUIRE_EQ(dump_read(fd, &dr, 100, NULL, NULL), 100);
-	pt_msg_init(&req, SADB_FLUSH, SADB_SATYPE_UNSPEC, 4);
+	pb_init(&req, SADB_FLUSH, SADB_SATYPE_UNSPEC, 4, getpid());
 	pt_call(other, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	dump_read(fd, &dr, n, NULL, NULL);
@@ -696,7 +696,7 @@ struct busyseen {
 };
 
 static void
-busy_other(const struct pt_msg *m, void *arg)
+busy_other(const struct pb_msg *m, void *arg)
 {
 	struct busyseen	*bs = arg;
 
@@ -721,22 +721,22 @@ ATF_TC_BODY(dump_busy, tc)
 {
 	struct busyseen	 bs;
 	struct dumpread	 dr;
-	struct pt_msg	 req;
+	struct pb_msg	 req;
 	int		 fd, n = 3000;
 
 	pt_daemon_start(tc, "-o", "netipsecd.sendspace=4096", NULL);
 	fd = pt_connect();
 	add_many(fd, 0x100000, n, PT_SRC, PT_DST);
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 1);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 1, getpid());
 	pt_send(fd, &req);
-	pt_msg_init(&req, SADB_GET, SADB_SATYPE_ESP, 2);
-	pt_msg_sa(&req, 0x100005, 0, 0);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_init(&req, SADB_GET, SADB_SATYPE_ESP, 2, getpid());
+	pb_sa(&req, 0x100005, 4, 0, 0, 0);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	pt_send(fd, &req);
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 3);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 3, getpid());
 	pt_send(fd, &req);
-	pt_msg_init(&req, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 4);
+	pb_init(&req, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 4, getpid());
 	pt_send(fd, &req);
 
 	memset(&bs, 0, sizeof(bs));
@@ -758,7 +758,7 @@ ATF_TC_BODY(dump_busy, tc)
 	free(dr.seen);
 
 	/* Over: dumps are welcome again. */
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 5);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 5, getpid());
 	pt_send(fd, &req);
 	memset(&dr, 0, sizeof(dr));
 	ATF_REQUIRE((dr.seen = calloc((size_t)n, 1)) != NULL);
@@ -779,12 +779,12 @@ ATF_TC_BODY(dump_busy, tc)
 static int
 connect_served(void)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	int		fd, i;
 
 	for (i = 0; i < 100; i++) {
 		fd = pt_connect();
-		pt_msg_init(&req, SADB_REGISTER, SADB_SATYPE_UNSPEC, 1);
+		pb_init(&req, SADB_REGISTER, SADB_SATYPE_UNSPEC, 1, getpid());
 		pt_send(fd, &req);
 		if (pt_recv(fd, &rep, PT_TIMEOUT) > 0 &&
 		    rep.u.hdr.sadb_msg_type == SADB_REGISTER)
@@ -799,7 +799,7 @@ PT_TC(maxclients, "netipsecd.maxclients: one connection more gets a "
     "sadb_msg with EUSERS and is closed, logged; a place freed is taken");
 ATF_TC_BODY(maxclients, tc)
 {
-	struct pt_msg	 rep;
+	struct pb_msg	 rep;
 	const char	*args[] = { "-S", "-s", PT_SOCKET, NULL };
 	int		 fds[3], fd, i;
 
@@ -903,7 +903,7 @@ PT_TC(slow_registered, "a registered socket that does not read loses "
     "broadcasts, counted, while the sender is served without delay");
 ATF_TC_BODY(slow_registered, tc)
 {
-	struct pt_msg	rep;
+	struct pb_msg	rep;
 	uint64_t	t0;
 	long		drops;
 	int		reg, fd, i, got = 0, n = 3000;
@@ -937,7 +937,7 @@ PT_TC(many_clients, "100 clients, half of them gone without reading: the "
     "others are served and the daemon exits cleanly");
 ATF_TC_BODY(many_clients, tc)
 {
-	struct pt_msg	rep;
+	struct pb_msg	rep;
 	int		fds[100], i, fd;
 
 	pt_daemon_start(tc, NULL);
@@ -963,14 +963,14 @@ PT_TC(half_close, "a client that shuts down its sending side still gets "
     "the replies due, then end of file");
 ATF_TC_BODY(half_close, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	int		fd, i;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
 	for (i = 0; i < 100; i++)
 		pt_add(fd, 0x4000 + (uint32_t)i, PT_SRC, PT_DST);
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 7);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 7, getpid());
 	pt_send(fd, &req);
 	ATF_REQUIRE(shutdown(fd, SHUT_WR) == 0);
 	for (i = 99; i >= 0; i--) {

@@ -26,9 +26,9 @@
 
 /* A semantic error: the reply to req carries "error". */
 static void
-check_sem(int fd, struct pt_msg *req, int error, const char *what)
+check_sem(int fd, struct pb_msg *req, int error, const char *what)
 {
-	struct pt_msg	rep;
+	struct pb_msg	rep;
 
 	pt_call(fd, req, &rep);
 	ATF_CHECK_MSG(rep.u.hdr.sadb_msg_errno == error &&
@@ -40,9 +40,9 @@ check_sem(int fd, struct pt_msg *req, int error, const char *what)
 
 /* A framing error: netipsecd's 16-byte reply with the request's header. */
 static void
-check_framing(int fd, struct pt_msg *req, int error, const char *what)
+check_framing(int fd, struct pb_msg *req, int error, const char *what)
 {
-	struct pt_msg	rep, want;
+	struct pb_msg	rep, want;
 
 	pt_send(fd, req);
 	pt_recv_msg(fd, &rep);
@@ -59,28 +59,28 @@ check_framing(int fd, struct pt_msg *req, int error, const char *what)
 
 /* An ADD whose extensions the test then spoils. */
 static void
-add_base(struct pt_msg *m, uint32_t seq)
+add_base(struct pb_msg *m, uint32_t seq)
 {
-	pt_msg_init(m, SADB_ADD, SADB_SATYPE_ESP, seq);
-	pt_msg_sa(m, 0x40000 + seq, SADB_X_AALG_SHA2_256, SADB_X_EALG_AESCBC);
+	pb_init(m, SADB_ADD, SADB_SATYPE_ESP, seq, getpid());
+	pb_sa(m, 0x40000 + seq, 4, SADB_X_AALG_SHA2_256, SADB_X_EALG_AESCBC, 0);
 }
 
 static void
-add_rest(struct pt_msg *m)
+add_rest(struct pb_msg *m)
 {
-	pt_msg_key(m, SADB_EXT_KEY_AUTH, pt_authkey, sizeof(pt_authkey));
-	pt_msg_key(m, SADB_EXT_KEY_ENCRYPT, pt_enckey, sizeof(pt_enckey));
+	pb_key(m, SADB_EXT_KEY_AUTH, pt_authkey, sizeof(pt_authkey));
+	pb_key(m, SADB_EXT_KEY_ENCRYPT, pt_enckey, sizeof(pt_enckey));
 }
 
 /* An address extension holding a sockaddr of "salen" bytes, family af. */
 static void
-addr_raw(struct pt_msg *m, uint16_t exttype, int af, size_t salen,
+addr_raw(struct pb_msg *m, uint16_t exttype, int af, size_t salen,
     size_t extlen)
 {
 	struct sadb_address	*ext;
 	struct sockaddr		*sa;
 
-	ext = pt_msg_ext(m, exttype, extlen);
+	ext = pb_ext(m, exttype, extlen);
 	ext->sadb_address_proto = IPSEC_ULPROTO_ANY;
 	ext->sadb_address_prefixlen = 32;
 	sa = (struct sockaddr *)(ext + 1);
@@ -91,17 +91,17 @@ addr_raw(struct pt_msg *m, uint16_t exttype, int af, size_t salen,
 PT_TC(short_message, "a message shorter than struct sadb_msg");
 ATF_TC_BODY(short_message, tc)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
-	pt_msg_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 1);
+	pb_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 1, getpid());
 	req.len = 8;
 	check_framing(fd, &req, EINVAL, "8 bytes");
 	req.len = 1;
 	check_framing(fd, &req, EINVAL, "1 byte");
-	pt_msg_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 2);
+	pb_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 2, getpid());
 	req.len = 15;
 	check_framing(fd, &req, EINVAL, "15 bytes");
 	close(fd);
@@ -111,21 +111,21 @@ ATF_TC_BODY(short_message, tc)
 PT_TC(length_mismatch, "length != sadb_msg_len * 8");
 ATF_TC_BODY(length_mismatch, tc)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
-	pt_msg_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 1);
+	pb_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 1, getpid());
 	req.u.hdr.sadb_msg_len = 3;
 	check_framing(fd, &req, EINVAL, "sadb_msg_len 3 in 16 bytes");
 
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 2);
-	pt_msg_sa(&req, 0x1000, 0, 0);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 2, getpid());
+	pb_sa(&req, 0x1000, 4, 0, 0, 0);
 	req.u.hdr.sadb_msg_len = 2;
 	check_framing(fd, &req, EINVAL, "sadb_msg_len 2 in 32 bytes");
 
-	pt_msg_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 3);
+	pb_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 3, getpid());
 	req.u.hdr.sadb_msg_len = 0;
 	check_framing(fd, &req, EINVAL, "sadb_msg_len 0");
 	close(fd);
@@ -135,7 +135,7 @@ ATF_TC_BODY(length_mismatch, tc)
 PT_TC(oversize, "a message beyond FreeBSD's MCLBYTES (2048): ENOBUFS");
 ATF_TC_BODY(oversize, tc)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 	uint8_t		key[2400];
 	int		fd;
 
@@ -143,7 +143,7 @@ ATF_TC_BODY(oversize, tc)
 	fd = pt_connect();
 	memset(key, 0x5a, sizeof(key));
 	pt_add_msg(&req, SADB_ADD, 0x1234, PT_SRC, PT_DST, 1);
-	pt_msg_key(&req, SADB_EXT_SENSITIVITY, key, sizeof(key));
+	pb_key(&req, SADB_EXT_SENSITIVITY, key, sizeof(key));
 	check_framing(fd, &req, ENOBUFS, "2.5 kB message");
 	pt_register(fd, SADB_SATYPE_UNSPEC);
 	close(fd);
@@ -153,15 +153,15 @@ ATF_TC_BODY(oversize, tc)
 PT_TC(bad_version, "sadb_msg_version != PF_KEY_V2: EINVAL");
 ATF_TC_BODY(bad_version, tc)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
-	pt_msg_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 1);
+	pb_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 1, getpid());
 	req.u.hdr.sadb_msg_version = 1;
 	check_sem(fd, &req, EINVAL, "version 1");
-	pt_msg_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 2);
+	pb_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 2, getpid());
 	req.u.hdr.sadb_msg_version = 3;
 	check_sem(fd, &req, EINVAL, "version 3");
 	close(fd);
@@ -184,7 +184,7 @@ ATF_TC_BODY(bad_type, tc)
 		{ SADB_MAX + 1, "SADB_MAX + 1" },
 		{ 255, "type 255" },
 	};
-	struct pt_msg	req;
+	struct pb_msg	req;
 	size_t		i;
 	int		fd;
 
@@ -192,7 +192,7 @@ ATF_TC_BODY(bad_type, tc)
 	fd = pt_connect();
 	for (i = 0; i < nitems(types); i++) {
 		/* satype UNSPEC is refused for EXPIRE anyway */
-		pt_msg_init(&req, types[i].type, SADB_SATYPE_ESP, 10 + i);
+		pb_init(&req, types[i].type, SADB_SATYPE_ESP, 10 + i, getpid());
 		check_sem(fd, &req, EINVAL, types[i].what);
 	}
 	close(fd);
@@ -205,7 +205,7 @@ ATF_TC_BODY(unknown_ext, tc)
 {
 	static const uint16_t	types[] = { SADB_EXT_RESERVED,
 	    SADB_X_EXT_KMPRIVATE, SADB_EXT_MAX + 1, 200, 0xffff };
-	struct pt_msg		req;
+	struct pb_msg		req;
 	char			what[64];
 	size_t			i;
 	int			fd;
@@ -213,8 +213,8 @@ ATF_TC_BODY(unknown_ext, tc)
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
 	for (i = 0; i < nitems(types); i++) {
-		pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 20 + i);
-		pt_msg_ext(&req, types[i], 16);
+		pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 20 + i, getpid());
+		pb_ext(&req, types[i], 16);
 		snprintf(what, sizeof(what), "extension type %u", types[i]);
 		check_framing(fd, &req, EINVAL, what);
 	}
@@ -225,17 +225,17 @@ ATF_TC_BODY(unknown_ext, tc)
 PT_TC(duplicate_ext, "an extension given twice: framing error EINVAL");
 ATF_TC_BODY(duplicate_ext, tc)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
 	pt_add_msg(&req, SADB_ADD, 0x1000, PT_SRC, PT_DST, 1);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
 	check_framing(fd, &req, EINVAL, "ADDRESS_SRC twice");
 
 	pt_add_msg(&req, SADB_ADD, 0x1001, PT_SRC, PT_DST, 2);
-	pt_msg_sa(&req, 0x1001, SADB_X_AALG_SHA2_256, SADB_X_EALG_AESCBC);
+	pb_sa(&req, 0x1001, 4, SADB_X_AALG_SHA2_256, SADB_X_EALG_AESCBC, 0);
 	check_framing(fd, &req, EINVAL, "SA twice");
 	close(fd);
 	pt_daemon_stop();
@@ -245,46 +245,46 @@ PT_TC(bad_ext_len, "extension lengths: zero, past the end, wrong for "
     "fixed-size extensions: framing error EINVAL");
 ATF_TC_BODY(bad_ext_len, tc)
 {
-	struct pt_msg		 req;
+	struct pb_msg		 req;
 	struct sadb_ext		*ext;
 	int			 fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
 
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 1);
-	ext = pt_msg_ext(&req, SADB_EXT_SA, 16);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 1, getpid());
+	ext = pb_ext(&req, SADB_EXT_SA, 16);
 	ext->sadb_ext_len = 0;
 	check_framing(fd, &req, EINVAL, "sadb_ext_len 0");
 
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 2);
-	ext = pt_msg_ext(&req, SADB_EXT_SA, 16);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 2, getpid());
+	ext = pb_ext(&req, SADB_EXT_SA, 16);
 	ext->sadb_ext_len = 4;
 	check_framing(fd, &req, EINVAL, "extension past the message");
 
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 3);
-	pt_msg_ext(&req, SADB_EXT_SA, 24);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 3, getpid());
+	pb_ext(&req, SADB_EXT_SA, 24);
 	check_framing(fd, &req, EINVAL, "24-byte SA");
 
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 4);
-	pt_msg_ext(&req, SADB_EXT_SA, 8);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 4, getpid());
+	pb_ext(&req, SADB_EXT_SA, 8);
 	check_framing(fd, &req, EINVAL, "8-byte SA");
 
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 5);
-	pt_msg_ext(&req, SADB_EXT_LIFETIME_HARD, 16);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 5, getpid());
+	pb_ext(&req, SADB_EXT_LIFETIME_HARD, 16);
 	check_framing(fd, &req, EINVAL, "16-byte LIFETIME_HARD");
 
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 6);
-	pt_msg_ext(&req, SADB_X_EXT_SA2, 24);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 6, getpid());
+	pb_ext(&req, SADB_X_EXT_SA2, 24);
 	check_framing(fd, &req, EINVAL, "24-byte X_SA2");
 
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 7);
-	pt_msg_ext(&req, SADB_EXT_SPIRANGE, 8);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 7, getpid());
+	pb_ext(&req, SADB_EXT_SPIRANGE, 8);
 	check_framing(fd, &req, EINVAL, "8-byte SPIRANGE");
 
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 8);
-	pt_msg_ext(&req, SADB_EXT_KEY_AUTH, 16);
-	pt_msg_ext(&req, SADB_EXT_SA, 16);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 8, getpid());
+	pb_ext(&req, SADB_EXT_KEY_AUTH, 16);
+	pb_ext(&req, SADB_EXT_SA, 16);
 	ext = (struct sadb_ext *)(req.u.buf + sizeof(struct sadb_msg));
 	ext->sadb_ext_len = 3;		/* swallows half of the next one */
 	check_framing(fd, &req, EINVAL, "extensions overlapping");
@@ -296,7 +296,7 @@ PT_TC(bad_sockaddr, "address extensions whose sockaddr does not fill "
     "them exactly: framing error EINVAL");
 ATF_TC_BODY(bad_sockaddr, tc)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
@@ -304,30 +304,30 @@ ATF_TC_BODY(bad_sockaddr, tc)
 
 	add_base(&req, 1);
 	addr_raw(&req, SADB_EXT_ADDRESS_SRC, AF_INET, 16, 40);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	add_rest(&req);
 	check_framing(fd, &req, EINVAL, "sockaddr_in in a 40-byte extension");
 
 	add_base(&req, 2);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, "2001:db8::1", 0, 128, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, "2001:db8::1", 0, 128, 255);
 	addr_raw(&req, SADB_EXT_ADDRESS_DST, AF_INET6, 28, 24);
 	add_rest(&req);
 	check_framing(fd, &req, EINVAL, "sockaddr_in6 in a 24-byte extension");
 
 	add_base(&req, 3);
 	addr_raw(&req, SADB_EXT_ADDRESS_SRC, AF_INET, 0, 8);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	add_rest(&req);
 	check_framing(fd, &req, EINVAL, "address extension without sockaddr");
 
 	/* FreeBSD's key_updateaddresses() overrun: bounded here. */
 	pt_add(fd, 0x50000, PT_SRC, PT_DST);
-	pt_msg_init(&req, SADB_UPDATE, SADB_SATYPE_ESP, 4);
-	pt_msg_sa(&req, 0x50000, SADB_X_AALG_SHA2_256, SADB_X_EALG_AESCBC);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_init(&req, SADB_UPDATE, SADB_SATYPE_ESP, 4, getpid());
+	pb_sa(&req, 0x50000, 4, SADB_X_AALG_SHA2_256, SADB_X_EALG_AESCBC, 0);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	addr_raw(&req, SADB_X_EXT_NEW_ADDRESS_SRC, AF_INET, 16, 8 + 256);
-	pt_msg_addr(&req, SADB_X_EXT_NEW_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_addr(&req, SADB_X_EXT_NEW_ADDRESS_DST, PT_DST, 0, 32, 255);
 	check_framing(fd, &req, EINVAL, "oversized X_NEW_ADDRESS_SRC");
 
 	pt_register(fd, SADB_SATYPE_UNSPEC);		/* still alive */
@@ -339,27 +339,27 @@ PT_TC(address_mismatch, "SRC and DST of different families or upper "
     "protocols, prefix lengths too long: EINVAL");
 ATF_TC_BODY(address_mismatch, tc)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
 
 	add_base(&req, 1);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, "2001:db8::2", 0, 128, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, "2001:db8::2", 0, 128, 255);
 	add_rest(&req);
 	check_sem(fd, &req, EINVAL, "IPv4 to IPv6");
 
 	add_base(&req, 2);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, IPPROTO_TCP);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, IPPROTO_UDP);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, IPPROTO_TCP);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, IPPROTO_UDP);
 	add_rest(&req);
 	check_sem(fd, &req, EINVAL, "TCP to UDP");
 
 	add_base(&req, 3);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 33, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 33, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	add_rest(&req);
 	check_sem(fd, &req, EINVAL, "IPv4 prefix 33");
 
@@ -377,7 +377,7 @@ PT_TC(unknown_family, "SRC and DST of an unknown address family: "
     "unknown without sa_len");
 ATF_TC_BODY(unknown_family, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
@@ -401,15 +401,15 @@ PT_TC(bad_satype, "satypes: UNSPEC where one is needed, SA types for SPD "
     "messages, RSVP/OSPF/RIP/MIP, undefined ones");
 ATF_TC_BODY(bad_satype, tc)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
 
-	pt_msg_init(&req, SADB_GETSPI, SADB_SATYPE_UNSPEC, 1);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_init(&req, SADB_GETSPI, SADB_SATYPE_UNSPEC, 1, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	check_sem(fd, &req, EINVAL, "GETSPI UNSPEC");
 
 	pt_add_msg(&req, SADB_ADD, 0x1000, PT_SRC, PT_DST, 2);
@@ -433,10 +433,10 @@ ATF_TC_BODY(bad_satype, tc)
 	req.u.hdr.sadb_msg_satype = SADB_SATYPE_ESP;
 	check_sem(fd, &req, EINVAL, "SPDADD ESP");
 
-	pt_msg_init(&req, SADB_REGISTER, SADB_SATYPE_MAX + 1, 7);
+	pb_init(&req, SADB_REGISTER, SADB_SATYPE_MAX + 1, 7, getpid());
 	check_sem(fd, &req, EINVAL, "REGISTER satype 13");
 
-	pt_msg_init(&req, SADB_X_PROMISC, 2, 8);
+	pb_init(&req, SADB_X_PROMISC, 2, 8, getpid());
 	check_sem(fd, &req, EINVAL, "X_PROMISC 2");
 	close(fd);
 	pt_daemon_stop();
@@ -445,68 +445,68 @@ ATF_TC_BODY(bad_satype, tc)
 PT_TC(missing_ext, "a mandatory extension missing: EINVAL");
 ATF_TC_BODY(missing_ext, tc)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
 
-	pt_msg_init(&req, SADB_ADD, SADB_SATYPE_ESP, 1);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_init(&req, SADB_ADD, SADB_SATYPE_ESP, 1, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	add_rest(&req);
 	check_sem(fd, &req, EINVAL, "ADD without SA");
 
 	add_base(&req, 2);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
 	add_rest(&req);
 	check_sem(fd, &req, EINVAL, "ADD without DST");
 
 	add_base(&req, 3);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
-	pt_msg_key(&req, SADB_EXT_KEY_AUTH, pt_authkey, sizeof(pt_authkey));
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_key(&req, SADB_EXT_KEY_AUTH, pt_authkey, sizeof(pt_authkey));
 	check_sem(fd, &req, EINVAL, "ADD ESP without KEY_ENCRYPT");
 
-	pt_msg_init(&req, SADB_GETSPI, SADB_SATYPE_ESP, 4);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_init(&req, SADB_GETSPI, SADB_SATYPE_ESP, 4, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
 	check_sem(fd, &req, EINVAL, "GETSPI without DST");
 
-	pt_msg_init(&req, SADB_UPDATE, SADB_SATYPE_ESP, 5);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_init(&req, SADB_UPDATE, SADB_SATYPE_ESP, 5, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	add_rest(&req);
 	check_sem(fd, &req, EINVAL, "UPDATE without SA");
 
-	pt_msg_init(&req, SADB_DELETE, SADB_SATYPE_ESP, 6);
-	pt_msg_sa(&req, 0x1000, 0, 0);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_init(&req, SADB_DELETE, SADB_SATYPE_ESP, 6, getpid());
+	pb_sa(&req, 0x1000, 4, 0, 0, 0);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
 	check_sem(fd, &req, EINVAL, "DELETE without DST");
 
-	pt_msg_init(&req, SADB_GET, SADB_SATYPE_ESP, 7);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_init(&req, SADB_GET, SADB_SATYPE_ESP, 7, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	check_sem(fd, &req, EINVAL, "GET without SA");
 
-	pt_msg_init(&req, SADB_ACQUIRE, SADB_SATYPE_ESP, 8);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_init(&req, SADB_ACQUIRE, SADB_SATYPE_ESP, 8, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	check_sem(fd, &req, EINVAL, "ACQUIRE without PROPOSAL");
 
-	pt_msg_init(&req, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 9);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, "10.0.0.1", 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, "10.0.1.1", 0, 32, 255);
+	pb_init(&req, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 9, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, "10.0.0.1", 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, "10.0.1.1", 0, 32, 255);
 	check_sem(fd, &req, EINVAL, "SPDADD without X_POLICY");
 
-	pt_msg_init(&req, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 10);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, "10.0.0.1", 0, 32, 255);
-	pt_msg_policy(&req, IPSEC_POLICY_DISCARD, IPSEC_DIR_OUTBOUND, 0);
+	pb_init(&req, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 10, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, "10.0.0.1", 0, 32, 255);
+	pb_policy(&req, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_DISCARD, 0, 0);
 	check_sem(fd, &req, EINVAL, "SPDADD without DST");
 
-	pt_msg_init(&req, SADB_X_SPDGET, SADB_SATYPE_UNSPEC, 11);
+	pb_init(&req, SADB_X_SPDGET, SADB_SATYPE_UNSPEC, 11, getpid());
 	check_sem(fd, &req, EINVAL, "SPDGET without X_POLICY");
 
-	pt_msg_init(&req, SADB_X_SPDDELETE2, SADB_SATYPE_UNSPEC, 12);
+	pb_init(&req, SADB_X_SPDDELETE2, SADB_SATYPE_UNSPEC, 12, getpid());
 	check_sem(fd, &req, EINVAL, "SPDDELETE2 without X_POLICY");
 	close(fd);
 	pt_daemon_stop();
@@ -516,16 +516,16 @@ PT_TC(lifetime_pair, "LIFETIME_HARD and LIFETIME_SOFT come together or "
     "not at all: EINVAL");
 ATF_TC_BODY(lifetime_pair, tc)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
 	pt_add_msg(&req, SADB_ADD, 0x1000, PT_SRC, PT_DST, 1);
-	pt_msg_lifetime(&req, SADB_EXT_LIFETIME_HARD, 0, 0, 100, 0);
+	pb_lifetime(&req, SADB_EXT_LIFETIME_HARD, 0, 0, 100, 0);
 	check_sem(fd, &req, EINVAL, "HARD alone");
 	pt_add_msg(&req, SADB_ADD, 0x1000, PT_SRC, PT_DST, 2);
-	pt_msg_lifetime(&req, SADB_EXT_LIFETIME_SOFT, 0, 0, 100, 0);
+	pb_lifetime(&req, SADB_EXT_LIFETIME_SOFT, 0, 0, 100, 0);
 	check_sem(fd, &req, EINVAL, "SOFT alone");
 	close(fd);
 	pt_daemon_stop();
@@ -535,7 +535,7 @@ PT_TC(add_invalid, "ADD with a reserved SPI, unknown algorithm, bad key "
     "length or flags beyond SADB_KEY_FLAGS_MAX: EINVAL");
 ATF_TC_BODY(add_invalid, tc)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 	struct sadb_sa	*sa;
 	int		fd;
 
@@ -555,10 +555,10 @@ ATF_TC_BODY(add_invalid, tc)
 	check_sem(fd, &req, EINVAL, "flags 0x1000");
 
 	add_base(&req, 4);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
-	pt_msg_key(&req, SADB_EXT_KEY_AUTH, pt_authkey, sizeof(pt_authkey));
-	pt_msg_key(&req, SADB_EXT_KEY_ENCRYPT, pt_enckey, 5);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_key(&req, SADB_EXT_KEY_AUTH, pt_authkey, sizeof(pt_authkey));
+	pb_key(&req, SADB_EXT_KEY_ENCRYPT, pt_enckey, 5);
 	check_sem(fd, &req, EINVAL, "40-bit AES key");
 	close(fd);
 	pt_daemon_stop();
@@ -567,7 +567,7 @@ ATF_TC_BODY(add_invalid, tc)
 PT_TC(duplicate_spi, "ADD of an SPI in use, for any addresses: EEXIST");
 ATF_TC_BODY(duplicate_spi, tc)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
@@ -584,16 +584,16 @@ ATF_TC_BODY(duplicate_spi, tc)
 PT_TC(getspi_taken, "GETSPI of exactly an SPI in use: EEXIST");
 ATF_TC_BODY(getspi_taken, tc)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
 	pt_add(fd, 0x61000, PT_SRC, PT_DST);
-	pt_msg_init(&req, SADB_GETSPI, SADB_SATYPE_ESP, 1);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
-	pt_msg_spirange(&req, 0x61000, 0x61000);
+	pb_init(&req, SADB_GETSPI, SADB_SATYPE_ESP, 1, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_spirange(&req, 0x61000, 0x61000);
 	check_sem(fd, &req, EEXIST, "GETSPI 0x61000");
 	close(fd);
 	pt_daemon_stop();
@@ -602,29 +602,29 @@ ATF_TC_BODY(getspi_taken, tc)
 PT_TC(unknown_sa, "GET and DELETE of an SA that does not exist: ESRCH");
 ATF_TC_BODY(unknown_sa, tc)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
 	pt_add(fd, 0x62000, PT_SRC, PT_DST);
 
-	pt_msg_init(&req, SADB_GET, SADB_SATYPE_ESP, 1);
-	pt_msg_sa(&req, 0x62001, 0, 0);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_init(&req, SADB_GET, SADB_SATYPE_ESP, 1, getpid());
+	pb_sa(&req, 0x62001, 4, 0, 0, 0);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	check_sem(fd, &req, ESRCH, "GET of an unknown SPI");
 
-	pt_msg_init(&req, SADB_GET, SADB_SATYPE_ESP, 2);
-	pt_msg_sa(&req, 0x62000, 0, 0);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, "192.0.2.9", 0, 32, 255);
+	pb_init(&req, SADB_GET, SADB_SATYPE_ESP, 2, getpid());
+	pb_sa(&req, 0x62000, 4, 0, 0, 0);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, "192.0.2.9", 0, 32, 255);
 	check_sem(fd, &req, ESRCH, "GET with the wrong destination");
 
-	pt_msg_init(&req, SADB_DELETE, SADB_SATYPE_ESP, 3);
-	pt_msg_sa(&req, 0x62001, 0, 0);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_init(&req, SADB_DELETE, SADB_SATYPE_ESP, 3, getpid());
+	pb_sa(&req, 0x62001, 4, 0, 0, 0);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	check_sem(fd, &req, ESRCH, "DELETE of an unknown SPI");
 	close(fd);
 	pt_daemon_stop();
@@ -634,7 +634,7 @@ PT_TC(update_errors, "UPDATE: unknown SPI or another pid (EINVAL), keys "
     "for a mature SA (EINVAL), other addresses (ESRCH)");
 ATF_TC_BODY(update_errors, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	uint32_t	spi;
 	int		fd;
 
@@ -644,11 +644,11 @@ ATF_TC_BODY(update_errors, tc)
 	pt_add_msg(&req, SADB_UPDATE, 0x63000, PT_SRC, PT_DST, 1);
 	check_sem(fd, &req, EINVAL, "UPDATE of an unknown SPI");
 
-	pt_msg_init(&req, SADB_GETSPI, SADB_SATYPE_ESP, 2);
-	pt_msg_sa2(&req, IPSEC_MODE_TRANSPORT, 0);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
-	pt_msg_spirange(&req, 0x63100, 0x631ff);
+	pb_init(&req, SADB_GETSPI, SADB_SATYPE_ESP, 2, getpid());
+	pb_sa2(&req, IPSEC_MODE_TRANSPORT, 0);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_spirange(&req, 0x63100, 0x631ff);
 	pt_call(fd, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	spi = pt_spi(&rep);
@@ -668,17 +668,17 @@ ATF_TC_BODY(update_errors, tc)
 }
 
 static void
-spd_id_msg(struct pt_msg *m, uint8_t type, uint32_t id, uint32_t seq)
+spd_id_msg(struct pb_msg *m, uint8_t type, uint32_t id, uint32_t seq)
 {
-	pt_msg_init(m, type, SADB_SATYPE_UNSPEC, seq);
-	pt_msg_policy(m, IPSEC_POLICY_DISCARD, IPSEC_DIR_ANY, id);
+	pb_init(m, type, SADB_SATYPE_UNSPEC, seq, getpid());
+	pb_policy(m, IPSEC_DIR_ANY, IPSEC_POLICY_DISCARD, id, 0);
 }
 
 PT_TC(spd_errors, "SPD messages: duplicate (EEXIST), not found (EINVAL "
     "or ENOENT), bad direction, type, requests and scope");
 ATF_TC_BODY(spd_errors, tc)
 {
-	struct pt_msg				 req, rep;
+	struct pb_msg				 req, rep;
 	struct sadb_x_policy			*pol;
 	struct sadb_x_ipsecrequest		*ir;
 	int					 fd, i;
@@ -686,7 +686,7 @@ ATF_TC_BODY(spd_errors, tc)
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
 
-	pt_msg_init(&req, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 1);
+	pb_init(&req, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 1, getpid());
 	check_sem(fd, &req, ENOENT, "SPDDUMP of an empty SPD");
 
 	pt_spd_msg(&req, SADB_X_SPDADD, "10.0.0.1", "10.0.1.1",
@@ -697,12 +697,12 @@ ATF_TC_BODY(spd_errors, tc)
 	    IPSEC_DIR_OUTBOUND, 3);
 	check_sem(fd, &req, EEXIST, "SPDADD twice");
 
-	pt_msg_init(&req, SADB_X_SPDDELETE, SADB_SATYPE_UNSPEC, 4);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, "10.0.0.9", 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, "10.0.1.9", 0, 32, 255);
-	pt_msg_policy(&req, IPSEC_POLICY_IPSEC, IPSEC_DIR_OUTBOUND, 0);
-	pt_msg_policy_req(&req, IPPROTO_ESP, IPSEC_MODE_TRANSPORT,
-	    IPSEC_LEVEL_REQUIRE, 0);
+	pb_init(&req, SADB_X_SPDDELETE, SADB_SATYPE_UNSPEC, 4, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, "10.0.0.9", 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, "10.0.1.9", 0, 32, 255);
+	pb_policy(&req, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
+	pb_policy_req(&req, IPPROTO_ESP, IPSEC_MODE_TRANSPORT,
+	    IPSEC_LEVEL_REQUIRE, 0, NULL, NULL);
 	check_sem(fd, &req, EINVAL, "SPDDELETE of an unknown policy");
 
 	spd_id_msg(&req, SADB_X_SPDGET, 0x7fffff, 5);
@@ -723,10 +723,10 @@ ATF_TC_BODY(spd_errors, tc)
 	pol->sadb_x_policy_type = IPSEC_POLICY_ENTRUST;
 	check_sem(fd, &req, EINVAL, "SPDADD type ENTRUST");
 
-	pt_msg_init(&req, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 10);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, "10.0.0.2", 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, "10.0.1.2", 0, 32, 255);
-	pt_msg_policy(&req, IPSEC_POLICY_IPSEC, IPSEC_DIR_OUTBOUND, 0);
+	pb_init(&req, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 10, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, "10.0.0.2", 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, "10.0.1.2", 0, 32, 255);
+	pb_policy(&req, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
 	check_sem(fd, &req, EINVAL, "SPDADD IPSEC without a request");
 
 	pt_spd_msg(&req, SADB_X_SPDADD, "10.0.0.2", "10.0.1.2",
@@ -736,20 +736,20 @@ ATF_TC_BODY(spd_errors, tc)
 	ir->sadb_x_ipsecrequest_proto = 99;
 	check_sem(fd, &req, EPROTONOSUPPORT, "SPDADD request protocol 99");
 
-	pt_msg_init(&req, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 12);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, "10.0.0.2", 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, "10.0.1.2", 0, 32, 255);
-	pt_msg_policy(&req, IPSEC_POLICY_IPSEC, IPSEC_DIR_OUTBOUND, 0);
+	pb_init(&req, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 12, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, "10.0.0.2", 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, "10.0.1.2", 0, 32, 255);
+	pb_policy(&req, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
 	for (i = 0; i < 5; i++)
-		pt_msg_policy_req(&req, IPPROTO_ESP, IPSEC_MODE_TRANSPORT,
-		    IPSEC_LEVEL_REQUIRE, 0);
+		pb_policy_req(&req, IPPROTO_ESP, IPSEC_MODE_TRANSPORT,
+		    IPSEC_LEVEL_REQUIRE, 0, NULL, NULL);
 	check_sem(fd, &req, EINVAL, "SPDADD with 5 requests");
 
-	pt_msg_init(&req, SADB_X_SPDDUMP, 0x80, 13);
+	pb_init(&req, SADB_X_SPDDUMP, 0x80, 13, getpid());
 	check_sem(fd, &req, EINVAL, "SPDDUMP scope 0x80");
 
-	pt_msg_init(&req, SADB_X_SPDFLUSH, SADB_SATYPE_UNSPEC, 14);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, "10.0.0.2", 0, 32, 255);
+	pb_init(&req, SADB_X_SPDFLUSH, SADB_SATYPE_UNSPEC, 14, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, "10.0.0.2", 0, 32, 255);
 	check_sem(fd, &req, EINVAL, "SPDFLUSH with an extension");
 	close(fd);
 	pt_daemon_stop();
@@ -759,26 +759,26 @@ PT_TC(sad_errors, "DUMP of an empty SAD (ENOENT), REGISTER twice (EEXIST), "
     "ACQUIRE for an existing SA (EEXIST)");
 ATF_TC_BODY(sad_errors, tc)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 1);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 1, getpid());
 	check_sem(fd, &req, ENOENT, "DUMP of an empty SAD");
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_UNSPEC, 2);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_UNSPEC, 2, getpid());
 	check_sem(fd, &req, ENOENT, "DUMP UNSPEC of an empty SAD");
 
 	pt_register(fd, SADB_SATYPE_ESP);
-	pt_msg_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 3);
+	pb_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 3, getpid());
 	check_sem(fd, &req, EEXIST, "REGISTER ESP twice");
 
 	pt_add(fd, 0x64000, PT_SRC, PT_DST);
 	pt_drain(fd);
-	pt_msg_init(&req, SADB_ACQUIRE, SADB_SATYPE_ESP, 4);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
-	pt_msg_prop(&req);
+	pb_init(&req, SADB_ACQUIRE, SADB_SATYPE_ESP, 4, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_prop(&req);
 	check_sem(fd, &req, EEXIST, "ACQUIRE for an existing SA");
 	close(fd);
 	pt_daemon_stop();
@@ -805,7 +805,7 @@ PT_TC(sa_max, "net.key.sa_max: GETSPI and ADD beyond it get ENOBUFS, "
     "logged once; the SAs in place stay whole; room comes back");
 ATF_TC_BODY(sa_max, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	int		fd, i, n;
 
 	pt_daemon_start(tc, "-o", "net.key.sa_max=10", NULL);
@@ -818,9 +818,9 @@ ATF_TC_BODY(sa_max, tc)
 		pt_call(fd, &req, &rep);
 		pt_expect_echo(&req, &rep, ENOBUFS);
 	}
-	pt_msg_init(&req, SADB_GETSPI, SADB_SATYPE_ESP, 200);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_init(&req, SADB_GETSPI, SADB_SATYPE_ESP, 200, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	pt_call(fd, &req, &rep);
 	pt_expect_echo(&req, &rep, ENOBUFS);
 	ATF_CHECK_MSG(pt_log_wait("net.key.sa_max=10", 2000),
@@ -829,7 +829,7 @@ ATF_TC_BODY(sa_max, tc)
 	    "%d log lines for 21 refusals", log_count("net.key.sa_max=10"));
 
 	/* Nothing lost: the ten SAs, with their keys. */
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 201);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 201, getpid());
 	pt_send(fd, &req);
 	for (n = 0; n < 11; n++) {
 		pt_recv_msg(fd, &rep);
@@ -843,10 +843,10 @@ ATF_TC_BODY(sa_max, tc)
 	ATF_CHECK_EQ(n, 9);
 
 	/* One goes, one comes. */
-	pt_msg_init(&req, SADB_DELETE, SADB_SATYPE_ESP, 202);
-	pt_msg_sa(&req, 0x70003, 0, 0);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_init(&req, SADB_DELETE, SADB_SATYPE_ESP, 202, getpid());
+	pb_sa(&req, 0x70003, 4, 0, 0, 0);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	pt_call(fd, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	pt_add(fd, 0x70100, PT_SRC, PT_DST);
@@ -858,7 +858,7 @@ PT_TC(sp_max, "net.key.sp_max: SPDADD beyond it gets ENOBUFS; SPDUPDATE "
     "of a policy in place still works");
 ATF_TC_BODY(sp_max, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	int		fd;
 
 	pt_daemon_start(tc, "-o", "net.key.sp_max=2", NULL);
@@ -885,15 +885,15 @@ PT_TC(semantic_echo, "a semantic error sends the whole request back with "
     "sadb_msg_errno set, as FreeBSD's key_senderror()");
 ATF_TC_BODY(semantic_echo, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
-	pt_msg_init(&req, SADB_GET, SADB_SATYPE_ESP, 1);
-	pt_msg_sa(&req, 0x65000, 0, 0);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_init(&req, SADB_GET, SADB_SATYPE_ESP, 1, getpid());
+	pb_sa(&req, 0x65000, 4, 0, 0, 0);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	pt_call(fd, &req, &rep);
 	pt_expect_echo(&req, &rep, ESRCH);
 
@@ -912,62 +912,62 @@ ATF_TC_BODY(semantic_echo, tc)
  * before it.
  */
 static void
-fuzz_templates(struct pt_msg *t, int *nt)
+fuzz_templates(struct pb_msg *t, int *nt)
 {
 	struct sadb_x_nat_t_type	*nt_type;
 	struct sadb_x_nat_t_port	*port;
 	int				 n = 0;
 
 	pt_add_msg(&t[n], SADB_ADD, 0x70000, PT_SRC, PT_DST, 1);
-	pt_msg_lifetime(&t[n], SADB_EXT_LIFETIME_HARD, 0, 0, 100, 0);
-	pt_msg_lifetime(&t[n], SADB_EXT_LIFETIME_SOFT, 0, 0, 80, 0);
+	pb_lifetime(&t[n], SADB_EXT_LIFETIME_HARD, 0, 0, 100, 0);
+	pb_lifetime(&t[n], SADB_EXT_LIFETIME_SOFT, 0, 0, 80, 0);
 	n++;
 	pt_add_msg(&t[n], SADB_ADD, 0x70001, "2001:db8::1", "2001:db8::2", 1);
-	nt_type = pt_msg_ext(&t[n], SADB_X_EXT_NAT_T_TYPE, sizeof(*nt_type));
+	nt_type = pb_ext(&t[n], SADB_X_EXT_NAT_T_TYPE, sizeof(*nt_type));
 	nt_type->sadb_x_nat_t_type_type = UDP_ENCAP_ESPINUDP;
-	port = pt_msg_ext(&t[n], SADB_X_EXT_NAT_T_SPORT, sizeof(*port));
+	port = pb_ext(&t[n], SADB_X_EXT_NAT_T_SPORT, sizeof(*port));
 	port->sadb_x_nat_t_port_port = htons(4500);
-	port = pt_msg_ext(&t[n], SADB_X_EXT_NAT_T_DPORT, sizeof(*port));
+	port = pb_ext(&t[n], SADB_X_EXT_NAT_T_DPORT, sizeof(*port));
 	port->sadb_x_nat_t_port_port = htons(4500);
 	n++;
 	pt_add_msg(&t[n], SADB_UPDATE, 0x70000, PT_SRC, PT_DST, 1);
-	pt_msg_addr(&t[n], SADB_X_EXT_NEW_ADDRESS_SRC, "192.0.2.7", 0, 32,
+	pb_addr(&t[n], SADB_X_EXT_NEW_ADDRESS_SRC, "192.0.2.7", 0, 32,
 	    255);
-	pt_msg_addr(&t[n], SADB_X_EXT_NEW_ADDRESS_DST, "192.0.2.8", 0, 32,
+	pb_addr(&t[n], SADB_X_EXT_NEW_ADDRESS_DST, "192.0.2.8", 0, 32,
 	    255);
 	n++;
-	pt_msg_init(&t[n], SADB_GETSPI, SADB_SATYPE_ESP, 2);
-	pt_msg_sa2(&t[n], IPSEC_MODE_TUNNEL, 5);
-	pt_msg_addr(&t[n], SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&t[n], SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
-	pt_msg_spirange(&t[n], 0x100, 0x200);
+	pb_init(&t[n], SADB_GETSPI, SADB_SATYPE_ESP, 2, getpid());
+	pb_sa2(&t[n], IPSEC_MODE_TUNNEL, 5);
+	pb_addr(&t[n], SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&t[n], SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_spirange(&t[n], 0x100, 0x200);
 	n++;
-	pt_msg_init(&t[n], SADB_DELETE, SADB_SATYPE_ESP, 3);
-	pt_msg_sa(&t[n], 0x70000, 0, 0);
-	pt_msg_addr(&t[n], SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&t[n], SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_init(&t[n], SADB_DELETE, SADB_SATYPE_ESP, 3, getpid());
+	pb_sa(&t[n], 0x70000, 4, 0, 0, 0);
+	pb_addr(&t[n], SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&t[n], SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	n++;
-	pt_msg_init(&t[n], SADB_ACQUIRE, SADB_SATYPE_ESP, 4);
-	pt_msg_addr(&t[n], SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&t[n], SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
-	pt_msg_prop(&t[n]);
+	pb_init(&t[n], SADB_ACQUIRE, SADB_SATYPE_ESP, 4, getpid());
+	pb_addr(&t[n], SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&t[n], SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_prop(&t[n]);
 	n++;
 	pt_spd_msg(&t[n], SADB_X_SPDADD, "10.0.0.1", "10.0.1.1",
 	    IPSEC_DIR_OUTBOUND, 5);
-	pt_msg_lifetime(&t[n], SADB_EXT_LIFETIME_HARD, 0, 0, 100, 0);
+	pb_lifetime(&t[n], SADB_EXT_LIFETIME_HARD, 0, 0, 100, 0);
 	n++;
 	pt_spd_msg(&t[n], SADB_X_SPDUPDATE, "2001:db8::1", "2001:db8::2",
 	    IPSEC_DIR_INBOUND, 6);
 	n++;
-	pt_msg_init(&t[n], SADB_X_SPDDELETE2, SADB_SATYPE_UNSPEC, 7);
-	pt_msg_policy(&t[n], IPSEC_POLICY_IPSEC, IPSEC_DIR_OUTBOUND, 1);
+	pb_init(&t[n], SADB_X_SPDDELETE2, SADB_SATYPE_UNSPEC, 7, getpid());
+	pb_policy(&t[n], IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 1, 0);
 	n++;
-	pt_msg_init(&t[n], SADB_X_PROMISC, 1, 8);
-	pt_msg_sa(&t[n], 0x70000, 0, 0);
+	pb_init(&t[n], SADB_X_PROMISC, 1, 8, getpid());
+	pb_sa(&t[n], 0x70000, 4, 0, 0, 0);
 	n++;
-	pt_msg_init(&t[n], SADB_DUMP, SADB_SATYPE_UNSPEC, 9);
+	pb_init(&t[n], SADB_DUMP, SADB_SATYPE_UNSPEC, 9, getpid());
 	n++;
-	pt_msg_init(&t[n], SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 10);
+	pb_init(&t[n], SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 10, getpid());
 	n++;
 	*nt = n;
 }
@@ -975,9 +975,9 @@ fuzz_templates(struct pt_msg *t, int *nt)
 static void
 fuzz_sync(int fd, uint32_t seq)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 
-	pt_msg_init(&req, SADB_REGISTER, SADB_SATYPE_UNSPEC, seq);
+	pb_init(&req, SADB_REGISTER, SADB_SATYPE_UNSPEC, seq, getpid());
 	req.u.hdr.sadb_msg_pid = 0xfffffff0;
 	pt_call(fd, &req, &rep);
 }
@@ -985,7 +985,7 @@ fuzz_sync(int fd, uint32_t seq)
 PT_TC(fuzz, "mutated and random messages do not bring netipsecd down");
 ATF_TC_BODY(fuzz, tc)
 {
-	struct pt_msg	t[16], m;
+	struct pb_msg	t[16], m;
 	size_t		off;
 	uint32_t	sync = 1000000;
 	int		fd, nt, i, k, nmut;

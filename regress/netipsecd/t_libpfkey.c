@@ -266,14 +266,14 @@ PT_TC(framing_error, "a framing error reaches pfkey_recv() as a message "
     "with sadb_msg_errno");
 ATF_TC_BODY(framing_error, tc)
 {
-	struct pt_msg	 req;
+	struct pb_msg	 req;
 	struct sadb_msg	*msg;
 	int		 so;
 
 	pt_daemon_start(tc, NULL);
 	ATF_REQUIRE((so = pfkey_open_path(PT_SOCKET)) >= 0);
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 51);
-	pt_msg_ext(&req, SADB_X_EXT_KMPRIVATE, 8);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 51, getpid());
+	pb_ext(&req, SADB_X_EXT_KMPRIVATE, 8);
 	ATF_REQUIRE(pfkey_send(so, &req.u.hdr, (int)req.len) ==
 	    (int)req.len);
 	msg = lp_recv(so, SADB_DUMP, NULL);

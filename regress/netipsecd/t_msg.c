@@ -22,21 +22,21 @@
 #include "pfkey_test.h"
 
 static void
-get_msg(struct pt_msg *m, uint32_t spi, const char *src, const char *dst,
+get_msg(struct pb_msg *m, uint32_t spi, const char *src, const char *dst,
     uint32_t seq)
 {
-	pt_msg_init(m, SADB_GET, SADB_SATYPE_ESP, seq);
-	pt_msg_sa(m, spi, 0, 0);
-	pt_msg_addr(m, SADB_EXT_ADDRESS_SRC, src, 0, 32, IPSEC_ULPROTO_ANY);
-	pt_msg_addr(m, SADB_EXT_ADDRESS_DST, dst, 0, 32, IPSEC_ULPROTO_ANY);
+	pb_init(m, SADB_GET, SADB_SATYPE_ESP, seq, getpid());
+	pb_sa(m, spi, 4, 0, 0, 0);
+	pb_addr(m, SADB_EXT_ADDRESS_SRC, src, 0, 32, IPSEC_ULPROTO_ANY);
+	pb_addr(m, SADB_EXT_ADDRESS_DST, dst, 0, 32, IPSEC_ULPROTO_ANY);
 }
 
 /* GET: 0 and the reply, or the errno of the reply. */
 static int
 get_sa(int fd, uint32_t spi, const char *src, const char *dst,
-    struct pt_msg *rep)
+    struct pb_msg *rep)
 {
-	struct pt_msg	req;
+	struct pb_msg	req;
 
 	get_msg(&req, spi, src, dst, 7000 + (spi & 0xff));
 	pt_call(fd, &req, rep);
@@ -46,16 +46,16 @@ get_sa(int fd, uint32_t spi, const char *src, const char *dst,
 static uint32_t
 getspi(int fd, uint32_t min, uint32_t max, uint32_t seq)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	uint32_t	spi;
 
-	pt_msg_init(&req, SADB_GETSPI, SADB_SATYPE_ESP, seq);
-	pt_msg_sa2(&req, IPSEC_MODE_TRANSPORT, 0);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32,
+	pb_init(&req, SADB_GETSPI, SADB_SATYPE_ESP, seq, getpid());
+	pb_sa2(&req, IPSEC_MODE_TRANSPORT, 0);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32,
 	    IPSEC_ULPROTO_ANY);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32,
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32,
 	    IPSEC_ULPROTO_ANY);
-	pt_msg_spirange(&req, min, max);
+	pb_spirange(&req, min, max);
 	pt_call(fd, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	ATF_REQUIRE_EQ(rep.u.hdr.sadb_msg_seq, seq);
@@ -70,7 +70,7 @@ getspi(int fd, uint32_t min, uint32_t max, uint32_t seq)
 }
 
 static void
-check_keys(const struct pt_msg *m)
+check_keys(const struct pb_msg *m)
 {
 	const struct sadb_key	*k;
 
@@ -86,7 +86,7 @@ check_keys(const struct pt_msg *m)
 
 /* X_POLICY id of an SPD reply. */
 static uint32_t
-policy_id(const struct pt_msg *m)
+policy_id(const struct pb_msg *m)
 {
 	const struct sadb_x_policy	*pol;
 
@@ -98,7 +98,7 @@ policy_id(const struct pt_msg *m)
 static uint32_t
 spdadd(int fd, const char *src, const char *dst, uint8_t dir, uint32_t seq)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	uint32_t	id;
 
 	pt_spd_msg(&req, SADB_X_SPDADD, src, dst, dir, seq);
@@ -110,10 +110,10 @@ spdadd(int fd, const char *src, const char *dst, uint8_t dir, uint32_t seq)
 }
 
 static void
-spdget_msg(struct pt_msg *m, uint32_t id, uint32_t seq)
+spdget_msg(struct pb_msg *m, uint32_t id, uint32_t seq)
 {
-	pt_msg_init(m, SADB_X_SPDGET, SADB_SATYPE_UNSPEC, seq);
-	pt_msg_policy(m, IPSEC_POLICY_DISCARD, IPSEC_DIR_ANY, id);
+	pb_init(m, SADB_X_SPDGET, SADB_SATYPE_UNSPEC, seq, getpid());
+	pb_policy(m, IPSEC_DIR_ANY, IPSEC_POLICY_DISCARD, id, 0);
 }
 
 PT_TC(getspi, "GETSPI: a larval SA with an SPI from the range, "
@@ -134,7 +134,7 @@ PT_TC(update, "UPDATE of a larval SA from GETSPI makes it mature; "
     "the reply carries no keys");
 ATF_TC_BODY(update, tc)
 {
-	struct pt_msg		 req, rep;
+	struct pb_msg		 req, rep;
 	const struct sadb_sa	*sa;
 	uint32_t		 spi;
 	int			 fd;
@@ -164,16 +164,16 @@ PT_TC(update_mode_any, "UPDATE with SA2 (transport) of a larval SA "
     "with CMP_MODE_REQID, so it succeeds");
 ATF_TC_BODY(update_mode_any, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	uint32_t	spi;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
-	pt_msg_init(&req, SADB_GETSPI, SADB_SATYPE_ESP, 55);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
-	pt_msg_spirange(&req, 0x2100, 0x21ff);
+	pb_init(&req, SADB_GETSPI, SADB_SATYPE_ESP, 55, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_spirange(&req, 0x2100, 0x21ff);
 	pt_call(fd, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	spi = pt_spi(&rep);
@@ -187,7 +187,7 @@ ATF_TC_BODY(update_mode_any, tc)
 PT_TC(add, "ADD: reply with SA, SRC, DST and no keys");
 ATF_TC_BODY(add, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
@@ -207,7 +207,7 @@ ATF_TC_BODY(add, tc)
 PT_TC(get, "GET: the whole SA, keys and current lifetime included");
 ATF_TC_BODY(get, tc)
 {
-	struct pt_msg		 rep;
+	struct pb_msg		 rep;
 	const struct sadb_sa	*sa;
 	int			 fd;
 
@@ -234,17 +234,17 @@ ATF_TC_BODY(get, tc)
 PT_TC(delete_sa, "DELETE with an SA extension removes that SA");
 ATF_TC_BODY(delete_sa, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
 	pt_add(fd, 0x10003, PT_SRC, PT_DST);
 	pt_add(fd, 0x10004, PT_SRC, PT_DST);
-	pt_msg_init(&req, SADB_DELETE, SADB_SATYPE_ESP, 70);
-	pt_msg_sa(&req, 0x10003, 0, 0);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_init(&req, SADB_DELETE, SADB_SATYPE_ESP, 70, getpid());
+	pb_sa(&req, 0x10003, 4, 0, 0, 0);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	pt_call(fd, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	ATF_CHECK_EQ(pt_spi(&rep), 0x10003);
@@ -258,7 +258,7 @@ PT_TC(delete_all, "DELETE without an SA extension removes every SA "
     "from SRC to DST of the satype, and only those");
 ATF_TC_BODY(delete_all, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
@@ -267,9 +267,9 @@ ATF_TC_BODY(delete_all, tc)
 	pt_add(fd, 0x10012, PT_SRC, PT_DST);
 	pt_add(fd, 0x10013, PT_SRC, PT_DST);
 	pt_add(fd, 0x10014, PT_SRC, "192.0.2.3");
-	pt_msg_init(&req, SADB_DELETE, SADB_SATYPE_ESP, 71);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_init(&req, SADB_DELETE, SADB_SATYPE_ESP, 71, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	pt_call(fd, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	ATF_CHECK(pt_ext(&rep, SADB_EXT_ADDRESS_SRC) != NULL);
@@ -286,7 +286,7 @@ PT_TC(acquire, "ACQUIRE from userland: the kernel sends an ACQUIRE "
     "to the registered sockets; the IKE-failure form gets no reply");
 ATF_TC_BODY(acquire, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	int		reg, fd;
 
 	pt_daemon_start(tc, NULL);
@@ -294,10 +294,10 @@ ATF_TC_BODY(acquire, tc)
 	fd = pt_connect();
 	pt_register(reg, SADB_SATYPE_ESP);
 
-	pt_msg_init(&req, SADB_ACQUIRE, SADB_SATYPE_ESP, 80);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
-	pt_msg_prop(&req);
+	pb_init(&req, SADB_ACQUIRE, SADB_SATYPE_ESP, 80, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_prop(&req);
 	pt_send(fd, &req);
 	ATF_REQUIRE_MSG(pt_recv_type(reg, SADB_ACQUIRE, &rep, PT_TIMEOUT) ==
 	    0, "the registered socket got no ACQUIRE");
@@ -309,8 +309,8 @@ ATF_TC_BODY(acquire, tc)
 	ATF_CHECK(pt_ext(&rep, SADB_EXT_ADDRESS_DST) != NULL);
 
 	/* IKE failed: a bare header with errno and the ACQUIRE's seq. */
-	pt_msg_init(&req, SADB_ACQUIRE, SADB_SATYPE_ESP,
-	    rep.u.hdr.sadb_msg_seq);
+	pb_init(&req, SADB_ACQUIRE, SADB_SATYPE_ESP,
+	    rep.u.hdr.sadb_msg_seq, getpid());
 	req.u.hdr.sadb_msg_errno = ENOENT;
 	pt_send(fd, &req);
 	ATF_CHECK_MSG(pt_quiet(fd, 300), "a reply to the IKE-failure ACQUIRE");
@@ -321,7 +321,7 @@ ATF_TC_BODY(acquire, tc)
 }
 
 static int
-has_alg(const struct pt_msg *m, uint16_t exttype, uint8_t id, uint16_t bits)
+has_alg(const struct pb_msg *m, uint16_t exttype, uint8_t id, uint16_t bits)
 {
 	const struct sadb_supported	*sup;
 	const struct sadb_alg		*alg, *end;
@@ -341,13 +341,13 @@ PT_TC(register, "REGISTER: the supported algorithms, to the sender "
     "and to every other registered socket");
 ATF_TC_BODY(register, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	int		a, b;
 
 	pt_daemon_start(tc, NULL);
 	a = pt_connect();
 	b = pt_connect();
-	pt_msg_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 90);
+	pb_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 90, getpid());
 	pt_call(a, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	ATF_CHECK_EQ(rep.u.hdr.sadb_msg_satype, SADB_SATYPE_ESP);
@@ -356,7 +356,7 @@ ATF_TC_BODY(register, tc)
 	ATF_CHECK_MSG(has_alg(&rep, SADB_EXT_SUPPORTED_AUTH,
 	    SADB_X_AALG_SHA2_256, 256), "HMAC-SHA2-256 not in SUPPORTED_AUTH");
 
-	pt_msg_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 91);
+	pb_init(&req, SADB_REGISTER, SADB_SATYPE_ESP, 91, getpid());
 	pt_call(b, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	ATF_REQUIRE_MSG(pt_recv_type(a, SADB_REGISTER, &rep, PT_TIMEOUT) == 0,
@@ -371,23 +371,23 @@ ATF_TC_BODY(register, tc)
 PT_TC(flush, "FLUSH removes the SAs of the satype");
 ATF_TC_BODY(flush, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
 	pt_add(fd, 0x10021, PT_SRC, PT_DST);
 	pt_add(fd, 0x10022, PT_DST, PT_SRC);
-	pt_msg_init(&req, SADB_FLUSH, SADB_SATYPE_ESP, 100);
+	pb_init(&req, SADB_FLUSH, SADB_SATYPE_ESP, 100, getpid());
 	pt_call(fd, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	ATF_CHECK_EQ(get_sa(fd, 0x10021, PT_SRC, PT_DST, &rep), ESRCH);
 	ATF_CHECK_EQ(get_sa(fd, 0x10022, PT_DST, PT_SRC, &rep), ESRCH);
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 101);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 101, getpid());
 	pt_call(fd, &req, &rep);
 	pt_expect_error(&req, &rep, ENOENT);
 
-	pt_msg_init(&req, SADB_FLUSH, SADB_SATYPE_UNSPEC, 102);
+	pb_init(&req, SADB_FLUSH, SADB_SATYPE_UNSPEC, 102, getpid());
 	pt_call(fd, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	close(fd);
@@ -397,7 +397,7 @@ ATF_TC_BODY(flush, tc)
 PT_TC(dump, "DUMP: one message per SA, seq counting down to 0");
 ATF_TC_BODY(dump, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	uint32_t	spi, seen = 0;
 	int		fd, i;
 
@@ -406,7 +406,7 @@ ATF_TC_BODY(dump, tc)
 	pt_add(fd, 0x10031, PT_SRC, PT_DST);
 	pt_add(fd, 0x10032, PT_SRC, PT_DST);
 	pt_add(fd, 0x10033, PT_DST, PT_SRC);
-	pt_msg_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 110);
+	pb_init(&req, SADB_DUMP, SADB_SATYPE_ESP, 110, getpid());
 	pt_send(fd, &req);
 	for (i = 2; i >= 0; i--) {
 		pt_recv_msg(fd, &rep);
@@ -430,7 +430,7 @@ PT_TC(promisc, "X_PROMISC: a promiscuous socket gets a copy of every "
     "message, wrapped in an extra sadb_msg");
 ATF_TC_BODY(promisc, tc)
 {
-	struct pt_msg		 req, rep;
+	struct pb_msg		 req, rep;
 	const struct sadb_msg	*inner;
 	int			 p, fd, i, plain = 0;
 
@@ -438,7 +438,7 @@ ATF_TC_BODY(promisc, tc)
 	p = pt_connect();
 	fd = pt_connect();
 
-	pt_msg_init(&req, SADB_X_PROMISC, 1, 120);
+	pb_init(&req, SADB_X_PROMISC, 1, 120, getpid());
 	pt_send(p, &req);
 	/* The echo goes to everyone; p may get it wrapped too. */
 	for (i = 0; i < 2 && pt_recv(p, &rep, 500) > 0; i++)
@@ -469,7 +469,7 @@ ATF_TC_BODY(promisc, tc)
 	    rep.len - sizeof(struct sadb_msg));
 
 	/* Off again: no more copies. */
-	pt_msg_init(&req, SADB_X_PROMISC, 0, 122);
+	pb_init(&req, SADB_X_PROMISC, 0, 122, getpid());
 	pt_send(p, &req);
 	pt_drain(p);
 	pt_drain(fd);
@@ -484,7 +484,7 @@ ATF_TC_BODY(promisc, tc)
 PT_TC(spdadd, "X_SPDADD: reply with the new policy id, broadcast");
 ATF_TC_BODY(spdadd, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	uint32_t	id;
 	int		fd, other;
 
@@ -511,7 +511,7 @@ PT_TC(spdupdate, "X_SPDUPDATE replaces the policy with the same index "
     "(new id), and adds one that does not exist");
 ATF_TC_BODY(spdupdate, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	uint32_t	id, id2;
 	int		fd;
 
@@ -545,17 +545,17 @@ ATF_TC_BODY(spdupdate, tc)
 PT_TC(spddelete, "X_SPDDELETE by index: reply with the policy's id");
 ATF_TC_BODY(spddelete, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	uint32_t	id;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
 	id = spdadd(fd, "10.0.0.1", "10.0.1.1", IPSEC_DIR_OUTBOUND, 150);
-	pt_msg_init(&req, SADB_X_SPDDELETE, SADB_SATYPE_UNSPEC, 151);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, "10.0.0.1", 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, "10.0.1.1", 0, 32, 255);
-	pt_msg_policy(&req, IPSEC_POLICY_IPSEC, IPSEC_DIR_OUTBOUND, 0);
+	pb_init(&req, SADB_X_SPDDELETE, SADB_SATYPE_UNSPEC, 151, getpid());
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, "10.0.0.1", 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, "10.0.1.1", 0, 32, 255);
+	pb_policy(&req, IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, 0, 0);
 	pt_call(fd, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	ATF_CHECK_EQ(policy_id(&rep), id);
@@ -569,7 +569,7 @@ ATF_TC_BODY(spddelete, tc)
 PT_TC(spdget, "X_SPDGET by id: the policy with its request");
 ATF_TC_BODY(spdget, tc)
 {
-	struct pt_msg				 req, rep;
+	struct pb_msg				 req, rep;
 	const struct sadb_x_policy		*pol;
 	const struct sadb_x_ipsecrequest	*ir;
 	uint32_t				 id;
@@ -601,7 +601,7 @@ ATF_TC_BODY(spdget, tc)
 PT_TC(spddump, "X_SPDDUMP: one message per policy, seq down to 0");
 ATF_TC_BODY(spddump, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	int		fd, i;
 
 	pt_daemon_start(tc, NULL);
@@ -609,7 +609,7 @@ ATF_TC_BODY(spddump, tc)
 	spdadd(fd, "10.0.0.1", "10.0.1.1", IPSEC_DIR_OUTBOUND, 170);
 	spdadd(fd, "10.0.1.1", "10.0.0.1", IPSEC_DIR_INBOUND, 171);
 	spdadd(fd, "10.0.0.2", "10.0.1.2", IPSEC_DIR_OUTBOUND, 172);
-	pt_msg_init(&req, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 173);
+	pb_init(&req, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 173, getpid());
 	pt_send(fd, &req);
 	for (i = 2; i >= 0; i--) {
 		pt_recv_msg(fd, &rep);
@@ -627,17 +627,17 @@ ATF_TC_BODY(spddump, tc)
 PT_TC(spdflush, "X_SPDFLUSH empties the SPD");
 ATF_TC_BODY(spdflush, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
 	spdadd(fd, "10.0.0.1", "10.0.1.1", IPSEC_DIR_OUTBOUND, 180);
 	spdadd(fd, "10.0.1.1", "10.0.0.1", IPSEC_DIR_INBOUND, 181);
-	pt_msg_init(&req, SADB_X_SPDFLUSH, SADB_SATYPE_UNSPEC, 182);
+	pb_init(&req, SADB_X_SPDFLUSH, SADB_SATYPE_UNSPEC, 182, getpid());
 	pt_call(fd, &req, &rep);
 	pt_expect_ok(&req, &rep);
-	pt_msg_init(&req, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 183);
+	pb_init(&req, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 183, getpid());
 	pt_call(fd, &req, &rep);
 	pt_expect_error(&req, &rep, ENOENT);
 	close(fd);
@@ -647,7 +647,7 @@ ATF_TC_BODY(spdflush, tc)
 PT_TC(spdsetidx, "X_SPDSETIDX adds a policy as X_SPDADD does");
 ATF_TC_BODY(spdsetidx, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	uint32_t	id;
 	int		fd;
 
@@ -669,15 +669,15 @@ ATF_TC_BODY(spdsetidx, tc)
 PT_TC(spddelete2, "X_SPDDELETE2 removes a policy by id");
 ATF_TC_BODY(spddelete2, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	uint32_t	id;
 	int		fd;
 
 	pt_daemon_start(tc, NULL);
 	fd = pt_connect();
 	id = spdadd(fd, "10.0.0.1", "10.0.1.1", IPSEC_DIR_OUTBOUND, 200);
-	pt_msg_init(&req, SADB_X_SPDDELETE2, SADB_SATYPE_UNSPEC, 201);
-	pt_msg_policy(&req, IPSEC_POLICY_DISCARD, IPSEC_DIR_ANY, id);
+	pb_init(&req, SADB_X_SPDDELETE2, SADB_SATYPE_UNSPEC, 201, getpid());
+	pb_policy(&req, IPSEC_DIR_ANY, IPSEC_POLICY_DISCARD, id, 0);
 	pt_call(fd, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	ATF_CHECK_EQ(policy_id(&rep), id);
@@ -692,7 +692,7 @@ PT_TC(broadcast, "ADD, UPDATE, DELETE, FLUSH and SPDFLUSH reach the "
     "other sockets without keys; GETSPI and GET do not");
 ATF_TC_BODY(broadcast, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	uint32_t	spi;
 	int		fd, other;
 
@@ -720,23 +720,23 @@ ATF_TC_BODY(broadcast, tc)
 	ATF_REQUIRE_EQ(get_sa(fd, spi, PT_SRC, PT_DST, &rep), 0);
 	ATF_CHECK_MSG(pt_quiet(other, 200), "GET was broadcast");
 
-	pt_msg_init(&req, SADB_DELETE, SADB_SATYPE_ESP, 211);
-	pt_msg_sa(&req, 0x10041, 0, 0);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
-	pt_msg_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
+	pb_init(&req, SADB_DELETE, SADB_SATYPE_ESP, 211, getpid());
+	pb_sa(&req, 0x10041, 4, 0, 0, 0);
+	pb_addr(&req, SADB_EXT_ADDRESS_SRC, PT_SRC, 0, 32, 255);
+	pb_addr(&req, SADB_EXT_ADDRESS_DST, PT_DST, 0, 32, 255);
 	pt_call(fd, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	ATF_REQUIRE_MSG(pt_recv_type(other, SADB_DELETE, &rep, PT_TIMEOUT) ==
 	    0, "DELETE was not broadcast");
 	ATF_CHECK_EQ(pt_spi(&rep), 0x10041);
 
-	pt_msg_init(&req, SADB_FLUSH, SADB_SATYPE_UNSPEC, 212);
+	pb_init(&req, SADB_FLUSH, SADB_SATYPE_UNSPEC, 212, getpid());
 	pt_call(fd, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	ATF_CHECK_MSG(pt_recv_type(other, SADB_FLUSH, &rep, PT_TIMEOUT) == 0,
 	    "FLUSH was not broadcast");
 
-	pt_msg_init(&req, SADB_X_SPDFLUSH, SADB_SATYPE_UNSPEC, 213);
+	pb_init(&req, SADB_X_SPDFLUSH, SADB_SATYPE_UNSPEC, 213, getpid());
 	pt_call(fd, &req, &rep);
 	pt_expect_ok(&req, &rep);
 	ATF_CHECK_MSG(pt_recv_type(other, SADB_X_SPDFLUSH, &rep,
@@ -750,7 +750,7 @@ PT_TC(expire, "EXPIRE: soft, then hard, to the registered sockets; the "
     "SA is gone after the hard one");
 ATF_TC_BODY(expire, tc)
 {
-	struct pt_msg	req, rep;
+	struct pb_msg	req, rep;
 	int		fd, reg;
 
 	pt_daemon_start(tc, NULL);
@@ -759,8 +759,8 @@ ATF_TC_BODY(expire, tc)
 	pt_register(reg, SADB_SATYPE_ESP);
 
 	pt_add_msg(&req, SADB_ADD, 0x10051, PT_SRC, PT_DST, 220);
-	pt_msg_lifetime(&req, SADB_EXT_LIFETIME_HARD, 0, 0, 2, 0);
-	pt_msg_lifetime(&req, SADB_EXT_LIFETIME_SOFT, 0, 0, 1, 0);
+	pb_lifetime(&req, SADB_EXT_LIFETIME_HARD, 0, 0, 2, 0);
+	pb_lifetime(&req, SADB_EXT_LIFETIME_SOFT, 0, 0, 1, 0);
 	pt_call(fd, &req, &rep);
 	pt_expect_ok(&req, &rep);
 
@@ -795,7 +795,7 @@ PT_TC(larval_lifetime, "-o net.key.larval_lifetime=1: a larval SA from "
     "GETSPI vanishes after about a second");
 ATF_TC_BODY(larval_lifetime, tc)
 {
-	struct pt_msg	rep;
+	struct pb_msg	rep;
 	uint32_t	spi;
 	int		fd, i, error = 0;
 

@@ -87,12 +87,12 @@ static int
 pcb_count(void)
 {
 	const struct sadb_x_policy *xpl;
-	struct pt_msg req, rep;
+	struct pb_msg req, rep;
 	int fd, n = 0;
 
 	fd = pt_connect();
-	pt_msg_init(&req, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 1);
-	pt_msg_finish(&req);
+	pb_init(&req, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 1, getpid());
+	pb_finish(&req);
 	pt_send(fd, &req);
 	for (;;) {
 		pt_recv_msg(fd, &rep);
