@@ -128,8 +128,8 @@ errors_body()
 	    '1: ikev2 "x": no psk (only pre-shared keys are supported)'
 	check_error "ikev1 active main enc aes-128-gcm $ok" \
 	    '1: ikev1 "policy1": main aes-128-gcm is not usable in main mode'
-	check_error "ikev1 active main group curve25519 $ok" \
-	    '1: ikev1 "policy1": main curve25519 is not usable in main mode'
+	check_error "ikev1 active main group curve448 $ok" \
+	    '1: ikev1 "policy1": main curve448 is not usable in main mode'
 	check_error "ikev1 active aggressive $ok" \
 	    '1: aggressive mode is not supported (it exposes the psk to offline guessing)'
 	check_error "ikev1 active ikesa enc aes-128 $ok" \
@@ -302,11 +302,14 @@ ikev2 "policy1" passive esp tunnel \
 	ikesa enc aes-128-gcm prf hmac-sha2-256 group curve25519 group ecp256 group modp2048 \
 	ikesa enc aes-256 auth hmac-sha2-256 prf hmac-sha2-256 group curve25519 group ecp256 group modp2048 \
 	childsa enc aes-128-gcm \
+	childsa enc aes-128 enc aes-256 auth hmac-sha2-256 \
 	ikelifetime 1d lifetime 3h bytes 4G \
 	psk "********"
 ikev1 "policy2" passive esp tunnel \
-	main enc aes-128 auth hmac-sha2-256 group modp2048 \
+	main enc aes-128 enc aes-256 auth hmac-sha2-256 group modp2048 group curve25519 group ecp256 group ecp384 group modp3072 group modp4096 \
+	main enc 3des auth hmac-sha1 group modp1024 \
 	quick enc aes-128-gcm \
+	quick enc aes-128 enc aes-256 auth hmac-sha2-256 auth hmac-sha1 \
 	ikelifetime 1d lifetime 3h bytes 4G \
 	psk "********"
 EOT
@@ -435,11 +438,14 @@ EOT
 	printf 'ike passive psk "k"\n' >t.conf
 	cat >expect <<'EOT'
 ike "policy1" passive esp tunnel \
-	main enc aes-128 auth hmac-sha2-256 group modp2048 \
+	main enc aes-128 enc aes-256 auth hmac-sha2-256 group modp2048 group curve25519 group ecp256 group ecp384 group modp3072 group modp4096 \
+	main enc 3des auth hmac-sha1 group modp1024 \
 	ikesa enc aes-128-gcm prf hmac-sha2-256 group curve25519 group ecp256 group modp2048 \
 	ikesa enc aes-256 auth hmac-sha2-256 prf hmac-sha2-256 group curve25519 group ecp256 group modp2048 \
 	quick enc aes-128-gcm \
+	quick enc aes-128 enc aes-256 auth hmac-sha2-256 auth hmac-sha1 \
 	childsa enc aes-128-gcm \
+	childsa enc aes-128 enc aes-256 auth hmac-sha2-256 \
 	ikelifetime 1d lifetime 3h bytes 4G \
 	psk "********"
 EOT
@@ -455,6 +461,7 @@ ike "policy1" passive esp tunnel \
 	ikesa enc aes-256 auth hmac-sha2-256 prf hmac-sha2-256 group curve25519 group ecp256 group modp2048 \
 	childsa enc aes-256-gcm \
 	quick enc aes-128-gcm \
+	quick enc aes-128 enc aes-256 auth hmac-sha2-256 auth hmac-sha1 \
 	ikelifetime 1d lifetime 3h bytes 4G \
 	psk "********"
 EOT

@@ -54,7 +54,7 @@ const struct iked_xform iked_xforms[] = {
 	{ "ecp256",		XF_GROUP, 19, 0, XF_IKE | XF_ESP | XF_V1 },
 	{ "ecp384",		XF_GROUP, 20, 0, XF_IKE | XF_ESP | XF_V1 },
 	{ "ecp521",		XF_GROUP, 21, 0, XF_IKE | XF_ESP | XF_V1 },
-	{ "curve25519",		XF_GROUP, 31, 0, XF_IKE | XF_ESP },
+	{ "curve25519",		XF_GROUP, 31, 0, XF_IKE | XF_ESP | XF_V1 },
 	{ "curve448",		XF_GROUP, 32, 0, XF_IKE | XF_ESP },
 	{ NULL,			0, 0, 0, 0 }
 };
@@ -285,38 +285,92 @@ proposal_complete(struct iked_policy *pol, struct iked_proposal *prop,
 	return (0);
 }
 
+/*
+ * The proposals a rule gets for each version and kind of which it wrote
+ * none, in this order; proposal_complete() fills in the rest.  They meet
+ * what strongSwan, racoon and OpenBSD's iked offer and accept when their
+ * own configurations name no proposals (iked.conf(5), DEFAULTS).  Names
+ * of one type are separated by spaces.
+ */
+static const struct default_prop {
+	int			 dp_version;
+	enum iked_proptype	 dp_type;
+	const char		*dp_enc;
+	const char		*dp_auth;
+	const char		*dp_group;
+} default_props[] = {
+	/* AEAD first; AES-CBC with HMAC for peers without GCM. */
+	{ 2, PROP_IKE,		"aes-128-gcm",		NULL,	NULL },
+	{ 2, PROP_IKE,		"aes-256",		NULL,	NULL },
+	{ 2, PROP_CHILD,	"aes-128-gcm",		NULL,	NULL },
+	{ 2, PROP_CHILD,	"aes-128 aes-256",	"hmac-sha2-256", NULL },
+	/*
+	 * strongSwan sends one Main Mode transform: AES-CBC-128, SHA2-256
+	 * and its first group (curve25519, an ECP or a MODP one, by its
+	 * plugins).
+	 */
+	{ 1, PROP_IKE,		"aes-128 aes-256",	"hmac-sha2-256",
+	    "modp2048 curve25519 ecp256 ecp384 modp3072 modp4096" },
+	/* racoon.conf(5)'s example offers nothing else: last resort. */
+	{ 1, PROP_IKE,		"3des",		"hmac-sha1",	"modp1024" },
+	{ 1, PROP_CHILD,	"aes-128-gcm",		NULL,	NULL },
+	/* racoon's example: rijndael (AES-128) with hmac_sha1. */
+	{ 1, PROP_CHILD,	"aes-128 aes-256",
+	    "hmac-sha2-256 hmac-sha1", NULL }
+};
+
+/* Add the space-separated transforms of type to prop. */
+static void
+proposal_add_list(struct iked_proposal *prop, enum iked_xftype type,
+    const char *names)
+{
+	char	 name[32];
+	size_t	 n;
+
+	while (names != NULL && *names != '\0') {
+		n = strcspn(names, " ");
+		if (n > 0 && n < sizeof(name)) {
+			memcpy(name, names, n);
+			name[n] = '\0';
+			proposal_add(prop, type, name);
+		}
+		names += n;
+		names += strspn(names, " ");
+	}
+}
+
 /* The default proposals of one IKE version where the rule wrote none. */
 static void
 policy_default_proposals(struct iked_policy *pol, int version)
 {
 	struct iked_proposal	*prop;
 	char			 err[128];
-	int			 nike = 0, nchild = 0;
+	const struct default_prop *dp;
+	int			 nprop[PROP_CHILD + 1] = { 0 }, ah;
+	size_t			 i;
 
-	TAILQ_FOREACH(prop, &pol->pol_proposals, prop_entry) {
-		if (prop->prop_version != version)
+	TAILQ_FOREACH(prop, &pol->pol_proposals, prop_entry)
+		if (prop->prop_version == version)
+			nprop[prop->prop_type]++;
+	for (i = 0; i < sizeof(default_props) / sizeof(default_props[0]);
+	    i++) {
+		dp = &default_props[i];
+		ah = dp->dp_type == PROP_CHILD &&
+		    pol->pol_saproto == IPPROTO_AH;
+		/* AH takes the integrity of the non-AEAD one only. */
+		if (dp->dp_version != version || nprop[dp->dp_type] != 0 ||
+		    (ah && dp->dp_auth == NULL) ||
+		    (prop = proposal_new(pol, version, dp->dp_type)) == NULL)
 			continue;
-		if (prop->prop_type == PROP_IKE)
-			nike++;
-		else
-			nchild++;
-	}
-	if (nike == 0) {
-		/* AEAD first; AES-CBC with HMAC for peers without GCM. */
-		prop = proposal_new(pol, version, PROP_IKE);
-		if (prop != NULL && version == 2) {
-			proposal_add(prop, XF_ENC, "aes-128-gcm");
-			(void)proposal_complete(pol, prop, err, sizeof(err));
-			prop = proposal_new(pol, version, PROP_IKE);
-			if (prop != NULL)
-				proposal_add(prop, XF_ENC, "aes-256");
+		if (!ah)
+			proposal_add_list(prop, XF_ENC, dp->dp_enc);
+		proposal_add_list(prop, XF_AUTH, dp->dp_auth);
+		proposal_add_list(prop, XF_GROUP, dp->dp_group);
+		if (proposal_complete(pol, prop, err, sizeof(err)) == -1) {
+			TAILQ_REMOVE(&pol->pol_proposals, prop, prop_entry);
+			free(prop);
 		}
-		if (prop != NULL)
-			(void)proposal_complete(pol, prop, err, sizeof(err));
 	}
-	if (nchild == 0 &&
-	    (prop = proposal_new(pol, version, PROP_CHILD)) != NULL)
-		(void)proposal_complete(pol, prop, err, sizeof(err));
 }
 
 /*

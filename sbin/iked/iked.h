@@ -29,7 +29,7 @@
 #define IKED_NAME_MAX		64
 #define IKED_ID_MAX		256
 #define IKED_PSK_MAX		256
-#define IKED_XFORM_MAX		8	/* transforms of one type per proposal */
+#define IKED_XFORM_MAX		16	/* transforms of one type per proposal */
 #define IKED_PROTO_MAX		8	/* protocols in "proto { ... }" */
 
 /* Defaults of the lifetimes; "set ikelifetime" and "set lifetime" change them. */
