@@ -574,13 +574,15 @@ struct iked_tx {
  * Lifetimes.  An IKE SA or a child is reachable from its list (sc_sas,
  * sa_children), from its own timers and retransmission (their callbacks
  * get the object itself), and from pointers held elsewhere: a child
- * from sa_reqch (the IKEv2 request carrying it) and ch_old (the pairs
- * replacing it), an IKE SA from sa_rekey and sa_rekey_peer, and from
- * its children's ch_sa and tx_sa.  It is freed only by child_free() or
+ * from sa_reqch (the IKEv2 request carrying it, whose IKE SA its
+ * ch_reqsa names: set both with ikesa_setreq()) and ch_old (the pairs
+ * replacing it, ch_nnew of them: set it with child_setold()), an IKE SA
+ * from sa_rekey and sa_rekey_peer, and from its children's ch_sa,
+ * tx_sa and ch_reqsa.  It is freed only by child_free() or
  * ikesa_free(), which unlink it, free its timers, its retransmission
  * and its children (an IKE SA's unanswered IKEv2 rekey, sa_rekey, too)
- * and clear every pointer to it in every IKE SA of the daemon; holders
- * check theirs for NULL.  A child changes IKE SA only by child_move(),
+ * and clear every pointer to it; holders check theirs for NULL.  A
+ * child changes IKE SA only by child_move(),
  * so that its ch_sa and tx_sa always name the IKE SA whose list holds
  * it.  An IKEv2 child whose request is out outlives its own timer: the
  * answer, or the request's give-up, decides.  ikesa_free() may free two
@@ -604,6 +606,8 @@ struct iked_child {
 	int			 ch_initiator;
 	int			 ch_rekeying;	/* replaces ch_old */
 	struct iked_child	*ch_old;
+	u_int			 ch_nnew;	/* children whose ch_old it is */
+	struct iked_sa		*ch_reqsa;	/* IKEv2: whose sa_reqch it is */
 	uint32_t		 ch_msgid;
 	uint8_t			 ch_iv[16];
 	struct iked_tx		 ch_tx;
@@ -1029,6 +1033,8 @@ struct iked_sa *ikesa_bypeer(struct iked *, const struct sockaddr *,
 struct iked_child *child_new(struct iked_sa *, int);
 void	 child_free(struct iked_child *);
 void	 child_move(struct iked_child *, struct iked_sa *);
+void	 child_setold(struct iked_child *, struct iked_child *);
+void	 ikesa_setreq(struct iked_sa *, struct iked_child *);
 int	 ikesa_child_room(struct iked_sa *, struct iked_child *,
 	    const char *);
 struct iked_child *child_bymsgid(struct iked_sa *, uint32_t);
@@ -1087,6 +1093,8 @@ int	 ikev2_init_ike(struct iked_sa *);
 void	 ikev2_recv(struct iked *, struct ikemsg *, const uint8_t *, size_t,
 	    const struct sockaddr *, const struct sockaddr *, int);
 void	 ikev2_getspi_done(struct iked_child *);
+void	 ikev2_child_answered(struct iked_child *);
+void	 ikev2_child_unanswered(struct iked_child *);
 void	 ikev2_next(struct iked_sa *);
 void	 ikev2_send_delete(struct iked_sa *, struct iked_child *);
 void	 ikev2_dpd(struct iked_sa *);

@@ -252,6 +252,7 @@ ikesa_free(struct iked_sa *sa)
 
 	while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL)
 		child_free(ch);
+	ikesa_setreq(sa, NULL);
 	/* Our IKEv2 rekey of it, still unanswered, cannot finish now. */
 	if (sa->sa_rekey != NULL && sa->sa_rekey->sa_state != SA_S_ESTABLISHED)
 		ikesa_free(sa->sa_rekey);
@@ -486,16 +487,27 @@ void
 child_free(struct iked_child *ch)
 {
 	struct iked_sa		*sa = ch->ch_sa, *o;
-	struct iked_child	*c;
+	struct iked_child	*c, *old = ch->ch_old;
 
+	if (sa->sa_version == 2)
+		ikev2_child_unanswered(ch);
 	TAILQ_REMOVE(&sa->sa_children, ch, ch_entry);
-	TAILQ_FOREACH(o, &sa->sa_env->sc_sas, sa_entry) {
-		if (o->sa_reqch == ch)
-			o->sa_reqch = NULL;
-		TAILQ_FOREACH(c, &o->sa_children, ch_entry)
-			if (c->ch_old == ch)
-				c->ch_old = NULL;
-	}
+	if (ch->ch_reqsa != NULL)
+		ikesa_setreq(ch->ch_reqsa, NULL);
+	child_setold(ch, NULL);
+	/*
+	 * A rekey that failed: the old pair may be rekeyed again (its next
+	 * soft expiry, a peer's rekey), unless another rekey of it runs.
+	 */
+	if (old != NULL && ch->ch_state != CH_S_INSTALLED &&
+	    old->ch_nnew == 0 && old->ch_rekeying == 2)
+		old->ch_rekeying = 0;
+	/* Rare: a pair that goes while its replacement is negotiated. */
+	if (ch->ch_nnew > 0)
+		TAILQ_FOREACH(o, &sa->sa_env->sc_sas, sa_entry)
+			TAILQ_FOREACH(c, &o->sa_children, ch_entry)
+				if (c->ch_old == ch)
+					child_setold(c, NULL);
 	tx_clear(&ch->ch_tx);
 	if (ch->ch_timer != NULL)
 		event_free(ch->ch_timer);
@@ -509,6 +521,29 @@ child_free(struct iked_child *ch)
 	freezero(ch, sizeof(*ch));
 	if (sa->sa_state == SA_S_DEAD && TAILQ_EMPTY(&sa->sa_children))
 		ikesa_settimer(sa, 0);		/* free it from the loop */
+}
+
+/* ch replaces old (NULL: nothing); old counts who replace it. */
+void
+child_setold(struct iked_child *ch, struct iked_child *old)
+{
+	if (ch->ch_old != NULL)
+		ch->ch_old->ch_nnew--;
+	if ((ch->ch_old = old) != NULL)
+		old->ch_nnew++;
+}
+
+/* sa's outstanding IKEv2 request carries ch (NULL: no child). */
+void
+ikesa_setreq(struct iked_sa *sa, struct iked_child *ch)
+{
+	if (sa->sa_reqch != NULL)
+		sa->sa_reqch->ch_reqsa = NULL;
+	if ((sa->sa_reqch = ch) != NULL) {
+		if (ch->ch_reqsa != NULL && ch->ch_reqsa != sa)
+			ch->ch_reqsa->sa_reqch = NULL;
+		ch->ch_reqsa = sa;
+	}
 }
 
 /*
@@ -534,11 +569,8 @@ child_move(struct iked_child *ch, struct iked_sa *to)
 static struct iked_sa *
 child_reqsa(struct iked_child *ch)
 {
-	struct iked_sa	*sa;
-
-	TAILQ_FOREACH(sa, &ch->ch_sa->sa_env->sc_sas, sa_entry)
-		if (sa->sa_busy && sa->sa_reqch == ch)
-			return (sa);
+	if (ch->ch_reqsa != NULL && ch->ch_reqsa->sa_busy)
+		return (ch->ch_reqsa);
 	return (NULL);
 }
 
@@ -624,7 +656,7 @@ child_timeout(evutil_socket_t fd, short event, void *arg)
 	if (ch->ch_state == CH_S_INSTALLED) {
 		/* The grace period of a rekeyed pair is over. */
 		if ((old = ch->ch_old) != NULL) {
-			ch->ch_old = NULL;
+			child_setold(ch, NULL);
 			/* The peer's rekey, but ours of the pair runs: its job. */
 			if (!ch->ch_rekeying && old->ch_rekeying)
 				return;
@@ -655,7 +687,8 @@ child_timeout(evutil_socket_t fd, short event, void *arg)
 		child_settimer(ch, IKED_CHILD_TIMEOUT);
 		return;
 	}
-	log_info("%s: quick mode (msgid 0x%08x) timed out", sa->sa_name,
+	log_info("%s: %s (msgid 0x%08x) timed out", sa->sa_name,
+	    sa->sa_version == 2 ? "child SA negotiation" : "quick mode",
 	    ch->ch_msgid);
 	if (ch->ch_initiator && !ch->ch_rekeying)
 		kernel_acquire_fail(sa->sa_env, ch->ch_acqseq, ETIMEDOUT);
@@ -1259,10 +1292,11 @@ ikesa_update_done(struct iked *env, uint32_t seq)
 			len = ch->ch_resplen;
 			ch->ch_resp = NULL;
 			ch->ch_resplen = 0;
-			if (sa->sa_version == 2)
+			if (sa->sa_version == 2) {
 				(void)tx_send(env, &sa->sa_rtx, sa, msg, len,
 				    0, NULL, NULL);
-			else
+				ikev2_child_answered(ch);
+			} else
 				ikev1_send_qm2(ch, msg, len);
 			return;
 		}
@@ -1464,7 +1498,7 @@ child_installed(struct iked_child *ch)
 		    ntohl(old->ch_spi_out));
 		if (old->ch_sa != ch->ch_sa)
 			child_move(old, ch->ch_sa);
-		ch->ch_old = old;
+		child_setold(ch, old);
 	}
 	ch->ch_order = ++child_order;	/* from now on: when installed */
 	ch->ch_state = CH_S_INSTALLED;
@@ -1504,9 +1538,8 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 	if (ch->ch_state != CH_S_INSTALLED || ch->ch_rekeying == 2)
 		return;
 	/* Only once per pair, and not while a rekey of it runs. */
-	TAILQ_FOREACH(nch, &sa->sa_children, ch_entry)
-		if (nch->ch_old == ch)
-			return;
+	if (ch->ch_nnew > 0)
+		return;
 	log_info("%s: SA 0x%08x soft lifetime reached, rekeying", sa->sa_name,
 	    ntohl(spi));
 	if (sa->sa_state != SA_S_ESTABLISHED) {
@@ -1535,7 +1568,7 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 	if ((nch = child_new(sa, 1)) == NULL)
 		return;
 	nch->ch_rekeying = 1;
-	nch->ch_old = ch;
+	child_setold(nch, ch);
 	ch->ch_rekeying = 2;		/* being replaced */
 	nch->ch_spid = ch->ch_spid;
 	nch->ch_saproto = ch->ch_saproto;
