@@ -977,6 +977,51 @@ ATF_TC_BODY(maxchildren_v1, tc)
 	xt_teardown();
 }
 
+/*
+ * IKEv1 phase 1 is renewed at 90% of its life while it carries a pair:
+ * a new Main Mode without INITIAL-CONTACT (that would make B drop the
+ * pair in use), the pair moving to the new phase 1 on both sides, the
+ * old one deleted at its end.  The pair stays in both kernels all
+ * along, and its rekey then runs on the new phase 1.
+ */
+ATF_TC_WITHOUT_HEAD(phase1_renew);
+ATF_TC_BODY(phase1_renew, tc)
+{
+	struct iked_sa	*olda, *oldb;
+
+	setup(conf_a1, conf_b1);
+	xt_acquire(xt_a, 1, 1);
+	xt_run();
+	check_pairs(1);
+	olda = xt_ikesa(xt_a);
+	oldb = sa_with(xt_b, "192.0.2.1");
+	ATF_REQUIRE(oldb != NULL && oldb->sa_state == SA_S_ESTABLISHED);
+	xt_fire(xt_a, olda->sa_timer);
+	expect(xt_a, IKEV1_EXCHANGE_MAIN, 0);
+	xt_run();
+	check_pairs(1);
+	ATF_CHECK_EQ(xt_a->p_ndelete + xt_b->p_ndelete, 0);
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 2);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 2);
+	ATF_CHECK(olda->sa_rekeyed && TAILQ_EMPTY(&olda->sa_children));
+	ATF_CHECK(oldb->sa_rekeyed && TAILQ_EMPTY(&oldb->sa_children));
+	/* Its end. */
+	xt_fire(xt_a, olda->sa_timer);
+	expect(xt_a, IKEV1_EXCHANGE_INFO, 0);
+	xt_run();
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 1);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 1);
+	ATF_CHECK_EQ(xt_ikesa(xt_a)->sa_state, SA_S_ESTABLISHED);
+	check_pairs(1);
+	ATF_CHECK_EQ(xt_a->p_ndelete + xt_b->p_ndelete, 0);
+	xt_expire(xt_a, xt_child_nth(xt_a, 0)->ch_spi_in, 0);
+	xt_run();
+	end_grace();
+	check_pairs(1);
+	ATF_CHECK_EQ(xt_a->p_nacqfail, 0);
+	xt_teardown();
+}
+
 ATF_TC_WITHOUT_HEAD(rekey_child);
 ATF_TC_BODY(rekey_child, tc)
 {
@@ -2173,6 +2218,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, unanswered_child);
 	ATF_TP_ADD_TC(tp, maxchildren);
 	ATF_TP_ADD_TC(tp, maxchildren_v1);
+	ATF_TP_ADD_TC(tp, phase1_renew);
 	ATF_TP_ADD_TC(tp, rekey_collision_a_wins);
 	ATF_TP_ADD_TC(tp, rekey_collision_b_wins);
 	ATF_TP_ADD_TC(tp, rekey_collision_late);

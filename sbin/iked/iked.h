@@ -755,7 +755,8 @@ struct iked_sa {
 	struct ikemsg_frag	*sa_frag;	/* IKEv2: RFC 7383 reassembly,
 						   made at the first fragment */
 	struct iked_sa		*sa_rekey;	/* IKEv2: the SA replacing it */
-	int			 sa_rekeyed;	/* IKEv2: replaced, going */
+	int			 sa_rekeyed;	/* replaced, going */
+	int			 sa_renewing;	/* IKEv1: past its renewal time */
 	/*
 	 * IKEv2, RFC 7296 2.8.2: the peer's rekey of this SA, answered
 	 * while ours (sa_rekey) was out.  The children stay here until
@@ -1064,6 +1065,7 @@ void	 config_unref(struct iked_config *);
 void	 iked_shutdown_sas(struct iked *);
 void	 ikesa_established(struct iked_sa *);
 void	 ikesa_initial_contact(struct iked_sa *);
+int	 ikesa_first_contact(struct iked_sa *);
 void	 ikesa_dead_peer(struct iked_sa *, const char *);
 void	 ikesa_update_done(struct iked *, uint32_t);
 void	 ikesa_qm_abandoned(struct iked_child *);

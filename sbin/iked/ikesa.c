@@ -34,10 +34,14 @@
 #define IKED_REKEY_GRACE	3	/* old SAs live on after a rekey */
 #define IKED_PEER_REKEY_GRACE	10	/* ... after the peer's, if it keeps them */
 #define IKED_RETIRE_GRACE	2	/* our DELETE sent: its inbound SA lives on */
+#define IKED_RENEW_AT		90	/* IKEv1: % of phase 1's life, renewed */
 
 static void	ikesa_timeout(evutil_socket_t, short, void *);
 static void	child_timeout(evutil_socket_t, short, void *);
 static void	ikesa_start_children(struct iked_sa *);
+static void	ikesa_adopt(struct iked_sa *, struct iked_sa *);
+static struct iked_sa *ikesa_successor(struct iked_sa *);
+static int	ikesa_renew(struct iked_sa *);
 static struct iked_child *child_peer_rekeyed(struct iked_child *);
 
 static uint64_t	child_order;	/* ch_order: which event came first */
@@ -311,6 +315,7 @@ void
 ikesa_dead(struct iked_sa *sa, const char *reason)
 {
 	struct iked_child	*ch, *next;
+	struct iked_sa		*o;
 
 	if (reason != NULL)
 		log_info("%s: %s %s", sa->sa_name, sa->sa_version == 2 ?
@@ -338,7 +343,11 @@ ikesa_dead(struct iked_sa *sa, const char *reason)
 			kernel_delete(sa->sa_env, ch);	/* the larval SA */
 		child_free(ch);
 	}
-	if (!TAILQ_EMPTY(&sa->sa_children)) {
+	if (!TAILQ_EMPTY(&sa->sa_children) && sa->sa_state ==
+	    SA_S_ESTABLISHED && (o = ikesa_successor(sa)) != NULL) {
+		/* IKEv1: a renewed phase 1 takes the pairs. */
+		ikesa_adopt(sa, o);
+	} else if (!TAILQ_EMPTY(&sa->sa_children)) {
 		/* Keep it for DELETE notifies and rekeys, without timers. */
 		if (sa->sa_state != SA_S_ESTABLISHED) {
 			while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL)
@@ -375,6 +384,13 @@ ikesa_timeout(evutil_socket_t fd, short event, void *arg)
 	    ikev2_rekey_ike(sa) == 0) {
 		/* Rekeyed, not ended: the rest of its life is a margin. */
 		ikesa_settimer(sa, (u_int)(sa->sa_lifetime / 10 + 1));
+	} else if (sa->sa_state == SA_S_ESTABLISHED && sa->sa_version == 1 &&
+	    sa->sa_initiator && !sa->sa_renewing) {
+		/* IKEv1 alike: a new phase 1 if needed, this one to its end. */
+		sa->sa_renewing = 1;
+		(void)ikesa_renew(sa);
+		ikesa_settimer(sa, (u_int)(sa->sa_lifetime -
+		    sa->sa_lifetime * IKED_RENEW_AT / 100));
 	} else if (sa->sa_state == SA_S_ESTABLISHED) {
 		ikesa_send_delete(sa, NULL);
 		/* A rekeyed SA, or the redundant one of a collision. */
@@ -453,6 +469,73 @@ ikesa_adopt(struct iked_sa *from, struct iked_sa *to)
 
 	while ((ch = TAILQ_FIRST(&from->sa_children)) != NULL)
 		child_move(ch, to);
+}
+
+/* The installed pairs of from go to to; Quick Modes finish on from. */
+static void
+ikesa_adopt_installed(struct iked_sa *from, struct iked_sa *to)
+{
+	struct iked_child	*ch, *next;
+
+	for (ch = TAILQ_FIRST(&from->sa_children); ch != NULL; ch = next) {
+		next = TAILQ_NEXT(ch, ch_entry);
+		if (ch->ch_state == CH_S_INSTALLED)
+			child_move(ch, to);
+	}
+}
+
+/*
+ * IKEv1: an established phase 1 of the same rule with sa's peer, other
+ * than sa and not itself replaced: where sa's pairs go.
+ */
+static struct iked_sa *
+ikesa_successor(struct iked_sa *sa)
+{
+	struct iked_sa	*o;
+
+	TAILQ_FOREACH(o, &sa->sa_env->sc_sas, sa_entry)
+		if (o != sa && o->sa_version == sa->sa_version &&
+		    o->sa_state == SA_S_ESTABLISHED && !o->sa_rekeyed &&
+		    sa_cmpaddr(&o->sa_peer.sa, &sa->sa_peer.sa) == 0 &&
+		    strcmp(o->sa_pol->pol_name, sa->sa_pol->pol_name) == 0)
+			return (o);
+	return (NULL);
+}
+
+/*
+ * IKEv1 has no rekey of phase 1: before it expires, while it has pairs
+ * that will need Quick Modes, its initiator starts a new Main Mode
+ * (racoon and strongSwan do the same).  The pairs move to the new phase
+ * 1 once it is established (ikesa_established()); sa lives on to its
+ * end for the Quick Modes still running on it.
+ */
+static int
+ikesa_renew(struct iked_sa *sa)
+{
+	struct iked		*env = sa->sa_env;
+	struct iked_sa		*nsa;
+	struct iked_child	*ch;
+
+	if (sa->sa_rekeyed)
+		return (-1);
+	TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
+		if (ch->ch_state == CH_S_INSTALLED && !ch->ch_retiring)
+			break;
+	if (ch == NULL || ikesa_successor(sa) != NULL)
+		return (-1);
+	if ((nsa = ikesa_new(env, 1, 1, sa->sa_pol, &sa->sa_local.sa,
+	    &sa->sa_peer.sa, NULL)) == NULL)
+		return (-1);
+	sa_setport(&nsa->sa_local.sa, env->sc_port);
+	sa_setport(&nsa->sa_peer.sa, env->sc_port);
+	log_info("%s: phase 1 expires in %llu s: renewing it", sa->sa_name,
+	    (unsigned long long)(sa->sa_lifetime -
+	    sa->sa_lifetime * IKED_RENEW_AT / 100));
+	if (ikev1_init_mm(nsa) == -1) {
+		ikesa_free(nsa);
+		return (-1);
+	}
+	return (0);
 }
 
 /* %%% Children */
@@ -1196,6 +1279,13 @@ ikesa_otherpeer(struct iked_sa *sa)
 	return (NULL);
 }
 
+/* No other IKE SA with sa's peer, established, negotiating or dead. */
+int
+ikesa_first_contact(struct iked_sa *sa)
+{
+	return (ikesa_otherpeer(sa) == NULL);
+}
+
 /*
  * INITIAL-CONTACT received: the peer restarted, every other SA with it
  * (ours and the kernel's) is stale.  Once, before this SA's own children
@@ -1408,10 +1498,18 @@ ikesa_established(struct iked_sa *sa)
 	if (sa->sa_version == 2)
 		ikesa_settimer(sa, (u_int)(sa->sa_lifetime *
 		    (sa->sa_initiator ? 90 : 95) / 100));
+	else if (sa->sa_initiator)
+		ikesa_settimer(sa, (u_int)(sa->sa_lifetime * IKED_RENEW_AT /
+		    100));
 	else
 		ikesa_settimer(sa, (u_int)sa->sa_lifetime);
 	ikesa_initial_contact(sa);
-	/* An older phase 1 with this peer, and its children, retire here. */
+	/*
+	 * An older phase 1 with this peer, and its children, retire here.
+	 * IKEv1: one of the same rule still established was renewed (by
+	 * us or by the peer): its installed pairs move here, so that their
+	 * rekeys and deletes go on this one; it goes at its end.
+	 */
 	for (o = TAILQ_FIRST(&env->sc_sas); o != NULL; o = next) {
 		next = TAILQ_NEXT(o, sa_entry);
 		if (o == sa || sa_cmpaddr((struct sockaddr *)&o->sa_peer,
@@ -1419,6 +1517,14 @@ ikesa_established(struct iked_sa *sa)
 			continue;
 		if (o->sa_state == SA_S_DEAD)
 			ikesa_adopt(o, sa);
+		else if (sa->sa_version == 1 && o->sa_version == 1 &&
+		    o->sa_state == SA_S_ESTABLISHED && !o->sa_rekeyed &&
+		    strcmp(o->sa_pol->pol_name, sa->sa_pol->pol_name) == 0) {
+			log_info("%s: phase 1 renewed; the old one goes at "
+			    "its end", o->sa_name);
+			ikesa_adopt_installed(o, sa);
+			o->sa_rekeyed = 1;
+		}
 	}
 	ikesa_start_children(sa);
 }
