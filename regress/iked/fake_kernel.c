@@ -222,8 +222,11 @@ kernel_delete_dir(struct iked *env, struct iked_child *ch, int which)
 	if ((which & KERNEL_SA_OUT) && ch->ch_spi_out != 0 &&
 	    ch->ch_state == CH_S_INSTALLED &&
 	    (xs = xt_sad_lookup(p, ch->ch_spi_out,
-	    (struct sockaddr *)&peer)) != NULL)
+	    (struct sockaddr *)&peer)) != NULL) {
 		xt_sad_remove(p, xs);
+		/* The kernel's reply (it may free nothing). */
+		ikesa_delete_done(env, ch->ch_spi_out);
+	}
 }
 
 void

@@ -650,6 +650,8 @@ struct iked_child {
 	int			 ch_esn;
 	int			 ch_delpending;	/* IKEv2: DELETE to send */
 	int			 ch_retiring;	/* replaced: inbound SA still in */
+	int			 ch_delwait;	/* our DELETE waits for the
+						   kernel's, of the outbound SA */
 	uint8_t			 ch_v2exch;	/* IKEv2: the request it answers */
 	uint8_t			 ch_v2prop;	/* IKEv2: the chosen proposal */
 	uint8_t			*ch_resp;	/* the answer (v2) or QM2 held for */
@@ -1058,6 +1060,7 @@ void	 ikesa_acquire(struct iked *, uint32_t, struct iked_spd *,
 	    const struct sockaddr *, const struct sockaddr *);
 void	 ikesa_expire(struct iked *, uint32_t, int);
 void	 ikesa_spi_deleted(struct iked *, uint32_t);
+void	 ikesa_delete_done(struct iked *, uint32_t);
 struct iked_policy *policy_match(struct iked_config *, int,
 	    const struct sockaddr *, const struct sockaddr *, int);
 void	 config_ref(struct iked_config *);

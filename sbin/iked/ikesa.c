@@ -732,6 +732,8 @@ child_timeout(evutil_socket_t fd, short event, void *arg)
 	(void)event;
 	if (ch->ch_retiring) {
 		/* The peer had its time to stop using our inbound SA. */
+		if (ch->ch_delwait && sa->sa_state == SA_S_ESTABLISHED)
+			ikesa_send_delete(sa, ch);	/* no reply came */
 		kernel_delete(sa->sa_env, ch);
 		child_free(ch);
 		return;
@@ -746,16 +748,19 @@ child_timeout(evutil_socket_t fd, short event, void *arg)
 			log_info("%s: rekeyed, deleting old SAs 0x%08x/0x%08x",
 			    sa->sa_name, ntohl(old->ch_spi_in),
 			    ntohl(old->ch_spi_out));
-			if (sa->sa_state == SA_S_ESTABLISHED)
-				ikesa_send_delete(sa, old);
 			/*
-			 * Our side stops sending on the old pair now; what the
-			 * peer sent on it before our DELETE reached it may
-			 * still arrive: the inbound SA goes when the peer
-			 * deletes its side, or IKED_RETIRE_GRACE later.
+			 * Our side stops sending on the old pair now, and
+			 * tells the peer once the kernel has deleted the
+			 * outbound SA (ikesa_delete_done()): a packet still
+			 * sent on it then reaches the peer before our DELETE
+			 * does, while its inbound SA is in.  What the peer
+			 * sent on it before our DELETE reached it may still
+			 * arrive: the inbound SA goes when the peer deletes
+			 * its side, or IKED_RETIRE_GRACE later.
 			 */
-			kernel_delete_dir(sa->sa_env, old, KERNEL_SA_OUT);
 			old->ch_retiring = 1;
+			old->ch_delwait = 1;
+			kernel_delete_dir(sa->sa_env, old, KERNEL_SA_OUT);
 			child_settimer(old, IKED_RETIRE_GRACE);
 		}
 		return;
@@ -1635,7 +1640,8 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 	if (hard) {
 		log_info("%s: SA 0x%08x expired (hard)", sa->sa_name,
 		    ntohl(spi));
-		if (sa->sa_state == SA_S_ESTABLISHED)
+		/* A retiring pair's DELETE went already. */
+		if (sa->sa_state == SA_S_ESTABLISHED && !ch->ch_retiring)
 			ikesa_send_delete(sa, ch);
 		kernel_delete(env, ch);
 		child_free(ch);
@@ -1689,6 +1695,24 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 	nch->ch_lifebytes = ch->ch_lifebytes;
 	if (sa->sa_state == SA_S_ESTABLISHED)
 		(void)ikesa_start_child(nch);
+}
+
+/*
+ * The kernel answered our DELETE of SA spi: if it was the outbound SA of
+ * a pair we retire, the peer may be told now (child_timeout()).
+ */
+void
+ikesa_delete_done(struct iked *env, uint32_t spi)
+{
+	struct iked_child	*ch;
+	int			 out;
+
+	if ((ch = child_byspi(env, spi, &out)) == NULL || !out ||
+	    !ch->ch_delwait)
+		return;
+	ch->ch_delwait = 0;
+	if (ch->ch_sa->sa_state == SA_S_ESTABLISHED)
+		ikesa_send_delete(ch->ch_sa, ch);
 }
 
 /* Somebody else deleted an SA (setkey, FLUSH with spi 0): forget it. */
