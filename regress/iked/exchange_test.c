@@ -977,6 +977,51 @@ ATF_TC_BODY(maxchildren_v1, tc)
 	xt_teardown();
 }
 
+/*
+ * IKEv1 phase 1 is renewed at 90% of its life while it carries a pair:
+ * a new Main Mode without INITIAL-CONTACT (that would make B drop the
+ * pair in use), the pair moving to the new phase 1 on both sides, the
+ * old one deleted at its end.  The pair stays in both kernels all
+ * along, and its rekey then runs on the new phase 1.
+ */
+ATF_TC_WITHOUT_HEAD(phase1_renew);
+ATF_TC_BODY(phase1_renew, tc)
+{
+	struct iked_sa	*olda, *oldb;
+
+	setup(conf_a1, conf_b1);
+	xt_acquire(xt_a, 1, 1);
+	xt_run();
+	check_pairs(1);
+	olda = xt_ikesa(xt_a);
+	oldb = sa_with(xt_b, "192.0.2.1");
+	ATF_REQUIRE(oldb != NULL && oldb->sa_state == SA_S_ESTABLISHED);
+	xt_fire(xt_a, olda->sa_timer);
+	expect(xt_a, IKEV1_EXCHANGE_MAIN, 0);
+	xt_run();
+	check_pairs(1);
+	ATF_CHECK_EQ(xt_a->p_ndelete + xt_b->p_ndelete, 0);
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 2);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 2);
+	ATF_CHECK(olda->sa_rekeyed && TAILQ_EMPTY(&olda->sa_children));
+	ATF_CHECK(oldb->sa_rekeyed && TAILQ_EMPTY(&oldb->sa_children));
+	/* Its end. */
+	xt_fire(xt_a, olda->sa_timer);
+	expect(xt_a, IKEV1_EXCHANGE_INFO, 0);
+	xt_run();
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 1);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 1);
+	ATF_CHECK_EQ(xt_ikesa(xt_a)->sa_state, SA_S_ESTABLISHED);
+	check_pairs(1);
+	ATF_CHECK_EQ(xt_a->p_ndelete + xt_b->p_ndelete, 0);
+	xt_expire(xt_a, xt_child_nth(xt_a, 0)->ch_spi_in, 0);
+	xt_run();
+	end_grace();
+	check_pairs(1);
+	ATF_CHECK_EQ(xt_a->p_nacqfail, 0);
+	xt_teardown();
+}
+
 ATF_TC_WITHOUT_HEAD(rekey_child);
 ATF_TC_BODY(rekey_child, tc)
 {
@@ -1010,6 +1055,77 @@ ATF_TC_BODY(rekey_child, tc)
 	xt_run();
 	end_grace();
 	check_pairs(1);
+	xt_teardown();
+}
+
+/*
+ * B refuses A's rekey of the pair after it took it for one (its policy
+ * for the selectors is gone for a moment: TS_UNACCEPTABLE).  Neither
+ * side keeps the pair marked as being replaced: B's own rekey of it,
+ * at its next soft expiry, runs.
+ */
+ATF_TC_WITHOUT_HEAD(rekey_refused);
+ATF_TC_BODY(rekey_refused, tc)
+{
+	struct iked_spds	 saved;
+
+	setup(conf_a, conf_b);
+	establish();
+	TAILQ_INIT(&saved);
+	TAILQ_CONCAT(&saved, &xt_b->p_env.sc_spds, spd_entry);
+	xt_expire(xt_a, xt_child_nth(xt_a, 0)->ch_spi_in, 0);
+	xt_kernel_run(xt_a);
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	xt_run();
+	TAILQ_CONCAT(&xt_b->p_env.sc_spds, &saved, spd_entry);
+	check_pairs(1);
+	ATF_CHECK_EQ(xt_child_nth(xt_a, 0)->ch_rekeying, 0);
+	ATF_CHECK_EQ(xt_child_nth(xt_b, 0)->ch_rekeying, 0);
+	xt_expire(xt_b, xt_child_nth(xt_b, 0)->ch_spi_in, 0);
+	xt_kernel_run(xt_b);
+	expect(xt_b, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	xt_run();
+	end_grace();
+	check_pairs(1);
+	check_established();
+	xt_teardown();
+}
+
+/*
+ * B's child for A's CREATE_CHILD_SA times out before B could answer
+ * (its kernel never gave the SPI): B still answers, TEMPORARY_FAILURE,
+ * and A's window is open for the next exchange.
+ */
+ATF_TC_WITHOUT_HEAD(unanswered_child);
+ATF_TC_BODY(unanswered_child, tc)
+{
+	struct iked_child	*ch;
+	u_int			 i;
+
+	setup(conf_a, conf_b);
+	establish();
+	xt_acquire(xt_a, 2, 3);
+	xt_kernel_run(xt_a);
+	xt_deliver(xt_a);
+	ATF_REQUIRE_EQ(xt_kernel_pending(xt_b), 1);
+	for (i = 0; (ch = xt_child_nth(xt_b, i)) != NULL; i++)
+		if (ch->ch_state == CH_S_GETSPI)
+			break;
+	ATF_REQUIRE(ch != NULL);
+	xt_fire(xt_b, ch->ch_timer);
+	expect(xt_b, IKEV2_EXCHANGE_CREATE_CHILD_SA, 1);
+	xt_deliver(xt_b);
+	ATF_CHECK_EQ(xt_ikesa(xt_a)->sa_busy, 0);
+	ATF_CHECK_EQ(xt_nchildren(xt_a, 0), 1);
+	ATF_CHECK_EQ(xt_nchildren(xt_b, 0), 1);
+	/* The next request goes, and is answered. */
+	xt_fire(xt_a, xt_ikesa(xt_a)->sa_dpdtimer);
+	expect(xt_a, IKEV2_EXCHANGE_INFORMATIONAL, 0);
+	xt_deliver(xt_a);
+	expect(xt_b, IKEV2_EXCHANGE_INFORMATIONAL, 1);
+	xt_deliver(xt_b);
+	ATF_CHECK_EQ(xt_ikesa(xt_a)->sa_busy, 0);
+	check_established();
 	xt_teardown();
 }
 
@@ -1247,6 +1363,55 @@ ATF_TC_WITHOUT_HEAD(ike_rekey_responder);
 ATF_TC_BODY(ike_rekey_responder, tc)
 {
 	ike_rekey_from(1);
+}
+
+/*
+ * A's CREATE_CHILD_SA for a second pair crosses B's rekey of the IKE
+ * SA, and A answers B's rekey first: A's child moves to the new IKE SA
+ * while its exchange runs on the old one.  Both sides key the pair from
+ * the old IKE SA's SK_d.  late: B's kernel gives the SPI only after B's
+ * rekey is done; B's child answers on the old IKE SA all the same, then
+ * joins the new one.
+ */
+static void
+child_vs_ike_rekey(int late)
+{
+	setup(conf_a, conf_b);
+	establish();
+	xt_acquire(xt_a, 2, 3);
+	xt_kernel_run(xt_a);
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	xt_fire(xt_b, xt_ikesa(xt_b)->sa_timer);
+	expect(xt_b, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
+	xt_deliver(xt_b);		/* B's rekey: A answers */
+	xt_deliver(xt_a);		/* A's child: B asks for an SPI */
+	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 1);
+	if (!late) {
+		xt_kernel_run(xt_b);	/* B answers A's child */
+		xt_deliver(xt_a);	/* B's rekey done */
+	} else {
+		xt_deliver(xt_a);	/* B's rekey done, DELETE of the old */
+		xt_kernel_run(xt_b);	/* B answers A's child */
+		xt_hold(xt_b);		/* the DELETE after the answer */
+	}
+	xt_run();
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 1);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 1);
+	check_pairs(2);
+	check_established();
+	xt_teardown();
+}
+
+ATF_TC_WITHOUT_HEAD(child_vs_ike_rekey_initiator);
+ATF_TC_BODY(child_vs_ike_rekey_initiator, tc)
+{
+	child_vs_ike_rekey(0);
+}
+
+ATF_TC_WITHOUT_HEAD(child_vs_ike_rekey_responder);
+ATF_TC_BODY(child_vs_ike_rekey_responder, tc)
+{
+	child_vs_ike_rekey(1);
 }
 
 /* %%% 10b. Simultaneous IKE SA rekeys (RFC 7296 2.8.2) */
@@ -2049,8 +2214,11 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, invalid_ke);
 	ATF_TP_ADD_TC(tp, second_child);
 	ATF_TP_ADD_TC(tp, rekey_child);
+	ATF_TP_ADD_TC(tp, rekey_refused);
+	ATF_TP_ADD_TC(tp, unanswered_child);
 	ATF_TP_ADD_TC(tp, maxchildren);
 	ATF_TP_ADD_TC(tp, maxchildren_v1);
+	ATF_TP_ADD_TC(tp, phase1_renew);
 	ATF_TP_ADD_TC(tp, rekey_collision_a_wins);
 	ATF_TP_ADD_TC(tp, rekey_collision_b_wins);
 	ATF_TP_ADD_TC(tp, rekey_collision_late);
@@ -2062,6 +2230,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ike_rekey_initiator);
 	ATF_TP_ADD_TC(tp, fragments);
 	ATF_TP_ADD_TC(tp, ike_rekey_responder);
+	ATF_TP_ADD_TC(tp, child_vs_ike_rekey_initiator);
+	ATF_TP_ADD_TC(tp, child_vs_ike_rekey_responder);
 	ATF_TP_ADD_TC(tp, ike_rekey_collision_a_wins);
 	ATF_TP_ADD_TC(tp, ike_rekey_collision_b_wins);
 	ATF_TP_ADD_TC(tp, ike_rekey_collision_late);

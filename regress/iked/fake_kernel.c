@@ -156,9 +156,8 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 			}
 			xs->xs_larval = 0;
 			p->p_nupdate++;
-			/* The kernel's reply: a held IKEv2 answer goes. */
-			if (ch->ch_sa->sa_version == 2)
-				ikesa_update_done(env, ch->ch_getspi_seq);
+			/* The kernel's reply: a held answer goes. */
+			ikesa_update_done(env, ch->ch_getspi_seq);
 		} else {
 			/* ADD: a new SPI towards the peer. */
 			if (xt_sad_lookup(p, ch->ch_spi_out,
@@ -223,8 +222,11 @@ kernel_delete_dir(struct iked *env, struct iked_child *ch, int which)
 	if ((which & KERNEL_SA_OUT) && ch->ch_spi_out != 0 &&
 	    ch->ch_state == CH_S_INSTALLED &&
 	    (xs = xt_sad_lookup(p, ch->ch_spi_out,
-	    (struct sockaddr *)&peer)) != NULL)
+	    (struct sockaddr *)&peer)) != NULL) {
 		xt_sad_remove(p, xs);
+		/* The kernel's reply (it may free nothing). */
+		ikesa_delete_done(env, ch->ch_spi_out);
+	}
 }
 
 void

@@ -578,13 +578,15 @@ struct iked_tx {
  * Lifetimes.  An IKE SA or a child is reachable from its list (sc_sas,
  * sa_children), from its own timers and retransmission (their callbacks
  * get the object itself), and from pointers held elsewhere: a child
- * from sa_reqch (the IKEv2 request carrying it) and ch_old (the pairs
- * replacing it), an IKE SA from sa_rekey and sa_rekey_peer, and from
- * its children's ch_sa and tx_sa.  It is freed only by child_free() or
+ * from sa_reqch (the IKEv2 request carrying it, whose IKE SA its
+ * ch_reqsa names: set both with ikesa_setreq()) and ch_old (the pairs
+ * replacing it, ch_nnew of them: set it with child_setold()), an IKE SA
+ * from sa_rekey and sa_rekey_peer, and from its children's ch_sa,
+ * tx_sa and ch_reqsa.  It is freed only by child_free() or
  * ikesa_free(), which unlink it, free its timers, its retransmission
  * and its children (an IKE SA's unanswered IKEv2 rekey, sa_rekey, too)
- * and clear every pointer to it in every IKE SA of the daemon; holders
- * check theirs for NULL.  A child changes IKE SA only by child_move(),
+ * and clear every pointer to it; holders check theirs for NULL.  A
+ * child changes IKE SA only by child_move(),
  * so that its ch_sa and tx_sa always name the IKE SA whose list holds
  * it.  An IKEv2 child whose request is out outlives its own timer: the
  * answer, or the request's give-up, decides.  ikesa_free() may free two
@@ -608,6 +610,8 @@ struct iked_child {
 	int			 ch_initiator;
 	int			 ch_rekeying;	/* replaces ch_old */
 	struct iked_child	*ch_old;
+	u_int			 ch_nnew;	/* children whose ch_old it is */
+	struct iked_sa		*ch_reqsa;	/* IKEv2: whose sa_reqch it is */
 	uint32_t		 ch_msgid;
 	uint8_t			 ch_iv[16];
 	struct iked_tx		 ch_tx;
@@ -650,6 +654,8 @@ struct iked_child {
 	int			 ch_esn;
 	int			 ch_delpending;	/* IKEv2: DELETE to send */
 	int			 ch_retiring;	/* replaced: inbound SA still in */
+	int			 ch_delwait;	/* our DELETE waits for the
+						   kernel's, of the outbound SA */
 	uint8_t			 ch_v2exch;	/* IKEv2: the request it answers */
 	uint8_t			 ch_v2prop;	/* IKEv2: the chosen proposal */
 	uint8_t			*ch_resp;	/* the answer (v2) or QM2 held for */
@@ -755,7 +761,8 @@ struct iked_sa {
 	struct ikemsg_frag	*sa_frag;	/* IKEv2: RFC 7383 reassembly,
 						   made at the first fragment */
 	struct iked_sa		*sa_rekey;	/* IKEv2: the SA replacing it */
-	int			 sa_rekeyed;	/* IKEv2: replaced, going */
+	int			 sa_rekeyed;	/* replaced, going */
+	int			 sa_renewing;	/* IKEv1: past its renewal time */
 	/*
 	 * IKEv2, RFC 7296 2.8.2: the peer's rekey of this SA, answered
 	 * while ours (sa_rekey) was out.  The children stay here until
@@ -1033,6 +1040,8 @@ struct iked_sa *ikesa_bypeer(struct iked *, const struct sockaddr *,
 struct iked_child *child_new(struct iked_sa *, int);
 void	 child_free(struct iked_child *);
 void	 child_move(struct iked_child *, struct iked_sa *);
+void	 child_setold(struct iked_child *, struct iked_child *);
+void	 ikesa_setreq(struct iked_sa *, struct iked_child *);
 int	 ikesa_child_room(struct iked_sa *, struct iked_child *,
 	    const char *);
 struct iked_child *child_bymsgid(struct iked_sa *, uint32_t);
@@ -1055,6 +1064,7 @@ void	 ikesa_acquire(struct iked *, uint32_t, struct iked_spd *,
 	    const struct sockaddr *, const struct sockaddr *);
 void	 ikesa_expire(struct iked *, uint32_t, int);
 void	 ikesa_spi_deleted(struct iked *, uint32_t);
+void	 ikesa_delete_done(struct iked *, uint32_t);
 struct iked_policy *policy_match(struct iked_config *, int,
 	    const struct sockaddr *, const struct sockaddr *, int);
 int	 addr_match(const struct iked_addr *, const struct sockaddr *);
@@ -1067,6 +1077,7 @@ void	 ikesa_delete(struct iked_sa *);
 void	 ikesa_peerid(const struct iked_sa *, char *, size_t);
 void	 ikesa_established(struct iked_sa *);
 void	 ikesa_initial_contact(struct iked_sa *);
+int	 ikesa_first_contact(struct iked_sa *);
 void	 ikesa_dead_peer(struct iked_sa *, const char *);
 void	 ikesa_update_done(struct iked *, uint32_t);
 void	 ikesa_qm_abandoned(struct iked_child *);
@@ -1096,6 +1107,8 @@ int	 ikev2_init_ike(struct iked_sa *);
 void	 ikev2_recv(struct iked *, struct ikemsg *, const uint8_t *, size_t,
 	    const struct sockaddr *, const struct sockaddr *, int);
 void	 ikev2_getspi_done(struct iked_child *);
+void	 ikev2_child_answered(struct iked_child *);
+void	 ikev2_child_unanswered(struct iked_child *);
 void	 ikev2_next(struct iked_sa *);
 void	 ikev2_send_delete(struct iked_sa *, struct iked_child *);
 void	 ikev2_dpd(struct iked_sa *);

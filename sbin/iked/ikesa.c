@@ -35,10 +35,14 @@
 #define IKED_REKEY_GRACE	3	/* old SAs live on after a rekey */
 #define IKED_PEER_REKEY_GRACE	10	/* ... after the peer's, if it keeps them */
 #define IKED_RETIRE_GRACE	2	/* our DELETE sent: its inbound SA lives on */
+#define IKED_RENEW_AT		90	/* IKEv1: % of phase 1's life, renewed */
 
 static void	ikesa_timeout(evutil_socket_t, short, void *);
 static void	child_timeout(evutil_socket_t, short, void *);
 static void	ikesa_start_children(struct iked_sa *);
+static void	ikesa_adopt(struct iked_sa *, struct iked_sa *);
+static struct iked_sa *ikesa_successor(struct iked_sa *);
+static int	ikesa_renew(struct iked_sa *);
 static struct iked_child *child_peer_rekeyed(struct iked_child *);
 
 static uint64_t	child_order;	/* ch_order: which event came first */
@@ -257,6 +261,7 @@ ikesa_free(struct iked_sa *sa)
 
 	while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL)
 		child_free(ch);
+	ikesa_setreq(sa, NULL);
 	/* Our IKEv2 rekey of it, still unanswered, cannot finish now. */
 	if (sa->sa_rekey != NULL && sa->sa_rekey->sa_state != SA_S_ESTABLISHED)
 		ikesa_free(sa->sa_rekey);
@@ -315,6 +320,7 @@ void
 ikesa_dead(struct iked_sa *sa, const char *reason)
 {
 	struct iked_child	*ch, *next;
+	struct iked_sa		*o;
 
 	if (reason != NULL)
 		log_info("%s: %s %s", sa->sa_name, sa->sa_version == 2 ?
@@ -342,7 +348,11 @@ ikesa_dead(struct iked_sa *sa, const char *reason)
 			kernel_delete(sa->sa_env, ch);	/* the larval SA */
 		child_free(ch);
 	}
-	if (!TAILQ_EMPTY(&sa->sa_children)) {
+	if (!TAILQ_EMPTY(&sa->sa_children) && sa->sa_state ==
+	    SA_S_ESTABLISHED && (o = ikesa_successor(sa)) != NULL) {
+		/* IKEv1: a renewed phase 1 takes the pairs. */
+		ikesa_adopt(sa, o);
+	} else if (!TAILQ_EMPTY(&sa->sa_children)) {
 		/* Keep it for DELETE notifies and rekeys, without timers. */
 		if (sa->sa_state != SA_S_ESTABLISHED) {
 			while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL)
@@ -379,6 +389,13 @@ ikesa_timeout(evutil_socket_t fd, short event, void *arg)
 	    ikev2_rekey_ike(sa) == 0) {
 		/* Rekeyed, not ended: the rest of its life is a margin. */
 		ikesa_settimer(sa, (u_int)(sa->sa_lifetime / 10 + 1));
+	} else if (sa->sa_state == SA_S_ESTABLISHED && sa->sa_version == 1 &&
+	    sa->sa_initiator && !sa->sa_renewing) {
+		/* IKEv1 alike: a new phase 1 if needed, this one to its end. */
+		sa->sa_renewing = 1;
+		(void)ikesa_renew(sa);
+		ikesa_settimer(sa, (u_int)(sa->sa_lifetime -
+		    sa->sa_lifetime * IKED_RENEW_AT / 100));
 	} else if (sa->sa_state == SA_S_ESTABLISHED) {
 		ikesa_send_delete(sa, NULL);
 		/* A rekeyed SA, or the redundant one of a collision. */
@@ -459,6 +476,73 @@ ikesa_adopt(struct iked_sa *from, struct iked_sa *to)
 		child_move(ch, to);
 }
 
+/* The installed pairs of from go to to; Quick Modes finish on from. */
+static void
+ikesa_adopt_installed(struct iked_sa *from, struct iked_sa *to)
+{
+	struct iked_child	*ch, *next;
+
+	for (ch = TAILQ_FIRST(&from->sa_children); ch != NULL; ch = next) {
+		next = TAILQ_NEXT(ch, ch_entry);
+		if (ch->ch_state == CH_S_INSTALLED)
+			child_move(ch, to);
+	}
+}
+
+/*
+ * IKEv1: an established phase 1 of the same rule with sa's peer, other
+ * than sa and not itself replaced: where sa's pairs go.
+ */
+static struct iked_sa *
+ikesa_successor(struct iked_sa *sa)
+{
+	struct iked_sa	*o;
+
+	TAILQ_FOREACH(o, &sa->sa_env->sc_sas, sa_entry)
+		if (o != sa && o->sa_version == sa->sa_version &&
+		    o->sa_state == SA_S_ESTABLISHED && !o->sa_rekeyed &&
+		    sa_cmpaddr(&o->sa_peer.sa, &sa->sa_peer.sa) == 0 &&
+		    strcmp(o->sa_pol->pol_name, sa->sa_pol->pol_name) == 0)
+			return (o);
+	return (NULL);
+}
+
+/*
+ * IKEv1 has no rekey of phase 1: before it expires, while it has pairs
+ * that will need Quick Modes, its initiator starts a new Main Mode
+ * (racoon and strongSwan do the same).  The pairs move to the new phase
+ * 1 once it is established (ikesa_established()); sa lives on to its
+ * end for the Quick Modes still running on it.
+ */
+static int
+ikesa_renew(struct iked_sa *sa)
+{
+	struct iked		*env = sa->sa_env;
+	struct iked_sa		*nsa;
+	struct iked_child	*ch;
+
+	if (sa->sa_rekeyed)
+		return (-1);
+	TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
+		if (ch->ch_state == CH_S_INSTALLED && !ch->ch_retiring)
+			break;
+	if (ch == NULL || ikesa_successor(sa) != NULL)
+		return (-1);
+	if ((nsa = ikesa_new(env, 1, 1, sa->sa_pol, &sa->sa_local.sa,
+	    &sa->sa_peer.sa, NULL)) == NULL)
+		return (-1);
+	sa_setport(&nsa->sa_local.sa, env->sc_port);
+	sa_setport(&nsa->sa_peer.sa, env->sc_port);
+	log_info("%s: phase 1 expires in %llu s: renewing it", sa->sa_name,
+	    (unsigned long long)(sa->sa_lifetime -
+	    sa->sa_lifetime * IKED_RENEW_AT / 100));
+	if (ikev1_init_mm(nsa) == -1) {
+		ikesa_free(nsa);
+		return (-1);
+	}
+	return (0);
+}
+
 /* %%% Children */
 
 struct iked_child *
@@ -491,16 +575,27 @@ void
 child_free(struct iked_child *ch)
 {
 	struct iked_sa		*sa = ch->ch_sa, *o;
-	struct iked_child	*c;
+	struct iked_child	*c, *old = ch->ch_old;
 
+	if (sa->sa_version == 2)
+		ikev2_child_unanswered(ch);
 	TAILQ_REMOVE(&sa->sa_children, ch, ch_entry);
-	TAILQ_FOREACH(o, &sa->sa_env->sc_sas, sa_entry) {
-		if (o->sa_reqch == ch)
-			o->sa_reqch = NULL;
-		TAILQ_FOREACH(c, &o->sa_children, ch_entry)
-			if (c->ch_old == ch)
-				c->ch_old = NULL;
-	}
+	if (ch->ch_reqsa != NULL)
+		ikesa_setreq(ch->ch_reqsa, NULL);
+	child_setold(ch, NULL);
+	/*
+	 * A rekey that failed: the old pair may be rekeyed again (its next
+	 * soft expiry, a peer's rekey), unless another rekey of it runs.
+	 */
+	if (old != NULL && ch->ch_state != CH_S_INSTALLED &&
+	    old->ch_nnew == 0 && old->ch_rekeying == 2)
+		old->ch_rekeying = 0;
+	/* Rare: a pair that goes while its replacement is negotiated. */
+	if (ch->ch_nnew > 0)
+		TAILQ_FOREACH(o, &sa->sa_env->sc_sas, sa_entry)
+			TAILQ_FOREACH(c, &o->sa_children, ch_entry)
+				if (c->ch_old == ch)
+					child_setold(c, NULL);
 	tx_clear(&ch->ch_tx);
 	if (ch->ch_timer != NULL)
 		event_free(ch->ch_timer);
@@ -514,6 +609,29 @@ child_free(struct iked_child *ch)
 	freezero(ch, sizeof(*ch));
 	if (sa->sa_state == SA_S_DEAD && TAILQ_EMPTY(&sa->sa_children))
 		ikesa_settimer(sa, 0);		/* free it from the loop */
+}
+
+/* ch replaces old (NULL: nothing); old counts who replace it. */
+void
+child_setold(struct iked_child *ch, struct iked_child *old)
+{
+	if (ch->ch_old != NULL)
+		ch->ch_old->ch_nnew--;
+	if ((ch->ch_old = old) != NULL)
+		old->ch_nnew++;
+}
+
+/* sa's outstanding IKEv2 request carries ch (NULL: no child). */
+void
+ikesa_setreq(struct iked_sa *sa, struct iked_child *ch)
+{
+	if (sa->sa_reqch != NULL)
+		sa->sa_reqch->ch_reqsa = NULL;
+	if ((sa->sa_reqch = ch) != NULL) {
+		if (ch->ch_reqsa != NULL && ch->ch_reqsa != sa)
+			ch->ch_reqsa->sa_reqch = NULL;
+		ch->ch_reqsa = sa;
+	}
 }
 
 /*
@@ -539,11 +657,8 @@ child_move(struct iked_child *ch, struct iked_sa *to)
 static struct iked_sa *
 child_reqsa(struct iked_child *ch)
 {
-	struct iked_sa	*sa;
-
-	TAILQ_FOREACH(sa, &ch->ch_sa->sa_env->sc_sas, sa_entry)
-		if (sa->sa_busy && sa->sa_reqch == ch)
-			return (sa);
+	if (ch->ch_reqsa != NULL && ch->ch_reqsa->sa_busy)
+		return (ch->ch_reqsa);
 	return (NULL);
 }
 
@@ -622,6 +737,8 @@ child_timeout(evutil_socket_t fd, short event, void *arg)
 	(void)event;
 	if (ch->ch_retiring) {
 		/* The peer had its time to stop using our inbound SA. */
+		if (ch->ch_delwait && sa->sa_state == SA_S_ESTABLISHED)
+			ikesa_send_delete(sa, ch);	/* no reply came */
 		kernel_delete(sa->sa_env, ch);
 		child_free(ch);
 		return;
@@ -629,23 +746,26 @@ child_timeout(evutil_socket_t fd, short event, void *arg)
 	if (ch->ch_state == CH_S_INSTALLED) {
 		/* The grace period of a rekeyed pair is over. */
 		if ((old = ch->ch_old) != NULL) {
-			ch->ch_old = NULL;
+			child_setold(ch, NULL);
 			/* The peer's rekey, but ours of the pair runs: its job. */
 			if (!ch->ch_rekeying && old->ch_rekeying)
 				return;
 			log_info("%s: rekeyed, deleting old SAs 0x%08x/0x%08x",
 			    sa->sa_name, ntohl(old->ch_spi_in),
 			    ntohl(old->ch_spi_out));
-			if (sa->sa_state == SA_S_ESTABLISHED)
-				ikesa_send_delete(sa, old);
 			/*
-			 * Our side stops sending on the old pair now; what the
-			 * peer sent on it before our DELETE reached it may
-			 * still arrive: the inbound SA goes when the peer
-			 * deletes its side, or IKED_RETIRE_GRACE later.
+			 * Our side stops sending on the old pair now, and
+			 * tells the peer once the kernel has deleted the
+			 * outbound SA (ikesa_delete_done()): a packet still
+			 * sent on it then reaches the peer before our DELETE
+			 * does, while its inbound SA is in.  What the peer
+			 * sent on it before our DELETE reached it may still
+			 * arrive: the inbound SA goes when the peer deletes
+			 * its side, or IKED_RETIRE_GRACE later.
 			 */
-			kernel_delete_dir(sa->sa_env, old, KERNEL_SA_OUT);
 			old->ch_retiring = 1;
+			old->ch_delwait = 1;
+			kernel_delete_dir(sa->sa_env, old, KERNEL_SA_OUT);
 			child_settimer(old, IKED_RETIRE_GRACE);
 		}
 		return;
@@ -660,7 +780,8 @@ child_timeout(evutil_socket_t fd, short event, void *arg)
 		child_settimer(ch, IKED_CHILD_TIMEOUT);
 		return;
 	}
-	log_info("%s: quick mode (msgid 0x%08x) timed out", sa->sa_name,
+	log_info("%s: %s (msgid 0x%08x) timed out", sa->sa_name,
+	    sa->sa_version == 2 ? "child SA negotiation" : "quick mode",
 	    ch->ch_msgid);
 	if (ch->ch_initiator && !ch->ch_rekeying)
 		kernel_acquire_fail(sa->sa_env, ch->ch_acqseq, ETIMEDOUT);
@@ -1168,6 +1289,13 @@ ikesa_otherpeer(struct iked_sa *sa)
 	return (NULL);
 }
 
+/* No other IKE SA with sa's peer, established, negotiating or dead. */
+int
+ikesa_first_contact(struct iked_sa *sa)
+{
+	return (ikesa_otherpeer(sa) == NULL);
+}
+
 /*
  * INITIAL-CONTACT received: the peer restarted, every other SA with it
  * (ours and the kernel's) is stale.  Once, before this SA's own children
@@ -1264,10 +1392,11 @@ ikesa_update_done(struct iked *env, uint32_t seq)
 			len = ch->ch_resplen;
 			ch->ch_resp = NULL;
 			ch->ch_resplen = 0;
-			if (sa->sa_version == 2)
+			if (sa->sa_version == 2) {
 				(void)tx_send(env, &sa->sa_rtx, sa, msg, len,
 				    0, NULL, NULL);
-			else
+				ikev2_child_answered(ch);
+			} else
 				ikev1_send_qm2(ch, msg, len);
 			return;
 		}
@@ -1441,11 +1570,19 @@ ikesa_established(struct iked_sa *sa)
 	if (sa->sa_version == 2)
 		ikesa_settimer(sa, (u_int)(sa->sa_lifetime *
 		    (sa->sa_initiator ? 90 : 95) / 100));
+	else if (sa->sa_initiator)
+		ikesa_settimer(sa, (u_int)(sa->sa_lifetime * IKED_RENEW_AT /
+		    100));
 	else
 		ikesa_settimer(sa, (u_int)sa->sa_lifetime);
 	ikesa_initial_contact(sa);
 	ikesa_single(sa);
-	/* An older phase 1 with this peer, and its children, retire here. */
+	/*
+	 * An older phase 1 with this peer, and its children, retire here.
+	 * IKEv1: one of the same rule still established was renewed (by
+	 * us or by the peer): its installed pairs move here, so that their
+	 * rekeys and deletes go on this one; it goes at its end.
+	 */
 	for (o = TAILQ_FIRST(&env->sc_sas); o != NULL; o = next) {
 		next = TAILQ_NEXT(o, sa_entry);
 		if (o == sa || sa_cmpaddr((struct sockaddr *)&o->sa_peer,
@@ -1453,6 +1590,14 @@ ikesa_established(struct iked_sa *sa)
 			continue;
 		if (o->sa_state == SA_S_DEAD)
 			ikesa_adopt(o, sa);
+		else if (sa->sa_version == 1 && o->sa_version == 1 &&
+		    o->sa_state == SA_S_ESTABLISHED && !o->sa_rekeyed &&
+		    strcmp(o->sa_pol->pol_name, sa->sa_pol->pol_name) == 0) {
+			log_info("%s: phase 1 renewed; the old one goes at "
+			    "its end", o->sa_name);
+			ikesa_adopt_installed(o, sa);
+			o->sa_rekeyed = 1;
+		}
 	}
 	ikesa_start_children(sa);
 }
@@ -1532,7 +1677,7 @@ child_installed(struct iked_child *ch)
 		    ntohl(old->ch_spi_out));
 		if (old->ch_sa != ch->ch_sa)
 			child_move(old, ch->ch_sa);
-		ch->ch_old = old;
+		child_setold(ch, old);
 	}
 	ch->ch_order = ++child_order;	/* from now on: when installed */
 	ch->ch_state = CH_S_INSTALLED;
@@ -1563,7 +1708,8 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 	if (hard) {
 		log_info("%s: SA 0x%08x expired (hard)", sa->sa_name,
 		    ntohl(spi));
-		if (sa->sa_state == SA_S_ESTABLISHED)
+		/* A retiring pair's DELETE went already. */
+		if (sa->sa_state == SA_S_ESTABLISHED && !ch->ch_retiring)
 			ikesa_send_delete(sa, ch);
 		kernel_delete(env, ch);
 		child_free(ch);
@@ -1572,9 +1718,8 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 	if (ch->ch_state != CH_S_INSTALLED || ch->ch_rekeying == 2)
 		return;
 	/* Only once per pair, and not while a rekey of it runs. */
-	TAILQ_FOREACH(nch, &sa->sa_children, ch_entry)
-		if (nch->ch_old == ch)
-			return;
+	if (ch->ch_nnew > 0)
+		return;
 	log_info("%s: SA 0x%08x soft lifetime reached, rekeying", sa->sa_name,
 	    ntohl(spi));
 	if (sa->sa_state != SA_S_ESTABLISHED) {
@@ -1603,7 +1748,7 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 	if ((nch = child_new(sa, 1)) == NULL)
 		return;
 	nch->ch_rekeying = 1;
-	nch->ch_old = ch;
+	child_setold(nch, ch);
 	ch->ch_rekeying = 2;		/* being replaced */
 	nch->ch_spid = ch->ch_spid;
 	nch->ch_saproto = ch->ch_saproto;
@@ -1618,6 +1763,24 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 	nch->ch_lifebytes = ch->ch_lifebytes;
 	if (sa->sa_state == SA_S_ESTABLISHED)
 		(void)ikesa_start_child(nch);
+}
+
+/*
+ * The kernel answered our DELETE of SA spi: if it was the outbound SA of
+ * a pair we retire, the peer may be told now (child_timeout()).
+ */
+void
+ikesa_delete_done(struct iked *env, uint32_t spi)
+{
+	struct iked_child	*ch;
+	int			 out;
+
+	if ((ch = child_byspi(env, spi, &out)) == NULL || !out ||
+	    !ch->ch_delwait)
+		return;
+	ch->ch_delwait = 0;
+	if (ch->ch_sa->sa_state == SA_S_ESTABLISHED)
+		ikesa_send_delete(ch->ch_sa, ch);
 }
 
 /* Somebody else deleted an SA (setkey, FLUSH with spi 0): forget it. */

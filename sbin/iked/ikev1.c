@@ -895,9 +895,12 @@ v1_send_mm_auth(struct iked_sa *sa)
 		return (-1);
 	}
 	ikev1_build_hash(&b, IKEV1_PAYLOAD_HASH, h, hash_length(sa->sa_prf));
-	/* Racoon's rule: INITIAL-CONTACT when this is our only SA with it. */
-	if (i && ikesa_bypeer(sa->sa_env, (struct sockaddr *)&sa->sa_peer,
-	    NULL) == sa) {
+	/*
+	 * Racoon's rule: INITIAL-CONTACT when this is our only SA with it.
+	 * A phase 1 renewed or replacing one that expired (its pairs still
+	 * in use) is not: the peer would drop those pairs.
+	 */
+	if (i && ikesa_first_contact(sa)) {
 		uint8_t	 spi[16];
 
 		memcpy(spi, sa->sa_ispi, 8);
@@ -2230,9 +2233,14 @@ v1_recv_info(struct iked_sa *sa, struct ikemsg *m)
 			continue;
 		for (i = 0; i < d.d_nspi; i++) {
 			memcpy(&spi, d.d_spi + 4 * i, 4);
-			/* The peer's inbound SPI is our outbound one. */
+			/*
+			 * The peer's inbound SPI is our outbound one, of a
+			 * pair with this peer (it may sit on the phase 1 that
+			 * renewed sa).
+			 */
 			if ((ch = child_byspi(env, spi, &out)) == NULL ||
-			    !out || ch->ch_sa != sa)
+			    !out || sa_cmpaddr(&ch->ch_sa->sa_peer.sa,
+			    &sa->sa_peer.sa) != 0)
 				continue;
 			log_info("%s: informational <- DELETE SA 0x%08x",
 			    sa->sa_name, ntohl(spi));

@@ -1040,7 +1040,7 @@ v2_send_request(struct iked_sa *sa, uint8_t exchange, struct ikebuf *inner,
 	sa->sa_reqid++;
 	sa->sa_busy = 1;
 	sa->sa_reqtype = exchange;
-	sa->sa_reqch = ch;
+	ikesa_setreq(sa, ch);
 	(void)tx_send(sa->sa_env, &sa->sa_tx, sa, msg, len, 1, v2_req_giveup,
 	    sa);
 }
@@ -1556,9 +1556,23 @@ v2_rekey_collision(struct iked_child *ch)
 	child_free(mine);
 }
 
-/* Child SA keys, installed in the kernel. */
+/* A child of the peer's CREATE_CHILD_SA that we have not answered yet. */
 static int
-v2_child_install(struct iked_child *ch, const uint8_t *gir, size_t girlen)
+v2_child_pending(const struct iked_child *ch)
+{
+	return (!ch->ch_initiator &&
+	    ch->ch_v2exch == IKEV2_EXCHANGE_CREATE_CHILD_SA);
+}
+
+/*
+ * Child SA keys, installed in the kernel.  They come from the SK_d of
+ * xsa, the IKE SA whose exchange made the child: not always ch's own,
+ * which may be the one that replaced it (a rekey of the IKE SA that
+ * crossed the exchange moved the child).
+ */
+static int
+v2_child_install(struct iked_child *ch, struct iked_sa *xsa,
+    const uint8_t *gir, size_t girlen)
 {
 	struct iked_sa		*sa = ch->ch_sa;
 	struct iked_childkeys	 ck;
@@ -1570,12 +1584,13 @@ v2_child_install(struct iked_child *ch, const uint8_t *gir, size_t girlen)
 	el = esp_enckeylen(ch->ch_enc, ch->ch_enckeylen);
 	al = esp_authkeylen(ch->ch_auth);
 	/* IKE_AUTH's child uses the IKE SA's nonces. */
-	ni = ch->ch_ni ? ch->ch_ni : sa->sa_ni;
-	nil = ch->ch_ni ? ch->ch_nilen : sa->sa_nilen;
-	nr = ch->ch_nr ? ch->ch_nr : sa->sa_nr;
-	nrl = ch->ch_nr ? ch->ch_nrlen : sa->sa_nrlen;
-	if (kdf_ikev2_child(sa->sa_prf, sa->sa_k2.sk_d, sa->sa_k2.sk_prflen,
-	    gir, girlen, ni, nil, nr, nrl, el, al, &ck) == -1)
+	ni = ch->ch_ni ? ch->ch_ni : xsa->sa_ni;
+	nil = ch->ch_ni ? ch->ch_nilen : xsa->sa_nilen;
+	nr = ch->ch_nr ? ch->ch_nr : xsa->sa_nr;
+	nrl = ch->ch_nr ? ch->ch_nrlen : xsa->sa_nrlen;
+	if (kdf_ikev2_child(xsa->sa_prf, xsa->sa_k2.sk_d,
+	    xsa->sa_k2.sk_prflen, gir, girlen, ni, nil, nr, nrl, el, al,
+	    &ck) == -1)
 		return (-1);
 	/* KEYMAT: the exchange initiator's direction first. */
 	kout = ch->ch_initiator ? ck.ck_ei : ck.ck_er;
@@ -1898,7 +1913,7 @@ v2_respond_child(struct iked_child *ch)
 	log_info("%s: %s -> %sSA (spi 0x%08x), TSi, TSr", sa->sa_name,
 	    ccsa ? "CREATE_CHILD_SA" : "IKE_AUTH", ccsa ? "" : "IDr, AUTH, ",
 	    ntohl(ch->ch_spi_in));
-	if (v2_child_install(ch, gir, girlen) == -1) {
+	if (v2_child_install(ch, sa, gir, girlen) == -1) {
 		if (gir != NULL)
 			freezero(gir, girlen);
 		if (ch->ch_resp != NULL)
@@ -1912,6 +1927,7 @@ v2_respond_child(struct iked_child *ch)
 		    NULL, 0);
 		v2_send_response(sa, ch->ch_v2exch, ch->ch_msgid, &b);
 		ikebuf_free(&b);
+		ch->ch_v2exch = 0;
 		v2_child_fail(ch, "the kernel refused the SAs");
 		return;
 	}
@@ -1919,6 +1935,14 @@ v2_respond_child(struct iked_child *ch)
 		freezero(gir, girlen);
 	if (!ccsa)
 		v2_established(sa);
+}
+
+/* A child of the peer's request refused: the caller answers for it. */
+static void
+v2_child_drop(struct iked_child *ch)
+{
+	ch->ch_v2exch = 0;
+	child_free(ch);
 }
 
 /*
@@ -1979,7 +2003,7 @@ v2_child_request(struct iked_sa *sa, struct ikemsg *m, uint8_t exchange,
 	ch->ch_lifebytes = sa->sa_pol->pol_lifebytes;
 	if (old != NULL) {
 		/* The peer rekeys: our own rekey of it would be a collision. */
-		ch->ch_old = old;
+		child_setold(ch, old);
 		old->ch_rekeying = 2;
 	}
 	if ((spd = v2_narrow(env, tsi, ni, tsr, nr, transport)) != NULL) {
@@ -2013,7 +2037,7 @@ v2_child_request(struct iked_sa *sa, struct ikemsg *m, uint8_t exchange,
 		    "generate-policy)", sa->sa_name, transport ? "transport" :
 		    "tunnel", r, ch->ch_rplen, l, ch->ch_lplen,
 		    sa->sa_pol->pol_name);
-		child_free(ch);
+		v2_child_drop(ch);
 		return (IKEV2_N_TS_UNACCEPTABLE);
 	}
 	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_SA, NULL)) == NULL ||
@@ -2025,7 +2049,7 @@ v2_child_request(struct iked_sa *sa, struct ikemsg *m, uint8_t exchange,
 		    "peer's proposals matches rule \"%s\"", sa->sa_name,
 		    sa->sa_pol->pol_name);
 		free(s);
-		child_free(ch);
+		v2_child_drop(ch);
 		return (IKEV2_N_NO_PROPOSAL_CHOSEN);
 	}
 	free(s);
@@ -2033,12 +2057,12 @@ v2_child_request(struct iked_sa *sa, struct ikemsg *m, uint8_t exchange,
 	ch->ch_v2prop = c.propnum;
 	if (ccsa) {
 		if ((p = ikemsg_find(m, IKEV2_PAYLOAD_NONCE, NULL)) == NULL) {
-			child_free(ch);
+			v2_child_drop(ch);
 			return (IKEV2_N_INVALID_SYNTAX);
 		}
 		nb = ikemsg_pld_body(p, &nl);
 		if (nl < IKEV2_NONCE_MIN || nl > IKEV2_NONCE_MAX) {
-			child_free(ch);
+			v2_child_drop(ch);
 			return (IKEV2_N_INVALID_SYNTAX);
 		}
 		setbuf_dup(&ch->ch_ni, &ch->ch_nilen, nb, nl);
@@ -2046,7 +2070,7 @@ v2_child_request(struct iked_sa *sa, struct ikemsg *m, uint8_t exchange,
 			if ((p = ikemsg_find(m, IKEV2_PAYLOAD_KE, NULL)) ==
 			    NULL || ikev2_pld_ke(p, &group, &kb, &kl) !=
 			    IKEMSG_OK || group != ch->ch_group) {
-				child_free(ch);
+				v2_child_drop(ch);
 				return (IKEV2_N_INVALID_KE_PAYLOAD);
 			}
 			setbuf_dup(&ch->ch_dhpeer, &ch->ch_dhpeerlen, kb, kl);
@@ -2059,7 +2083,7 @@ v2_child_request(struct iked_sa *sa, struct ikemsg *m, uint8_t exchange,
 	    ntohl(ch->ch_spi_out), r, ch->ch_rplen, l, ch->ch_lplen,
 	    old != NULL ? " (rekey)" : "");
 	if (kernel_getspi(env, ch) == -1) {
-		child_free(ch);
+		v2_child_drop(ch);
 		return (IKEV2_N_TEMPORARY_FAILURE);
 	}
 	return (0);
@@ -2088,6 +2112,42 @@ v2_respond_error(struct iked_sa *sa, uint8_t exchange, uint32_t msgid,
 	    "error");
 	v2_send_response(sa, exchange, msgid, &b);
 	ikebuf_free(&b);
+}
+
+/*
+ * A child of the peer's CREATE_CHILD_SA goes before our answer went (a
+ * timeout, a failure, its IKE SA closing): the peer still gets one,
+ * else its window stays closed until it gives up on us.
+ */
+void
+ikev2_child_unanswered(struct iked_child *ch)
+{
+	if (!v2_child_pending(ch))
+		return;
+	ch->ch_v2exch = 0;
+	if (ch->ch_sa->sa_state == SA_S_ESTABLISHED)
+		v2_respond_error(ch->ch_sa, IKEV2_EXCHANGE_CREATE_CHILD_SA,
+		    ch->ch_msgid, 0, IKEV2_N_TEMPORARY_FAILURE);
+}
+
+/*
+ * Our answer for the child ch is out.  If its IKE SA was rekeyed
+ * meanwhile (v2_rekey_move() left ch there), ch joins the new one.
+ */
+void
+ikev2_child_answered(struct iked_child *ch)
+{
+	struct iked_sa	*sa = ch->ch_sa, *nsa;
+
+	ch->ch_v2exch = 0;
+	if (!sa->sa_rekeyed)
+		return;
+	if ((nsa = ikesa_bypeer(sa->sa_env, &sa->sa_peer.sa,
+	    sa->sa_pol)) == NULL)
+		nsa = ikesa_bypeer(sa->sa_env, &sa->sa_peer.sa, NULL);
+	if (nsa != NULL && nsa != sa && nsa->sa_version == 2 &&
+	    nsa->sa_state == SA_S_ESTABLISHED)
+		child_move(ch, nsa);
 }
 
 /* %%% IKE_AUTH */
@@ -2214,7 +2274,7 @@ v2_recv_auth_resp(struct iked_sa *sa, struct ikemsg *m)
 	sa->sa_busy = 0;
 	tx_clear(&sa->sa_tx);
 	if (ch != NULL) {
-		sa->sa_reqch = NULL;
+		ikesa_setreq(sa, NULL);
 		if (err != 0) {
 			log_warnx("%s: IKE_AUTH <- %s: no child SA",
 			    sa->sa_name, v2_notify_name(err) ?
@@ -2233,7 +2293,7 @@ v2_recv_auth_resp(struct iked_sa *sa, struct ikemsg *m)
 		} else {
 			v2_child_set(ch, &c);
 			ch->ch_group = 0;
-			if (v2_child_install(ch, NULL, 0) == -1)
+			if (v2_child_install(ch, sa, NULL, 0) == -1)
 				v2_child_fail(ch, "the kernel refused the SAs");
 		}
 		free(s);
@@ -2298,7 +2358,7 @@ v2_recv_ccsa_resp(struct iked_sa *sa, struct ikemsg *m)
 	u_int			 i;
 
 	sa->sa_busy = 0;
-	sa->sa_reqch = NULL;
+	ikesa_setreq(sa, NULL);
 	tx_clear(&sa->sa_tx);
 	if (ch == NULL && sa->sa_rekey != NULL) {
 		v2_rekey_ike_resp(sa, m);
@@ -2379,7 +2439,7 @@ v2_recv_ccsa_resp(struct iked_sa *sa, struct ikemsg *m)
 			return;
 		}
 	}
-	if (v2_child_install(ch, gir, girlen) == -1)
+	if (v2_child_install(ch, sa, gir, girlen) == -1)
 		v2_child_fail(ch, "the kernel refused the SAs");
 	if (gir != NULL)
 		freezero(gir, girlen);
@@ -2754,10 +2814,18 @@ ikev2_recv(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 static void
 v2_rekey_move(struct iked_sa *old, struct iked_sa *nsa)
 {
-	struct iked_child	*ch;
+	struct iked_child	*ch, *next;
 
-	while ((ch = TAILQ_FIRST(&old->sa_children)) != NULL)
-		child_move(ch, nsa);
+	/*
+	 * A child of the peer's CREATE_CHILD_SA on old not yet answered
+	 * stays until it is (ikev2_child_answered()): its keys come from
+	 * old's SK_d, its answer goes on old.
+	 */
+	for (ch = TAILQ_FIRST(&old->sa_children); ch != NULL; ch = next) {
+		next = TAILQ_NEXT(ch, ch_entry);
+		if (!v2_child_pending(ch))
+			child_move(ch, nsa);
+	}
 	nsa->sa_nat = old->sa_nat & ~SA_IC_RECV;
 	nsa->sa_v2flags = old->sa_v2flags & SA_V2_FRAG;
 	old->sa_rekeyed = 1;

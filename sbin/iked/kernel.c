@@ -375,9 +375,12 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 		    mhp[SADB_EXT_LIFETIME_HARD] != NULL);
 		break;
 	case SADB_DELETE:
-		if (mine || sa == NULL)
+		if (sa == NULL)
 			break;
-		ikesa_spi_deleted(env, sa->sadb_sa_spi);
+		if (mine)
+			ikesa_delete_done(env, sa->sadb_sa_spi);
+		else
+			ikesa_spi_deleted(env, sa->sadb_sa_spi);
 		break;
 	case SADB_FLUSH:
 		if (mine)
