@@ -169,8 +169,12 @@ struct iked_policy {
 	char			*pol_file;	/* where it was written */
 	int			 pol_line;
 	TAILQ_ENTRY(iked_policy) pol_entry;
+	RB_ENTRY(iked_policy)	 pol_peernode;	/* cfg_polpeers (policy.c) */
+	u_int			 pol_seq;	/* its place in the file */
 };
 TAILQ_HEAD(iked_policies, iked_policy);
+RB_HEAD(iked_polpeers, iked_policy);
+RB_PROTOTYPE(iked_polpeers, iked_policy, pol_peernode, policy_peer_cmp);
 
 #define CFG_PASSIVE		0x01	/* set passive: no rule initiates */
 #define CFG_FRAGMENTATION	0x04	/* set fragmentation (RFC 7383) */
@@ -189,9 +193,23 @@ struct iked_config {
 	uint64_t		 cfg_lifebytes;
 	struct iked_policies	 cfg_policies;
 	u_int			 cfg_npolicies;
+	/* The rules indexed by peer (policy.c), made at the first lookup: */
+	int			 cfg_polindexed;
+	struct iked_polpeers	 cfg_polpeers;	/* peer one host: by address */
+	struct iked_policy	**cfg_polwild;	/* the others, in file order */
+	u_int			 cfg_npolwild;
 };
 
 struct iked;
+
+/* policy.c */
+struct iked_spd;
+struct iked_policy *policy_match(struct iked_config *, int,
+	    const struct sockaddr *, const struct sockaddr *, int);
+struct iked_policy *policy_acquire(struct iked_config *,
+	    const struct iked_spd *, const struct sockaddr *,
+	    const struct sockaddr *);
+void	 policy_index_free(struct iked_config *);
 
 /* parse.y */
 #define PARSE_NOINCLUDE	0x01	/* refuse "include" (parsing from memory) */
@@ -985,6 +1003,7 @@ socklen_t sa_len(const struct sockaddr *);
 void	 sa_set(union iked_sockaddr *, const struct sockaddr *);
 void	 sa_get(struct sockaddr_storage *, const union iked_sockaddr *);
 int	 sa_cmpaddr(const struct sockaddr *, const struct sockaddr *);
+int	 sa_addrorder(const struct sockaddr *, const struct sockaddr *);
 int	 sa_inprefix(const struct sockaddr *, const struct sockaddr *, int);
 
 /* kernel.c: PF_KEY */
@@ -1051,8 +1070,6 @@ void	 ikesa_acquire(struct iked *, uint32_t, struct iked_spd *,
 	    const struct sockaddr *, const struct sockaddr *);
 void	 ikesa_expire(struct iked *, uint32_t, int);
 void	 ikesa_spi_deleted(struct iked *, uint32_t);
-struct iked_policy *policy_match(struct iked_config *, int,
-	    const struct sockaddr *, const struct sockaddr *, int);
 void	 config_ref(struct iked_config *);
 void	 config_unref(struct iked_config *);
 void	 iked_shutdown_sas(struct iked *);

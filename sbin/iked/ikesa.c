@@ -51,79 +51,6 @@ now(void)
 	return (ts.tv_sec);
 }
 
-/* %%% Rules */
-
-static int
-addr_match(const struct iked_addr *a, const struct sockaddr *sa)
-{
-	if (a->addr_flags & (ADDR_ANY | ADDR_DYNAMIC))
-		return (1);
-	if ((a->addr_flags & ADDR_SET) == 0)
-		return (1);
-	return (sa_inprefix(sa, (const struct sockaddr *)&a->addr,
-	    a->addr_mask));
-}
-
-/*
- * The rule for an exchange with peer from local: OpenBSD's evaluation,
- * the last matching rule wins unless one marked quick matches first.
- * version 0 matches rules of both versions, and an "ike" rule (version
- * 0) matches exchanges of both; initiator skips passive rules, a
- * responder skips "skip" rules.
- */
-struct iked_policy *
-policy_match(struct iked_config *cf, int version, const struct sockaddr *local,
-    const struct sockaddr *peer, int initiator)
-{
-	struct iked_policy	*pol, *found = NULL;
-
-	if (cf == NULL)
-		return (NULL);
-	TAILQ_FOREACH(pol, &cf->cfg_policies, pol_entry) {
-		if (version != 0 && pol->pol_version != 0 &&
-		    pol->pol_version != version)
-			continue;
-		if (initiator && (pol->pol_flags & POL_PASSIVE))
-			continue;
-		if (!initiator && (pol->pol_flags & POL_SKIP))
-			continue;
-		if (pol->pol_af != AF_UNSPEC && pol->pol_af != peer->sa_family)
-			continue;
-		if (!addr_match(&pol->pol_peer, peer) ||
-		    !addr_match(&pol->pol_local, local))
-			continue;
-		found = pol;
-		if (pol->pol_flags & POL_QUICK)
-			break;
-	}
-	return (found);
-}
-
-/* Does one of the rule's flows cover the policy's selectors? */
-static int
-policy_flow_match(const struct iked_policy *pol, const struct iked_spd *spd)
-{
-	const struct iked_flow	*f;
-
-	if (TAILQ_EMPTY(&pol->pol_flows))
-		return (1);
-	TAILQ_FOREACH(f, &pol->pol_flows, flow_entry) {
-		if (!addr_match(&f->flow_src,
-		    (const struct sockaddr *)&spd->spd_src) ||
-		    !addr_match(&f->flow_dst,
-		    (const struct sockaddr *)&spd->spd_dst))
-			continue;
-		if ((f->flow_src.addr_flags & ADDR_SET) &&
-		    spd->spd_sprefix < f->flow_src.addr_mask)
-			continue;
-		if ((f->flow_dst.addr_flags & ADDR_SET) &&
-		    spd->spd_dprefix < f->flow_dst.addr_mask)
-			continue;
-		return (1);
-	}
-	return (0);
-}
-
 /* %%% IKE SAs */
 
 /*
@@ -1044,7 +971,7 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
     const struct sockaddr *src, const struct sockaddr *dst)
 {
 	struct sockaddr_storage	 local, peer;
-	struct iked_policy	*pol, *p;
+	struct iked_policy	*pol;
 	struct iked_sa		*sa;
 	struct iked_child	*ch;
 	char			 ps[128];
@@ -1084,22 +1011,8 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 	print_host((struct sockaddr *)&peer, ps, sizeof(ps));
 
 	/* The rule: OpenBSD's last match (or first quick), flows too. */
-	pol = NULL;
-	if (env->sc_config != NULL)
-		TAILQ_FOREACH(p, &env->sc_config->cfg_policies, pol_entry) {
-			if ((p->pol_flags & POL_PASSIVE) ||
-			    (p->pol_af != AF_UNSPEC &&
-			    p->pol_af != peer.ss_family) ||
-			    !addr_match(&p->pol_peer,
-			    (struct sockaddr *)&peer) ||
-			    !addr_match(&p->pol_local,
-			    (struct sockaddr *)&local) ||
-			    !policy_flow_match(p, spd))
-				continue;
-			pol = p;
-			if (p->pol_flags & POL_QUICK)
-				break;
-		}
+	pol = policy_acquire(env->sc_config, spd, (struct sockaddr *)&local,
+	    (struct sockaddr *)&peer);
 	if (pol == NULL) {
 		log_warnx("acquire seq %u (policy %u): no active rule for "
 		    "peer %s", seq, spd->spd_id, ps);

@@ -116,6 +116,26 @@ sa_cmpaddr(const struct sockaddr *a, const struct sockaddr *b)
 	return (memcmp(pa, pb, la) == 0 ? 0 : 1);
 }
 
+/*
+ * A total order of addresses (family, then the address; not ports), for
+ * the red-black trees that index by address.  Unknown families sort
+ * first, all equal.
+ */
+int
+sa_addrorder(const struct sockaddr *a, const struct sockaddr *b)
+{
+	const uint8_t	*pa, *pb;
+	size_t		 la, lb;
+
+	if (a->sa_family != b->sa_family)
+		return (a->sa_family < b->sa_family ? -1 : 1);
+	pa = sa_addr(a, &la);
+	pb = sa_addr(b, &lb);
+	if (pa == NULL || pb == NULL || la != lb)
+		return (0);
+	return (memcmp(pa, pb, la));
+}
+
 /* 1 when addr is inside net/plen. */
 int
 sa_inprefix(const struct sockaddr *addr, const struct sockaddr *net, int plen)
