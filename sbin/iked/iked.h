@@ -617,6 +617,16 @@ enum iked_chstate {
 
 struct iked_child {
 	TAILQ_ENTRY(iked_child)	 ch_entry;
+	/*
+	 * The daemon's indexes (ikesa.c): a child is in each tree from
+	 * the moment its key is set (child_set_*()) until child_free().
+	 */
+	RB_ENTRY(iked_child)	 ch_spiinnode;	/* sc_chspiin: ch_spi_in */
+	RB_ENTRY(iked_child)	 ch_spioutnode;	/* sc_chspiout: ch_spi_out */
+	RB_ENTRY(iked_child)	 ch_spidnode;	/* sc_chspid: ch_spid */
+	RB_ENTRY(iked_child)	 ch_getspinode;	/* sc_chgetspi: ch_getspi_seq */
+	RB_ENTRY(iked_child)	 ch_addnode;	/* sc_chadd: ch_addseq */
+	u_int			 ch_indexed;	/* CH_IX_*: in which trees */
 	struct iked_sa		*ch_sa;
 	enum iked_chstate	 ch_state;
 	int			 ch_initiator;
@@ -671,6 +681,21 @@ struct iked_child {
 	int			 ch_v2ids;	/* IKE_AUTH: the IDs came first */
 };
 TAILQ_HEAD(iked_children, iked_child);
+RB_HEAD(iked_chspiin, iked_child);
+RB_HEAD(iked_chspiout, iked_child);
+RB_HEAD(iked_chspid, iked_child);
+RB_HEAD(iked_chgetspi, iked_child);
+RB_HEAD(iked_chadd, iked_child);
+RB_PROTOTYPE(iked_chspiin, iked_child, ch_spiinnode, iked_chspiin_cmp);
+RB_PROTOTYPE(iked_chspiout, iked_child, ch_spioutnode, iked_chspiout_cmp);
+RB_PROTOTYPE(iked_chspid, iked_child, ch_spidnode, iked_chspid_cmp);
+RB_PROTOTYPE(iked_chgetspi, iked_child, ch_getspinode, iked_chgetspi_cmp);
+RB_PROTOTYPE(iked_chadd, iked_child, ch_addnode, iked_chadd_cmp);
+#define CH_IX_SPIIN	0x01
+#define CH_IX_SPIOUT	0x02
+#define CH_IX_SPID	0x04
+#define CH_IX_GETSPI	0x08
+#define CH_IX_ADD	0x10
 
 /* IKEv1 phase 1 states. */
 enum iked_sastate {
@@ -700,6 +725,7 @@ struct iked_hosrc;
 struct iked_sa {
 	TAILQ_ENTRY(iked_sa)	 sa_entry;
 	RB_ENTRY(iked_sa)	 sa_spinode;	/* sc_saspis: by SPIi */
+	RB_ENTRY(iked_sa)	 sa_peernode;	/* sc_sapeers: by sa_peer */
 	/* Half-open, opened by the peer (halfopen.c): */
 	TAILQ_ENTRY(iked_sa)	 sa_hoentry;	/* in its budget's lists */
 	struct iked_hosrc	*sa_hosrc;	/* its source's count */
@@ -744,6 +770,7 @@ struct iked_sa {
 	uint32_t		 sa_dpdseq;
 	u_int			 sa_dpdmiss;
 	time_t			 sa_created;
+	uint64_t		 sa_order;	/* creation order (sc_sapeers) */
 	time_t			 sa_established;
 	/* IKEv2 */
 	struct iked_hash	*sa_integ;	/* NULL with an AEAD */
@@ -782,6 +809,8 @@ struct iked_sa {
 TAILQ_HEAD(iked_sas, iked_sa);
 RB_HEAD(iked_saspis, iked_sa);
 RB_PROTOTYPE(iked_saspis, iked_sa, sa_spinode, ikesa_spi_cmp);
+RB_HEAD(iked_sapeers, iked_sa);
+RB_PROTOTYPE(iked_sapeers, iked_sa, sa_peernode, ikesa_peer_cmp);
 
 #define SA_V2_FRAG	0x01	/* the peer does RFC 7383 */
 #define SA_V2_DELETING	0x04	/* our DELETE of the IKE SA is out */
@@ -866,6 +895,13 @@ struct iked {
 	int			 sc_spd_ready;	/* SPDDUMP finished */
 	struct iked_sas		 sc_sas;
 	struct iked_saspis	 sc_saspis;	/* the same, by SPIi */
+	struct iked_sapeers	 sc_sapeers;	/* the same, by peer address */
+	/* Every child of every IKE SA, by the keys the kernel names: */
+	struct iked_chspiin	 sc_chspiin;
+	struct iked_chspiout	 sc_chspiout;
+	struct iked_chspid	 sc_chspid;
+	struct iked_chgetspi	 sc_chgetspi;
+	struct iked_chadd	 sc_chadd;
 	struct iked_halfopen	 sc_halfopen[2];	/* IKEv1, IKEv2 */
 	struct iked_hosrcs	 sc_hosrcs;
 	struct iked_admit	 sc_admit;
@@ -1043,6 +1079,12 @@ struct iked_sa *ikesa_spi_next(struct iked_sa *);
 #define IKESA_FOREACH_SPI(sa, env, spi)					\
 	for ((sa) = ikesa_spi_first((env), (spi)); (sa) != NULL;	\
 	    (sa) = ikesa_spi_next(sa))
+/* The IKE SAs with peer's address (any port), oldest first. */
+#define IKESA_FOREACH_PEER(sa, env, peer)				\
+	for ((sa) = ikesa_peer_first((env), (peer)); (sa) != NULL;	\
+	    (sa) = ikesa_peer_next(sa))
+struct iked_sa *ikesa_peer_first(struct iked *, const struct sockaddr *);
+struct iked_sa *ikesa_peer_next(struct iked_sa *);
 struct iked_sa *ikesa_bypeer(struct iked *, const struct sockaddr *,
 	    struct iked_policy *);
 struct iked_child *child_new(struct iked_sa *, int);
@@ -1055,6 +1097,12 @@ struct iked_child *child_byspid(struct iked *, uint32_t);
 struct iked_child *child_byspi(struct iked *, uint32_t, int *);
 struct iked_child *child_bygetspi(struct iked *, uint32_t);
 struct iked_child *child_byaddseq(struct iked *, uint32_t);
+void	 child_set_spi_in(struct iked_child *, uint32_t);
+void	 child_set_spi_out(struct iked_child *, const uint8_t *);
+void	 child_set_spid(struct iked_child *, uint32_t);
+void	 child_set_getspi_seq(struct iked_child *, uint32_t);
+void	 child_set_addseq(struct iked_child *, uint32_t);
+void	 ikesa_set_peer(struct iked_sa *, const struct sockaddr *);
 void	 ikesa_settimer(struct iked_sa *, u_int);
 int	 child_settimer(struct iked_child *, u_int);
 int	 tx_send(struct iked *, struct iked_tx *, struct iked_sa *,

@@ -70,12 +70,193 @@ ikesa_spi_cmp(const struct iked_sa *a, const struct iked_sa *b)
 
 RB_GENERATE(iked_saspis, iked_sa, sa_spinode, ikesa_spi_cmp);
 
+/*
+ * By the peer's address (not its port), then in creation order: the
+ * order of sc_sas, which the searches by peer keep.
+ */
+static int
+ikesa_peer_cmp(const struct iked_sa *a, const struct iked_sa *b)
+{
+	int	 r;
+
+	if ((r = sa_addrorder(&a->sa_peer.sa, &b->sa_peer.sa)) != 0)
+		return (r);
+	return (a->sa_order < b->sa_order ? -1 : a->sa_order > b->sa_order);
+}
+
+RB_GENERATE(iked_sapeers, iked_sa, sa_peernode, ikesa_peer_cmp);
+
+static uint64_t	sa_order;	/* sa_order: which SA came first */
+
+/*
+ * The children by the keys the kernel's messages carry: the SPIs, the
+ * outbound policy, the seq of our GETSPI and of our ADD.  Keys repeat
+ * (a rekey keeps the policy; two peers may pick one SPI): ties go by
+ * address, and a search walks from the leftmost node with the key.
+ */
+#define CHILD_INDEX(name, field, node)					\
+static int								\
+name##_cmp(const struct iked_child *a, const struct iked_child *b)	\
+{									\
+	if (a->field != b->field)					\
+		return (a->field < b->field ? -1 : 1);			\
+	return ((uintptr_t)a < (uintptr_t)b ? -1 :			\
+	    (uintptr_t)a > (uintptr_t)b);				\
+}									\
+RB_GENERATE(name, iked_child, node, name##_cmp)				\
+static struct iked_child *						\
+name##_first(struct name *head, uint32_t key)				\
+{									\
+	struct iked_child	*n = RB_ROOT(head), *found = NULL;	\
+									\
+	while (n != NULL) {						\
+		if (n->field >= key) {					\
+			found = n;					\
+			n = RB_LEFT(n, node);				\
+		} else							\
+			n = RB_RIGHT(n, node);				\
+	}								\
+	return (found != NULL && found->field == key ? found : NULL);	\
+}									\
+static struct iked_child *						\
+name##_next(struct name *head, struct iked_child *ch)			\
+{									\
+	struct iked_child	*n = RB_NEXT(name, head, ch);		\
+									\
+	(void)head;							\
+	return (n != NULL && n->field == ch->field ? n : NULL);		\
+}
+
+CHILD_INDEX(iked_chspiin, ch_spi_in, ch_spiinnode)
+CHILD_INDEX(iked_chspiout, ch_spi_out, ch_spioutnode)
+CHILD_INDEX(iked_chspid, ch_spid, ch_spidnode)
+CHILD_INDEX(iked_chgetspi, ch_getspi_seq, ch_getspinode)
+CHILD_INDEX(iked_chadd, ch_addseq, ch_addnode)
+
+#define CHILD_FOREACH_KEY(ch, name, head, key)				\
+	for ((ch) = name##_first((head), (key)); (ch) != NULL;		\
+	    (ch) = name##_next((head), (ch)))
+
+/* Set a child's key and move it in that key's tree. */
+#define CHILD_SET(name, member, ch, field, bit, v) do {		\
+	struct iked	*env_ = (ch)->ch_sa->sa_env;			\
+									\
+	if ((ch)->ch_indexed & (bit))					\
+		RB_REMOVE(name, &env_->member, (ch));			\
+	(ch)->field = (v);						\
+	RB_INSERT(name, &env_->member, (ch));				\
+	(ch)->ch_indexed |= (bit);					\
+} while (0)
+
+void
+child_set_spi_in(struct iked_child *ch, uint32_t spi)
+{
+	CHILD_SET(iked_chspiin, sc_chspiin, ch, ch_spi_in, CH_IX_SPIIN,
+	    spi);
+}
+
+/* The peer's SPI: its 4 bytes as on the wire. */
+void
+child_set_spi_out(struct iked_child *ch, const uint8_t *p)
+{
+	uint32_t	 spi;
+
+	memcpy(&spi, p, sizeof(spi));
+	CHILD_SET(iked_chspiout, sc_chspiout, ch, ch_spi_out, CH_IX_SPIOUT,
+	    spi);
+}
+
+void
+child_set_spid(struct iked_child *ch, uint32_t spid)
+{
+	CHILD_SET(iked_chspid, sc_chspid, ch, ch_spid, CH_IX_SPID,
+	    spid);
+}
+
+void
+child_set_getspi_seq(struct iked_child *ch, uint32_t seq)
+{
+	CHILD_SET(iked_chgetspi, sc_chgetspi, ch, ch_getspi_seq, CH_IX_GETSPI,
+	    seq);
+}
+
+void
+child_set_addseq(struct iked_child *ch, uint32_t seq)
+{
+	CHILD_SET(iked_chadd, sc_chadd, ch, ch_addseq, CH_IX_ADD,
+	    seq);
+}
+
+/* Out of every tree: child_free(). */
+static void
+child_unindex(struct iked_child *ch)
+{
+	struct iked	*env = ch->ch_sa->sa_env;
+
+	if (ch->ch_indexed & CH_IX_SPIIN)
+		RB_REMOVE(iked_chspiin, &env->sc_chspiin, ch);
+	if (ch->ch_indexed & CH_IX_SPIOUT)
+		RB_REMOVE(iked_chspiout, &env->sc_chspiout, ch);
+	if (ch->ch_indexed & CH_IX_SPID)
+		RB_REMOVE(iked_chspid, &env->sc_chspid, ch);
+	if (ch->ch_indexed & CH_IX_GETSPI)
+		RB_REMOVE(iked_chgetspi, &env->sc_chgetspi, ch);
+	if (ch->ch_indexed & CH_IX_ADD)
+		RB_REMOVE(iked_chadd, &env->sc_chadd, ch);
+	ch->ch_indexed = 0;
+}
+
 void
 ikesa_init(struct iked *env)
 {
 	TAILQ_INIT(&env->sc_sas);
 	RB_INIT(&env->sc_saspis);
+	RB_INIT(&env->sc_sapeers);
+	RB_INIT(&env->sc_chspiin);
+	RB_INIT(&env->sc_chspiout);
+	RB_INIT(&env->sc_chspid);
+	RB_INIT(&env->sc_chgetspi);
+	RB_INIT(&env->sc_chadd);
 	halfopen_init(env);
+}
+
+/* The oldest SA with peer's address. */
+struct iked_sa *
+ikesa_peer_first(struct iked *env, const struct sockaddr *peer)
+{
+	struct iked_sa	*n, *found = NULL;
+
+	n = RB_ROOT(&env->sc_sapeers);
+	while (n != NULL) {
+		if (sa_addrorder(&n->sa_peer.sa, peer) >= 0) {
+			found = n;
+			n = RB_LEFT(n, sa_peernode);
+		} else
+			n = RB_RIGHT(n, sa_peernode);
+	}
+	if (found == NULL || sa_addrorder(&found->sa_peer.sa, peer) != 0)
+		return (NULL);
+	return (found);
+}
+
+struct iked_sa *
+ikesa_peer_next(struct iked_sa *sa)
+{
+	struct iked_sa	*n;
+
+	if ((n = RB_NEXT(iked_sapeers, &sa->sa_env->sc_sapeers, sa)) == NULL ||
+	    sa_addrorder(&n->sa_peer.sa, &sa->sa_peer.sa) != 0)
+		return (NULL);
+	return (n);
+}
+
+/* The peer moved (NAT-T's float, its NAT's new mapping). */
+void
+ikesa_set_peer(struct iked_sa *sa, const struct sockaddr *peer)
+{
+	RB_REMOVE(iked_sapeers, &sa->sa_env->sc_sapeers, sa);
+	memcpy(&sa->sa_peer, peer, sa_len(peer));
+	RB_INSERT(iked_sapeers, &sa->sa_env->sc_sapeers, sa);
 }
 
 /* The first SA whose SPIi is spi, in the order of ikesa_spi_cmp. */
@@ -151,8 +332,10 @@ ikesa_new(struct iked *env, int version, int initiator,
 		free(sa);
 		return (NULL);
 	}
+	sa->sa_order = ++sa_order;
 	TAILQ_INSERT_TAIL(&env->sc_sas, sa, sa_entry);
 	RB_INSERT(iked_saspis, &env->sc_saspis, sa);
+	RB_INSERT(iked_sapeers, &env->sc_sapeers, sa);
 	ikesa_settimer(sa, IKED_HALFOPEN_TIMEOUT);
 	return (sa);
 }
@@ -193,6 +376,7 @@ ikesa_free(struct iked_sa *sa)
 	halfopen_leave(sa);
 	TAILQ_REMOVE(&env->sc_sas, sa, sa_entry);
 	RB_REMOVE(iked_saspis, &env->sc_saspis, sa);
+	RB_REMOVE(iked_sapeers, &env->sc_sapeers, sa);
 	tx_clear(&sa->sa_tx);
 	if (sa->sa_timer != NULL)
 		event_free(sa->sa_timer);
@@ -350,9 +534,8 @@ ikesa_bypeer(struct iked *env, const struct sockaddr *peer,
 {
 	struct iked_sa	*sa, *found = NULL;
 
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry) {
-		if (sa->sa_state == SA_S_DEAD || sa->sa_rekeyed ||
-		    sa_cmpaddr((struct sockaddr *)&sa->sa_peer, peer) != 0)
+	IKESA_FOREACH_PEER(sa, env, peer) {
+		if (sa->sa_state == SA_S_DEAD || sa->sa_rekeyed)
 			continue;
 		/* After a reload, new negotiations follow the new rules. */
 		if (pol != NULL && sa->sa_cf != env->sc_config)
@@ -416,6 +599,7 @@ child_free(struct iked_child *ch)
 	struct iked_child	*c;
 
 	TAILQ_REMOVE(&sa->sa_children, ch, ch_entry);
+	child_unindex(ch);
 	TAILQ_FOREACH(o, &sa->sa_env->sc_sas, sa_entry) {
 		if (o->sa_reqch == ch)
 			o->sa_reqch = NULL;
@@ -602,39 +786,38 @@ child_bymsgid(struct iked_sa *sa, uint32_t msgid)
 	return (NULL);
 }
 
-/* A negotiation (or established pair) for the outbound policy spid. */
+/*
+ * A negotiation (or established pair) for the outbound policy spid: of
+ * several (a rekey and the pair it replaces), the first made.
+ */
 struct iked_child *
 child_byspid(struct iked *env, uint32_t spid)
 {
-	struct iked_sa		*sa;
-	struct iked_child	*ch;
+	struct iked_child	*ch, *found = NULL;
 
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
-		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
-			if (ch->ch_spid == spid && spid != 0 &&
-			    !ch->ch_rekeying)
-				return (ch);
-	return (NULL);
+	if (spid == 0)
+		return (NULL);
+	CHILD_FOREACH_KEY(ch, iked_chspid, &env->sc_chspid, spid)
+		if (!ch->ch_rekeying &&
+		    (found == NULL || ch->ch_order < found->ch_order))
+			found = ch;
+	return (found);
 }
 
 /* The child with SPI spi; *out tells which of its SAs. */
 struct iked_child *
 child_byspi(struct iked *env, uint32_t spi, int *out)
 {
-	struct iked_sa		*sa;
 	struct iked_child	*ch;
 
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
-		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry) {
-			if (ch->ch_spi_in == spi) {
-				*out = 0;
-				return (ch);
-			}
-			if (ch->ch_spi_out == spi &&
-			    ch->ch_state == CH_S_INSTALLED) {
-				*out = 1;
-				return (ch);
-			}
+	CHILD_FOREACH_KEY(ch, iked_chspiin, &env->sc_chspiin, spi) {
+		*out = 0;
+		return (ch);
+	}
+	CHILD_FOREACH_KEY(ch, iked_chspiout, &env->sc_chspiout, spi)
+		if (ch->ch_state == CH_S_INSTALLED) {
+			*out = 1;
+			return (ch);
 		}
 	return (NULL);
 }
@@ -642,27 +825,22 @@ child_byspi(struct iked *env, uint32_t spi, int *out)
 struct iked_child *
 child_byaddseq(struct iked *env, uint32_t seq)
 {
-	struct iked_sa		*sa;
 	struct iked_child	*ch;
 
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
-		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
-			if (ch->ch_addpending && ch->ch_addseq == seq)
-				return (ch);
+	CHILD_FOREACH_KEY(ch, iked_chadd, &env->sc_chadd, seq)
+		if (ch->ch_addpending)
+			return (ch);
 	return (NULL);
 }
 
 struct iked_child *
 child_bygetspi(struct iked *env, uint32_t seq)
 {
-	struct iked_sa		*sa;
 	struct iked_child	*ch;
 
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
-		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
-			if (ch->ch_state == CH_S_GETSPI &&
-			    ch->ch_getspi_seq == seq)
-				return (ch);
+	CHILD_FOREACH_KEY(ch, iked_chgetspi, &env->sc_chgetspi, seq)
+		if (ch->ch_state == CH_S_GETSPI)
+			return (ch);
 	return (NULL);
 }
 
@@ -1046,7 +1224,7 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 		kernel_acquire_fail(env, seq, ENOMEM);
 		return;
 	}
-	ch->ch_spid = spd->spd_id;
+	child_set_spid(ch, spd->spd_id);
 	ch->ch_acqseq = seq;
 	ch->ch_saproto = spd->spd_proto ? spd->spd_proto : IPPROTO_ESP;
 	ch->ch_mode = spd->spd_mode;
@@ -1069,9 +1247,8 @@ ikesa_otherpeer(struct iked_sa *sa)
 {
 	struct iked_sa	*o;
 
-	TAILQ_FOREACH(o, &sa->sa_env->sc_sas, sa_entry)
-		if (o != sa && sa_cmpaddr((struct sockaddr *)&o->sa_peer,
-		    (struct sockaddr *)&sa->sa_peer) == 0)
+	IKESA_FOREACH_PEER(o, sa->sa_env, &sa->sa_peer.sa)
+		if (o != sa)
 			return (o);
 	return (NULL);
 }
@@ -1164,21 +1341,21 @@ ikesa_update_done(struct iked *env, uint32_t seq)
 	uint8_t			*msg;
 	size_t			 len;
 
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
-		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry) {
-			if (ch->ch_resp == NULL || ch->ch_getspi_seq != seq)
-				continue;
-			msg = ch->ch_resp;
-			len = ch->ch_resplen;
-			ch->ch_resp = NULL;
-			ch->ch_resplen = 0;
-			if (sa->sa_version == 2)
-				(void)tx_send(env, &sa->sa_rtx, sa, msg, len,
-				    0, NULL, NULL);
-			else
-				ikev1_send_qm2(ch, msg, len);
-			return;
-		}
+	CHILD_FOREACH_KEY(ch, iked_chgetspi, &env->sc_chgetspi, seq) {
+		if (ch->ch_resp == NULL)
+			continue;
+		sa = ch->ch_sa;
+		msg = ch->ch_resp;
+		len = ch->ch_resplen;
+		ch->ch_resp = NULL;
+		ch->ch_resplen = 0;
+		if (sa->sa_version == 2)
+			(void)tx_send(env, &sa->sa_rtx, sa, msg, len, 0, NULL,
+			    NULL);
+		else
+			ikev1_send_qm2(ch, msg, len);
+		return;
+	}
 }
 
 /* %%% Identities, for both versions (their ID type numbers in map) */
@@ -1272,7 +1449,7 @@ void
 ikesa_established(struct iked_sa *sa)
 {
 	struct iked		*env = sa->sa_env;
-	struct iked_sa		*o, *next;
+	struct iked_sa		*o;
 
 	halfopen_leave(sa);
 	sa->sa_state = SA_S_ESTABLISHED;
@@ -1291,14 +1468,9 @@ ikesa_established(struct iked_sa *sa)
 		ikesa_settimer(sa, (u_int)sa->sa_lifetime);
 	ikesa_initial_contact(sa);
 	/* An older phase 1 with this peer, and its children, retire here. */
-	for (o = TAILQ_FIRST(&env->sc_sas); o != NULL; o = next) {
-		next = TAILQ_NEXT(o, sa_entry);
-		if (o == sa || sa_cmpaddr((struct sockaddr *)&o->sa_peer,
-		    (struct sockaddr *)&sa->sa_peer) != 0)
-			continue;
-		if (o->sa_state == SA_S_DEAD)
+	IKESA_FOREACH_PEER(o, env, &sa->sa_peer.sa)
+		if (o != sa && o->sa_state == SA_S_DEAD)
 			ikesa_adopt(o, sa);
-	}
 	ikesa_start_children(sa);
 }
 
@@ -1320,10 +1492,7 @@ child_peer_rekeyed(struct iked_child *ch)
 
 	if (ch->ch_initiator || ch->ch_old != NULL || ch->ch_spid == 0)
 		return (NULL);
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry) {
-		if (sa_cmpaddr((struct sockaddr *)&sa->sa_peer,
-		    (struct sockaddr *)&ch->ch_sa->sa_peer) != 0)
-			continue;
+	IKESA_FOREACH_PEER(sa, env, &ch->ch_sa->sa_peer.sa) {
 		TAILQ_FOREACH(o, &sa->sa_children, ch_entry) {
 			if (o == ch || o->ch_state != CH_S_INSTALLED ||
 			    o->ch_spid != ch->ch_spid || o->ch_rekeying ||
@@ -1450,7 +1619,7 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 	nch->ch_rekeying = 1;
 	nch->ch_old = ch;
 	ch->ch_rekeying = 2;		/* being replaced */
-	nch->ch_spid = ch->ch_spid;
+	child_set_spid(nch, ch->ch_spid);
 	nch->ch_saproto = ch->ch_saproto;
 	nch->ch_mode = ch->ch_mode;
 	nch->ch_reqid = ch->ch_reqid;

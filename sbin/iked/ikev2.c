@@ -1606,7 +1606,7 @@ v2_child_set(struct iked_child *ch, const struct v2_choice *c)
 	ch->ch_group = c->hasdh ? c->dh : 0;
 	ch->ch_esn = c->esn > 0;
 	if (c->spisize == 4)
-		memcpy(&ch->ch_spi_out, c->spi, 4);
+		child_set_spi_out(ch, c->spi);
 }
 
 static void
@@ -1983,7 +1983,7 @@ v2_child_request(struct iked_sa *sa, struct ikemsg *m, uint8_t exchange,
 		old->ch_rekeying = 2;
 	}
 	if ((spd = v2_narrow(env, tsi, ni, tsr, nr, transport)) != NULL) {
-		ch->ch_spid = spd->spd_id;
+		child_set_spid(ch, spd->spd_id);
 		ch->ch_mode = spd->spd_mode;
 		ch->ch_saproto = spd->spd_proto;
 		ch->ch_reqid = spd->spd_level == IPSEC_LEVEL_UNIQUE ?
@@ -2708,7 +2708,7 @@ ikev2_recv(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	    (sa->sa_nat & SA_NATT_VID)) {
 		/* The initiator floated (and maybe its NAT mapped it). */
 		memcpy(&sa->sa_local, local, sa_len(local));
-		memcpy(&sa->sa_peer, peer, sa_len(peer));
+		ikesa_set_peer(sa, peer);
 		sa->sa_nat |= SA_NATT_FLOAT;
 	}
 	if (!response) {

@@ -345,8 +345,7 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 			break;
 		if ((ch = child_bygetspi(env, msg->sadb_msg_seq)) == NULL)
 			break;
-		ch->ch_spi_in = sa->sadb_sa_spi;
-		ch->ch_getspi_seq = msg->sadb_msg_seq;
+		child_set_spi_in(ch, sa->sadb_sa_spi);
 		log_debug("pfkey: GETSPI seq %u: spi 0x%08x", msg->sadb_msg_seq,
 		    ntohl(sa->sadb_sa_spi));
 		if (ch->ch_sa->sa_version == 2)
@@ -530,7 +529,7 @@ kernel_getspi(struct iked *env, struct iked_child *ch)
 	kernel_endpoints(ch, &local, &peer);
 	seq = ch->ch_acqseq != 0 && ch->ch_initiator && !ch->ch_rekeying ?
 	    ch->ch_acqseq : kernel_seq(env);
-	ch->ch_getspi_seq = seq;
+	child_set_getspi_seq(ch, seq);
 	while (pfkey_send_getspi(env->sc_pfkey, ch->ch_saproto ==
 	    IPPROTO_AH ? SADB_SATYPE_AH : SADB_SATYPE_ESP, ch->ch_mode,
 	    (struct sockaddr *)&peer, (struct sockaddr *)&local, 0, 0,
@@ -615,7 +614,7 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 	a.seq = ch->ch_initiator && !ch->ch_rekeying && ch->ch_acqseq != 0 ?
 	    ch->ch_acqseq : kernel_seq(env);
 	if (which & KERNEL_SA_OUT) {
-		ch->ch_addseq = a.seq;
+		child_set_addseq(ch, a.seq);
 		ch->ch_addpending = 1;
 	}
 	a.l_natt_sport = sa_port((struct sockaddr *)&sa->sa_local);
