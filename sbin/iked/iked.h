@@ -552,6 +552,10 @@ union iked_sockaddr {
 /* A kernel security policy as mirrored from SPDDUMP and the broadcasts. */
 struct iked_spd {
 	TAILQ_ENTRY(iked_spd)	 spd_entry;
+	RB_ENTRY(iked_spd)	 spd_idnode;	/* sc_spdids: by spd_id */
+	RB_ENTRY(iked_spd)	 spd_dstnode;	/* sc_spddsts: by spd_dkey */
+	uint64_t		 spd_seq;	/* its place in sc_spds */
+	uint8_t			 spd_dkey[16];	/* spd_dst under spd_dprefix */
 	uint32_t		 spd_id;
 	uint8_t			 spd_dir;	/* IPSEC_DIR_* */
 	uint16_t		 spd_type;	/* IPSEC_POLICY_* */
@@ -569,6 +573,10 @@ struct iked_spd {
 	int			 spd_mine;	/* installed from iked.conf */
 };
 TAILQ_HEAD(iked_spds, iked_spd);
+RB_HEAD(iked_spdids, iked_spd);
+RB_PROTOTYPE(iked_spdids, iked_spd, spd_idnode, kernel_spd_idcmp);
+RB_HEAD(iked_spddsts, iked_spd);
+RB_PROTOTYPE(iked_spddsts, iked_spd, spd_dstnode, kernel_spd_dstcmp);
 
 #define TX_RXDIGEST	32	/* tx_rx: SHA-256 */
 
@@ -892,6 +900,8 @@ struct iked {
 	struct event		*sc_pfkeyev;
 	uint32_t		 sc_pfkey_seq;
 	struct iked_spds	 sc_spds;
+	struct iked_spdids	 sc_spdids;	/* the same, by id */
+	struct iked_spddsts	 sc_spddsts;	/* by direction, destination */
 	int			 sc_spd_ready;	/* SPDDUMP finished */
 	struct iked_sas		 sc_sas;
 	struct iked_saspis	 sc_saspis;	/* the same, by SPIi */
@@ -1046,6 +1056,12 @@ int	 sa_inprefix(const struct sockaddr *, const struct sockaddr *, int);
 int	 kernel_init(struct iked *);
 void	 kernel_close(struct iked *);
 struct iked_spd *kernel_spd_byid(struct iked *, uint32_t);
+void	 kernel_spd_init(struct iked *);
+void	 kernel_spd_insert(struct iked *, struct iked_spd *);
+void	 kernel_spd_flush(struct iked *);
+struct iked_spd *kernel_spd_dst_first(struct iked *, uint8_t, int,
+	    const uint8_t *);
+struct iked_spd *kernel_spd_dst_next(struct iked *, struct iked_spd *);
 struct iked_spd *kernel_spd_find(struct iked *, uint8_t,
 	    const struct sockaddr *, uint8_t, const struct sockaddr *, uint8_t,
 	    uint8_t);

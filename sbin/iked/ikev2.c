@@ -958,41 +958,67 @@ v2_ts2sel(const struct ikemsg_ts *ts, union iked_sockaddr *ss,
 	return (-1);
 }
 
+/* Does the outbound policy spd fit the proposed TSi and TSr? */
+static int
+v2_narrow_fits(struct iked *env, const struct iked_spd *spd,
+    const struct ikemsg_ts *tsi, u_int ni, const struct ikemsg_ts *tsr,
+    u_int nr, int transport)
+{
+	u_int		 i, j;
+
+	if (spd->spd_type != IPSEC_POLICY_IPSEC ||
+	    (spd->spd_mode == IPSEC_MODE_TRANSPORT) != transport)
+		return (0);
+	for (i = 0; i < nr; i++)
+		if (v2_ts_covers(&tsr[i], &spd->spd_src, spd->spd_sprefix,
+		    spd->spd_ulproto))
+			break;
+	for (j = 0; j < ni; j++)
+		if (v2_ts_covers(&tsi[j], &spd->spd_dst, spd->spd_dprefix,
+		    spd->spd_ulproto))
+			break;
+	if (i == nr || j == ni)
+		return (0);
+	return (kernel_spd_find(env, IPSEC_DIR_INBOUND,
+	    (const struct sockaddr *)&spd->spd_dst, spd->spd_dprefix,
+	    (const struct sockaddr *)&spd->spd_src, spd->spd_sprefix,
+	    spd->spd_ulproto) != NULL);
+}
+
 /*
  * The responder's narrowing (RFC 7296 2.9): an outbound policy of ours
  * (with its inbound twin) whose selectors the proposed TSr (ours) and
- * TSi (the peer's) cover, in the wanted mode; NULL if none.
+ * TSi (the peer's) cover, in the wanted mode; NULL if none.  Of several,
+ * the first in the kernel's order.  A TSi covers a policy's destination
+ * only if the prefix starts inside it: only the policies whose
+ * destination starts in one of the TSi ranges are tried.
  */
 static struct iked_spd *
 v2_narrow(struct iked *env, const struct ikemsg_ts *tsi, u_int ni,
     const struct ikemsg_ts *tsr, u_int nr, int transport)
 {
-	struct iked_spd	*spd;
-	u_int		 i, j;
+	struct iked_spd	*spd, *found = NULL;
+	uint8_t		 key[16];
+	size_t		 alen;
+	u_int		 k;
+	int		 af;
 
-	TAILQ_FOREACH(spd, &env->sc_spds, spd_entry) {
-		if (spd->spd_dir != IPSEC_DIR_OUTBOUND ||
-		    spd->spd_type != IPSEC_POLICY_IPSEC ||
-		    (spd->spd_mode == IPSEC_MODE_TRANSPORT) != transport)
-			continue;
-		for (i = 0; i < nr; i++)
-			if (v2_ts_covers(&tsr[i], &spd->spd_src,
-			    spd->spd_sprefix, spd->spd_ulproto))
-				break;
-		for (j = 0; j < ni; j++)
-			if (v2_ts_covers(&tsi[j], &spd->spd_dst,
-			    spd->spd_dprefix, spd->spd_ulproto))
-				break;
-		if (i == nr || j == ni)
-			continue;
-		if (kernel_spd_find(env, IPSEC_DIR_INBOUND,
-		    (struct sockaddr *)&spd->spd_dst, spd->spd_dprefix,
-		    (struct sockaddr *)&spd->spd_src, spd->spd_sprefix,
-		    spd->spd_ulproto) == NULL)
-			continue;
-		return (spd);
+	for (k = 0; k < ni; k++) {
+		af = tsi[k].ts_type == IKEV2_TS_IPV4_ADDR_RANGE ? AF_INET :
+		    AF_INET6;
+		alen = af == AF_INET ? 4 : 16;
+		memset(key, 0, sizeof(key));
+		memcpy(key, tsi[k].ts_saddr, alen);
+		for (spd = kernel_spd_dst_first(env, IPSEC_DIR_OUTBOUND, af,
+		    key); spd != NULL && memcmp(spd->spd_dkey,
+		    tsi[k].ts_eaddr, alen) <= 0;
+		    spd = kernel_spd_dst_next(env, spd))
+			if ((found == NULL || spd->spd_seq < found->spd_seq) &&
+			    v2_narrow_fits(env, spd, tsi, ni, tsr, nr,
+			    transport))
+				found = spd;
 	}
-	return (NULL);
+	return (found);
 }
 
 static void
