@@ -603,9 +603,11 @@ struct iked_tx {
  * from sa_reqch (the IKEv2 request carrying it) and ch_old (the pairs
  * replacing it), an IKE SA from sa_rekey and sa_rekey_peer, and from
  * its children's ch_sa and tx_sa.  It is freed only by child_free() or
- * ikesa_free(), which unlink it, free its timers, its retransmission
- * and its children (an IKE SA's unanswered IKEv2 rekey, sa_rekey, too)
- * and clear every pointer to it in every IKE SA of the daemon; holders
+ * ikesa_free(), which unlink it (from its list and each index:
+ * sc_saspis, sc_sapeers, the sc_ch* trees), free its timers, its
+ * retransmission and its children (an IKE SA's unanswered IKEv2 rekey,
+ * sa_rekey, too) and clear every pointer to it in every IKE SA of the
+ * daemon (a walk of sc_sas: per free, never per packet); holders
  * check theirs for NULL.  A child changes IKE SA only by child_move(),
  * so that its ch_sa and tx_sa always name the IKE SA whose list holds
  * it.  An IKEv2 child whose request is out outlives its own timer: the
