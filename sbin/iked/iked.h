@@ -607,7 +607,7 @@ struct iked_tx {
  * sc_saspis, sc_sapeers, the sc_ch* trees), free its timers, its
  * retransmission and its children (an IKE SA's unanswered IKEv2 rekey,
  * sa_rekey, too) and clear every pointer to it in every IKE SA of the
- * daemon (a walk of sc_sas: per free, never per packet); holders
+ * daemon (a walk of sc_sas: once per free, no lookup walks); holders
  * check theirs for NULL.  A child changes IKE SA only by child_move(),
  * so that its ch_sa and tx_sa always name the IKE SA whose list holds
  * it.  An IKEv2 child whose request is out outlives its own timer: the
