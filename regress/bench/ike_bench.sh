@@ -208,6 +208,8 @@ print("%.3f %d" % (time.monotonic() - t0, out.count(b"\n")))' \
 # refused-B" or fails.
 iked_bench()
 {
+	# What the run at the previous N left.
+	rm -rf "$dir"/A.* "$dir"/B.* "$dir"/a.hosts "$dir"/recv.*
 	netns_up
 	for n in A B; do
 		eval ns=\$$n
@@ -377,6 +379,8 @@ swan_ike_bench()
 	done
 	loglevel=0
 	[ "${IKE_BENCH_KEEP:-0}" = 0 ] || loglevel=1
+	rm -rf "$dir/swanA" "$dir/swanB"
+	hosts 18 1 $W >"$dir/a.hosts"
 	netns_up
 	for n in A B; do
 		eval ns=\$$n
