@@ -213,11 +213,13 @@ iked_bench()
 	netns_up
 	for n in A B; do
 		eval ns=\$$n
-		# N ACQUIREs and N held packets at once: an admin's sysctl
-		# for a gateway of N peers (the defaults are 4096 and 1024).
+		# N ACQUIREs, N held packets and bursts of N datagrams in
+		# its queue: an admin's tuning for a gateway of N peers (the
+		# defaults are 4096, 1024 and 8192).
 		ip netns exec "$ns" "$netipsecd" -d -s "$dir/$n.sock" -i ikv$n \
 		    -o net.key.acq_max=$((2 * N + 4096)) \
 		    -o net.inet.ipsec.acq_hold_total=$((2 * N + 1024)) \
+		    -o netipsecd.queue_maxlen=$((4 * N + 8192)) \
 		    >"$dir/$n.netipsecd.log" 2>&1 &
 		record $n.netipsecd $! netipsecd
 	done
