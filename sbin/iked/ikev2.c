@@ -1217,8 +1217,21 @@ v2_recv_init_resp(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p)) {
 		if (ikev2_pld_notify(p, &n) != IKEMSG_OK)
 			continue;
+		/*
+		 * The answer to a retransmission of the request we sent
+		 * before we had the cookie: the request with it is out
+		 * already.  (A new cookie, the responder's new secret, is
+		 * taken as the first was.)
+		 */
+		if (n.n_type == IKEV2_N_COOKIE && sa->sa_cookie != NULL &&
+		    n.n_datalen == sa->sa_cookielen &&
+		    memcmp(n.n_data, sa->sa_cookie, n.n_datalen) == 0) {
+			log_debug("%s: IKE_SA_INIT <- N(COOKIE) again, "
+			    "ignored", sa->sa_name);
+			return;
+		}
 		if (n.n_type == IKEV2_N_COOKIE && n.n_datalen >= 1 &&
-		    n.n_datalen <= 64 && sa->sa_cookie == NULL) {
+		    n.n_datalen <= 64) {
 			log_info("%s: IKE_SA_INIT <- N(COOKIE): the responder "
 			    "is busy, retrying with the cookie", sa->sa_name);
 			setbuf_dup(&sa->sa_cookie, &sa->sa_cookielen,
