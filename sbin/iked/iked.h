@@ -736,6 +736,8 @@ struct iked_sa {
 	TAILQ_ENTRY(iked_sa)	 sa_entry;
 	RB_ENTRY(iked_sa)	 sa_spinode;	/* sc_saspis: by SPIi */
 	RB_ENTRY(iked_sa)	 sa_peernode;	/* sc_sapeers: by sa_peer */
+	TAILQ_ENTRY(iked_sa)	 sa_initentry;	/* sc_initq */
+	int			 sa_init;	/* SA_INIT_*: an ACQUIRE's */
 	/* Half-open, opened by the peer (halfopen.c): */
 	TAILQ_ENTRY(iked_sa)	 sa_hoentry;	/* in its budget's lists */
 	struct iked_hosrc	*sa_hosrc;	/* its source's count */
@@ -821,6 +823,11 @@ RB_HEAD(iked_saspis, iked_sa);
 RB_PROTOTYPE(iked_saspis, iked_sa, sa_spinode, ikesa_spi_cmp);
 RB_HEAD(iked_sapeers, iked_sa);
 RB_PROTOTYPE(iked_sapeers, iked_sa, sa_peernode, ikesa_peer_cmp);
+
+/* Our negotiations of phase 1 for ACQUIREs, paced (ikesa.c). */
+#define IKED_INIT_FLIGHT	128	/* at once; the others wait */
+#define SA_INIT_QUEUED		1	/* in sc_initq, nothing sent yet */
+#define SA_INIT_FLIGHT		2	/* started, not established yet */
 
 #define SA_V2_FRAG	0x01	/* the peer does RFC 7383 */
 #define SA_V2_DELETING	0x04	/* our DELETE of the IKE SA is out */
@@ -908,6 +915,9 @@ struct iked {
 	struct iked_sas		 sc_sas;
 	struct iked_saspis	 sc_saspis;	/* the same, by SPIi */
 	struct iked_sapeers	 sc_sapeers;	/* the same, by peer address */
+	struct iked_sas		 sc_initq;	/* SA_INIT_QUEUED, in order */
+	u_int			 sc_initflight;	/* SA_INIT_FLIGHT */
+	struct event		*sc_initev;	/* starts the queued ones */
 	/* Every child of every IKE SA, by the keys the kernel names: */
 	struct iked_chspiin	 sc_chspiin;
 	struct iked_chspiout	 sc_chspiout;

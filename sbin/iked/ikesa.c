@@ -210,6 +210,7 @@ void
 ikesa_init(struct iked *env)
 {
 	TAILQ_INIT(&env->sc_sas);
+	TAILQ_INIT(&env->sc_initq);
 	RB_INIT(&env->sc_saspis);
 	RB_INIT(&env->sc_sapeers);
 	RB_INIT(&env->sc_chspiin);
@@ -340,6 +341,77 @@ ikesa_new(struct iked *env, int version, int initiator,
 	return (sa);
 }
 
+/*
+ * Our phase 1 negotiations for ACQUIREs are paced: at most
+ * IKED_INIT_FLIGHT at once, the others wait in sc_initq, in order, and
+ * start as those end (established or not).  Thousands of ACQUIREs at
+ * once (a gateway's restart, a burst of traffic) would otherwise flood
+ * the peers with IKE_SA_INITs (and MM1s) that their own defences shed
+ * or make wait (COOKIEs, half-open budgets), and each lost one costs a
+ * retransmission's 1, 2, 4... s; strongSwan's charon has the same
+ * bound (init_limit_half_open).
+ */
+static int
+ikesa_init_start(struct iked_sa *sa)
+{
+	sa->sa_init = SA_INIT_FLIGHT;
+	sa->sa_env->sc_initflight++;
+	ikesa_settimer(sa, IKED_HALFOPEN_TIMEOUT);
+	return (sa->sa_version == 2 ? ikev2_init_ike(sa) : ikev1_init_mm(sa));
+}
+
+static void
+ikesa_init_next(evutil_socket_t fd, short event, void *arg)
+{
+	struct iked	*env = arg;
+	struct iked_sa	*sa;
+
+	(void)fd;
+	(void)event;
+	while (env->sc_initflight < IKED_INIT_FLIGHT &&
+	    (sa = TAILQ_FIRST(&env->sc_initq)) != NULL) {
+		TAILQ_REMOVE(&env->sc_initq, sa, sa_initentry);
+		sa->sa_init = 0;
+		if (ikesa_init_start(sa) == -1)
+			ikesa_dead(sa, "cannot start the negotiation");
+	}
+}
+
+/* Start sa's negotiation, or queue it. */
+static int
+ikesa_init_begin(struct iked_sa *sa)
+{
+	struct iked	*env = sa->sa_env;
+
+	if (env->sc_initflight < IKED_INIT_FLIGHT ||
+	    (env->sc_initev == NULL && (env->sc_initev =
+	    evtimer_new(env->sc_evbase, ikesa_init_next, env)) == NULL))
+		return (ikesa_init_start(sa));
+	sa->sa_init = SA_INIT_QUEUED;
+	TAILQ_INSERT_TAIL(&env->sc_initq, sa, sa_initentry);
+	log_debug("%s: queued: %u negotiations of ours under way",
+	    sa->sa_name, env->sc_initflight);
+	return (0);
+}
+
+/* sa's negotiation ends (or it goes): the next one may start. */
+static void
+ikesa_init_end(struct iked_sa *sa)
+{
+	struct iked	*env = sa->sa_env;
+	struct timeval	 tv = { 0, 0 };
+
+	if (sa->sa_init == SA_INIT_QUEUED)
+		TAILQ_REMOVE(&env->sc_initq, sa, sa_initentry);
+	else if (sa->sa_init == SA_INIT_FLIGHT) {
+		env->sc_initflight--;
+		/* From the loop: the caller may be freeing SAs. */
+		if (!TAILQ_EMPTY(&env->sc_initq) && env->sc_initev != NULL)
+			evtimer_add(env->sc_initev, &tv);
+	}
+	sa->sa_init = 0;
+}
+
 static void
 freezero_ptr(uint8_t **p, size_t *len)
 {
@@ -374,6 +446,7 @@ ikesa_free(struct iked_sa *sa)
 				o->sa_rekey_peer = NULL;
 		}
 	halfopen_leave(sa);
+	ikesa_init_end(sa);
 	TAILQ_REMOVE(&env->sc_sas, sa, sa_entry);
 	RB_REMOVE(iked_saspis, &env->sc_saspis, sa);
 	RB_REMOVE(iked_sapeers, &env->sc_sapeers, sa);
@@ -1208,8 +1281,7 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 		if ((sa = ikesa_new(env, pol->pol_version == 1 ? 1 : 2, 1,
 		    pol, (struct sockaddr *)&local,
 		    (struct sockaddr *)&peer, NULL)) == NULL ||
-		    (sa->sa_version == 2 ? ikev2_init_ike(sa) :
-		    ikev1_init_mm(sa)) == -1) {
+		    ikesa_init_begin(sa) == -1) {
 			if (sa != NULL)
 				ikesa_free(sa);
 			kernel_acquire_fail(env, seq, ENOMEM);
@@ -1452,6 +1524,7 @@ ikesa_established(struct iked_sa *sa)
 	struct iked_sa		*o;
 
 	halfopen_leave(sa);
+	ikesa_init_end(sa);
 	sa->sa_state = SA_S_ESTABLISHED;
 	sa->sa_established = now();
 	ikesa_trim(sa);
@@ -1683,5 +1756,9 @@ iked_shutdown_sas(struct iked *env)
 		if (sa->sa_state == SA_S_ESTABLISHED)
 			ikesa_send_delete(sa, NULL);
 		ikesa_free(sa);
+	}
+	if (env->sc_initev != NULL) {
+		event_free(env->sc_initev);
+		env->sc_initev = NULL;
 	}
 }
