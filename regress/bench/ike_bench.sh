@@ -292,7 +292,7 @@ for l in sys.stdin:
 	done
 	for n in A B; do
 		i=0
-		until grep -q 'iked started' "$dir/$n.iked.log"; do
+		until grep -q 'iked started' "$dir/$n.iked.log" 2>/dev/null; do
 			i=$((i + 1))
 			[ $i -lt 100 ] || { cat "$dir/$n.iked.log" >&2; return 1; }
 			sleep 0.05
