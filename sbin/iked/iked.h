@@ -825,7 +825,7 @@ RB_HEAD(iked_sapeers, iked_sa);
 RB_PROTOTYPE(iked_sapeers, iked_sa, sa_peernode, ikesa_peer_cmp);
 
 /* Our negotiations of phase 1 for ACQUIREs, paced (ikesa.c). */
-#define IKED_INIT_FLIGHT	128	/* at once; the others wait */
+#define IKED_INIT_FLIGHT	32	/* at once (a peer's COOKIE threshold) */
 #define SA_INIT_QUEUED		1	/* in sc_initq, nothing sent yet */
 #define SA_INIT_FLIGHT		2	/* started, not established yet */
 
