@@ -185,7 +185,7 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 	}
 	if (which & KERNEL_SA_OUT) {
 		/* The ADD's reply: at once. */
-		ch->ch_addseq = XT_SEQ_BASE + ++p->p_kseq;
+		child_set_addseq(ch, XT_SEQ_BASE + ++p->p_kseq);
 		ch->ch_addpending = 0;
 	}
 	return (0);
