@@ -98,7 +98,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (i = 0; i < IKED_SOCK_MAX; i++)
 		env.sc_sock[i] = -1;
 	ikesa_init(&env);
-	TAILQ_INIT(&env.sc_spds);
+	kernel_spd_init(&env);
 	if ((env.sc_evbase = event_base_new()) == NULL)
 		abort();
 	if (parse_buffer("fuzz", conf, sizeof(conf) - 1,

@@ -123,7 +123,7 @@ xt_peer_init(struct xt_peer *p, const char *name, const char *addr,
 	for (i = 0; i < IKED_SOCK_MAX; i++)
 		p->p_env.sc_sock[i] = -1;
 	ikesa_init(&p->p_env);
-	TAILQ_INIT(&p->p_env.sc_spds);
+	kernel_spd_init(&p->p_env);
 	p->p_env.sc_evbase = xt_base;
 	xt_enter(p);
 	arc4random_buf(p->p_env.sc_cookie_secret,
@@ -155,7 +155,6 @@ xt_teardown(void)
 {
 	struct xt_peer		*p;
 	struct xt_getspi	*gs;
-	struct iked_spd		*spd;
 	int			 i;
 
 	for (i = 0; i < 2; i++) {
@@ -172,10 +171,7 @@ xt_teardown(void)
 			TAILQ_REMOVE(&p->p_getspi, gs, gs_entry);
 			free(gs);
 		}
-		while ((spd = TAILQ_FIRST(&p->p_env.sc_spds)) != NULL) {
-			TAILQ_REMOVE(&p->p_env.sc_spds, spd, spd_entry);
-			free(spd);
-		}
+		kernel_spd_flush(&p->p_env);
 		config_unref(p->p_env.sc_config);
 		p->p_env.sc_config = NULL;
 	}
@@ -364,7 +360,7 @@ xt_spd_add(struct xt_peer *p, uint32_t id, uint8_t dir, const char *src,
 	spd->spd_level = IPSEC_LEVEL_REQUIRE;
 	xt_addr(tsrc, &spd->spd_tsrc);
 	xt_addr(tdst, &spd->spd_tdst);
-	TAILQ_INSERT_TAIL(&p->p_env.sc_spds, spd, spd_entry);
+	kernel_spd_insert(&p->p_env, spd);
 	return (spd);
 }
 

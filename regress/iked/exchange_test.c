@@ -1068,16 +1068,25 @@ ATF_TC_WITHOUT_HEAD(rekey_refused);
 ATF_TC_BODY(rekey_refused, tc)
 {
 	struct iked_spds	 saved;
+	struct iked_spdids	 savedids;
+	struct iked_spddsts	 saveddsts;
 
 	setup(conf_a, conf_b);
 	establish();
+	/* B's mirror of its SPD hidden, list and indexes. */
 	TAILQ_INIT(&saved);
 	TAILQ_CONCAT(&saved, &xt_b->p_env.sc_spds, spd_entry);
+	savedids = xt_b->p_env.sc_spdids;
+	saveddsts = xt_b->p_env.sc_spddsts;
+	RB_INIT(&xt_b->p_env.sc_spdids);
+	RB_INIT(&xt_b->p_env.sc_spddsts);
 	xt_expire(xt_a, xt_child_nth(xt_a, 0)->ch_spi_in, 0);
 	xt_kernel_run(xt_a);
 	expect(xt_a, IKEV2_EXCHANGE_CREATE_CHILD_SA, 0);
 	xt_run();
 	TAILQ_CONCAT(&xt_b->p_env.sc_spds, &saved, spd_entry);
+	xt_b->p_env.sc_spdids = savedids;
+	xt_b->p_env.sc_spddsts = saveddsts;
 	check_pairs(1);
 	ATF_CHECK_EQ(xt_child_nth(xt_a, 0)->ch_rekeying, 0);
 	ATF_CHECK_EQ(xt_child_nth(xt_b, 0)->ch_rekeying, 0);

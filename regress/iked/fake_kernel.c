@@ -82,7 +82,7 @@ kernel_getspi(struct iked *env, struct iked_child *ch)
 	    !ch->ch_rekeying ? ch->ch_acqseq : XT_SEQ_BASE + ++p->p_kseq;
 	gs->gs_spi = htonl(++p->p_nextspi);
 	xt_endpoints(ch, &gs->gs_dst, &gs->gs_src);
-	ch->ch_getspi_seq = gs->gs_seq;
+	child_set_getspi_seq(ch, gs->gs_seq);
 	ch->ch_state = CH_S_GETSPI;
 	TAILQ_INSERT_TAIL(&p->p_getspi, gs, gs_entry);
 	p->p_ngetspi++;
@@ -119,7 +119,7 @@ xt_kernel_run(struct xt_peer *p)
 			xs->xs_dst = gs->gs_dst;
 		}
 		if ((ch = child_bygetspi(&p->p_env, gs->gs_seq)) != NULL) {
-			ch->ch_spi_in = gs->gs_spi;
+			child_set_spi_in(ch, gs->gs_spi);
 			if (ch->ch_sa->sa_version == 2)
 				ikev2_getspi_done(ch);
 			else
@@ -184,7 +184,7 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 	}
 	if (which & KERNEL_SA_OUT) {
 		/* The ADD's reply: at once. */
-		ch->ch_addseq = XT_SEQ_BASE + ++p->p_kseq;
+		child_set_addseq(ch, XT_SEQ_BASE + ++p->p_kseq);
 		ch->ch_addpending = 0;
 	}
 	return (0);

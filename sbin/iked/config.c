@@ -113,6 +113,7 @@ config_free(struct iked_config *cf)
 		TAILQ_REMOVE(&cf->cfg_policies, pol, pol_entry);
 		policy_free(pol);
 	}
+	policy_index_free(cf);
 	free(cf);
 }
 

@@ -172,8 +172,12 @@ struct iked_policy {
 	char			*pol_file;	/* where it was written */
 	int			 pol_line;
 	TAILQ_ENTRY(iked_policy) pol_entry;
+	RB_ENTRY(iked_policy)	 pol_peernode;	/* cfg_polpeers (policy.c) */
+	u_int			 pol_seq;	/* its place in the file */
 };
 TAILQ_HEAD(iked_policies, iked_policy);
+RB_HEAD(iked_polpeers, iked_policy);
+RB_PROTOTYPE(iked_polpeers, iked_policy, pol_peernode, policy_peer_cmp);
 
 #define CFG_PASSIVE		0x01	/* set passive: no rule initiates */
 #define CFG_FRAGMENTATION	0x04	/* set fragmentation (RFC 7383) */
@@ -192,9 +196,28 @@ struct iked_config {
 	uint64_t		 cfg_lifebytes;
 	struct iked_policies	 cfg_policies;
 	u_int			 cfg_npolicies;
+	/* The rules indexed by peer (policy.c), made at the first lookup: */
+	int			 cfg_polindexed;
+	struct iked_polpeers	 cfg_polpeers;	/* peer one host: by address */
+	struct iked_policy	**cfg_polwild;	/* the others, in file order */
+	u_int			 cfg_npolwild;
+	struct iked_policy	**cfg_poldef;	/* "default" rules, file order */
+	u_int			 cfg_npoldef;
 };
 
 struct iked;
+
+/* policy.c */
+struct iked_spd;
+struct iked_policy *policy_match(struct iked_config *, int,
+	    const struct sockaddr *, const struct sockaddr *, int);
+struct iked_policy *policy_acquire(struct iked_config *,
+	    const struct iked_spd *, const struct sockaddr *,
+	    const struct sockaddr *);
+void	 policy_index_free(struct iked_config *);
+int	 addr_match(const struct iked_addr *, const struct sockaddr *);
+int	 policy_flow_match(const struct iked_policy *,
+	    const struct iked_spd *);
 
 /* parse.y */
 #define PARSE_NOINCLUDE	0x01	/* refuse "include" (parsing from memory) */
@@ -538,6 +561,10 @@ union iked_sockaddr {
 /* A kernel security policy as mirrored from SPDDUMP and the broadcasts. */
 struct iked_spd {
 	TAILQ_ENTRY(iked_spd)	 spd_entry;
+	RB_ENTRY(iked_spd)	 spd_idnode;	/* sc_spdids: by spd_id */
+	RB_ENTRY(iked_spd)	 spd_dstnode;	/* sc_spddsts: by spd_dkey */
+	uint64_t		 spd_seq;	/* its place in sc_spds */
+	uint8_t			 spd_dkey[16];	/* spd_dst under spd_dprefix */
 	uint32_t		 spd_id;
 	uint8_t			 spd_dir;	/* IPSEC_DIR_* */
 	uint16_t		 spd_type;	/* IPSEC_POLICY_* */
@@ -555,6 +582,10 @@ struct iked_spd {
 	int			 spd_mine;	/* installed from iked.conf */
 };
 TAILQ_HEAD(iked_spds, iked_spd);
+RB_HEAD(iked_spdids, iked_spd);
+RB_PROTOTYPE(iked_spdids, iked_spd, spd_idnode, kernel_spd_idcmp);
+RB_HEAD(iked_spddsts, iked_spd);
+RB_PROTOTYPE(iked_spddsts, iked_spd, spd_dstnode, kernel_spd_dstcmp);
 
 #define TX_RXDIGEST	32	/* tx_rx: SHA-256 */
 
@@ -583,10 +614,11 @@ struct iked_tx {
  * replacing it, ch_nnew of them: set it with child_setold()), an IKE SA
  * from sa_rekey and sa_rekey_peer, and from its children's ch_sa,
  * tx_sa and ch_reqsa.  It is freed only by child_free() or
- * ikesa_free(), which unlink it, free its timers, its retransmission
- * and its children (an IKE SA's unanswered IKEv2 rekey, sa_rekey, too)
- * and clear every pointer to it; holders check theirs for NULL.  A
- * child changes IKE SA only by child_move(),
+ * ikesa_free(), which unlink it (from its list and each index:
+ * sc_saspis, sc_sapeers, the sc_ch* trees), free its timers, its
+ * retransmission and its children (an IKE SA's unanswered IKEv2 rekey,
+ * sa_rekey, too) and clear every pointer to it; holders check theirs
+ * for NULL.  A child changes IKE SA only by child_move(),
  * so that its ch_sa and tx_sa always name the IKE SA whose list holds
  * it.  An IKEv2 child whose request is out outlives its own timer: the
  * answer, or the request's give-up, decides.  ikesa_free() may free two
@@ -605,6 +637,16 @@ enum iked_chstate {
 
 struct iked_child {
 	TAILQ_ENTRY(iked_child)	 ch_entry;
+	/*
+	 * The daemon's indexes (ikesa.c): a child is in each tree from
+	 * the moment its key is set (child_set_*()) until child_free().
+	 */
+	RB_ENTRY(iked_child)	 ch_spiinnode;	/* sc_chspiin: ch_spi_in */
+	RB_ENTRY(iked_child)	 ch_spioutnode;	/* sc_chspiout: ch_spi_out */
+	RB_ENTRY(iked_child)	 ch_spidnode;	/* sc_chspid: ch_spid */
+	RB_ENTRY(iked_child)	 ch_getspinode;	/* sc_chgetspi: ch_getspi_seq */
+	RB_ENTRY(iked_child)	 ch_addnode;	/* sc_chadd: ch_addseq */
+	u_int			 ch_indexed;	/* CH_IX_*: in which trees */
 	struct iked_sa		*ch_sa;
 	enum iked_chstate	 ch_state;
 	int			 ch_initiator;
@@ -663,6 +705,21 @@ struct iked_child {
 	int			 ch_v2ids;	/* IKE_AUTH: the IDs came first */
 };
 TAILQ_HEAD(iked_children, iked_child);
+RB_HEAD(iked_chspiin, iked_child);
+RB_HEAD(iked_chspiout, iked_child);
+RB_HEAD(iked_chspid, iked_child);
+RB_HEAD(iked_chgetspi, iked_child);
+RB_HEAD(iked_chadd, iked_child);
+RB_PROTOTYPE(iked_chspiin, iked_child, ch_spiinnode, iked_chspiin_cmp);
+RB_PROTOTYPE(iked_chspiout, iked_child, ch_spioutnode, iked_chspiout_cmp);
+RB_PROTOTYPE(iked_chspid, iked_child, ch_spidnode, iked_chspid_cmp);
+RB_PROTOTYPE(iked_chgetspi, iked_child, ch_getspinode, iked_chgetspi_cmp);
+RB_PROTOTYPE(iked_chadd, iked_child, ch_addnode, iked_chadd_cmp);
+#define CH_IX_SPIIN	0x01
+#define CH_IX_SPIOUT	0x02
+#define CH_IX_SPID	0x04
+#define CH_IX_GETSPI	0x08
+#define CH_IX_ADD	0x10
 
 /* IKEv1 phase 1 states. */
 enum iked_sastate {
@@ -692,6 +749,9 @@ struct iked_hosrc;
 struct iked_sa {
 	TAILQ_ENTRY(iked_sa)	 sa_entry;
 	RB_ENTRY(iked_sa)	 sa_spinode;	/* sc_saspis: by SPIi */
+	RB_ENTRY(iked_sa)	 sa_peernode;	/* sc_sapeers: by sa_peer */
+	TAILQ_ENTRY(iked_sa)	 sa_initentry;	/* sc_initq */
+	int			 sa_init;	/* SA_INIT_*: an ACQUIRE's */
 	/* Half-open, opened by the peer (halfopen.c): */
 	TAILQ_ENTRY(iked_sa)	 sa_hoentry;	/* in its budget's lists */
 	struct iked_hosrc	*sa_hosrc;	/* its source's count */
@@ -736,6 +796,7 @@ struct iked_sa {
 	uint32_t		 sa_dpdseq;
 	u_int			 sa_dpdmiss;
 	time_t			 sa_created;
+	uint64_t		 sa_order;	/* creation order (sc_sapeers) */
 	time_t			 sa_established;
 	/* IKEv2 */
 	struct iked_hash	*sa_integ;	/* NULL with an AEAD */
@@ -775,6 +836,13 @@ struct iked_sa {
 TAILQ_HEAD(iked_sas, iked_sa);
 RB_HEAD(iked_saspis, iked_sa);
 RB_PROTOTYPE(iked_saspis, iked_sa, sa_spinode, ikesa_spi_cmp);
+RB_HEAD(iked_sapeers, iked_sa);
+RB_PROTOTYPE(iked_sapeers, iked_sa, sa_peernode, ikesa_peer_cmp);
+
+/* Our negotiations of phase 1 for ACQUIREs, paced (ikesa.c). */
+#define IKED_INIT_FLIGHT	32	/* at once (a peer's COOKIE threshold) */
+#define SA_INIT_QUEUED		1	/* in sc_initq, nothing sent yet */
+#define SA_INIT_FLIGHT		2	/* started, not established yet */
 
 #define SA_V2_FRAG	0x01	/* the peer does RFC 7383 */
 #define SA_V2_DELETING	0x04	/* our DELETE of the IKE SA is out */
@@ -856,9 +924,21 @@ struct iked {
 	struct event		*sc_pfkeyev;
 	uint32_t		 sc_pfkey_seq;
 	struct iked_spds	 sc_spds;
+	struct iked_spdids	 sc_spdids;	/* the same, by id */
+	struct iked_spddsts	 sc_spddsts;	/* by direction, destination */
 	int			 sc_spd_ready;	/* SPDDUMP finished */
 	struct iked_sas		 sc_sas;
 	struct iked_saspis	 sc_saspis;	/* the same, by SPIi */
+	struct iked_sapeers	 sc_sapeers;	/* the same, by peer address */
+	struct iked_sas		 sc_initq;	/* SA_INIT_QUEUED, in order */
+	u_int			 sc_initflight;	/* SA_INIT_FLIGHT */
+	struct event		*sc_initev;	/* starts the queued ones */
+	/* Every child of every IKE SA, by the keys the kernel names: */
+	struct iked_chspiin	 sc_chspiin;
+	struct iked_chspiout	 sc_chspiout;
+	struct iked_chspid	 sc_chspid;
+	struct iked_chgetspi	 sc_chgetspi;
+	struct iked_chadd	 sc_chadd;
 	struct iked_halfopen	 sc_halfopen[2];	/* IKEv1, IKEv2 */
 	struct iked_hosrcs	 sc_hosrcs;
 	struct iked_admit	 sc_admit;
@@ -996,12 +1076,19 @@ socklen_t sa_len(const struct sockaddr *);
 void	 sa_set(union iked_sockaddr *, const struct sockaddr *);
 void	 sa_get(struct sockaddr_storage *, const union iked_sockaddr *);
 int	 sa_cmpaddr(const struct sockaddr *, const struct sockaddr *);
+int	 sa_addrorder(const struct sockaddr *, const struct sockaddr *);
 int	 sa_inprefix(const struct sockaddr *, const struct sockaddr *, int);
 
 /* kernel.c: PF_KEY */
 int	 kernel_init(struct iked *);
 void	 kernel_close(struct iked *);
 struct iked_spd *kernel_spd_byid(struct iked *, uint32_t);
+void	 kernel_spd_init(struct iked *);
+void	 kernel_spd_insert(struct iked *, struct iked_spd *);
+void	 kernel_spd_flush(struct iked *);
+struct iked_spd *kernel_spd_dst_first(struct iked *, uint8_t, int,
+	    const uint8_t *);
+struct iked_spd *kernel_spd_dst_next(struct iked *, struct iked_spd *);
 struct iked_spd *kernel_spd_find(struct iked *, uint8_t,
 	    const struct sockaddr *, uint8_t, const struct sockaddr *, uint8_t,
 	    uint8_t);
@@ -1035,6 +1122,12 @@ struct iked_sa *ikesa_spi_next(struct iked_sa *);
 #define IKESA_FOREACH_SPI(sa, env, spi)					\
 	for ((sa) = ikesa_spi_first((env), (spi)); (sa) != NULL;	\
 	    (sa) = ikesa_spi_next(sa))
+/* The IKE SAs with peer's address (any port), oldest first. */
+#define IKESA_FOREACH_PEER(sa, env, peer)				\
+	for ((sa) = ikesa_peer_first((env), (peer)); (sa) != NULL;	\
+	    (sa) = ikesa_peer_next(sa))
+struct iked_sa *ikesa_peer_first(struct iked *, const struct sockaddr *);
+struct iked_sa *ikesa_peer_next(struct iked_sa *);
 struct iked_sa *ikesa_bypeer(struct iked *, const struct sockaddr *,
 	    struct iked_policy *);
 struct iked_child *child_new(struct iked_sa *, int);
@@ -1049,6 +1142,12 @@ struct iked_child *child_byspid(struct iked *, uint32_t);
 struct iked_child *child_byspi(struct iked *, uint32_t, int *);
 struct iked_child *child_bygetspi(struct iked *, uint32_t);
 struct iked_child *child_byaddseq(struct iked *, uint32_t);
+void	 child_set_spi_in(struct iked_child *, uint32_t);
+void	 child_set_spi_out(struct iked_child *, const uint8_t *);
+void	 child_set_spid(struct iked_child *, uint32_t);
+void	 child_set_getspi_seq(struct iked_child *, uint32_t);
+void	 child_set_addseq(struct iked_child *, uint32_t);
+void	 ikesa_set_peer(struct iked_sa *, const struct sockaddr *);
 void	 ikesa_settimer(struct iked_sa *, u_int);
 int	 child_settimer(struct iked_child *, u_int);
 int	 tx_send(struct iked *, struct iked_tx *, struct iked_sa *,
@@ -1065,11 +1164,6 @@ void	 ikesa_acquire(struct iked *, uint32_t, struct iked_spd *,
 void	 ikesa_expire(struct iked *, uint32_t, int);
 void	 ikesa_spi_deleted(struct iked *, uint32_t);
 void	 ikesa_delete_done(struct iked *, uint32_t);
-struct iked_policy *policy_match(struct iked_config *, int,
-	    const struct sockaddr *, const struct sockaddr *, int);
-int	 addr_match(const struct iked_addr *, const struct sockaddr *);
-int	 policy_flow_match(const struct iked_policy *,
-	    const struct iked_spd *);
 void	 config_ref(struct iked_config *);
 void	 config_unref(struct iked_config *);
 void	 iked_shutdown_sas(struct iked *);

@@ -56,83 +56,6 @@ now(void)
 	return (ts.tv_sec);
 }
 
-/* %%% Rules */
-
-int
-addr_match(const struct iked_addr *a, const struct sockaddr *sa)
-{
-	if (a->addr_flags & (ADDR_ANY | ADDR_DYNAMIC))
-		return (1);
-	if ((a->addr_flags & ADDR_SET) == 0)
-		return (1);
-	return (sa_inprefix(sa, (const struct sockaddr *)&a->addr,
-	    a->addr_mask));
-}
-
-/*
- * The rule for an exchange with peer from local: OpenBSD's evaluation,
- * the last matching rule wins unless one marked quick matches first.
- * version 0 matches rules of both versions, and an "ike" rule (version
- * 0) matches exchanges of both; initiator skips passive rules, a
- * responder skips "skip" rules.  A responder that finds none takes the
- * last "default" rule of the version and family, whatever its
- * addresses.
- */
-struct iked_policy *
-policy_match(struct iked_config *cf, int version, const struct sockaddr *local,
-    const struct sockaddr *peer, int initiator)
-{
-	struct iked_policy	*pol, *found = NULL, *def = NULL;
-
-	if (cf == NULL)
-		return (NULL);
-	TAILQ_FOREACH(pol, &cf->cfg_policies, pol_entry) {
-		if (version != 0 && pol->pol_version != 0 &&
-		    pol->pol_version != version)
-			continue;
-		if (initiator && (pol->pol_flags & POL_PASSIVE))
-			continue;
-		if (!initiator && (pol->pol_flags & POL_SKIP))
-			continue;
-		if (pol->pol_af != AF_UNSPEC && pol->pol_af != peer->sa_family)
-			continue;
-		if (pol->pol_flags & POL_DEFAULT)
-			def = pol;
-		if (!addr_match(&pol->pol_peer, peer) ||
-		    !addr_match(&pol->pol_local, local))
-			continue;
-		found = pol;
-		if (pol->pol_flags & POL_QUICK)
-			break;
-	}
-	return (found != NULL || initiator ? found : def);
-}
-
-/* Does one of the rule's flows cover the policy's selectors? */
-int
-policy_flow_match(const struct iked_policy *pol, const struct iked_spd *spd)
-{
-	const struct iked_flow	*f;
-
-	if (TAILQ_EMPTY(&pol->pol_flows))
-		return (1);
-	TAILQ_FOREACH(f, &pol->pol_flows, flow_entry) {
-		if (!addr_match(&f->flow_src,
-		    (const struct sockaddr *)&spd->spd_src) ||
-		    !addr_match(&f->flow_dst,
-		    (const struct sockaddr *)&spd->spd_dst))
-			continue;
-		if ((f->flow_src.addr_flags & ADDR_SET) &&
-		    spd->spd_sprefix < f->flow_src.addr_mask)
-			continue;
-		if ((f->flow_dst.addr_flags & ADDR_SET) &&
-		    spd->spd_dprefix < f->flow_dst.addr_mask)
-			continue;
-		return (1);
-	}
-	return (0);
-}
-
 /* %%% IKE SAs */
 
 /*
@@ -152,12 +75,194 @@ ikesa_spi_cmp(const struct iked_sa *a, const struct iked_sa *b)
 
 RB_GENERATE(iked_saspis, iked_sa, sa_spinode, ikesa_spi_cmp);
 
+/*
+ * By the peer's address (not its port), then in creation order: the
+ * order of sc_sas, which the searches by peer keep.
+ */
+static int
+ikesa_peer_cmp(const struct iked_sa *a, const struct iked_sa *b)
+{
+	int	 r;
+
+	if ((r = sa_addrorder(&a->sa_peer.sa, &b->sa_peer.sa)) != 0)
+		return (r);
+	return (a->sa_order < b->sa_order ? -1 : a->sa_order > b->sa_order);
+}
+
+RB_GENERATE(iked_sapeers, iked_sa, sa_peernode, ikesa_peer_cmp);
+
+static uint64_t	sa_order;	/* sa_order: which SA came first */
+
+/*
+ * The children by the keys the kernel's messages carry: the SPIs, the
+ * outbound policy, the seq of our GETSPI and of our ADD.  Keys repeat
+ * (a rekey keeps the policy; two peers may pick one SPI): ties go by
+ * address, and a search walks from the leftmost node with the key.
+ */
+#define CHILD_INDEX(name, field, node)					\
+static int								\
+name##_cmp(const struct iked_child *a, const struct iked_child *b)	\
+{									\
+	if (a->field != b->field)					\
+		return (a->field < b->field ? -1 : 1);			\
+	return ((uintptr_t)a < (uintptr_t)b ? -1 :			\
+	    (uintptr_t)a > (uintptr_t)b);				\
+}									\
+RB_GENERATE(name, iked_child, node, name##_cmp)				\
+static struct iked_child *						\
+name##_first(struct name *head, uint32_t key)				\
+{									\
+	struct iked_child	*n = RB_ROOT(head), *found = NULL;	\
+									\
+	while (n != NULL) {						\
+		if (n->field >= key) {					\
+			found = n;					\
+			n = RB_LEFT(n, node);				\
+		} else							\
+			n = RB_RIGHT(n, node);				\
+	}								\
+	return (found != NULL && found->field == key ? found : NULL);	\
+}									\
+static struct iked_child *						\
+name##_next(struct name *head, struct iked_child *ch)			\
+{									\
+	struct iked_child	*n = RB_NEXT(name, head, ch);		\
+									\
+	(void)head;							\
+	return (n != NULL && n->field == ch->field ? n : NULL);		\
+}
+
+CHILD_INDEX(iked_chspiin, ch_spi_in, ch_spiinnode)
+CHILD_INDEX(iked_chspiout, ch_spi_out, ch_spioutnode)
+CHILD_INDEX(iked_chspid, ch_spid, ch_spidnode)
+CHILD_INDEX(iked_chgetspi, ch_getspi_seq, ch_getspinode)
+CHILD_INDEX(iked_chadd, ch_addseq, ch_addnode)
+
+#define CHILD_FOREACH_KEY(ch, name, head, key)				\
+	for ((ch) = name##_first((head), (key)); (ch) != NULL;		\
+	    (ch) = name##_next((head), (ch)))
+
+/* Set a child's key and move it in that key's tree. */
+#define CHILD_SET(name, member, ch, field, bit, v) do {		\
+	struct iked	*env_ = (ch)->ch_sa->sa_env;			\
+									\
+	if ((ch)->ch_indexed & (bit))					\
+		RB_REMOVE(name, &env_->member, (ch));			\
+	(ch)->field = (v);						\
+	RB_INSERT(name, &env_->member, (ch));				\
+	(ch)->ch_indexed |= (bit);					\
+} while (0)
+
+void
+child_set_spi_in(struct iked_child *ch, uint32_t spi)
+{
+	CHILD_SET(iked_chspiin, sc_chspiin, ch, ch_spi_in, CH_IX_SPIIN,
+	    spi);
+}
+
+/* The peer's SPI: its 4 bytes as on the wire. */
+void
+child_set_spi_out(struct iked_child *ch, const uint8_t *p)
+{
+	uint32_t	 spi;
+
+	memcpy(&spi, p, sizeof(spi));
+	CHILD_SET(iked_chspiout, sc_chspiout, ch, ch_spi_out, CH_IX_SPIOUT,
+	    spi);
+}
+
+void
+child_set_spid(struct iked_child *ch, uint32_t spid)
+{
+	CHILD_SET(iked_chspid, sc_chspid, ch, ch_spid, CH_IX_SPID,
+	    spid);
+}
+
+void
+child_set_getspi_seq(struct iked_child *ch, uint32_t seq)
+{
+	CHILD_SET(iked_chgetspi, sc_chgetspi, ch, ch_getspi_seq, CH_IX_GETSPI,
+	    seq);
+}
+
+void
+child_set_addseq(struct iked_child *ch, uint32_t seq)
+{
+	CHILD_SET(iked_chadd, sc_chadd, ch, ch_addseq, CH_IX_ADD,
+	    seq);
+}
+
+/* Out of every tree: child_free(). */
+static void
+child_unindex(struct iked_child *ch)
+{
+	struct iked	*env = ch->ch_sa->sa_env;
+
+	if (ch->ch_indexed & CH_IX_SPIIN)
+		RB_REMOVE(iked_chspiin, &env->sc_chspiin, ch);
+	if (ch->ch_indexed & CH_IX_SPIOUT)
+		RB_REMOVE(iked_chspiout, &env->sc_chspiout, ch);
+	if (ch->ch_indexed & CH_IX_SPID)
+		RB_REMOVE(iked_chspid, &env->sc_chspid, ch);
+	if (ch->ch_indexed & CH_IX_GETSPI)
+		RB_REMOVE(iked_chgetspi, &env->sc_chgetspi, ch);
+	if (ch->ch_indexed & CH_IX_ADD)
+		RB_REMOVE(iked_chadd, &env->sc_chadd, ch);
+	ch->ch_indexed = 0;
+}
+
 void
 ikesa_init(struct iked *env)
 {
 	TAILQ_INIT(&env->sc_sas);
+	TAILQ_INIT(&env->sc_initq);
 	RB_INIT(&env->sc_saspis);
+	RB_INIT(&env->sc_sapeers);
+	RB_INIT(&env->sc_chspiin);
+	RB_INIT(&env->sc_chspiout);
+	RB_INIT(&env->sc_chspid);
+	RB_INIT(&env->sc_chgetspi);
+	RB_INIT(&env->sc_chadd);
 	halfopen_init(env);
+}
+
+/* The oldest SA with peer's address. */
+struct iked_sa *
+ikesa_peer_first(struct iked *env, const struct sockaddr *peer)
+{
+	struct iked_sa	*n, *found = NULL;
+
+	n = RB_ROOT(&env->sc_sapeers);
+	while (n != NULL) {
+		if (sa_addrorder(&n->sa_peer.sa, peer) >= 0) {
+			found = n;
+			n = RB_LEFT(n, sa_peernode);
+		} else
+			n = RB_RIGHT(n, sa_peernode);
+	}
+	if (found == NULL || sa_addrorder(&found->sa_peer.sa, peer) != 0)
+		return (NULL);
+	return (found);
+}
+
+struct iked_sa *
+ikesa_peer_next(struct iked_sa *sa)
+{
+	struct iked_sa	*n;
+
+	if ((n = RB_NEXT(iked_sapeers, &sa->sa_env->sc_sapeers, sa)) == NULL ||
+	    sa_addrorder(&n->sa_peer.sa, &sa->sa_peer.sa) != 0)
+		return (NULL);
+	return (n);
+}
+
+/* The peer moved (NAT-T's float, its NAT's new mapping). */
+void
+ikesa_set_peer(struct iked_sa *sa, const struct sockaddr *peer)
+{
+	RB_REMOVE(iked_sapeers, &sa->sa_env->sc_sapeers, sa);
+	memcpy(&sa->sa_peer, peer, sa_len(peer));
+	RB_INSERT(iked_sapeers, &sa->sa_env->sc_sapeers, sa);
 }
 
 /* The first SA whose SPIi is spi, in the order of ikesa_spi_cmp. */
@@ -233,10 +338,87 @@ ikesa_new(struct iked *env, int version, int initiator,
 		free(sa);
 		return (NULL);
 	}
+	sa->sa_order = ++sa_order;
 	TAILQ_INSERT_TAIL(&env->sc_sas, sa, sa_entry);
 	RB_INSERT(iked_saspis, &env->sc_saspis, sa);
+	RB_INSERT(iked_sapeers, &env->sc_sapeers, sa);
 	ikesa_settimer(sa, IKED_HALFOPEN_TIMEOUT);
 	return (sa);
+}
+
+/*
+ * Our phase 1 negotiations for ACQUIREs are paced: at most
+ * IKED_INIT_FLIGHT at once, the others wait in sc_initq, in order, and
+ * start as those end (established or not).  32 is where a responder
+ * starts asking for COOKIEs (ours 32, charon's 30): below it a burst
+ * costs no extra round trip, and at 10000 peers measured no
+ * retransmission and a rate as flat as at 100; 128 cost 1 s
+ * retransmissions for the exchanges the peer's admission shed.  Thousands of ACQUIREs at
+ * once (a gateway's restart, a burst of traffic) would otherwise flood
+ * the peers with IKE_SA_INITs (and MM1s) that their own defences shed
+ * or make wait (COOKIEs, half-open budgets), and each lost one costs a
+ * retransmission's 1, 2, 4... s; strongSwan's charon has the same
+ * bound (init_limit_half_open).
+ */
+static int
+ikesa_init_start(struct iked_sa *sa)
+{
+	sa->sa_init = SA_INIT_FLIGHT;
+	sa->sa_env->sc_initflight++;
+	ikesa_settimer(sa, IKED_HALFOPEN_TIMEOUT);
+	return (sa->sa_version == 2 ? ikev2_init_ike(sa) : ikev1_init_mm(sa));
+}
+
+static void
+ikesa_init_next(evutil_socket_t fd, short event, void *arg)
+{
+	struct iked	*env = arg;
+	struct iked_sa	*sa;
+
+	(void)fd;
+	(void)event;
+	while (env->sc_initflight < IKED_INIT_FLIGHT &&
+	    (sa = TAILQ_FIRST(&env->sc_initq)) != NULL) {
+		TAILQ_REMOVE(&env->sc_initq, sa, sa_initentry);
+		sa->sa_init = 0;
+		if (ikesa_init_start(sa) == -1)
+			ikesa_dead(sa, "cannot start the negotiation");
+	}
+}
+
+/* Start sa's negotiation, or queue it. */
+static int
+ikesa_init_begin(struct iked_sa *sa)
+{
+	struct iked	*env = sa->sa_env;
+
+	if (env->sc_initflight < IKED_INIT_FLIGHT ||
+	    (env->sc_initev == NULL && (env->sc_initev =
+	    evtimer_new(env->sc_evbase, ikesa_init_next, env)) == NULL))
+		return (ikesa_init_start(sa));
+	sa->sa_init = SA_INIT_QUEUED;
+	TAILQ_INSERT_TAIL(&env->sc_initq, sa, sa_initentry);
+	log_debug("%s: queued: %u negotiations of ours under way",
+	    sa->sa_name, env->sc_initflight);
+	return (0);
+}
+
+/* sa's negotiation ends (or it goes): the next one may start. */
+static void
+ikesa_init_end(struct iked_sa *sa)
+{
+	struct iked	*env = sa->sa_env;
+	struct timeval	 tv = { 0, 0 };
+
+	if (sa->sa_init == SA_INIT_QUEUED)
+		TAILQ_REMOVE(&env->sc_initq, sa, sa_initentry);
+	else if (sa->sa_init == SA_INIT_FLIGHT) {
+		env->sc_initflight--;
+		/* From the loop: the caller may be freeing SAs. */
+		if (!TAILQ_EMPTY(&env->sc_initq) && env->sc_initev != NULL)
+			evtimer_add(env->sc_initev, &tv);
+	}
+	sa->sa_init = 0;
 }
 
 static void
@@ -274,8 +456,10 @@ ikesa_free(struct iked_sa *sa)
 				o->sa_rekey_peer = NULL;
 		}
 	halfopen_leave(sa);
+	ikesa_init_end(sa);
 	TAILQ_REMOVE(&env->sc_sas, sa, sa_entry);
 	RB_REMOVE(iked_saspis, &env->sc_saspis, sa);
+	RB_REMOVE(iked_sapeers, &env->sc_sapeers, sa);
 	tx_clear(&sa->sa_tx);
 	if (sa->sa_timer != NULL)
 		event_free(sa->sa_timer);
@@ -445,9 +629,8 @@ ikesa_bypeer(struct iked *env, const struct sockaddr *peer,
 {
 	struct iked_sa	*sa, *found = NULL;
 
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry) {
-		if (sa->sa_state == SA_S_DEAD || sa->sa_rekeyed ||
-		    sa_cmpaddr((struct sockaddr *)&sa->sa_peer, peer) != 0)
+	IKESA_FOREACH_PEER(sa, env, peer) {
+		if (sa->sa_state == SA_S_DEAD || sa->sa_rekeyed)
 			continue;
 		/* After a reload, new negotiations follow the new rules. */
 		if (pol != NULL && sa->sa_cf != env->sc_config)
@@ -498,7 +681,7 @@ ikesa_successor(struct iked_sa *sa)
 {
 	struct iked_sa	*o;
 
-	TAILQ_FOREACH(o, &sa->sa_env->sc_sas, sa_entry)
+	IKESA_FOREACH_PEER(o, sa->sa_env, &sa->sa_peer.sa)
 		if (o != sa && o->sa_version == sa->sa_version &&
 		    o->sa_state == SA_S_ESTABLISHED && !o->sa_rekeyed &&
 		    sa_cmpaddr(&o->sa_peer.sa, &sa->sa_peer.sa) == 0 &&
@@ -580,6 +763,7 @@ child_free(struct iked_child *ch)
 	if (sa->sa_version == 2)
 		ikev2_child_unanswered(ch);
 	TAILQ_REMOVE(&sa->sa_children, ch, ch_entry);
+	child_unindex(ch);
 	if (ch->ch_reqsa != NULL)
 		ikesa_setreq(ch->ch_reqsa, NULL);
 	child_setold(ch, NULL);
@@ -801,39 +985,38 @@ child_bymsgid(struct iked_sa *sa, uint32_t msgid)
 	return (NULL);
 }
 
-/* A negotiation (or established pair) for the outbound policy spid. */
+/*
+ * A negotiation (or established pair) for the outbound policy spid: of
+ * several (a rekey and the pair it replaces), the first made.
+ */
 struct iked_child *
 child_byspid(struct iked *env, uint32_t spid)
 {
-	struct iked_sa		*sa;
-	struct iked_child	*ch;
+	struct iked_child	*ch, *found = NULL;
 
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
-		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
-			if (ch->ch_spid == spid && spid != 0 &&
-			    !ch->ch_rekeying)
-				return (ch);
-	return (NULL);
+	if (spid == 0)
+		return (NULL);
+	CHILD_FOREACH_KEY(ch, iked_chspid, &env->sc_chspid, spid)
+		if (!ch->ch_rekeying &&
+		    (found == NULL || ch->ch_order < found->ch_order))
+			found = ch;
+	return (found);
 }
 
 /* The child with SPI spi; *out tells which of its SAs. */
 struct iked_child *
 child_byspi(struct iked *env, uint32_t spi, int *out)
 {
-	struct iked_sa		*sa;
 	struct iked_child	*ch;
 
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
-		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry) {
-			if (ch->ch_spi_in == spi) {
-				*out = 0;
-				return (ch);
-			}
-			if (ch->ch_spi_out == spi &&
-			    ch->ch_state == CH_S_INSTALLED) {
-				*out = 1;
-				return (ch);
-			}
+	CHILD_FOREACH_KEY(ch, iked_chspiin, &env->sc_chspiin, spi) {
+		*out = 0;
+		return (ch);
+	}
+	CHILD_FOREACH_KEY(ch, iked_chspiout, &env->sc_chspiout, spi)
+		if (ch->ch_state == CH_S_INSTALLED) {
+			*out = 1;
+			return (ch);
 		}
 	return (NULL);
 }
@@ -841,27 +1024,22 @@ child_byspi(struct iked *env, uint32_t spi, int *out)
 struct iked_child *
 child_byaddseq(struct iked *env, uint32_t seq)
 {
-	struct iked_sa		*sa;
 	struct iked_child	*ch;
 
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
-		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
-			if (ch->ch_addpending && ch->ch_addseq == seq)
-				return (ch);
+	CHILD_FOREACH_KEY(ch, iked_chadd, &env->sc_chadd, seq)
+		if (ch->ch_addpending)
+			return (ch);
 	return (NULL);
 }
 
 struct iked_child *
 child_bygetspi(struct iked *env, uint32_t seq)
 {
-	struct iked_sa		*sa;
 	struct iked_child	*ch;
 
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
-		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
-			if (ch->ch_state == CH_S_GETSPI &&
-			    ch->ch_getspi_seq == seq)
-				return (ch);
+	CHILD_FOREACH_KEY(ch, iked_chgetspi, &env->sc_chgetspi, seq)
+		if (ch->ch_state == CH_S_GETSPI)
+			return (ch);
 	return (NULL);
 }
 
@@ -1170,7 +1348,7 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
     const struct sockaddr *src, const struct sockaddr *dst)
 {
 	struct sockaddr_storage	 local, peer;
-	struct iked_policy	*pol, *p;
+	struct iked_policy	*pol;
 	struct iked_sa		*sa;
 	struct iked_child	*ch;
 	char			 ps[128];
@@ -1210,22 +1388,8 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 	print_host((struct sockaddr *)&peer, ps, sizeof(ps));
 
 	/* The rule: OpenBSD's last match (or first quick), flows too. */
-	pol = NULL;
-	if (env->sc_config != NULL)
-		TAILQ_FOREACH(p, &env->sc_config->cfg_policies, pol_entry) {
-			if ((p->pol_flags & POL_PASSIVE) ||
-			    (p->pol_af != AF_UNSPEC &&
-			    p->pol_af != peer.ss_family) ||
-			    !addr_match(&p->pol_peer,
-			    (struct sockaddr *)&peer) ||
-			    !addr_match(&p->pol_local,
-			    (struct sockaddr *)&local) ||
-			    !policy_flow_match(p, spd))
-				continue;
-			pol = p;
-			if (p->pol_flags & POL_QUICK)
-				break;
-		}
+	pol = policy_acquire(env->sc_config, spd, (struct sockaddr *)&local,
+	    (struct sockaddr *)&peer);
 	if (pol == NULL) {
 		log_warnx("acquire seq %u (policy %u): no active rule for "
 		    "peer %s", seq, spd->spd_id, ps);
@@ -1243,8 +1407,7 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 		if ((sa = ikesa_new(env, pol->pol_version == 1 ? 1 : 2, 1,
 		    pol, (struct sockaddr *)&local,
 		    (struct sockaddr *)&peer, NULL)) == NULL ||
-		    (sa->sa_version == 2 ? ikev2_init_ike(sa) :
-		    ikev1_init_mm(sa)) == -1) {
+		    ikesa_init_begin(sa) == -1) {
 			if (sa != NULL)
 				ikesa_free(sa);
 			kernel_acquire_fail(env, seq, ENOMEM);
@@ -1259,7 +1422,7 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 		kernel_acquire_fail(env, seq, ENOMEM);
 		return;
 	}
-	ch->ch_spid = spd->spd_id;
+	child_set_spid(ch, spd->spd_id);
 	ch->ch_acqseq = seq;
 	ch->ch_saproto = spd->spd_proto ? spd->spd_proto : IPPROTO_ESP;
 	ch->ch_mode = spd->spd_mode;
@@ -1282,9 +1445,8 @@ ikesa_otherpeer(struct iked_sa *sa)
 {
 	struct iked_sa	*o;
 
-	TAILQ_FOREACH(o, &sa->sa_env->sc_sas, sa_entry)
-		if (o != sa && sa_cmpaddr((struct sockaddr *)&o->sa_peer,
-		    (struct sockaddr *)&sa->sa_peer) == 0)
+	IKESA_FOREACH_PEER(o, sa->sa_env, &sa->sa_peer.sa)
+		if (o != sa)
 			return (o);
 	return (NULL);
 }
@@ -1384,22 +1546,22 @@ ikesa_update_done(struct iked *env, uint32_t seq)
 	uint8_t			*msg;
 	size_t			 len;
 
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry)
-		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry) {
-			if (ch->ch_resp == NULL || ch->ch_getspi_seq != seq)
-				continue;
-			msg = ch->ch_resp;
-			len = ch->ch_resplen;
-			ch->ch_resp = NULL;
-			ch->ch_resplen = 0;
-			if (sa->sa_version == 2) {
-				(void)tx_send(env, &sa->sa_rtx, sa, msg, len,
-				    0, NULL, NULL);
-				ikev2_child_answered(ch);
-			} else
-				ikev1_send_qm2(ch, msg, len);
-			return;
-		}
+	CHILD_FOREACH_KEY(ch, iked_chgetspi, &env->sc_chgetspi, seq) {
+		if (ch->ch_resp == NULL)
+			continue;
+		sa = ch->ch_sa;
+		msg = ch->ch_resp;
+		len = ch->ch_resplen;
+		ch->ch_resp = NULL;
+		ch->ch_resplen = 0;
+		if (sa->sa_version == 2) {
+			(void)tx_send(env, &sa->sa_rtx, sa, msg, len, 0, NULL,
+			    NULL);
+			ikev2_child_answered(ch);
+		} else
+			ikev1_send_qm2(ch, msg, len);
+		return;
+	}
 }
 
 /* %%% Identities, for both versions (their ID type numbers in map) */
@@ -1555,9 +1717,10 @@ void
 ikesa_established(struct iked_sa *sa)
 {
 	struct iked		*env = sa->sa_env;
-	struct iked_sa		*o, *next;
+	struct iked_sa		*o;
 
 	halfopen_leave(sa);
+	ikesa_init_end(sa);
 	sa->sa_state = SA_S_ESTABLISHED;
 	sa->sa_established = now();
 	ikesa_trim(sa);
@@ -1583,10 +1746,8 @@ ikesa_established(struct iked_sa *sa)
 	 * us or by the peer): its installed pairs move here, so that their
 	 * rekeys and deletes go on this one; it goes at its end.
 	 */
-	for (o = TAILQ_FIRST(&env->sc_sas); o != NULL; o = next) {
-		next = TAILQ_NEXT(o, sa_entry);
-		if (o == sa || sa_cmpaddr((struct sockaddr *)&o->sa_peer,
-		    (struct sockaddr *)&sa->sa_peer) != 0)
+	IKESA_FOREACH_PEER(o, env, &sa->sa_peer.sa) {
+		if (o == sa)
 			continue;
 		if (o->sa_state == SA_S_DEAD)
 			ikesa_adopt(o, sa);
@@ -1620,10 +1781,7 @@ child_peer_rekeyed(struct iked_child *ch)
 
 	if (ch->ch_initiator || ch->ch_old != NULL || ch->ch_spid == 0)
 		return (NULL);
-	TAILQ_FOREACH(sa, &env->sc_sas, sa_entry) {
-		if (sa_cmpaddr((struct sockaddr *)&sa->sa_peer,
-		    (struct sockaddr *)&ch->ch_sa->sa_peer) != 0)
-			continue;
+	IKESA_FOREACH_PEER(sa, env, &ch->ch_sa->sa_peer.sa) {
 		TAILQ_FOREACH(o, &sa->sa_children, ch_entry) {
 			if (o == ch || o->ch_state != CH_S_INSTALLED ||
 			    o->ch_spid != ch->ch_spid || o->ch_rekeying ||
@@ -1750,7 +1908,7 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 	nch->ch_rekeying = 1;
 	child_setold(nch, ch);
 	ch->ch_rekeying = 2;		/* being replaced */
-	nch->ch_spid = ch->ch_spid;
+	child_set_spid(nch, ch->ch_spid);
 	nch->ch_saproto = ch->ch_saproto;
 	nch->ch_mode = ch->ch_mode;
 	nch->ch_reqid = ch->ch_reqid;
@@ -1844,4 +2002,8 @@ iked_shutdown_sas(struct iked *env)
 
 	while ((sa = TAILQ_FIRST(&env->sc_sas)) != NULL)
 		ikesa_delete(sa);
+	if (env->sc_initev != NULL) {
+		event_free(env->sc_initev);
+		env->sc_initev = NULL;
+	}
 }

@@ -1185,7 +1185,7 @@ v1_recv_mm(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 		if (natt) {
 			/* The initiator floated: follow it (and its NAT). */
 			memcpy(&sa->sa_local, local, sa_len(local));
-			memcpy(&sa->sa_peer, peer, sa_len(peer));
+			ikesa_set_peer(sa, peer);
 			sa->sa_nat |= SA_NATT_FLOAT;
 		}
 		tx_setrx(&sa->sa_tx, raw, rawlen);
@@ -1908,7 +1908,7 @@ v1_recv_qm1(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 			goto drop;
 		}
 	} else {
-		ch->ch_spid = out->spd_id;
+		child_set_spid(ch, out->spd_id);
 		ch->ch_mode = out->spd_mode;
 		ch->ch_saproto = out->spd_proto;
 		ch->ch_reqid = out->spd_level == IPSEC_LEVEL_UNIQUE ?
@@ -1938,7 +1938,7 @@ v1_recv_qm1(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 		goto drop;
 	}
 	v1_p2_set(ch, &c);
-	memcpy(&ch->ch_spi_out, s->sa_prop[0].p_spi, 4);
+	child_set_spi_out(ch, s->sa_prop[0].p_spi);
 	if (v1_qm_peer_ke(ch, m) == -1) {
 		log_warnx("%s: quick mode: bad nonce or KE", sa->sa_name);
 		goto drop;
@@ -1984,7 +1984,7 @@ v1_recv_qm2(struct iked_child *ch, struct ikemsg *m, const uint8_t *raw,
 	}
 	v1_p2_set(ch, &c);
 	v1_recv_resplife(ch, m);
-	memcpy(&ch->ch_spi_out, s->sa_prop[0].p_spi, 4);
+	child_set_spi_out(ch, s->sa_prop[0].p_spi);
 	if (v1_qm_peer_ke(ch, m) == -1) {
 		log_warnx("%s: quick mode: bad nonce or KE in QM2",
 		    sa->sa_name);

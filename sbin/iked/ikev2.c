@@ -958,41 +958,67 @@ v2_ts2sel(const struct ikemsg_ts *ts, union iked_sockaddr *ss,
 	return (-1);
 }
 
+/* Does the outbound policy spd fit the proposed TSi and TSr? */
+static int
+v2_narrow_fits(struct iked *env, const struct iked_spd *spd,
+    const struct ikemsg_ts *tsi, u_int ni, const struct ikemsg_ts *tsr,
+    u_int nr, int transport)
+{
+	u_int		 i, j;
+
+	if (spd->spd_type != IPSEC_POLICY_IPSEC ||
+	    (spd->spd_mode == IPSEC_MODE_TRANSPORT) != transport)
+		return (0);
+	for (i = 0; i < nr; i++)
+		if (v2_ts_covers(&tsr[i], &spd->spd_src, spd->spd_sprefix,
+		    spd->spd_ulproto))
+			break;
+	for (j = 0; j < ni; j++)
+		if (v2_ts_covers(&tsi[j], &spd->spd_dst, spd->spd_dprefix,
+		    spd->spd_ulproto))
+			break;
+	if (i == nr || j == ni)
+		return (0);
+	return (kernel_spd_find(env, IPSEC_DIR_INBOUND,
+	    (const struct sockaddr *)&spd->spd_dst, spd->spd_dprefix,
+	    (const struct sockaddr *)&spd->spd_src, spd->spd_sprefix,
+	    spd->spd_ulproto) != NULL);
+}
+
 /*
  * The responder's narrowing (RFC 7296 2.9): an outbound policy of ours
  * (with its inbound twin) whose selectors the proposed TSr (ours) and
- * TSi (the peer's) cover, in the wanted mode; NULL if none.
+ * TSi (the peer's) cover, in the wanted mode; NULL if none.  Of several,
+ * the first in the kernel's order.  A TSi covers a policy's destination
+ * only if the prefix starts inside it: only the policies whose
+ * destination starts in one of the TSi ranges are tried.
  */
 static struct iked_spd *
 v2_narrow(struct iked *env, const struct ikemsg_ts *tsi, u_int ni,
     const struct ikemsg_ts *tsr, u_int nr, int transport)
 {
-	struct iked_spd	*spd;
-	u_int		 i, j;
+	struct iked_spd	*spd, *found = NULL;
+	uint8_t		 key[16];
+	size_t		 alen;
+	u_int		 k;
+	int		 af;
 
-	TAILQ_FOREACH(spd, &env->sc_spds, spd_entry) {
-		if (spd->spd_dir != IPSEC_DIR_OUTBOUND ||
-		    spd->spd_type != IPSEC_POLICY_IPSEC ||
-		    (spd->spd_mode == IPSEC_MODE_TRANSPORT) != transport)
-			continue;
-		for (i = 0; i < nr; i++)
-			if (v2_ts_covers(&tsr[i], &spd->spd_src,
-			    spd->spd_sprefix, spd->spd_ulproto))
-				break;
-		for (j = 0; j < ni; j++)
-			if (v2_ts_covers(&tsi[j], &spd->spd_dst,
-			    spd->spd_dprefix, spd->spd_ulproto))
-				break;
-		if (i == nr || j == ni)
-			continue;
-		if (kernel_spd_find(env, IPSEC_DIR_INBOUND,
-		    (struct sockaddr *)&spd->spd_dst, spd->spd_dprefix,
-		    (struct sockaddr *)&spd->spd_src, spd->spd_sprefix,
-		    spd->spd_ulproto) == NULL)
-			continue;
-		return (spd);
+	for (k = 0; k < ni; k++) {
+		af = tsi[k].ts_type == IKEV2_TS_IPV4_ADDR_RANGE ? AF_INET :
+		    AF_INET6;
+		alen = af == AF_INET ? 4 : 16;
+		memset(key, 0, sizeof(key));
+		memcpy(key, tsi[k].ts_saddr, alen);
+		for (spd = kernel_spd_dst_first(env, IPSEC_DIR_OUTBOUND, af,
+		    key); spd != NULL && memcmp(spd->spd_dkey,
+		    tsi[k].ts_eaddr, alen) <= 0;
+		    spd = kernel_spd_dst_next(env, spd))
+			if ((found == NULL || spd->spd_seq < found->spd_seq) &&
+			    v2_narrow_fits(env, spd, tsi, ni, tsr, nr,
+			    transport))
+				found = spd;
 	}
-	return (NULL);
+	return (found);
 }
 
 static void
@@ -1191,8 +1217,21 @@ v2_recv_init_resp(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p)) {
 		if (ikev2_pld_notify(p, &n) != IKEMSG_OK)
 			continue;
+		/*
+		 * The answer to a retransmission of the request we sent
+		 * before we had the cookie: the request with it is out
+		 * already.  (A new cookie, the responder's new secret, is
+		 * taken as the first was.)
+		 */
+		if (n.n_type == IKEV2_N_COOKIE && sa->sa_cookie != NULL &&
+		    n.n_datalen == sa->sa_cookielen &&
+		    memcmp(n.n_data, sa->sa_cookie, n.n_datalen) == 0) {
+			log_debug("%s: IKE_SA_INIT <- N(COOKIE) again, "
+			    "ignored", sa->sa_name);
+			return;
+		}
 		if (n.n_type == IKEV2_N_COOKIE && n.n_datalen >= 1 &&
-		    n.n_datalen <= 64 && sa->sa_cookie == NULL) {
+		    n.n_datalen <= 64) {
 			log_info("%s: IKE_SA_INIT <- N(COOKIE): the responder "
 			    "is busy, retrying with the cookie", sa->sa_name);
 			setbuf_dup(&sa->sa_cookie, &sa->sa_cookielen,
@@ -1621,7 +1660,7 @@ v2_child_set(struct iked_child *ch, const struct v2_choice *c)
 	ch->ch_group = c->hasdh ? c->dh : 0;
 	ch->ch_esn = c->esn > 0;
 	if (c->spisize == 4)
-		memcpy(&ch->ch_spi_out, c->spi, 4);
+		child_set_spi_out(ch, c->spi);
 }
 
 static void
@@ -2007,7 +2046,7 @@ v2_child_request(struct iked_sa *sa, struct ikemsg *m, uint8_t exchange,
 		old->ch_rekeying = 2;
 	}
 	if ((spd = v2_narrow(env, tsi, ni, tsr, nr, transport)) != NULL) {
-		ch->ch_spid = spd->spd_id;
+		child_set_spid(ch, spd->spd_id);
 		ch->ch_mode = spd->spd_mode;
 		ch->ch_saproto = spd->spd_proto;
 		ch->ch_reqid = spd->spd_level == IPSEC_LEVEL_UNIQUE ?
@@ -2768,7 +2807,7 @@ ikev2_recv(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	    (sa->sa_nat & SA_NATT_VID)) {
 		/* The initiator floated (and maybe its NAT mapped it). */
 		memcpy(&sa->sa_local, local, sa_len(local));
-		memcpy(&sa->sa_peer, peer, sa_len(peer));
+		ikesa_set_peer(sa, peer);
 		sa->sa_nat |= SA_NATT_FLOAT;
 	}
 	if (!response) {

@@ -154,29 +154,152 @@ kernel_parse_spd(caddr_t *mhp, struct iked_spd *spd)
 	return (0);
 }
 
+/*
+ * The mirror of the SPD, indexed: by id (ACQUIRE, the broadcasts), and
+ * by direction and destination under its prefix (the exact search of
+ * kernel_spd_find(), the responder's narrowing).  sc_spds keeps the
+ * kernel's order, which decides between policies that both fit.
+ */
+static int
+kernel_spd_idcmp(const struct iked_spd *a, const struct iked_spd *b)
+{
+	return (a->spd_id < b->spd_id ? -1 : a->spd_id > b->spd_id);
+}
+
+RB_GENERATE(iked_spdids, iked_spd, spd_idnode, kernel_spd_idcmp);
+
+/* Direction, family, destination prefix, its length, then id. */
+static int
+kernel_spd_dstcmp(const struct iked_spd *a, const struct iked_spd *b)
+{
+	int	 r;
+
+	if (a->spd_dir != b->spd_dir)
+		return (a->spd_dir < b->spd_dir ? -1 : 1);
+	if (a->spd_dst.ss_family != b->spd_dst.ss_family)
+		return (a->spd_dst.ss_family < b->spd_dst.ss_family ? -1 : 1);
+	if ((r = memcmp(a->spd_dkey, b->spd_dkey, sizeof(a->spd_dkey))) != 0)
+		return (r);
+	if (a->spd_dprefix != b->spd_dprefix)
+		return (a->spd_dprefix < b->spd_dprefix ? -1 : 1);
+	return (kernel_spd_idcmp(a, b));
+}
+
+RB_GENERATE(iked_spddsts, iked_spd, spd_dstnode, kernel_spd_dstcmp);
+
+static uint64_t	spd_seq;
+
+/* addr under plen, in 16 bytes (IPv4: the first 4). */
+static void
+kernel_spd_mask(const struct sockaddr *sa, int plen, uint8_t *key)
+{
+	const uint8_t	*p;
+	size_t		 len;
+	int		 i;
+
+	memset(key, 0, 16);
+	if (sa->sa_family == AF_INET) {
+		p = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+		len = 4;
+	} else if (sa->sa_family == AF_INET6) {
+		p = (const uint8_t *)
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		len = 16;
+	} else
+		return;
+	for (i = 0; i < (int)len && plen > 0; i++, plen -= 8)
+		key[i] = p[i] & (plen >= 8 ? 0xff : 0xff00 >> plen);
+}
+
+void
+kernel_spd_init(struct iked *env)
+{
+	TAILQ_INIT(&env->sc_spds);
+	RB_INIT(&env->sc_spdids);
+	RB_INIT(&env->sc_spddsts);
+}
+
+/* spd (malloc'd) joins the mirror, last; its id is new. */
+void
+kernel_spd_insert(struct iked *env, struct iked_spd *spd)
+{
+	kernel_spd_mask((struct sockaddr *)&spd->spd_dst, spd->spd_dprefix,
+	    spd->spd_dkey);
+	spd->spd_seq = ++spd_seq;
+	TAILQ_INSERT_TAIL(&env->sc_spds, spd, spd_entry);
+	RB_INSERT(iked_spdids, &env->sc_spdids, spd);
+	RB_INSERT(iked_spddsts, &env->sc_spddsts, spd);
+}
+
+static void
+kernel_spd_unlink(struct iked *env, struct iked_spd *spd)
+{
+	TAILQ_REMOVE(&env->sc_spds, spd, spd_entry);
+	RB_REMOVE(iked_spdids, &env->sc_spdids, spd);
+	RB_REMOVE(iked_spddsts, &env->sc_spddsts, spd);
+}
+
 struct iked_spd *
 kernel_spd_byid(struct iked *env, uint32_t id)
 {
-	struct iked_spd	*spd;
+	struct iked_spd	 key;
 
-	TAILQ_FOREACH(spd, &env->sc_spds, spd_entry)
-		if (spd->spd_id == id)
-			return (spd);
-	return (NULL);
+	key.spd_id = id;
+	return (RB_FIND(iked_spdids, &env->sc_spdids, &key));
+}
+
+/*
+ * The policies of direction dir whose destination prefix starts at or
+ * after key (16 bytes, as kernel_spd_mask() makes them), in the order
+ * of the address: a search walks on while its range lasts.
+ */
+struct iked_spd *
+kernel_spd_dst_first(struct iked *env, uint8_t dir, int af,
+    const uint8_t *key)
+{
+	struct iked_spd	 k, *spd;
+
+	memset(&k, 0, sizeof(k));
+	k.spd_dir = dir;
+	k.spd_dst.ss_family = af;
+	memcpy(k.spd_dkey, key, sizeof(k.spd_dkey));
+	/* Prefix length and id 0 sort first. */
+	if ((spd = RB_NFIND(iked_spddsts, &env->sc_spddsts, &k)) == NULL ||
+	    spd->spd_dir != dir || spd->spd_dst.ss_family != af)
+		return (NULL);
+	return (spd);
+}
+
+struct iked_spd *
+kernel_spd_dst_next(struct iked *env, struct iked_spd *spd)
+{
+	struct iked_spd	*n;
+
+	if ((n = RB_NEXT(iked_spddsts, &env->sc_spddsts, spd)) == NULL ||
+	    n->spd_dir != spd->spd_dir ||
+	    n->spd_dst.ss_family != spd->spd_dst.ss_family)
+		return (NULL);
+	(void)env;
+	return (n);
 }
 
 /*
  * The IPsec policy of direction dir whose selectors are exactly src/sp,
- * dst/dp, proto (racoon's getsp()); the ports must match too.
+ * dst/dp, proto (racoon's getsp()); the ports must match too.  Of two,
+ * the first in the kernel's order.
  */
 struct iked_spd *
 kernel_spd_find(struct iked *env, uint8_t dir, const struct sockaddr *src,
     uint8_t sp, const struct sockaddr *dst, uint8_t dp, uint8_t proto)
 {
-	struct iked_spd	*spd;
+	struct iked_spd	*spd, *found = NULL;
+	uint8_t		 key[16];
 
-	TAILQ_FOREACH(spd, &env->sc_spds, spd_entry) {
-		if (spd->spd_dir != dir || spd->spd_type != IPSEC_POLICY_IPSEC ||
+	kernel_spd_mask(dst, dp, key);
+	for (spd = kernel_spd_dst_first(env, dir, dst->sa_family, key);
+	    spd != NULL && memcmp(spd->spd_dkey, key, sizeof(key)) == 0;
+	    spd = kernel_spd_dst_next(env, spd)) {
+		if (spd->spd_type != IPSEC_POLICY_IPSEC ||
 		    spd->spd_ulproto != proto || spd->spd_sprefix != sp ||
 		    spd->spd_dprefix != dp)
 			continue;
@@ -188,9 +311,10 @@ kernel_spd_find(struct iked *env, uint8_t dir, const struct sockaddr *src,
 		if (sa_port(src) != sa_port((struct sockaddr *)&spd->spd_src) ||
 		    sa_port(dst) != sa_port((struct sockaddr *)&spd->spd_dst))
 			continue;
-		return (spd);
+		if (found == NULL || spd->spd_seq < found->spd_seq)
+			found = spd;
 	}
-	return (NULL);
+	return (found);
 }
 
 /* mine: we added or updated it (ikectl's "show flow"). */
@@ -203,9 +327,16 @@ kernel_spd_update(struct iked *env, caddr_t *mhp, int mine)
 		return;
 	tmp.spd_mine = mine;
 	if ((spd = kernel_spd_byid(env, tmp.spd_id)) != NULL) {
+		/* Its place in the kernel's order stays. */
+		RB_REMOVE(iked_spddsts, &env->sc_spddsts, spd);
 		tmp.spd_mine |= spd->spd_mine;
 		tmp.spd_entry = spd->spd_entry;
+		tmp.spd_idnode = spd->spd_idnode;
+		tmp.spd_seq = spd->spd_seq;
 		*spd = tmp;
+		kernel_spd_mask((struct sockaddr *)&spd->spd_dst,
+		    spd->spd_dprefix, spd->spd_dkey);
+		RB_INSERT(iked_spddsts, &env->sc_spddsts, spd);
 		return;
 	}
 	if ((spd = malloc(sizeof(*spd))) == NULL) {
@@ -213,7 +344,7 @@ kernel_spd_update(struct iked *env, caddr_t *mhp, int mine)
 		return;
 	}
 	*spd = tmp;
-	TAILQ_INSERT_TAIL(&env->sc_spds, spd, spd_entry);
+	kernel_spd_insert(env, spd);
 	log_debug("spd: policy %u %s %s", spd->spd_id,
 	    spd->spd_dir == IPSEC_DIR_OUTBOUND ? "out" : "in",
 	    spd->spd_type == IPSEC_POLICY_IPSEC ? "ipsec" : "other");
@@ -225,18 +356,18 @@ kernel_spd_remove(struct iked *env, uint32_t id)
 	struct iked_spd	*spd;
 
 	if ((spd = kernel_spd_byid(env, id)) != NULL) {
-		TAILQ_REMOVE(&env->sc_spds, spd, spd_entry);
+		kernel_spd_unlink(env, spd);
 		free(spd);
 	}
 }
 
-static void
+void
 kernel_spd_flush(struct iked *env)
 {
 	struct iked_spd	*spd;
 
 	while ((spd = TAILQ_FIRST(&env->sc_spds)) != NULL) {
-		TAILQ_REMOVE(&env->sc_spds, spd, spd_entry);
+		kernel_spd_unlink(env, spd);
 		free(spd);
 	}
 }
@@ -348,8 +479,7 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 			break;
 		if ((ch = child_bygetspi(env, msg->sadb_msg_seq)) == NULL)
 			break;
-		ch->ch_spi_in = sa->sadb_sa_spi;
-		ch->ch_getspi_seq = msg->sadb_msg_seq;
+		child_set_spi_in(ch, sa->sadb_sa_spi);
 		log_debug("pfkey: GETSPI seq %u: spi 0x%08x", msg->sadb_msg_seq,
 		    ntohl(sa->sadb_sa_spi));
 		if (ch->ch_sa->sa_version == 2)
@@ -416,7 +546,7 @@ kernel_recv(evutil_socket_t fd, short event, void *arg)
 int
 kernel_init(struct iked *env)
 {
-	TAILQ_INIT(&env->sc_spds);
+	kernel_spd_init(env);
 	if ((env->sc_pfkey = pfkey_open()) == -1) {
 		log_warnx("pfkey_open: %s (is netipsecd running?)",
 		    ipsec_strerror());
@@ -536,7 +666,7 @@ kernel_getspi(struct iked *env, struct iked_child *ch)
 	kernel_endpoints(ch, &local, &peer);
 	seq = ch->ch_acqseq != 0 && ch->ch_initiator && !ch->ch_rekeying ?
 	    ch->ch_acqseq : kernel_seq(env);
-	ch->ch_getspi_seq = seq;
+	child_set_getspi_seq(ch, seq);
 	while (pfkey_send_getspi(env->sc_pfkey, ch->ch_saproto ==
 	    IPPROTO_AH ? SADB_SATYPE_AH : SADB_SATYPE_ESP, ch->ch_mode,
 	    (struct sockaddr *)&peer, (struct sockaddr *)&local, 0, 0,
@@ -621,7 +751,7 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 	a.seq = ch->ch_initiator && !ch->ch_rekeying && ch->ch_acqseq != 0 ?
 	    ch->ch_acqseq : kernel_seq(env);
 	if (which & KERNEL_SA_OUT) {
-		ch->ch_addseq = a.seq;
+		child_set_addseq(ch, a.seq);
 		ch->ch_addpending = 1;
 	}
 	a.l_natt_sport = sa_port((struct sockaddr *)&sa->sa_local);

@@ -38,7 +38,7 @@
 
 #define NET_BUFSIZE	65536
 #define NET_NONESP	4	/* the non-ESP marker: four zero bytes */
-#define IKED_RCVBUF	(1024 * 1024)	/* per socket, for bursts */
+#define IKED_SOCKBUF	(16 * 1024 * 1024)	/* per socket and way, bursts */
 
 in_port_t
 sa_port(const struct sockaddr *sa)
@@ -114,6 +114,26 @@ sa_cmpaddr(const struct sockaddr *a, const struct sockaddr *b)
 	if (pa == NULL || la != lb)
 		return (-1);
 	return (memcmp(pa, pb, la) == 0 ? 0 : 1);
+}
+
+/*
+ * A total order of addresses (family, then the address; not ports), for
+ * the red-black trees that index by address.  Unknown families sort
+ * first, all equal.
+ */
+int
+sa_addrorder(const struct sockaddr *a, const struct sockaddr *b)
+{
+	const uint8_t	*pa, *pb;
+	size_t		 la, lb;
+
+	if (a->sa_family != b->sa_family)
+		return (a->sa_family < b->sa_family ? -1 : 1);
+	pa = sa_addr(a, &la);
+	pb = sa_addr(b, &lb);
+	if (pa == NULL || pb == NULL || la != lb)
+		return (0);
+	return (memcmp(pa, pb, la));
 }
 
 /* 1 when addr is inside net/plen. */
@@ -280,21 +300,28 @@ static int
 net_socket(struct iked *env, int af, in_port_t port)
 {
 	struct sockaddr_storage	 ss;
-	int			 s, on = 1, rcvbuf = IKED_RCVBUF, error;
+	int			 s, on = 1, buf = IKED_SOCKBUF, error;
 
 	if ((s = socket(af, SOCK_DGRAM, IPPROTO_UDP)) == -1)
 		return (-1);
 	/*
 	 * One socket takes every peer's messages, and one thread computes:
-	 * room for a burst (hundreds of IKE_SA_INITs at once) instead of
-	 * drops and 1 s retransmissions.  Failure is harmless.
+	 * room for a burst (thousands of IKE_SA_INITs at once) instead of
+	 * drops and 1 s retransmissions.  Both ways: what we send waits in
+	 * the send buffer while the IPsec hook (netipsecd's queue) holds
+	 * it, and a full one fails the send (ENOBUFS), a lost message.
+	 * Failure is harmless.
 	 */
 #ifdef SO_RCVBUFFORCE	/* Linux, as root: above net.core.rmem_max */
-	if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
-	    sizeof(rcvbuf)) == -1)
+	if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &buf,
+	    sizeof(buf)) == -1)
 #endif
-		(void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
-		    sizeof(rcvbuf));
+		(void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+#ifdef SO_SNDBUFFORCE
+	if (setsockopt(s, SOL_SOCKET, SO_SNDBUFFORCE, &buf,
+	    sizeof(buf)) == -1)
+#endif
+		(void)setsockopt(s, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	memset(&ss, 0, sizeof(ss));
 	ss.ss_family = af;
 	sa_setport((struct sockaddr *)&ss, port);

@@ -524,6 +524,7 @@ ipsec_esp_encap(struct secasvar *sav, const struct secasindex *saidx,
  */
 struct ipsec_held {
 	TAILQ_ENTRY(ipsec_held)	link;
+	LIST_ENTRY(ipsec_held)	hash;		/* ipsec_heldhash */
 	struct secasindex	saidx;
 	uint64_t		cookie;
 	int			where;
@@ -535,6 +536,14 @@ struct ipsec_held {
 static TAILQ_HEAD(, ipsec_held) ipsec_heldq =
     TAILQ_HEAD_INITIALIZER(ipsec_heldq);
 static u_int ipsec_nheld;
+/*
+ * The same by SA index (key_saidx_hash()): an SA added kicks only the
+ * packets it may serve, and a packet counts only its own index's.
+ */
+#define	IPSEC_HOLD_NHASH	1024		/* a power of two */
+static LIST_HEAD(, ipsec_held) ipsec_heldhash[IPSEC_HOLD_NHASH];
+#define	IPSEC_HELDHASH(saidx)	(&ipsec_heldhash[key_saidx_hash(saidx) & \
+				    (IPSEC_HOLD_NHASH - 1)])
 static struct mtx ipsec_hold_mtx;
 static int ipsec_hold_inited;
 static ipsec_release_t *ipsec_release;
@@ -608,7 +617,7 @@ ipsec_hold(const struct secasindex *saidx, const void *pkt, size_t len,
 		return (EEXIST);
 	}
 	n = 0;
-	TAILQ_FOREACH(e, &ipsec_heldq, link)
+	LIST_FOREACH(e, IPSEC_HELDHASH(saidx), hash)
 		if (ipsec_saidx_eq(&e->saidx, saidx))
 			n++;
 	if (ipsec_release == NULL || n >= ipsec_acq_hold ||
@@ -618,6 +627,7 @@ ipsec_hold(const struct secasindex *saidx, const void *pkt, size_t len,
 		return (ENOBUFS);
 	}
 	TAILQ_INSERT_TAIL(&ipsec_heldq, h, link);
+	LIST_INSERT_HEAD(IPSEC_HELDHASH(saidx), h, hash);
 	ipsec_nheld++;
 	mtx_unlock(&ipsec_hold_mtx);
 	IPSECSTAT_INC(ips_out_hold);
@@ -629,13 +639,15 @@ static int ipsec_output(int where, const uint8_t *p, size_t len,
 
 /*
  * Send the packets that may go: those whose SA index has an SA now (in
- * arrival order), or, with "expire", those that waited too long (drop).
+ * arrival order), only those that an SA of kick's index may serve (its
+ * protocol and addresses), or, with "expire", those that waited too
+ * long (drop).
  */
 static void
-ipsec_hold_run(int expire, time_t now)
+ipsec_hold_run(int expire, time_t now, const struct secasindex *kick)
 {
 	TAILQ_HEAD(, ipsec_held) ready;
-	struct ipsec_held *h, *next;
+	struct ipsec_held *h, *next, *hnext;
 	ipsec_release_t *fn;
 	void *arg, *out;
 	size_t outlen;
@@ -648,9 +660,11 @@ ipsec_hold_run(int expire, time_t now)
 	fn = ipsec_release;
 	arg = ipsec_release_arg;
 	TAILQ_FOREACH_SAFE(h, &ipsec_heldq, link, next) {
-		if (expire) {
+		if (kick != NULL)
+			break;		/* by its hash chain, below */
+		if (expire)
 			avail = now - h->since > (time_t)key_blockacq_lifetime;
-		} else {
+		else {
 			SAHTREE_RLOCK();
 			avail = key_allocsa_policy(&h->saidx) != NULL;
 			SAHTREE_RUNLOCK();
@@ -658,8 +672,23 @@ ipsec_hold_run(int expire, time_t now)
 		if (!avail)
 			continue;
 		TAILQ_REMOVE(&ipsec_heldq, h, link);
+		LIST_REMOVE(h, hash);
 		ipsec_nheld--;
 		TAILQ_INSERT_TAIL(&ready, h, link);
+	}
+	/* The chain is newest first: taken in arrival order. */
+	if (kick != NULL) {
+		LIST_FOREACH_SAFE(h, IPSEC_HELDHASH(kick), hash, hnext) {
+			SAHTREE_RLOCK();
+			avail = key_allocsa_policy(&h->saidx) != NULL;
+			SAHTREE_RUNLOCK();
+			if (!avail)
+				continue;
+			TAILQ_REMOVE(&ipsec_heldq, h, link);
+			LIST_REMOVE(h, hash);
+			ipsec_nheld--;
+			TAILQ_INSERT_HEAD(&ready, h, link);
+		}
 	}
 	mtx_unlock(&ipsec_hold_mtx);
 
@@ -688,17 +717,17 @@ ipsec_hold_run(int expire, time_t now)
 }
 
 void
-ipsec_hold_kick(void)
+ipsec_hold_kick(const struct secasindex *saidx)
 {
 
-	ipsec_hold_run(0, 0);
+	ipsec_hold_run(0, 0, saidx);
 }
 
 void
 ipsec_hold_timer(time_t now)
 {
 
-	ipsec_hold_run(1, now);
+	ipsec_hold_run(1, now, NULL);
 }
 
 void
@@ -706,7 +735,8 @@ ipsec_hold_flush(void)
 {
 
 	/* Everything is older than "forever from now". */
-	ipsec_hold_run(1, time_uptime + (time_t)key_blockacq_lifetime + 1);
+	ipsec_hold_run(1, time_uptime + (time_t)key_blockacq_lifetime + 1,
+	    NULL);
 	ipsec_reass_flush();
 }
 

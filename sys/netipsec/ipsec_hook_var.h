@@ -18,7 +18,7 @@ extern u_int ipsec_esp_trans_deflev;	/* net.inet.ipsec.esp_trans_deflev */
 extern u_int ipsec_esp_net_deflev;	/* net.inet.ipsec.esp_net_deflev */
 
 /* An SA became usable (ADD, UPDATE): retry the held packets. */
-void	ipsec_hold_kick(void);
+void	ipsec_hold_kick(const struct secasindex *);
 /* Once a second: drop held packets older than net.key.blockacq_lifetime. */
 void	ipsec_hold_timer(time_t now);
 /* key_destroy(): drop everything held. */

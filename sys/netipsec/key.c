@@ -189,6 +189,17 @@ struct mtx regtree_lock;
 
 static TAILQ_HEAD(, secashead) sahtree = TAILQ_HEAD_INITIALIZER(sahtree);
 static LIST_HEAD(, secacq) acqtree = LIST_HEAD_INITIALIZER(acqtree);
+/*
+ * FreeBSD's acqaddrhashtbl and acqseqhashtbl: the pending ACQUIREs by
+ * SA index (its protocol and addresses) and by seq, so that neither a
+ * packet nor an SADB_ADD walks them all.
+ */
+#define	ACQHASH_NHASH	1024			/* a power of two */
+static LIST_HEAD(, secacq) acqaddrhashtbl[ACQHASH_NHASH];
+static LIST_HEAD(, secacq) acqseqhashtbl[ACQHASH_NHASH];
+#define	ACQADDRHASH(saidx)	(&acqaddrhashtbl[key_saidx_hash(saidx) & \
+				    (ACQHASH_NHASH - 1)])
+#define	ACQSEQHASH(seq)		(&acqseqhashtbl[(seq) & (ACQHASH_NHASH - 1)])
 static uint32_t acq_seq;
 static u_int acq_count;		/* entries in acqtree */
 static uint32_t policy_id;
@@ -1467,12 +1478,40 @@ key_setdumpsa(struct key_mb *mb, struct secasvar *sav, u_int type,
  * passes.  An IKE daemon's ACQUIRE with an errno (its negotiation failed)
  * lets the next packet send at once.
  */
+/*
+ * A hash of the protocol and the addresses of an SA index (not its mode
+ * or reqid): the SA indexes one SA may serve hash alike.
+ */
+u_int
+key_saidx_hash(const struct secasindex *saidx)
+{
+	const union sockaddr_union *a[2] = { &saidx->src, &saidx->dst };
+	const uint8_t *p;
+	uint32_t h = 2166136261u ^ saidx->proto;	/* FNV-1a */
+	size_t i, n;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		if (a[k]->sa.sa_family == AF_INET) {
+			p = (const uint8_t *)&a[k]->sin.sin_addr;
+			n = sizeof(a[k]->sin.sin_addr);
+		} else if (a[k]->sa.sa_family == AF_INET6) {
+			p = (const uint8_t *)&a[k]->sin6.sin6_addr;
+			n = sizeof(a[k]->sin6.sin6_addr);
+		} else
+			continue;
+		for (i = 0; i < n; i++)
+			h = (h ^ p[i]) * 16777619u;
+	}
+	return (h);
+}
+
 static struct secacq *
 key_getacq(const struct secasindex *saidx)
 {
 	struct secacq *acq;
 
-	LIST_FOREACH(acq, &acqtree, chain) {
+	LIST_FOREACH(acq, ACQADDRHASH(saidx), addrhash) {
 		if (key_cmpsaidx(&acq->saidx, saidx, CMP_EXACTLY))
 			return (acq);
 	}
@@ -1485,6 +1524,8 @@ key_freeacq(struct secacq *acq)
 
 	mtx_assert(&acq_lock, MA_OWNED);
 	LIST_REMOVE(acq, chain);
+	LIST_REMOVE(acq, addrhash);
+	LIST_REMOVE(acq, seqhash);
 	acq_count--;
 	free(acq, M_IPSEC_SAQ);
 }
@@ -1495,7 +1536,7 @@ key_acqdone(const struct secasindex *saidx, uint32_t seq)
 	struct secacq *acq;
 
 	ACQ_LOCK();
-	LIST_FOREACH(acq, &acqtree, chain) {
+	LIST_FOREACH(acq, ACQSEQHASH(seq), seqhash) {
 		if (acq->seq != seq)
 			continue;
 		if (!key_cmpsaidx(&acq->saidx, saidx, CMP_EXACTLY)) {
@@ -1515,7 +1556,7 @@ key_acqreset(uint32_t seq)
 	struct secacq *acq;
 
 	ACQ_LOCK();
-	LIST_FOREACH(acq, &acqtree, chain) {
+	LIST_FOREACH(acq, ACQSEQHASH(seq), seqhash) {
 		if (acq->seq == seq) {
 			acq->lastsent = 0;
 			break;
@@ -1665,6 +1706,8 @@ key_acquire(const struct secasindex *saidx, const struct secpolicy *sp)
 		acq->created = now;
 		acq->count = 1;
 		LIST_INSERT_HEAD(&acqtree, acq, chain);
+		LIST_INSERT_HEAD(ACQADDRHASH(saidx), acq, addrhash);
+		LIST_INSERT_HEAD(ACQSEQHASH(acq->seq), acq, seqhash);
 		acq_count++;
 	}
 	acq->lastsent = now;
@@ -1963,7 +2006,7 @@ key_update(struct keycb *so, const struct sadb_msghdr *mhp)
 	key_gather(&mb, mhp, key_sa_reply, nitems(key_sa_reply));
 	key_mb_send(&mb, so, KEY_SENDUP_ALL);
 	/* Packets held for this SA may go now. */
-	ipsec_hold_kick();
+	ipsec_hold_kick(&saidx);
 	return (0);
 fail:
 	SAHTREE_WUNLOCK();
@@ -2040,7 +2083,7 @@ key_add(struct keycb *so, const struct sadb_msghdr *mhp)
 	key_gather(&mb, mhp, key_sa_reply, nitems(key_sa_reply));
 	key_mb_send(&mb, so, KEY_SENDUP_ALL);
 	/* Packets held for this SA may go now. */
-	ipsec_hold_kick();
+	ipsec_hold_kick(&saidx);
 	return (0);
 fail:
 	SAHTREE_WUNLOCK();

@@ -155,6 +155,7 @@ extern struct pfkeystat pfkeystat;
 
 /* The packet path's SA choice; the caller holds SAHTREE_RLOCK (key.c). */
 struct secasvar *key_allocsa_policy(const struct secasindex *);
+u_int	key_saidx_hash(const struct secasindex *);
 
 /*
  * Policies from a sadb_x_policy and its requests (FreeBSD's

@@ -161,6 +161,8 @@ struct secasvar {
 /* ACQUIRE throttle entry: one per SA index being negotiated. */
 struct secacq {
 	LIST_ENTRY(secacq)	chain;
+	LIST_ENTRY(secacq)	addrhash;	/* FreeBSD's acqaddrhashtbl */
+	LIST_ENTRY(secacq)	seqhash;	/* and acqseqhashtbl */
 	struct secasindex	saidx;
 	uint32_t		seq;		/* stable until done */
 	time_t			created;	/* uptime */
