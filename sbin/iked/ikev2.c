@@ -2571,7 +2571,13 @@ v2_recv_info_resp(struct iked_sa *sa, struct ikemsg *m)
 	uint32_t		 spi;
 	uint16_t		 i;
 
-	/* The peer deleted its side of the pairs we deleted: ours go. */
+	/*
+	 * The peer deleted its side of the pairs we deleted: ours go.  A
+	 * pair we retired after a rekey keeps its inbound SA to the end of
+	 * its grace (child_timeout()): this answer may overtake what the
+	 * peer sent on the pair just before (its IKE messages bypass its
+	 * data plane's queue, its ESP does not).
+	 */
 	for (p = ikemsg_find(m, IKEV2_PAYLOAD_DELETE, NULL); p != NULL;
 	    p = ikemsg_find(m, IKEV2_PAYLOAD_DELETE, p)) {
 		if (ikev2_pld_delete(p, &d) != IKEMSG_OK || d.d_spisize != 4)
@@ -2583,6 +2589,9 @@ v2_recv_info_resp(struct iked_sa *sa, struct ikemsg *m)
 				next = TAILQ_NEXT(ch, ch_entry);
 				if (ch->ch_spi_out != spi ||
 				    ch->ch_state != CH_S_INSTALLED)
+					continue;
+				if (ch->ch_retiring && ch->ch_timer != NULL &&
+				    evtimer_pending(ch->ch_timer, NULL))
 					continue;
 				kernel_delete(sa->sa_env, ch);
 				child_free(ch);
