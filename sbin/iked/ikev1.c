@@ -2244,6 +2244,14 @@ v1_recv_info(struct iked_sa *sa, struct ikemsg *m)
 				continue;
 			log_info("%s: informational <- DELETE SA 0x%08x",
 			    sa->sa_name, ntohl(spi));
+			/*
+			 * A pair we retired: its inbound SA waits out its
+			 * grace (child_timeout()), for what the peer sent on
+			 * it just before this DELETE overtook it.
+			 */
+			if (ch->ch_retiring && ch->ch_timer != NULL &&
+			    evtimer_pending(ch->ch_timer, NULL))
+				continue;
 			kernel_delete(env, ch);
 			child_free(ch);
 		}
