@@ -84,7 +84,7 @@ walk(const struct ikemsg *msg)
 			break;
 		case IKEV1_PAYLOAD_CERT:
 		case IKEV1_PAYLOAD_CR:
-			if (ikev1_pld_cert(pld, &u8, &data, &len) != IKEMSG_OK)
+			if (ikemsg_pld_cert(pld, &u8, &data, &len) != IKEMSG_OK)
 				abort();
 			break;
 		}

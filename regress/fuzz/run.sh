@@ -93,7 +93,7 @@ if [ -f fuzz_iked.c ] && ls "$WORK"/obj/l_*.o >/dev/null 2>&1 &&
     [ -f "$WORK/obj/iked_parse.c" ]; then
 	EV_LIBS=$(pkg-config --libs libevent 2>/dev/null || echo -levent)
 	IKED_SRCS=""
-	for f in config print crypto dh net kernel ikesa halfopen policy ikev1 ikev2; do
+	for f in config print crypto dh net kernel ikesa halfopen policy natt ikev1 ikev2; do
 		IKED_SRCS="$IKED_SRCS $TOP/sbin/iked/$f.c"
 	done
 	$CC $CFLAGS -I"$TOP/sbin/iked" -o "$WORK/fuzz_iked" fuzz_iked.c \

@@ -120,10 +120,7 @@ xt_kernel_run(struct xt_peer *p)
 		}
 		if ((ch = child_bygetspi(&p->p_env, gs->gs_seq)) != NULL) {
 			child_set_spi_in(ch, gs->gs_spi);
-			if (ch->ch_sa->sa_version == 2)
-				ikev2_getspi_done(ch);
-			else
-				ikev1_getspi_done(ch);
+			ch->ch_sa->sa_proto->ip_getspi_done(ch);
 		}
 		free(gs);
 	}

@@ -325,11 +325,11 @@ t_check_quick(const struct ikemsg *m)
 	ATF_CHECK(id.id_type == IKEV1_ID_FQDN && id.id_len == 11);
 	pld = ikemsg_find(m, IKEV1_PAYLOAD_CERT, NULL);
 	ATF_REQUIRE(pld != NULL);
-	ATF_REQUIRE_EQ(ikev1_pld_cert(pld, &u8, &data, &len), IKEMSG_OK);
+	ATF_REQUIRE_EQ(ikemsg_pld_cert(pld, &u8, &data, &len), IKEMSG_OK);
 	ATF_CHECK(u8 == IKEV1_CERT_X509_SIG && len == 4);
 	pld = ikemsg_find(m, IKEV1_PAYLOAD_CR, NULL);
 	ATF_REQUIRE(pld != NULL);
-	ATF_REQUIRE_EQ(ikev1_pld_cert(pld, &u8, &data, &len), IKEMSG_OK);
+	ATF_REQUIRE_EQ(ikemsg_pld_cert(pld, &u8, &data, &len), IKEMSG_OK);
 	ATF_CHECK_EQ(len, 0);
 	ATF_CHECK(ikemsg_find(m, IKEV1_PAYLOAD_SIG, NULL) != NULL);
 

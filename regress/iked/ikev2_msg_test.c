@@ -332,11 +332,11 @@ t_check_inner(const struct ikemsg *m)
 	ATF_CHECK(id.id_type == IKEV2_ID_IPV4 && id.id_len == 4);
 	pld = ikemsg_find(m, IKEV2_PAYLOAD_CERT, NULL);
 	ATF_REQUIRE(pld != NULL);
-	ATF_REQUIRE_EQ(ikev2_pld_cert(pld, &u8, &data, &len), IKEMSG_OK);
+	ATF_REQUIRE_EQ(ikemsg_pld_cert(pld, &u8, &data, &len), IKEMSG_OK);
 	ATF_CHECK(u8 == IKEV2_CERT_X509_CERT && len == 40 && data[39] == 0x44);
 	pld = ikemsg_find(m, IKEV2_PAYLOAD_CERTREQ, NULL);
 	ATF_REQUIRE(pld != NULL);
-	ATF_REQUIRE_EQ(ikev2_pld_cert(pld, &u8, &data, &len), IKEMSG_OK);
+	ATF_REQUIRE_EQ(ikemsg_pld_cert(pld, &u8, &data, &len), IKEMSG_OK);
 	ATF_CHECK_EQ(len, 0);
 	pld = ikemsg_find(m, IKEV2_PAYLOAD_AUTH, NULL);
 	ATF_REQUIRE(pld != NULL);

@@ -70,6 +70,23 @@ xform_lookup(enum iked_xftype type, const char *name)
 	return (NULL);
 }
 
+/*
+ * The name of transform id of type (an IKEv2 transform ID, as the
+ * table above holds them) with keylen bits (0: any), or "?".
+ */
+const char *
+xform_name(enum iked_xftype type, uint16_t id, uint16_t keylen)
+{
+	const struct iked_xform	*xf;
+
+	for (xf = iked_xforms; xf->xf_name != NULL; xf++)
+		if (xf->xf_type == type && xf->xf_id == id &&
+		    (keylen == 0 || xf->xf_keylen == 0 ||
+		    xf->xf_keylen == keylen))
+			return (xf->xf_name);
+	return ("?");
+}
+
 /* The rule named name, or NULL. */
 struct iked_policy *
 policy_byname(struct iked_config *cf, const char *name)

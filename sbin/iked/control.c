@@ -553,7 +553,7 @@ control_delete(struct iked *env, enum control_which which, const char *arg)
 			ikesa_dead(sa, "deleted by ikectl");
 		} else {
 			log_info("%s: %s deleted by ikectl", sa->sa_name,
-			    sa->sa_version == 2 ? "IKE SA" : "phase 1");
+			    sa->sa_proto->ip_saname);
 			ikesa_delete(sa);
 		}
 	}

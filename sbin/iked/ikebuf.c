@@ -229,6 +229,29 @@ ikemsg_build_raw(struct ikebuf *b, uint8_t type, const void *fixed,
  * An IKEv1 encrypted body: the ciphertext of a chain whose first payload
  * is first; sets the E flag.  Must come right after the header.
  */
+/*
+ * Notify or Delete (ikemsg_pld_nd()): [the DOI, IKEv1's], protocol,
+ * SPI size, the notify type or the number of SPIs, the SPIs, the data.
+ */
+int
+ikemsg_build_nd(struct ikebuf *b, uint8_t type, const uint32_t *doi,
+    uint8_t proto, uint8_t spisize, uint16_t num, const void *spis,
+    size_t spilen, const void *data, size_t len)
+{
+	size_t	 off;
+
+	off = ikemsg_build_pld(b, type, 0);
+	if (doi != NULL)
+		ikebuf_add32(b, *doi);
+	ikebuf_add8(b, proto);
+	ikebuf_add8(b, spisize);
+	ikebuf_add16(b, num);
+	ikebuf_add(b, spis, spilen);
+	ikebuf_add(b, data, len);
+	ikemsg_build_pld_end(b, off);
+	return (b->ib_error ? -1 : 0);
+}
+
 int
 ikemsg_build_body(struct ikebuf *b, uint8_t first, const void *data,
     size_t len)

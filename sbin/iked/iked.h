@@ -233,6 +233,7 @@ const char *parse_protoname(uint8_t);
 /* config.c */
 extern const struct iked_xform	iked_xforms[];
 const struct iked_xform *xform_lookup(enum iked_xftype, const char *);
+const char *xform_name(enum iked_xftype, uint16_t, uint16_t);
 struct iked_config *config_new(void);
 void	 config_free(struct iked_config *);
 struct iked_policy *policy_new(int);
@@ -721,7 +722,7 @@ RB_PROTOTYPE(iked_chadd, iked_child, ch_addnode, iked_chadd_cmp);
 #define CH_IX_GETSPI	0x08
 #define CH_IX_ADD	0x10
 
-/* IKEv1 phase 1 states. */
+/* Phase 1 (IKE SA) states; ikesa_state() changes them. */
 enum iked_sastate {
 	SA_S_INIT = 0,
 	SA_S_MM1,		/* I: MM1 sent */
@@ -744,6 +745,46 @@ enum iked_sastate {
 #define SA_IC_RECV	0x20	/* INITIAL-CONTACT received */
 
 struct iked_hosrc;
+struct iked_sa;
+struct ikemsg;
+
+/*
+ * A protocol module: what the core (ikesa.c) asks of an IKE version,
+ * chosen once per SA (sa_proto) or per message.  ikev1.c and ikev2.c
+ * each define one; the core tests no version number.
+ */
+struct iked_proto {
+	int		 ip_version;
+	const char	*ip_saname;	/* "phase 1", "IKE SA" */
+	const char	*ip_chname;	/* "quick mode", "child SA negotiation" */
+	/* The lifetime timer, in % of it: initiator, responder. */
+	u_int		 ip_soft_i, ip_soft_r;
+	/* Children go with their IKE SA (RFC 7296 1.4.1); IKEv1's stay. */
+	int		 ip_children_die;
+	/* IKE SAs are rekeyed in place (RFC 7296 2.18), not renewed. */
+	int		 ip_ikerekey;
+	/* A message of this version, parsed (ikemsg_parse). */
+	void	(*ip_recv)(struct iked *, struct ikemsg *,
+		    const struct sockaddr *, const struct sockaddr *, int);
+	/* Start our phase 1 (Main Mode, IKE_SA_INIT). */
+	int	(*ip_init)(struct iked_sa *);
+	/* The lifetime timer went: 0 if a rekey or renewal carries on. */
+	int	(*ip_soft)(struct iked_sa *);
+	/* Negotiate a child, or all that wait (ch_state 0), on an SA. */
+	int	(*ip_start_child)(struct iked_child *);
+	void	(*ip_start_children)(struct iked_sa *);
+	void	(*ip_send_delete)(struct iked_sa *, struct iked_child *);
+	/* The kernel's answers about a child. */
+	void	(*ip_getspi_done)(struct iked_child *);
+	void	(*ip_send_held)(struct iked_child *, uint8_t *, size_t);
+	/* A child negotiation that timed out (NULL: nothing to say). */
+	void	(*ip_child_abandoned)(struct iked_child *);
+	/* A child about to be freed (NULL: nothing points at it). */
+	void	(*ip_child_gone)(struct iked_child *);
+	/* The liveness timer went: probe the peer (ikesa_liveness_*). */
+	void	(*ip_liveness)(struct iked_sa *);
+};
+extern const struct iked_proto ikev1_proto, ikev2_proto;
 
 /* IKEv1 phase 1 (IKEv2: IKE SA). */
 struct iked_sa {
@@ -757,6 +798,7 @@ struct iked_sa {
 	struct iked_hosrc	*sa_hosrc;	/* its source's count */
 	int			 sa_ho;		/* HO_NEW or HO_PROVEN, or 0 */
 	struct iked		*sa_env;
+	const struct iked_proto	*sa_proto;	/* its version's module */
 	int			 sa_version;
 	int			 sa_initiator;
 	enum iked_sastate	 sa_state;
@@ -961,6 +1003,26 @@ int	 ikemsg_sk_unpad(const uint8_t *, size_t, size_t *);
 const struct ikemsg_pld *ikemsg_find(const struct ikemsg *, uint8_t,
 	    const struct ikemsg_pld *);
 const uint8_t *ikemsg_pld_body(const struct ikemsg_pld *, size_t *);
+int	 ikemsg_pld_cert(const struct ikemsg_pld *, uint8_t *,
+	    const uint8_t **, size_t *);
+int	 ikemsg_pld_notify(const struct ikemsg_pld *, size_t,
+	    struct ikemsg_notify *);
+int	 ikemsg_pld_delete(const struct ikemsg_pld *, size_t,
+	    struct ikemsg_delete *);
+
+/* Network byte order, as the payloads carry numbers. */
+static inline uint16_t
+ikemsg_get16(const uint8_t *p)
+{
+	return ((uint16_t)(p[0] << 8 | p[1]));
+}
+
+static inline uint32_t
+ikemsg_get32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3]);
+}
 const char *ikemsg_strerror(int);
 uint16_t ikemsg_error_notify(int, int);
 void	 ikemsg_stats_count(struct ikemsg_stats *, int);
@@ -1000,6 +1062,8 @@ void	 ikemsg_build_pld_end(struct ikebuf *, size_t);
 int	 ikemsg_build_raw(struct ikebuf *, uint8_t, const void *, size_t,
 	    const void *, size_t);
 int	 ikemsg_build_body(struct ikebuf *, uint8_t, const void *, size_t);
+int	 ikemsg_build_nd(struct ikebuf *, uint8_t, const uint32_t *, uint8_t,
+	    uint8_t, uint16_t, const void *, size_t, const void *, size_t);
 int	 ikemsg_build_done(struct ikebuf *);
 int	 ikemsg_build_props(struct ikebuf *, int, const struct ikemsg_sa *);
 
@@ -1009,8 +1073,6 @@ int	 ikev2_pld_sa(const struct ikemsg_pld *, struct ikemsg_sa *);
 int	 ikev2_pld_ke(const struct ikemsg_pld *, uint16_t *, const uint8_t **,
 	    size_t *);
 int	 ikev2_pld_id(const struct ikemsg_pld *, struct ikemsg_id *);
-int	 ikev2_pld_cert(const struct ikemsg_pld *, uint8_t *, const uint8_t **,
-	    size_t *);
 int	 ikev2_pld_auth(const struct ikemsg_pld *, uint8_t *, const uint8_t **,
 	    size_t *);
 int	 ikev2_pld_notify(const struct ikemsg_pld *, struct ikemsg_notify *);
@@ -1040,8 +1102,6 @@ int	 ikev2_build_skf(struct ikebuf *, uint8_t, uint16_t, uint16_t, size_t,
 int	 ikev1_pld_check(const struct ikemsg_pld *);
 int	 ikev1_pld_sa(const struct ikemsg_pld *, struct ikemsg_sa *);
 int	 ikev1_pld_id(const struct ikemsg_pld *, struct ikemsg_id *);
-int	 ikev1_pld_cert(const struct ikemsg_pld *, uint8_t *, const uint8_t **,
-	    size_t *);
 int	 ikev1_pld_notify(const struct ikemsg_pld *, struct ikemsg_notify *);
 int	 ikev1_pld_delete(const struct ikemsg_pld *, struct ikemsg_delete *);
 int	 ikev1_pld_natoa(const struct ikemsg_pld *, uint8_t *, const uint8_t **,
@@ -1173,8 +1233,23 @@ void	 ikesa_established(struct iked_sa *);
 void	 ikesa_initial_contact(struct iked_sa *);
 int	 ikesa_first_contact(struct iked_sa *);
 void	 ikesa_dead_peer(struct iked_sa *, const char *);
+void	 ikesa_liveness_start(struct iked_sa *);
+void	 ikesa_liveness_next(struct iked_sa *, u_int);
 void	 ikesa_update_done(struct iked *, uint32_t);
-void	 ikesa_qm_abandoned(struct iked_child *);
+void	 ikesa_state(struct iked_sa *, enum iked_sastate);
+const char *ikesa_statename(enum iked_sastate);
+struct iked_policy *ikesa_rule(struct iked *, int, const struct sockaddr *,
+	    const struct sockaddr *, const char *);
+struct iked_sa *ikesa_responder(struct iked *, int, struct iked_policy *,
+	    const struct sockaddr *, const struct sockaddr *,
+	    const uint8_t *, int, const char *);
+struct iked_sa *ikesa_successor(struct iked_sa *);
+#define IKESA_NONCE_MAX	256	/* RFC 2409 5, RFC 7296 3.9 */
+int	 ikesa_ke_mine(struct iked_sa *, size_t);
+int	 ikesa_ke_peer(struct iked_sa *, const uint8_t *, size_t,
+	    const uint8_t *, size_t);
+void	 setbuf_dup(uint8_t **, size_t *, const void *, size_t);
+const struct iked_proto *ike_proto(int);
 /* An IKE version's ID type numbers, by enum iked_idtype. */
 typedef uint8_t iked_idmap[ID_IPV6 + 1];
 void	 ikesa_myid(const struct iked_sa *, const iked_idmap, uint8_t *,
@@ -1185,27 +1260,20 @@ void	 child_installed(struct iked_child *);
 
 /* ikev1.c: Main Mode, Quick Mode, Informational */
 int	 ikev1_init_mm(struct iked_sa *);
-void	 ikev1_recv(struct iked *, struct iked_sa *, struct ikemsg *,
-	    const uint8_t *, size_t, const struct sockaddr *,
-	    const struct sockaddr *, int);
 int	 ikev1_init_qm(struct iked_child *);
 void	 ikev1_getspi_done(struct iked_child *);
 void	 ikev1_send_qm2(struct iked_child *, uint8_t *, size_t);
 void	 ikev1_send_delete(struct iked_sa *, struct iked_child *);
-void	 ikev1_dpd(struct iked_sa *);
 size_t	 esp_enckeylen(uint16_t, uint16_t);
 size_t	 esp_authkeylen(uint16_t);
 
 /* ikev2.c: IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA, INFORMATIONAL */
 int	 ikev2_init_ike(struct iked_sa *);
-void	 ikev2_recv(struct iked *, struct ikemsg *, const uint8_t *, size_t,
-	    const struct sockaddr *, const struct sockaddr *, int);
 void	 ikev2_getspi_done(struct iked_child *);
 void	 ikev2_child_answered(struct iked_child *);
 void	 ikev2_child_unanswered(struct iked_child *);
 void	 ikev2_next(struct iked_sa *);
 void	 ikev2_send_delete(struct iked_sa *, struct iked_child *);
-void	 ikev2_dpd(struct iked_sa *);
 int	 ikev2_rekey_ike(struct iked_sa *);
 
 /*
@@ -1238,6 +1306,21 @@ int	 halfopen_admit(struct iked *, const struct sockaddr *,
 /* ikesa.c: version-independent entry points */
 void	 ikesa_send_delete(struct iked_sa *, struct iked_child *);
 int	 ikesa_start_child(struct iked_child *);
+
+/*
+ * natt.c: NAT detection (RFC 3947 for IKEv1, RFC 7296 2.23 for IKEv2)
+ * and the float to port 4500, for both versions.  The versions differ
+ * in the hash (IKEv1: the phase 1 PRF's; IKEv2: SHA-1) and in how the
+ * payloads travel; what is hashed, what a mismatch means and the move
+ * to port 4500 are the same.
+ */
+#define NATT_HASH_MAX	64
+int	 natt_hash(const struct iked_sa *, struct iked_hash *,
+	    const struct sockaddr *, uint8_t *, size_t *);
+int	 natt_claim(const struct iked_sa *, struct iked_hash *, uint8_t *,
+	    size_t *);
+void	 natt_result(struct iked_sa *, int, int);
+void	 natt_float(struct iked_sa *);
 
 /* iked.c */
 int	 iked_reload(struct iked *);

@@ -24,18 +24,8 @@
 #define IKEMSG_HDR_LEN	28
 #define IKEMSG_PLD_HDR	4
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return ((uint16_t)(p[0] << 8 | p[1]));
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3]);
-}
+#define get16	ikemsg_get16
+#define get32	ikemsg_get32
 
 /*
  * The smallest and largest payload of each type, generic header
@@ -355,6 +345,82 @@ ikemsg_pld_body(const struct ikemsg_pld *pld, size_t *len)
 {
 	*len = pld->pld_len - IKEMSG_PLD_HDR;
 	return (pld->pld_buf + IKEMSG_PLD_HDR);
+}
+
+/* CERT and CERTREQ (IKEv1: CR): encoding, then data (a request's may be empty). */
+int
+ikemsg_pld_cert(const struct ikemsg_pld *pld, uint8_t *enc,
+    const uint8_t **data, size_t *len)
+{
+	const uint8_t	*p;
+	size_t		 blen;
+
+	p = ikemsg_pld_body(pld, &blen);
+	if (blen < 1)
+		return (IKEMSG_EBADLEN);
+	*enc = p[0];
+	*data = p + 1;
+	*len = blen - 1;
+	return (IKEMSG_OK);
+}
+
+/*
+ * Notify and Delete begin alike in both versions: [DOI (IKEv1: doilen
+ * 4)], protocol, SPI size, a 16-bit number (the notify type; the number
+ * of SPIs), then the SPIs and the data.  The version's parser checks
+ * what its types require.
+ */
+static const uint8_t *
+ikemsg_pld_nd(const struct ikemsg_pld *pld, size_t doilen, uint32_t *doi,
+    uint8_t *proto, uint8_t *spisize, uint16_t *num, size_t *restlen)
+{
+	const uint8_t	*p;
+	size_t		 len;
+
+	p = ikemsg_pld_body(pld, &len);
+	if (len < doilen + 4)
+		return (NULL);
+	*doi = doilen ? get32(p) : 0;
+	p += doilen;
+	*proto = p[0];
+	*spisize = p[1];
+	*num = get16(p + 2);
+	*restlen = len - doilen - 4;
+	return (p + 4);
+}
+
+int
+ikemsg_pld_notify(const struct ikemsg_pld *pld, size_t doilen,
+    struct ikemsg_notify *n)
+{
+	const uint8_t	*p;
+	size_t		 len;
+
+	memset(n, 0, sizeof(*n));
+	if ((p = ikemsg_pld_nd(pld, doilen, &n->n_doi, &n->n_proto,
+	    &n->n_spisize, &n->n_type, &len)) == NULL ||
+	    (size_t)n->n_spisize > len)
+		return (IKEMSG_EBADLEN);
+	n->n_spi = n->n_spisize ? p : NULL;
+	n->n_data = p + n->n_spisize;
+	n->n_datalen = len - n->n_spisize;
+	return (IKEMSG_OK);
+}
+
+int
+ikemsg_pld_delete(const struct ikemsg_pld *pld, size_t doilen,
+    struct ikemsg_delete *d)
+{
+	const uint8_t	*p;
+	size_t		 len;
+
+	memset(d, 0, sizeof(*d));
+	if ((p = ikemsg_pld_nd(pld, doilen, &d->d_doi, &d->d_proto,
+	    &d->d_spisize, &d->d_nspi, &len)) == NULL ||
+	    (size_t)d->d_spisize * d->d_nspi != len)
+		return (IKEMSG_EBADLEN);
+	d->d_spi = d->d_nspi ? p : NULL;
+	return (IKEMSG_OK);
 }
 
 const char *

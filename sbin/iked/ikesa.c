@@ -3,8 +3,19 @@
  *
  * The daemon core shared by both IKE versions: IKE SAs and their child
  * SAs, the rule that governs a peer, retransmission with backoff and the
- * cached reply for a retransmitted request, half-open bounds, and the
- * kernel events (ACQUIRE, EXPIRE, DELETE) turned into negotiations.
+ * cached reply for a retransmitted request, half-open admission, the
+ * key exchange's halves, identities, liveness timers, and the kernel
+ * events (ACQUIRE, EXPIRE, DELETE) turned into negotiations.
+ *
+ * The core tests no version number.  What differs between IKEv1
+ * (ikev1.c) and IKEv2 (ikev2.c) it asks of the SA's protocol module,
+ * struct iked_proto (iked.h), chosen when the SA is made: receive a
+ * message, start phase 1 or a child, what to do when phase 1's
+ * lifetime timer goes (IKEv2 rekeys it, IKEv1 renews it), send a
+ * DELETE, probe the peer, and the kernel's answers.  A new exchange or
+ * payload is written in one module; what both versions do alike
+ * (natt.c, halfopen.c, policy.c, and this file) is written once.
+ * Each state change goes through ikesa_state(), which logs it.
  */
 
 #include <sys/types.h>
@@ -35,14 +46,10 @@
 #define IKED_REKEY_GRACE	3	/* old SAs live on after a rekey */
 #define IKED_PEER_REKEY_GRACE	10	/* ... after the peer's, if it keeps them */
 #define IKED_RETIRE_GRACE	2	/* our DELETE sent: its inbound SA lives on */
-#define IKED_RENEW_AT		90	/* IKEv1: % of phase 1's life, renewed */
 
 static void	ikesa_timeout(evutil_socket_t, short, void *);
 static void	child_timeout(evutil_socket_t, short, void *);
-static void	ikesa_start_children(struct iked_sa *);
 static void	ikesa_adopt(struct iked_sa *, struct iked_sa *);
-static struct iked_sa *ikesa_successor(struct iked_sa *);
-static int	ikesa_renew(struct iked_sa *);
 static struct iked_child *child_peer_rekeyed(struct iked_child *);
 
 static uint64_t	child_order;	/* ch_order: which event came first */
@@ -313,9 +320,10 @@ ikesa_new(struct iked *env, int version, int initiator,
 	if ((sa = calloc(1, sizeof(*sa))) == NULL)
 		return (NULL);
 	sa->sa_env = env;
+	sa->sa_proto = ike_proto(version);
 	sa->sa_version = version;
 	sa->sa_initiator = initiator;
-	sa->sa_state = SA_S_INIT;
+	sa->sa_state = SA_S_INIT;	/* ikesa_state() from here on */
 	memcpy(&sa->sa_local, local, sa_len(local));
 	memcpy(&sa->sa_peer, peer, sa_len(peer));
 	sa->sa_cf = env->sc_config;
@@ -366,7 +374,7 @@ ikesa_init_start(struct iked_sa *sa)
 	sa->sa_init = SA_INIT_FLIGHT;
 	sa->sa_env->sc_initflight++;
 	ikesa_settimer(sa, IKED_HALFOPEN_TIMEOUT);
-	return (sa->sa_version == 2 ? ikev2_init_ike(sa) : ikev1_init_mm(sa));
+	return (sa->sa_proto->ip_init(sa));
 }
 
 static void
@@ -421,6 +429,78 @@ ikesa_init_end(struct iked_sa *sa)
 	sa->sa_init = 0;
 }
 
+/* *dst (its old contents zeroed) becomes a copy of p; NULL if no memory. */
+void
+setbuf_dup(uint8_t **dst, size_t *dstlen, const void *p, size_t len)
+{
+	if (*dst != NULL)
+		freezero(*dst, *dstlen);
+	*dstlen = 0;
+	if ((*dst = malloc(len ? len : 1)) == NULL)
+		return;
+	if (len > 0)
+		memcpy(*dst, p, len);
+	*dstlen = len;
+}
+
+/*
+ * Our half of a phase 1 (IKE SA) key exchange, for either version: a
+ * key pair of sa_group and a nonce of noncelen bytes, kept where our
+ * role's are (g^xi and Ni for the initiator, g^xr and Nr for the
+ * responder).  A half already made stays (IKEv2's IKE_SA_INIT sent
+ * again with a COOKIE), but a new group (INVALID_KE_PAYLOAD: sa_dh
+ * freed) gets a new key pair.
+ */
+int
+ikesa_ke_mine(struct iked_sa *sa, size_t noncelen)
+{
+	uint8_t		**pub, **nonce, *p = NULL, n[IKESA_NONCE_MAX];
+	size_t		 *publen, *noncelenp, plen = 0;
+
+	pub = sa->sa_initiator ? &sa->sa_dhi : &sa->sa_dhr;
+	publen = sa->sa_initiator ? &sa->sa_dhilen : &sa->sa_dhrlen;
+	nonce = sa->sa_initiator ? &sa->sa_ni : &sa->sa_nr;
+	noncelenp = sa->sa_initiator ? &sa->sa_nilen : &sa->sa_nrlen;
+	if (noncelen > sizeof(n))
+		return (-1);
+	if (sa->sa_dh == NULL || *pub == NULL) {
+		if ((sa->sa_dh == NULL &&
+		    (sa->sa_dh = group_get(sa->sa_group)) == NULL) ||
+		    dh_create_exchange(sa->sa_dh, &p, &plen) == -1)
+			return (-1);
+		setbuf_dup(pub, publen, p, plen);
+		freezero(p, plen);
+	}
+	if (*nonce == NULL) {
+		arc4random_buf(n, noncelen);
+		setbuf_dup(nonce, noncelenp, n, noncelen);
+		explicit_bzero(n, noncelen);
+	}
+	return (*pub != NULL && *nonce != NULL ? 0 : -1);
+}
+
+/*
+ * The peer's half: its public value, which must be one of sa_group, and
+ * its nonce (the version's parser has checked the nonce's length).
+ */
+int
+ikesa_ke_peer(struct iked_sa *sa, const uint8_t *pub, size_t publen,
+    const uint8_t *nonce, size_t noncelen)
+{
+	if ((sa->sa_dh == NULL &&
+	    (sa->sa_dh = group_get(sa->sa_group)) == NULL) ||
+	    publen != dh_getlen(sa->sa_dh))
+		return (-1);
+	if (sa->sa_initiator) {
+		setbuf_dup(&sa->sa_dhr, &sa->sa_dhrlen, pub, publen);
+		setbuf_dup(&sa->sa_nr, &sa->sa_nrlen, nonce, noncelen);
+		return (sa->sa_dhr != NULL && sa->sa_nr != NULL ? 0 : -1);
+	}
+	setbuf_dup(&sa->sa_dhi, &sa->sa_dhilen, pub, publen);
+	setbuf_dup(&sa->sa_ni, &sa->sa_nilen, nonce, noncelen);
+	return (sa->sa_dhi != NULL && sa->sa_ni != NULL ? 0 : -1);
+}
+
 static void
 freezero_ptr(uint8_t **p, size_t *len)
 {
@@ -448,7 +528,7 @@ ikesa_free(struct iked_sa *sa)
 	if (sa->sa_rekey != NULL && sa->sa_rekey->sa_state != SA_S_ESTABLISHED)
 		ikesa_free(sa->sa_rekey);
 	/* Only IKEv2 SAs rekey (and an IKEv1 flood frees one per MM1). */
-	if (sa->sa_version == 2)
+	if (sa->sa_proto->ip_ikerekey)
 		TAILQ_FOREACH(o, &env->sc_sas, sa_entry) {
 			if (o->sa_rekey == sa)
 				o->sa_rekey = NULL;
@@ -507,9 +587,9 @@ ikesa_dead(struct iked_sa *sa, const char *reason)
 	struct iked_sa		*o;
 
 	if (reason != NULL)
-		log_info("%s: %s %s", sa->sa_name, sa->sa_version == 2 ?
-		    "IKE SA" : "phase 1", reason);
-	if (sa->sa_version == 2) {
+		log_info("%s: %s %s", sa->sa_name, sa->sa_proto->ip_saname,
+		    reason);
+	if (sa->sa_proto->ip_children_die) {
 		/* IKEv2 children close with their IKE SA (RFC 7296 1.4.1). */
 		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
 			if (ch->ch_state == CH_S_INSTALLED)
@@ -542,7 +622,7 @@ ikesa_dead(struct iked_sa *sa, const char *reason)
 			while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL)
 				child_free(ch);
 		} else {
-			sa->sa_state = SA_S_DEAD;
+			ikesa_state(sa, SA_S_DEAD);
 			tx_clear(&sa->sa_tx);
 			evtimer_del(sa->sa_timer);
 			if (sa->sa_dpdtimer != NULL)
@@ -551,6 +631,47 @@ ikesa_dead(struct iked_sa *sa, const char *reason)
 		}
 	}
 	ikesa_free(sa);
+}
+
+/*
+ * Liveness: IKEv1's DPD (RFC 3706) and IKEv2's liveness checks (RFC
+ * 7296 2.4) run on one timer per SA, every dpd_interval seconds while
+ * the peer answers; the version's module sends the probe, counts what
+ * goes unanswered and ends a dead peer (ikesa_dead_peer()).
+ */
+static void
+ikesa_liveness_timer(evutil_socket_t fd, short event, void *arg)
+{
+	struct iked_sa	*sa = arg;
+
+	(void)fd;
+	(void)event;
+	if (sa->sa_state == SA_S_ESTABLISHED)
+		sa->sa_proto->ip_liveness(sa);
+}
+
+/* Checks start on an established SA, if the configuration asks. */
+void
+ikesa_liveness_start(struct iked_sa *sa)
+{
+	if (sa->sa_cf->cfg_dpd_interval == 0 || sa->sa_dpdtimer != NULL)
+		return;
+	if ((sa->sa_dpdtimer = evtimer_new(sa->sa_env->sc_evbase,
+	    ikesa_liveness_timer, sa)) != NULL)
+		ikesa_liveness_next(sa, 0);
+}
+
+/* The next check in secs seconds (0: dpd_interval), if checks run. */
+void
+ikesa_liveness_next(struct iked_sa *sa, u_int secs)
+{
+	struct timeval	 tv;
+
+	if (sa->sa_dpdtimer == NULL || sa->sa_cf->cfg_dpd_interval == 0)
+		return;
+	tv.tv_sec = secs ? secs : sa->sa_cf->cfg_dpd_interval;
+	tv.tv_usec = 0;
+	evtimer_add(sa->sa_dpdtimer, &tv);
 }
 
 void
@@ -568,18 +689,8 @@ ikesa_timeout(evutil_socket_t fd, short event, void *arg)
 
 	(void)fd;
 	(void)event;
-	if (sa->sa_state == SA_S_ESTABLISHED && sa->sa_version == 2 &&
-	    !sa->sa_rekeyed && sa->sa_rekey == NULL &&
-	    ikev2_rekey_ike(sa) == 0) {
-		/* Rekeyed, not ended: the rest of its life is a margin. */
-		ikesa_settimer(sa, (u_int)(sa->sa_lifetime / 10 + 1));
-	} else if (sa->sa_state == SA_S_ESTABLISHED && sa->sa_version == 1 &&
-	    sa->sa_initiator && !sa->sa_renewing) {
-		/* IKEv1 alike: a new phase 1 if needed, this one to its end. */
-		sa->sa_renewing = 1;
-		(void)ikesa_renew(sa);
-		ikesa_settimer(sa, (u_int)(sa->sa_lifetime -
-		    sa->sa_lifetime * IKED_RENEW_AT / 100));
+	if (sa->sa_state == SA_S_ESTABLISHED && sa->sa_proto->ip_soft(sa) == 0) {
+		/* Rekeyed or being renewed: it lives on for a while. */
 	} else if (sa->sa_state == SA_S_ESTABLISHED) {
 		ikesa_send_delete(sa, NULL);
 		/* A rekeyed SA, or the redundant one of a collision. */
@@ -676,54 +787,18 @@ ikesa_adopt_installed(struct iked_sa *from, struct iked_sa *to)
  * IKEv1: an established phase 1 of the same rule with sa's peer, other
  * than sa and not itself replaced: where sa's pairs go.
  */
-static struct iked_sa *
+struct iked_sa *
 ikesa_successor(struct iked_sa *sa)
 {
 	struct iked_sa	*o;
 
 	IKESA_FOREACH_PEER(o, sa->sa_env, &sa->sa_peer.sa)
-		if (o != sa && o->sa_version == sa->sa_version &&
+		if (o != sa && o->sa_proto == sa->sa_proto &&
 		    o->sa_state == SA_S_ESTABLISHED && !o->sa_rekeyed &&
 		    sa_cmpaddr(&o->sa_peer.sa, &sa->sa_peer.sa) == 0 &&
 		    strcmp(o->sa_pol->pol_name, sa->sa_pol->pol_name) == 0)
 			return (o);
 	return (NULL);
-}
-
-/*
- * IKEv1 has no rekey of phase 1: before it expires, while it has pairs
- * that will need Quick Modes, its initiator starts a new Main Mode
- * (racoon and strongSwan do the same).  The pairs move to the new phase
- * 1 once it is established (ikesa_established()); sa lives on to its
- * end for the Quick Modes still running on it.
- */
-static int
-ikesa_renew(struct iked_sa *sa)
-{
-	struct iked		*env = sa->sa_env;
-	struct iked_sa		*nsa;
-	struct iked_child	*ch;
-
-	if (sa->sa_rekeyed)
-		return (-1);
-	TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
-		if (ch->ch_state == CH_S_INSTALLED && !ch->ch_retiring)
-			break;
-	if (ch == NULL || ikesa_successor(sa) != NULL)
-		return (-1);
-	if ((nsa = ikesa_new(env, 1, 1, sa->sa_pol, &sa->sa_local.sa,
-	    &sa->sa_peer.sa, NULL)) == NULL)
-		return (-1);
-	sa_setport(&nsa->sa_local.sa, env->sc_port);
-	sa_setport(&nsa->sa_peer.sa, env->sc_port);
-	log_info("%s: phase 1 expires in %llu s: renewing it", sa->sa_name,
-	    (unsigned long long)(sa->sa_lifetime -
-	    sa->sa_lifetime * IKED_RENEW_AT / 100));
-	if (ikev1_init_mm(nsa) == -1) {
-		ikesa_free(nsa);
-		return (-1);
-	}
-	return (0);
 }
 
 /* %%% Children */
@@ -760,8 +835,8 @@ child_free(struct iked_child *ch)
 	struct iked_sa		*sa = ch->ch_sa, *o;
 	struct iked_child	*c, *old = ch->ch_old;
 
-	if (sa->sa_version == 2)
-		ikev2_child_unanswered(ch);
+	if (sa->sa_proto->ip_child_gone != NULL)
+		sa->sa_proto->ip_child_gone(ch);
 	TAILQ_REMOVE(&sa->sa_children, ch, ch_entry);
 	child_unindex(ch);
 	if (ch->ch_reqsa != NULL)
@@ -965,11 +1040,11 @@ child_timeout(evutil_socket_t fd, short event, void *arg)
 		return;
 	}
 	log_info("%s: %s (msgid 0x%08x) timed out", sa->sa_name,
-	    sa->sa_version == 2 ? "child SA negotiation" : "quick mode",
-	    ch->ch_msgid);
+	    sa->sa_proto->ip_chname, ch->ch_msgid);
 	if (ch->ch_initiator && !ch->ch_rekeying)
 		kernel_acquire_fail(sa->sa_env, ch->ch_acqseq, ETIMEDOUT);
-	ikesa_qm_abandoned(ch);
+	if (sa->sa_proto->ip_child_abandoned != NULL)
+		sa->sa_proto->ip_child_abandoned(ch);
 	kernel_delete(sa->sa_env, ch);
 	child_free(ch);
 }
@@ -1193,16 +1268,19 @@ tx_isretransmit(struct iked *env, struct iked_tx *tx, const uint8_t *buf,
 
 /* %%% Messages in */
 
+const struct iked_proto *
+ike_proto(int version)
+{
+	return (version == 2 ? &ikev2_proto : &ikev1_proto);
+}
+
 void
 ikesa_recv(struct iked *env, int natt, const struct sockaddr *local,
     const struct sockaddr *peer, const uint8_t *buf, size_t len)
 {
-	static const uint8_t	 zero[8];
 	struct ikemsg		 m;
-	struct iked_sa		*sa;
-	struct iked_policy	*pol;
 	char			 p[128];
-	int			 error, r;
+	int			 error;
 
 	error = ikemsg_parse(&m, buf, len, natt ? IKEMSG_F_NATT : 0,
 	    &env->sc_stats.st_msg);
@@ -1214,64 +1292,67 @@ ikesa_recv(struct iked *env, int natt, const struct sockaddr *local,
 		    ikemsg_strerror(error));
 		return;
 	}
-	if (m.msg_version == 2) {
-		ikev2_recv(env, &m, m.msg_buf, m.msg_len, local, peer, natt);
-		return;
-	}
-	sa = ikesa_bycookies(env, m.msg_ispi, m.msg_rspi);
-	if (sa == NULL) {
-		if (memcmp(m.msg_rspi, zero, 8) != 0 ||
-		    m.msg_exchange != IKEV1_EXCHANGE_MAIN ||
-		    (m.msg_flags & IKEV1_FLAG_ENC)) {
-			env->sc_stats.st_dropped++;
-			log_debug("%s: no SA for cookies, dropped",
-			    print_host(peer, p, sizeof(p)));
-			return;
-		}
-		/* A retransmitted MM1 finds its responder SA by CKY-I. */
-		IKESA_FOREACH_SPI(sa, env, m.msg_ispi)
-			if (!sa->sa_initiator && sa->sa_version == 1 &&
-			    sa_cmpaddr((struct sockaddr *)&sa->sa_peer,
-			    peer) == 0)
-				break;
-		if (sa == NULL) {
-			pol = policy_match(env->sc_config, 1, local, peer, 0);
-			if (pol == NULL) {
-				uint64_t n = ++env->sc_stats.st_dropped;
+	ike_proto(m.msg_version)->ip_recv(env, &m, local, peer, natt);
+}
 
-				if ((n & (n - 1)) == 0)
-					log_info("%s: main mode from a peer no "
-					    "ikev1 rule matches, dropped (%llu "
-					    "dropped so far)",
-					    print_host(peer, p, sizeof(p)),
-					    (unsigned long long)n);
-				return;
-			}
-			/* Busy: answered now, or when it comes again. */
-			if ((r = halfopen_reserve(env, 1, peer, m.msg_ispi)) ==
-			    1)
-				return;
-			if (r == -1) {
-				uint64_t n = env->sc_stats.st_halfopen_refused;
+/*
+ * The rule for a new exchange that peer opened with us (what: its
+ * first message), or NULL: no rule of that version matches, and the
+ * message is dropped and counted (logged for the 1st, 2nd, 4th, ...).
+ */
+struct iked_policy *
+ikesa_rule(struct iked *env, int version, const struct sockaddr *local,
+    const struct sockaddr *peer, const char *what)
+{
+	struct iked_policy	*pol;
+	uint64_t		 n;
+	char			 p[128];
 
-				/* A flood: log the 1st, 2nd, 4th, ... */
-				if ((n & (n - 1)) == 0)
-					log_warnx("%s: too many half-open SAs, "
-					    "MM1 dropped (%llu so far)",
-					    print_host(peer, p, sizeof(p)),
-					    (unsigned long long)n);
-				return;
-			}
-			if ((sa = ikesa_new(env, 1, 0, pol, local, peer,
-			    m.msg_ispi)) == NULL)
-				return;
-			if (halfopen_enter(sa, HO_NEW) == -1) {
-				ikesa_free(sa);
-				return;
-			}
-		}
+	if ((pol = policy_match(env->sc_config, version, local, peer, 0)) !=
+	    NULL)
+		return (pol);
+	n = ++env->sc_stats.st_dropped;
+	if ((n & (n - 1)) == 0)
+		log_info("%s: %s from a peer no ikev%d rule matches, dropped "
+		    "(%llu dropped so far)", print_host(peer, p, sizeof(p)),
+		    what, version, (unsigned long long)n);
+	return (NULL);
+}
+
+/*
+ * A responder's SA of version for a new exchange (spi: the peer's
+ * SPIi) under pol, if that version's half-open budget admits it
+ * (halfopen.c; proven: the peer returned our COOKIE).  NULL: not now,
+ * counted, and a flood logged for the 1st, 2nd, 4th, ... refusal.
+ */
+struct iked_sa *
+ikesa_responder(struct iked *env, int version, struct iked_policy *pol,
+    const struct sockaddr *local, const struct sockaddr *peer,
+    const uint8_t *spi, int proven, const char *what)
+{
+	struct iked_sa	*sa;
+	uint64_t	 n;
+	char		 p[128];
+	int		 r;
+
+	/* Busy: answered now, or when it comes again. */
+	if ((r = halfopen_reserve(env, version, peer, proven ? NULL : spi)) ==
+	    1)
+		return (NULL);
+	if (r == -1 || (sa = ikesa_new(env, version, 0, pol, local, peer,
+	    spi)) == NULL) {
+		n = env->sc_stats.st_halfopen_refused;
+		if ((n & (n - 1)) == 0)
+			log_warnx("%s: too many half-open SAs, %s dropped "
+			    "(%llu so far)", print_host(peer, p, sizeof(p)),
+			    what, (unsigned long long)n);
+		return (NULL);
 	}
-	ikev1_recv(env, sa, &m, m.msg_buf, m.msg_len, local, peer, natt);
+	if (halfopen_enter(sa, proven ? HO_PROVEN : HO_NEW) == -1) {
+		ikesa_free(sa);
+		return (NULL);
+	}
+	return (sa);
 }
 
 /* %%% Version-independent entry points */
@@ -1279,60 +1360,51 @@ ikesa_recv(struct iked *env, int natt, const struct sockaddr *local,
 void
 ikesa_send_delete(struct iked_sa *sa, struct iked_child *ch)
 {
-	if (sa->sa_version == 2)
-		ikev2_send_delete(sa, ch);
-	else
-		ikev1_send_delete(sa, ch);
-}
-
-/*
- * An IKEv1 responder whose QM2 never got its QM3: the initiator may
- * hold the pair all the same (QM3 lost, not QM2) and send into an SA we
- * no longer have until its lifetime ends.  A DELETE of it makes the
- * initiator's next packet start a new Quick Mode.
- */
-void
-ikesa_qm_abandoned(struct iked_child *ch)
-{
-	if (ch->ch_sa->sa_version == 1 && !ch->ch_initiator &&
-	    ch->ch_state == CH_S_SENT && ch->ch_resp == NULL)
-		ikesa_send_delete(ch->ch_sa, ch);
+	sa->sa_proto->ip_send_delete(sa, ch);
 }
 
 /* Negotiate a child on its established IKE SA. */
 int
 ikesa_start_child(struct iked_child *ch)
 {
-	if (ch->ch_sa->sa_version == 2) {
-		ikev2_next(ch->ch_sa);
-		return (0);
-	}
-	return (ikev1_init_qm(ch));
+	return (ch->ch_sa->sa_proto->ip_start_child(ch));
 }
 
 /*
- * The children that waited for their phase 1.  Starting one may free it
- * (its GETSPI refused): IKEv2, one request at a time, picks its children
- * itself and may free any of them; IKEv1 frees only the one it starts.
+ * Phase 1 (IKE SA) states: each change goes through here, and the
+ * debug log shows it (OpenBSD iked's sa_state()).
  */
-static void
-ikesa_start_children(struct iked_sa *sa)
-{
-	struct iked_child	*ch, *next;
+static const char *const ikesa_statenames[] = {
+	[SA_S_INIT] = "init",
+	[SA_S_MM1] = "mm1-sent",
+	[SA_S_MM3] = "mm3-sent",
+	[SA_S_MM5] = "mm5-sent",
+	[SA_S_MM2] = "mm2-sent",
+	[SA_S_MM4] = "mm4-sent",
+	[SA_S_V2_INIT] = "sa-init-sent",
+	[SA_S_V2_AUTH] = "auth",
+	[SA_S_V2_RINIT] = "sa-init-answered",
+	[SA_S_ESTABLISHED] = "established",
+	[SA_S_DEAD] = "dead"
+};
 
-	if (sa->sa_version == 2) {
-		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
-			if (ch->ch_state == 0)
-				break;
-		if (ch != NULL)
-			ikev2_next(sa);
+const char *
+ikesa_statename(enum iked_sastate state)
+{
+	if ((size_t)state >= sizeof(ikesa_statenames) /
+	    sizeof(ikesa_statenames[0]) || ikesa_statenames[state] == NULL)
+		return ("?");
+	return (ikesa_statenames[state]);
+}
+
+void
+ikesa_state(struct iked_sa *sa, enum iked_sastate state)
+{
+	if (sa->sa_state == state)
 		return;
-	}
-	for (ch = TAILQ_FIRST(&sa->sa_children); ch != NULL; ch = next) {
-		next = TAILQ_NEXT(ch, ch_entry);
-		if (ch->ch_state == 0)
-			(void)ikev1_init_qm(ch);
-	}
+	log_debug("%s: %s: %s -> %s", sa->sa_name, sa->sa_proto->ip_saname,
+	    ikesa_statename(sa->sa_state), ikesa_statename(state));
+	sa->sa_state = state;
 }
 
 /* %%% Kernel events */
@@ -1554,12 +1626,7 @@ ikesa_update_done(struct iked *env, uint32_t seq)
 		len = ch->ch_resplen;
 		ch->ch_resp = NULL;
 		ch->ch_resplen = 0;
-		if (sa->sa_version == 2) {
-			(void)tx_send(env, &sa->sa_rtx, sa, msg, len, 0, NULL,
-			    NULL);
-			ikev2_child_answered(ch);
-		} else
-			ikev1_send_qm2(ch, msg, len);
+		sa->sa_proto->ip_send_held(ch, msg, len);
 		return;
 	}
 }
@@ -1721,23 +1788,18 @@ ikesa_established(struct iked_sa *sa)
 
 	halfopen_leave(sa);
 	ikesa_init_end(sa);
-	sa->sa_state = SA_S_ESTABLISHED;
+	ikesa_state(sa, SA_S_ESTABLISHED);
 	sa->sa_established = now();
 	ikesa_trim(sa);
 	env->sc_stats.st_ph1_established++;
 	tx_stop(&sa->sa_tx);
 	/*
 	 * IKEv2 SAs are rekeyed at 90% of their life (95% for the
-	 * responder: one side goes first), IKEv1 phase 1 ends.
+	 * responder: one side goes first); an IKEv1 initiator renews phase
+	 * 1 at 90%, its responder lets it end.
 	 */
-	if (sa->sa_version == 2)
-		ikesa_settimer(sa, (u_int)(sa->sa_lifetime *
-		    (sa->sa_initiator ? 90 : 95) / 100));
-	else if (sa->sa_initiator)
-		ikesa_settimer(sa, (u_int)(sa->sa_lifetime * IKED_RENEW_AT /
-		    100));
-	else
-		ikesa_settimer(sa, (u_int)sa->sa_lifetime);
+	ikesa_settimer(sa, (u_int)(sa->sa_lifetime * (sa->sa_initiator ?
+	    sa->sa_proto->ip_soft_i : sa->sa_proto->ip_soft_r) / 100));
 	ikesa_initial_contact(sa);
 	ikesa_single(sa);
 	/*
@@ -1751,7 +1813,8 @@ ikesa_established(struct iked_sa *sa)
 			continue;
 		if (o->sa_state == SA_S_DEAD)
 			ikesa_adopt(o, sa);
-		else if (sa->sa_version == 1 && o->sa_version == 1 &&
+		else if (!sa->sa_proto->ip_ikerekey &&
+		    o->sa_proto == sa->sa_proto &&
 		    o->sa_state == SA_S_ESTABLISHED && !o->sa_rekeyed &&
 		    strcmp(o->sa_pol->pol_name, sa->sa_pol->pol_name) == 0) {
 			log_info("%s: phase 1 renewed; the old one goes at "
@@ -1760,7 +1823,7 @@ ikesa_established(struct iked_sa *sa)
 			o->sa_rekeyed = 1;
 		}
 	}
-	ikesa_start_children(sa);
+	sa->sa_proto->ip_start_children(sa);
 }
 
 /*
@@ -1894,8 +1957,7 @@ ikesa_expire(struct iked *env, uint32_t spi, int hard)
 			    env->sc_port);
 			sa_setport((struct sockaddr *)&nsa->sa_peer,
 			    env->sc_port);
-			if ((nsa->sa_version == 2 ? ikev2_init_ike(nsa) :
-			    ikev1_init_mm(nsa)) == -1) {
+			if (nsa->sa_proto->ip_init(nsa) == -1) {
 				ikesa_free(nsa);
 				return;
 			}

@@ -43,6 +43,7 @@
 
 #define V1_NONCE_LEN	32
 #define V1_HASH_MAX	64
+#define V1_RENEW_AT	90	/* % of phase 1's life: its initiator renews */
 #define V1_KEYMAT_MAX	128
 
 static const uint8_t vid_natt[IKEV1_VID_LEN] = IKEV1_VID_NATT_RFC3947;
@@ -52,7 +53,7 @@ static void	 v1_send_notify(struct iked_sa *, uint16_t, uint8_t,
 		    const uint8_t *, size_t, const uint8_t *, size_t);
 static void	 v1_send_plain_notify(struct iked *, const struct ikemsg *,
 		    const struct sockaddr *, const struct sockaddr *, uint16_t);
-static void	 v1_dpd_timer(evutil_socket_t, short, void *);
+static void	 v1_qm_abandoned(struct iked_child *);
 
 static uint32_t
 get32(const uint8_t *p)
@@ -68,25 +69,6 @@ put32(uint8_t *p, uint32_t v)
 	p[1] = (v >> 16) & 0xff;
 	p[2] = (v >> 8) & 0xff;
 	p[3] = v & 0xff;
-}
-
-static uint8_t *
-memdup(const void *p, size_t len)
-{
-	uint8_t	*q;
-
-	if ((q = malloc(len ? len : 1)) != NULL && len > 0)
-		memcpy(q, p, len);
-	return (q);
-}
-
-static void
-setbuf_dup(uint8_t **dst, size_t *dstlen, const void *p, size_t len)
-{
-	if (*dst != NULL)
-		freezero(*dst, *dstlen);
-	*dst = memdup(p, len);
-	*dstlen = *dst != NULL ? len : 0;
 }
 
 /* %%% Transform numbers: IKEv2 IDs (config.c) to and from IKEv1 */
@@ -438,55 +420,30 @@ v1_parse_selid(const struct ikemsg_id *id, union iked_sockaddr *ss,
 	return (0);
 }
 
-/* %%% NAT-D (RFC 3947 3.2): HASH(CKY-I | CKY-R | IP | Port) */
+/* %%% NAT-D (RFC 3947 3.2), hashed by natt.c with the phase 1 hash */
 
-static int
-v1_natd(struct iked_sa *sa, const struct sockaddr *addr, uint8_t *out)
-{
-	uint8_t		 buf[16 + 16 + 2];
-	size_t		 len = 16;
-	in_port_t	 port = sa_port(addr);
-
-	memcpy(buf, sa->sa_ispi, 8);
-	memcpy(buf + 8, sa->sa_rspi, 8);
-	if (addr->sa_family == AF_INET) {
-		memcpy(buf + len, &((const struct sockaddr_in *)addr)->sin_addr,
-		    4);
-		len += 4;
-	} else {
-		memcpy(buf + len,
-		    &((const struct sockaddr_in6 *)addr)->sin6_addr, 16);
-		len += 16;
-	}
-	buf[len++] = port >> 8;
-	buf[len++] = port & 0xff;
-	return (hash_digest2(sa->sa_prf, buf, len, NULL, 0, out));
-}
-
+/* The peer's end first, then ours (RFC 3947 3.2). */
 static int
 v1_build_natd(struct iked_sa *sa, struct ikebuf *b)
 {
-	uint8_t	 h[V1_HASH_MAX];
-	size_t	 hl = hash_length(sa->sa_prf);
+	uint8_t	 h[NATT_HASH_MAX];
+	size_t	 hl;
 
-	if (v1_natd(sa, (struct sockaddr *)&sa->sa_peer, h) == -1 ||
-	    ikev1_build_hash(b, IKEV1_PAYLOAD_NAT_D, h, hl) == -1)
-		return (-1);
-	if (sa->sa_pol->pol_flags & POL_NATT)
-		arc4random_buf(h, hl);	/* claim a NAT: always encapsulate */
-	else if (v1_natd(sa, (struct sockaddr *)&sa->sa_local, h) == -1)
+	if (natt_hash(sa, sa->sa_prf, &sa->sa_peer.sa, h, &hl) == -1 ||
+	    ikev1_build_hash(b, IKEV1_PAYLOAD_NAT_D, h, hl) == -1 ||
+	    natt_claim(sa, sa->sa_prf, h, &hl) == -1)
 		return (-1);
 	return (ikev1_build_hash(b, IKEV1_PAYLOAD_NAT_D, h, hl));
 }
 
-/* Compare the peer's NAT-D payloads with what we see. */
+/* Compare the peer's NAT-D payloads (ours first) with what we see. */
 static void
 v1_check_natd(struct iked_sa *sa, const struct ikemsg *m)
 {
 	const struct ikemsg_pld	*p;
 	const uint8_t		*body;
-	uint8_t			 h[V1_HASH_MAX];
-	size_t			 len, hl = hash_length(sa->sa_prf);
+	uint8_t			 h[NATT_HASH_MAX];
+	size_t			 len, hl;
 	int			 n = 0, peer_ok = 0, local_ok = 0;
 
 	if ((sa->sa_nat & SA_NATT_VID) == 0)
@@ -494,40 +451,17 @@ v1_check_natd(struct iked_sa *sa, const struct ikemsg *m)
 	for (p = ikemsg_find(m, IKEV1_PAYLOAD_NAT_D, NULL); p != NULL;
 	    p = ikemsg_find(m, IKEV1_PAYLOAD_NAT_D, p), n++) {
 		body = ikemsg_pld_body(p, &len);
-		if (len != hl)
+		if (natt_hash(sa, sa->sa_prf, n == 0 ? &sa->sa_local.sa :
+		    &sa->sa_peer.sa, h, &hl) == -1 || len != hl ||
+		    memcmp(h, body, hl) != 0)
 			continue;
-		if (n == 0) {
-			if (v1_natd(sa, (struct sockaddr *)&sa->sa_local,
-			    h) == 0 && memcmp(h, body, hl) == 0)
-				local_ok = 1;
-		} else if (v1_natd(sa, (struct sockaddr *)&sa->sa_peer,
-		    h) == 0 && memcmp(h, body, hl) == 0)
+		if (n == 0)
+			local_ok = 1;
+		else
 			peer_ok = 1;
 	}
-	if (n == 0)
-		return;
-	if (!local_ok || (sa->sa_pol->pol_flags & POL_NATT))
-		sa->sa_nat |= SA_NAT_LOCAL;
-	if (!peer_ok)
-		sa->sa_nat |= SA_NAT_PEER;
-	if (sa->sa_nat & (SA_NAT_LOCAL | SA_NAT_PEER))
-		log_info("%s: NAT detected (%s%s%s), using UDP encapsulation",
-		    sa->sa_name, sa->sa_nat & SA_NAT_LOCAL ? "local" : "",
-		    (sa->sa_nat & SA_NAT_LOCAL) && (sa->sa_nat & SA_NAT_PEER) ?
-		    ", " : "", sa->sa_nat & SA_NAT_PEER ? "peer" : "");
-}
-
-static void
-v1_float(struct iked_sa *sa)
-{
-	struct iked	*env = sa->sa_env;
-
-	if ((sa->sa_nat & (SA_NAT_LOCAL | SA_NAT_PEER)) == 0 ||
-	    (sa->sa_nat & SA_NATT_FLOAT))
-		return;
-	sa->sa_nat |= SA_NATT_FLOAT;
-	sa_setport((struct sockaddr *)&sa->sa_local, env->sc_nattport);
-	sa_setport((struct sockaddr *)&sa->sa_peer, env->sc_nattport);
+	if (n > 0)
+		natt_result(sa, local_ok, peer_ok);
 }
 
 /* %%% Phase 1 proposals */
@@ -740,7 +674,7 @@ ikev1_init_mm(struct iked_sa *sa)
 		    b.ib_len - off - 4);
 	ikev1_build_vendor(&b, vid_natt, sizeof(vid_natt));
 	ikev1_build_vendor(&b, vid_dpd, sizeof(vid_dpd));
-	sa->sa_state = SA_S_MM1;
+	ikesa_state(sa, SA_S_MM1);
 	log_info("%s: main mode: MM1 -> SA (initiator cookie %02x%02x%02x%02x"
 	    "...)", sa->sa_name, sa->sa_ispi[0], sa->sa_ispi[1],
 	    sa->sa_ispi[2], sa->sa_ispi[3]);
@@ -781,22 +715,11 @@ v1_p1_keys(struct iked_sa *sa, const struct ikemsg *m)
 		return (-1);
 	kb = ikemsg_pld_body(ke, &kl);
 	nb = ikemsg_pld_body(no, &nl);
-	if (kl != dh_getlen(sa->sa_dh) || nl < IKEV1_NONCE_MIN ||
-	    nl > IKEV1_NONCE_MAX)
+	if (nl < IKEV1_NONCE_MIN || nl > IKEV1_NONCE_MAX ||
+	    ikesa_ke_peer(sa, kb, kl, nb, nl) == -1)
 		return (-1);
-	if (sa->sa_initiator) {
-		setbuf_dup(&sa->sa_dhr, &sa->sa_dhrlen, kb, kl);
-		setbuf_dup(&sa->sa_nr, &sa->sa_nrlen, nb, nl);
-		peerpub = sa->sa_dhr;
-		peerlen = sa->sa_dhrlen;
-	} else {
-		setbuf_dup(&sa->sa_dhi, &sa->sa_dhilen, kb, kl);
-		setbuf_dup(&sa->sa_ni, &sa->sa_nilen, nb, nl);
-		peerpub = sa->sa_dhi;
-		peerlen = sa->sa_dhilen;
-	}
-	if (peerpub == NULL)
-		return (-1);
+	peerpub = sa->sa_initiator ? sa->sa_dhr : sa->sa_dhi;
+	peerlen = sa->sa_initiator ? sa->sa_dhrlen : sa->sa_dhilen;
 	if (dh_create_shared(sa->sa_dh, peerpub, peerlen, &gxy, &gxylen) == -1)
 		return (-1);
 	if (kdf_ikev1_phase1(sa->sa_prf, sa->sa_pol->pol_psk,
@@ -854,23 +777,15 @@ v1_p1_hash(struct iked_sa *sa, int initiator, uint8_t *out)
 static int
 v1_p1_ke(struct iked_sa *sa, struct ikebuf *b)
 {
-	uint8_t	*pub = NULL, nonce[V1_NONCE_LEN];
-	size_t	 publen = 0;
-
-	if (dh_create_exchange(sa->sa_dh, &pub, &publen) == -1)
+	if (ikesa_ke_mine(sa, V1_NONCE_LEN) == -1)
 		return (-1);
-	arc4random_buf(nonce, sizeof(nonce));
 	if (sa->sa_initiator) {
-		setbuf_dup(&sa->sa_dhi, &sa->sa_dhilen, pub, publen);
-		setbuf_dup(&sa->sa_ni, &sa->sa_nilen, nonce, sizeof(nonce));
+		ikev1_build_ke(b, sa->sa_dhi, sa->sa_dhilen);
+		ikev1_build_nonce(b, sa->sa_ni, sa->sa_nilen);
 	} else {
-		setbuf_dup(&sa->sa_dhr, &sa->sa_dhrlen, pub, publen);
-		setbuf_dup(&sa->sa_nr, &sa->sa_nrlen, nonce, sizeof(nonce));
+		ikev1_build_ke(b, sa->sa_dhr, sa->sa_dhrlen);
+		ikev1_build_nonce(b, sa->sa_nr, sa->sa_nrlen);
 	}
-	ikev1_build_ke(b, pub, publen);
-	ikev1_build_nonce(b, nonce, sizeof(nonce));
-	freezero(pub, publen);
-	explicit_bzero(nonce, sizeof(nonce));
 	if (sa->sa_nat & SA_NATT_VID)
 		v1_build_natd(sa, b);
 	return (b->ib_error ? -1 : 0);
@@ -919,7 +834,15 @@ v1_send_mm_auth(struct iked_sa *sa)
 	    v1_mm_giveup, sa));
 }
 
-static int
+/* What v1_check_mm_auth() found in MM5 or MM6. */
+enum v1_auth {
+	V1_AUTH_OK = 0,
+	V1_AUTH_MALFORMED,	/* undecryptable, or no ID and HASH */
+	V1_AUTH_HASH,		/* HASH_I or HASH_R differs: another key */
+	V1_AUTH_ID		/* the peer's ID is not the rule's dstid */
+};
+
+static enum v1_auth
 v1_check_mm_auth(struct iked_sa *sa, struct ikemsg *m, const uint8_t *plain)
 {
 	const struct ikemsg_pld	*idp, *hp, *np;
@@ -934,7 +857,7 @@ v1_check_mm_auth(struct iked_sa *sa, struct ikemsg *m, const uint8_t *plain)
 	if ((idp = ikemsg_find(m, IKEV1_PAYLOAD_ID, NULL)) == NULL ||
 	    (hp = ikemsg_find(m, IKEV1_PAYLOAD_HASH, NULL)) == NULL ||
 	    ikev1_pld_id(idp, &id) != IKEMSG_OK)
-		return (-1);
+		return (V1_AUTH_MALFORMED);
 	if (peer_is_i)
 		setbuf_dup(&sa->sa_idi, &sa->sa_idilen, idp->pld_buf + 4,
 		    idp->pld_len - 4);
@@ -944,288 +867,340 @@ v1_check_mm_auth(struct iked_sa *sa, struct ikemsg *m, const uint8_t *plain)
 	hb = ikemsg_pld_body(hp, &hl);
 	if (hl != hash_length(sa->sa_prf) || v1_p1_hash(sa, peer_is_i, h) == -1 ||
 	    CRYPTO_memcmp(h, hb, hl) != 0)
-		return (-2);
+		return (V1_AUTH_HASH);
 	if (v1_check_peerid(sa, &id) == -1)
-		return (-3);
+		return (V1_AUTH_ID);
 	for (np = ikemsg_find(m, IKEV1_PAYLOAD_NOTIFY, NULL); np != NULL;
 	    np = ikemsg_find(m, IKEV1_PAYLOAD_NOTIFY, np))
 		if (ikev1_pld_notify(np, &n) == IKEMSG_OK &&
 		    n.n_type == IKEV1_N_INITIAL_CONTACT)
 			sa->sa_nat |= SA_IC_RECV;
-	return (0);
+	return (V1_AUTH_OK);
 }
 
 static void
 v1_established(struct iked_sa *sa)
 {
-	struct iked	*env = sa->sa_env;
-	struct timeval	 tv;
-
 	log_info("%s: phase 1 established (%s, %s%s)", sa->sa_name,
 	    sa->sa_initiator ? "initiator" : "responder",
 	    sa->sa_nat & SA_NATT_FLOAT ? "NAT-T on port 4500" : "port 500",
 	    sa->sa_nat & SA_DPD_VID ? ", DPD" : "");
-	if ((sa->sa_nat & SA_DPD_VID) && sa->sa_cf->cfg_dpd_interval > 0 &&
-	    (sa->sa_dpdtimer = evtimer_new(env->sc_evbase, v1_dpd_timer,
-	    sa)) != NULL) {
-		tv.tv_sec = sa->sa_cf->cfg_dpd_interval;
-		tv.tv_usec = 0;
-		evtimer_add(sa->sa_dpdtimer, &tv);
-	}
+	if (sa->sa_nat & SA_DPD_VID)
+		ikesa_liveness_start(sa);
 	ikesa_established(sa);
 }
 
-/* Phase 1 messages, by state. */
+/*
+ * MM2's SA payload: the transform xf the responder chose, echoed with
+ * its attributes as the initiator proposed them (RFC 2409 5).
+ */
+static int
+v1_build_mm2_sa(struct iked_sa *sa, const struct ikemsg_sa *s,
+    const struct ikemsg_xf *xf, struct ikebuf *b)
+{
+	struct ikemsg_sa	*o;
+	const struct ikemsg_attr *at;
+	uint8_t			 vbuf[32][4], *v;
+	u_int			 k, n;
+
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return (-1);
+	ikemsg_sa_init(o, IKEV1_DOI_IPSEC, IKEV1_SIT_IDENTITY_ONLY);
+	ikemsg_sa_prop(o, s->sa_prop[0].p_num, IKEV1_PROTO_ISAKMP, NULL, 0);
+	ikemsg_sa_xf(o, 0, xf->xf_num, xf->xf_id);
+	for (k = 0; k < xf->xf_nattr && k < 32; k++) {
+		at = &s->sa_attr[xf->xf_attr + k];
+		if (at->at_tv)
+			ikemsg_sa_attr(o, at->at_type, at->at_val);
+		else if (at->at_data != NULL)
+			ikemsg_sa_attr_var(o, at->at_type, at->at_data,
+			    at->at_len);
+		else {
+			/* A short TLV kept as a number. */
+			v = vbuf[k];
+			for (n = 0; n < at->at_len && n < 4; n++)
+				v[n] = (at->at_val >> (8 * (at->at_len - 1 -
+				    n))) & 0xff;
+			ikemsg_sa_attr_var(o, at->at_type, v, (uint16_t)n);
+		}
+	}
+	if (ikebuf_init(b) == -1) {
+		free(o);
+		return (-1);
+	}
+	ikemsg_build_hdr(b, 1, sa->sa_ispi, sa->sa_rspi, IKEV1_EXCHANGE_MAIN,
+	    0, 0);
+	ikev1_build_sa(b, o);
+	free(o);
+	return (0);
+}
+
+/* R: MM1 (SA) from a new initiator; MM2 (SA) answers it. */
 static void
-v1_recv_mm(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
-    size_t rawlen, const struct sockaddr *local, const struct sockaddr *peer,
-    int natt)
+v1_recv_mm1(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
+    size_t rawlen, const struct sockaddr *local, const struct sockaddr *peer)
 {
 	struct iked		*env = sa->sa_env;
 	const struct ikemsg_pld	*p;
 	struct ikemsg_sa	*s = NULL;
 	struct v1_p1choice	 c;
 	struct ikebuf		 b;
-	uint8_t			*plain = NULL, newiv[16];
 	u_int			 i;
-	int			 r;
 
-	if (tx_isretransmit(env, &sa->sa_tx, raw, rawlen))
-		return;
-	switch (sa->sa_state) {
-	case SA_S_INIT:			/* R: MM1 */
-		if ((p = ikemsg_find(m, IKEV1_PAYLOAD_SA, NULL)) == NULL ||
-		    (s = calloc(1, sizeof(*s))) == NULL ||
-		    ikev1_pld_sa(p, s) != IKEMSG_OK || s->sa_nprop != 1 ||
-		    s->sa_prop[0].p_proto != IKEV1_PROTO_ISAKMP) {
-			log_info("%s: malformed MM1, dropped", sa->sa_name);
-			env->sc_stats.st_dropped++;
-			ikesa_free(sa);
-			break;
-		}
-		v1_vendor_ids(sa, m);
-		for (i = 0; i < s->sa_prop[0].p_nxf; i++) {
-			v1_p1_attrs(s, &s->sa_xf[s->sa_prop[0].p_xf + i], &c);
-			if (v1_p1_acceptable(sa, &c))
-				break;
-		}
-		if (i == s->sa_prop[0].p_nxf) {
-			log_warnx("%s: main mode: no proposal chosen: none of "
-			    "the peer's %u transforms matches rule \"%s\"",
-			    sa->sa_name, s->sa_prop[0].p_nxf,
-			    sa->sa_pol->pol_name);
-			v1_send_plain_notify(env, m, local, peer,
-			    IKEV1_N_NO_PROPOSAL_CHOSEN);
-			ikesa_free(sa);
-			break;
-		}
-		v1_p1_choose(sa, &c);
-		setbuf_dup(&sa->sa_sai, &sa->sa_sailen, p->pld_buf + 4,
-		    p->pld_len - 4);
-		halfopen_log(env, "%s: main mode: MM1 <- SA, responding",
-		    sa->sa_name);
-		/* MM2: the chosen transform as proposed. */
-		{
-			struct ikemsg_sa	*o;
-			const struct ikemsg_xf	*xf;
-			const struct ikemsg_attr *at;
-			uint8_t			 vbuf[32][4];
-			u_int			 k;
-
-			xf = &s->sa_xf[s->sa_prop[0].p_xf + i];
-			if ((o = calloc(1, sizeof(*o))) == NULL) {
-				ikesa_dead(sa, "out of memory");
-				break;
-			}
-			ikemsg_sa_init(o, IKEV1_DOI_IPSEC,
-			    IKEV1_SIT_IDENTITY_ONLY);
-			ikemsg_sa_prop(o, s->sa_prop[0].p_num,
-			    IKEV1_PROTO_ISAKMP, NULL, 0);
-			ikemsg_sa_xf(o, 0, xf->xf_num, xf->xf_id);
-			for (k = 0; k < xf->xf_nattr && k < 32; k++) {
-				at = &s->sa_attr[xf->xf_attr + k];
-				if (at->at_tv)
-					ikemsg_sa_attr(o, at->at_type,
-					    at->at_val);
-				else if (at->at_data != NULL)
-					ikemsg_sa_attr_var(o, at->at_type,
-					    at->at_data, at->at_len);
-				else {
-					/* A short TLV kept as a number. */
-					uint8_t	*v = vbuf[k];
-					u_int	 n;
-
-					for (n = 0; n < at->at_len && n < 4;
-					    n++)
-						v[n] = (at->at_val >> (8 *
-						    (at->at_len - 1 - n))) &
-						    0xff;
-					ikemsg_sa_attr_var(o, at->at_type, v,
-					    (uint16_t)n);
-				}
-			}
-			if (ikebuf_init(&b) == -1) {
-				free(o);
-				break;
-			}
-			ikemsg_build_hdr(&b, 1, sa->sa_ispi, sa->sa_rspi,
-			    IKEV1_EXCHANGE_MAIN, 0, 0);
-			ikev1_build_sa(&b, o);
-			free(o);
-		}
-		ikev1_build_vendor(&b, vid_natt, sizeof(vid_natt));
-		ikev1_build_vendor(&b, vid_dpd, sizeof(vid_dpd));
-		tx_setrx(&sa->sa_tx, raw, rawlen);
-		sa->sa_state = SA_S_MM2;
-		halfopen_log(env, "%s: main mode: MM2 -> SA", sa->sa_name);
-		(void)v1_send(sa, &sa->sa_tx, &b, 0, NULL, NULL);
-		break;
-	case SA_S_MM1:			/* I: MM2 */
-		if ((p = ikemsg_find(m, IKEV1_PAYLOAD_SA, NULL)) == NULL ||
-		    (s = calloc(1, sizeof(*s))) == NULL ||
-		    ikev1_pld_sa(p, s) != IKEMSG_OK || s->sa_nprop != 1 ||
-		    s->sa_prop[0].p_nxf != 1) {
-			env->sc_stats.st_dropped++;
-			break;
-		}
-		v1_p1_attrs(s, &s->sa_xf[s->sa_prop[0].p_xf], &c);
-		if (!v1_p1_acceptable(sa, &c)) {
-			log_warnx("%s: main mode: the peer chose a transform "
-			    "we did not propose", sa->sa_name);
-			ikesa_dead(sa, NULL);
-			break;
-		}
-		memcpy(sa->sa_rspi, m->msg_rspi, 8);
-		v1_vendor_ids(sa, m);
-		v1_p1_choose(sa, &c);
-		if (v1_p1_setup(sa) == -1 || ikebuf_init(&b) == -1) {
-			ikesa_dead(sa, "cannot set up the chosen transform");
-			break;
-		}
-		log_info("%s: main mode: MM2 <- SA (%s-%u, prf %u, group %u)",
-		    sa->sa_name, sa->sa_enc == 12 ? "aes" : "3des",
-		    sa->sa_enckeylen, sa->sa_prfid, sa->sa_group);
-		ikemsg_build_hdr(&b, 1, sa->sa_ispi, sa->sa_rspi,
-		    IKEV1_EXCHANGE_MAIN, 0, 0);
-		if (v1_p1_ke(sa, &b) == -1) {
-			ikebuf_free(&b);
-			ikesa_dead(sa, "key exchange failed");
-			break;
-		}
-		tx_setrx(&sa->sa_tx, raw, rawlen);
-		sa->sa_state = SA_S_MM3;
-		log_info("%s: main mode: MM3 -> KE, Ni%s", sa->sa_name,
-		    sa->sa_nat & SA_NATT_VID ? ", NAT-D" : "");
-		(void)v1_send(sa, &sa->sa_tx, &b, 1, v1_mm_giveup, sa);
-		break;
-	case SA_S_MM2:			/* R: MM3 */
-		if (v1_p1_setup(sa) == -1) {
-			ikesa_dead(sa, "cannot set up the chosen transform");
-			break;
-		}
-		if (ikebuf_init(&b) == -1)
-			break;
-		ikemsg_build_hdr(&b, 1, sa->sa_ispi, sa->sa_rspi,
-		    IKEV1_EXCHANGE_MAIN, 0, 0);
-		if (v1_p1_ke(sa, &b) == -1 || v1_p1_keys(sa, m) == -1) {
-			ikebuf_free(&b);
-			env->sc_stats.st_dropped++;
-			ikesa_dead(sa, "bad key exchange in MM3");
-			break;
-		}
-		v1_check_natd(sa, m);
-		tx_setrx(&sa->sa_tx, raw, rawlen);
-		/* It answered our MM2: no longer one a flood evicts. */
-		halfopen_proven(sa);
-		sa->sa_state = SA_S_MM4;
-		log_info("%s: main mode: MM3 <- KE, Ni; MM4 -> KE, Nr",
-		    sa->sa_name);
-		(void)v1_send(sa, &sa->sa_tx, &b, 0, NULL, NULL);
-		break;
-	case SA_S_MM3:			/* I: MM4 */
-		if (v1_p1_keys(sa, m) == -1) {
-			env->sc_stats.st_dropped++;
-			ikesa_dead(sa, "bad key exchange in MM4");
-			break;
-		}
-		v1_check_natd(sa, m);
-		v1_float(sa);
-		tx_setrx(&sa->sa_tx, raw, rawlen);
-		sa->sa_state = SA_S_MM5;
-		log_info("%s: main mode: MM4 <- KE, Nr; MM5 -> IDii, HASH_I%s",
-		    sa->sa_name, sa->sa_nat & SA_NATT_FLOAT ?
-		    " (floated to port 4500)" : "");
-		if (v1_send_mm_auth(sa) == -1)
-			ikesa_dead(sa, "cannot send MM5");
-		break;
-	case SA_S_MM4:			/* R: MM5 */
-		if (v1_open(sa, m, sa->sa_iv, newiv, &plain) == -1 ||
-		    (r = v1_check_mm_auth(sa, m, plain)) == -1) {
-			env->sc_stats.st_badauth++;
-			log_warnx("%s: main mode: MM5 does not decrypt: "
-			    "pre-shared key mismatch?", sa->sa_name);
-			ikesa_dead(sa, "authentication failed");
-			break;
-		}
-		if (r == -2) {
-			env->sc_stats.st_badauth++;
-			log_warnx("%s: main mode: HASH_I mismatch: "
-			    "pre-shared key mismatch?", sa->sa_name);
-			ikesa_dead(sa, "authentication failed");
-			break;
-		}
-		if (r == -3) {
-			env->sc_stats.st_badauth++;
-			log_warnx("%s: main mode: peer ID is not the rule's "
-			    "dstid", sa->sa_name);
-			ikesa_dead(sa, "authentication failed");
-			break;
-		}
-		memcpy(sa->sa_iv, newiv, sa->sa_ivlen);
-		if (natt) {
-			/* The initiator floated: follow it (and its NAT). */
-			memcpy(&sa->sa_local, local, sa_len(local));
-			ikesa_set_peer(sa, peer);
-			sa->sa_nat |= SA_NATT_FLOAT;
-		}
-		tx_setrx(&sa->sa_tx, raw, rawlen);
-		log_info("%s: main mode: MM5 <- IDii, HASH_I verified; "
-		    "MM6 -> IDir, HASH_R", sa->sa_name);
-		if (v1_send_mm_auth(sa) == -1) {
-			ikesa_dead(sa, "cannot send MM6");
-			break;
-		}
-		v1_established(sa);
-		break;
-	case SA_S_MM5:			/* I: MM6 */
-		if (v1_open(sa, m, sa->sa_iv, newiv, &plain) == -1 ||
-		    (r = v1_check_mm_auth(sa, m, plain)) == -1 || r == -2) {
-			env->sc_stats.st_badauth++;
-			log_warnx("%s: main mode: MM6 fails authentication: "
-			    "pre-shared key mismatch?", sa->sa_name);
-			ikesa_dead(sa, "authentication failed");
-			break;
-		}
-		if (r == -3) {
-			env->sc_stats.st_badauth++;
-			log_warnx("%s: main mode: peer ID is not the rule's "
-			    "dstid", sa->sa_name);
-			ikesa_dead(sa, "authentication failed");
-			break;
-		}
-		memcpy(sa->sa_iv, newiv, sa->sa_ivlen);
-		tx_setrx(&sa->sa_tx, raw, rawlen);
-		log_info("%s: main mode: MM6 <- IDir, HASH_R verified",
-		    sa->sa_name);
-		v1_established(sa);
-		break;
-	default:
+	if ((p = ikemsg_find(m, IKEV1_PAYLOAD_SA, NULL)) == NULL ||
+	    (s = calloc(1, sizeof(*s))) == NULL ||
+	    ikev1_pld_sa(p, s) != IKEMSG_OK || s->sa_nprop != 1 ||
+	    s->sa_prop[0].p_proto != IKEV1_PROTO_ISAKMP) {
+		log_info("%s: malformed MM1, dropped", sa->sa_name);
 		env->sc_stats.st_dropped++;
-		break;
+		free(s);
+		ikesa_free(sa);
+		return;
+	}
+	v1_vendor_ids(sa, m);
+	for (i = 0; i < s->sa_prop[0].p_nxf; i++) {
+		v1_p1_attrs(s, &s->sa_xf[s->sa_prop[0].p_xf + i], &c);
+		if (v1_p1_acceptable(sa, &c))
+			break;
+	}
+	if (i == s->sa_prop[0].p_nxf) {
+		log_warnx("%s: main mode: no proposal chosen: none of the "
+		    "peer's %u transforms matches rule \"%s\"", sa->sa_name,
+		    s->sa_prop[0].p_nxf, sa->sa_pol->pol_name);
+		v1_send_plain_notify(env, m, local, peer,
+		    IKEV1_N_NO_PROPOSAL_CHOSEN);
+		free(s);
+		ikesa_free(sa);
+		return;
+	}
+	v1_p1_choose(sa, &c);
+	setbuf_dup(&sa->sa_sai, &sa->sa_sailen, p->pld_buf + 4,
+	    p->pld_len - 4);
+	halfopen_log(env, "%s: main mode: MM1 <- SA, responding",
+	    sa->sa_name);
+	if (v1_build_mm2_sa(sa, s, &s->sa_xf[s->sa_prop[0].p_xf + i],
+	    &b) == -1) {
+		free(s);
+		ikesa_dead(sa, "out of memory");
+		return;
 	}
 	free(s);
+	ikev1_build_vendor(&b, vid_natt, sizeof(vid_natt));
+	ikev1_build_vendor(&b, vid_dpd, sizeof(vid_dpd));
+	tx_setrx(&sa->sa_tx, raw, rawlen);
+	ikesa_state(sa, SA_S_MM2);
+	halfopen_log(env, "%s: main mode: MM2 -> SA", sa->sa_name);
+	(void)v1_send(sa, &sa->sa_tx, &b, 0, NULL, NULL);
+}
+
+/* I: MM2 (SA), the responder's choice; MM3 (KE, Ni) follows. */
+static void
+v1_recv_mm2(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
+    size_t rawlen)
+{
+	const struct ikemsg_pld	*p;
+	struct ikemsg_sa	*s = NULL;
+	struct v1_p1choice	 c;
+	struct ikebuf		 b;
+
+	if ((p = ikemsg_find(m, IKEV1_PAYLOAD_SA, NULL)) == NULL ||
+	    (s = calloc(1, sizeof(*s))) == NULL ||
+	    ikev1_pld_sa(p, s) != IKEMSG_OK || s->sa_nprop != 1 ||
+	    s->sa_prop[0].p_nxf != 1) {
+		sa->sa_env->sc_stats.st_dropped++;
+		free(s);
+		return;
+	}
+	v1_p1_attrs(s, &s->sa_xf[s->sa_prop[0].p_xf], &c);
+	free(s);
+	if (!v1_p1_acceptable(sa, &c)) {
+		log_warnx("%s: main mode: the peer chose a transform we did "
+		    "not propose", sa->sa_name);
+		ikesa_dead(sa, NULL);
+		return;
+	}
+	memcpy(sa->sa_rspi, m->msg_rspi, 8);
+	v1_vendor_ids(sa, m);
+	v1_p1_choose(sa, &c);
+	if (v1_p1_setup(sa) == -1 || ikebuf_init(&b) == -1) {
+		ikesa_dead(sa, "cannot set up the chosen transform");
+		return;
+	}
+	log_info("%s: main mode: MM2 <- SA (%s, prf %s, group %s)",
+	    sa->sa_name, xform_name(XF_ENC, sa->sa_enc, sa->sa_enckeylen),
+	    xform_name(XF_PRF, sa->sa_prfid, 0),
+	    xform_name(XF_GROUP, sa->sa_group, 0));
+	ikemsg_build_hdr(&b, 1, sa->sa_ispi, sa->sa_rspi, IKEV1_EXCHANGE_MAIN,
+	    0, 0);
+	if (v1_p1_ke(sa, &b) == -1) {
+		ikebuf_free(&b);
+		ikesa_dead(sa, "key exchange failed");
+		return;
+	}
+	tx_setrx(&sa->sa_tx, raw, rawlen);
+	ikesa_state(sa, SA_S_MM3);
+	log_info("%s: main mode: MM3 -> KE, Ni%s", sa->sa_name,
+	    sa->sa_nat & SA_NATT_VID ? ", NAT-D" : "");
+	(void)v1_send(sa, &sa->sa_tx, &b, 1, v1_mm_giveup, sa);
+}
+
+/* R: MM3 (KE, Ni); MM4 (KE, Nr) answers it. */
+static void
+v1_recv_mm3(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
+    size_t rawlen)
+{
+	struct ikebuf	 b;
+
+	if (v1_p1_setup(sa) == -1) {
+		ikesa_dead(sa, "cannot set up the chosen transform");
+		return;
+	}
+	if (ikebuf_init(&b) == -1)
+		return;
+	ikemsg_build_hdr(&b, 1, sa->sa_ispi, sa->sa_rspi, IKEV1_EXCHANGE_MAIN,
+	    0, 0);
+	if (v1_p1_ke(sa, &b) == -1 || v1_p1_keys(sa, m) == -1) {
+		ikebuf_free(&b);
+		sa->sa_env->sc_stats.st_dropped++;
+		ikesa_dead(sa, "bad key exchange in MM3");
+		return;
+	}
+	v1_check_natd(sa, m);
+	tx_setrx(&sa->sa_tx, raw, rawlen);
+	/* It answered our MM2: no longer one a flood evicts. */
+	halfopen_proven(sa);
+	ikesa_state(sa, SA_S_MM4);
+	log_info("%s: main mode: MM3 <- KE, Ni; MM4 -> KE, Nr", sa->sa_name);
+	(void)v1_send(sa, &sa->sa_tx, &b, 0, NULL, NULL);
+}
+
+/* I: MM4 (KE, Nr); MM5 (IDii, HASH_I) follows, encrypted. */
+static void
+v1_recv_mm4(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
+    size_t rawlen)
+{
+	if (v1_p1_keys(sa, m) == -1) {
+		sa->sa_env->sc_stats.st_dropped++;
+		ikesa_dead(sa, "bad key exchange in MM4");
+		return;
+	}
+	v1_check_natd(sa, m);
+	natt_float(sa);
+	tx_setrx(&sa->sa_tx, raw, rawlen);
+	ikesa_state(sa, SA_S_MM5);
+	log_info("%s: main mode: MM4 <- KE, Nr; MM5 -> IDii, HASH_I%s",
+	    sa->sa_name, sa->sa_nat & SA_NATT_FLOAT ?
+	    " (floated to port 4500)" : "");
+	if (v1_send_mm_auth(sa) == -1)
+		ikesa_dead(sa, "cannot send MM5");
+}
+
+/*
+ * MM5 (R) or MM6 (I): decrypted and authenticated, or the phase 1 ends
+ * with one line that says why.
+ */
+static int
+v1_recv_mm_auth(struct iked_sa *sa, struct ikemsg *m, const char *what,
+    const char *hash)
+{
+	uint8_t		*plain = NULL, newiv[16];
+	enum v1_auth	 r;
+
+	if (v1_open(sa, m, sa->sa_iv, newiv, &plain) == -1)
+		r = V1_AUTH_MALFORMED;
+	else
+		r = v1_check_mm_auth(sa, m, plain);
 	if (plain != NULL)
 		freezero(plain, m->msg_enclen);
+	switch (r) {
+	case V1_AUTH_OK:
+		memcpy(sa->sa_iv, newiv, sa->sa_ivlen);
+		return (0);
+	case V1_AUTH_MALFORMED:
+		log_warnx("%s: main mode: %s does not decrypt: pre-shared key "
+		    "mismatch?", sa->sa_name, what);
+		break;
+	case V1_AUTH_HASH:
+		log_warnx("%s: main mode: %s mismatch: pre-shared key "
+		    "mismatch?", sa->sa_name, hash);
+		break;
+	case V1_AUTH_ID:
+		log_warnx("%s: main mode: peer ID is not the rule's dstid",
+		    sa->sa_name);
+		break;
+	}
+	sa->sa_env->sc_stats.st_badauth++;
+	ikesa_dead(sa, "authentication failed");
+	return (-1);
+}
+
+/* R: MM5 (IDii, HASH_I); MM6 (IDir, HASH_R) answers it: established. */
+static void
+v1_recv_mm5(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
+    size_t rawlen, const struct sockaddr *local, const struct sockaddr *peer,
+    int natt)
+{
+	if (v1_recv_mm_auth(sa, m, "MM5", "HASH_I") == -1)
+		return;
+	if (natt) {
+		/* The initiator floated: follow it (and its NAT). */
+		memcpy(&sa->sa_local, local, sa_len(local));
+		ikesa_set_peer(sa, peer);
+		sa->sa_nat |= SA_NATT_FLOAT;
+	}
+	tx_setrx(&sa->sa_tx, raw, rawlen);
+	log_info("%s: main mode: MM5 <- IDii, HASH_I verified; "
+	    "MM6 -> IDir, HASH_R", sa->sa_name);
+	if (v1_send_mm_auth(sa) == -1) {
+		ikesa_dead(sa, "cannot send MM6");
+		return;
+	}
+	v1_established(sa);
+}
+
+/* I: MM6 (IDir, HASH_R): established. */
+static void
+v1_recv_mm6(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
+    size_t rawlen)
+{
+	if (v1_recv_mm_auth(sa, m, "MM6", "HASH_R") == -1)
+		return;
+	tx_setrx(&sa->sa_tx, raw, rawlen);
+	log_info("%s: main mode: MM6 <- IDir, HASH_R verified", sa->sa_name);
+	v1_established(sa);
+}
+
+/* Main Mode: each message to the handler of the state that awaits it. */
+static void
+v1_recv_mm(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
+    size_t rawlen, const struct sockaddr *local, const struct sockaddr *peer,
+    int natt)
+{
+	if (tx_isretransmit(sa->sa_env, &sa->sa_tx, raw, rawlen))
+		return;
+	switch (sa->sa_state) {
+	case SA_S_INIT:
+		v1_recv_mm1(sa, m, raw, rawlen, local, peer);
+		break;
+	case SA_S_MM1:
+		v1_recv_mm2(sa, m, raw, rawlen);
+		break;
+	case SA_S_MM2:
+		v1_recv_mm3(sa, m, raw, rawlen);
+		break;
+	case SA_S_MM3:
+		v1_recv_mm4(sa, m, raw, rawlen);
+		break;
+	case SA_S_MM4:
+		v1_recv_mm5(sa, m, raw, rawlen, local, peer, natt);
+		break;
+	case SA_S_MM5:
+		v1_recv_mm6(sa, m, raw, rawlen);
+		break;
+	default:
+		sa->sa_env->sc_stats.st_dropped++;
+		break;
+	}
 }
 
 /* %%% Quick Mode */
@@ -1481,7 +1456,7 @@ v1_qm_giveup(void *arg)
 	    ch->ch_sa->sa_name);
 	if (ch->ch_initiator && !ch->ch_rekeying)
 		kernel_acquire_fail(ch->ch_sa->sa_env, ch->ch_acqseq, ETIMEDOUT);
-	ikesa_qm_abandoned(ch);
+	v1_qm_abandoned(ch);
 	kernel_delete(ch->ch_sa->sa_env, ch);
 	child_free(ch);
 }
@@ -2117,25 +2092,12 @@ ikev1_send_delete(struct iked_sa *sa, struct iked_child *ch)
 	ikebuf_free(&b);
 }
 
-static void
-v1_dpd_timer(evutil_socket_t fd, short event, void *arg)
-{
-	struct iked_sa	*sa = arg;
-
-	(void)fd;
-	(void)event;
-	ikev1_dpd(sa);
-}
-
 /* RFC 3706: R-U-THERE each interval; dpd_maxfail unanswered: dead. */
-void
-ikev1_dpd(struct iked_sa *sa)
+static void
+v1_liveness(struct iked_sa *sa)
 {
-	struct timeval		 tv;
 	uint8_t			 spi[16], seq[4];
 
-	if (sa->sa_state != SA_S_ESTABLISHED)
-		return;
 	if (sa->sa_dpdmiss >= sa->sa_cf->cfg_dpd_maxfail) {
 		log_warnx("%s: dead peer: %u R-U-THERE unanswered, deleting "
 		    "its SAs", sa->sa_name, sa->sa_dpdmiss);
@@ -2152,11 +2114,8 @@ ikev1_dpd(struct iked_sa *sa)
 	v1_send_notify(sa, IKEV1_N_R_U_THERE, IKEV1_PROTO_ISAKMP, spi, 16,
 	    seq, 4);
 	/* Unanswered probes come faster: 5 s apart at most. */
-	tv.tv_sec = sa->sa_cf->cfg_dpd_interval;
-	if (sa->sa_dpdmiss > 1 && tv.tv_sec > 5)
-		tv.tv_sec = 5;
-	tv.tv_usec = 0;
-	evtimer_add(sa->sa_dpdtimer, &tv);
+	ikesa_liveness_next(sa, sa->sa_dpdmiss > 1 &&
+	    sa->sa_cf->cfg_dpd_interval > 5 ? 5 : 0);
 }
 
 static void
@@ -2167,7 +2126,6 @@ v1_recv_info(struct iked_sa *sa, struct ikemsg *m)
 	struct ikemsg_notify	 n;
 	struct ikemsg_delete	 d;
 	struct iked_child	*ch;
-	struct timeval		 tv;
 	uint32_t		 spi;
 	uint16_t		 i;
 	const char		*name;
@@ -2189,12 +2147,7 @@ v1_recv_info(struct iked_sa *sa, struct ikemsg *m)
 			if (n.n_datalen == 4 &&
 			    get32(n.n_data) == sa->sa_dpdseq) {
 				sa->sa_dpdmiss = 0;
-				if (sa->sa_dpdtimer != NULL) {
-					tv.tv_sec =
-					    sa->sa_cf->cfg_dpd_interval;
-					tv.tv_usec = 0;
-					evtimer_add(sa->sa_dpdtimer, &tv);
-				}
+				ikesa_liveness_next(sa, 0);
 			}
 			break;
 		case IKEV1_N_INITIAL_CONTACT:
@@ -2260,8 +2213,8 @@ v1_recv_info(struct iked_sa *sa, struct ikemsg *m)
 
 /* %%% Dispatch */
 
-void
-ikev1_recv(struct iked *env, struct iked_sa *sa, struct ikemsg *m,
+static void
+v1_recv_sa(struct iked *env, struct iked_sa *sa, struct ikemsg *m,
     const uint8_t *raw, size_t rawlen, const struct sockaddr *local,
     const struct sockaddr *peer, int natt)
 {
@@ -2393,3 +2346,144 @@ ikev1_recv(struct iked *env, struct iked_sa *sa, struct ikemsg *m,
 	if (plain != NULL)
 		freezero(plain, m->msg_enclen);
 }
+
+/*
+ * An IKEv1 message: its phase 1 by the cookies, or a new responder's
+ * for an MM1 (CKY-R zero) from a peer a rule admits.
+ */
+static void
+v1_recv(struct iked *env, struct ikemsg *m, const struct sockaddr *local,
+    const struct sockaddr *peer, int natt)
+{
+	static const uint8_t	 zero[8];
+	struct iked_sa		*sa;
+	struct iked_policy	*pol;
+	char			 p[128];
+
+	if ((sa = ikesa_bycookies(env, m->msg_ispi, m->msg_rspi)) != NULL) {
+		v1_recv_sa(env, sa, m, m->msg_buf, m->msg_len, local, peer,
+		    natt);
+		return;
+	}
+	if (memcmp(m->msg_rspi, zero, 8) != 0 ||
+	    m->msg_exchange != IKEV1_EXCHANGE_MAIN ||
+	    (m->msg_flags & IKEV1_FLAG_ENC)) {
+		env->sc_stats.st_dropped++;
+		log_debug("%s: no SA for cookies, dropped",
+		    print_host(peer, p, sizeof(p)));
+		return;
+	}
+	/* A retransmitted MM1 finds its responder SA by CKY-I. */
+	IKESA_FOREACH_SPI(sa, env, m->msg_ispi)
+		if (!sa->sa_initiator && sa->sa_proto == &ikev1_proto &&
+		    sa_cmpaddr(&sa->sa_peer.sa, peer) == 0)
+			break;
+	if (sa == NULL &&
+	    ((pol = ikesa_rule(env, 1, local, peer, "main mode")) == NULL ||
+	    (sa = ikesa_responder(env, 1, pol, local, peer, m->msg_ispi, 0,
+	    "MM1")) == NULL))
+		return;
+	v1_recv_sa(env, sa, m, m->msg_buf, m->msg_len, local, peer, natt);
+}
+
+/*
+ * IKEv1 has no rekey of phase 1: before it expires, while it has pairs
+ * that will need Quick Modes, its initiator starts a new Main Mode
+ * (racoon and strongSwan do the same).  The pairs move to the new phase
+ * 1 once it is established (ikesa_established()); sa lives on to its
+ * end for the Quick Modes still running on it.
+ */
+static int
+v1_renew(struct iked_sa *sa)
+{
+	struct iked		*env = sa->sa_env;
+	struct iked_sa		*nsa;
+	struct iked_child	*ch;
+
+	if (sa->sa_rekeyed)
+		return (-1);
+	TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
+		if (ch->ch_state == CH_S_INSTALLED && !ch->ch_retiring)
+			break;
+	if (ch == NULL || ikesa_successor(sa) != NULL)
+		return (-1);
+	if ((nsa = ikesa_new(env, 1, 1, sa->sa_pol, &sa->sa_local.sa,
+	    &sa->sa_peer.sa, NULL)) == NULL)
+		return (-1);
+	sa_setport(&nsa->sa_local.sa, env->sc_port);
+	sa_setport(&nsa->sa_peer.sa, env->sc_port);
+	log_info("%s: phase 1 expires in %llu s: renewing it", sa->sa_name,
+	    (unsigned long long)(sa->sa_lifetime -
+	    sa->sa_lifetime * V1_RENEW_AT / 100));
+	if (ikev1_init_mm(nsa) == -1) {
+		ikesa_free(nsa);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * The lifetime timer of an established phase 1: its initiator renews it
+ * once (at V1_RENEW_AT %) and lets it run to its end; then, or at the
+ * responder's, it ends.
+ */
+static int
+v1_soft(struct iked_sa *sa)
+{
+	if (!sa->sa_initiator || sa->sa_renewing)
+		return (-1);
+	sa->sa_renewing = 1;
+	(void)v1_renew(sa);
+	ikesa_settimer(sa, (u_int)(sa->sa_lifetime -
+	    sa->sa_lifetime * V1_RENEW_AT / 100));
+	return (0);
+}
+
+/* The Quick Modes that waited for their phase 1, each on its own. */
+static void
+v1_start_children(struct iked_sa *sa)
+{
+	struct iked_child	*ch, *next;
+
+	/* Starting one may free it (its GETSPI refused), not the others. */
+	for (ch = TAILQ_FIRST(&sa->sa_children); ch != NULL; ch = next) {
+		next = TAILQ_NEXT(ch, ch_entry);
+		if (ch->ch_state == 0)
+			(void)ikev1_init_qm(ch);
+	}
+}
+
+/*
+ * A responder whose QM2 never got its QM3: the initiator may hold the
+ * pair all the same (QM3 lost, not QM2) and send into an SA we no
+ * longer have until its lifetime ends.  A DELETE of it makes the
+ * initiator's next packet start a new Quick Mode.
+ */
+static void
+v1_qm_abandoned(struct iked_child *ch)
+{
+	if (!ch->ch_initiator && ch->ch_state == CH_S_SENT &&
+	    ch->ch_resp == NULL)
+		ikev1_send_delete(ch->ch_sa, ch);
+}
+
+const struct iked_proto ikev1_proto = {
+	.ip_version = 1,
+	.ip_saname = "phase 1",
+	.ip_chname = "quick mode",
+	.ip_soft_i = V1_RENEW_AT,
+	.ip_soft_r = 100,
+	.ip_children_die = 0,
+	.ip_ikerekey = 0,
+	.ip_recv = v1_recv,
+	.ip_init = ikev1_init_mm,
+	.ip_soft = v1_soft,
+	.ip_start_child = ikev1_init_qm,
+	.ip_start_children = v1_start_children,
+	.ip_send_delete = ikev1_send_delete,
+	.ip_getspi_done = ikev1_getspi_done,
+	.ip_send_held = ikev1_send_qm2,
+	.ip_child_abandoned = v1_qm_abandoned,
+	.ip_child_gone = NULL,
+	.ip_liveness = v1_liveness
+};

@@ -18,18 +18,9 @@
 #include "iked.h"
 #include "ikev1.h"
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return ((uint16_t)(p[0] << 8 | p[1]));
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3]);
-}
+#define get16	ikemsg_get16
+#define get32	ikemsg_get32
+#define V1_DOI_LEN	4	/* Notify and Delete begin with the DOI */
 
 /* DOI, situation (IPsec DOI: 4 bytes, no labels), proposal payloads. */
 int
@@ -93,42 +84,13 @@ ikev1_pld_id(const struct ikemsg_pld *pld, struct ikemsg_id *id)
 	return (IKEMSG_OK);
 }
 
-/* CERT and CR: encoding, then data (CR's may be empty). */
-int
-ikev1_pld_cert(const struct ikemsg_pld *pld, uint8_t *enc,
-    const uint8_t **data, size_t *len)
-{
-	const uint8_t	*p;
-	size_t		 blen;
-
-	p = ikemsg_pld_body(pld, &blen);
-	if (blen < 1)
-		return (IKEMSG_EBADLEN);
-	*enc = p[0];
-	*data = p + 1;
-	*len = blen - 1;
-	return (IKEMSG_OK);
-}
-
 int
 ikev1_pld_notify(const struct ikemsg_pld *pld, struct ikemsg_notify *n)
 {
-	const uint8_t	*p;
-	size_t		 len;
+	int	 error;
 
-	memset(n, 0, sizeof(*n));
-	p = ikemsg_pld_body(pld, &len);
-	if (len < 8)
-		return (IKEMSG_EBADLEN);
-	n->n_doi = get32(p);
-	n->n_proto = p[4];
-	n->n_spisize = p[5];
-	n->n_type = get16(p + 6);
-	if ((size_t)n->n_spisize > len - 8)
-		return (IKEMSG_EBADLEN);
-	n->n_spi = n->n_spisize ? p + 8 : NULL;
-	n->n_data = p + 8 + n->n_spisize;
-	n->n_datalen = len - 8 - n->n_spisize;
+	if ((error = ikemsg_pld_notify(pld, V1_DOI_LEN, n)) != IKEMSG_OK)
+		return (error);
 	switch (n->n_type) {
 	case IKEV1_N_R_U_THERE:		/* RFC 3706 5.2: both cookies, seq */
 	case IKEV1_N_R_U_THERE_ACK:
@@ -142,22 +104,12 @@ ikev1_pld_notify(const struct ikemsg_pld *pld, struct ikemsg_notify *n)
 int
 ikev1_pld_delete(const struct ikemsg_pld *pld, struct ikemsg_delete *d)
 {
-	const uint8_t	*p;
-	size_t		 len;
+	int	 error;
 
-	memset(d, 0, sizeof(*d));
-	p = ikemsg_pld_body(pld, &len);
-	if (len < 8)
-		return (IKEMSG_EBADLEN);
-	d->d_doi = get32(p);
-	d->d_proto = p[4];
-	d->d_spisize = p[5];
-	d->d_nspi = get16(p + 6);
-	d->d_spi = p + 8;
+	if ((error = ikemsg_pld_delete(pld, V1_DOI_LEN, d)) != IKEMSG_OK)
+		return (error);
 	if (d->d_nspi == 0 || d->d_spisize == 0)
 		return (IKEMSG_ESYNTAX);
-	if ((size_t)d->d_spisize * d->d_nspi != len - 8)
-		return (IKEMSG_EBADLEN);
 	return (IKEMSG_OK);
 }
 
@@ -201,7 +153,7 @@ ikev1_pld_check(const struct ikemsg_pld *pld)
 		return (ikev1_pld_id(pld, &id));
 	case IKEV1_PAYLOAD_CERT:
 	case IKEV1_PAYLOAD_CR:
-		return (ikev1_pld_cert(pld, &u8, &data, &len));
+		return (ikemsg_pld_cert(pld, &u8, &data, &len));
 	case IKEV1_PAYLOAD_NOTIFY:
 		return (ikev1_pld_notify(pld, &n));
 	case IKEV1_PAYLOAD_DELETE:
@@ -275,33 +227,16 @@ ikev1_build_notify(struct ikebuf *b, uint32_t doi, uint8_t proto,
     const void *spi, uint8_t spisize, uint16_t type, const void *data,
     size_t len)
 {
-	size_t	 off;
-
-	off = ikemsg_build_pld(b, IKEV1_PAYLOAD_NOTIFY, 0);
-	ikebuf_add32(b, doi);
-	ikebuf_add8(b, proto);
-	ikebuf_add8(b, spisize);
-	ikebuf_add16(b, type);
-	ikebuf_add(b, spi, spisize);
-	ikebuf_add(b, data, len);
-	ikemsg_build_pld_end(b, off);
-	return (b->ib_error ? -1 : 0);
+	return (ikemsg_build_nd(b, IKEV1_PAYLOAD_NOTIFY, &doi, proto, spisize,
+	    type, spi, spisize, data, len));
 }
 
 int
 ikev1_build_delete(struct ikebuf *b, uint32_t doi, uint8_t proto,
     uint8_t spisize, uint16_t nspi, const void *spis)
 {
-	size_t	 off;
-
-	off = ikemsg_build_pld(b, IKEV1_PAYLOAD_DELETE, 0);
-	ikebuf_add32(b, doi);
-	ikebuf_add8(b, proto);
-	ikebuf_add8(b, spisize);
-	ikebuf_add16(b, nspi);
-	ikebuf_add(b, spis, (size_t)spisize * nspi);
-	ikemsg_build_pld_end(b, off);
-	return (b->ib_error ? -1 : 0);
+	return (ikemsg_build_nd(b, IKEV1_PAYLOAD_DELETE, &doi, proto, spisize,
+	    nspi, spis, (size_t)spisize * nspi, NULL, 0));
 }
 
 int

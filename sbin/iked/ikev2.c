@@ -56,25 +56,11 @@ static void	 v2_rekey_ike_req(struct iked_sa *, struct ikemsg *,
 		    const struct ikemsg_sa *);
 static void	 v2_rekey_ike_resp(struct iked_sa *, struct ikemsg *);
 static void	 v2_rekey_move(struct iked_sa *, struct iked_sa *);
-static void	 v2_dpd_timer(evutil_socket_t, short, void *);
 
 static uint16_t
 get16(const uint8_t *p)
 {
 	return ((uint16_t)(p[0] << 8 | p[1]));
-}
-
-static void
-setbuf_dup(uint8_t **dst, size_t *dstlen, const void *p, size_t len)
-{
-	if (*dst != NULL)
-		freezero(*dst, *dstlen);
-	*dstlen = 0;
-	if ((*dst = malloc(len ? len : 1)) == NULL)
-		return;
-	if (len > 0)
-		memcpy(*dst, p, len);
-	*dstlen = len;
 }
 
 static const char *
@@ -375,49 +361,20 @@ v2_build_chosen(struct ikebuf *b, const struct v2_choice *c, int ike,
 	return (ret);
 }
 
-/* %%% NAT detection (RFC 7296 2.23): SHA1(SPIi | SPIr | IP | port) */
-
-static int
-v2_natd(const uint8_t *ispi, const uint8_t *rspi, const struct sockaddr *sa,
-    uint8_t *out)
-{
-	uint8_t		 buf[16 + 16 + 2];
-	size_t		 len = 16;
-	in_port_t	 port = sa_port(sa);
-	unsigned int	 olen;
-
-	memcpy(buf, ispi, 8);
-	memcpy(buf + 8, rspi, 8);
-	if (sa->sa_family == AF_INET) {
-		memcpy(buf + len, &((const struct sockaddr_in *)sa)->sin_addr,
-		    4);
-		len += 4;
-	} else {
-		memcpy(buf + len,
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-		len += 16;
-	}
-	buf[len++] = port >> 8;
-	buf[len++] = port & 0xff;
-	return (EVP_Digest(buf, len, out, &olen, EVP_sha1(), NULL) ? 0 : -1);
-}
+/* %%% NAT detection (RFC 7296 2.23), hashed by natt.c with SHA-1 */
 
 static void
 v2_build_natd(struct iked_sa *sa, struct ikebuf *b)
 {
-	uint8_t	 h[20];
+	uint8_t	 h[NATT_HASH_MAX];
+	size_t	 hl;
 
-	if (v2_natd(sa->sa_ispi, sa->sa_rspi,
-	    (struct sockaddr *)&sa->sa_local, h) == 0) {
-		if (sa->sa_pol->pol_flags & POL_NATT)
-			arc4random_buf(h, sizeof(h));	/* claim a NAT */
+	if (natt_claim(sa, NULL, h, &hl) == 0)
 		ikev2_build_notify(b, 0, NULL, 0,
-		    IKEV2_N_NAT_DETECTION_SOURCE_IP, h, sizeof(h));
-	}
-	if (v2_natd(sa->sa_ispi, sa->sa_rspi,
-	    (struct sockaddr *)&sa->sa_peer, h) == 0)
+		    IKEV2_N_NAT_DETECTION_SOURCE_IP, h, hl);
+	if (natt_hash(sa, NULL, &sa->sa_peer.sa, h, &hl) == 0)
 		ikev2_build_notify(b, 0, NULL, 0,
-		    IKEV2_N_NAT_DETECTION_DESTINATION_IP, h, sizeof(h));
+		    IKEV2_N_NAT_DETECTION_DESTINATION_IP, h, hl);
 }
 
 static void
@@ -425,50 +382,30 @@ v2_check_natd(struct iked_sa *sa, const struct ikemsg *m)
 {
 	const struct ikemsg_pld	*p;
 	struct ikemsg_notify	 n;
-	uint8_t			 h[20];
+	uint8_t			 h[NATT_HASH_MAX];
+	size_t			 hl;
 	int			 nsrc = 0, srcok = 0, dstseen = 0, dstok = 0;
 
 	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
 	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p)) {
-		if (ikev2_pld_notify(p, &n) != IKEMSG_OK || n.n_datalen != 20)
+		if (ikev2_pld_notify(p, &n) != IKEMSG_OK)
 			continue;
 		if (n.n_type == IKEV2_N_NAT_DETECTION_SOURCE_IP) {
 			nsrc++;
-			if (v2_natd(sa->sa_ispi, sa->sa_rspi,
-			    (struct sockaddr *)&sa->sa_peer, h) == 0 &&
-			    memcmp(h, n.n_data, 20) == 0)
+			if (natt_hash(sa, NULL, &sa->sa_peer.sa, h, &hl) == 0 &&
+			    n.n_datalen == hl && memcmp(h, n.n_data, hl) == 0)
 				srcok = 1;
 		} else if (n.n_type == IKEV2_N_NAT_DETECTION_DESTINATION_IP) {
 			dstseen = 1;
-			if (v2_natd(sa->sa_ispi, sa->sa_rspi,
-			    (struct sockaddr *)&sa->sa_local, h) == 0 &&
-			    memcmp(h, n.n_data, 20) == 0)
+			if (natt_hash(sa, NULL, &sa->sa_local.sa, h, &hl) == 0 &&
+			    n.n_datalen == hl && memcmp(h, n.n_data, hl) == 0)
 				dstok = 1;
 		}
 	}
 	if (nsrc == 0 || !dstseen)
 		return;			/* the peer does no NAT-T */
 	sa->sa_nat |= SA_NATT_VID;
-	if (!dstok || (sa->sa_pol->pol_flags & POL_NATT))
-		sa->sa_nat |= SA_NAT_LOCAL;
-	if (!srcok)
-		sa->sa_nat |= SA_NAT_PEER;
-	if (sa->sa_nat & (SA_NAT_LOCAL | SA_NAT_PEER))
-		log_info("%s: NAT detected (%s%s%s), using UDP encapsulation",
-		    sa->sa_name, sa->sa_nat & SA_NAT_LOCAL ? "local" : "",
-		    (sa->sa_nat & SA_NAT_LOCAL) && (sa->sa_nat & SA_NAT_PEER) ?
-		    ", " : "", sa->sa_nat & SA_NAT_PEER ? "peer" : "");
-}
-
-static void
-v2_float(struct iked_sa *sa)
-{
-	if ((sa->sa_nat & (SA_NAT_LOCAL | SA_NAT_PEER)) == 0 ||
-	    (sa->sa_nat & SA_NATT_FLOAT))
-		return;
-	sa->sa_nat |= SA_NATT_FLOAT;
-	sa_setport((struct sockaddr *)&sa->sa_local, sa->sa_env->sc_nattport);
-	sa_setport((struct sockaddr *)&sa->sa_peer, sa->sa_env->sc_nattport);
+	natt_result(sa, dstok, srcok);
 }
 
 /* %%% Keys (RFC 7296 2.14) */
@@ -1113,25 +1050,11 @@ v2_send_init(struct iked_sa *sa)
 {
 	struct ikemsg_sa	*s;
 	struct ikebuf		 b;
-	uint8_t			 nonce[V2_NONCE_LEN], *pub = NULL;
-	size_t			 publen = 0;
 	uint8_t			 rspi[8];
 
 	memset(rspi, 0, sizeof(rspi));
-	if (sa->sa_dh == NULL) {
-		if ((sa->sa_dh = group_get(sa->sa_group)) == NULL)
-			return (-1);
-		if (dh_create_exchange(sa->sa_dh, &pub, &publen) == -1)
-			return (-1);
-		setbuf_dup(&sa->sa_dhi, &sa->sa_dhilen, pub, publen);
-		freezero(pub, publen);
-	}
-	if (sa->sa_ni == NULL) {
-		arc4random_buf(nonce, sizeof(nonce));
-		setbuf_dup(&sa->sa_ni, &sa->sa_nilen, nonce, sizeof(nonce));
-		explicit_bzero(nonce, sizeof(nonce));
-	}
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if (ikesa_ke_mine(sa, V2_NONCE_LEN) == -1 ||
+	    (s = calloc(1, sizeof(*s))) == NULL)
 		return (-1);
 	if (v2_build_props(sa, s, 1, NULL, 0, 1, sa->sa_group) == -1 ||
 	    ikebuf_init(&b) == -1) {
@@ -1164,7 +1087,7 @@ v2_send_init(struct iked_sa *sa)
 		return (-1);
 	}
 	setbuf_dup(&sa->sa_msg1, &sa->sa_msg1len, b.ib_buf, b.ib_len);
-	sa->sa_state = SA_S_V2_INIT;
+	ikesa_state(sa, SA_S_V2_INIT);
 	sa->sa_busy = 1;
 	sa->sa_reqtype = IKEV2_EXCHANGE_IKE_SA_INIT;
 	sa->sa_reqid = 1;
@@ -1304,8 +1227,10 @@ v2_recv_init_resp(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 		return;
 	}
 	memcpy(sa->sa_rspi, m->msg_rspi, 8);
-	setbuf_dup(&sa->sa_dhr, &sa->sa_dhrlen, kb, kl);
-	setbuf_dup(&sa->sa_nr, &sa->sa_nrlen, nb, nl);
+	if (ikesa_ke_peer(sa, kb, kl, nb, nl) == -1) {
+		ikesa_dead(sa, "IKE_SA_INIT: out of memory");
+		return;
+	}
 	setbuf_dup(&sa->sa_msg2, &sa->sa_msg2len, raw, rawlen);
 	v2_init_notifies(sa, m);
 	v2_check_natd(sa, m);
@@ -1315,8 +1240,8 @@ v2_recv_init_resp(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 	}
 	tx_clear(&sa->sa_tx);
 	sa->sa_busy = 0;
-	v2_float(sa);
-	sa->sa_state = SA_S_V2_AUTH;
+	natt_float(sa);
+	ikesa_state(sa, SA_S_V2_AUTH);
 	log_info("%s: IKE_SA_INIT <- SA (encr %u/%u prf %u integ %u group %u), "
 	    "KE, Nr%s", sa->sa_name, c.encr, c.encrbits, c.prf, c.integ, c.dh,
 	    sa->sa_nat & SA_NATT_FLOAT ? "; floated to port 4500" : "");
@@ -1359,23 +1284,13 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	struct v2_choice	 c;
 	struct ikebuf		 b;
 	const uint8_t		*kb, *nb, *cookie = NULL;
-	uint8_t			 want[V2_COOKIE_LEN], gbuf[2], *pub = NULL;
-	uint8_t			 nonce[V2_NONCE_LEN];
-	size_t			 kl, nl, cookielen = 0, publen = 0;
+	uint8_t			 want[V2_COOKIE_LEN], gbuf[2];
+	size_t			 kl, nl, cookielen = 0;
 	uint16_t		 group, ourgroup;
-	char			 ps[128];
-	int			 proven, r;
+	int			 proven;
 
-	print_host(peer, ps, sizeof(ps));
-	if ((pol = policy_match(env->sc_config, 2, local, peer, 0)) == NULL) {
-		uint64_t n2 = ++env->sc_stats.st_dropped;
-
-		if ((n2 & (n2 - 1)) == 0)
-			log_info("%s: IKE_SA_INIT from a peer no ikev2 rule "
-			    "matches, dropped (%llu dropped so far)", ps,
-			    (unsigned long long)n2);
+	if ((pol = ikesa_rule(env, 2, local, peer, "IKE_SA_INIT")) == NULL)
 		return;
-	}
 	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_NONCE, NULL)) == NULL) {
 		env->sc_stats.st_dropped++;
 		return;
@@ -1411,23 +1326,9 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 		}
 		proven = 1;
 	}
-	/* Busy: answered now, or when it comes again. */
-	if ((r = halfopen_reserve(env, 2, peer, proven ? NULL :
-	    m->msg_ispi)) == 1)
+	if ((sa = ikesa_responder(env, 2, pol, local, peer, m->msg_ispi,
+	    proven, "IKE_SA_INIT")) == NULL)
 		return;
-	if (r == -1 || (sa = ikesa_new(env, 2, 0, pol, local, peer,
-	    m->msg_ispi)) == NULL) {
-		uint64_t n2 = env->sc_stats.st_halfopen_refused;
-
-		if ((n2 & (n2 - 1)) == 0)
-			log_warnx("%s: too many half-open SAs, IKE_SA_INIT "
-			    "dropped (%llu so far)", ps, (unsigned long long)n2);
-		return;
-	}
-	if (halfopen_enter(sa, proven ? HO_PROVEN : HO_NEW) == -1) {
-		ikesa_free(sa);
-		return;
-	}
 	if ((p = ikemsg_find(m, IKEV2_PAYLOAD_SA, NULL)) == NULL ||
 	    (s = calloc(1, sizeof(*s))) == NULL ||
 	    ikev2_pld_sa(p, s) != IKEMSG_OK) {
@@ -1463,19 +1364,12 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 		return;
 	}
 	sa->sa_group = group;
-	if ((sa->sa_dh = group_get(group)) == NULL || kl != dh_getlen(sa->sa_dh) ||
-	    dh_create_exchange(sa->sa_dh, &pub, &publen) == -1) {
+	if (ikesa_ke_peer(sa, kb, kl, nb, nl) == -1 ||
+	    ikesa_ke_mine(sa, V2_NONCE_LEN) == -1) {
 		env->sc_stats.st_dropped++;
 		ikesa_free(sa);
 		return;
 	}
-	setbuf_dup(&sa->sa_dhi, &sa->sa_dhilen, kb, kl);
-	setbuf_dup(&sa->sa_dhr, &sa->sa_dhrlen, pub, publen);
-	freezero(pub, publen);
-	setbuf_dup(&sa->sa_ni, &sa->sa_nilen, nb, nl);
-	arc4random_buf(nonce, sizeof(nonce));
-	setbuf_dup(&sa->sa_nr, &sa->sa_nrlen, nonce, sizeof(nonce));
-	explicit_bzero(nonce, sizeof(nonce));
 	setbuf_dup(&sa->sa_msg1, &sa->sa_msg1len, raw, rawlen);
 	v2_init_notifies(sa, m);
 	{
@@ -1513,7 +1407,7 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	}
 	setbuf_dup(&sa->sa_msg2, &sa->sa_msg2len, b.ib_buf, b.ib_len);
 	tx_setrx(&sa->sa_rtx, raw, rawlen);
-	sa->sa_state = SA_S_V2_RINIT;
+	ikesa_state(sa, SA_S_V2_RINIT);
 	sa->sa_peerid = 1;
 	halfopen_log(env, "%s: IKE_SA_INIT <- SA, KE, Ni; -> SA (encr %u/%u "
 	    "prf %u integ %u group %u), KE, Nr", sa->sa_name, c.encr,
@@ -2567,7 +2461,6 @@ v2_recv_info_resp(struct iked_sa *sa, struct ikemsg *m)
 	const struct ikemsg_pld	*p;
 	struct ikemsg_delete	 d;
 	struct iked_child	*ch, *next;
-	struct timeval		 tv;
 	uint32_t		 spi;
 	uint16_t		 i;
 
@@ -2605,11 +2498,7 @@ v2_recv_info_resp(struct iked_sa *sa, struct ikemsg *m)
 		ikesa_dead(sa, NULL);
 		return;
 	}
-	if (sa->sa_dpdtimer != NULL && sa->sa_cf->cfg_dpd_interval > 0) {
-		tv.tv_sec = sa->sa_cf->cfg_dpd_interval;
-		tv.tv_usec = 0;
-		evtimer_add(sa->sa_dpdtimer, &tv);
-	}
+	ikesa_liveness_next(sa, 0);
 	ikev2_next(sa);
 }
 
@@ -2654,18 +2543,13 @@ ikev2_send_delete(struct iked_sa *sa, struct iked_child *ch)
 }
 
 /* Liveness (RFC 7296 2.4): an empty INFORMATIONAL each interval. */
-void
-ikev2_dpd(struct iked_sa *sa)
+static void
+v2_liveness(struct iked_sa *sa)
 {
 	struct ikebuf	 b;
-	struct timeval	 tv;
 
-	if (sa->sa_state != SA_S_ESTABLISHED)
-		return;
-	tv.tv_sec = sa->sa_cf->cfg_dpd_interval;
-	tv.tv_usec = 0;
 	if (sa->sa_busy) {
-		evtimer_add(sa->sa_dpdtimer, &tv);
+		ikesa_liveness_next(sa, 0);
 		return;
 	}
 	if (ikebuf_init(&b) == -1)
@@ -2676,30 +2560,14 @@ ikev2_dpd(struct iked_sa *sa)
 }
 
 static void
-v2_dpd_timer(evutil_socket_t fd, short event, void *arg)
-{
-	(void)fd;
-	(void)event;
-	ikev2_dpd(arg);
-}
-
-static void
 v2_established(struct iked_sa *sa)
 {
-	struct timeval	 tv;
-
 	if (sa->sa_state == SA_S_ESTABLISHED)
 		return;
 	log_info("%s: IKE SA established (%s, %s)", sa->sa_name,
 	    sa->sa_initiator ? "initiator" : "responder",
 	    sa->sa_nat & SA_NATT_FLOAT ? "NAT-T on port 4500" : "port 500");
-	if (sa->sa_cf->cfg_dpd_interval > 0 && sa->sa_dpdtimer == NULL &&
-	    (sa->sa_dpdtimer = evtimer_new(sa->sa_env->sc_evbase,
-	    v2_dpd_timer, sa)) != NULL) {
-		tv.tv_sec = sa->sa_cf->cfg_dpd_interval;
-		tv.tv_usec = 0;
-		evtimer_add(sa->sa_dpdtimer, &tv);
-	}
+	ikesa_liveness_start(sa);
 	ikesa_established(sa);
 	ikev2_next(sa);
 }
@@ -2720,12 +2588,13 @@ v2_rtx_forget(struct iked_sa *sa)
 
 /* %%% Dispatch */
 
-void
-ikev2_recv(struct iked *env, struct ikemsg *m, const uint8_t *raw,
-    size_t rawlen, const struct sockaddr *local, const struct sockaddr *peer,
-    int natt)
+static void
+v2_recv(struct iked *env, struct ikemsg *m, const struct sockaddr *local,
+    const struct sockaddr *peer, int natt)
 {
 	static const uint8_t	 zero[8];
+	const uint8_t		*raw = m->msg_buf;
+	size_t			 rawlen = m->msg_len;
 	struct iked_sa		*sa;
 	uint8_t			*plain = NULL;
 	size_t			 plainlen = 0;
@@ -2736,7 +2605,7 @@ ikev2_recv(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	sa = NULL;
 	if (m->msg_exchange == IKEV2_EXCHANGE_IKE_SA_INIT) {
 		IKESA_FOREACH_SPI(sa, env, m->msg_ispi)
-			if (sa->sa_version == 2 &&
+			if (sa->sa_proto == &ikev2_proto &&
 			    sa->sa_initiator == response &&
 			    sa_cmpaddr((struct sockaddr *)&sa->sa_peer,
 			    peer) == 0)
@@ -2765,7 +2634,7 @@ ikev2_recv(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 		return;
 	}
 	IKESA_FOREACH_SPI(sa, env, m->msg_ispi)
-		if (sa->sa_version == 2 &&
+		if (sa->sa_proto == &ikev2_proto &&
 		    memcmp(sa->sa_rspi, m->msg_rspi, 8) == 0)
 			break;
 	if (sa == NULL || sa->sa_state == SA_S_DEAD) {
@@ -2948,8 +2817,6 @@ ikev2_rekey_ike(struct iked_sa *sa)
 	struct iked_sa		*nsa;
 	struct ikemsg_sa	*s;
 	struct ikebuf		 b;
-	uint8_t			 nonce[V2_NONCE_LEN], *pub = NULL;
-	size_t			 publen = 0;
 
 	if (sa->sa_busy) {
 		/*
@@ -2969,19 +2836,11 @@ ikev2_rekey_ike(struct iked_sa *sa)
 	nsa->sa_nat = sa->sa_nat & ~SA_IC_RECV;
 	nsa->sa_v2flags = sa->sa_v2flags & SA_V2_FRAG;
 	nsa->sa_group = sa->sa_group;
-	arc4random_buf(nonce, sizeof(nonce));
-	setbuf_dup(&nsa->sa_ni, &nsa->sa_nilen, nonce, sizeof(nonce));
-	explicit_bzero(nonce, sizeof(nonce));
-	if ((nsa->sa_dh = group_get(nsa->sa_group)) == NULL ||
-	    dh_create_exchange(nsa->sa_dh, &pub, &publen) == -1 ||
+	if (ikesa_ke_mine(nsa, V2_NONCE_LEN) == -1 ||
 	    (s = calloc(1, sizeof(*s))) == NULL) {
-		if (pub != NULL)
-			freezero(pub, publen);
 		ikesa_free(nsa);
 		return (-1);
 	}
-	setbuf_dup(&nsa->sa_dhi, &nsa->sa_dhilen, pub, publen);
-	freezero(pub, publen);
 	if (v2_build_props(sa, s, 1, nsa->sa_ispi, 8, 1, nsa->sa_group) ==
 	    -1 || ikebuf_init(&b) == -1) {
 		free(s);
@@ -2992,7 +2851,7 @@ ikev2_rekey_ike(struct iked_sa *sa)
 	free(s);
 	ikev2_build_nonce(&b, nsa->sa_ni, nsa->sa_nilen);
 	ikev2_build_ke(&b, nsa->sa_group, nsa->sa_dhi, nsa->sa_dhilen);
-	nsa->sa_state = SA_S_V2_INIT;
+	ikesa_state(nsa, SA_S_V2_INIT);
 	sa->sa_rekey = nsa;
 	log_info("%s: CREATE_CHILD_SA -> SA (IKE, new SPIi %02x%02x%02x%02x"
 	    "...), Ni, KEi: rekeying the IKE SA", sa->sa_name,
@@ -3039,9 +2898,8 @@ v2_rekey_ike_resp(struct iked_sa *sa, struct ikemsg *m)
 	if (nl < IKEV2_NONCE_MIN || nl > IKEV2_NONCE_MAX)
 		goto fail;
 	memcpy(nsa->sa_rspi, c.spi, 8);
-	setbuf_dup(&nsa->sa_dhr, &nsa->sa_dhrlen, kb, kl);
-	setbuf_dup(&nsa->sa_nr, &nsa->sa_nrlen, nb, nl);
-	if (v2_sa_keys(nsa, &c, sa) == -1)
+	if (ikesa_ke_peer(nsa, kb, kl, nb, nl) == -1 ||
+	    v2_sa_keys(nsa, &c, sa) == -1)
 		goto fail;
 	free(s);
 	nsa->sa_reqid = 0;
@@ -3087,8 +2945,8 @@ v2_rekey_ike_req(struct iked_sa *sa, struct ikemsg *m,
 	struct v2_choice	 c;
 	struct ikebuf		 b;
 	const uint8_t		*kb, *nb;
-	uint8_t			 nonce[V2_NONCE_LEN], *pub = NULL, gbuf[2];
-	size_t			 kl, nl, publen = 0;
+	uint8_t			 gbuf[2];
+	size_t			 kl, nl;
 	uint16_t		 group, ourgroup;
 
 	if (v2_choose(sa, s, 1, 1, &c, &ourgroup) == -1 || c.spisize != 8) {
@@ -3128,21 +2986,13 @@ v2_rekey_ike_req(struct iked_sa *sa, struct ikemsg *m,
 	nsa->sa_group = group;
 	nsa->sa_nat = sa->sa_nat & ~SA_IC_RECV;
 	nsa->sa_v2flags = sa->sa_v2flags & SA_V2_FRAG;
-	if ((nsa->sa_dh = group_get(group)) == NULL ||
-	    kl != dh_getlen(nsa->sa_dh) ||
-	    dh_create_exchange(nsa->sa_dh, &pub, &publen) == -1) {
+	if (ikesa_ke_peer(nsa, kb, kl, nb, nl) == -1 ||
+	    ikesa_ke_mine(nsa, V2_NONCE_LEN) == -1) {
 		ikesa_free(nsa);
 		v2_respond_error(sa, IKEV2_EXCHANGE_CREATE_CHILD_SA,
 		    m->msg_msgid, 0, IKEV2_N_INVALID_SYNTAX);
 		return;
 	}
-	setbuf_dup(&nsa->sa_dhi, &nsa->sa_dhilen, kb, kl);
-	setbuf_dup(&nsa->sa_dhr, &nsa->sa_dhrlen, pub, publen);
-	freezero(pub, publen);
-	setbuf_dup(&nsa->sa_ni, &nsa->sa_nilen, nb, nl);
-	arc4random_buf(nonce, sizeof(nonce));
-	setbuf_dup(&nsa->sa_nr, &nsa->sa_nrlen, nonce, sizeof(nonce));
-	explicit_bzero(nonce, sizeof(nonce));
 	if (v2_sa_keys(nsa, &c, sa) == -1 || ikebuf_init(&b) == -1) {
 		ikesa_free(nsa);
 		v2_respond_error(sa, IKEV2_EXCHANGE_CREATE_CHILD_SA,
@@ -3157,7 +3007,7 @@ v2_rekey_ike_req(struct iked_sa *sa, struct ikemsg *m,
 	v2_send_response(sa, IKEV2_EXCHANGE_CREATE_CHILD_SA, m->msg_msgid,
 	    &b);
 	ikebuf_free(&b);
-	nsa->sa_state = SA_S_V2_RINIT;
+	ikesa_state(nsa, SA_S_V2_RINIT);
 	nsa->sa_reqid = 0;
 	nsa->sa_peerid = 0;
 	if (sa->sa_rekey != NULL) {
@@ -3177,3 +3027,67 @@ v2_rekey_ike_req(struct iked_sa *sa, struct ikemsg *m,
 	v2_established(nsa);
 }
 
+/*
+ * The lifetime timer of an established IKE SA: rekeyed once (RFC 7296
+ * 2.18), and the rest of its life is a margin for the peer to switch;
+ * then, or if the rekey cannot start, it ends.
+ */
+static int
+v2_soft(struct iked_sa *sa)
+{
+	if (sa->sa_rekeyed || sa->sa_rekey != NULL || ikev2_rekey_ike(sa) == -1)
+		return (-1);
+	ikesa_settimer(sa, (u_int)(sa->sa_lifetime / 10 + 1));
+	return (0);
+}
+
+/* Children go one request at a time: ikev2_next() picks them. */
+static int
+v2_start_child(struct iked_child *ch)
+{
+	ikev2_next(ch->ch_sa);
+	return (0);
+}
+
+static void
+v2_start_children(struct iked_sa *sa)
+{
+	struct iked_child	*ch;
+
+	TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
+		if (ch->ch_state == 0)
+			break;
+	if (ch != NULL)
+		ikev2_next(sa);
+}
+
+/* The answer held for the kernel's UPDATE (ikesa_update_done()). */
+static void
+v2_send_held(struct iked_child *ch, uint8_t *msg, size_t len)
+{
+	struct iked_sa	*sa = ch->ch_sa;
+
+	(void)tx_send(sa->sa_env, &sa->sa_rtx, sa, msg, len, 0, NULL, NULL);
+	ikev2_child_answered(ch);
+}
+
+const struct iked_proto ikev2_proto = {
+	.ip_version = 2,
+	.ip_saname = "IKE SA",
+	.ip_chname = "child SA negotiation",
+	.ip_soft_i = 90,	/* one side goes first */
+	.ip_soft_r = 95,
+	.ip_children_die = 1,
+	.ip_ikerekey = 1,
+	.ip_recv = v2_recv,
+	.ip_init = ikev2_init_ike,
+	.ip_soft = v2_soft,
+	.ip_start_child = v2_start_child,
+	.ip_start_children = v2_start_children,
+	.ip_send_delete = ikev2_send_delete,
+	.ip_getspi_done = ikev2_getspi_done,
+	.ip_send_held = v2_send_held,
+	.ip_child_abandoned = NULL,
+	.ip_child_gone = ikev2_child_unanswered,
+	.ip_liveness = v2_liveness
+};

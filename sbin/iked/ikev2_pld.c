@@ -16,11 +16,7 @@
 #include "iked.h"
 #include "ikev2.h"
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return ((uint16_t)(p[0] << 8 | p[1]));
-}
+#define get16	ikemsg_get16
 
 int
 ikev2_pld_sa(const struct ikemsg_pld *pld, struct ikemsg_sa *sa)
@@ -69,23 +65,6 @@ ikev2_pld_id(const struct ikemsg_pld *pld, struct ikemsg_id *id)
 	return (IKEMSG_OK);
 }
 
-/* CERT and CERTREQ: encoding, then data (CERTREQ's may be empty). */
-int
-ikev2_pld_cert(const struct ikemsg_pld *pld, uint8_t *enc,
-    const uint8_t **data, size_t *len)
-{
-	const uint8_t	*p;
-	size_t		 blen;
-
-	p = ikemsg_pld_body(pld, &blen);
-	if (blen < 1)
-		return (IKEMSG_EBADLEN);
-	*enc = p[0];
-	*data = p + 1;
-	*len = blen - 1;
-	return (IKEMSG_OK);
-}
-
 int
 ikev2_pld_auth(const struct ikemsg_pld *pld, uint8_t *method,
     const uint8_t **data, size_t *len)
@@ -106,21 +85,10 @@ ikev2_pld_auth(const struct ikemsg_pld *pld, uint8_t *method,
 int
 ikev2_pld_notify(const struct ikemsg_pld *pld, struct ikemsg_notify *n)
 {
-	const uint8_t	*p;
-	size_t		 len;
+	int	 error;
 
-	memset(n, 0, sizeof(*n));
-	p = ikemsg_pld_body(pld, &len);
-	if (len < 4)
-		return (IKEMSG_EBADLEN);
-	n->n_proto = p[0];
-	n->n_spisize = p[1];
-	n->n_type = get16(p + 2);
-	if ((size_t)n->n_spisize > len - 4)
-		return (IKEMSG_EBADLEN);
-	n->n_spi = n->n_spisize ? p + 4 : NULL;
-	n->n_data = p + 4 + n->n_spisize;
-	n->n_datalen = len - 4 - n->n_spisize;
+	if ((error = ikemsg_pld_notify(pld, 0, n)) != IKEMSG_OK)
+		return (error);
 	switch (n->n_type) {
 	case IKEV2_N_NAT_DETECTION_SOURCE_IP:
 	case IKEV2_N_NAT_DETECTION_DESTINATION_IP:
@@ -151,19 +119,10 @@ ikev2_pld_notify(const struct ikemsg_pld *pld, struct ikemsg_notify *n)
 int
 ikev2_pld_delete(const struct ikemsg_pld *pld, struct ikemsg_delete *d)
 {
-	const uint8_t	*p;
-	size_t		 len;
+	int	 error;
 
-	memset(d, 0, sizeof(*d));
-	p = ikemsg_pld_body(pld, &len);
-	if (len < 4)
-		return (IKEMSG_EBADLEN);
-	d->d_proto = p[0];
-	d->d_spisize = p[1];
-	d->d_nspi = get16(p + 2);
-	d->d_spi = d->d_nspi ? p + 4 : NULL;
-	if ((size_t)d->d_spisize * d->d_nspi != len - 4)
-		return (IKEMSG_EBADLEN);
+	if ((error = ikemsg_pld_delete(pld, 0, d)) != IKEMSG_OK)
+		return (error);
 	switch (d->d_proto) {
 	case IKEV2_SAPROTO_IKE:		/* 3.11: the SA the message is on */
 		if (d->d_spisize != 0 || d->d_nspi != 0)
@@ -284,7 +243,7 @@ ikev2_pld_check(const struct ikemsg_pld *pld)
 		return (ikev2_pld_id(pld, &id));
 	case IKEV2_PAYLOAD_CERT:
 	case IKEV2_PAYLOAD_CERTREQ:
-		return (ikev2_pld_cert(pld, &u8, &data, &len));
+		return (ikemsg_pld_cert(pld, &u8, &data, &len));
 	case IKEV2_PAYLOAD_AUTH:
 		return (ikev2_pld_auth(pld, &u8, &data, &len));
 	case IKEV2_PAYLOAD_NOTIFY:
@@ -368,25 +327,16 @@ int
 ikev2_build_notify(struct ikebuf *b, uint8_t proto, const void *spi,
     uint8_t spisize, uint16_t type, const void *data, size_t len)
 {
-	size_t	 off;
-	uint8_t	 fixed[4] = { proto, spisize, type >> 8, type & 0xff };
-
-	off = ikemsg_build_pld(b, IKEV2_PAYLOAD_NOTIFY, 0);
-	ikebuf_add(b, fixed, sizeof(fixed));
-	ikebuf_add(b, spi, spisize);
-	ikebuf_add(b, data, len);
-	ikemsg_build_pld_end(b, off);
-	return (b->ib_error ? -1 : 0);
+	return (ikemsg_build_nd(b, IKEV2_PAYLOAD_NOTIFY, NULL, proto, spisize,
+	    type, spi, spisize, data, len));
 }
 
 int
 ikev2_build_delete(struct ikebuf *b, uint8_t proto, uint8_t spisize,
     uint16_t nspi, const void *spis)
 {
-	uint8_t	 fixed[4] = { proto, spisize, nspi >> 8, nspi & 0xff };
-
-	return (ikemsg_build_raw(b, IKEV2_PAYLOAD_DELETE, fixed, sizeof(fixed),
-	    spis, (size_t)spisize * nspi));
+	return (ikemsg_build_nd(b, IKEV2_PAYLOAD_DELETE, NULL, proto, spisize,
+	    nspi, spis, (size_t)spisize * nspi, NULL, 0));
 }
 
 int

@@ -482,10 +482,7 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 		child_set_spi_in(ch, sa->sadb_sa_spi);
 		log_debug("pfkey: GETSPI seq %u: spi 0x%08x", msg->sadb_msg_seq,
 		    ntohl(sa->sadb_sa_spi));
-		if (ch->ch_sa->sa_version == 2)
-			ikev2_getspi_done(ch);
-		else
-			ikev1_getspi_done(ch);
+		ch->ch_sa->sa_proto->ip_getspi_done(ch);
 		break;
 	case SADB_UPDATE:
 		/* The inbound SA is in: a held answer may go. */

@@ -24,20 +24,6 @@
 
 #include "iked.h"
 
-static const char *const show_sastates[] = {
-	[SA_S_INIT] = "init",
-	[SA_S_MM1] = "mm1-sent",
-	[SA_S_MM3] = "mm3-sent",
-	[SA_S_MM5] = "mm5-sent",
-	[SA_S_MM2] = "mm2-sent",
-	[SA_S_MM4] = "mm4-sent",
-	[SA_S_V2_INIT] = "sa-init-sent",
-	[SA_S_V2_AUTH] = "auth",
-	[SA_S_V2_RINIT] = "sa-init-answered",
-	[SA_S_ESTABLISHED] = "established",
-	[SA_S_DEAD] = "dead"
-};
-
 static const char *const show_chstates[] = {
 	[CH_S_GETSPI] = "getspi",
 	[CH_S_SENT] = "sent",
@@ -118,7 +104,7 @@ show_sas(FILE *fp, const struct iked *env)
 		    "nat-t %s", sa->sa_pol != NULL && sa->sa_pol->pol_name[0] ?
 		    sa->sa_pol->pol_name : "-", sa->sa_version,
 		    sa->sa_initiator ? "initiator" : "responder",
-		    SHOW_NAME(show_sastates, sa->sa_state),
+		    ikesa_statename(sa->sa_state),
 		    print_host(&sa->sa_local.sa, l, sizeof(l)),
 		    print_host(&sa->sa_peer.sa, p, sizeof(p)),
 		    sa->sa_nat & SA_NATT_FLOAT ? "yes" : "no");
