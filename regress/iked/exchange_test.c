@@ -782,6 +782,42 @@ inject_init(uint8_t *init, size_t len, u_int i)
 	xt_inject(xt_b, (struct sockaddr *)&c, init, len);
 }
 
+/*
+ * A full batch is a busy one only when more than half of it opened new
+ * exchanges: peers under way (one request each) keep a responder's
+ * socket from emptying without making it shed anybody; a flood does.
+ */
+ATF_TC_WITHOUT_HEAD(busy_batch);
+ATF_TC_BODY(busy_batch, tc)
+{
+	const struct xt_dgram	*dg;
+	uint8_t			*init;
+	size_t			 len;
+	u_int			 i;
+
+	setup(conf_a, conf_b);
+	xt_acquire(xt_a, 1, 1);
+	ATF_REQUIRE((dg = xt_peek(xt_a)) != NULL);
+	len = dg->dg_len;
+	ATF_REQUIRE((init = malloc(len)) != NULL);
+	memcpy(init, dg->dg_buf, len);
+	halfopen_batch(&xt_b->p_env, 0);
+	for (i = 0; i < IKED_RX_BATCH / 2; i++)
+		inject_init(init, len, i);
+	ATF_CHECK(!halfopen_batch_busy(&xt_b->p_env, 1));
+	ATF_CHECK(!halfopen_batch_busy(&xt_b->p_env, 0));
+	inject_init(init, len, i);
+	ATF_CHECK(halfopen_batch_busy(&xt_b->p_env, 1));
+	/* Not full: the socket was emptied, whatever it held. */
+	ATF_CHECK(!halfopen_batch_busy(&xt_b->p_env, 0));
+	/* A new batch counts afresh. */
+	halfopen_batch(&xt_b->p_env, 1);
+	ATF_CHECK(!halfopen_batch_busy(&xt_b->p_env, 1));
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_shed, 0);
+	free(init);
+	xt_teardown();
+}
+
 ATF_TC_WITHOUT_HEAD(busy_admission);
 ATF_TC_BODY(busy_admission, tc)
 {
@@ -2225,6 +2261,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, halfopen_per_source);
 	ATF_TP_ADD_TC(tp, halfopen_versions);
 	ATF_TP_ADD_TC(tp, busy_admission);
+	ATF_TP_ADD_TC(tp, busy_batch);
 	ATF_TP_ADD_TC(tp, invalid_ke);
 	ATF_TP_ADD_TC(tp, second_child);
 	ATF_TP_ADD_TC(tp, rekey_child);

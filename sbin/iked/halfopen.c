@@ -23,7 +23,9 @@
  * A daemon that reads datagrams slower than they come loses them at its
  * socket, a real peer's as likely as the flood's, and any answer costs
  * about what the datagram cost its sender.  So net.c reads in batches
- * and says when a batch did not empty its socket: in such a batch only
+ * and says when a batch did not empty its socket and more than half of
+ * it opened new exchanges (real peers under way keep a busy socket
+ * from emptying too, but not with new ones): in the next batch only
  * IKED_HALFOPEN_ADMIT new exchanges are answered and the rest are
  * dropped before any work, which keeps the socket drained: what
  * continues an exchange, and a COOKIE returned, is never lost.
@@ -310,6 +312,22 @@ halfopen_batch(struct iked *env, int busy)
 {
 	env->sc_admit.ad_busy = busy;
 	env->sc_admit.ad_taken = 0;
+	env->sc_admit.ad_new = 0;
+}
+
+/*
+ * The batch that ends read full (a socket not emptied): is the daemon
+ * behind on new exchanges?  Only when more than half of the batch
+ * opened new ones: peers that run their exchanges keep a busy
+ * responder's socket from ever emptying (a new exchange comes as each
+ * one ends), but each of them has one request out at a time, and an
+ * initiator paces its own new ones (ikesa.c: 32 at once); a flood
+ * fills whole batches with them.
+ */
+int
+halfopen_batch_busy(struct iked *env, int full)
+{
+	return (full && env->sc_admit.ad_new > IKED_RX_BATCH / 2);
 }
 
 /* A keyed hash of a new exchange's source (address, port) and SPIi. */
@@ -414,6 +432,7 @@ halfopen_admit(struct iked *env, const struct sockaddr *peer,
 	struct iked_admit	*ad = &env->sc_admit;
 	uint64_t		 h;
 
+	ad->ad_new++;
 	if (ad->ad_seen[0] != NULL) {
 		h = admit_hash(env, peer, spi);
 		if (admit_seen(ad->ad_seen[0], h) ||

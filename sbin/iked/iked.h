@@ -942,6 +942,7 @@ RB_PROTOTYPE(iked_hosrcs, iked_hosrc, hs_node, hosrc_cmp);
 struct iked_admit {
 	int			 ad_busy;	/* a socket still not empty */
 	u_int			 ad_taken;	/* new exchanges answered */
+	u_int			 ad_new;	/* new exchanges in the batch */
 	uint8_t			*ad_seen[2];	/* current, previous */
 	u_int			 ad_nseen;	/* entries in the current one */
 	uint64_t		 ad_key;
@@ -1300,6 +1301,7 @@ int	 halfopen_quiet(const struct iked *);
 void	 halfopen_log(const struct iked *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 void	 halfopen_batch(struct iked *, int);
+int	 halfopen_batch_busy(struct iked *, int);
 int	 halfopen_admit(struct iked *, const struct sockaddr *,
 	    const uint8_t *);
 

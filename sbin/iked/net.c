@@ -181,10 +181,11 @@ print_host(const struct sockaddr *sa, char *buf, size_t len)
 
 /*
  * A socket is readable: up to IKED_RX_BATCH datagrams, then the other
- * events get their turn.  A batch that did not empty the socket makes
- * the next one a busy one, in which new exchanges are answered only in
- * part (halfopen.c): the daemon reads faster than it answers, and a
- * socket it keeps empty loses nothing of the exchanges under way.
+ * events get their turn.  A batch that did not empty the socket, more
+ * than half of it new exchanges, makes the next one a busy one, in
+ * which new exchanges are answered only in part (halfopen.c): the
+ * daemon reads faster than it answers, and a socket it keeps empty
+ * loses nothing of the exchanges under way.
  */
 static void
 net_recv(evutil_socket_t fd, short event, void *arg)
@@ -263,7 +264,7 @@ net_recv(evutil_socket_t fd, short event, void *arg)
 		ikesa_recv(env, natt, (struct sockaddr *)&local,
 		    (struct sockaddr *)&peer, buf, (size_t)n);
 	}
-	backlog[slot] = nread == IKED_RX_BATCH;
+	backlog[slot] = halfopen_batch_busy(env, nread == IKED_RX_BATCH);
 }
 
 /*
