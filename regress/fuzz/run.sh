@@ -34,6 +34,11 @@ $CC $CFLAGS -o "$WORK/fuzz_sockpolicy" fuzz_sockpolicy.c \
     -lcrypto -lpthread $BSD_LIBS
 targets_k="pfkey hook sockpolicy"
 
+# fuzz_imsg: what a daemon's process reads from another (sbin/common).
+$CC $CFLAGS -I"$TOP/sbin/common" -o "$WORK/fuzz_imsg" fuzz_imsg.c \
+    "$TOP/sbin/common/imsg.c"
+targets_k="$targets_k imsg"
+
 # fuzz_policy: ipsec_set_policy(3) and ipsec_dump_policy(3).
 targets="$targets_k"
 if [ -f fuzz_policy.c ]; then
