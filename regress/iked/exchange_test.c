@@ -783,15 +783,16 @@ inject_init(uint8_t *init, size_t len, u_int i)
 }
 
 /*
- * A full batch is a busy one only when more than half of it opened new
- * exchanges: peers under way (one request each) keep a responder's
- * socket from emptying without making it shed anybody; a flood does.
+ * A full batch makes the next one busy only when its new exchanges
+ * outnumber twice those under way: real peers bring about one of each,
+ * a flood (padded with junk or not) only new ones.
  */
 ATF_TC_WITHOUT_HEAD(busy_batch);
 ATF_TC_BODY(busy_batch, tc)
 {
 	const struct xt_dgram	*dg;
-	uint8_t			*init;
+	struct sockaddr_in	 c;
+	uint8_t			*init, junk[64];
 	size_t			 len;
 	u_int			 i;
 
@@ -801,20 +802,71 @@ ATF_TC_BODY(busy_batch, tc)
 	len = dg->dg_len;
 	ATF_REQUIRE((init = malloc(len)) != NULL);
 	memcpy(init, dg->dg_buf, len);
+	/* A real exchange: one new (IKE_SA_INIT), one under way (AUTH). */
 	halfopen_batch(&xt_b->p_env, 0);
-	for (i = 0; i < IKED_RX_BATCH / 2; i++)
-		inject_init(init, len, i);
+	xt_run();
+	ATF_REQUIRE_EQ(sa_with(xt_b, "192.0.2.1")->sa_state,
+	    SA_S_ESTABLISHED);
 	ATF_CHECK(!halfopen_batch_busy(&xt_b->p_env, 1));
-	ATF_CHECK(!halfopen_batch_busy(&xt_b->p_env, 0));
-	inject_init(init, len, i);
-	ATF_CHECK(halfopen_batch_busy(&xt_b->p_env, 1));
+	inject_init(init, len, 1);
+	ATF_CHECK(!halfopen_batch_busy(&xt_b->p_env, 1));	/* 2 of 1 */
+	inject_init(init, len, 2);
+	ATF_CHECK(halfopen_batch_busy(&xt_b->p_env, 1));	/* 3 of 1 */
 	/* Not full: the socket was emptied, whatever it held. */
 	ATF_CHECK(!halfopen_batch_busy(&xt_b->p_env, 0));
-	/* A new batch counts afresh. */
-	halfopen_batch(&xt_b->p_env, 1);
+	/* Junk alone has nothing to shed; junk around a flood hides none. */
+	memset(&c, 0, sizeof(c));
+	c.sin_family = AF_INET;
+	c.sin_port = htons(500);
+	inet_pton(AF_INET, "192.0.2.3", &c.sin_addr);
+	memset(junk, 0xa5, sizeof(junk));
+	halfopen_batch(&xt_b->p_env, 0);
+	for (i = 0; i < IKED_RX_BATCH - 1; i++)
+		xt_inject(xt_b, (struct sockaddr *)&c, junk, sizeof(junk));
 	ATF_CHECK(!halfopen_batch_busy(&xt_b->p_env, 1));
+	inject_init(init, len, 3);
+	ATF_CHECK(halfopen_batch_busy(&xt_b->p_env, 1));
 	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_shed, 0);
 	free(init);
+	xt_teardown();
+}
+
+/*
+ * An IKEv1 message that carries an IKEv2 SA's SPIs is no IKEv1
+ * exchange: an unauthenticated IKEv1 notify must not end the IKEv2 SA
+ * being negotiated.
+ */
+ATF_TC_WITHOUT_HEAD(cross_version_spis);
+ATF_TC_BODY(cross_version_spis, tc)
+{
+	struct iked_sa		*sa;
+	struct ikebuf		 b;
+	struct sockaddr_in	 c;
+	uint8_t			 rspi[8];
+
+	setup(conf_a, conf_b);
+	xt_acquire(xt_a, 1, 1);
+	xt_deliver(xt_a);			/* IKE_SA_INIT to B */
+	ATF_REQUIRE((sa = xt_ikesa(xt_a)) != NULL);
+	ATF_REQUIRE_EQ(sa->sa_state, SA_S_V2_INIT);
+	/* B's answer is held back; a forger knows A's SPIi (on the wire). */
+	memset(rspi, 0, sizeof(rspi));
+	ATF_REQUIRE(ikebuf_init(&b) == 0);
+	ikemsg_build_hdr(&b, 1, sa->sa_ispi, rspi, IKEV1_EXCHANGE_INFO, 0,
+	    0);
+	ikev1_build_notify(&b, IKEV1_DOI_IPSEC, IKEV1_PROTO_ISAKMP, NULL, 0,
+	    IKEV1_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+	ATF_REQUIRE(ikemsg_build_done(&b) == 0);
+	memset(&c, 0, sizeof(c));
+	c.sin_family = AF_INET;
+	c.sin_port = htons(500);
+	inet_pton(AF_INET, "192.0.2.2", &c.sin_addr);
+	xt_inject(xt_a, (struct sockaddr *)&c, b.ib_buf, b.ib_len);
+	ikebuf_free(&b);
+	ATF_REQUIRE((sa = xt_ikesa(xt_a)) != NULL);
+	ATF_CHECK_EQ(sa->sa_state, SA_S_V2_INIT);
+	xt_run();
+	ATF_CHECK_EQ(xt_ikesa(xt_a)->sa_state, SA_S_ESTABLISHED);
 	xt_teardown();
 }
 
@@ -2262,6 +2314,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, halfopen_versions);
 	ATF_TP_ADD_TC(tp, busy_admission);
 	ATF_TP_ADD_TC(tp, busy_batch);
+	ATF_TP_ADD_TC(tp, cross_version_spis);
 	ATF_TP_ADD_TC(tp, invalid_ke);
 	ATF_TP_ADD_TC(tp, second_child);
 	ATF_TP_ADD_TC(tp, rekey_child);

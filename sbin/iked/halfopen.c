@@ -23,9 +23,9 @@
  * A daemon that reads datagrams slower than they come loses them at its
  * socket, a real peer's as likely as the flood's, and any answer costs
  * about what the datagram cost its sender.  So net.c reads in batches
- * and says when a batch did not empty its socket and more than half of
- * it opened new exchanges (real peers under way keep a busy socket
- * from emptying too, but not with new ones): in the next batch only
+ * and says when a batch did not empty its socket and its new exchanges
+ * outnumbered twice those under way (real peers keep a busy socket
+ * from emptying too, but as many continue as begin): in the next batch only
  * IKED_HALFOPEN_ADMIT new exchanges are answered and the rest are
  * dropped before any work, which keeps the socket drained: what
  * continues an exchange, and a COOKIE returned, is never lost.
@@ -313,21 +313,29 @@ halfopen_batch(struct iked *env, int busy)
 	env->sc_admit.ad_busy = busy;
 	env->sc_admit.ad_taken = 0;
 	env->sc_admit.ad_new = 0;
+	env->sc_admit.ad_cont = 0;
+}
+
+/* A datagram of the batch continued an exchange under way (its SPIs). */
+void
+halfopen_continued(struct iked *env)
+{
+	env->sc_admit.ad_cont++;
 }
 
 /*
  * The batch that ends read full (a socket not emptied): is the daemon
- * behind on new exchanges?  Only when more than half of the batch
- * opened new ones: peers that run their exchanges keep a busy
- * responder's socket from ever emptying (a new exchange comes as each
- * one ends), but each of them has one request out at a time, and an
- * initiator paces its own new ones (ikesa.c: 32 at once); a flood
- * fills whole batches with them.
+ * behind on new exchanges?  Only when they outnumber twice those under
+ * way: real peers keep a busy responder's socket from ever emptying (a
+ * new exchange comes as each one ends), about one new exchange for
+ * each under way, while a flood, padded with junk or not, brings new
+ * ones and none under way (continuing one needs SPIs the responder
+ * chose).  A batch of junk alone has nothing to shed.
  */
 int
 halfopen_batch_busy(struct iked *env, int full)
 {
-	return (full && env->sc_admit.ad_new > IKED_RX_BATCH / 2);
+	return (full && env->sc_admit.ad_new > 2 * env->sc_admit.ad_cont);
 }
 
 /* A keyed hash of a new exchange's source (address, port) and SPIi. */

@@ -943,6 +943,7 @@ struct iked_admit {
 	int			 ad_busy;	/* a socket still not empty */
 	u_int			 ad_taken;	/* new exchanges answered */
 	u_int			 ad_new;	/* new exchanges in the batch */
+	u_int			 ad_cont;	/* ... and ones under way */
 	uint8_t			*ad_seen[2];	/* current, previous */
 	u_int			 ad_nseen;	/* entries in the current one */
 	uint64_t		 ad_key;
@@ -1302,6 +1303,7 @@ void	 halfopen_log(const struct iked *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 void	 halfopen_batch(struct iked *, int);
 int	 halfopen_batch_busy(struct iked *, int);
+void	 halfopen_continued(struct iked *);
 int	 halfopen_admit(struct iked *, const struct sockaddr *,
 	    const uint8_t *);
 

@@ -2360,7 +2360,10 @@ v1_recv(struct iked *env, struct ikemsg *m, const struct sockaddr *local,
 	struct iked_policy	*pol;
 	char			 p[128];
 
-	if ((sa = ikesa_bycookies(env, m->msg_ispi, m->msg_rspi)) != NULL) {
+	/* An IKEv2 SA's SPIs are no IKEv1 exchange's. */
+	if ((sa = ikesa_bycookies(env, m->msg_ispi, m->msg_rspi)) != NULL &&
+	    sa->sa_proto == &ikev1_proto) {
+		halfopen_continued(env);
 		v1_recv_sa(env, sa, m, m->msg_buf, m->msg_len, local, peer,
 		    natt);
 		return;

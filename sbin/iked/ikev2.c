@@ -1314,10 +1314,14 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	 */
 	proven = 0;
 	if (halfopen_count(env, 2) >= V2_COOKIE_THRESHOLD) {
+		/* A busy batch sheds what brings no cookie before any work. */
+		if (cookie == NULL && !halfopen_admit(env, peer, m->msg_ispi))
+			return;
 		v2_cookie(env, m, nb, nl, peer, want);
 		if (cookie == NULL || cookielen != V2_COOKIE_LEN ||
 		    CRYPTO_memcmp(cookie, want, V2_COOKIE_LEN) != 0) {
-			if (!halfopen_admit(env, peer, m->msg_ispi))
+			if (cookie != NULL &&
+			    !halfopen_admit(env, peer, m->msg_ispi))
 				return;
 			v2_init_error(env, m, local, peer, IKEV2_N_COOKIE,
 			    want, sizeof(want));
@@ -2630,6 +2634,7 @@ v2_recv(struct iked *env, struct ikemsg *m, const struct sockaddr *local,
 			env->sc_stats.st_dropped++;
 			return;
 		}
+		halfopen_continued(env);
 		v2_recv_init_resp(sa, m, raw, rawlen);
 		return;
 	}
@@ -2642,6 +2647,7 @@ v2_recv(struct iked *env, struct ikemsg *m, const struct sockaddr *local,
 		log_debug("IKEv2: no SA for the SPIs, dropped");
 		return;
 	}
+	halfopen_continued(env);
 	if (response) {
 		if (!sa->sa_busy || m->msg_msgid + 1 != sa->sa_reqid ||
 		    m->msg_exchange != sa->sa_reqtype) {

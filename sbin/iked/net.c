@@ -181,9 +181,10 @@ print_host(const struct sockaddr *sa, char *buf, size_t len)
 
 /*
  * A socket is readable: up to IKED_RX_BATCH datagrams, then the other
- * events get their turn.  A batch that did not empty the socket, more
- * than half of it new exchanges, makes the next one a busy one, in
- * which new exchanges are answered only in part (halfopen.c): the
+ * events get their turn.  A batch that did not empty the socket, its
+ * new exchanges more than twice those under way, makes the next one a
+ * busy one, in which new exchanges are answered only in part
+ * (halfopen.c): the
  * daemon reads faster than it answers, and a socket it keeps empty
  * loses nothing of the exchanges under way.
  */
