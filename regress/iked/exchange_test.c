@@ -761,6 +761,48 @@ ATF_TC_BODY(halfopen_versions, tc)
 }
 
 /*
+ * A busy batch answers IKED_HALFOPEN_ADMIT new exchanges of each
+ * version: an MM1 flood that has taken IKEv1's share of the batch
+ * leaves IKEv2's turns to a real IKEv2 peer, at its first IKE_SA_INIT.
+ */
+ATF_TC_WITHOUT_HEAD(busy_versions);
+ATF_TC_BODY(busy_versions, tc)
+{
+	const struct xt_dgram	*dg;
+	uint8_t			*mm1;
+	size_t			 len;
+	u_int			 k = 0;
+
+	setup(conf_a1, conf_b1);
+	xt_acquire(xt_a, 1, 1);
+	ATF_REQUIRE((dg = xt_peek(xt_a)) != NULL);
+	len = dg->dg_len;
+	ATF_REQUIRE((mm1 = malloc(len)) != NULL);
+	memcpy(mm1, dg->dg_buf, len);
+	xt_teardown();
+
+	setup(conf_a, conf_b1);
+	halfopen_batch(&xt_b->p_env, 1);
+	flood_mm1(mm1, len, 4 * IKED_HALFOPEN_ADMIT, &k);
+	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1), IKED_HALFOPEN_ADMIT);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_shed, 3 * IKED_HALFOPEN_ADMIT);
+	/* The same busy batch: A's IKE_SA_INIT is answered at once. */
+	xt_acquire(xt_a, 1, 1);
+	xt_deliver(xt_a);
+	expect(xt_b, IKEV2_EXCHANGE_IKE_SA_INIT, 1);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_shed, 3 * IKED_HALFOPEN_ADMIT);
+	/* And IKEv1's share stays spent. */
+	flood_mm1(mm1, len, 1, &k);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_shed,
+	    3 * IKED_HALFOPEN_ADMIT + 1);
+	halfopen_batch(&xt_b->p_env, 0);
+	xt_run();
+	ATF_CHECK_EQ(sa_with(xt_a, "192.0.2.2")->sa_state, SA_S_ESTABLISHED);
+	free(mm1);
+	xt_teardown();
+}
+
+/*
  * Busy (a batch that did not empty the socket): IKED_HALFOPEN_ADMIT
  * new exchanges are answered, the others dropped unanswered, and
  * answered when they come again; a COOKIE returned is always answered.
@@ -2314,6 +2356,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, halfopen_versions);
 	ATF_TP_ADD_TC(tp, busy_admission);
 	ATF_TP_ADD_TC(tp, busy_batch);
+	ATF_TP_ADD_TC(tp, busy_versions);
 	ATF_TP_ADD_TC(tp, cross_version_spis);
 	ATF_TP_ADD_TC(tp, invalid_ke);
 	ATF_TP_ADD_TC(tp, second_child);

@@ -25,9 +25,10 @@
  * about what the datagram cost its sender.  So net.c reads in batches
  * and says when a batch did not empty its socket and its new exchanges
  * outnumbered twice those under way (real peers keep a busy socket
- * from emptying too, but as many continue as begin): in the next batch only
- * IKED_HALFOPEN_ADMIT new exchanges are answered and the rest are
- * dropped before any work, which keeps the socket drained: what
+ * from emptying too, but as many continue as begin): in the next batch
+ * only IKED_HALFOPEN_ADMIT new exchanges of each version are answered
+ * and the rest are dropped before any work, which keeps the socket
+ * drained (and a flood of one version leaves the other's turns): what
  * continues an exchange, and a COOKIE returned, is never lost.
  *
  * What goes unanswered, busy or with a full IKEv1 budget, is remembered
@@ -218,7 +219,8 @@ halfopen_reserve(struct iked *env, int version, const struct sockaddr *peer,
 		    "SAs");
 		return (-1);
 	}
-	if (spi != NULL && (again = halfopen_admit(env, peer, spi)) == 0)
+	if (spi != NULL &&
+	    (again = halfopen_admit(env, version, peer, spi)) == 0)
 		return (1);
 	if (ho->ho_count < ho->ho_max)
 		return (0);
@@ -311,7 +313,7 @@ void
 halfopen_batch(struct iked *env, int busy)
 {
 	env->sc_admit.ad_busy = busy;
-	env->sc_admit.ad_taken = 0;
+	env->sc_admit.ad_taken[0] = env->sc_admit.ad_taken[1] = 0;
 	env->sc_admit.ad_new = 0;
 	env->sc_admit.ad_cont = 0;
 }
@@ -428,13 +430,15 @@ admit_unanswered(struct iked *env, const struct sockaddr *peer,
 }
 
 /*
- * Answer this new exchange, or leave it unanswered (0, remembered and
- * counted)?  2: it is one left unanswered before, now sent again: always
- * answered.  1: all others, unless the current batch is a busy one and
- * has answered IKED_HALFOPEN_ADMIT already.
+ * Answer this new exchange of version, or leave it unanswered (0,
+ * remembered and counted)?  2: it is one left unanswered before, now
+ * sent again: always answered.  1: all others, unless the current batch
+ * is a busy one and has answered IKED_HALFOPEN_ADMIT of this version
+ * already: each version has its share, so that a flood of one does not
+ * take the other's peers' turns.
  */
 int
-halfopen_admit(struct iked *env, const struct sockaddr *peer,
+halfopen_admit(struct iked *env, int version, const struct sockaddr *peer,
     const uint8_t *spi)
 {
 	struct iked_admit	*ad = &env->sc_admit;
@@ -451,8 +455,8 @@ halfopen_admit(struct iked *env, const struct sockaddr *peer,
 	}
 	if (!ad->ad_busy)
 		return (1);
-	if (ad->ad_taken < IKED_HALFOPEN_ADMIT) {
-		ad->ad_taken++;
+	if (ad->ad_taken[version - 1] < IKED_HALFOPEN_ADMIT) {
+		ad->ad_taken[version - 1]++;
 		return (1);
 	}
 	admit_unanswered(env, peer, spi);

@@ -941,7 +941,8 @@ RB_PROTOTYPE(iked_hosrcs, iked_hosrc, hs_node, hosrc_cmp);
  */
 struct iked_admit {
 	int			 ad_busy;	/* a socket still not empty */
-	u_int			 ad_taken;	/* new exchanges answered */
+	u_int			 ad_taken[2];	/* new exchanges answered, by
+						   version */
 	u_int			 ad_new;	/* new exchanges in the batch */
 	u_int			 ad_cont;	/* ... and ones under way */
 	uint8_t			*ad_seen[2];	/* current, previous */
@@ -1288,6 +1289,7 @@ int	 ikev2_rekey_ike(struct iked_sa *);
 #define IKED_HALFOPEN_PEER	32	/* of a version from one address */
 #define IKED_HALFOPEN_TIMEOUT	60	/* seconds to be established */
 #define IKED_HALFOPEN_ADMIT	(IKED_RX_BATCH / 8)	/* new exchanges
+							   of a version
 							   answered per busy
 							   batch */
 void	 halfopen_init(struct iked *);
@@ -1304,7 +1306,7 @@ void	 halfopen_log(const struct iked *, const char *, ...)
 void	 halfopen_batch(struct iked *, int);
 int	 halfopen_batch_busy(struct iked *, int);
 void	 halfopen_continued(struct iked *);
-int	 halfopen_admit(struct iked *, const struct sockaddr *,
+int	 halfopen_admit(struct iked *, int, const struct sockaddr *,
 	    const uint8_t *);
 
 /* ikesa.c: version-independent entry points */

@@ -1315,13 +1315,14 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	proven = 0;
 	if (halfopen_count(env, 2) >= V2_COOKIE_THRESHOLD) {
 		/* A busy batch sheds what brings no cookie before any work. */
-		if (cookie == NULL && !halfopen_admit(env, peer, m->msg_ispi))
+		if (cookie == NULL &&
+		    !halfopen_admit(env, 2, peer, m->msg_ispi))
 			return;
 		v2_cookie(env, m, nb, nl, peer, want);
 		if (cookie == NULL || cookielen != V2_COOKIE_LEN ||
 		    CRYPTO_memcmp(cookie, want, V2_COOKIE_LEN) != 0) {
 			if (cookie != NULL &&
-			    !halfopen_admit(env, peer, m->msg_ispi))
+			    !halfopen_admit(env, 2, peer, m->msg_ispi))
 				return;
 			v2_init_error(env, m, local, peer, IKEV2_N_COOKIE,
 			    want, sizeof(want));
