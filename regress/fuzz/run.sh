@@ -63,13 +63,22 @@ if [ -f fuzz_setkey.c ] && ls "$WORK"/obj/l_*.o >/dev/null 2>&1; then
 	targets="$targets setkey"
 fi
 
-# fuzz_ikedconf: sbin/iked's configuration parser (parse.y) and printer.
-if [ -f fuzz_ikedconf.c ]; then
+# fuzz_ikedconf: sbin/iked's configuration parser (parse.y) and printer,
+# with the daemon's sources it calls (the rule index of policy.c, the
+# address helpers of net.c, and what those reach).
+EV_LIBS=$(pkg-config --libs libevent 2>/dev/null || echo -levent)
+IKED_SRCS=""
+for f in config print crypto dh net kernel ikesa halfopen policy natt \
+    ikev1 ikev2 ikemsg ikemsg_frag ikebuf ikev1_pld ikev2_pld; do
+	IKED_SRCS="$IKED_SRCS $TOP/sbin/iked/$f.c"
+done
+if [ -f fuzz_ikedconf.c ] && ls "$WORK"/obj/l_*.o >/dev/null 2>&1; then
 	YACC=$(command -v byacc || echo yacc)
 	$YACC -o "$WORK/obj/iked_parse.c" "$TOP/sbin/iked/parse.y"
 	$CC $CFLAGS -I"$TOP/sbin/iked" -o "$WORK/fuzz_ikedconf" \
-	    fuzz_ikedconf.c "$WORK/obj/iked_parse.c" "$TOP/sbin/iked/config.c" \
-	    "$TOP/sbin/iked/print.c" "$TOP/sbin/common/log.c" $BSD_LIBS
+	    fuzz_ikedconf.c "$WORK/obj/iked_parse.c" $IKED_SRCS \
+	    "$TOP/sbin/common/log.c" "$WORK"/obj/l_*.o $EV_LIBS -lcrypto \
+	    $BSD_LIBS
 	targets="$targets ikedconf"
 fi
 
@@ -96,13 +105,8 @@ fi
 # fuzz_iked: iked's responder, whole datagrams through ikesa_recv.
 if [ -f fuzz_iked.c ] && ls "$WORK"/obj/l_*.o >/dev/null 2>&1 &&
     [ -f "$WORK/obj/iked_parse.c" ]; then
-	EV_LIBS=$(pkg-config --libs libevent 2>/dev/null || echo -levent)
-	IKED_SRCS=""
-	for f in config print crypto dh net kernel ikesa halfopen policy natt ikev1 ikev2; do
-		IKED_SRCS="$IKED_SRCS $TOP/sbin/iked/$f.c"
-	done
 	$CC $CFLAGS -I"$TOP/sbin/iked" -o "$WORK/fuzz_iked" fuzz_iked.c \
-	    $IKED_SRCS $IKEMSG_SRCS "$WORK/obj/iked_parse.c" \
+	    $IKED_SRCS "$WORK/obj/iked_parse.c" \
 	    "$TOP/sbin/common/log.c" "$WORK"/obj/l_*.o $EV_LIBS -lcrypto \
 	    $BSD_LIBS
 	targets="$targets iked"
