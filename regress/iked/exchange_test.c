@@ -463,13 +463,26 @@ ATF_TC_BODY(retransmit_while_getspi, tc)
 	xt_teardown();
 }
 
+/* A copy of the first datagram A has queued (its len in *len). */
+static uint8_t *
+a_first(size_t *len)
+{
+	const struct xt_dgram	*dg;
+	uint8_t			*m;
+
+	ATF_REQUIRE((dg = xt_peek(xt_a)) != NULL);
+	*len = dg->dg_len;
+	ATF_REQUIRE((m = malloc(*len)) != NULL);
+	memcpy(m, dg->dg_buf, *len);
+	return (m);
+}
+
 /* %%% 3. COOKIE */
 
 ATF_TC_WITHOUT_HEAD(cookie);
 ATF_TC_BODY(cookie, tc)
 {
 	struct sockaddr_in	 c;
-	const struct xt_dgram	*dg;
 	uint8_t			*flood;
 	size_t			 len;
 	int			 i;
@@ -477,10 +490,7 @@ ATF_TC_BODY(cookie, tc)
 	setup(conf_a, conf_b);
 	xt_acquire(xt_a, 1, 1);
 	/* 32 half-open SAs from 192.0.2.3: A's IKE_SA_INIT, other SPIs. */
-	ATF_REQUIRE((dg = xt_peek(xt_a)) != NULL);
-	len = dg->dg_len;
-	ATF_REQUIRE((flood = malloc(len)) != NULL);
-	memcpy(flood, dg->dg_buf, len);
+	flood = a_first(&len);
 	memset(&c, 0, sizeof(c));
 	c.sin_family = AF_INET;
 	c.sin_port = htons(500);
@@ -609,17 +619,13 @@ flood_sa(u_int k)
 ATF_TC_WITHOUT_HEAD(halfopen_v1_evict);
 ATF_TC_BODY(halfopen_v1_evict, tc)
 {
-	const struct xt_dgram	*dg;
 	uint8_t			*mm1;
 	size_t			 len;
 	u_int			 k = 0, k0;
 
 	setup(conf_a1, conf_b1);
 	xt_acquire(xt_a, 1, 1);
-	ATF_REQUIRE((dg = xt_peek(xt_a)) != NULL);
-	len = dg->dg_len;
-	ATF_REQUIRE((mm1 = malloc(len)) != NULL);
-	memcpy(mm1, dg->dg_buf, len);
+	mm1 = a_first(&len);
 
 	flood_mm1(mm1, len, IKED_HALFOPEN_V1, &k);
 	ATF_CHECK_EQ(halfopen_count(&xt_b->p_env, 1), IKED_HALFOPEN_V1);
@@ -675,17 +681,13 @@ ATF_TC_BODY(halfopen_v1_evict, tc)
 ATF_TC_WITHOUT_HEAD(halfopen_per_source);
 ATF_TC_BODY(halfopen_per_source, tc)
 {
-	const struct xt_dgram	*dg;
 	uint8_t			*mm1;
 	size_t			 len;
 	u_int			 i, k;
 
 	setup(conf_a1, conf_b1);
 	xt_acquire(xt_a, 1, 1);
-	ATF_REQUIRE((dg = xt_peek(xt_a)) != NULL);
-	len = dg->dg_len;
-	ATF_REQUIRE((mm1 = malloc(len)) != NULL);
-	memcpy(mm1, dg->dg_buf, len);
+	mm1 = a_first(&len);
 	/* k = 256 * i + 7: all from 198.51.100.7. */
 	for (i = 0; i < IKED_HALFOPEN_PEER; i++) {
 		k = 256 * i + 7;
@@ -728,7 +730,6 @@ ATF_TC_BODY(halfopen_per_source, tc)
 ATF_TC_WITHOUT_HEAD(halfopen_versions);
 ATF_TC_BODY(halfopen_versions, tc)
 {
-	const struct xt_dgram	*dg;
 	uint8_t			*mm1;
 	size_t			 len;
 	u_int			 k = 0;
@@ -736,10 +737,7 @@ ATF_TC_BODY(halfopen_versions, tc)
 	/* A speaks IKEv1 once, for an MM1 to copy; then IKEv2. */
 	setup(conf_a1, conf_b1);
 	xt_acquire(xt_a, 1, 1);
-	ATF_REQUIRE((dg = xt_peek(xt_a)) != NULL);
-	len = dg->dg_len;
-	ATF_REQUIRE((mm1 = malloc(len)) != NULL);
-	memcpy(mm1, dg->dg_buf, len);
+	mm1 = a_first(&len);
 	xt_teardown();
 
 	setup(conf_a, conf_b1);
@@ -768,17 +766,13 @@ ATF_TC_BODY(halfopen_versions, tc)
 ATF_TC_WITHOUT_HEAD(busy_versions);
 ATF_TC_BODY(busy_versions, tc)
 {
-	const struct xt_dgram	*dg;
 	uint8_t			*mm1;
 	size_t			 len;
 	u_int			 k = 0;
 
 	setup(conf_a1, conf_b1);
 	xt_acquire(xt_a, 1, 1);
-	ATF_REQUIRE((dg = xt_peek(xt_a)) != NULL);
-	len = dg->dg_len;
-	ATF_REQUIRE((mm1 = malloc(len)) != NULL);
-	memcpy(mm1, dg->dg_buf, len);
+	mm1 = a_first(&len);
 	xt_teardown();
 
 	setup(conf_a, conf_b1);
@@ -832,7 +826,6 @@ inject_init(uint8_t *init, size_t len, u_int i)
 ATF_TC_WITHOUT_HEAD(busy_batch);
 ATF_TC_BODY(busy_batch, tc)
 {
-	const struct xt_dgram	*dg;
 	struct sockaddr_in	 c;
 	uint8_t			*init, junk[64];
 	size_t			 len;
@@ -840,10 +833,7 @@ ATF_TC_BODY(busy_batch, tc)
 
 	setup(conf_a, conf_b);
 	xt_acquire(xt_a, 1, 1);
-	ATF_REQUIRE((dg = xt_peek(xt_a)) != NULL);
-	len = dg->dg_len;
-	ATF_REQUIRE((init = malloc(len)) != NULL);
-	memcpy(init, dg->dg_buf, len);
+	init = a_first(&len);
 	/* A real exchange: one new (IKE_SA_INIT), one under way (AUTH). */
 	halfopen_batch(&xt_b->p_env, 0);
 	xt_run();
@@ -915,17 +905,13 @@ ATF_TC_BODY(cross_version_spis, tc)
 ATF_TC_WITHOUT_HEAD(busy_admission);
 ATF_TC_BODY(busy_admission, tc)
 {
-	const struct xt_dgram	*dg;
 	uint8_t			*init;
 	size_t			 len;
 	u_int			 i, sent;
 
 	setup(conf_a, conf_b);
 	xt_acquire(xt_a, 1, 1);
-	ATF_REQUIRE((dg = xt_peek(xt_a)) != NULL);
-	len = dg->dg_len;
-	ATF_REQUIRE((init = malloc(len)) != NULL);
-	memcpy(init, dg->dg_buf, len);
+	init = a_first(&len);
 
 	/* Not busy: every one answered (and kept: below the threshold). */
 	halfopen_batch(&xt_b->p_env, 0);
