@@ -18,7 +18,7 @@
 # reach every sub-make.
 
 SUBDIR =	sys lib/libpfkey sbin/netipsecd sbin/setkey sbin/iked sbin/ikectl \
-		regress
+		etc regress
 
 FUZZ_SECONDS ?=	30
 SUBMAKE =	MAKE='$(MAKE)' sh mk/subdir.sh
@@ -28,23 +28,28 @@ all:
 
 deps:
 	@sh mk/deps.sh
+	@sh mk/user.sh
 
 check:
 	@sh mk/deps.sh
+	@sh mk/user.sh
 	@$(SUBMAKE) all $(SUBDIR)
 	@sh mk/check.sh
 
 demo:
 	@sh mk/deps.sh
+	@sh mk/user.sh
 	@$(SUBMAKE) all $(SUBDIR)
 	@IKE=$(IKE) sh mk/demo.sh
 
 demo-setkey:
 	@sh mk/deps.sh
+	@sh mk/user.sh
 	@$(SUBMAKE) all $(SUBDIR)
 	@sh mk/demo-setkey.sh
 
 bench:
+	@sh mk/user.sh
 	@$(SUBMAKE) all $(SUBDIR)
 	@if [ -f regress/bench/run.sh ]; then \
 		MAKE='$(MAKE)' sh regress/bench/run.sh; \
@@ -66,6 +71,7 @@ lint:
 
 install:
 	@$(SUBMAKE) install $(SUBDIR)
+	@if [ -z "$(DESTDIR)" ]; then sh mk/user.sh; fi
 
 clean:
 	@$(SUBMAKE) clean $(SUBDIR) regress/bench

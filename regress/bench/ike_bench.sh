@@ -118,7 +118,15 @@ trap 'exit 1' HUP INT TERM
 
 # record NAME PID COMM
 record() { echo "$2 $3" >"$dir/$1.pid"; }
-rss() { awk '/^VmRSS:/ { print $2 }' /proc/"$1"/status; }
+# rss PID: VmRSS in KiB of PID and its children (iked's IKE engine).
+rss()
+{
+	_kids=$(grep -l "^PPid:[[:space:]]*$1\$" /proc/[0-9]*/status \
+	    2>/dev/null | sed 's|^/proc/\([0-9]*\)/status$|\1|')
+	for _q in "$1" $_kids; do
+		awk '/^VmRSS:/ { print $2 }' /proc/"$_q"/status
+	done | awk '{ s += $1 } END { print s }'
+}
 
 # hosts NET FIRST LAST: the addresses FIRST..LAST of 198.NET.0.0/16,
 # one a line.

@@ -82,6 +82,16 @@ if [ -f fuzz_ikedconf.c ] && ls "$WORK"/obj/l_*.o >/dev/null 2>&1; then
 	targets="$targets ikedconf"
 fi
 
+# fuzz_privsep: what iked's parent and engine read from each other.
+if [ -f fuzz_privsep.c ] && [ -f "$WORK/obj/iked_parse.c" ]; then
+	$CC $CFLAGS -I"$TOP/sbin/iked" -o "$WORK/fuzz_privsep" \
+	    fuzz_privsep.c "$TOP/sbin/iked/cfgmsg.c" \
+	    "$TOP/sbin/iked/pfkey_filter.c" "$TOP/sbin/common/imsg.c" \
+	    "$WORK/obj/iked_parse.c" $IKED_SRCS "$TOP/sbin/common/log.c" \
+	    "$WORK"/obj/l_*.o $EV_LIBS -lcrypto $BSD_LIBS
+	targets="$targets privsep"
+fi
+
 # fuzz_ikectl: iked's control socket, the command line as the daemon
 # frames and parses it.
 if [ -f fuzz_ikectl.c ]; then

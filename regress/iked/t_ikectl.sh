@@ -287,10 +287,10 @@ lifecycle_body()
 	wait_for 5 grep -q 'iked exiting' A.iked.log || atf_fail "iked did not exit"
 	wait_for 2 test ! -e "$SOCK" || atf_fail "the socket file is left"
 
-	# Killed: its file stays, the next iked replaces it.
+	# Killed: its file stays, the next iked replaces it.  (Its engine
+	# follows the parent: iked_kill waits for both.)
 	start
-	kill -KILL "$(cat iked.pid)"
-	sleep 0.2
+	iked_kill KILL iked.pid
 	[ -S "$SOCK" ] || atf_fail "no socket file after kill -9 (test assumption)"
 	start
 	grep -q 'removed a stale control socket' A.iked.log ||

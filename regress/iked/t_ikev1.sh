@@ -195,10 +195,10 @@ dpd_body()
 	sleep 5
 	grep -q 'dead peer' A.iked.log && { logs; atf_fail "a live peer declared dead"; }
 	atf_check_equal 2 "$(mature A)"
-	kill -STOP "$(cat B.iked.pid)"
+	iked_kill STOP B.iked.pid
 	wait_for 30 grep -q 'dead peer: 3 R-U-THERE unanswered' A.iked.log ||
-	    { kill -CONT "$(cat B.iked.pid)"; logs; atf_fail "A did not detect the dead peer"; }
-	kill -CONT "$(cat B.iked.pid)"
+	    { iked_kill CONT B.iked.pid; logs; atf_fail "A did not detect the dead peer"; }
+	iked_kill CONT B.iked.pid
 	wait_for 5 sh -c "[ \$(PFKEY_SOCKET=$PWD/A.sock ip netns exec $(ns A) $SETKEY -D | grep -c state=mature) = 0 ]" ||
 	    { setkey_ A -D; atf_fail "A kept the dead peer's SAs"; }
 }

@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,10 @@ struct control_conn {
 	uid_t			 cc_uid;
 	long			 cc_pid;	/* -1: not known */
 	int			 cc_answered;	/* close once it is sent */
+	/* A reload or load, answered when the parent has done it: */
+	uint32_t		 cc_id;
+	enum control_cmd	 cc_cmd;
+	char			*cc_arg;	/* the file of "load" */
 };
 
 static struct control {
@@ -57,6 +62,8 @@ static struct control {
 	char			*cs_path;	/* to unlink at exit */
 	TAILQ_HEAD(, control_conn) cs_conns;
 	u_int			 cs_nconns;
+	uid_t			 cs_uid;	/* allowed besides root */
+	uint32_t		 cs_lastid;	/* of a deferred answer */
 } control = { .cs_fd = -1 };
 
 /* Which IKE SAs control_delete() deletes. */
@@ -76,6 +83,8 @@ static void	control_read(struct bufferevent *, void *);
 static void	control_write(struct bufferevent *, void *);
 static void	control_event(struct bufferevent *, short, void *);
 static int	control_input(struct control_conn *, int);
+static int	control_defer(struct control_conn *, enum control_cmd,
+		    const char *, FILE *);
 static void	control_answer(struct control_conn *, enum control_cmd,
 		    const char *, const char *, FILE *);
 static u_int	control_delete(struct iked *, enum control_which,
@@ -84,14 +93,14 @@ static void	control_initiate(struct iked *, const char *, FILE *);
 static void	control_conn_close(struct control_conn *);
 
 /*
- * The listening socket, in the event loop, once the PF_KEY and IKE
- * sockets are open.  A socket file that nobody answers on is left from
- * an iked that did not exit cleanly and is replaced; one that answers
- * belongs to a running iked (in another network namespace, maybe), and
- * this one does not start.
+ * The listening socket, bound once the PF_KEY and IKE sockets are open
+ * (by the parent, as root, with privilege separation).  A socket file
+ * that nobody answers on is left from an iked that did not exit
+ * cleanly and is replaced; one that answers belongs to a running iked
+ * (in another network namespace, maybe), and this one does not start.
  */
 void
-control_init(struct iked *env)
+control_listen(struct iked *env)
 {
 	struct sockaddr_un	 sun;
 	const char		*path = env->sc_ctlpath;
@@ -122,6 +131,14 @@ control_init(struct iked *env)
 	if ((control.cs_path = strdup(path)) == NULL)
 		fatal("control_init");
 	control.cs_fd = fd;
+	/* Root, and the user who started us: not the engine's user. */
+	control.cs_uid = geteuid();
+}
+
+/* Serve the socket of control_listen() in the event loop. */
+void
+control_init(struct iked *env)
+{
 	control.cs_env = env;
 	TAILQ_INIT(&control.cs_conns);
 	control.cs_ev = event_new(env->sc_evbase, control.cs_fd,
@@ -132,6 +149,18 @@ control_init(struct iked *env)
 	    event_add(control.cs_ev, NULL) == -1)
 		fatalx("control_init: cannot set up the control socket");
 	log_debug("control socket on %s", control.cs_path);
+}
+
+/*
+ * The parent's part once the engine serves the socket: our copy of it
+ * goes; its name stays, to unlink at exit (the engine cannot: chroot).
+ */
+void
+control_forget(void)
+{
+	if (control.cs_fd != -1)
+		close(control.cs_fd);
+	control.cs_fd = -1;
 }
 
 static void
@@ -178,12 +207,14 @@ control_close(void)
 	if (control.cs_fd != -1)
 		close(control.cs_fd);
 	control.cs_fd = -1;
-	if (control.cs_path != NULL) {
+	/* The engine's root is not the file system's: the parent unlinks. */
+	if (control.cs_path != NULL && (control.cs_env == NULL ||
+	    !control.cs_env->sc_privsep)) {
 		if (unlink(control.cs_path) == -1 && errno != ENOENT)
 			log_warn("%s: unlink", control.cs_path);
-		free(control.cs_path);
-		control.cs_path = NULL;
 	}
+	free(control.cs_path);
+	control.cs_path = NULL;
 }
 
 /* The client's uid (and pid, where the system says). */
@@ -256,7 +287,7 @@ control_accept(evutil_socket_t lfd, short event, void *arg)
 		close(fd);
 		return;
 	}
-	if (uid != 0 && uid != geteuid()) {
+	if (uid != 0 && uid != control.cs_uid) {
 		log_warnx("control: refused pid %ld uid %lu: permission denied",
 		    pid, (unsigned long)uid);
 		control_refuse(fd, "ikectl: permission denied\n");
@@ -402,7 +433,8 @@ control_input(struct control_conn *cc, int eof)
 		tlen = 0;
 	}
 	free(text);
-	if (tlen == 0)		/* nothing to send ("show sa", no SAs) */
+	/* Nothing to send ("show sa", no SAs), unless it comes later. */
+	if (tlen == 0 && cc->cc_id == 0)
 		control_conn_close(cc);
 	return (1);
 }
@@ -434,7 +466,9 @@ control_answer(struct control_conn *cc, enum control_cmd cmd,
 		show_stats(fp, env);
 		break;
 	case CONTROL_RELOAD:
-		if (iked_reload(env) == 0)
+		if (env->sc_privsep)
+			(void)control_defer(cc, cmd, NULL, fp);
+		else if (iked_reload(env) == 0)
 			fprintf(fp, "reloaded\n");
 		else
 			fprintf(fp, "ikectl: reload: %s: errors, running "
@@ -445,6 +479,8 @@ control_answer(struct control_conn *cc, enum control_cmd cmd,
 		if (*arg != '/')
 			fprintf(fp, "ikectl: load: %s: not an absolute "
 			    "path\n", arg);
+		else if (env->sc_privsep)
+			(void)control_defer(cc, cmd, arg, fp);
 		else if (iked_load(env, arg) == 0)
 			fprintf(fp, "loaded %s\n", arg);
 		else
@@ -621,5 +657,60 @@ control_conn_close(struct control_conn *cc)
 	TAILQ_REMOVE(&control.cs_conns, cc, cc_entry);
 	control.cs_nconns--;
 	bufferevent_free(cc->cc_bev);
+	free(cc->cc_arg);
 	free(cc);
+}
+
+/*
+ * The parent has read file for the reload or load of client id (ok:
+ * 0), or failed to (-1): its answer.
+ */
+void
+control_reloaded(uint32_t id, int ok, const char *file)
+{
+	struct control_conn	*cc;
+	char			 buf[PATH_MAX + 80];
+
+	TAILQ_FOREACH(cc, &control.cs_conns, cc_entry)
+		if (cc->cc_id == id)
+			break;
+	if (cc == NULL)
+		return;		/* gone, or timed out */
+	cc->cc_id = 0;
+	if (cc->cc_cmd == CONTROL_RELOAD && ok == 0)
+		snprintf(buf, sizeof(buf), "reloaded\n");
+	else if (cc->cc_cmd == CONTROL_RELOAD)
+		snprintf(buf, sizeof(buf), "ikectl: reload: %s: errors, "
+		    "running configuration kept\n", file);
+	else if (ok == 0)
+		snprintf(buf, sizeof(buf), "loaded %s\n", cc->cc_arg);
+	else
+		snprintf(buf, sizeof(buf), "ikectl: load: %s: errors, "
+		    "running configuration kept\n", cc->cc_arg);
+	if (bufferevent_write(cc->cc_bev, buf, strlen(buf)) == -1)
+		control_conn_close(cc);
+}
+
+/*
+ * With privilege separation the parent reads the file: the answer comes
+ * with control_reloaded().  0, or -1 after the error went to fp.
+ */
+static int
+control_defer(struct control_conn *cc, enum control_cmd cmd,
+    const char *arg, FILE *fp)
+{
+	if (arg != NULL && (cc->cc_arg = strdup(arg)) == NULL) {
+		fprintf(fp, "ikectl: out of memory\n");
+		return (-1);
+	}
+	if (++control.cs_lastid == 0)
+		control.cs_lastid = 1;
+	cc->cc_id = control.cs_lastid;
+	cc->cc_cmd = cmd;
+	if (proc_reload(control.cs_env, cc->cc_id, arg) == -1) {
+		cc->cc_id = 0;
+		fprintf(fp, "ikectl: cannot reach iked's parent process\n");
+		return (-1);
+	}
+	return (0);
 }

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <libutil.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,44 +41,65 @@ static struct pidfh *iked_pfh;		/* -p */
 int
 iked_reload(struct iked *env)
 {
-	return (iked_load(env, env->sc_conffile));
+	return (iked_load(env, NULL));
 }
 
 /*
- * The configuration of file (absolute) replaces the running one if it
- * parses without an error; then it is the file that "reload" and HUP
- * read.  ikectl's "load".
+ * The configuration of file (absolute; NULL: the running one's file)
+ * replaces the running one if it parses without an error; then it is
+ * the file that "reload" and HUP read.  ikectl's "load".  The engine
+ * asks the parent, which reads the file and sends what it parsed.
  */
 int
 iked_load(struct iked *env, const char *file)
 {
-	static char		*loaded;	/* sc_conffile, if ours */
 	struct iked_config	*cf;
-	char			*name = NULL;
 
-	log_info("%s %s", file == env->sc_conffile ? "reloading" :
-	    "loading", file);
-	if (file != env->sc_conffile && (name = strdup(file)) == NULL) {
+	if (env->sc_privsep)
+		return (proc_reload(env, 0, file));
+	if (iked_loadfile(env, file, &cf) == -1)
+		return (-1);
+	iked_apply(env, cf, file != NULL);
+	return (0);
+}
+
+/* The parsing half of iked_load(): 0 and *cfp, or -1 (errors logged). */
+int
+iked_loadfile(struct iked *env, const char *file, struct iked_config **cfp)
+{
+	static char	*loaded;	/* sc_conffile, if ours */
+	char		*name = NULL;
+
+	log_info("%s %s", file == NULL ? "reloading" : "loading",
+	    file == NULL ? env->sc_conffile : file);
+	if (file != NULL && (name = strdup(file)) == NULL) {
 		log_warn("%s", __func__);
 		return (-1);
 	}
 	parse_clear_macros();
-	if (parse_config(file, 0, &cf) == -1) {
+	if (parse_config(file != NULL ? file : env->sc_conffile, 0,
+	    cfp) == -1) {
 		log_warnx("%s: errors, keeping the running configuration",
-		    file);
+		    file != NULL ? file : env->sc_conffile);
 		free(name);
 		return (-1);
 	}
-	kernel_remove_flows(env);
-	config_setrunning(env, cf);
-	(void)kernel_install_flows(env);
 	if (name != NULL) {
 		free(loaded);
 		env->sc_conffile = loaded = name;
 	}
-	log_info("configuration %s; established SAs kept",
-	    name != NULL ? "loaded" : "reloaded");
 	return (0);
+}
+
+/* The other half: cf runs; the established SAs stay. */
+void
+iked_apply(struct iked *env, struct iked_config *cf, int loaded)
+{
+	kernel_remove_flows(env);
+	config_setrunning(env, cf);
+	(void)kernel_install_flows(env);
+	log_info("configuration %s; established SAs kept",
+	    loaded ? "loaded" : "reloaded");
 }
 
 static void
@@ -154,7 +176,7 @@ iked_keepalive(evutil_socket_t fd, short event, void *arg)
  * On Linux it is also no longer "dumpable": its /proc files belong to
  * root and no other process of its user may ptrace it.
  */
-static void
+void
 iked_nocore(void)
 {
 	struct rlimit	 rl = { 0, 0 };
@@ -172,13 +194,17 @@ usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-dnv] [-D macro=value] [-f file] "
+	fprintf(stderr, "usage: %s [-dnvX] [-D macro=value] [-f file] "
 	    "[-p pidfile] [-s socket]\n", __progname);
 	exit(1);
 }
 
-static void
-run(struct iked *env)
+/*
+ * The event loop of the IKE engine (or of the one process, with -X),
+ * until TERM or INT; then our SAs go and the peers are told.
+ */
+void
+iked_run(struct iked *env)
 {
 	struct event	*ev[5];
 	struct timeval	 tv = { IKED_KEEPALIVE, 0 };
@@ -186,17 +212,20 @@ run(struct iked *env)
 
 	signal(SIGPIPE, SIG_IGN);
 	ikesa_init(env);
-	for (i = 0; i < IKED_SOCK_MAX; i++)
-		env->sc_sock[i] = -1;
-	env->sc_pfkey = -1;
 	if ((env->sc_evbase = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	arc4random_buf(env->sc_cookie_secret, sizeof(env->sc_cookie_secret));
 	if (kernel_init(env) == -1)
 		fatalx("cannot talk to the kernel's PF_KEY");
-	if (net_init(env) == -1)
+	if (!env->sc_privsep && net_open(env) == -1)
 		fatalx("cannot open the IKE sockets");
+	if (net_init(env) == -1)
+		fatalx("cannot listen on the IKE sockets");
+	if (!env->sc_privsep)
+		control_listen(env);
 	control_init(env);
+	if (env->sc_privsep)
+		proc_engine_init(env);
 	(void)kernel_install_flows(env);
 	ev[0] = evsignal_new(env->sc_evbase, SIGHUP, iked_sighup, env);
 	ev[1] = evsignal_new(env->sc_evbase, SIGTERM, iked_sigterm, env);
@@ -206,8 +235,10 @@ run(struct iked *env)
 	for (i = 0; i < 5; i++)
 		if (ev[i] == NULL || event_add(ev[i], i == 4 ? &tv : NULL) == -1)
 			fatalx("event_add");
-	log_info("iked started: %u rules from %s", env->sc_config ?
-	    env->sc_config->cfg_npolicies : 0, env->sc_conffile);
+	/* The line scripts wait for: negotiations may start. */
+	log_info("iked started: %u rules from %s%s", env->sc_config ?
+	    env->sc_config->cfg_npolicies : 0, env->sc_conffile,
+	    env->sc_privsep ? " (IKE engine)" : "");
 
 	event_base_dispatch(env->sc_evbase);
 
@@ -218,11 +249,24 @@ run(struct iked *env)
 	control_close();
 	net_close(env);
 	kernel_close(env);
+	proc_engine_close(env);
 	for (i = 0; i < 5; i++)
 		event_free(ev[i]);
 	event_base_free(env->sc_evbase);
 	config_unref(env->sc_config);
-	log_info("iked exiting");
+	log_info("%s exiting", env->sc_privsep ? "IKE engine" : "iked");
+}
+
+/*
+ * The engine has its own copy of the pid file's descriptor: closed,
+ * not removed, at its exit (the lock stays the parent's).
+ */
+void
+iked_pidfile_forget(void)
+{
+	if (iked_pfh != NULL)
+		pidfile_close(iked_pfh);
+	iked_pfh = NULL;
 }
 
 /* The pid file goes at any exit, fatal() too; a refused one is not ours. */
@@ -239,20 +283,26 @@ main(int argc, char *argv[])
 {
 	struct iked		 env;
 	struct iked_config	*cf;
+	struct passwd		*pw = NULL;
 	static char		 ctlpath[PATH_MAX], pidpath[PATH_MAX];
 	char			 cwd[PATH_MAX];
 	const char		*pidfile = NULL;
 	pid_t			 otherpid;
-	int			 ch, noaction = 0;
+	int			 ch, i, noaction = 0, nosep = 0;
 
+	/* Nothing inherited past stdio: each process keeps what it needs. */
+	closefrom(STDERR_FILENO + 1);
 	memset(&env, 0, sizeof(env));
 	env.sc_conffile = IKED_CONFIG;
 	env.sc_port = 500;
 	env.sc_nattport = 4500;
 	env.sc_ctlpath = IKED_SOCKET;
+	env.sc_pfkey = -1;
+	for (i = 0; i < IKED_SOCK_MAX; i++)
+		env.sc_sock[i] = -1;
 	log_init(1, LOG_DAEMON);
 
-	while ((ch = getopt(argc, argv, "dD:f:np:s:v")) != -1) {
+	while ((ch = getopt(argc, argv, "dD:f:np:s:vX")) != -1) {
 		switch (ch) {
 		case 'd':
 			env.sc_debug = 1;
@@ -276,6 +326,9 @@ main(int argc, char *argv[])
 			break;
 		case 'v':
 			env.sc_verbose++;
+			break;
+		case 'X':
+			nosep = 1;
 			break;
 		default:
 			usage();
@@ -318,6 +371,12 @@ main(int argc, char *argv[])
 		exit(0);
 	}
 
+	/* The engine's user, before anything changes. */
+	if (!nosep && (pw = getpwnam(IKED_USER)) == NULL)
+		fatalx("unknown user %s: create it (iked.8), or run "
+		    "without privilege separation (-X, for debugging)",
+		    IKED_USER);
+
 	/*
 	 * Locked before daemon(3): a second iked on the same file stops
 	 * here, with the pid of the one that holds it.
@@ -337,6 +396,10 @@ main(int argc, char *argv[])
 	if (iked_pfh != NULL && pidfile_write(iked_pfh) == -1)
 		fatal("%s", pidfile);
 	iked_env = &env;
-	run(&env);
+	if (nosep) {
+		log_warnx("running without privilege separation (-X)");
+		iked_run(&env);
+	} else
+		proc_parent(&env, pw);
 	return (0);
 }

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../common/imsg.h"
+
 #ifndef __dead
 #define __dead	__attribute__((__noreturn__))
 #endif
@@ -993,6 +995,12 @@ struct iked {
 	const char		*sc_ctlpath;	/* control socket, or -s */
 	int			 sc_exiting;
 	uint8_t			 sc_cookie_secret[32];
+	/* Privilege separation (proc.c); all 0/NULL with -X. */
+	int			 sc_privsep;	/* we are the engine */
+	pid_t			 sc_parent;
+	struct imsgbuf		*sc_ibuf;	/* to the parent */
+	struct event		*sc_ibufev;
+	struct event		*sc_ibufwev;
 };
 
 extern struct iked	*iked_env;
@@ -1127,6 +1135,7 @@ int	 ikev1_build_natoa(struct ikebuf *, uint8_t, uint8_t, const void *,
 
 /* net.c: the UDP sockets */
 #define IKED_RX_BATCH	64	/* datagrams read at once from a socket */
+int	 net_open(struct iked *);
 int	 net_init(struct iked *);
 void	 net_close(struct iked *);
 int	 net_send(struct iked *, const struct sockaddr *,
@@ -1144,6 +1153,7 @@ int	 sa_inprefix(const struct sockaddr *, const struct sockaddr *, int);
 
 /* kernel.c: PF_KEY */
 int	 kernel_init(struct iked *);
+const char *kernel_name(u_int);
 void	 kernel_close(struct iked *);
 struct iked_spd *kernel_spd_byid(struct iked *, uint32_t);
 void	 kernel_spd_init(struct iked *);
@@ -1331,10 +1341,65 @@ void	 natt_float(struct iked_sa *);
 /* iked.c */
 int	 iked_reload(struct iked *);
 int	 iked_load(struct iked *, const char *);
+int	 iked_loadfile(struct iked *, const char *, struct iked_config **);
+void	 iked_apply(struct iked *, struct iked_config *, int);
+void	 iked_run(struct iked *);
+void	 iked_pidfile_forget(void);
+void	 iked_nocore(void);
 
 /* control.c: the control socket of ikectl(8) */
+void	 control_listen(struct iked *);
 void	 control_init(struct iked *);
 void	 control_close(void);
+void	 control_forget(void);
+void	 control_reloaded(uint32_t, int, const char *);
+
+/*
+ * proc.c: privilege separation.  The parent (root) and the engine
+ * (IKED_USER, chrooted) talk over an imsg channel (these types) and a
+ * PF_KEY channel: a SOCK_SEQPACKET pair carrying the engine's PF_KEY
+ * messages, which the parent checks (pfkey_filter.c) before the kernel
+ * sees them, and the kernel's, which the parent passes on.
+ */
+#define IKED_USER	"_iked"
+enum iked_imsg {
+	IMSG_NONE = 0,
+	IMSG_RELOAD,		/* engine: peerid, the file or "" */
+	IMSG_RELOADED,		/* parent: peerid, int 0 or -1, the file */
+	IMSG_CFG_START,		/* parent: struct cfgmsg_config */
+	IMSG_CFG_POLICY,	/* struct cfgmsg_policy, PSK, file name */
+	IMSG_CFG_FLOW,		/* struct cfgmsg_flow */
+	IMSG_CFG_PROPOSAL,	/* struct cfgmsg_proposal */
+	IMSG_CFG_END		/* the configuration is whole */
+};
+struct passwd;
+__dead void proc_parent(struct iked *, struct passwd *);
+void	 proc_engine_init(struct iked *);
+void	 proc_engine_close(struct iked *);
+int	 proc_reload(struct iked *, uint32_t, const char *);
+
+/* cfgmsg.c: a configuration over the imsg channel */
+struct imsg;
+int	 cfgmsg_send(struct imsgbuf *, const struct iked_config *);
+struct cfgmsg_state {
+	struct iked_config	*cs_cf;		/* being received */
+	struct iked_policy	*cs_pol;	/* the last policy */
+	u_int			 cs_npol;	/* policies to come */
+	u_int			 cs_nflow;	/* of cs_pol, to come */
+	u_int			 cs_nprop;
+};
+int	 cfgmsg_recv(struct cfgmsg_state *, const struct imsg *,
+	    struct iked_config **);
+void	 cfgmsg_abort(struct cfgmsg_state *);
+
+/* pfkey_filter.c: what the engine may ask of the kernel */
+struct pfkey_ids;
+struct pfkey_ids *pfkey_ids_new(void);
+void	 pfkey_ids_free(struct pfkey_ids *);
+u_int	 pfkey_ids_count(const struct pfkey_ids *);
+int	 pfkey_filter(const void *, size_t, const struct pfkey_ids *);
+void	 pfkey_filter_learn(const void *, size_t, uint32_t,
+	    struct pfkey_ids *);
 
 /* control_cmd.c: its command lines */
 #define CONTROL_LINE_MAX	256	/* a command line with its newline */

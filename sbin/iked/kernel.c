@@ -40,7 +40,7 @@ static const char *const kernel_msgname[] = {
 	"X_SPDDELETE2"
 };
 
-static const char *
+const char *
 kernel_name(u_int type)
 {
 	if (type < sizeof(kernel_msgname) / sizeof(kernel_msgname[0]))
@@ -519,6 +519,30 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 	}
 }
 
+/*
+ * PF_KEY closed: netipsecd went away.  The IKE engine's channel closes
+ * also when the parent dies; a dying parent closes its descriptors
+ * before we are its orphan, so its end of the imsg channel is the sign
+ * (a second at most).  Either way the kernel's SAs stay.
+ */
+static __dead void
+kernel_lost(struct iked *env)
+{
+	struct pollfd	 pfd;
+
+	if (env->sc_privsep) {
+		pfd.fd = env->sc_ibuf->fd;
+		pfd.events = POLLIN;
+		if (getppid() != env->sc_parent || (poll(&pfd, 1, 1000) == 1 &&
+		    (pfd.revents & POLLHUP))) {
+			log_warnx("engine: the parent process is gone; "
+			    "exiting");
+			exit(1);
+		}
+	}
+	fatalx("pfkey: the kernel (netipsecd) went away");
+}
+
 static void
 kernel_recv(evutil_socket_t fd, short event, void *arg)
 {
@@ -530,8 +554,7 @@ kernel_recv(evutil_socket_t fd, short event, void *arg)
 	for (n = 0; n < 64; n++) {
 		if ((msg = pfkey_recv(fd)) == NULL) {
 			if (errno == ECONNRESET)
-				fatalx("pfkey: the kernel (netipsecd) went "
-				    "away");
+				kernel_lost(env);
 			return;
 		}
 		kernel_dispatch(env, msg);
@@ -544,7 +567,8 @@ int
 kernel_init(struct iked *env)
 {
 	kernel_spd_init(env);
-	if ((env->sc_pfkey = pfkey_open()) == -1) {
+	/* The engine has its PF_KEY channel to the parent already. */
+	if (env->sc_pfkey == -1 && (env->sc_pfkey = pfkey_open()) == -1) {
 		log_warnx("pfkey_open: %s (is netipsecd running?)",
 		    ipsec_strerror());
 		return (-1);

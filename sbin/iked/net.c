@@ -373,10 +373,12 @@ net_socket(struct iked *env, int af, in_port_t port)
 
 /*
  * Slots: 0 IPv4/500, 1 IPv4/4500, 2 IPv6/500, 3 IPv6/4500.  A family
- * the host lacks is skipped; having neither is fatal.
+ * the host lacks is skipped; having neither is fatal.  With privilege
+ * separation the parent opens them (the ports are privileged) and the
+ * engine inherits them.
  */
 int
-net_init(struct iked *env)
+net_open(struct iked *env)
 {
 	int	 i, af, nok = 0;
 
@@ -390,14 +392,27 @@ net_init(struct iked *env)
 			    env->sc_port);
 			continue;
 		}
+		nok++;
+	}
+	return (nok > 0 ? 0 : -1);
+}
+
+/* The open sockets, in the event loop. */
+int
+net_init(struct iked *env)
+{
+	int	 i;
+
+	for (i = 0; i < IKED_SOCK_MAX; i++) {
+		if (env->sc_sock[i] == -1)
+			continue;
 		env->sc_sockev[i] = event_new(env->sc_evbase,
 		    env->sc_sock[i], EV_READ | EV_PERSIST, net_recv, env);
 		if (env->sc_sockev[i] == NULL ||
 		    event_add(env->sc_sockev[i], NULL) == -1)
 			return (-1);
-		nok++;
 	}
-	return (nok > 0 ? 0 : -1);
+	return (0);
 }
 
 void
@@ -410,8 +425,12 @@ net_close(struct iked *env)
 			event_free(env->sc_sockev[i]);
 		env->sc_sockev[i] = NULL;
 		if (env->sc_sock[i] != -1) {
-			/* Its exemption goes first, then the socket. */
-			(void)ipsec_closesockpolicy(env->sc_sock[i]);
+			/*
+			 * Its exemption goes first, then the socket.  The
+			 * parent's task with privilege separation.
+			 */
+			if (!env->sc_privsep)
+				(void)ipsec_closesockpolicy(env->sc_sock[i]);
 			close(env->sc_sock[i]);
 		}
 		env->sc_sock[i] = -1;

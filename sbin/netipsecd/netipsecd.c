@@ -45,6 +45,7 @@ static char			 netipsecd_pidpath[PATH_MAX];
 
 static __dead void usage(int);
 static void	netipsecd_group(struct netipsecd_conf *, const char *);
+void		netipsecd_privdrop(const char *);
 static void	netipsecd_tunable(struct netipsecd_conf *, const char *);
 static void	netipsecd_tunprint(const char *, long, const char *, void *);
 static void	netipsecd_klog(int, const char *);
@@ -62,7 +63,7 @@ usage(int status)
 
 	fprintf(status ? stderr : stdout, "usage: %s [-dhOv] [-g group] "
 	    "[-i ifname] [-o name=value] [-p pidfile]\n"
-	    "                 [-s path]\n"
+	    "                 [-s path] [-u user]\n"
 	    "       %s -S [-s path]\n"
 	    "       %s -U [-o netipsecd.queue=number]\n", __progname,
 	    __progname, __progname);
@@ -90,7 +91,7 @@ main(int argc, char *argv[])
 	conf->nc_rcvbuf = NETIPSECD_RCVBUF;
 	conf->nc_coalesce = NETIPSECD_COALESCE;
 
-	while ((ch = getopt(argc, argv, "dg:hi:o:Op:s:SUv")) != -1) {
+	while ((ch = getopt(argc, argv, "dg:hi:o:Op:s:Su:Uv")) != -1) {
 		switch (ch) {
 		case 'd':
 			conf->nc_debug = 1;
@@ -108,6 +109,9 @@ main(int argc, char *argv[])
 			break;
 		case 'U':
 			unhook = 1;
+			break;
+		case 'u':
+			conf->nc_user = optarg;
 			break;
 		case 'o':
 			netipsecd_tunable(conf, optarg);
@@ -232,6 +236,10 @@ main(int argc, char *argv[])
 	log_setverbose(conf->nc_verbose);
 	if (netipsecd_pfh != NULL && pidfile_write(netipsecd_pfh) == -1)
 		fatal("%s", conf->nc_pidfile);
+
+	/* Everything that needs root is open: the threads start after. */
+	if (conf->nc_user != NULL)
+		netipsecd_privdrop(conf->nc_user);
 
 	ukern_set_logger(netipsecd_klog);
 	ukern_debug = conf->nc_verbose > 0;

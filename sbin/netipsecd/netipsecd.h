@@ -89,6 +89,7 @@ struct netipsecd_conf {
 	const char	*nc_sockpath;	/* NULL: the abstract address */
 	const char	*nc_pidfile;	/* NULL: none */
 	gid_t		 nc_gid;	/* group allowed besides root */
+	const char	*nc_user;	/* -u: run as, CAP_NET_ADMIN kept */
 	int		 nc_hasgid;
 	int		 nc_debug;	/* foreground, log to stderr */
 	int		 nc_verbose;

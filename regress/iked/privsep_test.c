@@ -1,0 +1,511 @@
+/*-
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * iked's privilege separation, in process: the configuration the parent
+ * sends the engine (sbin/iked/cfgmsg.c) arrives whole and equal, and a
+ * broken sequence is refused; the parent's check of the engine's PF_KEY
+ * messages (sbin/iked/pfkey_filter.c) lets through what iked sends and
+ * refuses what would open the SPD, on messages built by libpfkey.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <atf-c.h>
+#include <libpfkey.h>
+
+#include "iked.h"
+
+static const char conftext[] =
+    "set passive\n"
+    "set ikelifetime 12h\n"
+    "set lifetime 2h bytes 2G\n"
+    "set fragmentation\n"
+    "set dpd_check_interval 7\n"
+    "net = \"10.1.0.0/16\"\n"
+    "ikev2 \"gw\" active esp tunnel from $net to 10.2.0.0/16, "
+    "from 10.3.0.0/16 to any local 198.51.100.1 peer 203.0.113.1 "
+    "ikesa enc aes-256-gcm prf hmac-sha2-384 group ecp384 "
+    "childsa enc chacha20-poly1305 group curve448 esn "
+    "srcid gw1.example.com dstid user@example.com "
+    "ikelifetime 90m lifetime 1d bytes 512K psk \"gw secret\"\n"
+    "ikev2 \"v6\" esp transport inet6 proto { tcp, udp } "
+    "from 2001:db8::1 port 500 to 2001:db8::/64 "
+    "peer 2001:db8::2 psk 0x0102\n"
+    "ikev1 \"legacy\" active ah transport install-policies "
+    "from 192.0.2.1 to 192.0.2.2 peer 192.0.2.2 "
+    "main enc 3des auth hmac-sha1 group modp1024 lifetime 8h "
+    "quick auth hmac-sha2-512 group none srcid 192.0.2.1 psk \"legacy\"\n"
+    "ike \"both\" esp from 192.0.2.1 to 192.0.2.9 peer 192.0.2.9 "
+    "psk \"both ways\"\n"
+    "ikev2 quick natt generate-policy from any to any peer any "
+    "psk \"anyone\"\n";
+
+static struct iked_config *
+conf(const char *text)
+{
+	struct iked_config	*cf;
+
+	ATF_REQUIRE_EQ(parse_buffer("privsep_test", text, strlen(text),
+	    PARSE_NOINCLUDE | PARSE_NORESOLVE | PARSE_QUIET, &cf), 0);
+	ATF_REQUIRE(cf != NULL);
+	return (cf);
+}
+
+/* The canonical text of cf, with its PSKs (iked -nvv). */
+static char *
+text(const struct iked_config *cf)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+
+	ATF_REQUIRE((fp = open_memstream(&buf, &len)) != NULL);
+	print_config(fp, cf, 2);
+	ATF_REQUIRE(fclose(fp) == 0);
+	return (buf);
+}
+
+/* Both ends of an imsg channel. */
+struct chan {
+	struct imsgbuf	 tx, rx;
+};
+
+static void
+chan_open(struct chan *c)
+{
+	int	 sv[2];
+
+	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	imsg_init(&c->tx, sv[0]);
+	imsg_init(&c->rx, sv[1]);
+}
+
+static void
+chan_close(struct chan *c)
+{
+	close(c->tx.fd);
+	close(c->rx.fd);
+	imsg_clear(&c->tx);
+	imsg_clear(&c->rx);
+}
+
+/*
+ * Everything queued on tx, through cfgmsg_recv(): 1 and *cfp when a
+ * configuration came whole, -1 at the first refusal, 0 if neither.
+ */
+static int
+chan_recv(struct chan *c, struct iked_config **cfp)
+{
+	struct cfgmsg_state	 cs;
+	struct imsg		 im;
+	int			 r, ret = 0;
+
+	memset(&cs, 0, sizeof(cs));
+	*cfp = NULL;
+	while (!TAILQ_EMPTY(&c->tx.out)) {
+		ATF_REQUIRE(imsg_flush(&c->tx) != -1);
+		ATF_REQUIRE(imsg_read(&c->rx) > 0);
+		while ((r = imsg_get(&c->rx, &im)) == 1) {
+			if (ret == 0)
+				ret = cfgmsg_recv(&cs, &im, cfp);
+			imsg_free(&im);
+		}
+		ATF_REQUIRE(r == 0);
+	}
+	cfgmsg_abort(&cs);
+	return (ret);
+}
+
+ATF_TC_WITHOUT_HEAD(cfgmsg_roundtrip);
+ATF_TC_BODY(cfgmsg_roundtrip, tc)
+{
+	struct iked_config	*cf, *got;
+	struct chan		 c;
+	char			*want, *have;
+
+	cf = conf(conftext);
+	want = text(cf);
+	chan_open(&c);
+	ATF_REQUIRE_EQ(cfgmsg_send(&c.tx, cf), 0);
+	ATF_REQUIRE_EQ(chan_recv(&c, &got), 1);
+	ATF_REQUIRE(got != NULL);
+	have = text(got);
+	ATF_CHECK_STREQ(have, want);
+	ATF_CHECK_EQ(got->cfg_npolicies, 5);
+	ATF_CHECK(strstr(have, "psk 0x67772073656372657") != NULL);
+	free(want);
+	free(have);
+	config_free(cf);
+	config_free(got);
+	chan_close(&c);
+}
+
+/* An empty configuration ("ikectl reset all", a file of comments). */
+ATF_TC_WITHOUT_HEAD(cfgmsg_empty);
+ATF_TC_BODY(cfgmsg_empty, tc)
+{
+	struct iked_config	*cf, *got;
+	struct chan		 c;
+
+	cf = conf("# nothing\n");
+	chan_open(&c);
+	ATF_REQUIRE_EQ(cfgmsg_send(&c.tx, cf), 0);
+	ATF_REQUIRE_EQ(chan_recv(&c, &got), 1);
+	ATF_CHECK_EQ(got->cfg_npolicies, 0);
+	ATF_CHECK(TAILQ_EMPTY(&got->cfg_policies));
+	config_free(cf);
+	config_free(got);
+	chan_close(&c);
+}
+
+/* The messages of a configuration, as the parent would send them. */
+struct seq {
+	uint32_t	 type[64];
+	size_t		 len[64];
+	uint8_t		*data[64];
+	u_int		 n;
+};
+
+static void
+seq_of(struct seq *s, const char *conftxt)
+{
+	struct iked_config	*cf;
+	struct chan		 c;
+	struct imsg		 im;
+	int			 r;
+
+	memset(s, 0, sizeof(*s));
+	cf = conf(conftxt);
+	chan_open(&c);
+	ATF_REQUIRE_EQ(cfgmsg_send(&c.tx, cf), 0);
+	while (!TAILQ_EMPTY(&c.tx.out)) {
+		ATF_REQUIRE(imsg_flush(&c.tx) != -1);
+		ATF_REQUIRE(imsg_read(&c.rx) > 0);
+		while ((r = imsg_get(&c.rx, &im)) == 1) {
+			ATF_REQUIRE(s->n < 64);
+			s->type[s->n] = im.hdr.type;
+			s->len[s->n] = imsg_datalen(&im);
+			s->data[s->n] = malloc(s->len[s->n] + 1);
+			ATF_REQUIRE(s->data[s->n] != NULL);
+			if (s->len[s->n] > 0)
+				memcpy(s->data[s->n], im.data, s->len[s->n]);
+			s->n++;
+			imsg_free(&im);
+		}
+	}
+	config_free(cf);
+	chan_close(&c);
+}
+
+static void
+seq_free(struct seq *s)
+{
+	u_int	 i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->data[i]);
+}
+
+/* Feed s, with message skip left out, or message bad changed by fn. */
+static int
+seq_feed(const struct seq *s, u_int skip, u_int bad,
+    void (*fn)(uint8_t *, size_t *))
+{
+	struct cfgmsg_state	 cs;
+	struct iked_config	*cf = NULL;
+	struct imsg		 im;
+	uint8_t			 buf[IMSG_MAXDATA];
+	size_t			 len;
+	u_int			 i;
+	int			 r = 0;
+
+	memset(&cs, 0, sizeof(cs));
+	for (i = 0; i < s->n && r == 0; i++) {
+		if (i == skip)
+			continue;
+		len = s->len[i];
+		memcpy(buf, s->data[i], len);
+		if (i == bad)
+			fn(buf, &len);
+		memset(&im, 0, sizeof(im));
+		im.hdr.type = s->type[i];
+		im.hdr.len = (uint16_t)(IMSG_HDRLEN + len);
+		im.data = buf;
+		im.fd = -1;
+		r = cfgmsg_recv(&cs, &im, &cf);
+	}
+	cfgmsg_abort(&cs);
+	config_free(cf);
+	return (r);
+}
+
+static void
+truncate1(uint8_t *buf, size_t *len)
+{
+	(void)buf;
+	(*len)--;
+}
+
+static void
+lengthen(uint8_t *buf, size_t *len)
+{
+	buf[(*len)++] = 'x';
+}
+
+static void
+trash(uint8_t *buf, size_t *len)
+{
+	memset(buf, 0xff, *len);
+}
+
+ATF_TC_WITHOUT_HEAD(cfgmsg_broken);
+ATF_TC_BODY(cfgmsg_broken, tc)
+{
+	struct seq	 s;
+	u_int		 i;
+
+	seq_of(&s, conftext);
+	ATF_REQUIRE(s.n > 5);
+	ATF_REQUIRE_EQ(s.type[0], IMSG_CFG_START);
+	ATF_REQUIRE_EQ(s.type[s.n - 1], IMSG_CFG_END);
+	/* Whole, it is taken. */
+	ATF_CHECK_EQ(seq_feed(&s, s.n, s.n, NULL), 1);
+	/*
+	 * Any message left out, any one shorter, longer or garbage: no
+	 * configuration (without the last, it is still to come).
+	 */
+	for (i = 0; i < s.n; i++) {
+		ATF_CHECK_EQ_MSG(seq_feed(&s, i, s.n, NULL),
+		    i == s.n - 1 ? 0 : -1,
+		    "message %u (type %u) left out", i, s.type[i]);
+		if (s.len[i] > 0)
+			ATF_CHECK_EQ_MSG(seq_feed(&s, s.n, i, truncate1), -1,
+			    "message %u (type %u) one byte short", i,
+			    s.type[i]);
+		ATF_CHECK_EQ_MSG(seq_feed(&s, s.n, i, lengthen), -1,
+		    "message %u (type %u) one byte long", i, s.type[i]);
+		if (s.len[i] > 0)
+			ATF_CHECK_EQ_MSG(seq_feed(&s, s.n, i, trash), -1,
+			    "message %u (type %u) of 0xff bytes", i,
+			    s.type[i]);
+	}
+	seq_free(&s);
+}
+
+/* A PF_KEY message as libpfkey builds it: what send() puts on so. */
+struct pmsg {
+	uint8_t		 buf[4096];
+	size_t		 len;
+};
+
+static int	pk_sv[2] = { -1, -1 };
+
+static int
+pk_sock(void)
+{
+	if (pk_sv[0] == -1)
+		ATF_REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pk_sv) == 0);
+	return (pk_sv[0]);
+}
+
+static void
+pk_take(struct pmsg *m, int sent)
+{
+	ssize_t	 n;
+
+	ATF_REQUIRE_MSG(sent > 0, "libpfkey: %s", ipsec_strerror());
+	n = recv(pk_sv[1], m->buf, sizeof(m->buf), 0);
+	ATF_REQUIRE(n > 0);
+	m->len = (size_t)n;
+}
+
+static struct sockaddr *
+sin4(struct sockaddr_storage *ss, const char *a)
+{
+	struct sockaddr_in	*s = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	s->sin_family = AF_INET;
+	ATF_REQUIRE(inet_pton(AF_INET, a, &s->sin_addr) == 1);
+	return ((struct sockaddr *)ss);
+}
+
+/* X_SPDUPDATE of 192.0.2.1 -> .2 with policy text pol. */
+static void
+pk_spd(struct pmsg *m, const char *pol, int update)
+{
+	struct sockaddr_storage	 s, d;
+	char			*buf;
+
+	buf = ipsec_set_policy(pol, (int)strlen(pol));
+	ATF_REQUIRE_MSG(buf != NULL, "%s: %s", pol, ipsec_strerror());
+	pk_take(m, update ? pfkey_send_spdupdate(pk_sock(),
+	    sin4(&s, "192.0.2.1"), 32, sin4(&d, "192.0.2.2"), 32, 255, buf,
+	    ipsec_get_policylen(buf), 1) : pfkey_send_spdadd(pk_sock(),
+	    sin4(&s, "192.0.2.1"), 32, sin4(&d, "192.0.2.2"), 32, 255, buf,
+	    ipsec_get_policylen(buf), 1));
+	free(buf);
+}
+
+ATF_TC_WITHOUT_HEAD(filter_allows);
+ATF_TC_BODY(filter_allows, tc)
+{
+	struct pfkey_send_sa_args	 a;
+	struct sockaddr_storage		 s, d;
+	struct pfkey_ids		*ids;
+	struct pmsg			 m;
+	uint8_t				 key[36];
+	struct sadb_msg			 acq;
+
+	ATF_REQUIRE((ids = pfkey_ids_new()) != NULL);
+	pk_take(&m, pfkey_send_register(pk_sock(), SADB_SATYPE_ESP));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+	pk_take(&m, pfkey_send_spddump(pk_sock()));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+	pk_take(&m, pfkey_send_getspi(pk_sock(), SADB_SATYPE_ESP,
+	    IPSEC_MODE_TRANSPORT, sin4(&s, "192.0.2.2"), sin4(&d, "192.0.2.1"),
+	    0, 0, 0, 7));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+
+	memset(&a, 0, sizeof(a));
+	memset(key, 0x5a, sizeof(key));
+	a.so = pk_sock();
+	a.satype = SADB_SATYPE_ESP;
+	a.mode = IPSEC_MODE_TRANSPORT;
+	a.src = sin4(&s, "192.0.2.2");
+	a.dst = sin4(&d, "192.0.2.1");
+	a.spi = htonl(0x1000);
+	a.wsize = 8;
+	a.keymat = (const char *)key;
+	a.e_type = SADB_X_EALG_AESGCM16;
+	a.e_keylen = 20;
+	a.seq = 7;
+	pk_take(&m, pfkey_send_update2(&a));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+	pk_take(&m, pfkey_send_add2(&a));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+	pk_take(&m, pfkey_send_delete(pk_sock(), SADB_SATYPE_ESP,
+	    IPSEC_MODE_ANY, sin4(&s, "192.0.2.2"), sin4(&d, "192.0.2.1"),
+	    htonl(0x1000)));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+
+	pk_spd(&m, "out ipsec esp/transport//require", 1);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+	pk_spd(&m, "in ipsec esp/tunnel/192.0.2.2-192.0.2.1/unique", 0);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+
+	/* A failed negotiation (RFC 2367 3.1.6), as kernel.c sends it. */
+	memset(&acq, 0, sizeof(acq));
+	acq.sadb_msg_version = PF_KEY_V2;
+	acq.sadb_msg_type = SADB_ACQUIRE;
+	acq.sadb_msg_satype = SADB_SATYPE_ESP;
+	acq.sadb_msg_errno = ETIMEDOUT;
+	acq.sadb_msg_len = PFKEY_UNIT64(sizeof(acq));
+	ATF_CHECK_EQ(pfkey_filter(&acq, sizeof(acq), ids), 0);
+	pfkey_ids_free(ids);
+}
+
+/* Set the policy id of an X_SPD* message, and its pid. */
+static void
+pk_setid(struct pmsg *m, uint32_t id, uint32_t pid)
+{
+	caddr_t			 mhp[SADB_EXT_MAX + 1];
+	struct sadb_x_policy	*xpl;
+	struct sadb_msg		*msg = (struct sadb_msg *)(void *)m->buf;
+
+	ATF_REQUIRE(pfkey_align(msg, mhp) == 0);
+	xpl = (struct sadb_x_policy *)(void *)mhp[SADB_X_EXT_POLICY];
+	ATF_REQUIRE(xpl != NULL);
+	xpl->sadb_x_policy_id = id;
+	msg->sadb_msg_pid = pid;
+}
+
+ATF_TC_WITHOUT_HEAD(filter_refuses);
+ATF_TC_BODY(filter_refuses, tc)
+{
+	struct sockaddr_storage	 s, d;
+	struct pfkey_ids	*ids;
+	struct pmsg		 m, reply;
+	static const char *const open[] = {
+		"out bypass", "in bypass", "out none", "out discard",
+		"out ipsec esp/transport//use",
+		"out ipsec esp/transport//default",
+		"in ipsec esp/transport//require ah/transport//use",
+		"out ipsec ipcomp/transport//require",
+	};
+	size_t			 i;
+
+	ATF_REQUIRE((ids = pfkey_ids_new()) != NULL);
+	/* What empties the SAD or the SPD, or reads every key. */
+	pk_take(&m, pfkey_send_flush(pk_sock(), SADB_SATYPE_UNSPEC));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+	pk_take(&m, pfkey_send_spdflush(pk_sock()));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+	pk_take(&m, pfkey_send_dump(pk_sock(), SADB_SATYPE_UNSPEC));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+	pk_take(&m, pfkey_send_promisc_toggle(pk_sock(), 1));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+	pk_take(&m, pfkey_send_register(pk_sock(), SADB_X_SATYPE_IPCOMP));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+	pk_take(&m, pfkey_send_getspi(pk_sock(), SADB_X_SATYPE_IPCOMP,
+	    IPSEC_MODE_TRANSPORT, sin4(&s, "192.0.2.2"), sin4(&d, "192.0.2.1"),
+	    0, 0, 0, 7));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+
+	/* A policy that would let cleartext through, or none. */
+	for (i = 0; i < sizeof(open) / sizeof(open[0]); i++) {
+		pk_spd(&m, open[i], i % 2);
+		ATF_CHECK_EQ_MSG(pfkey_filter(m.buf, m.len, ids), EPERM,
+		    "%s", open[i]);
+	}
+
+	/* Deleting the admin's policy; then one the engine put in. */
+	pk_take(&m, pfkey_send_spddelete2(pk_sock(), 42));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+	pk_spd(&reply, "out ipsec esp/transport//require", 1);
+	pk_setid(&reply, 42, 4242);
+	pfkey_filter_learn(reply.buf, reply.len, 4241, ids);	/* not its */
+	ATF_CHECK_EQ(pfkey_ids_count(ids), 0);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+	pfkey_filter_learn(reply.buf, reply.len, 4242, ids);
+	ATF_CHECK_EQ(pfkey_ids_count(ids), 1);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+	/* Gone (by anyone): refused again. */
+	pfkey_filter_learn(m.buf, m.len, 4242, ids);
+	ATF_CHECK_EQ(pfkey_ids_count(ids), 0);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+
+	/* Malformed: short, a length that lies, a wrong version. */
+	pk_take(&m, pfkey_send_spddump(pk_sock()));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, 8, ids), EINVAL);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len + 8, ids), EINVAL);
+	((struct sadb_msg *)(void *)m.buf)->sadb_msg_version = 1;
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EINVAL);
+	pk_spd(&m, "out ipsec esp/transport//require", 1);
+	m.buf[m.len - 1] ^= 0xff;
+	((struct sadb_msg *)(void *)m.buf)->sadb_msg_len++;
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EINVAL);
+	pfkey_ids_free(ids);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	log_init(1, LOG_DAEMON);
+	ATF_TP_ADD_TC(tp, cfgmsg_roundtrip);
+	ATF_TP_ADD_TC(tp, cfgmsg_empty);
+	ATF_TP_ADD_TC(tp, cfgmsg_broken);
+	ATF_TP_ADD_TC(tp, filter_allows);
+	ATF_TP_ADD_TC(tp, filter_refuses);
+	return (atf_no_error());
+}

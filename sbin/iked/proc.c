@@ -1,0 +1,870 @@
+/*-
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Privilege separation (iked.8, PROCESSES), OpenBSD's model:
+ *
+ * parent	root.  Reads iked.conf, opens PF_KEY, binds the IKE sockets
+ *		and the control socket, forks the engine, then only: parses
+ *		the configuration again on HUP or when ikectl asks, and
+ *		passes PF_KEY messages between the engine and the kernel,
+ *		the engine's only after pfkey_filter() allows them.
+ * engine	IKED_USER, chrooted to its home directory (an empty one),
+ *		with no PF_KEY socket and no file: parses every packet from
+ *		the network, runs both versions' state machines and serves
+ *		ikectl on the socket the parent bound.
+ *
+ * The engine inherits the IKE and control sockets across fork(2), with
+ * the configuration the parent parsed at start; a reload comes as
+ * messages (cfgmsg.c).  Two channels join them: an imsg socketpair
+ * (configuration, reloads) and a SOCK_SEQPACKET pair carrying PF_KEY
+ * messages, one per datagram, so that the engine's kernel.c speaks
+ * PF_KEY to the parent as it would to the kernel.
+ *
+ * When one of them dies the other follows, with a line in the log; the
+ * kernel's SAs stay as they are.  TERM or INT to the parent ends the
+ * engine as iked -X ends: our SAs are deleted and the peers told, and
+ * the parent passes those last messages on before it exits.
+ *
+ * The place for pledge(2)/unveil(2) (OpenBSD) or Capsicum (FreeBSD) in
+ * the engine is proc_engine_restrict().
+ */
+
+#ifdef __linux__
+#define _GNU_SOURCE	/* glibc: setresuid(2), setresgid(2) */
+#endif
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include <openssl/evp.h>
+
+#include <libpfkey.h>
+
+#include "iked.h"
+
+#define PROC_PFKEY_MAX		(64 * 1024)	/* an engine's message */
+#define PROC_QUEUE_MAX		(8 * 1024 * 1024) /* kernel to engine */
+#define PROC_SOCKBUF		(2 * 1024 * 1024)
+#define PROC_SEND_WAIT		1000		/* ms for room at the kernel */
+
+struct proc_msg {
+	TAILQ_ENTRY(proc_msg)	 pm_entry;
+	size_t			 pm_len;
+	uint8_t			 pm_buf[];
+};
+TAILQ_HEAD(proc_msgq, proc_msg);
+
+static struct proc_parent {
+	struct iked		*pp_env;
+	struct event_base	*pp_base;
+	pid_t			 pp_engine;	/* 0: gone */
+	int			 pp_status;	/* its exit status */
+	struct imsgbuf		 pp_ibuf;
+	struct event		*pp_ibev;
+	struct event		*pp_ibwev;
+	int			 pp_kfd;	/* PF_KEY */
+	struct event		*pp_kev;
+	int			 pp_efd;	/* the engine's PF_KEY channel */
+	struct event		*pp_eev;
+	struct event		*pp_ewev;
+	struct proc_msgq	 pp_q;		/* to the engine, waiting */
+	size_t			 pp_qbytes;
+	uint64_t		 pp_qdrops;
+	struct pfkey_ids	*pp_ids;	/* the engine's policies */
+	uint8_t			*pp_buf;	/* PROC_PFKEY_MAX */
+	int			 pp_exiting;	/* TERM: the engine ends */
+	int			 pp_edone;	/* it wrote its last request */
+} pp;
+
+static struct cfgmsg_state	 proc_cfgstate;	/* the engine's */
+
+static void	proc_parent_imsg(evutil_socket_t, short, void *);
+static void	proc_parent_iwrite(evutil_socket_t, short, void *);
+static void	proc_parent_kernel(evutil_socket_t, short, void *);
+static void	proc_parent_engine(evutil_socket_t, short, void *);
+static void	proc_parent_ewrite(evutil_socket_t, short, void *);
+
+/* Socket buffers for a burst of PF_KEY messages; failure is harmless. */
+static void
+proc_sockbuf(int fd)
+{
+	int	 buf = PROC_SOCKBUF;
+
+#ifdef SO_RCVBUFFORCE
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf,
+	    sizeof(buf)) == -1)
+#endif
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+#ifdef SO_SNDBUFFORCE
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf,
+	    sizeof(buf)) == -1)
+#endif
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+}
+
+static void
+proc_nonblock(int fd)
+{
+	int	 fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+		fatal("%s", __func__);
+}
+
+/*
+ * The engine's user: its home is the engine's root, which must be a
+ * directory that only root may change (as sshd(8) checks its own).
+ */
+static void
+proc_check_home(const struct passwd *pw)
+{
+	struct stat	 st;
+
+	if (pw->pw_dir == NULL || pw->pw_dir[0] != '/')
+		fatalx("user %s: its home directory is not an absolute path",
+		    pw->pw_name);
+	if (stat(pw->pw_dir, &st) == -1)
+		fatal("user %s: %s", pw->pw_name, pw->pw_dir);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		fatalx("user %s: %s must be a directory owned by root and "
+		    "writable by root only", pw->pw_name, pw->pw_dir);
+}
+
+/*
+ * What the engine needs from files, loaded while it can still read
+ * them: OpenSSL's configuration and algorithms, the time zone of the
+ * log.
+ */
+static void
+proc_engine_preload(void)
+{
+	EVP_CIPHER	*c;
+	EVP_MD		*md;
+
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
+		fatalx("OpenSSL does not start");
+	if ((c = EVP_CIPHER_fetch(NULL, "AES-128-CBC", NULL)) != NULL)
+		EVP_CIPHER_free(c);
+	if ((md = EVP_MD_fetch(NULL, "SHA256", NULL)) != NULL)
+		EVP_MD_free(md);
+	tzset();
+}
+
+/* chroot(2) to the user's home, then become the user, for good. */
+static void
+proc_engine_privdrop(const struct passwd *pw)
+{
+	if (chroot(pw->pw_dir) == -1 || chdir("/") == -1)
+		fatal("chroot %s", pw->pw_dir);
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cannot become user %s", pw->pw_name);
+	if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
+	    getgid() != pw->pw_gid || getegid() != pw->pw_gid ||
+	    setuid(0) != -1)
+		fatalx("still privileged after becoming user %s", pw->pw_name);
+}
+
+/*
+ * The system calls the engine may make.  OpenBSD: pledge("stdio inet
+ * recvfd", NULL); FreeBSD: cap_enter(2) once the sockets are limited.
+ * On Linux a seccomp filter belongs here.
+ */
+static void
+proc_engine_restrict(void)
+{
+}
+
+/*
+ * The engine: the child of fork(2), with the parent's sockets.  ifd and
+ * efd: its ends of the two channels.
+ */
+static __dead void
+proc_engine(struct iked *env, const struct passwd *pw, int ifd, int efd)
+{
+	iked_pidfile_forget();
+	proc_engine_preload();
+	proc_engine_privdrop(pw);
+	/* setuid(2) may make us dumpable again. */
+	iked_nocore();
+	proc_engine_restrict();
+
+	env->sc_privsep = 1;
+	env->sc_parent = getppid();
+	env->sc_pfkey = efd;
+	if ((env->sc_ibuf = calloc(1, sizeof(*env->sc_ibuf))) == NULL)
+		fatal("%s", __func__);
+	imsg_init(env->sc_ibuf, ifd);
+	iked_run(env);
+	exit(0);
+}
+
+static void
+proc_engine_iwrite(evutil_socket_t fd, short event, void *arg)
+{
+	struct iked	*env = arg;
+
+	(void)fd;
+	(void)event;
+	if (imsg_flush(env->sc_ibuf) == -1) {
+		log_warn("engine: to the parent");
+		event_base_loopexit(env->sc_evbase, NULL);
+	} else if (TAILQ_EMPTY(&env->sc_ibuf->out))
+		event_del(env->sc_ibufwev);
+}
+
+static int
+proc_engine_flush(struct iked *env)
+{
+	switch (imsg_flush(env->sc_ibuf)) {
+	case 0:
+		return (0);
+	case 1:
+		return (event_add(env->sc_ibufwev, NULL));
+	default:
+		return (-1);
+	}
+}
+
+static void
+proc_engine_dispatch(struct iked *env, struct imsg *im)
+{
+	static char		*conffile;
+	struct iked_config	*cf;
+	const char		*file;
+	size_t			 len;
+	int			 ok;
+
+	switch (im->hdr.type) {
+	case IMSG_CFG_START:
+	case IMSG_CFG_POLICY:
+	case IMSG_CFG_FLOW:
+	case IMSG_CFG_PROPOSAL:
+	case IMSG_CFG_END:
+		switch (cfgmsg_recv(&proc_cfgstate, im, &cf)) {
+		case 1:
+			iked_apply(env, cf, 0);
+			break;
+		case -1:
+			log_warnx("engine: a broken configuration from the "
+			    "parent (message %u): ignored", im->hdr.type);
+			break;
+		default:
+			break;
+		}
+		break;
+	case IMSG_RELOADED:
+		/* int ok, then the file read, NUL-terminated. */
+		len = imsg_datalen(im);
+		file = (const char *)im->data + sizeof(ok);
+		if (len <= sizeof(ok) || len > sizeof(ok) + PATH_MAX ||
+		    file[len - sizeof(ok) - 1] != '\0') {
+			log_warnx("engine: a broken message from the parent");
+			break;
+		}
+		memcpy(&ok, im->data, sizeof(ok));
+		if (ok == 0 && strcmp(file, env->sc_conffile) != 0) {
+			/* "load": later reloads read that file. */
+			free(conffile);
+			if ((conffile = strdup(file)) != NULL)
+				env->sc_conffile = conffile;
+		}
+		control_reloaded(im->hdr.peerid, ok, file);
+		break;
+	default:
+		log_warnx("engine: unknown message %u from the parent",
+		    im->hdr.type);
+		break;
+	}
+}
+
+/* The parent is gone: so are we, leaving the kernel's SAs. */
+static __dead void
+proc_engine_orphan(struct iked *env)
+{
+	(void)env;
+	log_warnx("engine: the parent process is gone; exiting");
+	exit(1);
+}
+
+static void
+proc_engine_imsg(evutil_socket_t fd, short event, void *arg)
+{
+	struct iked	*env = arg;
+	struct imsg	 im;
+	ssize_t		 n;
+	int		 r;
+
+	(void)fd;
+	(void)event;
+	if ((n = imsg_read(env->sc_ibuf)) == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		log_warn("engine: from the parent");
+		proc_engine_orphan(env);
+	}
+	if (n == 0)
+		proc_engine_orphan(env);
+	while ((r = imsg_get(env->sc_ibuf, &im)) == 1) {
+		proc_engine_dispatch(env, &im);
+		if (im.fd != -1)
+			close(im.fd);
+		imsg_free(&im);
+	}
+	if (r == -1) {
+		log_warn("engine: from the parent");
+		proc_engine_orphan(env);
+	}
+}
+
+/* The engine's channel to the parent, in its event loop. */
+void
+proc_engine_init(struct iked *env)
+{
+	proc_nonblock(env->sc_ibuf->fd);
+	env->sc_ibufev = event_new(env->sc_evbase, env->sc_ibuf->fd,
+	    EV_READ | EV_PERSIST, proc_engine_imsg, env);
+	env->sc_ibufwev = event_new(env->sc_evbase, env->sc_ibuf->fd,
+	    EV_WRITE, proc_engine_iwrite, env);
+	if (env->sc_ibufev == NULL || env->sc_ibufwev == NULL ||
+	    event_add(env->sc_ibufev, NULL) == -1)
+		fatalx("%s: cannot listen to the parent", __func__);
+}
+
+void
+proc_engine_close(struct iked *env)
+{
+	if (env->sc_ibuf == NULL)
+		return;
+	if (env->sc_ibufev != NULL)
+		event_free(env->sc_ibufev);
+	if (env->sc_ibufwev != NULL)
+		event_free(env->sc_ibufwev);
+	env->sc_ibufev = env->sc_ibufwev = NULL;
+	cfgmsg_abort(&proc_cfgstate);
+	close(env->sc_ibuf->fd);
+	imsg_clear(env->sc_ibuf);
+	free(env->sc_ibuf);
+	env->sc_ibuf = NULL;
+}
+
+/*
+ * The engine asks the parent to read file (NULL: the running one's)
+ * again; the answer to control client id (0: none) comes back as
+ * IMSG_RELOADED.  0, or -1 if it cannot be asked.
+ */
+int
+proc_reload(struct iked *env, uint32_t id, const char *file)
+{
+	const char	*f = file != NULL ? file : "";
+
+	if (env->sc_ibuf == NULL || imsg_compose(env->sc_ibuf, IMSG_RELOAD,
+	    id, -1, f, strlen(f) + 1) == -1 || proc_engine_flush(env) == -1) {
+		log_warn("engine: cannot ask the parent for a reload");
+		return (-1);
+	}
+	return (0);
+}
+
+/* The parent's side. */
+
+static void
+proc_parent_flush(void)
+{
+	switch (imsg_flush(&pp.pp_ibuf)) {
+	case 0:
+		break;
+	case 1:
+		(void)event_add(pp.pp_ibwev, NULL);
+		break;
+	default:
+		log_warn("parent: to the engine");
+		break;
+	}
+}
+
+static void
+proc_parent_iwrite(evutil_socket_t fd, short event, void *arg)
+{
+	(void)fd;
+	(void)event;
+	(void)arg;
+	if (imsg_flush(&pp.pp_ibuf) != 1)
+		event_del(pp.pp_ibwev);
+}
+
+/* IMSG_RELOAD: read the file the engine names, or ours, and answer. */
+static void
+proc_parent_reload(struct imsg *im)
+{
+	struct iked_config	*cf;
+	const char		*file = im->data, *name;
+	size_t			 len = imsg_datalen(im);
+	uint8_t			*buf;
+	int			 ok = -1;
+
+	if (len == 0 || len > PATH_MAX || file[len - 1] != '\0' ||
+	    strlen(file) != len - 1 || (file[0] != '\0' && file[0] != '/')) {
+		log_warnx("parent: a broken reload request from the engine");
+		file = "";
+		goto answer;
+	}
+	if (iked_loadfile(pp.pp_env, file[0] != '\0' ? file : NULL,
+	    &cf) == -1)
+		goto answer;
+	if (cfgmsg_send(&pp.pp_ibuf, cf) == -1)
+		log_warn("parent: cannot send the configuration");
+	else
+		ok = 0;
+	config_free(cf);
+ answer:
+	/* ok, then the file read: named by the engine, or ours. */
+	name = file[0] != '\0' ? file : pp.pp_env->sc_conffile;
+	len = strlen(name) + 1;
+	if ((buf = malloc(sizeof(ok) + len)) == NULL) {
+		log_warn("parent: to the engine");
+		return;
+	}
+	memcpy(buf, &ok, sizeof(ok));
+	memcpy(buf + sizeof(ok), name, len);
+	if (imsg_compose(&pp.pp_ibuf, IMSG_RELOADED, im->hdr.peerid, -1, buf,
+	    sizeof(ok) + len) == -1)
+		log_warn("parent: to the engine");
+	free(buf);
+	proc_parent_flush();
+}
+
+static void
+proc_parent_imsg(evutil_socket_t fd, short event, void *arg)
+{
+	struct imsg	 im;
+	ssize_t		 n;
+	int		 r;
+
+	(void)fd;
+	(void)event;
+	(void)arg;
+	if ((n = imsg_read(&pp.pp_ibuf)) == -1 && (errno == EAGAIN ||
+	    errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* Its exit status tells the rest (proc_parent_sigchld). */
+		event_del(pp.pp_ibev);
+		return;
+	}
+	while ((r = imsg_get(&pp.pp_ibuf, &im)) == 1) {
+		switch (im.hdr.type) {
+		case IMSG_RELOAD:
+			proc_parent_reload(&im);
+			break;
+		default:
+			log_warnx("parent: unknown message %u from the engine",
+			    im.hdr.type);
+			break;
+		}
+		if (im.fd != -1)
+			close(im.fd);
+		imsg_free(&im);
+	}
+	if (r == -1) {
+		log_warnx("parent: a broken message from the engine; "
+		    "stopping it");
+		event_del(pp.pp_ibev);
+		(void)kill(pp.pp_engine, SIGTERM);
+	}
+}
+
+/* Queue len bytes for the engine's PF_KEY channel. */
+static void
+proc_parent_toengine(const void *buf, size_t len)
+{
+	struct proc_msg	*pm;
+	ssize_t		 n;
+
+	if (pp.pp_efd == -1)
+		return;
+	if (TAILQ_EMPTY(&pp.pp_q)) {
+		n = send(pp.pp_efd, buf, len, MSG_DONTWAIT);
+		if (n == (ssize_t)len)
+			return;
+		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != ENOBUFS)
+			return;		/* gone: SIGCHLD tells */
+	}
+	if (pp.pp_qbytes + len > PROC_QUEUE_MAX ||
+	    (pm = malloc(sizeof(*pm) + len)) == NULL) {
+		if (pp.pp_qdrops++ % 1000 == 0)
+			log_warnx("parent: the engine does not read; PF_KEY "
+			    "messages dropped (%llu)",
+			    (unsigned long long)pp.pp_qdrops);
+		return;
+	}
+	pm->pm_len = len;
+	memcpy(pm->pm_buf, buf, len);
+	TAILQ_INSERT_TAIL(&pp.pp_q, pm, pm_entry);
+	pp.pp_qbytes += len;
+	(void)event_add(pp.pp_ewev, NULL);
+}
+
+static void
+proc_parent_ewrite(evutil_socket_t fd, short event, void *arg)
+{
+	struct proc_msg	*pm;
+	ssize_t		 n;
+
+	(void)event;
+	(void)arg;
+	while ((pm = TAILQ_FIRST(&pp.pp_q)) != NULL) {
+		n = send(fd, pm->pm_buf, pm->pm_len, MSG_DONTWAIT);
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == ENOBUFS)) {
+			(void)event_add(pp.pp_ewev, NULL);
+			return;
+		}
+		TAILQ_REMOVE(&pp.pp_q, pm, pm_entry);
+		pp.pp_qbytes -= pm->pm_len;
+		explicit_bzero(pm->pm_buf, pm->pm_len);
+		free(pm);
+	}
+}
+
+/* The engine's PF_KEY channel is done: close it, dropping the queue. */
+static void
+proc_parent_eclose(void)
+{
+	struct proc_msg	*pm;
+
+	if (pp.pp_efd == -1)
+		return;
+	event_del(pp.pp_eev);
+	event_del(pp.pp_ewev);
+	while ((pm = TAILQ_FIRST(&pp.pp_q)) != NULL) {
+		TAILQ_REMOVE(&pp.pp_q, pm, pm_entry);
+		explicit_bzero(pm->pm_buf, pm->pm_len);
+		free(pm);
+	}
+	pp.pp_qbytes = 0;
+	close(pp.pp_efd);
+	pp.pp_efd = -1;
+}
+
+/* The kernel's messages, to the engine as they are. */
+static void
+proc_parent_kernel(evutil_socket_t fd, short event, void *arg)
+{
+	struct sadb_msg	*msg;
+	size_t		 len;
+	int		 n;
+
+	(void)event;
+	(void)arg;
+	for (n = 0; n < 64; n++) {
+		if ((msg = pfkey_recv(fd)) == NULL) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				return;
+			/*
+			 * The kernel closed: at exit, once it answered our
+			 * last requests; else netipsecd went away, and the
+			 * engine learns it as iked -X would.
+			 */
+			if (!pp.pp_exiting && !pp.pp_edone)
+				log_warnx("pfkey: the kernel (netipsecd) went "
+				    "away");
+			event_del(pp.pp_kev);
+			proc_parent_eclose();
+			return;
+		}
+		len = PFKEY_UNUNIT64((size_t)msg->sadb_msg_len);
+		pfkey_filter_learn(msg, len, (uint32_t)pp.pp_engine,
+		    pp.pp_ids);
+		proc_parent_toengine(msg, len);
+		explicit_bzero(msg, len);
+		free(msg);
+	}
+}
+
+/* A refusal the engine reads as the kernel's: its header, errno set. */
+static void
+proc_parent_refuse(const uint8_t *buf, size_t len, int error)
+{
+	struct sadb_msg	 m;
+
+	memset(&m, 0, sizeof(m));
+	if (len >= sizeof(m))
+		memcpy(&m, buf, sizeof(m));
+	log_warnx("parent: the engine's PF_KEY %s refused: %s",
+	    kernel_name(m.sadb_msg_type), strerror(error));
+	m.sadb_msg_errno = (uint8_t)error;
+	m.sadb_msg_len = PFKEY_UNIT64(sizeof(m));
+	proc_parent_toengine(&m, sizeof(m));
+}
+
+/* To the kernel, waiting for room as a BSD kernel's send(2) would. */
+static int
+proc_parent_tokernel(const uint8_t *buf, size_t len)
+{
+	struct pollfd	 pfd;
+
+	while (send(pp.pp_kfd, buf, len, 0) == -1) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return (-1);
+		pfd.fd = pp.pp_kfd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, PROC_SEND_WAIT) != 1) {
+			errno = ENOBUFS;
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* The engine's PF_KEY requests: checked, then to the kernel. */
+static void
+proc_parent_engine(evutil_socket_t fd, short event, void *arg)
+{
+	ssize_t		 n;
+	int		 i, error;
+
+	(void)event;
+	(void)arg;
+	for (i = 0; i < 64; i++) {
+		n = recv(fd, pp.pp_buf, PROC_PFKEY_MAX, MSG_TRUNC |
+		    MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				return;
+			n = 0;
+		}
+		if (n == 0) {
+			/*
+			 * The engine is done writing (its last DELETEs are
+			 * in): so are we; the kernel closes once it has
+			 * answered, and then the channel closes.
+			 */
+			event_del(pp.pp_eev);
+			pp.pp_edone = 1;
+			(void)shutdown(pp.pp_kfd, SHUT_WR);
+			return;
+		}
+		if (n > PROC_PFKEY_MAX)
+			error = EMSGSIZE;
+		else
+			error = pfkey_filter(pp.pp_buf, (size_t)n, pp.pp_ids);
+		if (error == 0 && proc_parent_tokernel(pp.pp_buf,
+		    (size_t)n) == -1)
+			error = errno;
+		if (error != 0)
+			proc_parent_refuse(pp.pp_buf, n > PROC_PFKEY_MAX ?
+			    PROC_PFKEY_MAX : (size_t)n, error);
+		explicit_bzero(pp.pp_buf, n > PROC_PFKEY_MAX ?
+		    PROC_PFKEY_MAX : (size_t)n);
+	}
+}
+
+static void
+proc_parent_sigterm(evutil_socket_t sig, short event, void *arg)
+{
+	(void)event;
+	(void)arg;
+	if (!pp.pp_exiting)
+		log_info("exiting on signal %d", (int)sig);
+	pp.pp_exiting = 1;
+	if (pp.pp_engine != 0)
+		(void)kill(pp.pp_engine, SIGTERM);
+}
+
+static void
+proc_parent_sighup(evutil_socket_t sig, short event, void *arg)
+{
+	struct imsg	 im;
+
+	(void)sig;
+	(void)event;
+	(void)arg;
+	memset(&im, 0, sizeof(im));
+	im.hdr.type = IMSG_RELOAD;
+	im.hdr.len = IMSG_HDRLEN + 1;
+	im.data = (void *)(uintptr_t)"";
+	im.fd = -1;
+	proc_parent_reload(&im);
+}
+
+static void
+proc_parent_sigusr1(evutil_socket_t sig, short event, void *arg)
+{
+	(void)event;
+	(void)arg;
+	if (pp.pp_engine != 0)
+		(void)kill(pp.pp_engine, (int)sig);
+}
+
+static void
+proc_parent_sigchld(evutil_socket_t sig, short event, void *arg)
+{
+	pid_t	 pid;
+	int	 status;
+
+	(void)sig;
+	(void)event;
+	(void)arg;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid != pp.pp_engine)
+			continue;
+		pp.pp_engine = 0;
+		if (WIFSIGNALED(status)) {
+			log_warnx("the IKE engine was killed by signal %d; "
+			    "iked exiting, the kernel's SAs stay",
+			    WTERMSIG(status));
+			pp.pp_status = 1;
+		} else if (WEXITSTATUS(status) != 0 || !pp.pp_exiting) {
+			log_warnx("the IKE engine exited with status %d; "
+			    "iked exiting", WEXITSTATUS(status));
+			pp.pp_status = WEXITSTATUS(status) != 0 ? 1 : 0;
+		}
+		event_base_loopexit(pp.pp_base, NULL);
+	}
+}
+
+/*
+ * The parent: opens what needs root, forks the engine, and serves it
+ * until it ends.  Never returns.
+ */
+__dead void
+proc_parent(struct iked *env, struct passwd *pw)
+{
+	struct event	*ev[5];
+	int		 ich[2], ech[2], i;
+	pid_t		 pid;
+
+	proc_check_home(pw);
+	signal(SIGPIPE, SIG_IGN);
+	memset(&pp, 0, sizeof(pp));
+	pp.pp_env = env;
+	TAILQ_INIT(&pp.pp_q);
+	if ((pp.pp_ids = pfkey_ids_new()) == NULL ||
+	    (pp.pp_buf = malloc(PROC_PFKEY_MAX)) == NULL)
+		fatal("%s", __func__);
+	if ((pp.pp_kfd = pfkey_open()) == -1)
+		fatalx("cannot talk to the kernel's PF_KEY: %s (is "
+		    "netipsecd running?)", ipsec_strerror());
+	/* The engine's REGISTER comes through it. */
+	proc_nonblock(pp.pp_kfd);
+	if (net_open(env) == -1)
+		fatalx("cannot open the IKE sockets");
+	control_listen(env);
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, ich) == -1 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ech) == -1)
+		fatal("socketpair");
+	proc_sockbuf(ech[0]);
+	proc_sockbuf(ech[1]);
+	for (i = 0; i < 2; i++) {
+		proc_nonblock(ich[i]);
+		proc_nonblock(ech[i]);
+	}
+	switch ((pid = fork())) {
+	case -1:
+		fatal("fork");
+	case 0:
+		close(ich[0]);
+		close(ech[0]);
+		close(pp.pp_kfd);
+		pfkey_ids_free(pp.pp_ids);
+		free(pp.pp_buf);
+		proc_engine(env, pw, ich[1], ech[1]);
+	default:
+		break;
+	}
+	close(ich[1]);
+	close(ech[1]);
+	pp.pp_engine = pid;
+	pp.pp_efd = ech[0];
+	imsg_init(&pp.pp_ibuf, ich[0]);
+	/* The engine has them now: the listener, the PSKs. */
+	control_forget();
+	config_unref(env->sc_config);
+	env->sc_config = NULL;
+	log_debug("IKE engine: pid %ld, user %s, root %s", (long)pid,
+	    pw->pw_name, pw->pw_dir);
+
+	if ((pp.pp_base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	pp.pp_ibev = event_new(pp.pp_base, ich[0], EV_READ | EV_PERSIST,
+	    proc_parent_imsg, NULL);
+	pp.pp_ibwev = event_new(pp.pp_base, ich[0], EV_WRITE,
+	    proc_parent_iwrite, NULL);
+	pp.pp_kev = event_new(pp.pp_base, pp.pp_kfd, EV_READ | EV_PERSIST,
+	    proc_parent_kernel, NULL);
+	pp.pp_eev = event_new(pp.pp_base, pp.pp_efd, EV_READ | EV_PERSIST,
+	    proc_parent_engine, NULL);
+	pp.pp_ewev = event_new(pp.pp_base, pp.pp_efd, EV_WRITE,
+	    proc_parent_ewrite, NULL);
+	if (pp.pp_ibev == NULL || pp.pp_ibwev == NULL || pp.pp_kev == NULL ||
+	    pp.pp_eev == NULL || pp.pp_ewev == NULL ||
+	    event_add(pp.pp_ibev, NULL) == -1 ||
+	    event_add(pp.pp_kev, NULL) == -1 ||
+	    event_add(pp.pp_eev, NULL) == -1)
+		fatalx("%s: event_add", __func__);
+	ev[0] = evsignal_new(pp.pp_base, SIGTERM, proc_parent_sigterm, NULL);
+	ev[1] = evsignal_new(pp.pp_base, SIGINT, proc_parent_sigterm, NULL);
+	ev[2] = evsignal_new(pp.pp_base, SIGHUP, proc_parent_sighup, NULL);
+	ev[3] = evsignal_new(pp.pp_base, SIGUSR1, proc_parent_sigusr1, NULL);
+	ev[4] = evsignal_new(pp.pp_base, SIGCHLD, proc_parent_sigchld, NULL);
+	for (i = 0; i < 5; i++)
+		if (ev[i] == NULL || event_add(ev[i], NULL) == -1)
+			fatalx("%s: signals", __func__);
+	/* A child that ended before the handler was in place. */
+	proc_parent_sigchld(SIGCHLD, 0, NULL);
+
+	event_base_dispatch(pp.pp_base);
+
+	if (pp.pp_engine != 0) {
+		(void)kill(pp.pp_engine, SIGTERM);
+		(void)waitpid(pp.pp_engine, NULL, 0);
+	}
+	for (i = 0; i < 5; i++)
+		event_free(ev[i]);
+	proc_parent_eclose();
+	event_free(pp.pp_ibev);
+	event_free(pp.pp_ibwev);
+	event_free(pp.pp_kev);
+	event_free(pp.pp_eev);
+	event_free(pp.pp_ewev);
+	close(pp.pp_ibuf.fd);
+	imsg_clear(&pp.pp_ibuf);
+	pfkey_close(pp.pp_kfd);
+	pfkey_ids_free(pp.pp_ids);
+	free(pp.pp_buf);
+	net_close(env);
+	control_close();
+	event_base_free(pp.pp_base);
+	log_info("iked exiting");
+	exit(pp.pp_status);
+}
