@@ -78,6 +78,10 @@ processes_body()
 	atf_check_equal / "$(readlink /proc/"$p"/root)"
 	atf_check_equal "$home" "$(readlink /proc/"$e"/root)"
 	atf_check_equal 0 "$(status "$e" TracerPid)"
+	atf_check_equal 1 "$(status "$e" NoNewPrivs)"
+	# The seccomp filter (mode 2), unless iked says it has none.
+	grep -q 'no seccomp filter' A.iked.log ||
+	    atf_check_equal 2 "$(status "$e" Seccomp)"
 
 	# PF_KEY: one connection to netipsecd, the parent's, none the
 	# engine's (what else talks to it here: nothing, setkey is done).

@@ -239,6 +239,8 @@ iked_run(struct iked *env)
 	log_info("iked started: %u rules from %s%s", env->sc_config ?
 	    env->sc_config->cfg_npolicies : 0, env->sc_conffile,
 	    env->sc_privsep ? " (IKE engine)" : "");
+	if (env->sc_privsep)
+		proc_engine_ready(env);
 
 	event_base_dispatch(env->sc_evbase);
 

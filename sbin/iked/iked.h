@@ -1375,6 +1375,7 @@ enum iked_imsg {
 struct passwd;
 __dead void proc_parent(struct iked *, struct passwd *);
 void	 proc_engine_init(struct iked *);
+void	 proc_engine_ready(struct iked *);
 void	 proc_engine_close(struct iked *);
 int	 proc_reload(struct iked *, uint32_t, const char *);
 

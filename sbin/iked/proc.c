@@ -57,6 +57,10 @@
 
 #include <openssl/evp.h>
 
+#ifdef HAVE_SECCOMP
+#include <seccomp.h>
+#endif
+
 #include <libpfkey.h>
 
 #include "iked.h"
@@ -189,13 +193,83 @@ proc_engine_privdrop(const struct passwd *pw)
 }
 
 /*
- * The system calls the engine may make.  OpenBSD: pledge("stdio inet
- * recvfd", NULL); FreeBSD: cap_enter(2) once the sockets are limited.
- * On Linux a seccomp filter belongs here.
+ * The system calls the engine may make once its event loop runs: what
+ * libevent, the IKE sockets, the control socket, OpenSSL and malloc
+ * need.  On Linux a seccomp filter (libseccomp): any other call fails
+ * with EPERM, and those that only an intruder would make (execve,
+ * ptrace, another process's memory) kill the engine, and with it iked.
+ * On OpenBSD the place for pledge("stdio inet recvfd"); on FreeBSD for
+ * cap_enter(2), the sockets limited with cap_rights_limit(2).  Not
+ * under AddressSanitizer, whose reports and leak check need more.
  */
+#if defined(__SANITIZE_ADDRESS__)
+#define PROC_ASAN	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PROC_ASAN	1
+#endif
+#endif
+
+#ifdef HAVE_SECCOMP
+static const int proc_syscalls[] = {
+	SCMP_SYS(read), SCMP_SYS(readv), SCMP_SYS(write), SCMP_SYS(writev),
+	SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(recvmmsg),
+	SCMP_SYS(sendto), SCMP_SYS(sendmsg), SCMP_SYS(sendmmsg),
+	SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(shutdown),
+	SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(getsockname),
+	SCMP_SYS(getpeername), SCMP_SYS(close), SCMP_SYS(fcntl),
+	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
+	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select),
+	SCMP_SYS(pselect6), SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
+	SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(nanosleep),
+	SCMP_SYS(clock_nanosleep), SCMP_SYS(getpid), SCMP_SYS(getppid),
+	SCMP_SYS(gettid), SCMP_SYS(getuid), SCMP_SYS(geteuid),
+	SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(fstat),
+	SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(lseek),
+	SCMP_SYS(ioctl), SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap),
+	SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(madvise),
+	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack), SCMP_SYS(getrandom),
+	SCMP_SYS(futex), SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
+	SCMP_SYS(sysinfo), SCMP_SYS(uname), SCMP_SYS(getrusage),
+	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(restart_syscall),
+	SCMP_SYS(tgkill), SCMP_SYS(rseq)
+};
+
+static const int proc_killcalls[] = {
+	SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(ptrace),
+	SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev)
+};
+#endif
+
 static void
 proc_engine_restrict(void)
 {
+#if defined(HAVE_SECCOMP) && !defined(PROC_ASAN)
+	scmp_filter_ctx	 ctx;
+	size_t		 i;
+
+	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL)
+		fatalx("seccomp_init");
+	for (i = 0; i < sizeof(proc_syscalls) / sizeof(proc_syscalls[0]);
+	    i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, proc_syscalls[i],
+		    0) != 0)
+			fatalx("seccomp: system call %d", proc_syscalls[i]);
+	for (i = 0; i < sizeof(proc_killcalls) / sizeof(proc_killcalls[0]);
+	    i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
+		    proc_killcalls[i], 0) != 0)
+			fatalx("seccomp: system call %d", proc_killcalls[i]);
+	if (seccomp_load(ctx) != 0)
+		fatalx("seccomp: cannot load the filter");
+	seccomp_release(ctx);
+	log_debug("engine: seccomp filter on");
+#elif defined(HAVE_SECCOMP)
+	log_info("engine: no seccomp filter under AddressSanitizer");
+#elif defined(__linux__)
+	log_info("engine: no seccomp filter: built without libseccomp");
+#endif
 }
 
 /*
@@ -210,7 +284,6 @@ proc_engine(struct iked *env, const struct passwd *pw, int ifd, int efd)
 	proc_engine_privdrop(pw);
 	/* setuid(2) may make us dumpable again. */
 	iked_nocore();
-	proc_engine_restrict();
 
 	env->sc_privsep = 1;
 	env->sc_parent = getppid();
@@ -340,7 +413,10 @@ proc_engine_imsg(evutil_socket_t fd, short event, void *arg)
 	}
 }
 
-/* The engine's channel to the parent, in its event loop. */
+/*
+ * The engine's channel to the parent, in its event loop; the last of
+ * its set-up: then the system calls are restricted.
+ */
 void
 proc_engine_init(struct iked *env)
 {
@@ -352,6 +428,14 @@ proc_engine_init(struct iked *env)
 	if (env->sc_ibufev == NULL || env->sc_ibufwev == NULL ||
 	    event_add(env->sc_ibufev, NULL) == -1)
 		fatalx("%s: cannot listen to the parent", __func__);
+}
+
+/* Called by iked_run() when everything is set up. */
+void
+proc_engine_ready(struct iked *env)
+{
+	(void)env;
+	proc_engine_restrict();
 }
 
 void
@@ -607,6 +691,16 @@ proc_parent_kernel(evutil_socket_t fd, short event, void *arg)
 	}
 }
 
+/* The sender's pid in a PF_KEY message (pfkey_filter() checked it). */
+static uint32_t
+proc_msgpid(const uint8_t *buf)
+{
+	struct sadb_msg	 m;
+
+	memcpy(&m, buf, sizeof(m));
+	return (m.sadb_msg_pid);
+}
+
 /* A refusal the engine reads as the kernel's: its header, errno set. */
 static void
 proc_parent_refuse(const uint8_t *buf, size_t len, int error)
@@ -675,8 +769,10 @@ proc_parent_engine(evutil_socket_t fd, short event, void *arg)
 		}
 		if (n > PROC_PFKEY_MAX)
 			error = EMSGSIZE;
-		else
-			error = pfkey_filter(pp.pp_buf, (size_t)n, pp.pp_ids);
+		else if ((error = pfkey_filter(pp.pp_buf, (size_t)n,
+		    pp.pp_ids)) == 0 && proc_msgpid(pp.pp_buf) !=
+		    (uint32_t)pp.pp_engine)
+			error = EPERM;	/* in another's name */
 		if (error == 0 && proc_parent_tokernel(pp.pp_buf,
 		    (size_t)n) == -1)
 			error = errno;
