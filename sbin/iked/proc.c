@@ -210,7 +210,7 @@ proc_engine_privdrop(const struct passwd *pw)
 #endif
 #endif
 
-#ifdef HAVE_SECCOMP
+#if defined(HAVE_SECCOMP) && !defined(PROC_ASAN)
 static const int proc_syscalls[] = {
 	SCMP_SYS(read), SCMP_SYS(readv), SCMP_SYS(write), SCMP_SYS(writev),
 	SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(recvmmsg),
