@@ -38,6 +38,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <netinet/in.h>
 
@@ -190,6 +193,11 @@ proc_engine_privdrop(const struct passwd *pw)
 	    getgid() != pw->pw_gid || getegid() != pw->pw_gid ||
 	    setuid(0) != -1)
 		fatalx("still privileged after becoming user %s", pw->pw_name);
+#ifdef __linux__
+	/* No execve(2) could make us privileged again. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
+#endif
 }
 
 /*
