@@ -76,7 +76,9 @@ processes_body()
 	atf_check_equal 0000000000000000 "$(status "$e" CapEff)"
 	atf_check_equal 0000000000000000 "$(status "$e" CapPrm)"
 	atf_check_equal / "$(readlink /proc/"$p"/root)"
-	atf_check_equal "$home" "$(readlink /proc/"$e"/root)"
+	# AddressSanitizer's leak check needs /proc: no chroot there.
+	grep -q 'not chrooted under AddressSanitizer' A.iked.log ||
+	    atf_check_equal "$home" "$(readlink /proc/"$e"/root)"
 	atf_check_equal 0 "$(status "$e" TracerPid)"
 	atf_check_equal 1 "$(status "$e" NoNewPrivs)"
 	# The seccomp filter (mode 2), unless iked says it has none.
