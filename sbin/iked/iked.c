@@ -116,7 +116,8 @@ iked_sigterm(evutil_socket_t sig, short event, void *arg)
 	struct iked	*env = arg;
 
 	(void)event;
-	log_info("exiting on signal %d", (int)sig);
+	log_info("%sexiting on signal %d", env->sc_privsep ? "engine: " : "",
+	    (int)sig);
 	event_base_loopexit(env->sc_evbase, NULL);
 }
 
