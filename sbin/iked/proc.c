@@ -347,6 +347,7 @@ proc_engine_dispatch(struct iked *env, struct imsg *im)
 	static char		*conffile;
 	struct iked_config	*cf;
 	const char		*file;
+	char			*name;
 	size_t			 len;
 	int			 ok;
 
@@ -378,11 +379,11 @@ proc_engine_dispatch(struct iked *env, struct imsg *im)
 			break;
 		}
 		memcpy(&ok, im->data, sizeof(ok));
-		if (ok == 0 && strcmp(file, env->sc_conffile) != 0) {
-			/* "load": later reloads read that file. */
+		if (ok == 0 && strcmp(file, env->sc_conffile) != 0 &&
+		    (name = strdup(file)) != NULL) {
+			/* "load": the file the parent reads from now on. */
 			free(conffile);
-			if ((conffile = strdup(file)) != NULL)
-				env->sc_conffile = conffile;
+			env->sc_conffile = conffile = name;
 		}
 		control_reloaded(im->hdr.peerid, ok, file);
 		break;
