@@ -10,8 +10,8 @@
 # without sources and objects), the example files the tests read
 # (share/examples) and the service files (etc), and in place of the
 # programs symbolic links to the installed ones (sbin/iked/iked ->
-# $PREFIX/sbin/iked, ...).  bench/ and fuzz/ are not installed: they
-# build as they run.
+# $PREFIX/sbin/iked, ...).  bench/ and fuzz/ are not installed (they
+# build as they run), but for fuzz/corpus, which tests read.
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,8 +29,9 @@ while read -r f; do
 	mkdir -p "$dest/$(dirname "$f")"
 	cp -p "$f" "$dest/$f"
 done
-# What the tests read from the rest of the tree.
-for d in share/examples etc; do
+# What the tests read from the rest of the tree (and the fuzzers' seeds,
+# which some tests send as they are).
+for d in share/examples etc regress/fuzz/corpus; do
 	find "$d" -type f ! -name '.*' -print | while read -r f; do
 		mkdir -p "$dest/$(dirname "$f")"
 		cp -p "$f" "$dest/$f"
