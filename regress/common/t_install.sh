@@ -1,4 +1,5 @@
-# make install's test suite (mk/install-tests.sh): installed under a
+# make install's test suite (mk/install-tests.sh) and service files
+# (etc/Makefile): installed under a
 # PREFIX of the test's own, with programs standing in for the installed
 # ones that record their use and run this tree's; Kyua runs a part of
 # the installed suite from its Kyuafile alone, and the tests it runs
@@ -41,6 +42,14 @@ installed_body()
 	done
 	find "$t" -name '*.o' -o -name '*.c' | grep -q . &&
 	    atf_fail "sources or objects installed"
+	# The service files name the installed programs.
+	atf_check -s exit:0 -o ignore -e ignore make -C "$TOP/etc" install \
+	    PREFIX="$prefix" DESTDIR=
+	grep -q "^ExecStart=$prefix/sbin/iked -d" \
+	    "$prefix/lib/systemd/system/iked.service" ||
+	    atf_fail "iked.service does not start $prefix/sbin/iked"
+	grep -q "^ipsec_program=\"$prefix/sbin/setkey\"" \
+	    "$prefix/etc/rc.d/ipsec" || atf_fail "rc.d/ipsec: not $prefix's setkey"
 	# Kyua from the installed Kyuafile; no source tree in its paths.
 	cd "$t"
 	kyua test -k "$t/Kyuafile" regress/iked/t_iked regress/common/imsg_test \
