@@ -312,18 +312,6 @@ cfgmsg_flow(struct iked_policy *pol, const struct imsg *im)
 	return (0);
 }
 
-static const struct iked_xform *
-cfgmsg_xform(enum iked_xftype type, const struct cfgmsg_xform *cx)
-{
-	const struct iked_xform	*xf;
-
-	for (xf = iked_xforms; xf->xf_name != NULL; xf++)
-		if (xf->xf_type == type && xf->xf_id == cx->cx_id &&
-		    xf->xf_keylen == cx->cx_keylen)
-			return (xf);
-	return (NULL);
-}
-
 static int
 cfgmsg_proposal(struct iked_policy *pol, const struct imsg *im)
 {
@@ -346,8 +334,9 @@ cfgmsg_proposal(struct iked_policy *pol, const struct imsg *im)
 	for (t = 0; t < XF_NTYPES; t++) {
 		for (i = 0; i < pp.cp_nxf[t]; i++)
 			/* Type 0 is none; a proposal holds the others. */
-			if (t == 0 || (prop->prop_xf[t][i] = cfgmsg_xform(
-			    (enum iked_xftype)t, &pp.cp_xf[t][i])) == NULL)
+			if (t == 0 || (prop->prop_xf[t][i] = xform_byid(
+			    (enum iked_xftype)t, pp.cp_xf[t][i].cx_id,
+			    pp.cp_xf[t][i].cx_keylen)) == NULL)
 				return (-1);	/* freed with the policy */
 		prop->prop_nxf[t] = pp.cp_nxf[t];
 	}

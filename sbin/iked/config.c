@@ -74,6 +74,19 @@ xform_lookup(enum iked_xftype type, const char *name)
  * The name of transform id of type (an IKEv2 transform ID, as the
  * table above holds them) with keylen bits (0: any), or "?".
  */
+/* The transform of that type, number and key length (bits), or NULL. */
+const struct iked_xform *
+xform_byid(enum iked_xftype type, uint16_t id, uint16_t keylen)
+{
+	const struct iked_xform	*xf;
+
+	for (xf = iked_xforms; xf->xf_name != NULL; xf++)
+		if (xf->xf_type == type && xf->xf_id == id &&
+		    xf->xf_keylen == keylen)
+			return (xf);
+	return (NULL);
+}
+
 const char *
 xform_name(enum iked_xftype type, uint16_t id, uint16_t keylen)
 {

@@ -235,6 +235,7 @@ const char *parse_protoname(uint8_t);
 /* config.c */
 extern const struct iked_xform	iked_xforms[];
 const struct iked_xform *xform_lookup(enum iked_xftype, const char *);
+const struct iked_xform *xform_byid(enum iked_xftype, uint16_t, uint16_t);
 const char *xform_name(enum iked_xftype, uint16_t, uint16_t);
 struct iked_config *config_new(void);
 void	 config_free(struct iked_config *);
