@@ -26,9 +26,9 @@ filter(const uint8_t *data, size_t size)
 
 	if (ids == NULL && (ids = pfkey_ids_new()) == NULL)
 		return;
-	(void)pfkey_filter(data, size, ids);
+	(void)pfkey_filter(data, size, 4242, ids);
 	pfkey_filter_learn(data, size, 4242, ids);
-	(void)pfkey_filter(data, size, ids);
+	(void)pfkey_filter(data, size, 4242, ids);
 	if (pfkey_ids_count(ids) > 1000) {
 		pfkey_ids_free(ids);
 		ids = NULL;

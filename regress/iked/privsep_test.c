@@ -24,6 +24,8 @@
 #include <atf-c.h>
 #include <libpfkey.h>
 
+#include <netipsec/ipsec.h>
+
 #include "iked.h"
 
 static const char conftext[] =
@@ -367,16 +369,17 @@ ATF_TC_BODY(filter_allows, tc)
 	struct pmsg			 m;
 	uint8_t				 key[36];
 	struct sadb_msg			 acq;
+	uint32_t			 me = (uint32_t)getpid();
 
 	ATF_REQUIRE((ids = pfkey_ids_new()) != NULL);
 	pk_take(&m, pfkey_send_register(pk_sock(), SADB_SATYPE_ESP));
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), 0);
 	pk_take(&m, pfkey_send_spddump(pk_sock()));
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), 0);
 	pk_take(&m, pfkey_send_getspi(pk_sock(), SADB_SATYPE_ESP,
 	    IPSEC_MODE_TRANSPORT, sin4(&s, "192.0.2.2"), sin4(&d, "192.0.2.1"),
 	    0, 0, 0, 7));
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), 0);
 
 	memset(&a, 0, sizeof(a));
 	memset(key, 0x5a, sizeof(key));
@@ -392,18 +395,18 @@ ATF_TC_BODY(filter_allows, tc)
 	a.e_keylen = 20;
 	a.seq = 7;
 	pk_take(&m, pfkey_send_update2(&a));
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), 0);
 	pk_take(&m, pfkey_send_add2(&a));
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), 0);
 	pk_take(&m, pfkey_send_delete(pk_sock(), SADB_SATYPE_ESP,
 	    IPSEC_MODE_ANY, sin4(&s, "192.0.2.2"), sin4(&d, "192.0.2.1"),
 	    htonl(0x1000)));
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), 0);
 
 	pk_spd(&m, "out ipsec esp/transport//require", 1);
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), 0);
 	pk_spd(&m, "in ipsec esp/tunnel/192.0.2.2-192.0.2.1/unique", 0);
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), 0);
 
 	/* A failed negotiation (RFC 2367 3.1.6), as kernel.c sends it. */
 	memset(&acq, 0, sizeof(acq));
@@ -412,7 +415,8 @@ ATF_TC_BODY(filter_allows, tc)
 	acq.sadb_msg_satype = SADB_SATYPE_ESP;
 	acq.sadb_msg_errno = ETIMEDOUT;
 	acq.sadb_msg_len = PFKEY_UNIT64(sizeof(acq));
-	ATF_CHECK_EQ(pfkey_filter(&acq, sizeof(acq), ids), 0);
+	acq.sadb_msg_pid = me;
+	ATF_CHECK_EQ(pfkey_filter(&acq, sizeof(acq), me, ids), 0);
 	pfkey_ids_free(ids);
 }
 
@@ -444,58 +448,85 @@ ATF_TC_BODY(filter_refuses, tc)
 		"in ipsec esp/transport//require ah/transport//use",
 		"out ipsec ipcomp/transport//require",
 	};
+	static const uint8_t scopes[] = {
+		IPSEC_POLICYSCOPE_IFNET, IPSEC_POLICYSCOPE_PCB
+	};
+	caddr_t			 mhp[SADB_EXT_MAX + 1];
+	struct sadb_x_policy	*xpl;
+	uint32_t		 me = (uint32_t)getpid();
 	size_t			 i;
 
 	ATF_REQUIRE((ids = pfkey_ids_new()) != NULL);
 	/* What empties the SAD or the SPD, or reads every key. */
 	pk_take(&m, pfkey_send_flush(pk_sock(), SADB_SATYPE_UNSPEC));
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), EPERM);
 	pk_take(&m, pfkey_send_spdflush(pk_sock()));
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), EPERM);
 	pk_take(&m, pfkey_send_dump(pk_sock(), SADB_SATYPE_UNSPEC));
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), EPERM);
 	pk_take(&m, pfkey_send_promisc_toggle(pk_sock(), 1));
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), EPERM);
 	pk_take(&m, pfkey_send_register(pk_sock(), SADB_X_SATYPE_IPCOMP));
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), EPERM);
 	pk_take(&m, pfkey_send_getspi(pk_sock(), SADB_X_SATYPE_IPCOMP,
 	    IPSEC_MODE_TRANSPORT, sin4(&s, "192.0.2.2"), sin4(&d, "192.0.2.1"),
 	    0, 0, 0, 7));
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), EPERM);
 
 	/* A policy that would let cleartext through, or none. */
 	for (i = 0; i < sizeof(open) / sizeof(open[0]); i++) {
 		pk_spd(&m, open[i], i % 2);
-		ATF_CHECK_EQ_MSG(pfkey_filter(m.buf, m.len, ids), EPERM,
+		ATF_CHECK_EQ_MSG(pfkey_filter(m.buf, m.len, me, ids), EPERM,
 		    "%s", open[i]);
 	}
 
+	/* A good policy, but of a socket's or an interface's scope. */
+	for (i = 0; i < sizeof(scopes); i++) {
+		pk_spd(&m, "out ipsec esp/transport//require", 1);
+		ATF_REQUIRE(pfkey_align((struct sadb_msg *)(void *)m.buf,
+		    mhp) == 0);
+		xpl = (struct sadb_x_policy *)(void *)mhp[SADB_X_EXT_POLICY];
+		ATF_REQUIRE(xpl != NULL);
+		xpl->sadb_x_policy_scope = IPSEC_POLICYSCOPE_GLOBAL;
+		ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), 0);
+		xpl->sadb_x_policy_scope = scopes[i];
+		ATF_CHECK_EQ_MSG(pfkey_filter(m.buf, m.len, me, ids), EPERM,
+		    "scope %u", scopes[i]);
+	}
+
+	/* A good request in another process's name. */
+	pk_take(&m, pfkey_send_getspi(pk_sock(), SADB_SATYPE_ESP,
+	    IPSEC_MODE_TRANSPORT, sin4(&s, "192.0.2.2"), sin4(&d, "192.0.2.1"),
+	    0, 0, 0, 7));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), 0);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me + 1, ids), EPERM);
+
 	/* Deleting the admin's policy; then one the engine put in. */
 	pk_take(&m, pfkey_send_spddelete2(pk_sock(), 42));
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), EPERM);
 	pk_spd(&reply, "out ipsec esp/transport//require", 1);
 	pk_setid(&reply, 42, 4242);
 	pfkey_filter_learn(reply.buf, reply.len, 4241, ids);	/* not its */
 	ATF_CHECK_EQ(pfkey_ids_count(ids), 0);
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), EPERM);
 	pfkey_filter_learn(reply.buf, reply.len, 4242, ids);
 	ATF_CHECK_EQ(pfkey_ids_count(ids), 1);
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), 0);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), 0);
 	/* Gone (by anyone): refused again. */
 	pfkey_filter_learn(m.buf, m.len, 4242, ids);
 	ATF_CHECK_EQ(pfkey_ids_count(ids), 0);
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EPERM);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), EPERM);
 
 	/* Malformed: short, a length that lies, a wrong version. */
 	pk_take(&m, pfkey_send_spddump(pk_sock()));
-	ATF_CHECK_EQ(pfkey_filter(m.buf, 8, ids), EINVAL);
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len + 8, ids), EINVAL);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, 8, me, ids), EINVAL);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len + 8, me, ids), EINVAL);
 	((struct sadb_msg *)(void *)m.buf)->sadb_msg_version = 1;
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EINVAL);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), EINVAL);
 	pk_spd(&m, "out ipsec esp/transport//require", 1);
 	m.buf[m.len - 1] ^= 0xff;
 	((struct sadb_msg *)(void *)m.buf)->sadb_msg_len++;
-	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, ids), EINVAL);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), EINVAL);
 	pfkey_ids_free(ids);
 }
 

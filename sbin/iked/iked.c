@@ -225,8 +225,6 @@ iked_run(struct iked *env)
 	if (!env->sc_privsep)
 		control_listen(env);
 	control_init(env);
-	if (env->sc_privsep)
-		proc_engine_init(env);
 	(void)kernel_install_flows(env);
 	ev[0] = evsignal_new(env->sc_evbase, SIGHUP, iked_sighup, env);
 	ev[1] = evsignal_new(env->sc_evbase, SIGTERM, iked_sigterm, env);
@@ -241,7 +239,7 @@ iked_run(struct iked *env)
 	    env->sc_config->cfg_npolicies : 0, env->sc_conffile,
 	    env->sc_privsep ? " (IKE engine)" : "");
 	if (env->sc_privsep)
-		proc_engine_ready(env);
+		proc_engine_start(env);
 
 	event_base_dispatch(env->sc_evbase);
 

@@ -1137,6 +1137,7 @@ int	 ikev1_build_natoa(struct ikebuf *, uint8_t, uint8_t, const void *,
 /* net.c: the UDP sockets */
 #define IKED_RX_BATCH	64	/* datagrams read at once from a socket */
 int	 net_open(struct iked *);
+void	 net_sockbuf(int, int);
 int	 net_init(struct iked *);
 void	 net_close(struct iked *);
 int	 net_send(struct iked *, const struct sockaddr *,
@@ -1375,8 +1376,7 @@ enum iked_imsg {
 };
 struct passwd;
 __dead void proc_parent(struct iked *, struct passwd *);
-void	 proc_engine_init(struct iked *);
-void	 proc_engine_ready(struct iked *);
+void	 proc_engine_start(struct iked *);
 void	 proc_engine_close(struct iked *);
 int	 proc_reload(struct iked *, uint32_t, const char *);
 
@@ -1399,7 +1399,8 @@ struct pfkey_ids;
 struct pfkey_ids *pfkey_ids_new(void);
 void	 pfkey_ids_free(struct pfkey_ids *);
 u_int	 pfkey_ids_count(const struct pfkey_ids *);
-int	 pfkey_filter(const void *, size_t, const struct pfkey_ids *);
+int	 pfkey_filter(const void *, size_t, uint32_t,
+	    const struct pfkey_ids *);
 void	 pfkey_filter_learn(const void *, size_t, uint32_t,
 	    struct pfkey_ids *);
 

@@ -298,11 +298,32 @@ net_bypass(int s)
 	return (0);
 }
 
+/*
+ * Both buffers of socket s at size bytes, above the system's ceiling
+ * where we may (Linux, as root).  Failure is harmless: the defaults.
+ */
+void
+net_sockbuf(int s, int size)
+{
+#ifdef SO_RCVBUFFORCE	/* Linux, as root: above net.core.rmem_max */
+	if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	    sizeof(size)) == -1)
+#endif
+		(void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &size,
+		    sizeof(size));
+#ifdef SO_SNDBUFFORCE
+	if (setsockopt(s, SOL_SOCKET, SO_SNDBUFFORCE, &size,
+	    sizeof(size)) == -1)
+#endif
+		(void)setsockopt(s, SOL_SOCKET, SO_SNDBUF, &size,
+		    sizeof(size));
+}
+
 static int
 net_socket(struct iked *env, int af, in_port_t port)
 {
 	struct sockaddr_storage	 ss;
-	int			 s, on = 1, buf = IKED_SOCKBUF, error;
+	int			 s, on = 1, error;
 
 	if ((s = socket(af, SOCK_DGRAM, IPPROTO_UDP)) == -1)
 		return (-1);
@@ -314,16 +335,7 @@ net_socket(struct iked *env, int af, in_port_t port)
 	 * it, and a full one fails the send (ENOBUFS), a lost message.
 	 * Failure is harmless.
 	 */
-#ifdef SO_RCVBUFFORCE	/* Linux, as root: above net.core.rmem_max */
-	if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &buf,
-	    sizeof(buf)) == -1)
-#endif
-		(void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-#ifdef SO_SNDBUFFORCE
-	if (setsockopt(s, SOL_SOCKET, SO_SNDBUFFORCE, &buf,
-	    sizeof(buf)) == -1)
-#endif
-		(void)setsockopt(s, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	net_sockbuf(s, IKED_SOCKBUF);
 	memset(&ss, 0, sizeof(ss));
 	ss.ss_family = af;
 	sa_setport((struct sockaddr *)&ss, port);

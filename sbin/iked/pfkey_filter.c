@@ -10,12 +10,13 @@
  *	REGISTER, X_SPDDUMP, X_SPDGET	what iked learns at start
  *	GETSPI, UPDATE, ADD, DELETE	ESP and AH SAs
  *	ACQUIRE				only a failed one (RFC 2367 3.1.6)
- *	X_SPDUPDATE, X_SPDADD		an IPsec policy whose every request
- *					is "require" or "unique": never
- *					bypass, none or discard, so no
- *					cleartext hole
+ *	X_SPDUPDATE, X_SPDADD		an IPsec policy of global scope
+ *					whose every request is "require" or
+ *					"unique": never bypass, none or
+ *					discard, so no cleartext hole
  *	X_SPDDELETE2			only a policy the engine put in
  *
+ * each in the engine's own name (its pid in sadb_msg_pid).
  * Everything else (FLUSH, X_SPDFLUSH, DUMP, X_PROMISC, policies of
  * another type, deletion of the admin's policies) is refused with
  * EPERM, a malformed message with EINVAL.  The ids of the engine's
@@ -33,6 +34,7 @@
 #include <string.h>
 
 #include <libpfkey.h>
+#include <netipsec/ipsec.h>
 
 #include "iked.h"
 
@@ -148,6 +150,10 @@ pfkey_filter_policy(const struct sadb_x_policy *xpl)
 	if (xpl->sadb_x_policy_dir != IPSEC_DIR_INBOUND &&
 	    xpl->sadb_x_policy_dir != IPSEC_DIR_OUTBOUND)
 		return (EPERM);
+	/* Not a socket's or an interface's: those are not iked's. */
+	if (xpl->sadb_x_policy_scope != IPSEC_POLICYSCOPE_ANY &&
+	    xpl->sadb_x_policy_scope != IPSEC_POLICYSCOPE_GLOBAL)
+		return (EPERM);
 	p = (const uint8_t *)(xpl + 1);
 	end = (const uint8_t *)xpl + len;
 	if (p == end)
@@ -172,11 +178,12 @@ pfkey_filter_policy(const struct sadb_x_policy *xpl)
 }
 
 /*
- * 0 if the parent may pass the engine's message of len bytes to the
- * kernel, else the errno of the refusal.
+ * 0 if the parent may pass the message of len bytes that the engine
+ * (pid) sent to the kernel, else the errno of the refusal.
  */
 int
-pfkey_filter(const void *buf, size_t len, const struct pfkey_ids *ids)
+pfkey_filter(const void *buf, size_t len, uint32_t pid,
+    const struct pfkey_ids *ids)
 {
 	caddr_t				 mhp[SADB_EXT_MAX + 1];
 	const struct sadb_x_policy	*xpl;
@@ -188,6 +195,10 @@ pfkey_filter(const void *buf, size_t len, const struct pfkey_ids *ids)
 	if (msg->sadb_msg_errno != 0 && msg->sadb_msg_type != SADB_ACQUIRE) {
 		free(msg);
 		return (EINVAL);
+	}
+	if (msg->sadb_msg_pid != pid) {
+		free(msg);
+		return (EPERM);		/* in another's name */
 	}
 	xpl = (const void *)mhp[SADB_X_EXT_POLICY];
 	switch (msg->sadb_msg_type) {
@@ -241,9 +252,24 @@ pfkey_filter_learn(const void *buf, size_t len, uint32_t pid,
 {
 	caddr_t				 mhp[SADB_EXT_MAX + 1];
 	const struct sadb_x_policy	*xpl;
-	struct sadb_msg			*msg;
+	struct sadb_msg			*msg, hdr;
 	struct pfkey_id			*pi, key;
 
+	/* Most of what passes is no SPD news: no copy for those. */
+	if (len < sizeof(hdr))
+		return;
+	memcpy(&hdr, buf, sizeof(hdr));
+	switch (hdr.sadb_msg_type) {
+	case SADB_X_SPDUPDATE:
+	case SADB_X_SPDADD:
+	case SADB_X_SPDDELETE:
+	case SADB_X_SPDDELETE2:
+	case SADB_X_SPDEXPIRE:
+	case SADB_X_SPDFLUSH:
+		break;
+	default:
+		return;
+	}
 	if ((msg = pfkey_filter_copy(buf, len, mhp)) == NULL)
 		return;
 	xpl = (const void *)mhp[SADB_X_EXT_POLICY];

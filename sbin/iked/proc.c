@@ -39,6 +39,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #ifdef __linux__
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #endif
 
@@ -122,24 +123,6 @@ static void	proc_parent_iwrite(evutil_socket_t, short, void *);
 static void	proc_parent_kernel(evutil_socket_t, short, void *);
 static void	proc_parent_engine(evutil_socket_t, short, void *);
 static void	proc_parent_ewrite(evutil_socket_t, short, void *);
-
-/* Socket buffers for a burst of PF_KEY messages; failure is harmless. */
-static void
-proc_sockbuf(int fd)
-{
-	int	 buf = PROC_SOCKBUF;
-
-#ifdef SO_RCVBUFFORCE
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf,
-	    sizeof(buf)) == -1)
-#endif
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-#ifdef SO_SNDBUFFORCE
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf,
-	    sizeof(buf)) == -1)
-#endif
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-}
 
 static void
 proc_nonblock(int fd)
@@ -235,7 +218,7 @@ static const int proc_syscalls[] = {
 	SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(recvmmsg),
 	SCMP_SYS(sendto), SCMP_SYS(sendmsg), SCMP_SYS(sendmmsg),
 	SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(shutdown),
-	SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(getsockname),
+	SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
 	SCMP_SYS(getpeername), SCMP_SYS(close), SCMP_SYS(fcntl),
 	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
 	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select),
@@ -245,7 +228,7 @@ static const int proc_syscalls[] = {
 	SCMP_SYS(gettid), SCMP_SYS(getuid), SCMP_SYS(geteuid),
 	SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(fstat),
 	SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(lseek),
-	SCMP_SYS(ioctl), SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap),
+	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap),
 	SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(madvise),
 	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
 	SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack), SCMP_SYS(getrandom),
@@ -261,25 +244,35 @@ static const int proc_killcalls[] = {
 };
 #endif
 
+#if defined(HAVE_SECCOMP) && !defined(PROC_ASAN)
+static void
+proc_seccomp_add(scmp_filter_ctx ctx, uint32_t action, const int *calls,
+    size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (seccomp_rule_add(ctx, action, calls[i], 0) != 0)
+			fatalx("seccomp: system call %d", calls[i]);
+}
+#endif
+
 static void
 proc_engine_restrict(void)
 {
 #if defined(HAVE_SECCOMP) && !defined(PROC_ASAN)
 	scmp_filter_ctx	 ctx;
-	size_t		 i;
 
 	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL)
 		fatalx("seccomp_init");
-	for (i = 0; i < sizeof(proc_syscalls) / sizeof(proc_syscalls[0]);
-	    i++)
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, proc_syscalls[i],
-		    0) != 0)
-			fatalx("seccomp: system call %d", proc_syscalls[i]);
-	for (i = 0; i < sizeof(proc_killcalls) / sizeof(proc_killcalls[0]);
-	    i++)
-		if (seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
-		    proc_killcalls[i], 0) != 0)
-			fatalx("seccomp: system call %d", proc_killcalls[i]);
+	proc_seccomp_add(ctx, SCMP_ACT_ALLOW, proc_syscalls,
+	    sizeof(proc_syscalls) / sizeof(proc_syscalls[0]));
+	proc_seccomp_add(ctx, SCMP_ACT_KILL_PROCESS, proc_killcalls,
+	    sizeof(proc_killcalls) / sizeof(proc_killcalls[0]));
+	/* ioctl(2): what libevent asks of a socket; not TIOCSTI & co. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, FIONREAD)) != 0)
+		fatalx("seccomp: ioctl");
 	if (seccomp_load(ctx) != 0)
 		fatalx("seccomp: cannot load the filter");
 	seccomp_release(ctx);
@@ -434,11 +427,11 @@ proc_engine_imsg(evutil_socket_t fd, short event, void *arg)
 }
 
 /*
- * The engine's channel to the parent, in its event loop; the last of
- * its set-up: then the system calls are restricted.
+ * The engine is set up: its channel to the parent goes into its event
+ * loop, and then its system calls are restricted.
  */
 void
-proc_engine_init(struct iked *env)
+proc_engine_start(struct iked *env)
 {
 	proc_nonblock(env->sc_ibuf->fd);
 	env->sc_ibufev = event_new(env->sc_evbase, env->sc_ibuf->fd,
@@ -448,13 +441,6 @@ proc_engine_init(struct iked *env)
 	if (env->sc_ibufev == NULL || env->sc_ibufwev == NULL ||
 	    event_add(env->sc_ibufev, NULL) == -1)
 		fatalx("%s: cannot listen to the parent", __func__);
-}
-
-/* Called by iked_run() when everything is set up. */
-void
-proc_engine_ready(struct iked *env)
-{
-	(void)env;
 	proc_engine_restrict();
 }
 
@@ -520,45 +506,62 @@ proc_parent_iwrite(evutil_socket_t fd, short event, void *arg)
 		event_del(pp.pp_ibwev);
 }
 
-/* IMSG_RELOAD: read the file the engine names, or ours, and answer. */
+/* The answer to the engine's control client id (0: none): ok, file. */
 static void
-proc_parent_reload(struct imsg *im)
+proc_parent_answer(uint32_t id, int ok, const char *file)
 {
-	struct iked_config	*cf;
-	const char		*file = im->data, *name;
-	size_t			 len = imsg_datalen(im);
-	uint8_t			*buf;
-	int			 ok = -1;
+	uint8_t		*buf;
+	size_t		 len = strlen(file) + 1;
 
-	if (len == 0 || len > PATH_MAX || file[len - 1] != '\0' ||
-	    strlen(file) != len - 1 || (file[0] != '\0' && file[0] != '/')) {
-		log_warnx("parent: a broken reload request from the engine");
-		file = "";
-		goto answer;
-	}
-	if (iked_loadfile(pp.pp_env, file[0] != '\0' ? file : NULL,
-	    &cf) == -1)
-		goto answer;
-	if (cfgmsg_send(&pp.pp_ibuf, cf) == -1)
-		log_warn("parent: cannot send the configuration");
-	else
-		ok = 0;
-	config_free(cf);
- answer:
-	/* ok, then the file read: named by the engine, or ours. */
-	name = file[0] != '\0' ? file : pp.pp_env->sc_conffile;
-	len = strlen(name) + 1;
 	if ((buf = malloc(sizeof(ok) + len)) == NULL) {
 		log_warn("parent: to the engine");
 		return;
 	}
 	memcpy(buf, &ok, sizeof(ok));
-	memcpy(buf + sizeof(ok), name, len);
-	if (imsg_compose(&pp.pp_ibuf, IMSG_RELOADED, im->hdr.peerid, -1, buf,
+	memcpy(buf + sizeof(ok), file, len);
+	if (imsg_compose(&pp.pp_ibuf, IMSG_RELOADED, id, -1, buf,
 	    sizeof(ok) + len) == -1)
 		log_warn("parent: to the engine");
 	free(buf);
 	proc_parent_flush();
+}
+
+/*
+ * Read file (NULL: the running one's) for client id, and send the
+ * engine what it parsed, then the answer.
+ */
+static void
+proc_parent_load(uint32_t id, const char *file)
+{
+	struct iked_config	*cf;
+	int			 ok = -1;
+
+	if (iked_loadfile(pp.pp_env, file, &cf) == 0) {
+		if (cfgmsg_send(&pp.pp_ibuf, cf) == -1)
+			log_warn("parent: cannot send the configuration");
+		else
+			ok = 0;
+		config_free(cf);
+	}
+	proc_parent_answer(id, ok, file != NULL ? file :
+	    pp.pp_env->sc_conffile);
+}
+
+/* IMSG_RELOAD: a file the engine names (absolute), or "" for ours. */
+static void
+proc_parent_reload(const struct imsg *im)
+{
+	const char	*file = im->data;
+	size_t		 len = imsg_datalen(im);
+
+	if (len == 0 || len > PATH_MAX || file[len - 1] != '\0' ||
+	    strlen(file) != len - 1 || (file[0] != '\0' && file[0] != '/')) {
+		log_warnx("parent: a broken reload request from the engine");
+		proc_parent_answer(im->hdr.peerid, -1,
+		    pp.pp_env->sc_conffile);
+		return;
+	}
+	proc_parent_load(im->hdr.peerid, file[0] != '\0' ? file : NULL);
 }
 
 static void
@@ -687,8 +690,8 @@ proc_parent_kernel(evutil_socket_t fd, short event, void *arg)
 	(void)arg;
 	for (n = 0; n < 64; n++) {
 		if ((msg = pfkey_recv(fd)) == NULL) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR)
+			/* Else a bad message, dropped, as kernel.c drops it. */
+			if (errno != ECONNRESET)
 				return;
 			/*
 			 * The kernel closed: at exit, once it answered our
@@ -709,16 +712,6 @@ proc_parent_kernel(evutil_socket_t fd, short event, void *arg)
 		explicit_bzero(msg, len);
 		free(msg);
 	}
-}
-
-/* The sender's pid in a PF_KEY message (pfkey_filter() checked it). */
-static uint32_t
-proc_msgpid(const uint8_t *buf)
-{
-	struct sadb_msg	 m;
-
-	memcpy(&m, buf, sizeof(m));
-	return (m.sadb_msg_pid);
 }
 
 /* A refusal the engine reads as the kernel's: its header, errno set. */
@@ -789,10 +782,9 @@ proc_parent_engine(evutil_socket_t fd, short event, void *arg)
 		}
 		if (n > PROC_PFKEY_MAX)
 			error = EMSGSIZE;
-		else if ((error = pfkey_filter(pp.pp_buf, (size_t)n,
-		    pp.pp_ids)) == 0 && proc_msgpid(pp.pp_buf) !=
-		    (uint32_t)pp.pp_engine)
-			error = EPERM;	/* in another's name */
+		else
+			error = pfkey_filter(pp.pp_buf, (size_t)n,
+			    (uint32_t)pp.pp_engine, pp.pp_ids);
 		if (error == 0 && proc_parent_tokernel(pp.pp_buf,
 		    (size_t)n) == -1)
 			error = errno;
@@ -819,17 +811,10 @@ proc_parent_sigterm(evutil_socket_t sig, short event, void *arg)
 static void
 proc_parent_sighup(evutil_socket_t sig, short event, void *arg)
 {
-	struct imsg	 im;
-
 	(void)sig;
 	(void)event;
 	(void)arg;
-	memset(&im, 0, sizeof(im));
-	im.hdr.type = IMSG_RELOAD;
-	im.hdr.len = IMSG_HDRLEN + 1;
-	im.data = (void *)(uintptr_t)"";
-	im.fd = -1;
-	proc_parent_reload(&im);
+	proc_parent_load(0, NULL);
 }
 
 static void
@@ -899,8 +884,9 @@ proc_parent(struct iked *env, struct passwd *pw)
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, ich) == -1 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ech) == -1)
 		fatal("socketpair");
-	proc_sockbuf(ech[0]);
-	proc_sockbuf(ech[1]);
+	/* Room for a burst of PF_KEY messages. */
+	net_sockbuf(ech[0], PROC_SOCKBUF);
+	net_sockbuf(ech[1], PROC_SOCKBUF);
 	for (i = 0; i < 2; i++) {
 		proc_nonblock(ich[i]);
 		proc_nonblock(ech[i]);
