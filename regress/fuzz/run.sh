@@ -68,7 +68,7 @@ fi
 # address helpers of net.c, and what those reach).
 EV_LIBS=$(pkg-config --libs libevent 2>/dev/null || echo -levent)
 IKED_SRCS=""
-for f in config print crypto dh net kernel ikesa halfopen policy natt \
+for f in config print crypto dh net kernel ikesa halfopen policy natt auth ca \
     ikev1 ikev2 ikemsg ikemsg_frag ikebuf ikev1_pld ikev2_pld; do
 	IKED_SRCS="$IKED_SRCS $TOP/sbin/iked/$f.c"
 done
@@ -90,6 +90,16 @@ if [ -f fuzz_privsep.c ] && [ -f "$WORK/obj/iked_parse.c" ]; then
 	    "$WORK/obj/iked_parse.c" $IKED_SRCS "$TOP/sbin/common/log.c" \
 	    "$WORK"/obj/l_*.o $EV_LIBS -lcrypto $BSD_LIBS
 	targets="$targets privsep"
+fi
+
+# fuzz_auth: what iked's ca process reads from the engine (auth.c), and
+# the certificates and signatures of peers (ca.c).
+if [ -f fuzz_auth.c ] && [ -f "$WORK/obj/iked_parse.c" ]; then
+	$CC $CFLAGS -I"$TOP/sbin/iked" -o "$WORK/fuzz_auth" \
+	    fuzz_auth.c "$WORK/obj/iked_parse.c" $IKED_SRCS \
+	    "$TOP/sbin/common/log.c" "$WORK"/obj/l_*.o $EV_LIBS -lcrypto \
+	    $BSD_LIBS
+	targets="$targets auth"
 fi
 
 # fuzz_ikectl: iked's control socket, the command line as the daemon

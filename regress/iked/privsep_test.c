@@ -6,6 +6,8 @@
  * broken sequence is refused; the parent's check of the engine's PF_KEY
  * messages (sbin/iked/pfkey_filter.c) lets through what iked sends and
  * refuses what would open the SPD, on messages built by libpfkey.
+ * And the engine's requests to the ca process (sbin/iked/auth.c) over a
+ * real socket pair, answered by a forked process as iked's would.
  */
 
 #include <sys/types.h>
@@ -21,12 +23,20 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 #include <atf-c.h>
 #include <libpfkey.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <netipsec/ipsec.h>
 
 #include "iked.h"
+#include "ikev2.h"
 
 static const char conftext[] =
     "set passive\n"
@@ -530,6 +540,199 @@ ATF_TC_BODY(filter_refuses, tc)
 	pfkey_ids_free(ids);
 }
 
+
+/*
+ * An iked directory in dir: a self-signed P-256 certificate for
+ * "x.test" as the CA and as ours (certs/x.test.crt), its key.
+ */
+static void
+auth_mkdir(const char *dir)
+{
+	EVP_PKEY	*pk;
+	X509		*x;
+	X509_NAME	*n;
+	X509_EXTENSION	*ext;
+	FILE		*fp;
+	char		 path[256];
+	const char	*sub[] = { "ca", "certs", "private" };
+	size_t		 i;
+
+	ATF_REQUIRE(mkdir(dir, 0755) == 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, sub[i]);
+		ATF_REQUIRE(mkdir(path, 0700) == 0);
+	}
+	ATF_REQUIRE((pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) !=
+	    NULL);
+	ATF_REQUIRE((x = X509_new()) != NULL);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"x.test", -1, -1, 0);
+	X509_set_issuer_name(x, n);
+	X509_set_pubkey(x, pk);
+	/* An FQDN ID must be a subjectAltName. */
+	if ((ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name,
+	    "DNS:x.test")) == NULL || X509_add_ext(x, ext, -1) != 1)
+		abort();
+	X509_EXTENSION_free(ext);
+	ATF_REQUIRE(X509_sign(x, pk, EVP_sha256()) != 0);
+	snprintf(path, sizeof(path), "%s/ca/ca.crt", dir);
+	ATF_REQUIRE((fp = fopen(path, "w")) != NULL);
+	PEM_write_X509(fp, x);
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/certs/x.test.crt", dir);
+	ATF_REQUIRE((fp = fopen(path, "w")) != NULL);
+	PEM_write_X509(fp, x);
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/private/local.key", dir);
+	ATF_REQUIRE((fp = fopen(path, "w")) != NULL);
+	ATF_REQUIRE(fchmod(fileno(fp), 0600) == 0);
+	PEM_write_PrivateKey(fp, pk, NULL, NULL, 0, NULL, NULL);
+	fclose(fp);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+}
+
+ATF_TC_WITHOUT_HEAD(auth_rpc);
+ATF_TC_BODY(auth_rpc, tc)
+{
+	static const struct iked_id	 srcid = { ID_FQDN, "x.test" };
+	static const uint8_t		 junk[] = "a TBSCertificate, say";
+	uint8_t				 octets[124];
+	struct iked			 env;
+	struct ca_store			*ca;
+	struct ca_peer			 cp;
+	uint8_t				 chain[CA_CHAIN_MAX], id[CA_ID_MAX];
+	uint8_t				 sig[CA_SIG_MAX], req[AUTH_MSG_MAX];
+	uint8_t				 rep[AUTH_MSG_MAX], idtype, method;
+	char				 why[CA_WHY_MAX];
+	size_t				 chainlen, idlen, siglen, n;
+	ssize_t				 r;
+	int				 sv[2], status;
+	pid_t				 pid;
+
+	log_init(1, LOG_DAEMON);
+	/* An IKE_SA_INIT of 60 bytes, a nonce and a PRF output of 32. */
+	memset(octets, 0x5a, sizeof(octets));
+	octets[17] = 0x20;
+	octets[18] = 34;
+	memcpy(octets + 24, "\0\0\0\x3c", 4);
+	auth_mkdir("keys");
+	ATF_REQUIRE((ca = auth_load("keys")) != NULL);
+	ATF_REQUIRE(ca_haskey(ca));
+	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+	if ((pid = fork()) == 0) {
+		/* The ca process's loop (proc.c), in short. */
+		close(sv[0]);
+		while ((r = recv(sv[1], req, sizeof(req), 0)) > 0)
+			if ((n = auth_dispatch(ca, req, (size_t)r, rep,
+			    sizeof(rep))) > 0)
+				(void)send(sv[1], rep, n, 0);
+		_exit(0);
+	}
+	ATF_REQUIRE(pid > 0);
+	close(sv[1]);
+	memset(&env, 0, sizeof(env));
+	env.sc_cafd = sv[0];
+
+	/* Our certificate, found by srcid, and the ID to send. */
+	ATF_REQUIRE_EQ(auth_local(&env, &srcid, chain, sizeof(chain),
+	    &chainlen, &idtype, id, sizeof(id), &idlen, why, sizeof(why)), 0);
+	ATF_CHECK(chainlen > 100);
+	ATF_CHECK_EQ(idtype, IKEV2_ID_FQDN);
+	ATF_CHECK(idlen == 6 && memcmp(id, "x.test", 6) == 0);
+	ATF_REQUIRE_EQ(auth_certreq(&env, rep, sizeof(rep), &n), 0);
+	ATF_CHECK_EQ(n, 20);
+
+	/* Signed by the other process, verified by it. */
+	ATF_REQUIRE_EQ(auth_sign(&env, CA_AUTH_RFC7427, CA_HASHES_OURS,
+	    octets, sizeof(octets), &method, sig, sizeof(sig), &siglen, why,
+	    sizeof(why)), 0);
+	ATF_CHECK_EQ(method, IKEV2_AUTH_SIG);
+	memset(&cp, 0, sizeof(cp));
+	cp.cp_version = 2;
+	cp.cp_chain = chain;
+	cp.cp_chainlen = chainlen;
+	cp.cp_idtype = idtype;
+	cp.cp_id = id;
+	cp.cp_idlen = idlen;
+	cp.cp_dstid = &srcid;
+	cp.cp_mode = CA_AUTH_RFC7427;
+	cp.cp_hashes = CA_HASHES_OURS;
+	cp.cp_method = method;
+	cp.cp_auth = sig;
+	cp.cp_authlen = siglen;
+	cp.cp_data = octets;
+	cp.cp_datalen = sizeof(octets);
+	ATF_CHECK_EQ(auth_verify(&env, &cp, why, sizeof(why)), 0);
+	/* Other octets: refused, and the reason comes across. */
+	cp.cp_datalen--;
+	ATF_CHECK_EQ(auth_verify(&env, &cp, why, sizeof(why)), -1);
+	ATF_CHECK_MSG(strstr(why, "signature") != NULL, "why: %s", why);
+	/* What is not an AUTH's octets is not signed: no oracle. */
+	ATF_CHECK_EQ(auth_sign(&env, CA_AUTH_RFC7427, CA_HASHES_OURS, junk,
+	    sizeof(junk), &method, sig, sizeof(sig), &siglen, why,
+	    sizeof(why)), -1);
+	ATF_CHECK_MSG(strstr(why, "not signed") != NULL, "why: %s", why);
+	octets[18] = 35;	/* IKE_AUTH */
+	ATF_CHECK_EQ(auth_sign(&env, CA_AUTH_RFC7427, CA_HASHES_OURS, octets,
+	    sizeof(octets), &method, sig, sizeof(sig), &siglen, why,
+	    sizeof(why)), -1);
+	octets[18] = 34;
+	/* ECDSA P-256 cannot sign RSA's method. */
+	ATF_CHECK_EQ(auth_sign(&env, CA_AUTH_RSA, 0, octets, sizeof(octets),
+	    &method, sig, sizeof(sig), &siglen, why, sizeof(why)), -1);
+
+	/* The process gone: an error, not a hang. */
+	close(sv[0]);
+	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
+	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+	close(sv[1]);
+	env.sc_cafd = sv[0];
+	ATF_CHECK_EQ(auth_certreq(&env, rep, sizeof(rep), &n), -1);
+	close(sv[0]);
+	ca_free(ca);
+}
+
+/* What the ca process makes of broken requests: nothing, no crash. */
+ATF_TC_WITHOUT_HEAD(auth_dispatch_broken);
+ATF_TC_BODY(auth_dispatch_broken, tc)
+{
+	uint8_t		 rep[AUTH_MSG_MAX];
+	static const uint8_t certreq[] = { 0, 0, 0, 9, 0, 0, 0, 2 };
+	static const uint8_t unknown[] = { 0, 0, 0, 9, 0, 0, 0, 77 };
+	static const uint8_t shortreq[] = { 0, 0, 0, 9, 0, 0 };
+	/* SIGN whose blob claims more bytes than there are. */
+	static const uint8_t longblob[] = { 0, 0, 0, 9, 0, 0, 0, 3,
+	    0, 0, 0, 5, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xf0, 1, 2 };
+	struct ca_store	*ca;
+	size_t		 n;
+
+	log_init(1, LOG_DAEMON);
+	ATF_CHECK_EQ(auth_dispatch(NULL, shortreq, sizeof(shortreq), rep,
+	    sizeof(rep)), 0);
+	/* No store yet: a refusal with its reason, the sequence echoed. */
+	n = auth_dispatch(NULL, certreq, sizeof(certreq), rep, sizeof(rep));
+	ATF_REQUIRE(n > 12);
+	ATF_CHECK(memcmp(rep, "\0\0\0\x09\0\0\0\x01", 8) == 0);
+	/* [seq][status][why length]["no keys loaded"] */
+	ATF_CHECK(memcmp(rep + 12, "no keys loaded", 14) == 0);
+	/* With keys: an unknown operation and a lying length, dropped. */
+	auth_mkdir("k");
+	ATF_REQUIRE((ca = auth_load("k")) != NULL);
+	ATF_CHECK_EQ(auth_dispatch(ca, unknown, sizeof(unknown), rep,
+	    sizeof(rep)), 0);
+	ATF_CHECK_EQ(auth_dispatch(ca, longblob, sizeof(longblob), rep,
+	    sizeof(rep)), 0);
+	ATF_CHECK(auth_dispatch(ca, certreq, sizeof(certreq), rep,
+	    sizeof(rep)) > 12);
+	ca_free(ca);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	log_init(1, LOG_DAEMON);
@@ -538,5 +741,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, cfgmsg_broken);
 	ATF_TP_ADD_TC(tp, filter_allows);
 	ATF_TP_ADD_TC(tp, filter_refuses);
+	ATF_TP_ADD_TC(tp, auth_rpc);
+	ATF_TP_ADD_TC(tp, auth_dispatch_broken);
 	return (atf_no_error());
 }

@@ -12,11 +12,27 @@ iked_setup()
 	umask 077
 }
 
-# private FILE: a copy only we may read, for iked (git keeps 0644).
+# private FILE: a copy only we may read, for iked (git keeps 0644), its
+# placeholders for the interop tests (@PSK@, @EXTRA@) filled in.
 private()
 {
-	cp "$1" "$2" || atf_fail "cannot copy $1"
+	sed -e 's/@PSK@/example-psk/' -e 's/@EXTRA@//' "$1" >"$2" ||
+	    atf_fail "cannot copy $1"
 	chmod 600 "$2"
+}
+
+# keys: an iked directory, keys.d, with an RSA key and a certificate
+# for i.ss.test (the examples' srcid), for the rules that sign.
+keys()
+{
+	command -v openssl >/dev/null 2>&1 ||
+	    atf_skip "openssl(1) is not installed (make deps)"
+	mkdir -p keys.d/private keys.d/certs keys.d/ca
+	openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
+	    -keyout keys.d/private/local.key -out keys.d/certs/i.ss.test.crt \
+	    -subj /CN=i.ss.test -addext subjectAltName=DNS:i.ss.test \
+	    >/dev/null 2>&1 || atf_fail "openssl: cannot make a key"
+	cp keys.d/certs/i.ss.test.crt keys.d/ca/
 }
 
 atf_test_case examples
@@ -27,11 +43,12 @@ examples_head()
 examples_body()
 {
 	iked_setup
+	keys
 	n=0
 	for f in "$(atf_get_srcdir)"/../../share/examples/iked/*.conf; do
 		private "$f" ex.conf
 		atf_check -s exit:0 -e inline:"configuration OK\n" \
-		    "$IKED" -n -f ex.conf
+		    "$IKED" -n -K keys.d -f ex.conf
 		n=$((n + 1))
 	done
 	[ "$n" -ge 4 ] || atf_fail "only $n example files"
@@ -58,12 +75,14 @@ roundtrip_head()
 roundtrip_body()
 {
 	iked_setup
+	keys
 	for f in "$(atf_get_srcdir)/golden.conf" \
 	    "$(atf_get_srcdir)"/../../share/examples/iked/*.conf; do
 		private "$f" in.conf
-		"$IKED" -nvv -f in.conf >a.conf 2>/dev/null ||
+		"$IKED" -nvv -K keys.d -f in.conf >a.conf 2>/dev/null ||
 		    atf_fail "$f does not parse"
-		atf_check -s exit:0 -o file:a.conf -e ignore "$IKED" -nvv -f a.conf
+		atf_check -s exit:0 -o file:a.conf -e ignore "$IKED" -nvv \
+		    -K keys.d -f a.conf
 	done
 }
 
@@ -117,15 +136,19 @@ errors_body()
 	check_error 'include "/nonexistent/iked.conf"' \
 	    '1: include "/nonexistent/iked.conf": No such file or directory'
 	check_error 'ikev2 passive eap "mschap-v2"' '1: eap is not supported'
-	check_error 'ikev2 passive rsa psk "k"' '1: rsa is not supported'
-	check_error 'ikev2 passive ecdsa256 psk "k"' '1: ecdsa256 is not supported'
+	check_error 'ikev2 passive rsa psk "k"' \
+	    '1: more than one authentication method'
+	check_error 'ikev2 passive ecdsa256 rfc7427' \
+	    '1: more than one authentication method'
 	check_error 'ikev2 passive psk "k" config address 10.0.0.0/24' \
 	    '1: config is not supported'
 	check_error 'user "u" "p"' '1: user is not supported (no eap)'
-	check_error 'ikev2 passive srcid "/C=DE/CN=x" psk "k"' \
-	    '1: srcid: asn1dn identities are not supported'
-	check_error 'ikev2 "x" passive' \
-	    '1: ikev2 "x": no psk (only pre-shared keys are supported)'
+	check_error 'ikev2 passive srcid "/C=DE/CNx" psk "k"' \
+	    '1: srcid: "/C=DE/CNx" is not a distinguished name'
+	check_error 'ikev1 "x" passive ecdsa256' \
+	    '1: ikev1 "x": ecdsa256 is not an IKEv1 method (rsa)'
+	check_error 'ikev2 "x" passive dstid "/CN=peer" psk "k"' \
+	    '1: ikev2 "x": distinguished-name IDs need certificates, not a psk'
 	check_error "ikev1 active main enc aes-128-gcm $ok" \
 	    '1: ikev1 "policy1": main aes-128-gcm is not usable in main mode'
 	check_error "ikev1 active main group curve448 $ok" \

@@ -187,6 +187,56 @@ dpd_body()
 }
 dpd_cleanup() { ss_cleanup; }
 
+atf_test_case cert_initiator cleanup
+cert_initiator_head()
+{
+	atf_set descr "IKEv1 Main Mode with RSA signatures and certificates from strongSwan's pki: iked initiates; both verify the other's SIG"
+	atf_set require.user root
+	atf_set timeout 180
+}
+cert_initiator_body()
+{
+	SS_PKI="rsa rsa"
+	SS_LOCAL_ID="id = s.ss.test"
+	SS_REMOTE_ID="id = i.ss.test"
+	SS_IKED_CONF="$(atf_get_srcdir)/../../share/examples/iked/strongswan-ikev1-cert.conf"
+	setup "srcid i.ss.test dstid s.ss.test"
+	wait_for 30 in_ I ping -c 1 -W 2 -I 10.2.0.1 10.1.0.1 ||
+	    { dump; atf_fail "no tunnel after the ACQUIRE"; }
+	grep -q "main mode: the peer's RSA signature verified (certificate)" iked.log ||
+	    { dump; atf_fail "iked did not verify charon's signature"; }
+	grep -q "authentication of 'i.ss.test' with RSA.* successful" ss/charon.log ||
+	    { dump; atf_fail "charon did not verify iked's signature"; }
+	check_sas
+	check_traffic
+}
+cert_initiator_cleanup() { ss_cleanup; }
+
+atf_test_case cert_responder cleanup
+cert_responder_head()
+{
+	atf_set descr "IKEv1 Main Mode with RSA signatures and certificates: strongSwan initiates, iked responds and verifies charon's SIG"
+	atf_set require.user root
+	atf_set timeout 180
+}
+cert_responder_body()
+{
+	SS_PKI="rsa rsa"
+	SS_LOCAL_ID="id = s.ss.test"
+	SS_REMOTE_ID="id = i.ss.test"
+	SS_IKED_CONF="$(atf_get_srcdir)/../../share/examples/iked/strongswan-ikev1-cert.conf"
+	setup "srcid i.ss.test dstid s.ss.test"
+	sw --initiate --child v1-net --timeout 30 >initiate.out 2>&1 ||
+	    { cat initiate.out; dump; atf_fail "swanctl --initiate failed"; }
+	grep -q 'phase 1 established (responder' iked.log ||
+	    { dump; atf_fail "iked was not the responder"; }
+	grep -q "main mode: the peer's RSA signature verified (certificate)" iked.log ||
+	    { dump; atf_fail "iked did not verify charon's signature"; }
+	check_sas
+	check_traffic
+}
+cert_responder_cleanup() { ss_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case initiator
@@ -195,4 +245,6 @@ atf_init_test_cases()
 	atf_add_test_case rekey_iked
 	atf_add_test_case restart
 	atf_add_test_case dpd
+	atf_add_test_case cert_initiator
+	atf_add_test_case cert_responder
 }

@@ -460,6 +460,96 @@ liveness_dead_body()
 }
 liveness_dead_cleanup() { ss_cleanup; }
 
+
+# ------------------------------------------------- public key authentication
+
+# cert_setup SSKEY IKEDKEY OPTIONS [LINES]: a PKI by strongSwan's
+# pki(1), iked's rule from strongswan-ikev2-cert.conf with OPTIONS, and
+# LINES before it.
+cert_setup()
+{
+	SS_PKI="$1 $2"
+	SS_IKED_CONF="$(atf_get_srcdir)/../../share/examples/iked/strongswan-ikev2-cert.conf"
+	setup "$3" "${4:-}"
+}
+
+atf_test_case cert_rsa cleanup
+cert_rsa_head()
+{
+	atf_set descr "IKEv2 with certificates from strongSwan's pki: RSA both sides, FQDN IDs; iked initiates; RFC 7427 signatures (PKCS#1 v1.5 SHA-256) verified by both; the certificate-sized IKE_AUTH fragmented (RFC 7383)"
+	atf_set require.user root
+	atf_set timeout 180
+}
+cert_rsa_body()
+{
+	SS_LOCAL_ID="id = s.ss.test"
+	SS_REMOTE_ID="id = i.ss.test"
+	cert_setup rsa rsa "srcid i.ss.test dstid s.ss.test" "set fragmentation"
+	up_by_iked
+	grep -Eq 'a [0-9]+-byte message sent as [2-9] fragments' iked.log ||
+	    { dump; atf_fail "iked's IKE_AUTH with its certificate was not fragmented"; }
+	grep -q 'signature verified (AUTH method 14, certificate)' iked.log ||
+	    { dump; atf_fail "iked did not verify charon's signature"; }
+	grep -q "authentication of 'i.ss.test' with RSA_EMSA_PKCS1_SHA2_256 successful" ss/charon.log ||
+	    { dump; atf_fail "charon did not verify iked's RSA signature"; }
+	check_traffic
+}
+cert_rsa_cleanup() { ss_cleanup; }
+
+atf_test_case cert_ecdsa_dn cleanup
+cert_ecdsa_dn_head()
+{
+	atf_set descr "IKEv2 with certificates: ECDSA P-256 (charon) and P-384 (iked), distinguished-name IDs from the certificates; strongSwan initiates"
+	atf_set require.user root
+	atf_set timeout 180
+}
+cert_ecdsa_dn_body()
+{
+	# charon's own ID: its certificate's subject; iked sends its own.
+	SS_LOCAL_ID=""
+	SS_REMOTE_ID='id = "O=ss test, CN=i.ss.test"'
+	cert_setup ecdsa-256 ecdsa-384 'dstid "/O=ss test/CN=s.ss.test"'
+	up_by_strongswan
+	grep -q 'signature verified (AUTH method 14, certificate)' iked.log ||
+	    { dump; atf_fail "iked did not verify charon's ECDSA signature"; }
+	grep -q "authentication of 'O=ss test, CN=i.ss.test' with ECDSA.*successful" ss/charon.log ||
+	    { dump; atf_fail "charon did not verify iked's ECDSA signature"; }
+	check_traffic
+}
+cert_ecdsa_dn_cleanup() { ss_cleanup; }
+
+atf_test_case cert_untrusted cleanup
+cert_untrusted_head()
+{
+	atf_set descr "IKEv2 with certificates: charon's certificate from a CA iked does not trust is refused with AUTHENTICATION_FAILED, and no SA is installed"
+	atf_set require.user root
+	atf_set timeout 180
+}
+cert_untrusted_body()
+{
+	SS_LOCAL_ID="id = s.ss.test"
+	SS_REMOTE_ID="id = i.ss.test"
+	ss_init
+	topology
+	ss_pki ecdsa-256 ecdsa-256
+	# iked trusts another CA only.
+	pki --gen --type ecdsa --size 256 --outform pem >pki/other.key
+	pki --self --ca --lifetime 30 --in pki/other.key --type ecdsa \
+	    --dn "CN=other CA" --outform pem >I.d/ca/ca.crt ||
+	    atf_fail "pki: cannot make the other CA"
+	charon_start
+	SS_IKED_CONF="$(atf_get_srcdir)/../../share/examples/iked/strongswan-ikev2-cert.conf"
+	iked_start "srcid i.ss.test dstid s.ss.test"
+	sw --initiate --child v2-net --timeout 20 >initiate.out 2>&1 &&
+	    { dump; atf_fail "swanctl --initiate succeeded"; }
+	grep -q 'AUTHENTICATION_FAILED: certificate "CN=s.ss.test,O=ss test": not signed by a trusted CA' iked.log ||
+	    { dump; atf_fail "iked did not say why it refused"; }
+	grep -q 'AUTHENTICATION_FAILED' ss/charon.log ||
+	    { dump; atf_fail "charon was not told"; }
+	atf_check_equal 0 "$(PFKEY_SOCKET="$PWD/I.sock" in_ I "$SETKEY" -D | grep -c 'state=mature' || true)"
+}
+cert_untrusted_cleanup() { ss_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case fragments
@@ -475,4 +565,7 @@ atf_init_test_cases()
 	atf_add_test_case restart
 	atf_add_test_case liveness
 	atf_add_test_case liveness_dead
+	atf_add_test_case cert_rsa
+	atf_add_test_case cert_ecdsa_dn
+	atf_add_test_case cert_untrusted
 }

@@ -17,14 +17,18 @@ status()
 	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" | tr -s ' \t' ' '
 }
 
-# engine: A's IKE engine (the parent's one child), or fail.
-engine()
+# child NAME: A's iked child process whose comm is iked-NAME (the
+# engine, the ca process), or fail.
+child()
 {
-	_e=$(iked_pids A.iked.pid | sed 1d)
+	_e=$(iked_pids A.iked.pid | sed 1d | while read -r _c; do
+	    [ "$(cat /proc/"$_c"/comm 2>/dev/null)" = "iked-$1" ] &&
+	    echo "$_c"; done)
 	[ "$(echo "$_e" | wc -w)" -eq 1 ] ||
-	    { logs; atf_fail "A's iked has not one child but: '$_e'"; }
+	    { logs; atf_fail "A's iked has not one iked-$1 child but: '$_e'"; }
 	echo "$_e"
 }
+engine() { child engine; }
 
 # sockinodes PID: the inodes of PID's sockets.
 sockinodes()
@@ -56,7 +60,7 @@ up()
 atf_test_case processes cleanup
 processes_head()
 {
-	atf_set "descr" "The parent is root with PF_KEY; the engine is _iked in its chroot, without capabilities, files or PF_KEY, and negotiates"
+	atf_set "descr" "The parent is root with PF_KEY; the engine and the ca process are _iked in their chroot, without capabilities, files or PF_KEY; the ca one has no network socket; the pair negotiates"
 	atf_set "require.user" "root"
 	atf_set "require.progs" "ss"
 }
@@ -106,6 +110,32 @@ processes_body()
 		esac
 	done
 
+	# The ca process: the same confinement, and no socket but its two
+	# channels (the parent's, the engine's).
+	c=$(child ca)
+	atf_check_equal 3 "$(iked_pids A.iked.pid | wc -l)"
+	atf_check_equal "$uid $uid $uid $uid" "$(status "$c" Uid)"
+	atf_check_equal "$gid $gid $gid $gid" "$(status "$c" Gid)"
+	atf_check_equal 0000000000000000 "$(status "$c" CapEff)"
+	atf_check_equal 1 "$(status "$c" NoNewPrivs)"
+	grep -q 'not chrooted under AddressSanitizer' A.iked.log ||
+	    atf_check_equal "$home" "$(readlink /proc/"$c"/root)"
+	grep -q 'no seccomp filter' A.iked.log ||
+	    atf_check_equal 2 "$(status "$c" Seccomp)"
+	sockinodes "$c" >csocks
+	atf_check_equal 2 "$(wc -l <csocks)"
+	atf_check_equal 0 "$(comm -12 peers csocks | wc -l)"
+	in_ A ss -uapn | grep -q "pid=$c," &&
+	    { in_ A ss -uapn; atf_fail "the ca process holds a UDP socket"; }
+	for f in /proc/"$c"/fd/*; do
+		n=${f##*/}
+		[ "$n" -le 2 ] && continue
+		case $(readlink "$f") in
+		socket:*) ;;
+		*)	ls -l /proc/"$c"/fd; atf_fail "the ca process holds: $(readlink "$f")" ;;
+		esac
+	done
+
 	# ikectl talks to the engine through the socket the parent bound.
 	atf_check -s exit:0 -o match:'^sa ".*": ikev2 ' -o match:'child in 0x' \
 	    "$TOP/sbin/ikectl/ikectl" -s "$PWD/A.iked.ctl" show sa
@@ -132,6 +162,25 @@ engine_dies_body()
 	atf_check_equal 2 "$(mature A)"
 }
 engine_dies_cleanup() { netns_cleanup; }
+
+atf_test_case ca_dies cleanup
+ca_dies_head()
+{
+	atf_set "descr" "The ca process killed: the parent logs it and exits 1, the engine follows, the kernel's SAs stay"
+	atf_set "require.user" "root"
+}
+ca_dies_body()
+{
+	up
+	p=$(cat A.iked.pid)
+	e=$(engine)
+	kill -KILL "$(child ca)"
+	wait_for 5 gone "$p" "$e" || { logs; atf_fail "iked outlived its ca process"; }
+	grep -q 'the authentication process was killed by signal 9; iked exiting' A.iked.log ||
+	    { logs; atf_fail "no line about the ca process's death"; }
+	atf_check_equal 2 "$(mature A)"
+}
+ca_dies_cleanup() { netns_cleanup; }
 
 atf_test_case parent_dies cleanup
 parent_dies_head()
@@ -229,6 +278,7 @@ atf_init_test_cases()
 	atf_add_test_case netipsecd_user
 	atf_add_test_case processes
 	atf_add_test_case engine_dies
+	atf_add_test_case ca_dies
 	atf_add_test_case parent_dies
 	atf_add_test_case term
 	atf_add_test_case nosep

@@ -6,7 +6,8 @@
  * standard output, or, when it is an error (a line that begins with
  * "ikectl: "), to standard error with exit status 1.  The commands are
  * the daemon's to know (sbin/iked/control_cmd.c), so that the two never
- * disagree about them.
+ * disagree about them.  The exception is "ca", the certificate
+ * authority of ikeca.c, which works on files and never on the socket.
  */
 
 #include <sys/types.h>
@@ -22,6 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ikectl.h"
+
 #define IKECTL_SOCKET	"/var/run/iked.sock"	/* iked.h: IKED_SOCKET */
 #define IKECTL_LINE_MAX	256			/* iked.h: CONTROL_LINE_MAX */
 #define IKECTL_ERROR	"ikectl: "
@@ -32,12 +35,18 @@ usage(void)
 	extern char	*__progname;
 
 	fprintf(stderr, "usage: %s [-s socket] command [argument]\n"
+	    "       %s [-C cadir] [-d days] [-I ikeddir] [-t keytype] "
+	    "ca name command ...\n"
 	    "commands: show sa | show flow | show stats | reload | "
 	    "load file |\n"
 	    "    reset all | reset sa | reset ike | reset id id | "
 	    "couple | decouple |\n"
 	    "    log verbose | log brief | initiate name | "
-	    "terminate name\n", __progname);
+	    "terminate name\n"
+	    "ca commands: create | delete | install [dir] | crl | show |\n"
+	    "    certificate id create | delete | install [dir] | revoke |"
+	    " export | show\n"
+	    "    (and show ca name certificates)\n", __progname, __progname);
 	exit(1);
 }
 
@@ -108,18 +117,39 @@ ikectl_read(int fd, const char *path, size_t *lenp)
 int
 main(int argc, char *argv[])
 {
-	const char	*path = IKECTL_SOCKET;
+	struct ikeca_opts ca;
+	const char	*path = IKECTL_SOCKET, *errstr;
 	char		 line[IKECTL_LINE_MAX], *ans;
 	char		 file[PATH_MAX];
 	size_t		 len, off;
 	ssize_t		 n;
 	FILE		*out = stdout;
-	int		 ch, fd;
+	int		 ch, fd, caopt = 0;
 
-	while ((ch = getopt(argc, argv, "s:")) != -1) {
+	memset(&ca, 0, sizeof(ca));
+	while ((ch = getopt(argc, argv, "C:d:I:s:t:")) != -1) {
 		switch (ch) {
+		case 'C':
+			ca.io_cadir = optarg;
+			caopt = 1;
+			break;
+		case 'd':
+			ca.io_days = (int)strtonum(optarg, 1, 36500, &errstr);
+			if (errstr != NULL)
+				errx(1, "-d %s: days %s (1 to 36500)", optarg,
+				    errstr);
+			caopt = 1;
+			break;
+		case 'I':
+			ca.io_ikeddir = optarg;
+			caopt = 1;
+			break;
 		case 's':
 			path = optarg;
+			break;
+		case 't':
+			ca.io_keytype = optarg;
+			caopt = 1;
 			break;
 		default:
 			usage();
@@ -129,6 +159,12 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc == 0)
 		usage();
+	/* The CA's commands are ours, not the daemon's. */
+	if (strcmp(argv[0], "ca") == 0 || (argc >= 2 &&
+	    strcmp(argv[0], "show") == 0 && strcmp(argv[1], "ca") == 0))
+		return (ikeca(&ca, argc, argv));
+	if (caopt)
+		errx(1, "-C, -d, -I and -t are options of the ca commands");
 	/* The daemon's directory is not ours: the file goes absolute. */
 	if (argc == 2 && strcmp(argv[0], "load") == 0) {
 		if (realpath(argv[1], file) == NULL)

@@ -52,6 +52,7 @@ struct cfgmsg_policy {
 	uint64_t		 cp_ikelifetime;
 	uint64_t		 cp_lifetime;
 	uint64_t		 cp_lifebytes;
+	int			 cp_auth;	/* enum ca_authmode */
 	int			 cp_line;
 	u_int			 cp_nflows;
 	u_int			 cp_nproposals;
@@ -118,6 +119,7 @@ cfgmsg_send_policy(struct imsgbuf *ib, const struct iked_policy *pol)
 	cp.cp_ikelifetime = pol->pol_ikelifetime;
 	cp.cp_lifetime = pol->pol_lifetime;
 	cp.cp_lifebytes = pol->pol_lifebytes;
+	cp.cp_auth = (int)pol->pol_auth;
 	cp.cp_line = pol->pol_line;
 	TAILQ_FOREACH(flow, &pol->pol_flows, flow_entry)
 		cp.cp_nflows++;
@@ -223,7 +225,7 @@ cfgmsg_addr_ok(const struct iked_addr *a)
 static int
 cfgmsg_id_ok(const struct iked_id *id)
 {
-	return ((int)id->id_type >= ID_NONE && id->id_type <= ID_IPV6 &&
+	return ((int)id->id_type >= ID_NONE && id->id_type <= ID_ASN1DN &&
 	    memchr(id->id_str, '\0', sizeof(id->id_str)) != NULL);
 }
 
@@ -249,6 +251,7 @@ cfgmsg_policy(struct cfgmsg_state *cs, const struct imsg *im)
 	    !cfgmsg_addr_ok(&cp.cp_local) || !cfgmsg_addr_ok(&cp.cp_peer) ||
 	    !cfgmsg_id_ok(&cp.cp_srcid) || !cfgmsg_id_ok(&cp.cp_dstid) ||
 	    cp.cp_psklen > IKED_PSK_MAX || cp.cp_filelen > PATH_MAX ||
+	    cp.cp_auth < CA_AUTH_NONE || cp.cp_auth > CA_AUTH_RFC7427 ||
 	    len != sizeof(cp) + cp.cp_psklen + cp.cp_filelen ||
 	    cp.cp_nflows > IMSG_MAXSIZE * 64 ||
 	    cp.cp_nproposals > IMSG_MAXSIZE) {
@@ -271,6 +274,7 @@ cfgmsg_policy(struct cfgmsg_state *cs, const struct imsg *im)
 	pol->pol_ikelifetime = cp.cp_ikelifetime;
 	pol->pol_lifetime = cp.cp_lifetime;
 	pol->pol_lifebytes = cp.cp_lifebytes;
+	pol->pol_auth = (enum ca_authmode)cp.cp_auth;
 	pol->pol_line = cp.cp_line;
 	p += sizeof(cp);
 	if (cp.cp_psklen > 0) {

@@ -449,6 +449,18 @@ policy_defaults(struct iked_config *cf, struct iked_policy *pol)
  * Established SAs will keep what they need from their policy (the
  * daemon core copies it); nothing else points into the old config.
  */
+/* Whether a rule of cf authenticates with a key pair. */
+int
+config_needkeys(const struct iked_config *cf)
+{
+	const struct iked_policy	*pol;
+
+	TAILQ_FOREACH(pol, &cf->cfg_policies, pol_entry)
+		if (pol->pol_auth != CA_AUTH_NONE)
+			return (1);
+	return (0);
+}
+
 void
 config_setrunning(struct iked *env, struct iked_config *cf)
 {

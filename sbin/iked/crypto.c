@@ -682,8 +682,9 @@ kdf_childkeys_free(struct iked_childkeys *ck)
 }
 
 /*
- * IKEv1 phase 1 with pre-shared keys (RFC 2409 §5):
- *	SKEYID   = prf(psk, Ni_b | Nr_b)
+ * IKEv1 phase 1 (RFC 2409 §5):
+ *	SKEYID   = prf(psk, Ni_b | Nr_b), with pre-shared keys,
+ *	SKEYID   = prf(Ni_b | Nr_b, g^xy), with signatures (psk NULL)
  *	SKEYID_d = prf(SKEYID, g^xy | CKY-I | CKY-R | 0)
  *	SKEYID_a = prf(SKEYID, SKEYID_d | g^xy | CKY-I | CKY-R | 1)
  *	SKEYID_e = prf(SKEYID, SKEYID_a | g^xy | CKY-I | CKY-R | 2)
@@ -714,11 +715,33 @@ kdf_ikev1_phase1(struct iked_hash *prf, const uint8_t *psk, size_t psklen,
 	k->v1_e = k->v1_a + hlen;
 	k->v1_enc = k->v1_e + hlen;
 
-	if (hash_setkey(prf, psk, psklen) == -1 || hash_init(prf) == -1 ||
-	    hash_update(prf, ni, nilen) == -1 ||
-	    hash_update(prf, nr, nrlen) == -1 ||
-	    hash_final(prf, k->v1_skeyid) == -1 ||
-	    hash_setkey(prf, k->v1_skeyid, hlen) == -1)
+	if (psk != NULL) {
+		/* Pre-shared key: prf(pre-shared-key, Ni_b | Nr_b). */
+		if (hash_setkey(prf, psk, psklen) == -1 ||
+		    hash_init(prf) == -1 ||
+		    hash_update(prf, ni, nilen) == -1 ||
+		    hash_update(prf, nr, nrlen) == -1 ||
+		    hash_final(prf, k->v1_skeyid) == -1)
+			goto fail;
+	} else {
+		/* Signatures (RFC 2409 5): prf(Ni_b | Nr_b, g^xy). */
+		uint8_t	*nn;
+		int	 r;
+
+		/* The nonces are at most IKEV1_NONCE_MAX bytes each. */
+		if ((nn = malloc(nilen + nrlen)) == NULL)
+			goto fail;
+		memcpy(nn, ni, nilen);
+		memcpy(nn + nilen, nr, nrlen);
+		r = hash_setkey(prf, nn, nilen + nrlen) == -1 ||
+		    hash_init(prf) == -1 ||
+		    hash_update(prf, gxy, gxylen) == -1 ||
+		    hash_final(prf, k->v1_skeyid) == -1;
+		freezero(nn, nilen + nrlen);
+		if (r)
+			goto fail;
+	}
+	if (hash_setkey(prf, k->v1_skeyid, hlen) == -1)
 		goto fail;
 	prev = NULL;
 	for (i = 0; i < 3; i++) {

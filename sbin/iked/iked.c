@@ -60,7 +60,29 @@ iked_load(struct iked *env, const char *file)
 	if (iked_loadfile(env, file, &cf) == -1)
 		return (-1);
 	iked_apply(env, cf, file != NULL);
+	iked_loadkeys(env);
 	return (0);
+}
+
+/*
+ * iked -X: the iked directory read again into the process's store; the
+ * old one stays if the new one cannot be made.
+ */
+void
+iked_loadkeys(struct iked *env)
+{
+	struct ca_store	*ca;
+
+	if ((ca = auth_load(env->sc_authdir)) == NULL) {
+		log_warnx("%s: keys and certificates not reloaded",
+		    env->sc_authdir);
+		return;
+	}
+	ca_free(env->sc_ca);
+	env->sc_ca = ca;
+	if (env->sc_config != NULL)
+		(void)auth_check_config(ca, env->sc_config, env->sc_authdir,
+		    0);
 }
 
 /* The parsing half of iked_load(): 0 and *cfp, or -1 (errors logged). */
@@ -196,7 +218,7 @@ usage(void)
 	extern char	*__progname;
 
 	fprintf(stderr, "usage: %s [-dnvX] [-D macro=value] [-f file] "
-	    "[-p pidfile] [-s socket]\n", __progname);
+	    "[-K dir] [-p pidfile] [-s socket]\n", __progname);
 	exit(1);
 }
 
@@ -212,6 +234,8 @@ iked_run(struct iked *env)
 	int		 i;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (!env->sc_privsep)
+		iked_loadkeys(env);
 	ikesa_init(env);
 	if ((env->sc_evbase = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -255,6 +279,11 @@ iked_run(struct iked *env)
 		event_free(ev[i]);
 	event_base_free(env->sc_evbase);
 	config_unref(env->sc_config);
+	ca_free(env->sc_ca);
+	env->sc_ca = NULL;
+	if (env->sc_cafd != -1)
+		close(env->sc_cafd);
+	env->sc_cafd = -1;
 	log_info("%s exiting", env->sc_privsep ? "IKE engine" : "iked");
 }
 
@@ -299,11 +328,13 @@ main(int argc, char *argv[])
 	env.sc_nattport = 4500;
 	env.sc_ctlpath = IKED_SOCKET;
 	env.sc_pfkey = -1;
+	env.sc_cafd = -1;
+	env.sc_authdir = IKED_DIR;
 	for (i = 0; i < IKED_SOCK_MAX; i++)
 		env.sc_sock[i] = -1;
 	log_init(1, LOG_DAEMON);
 
-	while ((ch = getopt(argc, argv, "dD:f:np:s:vX")) != -1) {
+	while ((ch = getopt(argc, argv, "dD:f:K:np:s:vX")) != -1) {
 		switch (ch) {
 		case 'd':
 			env.sc_debug = 1;
@@ -315,6 +346,9 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			env.sc_conffile = optarg;
+			break;
+		case 'K':
+			env.sc_authdir = optarg;
 			break;
 		case 'n':
 			noaction = 1;
@@ -365,6 +399,20 @@ main(int argc, char *argv[])
 	config_setrunning(&env, cf);
 
 	if (noaction) {
+		struct ca_store	*ca = NULL;
+		int		 bad = 0;
+
+		/* The rules that sign can. */
+		if (config_needkeys(env.sc_config)) {
+			ca = auth_load(env.sc_authdir);
+			bad = auth_check_config(ca, env.sc_config,
+			    env.sc_authdir, 1);
+			ca_free(ca);
+		}
+		if (bad) {
+			config_unref(env.sc_config);
+			exit(1);
+		}
 		if (env.sc_verbose)
 			print_config(stdout, env.sc_config, env.sc_verbose);
 		fprintf(stderr, "configuration OK\n");

@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "../common/imsg.h"
+#include "ca.h"
 
 #ifndef __dead
 #define __dead	__attribute__((__noreturn__))
@@ -128,7 +129,8 @@ enum iked_idtype {
 	ID_FQDN,
 	ID_UFQDN,
 	ID_IPV4,
-	ID_IPV6
+	ID_IPV6,
+	ID_ASN1DN	/* id_str: "/C=../CN=.." or "CN=.., C=.." */
 };
 
 struct iked_id {
@@ -171,6 +173,7 @@ struct iked_policy {
 	uint64_t		 pol_lifebytes;		/* child SA */
 	uint8_t			*pol_psk;
 	size_t			 pol_psklen;
+	enum ca_authmode	 pol_auth;	/* CA_AUTH_NONE: the psk */
 	char			*pol_file;	/* where it was written */
 	int			 pol_line;
 	TAILQ_ENTRY(iked_policy) pol_entry;
@@ -238,6 +241,7 @@ const struct iked_xform *xform_lookup(enum iked_xftype, const char *);
 const struct iked_xform *xform_byid(enum iked_xftype, uint16_t, uint16_t);
 const char *xform_name(enum iked_xftype, uint16_t, uint16_t);
 struct iked_config *config_new(void);
+int	 config_needkeys(const struct iked_config *);
 void	 config_free(struct iked_config *);
 struct iked_policy *policy_new(int);
 struct iked_policy *policy_byname(struct iked_config *, const char *);
@@ -255,6 +259,7 @@ const char *print_addr(const struct iked_addr *, char *, size_t);
 const char *print_time(uint64_t, char *, size_t);
 const char *print_bytes(uint64_t, char *, size_t);
 void	 print_config(FILE *, const struct iked_config *, int);
+const char *print_auth(enum ca_authmode);
 
 /* crypto.c */
 #define IKED_SPI_LEN		8	/* IKEv2 SPIi, SPIr */
@@ -860,6 +865,7 @@ struct iked_sa {
 	struct iked_child	*sa_reqch;	/* its child */
 	struct iked_tx		 sa_rtx;	/* our last response */
 	u_int			 sa_v2flags;
+	u_int			 sa_peerhashes;	/* RFC 7427, CA_HASH_* */
 	uint32_t		 sa_v2del[16];	/* IKEv2: DELETEs to send */
 	u_int			 sa_v2ndel;
 	uint8_t			*sa_idr2;	/* IKEv2: our IDr' for AUTH */
@@ -1002,6 +1008,10 @@ struct iked {
 	struct imsgbuf		*sc_ibuf;	/* to the parent */
 	struct event		*sc_ibufev;
 	struct event		*sc_ibufwev;
+	/* Public key authentication (auth.c): one of the two. */
+	const char		*sc_authdir;	/* the iked directory, -K */
+	struct ca_store		*sc_ca;		/* -X: in process */
+	int			 sc_cafd;	/* else the ca process, or -1 */
 };
 
 extern struct iked	*iked_env;
@@ -1266,7 +1276,7 @@ int	 ikesa_ke_peer(struct iked_sa *, const uint8_t *, size_t,
 void	 setbuf_dup(uint8_t **, size_t *, const void *, size_t);
 const struct iked_proto *ike_proto(int);
 /* An IKE version's ID type numbers, by enum iked_idtype. */
-typedef uint8_t iked_idmap[ID_IPV6 + 1];
+typedef uint8_t iked_idmap[ID_ASN1DN + 1];
 void	 ikesa_myid(const struct iked_sa *, const iked_idmap, uint8_t *,
 	    const void **, size_t *);
 int	 ikesa_check_peerid(const struct iked_sa *, const iked_idmap,
@@ -1372,13 +1382,38 @@ enum iked_imsg {
 	IMSG_CFG_POLICY,	/* struct cfgmsg_policy, PSK, file name */
 	IMSG_CFG_FLOW,		/* struct cfgmsg_flow */
 	IMSG_CFG_PROPOSAL,	/* struct cfgmsg_proposal */
-	IMSG_CFG_END		/* the configuration is whole */
+	IMSG_CFG_END,		/* the configuration is whole */
+	IMSG_CA_BEGIN,		/* parent to ca: a new set of files */
+	IMSG_CA_FILE,		/* parent to ca: u8 kind, name; the file */
+	IMSG_CA_END		/* parent to ca: the files are all there */
 };
 struct passwd;
 __dead void proc_parent(struct iked *, struct passwd *);
 void	 proc_engine_start(struct iked *);
 void	 proc_engine_close(struct iked *);
 int	 proc_reload(struct iked *, uint32_t, const char *);
+
+/* auth.c: public key authentication, the ca process's requests */
+#define IKED_DIR	"/etc/iked"
+#define AUTH_MSG_MAX	(64 * 1024)	/* a request or an answer */
+typedef void (*auth_file_cb)(enum ca_filekind, const char *, int, void *);
+int	 auth_walk(const char *, auth_file_cb, void *);
+uint8_t	*auth_readfd(int, const char *, size_t *);
+struct ca_store *auth_load(const char *);
+int	 auth_check_config(struct ca_store *, const struct iked_config *,
+	    const char *, int);
+size_t	 auth_dispatch(struct ca_store *, const uint8_t *, size_t,
+	    uint8_t *, size_t);
+int	 auth_local(struct iked *, const struct iked_id *, uint8_t *, size_t,
+	    size_t *, uint8_t *, uint8_t *, size_t, size_t *, char *, size_t);
+int	 auth_certreq(struct iked *, uint8_t *, size_t, size_t *);
+int	 auth_sign(struct iked *, enum ca_authmode, unsigned int,
+	    const uint8_t *, size_t, uint8_t *, uint8_t *, size_t, size_t *,
+	    char *, size_t);
+int	 auth_sign_v1(struct iked *, const uint8_t *, size_t, uint8_t *,
+	    size_t, size_t *, char *, size_t);
+int	 auth_verify(struct iked *, const struct ca_peer *, char *, size_t);
+void	 iked_loadkeys(struct iked *);
 
 /* cfgmsg.c: a configuration over the imsg channel */
 struct imsg;

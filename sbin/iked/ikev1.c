@@ -322,8 +322,16 @@ static const iked_idmap v1_idmap = {
 	[ID_FQDN] = IKEV1_ID_FQDN,
 	[ID_UFQDN] = IKEV1_ID_USER_FQDN,
 	[ID_IPV4] = IKEV1_ID_IPV4_ADDR,
-	[ID_IPV6] = IKEV1_ID_IPV6_ADDR
+	[ID_IPV6] = IKEV1_ID_IPV6_ADDR,
+	[ID_ASN1DN] = IKEV1_ID_DER_ASN1_DN
 };
+
+/* Whether the SA's rule authenticates with RSA signatures, not a psk. */
+static int
+v1_pubkey(const struct iked_sa *sa)
+{
+	return (sa->sa_pol != NULL && sa->sa_pol->pol_auth != CA_AUTH_NONE);
+}
 
 static int
 v1_build_myid(struct iked_sa *sa, struct ikebuf *b, uint8_t **body,
@@ -333,11 +341,43 @@ v1_build_myid(struct iked_sa *sa, struct ikebuf *b, uint8_t **body,
 	uint8_t			 type;
 	const void		*data;
 
-	ikesa_myid(sa, v1_idmap, &type, &data, &dlen);
-	if (ikev1_build_id(b, type, 0, 0, data, dlen) == -1)
+	uint8_t			*chain, id[CA_ID_MAX];
+	size_t			 clen, len, i;
+	char			 why[CA_WHY_MAX];
+
+	if (!v1_pubkey(sa)) {
+		ikesa_myid(sa, v1_idmap, &type, &data, &dlen);
+		if (ikev1_build_id(b, type, 0, 0, data, dlen) == -1)
+			return (-1);
+		setbuf_dup(body, bodylen, b->ib_buf + off + 4,
+		    b->ib_len - off - 4);
+		return (*body != NULL ? 0 : -1);
+	}
+	/* The ID and certificates of the ca process (IKEv2's numbers). */
+	if ((chain = malloc(CA_CHAIN_MAX)) == NULL)
 		return (-1);
+	if (auth_local(sa->sa_env, &sa->sa_pol->pol_srcid, chain,
+	    CA_CHAIN_MAX, &clen, &type, id, sizeof(id), &dlen, why,
+	    sizeof(why)) == -1) {
+		log_warnx("%s: cannot authenticate with rule \"%s\": %s",
+		    sa->sa_name, sa->sa_pol->pol_name, why);
+		free(chain);
+		return (-1);
+	}
+	if (ikev1_build_id(b, type, 0, 0, id, dlen) == -1) {
+		free(chain);
+		return (-1);
+	}
 	setbuf_dup(body, bodylen, b->ib_buf + off + 4, b->ib_len - off - 4);
-	return (*body != NULL ? 0 : -1);
+	for (i = 0; i + 2 <= clen; i += 2 + len) {
+		len = (size_t)chain[i] << 8 | chain[i + 1];
+		if (len > clen - i - 2)
+			break;
+		ikev1_build_cert(b, IKEV1_PAYLOAD_CERT, IKEV1_CERT_X509_SIG,
+		    chain + i + 2, len);
+	}
+	free(chain);
+	return (*body != NULL && !b->ib_error ? 0 : -1);
 }
 
 /* The peer's phase 1 ID against dstid, when the rule sets one. */
@@ -498,6 +538,7 @@ v1_build_mm_sa(struct iked_sa *sa, struct ikemsg_sa *s)
 			    ikemsg_sa_attr(s, IKEV1_ATTR_HASH_ALGORITHM,
 			    v1_hash(auth->xf_id)) == -1 ||
 			    ikemsg_sa_attr(s, IKEV1_ATTR_AUTHENTICATION_METHOD,
+			    v1_pubkey(sa) ? IKEV1_AUTH_RSA_SIG :
 			    IKEV1_AUTH_PSK) == -1 ||
 			    ikemsg_sa_attr(s, IKEV1_ATTR_GROUP_DESCRIPTION,
 			    grp->xf_id) == -1 ||
@@ -514,7 +555,7 @@ v1_build_mm_sa(struct iked_sa *sa, struct ikemsg_sa *s)
 struct v1_p1choice {
 	uint16_t	 enc, keylen, hash, group;
 	uint64_t	 life;
-	int		 psk;
+	uint16_t	 method;	/* authentication */
 };
 
 static void
@@ -539,7 +580,7 @@ v1_p1_attrs(const struct ikemsg_sa *s, const struct ikemsg_xf *xf,
 			c->hash = (uint16_t)at->at_val;
 			break;
 		case IKEV1_ATTR_AUTHENTICATION_METHOD:
-			c->psk = at->at_val == IKEV1_AUTH_PSK;
+			c->method = (uint16_t)at->at_val;
 			break;
 		case IKEV1_ATTR_GROUP_DESCRIPTION:
 			c->group = (uint16_t)at->at_val;
@@ -565,7 +606,7 @@ v1_p1_acceptable(struct iked_sa *sa, const struct v1_p1choice *c)
 	u_int			 e, a, g;
 	int			 enc_ok, auth_ok, grp_ok;
 
-	if (!c->psk)
+	if (c->method != (v1_pubkey(sa) ? IKEV1_AUTH_RSA_SIG : IKEV1_AUTH_PSK))
 		return (0);
 	TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals, prop_entry) {
 		if (!prop_usable(prop, 1, PROP_IKE))
@@ -722,8 +763,8 @@ v1_p1_keys(struct iked_sa *sa, const struct ikemsg *m)
 	peerlen = sa->sa_initiator ? sa->sa_dhrlen : sa->sa_dhilen;
 	if (dh_create_shared(sa->sa_dh, peerpub, peerlen, &gxy, &gxylen) == -1)
 		return (-1);
-	if (kdf_ikev1_phase1(sa->sa_prf, sa->sa_pol->pol_psk,
-	    sa->sa_pol->pol_psklen, sa->sa_ni, sa->sa_nilen, sa->sa_nr,
+	if (kdf_ikev1_phase1(sa->sa_prf, v1_pubkey(sa) ? NULL :
+	    sa->sa_pol->pol_psk, sa->sa_pol->pol_psklen, sa->sa_ni, sa->sa_nilen, sa->sa_nr,
 	    sa->sa_nrlen, gxy, gxylen, sa->sa_ispi, sa->sa_rspi,
 	    cipher_keylength(sa->sa_cipher), &sa->sa_keys) == -1)
 		goto done;
@@ -788,6 +829,10 @@ v1_p1_ke(struct iked_sa *sa, struct ikebuf *b)
 	}
 	if (sa->sa_nat & SA_NATT_VID)
 		v1_build_natd(sa, b);
+	/* A certificate request (any CA): peers send theirs if asked. */
+	if (v1_pubkey(sa))
+		ikev1_build_cert(b, IKEV1_PAYLOAD_CR, IKEV1_CERT_X509_SIG,
+		    NULL, 0);
 	return (b->ib_error ? -1 : 0);
 }
 
@@ -809,7 +854,23 @@ v1_send_mm_auth(struct iked_sa *sa)
 		ikebuf_free(&b);
 		return (-1);
 	}
-	ikev1_build_hash(&b, IKEV1_PAYLOAD_HASH, h, hash_length(sa->sa_prf));
+	if (v1_pubkey(sa)) {
+		/* SIG_I or SIG_R: HASH_x signed (RFC 2409 5.1). */
+		uint8_t	 sig[CA_SIG_MAX];
+		size_t	 siglen;
+		char	 why[CA_WHY_MAX];
+
+		if (auth_sign_v1(sa->sa_env, h, hash_length(sa->sa_prf), sig,
+		    sizeof(sig), &siglen, why, sizeof(why)) == -1) {
+			log_warnx("%s: cannot sign with rule \"%s\": %s",
+			    sa->sa_name, sa->sa_pol->pol_name, why);
+			ikebuf_free(&b);
+			return (-1);
+		}
+		ikev1_build_hash(&b, IKEV1_PAYLOAD_SIG, sig, siglen);
+	} else
+		ikev1_build_hash(&b, IKEV1_PAYLOAD_HASH, h,
+		    hash_length(sa->sa_prf));
 	/*
 	 * Racoon's rule: INITIAL-CONTACT when this is our only SA with it.
 	 * A phase 1 renewed or replacing one that expired (its pairs still
@@ -839,8 +900,71 @@ enum v1_auth {
 	V1_AUTH_OK = 0,
 	V1_AUTH_MALFORMED,	/* undecryptable, or no ID and HASH */
 	V1_AUTH_HASH,		/* HASH_I or HASH_R differs: another key */
-	V1_AUTH_ID		/* the peer's ID is not the rule's dstid */
+	V1_AUTH_ID,		/* the peer's ID is not the rule's dstid */
+	V1_AUTH_SIG		/* its certificate or SIG refused, logged */
 };
+
+/*
+ * The peer's SIG over HASH_x h, with the CERTs of m: the ca process's
+ * verdict; its reason logged.
+ */
+static int
+v1_verify_sig(struct iked_sa *sa, const struct ikemsg *m,
+    const struct ikemsg_id *id, const uint8_t *sig, size_t siglen,
+    const uint8_t *h)
+{
+	const struct ikemsg_pld	*p;
+	struct ca_peer		 cp;
+	const uint8_t		*cd;
+	uint8_t			*chain, enc;
+	char			 why[CA_WHY_MAX];
+	size_t			 cl, chainlen = 0;
+	int			 ret = -1;
+
+	if ((chain = malloc(CA_CHAIN_MAX)) == NULL)
+		return (-1);
+	why[0] = '\0';
+	for (p = ikemsg_find(m, IKEV1_PAYLOAD_CERT, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV1_PAYLOAD_CERT, p)) {
+		if (ikemsg_pld_cert(p, &enc, &cd, &cl) != IKEMSG_OK ||
+		    enc != IKEV1_CERT_X509_SIG || cl == 0 || cl > 0xffff)
+			continue;
+		if (cl + 2 > CA_CHAIN_MAX - chainlen) {
+			snprintf(why, sizeof(why), "the peer's certificates "
+			    "are too large");
+			goto done;
+		}
+		chain[chainlen] = (uint8_t)(cl >> 8);
+		chain[chainlen + 1] = (uint8_t)cl;
+		memcpy(chain + chainlen + 2, cd, cl);
+		chainlen += cl + 2;
+	}
+	memset(&cp, 0, sizeof(cp));
+	cp.cp_version = 1;
+	cp.cp_chain = chain;
+	cp.cp_chainlen = chainlen;
+	cp.cp_idtype = id->id_type;
+	cp.cp_id = id->id_data;
+	cp.cp_idlen = id->id_len;
+	cp.cp_dstid = &sa->sa_pol->pol_dstid;
+	cp.cp_mode = sa->sa_pol->pol_auth;
+	cp.cp_auth = sig;
+	cp.cp_authlen = siglen;
+	cp.cp_data = h;
+	cp.cp_datalen = hash_length(sa->sa_prf);
+	if (auth_verify(sa->sa_env, &cp, why, sizeof(why)) == 0) {
+		log_info("%s: main mode: the peer's RSA signature verified "
+		    "(%s)", sa->sa_name, chainlen > 0 ? "certificate" :
+		    "raw public key");
+		ret = 0;
+	}
+ done:
+	if (ret == -1)
+		log_warnx("%s: main mode: AUTHENTICATION_FAILED: %s",
+		    sa->sa_name, why);
+	free(chain);
+	return (ret);
+}
 
 static enum v1_auth
 v1_check_mm_auth(struct iked_sa *sa, struct ikemsg *m, const uint8_t *plain)
@@ -855,7 +979,8 @@ v1_check_mm_auth(struct iked_sa *sa, struct ikemsg *m, const uint8_t *plain)
 
 	(void)plain;
 	if ((idp = ikemsg_find(m, IKEV1_PAYLOAD_ID, NULL)) == NULL ||
-	    (hp = ikemsg_find(m, IKEV1_PAYLOAD_HASH, NULL)) == NULL ||
+	    (hp = ikemsg_find(m, v1_pubkey(sa) ? IKEV1_PAYLOAD_SIG :
+	    IKEV1_PAYLOAD_HASH, NULL)) == NULL ||
 	    ikev1_pld_id(idp, &id) != IKEMSG_OK)
 		return (V1_AUTH_MALFORMED);
 	if (peer_is_i)
@@ -865,11 +990,18 @@ v1_check_mm_auth(struct iked_sa *sa, struct ikemsg *m, const uint8_t *plain)
 		setbuf_dup(&sa->sa_idr, &sa->sa_idrlen, idp->pld_buf + 4,
 		    idp->pld_len - 4);
 	hb = ikemsg_pld_body(hp, &hl);
-	if (hl != hash_length(sa->sa_prf) || v1_p1_hash(sa, peer_is_i, h) == -1 ||
-	    CRYPTO_memcmp(h, hb, hl) != 0)
-		return (V1_AUTH_HASH);
-	if (v1_check_peerid(sa, &id) == -1)
-		return (V1_AUTH_ID);
+	if (v1_pubkey(sa)) {
+		if (v1_p1_hash(sa, peer_is_i, h) == -1 ||
+		    v1_verify_sig(sa, m, &id, hb, hl, h) == -1)
+			return (V1_AUTH_SIG);
+	} else {
+		if (hl != hash_length(sa->sa_prf) ||
+		    v1_p1_hash(sa, peer_is_i, h) == -1 ||
+		    CRYPTO_memcmp(h, hb, hl) != 0)
+			return (V1_AUTH_HASH);
+		if (v1_check_peerid(sa, &id) == -1)
+			return (V1_AUTH_ID);
+	}
 	for (np = ikemsg_find(m, IKEV1_PAYLOAD_NOTIFY, NULL); np != NULL;
 	    np = ikemsg_find(m, IKEV1_PAYLOAD_NOTIFY, np))
 		if (ikev1_pld_notify(np, &n) == IKEMSG_OK &&
@@ -1128,6 +1260,8 @@ v1_recv_mm_auth(struct iked_sa *sa, struct ikemsg *m, const char *what,
 		log_warnx("%s: main mode: peer ID is not the rule's dstid",
 		    sa->sa_name);
 		break;
+	case V1_AUTH_SIG:
+		break;		/* said */
 	}
 	sa->sa_env->sc_stats.st_badauth++;
 	ikesa_dead(sa, "authentication failed");
@@ -1140,7 +1274,8 @@ v1_recv_mm5(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
     size_t rawlen, const struct sockaddr *local, const struct sockaddr *peer,
     int natt)
 {
-	if (v1_recv_mm_auth(sa, m, "MM5", "HASH_I") == -1)
+	if (v1_recv_mm_auth(sa, m, "MM5", v1_pubkey(sa) ? "SIG_I" : "HASH_I") ==
+	    -1)
 		return;
 	if (natt) {
 		/* The initiator floated: follow it (and its NAT). */
@@ -1163,7 +1298,8 @@ static void
 v1_recv_mm6(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
     size_t rawlen)
 {
-	if (v1_recv_mm_auth(sa, m, "MM6", "HASH_R") == -1)
+	if (v1_recv_mm_auth(sa, m, "MM6", v1_pubkey(sa) ? "SIG_R" : "HASH_R") ==
+	    -1)
 		return;
 	tx_setrx(&sa->sa_tx, raw, rawlen);
 	log_info("%s: main mode: MM6 <- IDir, HASH_R verified", sa->sa_name);

@@ -566,8 +566,8 @@ v2_maybe_frag(struct iked_sa *sa, uint8_t exchange, int response,
 /*
  * The notifies of an IKE_SA_INIT request or response that set up the
  * SA: IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383), and the peer's
- * SIGNATURE_HASH_ALGORITHMS (RFC 7427), only logged: with pre-shared
- * keys nothing is signed.
+ * SIGNATURE_HASH_ALGORITHMS (RFC 7427): the hashes it verifies, which
+ * our Digital Signature may use.
  */
 static void
 v2_init_notifies(struct iked_sa *sa, const struct ikemsg *m)
@@ -576,6 +576,7 @@ v2_init_notifies(struct iked_sa *sa, const struct ikemsg *m)
 	struct ikemsg_notify	 n;
 	char			 list[64];
 	size_t			 i, off;
+	u_int			 h;
 
 	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
 	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p)) {
@@ -587,12 +588,16 @@ v2_init_notifies(struct iked_sa *sa, const struct ikemsg *m)
 		if (n.n_type != IKEV2_N_SIGNATURE_HASH_ALGORITHMS)
 			continue;
 		list[0] = '\0';
-		for (i = 0, off = 0; i + 1 < n.n_datalen &&
-		    off < sizeof(list); i += 2)
-			off += (size_t)snprintf(list + off, sizeof(list) - off,
-			    " %u", (u_int)(n.n_data[i] << 8 | n.n_data[i + 1]));
-		log_debug("%s: the peer signs with hashes%s (RFC 7427; "
-		    "unused with a pre-shared key)", sa->sa_name, list);
+		for (i = 0, off = 0; i + 1 < n.n_datalen; i += 2) {
+			h = (u_int)(n.n_data[i] << 8 | n.n_data[i + 1]);
+			if (h < 32)
+				sa->sa_peerhashes |= 1U << h;
+			if (off < sizeof(list))
+				off += (size_t)snprintf(list + off,
+				    sizeof(list) - off, " %u", h);
+		}
+		log_debug("%s: the peer verifies hashes%s (RFC 7427)",
+		    sa->sa_name, list);
 	}
 }
 
@@ -748,20 +753,91 @@ static const iked_idmap v2_idmap = {
 	[ID_FQDN] = IKEV2_ID_FQDN,
 	[ID_UFQDN] = IKEV2_ID_UFQDN,
 	[ID_IPV4] = IKEV2_ID_IPV4,
-	[ID_IPV6] = IKEV2_ID_IPV6
+	[ID_IPV6] = IKEV2_ID_IPV6,
+	[ID_ASN1DN] = IKEV2_ID_ASN1_DN
 };
 
+/* Whether the SA's rule authenticates with a key pair, not the psk. */
+static int
+v2_pubkey(const struct iked_sa *sa)
+{
+	return (sa->sa_pol != NULL && sa->sa_pol->pol_auth != CA_AUTH_NONE);
+}
+
+/* RFC 7427 4: the hashes our signatures and verification take. */
+static void
+v2_build_sighashes(struct ikebuf *b)
+{
+	static const uint8_t	 hashes[] = {
+		0, IKEV2_SIGHASH_SHA2_256, 0, IKEV2_SIGHASH_SHA2_384,
+		0, IKEV2_SIGHASH_SHA2_512, 0, IKEV2_SIGHASH_IDENTITY
+	};
+
+	ikev2_build_notify(b, 0, NULL, 0, IKEV2_N_SIGNATURE_HASH_ALGORITHMS,
+	    hashes, sizeof(hashes));
+}
+
+/* CERTREQ (encoding X.509 signature): the SHA-1 of each CA's key. */
+static void
+v2_build_certreq(struct iked_sa *sa, struct ikebuf *b)
+{
+	uint8_t		 hashes[CA_CHAIN_MAX];
+	size_t		 len = 0;
+
+	if (auth_certreq(sa->sa_env, hashes, sizeof(hashes), &len) == 0 &&
+	    len > 0)
+		ikev2_build_cert(b, IKEV2_PAYLOAD_CERTREQ,
+		    IKEV2_CERT_X509_CERT, hashes, len);
+}
+
+/*
+ * Our ID payload (type IDi or IDr), and with a key pair our CERTs, and
+ * the initiator's CERTREQ; the ID payload's body (after the generic
+ * header: ID type, reserved, data) into *body for the AUTH.
+ */
 static int
 v2_build_myid(struct iked_sa *sa, struct ikebuf *b, uint8_t type,
     uint8_t **body, size_t *bodylen)
 {
-	size_t			 off = b->ib_len, dlen;
+	size_t			 off = b->ib_len, dlen, clen, len, i;
 	uint8_t			 idtype;
 	const void		*data;
+	uint8_t			*chain = NULL, id[CA_ID_MAX];
+	char			 why[CA_WHY_MAX];
 
-	ikesa_myid(sa, v2_idmap, &idtype, &data, &dlen);
-	if (ikev2_build_id(b, type, idtype, data, dlen) == -1)
-		return (-1);
+	if (!v2_pubkey(sa)) {
+		ikesa_myid(sa, v2_idmap, &idtype, &data, &dlen);
+		if (ikev2_build_id(b, type, idtype, data, dlen) == -1)
+			return (-1);
+	} else {
+		if ((chain = malloc(CA_CHAIN_MAX)) == NULL)
+			return (-1);
+		if (auth_local(sa->sa_env, &sa->sa_pol->pol_srcid, chain,
+		    CA_CHAIN_MAX, &clen, &idtype, id, sizeof(id), &dlen, why,
+		    sizeof(why)) == -1) {
+			log_warnx("%s: cannot authenticate with rule \"%s\": "
+			    "%s", sa->sa_name, sa->sa_pol->pol_name, why);
+			free(chain);
+			return (-1);
+		}
+		if (ikev2_build_id(b, type, idtype, id, dlen) == -1) {
+			free(chain);
+			return (-1);
+		}
+		setbuf_dup(body, bodylen, b->ib_buf + off + 4,
+		    b->ib_len - off - 4);
+		for (i = 0; i + 2 <= clen; i += 2 + len) {
+			len = (size_t)chain[i] << 8 | chain[i + 1];
+			if (len > clen - i - 2)
+				break;
+			ikev2_build_cert(b, IKEV2_PAYLOAD_CERT,
+			    IKEV2_CERT_X509_CERT, chain + i + 2, len);
+		}
+		free(chain);
+		if (type == IKEV2_PAYLOAD_IDi)
+			v2_build_certreq(sa, b);
+		return (*body != NULL && !b->ib_error ? 0 : -1);
+	}
 	setbuf_dup(body, bodylen, b->ib_buf + off + 4, b->ib_len - off - 4);
 	return (*body != NULL ? 0 : -1);
 }
@@ -803,6 +879,191 @@ v2_psk_auth(struct iked_sa *sa, int initiator, const uint8_t *idb,
  done:
 	explicit_bzero(key, sizeof(key));
 	explicit_bzero(macid, sizeof(macid));
+	return (ret);
+}
+
+/*
+ * What a signature covers (RFC 7296 2.15): <message> | <nonce> |
+ * prf(SK_px, ID'), the initiator's side or the responder's.  A new
+ * buffer, or NULL.
+ */
+static uint8_t *
+v2_signed_octets(struct iked_sa *sa, int initiator, const uint8_t *idb,
+    size_t idblen, size_t *lenp)
+{
+	const uint8_t	*msg = initiator ? sa->sa_msg1 : sa->sa_msg2;
+	const uint8_t	*nonce = initiator ? sa->sa_nr : sa->sa_ni;
+	size_t		 msglen = initiator ? sa->sa_msg1len : sa->sa_msg2len;
+	size_t		 noncelen = initiator ? sa->sa_nrlen : sa->sa_nilen;
+	size_t		 hl = hash_length(sa->sa_prf);
+	uint8_t		*buf;
+
+	if (msg == NULL || nonce == NULL ||
+	    (buf = malloc(msglen + noncelen + hl)) == NULL)
+		return (NULL);
+	memcpy(buf, msg, msglen);
+	memcpy(buf + msglen, nonce, noncelen);
+	if (prf_compute(sa->sa_prf, initiator ? sa->sa_k2.sk_pi :
+	    sa->sa_k2.sk_pr, sa->sa_k2.sk_prflen, idb, idblen,
+	    buf + msglen + noncelen) == -1) {
+		free(buf);
+		return (NULL);
+	}
+	*lenp = msglen + noncelen + hl;
+	return (buf);
+}
+
+/* Our AUTH payload, for the ID payload body idb: a MAC or a signature. */
+static int
+v2_build_myauth(struct iked_sa *sa, struct ikebuf *b, int initiator,
+    const uint8_t *idb, size_t idblen)
+{
+	uint8_t		 auth[CA_SIG_MAX], method;
+	uint8_t		*data;
+	char		 why[CA_WHY_MAX];
+	size_t		 len, authlen;
+	int		 ret;
+
+	if (!v2_pubkey(sa)) {
+		if (v2_psk_auth(sa, initiator, idb, idblen, auth) == -1)
+			return (-1);
+		ret = ikev2_build_auth(b, IKEV2_AUTH_SHARED_KEY_MIC, auth,
+		    hash_length(sa->sa_prf));
+		explicit_bzero(auth, sizeof(auth));
+		return (ret);
+	}
+	if ((data = v2_signed_octets(sa, initiator, idb, idblen, &len)) ==
+	    NULL)
+		return (-1);
+	ret = auth_sign(sa->sa_env, sa->sa_pol->pol_auth, sa->sa_peerhashes,
+	    data, len, &method, auth, sizeof(auth), &authlen, why,
+	    sizeof(why));
+	freezero(data, len);
+	if (ret == -1) {
+		log_warnx("%s: cannot sign with rule \"%s\" (%s): %s",
+		    sa->sa_name, sa->sa_pol->pol_name,
+		    print_auth(sa->sa_pol->pol_auth), why);
+		return (-1);
+	}
+	log_debug("%s: AUTH method %u, %zu bytes", sa->sa_name, method,
+	    authlen);
+	return (ikev2_build_auth(b, method, auth, authlen));
+}
+
+/*
+ * The peer's AUTH (of the initiator if initiator), for ID payload idp
+ * and the CERTs of m: 0, or -1 with the reason logged and counted.
+ */
+static int
+v2_verify_peer(struct iked_sa *sa, const struct ikemsg *m, int initiator,
+    const struct ikemsg_pld *idp, const struct ikemsg_id *id, uint8_t method,
+    const uint8_t *ad, size_t al)
+{
+	const struct ikemsg_pld	*p;
+	struct ca_peer		 cp;
+	const uint8_t		*cd;
+	uint8_t			 want[V2_MAX_MD], enc, *chain = NULL;
+	uint8_t			*data = NULL;
+	char			 why[CA_WHY_MAX];
+	size_t			 cl, chainlen = 0, len = 0;
+	int			 ret = -1;
+
+	if (!v2_pubkey(sa)) {
+		if (method != IKEV2_AUTH_SHARED_KEY_MIC) {
+			snprintf(why, sizeof(why), "the peer signs (AUTH "
+			    "method %u); rule \"%s\" has a psk", method,
+			    sa->sa_pol->pol_name);
+			goto fail;
+		}
+		if (al != hash_length(sa->sa_prf) ||
+		    v2_psk_auth(sa, initiator, idp->pld_buf + 4,
+		    idp->pld_len - 4, want) == -1 ||
+		    CRYPTO_memcmp(want, ad, al) != 0) {
+			explicit_bzero(want, sizeof(want));
+			snprintf(why, sizeof(why), "the peer's AUTH does not "
+			    "match (pre-shared key mismatch?)");
+			goto fail;
+		}
+		explicit_bzero(want, sizeof(want));
+		if (v2_check_peerid(sa, id) == -1) {
+			snprintf(why, sizeof(why), "peer ID is not the rule's "
+			    "dstid");
+			goto fail;
+		}
+		return (0);
+	}
+	if (method == IKEV2_AUTH_SHARED_KEY_MIC) {
+		snprintf(why, sizeof(why), "the peer uses a pre-shared key; "
+		    "rule \"%s\" wants a signature (%s)", sa->sa_pol->pol_name,
+		    print_auth(sa->sa_pol->pol_auth));
+		goto fail;
+	}
+	/*
+	 * RSA with SHA-1 (method 1) from a peer that verifies SHA-2 in
+	 * RFC 7427 signatures, and so can make them: a downgrade.
+	 */
+	if (method == IKEV2_AUTH_RSA_SIG &&
+	    sa->sa_pol->pol_auth == CA_AUTH_RFC7427 &&
+	    (sa->sa_peerhashes & (CA_HASH_SHA256 | CA_HASH_SHA384 |
+	    CA_HASH_SHA512)) != 0) {
+		snprintf(why, sizeof(why), "RSA with SHA-1 (AUTH method 1) "
+		    "from a peer that announced RFC 7427 hashes");
+		goto fail;
+	}
+	if ((chain = malloc(CA_CHAIN_MAX)) == NULL)
+		goto fail;
+	for (p = ikemsg_find(m, IKEV2_PAYLOAD_CERT, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV2_PAYLOAD_CERT, p)) {
+		if (ikemsg_pld_cert(p, &enc, &cd, &cl) != IKEMSG_OK ||
+		    enc != IKEV2_CERT_X509_CERT || cl == 0 || cl > 0xffff)
+			continue;
+		if (cl + 2 > CA_CHAIN_MAX - chainlen) {
+			snprintf(why, sizeof(why), "the peer's certificates "
+			    "are too large");
+			goto fail;
+		}
+		chain[chainlen] = (uint8_t)(cl >> 8);
+		chain[chainlen + 1] = (uint8_t)cl;
+		memcpy(chain + chainlen + 2, cd, cl);
+		chainlen += cl + 2;
+	}
+	if ((data = v2_signed_octets(sa, initiator, idp->pld_buf + 4,
+	    idp->pld_len - 4, &len)) == NULL) {
+		snprintf(why, sizeof(why), "out of memory");
+		goto fail;
+	}
+	memset(&cp, 0, sizeof(cp));
+	cp.cp_version = 2;
+	cp.cp_chain = chain;
+	cp.cp_chainlen = chainlen;
+	cp.cp_idtype = id->id_type;
+	cp.cp_id = id->id_data;
+	cp.cp_idlen = id->id_len;
+	cp.cp_dstid = &sa->sa_pol->pol_dstid;
+	cp.cp_mode = sa->sa_pol->pol_auth;
+	/* What we announced: an initiator always, a responder if asked. */
+	cp.cp_hashes = sa->sa_initiator || sa->sa_peerhashes != 0 ?
+	    CA_HASHES_OURS : 0;
+	cp.cp_method = method;
+	cp.cp_auth = ad;
+	cp.cp_authlen = al;
+	cp.cp_data = data;
+	cp.cp_datalen = len;
+	why[0] = '\0';
+	if (auth_verify(sa->sa_env, &cp, why, sizeof(why)) == -1)
+		goto fail;
+	ret = 0;
+	log_info("%s: the peer's signature verified (AUTH method %u%s)",
+	    sa->sa_name, method, chainlen > 0 ? ", certificate" :
+	    ", raw public key");
+	goto done;
+ fail:
+	sa->sa_env->sc_stats.st_badauth++;
+	log_warnx("%s: IKE_AUTH: AUTHENTICATION_FAILED: %s", sa->sa_name, why);
+ done:
+	free(chain);
+	if (data != NULL)
+		freezero(data, len);
 	return (ret);
 }
 
@@ -1082,6 +1343,8 @@ v2_send_init(struct iked_sa *sa)
 	if (sa->sa_cf->cfg_flags & CFG_FRAGMENTATION)
 		ikev2_build_notify(&b, 0, NULL, 0,
 		    IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	if (v2_pubkey(sa))
+		v2_build_sighashes(&b);
 	if (ikemsg_build_done(&b) == -1) {
 		ikebuf_free(&b);
 		return (-1);
@@ -1405,6 +1668,11 @@ v2_recv_init_req(struct iked *env, struct ikemsg *m, const uint8_t *raw,
 	    (sa->sa_v2flags & SA_V2_FRAG))
 		ikev2_build_notify(&b, 0, NULL, 0,
 		    IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	if (v2_pubkey(sa)) {
+		v2_build_certreq(sa, &b);
+		if (sa->sa_peerhashes != 0)
+			v2_build_sighashes(&b);
+	}
 	if (ikemsg_build_done(&b) == -1) {
 		ikebuf_free(&b);
 		ikesa_free(sa);
@@ -1648,23 +1916,20 @@ static void
 v2_send_auth(struct iked_sa *sa, struct iked_child *ch)
 {
 	struct ikebuf	 b;
-	uint8_t		 auth[V2_MAX_MD], spi[16];
+	uint8_t		 spi[16];
 	uint8_t		*idb = NULL;
 	size_t		 idblen = 0;
 
 	if (ikebuf_init(&b) == -1)
 		return;
 	if (v2_build_myid(sa, &b, IKEV2_PAYLOAD_IDi, &idb, &idblen) == -1 ||
-	    v2_psk_auth(sa, 1, idb, idblen, auth) == -1) {
+	    v2_build_myauth(sa, &b, 1, idb, idblen) == -1) {
 		ikebuf_free(&b);
 		free(idb);
 		ikesa_dead(sa, "cannot build IKE_AUTH");
 		return;
 	}
 	freezero(idb, idblen);
-	ikev2_build_auth(&b, IKEV2_AUTH_SHARED_KEY_MIC, auth,
-	    hash_length(sa->sa_prf));
-	explicit_bzero(auth, sizeof(auth));
 	if (ikesa_bypeer(sa->sa_env, (struct sockaddr *)&sa->sa_peer, NULL) ==
 	    sa) {
 		memcpy(spi, sa->sa_ispi, 8);
@@ -1790,7 +2055,7 @@ v2_respond_child(struct iked_child *ch)
 {
 	struct iked_sa	*sa = ch->ch_sa;
 	struct ikebuf	 b;
-	uint8_t		 auth[V2_MAX_MD], nonce[V2_NONCE_LEN], *pub = NULL;
+	uint8_t		 nonce[V2_NONCE_LEN], *pub = NULL;
 	uint8_t		*gir = NULL;
 	size_t		 publen = 0, girlen = 0;
 	int		 ccsa = ch->ch_v2exch == IKEV2_EXCHANGE_CREATE_CHILD_SA;
@@ -1800,15 +2065,12 @@ v2_respond_child(struct iked_child *ch)
 	if (!ccsa) {
 		if (v2_build_myid(sa, &b, IKEV2_PAYLOAD_IDr, &sa->sa_idr2,
 		    &sa->sa_idr2len) == -1 ||
-		    v2_psk_auth(sa, 0, sa->sa_idr2, sa->sa_idr2len, auth) ==
+		    v2_build_myauth(sa, &b, 0, sa->sa_idr2, sa->sa_idr2len) ==
 		    -1) {
 			ikebuf_free(&b);
 			v2_child_fail(ch, "cannot build IKE_AUTH");
 			return;
 		}
-		ikev2_build_auth(&b, IKEV2_AUTH_SHARED_KEY_MIC, auth,
-		    hash_length(sa->sa_prf));
-		explicit_bzero(auth, sizeof(auth));
 	}
 	if (ch->ch_mode == IPSEC_MODE_TRANSPORT)
 		ikev2_build_notify(&b, 0, NULL, 0, IKEV2_N_USE_TRANSPORT_MODE,
@@ -2027,22 +2289,28 @@ v2_child_request(struct iked_sa *sa, struct ikemsg *m, uint8_t exchange,
 	return (0);
 }
 
-/* Answer a request with one error notify (and nothing else). */
-static void
+/*
+ * Answer a request with one error notify (and nothing else), after our
+ * IDr and AUTH if withauth: -1 if those cannot be made (the peer gets
+ * the notify alone, and the caller must not think us authenticated).
+ */
+static int
 v2_respond_error(struct iked_sa *sa, uint8_t exchange, uint32_t msgid,
     int withauth, uint16_t type)
 {
 	struct ikebuf	 b;
-	uint8_t		 auth[V2_MAX_MD];
+	int		 ret = 0;
 
 	if (ikebuf_init(&b) == -1)
-		return;
-	if (withauth && v2_build_myid(sa, &b, IKEV2_PAYLOAD_IDr, &sa->sa_idr2,
-	    &sa->sa_idr2len) == 0 && v2_psk_auth(sa, 0, sa->sa_idr2,
-	    sa->sa_idr2len, auth) == 0)
-		ikev2_build_auth(&b, IKEV2_AUTH_SHARED_KEY_MIC, auth,
-		    hash_length(sa->sa_prf));
-	explicit_bzero(auth, sizeof(auth));
+		return (-1);
+	if (withauth && (v2_build_myid(sa, &b, IKEV2_PAYLOAD_IDr,
+	    &sa->sa_idr2, &sa->sa_idr2len) == -1 || v2_build_myauth(sa, &b,
+	    0, sa->sa_idr2, sa->sa_idr2len) == -1)) {
+		ret = -1;
+		ikebuf_free(&b);
+		if (ikebuf_init(&b) == -1)
+			return (-1);
+	}
 	ikev2_build_notify(&b, 0, NULL, 0, type, NULL, 0);
 	log_info("%s: %s -> N(%s)", sa->sa_name,
 	    exchange == IKEV2_EXCHANGE_IKE_AUTH ? "IKE_AUTH" :
@@ -2050,6 +2318,7 @@ v2_respond_error(struct iked_sa *sa, uint8_t exchange, uint32_t msgid,
 	    "error");
 	v2_send_response(sa, exchange, msgid, &b);
 	ikebuf_free(&b);
+	return (ret);
 }
 
 /*
@@ -2098,7 +2367,7 @@ v2_recv_auth_req(struct iked_sa *sa, struct ikemsg *m)
 	struct ikemsg_id	 id;
 	struct ikemsg_notify	 n;
 	const uint8_t		*ad;
-	uint8_t			 method, want[V2_MAX_MD];
+	uint8_t			 method;
 	size_t			 al;
 	uint16_t		 err;
 
@@ -2112,23 +2381,7 @@ v2_recv_auth_req(struct iked_sa *sa, struct ikemsg *m)
 		ikesa_dead(sa, "malformed IKE_AUTH");
 		return;
 	}
-	if (method != IKEV2_AUTH_SHARED_KEY_MIC ||
-	    al != hash_length(sa->sa_prf) ||
-	    v2_psk_auth(sa, 1, idp->pld_buf + 4, idp->pld_len - 4, want) ==
-	    -1 || CRYPTO_memcmp(want, ad, al) != 0) {
-		env->sc_stats.st_badauth++;
-		log_warnx("%s: IKE_AUTH: AUTHENTICATION_FAILED: the peer's AUTH "
-		    "does not match (pre-shared key mismatch?)", sa->sa_name);
-		v2_respond_error(sa, IKEV2_EXCHANGE_IKE_AUTH, m->msg_msgid, 0,
-		    IKEV2_N_AUTHENTICATION_FAILED);
-		ikesa_dead(sa, "authentication failed");
-		return;
-	}
-	explicit_bzero(want, sizeof(want));
-	if (v2_check_peerid(sa, &id) == -1) {
-		env->sc_stats.st_badauth++;
-		log_warnx("%s: IKE_AUTH: AUTHENTICATION_FAILED: peer ID is not "
-		    "the rule's dstid", sa->sa_name);
+	if (v2_verify_peer(sa, m, 1, idp, &id, method, ad, al) == -1) {
 		v2_respond_error(sa, IKEV2_EXCHANGE_IKE_AUTH, m->msg_msgid, 0,
 		    IKEV2_N_AUTHENTICATION_FAILED);
 		ikesa_dead(sa, "authentication failed");
@@ -2144,18 +2397,49 @@ v2_recv_auth_req(struct iked_sa *sa, struct ikemsg *m)
 	ikesa_initial_contact(sa);
 	if (ikemsg_find(m, IKEV2_PAYLOAD_SA, NULL) == NULL) {
 		/* Childless: just the IKE SA. */
-		v2_respond_error(sa, IKEV2_EXCHANGE_IKE_AUTH, m->msg_msgid, 1,
-		    IKEV2_N_CHILDLESS_IKEV2_SUPPORTED);
-		v2_established(sa);
+		if (v2_respond_error(sa, IKEV2_EXCHANGE_IKE_AUTH,
+		    m->msg_msgid, 1, IKEV2_N_CHILDLESS_IKEV2_SUPPORTED) == -1)
+			ikesa_dead(sa, "cannot authenticate");
+		else
+			v2_established(sa);
 		return;
 	}
 	if ((err = v2_child_request(sa, m, IKEV2_EXCHANGE_IKE_AUTH,
 	    m->msg_msgid, 0)) != 0) {
 		/* The IKE SA stands; the child does not. */
-		v2_respond_error(sa, IKEV2_EXCHANGE_IKE_AUTH, m->msg_msgid, 1,
-		    err);
-		v2_established(sa);
+		if (v2_respond_error(sa, IKEV2_EXCHANGE_IKE_AUTH,
+		    m->msg_msgid, 1, err) == -1)
+			ikesa_dead(sa, "cannot authenticate");
+		else
+			v2_established(sa);
 	}
+}
+
+/*
+ * We refuse the responder's AUTH, but it has installed its side of the
+ * child: RFC 7296 2.21.2, an INFORMATIONAL with AUTHENTICATION_FAILED,
+ * sent once, so that it deletes the IKE SA and its children.
+ */
+static void
+v2_auth_refused(struct iked_sa *sa)
+{
+	struct ikebuf	 b;
+	uint8_t		*msg;
+	size_t		 len;
+
+	if (ikebuf_init(&b) == -1)
+		return;
+	ikev2_build_notify(&b, 0, NULL, 0, IKEV2_N_AUTHENTICATION_FAILED,
+	    NULL, 0);
+	if (v2_seal(sa, IKEV2_EXCHANGE_INFORMATIONAL, 0, sa->sa_reqid++, &b,
+	    &msg, &len) == 0) {
+		log_info("%s: INFORMATIONAL -> N(AUTHENTICATION_FAILED)",
+		    sa->sa_name);
+		(void)net_send(sa->sa_env, (struct sockaddr *)&sa->sa_local,
+		    (struct sockaddr *)&sa->sa_peer, msg, len);
+		freezero(msg, len);
+	}
+	ikebuf_free(&b);
 }
 
 static void
@@ -2169,7 +2453,7 @@ v2_recv_auth_resp(struct iked_sa *sa, struct ikemsg *m)
 	struct ikemsg_sa	*s = NULL;
 	struct v2_choice	 c;
 	const uint8_t		*ad;
-	uint8_t			 method, want[V2_MAX_MD];
+	uint8_t			 method;
 	size_t			 al;
 	uint16_t		 ourgroup, err = 0;
 	int			 transport = 0;
@@ -2196,18 +2480,11 @@ v2_recv_auth_resp(struct iked_sa *sa, struct ikemsg *m)
 		ikesa_dead(sa, "IKE_AUTH refused");
 		return;
 	}
-	if (method != IKEV2_AUTH_SHARED_KEY_MIC ||
-	    al != hash_length(sa->sa_prf) ||
-	    v2_psk_auth(sa, 0, idp->pld_buf + 4, idp->pld_len - 4, want) ==
-	    -1 || CRYPTO_memcmp(want, ad, al) != 0 ||
-	    v2_check_peerid(sa, &id) == -1) {
-		env->sc_stats.st_badauth++;
-		log_warnx("%s: IKE_AUTH: the responder's AUTH or ID does not "
-		    "match (pre-shared key mismatch?)", sa->sa_name);
+	if (v2_verify_peer(sa, m, 0, idp, &id, method, ad, al) == -1) {
+		v2_auth_refused(sa);
 		ikesa_dead(sa, "authentication failed");
 		return;
 	}
-	explicit_bzero(want, sizeof(want));
 	log_info("%s: IKE_AUTH <- IDr, AUTH verified", sa->sa_name);
 	sa->sa_busy = 0;
 	tx_clear(&sa->sa_tx);
@@ -2392,12 +2669,24 @@ v2_recv_info_req(struct iked_sa *sa, struct ikemsg *m)
 	struct iked		*env = sa->sa_env;
 	const struct ikemsg_pld	*p;
 	struct ikemsg_delete	 d;
+	struct ikemsg_notify	 n;
 	struct iked_child	*ch, *next;
 	struct ikebuf		 b;
 	uint32_t		 spi, mine[16];
 	uint16_t		 i, nmine = 0;
-	int			 ikedel = 0;
+	int			 ikedel = 0, authfail = 0;
 
+	/* The initiator refused our AUTH after we installed the child. */
+	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p))
+		if (ikev2_pld_notify(p, &n) == IKEMSG_OK &&
+		    n.n_type == IKEV2_N_AUTHENTICATION_FAILED) {
+			log_warnx("%s: INFORMATIONAL <- N(AUTHENTICATION_"
+			    "FAILED): the peer refused our authentication",
+			    sa->sa_name);
+			env->sc_stats.st_badauth++;
+			authfail = ikedel = 1;
+		}
 	for (p = ikemsg_find(m, IKEV2_PAYLOAD_DELETE, NULL); p != NULL;
 	    p = ikemsg_find(m, IKEV2_PAYLOAD_DELETE, p)) {
 		if (ikev2_pld_delete(p, &d) != IKEMSG_OK)
@@ -2449,14 +2738,17 @@ v2_recv_info_req(struct iked_sa *sa, struct ikemsg *m)
 	v2_send_response(sa, IKEV2_EXCHANGE_INFORMATIONAL, m->msg_msgid, &b);
 	ikebuf_free(&b);
 	if (ikedel) {
-		log_info("%s: INFORMATIONAL <- DELETE IKE SA", sa->sa_name);
+		if (!authfail)
+			log_info("%s: INFORMATIONAL <- DELETE IKE SA",
+			    sa->sa_name);
 		/* Its children go with it (RFC 7296 1.4.1). */
 		TAILQ_FOREACH(ch, &sa->sa_children, ch_entry)
 			if (ch->ch_state == CH_S_INSTALLED)
 				kernel_delete(env, ch);
 		while ((ch = TAILQ_FIRST(&sa->sa_children)) != NULL)
 			child_free(ch);
-		ikesa_dead(sa, "deleted by the peer");
+		ikesa_dead(sa, authfail ? "refused by the peer" :
+		    "deleted by the peer");
 	}
 }
 

@@ -109,6 +109,7 @@ static struct iked_proposal	*curprop;	/* its proposal being read */
 static int			 curphase;	/* ikev1: PROP_IKE after main */
 static u_int			 rule_count;
 static int			 rule_badpsk;	/* said already */
+static int			 rule_authset;	/* psk, rsa, ...: written */
 
 /* For messages about the token that ended a syntax error. */
 static char	 last_text[64];
@@ -131,6 +132,7 @@ static void	 rule_xform(enum iked_xftype, const char *);
 static void	 rule_flow(struct iked_addr *, struct iked_addr *);
 static void	 rule_proto(const char *, int64_t);
 static void	 rule_id(struct iked_id *, const char *, const char *);
+static void	 rule_auth(enum ca_authmode);
 static void	 rule_psk(const char *);
 static int	 rule_version(int, const char *);
 static void	 rule_unsupported(const char *);
@@ -440,14 +442,18 @@ ruleopt		: QUICK			{ curpol->pol_flags |= POL_QUICK; }
 					curpol->pol_lifebytes = $3;
 			}
 		}
-		| PSK string		{ psk_seen = 1; rule_psk($2); }
+		| PSK string {
+			psk_seen = 1;
+			rule_psk($2);
+			rule_auth(CA_AUTH_NONE);
+		}
 		| PSK FILENAME STRING	{ yyerror("psk file is not supported"); }
 		| EAP STRING		{ rule_unsupported("eap"); YYERROR; }
-		| RSA			{ rule_unsupported("rsa"); }
-		| ECDSA256		{ rule_unsupported("ecdsa256"); }
-		| ECDSA384		{ rule_unsupported("ecdsa384"); }
-		| ECDSA521		{ rule_unsupported("ecdsa521"); }
-		| RFC7427		{ rule_unsupported("rfc7427"); }
+		| RSA			{ rule_auth(CA_AUTH_RSA); }
+		| ECDSA256		{ rule_auth(CA_AUTH_ECDSA256); }
+		| ECDSA384		{ rule_auth(CA_AUTH_ECDSA384); }
+		| ECDSA521		{ rule_auth(CA_AUTH_ECDSA521); }
+		| RFC7427		{ rule_auth(CA_AUTH_RFC7427); }
 		| SIGNATURE		{ rule_unsupported("signature"); }
 		| IPCOMP		{ rule_unsupported("ipcomp"); }
 		| AGGRESSIVE {
@@ -1326,6 +1332,7 @@ rule_begin(int version)
 		fatal("%s", __func__);
 	curpol->pol_line = yylval.lineno;
 	rule_badpsk = 0;
+	rule_authset = 0;
 	curprop = NULL;
 	curphase = 0;
 }
@@ -1464,21 +1471,28 @@ rule_id(struct iked_id *id, const char *what, const char *s)
 {
 	struct in6_addr	 in6;
 	struct in_addr	 in;
+	uint8_t		 dn[CA_ID_MAX];
+	size_t		 dnlen;
 
 	if (*s == '\0') {
 		yyerror("%s is empty", what);
 		return;
 	}
-	if (*s == '/' || strchr(s, '=') != NULL ||
-	    strncmp(s, "asn1dn/", 7) == 0) {
-		yyerror("%s: asn1dn identities are not supported", what);
-		return;
-	}
+	/* OpenBSD's type prefix for a name: "asn1dn/CN=x". */
+	if (strncmp(s, "asn1dn/", 7) == 0)
+		s += 7;
 	if (strlcpy(id->id_str, s, sizeof(id->id_str)) >= sizeof(id->id_str)) {
 		yyerror("%s too long", what);
 		return;
 	}
-	if (inet_pton(AF_INET, s, &in) == 1)
+	if (*s == '/' || strchr(s, '=') != NULL) {
+		if (ca_dn_der(s, dn, sizeof(dn), &dnlen) == -1) {
+			yyerror("%s: \"%s\" is not a distinguished name",
+			    what, s);
+			return;
+		}
+		id->id_type = ID_ASN1DN;
+	} else if (inet_pton(AF_INET, s, &in) == 1)
 		id->id_type = ID_IPV4;
 	else if (inet_pton(AF_INET6, s, &in6) == 1)
 		id->id_type = ID_IPV6;
@@ -1486,6 +1500,19 @@ rule_id(struct iked_id *id, const char *what, const char *s)
 		id->id_type = ID_UFQDN;
 	else
 		id->id_type = ID_FQDN;
+}
+
+/*
+ * The rule's authentication: psk, or a signature with the key of
+ * private/local.key (rsa, ecdsa256/384/521, rfc7427); one per rule.
+ */
+static void
+rule_auth(enum ca_authmode mode)
+{
+	if (rule_authset)
+		yyerror("more than one authentication method");
+	rule_authset = 1;
+	curpol->pol_auth = mode;
 }
 
 /* psk "string" or psk 0xHEX (also quoted, as OpenBSD reads it). */
@@ -1596,8 +1623,25 @@ rule_end(void)
 			    (prop->prop_version == 1 ? "quick" : "childsa"),
 			    err);
 
-	if (pol->pol_psk == NULL && !rule_badpsk)
-		rule_error(pol, "no psk (only pre-shared keys are supported)");
+	/*
+	 * Without psk or a keyword, OpenBSD's default: a signature of
+	 * any kind the key can make (rfc7427).
+	 */
+	if (pol->pol_psk == NULL && !rule_authset && !rule_badpsk)
+		pol->pol_auth = CA_AUTH_RFC7427;
+	/*
+	 * A distinguished name is matched against a certificate; with a
+	 * psk there is none, and the name would not be checked.
+	 */
+	if (pol->pol_psk != NULL && (pol->pol_srcid.id_type == ID_ASN1DN ||
+	    pol->pol_dstid.id_type == ID_ASN1DN))
+		rule_error(pol, "distinguished-name IDs need certificates, "
+		    "not a psk");
+	/* IKEv1 signs with RSA (RFC 2409 5.1), as racoon and strongSwan. */
+	if (pol->pol_auth != CA_AUTH_NONE && pol->pol_version != 2 &&
+	    pol->pol_auth != CA_AUTH_RSA && pol->pol_auth != CA_AUTH_RFC7427)
+		rule_error(pol, "%s is not an IKEv1 method (rsa)",
+		    print_auth(pol->pol_auth));
 	if (addr_isset(&pol->pol_local) && addr_isset(&pol->pol_peer) &&
 	    pol->pol_local.addr_af != pol->pol_peer.addr_af)
 		rule_error(pol, "local and peer are of different address "

@@ -237,8 +237,30 @@ print_policy(FILE *fp, const struct iked_policy *pol, int verbose)
 				fprintf(fp, "%02x", pol->pol_psk[k]);
 		} else
 			pr(fp, "psk \"********\"");
+	} else if (pol->pol_auth != CA_AUTH_NONE) {
+		pr_cont(fp);
+		pr(fp, "%s", print_auth(pol->pol_auth));
 	}
 	fputc('\n', fp);
+}
+
+const char *
+print_auth(enum ca_authmode mode)
+{
+	switch (mode) {
+	case CA_AUTH_RSA:
+		return ("rsa");
+	case CA_AUTH_ECDSA256:
+		return ("ecdsa256");
+	case CA_AUTH_ECDSA384:
+		return ("ecdsa384");
+	case CA_AUTH_ECDSA521:
+		return ("ecdsa521");
+	case CA_AUTH_RFC7427:
+		return ("rfc7427");
+	default:
+		return ("psk");
+	}
 }
 
 void

@@ -112,6 +112,8 @@ static struct proc_parent {
 	uint64_t		 pp_qdrops;
 	struct pfkey_ids	*pp_ids;	/* the engine's policies */
 	uint8_t			*pp_buf;	/* PROC_PFKEY_MAX */
+	pid_t			 pp_ca;		/* the ca process, 0: gone */
+	struct imsgbuf		 pp_cabuf;	/* to it */
 	int			 pp_exiting;	/* TERM: the engine ends */
 	int			 pp_edone;	/* it wrote its last request */
 } pp;
@@ -123,6 +125,7 @@ static void	proc_parent_iwrite(evutil_socket_t, short, void *);
 static void	proc_parent_kernel(evutil_socket_t, short, void *);
 static void	proc_parent_engine(evutil_socket_t, short, void *);
 static void	proc_parent_ewrite(evutil_socket_t, short, void *);
+static void	proc_parent_caflush(void);
 
 static void
 proc_nonblock(int fd)
@@ -173,6 +176,20 @@ proc_engine_preload(void)
 	if ((md = EVP_MD_fetch(NULL, "SHA256", NULL)) != NULL)
 		EVP_MD_free(md);
 	tzset();
+}
+
+/* What ps(1) shows: "iked-engine", "iked-ca" (Linux's comm is short). */
+static void
+proc_title(const char *name)
+{
+#ifdef __linux__
+	char	 comm[16];
+
+	(void)snprintf(comm, sizeof(comm), "iked-%s", name);
+	(void)prctl(PR_SET_NAME, comm, 0, 0, 0);
+#else
+	setproctitle("%s", name);
+#endif
 }
 
 /* chroot(2) to the user's home, then become the user, for good. */
@@ -258,10 +275,12 @@ proc_seccomp_add(scmp_filter_ctx ctx, uint32_t action, const int *calls,
 #endif
 
 static void
-proc_engine_restrict(void)
+proc_engine_restrict(const char *who)
 {
+	(void)who;	/* unused where there is no filter */
 #if defined(HAVE_SECCOMP) && !defined(PROC_ASAN)
-	scmp_filter_ctx	 ctx;
+	struct scmp_arg_cmp	 ioarg;
+	scmp_filter_ctx		 ctx;
 
 	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL)
 		fatalx("seccomp_init");
@@ -269,18 +288,26 @@ proc_engine_restrict(void)
 	    sizeof(proc_syscalls) / sizeof(proc_syscalls[0]));
 	proc_seccomp_add(ctx, SCMP_ACT_KILL_PROCESS, proc_killcalls,
 	    sizeof(proc_killcalls) / sizeof(proc_killcalls[0]));
-	/* ioctl(2): what libevent asks of a socket; not TIOCSTI & co. */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-	    SCMP_A1(SCMP_CMP_EQ, FIONREAD)) != 0)
+	/*
+	 * ioctl(2): what libevent asks of a socket; not TIOCSTI & co.
+	 * (The comparison spelled out: SCMP_A1() leaves a field to the
+	 * compiler, which clang's -Wextra does not accept.)
+	 */
+	ioarg.arg = 1;
+	ioarg.op = SCMP_CMP_EQ;
+	ioarg.datum_a = FIONREAD;
+	ioarg.datum_b = 0;
+	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    &ioarg) != 0)
 		fatalx("seccomp: ioctl");
 	if (seccomp_load(ctx) != 0)
 		fatalx("seccomp: cannot load the filter");
 	seccomp_release(ctx);
-	log_debug("engine: seccomp filter on");
+	log_debug("%s: seccomp filter on", who);
 #elif defined(HAVE_SECCOMP)
-	log_info("engine: no seccomp filter under AddressSanitizer");
+	log_info("%s: no seccomp filter under AddressSanitizer", who);
 #elif defined(__linux__)
-	log_info("engine: no seccomp filter: built without libseccomp");
+	log_info("%s: no seccomp filter: built without libseccomp", who);
 #endif
 }
 
@@ -292,6 +319,7 @@ static __dead void
 proc_engine(struct iked *env, const struct passwd *pw, int ifd, int efd)
 {
 	iked_pidfile_forget();
+	proc_title("engine");
 	proc_engine_preload();
 	proc_engine_privdrop(pw);
 	/* setuid(2) may make us dumpable again. */
@@ -441,7 +469,7 @@ proc_engine_start(struct iked *env)
 	if (env->sc_ibufev == NULL || env->sc_ibufwev == NULL ||
 	    event_add(env->sc_ibufev, NULL) == -1)
 		fatalx("%s: cannot listen to the parent", __func__);
-	proc_engine_restrict();
+	proc_engine_restrict("engine");
 }
 
 void
@@ -477,6 +505,211 @@ proc_reload(struct iked *env, uint32_t id, const char *file)
 		return (-1);
 	}
 	return (0);
+}
+
+
+/* %%% The authentication process */
+
+static struct ca_store	*proc_castore;	/* in use */
+static struct ca_store	*proc_canext;	/* being loaded */
+
+static void
+proc_ca_parent(struct imsgbuf *ib)
+{
+	struct imsg	 im;
+	const char	*name;
+	uint8_t		*buf, kind;
+	size_t		 len, blen;
+	ssize_t		 n;
+	int		 r;
+
+	if ((n = imsg_read(ib)) == -1 && errno != EAGAIN && errno != EINTR)
+		fatal("ca: from the parent");
+	if (n == 0)
+		exit(0);	/* the parent is gone: it said why */
+	while ((r = imsg_get(ib, &im)) == 1) {
+		len = imsg_datalen(&im);
+		switch (im.hdr.type) {
+		case IMSG_CA_BEGIN:
+			ca_free(proc_canext);
+			proc_canext = NULL;
+			break;
+		case IMSG_CA_FILE:
+			/* u8 kind, the name NUL-terminated; the file. */
+			name = (const char *)im.data + 1;
+			if (im.fd == -1 || len < 3 || len > NAME_MAX + 32 ||
+			    name[len - 2] != '\0') {
+				log_warnx("ca: a broken file message");
+				break;
+			}
+			kind = *(const uint8_t *)im.data;
+			if (proc_canext == NULL &&
+			    (proc_canext = ca_new()) == NULL)
+				fatal("ca");
+			if ((buf = auth_readfd(im.fd, name, &blen)) != NULL) {
+				(void)ca_add(proc_canext,
+				    (enum ca_filekind)kind, name, buf, blen);
+				freezero(buf, blen + 1);
+			}
+			break;
+		case IMSG_CA_END:
+			if (proc_canext == NULL &&
+			    (proc_canext = ca_new()) == NULL)
+				fatal("ca");
+			if (ca_ready(proc_canext) == -1) {
+				log_warnx("ca: the keys and certificates "
+				    "read are not usable; keeping the old");
+				ca_free(proc_canext);
+			} else {
+				ca_free(proc_castore);
+				proc_castore = proc_canext;
+				log_debug("ca: keys and certificates loaded");
+			}
+			proc_canext = NULL;
+			break;
+		default:
+			log_warnx("ca: unknown message %u from the parent",
+			    im.hdr.type);
+			break;
+		}
+		if (im.fd != -1)
+			close(im.fd);
+		imsg_free(&im);
+	}
+	if (r == -1)
+		fatalx("ca: a broken message from the parent");
+}
+
+/*
+ * The ca process: the parent's channel (files) and the engine's
+ * (requests), until either closes.
+ */
+static __dead void
+proc_ca(struct iked *env, const struct passwd *pw, int pfd, int efd)
+{
+	struct imsgbuf	 ib;
+	struct pollfd	 pfds[2];
+	uint8_t		*req, *rep;
+	size_t		 replen;
+	ssize_t		 n;
+
+	iked_pidfile_forget();
+	proc_title("ca");
+	/*
+	 * Signals are the parent's to act on (a "kill" of every iked
+	 * process, HUP to reload): this one ends when its channels close.
+	 */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	/* It holds no rule: the PSKs stay in the parent and engine. */
+	config_unref(env->sc_config);
+	env->sc_config = NULL;
+	proc_engine_preload();
+	proc_engine_privdrop(pw);
+	iked_nocore();
+	if ((req = malloc(AUTH_MSG_MAX)) == NULL ||
+	    (rep = malloc(AUTH_MSG_MAX)) == NULL)
+		fatal("ca");
+	imsg_init(&ib, pfd);
+	proc_engine_restrict("ca");
+	log_debug("ca: started");
+	for (;;) {
+		pfds[0].fd = pfd;
+		pfds[0].events = POLLIN;
+		pfds[1].fd = efd;
+		pfds[1].events = POLLIN;
+		if (poll(pfds, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("ca: poll");
+		}
+		if (pfds[0].revents & (POLLIN | POLLHUP | POLLERR))
+			proc_ca_parent(&ib);
+		if ((pfds[1].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+			continue;
+		if ((n = recv(efd, req, AUTH_MSG_MAX, 0)) == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			fatal("ca: from the engine");
+		}
+		if (n == 0) {
+			log_debug("ca: the engine is gone; exiting");
+			exit(0);
+		}
+		replen = auth_dispatch(proc_castore, req, (size_t)n, rep,
+		    AUTH_MSG_MAX);
+		explicit_bzero(req, (size_t)n);
+		if (replen == 0) {
+			log_warnx("ca: a broken request from the engine: "
+			    "dropped");
+			continue;
+		}
+		if (send(efd, rep, replen, 0) == -1)
+			log_warn("ca: to the engine");
+		explicit_bzero(rep, replen);
+	}
+}
+
+/* The parent: each file of the iked directory, to the ca process. */
+static void
+proc_parent_cafile(enum ca_filekind kind, const char *name, int fd,
+    void *arg)
+{
+	uint8_t		 buf[NAME_MAX + 32];
+	size_t		 len = strlen(name) + 1;
+
+	(void)arg;
+	if (len + 1 > sizeof(buf)) {
+		close(fd);
+		return;
+	}
+	buf[0] = (uint8_t)kind;
+	memcpy(buf + 1, name, len);
+	if (imsg_compose(&pp.pp_cabuf, IMSG_CA_FILE, 0, fd, buf,
+	    len + 1) == -1) {
+		log_warnx("parent: %s not passed to the ca process", name);
+		close(fd);
+		return;
+	}
+	proc_parent_caflush();
+}
+
+/* Blocking: a few files, which the other side reads at once. */
+static void
+proc_parent_caflush(void)
+{
+	struct pollfd	 pfd;
+	int		 r;
+
+	while ((r = imsg_flush(&pp.pp_cabuf)) == 1) {
+		pfd.fd = pp.pp_cabuf.fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, 1000) <= 0) {
+			/* What is left goes, with its descriptors. */
+			log_warnx("parent: the ca process does not read");
+			imsg_clear(&pp.pp_cabuf);
+			return;
+		}
+	}
+	if (r == -1)
+		log_warn("parent: to the ca process");
+}
+
+static void
+proc_parent_cafiles(void)
+{
+	if (pp.pp_ca == 0)
+		return;
+	/* A set cut short before (a timeout) is forgotten. */
+	if (imsg_compose(&pp.pp_cabuf, IMSG_CA_BEGIN, 0, -1, NULL, 0) == -1)
+		log_warn("parent: to the ca process");
+	(void)auth_walk(pp.pp_env->sc_authdir, proc_parent_cafile, NULL);
+	if (imsg_compose(&pp.pp_cabuf, IMSG_CA_END, 0, -1, NULL, 0) == -1)
+		log_warn("parent: to the ca process");
+	proc_parent_caflush();
 }
 
 /* The parent's side. */
@@ -542,6 +775,8 @@ proc_parent_load(uint32_t id, const char *file)
 		else
 			ok = 0;
 		config_free(cf);
+		/* New certificates and CRLs come with a reload. */
+		proc_parent_cafiles();
 	}
 	proc_parent_answer(id, ok, file != NULL ? file :
 	    pp.pp_env->sc_conffile);
@@ -806,6 +1041,7 @@ proc_parent_sigterm(evutil_socket_t sig, short event, void *arg)
 	pp.pp_exiting = 1;
 	if (pp.pp_engine != 0)
 		(void)kill(pp.pp_engine, SIGTERM);
+	/* The ca process ends when the engine's channel closes. */
 }
 
 static void
@@ -836,6 +1072,27 @@ proc_parent_sigchld(evutil_socket_t sig, short event, void *arg)
 	(void)event;
 	(void)arg;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == pp.pp_ca) {
+			pp.pp_ca = 0;
+			/*
+			 * It ends, with 0, when the engine's channel closes:
+			 * the engine's own end says why.
+			 */
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+				continue;
+			if (WIFSIGNALED(status))
+				log_warnx("the authentication process was "
+				    "killed by signal %d; iked exiting, the "
+				    "kernel's SAs stay", WTERMSIG(status));
+			else
+				log_warnx("the authentication process exited "
+				    "with status %d; iked exiting",
+				    WEXITSTATUS(status));
+			/* The engine follows when our channels close. */
+			pp.pp_status = 1;
+			event_base_loopexit(pp.pp_base, NULL);
+			continue;
+		}
 		if (pid != pp.pp_engine)
 			continue;
 		pp.pp_engine = 0;
@@ -861,13 +1118,41 @@ __dead void
 proc_parent(struct iked *env, struct passwd *pw)
 {
 	struct event	*ev[5];
-	int		 ich[2], ech[2], i;
+	int		 ich[2], ech[2], cach[2], rpc[2], i;
 	pid_t		 pid;
 
 	proc_check_home(pw);
 	signal(SIGPIPE, SIG_IGN);
 	memset(&pp, 0, sizeof(pp));
 	pp.pp_env = env;
+
+	/*
+	 * The ca process first, before anything it must not hold (PF_KEY,
+	 * the IKE and control sockets) is open.
+	 */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, cach) == -1 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, rpc) == -1)
+		fatal("socketpair");
+	net_sockbuf(rpc[0], 2 * AUTH_MSG_MAX);
+	net_sockbuf(rpc[1], 2 * AUTH_MSG_MAX);
+	switch ((pid = fork())) {
+	case -1:
+		fatal("fork");
+	case 0:
+		close(cach[0]);
+		close(rpc[0]);
+		proc_ca(env, pw, cach[1], rpc[1]);
+	default:
+		break;
+	}
+	close(cach[1]);
+	close(rpc[1]);
+	pp.pp_ca = pid;
+	imsg_init(&pp.pp_cabuf, cach[0]);
+	proc_nonblock(cach[0]);
+	log_debug("ca: pid %ld", (long)pid);
+	proc_parent_cafiles();
+
 	TAILQ_INIT(&pp.pp_q);
 	if ((pp.pp_ids = pfkey_ids_new()) == NULL ||
 	    (pp.pp_buf = malloc(PROC_PFKEY_MAX)) == NULL)
@@ -898,14 +1183,18 @@ proc_parent(struct iked *env, struct passwd *pw)
 		close(ich[0]);
 		close(ech[0]);
 		close(pp.pp_kfd);
+		close(pp.pp_cabuf.fd);
+		imsg_clear(&pp.pp_cabuf);
 		pfkey_ids_free(pp.pp_ids);
 		free(pp.pp_buf);
+		env->sc_cafd = rpc[0];
 		proc_engine(env, pw, ich[1], ech[1]);
 	default:
 		break;
 	}
 	close(ich[1]);
 	close(ech[1]);
+	close(rpc[0]);
 	pp.pp_engine = pid;
 	pp.pp_efd = ech[0];
 	imsg_init(&pp.pp_ibuf, ich[0]);
@@ -947,7 +1236,12 @@ proc_parent(struct iked *env, struct passwd *pw)
 
 	event_base_dispatch(pp.pp_base);
 
-	if (pp.pp_engine != 0) {
+	/*
+	 * After TERM the engine has ended as asked.  Else a process died:
+	 * the engine sees our channels close and leaves the SAs as they
+	 * are, as does the ca process.
+	 */
+	if (pp.pp_engine != 0 && pp.pp_exiting) {
 		(void)kill(pp.pp_engine, SIGTERM);
 		(void)waitpid(pp.pp_engine, NULL, 0);
 	}
@@ -961,6 +1255,10 @@ proc_parent(struct iked *env, struct passwd *pw)
 	event_free(pp.pp_ewev);
 	close(pp.pp_ibuf.fd);
 	imsg_clear(&pp.pp_ibuf);
+	close(pp.pp_cabuf.fd);
+	imsg_clear(&pp.pp_cabuf);
+	if (pp.pp_ca != 0 && pp.pp_exiting)
+		(void)waitpid(pp.pp_ca, NULL, 0);
 	pfkey_close(pp.pp_kfd);
 	pfkey_ids_free(pp.pp_ids);
 	free(pp.pp_buf);

@@ -1,0 +1,791 @@
+/*-
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Public key authentication, seen from the IKE engine, and the
+ * authentication process ("ca", iked.8 PROCESSES) that does it.
+ *
+ * ca.c holds the private key, the trusted CAs and the CRLs; it signs
+ * and verifies.  Under privilege separation ca.c runs only in the
+ * authentication process: unprivileged, chrooted, with no network
+ * socket, no PF_KEY and no file.  The parent reads the iked directory
+ * (auth_walk()) and passes each file as a descriptor; the engine asks
+ * over a SOCK_SEQPACKET pair, one request and one answer per datagram
+ * (auth_dispatch() is the whole of what the process answers, and treats
+ * each request as untrusted input: the engine is the process that
+ * parses the network).  The engine waits for each answer (at most
+ * AUTH_WAIT ms): a signature costs what it would cost in the engine.
+ * With iked -X the same calls go to a ca.c store in process.
+ *
+ * A request: [u32 sequence][u32 operation][fields]; an answer:
+ * [u32 sequence][u32 status, 0 = done][blob why][fields].  A field is
+ * a u32 (network order) or a blob ([u32 length][bytes]).
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "iked.h"
+
+#define AUTH_FILE_MAX	(16 * 1024 * 1024)	/* a CRL may be large */
+#define AUTH_WAIT	5000		/* ms for an answer */
+
+enum auth_op {
+	AUTH_OP_LOCAL = 1,	/* srcid -> chain, ID */
+	AUTH_OP_CERTREQ,	/* -> CA key hashes */
+	AUTH_OP_SIGN,		/* mode, peer's hashes, data -> method, sig */
+	AUTH_OP_SIGNV1,		/* data -> sig */
+	AUTH_OP_VERIFY		/* struct ca_peer -> verdict */
+};
+
+/* %%% The fields of a message */
+
+struct auth_wbuf {
+	uint8_t		*w_buf;
+	size_t		 w_len, w_size;
+	int		 w_err;
+};
+
+struct auth_rbuf {
+	const uint8_t	*r_p;
+	size_t		 r_left;
+	int		 r_err;
+};
+
+static void
+auth_put(struct auth_wbuf *w, const void *p, size_t len)
+{
+	if (w->w_err || len > w->w_size - w->w_len) {
+		w->w_err = 1;
+		return;
+	}
+	if (len > 0)
+		memcpy(w->w_buf + w->w_len, p, len);
+	w->w_len += len;
+}
+
+static void
+auth_put32(struct auth_wbuf *w, uint32_t v)
+{
+	uint8_t	 b[4] = { v >> 24, v >> 16, v >> 8, v };
+
+	auth_put(w, b, 4);
+}
+
+static void
+auth_putblob(struct auth_wbuf *w, const void *p, size_t len)
+{
+	if (len > UINT32_MAX) {
+		w->w_err = 1;
+		return;
+	}
+	auth_put32(w, (uint32_t)len);
+	auth_put(w, p, len);
+}
+
+static uint32_t
+auth_get32(struct auth_rbuf *r)
+{
+	uint32_t	 v;
+
+	if (r->r_err || r->r_left < 4) {
+		r->r_err = 1;
+		return (0);
+	}
+	v = (uint32_t)r->r_p[0] << 24 | (uint32_t)r->r_p[1] << 16 |
+	    (uint32_t)r->r_p[2] << 8 | r->r_p[3];
+	r->r_p += 4;
+	r->r_left -= 4;
+	return (v);
+}
+
+static const uint8_t *
+auth_getblob(struct auth_rbuf *r, size_t *len)
+{
+	const uint8_t	*p;
+	uint32_t	 n;
+
+	n = auth_get32(r);
+	if (r->r_err || n > r->r_left) {
+		r->r_err = 1;
+		*len = 0;
+		return (NULL);
+	}
+	p = r->r_p;
+	r->r_p += n;
+	r->r_left -= n;
+	*len = n;
+	return (p);
+}
+
+/* An iked_id as type and string; what comes in is checked. */
+static void
+auth_putid(struct auth_wbuf *w, const struct iked_id *id)
+{
+	auth_put32(w, (uint32_t)id->id_type);
+	auth_putblob(w, id->id_str, strnlen(id->id_str, sizeof(id->id_str)));
+}
+
+static void
+auth_getid(struct auth_rbuf *r, struct iked_id *id)
+{
+	const uint8_t	*p;
+	size_t		 len;
+	uint32_t	 type;
+
+	memset(id, 0, sizeof(*id));
+	type = auth_get32(r);
+	p = auth_getblob(r, &len);
+	if (r->r_err || type > ID_ASN1DN || len >= sizeof(id->id_str) ||
+	    (len > 0 && memchr(p, '\0', len) != NULL)) {
+		r->r_err = 1;
+		return;
+	}
+	id->id_type = (enum iked_idtype)type;
+	if (len > 0)
+		memcpy(id->id_str, p, len);
+}
+
+/* %%% The authentication process's side */
+
+/*
+ * What an IKEv2 AUTH signs (RFC 7296 2.15): an IKE_SA_INIT message of L
+ * bytes (version 2.0, its length at offset 24), a nonce of 16 to 256
+ * bytes, a PRF output of 16 to 64.  The ca process signs nothing else
+ * for the engine: no certificate, no TLS handshake.
+ */
+static int
+auth_ikev2_octets(const uint8_t *d, size_t len)
+{
+	size_t	 l;
+
+	if (len < 28 || d[17] != 0x20 || d[18] != 34)
+		return (0);
+	l = (size_t)d[24] << 24 | (size_t)d[25] << 16 | (size_t)d[26] << 8 |
+	    d[27];
+	return (l >= 28 && l <= len && len - l >= 16 + 16 &&
+	    len - l <= 256 + 64);
+}
+
+/*
+ * One request from the engine, answered into rep (AUTH_MSG_MAX bytes).
+ * The length of the answer, or 0 if the request is not one (dropped).
+ */
+size_t
+auth_dispatch(struct ca_store *ca, const uint8_t *req, size_t reqlen,
+    uint8_t *rep, size_t repsz)
+{
+	struct auth_rbuf	 r = { req, reqlen, 0 };
+	struct auth_wbuf	 w = { rep, 0, repsz, 0 };
+	struct ca_peer		 p;
+	struct iked_id		 id, dstid;
+	uint8_t			 chain[CA_CHAIN_MAX], idb[CA_ID_MAX];
+	uint8_t			 sig[CA_SIG_MAX], method = 0, idtype = 0;
+	const uint8_t		*data;
+	char			 why[CA_WHY_MAX];
+	size_t			 len, outlen = 0, idlen = 0, datalen;
+	uint32_t		 seq, op, mode, hashes;
+	int			 rc = -1;
+
+	why[0] = '\0';
+	seq = auth_get32(&r);
+	op = auth_get32(&r);
+	if (r.r_err)
+		return (0);
+	if (ca == NULL) {
+		/* Not loaded yet: a reload is under way at most. */
+		(void)snprintf(why, sizeof(why), "no keys loaded");
+		op = 0;
+	}
+	switch (op) {
+	case 0:
+		break;
+	case AUTH_OP_LOCAL:
+		auth_getid(&r, &id);
+		if (r.r_err || r.r_left != 0)
+			return (0);
+		rc = ca_local(ca, &id, chain, sizeof(chain), &outlen, &idtype,
+		    idb, sizeof(idb), &idlen, why, sizeof(why));
+		break;
+	case AUTH_OP_CERTREQ:
+		if (r.r_left != 0)
+			return (0);
+		rc = ca_certreq(ca, chain, sizeof(chain), &outlen);
+		break;
+	case AUTH_OP_SIGN:
+		mode = auth_get32(&r);
+		hashes = auth_get32(&r);
+		data = auth_getblob(&r, &datalen);
+		if (r.r_err || r.r_left != 0 || mode > CA_AUTH_RFC7427)
+			return (0);
+		if (!auth_ikev2_octets(data, datalen)) {
+			(void)snprintf(why, sizeof(why), "not the octets of "
+			    "an IKEv2 AUTH: not signed");
+			log_warnx("ca: %s", why);
+			break;
+		}
+		rc = ca_sign(ca, (enum ca_authmode)mode, hashes, data,
+		    datalen, &method, sig, sizeof(sig), &outlen, why,
+		    sizeof(why));
+		break;
+	case AUTH_OP_SIGNV1:
+		data = auth_getblob(&r, &datalen);
+		if (r.r_err || r.r_left != 0)
+			return (0);
+		/*
+		 * HASH_I or HASH_R, the output of a PRF: never a DigestInfo
+		 * or TLS's MD5 | SHA-1, which would make us an oracle.
+		 */
+		if (datalen != 16 && datalen != 20 && datalen != 32 &&
+		    datalen != 48 && datalen != 64) {
+			(void)snprintf(why, sizeof(why), "not an IKEv1 HASH "
+			    "(%zu bytes): not signed", datalen);
+			log_warnx("ca: %s", why);
+			break;
+		}
+		rc = ca_sign_v1(ca, data, datalen, sig, sizeof(sig), &outlen,
+		    why, sizeof(why));
+		break;
+	case AUTH_OP_VERIFY:
+		memset(&p, 0, sizeof(p));
+		p.cp_version = (int)auth_get32(&r);
+		p.cp_chain = auth_getblob(&r, &p.cp_chainlen);
+		p.cp_idtype = (uint8_t)auth_get32(&r);
+		p.cp_id = auth_getblob(&r, &p.cp_idlen);
+		auth_getid(&r, &dstid);
+		mode = auth_get32(&r);
+		p.cp_hashes = auth_get32(&r);
+		p.cp_method = (uint8_t)auth_get32(&r);
+		p.cp_auth = auth_getblob(&r, &p.cp_authlen);
+		p.cp_data = auth_getblob(&r, &p.cp_datalen);
+		if (r.r_err || r.r_left != 0 || mode > CA_AUTH_RFC7427 ||
+		    (p.cp_version != 1 && p.cp_version != 2))
+			return (0);
+		p.cp_mode = (enum ca_authmode)mode;
+		p.cp_dstid = &dstid;
+		rc = ca_verify(ca, &p, why, sizeof(why));
+		break;
+	default:
+		return (0);
+	}
+	if (rc == -1 && why[0] == '\0')
+		(void)snprintf(why, sizeof(why), "failed");
+	auth_put32(&w, seq);
+	auth_put32(&w, rc == 0 ? 0 : 1);
+	auth_putblob(&w, why, rc == 0 ? 0 : strlen(why));
+	if (rc == 0) {
+		switch (op) {
+		case AUTH_OP_LOCAL:
+			auth_putblob(&w, chain, outlen);
+			auth_put32(&w, idtype);
+			auth_putblob(&w, idb, idlen);
+			break;
+		case AUTH_OP_CERTREQ:
+			auth_putblob(&w, chain, outlen);
+			break;
+		case AUTH_OP_SIGN:
+			auth_put32(&w, method);
+			auth_putblob(&w, sig, outlen);
+			break;
+		case AUTH_OP_SIGNV1:
+			auth_putblob(&w, sig, outlen);
+			break;
+		default:
+			break;
+		}
+	}
+	explicit_bzero(sig, sizeof(sig));
+	len = w.w_err ? 0 : w.w_len;
+	return (len);
+}
+
+/* %%% The iked directory */
+
+static const struct {
+	const char		*ad_dir;
+	enum ca_filekind	 ad_kind;
+} auth_dirs[] = {
+	{ "ca", CA_F_CA },
+	{ "certs", CA_F_CERT },
+	{ "crls", CA_F_CRL },
+	{ "pubkeys/fqdn", CA_F_PUBKEY },
+	{ "pubkeys/ufqdn", CA_F_PUBKEY },
+	{ "pubkeys/ipv4", CA_F_PUBKEY },
+	{ "pubkeys/ipv6", CA_F_PUBKEY }
+};
+
+static int
+auth_open(const char *path, int key)
+{
+	struct stat	 st;
+	int		 fd;
+
+	/* Not even opened if it is not a file (a device, a FIFO). */
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
+		if (errno != ENOENT)
+			log_warnx("%s: not a regular file; ignored", path);
+		return (-1);
+	}
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		log_warn("%s", path);
+		return (-1);
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		log_warnx("%s: not a regular file; ignored", path);
+		close(fd);
+		return (-1);
+	}
+	/* As sshd(8) with its host keys. */
+	if (key && ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0 ||
+	    (st.st_uid != 0 && st.st_uid != geteuid()))) {
+		log_warnx("%s: the private key may be read by others "
+		    "(chmod 600 it); not loaded", path);
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+/*
+ * Every file of the iked directory dir (OpenBSD's layout), each opened
+ * and handed to cb, which closes it.  Names beginning with a dot are
+ * skipped.  The number of files, or -1 if dir itself cannot be read.
+ */
+int
+auth_walk(const char *dir, auth_file_cb cb, void *arg)
+{
+	struct dirent	**ents;
+	struct stat	 st;
+	char		 path[PATH_MAX], name[NAME_MAX + 32];
+	size_t		 i;
+	int		 n, j, fd, count = 0;
+
+	if (access(dir, X_OK) == -1) {
+		log_debug("%s: %s: no keys or certificates", dir,
+		    strerror(errno));
+		return (errno == ENOENT ? 0 : -1);
+	}
+	for (i = 0; i < sizeof(auth_dirs) / sizeof(auth_dirs[0]); i++) {
+		(void)snprintf(path, sizeof(path), "%s/%s", dir,
+		    auth_dirs[i].ad_dir);
+		/*
+		 * Who may add a file here may add a trust anchor or a peer's
+		 * key: as sshd(8)'s StrictModes, only root (or we).
+		 */
+		if (stat(path, &st) == -1)
+			continue;
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
+		    (st.st_uid != 0 && st.st_uid != geteuid())) {
+			log_warnx("%s: writable by others; ignored", path);
+			continue;
+		}
+		if ((n = scandir(path, &ents, NULL, alphasort)) == -1)
+			continue;
+		for (j = 0; j < n; j++) {
+			if (ents[j]->d_name[0] == '.' ||
+			    (size_t)snprintf(path, sizeof(path), "%s/%s/%s",
+			    dir, auth_dirs[i].ad_dir, ents[j]->d_name) >=
+			    sizeof(path) || (fd = auth_open(path, 0)) == -1) {
+				free(ents[j]);
+				continue;
+			}
+			if (auth_dirs[i].ad_kind == CA_F_PUBKEY)
+				(void)snprintf(name, sizeof(name), "%s/%s",
+				    auth_dirs[i].ad_dir + 8, ents[j]->d_name);
+			else
+				(void)snprintf(name, sizeof(name), "%s",
+				    ents[j]->d_name);
+			cb(auth_dirs[i].ad_kind, name, fd, arg);
+			count++;
+			free(ents[j]);
+		}
+		free(ents);
+	}
+	(void)snprintf(path, sizeof(path), "%s/private/local.key", dir);
+	if ((fd = auth_open(path, 1)) != -1) {
+		cb(CA_F_KEY, "local.key", fd, arg);
+		count++;
+	}
+	return (count);
+}
+
+/* A file, whole, into a buffer; NULL (logged) if it cannot be. */
+uint8_t *
+auth_readfd(int fd, const char *name, size_t *lenp)
+{
+	struct stat	 st;
+	uint8_t		*buf;
+	size_t		 len = 0;
+	ssize_t		 n;
+
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > AUTH_FILE_MAX) {
+		log_warnx("%s: not a regular file of at most %d bytes; "
+		    "ignored", name, AUTH_FILE_MAX);
+		return (NULL);
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+		return (NULL);
+	while (len < (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warnx("%s: cannot be read", name);
+			freezero(buf, (size_t)st.st_size + 1);
+			return (NULL);
+		}
+		len += (size_t)n;
+	}
+	*lenp = len;
+	return (buf);
+}
+
+static void
+auth_load_cb(enum ca_filekind kind, const char *name, int fd, void *arg)
+{
+	struct ca_store	*ca = arg;
+	uint8_t		*buf;
+	size_t		 len;
+
+	if ((buf = auth_readfd(fd, name, &len)) != NULL) {
+		(void)ca_add(ca, kind, name, buf, len);
+		freezero(buf, len + 1);
+	}
+	close(fd);
+}
+
+/* The iked directory read into a new store (iked -X, iked -n). */
+struct ca_store *
+auth_load(const char *dir)
+{
+	struct ca_store	*ca;
+
+	if ((ca = ca_new()) == NULL)
+		return (NULL);
+	if (auth_walk(dir, auth_load_cb, ca) == -1 || ca_ready(ca) == -1) {
+		ca_free(ca);
+		return (NULL);
+	}
+	return (ca);
+}
+
+/*
+ * Whether the rules of cf that sign can: a private key, and for each a
+ * certificate or raw key ca_local() accepts.  Errors to stderr (iked
+ * -n) or the log; the number of rules that cannot.
+ */
+int
+auth_check_config(struct ca_store *ca, const struct iked_config *cf,
+    const char *dir, int tostderr)
+{
+	const struct iked_policy	*pol;
+	uint8_t				 chain[CA_CHAIN_MAX], id[CA_ID_MAX];
+	uint8_t				 idtype;
+	char				 why[CA_WHY_MAX];
+	size_t				 chainlen, idlen;
+	int				 bad = 0, ok;
+
+	TAILQ_FOREACH(pol, &cf->cfg_policies, pol_entry) {
+		if (pol->pol_auth == CA_AUTH_NONE)
+			continue;
+		why[0] = '\0';
+		if (ca == NULL || !ca_haskey(ca)) {
+			(void)snprintf(why, sizeof(why), "no private key in "
+			    "%s/private/local.key", dir);
+			ok = 0;
+		} else
+			ok = ca_local(ca, &pol->pol_srcid, chain,
+			    sizeof(chain), &chainlen, &idtype, id, sizeof(id),
+			    &idlen, why, sizeof(why)) == 0;
+		if (ok)
+			continue;
+		bad++;
+		if (tostderr)
+			fprintf(stderr, "%s:%d: %s \"%s\": %s: %s\n",
+			    pol->pol_file, pol->pol_line,
+			    policy_versionname(pol), pol->pol_name,
+			    print_auth(pol->pol_auth), why);
+		else
+			log_warnx("%s:%d: rule \"%s\": %s: %s", pol->pol_file,
+			    pol->pol_line, pol->pol_name,
+			    print_auth(pol->pol_auth), why);
+	}
+	return (bad);
+}
+
+/* %%% The engine's side */
+
+static uint32_t	 auth_seq;
+
+/*
+ * One request: the answer in rep (AUTH_MSG_MAX), read past its
+ * sequence number and status.  0, or -1 with why set.
+ */
+static int
+auth_call(struct iked *env, struct auth_wbuf *req, uint8_t *rep,
+    struct auth_rbuf *r, char *why, size_t whysz)
+{
+	struct pollfd	 pfd;
+	const uint8_t	*w;
+	ssize_t		 n;
+	size_t		 wl;
+	uint32_t	 seq, status;
+	int		 waited = 0;
+
+	if (req->w_err) {
+		(void)snprintf(why, whysz, "request too large");
+		return (-1);
+	}
+	seq = auth_get32(&(struct auth_rbuf){ req->w_buf, 4, 0 });
+	if (send(env->sc_cafd, req->w_buf, req->w_len, 0) == -1) {
+		(void)snprintf(why, whysz, "authentication process: %s",
+		    strerror(errno));
+		return (-1);
+	}
+	for (;;) {
+		pfd.fd = env->sc_cafd;
+		pfd.events = POLLIN;
+		if (waited >= AUTH_WAIT) {
+			(void)snprintf(why, whysz, "the authentication "
+			    "process does not answer");
+			return (-1);
+		}
+		if ((n = poll(&pfd, 1, 100)) == -1 && errno != EINTR) {
+			(void)snprintf(why, whysz, "poll: %s",
+			    strerror(errno));
+			return (-1);
+		}
+		if (n <= 0) {
+			waited += 100;
+			continue;
+		}
+		if ((n = recv(env->sc_cafd, rep, AUTH_MSG_MAX,
+		    MSG_DONTWAIT)) == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			(void)snprintf(why, whysz, "authentication "
+			    "process: %s", strerror(errno));
+			return (-1);
+		}
+		if (n == 0) {
+			(void)snprintf(why, whysz, "the authentication "
+			    "process is gone");
+			return (-1);
+		}
+		r->r_p = rep;
+		r->r_left = (size_t)n;
+		r->r_err = 0;
+		/* A late answer to an earlier request: not ours. */
+		if (auth_get32(r) != seq)
+			continue;
+		break;
+	}
+	status = auth_get32(r);
+	w = auth_getblob(r, &wl);
+	if (r->r_err) {
+		(void)snprintf(why, whysz, "a broken answer from the "
+		    "authentication process");
+		return (-1);
+	}
+	if (status != 0) {
+		(void)snprintf(why, whysz, "%.*s", (int)wl, (const char *)w);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+auth_begin(struct auth_wbuf *w, uint8_t *buf, enum auth_op op)
+{
+	w->w_buf = buf;
+	w->w_len = 0;
+	w->w_size = AUTH_MSG_MAX;
+	w->w_err = 0;
+	auth_put32(w, ++auth_seq);
+	auth_put32(w, op);
+}
+
+/* Two buffers of AUTH_MSG_MAX for a call, kept: the engine is one thread. */
+static uint8_t *
+auth_bufs(uint8_t **rep)
+{
+	static uint8_t	*bufs;
+
+	if (bufs == NULL && (bufs = malloc(2 * AUTH_MSG_MAX)) == NULL)
+		return (NULL);
+	*rep = bufs + AUTH_MSG_MAX;
+	return (bufs);
+}
+
+static int
+auth_copyout(struct auth_rbuf *r, uint8_t *out, size_t outsz, size_t *outlen)
+{
+	const uint8_t	*p;
+	size_t		 len;
+
+	p = auth_getblob(r, &len);
+	if (r->r_err || len > outsz)
+		return (-1);
+	if (len > 0)
+		memcpy(out, p, len);
+	*outlen = len;
+	return (0);
+}
+
+int
+auth_local(struct iked *env, const struct iked_id *srcid, uint8_t *chain,
+    size_t chainsz, size_t *chainlen, uint8_t *idtype, uint8_t *id,
+    size_t idsz, size_t *idlen, char *why, size_t whysz)
+{
+	struct auth_wbuf	 w;
+	struct auth_rbuf	 r;
+	uint8_t			*req, *rep;
+
+	if (env->sc_ca != NULL)
+		return (ca_local(env->sc_ca, srcid, chain, chainsz, chainlen,
+		    idtype, id, idsz, idlen, why, whysz));
+	if (env->sc_cafd == -1) {
+		(void)snprintf(why, whysz, "no keys loaded");
+		return (-1);
+	}
+	if ((req = auth_bufs(&rep)) == NULL)
+		return (-1);
+	auth_begin(&w, req, AUTH_OP_LOCAL);
+	auth_putid(&w, srcid);
+	if (auth_call(env, &w, rep, &r, why, whysz) == -1)
+		return (-1);
+	if (auth_copyout(&r, chain, chainsz, chainlen) == -1)
+		goto bad;
+	*idtype = (uint8_t)auth_get32(&r);
+	if (auth_copyout(&r, id, idsz, idlen) == -1)
+		goto bad;
+	return (0);
+ bad:
+	(void)snprintf(why, whysz, "a broken answer from the "
+	    "authentication process");
+	return (-1);
+}
+
+int
+auth_certreq(struct iked *env, uint8_t *out, size_t outsz, size_t *outlen)
+{
+	struct auth_wbuf	 w;
+	struct auth_rbuf	 r;
+	uint8_t			*req, *rep;
+	char			 why[CA_WHY_MAX];
+
+	if (env->sc_ca != NULL)
+		return (ca_certreq(env->sc_ca, out, outsz, outlen));
+	if (env->sc_cafd == -1 || (req = auth_bufs(&rep)) == NULL)
+		return (-1);
+	auth_begin(&w, req, AUTH_OP_CERTREQ);
+	if (auth_call(env, &w, rep, &r, why, sizeof(why)) == -1)
+		return (-1);
+	return (auth_copyout(&r, out, outsz, outlen));
+}
+
+int
+auth_sign(struct iked *env, enum ca_authmode mode, unsigned int peerhashes,
+    const uint8_t *data, size_t len, uint8_t *method, uint8_t *sig,
+    size_t sigsz, size_t *siglen, char *why, size_t whysz)
+{
+	struct auth_wbuf	 w;
+	struct auth_rbuf	 r;
+	uint8_t			*req, *rep;
+	int			 ret;
+
+	if (env->sc_ca != NULL)
+		return (ca_sign(env->sc_ca, mode, peerhashes, data, len,
+		    method, sig, sigsz, siglen, why, whysz));
+	if (env->sc_cafd == -1) {
+		(void)snprintf(why, whysz, "no keys loaded");
+		return (-1);
+	}
+	if ((req = auth_bufs(&rep)) == NULL)
+		return (-1);
+	auth_begin(&w, req, AUTH_OP_SIGN);
+	auth_put32(&w, mode);
+	auth_put32(&w, peerhashes);
+	auth_putblob(&w, data, len);
+	if (auth_call(env, &w, rep, &r, why, whysz) == -1)
+		return (-1);
+	*method = (uint8_t)auth_get32(&r);
+	ret = auth_copyout(&r, sig, sigsz, siglen);
+	if (ret == -1)
+		(void)snprintf(why, whysz, "a broken answer from the "
+		    "authentication process");
+	return (ret);
+}
+
+/* IKEv1: HASH_x signed with the RSA key. */
+int
+auth_sign_v1(struct iked *env, const uint8_t *data, size_t len,
+    uint8_t *sig, size_t sigsz, size_t *siglen, char *why, size_t whysz)
+{
+	struct auth_wbuf	 w;
+	struct auth_rbuf	 r;
+	uint8_t			*req, *rep;
+
+	if (env->sc_ca != NULL)
+		return (ca_sign_v1(env->sc_ca, data, len, sig, sigsz, siglen,
+		    why, whysz));
+	if (env->sc_cafd == -1) {
+		(void)snprintf(why, whysz, "no keys loaded");
+		return (-1);
+	}
+	if ((req = auth_bufs(&rep)) == NULL)
+		return (-1);
+	auth_begin(&w, req, AUTH_OP_SIGNV1);
+	auth_putblob(&w, data, len);
+	if (auth_call(env, &w, rep, &r, why, whysz) == -1)
+		return (-1);
+	if (auth_copyout(&r, sig, sigsz, siglen) == -1) {
+		(void)snprintf(why, whysz, "a broken answer from the "
+		    "authentication process");
+		return (-1);
+	}
+	return (0);
+}
+
+int
+auth_verify(struct iked *env, const struct ca_peer *p, char *why,
+    size_t whysz)
+{
+	static const struct iked_id	 none;
+	struct auth_wbuf		 w;
+	struct auth_rbuf		 r;
+	uint8_t				*req, *rep;
+
+	if (env->sc_ca != NULL)
+		return (ca_verify(env->sc_ca, p, why, whysz));
+	if (env->sc_cafd == -1) {
+		(void)snprintf(why, whysz, "no keys loaded");
+		return (-1);
+	}
+	if ((req = auth_bufs(&rep)) == NULL)
+		return (-1);
+	auth_begin(&w, req, AUTH_OP_VERIFY);
+	auth_put32(&w, (uint32_t)p->cp_version);
+	auth_putblob(&w, p->cp_chain, p->cp_chainlen);
+	auth_put32(&w, p->cp_idtype);
+	auth_putblob(&w, p->cp_id, p->cp_idlen);
+	auth_putid(&w, p->cp_dstid != NULL ? p->cp_dstid : &none);
+	auth_put32(&w, p->cp_mode);
+	auth_put32(&w, p->cp_hashes);
+	auth_put32(&w, p->cp_method);
+	auth_putblob(&w, p->cp_auth, p->cp_authlen);
+	auth_putblob(&w, p->cp_data, p->cp_datalen);
+	return (auth_call(env, &w, rep, &r, why, whysz));
+}
