@@ -40,7 +40,7 @@ demo:
 	@sh mk/deps.sh
 	@sh mk/user.sh
 	@$(SUBMAKE) all $(SUBDIR)
-	@IKE=$(IKE) sh mk/demo.sh
+	@IKE=$(IKE) AUTH=$(AUTH) sh mk/demo.sh
 
 demo-setkey:
 	@sh mk/deps.sh

@@ -5,7 +5,9 @@
 # pair.  Each runs netipsecd (the kernel IPsec layer: SPD, SAD, PF_KEY,
 # ESP on its end of the link) and iked.  setkey loads policies that
 # require ESP in transport mode between them, with no SA; iked.conf has a
-# pre-shared key.  A pings B once.  The script then tells what happened,
+# pre-shared key, or with AUTH=cert none: a CA made with ikectl ca signs
+# a certificate for each host, and the hosts sign their AUTH (or IKEv1
+# SIG) with their keys.  A pings B once.  The script then tells what happened,
 # in order, from the daemons' own logs and from PF_KEY as a promiscuous
 # socket (setkey -x) saw it: the SPD verdict and the ACQUIRE, each Main
 # Mode and Quick Mode message, the SPIs each side chose, the SAD updates,
@@ -17,20 +19,29 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 netipsecd=$top/sbin/netipsecd/netipsecd
 setkey=$top/sbin/setkey/setkey
 iked=$top/sbin/iked/iked
+ikectl=$top/sbin/ikectl/ikectl
 ike=${IKE:-1}
 [ -n "$ike" ] || ike=1
+auth=${AUTH:-psk}
+[ -n "$auth" ] || auth=psk
+case $auth in
+psk|cert) ;;
+*)	echo "demo: AUTH=$auth: psk (the default) or cert" >&2
+	exit 1
+	;;
+esac
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: needs root (ip netns add)" >&2
 	exit 1
 fi
-for p in "$netipsecd" "$setkey" "$iked"; do
+for p in "$netipsecd" "$setkey" "$iked" "$ikectl"; do
 	[ -x "$p" ] || { echo "demo: $p is not built" >&2; exit 1; }
 done
 case $ike in
 1)	ver=ikev1
 	steps="Main Mode and Quick Mode"
-	authdone='\[B iked\].*MM5 <- IDii, HASH_I verified'
+	authdone='\[B iked\].*MM5 <- IDii, [A-Z]*_I verified'
 	;;
 2)	ver=ikev2
 	steps="IKE_SA_INIT and IKE_AUTH"
@@ -114,13 +125,35 @@ sk A -f "$dir/a.spd"
 sk B -f "$dir/b.spd"
 # With a psk, iked reads only files nobody else may read.
 umask 077
+if [ "$auth" = psk ]; then
+	auth_a='psk "demo pre-shared key"'
+	auth_b=$auth_a
+else
+	# A CA of our own, a certificate for each host, in its directory;
+	# IKEv1 signs with RSA keys, IKEv2 here with ECDSA P-256.
+	keytype=ecdsa256
+	[ "$ike" = 1 ] && keytype=rsa
+	step "0. A CA made with ikectl ca ($keytype keys); a certificate for each host"
+	ca() { "$ikectl" -C "$dir/ca" -t $keytype "$@" >/dev/null ||
+	    { say "demo: FAIL: ikectl $*"; exit 1; }; }
+	ca ca demo create
+	for h in a b; do
+		ca ca demo certificate $h.demo create
+		ca -I "$dir/$h.iked" ca demo install
+		ca -I "$dir/$h.iked" ca demo certificate $h.demo install
+		say "   $h.demo: $(cd "$dir/$h.iked" && find . -type f |
+		    sed 's|^\./||' | sort | tr '\n' ' ')"
+	done
+	auth_a='srcid a.demo dstid b.demo'
+	auth_b='srcid b.demo dstid a.demo'
+fi
 cat >"$dir/a.conf" <<EOF
 $ver "to-B" active esp transport from 192.0.2.1 to 192.0.2.2 \\
-	peer 192.0.2.2 psk "demo pre-shared key"
+	peer 192.0.2.2 $auth_a
 EOF
 cat >"$dir/b.conf" <<EOF
 $ver "to-A" passive esp transport from 192.0.2.2 to 192.0.2.1 \\
-	peer 192.0.2.1 psk "demo pre-shared key"
+	peer 192.0.2.1 $auth_b
 EOF
 
 # ---- Observers: one timeline, in the order things happen. ------------------
@@ -167,7 +200,8 @@ for s in A B; do
 	eval n=\$$s
 	lc=$(echo $s | tr AB ab)
 	PFKEY_SOCKET=$dir/$lc.sock ip netns exec $n "$iked" -d -v \
-	    -s "$dir/$lc.iked.ctl" -f "$dir/$lc.conf" 2>&1 | sed -u "s/^/[$s iked]   /" >>"$timeline" &
+	    -K "$dir/$lc.iked" -s "$dir/$lc.iked.ctl" -f "$dir/$lc.conf" 2>&1 |
+	    sed -u "s/^/[$s iked]   /" >>"$timeline" &
 	pids="$pids $!"
 done
 ip netns exec $B tcpdump -i vB -n --immediate-mode -U -w "$dir/wire.pcap" \
@@ -196,7 +230,7 @@ kill -INT $tcpd 2>/dev/null || true
 wait $tcpd 2>/dev/null || true
 
 step "3. What happened, in order (PF_KEY as seen by setkey -x, iked's log)"
-grep -E 'SADB_|acquire seq|main mode|phase 1 established|quick mode|IKE_SA_INIT|IKE_AUTH|IKE SA established|child SA done|INITIAL-CONTACT' \
+grep -E 'SADB_|acquire seq|main mode|phase 1 established|quick mode|IKE_SA_INIT|IKE_AUTH|IKE SA established|child SA done|INITIAL-CONTACT|signature verified' \
     "$timeline" |
     sed -e 's/\(SADB_ACQUIRE.*\)/\1   <- no SA: the packet is held, IKE is asked/' \
 	-e 's/\(SADB_GETSPI.*spi=[0-9a-fx]*\)/\1   <- the inbound SPI this side chose/' \

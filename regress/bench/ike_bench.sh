@@ -54,7 +54,12 @@
 # 60 ms and one scheduling hiccup moves it by a third),
 # IKE_BENCH_SWAN=0 (iked only),
 # IKE_BENCH_KEEP=1 (keep the work directory and charon's logs),
-# IKED=path (another iked build).
+# IKED=path (another iked build), IKE_BENCH_AUTH=psk (the default),
+# ecdsa or ed25519: each side authenticates with a certificate (ECDSA
+# P-256 or Ed25519 keys, one CA, made by openssl(1)) instead of the
+# pre-shared key, iked with RFC 7427 signatures and charon with "auth =
+# pubkey", the same credentials for both (issue 14: iked's rate >= 2 x
+# charon's).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 netipsecd=$top/sbin/netipsecd/netipsecd
@@ -67,6 +72,15 @@ ROUNDS=${IKE_BENCH_ROUNDS:-3}
 CHARON=/usr/lib/ipsec/charon
 PLUGINS=/usr/lib/ipsec/plugins
 PSK=ike-bench-only-psk-0123456789abcdef
+AUTH=${IKE_BENCH_AUTH:-psk}
+case $AUTH in
+psk)	AUTHDESC=PSK ;;
+ecdsa)	AUTHDESC="ECDSA P-256 certificates"; KEYALG="-newkey ec -pkeyopt ec_paramgen_curve:P-256" ;;
+ed25519) AUTHDESC="Ed25519 certificates"; KEYALG="-newkey ed25519" ;;
+*)	echo "IKE bench: IKE_BENCH_AUTH is psk, ecdsa or ed25519" >&2
+	exit 1
+	;;
+esac
 PY=/usr/bin/python3
 if [ "$(id -u)" -ne 0 ] || [ ! -x "$PY" ] || [ ! -x "$netipsecd" ] ||
     [ ! -x "$setkey" ] || [ ! -x "$iked" ] || [ ! -x "$ikectl" ]; then
@@ -222,6 +236,48 @@ print("%.3f %d" % (time.monotonic() - t0, out.count(b"\n")))' \
 
 # Prints "seconds rssA0 rssA1 rssB0 rssB1 retransmits-A cookies-B
 # refused-B" or fails.
+# The certificates of IKE_BENCH_AUTH, once: a CA, and a.bench (every A
+# address) and b.bench (B), as iked directories $dir/{A,B}.keys and in
+# swanctl's for charon.
+pki()
+{
+	[ "$AUTH" != psk ] || return 0
+	[ -d "$dir/pki" ] && return 0
+	command -v openssl >/dev/null ||
+	    { echo "IKE bench: openssl(1) is not installed" >&2; exit 1; }
+	mkdir -p "$dir/pki"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$dir/pki/ca.key" -out "$dir/pki/ca.crt" -days 2 \
+	    -subj "/CN=ike bench CA" >/dev/null 2>&1
+	for h in a b; do
+		H=$(echo $h | tr ab AB)
+		k=$dir/$H.keys
+		mkdir -p "$k/ca" "$k/certs" "$k/private"
+		# shellcheck disable=SC2086 # KEYALG: words
+		openssl req -new $KEYALG -nodes -keyout "$k/private/local.key" \
+		    -out "$dir/pki/$h.csr" -subj "/CN=$h.bench" >/dev/null 2>&1
+		printf 'subjectAltName=DNS:%s.bench\n' $h >"$dir/pki/$h.ext"
+		openssl x509 -req -in "$dir/pki/$h.csr" -CA "$dir/pki/ca.crt" \
+		    -CAkey "$dir/pki/ca.key" -CAcreateserial -days 2 \
+		    -extfile "$dir/pki/$h.ext" -out "$k/certs/$h.bench.crt" \
+		    >/dev/null 2>&1
+		chmod 600 "$k/private/local.key"
+		cp "$dir/pki/ca.crt" "$k/ca/"
+	done
+}
+
+# iked.conf's authentication for A's rules, B's rule.
+iked_auth()
+{
+	if [ "$AUTH" = psk ]; then
+		echo "psk \"$PSK\""
+	elif [ "$1" = A ]; then
+		echo "srcid a.bench dstid b.bench"
+	else
+		echo "srcid b.bench"
+	fi
+}
+
 iked_bench()
 {
 	# What the run at the previous N left.
@@ -252,9 +308,10 @@ iked_bench()
 	done
 	# With a psk, iked reads only files nobody else may read.
 	umask 077
+	pki
 	hosts 18 1 $W >"$dir/a.hosts"
 	hosts 19 1 $W | paste -d' ' "$dir/a.hosts" - | awk -v dir="$dir" \
-	    -v psk="$PSK" '{
+	    -v auth="$(iked_auth A)" '{
 		a = $1; b = $2
 		printf "spdadd %s %s any -P out ipsec esp/transport//require;\n" \
 		    "spdadd %s %s any -P in ipsec esp/transport//require;\n",
@@ -266,13 +323,13 @@ iked_bench()
 		    "local %s peer %s \\\n" \
 		    "\tikesa enc aes-128-gcm prf hmac-sha2-256 " \
 		    "group curve25519 \\\n" \
-		    "\tchildsa enc aes-128-gcm psk \"%s\"\n",
-		    NR, a, b, a, b, psk >dir "/A.conf"
+		    "\tchildsa enc aes-128-gcm %s\n",
+		    NR, a, b, a, b, auth >dir "/A.conf"
 	}'
 	cat >"$dir/B.conf" <<X
 ikev2 "any" passive esp transport from any to any peer any \\
 	ikesa enc aes-128-gcm prf hmac-sha2-256 group curve25519 \\
-	childsa enc aes-128-gcm psk "$PSK"
+	childsa enc aes-128-gcm $(iked_auth B)
 X
 	for n in A B; do
 		eval ns=\$$n
@@ -301,11 +358,13 @@ for l in sys.stdin:
 		fi
 		# ip netns exec execs: $! is iked itself.
 		# Its own control socket, when this iked has one (IKED=).
-		ctl=
-		"$iked" -n -s "$dir/$n.iked.ctl" -f "$dir/$n.conf" \
+		ctl= keys=
+		[ "$AUTH" = psk ] || keys="-K $dir/$n.keys"
+		"$iked" -n $keys -s "$dir/$n.iked.ctl" -f "$dir/$n.conf" \
 		    >/dev/null 2>&1 && ctl="-s $dir/$n.iked.ctl"
+		# shellcheck disable=SC2086 # ctl, keys: words
 		PFKEY_SOCKET="$dir/$n.sock" ip netns exec "$ns" "$iked" -d \
-		    $ctl -f "$dir/$n.conf" >"$dir/$n.fifo" 2>&1 &
+		    $ctl $keys -f "$dir/$n.conf" >"$dir/$n.fifo" 2>&1 &
 		record $n.iked $! iked
 		eval pid$n=$!
 	done
@@ -405,6 +464,7 @@ swan_ike_bench()
 	loglevel=0
 	[ "${IKE_BENCH_KEEP:-0}" = 0 ] || loglevel=1
 	rm -rf "$dir/swanA" "$dir/swanB"
+	pki
 	hosts 18 1 $W >"$dir/a.hosts"
 	netns_up
 	for n in A B; do
@@ -415,6 +475,19 @@ swan_ike_bench()
 		    pubkey rsa ecdsa bliss pkcs8 pkcs12; do
 			mkdir -p "$d/swanctl/$s"
 		done
+		if [ "$AUTH" != psk ]; then
+			h=$(echo $n | tr AB ab)
+			cp "$dir/pki/ca.crt" "$d/swanctl/x509ca/"
+			cp "$dir/$n.keys/certs/$h.bench.crt" "$d/swanctl/x509/"
+			cp "$dir/$n.keys/private/local.key" \
+			    "$d/swanctl/private/$h.key"
+			swa_a="pubkey\n\t\t\tcerts = a.bench.crt\n\t\t\tid = a.bench"
+			swa_r="pubkey\n\t\t\tid = b.bench"
+			swb_l="pubkey\n\t\t\tcerts = b.bench.crt\n\t\t\tid = b.bench"
+			swb_r="pubkey"
+		else
+			swa_a=psk swa_r=psk swb_l=psk swb_r=psk
+		fi
 		cat >"$d/strongswan.conf" <<X
 charon {
 	load_modular = no
@@ -450,32 +523,41 @@ X
 		{
 			echo "connections {"
 			if [ $n = A ]; then
+				# PSK: each pair's addresses as IDs; with
+				# certificates a.bench and b.bench.
 				hosts 19 1 $W | paste -d' ' "$dir/a.hosts" - |
-				    awk '{ a = $1; b = $2; printf "\tc%d {\n" \
+				    awk -v auth="$AUTH" -v la="$swa_a" \
+				    -v ra="$swa_r" '{ a = $1; b = $2
+				    li = "auth = psk\n\t\t\tid = " a
+				    ri = "auth = psk\n\t\t\tid = " b
+				    if (auth != "psk") {
+					li = "auth = " la; ri = "auth = " ra }
+				    printf "\tc%d {\n" \
 				    "\t\tlocal_addrs = %s\n" \
 				    "\t\tremote_addrs = %s\n" \
 				    "\t\tproposals = aes128gcm16-prfsha256-x25519\n" \
-				    "\t\tlocal { auth = psk\n\t\t\tid = %s }\n" \
-				    "\t\tremote { auth = psk\n\t\t\tid = %s }\n" \
+				    "\t\tlocal { %s }\n" \
+				    "\t\tremote { %s }\n" \
 				    "\t\tchildren { c%d {\n" \
 				    "\t\t\tlocal_ts = %s/32\n" \
 				    "\t\t\tremote_ts = %s/32\n" \
 				    "\t\t\tesp_proposals = aes128gcm16 } }\n\t}\n",
-				    NR, a, b, a, b, NR, a, b }'
+				    NR, a, b, li, ri, NR, a, b }'
 			else
 				cat <<X
 	any {
 		local_addrs = 198.19.0.0/16
 		proposals = aes128gcm16-prfsha256-x25519
-		local { auth = psk }
-		remote { auth = psk }
+		local { auth = $(printf "$swb_l") }
+		remote { auth = $(printf "$swb_r") }
 		children { any {
 			esp_proposals = aes128gcm16 } }
 	}
 X
 			fi
 			echo "}"
-			echo "secrets { ike-bench { secret = \"$PSK\" } }"
+			[ "$AUTH" != psk ] ||
+			    echo "secrets { ike-bench { secret = \"$PSK\" } }"
 		} >"$d/swanctl/swanctl.conf"
 		# ip netns exec and sh both exec(): $! is charon itself.
 		# charon's pid file is fixed: a private /run for each.
@@ -638,7 +720,7 @@ for N in $NS; do
 	fi
 done
 
-echo "IKEv2 handshakes (PSK, Curve25519, AES-GCM-128, one child each)," \
+echo "IKEv2 handshakes ($AUTHDESC, Curve25519, AES-GCM-128, one child each)," \
     "N pairs at once (the median of $ROUNDS runs up to N = 1000)"
 awk -v limit="$LIMIT" '
 function max(a, b) { return (a > b ? a : b) }

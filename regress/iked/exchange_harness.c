@@ -120,6 +120,7 @@ xt_peer_init(struct xt_peer *p, const char *name, const char *addr,
 	p->p_env.sc_port = 500;
 	p->p_env.sc_nattport = 4500;
 	p->p_env.sc_pfkey = -1;
+	p->p_env.sc_cafd = -1;	/* sc_ca, if a test sets one: as iked -X */
 	for (i = 0; i < IKED_SOCK_MAX; i++)
 		p->p_env.sc_sock[i] = -1;
 	ikesa_init(&p->p_env);

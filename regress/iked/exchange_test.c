@@ -28,6 +28,7 @@
 #include <atf-c.h>
 #include <libpfkey.h>
 
+#include "certgen.h"
 #include "exchange_harness.h"
 #include "ikev1.h"
 #include "ikev2.h"
@@ -2328,9 +2329,249 @@ ATF_TC_BODY(dead_peer_restart, tc)
 	xt_teardown();
 }
 
+/*
+ * %%% Public key authentication, ca.c in process (as iked -X): each
+ * method of iked.conf(5), and each refusal, through real IKE_SA_INIT
+ * and IKE_AUTH exchanges.
+ */
+
+#define CONF_CERT(name, from, to, local, peer, auth)			\
+    "ikev2 \"" name "\" active esp tunnel from " from " to " to	\
+    " local " local " peer " peer " " auth " " IKE_A CHILD "\n"
+
+/* A store as the parent would fill it: CA (and CRL), our key and cert. */
+static struct ca_store *
+xt_store(X509 *ca, EVP_PKEY *key, X509 *cert, const char *name,
+    X509 *inter, X509_CRL *crl)
+{
+	struct ca_store	*cs;
+
+	ATF_REQUIRE((cs = ca_new()) != NULL);
+	add(cs, CA_F_CA, "ca.crt", O_CERT, ca, 0);
+	if (inter != NULL)
+		add(cs, CA_F_CERT, "inter.crt", O_CERT, inter, 0);
+	add(cs, CA_F_CERT, name, O_CERT, cert, 1);
+	add(cs, CA_F_KEY, "local.key", O_KEY, key, 0);
+	if (crl != NULL)
+		add(cs, CA_F_CRL, "ca.crl", O_CRL, crl, 0);
+	ATF_REQUIRE(ca_ready(cs) == 0);
+	return (cs);
+}
+
+/* A and B with these stores and rules, A's ACQUIRE run to its end. */
+static void
+xt_cert_run(const char *authA, const char *authB, struct ca_store *ca,
+    struct ca_store *cb)
+{
+	char	 confa[512], confb[512];
+
+	snprintf(confa, sizeof(confa), CONF_CERT("a", "10.1.0.0/16",
+	    "10.2.0.0/16", "192.0.2.1", "192.0.2.2", "%s"), authA);
+	snprintf(confb, sizeof(confb), CONF_CERT("b", "10.2.0.0/16",
+	    "10.1.0.0/16", "192.0.2.2", "192.0.2.1", "%s"), authB);
+	setup(confa, confb);
+	xt_a->p_env.sc_ca = ca;
+	xt_b->p_env.sc_ca = cb;
+	xt_acquire(xt_a, 1, 1);
+	xt_run();
+}
+
+static const struct {
+	const char	*key;		/* genkey() */
+	const char	*auth;		/* the rules' keyword */
+} certrows[] = {
+	{ "rsa", "rsa" },
+	{ "P-256", "ecdsa256" },
+	{ "P-384", "ecdsa384" },
+	{ "P-521", "ecdsa521" },
+	{ "rsa", "rfc7427" },
+	{ "rsa-pss", "rfc7427" },
+	{ "P-256", "" },		/* the default: rfc7427 */
+	{ "ED25519", "" },
+	{ "ED448", "rfc7427" },
+};
+
+ATF_TC_WITHOUT_HEAD(cert_methods);
+ATF_TC_BODY(cert_methods, tc)
+{
+	EVP_PKEY	*cakey, *ka, *kb;
+	X509		*ca, *xa, *xb;
+	struct ca_store	*sa, *sb;
+	char		 auth[128];
+	size_t		 i;
+
+	cakey = genkey("P-256");
+	ca = mkca(cakey, "XT CA");
+	for (i = 0; i < sizeof(certrows) / sizeof(certrows[0]); i++) {
+		ka = genkey(certrows[i].key);
+		kb = genkey(certrows[i].key);
+		xa = mkee(ka, "a.example", ca, cakey, 2);
+		xb = mkee(kb, "b.example", ca, cakey, 3);
+		sa = xt_store(ca, ka, xa, "a.example.crt", NULL, NULL);
+		sb = xt_store(ca, kb, xb, "b.example.crt", NULL, NULL);
+		snprintf(auth, sizeof(auth), "srcid a.example dstid b.example %s",
+		    certrows[i].auth);
+		xt_cert_run(auth, "srcid b.example dstid a.example", sa, sb);
+		/* B's rule is the default: it takes what A's allows. */
+		ATF_CHECK_EQ_MSG(xt_nikesa(xt_a), 1, "%s %s: A has no IKE SA",
+		    certrows[i].key, certrows[i].auth);
+		ATF_CHECK_EQ_MSG(xt_a->p_env.sc_stats.st_badauth +
+		    xt_b->p_env.sc_stats.st_badauth, 0, "%s %s: refused",
+		    certrows[i].key, certrows[i].auth);
+		if (xt_nikesa(xt_a) == 1 && xt_nikesa(xt_b) == 1) {
+			check_established();
+			check_pairs(1);
+		}
+		xt_teardown();
+		ca_free(sa);
+		ca_free(sb);
+		X509_free(xa);
+		X509_free(xb);
+		EVP_PKEY_free(ka);
+		EVP_PKEY_free(kb);
+	}
+	X509_free(ca);
+	EVP_PKEY_free(cakey);
+}
+
+/*
+ * Refusals: a CA B does not trust, an expired certificate, a name that
+ * is not B's dstid, a revoked certificate; and a chain through an
+ * intermediate CA, accepted.
+ */
+ATF_TC_WITHOUT_HEAD(cert_refusals);
+ATF_TC_BODY(cert_refusals, tc)
+{
+	struct certopt	 old = { .cn = "a.example", .san = "DNS:a.example",
+	    .ku = "digitalSignature", .from = -3 * 86400, .to = -86400,
+	    .serial = 4 };
+	EVP_PKEY	*cakey, *otherkey, *ikey, *ka, *kb;
+	X509		*ca, *other, *inter, *xa, *xb, *xo, *xexp, *xi;
+	X509_CRL	*crl;
+	struct ca_store	*sa, *sb;
+	int		 k;
+
+	cakey = genkey("P-256");
+	otherkey = genkey("P-256");
+	ikey = genkey("P-256");
+	ka = genkey("P-256");
+	kb = genkey("P-256");
+	ca = mkca(cakey, "XT CA");
+	other = mkca(otherkey, "Other CA");
+	inter = mkinter(ikey, "XT Inter", ca, cakey);
+	xa = mkee(ka, "a.example", ca, cakey, 2);
+	xb = mkee(kb, "b.example", ca, cakey, 3);
+	xo = mkee(ka, "a.example", other, otherkey, 2);
+	xexp = mkcert(ka, ca, cakey, &old);
+	xi = mkee(ka, "a.example", inter, ikey, 5);
+	crl = mkcrl(ca, cakey, xa);
+
+	for (k = 0; k < 5; k++) {
+		sb = xt_store(ca, kb, xb, "b.example.crt", NULL,
+		    k == 3 ? crl : NULL);
+		switch (k) {
+		case 0:		/* another CA */
+			sa = xt_store(other, ka, xo, "a.example.crt", NULL,
+			    NULL);
+			break;
+		case 1:		/* expired */
+			sa = xt_store(ca, ka, xexp, "a.example.crt", NULL,
+			    NULL);
+			break;
+		case 4:		/* through the intermediate: fine */
+			sa = xt_store(ca, ka, xi, "a.example.crt", inter,
+			    NULL);
+			break;
+		default:
+			sa = xt_store(ca, ka, xa, "a.example.crt", NULL,
+			    NULL);
+			break;
+		}
+		xt_cert_run("srcid a.example dstid b.example", k == 2 ?
+		    "srcid b.example dstid c.example" :
+		    "srcid b.example dstid a.example", sa, sb);
+		if (k == 4) {
+			check_established();
+			check_pairs(1);
+			ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_badauth, 0);
+		} else {
+			ATF_CHECK_EQ_MSG(xt_b->p_env.sc_stats.st_badauth, 1,
+			    "case %d: B did not refuse A", k);
+			ATF_CHECK_EQ_MSG(xt_nikesa(xt_a) + xt_nikesa(xt_b), 0,
+			    "case %d: an IKE SA is left", k);
+			ATF_CHECK_EQ(xt_sad_count(xt_a, 0, 1), 0);
+			ATF_CHECK_EQ(xt_sad_count(xt_b, 0, 1), 0);
+			ATF_CHECK_EQ(xt_a->p_nacqfail, 1);
+		}
+		xt_teardown();
+		ca_free(sa);
+		ca_free(sb);
+	}
+	X509_CRL_free(crl);
+	X509_free(xi);
+	X509_free(xexp);
+	X509_free(xo);
+	X509_free(xb);
+	X509_free(xa);
+	X509_free(inter);
+	X509_free(other);
+	X509_free(ca);
+	EVP_PKEY_free(kb);
+	EVP_PKEY_free(ka);
+	EVP_PKEY_free(ikey);
+	EVP_PKEY_free(otherkey);
+	EVP_PKEY_free(cakey);
+}
+
+/*
+ * B trusts A, A does not trust B: A refuses B's IKE_AUTH answer after
+ * B installed its child, and tells B, which deletes it (RFC 7296
+ * 2.21.2): no SA is left on either side.
+ */
+ATF_TC_WITHOUT_HEAD(cert_initiator_refuses);
+ATF_TC_BODY(cert_initiator_refuses, tc)
+{
+	EVP_PKEY	*cakey, *otherkey, *ka, *kb;
+	X509		*ca, *other, *xa, *xb;
+	struct ca_store	*sa, *sb;
+
+	cakey = genkey("P-256");
+	otherkey = genkey("P-256");
+	ka = genkey("P-256");
+	kb = genkey("P-256");
+	ca = mkca(cakey, "XT CA");
+	other = mkca(otherkey, "Other CA");
+	xa = mkee(ka, "a.example", ca, cakey, 2);
+	xb = mkee(kb, "b.example", other, otherkey, 3);
+	sa = xt_store(ca, ka, xa, "a.example.crt", NULL, NULL);
+	/* B trusts A's CA, and has its own certificate from the other. */
+	sb = xt_store(ca, kb, xb, "b.example.crt", NULL, NULL);
+	xt_cert_run("srcid a.example", "srcid b.example", sa, sb);
+	ATF_CHECK_EQ(xt_a->p_env.sc_stats.st_badauth, 1);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_badauth, 1);
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 0);
+	ATF_CHECK_EQ(xt_nikesa(xt_b), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_b, 0, 1), 0);
+	ATF_CHECK_EQ(xt_sad_count(xt_b, 0, 0), 0);
+	xt_teardown();
+	ca_free(sa);
+	ca_free(sb);
+	X509_free(xa);
+	X509_free(xb);
+	X509_free(ca);
+	X509_free(other);
+	EVP_PKEY_free(ka);
+	EVP_PKEY_free(kb);
+	EVP_PKEY_free(otherkey);
+	EVP_PKEY_free(cakey);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, ike_auth);
+	ATF_TP_ADD_TC(tp, cert_methods);
+	ATF_TP_ADD_TC(tp, cert_refusals);
+	ATF_TP_ADD_TC(tp, cert_initiator_refuses);
 	ATF_TP_ADD_TC(tp, identities);
 	ATF_TP_ADD_TC(tp, identities_mismatch);
 	ATF_TP_ADD_TC(tp, algorithms);

@@ -463,6 +463,28 @@ liveness_dead_cleanup() { ss_cleanup; }
 
 # ------------------------------------------------- public key authentication
 
+# again_by SIDE: charon deletes the IKE SA, then SIDE (strongswan, iked)
+# negotiates a new one, and iked verifies charon's signature again.
+again_by()
+{
+	sw --terminate --ike v2-net --timeout 10 >/dev/null 2>&1 || true
+	wait_for 10 grep -q 'deleted by the peer' iked.log ||
+	    { dump; atf_fail "charon's DELETE did not reach iked"; }
+	ab_n0=$(grep -c 'signature verified' iked.log)
+	if [ "$1" = iked ]; then
+		wait_for 30 in_ I ping -c 1 -W 2 -I 10.2.0.1 10.1.0.1 ||
+		    { dump; atf_fail "no new tunnel after the ACQUIRE"; }
+		grep -q 'IKE SA established (initiator' iked.log ||
+		    { dump; atf_fail "iked did not initiate"; }
+	else
+		up_by_strongswan
+	fi
+	ab_n1=$(grep -c 'signature verified' iked.log)
+	[ "$ab_n1" -gt "$ab_n0" ] ||
+	    { dump; atf_fail "iked verified no signature the second time"; }
+	check_traffic
+}
+
 # cert_setup SSKEY IKEDKEY OPTIONS [LINES]: a PKI by strongSwan's
 # pki(1), iked's rule from strongswan-ikev2-cert.conf with OPTIONS, and
 # LINES before it.
@@ -476,7 +498,7 @@ cert_setup()
 atf_test_case cert_rsa cleanup
 cert_rsa_head()
 {
-	atf_set descr "IKEv2 with certificates from strongSwan's pki: RSA both sides, FQDN IDs; iked initiates; RFC 7427 signatures (PKCS#1 v1.5 SHA-256) verified by both; the certificate-sized IKE_AUTH fragmented (RFC 7383)"
+	atf_set descr "IKEv2 with certificates from strongSwan's pki: RSA both sides, FQDN IDs; iked initiates; RFC 7427 signatures (PKCS#1 v1.5 SHA-256) verified by both; the certificate-sized IKE_AUTH fragmented both ways (RFC 7383); tshark dissects every packet; then strongSwan initiates"
 	atf_set require.user root
 	atf_set timeout 180
 }
@@ -484,22 +506,40 @@ cert_rsa_body()
 {
 	SS_LOCAL_ID="id = s.ss.test"
 	SS_REMOTE_ID="id = i.ss.test"
-	cert_setup rsa rsa "srcid i.ss.test dstid s.ss.test" "set fragmentation"
+	# Fragments both ways: charon's at 500 bytes, ours at 600 (an
+	# IKE_AUTH with an RSA-2048 certificate is some 1200 bytes, around
+	# our default of 1228).
+	SS_CHARON_OPTS="fragment_size = 500"
+	ss_init
+	topology
+	ss_pki rsa rsa
+	ss_capture
+	charon_start
+	SS_IKED_CONF="$(atf_get_srcdir)/../../share/examples/iked/strongswan-ikev2-cert.conf"
+	iked_start "srcid i.ss.test dstid s.ss.test" "set fragmentation
+set fragment_size 600"
 	up_by_iked
+	ss_capture_stop
+	ss_dissect wire.pcap
 	grep -Eq 'a [0-9]+-byte message sent as [2-9] fragments' iked.log ||
 	    { dump; atf_fail "iked's IKE_AUTH with its certificate was not fragmented"; }
+	grep -Eq 'a [0-9]+-byte message reassembled from [2-9] fragments' \
+	    iked.log || { dump; atf_fail "iked reassembled no fragments of charon's"; }
+	grep -q 'reassembled fragmented IKE message' ss/charon.log ||
+	    { dump; atf_fail "strongSwan reassembled nothing"; }
 	grep -q 'signature verified (AUTH method 14, certificate)' iked.log ||
 	    { dump; atf_fail "iked did not verify charon's signature"; }
 	grep -q "authentication of 'i.ss.test' with RSA_EMSA_PKCS1_SHA2_256 successful" ss/charon.log ||
 	    { dump; atf_fail "charon did not verify iked's RSA signature"; }
 	check_traffic
+	again_by strongswan
 }
 cert_rsa_cleanup() { ss_cleanup; }
 
 atf_test_case cert_ecdsa_dn cleanup
 cert_ecdsa_dn_head()
 {
-	atf_set descr "IKEv2 with certificates: ECDSA P-256 (charon) and P-384 (iked), distinguished-name IDs from the certificates; strongSwan initiates"
+	atf_set descr "IKEv2 with certificates: ECDSA P-256 (charon) and P-384 (iked), distinguished-name IDs from the certificates; strongSwan initiates, then iked"
 	atf_set require.user root
 	atf_set timeout 180
 }
@@ -515,8 +555,105 @@ cert_ecdsa_dn_body()
 	grep -q "authentication of 'O=ss test, CN=i.ss.test' with ECDSA.*successful" ss/charon.log ||
 	    { dump; atf_fail "charon did not verify iked's ECDSA signature"; }
 	check_traffic
+	again_by iked
 }
 cert_ecdsa_dn_cleanup() { ss_cleanup; }
+
+# ikectl_pki KEYTYPE: a PKI made by our ikectl ca (KEYTYPE keys) instead
+# of pki(1): charon's certificate exported, in swanctl's directories.
+ikectl_pki()
+{
+	_c="$TOP/sbin/ikectl/ikectl"
+	[ -x "$_c" ] || atf_fail "ikectl not built"
+	_k="$PWD/ss/swanctl"
+	mkdir -p "$_k/x509ca" "$_k/x509" "$_k/private"
+	"$_c" -C "$PWD/cas" -t "$1" ca vpn create >/dev/null &&
+	"$_c" -C "$PWD/cas" -t "$1" ca vpn certificate s.ss.test create \
+	    >/dev/null &&
+	"$_c" -C "$PWD/cas" -t "$1" ca vpn certificate i.ss.test create \
+	    >/dev/null &&
+	"$_c" -C "$PWD/cas" -I "$PWD/I.d" ca vpn install >/dev/null &&
+	"$_c" -C "$PWD/cas" -I "$PWD/I.d" ca vpn certificate i.ss.test \
+	    install >/dev/null &&
+	(cd "$PWD" && "$_c" -C "$PWD/cas" ca vpn certificate s.ss.test \
+	    export >/dev/null) || atf_fail "ikectl ca failed"
+	cp s.ss.test/ca/ca.crt "$_k/x509ca/ca.crt"
+	cp s.ss.test/certs/s.ss.test.crt "$_k/x509/ss.crt"
+	cp s.ss.test/private/local.key "$_k/private/ss.key"
+	SS_AUTH=pubkey
+	SS_CERT=ss.crt
+	SS_IKED_FLAGS="-K $PWD/I.d"
+	SS_IKED_CONF="$(atf_get_srcdir)/../../share/examples/iked/strongswan-ikev2-cert.conf"
+}
+
+atf_test_case cert_ed25519 cleanup
+cert_ed25519_head()
+{
+	atf_set descr "IKEv2 with Ed25519 certificates made by our ikectl ca: iked initiates, then strongSwan initiates; RFC 8420 signatures verified by both"
+	atf_set require.user root
+	atf_set timeout 180
+}
+cert_ed25519_body()
+{
+	SS_LOCAL_ID="id = s.ss.test"
+	SS_REMOTE_ID="id = i.ss.test"
+	ss_init
+	topology
+	ikectl_pki ed25519
+	ss_capture
+	charon_start
+	iked_start "srcid i.ss.test dstid s.ss.test"
+	up_by_iked
+	ss_capture_stop
+	ss_dissect wire.pcap
+	grep -q 'signature verified (AUTH method 14, certificate)' iked.log ||
+	    { dump; atf_fail "iked did not verify charon's Ed25519 signature"; }
+	grep -q "authentication of 'i.ss.test' with ED25519 successful" ss/charon.log ||
+	    { dump; atf_fail "charon did not verify iked's Ed25519 signature"; }
+	check_traffic
+	# The other way: charon initiates a new IKE SA.
+	again_by strongswan
+}
+cert_ed25519_cleanup() { ss_cleanup; }
+
+atf_test_case cert_revoked cleanup
+cert_revoked_head()
+{
+	atf_set descr "IKEv2 with certificates, both revoked by pki(1) CRLs: iked refuses charon's (strongSwan initiating), charon refuses ours (iked initiating); no SA either way"
+	atf_set require.user root
+	atf_set timeout 180
+}
+cert_revoked_body()
+{
+	SS_LOCAL_ID="id = s.ss.test"
+	SS_REMOTE_ID="id = i.ss.test"
+	ss_init
+	topology
+	ss_pki ecdsa-256 ecdsa-256
+	# Both certificates revoked, each side given the CRL.
+	for c in ss iked; do
+		pki --signcrl --cacert pki/ca.crt --cakey pki/ca.key \
+		    --cert pki/$c.crt --reason key-compromise --lifetime 30 \
+		    --outform der >pki/$c.crl ||
+		    atf_fail "pki --signcrl"
+	done
+	mkdir -p I.d/crls ss/swanctl/x509crl
+	cp pki/ss.crl I.d/crls/ss.crl
+	cp pki/iked.crl ss/swanctl/x509crl/iked.crl
+	SS_IKED_CONF="$(atf_get_srcdir)/../../share/examples/iked/strongswan-ikev2-cert.conf"
+	charon_start
+	iked_start "srcid i.ss.test dstid s.ss.test"
+	sw --initiate --child v2-net --timeout 20 >initiate.out 2>&1 &&
+	    { dump; atf_fail "charon's revoked certificate was accepted"; }
+	grep -q 'AUTHENTICATION_FAILED: certificate "CN=s.ss.test,O=ss test": revoked' iked.log ||
+	    { dump; atf_fail "iked did not say it refused a revoked certificate"; }
+	in_ I ping -c 1 -W 3 -I 10.2.0.1 10.1.0.1 >/dev/null 2>&1 &&
+	    { dump; atf_fail "a ping crossed with a revoked certificate"; }
+	wait_for 15 grep -q 'certificate was revoked' ss/charon.log ||
+	    { dump; atf_fail "charon did not refuse iked's revoked certificate"; }
+	atf_check_equal 0 "$(PFKEY_SOCKET="$PWD/I.sock" in_ I "$SETKEY" -D | grep -c 'state=mature' || true)"
+}
+cert_revoked_cleanup() { ss_cleanup; }
 
 atf_test_case cert_untrusted cleanup
 cert_untrusted_head()
@@ -568,4 +705,6 @@ atf_init_test_cases()
 	atf_add_test_case cert_rsa
 	atf_add_test_case cert_ecdsa_dn
 	atf_add_test_case cert_untrusted
+	atf_add_test_case cert_ed25519
+	atf_add_test_case cert_revoked
 }

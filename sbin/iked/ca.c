@@ -1410,6 +1410,17 @@ ca_verify_sig(EVP_PKEY *pk, const struct ca_peer *cp, char *why,
 		return (ca_verify_v1(pk, cp, why, whysz));
 	}
 	m = ca_method_bynum(cp->cp_method);
+	/*
+	 * rsa and ecdsa* name a kind of key: the RFC 7427 signature a peer
+	 * makes with such a key (strongSwan's choice when we announce our
+	 * hashes) is as good as the classic method.
+	 */
+	if (cp->cp_method == IKEV2_AUTH_SIG && ((cp->cp_mode == CA_AUTH_RSA &&
+	    (kt == CA_K_RSA || kt == CA_K_RSAPSS)) ||
+	    (cp->cp_mode == CA_AUTH_ECDSA256 && kt == CA_K_P256) ||
+	    (cp->cp_mode == CA_AUTH_ECDSA384 && kt == CA_K_P384) ||
+	    (cp->cp_mode == CA_AUTH_ECDSA521 && kt == CA_K_P521)))
+		return (ca_verify_7427(pk, cp, why, whysz));
 	/* RFC 7427's rule takes a peer's fallback to its key's method. */
 	if (cp->cp_mode == CA_AUTH_RFC7427 ?
 	    m == NULL && cp->cp_method != IKEV2_AUTH_SIG :

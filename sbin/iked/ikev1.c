@@ -1284,8 +1284,9 @@ v1_recv_mm5(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 		sa->sa_nat |= SA_NATT_FLOAT;
 	}
 	tx_setrx(&sa->sa_tx, raw, rawlen);
-	log_info("%s: main mode: MM5 <- IDii, HASH_I verified; "
-	    "MM6 -> IDir, HASH_R", sa->sa_name);
+	log_info("%s: main mode: MM5 <- IDii, %s_I verified; "
+	    "MM6 -> IDir, %s_R", sa->sa_name, v1_pubkey(sa) ? "SIG" : "HASH",
+	    v1_pubkey(sa) ? "CERT, SIG" : "HASH");
 	if (v1_send_mm_auth(sa) == -1) {
 		ikesa_dead(sa, "cannot send MM6");
 		return;
@@ -1302,7 +1303,8 @@ v1_recv_mm6(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 	    -1)
 		return;
 	tx_setrx(&sa->sa_tx, raw, rawlen);
-	log_info("%s: main mode: MM6 <- IDir, HASH_R verified", sa->sa_name);
+	log_info("%s: main mode: MM6 <- IDir, %s_R verified", sa->sa_name,
+	    v1_pubkey(sa) ? "SIG" : "HASH");
 	v1_established(sa);
 }
 

@@ -998,18 +998,6 @@ v2_verify_peer(struct iked_sa *sa, const struct ikemsg *m, int initiator,
 		    print_auth(sa->sa_pol->pol_auth));
 		goto fail;
 	}
-	/*
-	 * RSA with SHA-1 (method 1) from a peer that verifies SHA-2 in
-	 * RFC 7427 signatures, and so can make them: a downgrade.
-	 */
-	if (method == IKEV2_AUTH_RSA_SIG &&
-	    sa->sa_pol->pol_auth == CA_AUTH_RFC7427 &&
-	    (sa->sa_peerhashes & (CA_HASH_SHA256 | CA_HASH_SHA384 |
-	    CA_HASH_SHA512)) != 0) {
-		snprintf(why, sizeof(why), "RSA with SHA-1 (AUTH method 1) "
-		    "from a peer that announced RFC 7427 hashes");
-		goto fail;
-	}
 	if ((chain = malloc(CA_CHAIN_MAX)) == NULL)
 		goto fail;
 	for (p = ikemsg_find(m, IKEV2_PAYLOAD_CERT, NULL); p != NULL;
