@@ -30,6 +30,13 @@ psk|cert) ;;
 	exit 1
 	;;
 esac
+# IKEv1's MM5 with a 3072-bit RSA certificate exceeds the link's MTU,
+# and netipsecd does not yet reassemble plaintext fragments before its
+# policy check (IKEv2 fragments its own messages, RFC 7383).
+if [ "$auth" = cert ] && [ "$ike" != 2 ]; then
+	echo "demo: AUTH=cert is for IKE=2" >&2
+	exit 1
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: needs root (ip netns add)" >&2
@@ -129,10 +136,8 @@ if [ "$auth" = psk ]; then
 	auth_a='psk "demo pre-shared key"'
 	auth_b=$auth_a
 else
-	# A CA of our own, a certificate for each host, in its directory;
-	# IKEv1 signs with RSA keys, IKEv2 here with ECDSA P-256.
+	# A CA of our own, a certificate for each host, in its directory.
 	keytype=ecdsa256
-	[ "$ike" = 1 ] && keytype=rsa
 	step "0. A CA made with ikectl ca ($keytype keys); a certificate for each host"
 	ca() { "$ikectl" -C "$dir/ca" -t $keytype "$@" >/dev/null ||
 	    { say "demo: FAIL: ikectl $*"; exit 1; }; }
