@@ -301,6 +301,73 @@ revoked_body()
 }
 revoked_cleanup() { netns_cleanup; }
 
+atf_test_case ocsp cleanup
+ocsp_head()
+{
+	atf_set descr "set ocsp: A asks openssl(1)'s OCSP responder about" \
+	    "B's certificate (ikectl ca's index): good, then revoked (its" \
+	    "CRL still old), then no responder: refused, fail closed"
+	atf_set require.user root
+}
+ocsp_body()
+{
+	cert_init
+	ikectl="$TOP/sbin/ikectl/ikectl"
+	[ -x "$ikectl" ] || atf_fail "ikectl not built"
+	atf_check -o ignore -e ignore "$ikectl" -C "$PWD/cas" -t ecdsa256 \
+	    ca vpn create
+	for h in a b; do
+		H=$(echo $h | tr ab AB)
+		atf_check -o ignore -e ignore "$ikectl" -C "$PWD/cas" \
+		    -t ecdsa256 ca vpn certificate $h.test create
+		atf_check -o ignore -e ignore "$ikectl" -C "$PWD/cas" \
+		    -I "$PWD/$H.d" ca vpn install
+		atf_check -o ignore -e ignore "$ikectl" -C "$PWD/cas" \
+		    -I "$PWD/$H.d" ca vpn certificate $h.test install
+	done
+	pair
+	# The responder, in A, signing with the CA's key.
+	ocsp_start()
+	{
+		ip netns exec "$(ns A)" openssl ocsp -index cas/vpn/index \
+		    -port 8888 -rsigner cas/vpn/ca.crt \
+		    -rkey cas/vpn/private/ca.key -CA cas/vpn/ca.crt \
+		    -nmin 10 >ocsp.log 2>&1 &
+		echo $! >>daemons.pids
+		echo $! >ocsp.pid
+		wait_for 5 sh -c "ip netns exec $(ns A) ss -lnt | grep -q ':8888 '" ||
+		    { cat ocsp.log; atf_fail "openssl ocsp did not start"; }
+	}
+	ocsp_start
+	conf A $a $b 'srcid a.test dstid b.test'
+	sed -i '1i set ocsp "http://127.0.0.1:8888/"' A.conf
+	conf B $b $a 'srcid b.test dstid a.test'
+	start
+	negotiated
+	grep -q 'OCSP: certificate "CN=b.test": good' A.iked.log ||
+	    { logs; atf_fail "A did not ask the responder"; }
+	restart()
+	{
+		iked_kill TERM A.iked.pid
+		iked_kill TERM B.iked.pid
+		wait_for 5 gone $(cat A.iked.pid) $(cat B.iked.pid) || true
+		IKED_FLAGS="-vv -K $PWD/A.d" iked A A.conf
+		IKED_FLAGS="-vv -K $PWD/B.d" iked B B.conf
+	}
+	# Revoked in the CA's index only: the responder knows, A's CRL not.
+	atf_check -o ignore -e ignore "$ikectl" -C "$PWD/cas" \
+	    ca vpn certificate b.test revoke
+	kill "$(cat ocsp.pid)"
+	ocsp_start
+	restart
+	refused A "revoked (OCSP"
+	# No responder: no certificate passes.
+	kill "$(cat ocsp.pid)"
+	restart
+	refused A "OCSP responder .* cannot be reached"
+}
+ocsp_cleanup() { netns_cleanup; }
+
 atf_test_case dstid cleanup
 dstid_head()
 {
@@ -393,6 +460,7 @@ atf_init_test_cases()
 	atf_add_test_case rawkey
 	atf_add_test_case untrusted
 	atf_add_test_case revoked
+	atf_add_test_case ocsp
 	atf_add_test_case dstid
 	atf_add_test_case psk_signature
 	atf_add_test_case nokey

@@ -26,6 +26,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <netdb.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +41,7 @@
 #include "iked.h"
 
 #define AUTH_FILE_MAX	(16 * 1024 * 1024)	/* a CRL may be large */
-#define AUTH_WAIT	5000		/* ms for an answer */
+#define AUTH_WAIT	AUTH_WAIT_MS	/* ms for an answer */
 
 enum auth_op {
 	AUTH_OP_LOCAL = 1,	/* srcid -> chain, ID */
@@ -523,6 +525,87 @@ auth_check_config(struct ca_store *ca, const struct iked_config *cf,
 			    print_auth(pol->pol_auth), why);
 	}
 	return (bad);
+}
+
+/* %%% OCSP: a connection to the responder */
+
+#define AUTH_CONNECT_WAIT	3000	/* ms to connect */
+#define AUTH_IO_WAIT		3	/* s for each read and write */
+
+/*
+ * A TCP connection to host and port (numeric port; host a name or an
+ * address), within AUTH_CONNECT_WAIT, blocking afterwards with
+ * AUTH_IO_WAIT seconds for each read and write.  The socket, or -1
+ * (logged).  The parent's, for the ca process; iked -X's own.
+ */
+int
+auth_tcp_connect(const char *host, const char *port)
+{
+	struct addrinfo	 hints, *res, *ai;
+	struct pollfd	 pfd;
+	struct timeval	 tv = { AUTH_IO_WAIT, 0 };
+	socklen_t	 sl;
+	int		 fd = -1, err, fl;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((err = getaddrinfo(host, port, &hints, &res)) != 0) {
+		log_warnx("OCSP responder %s:%s: %s", host, port,
+		    gai_strerror(err));
+		return (-1);
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype |
+		    SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol)) == -1)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			sl = sizeof(err);
+			if (poll(&pfd, 1, AUTH_CONNECT_WAIT) == 1 &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
+			    &sl) == 0 && err == 0)
+				break;
+		}
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1) {
+		log_warnx("OCSP responder %s:%s: cannot connect", host, port);
+		return (-1);
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1) {
+		log_warn("OCSP responder %s:%s", host, port);
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+/* iked -X: ca.c connects by itself. */
+static int
+auth_connect_here(const char *host, const char *port, void *arg)
+{
+	(void)arg;
+	return (auth_tcp_connect(host, port));
+}
+
+/* The OCSP settings of cf (or none) for the store, in process. */
+void
+auth_set_ocsp(struct ca_store *ca, const struct iked_config *cf)
+{
+	if (cf == NULL || cf->cfg_ocsp_url == NULL)
+		ca_set_ocsp(ca, NULL, 0, -1, NULL, NULL);
+	else
+		ca_set_ocsp(ca, cf->cfg_ocsp_url, cf->cfg_ocsp_tolerate,
+		    cf->cfg_ocsp_maxage, auth_connect_here, NULL);
 }
 
 /* %%% The engine's side */

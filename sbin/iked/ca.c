@@ -44,12 +44,15 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/http.h>
+#include <openssl/ocsp.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
@@ -80,6 +83,11 @@ struct ca_store {
 	EVP_PKEY		*cs_key;	/* private/local.key */
 	X509_STORE		*cs_store;	/* ca_ready(): CAs and CRLs */
 	int			 cs_badcrl;	/* a CRL file left out */
+	/* OCSP (set ocsp): the fallback URL, NULL: off. */
+	char			*cs_ocsp_url;
+	long			 cs_ocsp_tolerate, cs_ocsp_maxage;
+	ca_connect_fn		 cs_ocsp_connect;
+	void			*cs_ocsp_arg;
 };
 
 /* Key types, as far as the AUTH methods tell them apart. */
@@ -329,6 +337,7 @@ ca_free(struct ca_store *cs)
 {
 	if (cs == NULL)
 		return;
+	free(cs->cs_ocsp_url);
 	sk_X509_pop_free(cs->cs_cas, X509_free);
 	sk_X509_CRL_pop_free(cs->cs_crls, X509_CRL_free);
 	ca_nameds_free(&cs->cs_certs);
@@ -1509,9 +1518,147 @@ ca_chain_i2d(X509 *x, uint8_t *chain, size_t chainsz, size_t *chainlen)
 }
 
 /* X509_verify_cert() against ca/ and crls/; its refusal as one line. */
+/* ---- OCSP (RFC 6960) ---- */
+
+void
+ca_set_ocsp(struct ca_store *cs, const char *url, long tolerate,
+    long maxage, ca_connect_fn fn, void *arg)
+{
+	free(cs->cs_ocsp_url);
+	cs->cs_ocsp_url = url != NULL ? strdup(url) : NULL;
+	cs->cs_ocsp_tolerate = tolerate;
+	cs->cs_ocsp_maxage = maxage;
+	cs->cs_ocsp_connect = fn;
+	cs->cs_ocsp_arg = arg;
+}
+
+/*
+ * The status of verified's end entity (its issuer next in the chain),
+ * asked of the responder its certificate names (authorityInfoAccess)
+ * or else of "set ocsp"'s URL, over plain HTTP, through a socket that
+ * cs_ocsp_connect opens.  Only GOOD, signed by the CA or its delegate,
+ * fresh (thisUpdate/nextUpdate with the tolerance, maxage) and with our
+ * nonce if the responder echoes one, passes.  0, or -1 with why.
+ */
 static int
-ca_verify_chain(struct ca_store *cs, STACK_OF(X509) *chain, char *why,
+ca_ocsp(struct ca_store *cs, STACK_OF(X509) *verified, char *why,
     size_t whysz)
+{
+	X509			*ee, *issuer;
+	STACK_OF(OPENSSL_STRING) *aia;
+	OCSP_CERTID		*id = NULL;
+	OCSP_REQUEST		*req = NULL;
+	OCSP_RESPONSE		*resp = NULL;
+	OCSP_BASICRESP		*bs = NULL;
+	ASN1_GENERALIZEDTIME	*rev, *thisupd, *nextupd;
+	BIO			*bio = NULL;
+	char			*host = NULL, *port = NULL, *path = NULL;
+	char			 url[512], name[CA_WHY_MAX];
+	int			 ssl, fd, status, reason, ret = -1;
+
+	if (sk_X509_num(verified) < 2)
+		return (0);	/* a trust anchor itself: nothing to ask */
+	ee = sk_X509_value(verified, 0);
+	issuer = sk_X509_value(verified, 1);
+	ca_subject(ee, name, sizeof(name));
+	aia = X509_get1_ocsp(ee);
+	snprintf(url, sizeof(url), "%s", aia != NULL &&
+	    sk_OPENSSL_STRING_num(aia) > 0 ? sk_OPENSSL_STRING_value(aia, 0) :
+	    cs->cs_ocsp_url);
+	X509_email_free(aia);
+	if (OSSL_HTTP_parse_url(url, &ssl, NULL, &host, &port, NULL, &path,
+	    NULL, NULL) != 1 || ssl) {
+		ca_why(why, whysz, "certificate \"%s\": OCSP responder %s: "
+		    "not an http URL", name, url);
+		goto done;
+	}
+	if ((req = OCSP_REQUEST_new()) == NULL ||
+	    (id = OCSP_cert_to_id(NULL, ee, issuer)) == NULL ||
+	    OCSP_request_add0_id(req, id) == NULL) {
+		ca_why(why, whysz, "out of memory");
+		goto done;
+	}
+	/* The request has it; another to look the answer up. */
+	id = NULL;
+	if (OCSP_request_add1_nonce(req, NULL, -1) != 1 ||
+	    (id = OCSP_cert_to_id(NULL, ee, issuer)) == NULL) {
+		ca_why(why, whysz, "out of memory");
+		goto done;
+	}
+	if (cs->cs_ocsp_connect == NULL || (fd = cs->cs_ocsp_connect(host,
+	    port, cs->cs_ocsp_arg)) == -1) {
+		ca_why(why, whysz, "certificate \"%s\": OCSP responder %s "
+		    "cannot be reached", name, url);
+		goto done;
+	}
+	if ((bio = BIO_new_socket(fd, BIO_CLOSE)) == NULL) {
+		close(fd);
+		ca_why(why, whysz, "out of memory");
+		goto done;
+	}
+	if ((resp = OCSP_sendreq_bio(bio, path, req)) == NULL) {
+		ca_why(why, whysz, "certificate \"%s\": no answer from OCSP "
+		    "responder %s", name, url);
+		goto done;
+	}
+	if ((status = OCSP_response_status(resp)) !=
+	    OCSP_RESPONSE_STATUS_SUCCESSFUL ||
+	    (bs = OCSP_response_get1_basic(resp)) == NULL) {
+		ca_why(why, whysz, "certificate \"%s\": OCSP responder %s "
+		    "answers %s", name, url, OCSP_response_status_str(status));
+		goto done;
+	}
+	/* Signed by the issuer or a responder it delegated to. */
+	if (OCSP_check_nonce(req, bs) == 0 ||
+	    OCSP_basic_verify(bs, verified, cs->cs_store, 0) != 1) {
+		ca_why(why, whysz, "certificate \"%s\": the OCSP answer of "
+		    "%s does not verify", name, url);
+		goto done;
+	}
+	if (OCSP_resp_find_status(bs, id, &status, &reason, &rev, &thisupd,
+	    &nextupd) != 1) {
+		ca_why(why, whysz, "certificate \"%s\": OCSP responder %s "
+		    "does not answer for it", name, url);
+		goto done;
+	}
+	if (OCSP_check_validity(thisupd, nextupd, cs->cs_ocsp_tolerate,
+	    cs->cs_ocsp_maxage) != 1) {
+		ca_why(why, whysz, "certificate \"%s\": the OCSP answer of "
+		    "%s is stale", name, url);
+		goto done;
+	}
+	switch (status) {
+	case V_OCSP_CERTSTATUS_GOOD:
+		log_info("OCSP: certificate \"%s\": good (%s)", name, url);
+		ret = 0;
+		break;
+	case V_OCSP_CERTSTATUS_REVOKED:
+		ca_why(why, whysz, "certificate \"%s\": revoked (OCSP%s%s)",
+		    name, reason >= 0 ? ", " : "", reason >= 0 ?
+		    OCSP_crl_reason_str(reason) : "");
+		break;
+	default:
+		ca_why(why, whysz, "certificate \"%s\": unknown to OCSP "
+		    "responder %s", name, url);
+		break;
+	}
+ done:
+	OCSP_CERTID_free(id);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	OCSP_REQUEST_free(req);
+	BIO_free_all(bio);
+	OPENSSL_free(host);
+	OPENSSL_free(port);
+	OPENSSL_free(path);
+	ERR_clear_error();
+	return (ret);
+}
+
+
+static int
+ca_verify_chain(struct ca_store *cs, STACK_OF(X509) *chain,
+    STACK_OF(X509) **verified, char *why, size_t whysz)
 {
 	X509_STORE_CTX	*ctx;
 	X509		*x = sk_X509_value(chain, 0);
@@ -1527,8 +1674,10 @@ ca_verify_chain(struct ca_store *cs, STACK_OF(X509) *chain, char *why,
 		return (ca_why(why, whysz, "out of memory"));
 	}
 	if (X509_verify_cert(ctx) == 1) {
+		*verified = X509_STORE_CTX_get1_chain(ctx);
 		X509_STORE_CTX_free(ctx);
-		return (0);
+		return (*verified != NULL ? 0 : ca_why(why, whysz,
+		    "out of memory"));
 	}
 	err = X509_STORE_CTX_get_error(ctx);
 	if (X509_STORE_CTX_get_current_cert(ctx) != NULL)
@@ -1586,7 +1735,7 @@ ca_verify(struct ca_store *cs, const struct ca_peer *cp, char *why,
     size_t whysz)
 {
 	const struct ca_idtype	*it;
-	STACK_OF(X509)		*chain = NULL;
+	STACK_OF(X509)		*chain = NULL, *verified = NULL;
 	EVP_PKEY		*pk;
 	X509			*x;
 	char			 id[CA_WHY_MAX], subj[CA_WHY_MAX];
@@ -1609,7 +1758,11 @@ ca_verify(struct ca_store *cs, const struct ca_peer *cp, char *why,
 			    "malformed", tname, id));
 		x = sk_X509_value(chain, 0);
 		ca_subject(x, subj, sizeof(subj));
-		if (ca_verify_chain(cs, chain, why, whysz) == -1)
+		if (ca_verify_chain(cs, chain, &verified, why, whysz) == -1)
+			goto done;
+		/* The end entity against its CA's OCSP responder. */
+		if (cs->cs_ocsp_url != NULL && ca_ocsp(cs, verified, why,
+		    whysz) == -1)
 			goto done;
 		/* keyUsage, if any, must allow signing; no EKU is asked. */
 		if ((X509_get_extension_flags(x) & EXFLAG_KUSAGE) &&
@@ -1656,6 +1809,7 @@ ca_verify(struct ca_store *cs, const struct ca_peer *cp, char *why,
 	ret = ca_verify_sig(pk, cp, why, whysz);
  done:
 	sk_X509_pop_free(chain, X509_free);
+	sk_X509_pop_free(verified, X509_free);
 	ERR_clear_error();
 	return (ret);
 }

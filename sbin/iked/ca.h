@@ -138,6 +138,18 @@ int		 ca_verify(struct ca_store *, const struct ca_peer *,
 		    char *why, size_t whysz);
 
 /*
+ * OCSP (set ocsp): url the responder of certificates that name none
+ * (NULL: no OCSP), tolerate and maxage OCSP_check_validity()'s (seconds,
+ * maxage -1: any).  fn opens a TCP connection to host and port, with
+ * timeouts, for the check: the ca process has no network of its own and
+ * asks the parent.  A certificate is then accepted only if its responder
+ * says GOOD.
+ */
+typedef int	(*ca_connect_fn)(const char *, const char *, void *);
+void		 ca_set_ocsp(struct ca_store *, const char *, long, long,
+		    ca_connect_fn, void *);
+
+/*
  * iked.conf's srcid/dstid strings that are distinguished names ("/C=DE
  * /O=x/CN=y" as OpenBSD writes them, or "CN=y, O=x" as RFC 4514): the
  * DER of the name.  0, or -1 if it is not a name.

@@ -128,6 +128,8 @@ config_new(void)
 	cf->cfg_ikelifetime = IKED_IKELIFETIME_DEFAULT;
 	cf->cfg_lifetime = IKED_LIFETIME_DEFAULT;
 	cf->cfg_lifebytes = IKED_LIFEBYTES_DEFAULT;
+	cf->cfg_ocsp_tolerate = IKED_OCSP_TOLERATE;
+	cf->cfg_ocsp_maxage = -1;
 	TAILQ_INIT(&cf->cfg_policies);
 	return (cf);
 }
@@ -144,6 +146,7 @@ config_free(struct iked_config *cf)
 		policy_free(pol);
 	}
 	policy_index_free(cf);
+	free(cf->cfg_ocsp_url);
 	free(cf);
 }
 

@@ -80,6 +80,7 @@ iked_loadkeys(struct iked *env)
 	}
 	ca_free(env->sc_ca);
 	env->sc_ca = ca;
+	auth_set_ocsp(ca, env->sc_config);
 	if (env->sc_config != NULL)
 		(void)auth_check_config(ca, env->sc_config, env->sc_authdir,
 		    0);

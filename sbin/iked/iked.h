@@ -196,6 +196,9 @@ struct iked_config {
 	u_int			 cfg_dpd_maxfail;	/* IKEv1 R-U-THERE */
 	u_int			 cfg_fragsize;	/* RFC 7383: the largest whole */
 	u_int			 cfg_maxchildren;	/* per IKE SA */
+	char			*cfg_ocsp_url;	/* set ocsp, or NULL */
+	long			 cfg_ocsp_tolerate;	/* seconds */
+	long			 cfg_ocsp_maxage;	/* seconds, -1: any */
 	uint64_t		 cfg_ikelifetime;
 	uint64_t		 cfg_lifetime;
 	uint64_t		 cfg_lifebytes;
@@ -1385,7 +1388,10 @@ enum iked_imsg {
 	IMSG_CFG_END,		/* the configuration is whole */
 	IMSG_CA_BEGIN,		/* parent to ca: a new set of files */
 	IMSG_CA_FILE,		/* parent to ca: u8 kind, name; the file */
-	IMSG_CA_END		/* parent to ca: the files are all there */
+	IMSG_CA_END,		/* parent to ca: the files are all there */
+	IMSG_CA_OCSPCONF,	/* parent to ca: long tolerate, maxage; URL */
+	IMSG_CA_CONNECT,	/* ca to parent: host, port (OCSP) */
+	IMSG_CA_CONNECTED	/* parent to ca: the socket, or none */
 };
 struct passwd;
 __dead void proc_parent(struct iked *, struct passwd *);
@@ -1395,7 +1401,10 @@ int	 proc_reload(struct iked *, uint32_t, const char *);
 
 /* auth.c: public key authentication, the ca process's requests */
 #define IKED_DIR	"/etc/iked"
+#define IKED_OCSP_TOLERATE	300	/* seconds of clock skew */
 #define AUTH_MSG_MAX	(64 * 1024)	/* a request or an answer */
+/* What the engine waits for the ca process: an OCSP check included. */
+#define AUTH_WAIT_MS	10000
 typedef void (*auth_file_cb)(enum ca_filekind, const char *, int, void *);
 int	 auth_walk(const char *, auth_file_cb, void *);
 uint8_t	*auth_readfd(int, const char *, size_t *);
@@ -1414,6 +1423,8 @@ int	 auth_sign_v1(struct iked *, const uint8_t *, size_t, uint8_t *,
 	    size_t, size_t *, char *, size_t);
 int	 auth_verify(struct iked *, const struct ca_peer *, char *, size_t);
 void	 iked_loadkeys(struct iked *);
+int	 auth_tcp_connect(const char *, const char *);
+void	 auth_set_ocsp(struct ca_store *, const struct iked_config *);
 
 /* cfgmsg.c: a configuration over the imsg channel */
 struct imsg;

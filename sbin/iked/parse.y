@@ -159,12 +159,13 @@ typedef struct {
 %token	GENERATE GROUP IFACE IKE IKELIFETIME IKESA IKEV1 IKEV2 INCLUDE INET
 %token	INET6 INSTALL IPCOMP LIFETIME LOCAL MAIN MAXCHILDREN MOBIKE NATT
 %token	NOENFORCESINGLEIKESA NOESN NOFRAGMENTATION NOMOBIKE NOVENDORID PASSIVE
+%token	OCSP TOLERATE MAXAGE
 %token	PEER PORT PRF PROTO PSK QUICK RDOMAIN REQUEST RFC7427 RSA SET SIGNATURE
 %token	SKIP SRCID TAG TAP TO TRANSPORT TUNNEL USER VENDORID ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.string>	string
-%type	<v.number>	time bytes lifebytes port
+%type	<v.number>	time bytes lifebytes port ocsptol ocspage
 %type	<v.addr>	host
 
 %%
@@ -301,11 +302,30 @@ set		: SET ACTIVE		{ conf->cfg_flags &= ~CFG_PASSIVE; }
 			else
 				conf->cfg_maxchildren = (u_int)$3;
 		}
+		| SET OCSP STRING ocsptol ocspage {
+			if (strncmp($3, "http://", 7) != 0)
+				yyerror("ocsp %s: an http:// URL", $3);
+			else {
+				free(conf->cfg_ocsp_url);
+				if ((conf->cfg_ocsp_url = strdup($3)) == NULL)
+					fatal("%s", __func__);
+				conf->cfg_ocsp_tolerate = $4;
+				conf->cfg_ocsp_maxage = $5;
+			}
+		}
 		| SET LIFETIME time lifebytes {
 			conf->cfg_lifetime = $3;
 			if ($4 != 0)
 				conf->cfg_lifebytes = $4;
 		}
+		;
+
+ocsptol		: /* empty */		{ $$ = IKED_OCSP_TOLERATE; }
+		| TOLERATE time		{ $$ = $2; }
+		;
+
+ocspage		: /* empty */		{ $$ = -1; }
+		| MAXAGE time		{ $$ = $2; }
 		;
 
 time		: NUMBER {
@@ -639,6 +659,7 @@ static const struct keywords {
 	{ "lifetime",		LIFETIME },
 	{ "local",		LOCAL },
 	{ "main",		MAIN },
+	{ "maxage",		MAXAGE },
 	{ "maxchildren",	MAXCHILDREN },
 	{ "mobike",		MOBIKE },
 	{ "natt",		NATT },
@@ -647,6 +668,7 @@ static const struct keywords {
 	{ "nofragmentation",	NOFRAGMENTATION },
 	{ "nomobike",		NOMOBIKE },
 	{ "novendorid",		NOVENDORID },
+	{ "ocsp",		OCSP },
 	{ "passive",		PASSIVE },
 	{ "peer",		PEER },
 	{ "port",		PORT },
@@ -665,6 +687,7 @@ static const struct keywords {
 	{ "tag",		TAG },
 	{ "tap",		TAP },
 	{ "to",			TO },
+	{ "tolerate",		TOLERATE },
 	{ "transport",		TRANSPORT },
 	{ "tunnel",		TUNNEL },
 	{ "user",		USER },

@@ -276,6 +276,14 @@ print_config(FILE *fp, const struct iked_config *cf, int verbose)
 	    "fragmentation" : "nofragmentation");
 	if (cf->cfg_fragsize != IKED_FRAGSIZE_DEFAULT)
 		fprintf(fp, "set fragment_size %u\n", cf->cfg_fragsize);
+	if (cf->cfg_ocsp_url != NULL) {
+		fprintf(fp, "set ocsp \"%s\"", cf->cfg_ocsp_url);
+		if (cf->cfg_ocsp_tolerate != IKED_OCSP_TOLERATE)
+			fprintf(fp, " tolerate %ld", cf->cfg_ocsp_tolerate);
+		if (cf->cfg_ocsp_maxage != -1)
+			fprintf(fp, " maxage %ld", cf->cfg_ocsp_maxage);
+		fputc('\n', fp);
+	}
 	fprintf(fp, "set %s\n", cf->cfg_flags & CFG_ENFORCESINGLEIKESA ?
 	    "enforcesingleikesa" : "noenforcesingleikesa");
 	fprintf(fp, "set novendorid\n");

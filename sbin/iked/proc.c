@@ -114,6 +114,7 @@ static struct proc_parent {
 	uint8_t			*pp_buf;	/* PROC_PFKEY_MAX */
 	pid_t			 pp_ca;		/* the ca process, 0: gone */
 	struct imsgbuf		 pp_cabuf;	/* to it */
+	struct event		*pp_caev;	/* its requests (OCSP) */
 	int			 pp_exiting;	/* TERM: the engine ends */
 	int			 pp_edone;	/* it wrote its last request */
 } pp;
@@ -126,6 +127,7 @@ static void	proc_parent_kernel(evutil_socket_t, short, void *);
 static void	proc_parent_engine(evutil_socket_t, short, void *);
 static void	proc_parent_ewrite(evutil_socket_t, short, void *);
 static void	proc_parent_caflush(void);
+static void	proc_parent_ca(evutil_socket_t, short, void *);
 
 static void
 proc_nonblock(int fd)
@@ -512,27 +514,116 @@ proc_reload(struct iked *env, uint32_t id, const char *file)
 
 static struct ca_store	*proc_castore;	/* in use */
 static struct ca_store	*proc_canext;	/* being loaded */
+static struct imsgbuf	 proc_caib;	/* to the parent */
+static int		 proc_ca_busy;	/* answering the engine */
+static int		 proc_ca_endwait;	/* an END came meanwhile */
+static int		 proc_ca_connfd = -2;	/* IMSG_CA_CONNECTED's */
+static char		*proc_ocsp_url;	/* the next set's OCSP */
+static long		 proc_ocsp_tolerate, proc_ocsp_maxage = -1;
+
+static void	proc_ca_parent(void);
+
+/*
+ * ca.c's way to an OCSP responder: the parent connects (we have no
+ * network) and passes the socket.  Messages about the next set of files
+ * may come meanwhile; they wait (proc_ca_endwait).  The socket, or -1.
+ */
+static int
+proc_ca_connect(const char *host, const char *port, void *arg)
+{
+	struct pollfd	 pfd;
+	char		 buf[NI_MAXHOST + 16];
+	size_t		 hl = strlen(host) + 1, pl = strlen(port) + 1;
+	int		 waited = 0, fd;
+
+	(void)arg;
+	if (hl + pl > sizeof(buf))
+		return (-1);
+	memcpy(buf, host, hl);
+	memcpy(buf + hl, port, pl);
+	if (imsg_compose(&proc_caib, IMSG_CA_CONNECT, 0, -1, buf,
+	    hl + pl) == -1)
+		return (-1);
+	while (imsg_flush(&proc_caib) == 1) {
+		pfd.fd = proc_caib.fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, 1000) <= 0)
+			return (-1);
+	}
+	proc_ca_connfd = -2;
+	while (proc_ca_connfd == -2 && waited < 4000) {
+		pfd.fd = proc_caib.fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 100) == 1)
+			proc_ca_parent();
+		else
+			waited += 100;
+	}
+	fd = proc_ca_connfd >= 0 ? proc_ca_connfd : -1;
+	proc_ca_connfd = -2;
+	return (fd);
+}
+
+/* The set of files loaded: in use from now on, if it is usable. */
+static void
+proc_ca_install(void)
+{
+	if (proc_canext == NULL && (proc_canext = ca_new()) == NULL)
+		fatal("ca");
+	ca_set_ocsp(proc_canext, proc_ocsp_url, proc_ocsp_tolerate,
+	    proc_ocsp_maxage, proc_ca_connect, NULL);
+	if (ca_ready(proc_canext) == -1) {
+		log_warnx("ca: the keys and certificates read are not "
+		    "usable; keeping the old");
+		ca_free(proc_canext);
+	} else {
+		ca_free(proc_castore);
+		proc_castore = proc_canext;
+		log_debug("ca: keys and certificates loaded%s",
+		    proc_ocsp_url != NULL ? ", OCSP on" : "");
+	}
+	proc_canext = NULL;
+}
 
 static void
-proc_ca_parent(struct imsgbuf *ib)
+proc_ca_parent(void)
 {
 	struct imsg	 im;
 	const char	*name;
 	uint8_t		*buf, kind;
 	size_t		 len, blen;
 	ssize_t		 n;
+	long		 v[2];
 	int		 r;
 
-	if ((n = imsg_read(ib)) == -1 && errno != EAGAIN && errno != EINTR)
+	if ((n = imsg_read(&proc_caib)) == -1 && errno != EAGAIN &&
+	    errno != EINTR)
 		fatal("ca: from the parent");
 	if (n == 0)
 		exit(0);	/* the parent is gone: it said why */
-	while ((r = imsg_get(ib, &im)) == 1) {
+	while ((r = imsg_get(&proc_caib, &im)) == 1) {
 		len = imsg_datalen(&im);
 		switch (im.hdr.type) {
 		case IMSG_CA_BEGIN:
 			ca_free(proc_canext);
 			proc_canext = NULL;
+			proc_ca_endwait = 0;
+			free(proc_ocsp_url);
+			proc_ocsp_url = NULL;
+			break;
+		case IMSG_CA_OCSPCONF:
+			/* long tolerate, long maxage, the URL NUL-ended. */
+			name = (const char *)im.data + sizeof(v);
+			if (len <= sizeof(v) + 1 || len > sizeof(v) + 512 ||
+			    name[len - sizeof(v) - 1] != '\0') {
+				log_warnx("ca: a broken OCSP message");
+				break;
+			}
+			memcpy(v, im.data, sizeof(v));
+			free(proc_ocsp_url);
+			proc_ocsp_url = strdup(name);
+			proc_ocsp_tolerate = v[0];
+			proc_ocsp_maxage = v[1];
 			break;
 		case IMSG_CA_FILE:
 			/* u8 kind, the name NUL-terminated; the file. */
@@ -553,19 +644,16 @@ proc_ca_parent(struct imsgbuf *ib)
 			}
 			break;
 		case IMSG_CA_END:
-			if (proc_canext == NULL &&
-			    (proc_canext = ca_new()) == NULL)
-				fatal("ca");
-			if (ca_ready(proc_canext) == -1) {
-				log_warnx("ca: the keys and certificates "
-				    "read are not usable; keeping the old");
-				ca_free(proc_canext);
-			} else {
-				ca_free(proc_castore);
-				proc_castore = proc_canext;
-				log_debug("ca: keys and certificates loaded");
-			}
-			proc_canext = NULL;
+			/* Not under a request that uses the old store. */
+			if (proc_ca_busy)
+				proc_ca_endwait = 1;
+			else
+				proc_ca_install();
+			break;
+		case IMSG_CA_CONNECTED:
+			/* The socket to the OCSP responder, or none. */
+			proc_ca_connfd = im.fd;
+			im.fd = -1;
 			break;
 		default:
 			log_warnx("ca: unknown message %u from the parent",
@@ -587,7 +675,6 @@ proc_ca_parent(struct imsgbuf *ib)
 static __dead void
 proc_ca(struct iked *env, const struct passwd *pw, int pfd, int efd)
 {
-	struct imsgbuf	 ib;
 	struct pollfd	 pfds[2];
 	uint8_t		*req, *rep;
 	size_t		 replen;
@@ -613,7 +700,7 @@ proc_ca(struct iked *env, const struct passwd *pw, int pfd, int efd)
 	if ((req = malloc(AUTH_MSG_MAX)) == NULL ||
 	    (rep = malloc(AUTH_MSG_MAX)) == NULL)
 		fatal("ca");
-	imsg_init(&ib, pfd);
+	imsg_init(&proc_caib, pfd);
 	proc_engine_restrict("ca");
 	log_debug("ca: started");
 	for (;;) {
@@ -627,7 +714,7 @@ proc_ca(struct iked *env, const struct passwd *pw, int pfd, int efd)
 			fatal("ca: poll");
 		}
 		if (pfds[0].revents & (POLLIN | POLLHUP | POLLERR))
-			proc_ca_parent(&ib);
+			proc_ca_parent();
 		if ((pfds[1].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
 			continue;
 		if ((n = recv(efd, req, AUTH_MSG_MAX, 0)) == -1) {
@@ -639,8 +726,14 @@ proc_ca(struct iked *env, const struct passwd *pw, int pfd, int efd)
 			log_debug("ca: the engine is gone; exiting");
 			exit(0);
 		}
+		proc_ca_busy = 1;
 		replen = auth_dispatch(proc_castore, req, (size_t)n, rep,
 		    AUTH_MSG_MAX);
+		proc_ca_busy = 0;
+		if (proc_ca_endwait) {
+			proc_ca_endwait = 0;
+			proc_ca_install();
+		}
 		explicit_bzero(req, (size_t)n);
 		if (replen == 0) {
 			log_warnx("ca: a broken request from the engine: "
@@ -699,16 +792,85 @@ proc_parent_caflush(void)
 }
 
 static void
-proc_parent_cafiles(void)
+proc_parent_cafiles(const struct iked_config *cf)
 {
+	uint8_t		*buf;
+	size_t		 len;
+	long		 v[2];
+
 	if (pp.pp_ca == 0)
 		return;
 	/* A set cut short before (a timeout) is forgotten. */
 	if (imsg_compose(&pp.pp_cabuf, IMSG_CA_BEGIN, 0, -1, NULL, 0) == -1)
 		log_warn("parent: to the ca process");
+	if (cf != NULL && cf->cfg_ocsp_url != NULL) {
+		len = sizeof(v) + strlen(cf->cfg_ocsp_url) + 1;
+		v[0] = cf->cfg_ocsp_tolerate;
+		v[1] = cf->cfg_ocsp_maxage;
+		if (len <= sizeof(v) + 512 && (buf = malloc(len)) != NULL) {
+			memcpy(buf, v, sizeof(v));
+			memcpy(buf + sizeof(v), cf->cfg_ocsp_url,
+			    len - sizeof(v));
+			if (imsg_compose(&pp.pp_cabuf, IMSG_CA_OCSPCONF, 0,
+			    -1, buf, len) == -1)
+				log_warn("parent: to the ca process");
+			free(buf);
+		}
+	}
 	(void)auth_walk(pp.pp_env->sc_authdir, proc_parent_cafile, NULL);
 	if (imsg_compose(&pp.pp_cabuf, IMSG_CA_END, 0, -1, NULL, 0) == -1)
 		log_warn("parent: to the ca process");
+	proc_parent_caflush();
+}
+
+/*
+ * The ca process asks for a connection to an OCSP responder (it has no
+ * network): the socket, or none, as IMSG_CA_CONNECTED.
+ */
+static void
+proc_parent_ca(evutil_socket_t fd, short event, void *arg)
+{
+	struct imsg	 im;
+	const char	*host, *port;
+	size_t		 len, hl;
+	ssize_t		 n;
+	int		 s, r;
+
+	(void)fd;
+	(void)event;
+	(void)arg;
+	if ((n = imsg_read(&pp.pp_cabuf)) == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		n = 0;
+	}
+	if (n == 0) {
+		/* Gone: its SIGCHLD says the rest. */
+		event_del(pp.pp_caev);
+		return;
+	}
+	while ((r = imsg_get(&pp.pp_cabuf, &im)) == 1) {
+		len = imsg_datalen(&im);
+		host = im.data;
+		s = -1;
+		if (im.hdr.type != IMSG_CA_CONNECT || len < 4 || len > 300 ||
+		    host[len - 1] != '\0' || (hl = strlen(host)) + 2 > len ||
+		    strlen(port = host + hl + 1) + hl + 2 != len ||
+		    strspn(port, "0123456789") != strlen(port) || *port == '\0')
+			log_warnx("parent: a broken message from the ca "
+			    "process (%u)", im.hdr.type);
+		else {
+			log_debug("parent: OCSP responder %s port %s", host,
+			    port);
+			s = auth_tcp_connect(host, port);
+		}
+		if (imsg_compose(&pp.pp_cabuf, IMSG_CA_CONNECTED, 0, s, NULL,
+		    0) == -1 && s != -1)
+			close(s);
+		if (im.fd != -1)
+			close(im.fd);
+		imsg_free(&im);
+	}
 	proc_parent_caflush();
 }
 
@@ -774,9 +936,9 @@ proc_parent_load(uint32_t id, const char *file)
 			log_warn("parent: cannot send the configuration");
 		else
 			ok = 0;
-		config_free(cf);
 		/* New certificates and CRLs come with a reload. */
-		proc_parent_cafiles();
+		proc_parent_cafiles(cf);
+		config_free(cf);
 	}
 	proc_parent_answer(id, ok, file != NULL ? file :
 	    pp.pp_env->sc_conffile);
@@ -1151,7 +1313,7 @@ proc_parent(struct iked *env, struct passwd *pw)
 	imsg_init(&pp.pp_cabuf, cach[0]);
 	proc_nonblock(cach[0]);
 	log_debug("ca: pid %ld", (long)pid);
-	proc_parent_cafiles();
+	proc_parent_cafiles(env->sc_config);
 
 	TAILQ_INIT(&pp.pp_q);
 	if ((pp.pp_ids = pfkey_ids_new()) == NULL ||
@@ -1217,6 +1379,10 @@ proc_parent(struct iked *env, struct passwd *pw)
 	    proc_parent_engine, NULL);
 	pp.pp_ewev = event_new(pp.pp_base, pp.pp_efd, EV_WRITE,
 	    proc_parent_ewrite, NULL);
+	pp.pp_caev = event_new(pp.pp_base, pp.pp_cabuf.fd,
+	    EV_READ | EV_PERSIST, proc_parent_ca, NULL);
+	if (pp.pp_caev == NULL || event_add(pp.pp_caev, NULL) == -1)
+		fatalx("%s: the ca process's channel", __func__);
 	if (pp.pp_ibev == NULL || pp.pp_ibwev == NULL || pp.pp_kev == NULL ||
 	    pp.pp_eev == NULL || pp.pp_ewev == NULL ||
 	    event_add(pp.pp_ibev, NULL) == -1 ||
@@ -1255,6 +1421,7 @@ proc_parent(struct iked *env, struct passwd *pw)
 	event_free(pp.pp_ewev);
 	close(pp.pp_ibuf.fd);
 	imsg_clear(&pp.pp_ibuf);
+	event_free(pp.pp_caev);
 	close(pp.pp_cabuf.fd);
 	imsg_clear(&pp.pp_cabuf);
 	if (pp.pp_ca != 0 && pp.pp_exiting)
