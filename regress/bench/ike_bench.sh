@@ -237,7 +237,7 @@ print("%.3f %d" % (time.monotonic() - t0, out.count(b"\n")))' \
 # Prints "seconds rssA0 rssA1 rssB0 rssB1 retransmits-A cookies-B
 # refused-B" or fails.
 # The certificates of IKE_BENCH_AUTH, once: a CA, and a.bench (every A
-# address) and b.bench (B), as iked directories $dir/{A,B}.keys and in
+# address) and b.bench (B), as iked directories $dir/keys.{A,B} and in
 # swanctl's for charon.
 pki()
 {
@@ -251,7 +251,7 @@ pki()
 	    -subj "/CN=ike bench CA" >/dev/null 2>&1
 	for h in a b; do
 		H=$(echo $h | tr ab AB)
-		k=$dir/$H.keys
+		k=$dir/keys.$H
 		mkdir -p "$k/ca" "$k/certs" "$k/private"
 		# shellcheck disable=SC2086 # KEYALG: words
 		openssl req -new $KEYALG -nodes -keyout "$k/private/local.key" \
@@ -359,7 +359,7 @@ for l in sys.stdin:
 		# ip netns exec execs: $! is iked itself.
 		# Its own control socket, when this iked has one (IKED=).
 		ctl= keys=
-		[ "$AUTH" = psk ] || keys="-K $dir/$n.keys"
+		[ "$AUTH" = psk ] || keys="-K $dir/keys.$n"
 		"$iked" -n $keys -s "$dir/$n.iked.ctl" -f "$dir/$n.conf" \
 		    >/dev/null 2>&1 && ctl="-s $dir/$n.iked.ctl"
 		# shellcheck disable=SC2086 # ctl, keys: words
@@ -478,8 +478,8 @@ swan_ike_bench()
 		if [ "$AUTH" != psk ]; then
 			h=$(echo $n | tr AB ab)
 			cp "$dir/pki/ca.crt" "$d/swanctl/x509ca/"
-			cp "$dir/$n.keys/certs/$h.bench.crt" "$d/swanctl/x509/"
-			cp "$dir/$n.keys/private/local.key" \
+			cp "$dir/keys.$n/certs/$h.bench.crt" "$d/swanctl/x509/"
+			cp "$dir/keys.$n/private/local.key" \
 			    "$d/swanctl/private/$h.key"
 			swa_a="pubkey\n\t\t\tcerts = a.bench.crt\n\t\t\tid = a.bench"
 			swa_r="pubkey\n\t\t\tid = b.bench"

@@ -101,6 +101,15 @@ walk(const struct ikemsg *msg)
 			if (ikev2_pld_auth(pld, &u8, &data, &len) != IKEMSG_OK)
 				abort();
 			break;
+		case IKEV2_PAYLOAD_CERT:
+		case IKEV2_PAYLOAD_CERTREQ:
+			/* What v2_verify_peer() takes the chain from. */
+			if (ikemsg_pld_cert(pld, &u8, &data, &len) !=
+			    IKEMSG_OK)
+				abort();
+			if (len > 0)
+				sink += data[len - 1];
+			break;
 		}
 	}
 }

@@ -647,6 +647,15 @@ ATF_TC_BODY(auth_rpc, tc)
 	ATF_CHECK(idlen == 6 && memcmp(id, "x.test", 6) == 0);
 	ATF_REQUIRE_EQ(auth_certreq(&env, rep, sizeof(rep), &n), 0);
 	ATF_CHECK_EQ(n, 20);
+	/* Asked again: the same, from the engine's cache, then anew. */
+	memset(id, 0, sizeof(id));
+	ATF_REQUIRE_EQ(auth_local(&env, &srcid, chain, sizeof(chain),
+	    &chainlen, &idtype, id, sizeof(id), &idlen, why, sizeof(why)), 0);
+	ATF_CHECK(idlen == 6 && memcmp(id, "x.test", 6) == 0);
+	auth_forget();
+	ATF_REQUIRE_EQ(auth_local(&env, &srcid, chain, sizeof(chain),
+	    &chainlen, &idtype, id, sizeof(id), &idlen, why, sizeof(why)), 0);
+	ATF_CHECK(idlen == 6 && memcmp(id, "x.test", 6) == 0);
 
 	/* Signed by the other process, verified by it. */
 	ATF_REQUIRE_EQ(auth_sign(&env, CA_AUTH_RFC7427, CA_HASHES_OURS,
@@ -693,6 +702,7 @@ ATF_TC_BODY(auth_rpc, tc)
 	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
 	close(sv[1]);
 	env.sc_cafd = sv[0];
+	auth_forget();
 	ATF_CHECK_EQ(auth_certreq(&env, rep, sizeof(rep), &n), -1);
 	close(sv[0]);
 	ca_free(ca);

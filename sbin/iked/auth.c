@@ -613,6 +613,39 @@ auth_set_ocsp(struct ca_store *ca, const struct iked_config *cf)
 static uint32_t	 auth_seq;
 
 /*
+ * What does not change between reloads is asked once: our certificate
+ * chain and ID for a srcid, and the CERTREQ hashes.  A round trip to
+ * the ca process costs two wakeups, and under load a scheduling delay
+ * each; the signatures and verdicts remain one round trip each.
+ */
+#define AUTH_CACHE_MAX	8
+static struct auth_cached {
+	int		 ac_used;
+	struct iked_id	 ac_srcid;
+	uint8_t		*ac_chain;
+	size_t		 ac_chainlen;
+	uint8_t		 ac_idtype;
+	uint8_t		 ac_id[CA_ID_MAX];
+	size_t		 ac_idlen;
+} auth_cache[AUTH_CACHE_MAX];
+static uint8_t	*auth_creq;
+static size_t	 auth_creqlen;
+static int	 auth_creqok;
+
+/* A reload (new certificates, new rules): ask again. */
+void
+auth_forget(void)
+{
+	int	 i;
+
+	for (i = 0; i < AUTH_CACHE_MAX; i++) {
+		free(auth_cache[i].ac_chain);
+		memset(&auth_cache[i], 0, sizeof(auth_cache[i]));
+	}
+	auth_creqok = 0;
+}
+
+/*
  * One request: the answer in rep (AUTH_MSG_MAX), read past its
  * sequence number and status.  0, or -1 with why set.
  */
@@ -734,7 +767,9 @@ auth_local(struct iked *env, const struct iked_id *srcid, uint8_t *chain,
 {
 	struct auth_wbuf	 w;
 	struct auth_rbuf	 r;
+	struct auth_cached	*ac;
 	uint8_t			*req, *rep;
+	int			 i;
 
 	if (env->sc_ca != NULL)
 		return (ca_local(env->sc_ca, srcid, chain, chainsz, chainlen,
@@ -742,6 +777,20 @@ auth_local(struct iked *env, const struct iked_id *srcid, uint8_t *chain,
 	if (env->sc_cafd == -1) {
 		(void)snprintf(why, whysz, "no keys loaded");
 		return (-1);
+	}
+	for (i = 0; i < AUTH_CACHE_MAX; i++) {
+		ac = &auth_cache[i];
+		if (!ac->ac_used || ac->ac_srcid.id_type != srcid->id_type ||
+		    strcmp(ac->ac_srcid.id_str, srcid->id_str) != 0)
+			continue;
+		if (ac->ac_chainlen > chainsz || ac->ac_idlen > idsz)
+			break;
+		memcpy(chain, ac->ac_chain, ac->ac_chainlen);
+		*chainlen = ac->ac_chainlen;
+		*idtype = ac->ac_idtype;
+		memcpy(id, ac->ac_id, ac->ac_idlen);
+		*idlen = ac->ac_idlen;
+		return (0);
 	}
 	if ((req = auth_bufs(&rep)) == NULL)
 		return (-1);
@@ -752,8 +801,25 @@ auth_local(struct iked *env, const struct iked_id *srcid, uint8_t *chain,
 	if (auth_copyout(&r, chain, chainsz, chainlen) == -1)
 		goto bad;
 	*idtype = (uint8_t)auth_get32(&r);
-	if (auth_copyout(&r, id, idsz, idlen) == -1)
+	if (auth_copyout(&r, id, idsz, idlen) == -1 || *idlen > CA_ID_MAX)
 		goto bad;
+	/* Kept for the next IKE_AUTH, in the first free slot. */
+	for (i = 0; i < AUTH_CACHE_MAX; i++) {
+		ac = &auth_cache[i];
+		if (ac->ac_used)
+			continue;
+		if ((ac->ac_chain = malloc(*chainlen > 0 ? *chainlen :
+		    1)) == NULL)
+			break;
+		memcpy(ac->ac_chain, chain, *chainlen);
+		ac->ac_chainlen = *chainlen;
+		ac->ac_srcid = *srcid;
+		ac->ac_idtype = *idtype;
+		memcpy(ac->ac_id, id, *idlen);
+		ac->ac_idlen = *idlen;
+		ac->ac_used = 1;
+		break;
+	}
 	return (0);
  bad:
 	(void)snprintf(why, whysz, "a broken answer from the "
@@ -771,12 +837,26 @@ auth_certreq(struct iked *env, uint8_t *out, size_t outsz, size_t *outlen)
 
 	if (env->sc_ca != NULL)
 		return (ca_certreq(env->sc_ca, out, outsz, outlen));
+	if (auth_creqok && auth_creqlen <= outsz) {
+		if (auth_creqlen > 0)
+			memcpy(out, auth_creq, auth_creqlen);
+		*outlen = auth_creqlen;
+		return (0);
+	}
 	if (env->sc_cafd == -1 || (req = auth_bufs(&rep)) == NULL)
 		return (-1);
 	auth_begin(&w, req, AUTH_OP_CERTREQ);
 	if (auth_call(env, &w, rep, &r, why, sizeof(why)) == -1)
 		return (-1);
-	return (auth_copyout(&r, out, outsz, outlen));
+	if (auth_copyout(&r, out, outsz, outlen) == -1)
+		return (-1);
+	free(auth_creq);
+	if ((auth_creq = malloc(*outlen > 0 ? *outlen : 1)) != NULL) {
+		memcpy(auth_creq, out, *outlen);
+		auth_creqlen = *outlen;
+		auth_creqok = 1;
+	}
+	return (0);
 }
 
 int

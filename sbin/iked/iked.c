@@ -119,6 +119,7 @@ void
 iked_apply(struct iked *env, struct iked_config *cf, int loaded)
 {
 	kernel_remove_flows(env);
+	auth_forget();
 	config_setrunning(env, cf);
 	(void)kernel_install_flows(env);
 	log_info("configuration %s; established SAs kept",

@@ -1416,6 +1416,7 @@ size_t	 auth_dispatch(struct ca_store *, const uint8_t *, size_t,
 int	 auth_local(struct iked *, const struct iked_id *, uint8_t *, size_t,
 	    size_t *, uint8_t *, uint8_t *, size_t, size_t *, char *, size_t);
 int	 auth_certreq(struct iked *, uint8_t *, size_t, size_t *);
+void	 auth_forget(void);
 int	 auth_sign(struct iked *, enum ca_authmode, unsigned int,
 	    const uint8_t *, size_t, uint8_t *, uint8_t *, size_t, size_t *,
 	    char *, size_t);

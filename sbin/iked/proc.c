@@ -402,6 +402,8 @@ proc_engine_dispatch(struct iked *env, struct imsg *im)
 			break;
 		}
 		memcpy(&ok, im->data, sizeof(ok));
+		/* The ca process has read the iked directory again. */
+		auth_forget();
 		if (ok == 0 && strcmp(file, env->sc_conffile) != 0 &&
 		    (name = strdup(file)) != NULL) {
 			/* "load": the file the parent reads from now on. */
