@@ -440,59 +440,53 @@ ikeca_bio_data(BIO *b, char **p)
 	return ((size_t)n);
 }
 
+/* What b holds, to path with mode, staged or created at once. */
+static void
+ikeca_write_bio(const char *path, mode_t mode, BIO *b, int staged)
+{
+	char	*p;
+	size_t	 len;
+
+	len = ikeca_bio_data(b, &p);
+	if (staged)
+		ikeca_stage(path, mode, p, len);
+	else
+		ikeca_create(path, mode, p, len);
+	BIO_free(b);
+}
+
 static void
 ikeca_write_cert(const char *path, X509 *x, int staged)
 {
 	BIO	*b;
-	char	*p;
-	size_t	 len;
 
 	if ((b = BIO_new(BIO_s_mem())) == NULL ||
 	    !PEM_write_bio_X509(b, x))
 		ikeca_sslerr("%s", path);
-	len = ikeca_bio_data(b, &p);
-	if (staged)
-		ikeca_stage(path, 0644, p, len);
-	else
-		ikeca_create(path, 0644, p, len);
-	BIO_free(b);
+	ikeca_write_bio(path, 0644, b, staged);
 }
 
 static void
 ikeca_write_key(const char *path, EVP_PKEY *key, int staged)
 {
 	BIO	*b;
-	char	*p;
-	size_t	 len;
 
 	/* secmem: the PEM is cleansed when freed. */
 	if ((b = BIO_new(BIO_s_secmem())) == NULL ||
 	    !PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL))
 		ikeca_sslerr("%s", path);
-	len = ikeca_bio_data(b, &p);
-	if (staged)
-		ikeca_stage(path, 0600, p, len);
-	else
-		ikeca_create(path, 0600, p, len);
-	BIO_free(b);
+	ikeca_write_bio(path, 0600, b, staged);
 }
 
 static void
 ikeca_write_crl(const char *path, X509_CRL *crl, int staged)
 {
 	BIO	*b;
-	char	*p;
-	size_t	 len;
 
 	if ((b = BIO_new(BIO_s_mem())) == NULL ||
 	    !PEM_write_bio_X509_CRL(b, crl))
 		ikeca_sslerr("%s", path);
-	len = ikeca_bio_data(b, &p);
-	if (staged)
-		ikeca_stage(path, 0644, p, len);
-	else
-		ikeca_create(path, 0644, p, len);
-	BIO_free(b);
+	ikeca_write_bio(path, 0644, b, staged);
 }
 
 /*

@@ -610,6 +610,52 @@ auth_set_ocsp(struct ca_store *ca, const struct iked_config *cf)
 
 /* %%% The engine's side */
 
+/*
+ * The certificates of m's payloads of type pldtype with encoding enc,
+ * in ca.h's list format, into chain (CA_CHAIN_MAX).  0, or -1 if they
+ * do not fit.  Both versions' CERT payloads (IKEv1's and IKEv2's).
+ */
+int
+auth_chain_from(const struct ikemsg *m, uint8_t pldtype, uint8_t enc,
+    uint8_t *chain, size_t *chainlen)
+{
+	const struct ikemsg_pld	*p;
+	const uint8_t		*cd;
+	uint8_t			 e;
+	size_t			 cl;
+
+	*chainlen = 0;
+	for (p = ikemsg_find(m, pldtype, NULL); p != NULL;
+	    p = ikemsg_find(m, pldtype, p)) {
+		if (ikemsg_pld_cert(p, &e, &cd, &cl) != IKEMSG_OK ||
+		    e != enc || cl == 0 || cl > 0xffff)
+			continue;
+		if (cl + 2 > CA_CHAIN_MAX - *chainlen)
+			return (-1);
+		chain[*chainlen] = (uint8_t)(cl >> 8);
+		chain[*chainlen + 1] = (uint8_t)cl;
+		memcpy(chain + *chainlen + 2, cd, cl);
+		*chainlen += cl + 2;
+	}
+	return (0);
+}
+
+/* Our chain (ca.h's list) as CERT payloads, built by build. */
+void
+auth_chain_build(struct ikebuf *b, const uint8_t *chain, size_t chainlen,
+    int (*build)(struct ikebuf *, uint8_t, uint8_t, const void *, size_t),
+    uint8_t pldtype, uint8_t enc)
+{
+	size_t	 i, len;
+
+	for (i = 0; i + 2 <= chainlen; i += 2 + len) {
+		len = (size_t)chain[i] << 8 | chain[i + 1];
+		if (len > chainlen - i - 2)
+			break;
+		(void)build(b, pldtype, enc, chain + i + 2, len);
+	}
+}
+
 static uint32_t	 auth_seq;
 
 /*

@@ -1417,6 +1417,13 @@ int	 auth_local(struct iked *, const struct iked_id *, uint8_t *, size_t,
 	    size_t *, uint8_t *, uint8_t *, size_t, size_t *, char *, size_t);
 int	 auth_certreq(struct iked *, uint8_t *, size_t, size_t *);
 void	 auth_forget(void);
+struct ikemsg;
+struct ikebuf;
+int	 auth_chain_from(const struct ikemsg *, uint8_t, uint8_t, uint8_t *,
+	    size_t *);
+void	 auth_chain_build(struct ikebuf *, const uint8_t *, size_t,
+	    int (*)(struct ikebuf *, uint8_t, uint8_t, const void *, size_t),
+	    uint8_t, uint8_t);
 int	 auth_sign(struct iked *, enum ca_authmode, unsigned int,
 	    const uint8_t *, size_t, uint8_t *, uint8_t *, size_t, size_t *,
 	    char *, size_t);

@@ -342,7 +342,7 @@ v1_build_myid(struct iked_sa *sa, struct ikebuf *b, uint8_t **body,
 	const void		*data;
 
 	uint8_t			*chain, id[CA_ID_MAX];
-	size_t			 clen, len, i;
+	size_t			 clen;
 	char			 why[CA_WHY_MAX];
 
 	if (!v1_pubkey(sa)) {
@@ -369,13 +369,8 @@ v1_build_myid(struct iked_sa *sa, struct ikebuf *b, uint8_t **body,
 		return (-1);
 	}
 	setbuf_dup(body, bodylen, b->ib_buf + off + 4, b->ib_len - off - 4);
-	for (i = 0; i + 2 <= clen; i += 2 + len) {
-		len = (size_t)chain[i] << 8 | chain[i + 1];
-		if (len > clen - i - 2)
-			break;
-		ikev1_build_cert(b, IKEV1_PAYLOAD_CERT, IKEV1_CERT_X509_SIG,
-		    chain + i + 2, len);
-	}
+	auth_chain_build(b, chain, clen, ikev1_build_cert, IKEV1_PAYLOAD_CERT,
+	    IKEV1_CERT_X509_SIG);
 	free(chain);
 	return (*body != NULL && !b->ib_error ? 0 : -1);
 }
@@ -913,31 +908,20 @@ v1_verify_sig(struct iked_sa *sa, const struct ikemsg *m,
     const struct ikemsg_id *id, const uint8_t *sig, size_t siglen,
     const uint8_t *h)
 {
-	const struct ikemsg_pld	*p;
 	struct ca_peer		 cp;
-	const uint8_t		*cd;
-	uint8_t			*chain, enc;
+	uint8_t			*chain;
 	char			 why[CA_WHY_MAX];
-	size_t			 cl, chainlen = 0;
+	size_t			 chainlen = 0;
 	int			 ret = -1;
 
 	if ((chain = malloc(CA_CHAIN_MAX)) == NULL)
 		return (-1);
 	why[0] = '\0';
-	for (p = ikemsg_find(m, IKEV1_PAYLOAD_CERT, NULL); p != NULL;
-	    p = ikemsg_find(m, IKEV1_PAYLOAD_CERT, p)) {
-		if (ikemsg_pld_cert(p, &enc, &cd, &cl) != IKEMSG_OK ||
-		    enc != IKEV1_CERT_X509_SIG || cl == 0 || cl > 0xffff)
-			continue;
-		if (cl + 2 > CA_CHAIN_MAX - chainlen) {
-			snprintf(why, sizeof(why), "the peer's certificates "
-			    "are too large");
-			goto done;
-		}
-		chain[chainlen] = (uint8_t)(cl >> 8);
-		chain[chainlen + 1] = (uint8_t)cl;
-		memcpy(chain + chainlen + 2, cd, cl);
-		chainlen += cl + 2;
+	if (auth_chain_from(m, IKEV1_PAYLOAD_CERT, IKEV1_CERT_X509_SIG, chain,
+	    &chainlen) == -1) {
+		snprintf(why, sizeof(why), "the peer's certificates are too "
+		    "large");
+		goto done;
 	}
 	memset(&cp, 0, sizeof(cp));
 	cp.cp_version = 1;

@@ -799,7 +799,7 @@ static int
 v2_build_myid(struct iked_sa *sa, struct ikebuf *b, uint8_t type,
     uint8_t **body, size_t *bodylen)
 {
-	size_t			 off = b->ib_len, dlen, clen, len, i;
+	size_t			 off = b->ib_len, dlen, clen;
 	uint8_t			 idtype;
 	const void		*data;
 	uint8_t			*chain = NULL, id[CA_ID_MAX];
@@ -826,13 +826,8 @@ v2_build_myid(struct iked_sa *sa, struct ikebuf *b, uint8_t type,
 		}
 		setbuf_dup(body, bodylen, b->ib_buf + off + 4,
 		    b->ib_len - off - 4);
-		for (i = 0; i + 2 <= clen; i += 2 + len) {
-			len = (size_t)chain[i] << 8 | chain[i + 1];
-			if (len > clen - i - 2)
-				break;
-			ikev2_build_cert(b, IKEV2_PAYLOAD_CERT,
-			    IKEV2_CERT_X509_CERT, chain + i + 2, len);
-		}
+		auth_chain_build(b, chain, clen, ikev2_build_cert,
+		    IKEV2_PAYLOAD_CERT, IKEV2_CERT_X509_CERT);
 		free(chain);
 		if (type == IKEV2_PAYLOAD_IDi)
 			v2_build_certreq(sa, b);
@@ -959,13 +954,11 @@ v2_verify_peer(struct iked_sa *sa, const struct ikemsg *m, int initiator,
     const struct ikemsg_pld *idp, const struct ikemsg_id *id, uint8_t method,
     const uint8_t *ad, size_t al)
 {
-	const struct ikemsg_pld	*p;
 	struct ca_peer		 cp;
-	const uint8_t		*cd;
-	uint8_t			 want[V2_MAX_MD], enc, *chain = NULL;
+	uint8_t			 want[V2_MAX_MD], *chain = NULL;
 	uint8_t			*data = NULL;
 	char			 why[CA_WHY_MAX];
-	size_t			 cl, chainlen = 0, len = 0;
+	size_t			 chainlen = 0, len = 0;
 	int			 ret = -1;
 
 	if (!v2_pubkey(sa)) {
@@ -1000,20 +993,11 @@ v2_verify_peer(struct iked_sa *sa, const struct ikemsg *m, int initiator,
 	}
 	if ((chain = malloc(CA_CHAIN_MAX)) == NULL)
 		goto fail;
-	for (p = ikemsg_find(m, IKEV2_PAYLOAD_CERT, NULL); p != NULL;
-	    p = ikemsg_find(m, IKEV2_PAYLOAD_CERT, p)) {
-		if (ikemsg_pld_cert(p, &enc, &cd, &cl) != IKEMSG_OK ||
-		    enc != IKEV2_CERT_X509_CERT || cl == 0 || cl > 0xffff)
-			continue;
-		if (cl + 2 > CA_CHAIN_MAX - chainlen) {
-			snprintf(why, sizeof(why), "the peer's certificates "
-			    "are too large");
-			goto fail;
-		}
-		chain[chainlen] = (uint8_t)(cl >> 8);
-		chain[chainlen + 1] = (uint8_t)cl;
-		memcpy(chain + chainlen + 2, cd, cl);
-		chainlen += cl + 2;
+	if (auth_chain_from(m, IKEV2_PAYLOAD_CERT, IKEV2_CERT_X509_CERT, chain,
+	    &chainlen) == -1) {
+		snprintf(why, sizeof(why), "the peer's certificates are too "
+		    "large");
+		goto fail;
 	}
 	if ((data = v2_signed_octets(sa, initiator, idp->pld_buf + 4,
 	    idp->pld_len - 4, &len)) == NULL) {
