@@ -78,6 +78,13 @@ struct xt_peer {
 	u_int			 p_ndelete;	/* SAs deleted */
 	u_int			 p_kerrors;	/* UPDATE without GETSPI, dup ADD */
 	u_int			 p_nacqfail;
+	/*
+	 * The next p_larval_lost UPDATEs find their larval SA gone (its
+	 * lifetime ran out): refused, the reply (seq) at the next run.
+	 */
+	u_int			 p_larval_lost;
+	uint32_t		 p_updfail[4];
+	u_int			 p_nupdfail;
 	uint32_t		 p_acqfail_seq;
 	int			 p_acqfail_err;
 	/* Randomness: first bytes for its next 32-byte nonces. */

@@ -1095,6 +1095,93 @@ ATF_TC_BODY(maxchildren_v1, tc)
 }
 
 /*
+ * A larval SA that expired before its UPDATE (the exchange outlived
+ * net.key.larval_lifetime on a lossy link): the kernel refuses the
+ * UPDATE.  The side whose inbound SA is missing must not keep the pair
+ * as if it worked (the peer would send into nothing until the lifetime
+ * ends): it deletes the pair, tells the peer, and the next packet gets
+ * a new one.  IKEv1's responder drops its held QM2 instead and answers
+ * the initiator's retransmitted QM1 with a new SPI.
+ */
+static void
+no_pairs(void)
+{
+	struct xt_peer	*p;
+	u_int		 side;
+
+	for (side = 0; side < 2; side++) {
+		p = side == 0 ? xt_a : xt_b;
+		ATF_CHECK_EQ_MSG(xt_nchildren(p, 0), 0, "%s kept %u children",
+		    p->p_name, xt_nchildren(p, 0));
+		ATF_CHECK_EQ_MSG(xt_sad_count(p, 0, 1) + xt_sad_count(p, 0, 0)
+		    + xt_sad_count(p, 1, 0), 0, "%s kept SAs in its kernel",
+		    p->p_name);
+	}
+}
+
+static void
+larval_lost(const char *ca, const char *cb, struct xt_peer **who)
+{
+	setup(ca, cb);
+	(*who)->p_larval_lost = 1;
+	xt_acquire(xt_a, 1, 1);
+	xt_run();
+	ATF_CHECK_EQ((*who)->p_larval_lost, 0);
+	ATF_CHECK_EQ((*who)->p_env.sc_stats.st_kernel_refused, 1);
+	ATF_CHECK_EQ(xt_ikesa(xt_a)->sa_state, SA_S_ESTABLISHED);
+	ATF_CHECK_EQ(xt_a->p_env.sc_stats.st_dropped, 0);
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_dropped, 0);
+	no_pairs();
+	/* The next packet: a new pair on the same IKE SA. */
+	xt_acquire(xt_a, 2, 1);
+	xt_run();
+	ATF_CHECK_EQ(xt_nikesa(xt_a), 1);
+	check_pairs(1);
+	xt_teardown();
+}
+
+ATF_TC_WITHOUT_HEAD(larval_lost_initiator);
+ATF_TC_BODY(larval_lost_initiator, tc)
+{
+	larval_lost(conf_a, conf_b, &xt_a);
+}
+
+ATF_TC_WITHOUT_HEAD(larval_lost_responder);
+ATF_TC_BODY(larval_lost_responder, tc)
+{
+	larval_lost(conf_a, conf_b, &xt_b);
+}
+
+ATF_TC_WITHOUT_HEAD(larval_lost_v1_initiator);
+ATF_TC_BODY(larval_lost_v1_initiator, tc)
+{
+	larval_lost(conf_a1, conf_b1, &xt_a);
+}
+
+ATF_TC_WITHOUT_HEAD(larval_lost_v1_responder);
+ATF_TC_BODY(larval_lost_v1_responder, tc)
+{
+	struct iked_child	*ch;
+
+	setup(conf_a1, conf_b1);
+	xt_b->p_larval_lost = 1;
+	xt_acquire(xt_a, 1, 1);
+	xt_run();
+	ATF_CHECK_EQ(xt_b->p_env.sc_stats.st_kernel_refused, 1);
+	ATF_REQUIRE_EQ(sa_with(xt_b, "192.0.2.1")->sa_state,
+	    SA_S_ESTABLISHED);
+	/* B said nothing; A retransmits QM1 and gets a new SPI. */
+	ATF_CHECK_EQ(xt_nchildren(xt_b, 0), 0);
+	ATF_REQUIRE((ch = xt_child_nth(xt_a, 0)) != NULL);
+	ATF_REQUIRE(ch->ch_state != CH_S_INSTALLED);
+	xt_fire(xt_a, ch->ch_tx.tx_ev);
+	xt_run();
+	ATF_CHECK_EQ(xt_b->p_ngetspi, 2);
+	check_pairs(1);
+	xt_teardown();
+}
+
+/*
  * IKEv1 phase 1 is renewed at 90% of its life while it carries a pair:
  * a new Main Mode without INITIAL-CONTACT (that would make B drop the
  * pair in use), the pair moving to the new phase 1 on both sides, the
@@ -2592,6 +2679,10 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, unanswered_child);
 	ATF_TP_ADD_TC(tp, maxchildren);
 	ATF_TP_ADD_TC(tp, maxchildren_v1);
+	ATF_TP_ADD_TC(tp, larval_lost_initiator);
+	ATF_TP_ADD_TC(tp, larval_lost_responder);
+	ATF_TP_ADD_TC(tp, larval_lost_v1_initiator);
+	ATF_TP_ADD_TC(tp, larval_lost_v1_responder);
 	ATF_TP_ADD_TC(tp, phase1_renew);
 	ATF_TP_ADD_TC(tp, rekey_collision_a_wins);
 	ATF_TP_ADD_TC(tp, rekey_collision_b_wins);

@@ -16,6 +16,7 @@
 
 #include <netinet/in.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,7 +98,7 @@ xt_kernel_pending(struct xt_peer *p)
 
 	TAILQ_FOREACH(gs, &p->p_getspi, gs_entry)
 		n++;
-	return (n);
+	return (n + p->p_nupdfail);
 }
 
 /* The GETSPI replies, as kernel.c's dispatch takes them. */
@@ -107,6 +108,7 @@ xt_kernel_run(struct xt_peer *p)
 	struct xt_getspi	*gs;
 	struct iked_child	*ch;
 	struct xt_sa		*xs;
+	uint32_t		 seq;
 
 	xt_enter(p);
 	while ((gs = TAILQ_FIRST(&p->p_getspi)) != NULL) {
@@ -123,6 +125,13 @@ xt_kernel_run(struct xt_peer *p)
 			ch->ch_sa->sa_proto->ip_getspi_done(ch);
 		}
 		free(gs);
+	}
+	/* Refused UPDATEs, as kernel.c's dispatch takes an errno reply. */
+	while (p->p_nupdfail > 0) {
+		seq = p->p_updfail[0];
+		memmove(p->p_updfail, p->p_updfail + 1,
+		    --p->p_nupdfail * sizeof(p->p_updfail[0]));
+		ikesa_update_failed(&p->p_env, seq, ESRCH);
 	}
 }
 
@@ -147,6 +156,15 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 			/* UPDATE: the larval SA of our GETSPI. */
 			xs = xt_sad_lookup(p, ch->ch_spi_in,
 			    (struct sockaddr *)&local);
+			if (xs != NULL && xs->xs_larval &&
+			    p->p_larval_lost > 0 && p->p_nupdfail < 4) {
+				/* Expired: sent, refused in the reply. */
+				p->p_larval_lost--;
+				xt_sad_remove(p, xs);
+				p->p_updfail[p->p_nupdfail++] =
+				    ch->ch_getspi_seq;
+				continue;
+			}
 			if (xs == NULL || !xs->xs_larval) {
 				p->p_kerrors++;		/* ESRCH */
 				return (-1);

@@ -911,6 +911,7 @@ struct iked_stats {
 	uint64_t		 st_ph2_established;
 	uint64_t		 st_acquires;
 	uint64_t		 st_children_refused;	/* set maxchildren */
+	uint64_t		 st_kernel_refused;	/* UPDATE refused */
 	uint64_t		 st_halfopen_refused;
 	uint64_t		 st_halfopen_evicted;	/* IKEv1: oldest new */
 	uint64_t		 st_halfopen_expired;
@@ -1264,6 +1265,7 @@ void	 ikesa_dead_peer(struct iked_sa *, const char *);
 void	 ikesa_liveness_start(struct iked_sa *);
 void	 ikesa_liveness_next(struct iked_sa *, u_int);
 void	 ikesa_update_done(struct iked *, uint32_t);
+void	 ikesa_update_failed(struct iked *, uint32_t, int);
 void	 ikesa_state(struct iked_sa *, enum iked_sastate);
 const char *ikesa_statename(enum iked_sastate);
 struct iked_policy *ikesa_rule(struct iked *, int, const struct sockaddr *,

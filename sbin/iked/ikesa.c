@@ -1631,6 +1631,45 @@ ikesa_update_done(struct iked *env, uint32_t seq)
 	}
 }
 
+/*
+ * The kernel refused our UPDATE of seq: the larval SA of our GETSPI is
+ * gone, most often because the exchange outlived net.key.larval_lifetime
+ * (a lossy link, a slow peer).  The pair cannot carry the peer's traffic
+ * and must not stand as if it could: an installed pair is deleted as a
+ * hard expiry deletes it (IKEv2's answer held for it still goes first,
+ * the IKE SA stands; the peer is told), and the next packet ACQUIREs a
+ * new one.  An IKEv1 responder's QM2 held for it is dropped with the
+ * Quick Mode: the initiator's retransmitted QM1 starts it again with a
+ * fresh SPI.
+ */
+void
+ikesa_update_failed(struct iked *env, uint32_t seq, int error)
+{
+	struct iked_child	*ch;
+	struct iked_sa		*sa;
+
+	CHILD_FOREACH_KEY(ch, iked_chgetspi, &env->sc_chgetspi, seq)
+		if (ch->ch_state == CH_S_INSTALLED || ch->ch_resp != NULL)
+			break;
+	if (ch == NULL)
+		return;
+	sa = ch->ch_sa;
+	log_warnx("%s: the kernel refused inbound SA 0x%08x (%s): the pair "
+	    "is deleted", sa->sa_name, ntohl(ch->ch_spi_in), strerror(error));
+	env->sc_stats.st_kernel_refused++;
+	if (ch->ch_state != CH_S_INSTALLED) {
+		freezero_ptr(&ch->ch_resp, &ch->ch_resplen);
+		kernel_delete(env, ch);
+		child_free(ch);
+		return;
+	}
+	ikesa_update_done(env, seq);
+	if (sa->sa_state == SA_S_ESTABLISHED && !ch->ch_retiring)
+		ikesa_send_delete(sa, ch);
+	kernel_delete(env, ch);
+	child_free(ch);
+}
+
 /* %%% Identities, for both versions (their ID type numbers in map) */
 
 /* Ours: the rule's srcid, else our address. */

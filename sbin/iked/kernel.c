@@ -400,7 +400,8 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 			    kernel_name(msg->sadb_msg_type),
 			    msg->sadb_msg_seq, strerror(msg->sadb_msg_errno));
 		if (mine && msg->sadb_msg_type == SADB_UPDATE)
-			ikesa_update_done(env, msg->sadb_msg_seq);
+			ikesa_update_failed(env, msg->sadb_msg_seq,
+			    msg->sadb_msg_errno);
 		if (mine && msg->sadb_msg_type == SADB_ADD &&
 		    (ch = child_byaddseq(env, msg->sadb_msg_seq)) != NULL)
 			ch->ch_addpending = 0;

@@ -128,7 +128,8 @@ show_stats(FILE *fp, const struct iked *env)
 
 	fprintf(fp, "stats: rx %llu tx %llu dropped %llu badauth %llu "
 	    "retransmits %llu phase1 %llu phase2 %llu acquires %llu "
-	    "children-refused %llu halfopen-refused %llu\n",
+	    "children-refused %llu kernel-refused %llu "
+	    "halfopen-refused %llu\n",
 	    (unsigned long long)st->st_rx, (unsigned long long)st->st_tx,
 	    (unsigned long long)st->st_dropped,
 	    (unsigned long long)st->st_badauth,
@@ -137,6 +138,7 @@ show_stats(FILE *fp, const struct iked *env)
 	    (unsigned long long)st->st_ph2_established,
 	    (unsigned long long)st->st_acquires,
 	    (unsigned long long)st->st_children_refused,
+	    (unsigned long long)st->st_kernel_refused,
 	    (unsigned long long)st->st_halfopen_refused);
 	fprintf(fp, "halfopen: ikev1 %u/%u ikev2 %u/%u evicted %llu "
 	    "expired %llu unanswered %llu answered-again %llu\n",
