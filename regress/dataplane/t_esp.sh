@@ -347,7 +347,7 @@ fbsd_tc chacha20_poly1305 chacha20-poly1305 "$K36" "" "" "" ""
 atf_test_case natt_transport4 cleanup
 natt_transport4_head()
 {
-	atf_set descr "ESP in UDP (RFC 3948) both ways, SAs with setkey -natt: pings cross as UDP 4500 and nothing else"
+	atf_set descr "ESP in UDP (RFC 3948) both ways, SAs with setkey -natt: pings cross as UDP 4500 and nothing else; 2000-byte pings cross as fragmented ESP in UDP, reassembled before decryption"
 	atf_set require.user root
 }
 natt_transport4_body()
@@ -370,6 +370,11 @@ X
 	capture B vethB
 	atf_check -o ignore ip netns exec "$(ns A)" ping -c 3 -W 3 192.0.2.2
 	capture_stop
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 2 -s 2000 -W 3 192.0.2.2
+	for h in A B; do
+		[ "$(nstat $h "inbound datagrams reassembled")" -ge 2 ] ||
+		    { nstats $h; atf_fail "$h reassembled no ESP in UDP"; }
+	done
 	total=$(tcpdump -n -r B-vethB.pcap "host 192.0.2.1 and host 192.0.2.2" 2>/dev/null | wc -l)
 	natt=$(tcpdump -n -r B-vethB.pcap "host 192.0.2.1 and host 192.0.2.2 and udp port 4500" 2>/dev/null | wc -l)
 	echo "$total packets between A and B, $natt in UDP 4500"
@@ -733,7 +738,7 @@ pmtu_transport_body()
 	big_ping A 2001:db8::2 2000
 	big_udp A B 192.0.2.2
 	big_udp A B 2001:db8::2
-	[ "$(nstat B "inbound ESP packets reassembled")" -ge 8 ] ||
+	[ "$(nstat B "inbound datagrams reassembled")" -ge 8 ] ||
 	    { nstats B; atf_fail "B reassembled too few ESP packets"; }
 	[ "$(nstat B "inbound ESP packets refused")" = 0 ] ||
 	    { nstats B; atf_fail "B refused ESP"; }
@@ -760,7 +765,7 @@ pmtu_tunnel_v4_head()
 pmtu_tunnel_v4_body()
 {
 	pmtu_tunnel 4
-	[ "$(nstat ipsecB "inbound ESP packets reassembled")" -ge 4 ] ||
+	[ "$(nstat ipsecB "inbound datagrams reassembled")" -ge 4 ] ||
 	    { nstats ipsecB; atf_fail "ipsecB reassembled too few ESP packets"; }
 	[ "$(nstat ipsecA "ICMP errors sent with the MTU that fits")" = 0 ] ||
 	    atf_fail "ipsecA sent ICMP errors though the outer header has no DF"
@@ -857,7 +862,7 @@ X
 	big_ping A 198.51.100.2 2000
 	big_ping A 2001:db8:2::2 1452
 	big_ping A 2001:db8:2::2 2000
-	[ "$(nstat B "inbound ESP packets reassembled")" -ge 16 ] ||
+	[ "$(nstat B "inbound datagrams reassembled")" -ge 16 ] ||
 	    { nstats B; atf_fail "B reassembled too few ESP packets"; }
 	[ "$(nstat A "packets the raw output could not send")" = 0 ] ||
 	    { nstats A; atf_fail "A's raw output failed"; }

@@ -3,7 +3,9 @@
  * (ipsec_hook), inbound and outbound, against an engine holding a
  * transport policy pair, a tunnel policy pair and their SAs (one with
  * NAT-T), so that the fuzzer reaches ESP decapsulation and the policy
- * checks, fragment reassembly and path MTU (small MTUs from the host).  The first input byte picks the direction.
+ * checks, fragment reassembly (of ESP, and of anything for the two
+ * addresses the host calls its own) and path MTU (small MTUs from the
+ * host).  The first input byte picks the direction.
  */
 #include <sys/types.h>
 #include <stddef.h>
@@ -49,6 +51,17 @@ hostmtu(void *arg, int af, const void *dst)
 	return (af == AF_INET ? 576 : 1280);
 }
 
+/* Ours: 192.0.2.2 and 198.51.100.2, so their fragments are reassembled. */
+static int
+hostlocal(void *arg, int af, const void *addr)
+{
+	static const uint8_t a[4] = { 192, 0, 2, 2 }, b[4] = { 198, 51, 100, 2 };
+
+	(void)arg;
+	return (af == AF_INET && (memcmp(addr, a, 4) == 0 ||
+	    memcmp(addr, b, 4) == 0));
+}
+
 static void
 setup(void)
 {
@@ -62,6 +75,7 @@ setup(void)
 	tk_start();
 	ipsec_hook_setrelease(release, NULL);
 	ipsec_hook_sethost(hostsend, hostmtu, NULL);
+	ipsec_hook_setlocal(hostlocal, NULL);
 	ts = ts_open();
 	for (dir = IPSEC_DIR_INBOUND; dir <= IPSEC_DIR_OUTBOUND; dir++) {
 		pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, 1);

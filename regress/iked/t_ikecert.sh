@@ -154,16 +154,20 @@ atf_test_case ikev1 cleanup
 ikev1_head()
 {
 	atf_set descr "IKEv1 Main Mode with RSA signatures and" \
-	    "certificates (SIG, CERT, CR); a wrong dstid is refused"
+	    "certificates (SIG, CERT, CR); RSA-4096 keys and a 1280-byte MTU" \
+	    "make MM5 and MM6 IP fragments, reassembled before the policy" \
+	    "check as FreeBSD does; a wrong dstid is refused"
 	atf_set require.user root
 }
 ikev1_body()
 {
 	cert_init
 	certs_ca ca
-	certs_host ca A.d a.test rsa /CN=a.test DNS:a.test
-	certs_host ca B.d b.test rsa /CN=b.test DNS:b.test
+	certs_host ca A.d a.test rsa4096 /CN=a.test DNS:a.test
+	certs_host ca B.d b.test rsa4096 /CN=b.test DNS:b.test
 	pair
+	ip -n "$(ns A)" link set vA mtu 1280
+	ip -n "$(ns B)" link set vB mtu 1280
 	conf A $a $b 'srcid a.test dstid b.test rsa'
 	conf B $b $a 'srcid b.test dstid a.test'
 	sed -i 's/^ikev2/ikev1/' A.conf
@@ -175,6 +179,10 @@ ikev1_body()
 	    { logs; atf_fail "A did not verify B's SIG_R"; }
 	grep -q "main mode: the peer's RSA signature verified (certificate)" B.iked.log ||
 	    { logs; atf_fail "B did not verify A's SIG_I"; }
+	for h in A B; do
+		[ "$(nstat $h "inbound datagrams reassembled")" -ge 1 ] ||
+		    { nstats $h; atf_fail "$h reassembled no IKE message"; }
+	done
 	iked_kill TERM A.iked.pid
 	iked_kill TERM B.iked.pid
 	wait_for 5 gone $(cat A.iked.pid) $(cat B.iked.pid) || true

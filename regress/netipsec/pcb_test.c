@@ -324,6 +324,111 @@ ATF_TC_BODY(wildcard_only_local, tc)
 	tk_stop();
 }
 
+/*
+ * A UDP datagram src:sport -> dst:dport of 1208 bytes after the IP
+ * header, id 0x4242, as two fragments [0, 600) and [600, 1208): *whole
+ * gets the datagram, f[0] and f[1] the fragments.
+ */
+static void
+udpfrags(const char *src, const char *dst, int sport, int dport,
+    uint8_t *whole, uint8_t f[2][700], size_t fl[2])
+{
+	size_t i;
+
+	ip4(whole, src, dst, IPPROTO_UDP, 20 + 1208);
+	whole[4] = whole[5] = 0x42;
+	ip4_cksum(whole);
+	whole[20] = (uint8_t)(sport >> 8);
+	whole[21] = (uint8_t)sport;
+	whole[22] = (uint8_t)(dport >> 8);
+	whole[23] = (uint8_t)dport;
+	whole[24] = 1208 >> 8;
+	whole[25] = 1208 & 0xff;
+	whole[26] = whole[27] = 0;		/* no UDP checksum */
+	for (i = 28; i < 20 + 1208; i++)
+		whole[i] = (uint8_t)(i * 7 + 1);
+	memcpy(f[0], whole, 20 + 600);
+	f[0][2] = (20 + 600) >> 8;
+	f[0][3] = (20 + 600) & 0xff;
+	f[0][6] = 0x20;				/* MF */
+	ip4_cksum(f[0]);
+	memcpy(f[1], whole, 20);
+	memcpy(f[1] + 20, whole + 20 + 600, 608);
+	f[1][2] = (20 + 608) >> 8;
+	f[1][3] = (20 + 608) & 0xff;
+	f[1][6] = 0;
+	f[1][7] = 600 / 8;
+	ip4_cksum(f[1]);
+	fl[0] = 20 + 600;
+	fl[1] = 20 + 608;
+}
+
+/*
+ * A datagram for this host that comes in fragments (an IKEv1 message
+ * with a certificate, larger than the MTU) is reassembled before its
+ * policy is checked, as FreeBSD's ip_input() reassembles before
+ * udp_input(): the IKE socket's bypass takes it whole, while its
+ * non-first fragment alone, without ports, would meet the SPD's require.
+ * Another port still meets the SPD; a forwarded datagram's fragments are
+ * checked one by one, none held.
+ */
+ATF_TC_WITHOUT_HEAD(fragments_for_us);
+ATF_TC_BODY(fragments_for_us, tc)
+{
+	uint8_t whole[1300], f[2][700];
+	struct tsock *ts;
+	void *out;
+	size_t fl[2], olen;
+
+	tk_start();
+	ts = ts_open();
+	require_esp(ts);
+	ATF_REQUIRE_EQ(setpol(US, 500, 11, 1, IPSEC_DIR_INBOUND,
+	    IPSEC_POLICY_BYPASS), 0);
+	ipsec_hook_setlocal(islocal, NULL);
+
+	/* Out of order: the last fragment is kept, the first completes. */
+	udpfrags(PX, US, 500, 500, whole, f, fl);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 1, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_IN, f[0], fl[0], 2, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
+	ATF_CHECK_EQ(olen, 20 + 1208);
+	ATF_CHECK(olen == 20 + 1208 && memcmp(out, whole, olen) == 0);
+	ipsec_hook_free(out);
+	ATF_CHECK_EQ(st().ips_in_reass, 1);
+	ATF_CHECK_EQ(st().ips_in_pcb, 1);
+
+	/* Not the socket's port: the whole datagram meets require. */
+	udpfrags(PX, US, 500, 9999, whole, f, fl);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[0], fl[0], 3, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 4, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(st().ips_in_reass, 2);
+	ATF_CHECK_EQ(st().ips_in_pcb, 1);
+
+	/* Through us, in no policy: each fragment goes on as it is. */
+	udpfrags(PX, "198.51.100.9", 500, 500, whole, f, fl);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 5, &out, &olen),
+	    IPSEC_HOOK_PASS);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[0], fl[0], 6, &out, &olen),
+	    IPSEC_HOOK_PASS);
+	ATF_CHECK_EQ(st().ips_in_reass, 2);
+
+	/* Under require, a forwarded fragment is refused, not held. */
+	udpfrags(PX, "198.51.100.9", 500, 500, whole, f, fl);
+	ATF_REQUIRE_EQ(spd(ts, PX, 32, "198.51.100.0", 24, IPSEC_DIR_INBOUND,
+	    IPSEC_POLICY_IPSEC, IPSEC_MODE_TRANSPORT, IPSEC_LEVEL_REQUIRE, 0,
+	    NULL, NULL), 0);
+	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 7, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(st().ips_in_frag, 4);
+	ipsec_hook_setlocal(NULL, NULL);
+	ts_close(ts);
+	tk_stop();
+}
+
 ATF_TC_WITHOUT_HEAD(policy_types);
 ATF_TC_BODY(policy_types, tc)
 {
@@ -1001,6 +1106,7 @@ ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, bypass_is_the_socket);
 	ATF_TP_ADD_TC(tp, wildcard_only_local);
+	ATF_TP_ADD_TC(tp, fragments_for_us);
 	ATF_TP_ADD_TC(tp, policy_types);
 	ATF_TP_ADD_TC(tp, socket_ipsec);
 	ATF_TP_ADD_TC(tp, dump_scope_pcb);

@@ -298,9 +298,9 @@ ctl_layer_stats(FILE *fp)
 	P(ips_out_raw, "outbound packets of another family sent raw");
 	P(ips_in_raw, "inbound inner packets of another family sent raw");
 	P(ips_raw_fail, "packets the raw output could not send");
-	P(ips_in_frag, "inbound ESP fragments taken for reassembly");
-	P(ips_in_reass, "inbound ESP packets reassembled");
-	P(ips_in_fragdrop, "inbound ESP fragments refused");
+	P(ips_in_frag, "inbound fragments taken for reassembly");
+	P(ips_in_reass, "inbound datagrams reassembled");
+	P(ips_in_fragdrop, "inbound fragments refused");
 	P(ips_out_pcb, "outbound packets under a socket's policy");
 	P(ips_in_pcb, "inbound packets under a socket's policy");
 	P(ips_in_sacheck,

@@ -269,7 +269,8 @@ ipsec_parse(const uint8_t *p, size_t len, int needport, struct ipsec_pkt *pi)
 
 /*
  * The host's word on which addresses are its own (ipsec_hook.h), for the
- * inbound packets of sockets bound to every address.
+ * inbound packets of sockets bound to every address, and for the
+ * fragments reassembled because they are for this host.
  */
 static ipsec_local_t *ipsec_local_fn;
 static void *ipsec_local_arg;
@@ -278,6 +279,7 @@ void
 ipsec_hook_setlocal(ipsec_local_t *fn, void *arg)
 {
 
+	ipsec_reass_init();
 	ipsec_local_arg = arg;
 	ipsec_local_fn = fn;
 }
@@ -1102,8 +1104,33 @@ ipsec_input_one(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
 }
 
 /*
- * Inbound, fragments first: ESP is reassembled (ipsec_reass.c), and the
- * fragment that completes a datagram is replaced by what comes out of it.
+ * A fragment for this host: reassembled whatever it carries, as the host
+ * reassembles it before its sockets (and FreeBSD before ipsec4_in_reject()).
+ */
+static int
+ipsec_frag_forus(const uint8_t *p, size_t len)
+{
+	union sockaddr_union su;
+
+	memset(&su, 0, sizeof(su));
+	if (len >= IP_HDRLEN && p[0] >> 4 == 4) {
+		if ((ipsec_rd16(p + 6) & (IP_MF | IP_OFFMASK)) == 0)
+			return (0);
+		su.sin.sin_family = AF_INET;
+		memcpy(&su.sin.sin_addr, p + 16, 4);
+	} else if (len >= IP6_HDRLEN + 8 && p[0] >> 4 == 6 && p[6] == 44) {
+		su.sin6.sin6_family = AF_INET6;
+		memcpy(&su.sin6.sin6_addr, p + 24, 16);
+	} else
+		return (0);
+	return (ipsec_islocal(&su));
+}
+
+/*
+ * Inbound, fragments first (ipsec_reass.c): ESP, and every datagram for
+ * this host, is reassembled; the fragment that completes a datagram is
+ * replaced by what comes out of it, the whole datagram when it passes in
+ * clear.
  */
 static int
 ipsec_input(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
@@ -1113,7 +1140,8 @@ ipsec_input(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
 	int v;
 
 	IPSECSTAT_INC(ips_in_total);
-	switch (ipsec_reass(p, len, &whole, &wlen)) {
+	switch (ipsec_reass(p, len, ipsec_frag_forus(p, len), &whole,
+	    &wlen)) {
 	case IPSEC_REASS_NONE:
 		return (ipsec_input_one(p, len, outp, outlenp));
 	case IPSEC_REASS_KEPT:
@@ -1123,9 +1151,14 @@ ipsec_input(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
 		IPSECSTAT_INC(ips_in_frag);
 		IPSECSTAT_INC(ips_in_reass);
 		v = ipsec_input_one(whole, wlen, outp, outlenp);
+		if (v == IPSEC_HOOK_PASS) {
+			/* Never the last fragment alone: all of it. */
+			*outp = whole;
+			*outlenp = wlen;
+			return (IPSEC_HOOK_REPLACE);
+		}
 		ipsec_hook_free(whole);
-		/* Never the last fragment alone. */
-		return (v == IPSEC_HOOK_PASS ? IPSEC_HOOK_DROP : v);
+		return (v);
 	}
 	IPSECSTAT_INC(ips_in_fragdrop);
 	return (IPSEC_HOOK_DROP);

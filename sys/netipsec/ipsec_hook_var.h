@@ -41,13 +41,13 @@ int	ipsec_pmtu_icmp(int where, const struct secasindex *,
 int	ipsec_host_output(const void *, size_t);
 int	ipsec_host_output_frag(const uint8_t *, size_t, int ours);
 
-/* ipsec_reass.c: inbound ESP fragments. */
+/* ipsec_reass.c: inbound fragments (ESP, and anything for this host). */
 #define	IPSEC_REASS_NONE	0	/* not an ESP fragment */
 #define	IPSEC_REASS_KEPT	1	/* kept: drop this packet */
 #define	IPSEC_REASS_BAD		2	/* refused: drop this packet */
 #define	IPSEC_REASS_DONE	3	/* the whole datagram is ready */
 void	ipsec_reass_init(void);
-int	ipsec_reass(const uint8_t *, size_t, uint8_t **, size_t *);
+int	ipsec_reass(const uint8_t *, size_t, int, uint8_t **, size_t *);
 void	ipsec_reass_flush(void);
 
 /* The inbound SA for an ESP packet; the caller holds SAHTREE_RLOCK. */

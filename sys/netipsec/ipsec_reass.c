@@ -1,20 +1,26 @@
 /*-
  * SPDX-License-Identifier: BSD-3-Clause
  *
- * Reassembly of inbound ESP fragments.  On FreeBSD, ip_input() and
- * frag6_input() reassemble a packet before ESP sees it; a host that hands
- * the packet path its packets before its own reassembly (netipsecd's
- * netfilter hook, before routing) gives it fragments instead.  ESP (and
- * only ESP: a plaintext fragment goes on and is reassembled by the host)
- * is kept here until the datagram is whole, then decrypted as one packet.
+ * Reassembly of inbound fragments.  On FreeBSD, ip_input() and
+ * frag6_input() reassemble a packet before IPsec sees it; a host that
+ * hands the packet path its packets before its own reassembly
+ * (netipsecd's netfilter hook, before routing) gives it fragments
+ * instead.  ESP is kept here until the datagram is whole, then decrypted
+ * as one packet; so is any other datagram for this host ("anyproto", the
+ * caller asks the host), so that its policy is checked with its ports
+ * and its socket, as FreeBSD's udp_input() does: an IKE message larger
+ * than the MTU (IKEv1 with certificates) meets the IKE socket's bypass,
+ * not the SPD's policy for a portless fragment.  ESP in UDP (NAT-T) is
+ * such a datagram.  Forwarded plaintext fragments are checked one by one,
+ * as FreeBSD's ip_forward() path checks them.
  *
- * IPv4 fragments of protocol 50, and IPv6 fragments whose Fragment header
- * directly follows the IPv6 header with a next header of 50.  Limits, in
- * FreeBSD's spirit (net.inet.ip.maxfragpackets, IPFRAGTTL): at most
- * IPSEC_REASS_MAXQ datagrams at once, IPSEC_REASS_MAXFRAG fragments each,
- * IPSEC_REASS_TTL seconds from the first fragment (a new datagram beyond
- * the limit evicts the oldest).  Overlapping fragments drop the whole
- * datagram (RFC 5722; for IPv4 too: ESP would refuse the result anyway).
+ * IPv4 fragments, and IPv6 fragments whose Fragment header directly
+ * follows the IPv6 header.  Limits, in FreeBSD's spirit
+ * (net.inet.ip.maxfragpackets, IPFRAGTTL): at most IPSEC_REASS_MAXQ
+ * datagrams at once, IPSEC_REASS_MAXFRAG fragments each, IPSEC_REASS_TTL
+ * seconds from the first fragment (a new datagram beyond the limit evicts
+ * the oldest).  Overlapping fragments drop the whole datagram (RFC 5722;
+ * for IPv4 too).
  */
 
 #include <ukern/ukern.h>
@@ -25,7 +31,7 @@
 #include <netipsec/ipsec_hook.h>
 #include <netipsec/ipsec_hook_var.h>
 
-MALLOC_DEFINE(M_IPSEC_REASS, "ipsec-reass", "ESP fragments");
+MALLOC_DEFINE(M_IPSEC_REASS, "ipsec-reass", "inbound fragments");
 
 #define	IPSEC_REASS_MAXQ	64	/* datagrams being reassembled */
 #define	IPSEC_REASS_MAXFRAG	64	/* fragments per datagram */
@@ -43,6 +49,7 @@ struct ipsec_reassq {
 	TAILQ_ENTRY(ipsec_reassq) rq_link;
 	TAILQ_HEAD(, ipsec_frag) rq_frags;
 	int			rq_af;
+	uint8_t			rq_proto;	/* IPv4's; IPv6's next header */
 	uint8_t			rq_src[16];
 	uint8_t			rq_dst[16];
 	uint32_t		rq_id;
@@ -128,7 +135,7 @@ ipsec_reass_build(struct ipsec_reassq *rq, uint8_t **wp, size_t *wlenp)
 	} else {
 		w[4] = (uint8_t)(rq->rq_total >> 8);
 		w[5] = (uint8_t)rq->rq_total;
-		w[6] = IPPROTO_ESP;		/* the Fragment header goes */
+		w[6] = rq->rq_proto;		/* the Fragment header goes */
 	}
 	*wp = w;
 	*wlenp = len;
@@ -136,15 +143,16 @@ ipsec_reass_build(struct ipsec_reassq *rq, uint8_t **wp, size_t *wlenp)
 }
 
 /*
- * One inbound packet.  IPSEC_REASS_NONE: not an ESP fragment, the caller
- * goes on with it.  IPSEC_REASS_KEPT: a fragment kept for later, or
+ * One inbound packet.  IPSEC_REASS_NONE: not a fragment, or not one of
+ * ESP unless anyproto, the caller goes on with it.  IPSEC_REASS_KEPT: a fragment kept for later, or
  * IPSEC_REASS_BAD: one refused (malformed, overlapping, over a limit);
  * either way the caller drops the packet.  IPSEC_REASS_DONE: it completed
  * a datagram, *wp (*wlenp bytes) is the whole packet, for the caller to
  * free with ipsec_hook_free().
  */
 int
-ipsec_reass(const uint8_t *p, size_t len, uint8_t **wp, size_t *wlenp)
+ipsec_reass(const uint8_t *p, size_t len, int anyproto, uint8_t **wp,
+    size_t *wlenp)
 {
 	struct ipsec_reassq *rq, *next;
 	struct ipsec_frag *f, *e, *prev;
@@ -153,6 +161,7 @@ ipsec_reass(const uint8_t *p, size_t len, uint8_t **wp, size_t *wlenp)
 	uint32_t id;
 	u_int off, dlen;
 	int af, mf, error;
+	uint8_t proto;
 
 	*wp = NULL;
 	*wlenp = 0;
@@ -160,13 +169,14 @@ ipsec_reass(const uint8_t *p, size_t len, uint8_t **wp, size_t *wlenp)
 		return (IPSEC_REASS_NONE);
 	switch (p[0] >> 4) {
 	case 4:
-		if (len < 20 || p[9] != IPPROTO_ESP)
+		if (len < 20 || (p[9] != IPPROTO_ESP && !anyproto))
 			return (IPSEC_REASS_NONE);
 		off = (u_int)((p[6] << 8 | p[7]) & 0x1fff) * 8;
 		mf = (p[6] & 0x20) != 0;
 		if (off == 0 && !mf)
 			return (IPSEC_REASS_NONE);
 		af = AF_INET;
+		proto = p[9];
 		hlen = (size_t)(p[0] & 0x0f) * 4;
 		tlen = (size_t)(p[2] << 8 | p[3]);
 		id = (uint32_t)(p[4] << 8 | p[5]);
@@ -180,9 +190,11 @@ ipsec_reass(const uint8_t *p, size_t len, uint8_t **wp, size_t *wlenp)
 		break;
 	case 6:
 		/* Only a Fragment header right after the IPv6 header. */
-		if (len < 48 || p[6] != 44 || p[40] != IPPROTO_ESP)
+		if (len < 48 || p[6] != 44 ||
+		    (p[40] != IPPROTO_ESP && !anyproto))
 			return (IPSEC_REASS_NONE);
 		af = AF_INET6;
+		proto = p[40];
 		off = (u_int)(p[42] << 8 | p[43]) & 0xfff8;
 		mf = p[43] & 1;
 		if (off == 0 && !mf)
@@ -221,6 +233,7 @@ ipsec_reass(const uint8_t *p, size_t len, uint8_t **wp, size_t *wlenp)
 			ipsec_reass_drop(rq);
 	TAILQ_FOREACH(rq, &ipsec_reassq, rq_link)
 		if (rq->rq_af == af && rq->rq_id == id &&
+		    (af == AF_INET6 || rq->rq_proto == proto) &&
 		    memcmp(rq->rq_src, src, alen) == 0 &&
 		    memcmp(rq->rq_dst, dst, alen) == 0)
 			break;
@@ -233,6 +246,7 @@ ipsec_reass(const uint8_t *p, size_t len, uint8_t **wp, size_t *wlenp)
 			goto bad;
 		TAILQ_INIT(&rq->rq_frags);
 		rq->rq_af = af;
+		rq->rq_proto = proto;
 		rq->rq_id = id;
 		memcpy(rq->rq_src, src, alen);
 		memcpy(rq->rq_dst, dst, alen);
@@ -269,6 +283,7 @@ ipsec_reass(const uint8_t *p, size_t len, uint8_t **wp, size_t *wlenp)
 	rq->rq_bytes += dlen;
 	if (off == 0) {
 		rq->rq_hlen = hlen;
+		rq->rq_proto = proto;
 		memcpy(rq->rq_hdr, p, hlen);
 	}
 	if (rq->rq_total == 0 || rq->rq_hlen == 0 ||
