@@ -725,6 +725,8 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 	a.mode = ch->ch_mode;
 	a.reqid = ch->ch_reqid;
 	a.wsize = 64 / 8;		/* 64 packets */
+	/* Negotiated ESN: the ICV covers the high 32 bits (RFC 4303). */
+	a.flags = ch->ch_esn ? SADB_X_SAFLAGS_ESN : 0;
 	a.e_type = kernel_ealg(ch->ch_enc);
 	a.e_keylen = (u_int)enclen;
 	a.a_type = kernel_aalg(ch->ch_auth, ch->ch_enc);
