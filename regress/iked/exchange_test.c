@@ -1095,6 +1095,74 @@ ATF_TC_BODY(maxchildren_v1, tc)
 }
 
 /*
+ * ESN (IKEv2's transform, IKEv1's RFC 4304 attribute): a pair negotiates
+ * it when both rules say esn, and the child carries it to the kernel;
+ * esn against noesn is NO_PROPOSAL_CHOSEN, no pair with a sequence
+ * number the peer would read otherwise.
+ */
+static void
+esn_case(int v1, const char *ea, const char *eb)
+{
+	char			 ca[512], cb[512];
+	struct iked_child	*ch;
+	int			 same = strcmp(ea, eb) == 0;
+	u_int			 side;
+
+	if (v1) {
+		snprintf(ca, sizeof(ca), "ikev1 \"a\" active esp tunnel from "
+		    "10.1.0.0/16 to 10.2.0.0/16 local 192.0.2.1 peer 192.0.2.2 "
+		    MAIN_V1 "%s " PSK, ea);
+		snprintf(cb, sizeof(cb), "ikev1 \"b\" passive esp tunnel from "
+		    "10.2.0.0/16 to 10.1.0.0/16 local 192.0.2.2 peer 192.0.2.1 "
+		    MAIN_V1 "%s " PSK, eb);
+	} else {
+		snprintf(ca, sizeof(ca), "ikev2 \"a\" active esp tunnel from "
+		    "10.1.0.0/16 to 10.2.0.0/16 local 192.0.2.1 peer 192.0.2.2 "
+		    IKE_A CHILD "%s " PSK, ea);
+		snprintf(cb, sizeof(cb), "ikev2 \"b\" active esp tunnel from "
+		    "10.2.0.0/16 to 10.1.0.0/16 local 192.0.2.2 peer 192.0.2.1 "
+		    IKE_A CHILD "%s " PSK, eb);
+	}
+	setup(ca, cb);
+	xt_acquire(xt_a, 1, 1);
+	xt_run();
+	if (!same) {
+		ATF_CHECK_EQ(xt_nchildren(xt_a, CH_S_INSTALLED), 0);
+		ATF_CHECK_EQ(xt_nchildren(xt_b, CH_S_INSTALLED), 0);
+		ATF_CHECK_EQ(xt_sad_count(xt_a, 0, 1), 0);
+		ATF_CHECK_EQ(xt_sad_count(xt_b, 0, 1), 0);
+		xt_teardown();
+		return;
+	}
+	check_pairs(1);
+	for (side = 0; side < 2; side++) {
+		ATF_REQUIRE((ch = xt_child_nth(side ? xt_b : xt_a, 0)) !=
+		    NULL);
+		ATF_CHECK_EQ_MSG(ch->ch_esn, strcmp(ea, "esn") == 0,
+		    "%s: ch_esn %d", side ? "B" : "A", ch->ch_esn);
+	}
+	xt_teardown();
+}
+
+ATF_TC_WITHOUT_HEAD(esn_v2);
+ATF_TC_BODY(esn_v2, tc)
+{
+	esn_case(0, "esn", "esn");
+	esn_case(0, "noesn", "noesn");
+	esn_case(0, "esn", "noesn");
+	esn_case(0, "noesn", "esn");
+}
+
+ATF_TC_WITHOUT_HEAD(esn_v1);
+ATF_TC_BODY(esn_v1, tc)
+{
+	esn_case(1, "esn", "esn");
+	esn_case(1, "noesn", "noesn");
+	esn_case(1, "esn", "noesn");
+	esn_case(1, "noesn", "esn");
+}
+
+/*
  * A larval SA that expired before its UPDATE (the exchange outlived
  * net.key.larval_lifetime on a lossy link): the kernel refuses the
  * UPDATE.  The side whose inbound SA is missing must not keep the pair
@@ -2679,6 +2747,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, unanswered_child);
 	ATF_TP_ADD_TC(tp, maxchildren);
 	ATF_TP_ADD_TC(tp, maxchildren_v1);
+	ATF_TP_ADD_TC(tp, esn_v2);
+	ATF_TP_ADD_TC(tp, esn_v1);
 	ATF_TP_ADD_TC(tp, larval_lost_initiator);
 	ATF_TP_ADD_TC(tp, larval_lost_responder);
 	ATF_TP_ADD_TC(tp, larval_lost_v1_initiator);

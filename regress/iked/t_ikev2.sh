@@ -118,31 +118,9 @@ ike_rekey_body()
 }
 ike_rekey_cleanup() { netns_cleanup; }
 
-atf_test_case esn cleanup
-esn_head()
-{
-	atf_set "descr" "IKEv2 with ESN negotiated: both kernels get the SAs with SADB_X_SAFLAGS_ESN (flags 0x400 in setkey -D), and ESP carries pings"
-	atf_set "require.user" "root"
-}
-esn_body()
-{
-	ike_init
-	founding 4 passive "childsa enc aes-128-gcm esn" "childsa enc aes-128-gcm esn"
-	founding_ping
-	logged A 'child SA done.*esn'
-	for h in A B; do
-		setkey_ $h -D >$h.sad
-		_n=$(awk '/flags=/ { sub(/.*flags=0x/, ""); f = substr($0, 1, 8)
-		    if (index("4567cdef", substr(f, 6, 1))) n++ } END { print n + 0 }' $h.sad)
-		[ "$_n" = 2 ] || { cat $h.sad; atf_fail "$h: $_n of its SAs have ESN"; }
-	done
-}
-esn_cleanup() { netns_cleanup; }
-
 atf_init_test_cases()
 {
 	ike_add_cases
-	atf_add_test_case esn
 	atf_add_test_case invalid_ke
 	atf_add_test_case cookie
 	atf_add_test_case ike_rekey

@@ -1443,7 +1443,9 @@ v1_build_qm_sa(struct iked_child *ch, struct ikemsg_sa *s)
 			    (auth != NULL && ikemsg_sa_attr(s,
 			    IKEV1_ATTR_SA_AUTH_ALG, v1_auth(auth->xf_id)) == -1) ||
 			    (enc->xf_id != IKEV1_ESP_3DES && ikemsg_sa_attr(s,
-			    IKEV1_ATTR_SA_KEY_LENGTH, enc->xf_keylen) == -1))
+			    IKEV1_ATTR_SA_KEY_LENGTH, enc->xf_keylen) == -1) ||
+			    (prop->prop_esn && ikemsg_sa_attr(s,
+			    IKEV1_ATTR_SA_ESN, IKEV1_ESN_64) == -1))
 				return (-1);
 		}
 	}
@@ -1453,6 +1455,7 @@ v1_build_qm_sa(struct iked_child *ch, struct ikemsg_sa *s)
 
 struct v1_p2choice {
 	uint16_t	 id, keylen, auth, group, encap;
+	uint16_t	 esn;		/* RFC 4304: 1, 64-bit numbers */
 	uint64_t	 life, kbytes;
 };
 
@@ -1492,6 +1495,10 @@ v1_p2_attrs(const struct ikemsg_sa *s, const struct ikemsg_xf *xf,
 		case IKEV1_ATTR_SA_KEY_LENGTH:
 			c->keylen = (uint16_t)at->at_val;
 			break;
+		case IKEV1_ATTR_SA_ESN:
+			/* Any other value than 1 is no ESN we know. */
+			c->esn = at->at_val == IKEV1_ESN_64 ? 1 : 0xffff;
+			break;
 		}
 	}
 }
@@ -1506,7 +1513,7 @@ v1_p2_acceptable(struct iked_child *ch, const struct v1_p2choice *c)
 	int			 enc_ok, auth_ok, grp_ok;
 	uint16_t		 mode;
 
-	if (!v1_esp_ok(c->id))
+	if (!v1_esp_ok(c->id) || c->esn > 1)
 		return (0);
 	mode = (c->encap == IKEV1_ENCAP_TRANSPORT ||
 	    c->encap == IKEV1_ENCAP_UDP_TRANSPORT ||
@@ -1543,7 +1550,9 @@ v1_p2_acceptable(struct iked_child *ch, const struct v1_p2choice *c)
 		if (prop->prop_nxf[XF_GROUP] > 0 && !prop->prop_nogroup &&
 		    c->group == 0)
 			grp_ok = 0;	/* we require PFS */
-		if (enc_ok && auth_ok && grp_ok)
+		/* ESN as the rule says: esn wants it, noesn refuses it. */
+		if (enc_ok && auth_ok && grp_ok &&
+		    (c->esn != 0) == (prop->prop_esn != 0))
 			return (1);
 	}
 	return (0);
@@ -1557,6 +1566,7 @@ v1_p2_set(struct iked_child *ch, const struct v1_p2choice *c)
 	ch->ch_auth = v1_auth_v2(c->auth);
 	ch->ch_group = c->group;
 	ch->ch_encap = c->encap;
+	ch->ch_esn = c->esn == 1;
 	ch->ch_plife = (uint32_t)c->life;
 	ch->ch_pkbytes = (uint32_t)c->kbytes;
 	if (c->life != 0 && c->life < ch->ch_lifetime)
@@ -1648,11 +1658,11 @@ v1_qm_install(struct iked_child *ch, int which)
 	ret = kernel_install(sa->sa_env, ch, kin, kout, el, al, which);
 	if (ret == 0 && (which & KERNEL_SA_OUT)) {
 		log_info("%s: quick mode done: SAs in 0x%08x out 0x%08x "
-		    "installed (%s, esp %u/%u auth %u%s%s)", sa->sa_name,
+		    "installed (%s, esp %u/%u auth %u%s%s%s)", sa->sa_name,
 		    ntohl(ch->ch_spi_in), ntohl(ch->ch_spi_out),
 		    ch->ch_mode == IPSEC_MODE_TRANSPORT ? "transport" :
 		    "tunnel", ch->ch_enc, ch->ch_enckeylen, ch->ch_auth,
-		    ch->ch_group ? ", pfs" : "",
+		    ch->ch_group ? ", pfs" : "", ch->ch_esn ? ", esn" : "",
 		    sa->sa_nat & SA_NATT_FLOAT ? ", udp-encap" : "");
 		child_installed(ch);
 	}
@@ -1814,6 +1824,8 @@ ikev1_getspi_done(struct iked_child *ch)
 		if (ch->ch_enc != IKEV1_ESP_3DES)
 			ikemsg_sa_attr(s, IKEV1_ATTR_SA_KEY_LENGTH,
 			    ch->ch_enckeylen);
+		if (ch->ch_esn)
+			ikemsg_sa_attr(s, IKEV1_ATTR_SA_ESN, IKEV1_ESN_64);
 	}
 	hoff = v1_hash_placeholder(sa, &b);
 	restoff = b.ib_len;

@@ -238,6 +238,7 @@ struct ikev1_attribute {
 #define IKEV1_ATTR_SA_COMP_PRIV_ALG	9	/* V */
 #define IKEV1_ATTR_SA_ECN_TUNNEL	10	/* B, RFC 3168 */
 #define IKEV1_ATTR_SA_ESN		11	/* B, RFC 4304 */
+#define IKEV1_ESN_64			1	/* its one value */
 
 /* Encapsulation mode */
 #define IKEV1_ENCAP_TUNNEL		1
