@@ -44,6 +44,13 @@ uint32_t key_spi_maxval = 0x0fffffff;
 /* net.key.larval_lifetime: seconds a larval SA (GETSPI) lives, 30 */
 u_int key_larval_lifetime = 30;
 /*
+ * net.key.debug_seq_start: the output sequence number a new ESP SA counts
+ * from, 0 (FreeBSD's).  A test aid with no FreeBSD counterpart: started
+ * near 2^32, an SA crosses the boundary of the low half (ESN) or reaches
+ * its wrap within a few packets.  Never set it on a production host.
+ */
+uint32_t key_debug_seq_start = 0;
+/*
  * net.key.blockacq_interval: seconds between two ACQUIREs for one SA
  * index while packets keep asking, 1.  (FreeBSD counts packets instead,
  * net.key.blockacq_count; we throttle by time.)
@@ -110,6 +117,8 @@ static const struct key_sysctl key_sysctls[] = {
 	    "seconds an ACQUIRE keeps its sequence number" },
 	{ "net.key.debug", &key_debug_level, 4, 0, INT_MAX,
 	    "log why PF_KEY messages are refused" },
+	{ "net.key.debug_seq_start", &key_debug_seq_start, 4, 0, 0xffffffffL,
+	    "test aid: output sequence number new SAs count from" },
 	{ "net.key.esp_auth", &key_esp_auth, 4, 0, 1,
 	    "ACQUIRE offers ESP combined with AH authentication" },
 	{ "net.key.esp_keymin", &key_esp_keymin, 4, 0, 65535,
@@ -1297,6 +1306,7 @@ key_setsaval(struct secasvar *sav, const struct sadb_msghdr *mhp)
 		if (sav->replay == NULL)
 			return (ENOBUFS);
 		sav->replay->wsize = (u_int)wsize;
+		sav->replay->count = key_debug_seq_start;
 	}
 
 	/* Keys. */

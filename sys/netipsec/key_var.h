@@ -23,6 +23,7 @@ extern u_int key_spi_trycnt;		/* net.key.spi_trycnt */
 extern uint32_t key_spi_minval;		/* net.key.spi_minval */
 extern uint32_t key_spi_maxval;		/* net.key.spi_maxval */
 extern u_int key_larval_lifetime;	/* net.key.larval_lifetime */
+extern uint32_t key_debug_seq_start;	/* net.key.debug_seq_start */
 extern u_int key_blockacq_interval;	/* net.key.blockacq_interval */
 extern u_int key_blockacq_lifetime;	/* net.key.blockacq_lifetime */
 extern int key_preferred_oldsa;		/* net.key.preferred_oldsa */
