@@ -333,7 +333,9 @@ cfgmsg_proposal(struct iked_policy *pol, const struct imsg *im)
 	if ((prop = proposal_new(pol, pp.cp_version,
 	    (enum iked_proptype)pp.cp_type)) == NULL)
 		return (-1);
-	prop->prop_esn = pp.cp_esn != 0;
+	if (pp.cp_esn < PROP_ESN_ANY || pp.cp_esn > PROP_ESN_NO)
+		return (-1);
+	prop->prop_esn = pp.cp_esn;
 	prop->prop_nogroup = pp.cp_nogroup != 0;
 	for (t = 0; t < XF_NTYPES; t++) {
 		for (i = 0; i < pp.cp_nxf[t]; i++)

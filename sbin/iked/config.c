@@ -259,7 +259,7 @@ proposal_complete(struct iked_policy *pol, struct iked_proposal *prop,
 		strlcpy(err, "group none is only for child SAs", errlen);
 		return (-1);
 	}
-	if (ike && prop->prop_esn) {
+	if (ike && prop->prop_esn != PROP_ESN_ANY) {
 		strlcpy(err, "esn is only for child SAs", errlen);
 		return (-1);
 	}

@@ -91,10 +91,20 @@ struct iked_proposal {
 	int			 prop_version;	/* 1 or 2: the IKE it is for */
 	const struct iked_xform	*prop_xf[XF_NTYPES][IKED_XFORM_MAX];
 	u_int			 prop_nxf[XF_NTYPES];
-	int			 prop_esn;	/* child SA: extended sequence numbers */
+	int			 prop_esn;	/* child SA: PROP_ESN_* */
 	int			 prop_nogroup;	/* child SA: "group none" written */
 	TAILQ_ENTRY(iked_proposal) prop_entry;
 };
+
+/*
+ * A child proposal's extended sequence numbers: neither esn nor noesn
+ * written (PROP_ESN_ANY), IKEv2 offers both, ESN first, and either
+ * version takes what the peer chose; IKEv1 offers none (racoon refuses
+ * a transform with an attribute it does not know).
+ */
+#define PROP_ESN_ANY	0
+#define PROP_ESN_YES	1
+#define PROP_ESN_NO	2
 TAILQ_HEAD(iked_proposals, iked_proposal);
 
 /*

@@ -1444,7 +1444,7 @@ v1_build_qm_sa(struct iked_child *ch, struct ikemsg_sa *s)
 			    IKEV1_ATTR_SA_AUTH_ALG, v1_auth(auth->xf_id)) == -1) ||
 			    (enc->xf_id != IKEV1_ESP_3DES && ikemsg_sa_attr(s,
 			    IKEV1_ATTR_SA_KEY_LENGTH, enc->xf_keylen) == -1) ||
-			    (prop->prop_esn && ikemsg_sa_attr(s,
+			    (prop->prop_esn == PROP_ESN_YES && ikemsg_sa_attr(s,
 			    IKEV1_ATTR_SA_ESN, IKEV1_ESN_64) == -1))
 				return (-1);
 		}
@@ -1550,9 +1550,15 @@ v1_p2_acceptable(struct iked_child *ch, const struct v1_p2choice *c)
 		if (prop->prop_nxf[XF_GROUP] > 0 && !prop->prop_nogroup &&
 		    c->group == 0)
 			grp_ok = 0;	/* we require PFS */
-		/* ESN as the rule says: esn wants it, noesn refuses it. */
+		/*
+		 * ESN as the rule says: esn wants it, noesn refuses it;
+		 * neither takes what the peer chose, but an initiator
+		 * offered none.
+		 */
 		if (enc_ok && auth_ok && grp_ok &&
-		    (c->esn != 0) == (prop->prop_esn != 0))
+		    (prop->prop_esn == PROP_ESN_YES ? c->esn != 0 :
+		    prop->prop_esn == PROP_ESN_NO || ch->ch_initiator ?
+		    c->esn == 0 : 1))
 			return (1);
 	}
 	return (0);

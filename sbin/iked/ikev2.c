@@ -157,8 +157,13 @@ v2_build_props(struct iked_sa *sa, struct ikemsg_sa *s, int ike,
 					return (-1);
 			}
 		}
-		if (!ike && ikemsg_sa_xf(s, IKEV2_XFORMTYPE_ESN, 0,
-		    prop->prop_esn ? IKEV2_XFORMESN_ESN :
+		/* ESN: the rule's, or both for the peer to choose. */
+		if (!ike && prop->prop_esn != PROP_ESN_NO &&
+		    ikemsg_sa_xf(s, IKEV2_XFORMTYPE_ESN, 0,
+		    IKEV2_XFORMESN_ESN) == -1)
+			return (-1);
+		if (!ike && prop->prop_esn != PROP_ESN_YES &&
+		    ikemsg_sa_xf(s, IKEV2_XFORMTYPE_ESN, 0,
 		    IKEV2_XFORMESN_NONE) == -1)
 			return (-1);
 	}
@@ -301,14 +306,19 @@ v2_choose(struct iked_sa *sa, const struct ikemsg_sa *s, int ike, int pfs,
 				*ourgroup = q->prop_xf[XF_GROUP][0]->xf_id;
 			/* ESN (child) */
 			if (!ike) {
+				/* The peer's first that the rule allows. */
 				for (j = 0; j < p->p_nxf; j++) {
 					xf = &s->sa_xf[p->p_xf + j];
 					if (xf->xf_type != IKEV2_XFORMTYPE_ESN)
 						continue;
-					if ((xf->xf_id == IKEV2_XFORMESN_ESN) ==
-					    (q->prop_esn != 0)) {
-						c.esn = xf->xf_id ==
-						    IKEV2_XFORMESN_ESN;
+					if (xf->xf_id == IKEV2_XFORMESN_ESN &&
+					    q->prop_esn != PROP_ESN_NO) {
+						c.esn = 1;
+						break;
+					}
+					if (xf->xf_id == IKEV2_XFORMESN_NONE &&
+					    q->prop_esn != PROP_ESN_YES) {
+						c.esn = 0;
 						break;
 					}
 				}
@@ -319,7 +329,8 @@ v2_choose(struct iked_sa *sa, const struct ikemsg_sa *s, int ike, int pfs,
 						    xf_type ==
 						    IKEV2_XFORMTYPE_ESN)
 							break;
-					if (j < p->p_nxf || q->prop_esn)
+					if (j < p->p_nxf ||
+					    q->prop_esn == PROP_ESN_YES)
 						continue;
 					c.esn = 0;
 				}

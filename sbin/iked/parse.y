@@ -502,11 +502,11 @@ xform		: ENCXF STRING		{ rule_xform(XF_ENC, $2); }
 		| GROUP STRING		{ rule_xform(XF_GROUP, $2); }
 		| ESN {
 			if (curprop != NULL)
-				curprop->prop_esn = 1;
+				curprop->prop_esn = PROP_ESN_YES;
 		}
 		| NOESN {
 			if (curprop != NULL)
-				curprop->prop_esn = 0;
+				curprop->prop_esn = PROP_ESN_NO;
 		}
 		;
 

@@ -132,8 +132,10 @@ print_proposal(FILE *fp, const struct iked_proposal *prop)
 			pr(fp, "%s %s", kw[t], prop->prop_xf[t][i]->xf_name);
 	if (prop->prop_nogroup)
 		pr(fp, "group none");
-	if (prop->prop_esn)
+	if (prop->prop_esn == PROP_ESN_YES)
 		pr(fp, "esn");
+	else if (prop->prop_esn == PROP_ESN_NO)
+		pr(fp, "noesn");
 }
 
 static void
