@@ -215,23 +215,27 @@ cert_initiator_cleanup() { ss_cleanup; }
 atf_test_case cert_responder cleanup
 cert_responder_head()
 {
-	atf_set descr "IKEv1 Main Mode with RSA signatures and certificates: strongSwan initiates, iked responds and verifies charon's SIG"
+	atf_set descr "IKEv1 Main Mode with RSA-4096 signatures and certificates over a 1280-byte MTU: strongSwan initiates, its MM5 crosses as IP fragments that netipsecd reassembles before the policy check; iked responds and verifies charon's SIG"
 	atf_set require.user root
 	atf_set timeout 180
 }
 cert_responder_body()
 {
-	SS_PKI="rsa rsa"
+	SS_PKI="rsa4096 rsa4096"
 	SS_LOCAL_ID="id = s.ss.test"
 	SS_REMOTE_ID="id = i.ss.test"
 	SS_IKED_CONF="$(atf_get_srcdir)/../../share/examples/iked/strongswan-ikev1-cert.conf"
 	setup "srcid i.ss.test dstid s.ss.test"
+	ip -n "$(ns I)" link set vI mtu 1280
+	ip -n "$(ns S)" link set vS mtu 1280
 	sw --initiate --child v1-net --timeout 30 >initiate.out 2>&1 ||
 	    { cat initiate.out; dump; atf_fail "swanctl --initiate failed"; }
 	grep -q 'phase 1 established (responder' iked.log ||
 	    { dump; atf_fail "iked was not the responder"; }
 	grep -q "main mode: the peer's RSA signature verified (certificate)" iked.log ||
 	    { dump; atf_fail "iked did not verify charon's signature"; }
+	[ "$(nstat I "inbound datagrams reassembled")" -ge 1 ] ||
+	    { nstats I; atf_fail "no IKE message came in fragments"; }
 	check_sas
 	check_traffic
 }
