@@ -1107,23 +1107,16 @@ esn_case(int v1, const char *ea, const char *eb, int want)
 {
 	char			 ca[512], cb[512];
 	struct iked_child	*ch;
+	const char		*ver = v1 ? "ikev1" : "ikev2";
+	const char		*xf = v1 ? MAIN_V1 : IKE_A CHILD;
 	u_int			 side;
 
-	if (v1) {
-		snprintf(ca, sizeof(ca), "ikev1 \"a\" active esp tunnel from "
-		    "10.1.0.0/16 to 10.2.0.0/16 local 192.0.2.1 peer 192.0.2.2 "
-		    MAIN_V1 "%s " PSK, ea);
-		snprintf(cb, sizeof(cb), "ikev1 \"b\" passive esp tunnel from "
-		    "10.2.0.0/16 to 10.1.0.0/16 local 192.0.2.2 peer 192.0.2.1 "
-		    MAIN_V1 "%s " PSK, eb);
-	} else {
-		snprintf(ca, sizeof(ca), "ikev2 \"a\" active esp tunnel from "
-		    "10.1.0.0/16 to 10.2.0.0/16 local 192.0.2.1 peer 192.0.2.2 "
-		    IKE_A CHILD "%s " PSK, ea);
-		snprintf(cb, sizeof(cb), "ikev2 \"b\" active esp tunnel from "
-		    "10.2.0.0/16 to 10.1.0.0/16 local 192.0.2.2 peer 192.0.2.1 "
-		    IKE_A CHILD "%s " PSK, eb);
-	}
+	snprintf(ca, sizeof(ca), "%s \"a\" active esp tunnel from "
+	    "10.1.0.0/16 to 10.2.0.0/16 local 192.0.2.1 peer 192.0.2.2 %s%s "
+	    PSK, ver, xf, ea);
+	snprintf(cb, sizeof(cb), "%s \"b\" %s esp tunnel from 10.2.0.0/16 "
+	    "to 10.1.0.0/16 local 192.0.2.2 peer 192.0.2.1 %s%s " PSK, ver,
+	    v1 ? "passive" : "active", xf, eb);
 	setup(ca, cb);
 	xt_acquire(xt_a, 1, 1);
 	xt_run();

@@ -1664,6 +1664,7 @@ ikesa_update_failed(struct iked *env, uint32_t seq, int error)
 		return;
 	}
 	ikesa_update_done(env, seq);
+	sa = ch->ch_sa;		/* the answer may have moved it (IKEv2) */
 	if (sa->sa_state == SA_S_ESTABLISHED && !ch->ch_retiring)
 		ikesa_send_delete(sa, ch);
 	kernel_delete(env, ch);
