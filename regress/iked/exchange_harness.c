@@ -173,6 +173,7 @@ xt_teardown(void)
 			free(gs);
 		}
 		kernel_spd_flush(&p->p_env);
+		auth_close(&p->p_env);
 		config_unref(p->p_env.sc_config);
 		p->p_env.sc_config = NULL;
 	}
@@ -304,7 +305,10 @@ xt_inject(struct xt_peer *p, const struct sockaddr *from, const uint8_t *buf,
 	xt_send_to(&dg);
 }
 
-/* Kernel replies and datagrams, in turn, until nothing moves. */
+/*
+ * Kernel replies, the ca's answers and datagrams, in turn, until
+ * nothing moves.
+ */
 void
 xt_run(void)
 {
@@ -315,6 +319,13 @@ xt_run(void)
 		for (i = 0; i < 2; i++)
 			if (xt_kernel_pending(&xt_peers[i]) > 0) {
 				xt_kernel_run(&xt_peers[i]);
+				moved = 1;
+			}
+		/* The ca's answers (in process, as iked -X). */
+		for (i = 0; i < 2; i++)
+			if (auth_ready(&xt_peers[i].p_env) > 0) {
+				xt_enter(&xt_peers[i]);
+				auth_deliver(&xt_peers[i].p_env);
 				moved = 1;
 			}
 		for (i = 0; i < 2; i++)

@@ -2596,6 +2596,201 @@ ATF_TC_BODY(cert_methods, tc)
 }
 
 /*
+ * The ca's answers come through the event loop: each IKE SA waits for
+ * its signature and its verdict without holding up the engine, a
+ * retransmission meanwhile is not taken up twice, and an SA gone
+ * before its answer leaves the answer nowhere to go.  Step by step,
+ * with the answers handed over by auth_deliver() as the loop would.
+ */
+ATF_TC_WITHOUT_HEAD(cert_async);
+ATF_TC_BODY(cert_async, tc)
+{
+	EVP_PKEY	*cakey, *ka, *kb;
+	X509		*ca, *xa, *xb;
+	struct ca_store	*sa, *sb;
+	char		 confa[512], confb[512];
+	int		 round;
+
+	cakey = genkey("P-256");
+	ca = mkca(cakey, "XT CA");
+	ka = genkey("P-256");
+	kb = genkey("P-256");
+	xa = mkee(ka, "a.example", ca, cakey, 2);
+	xb = mkee(kb, "b.example", ca, cakey, 3);
+	snprintf(confa, sizeof(confa), CONF_CERT("a", "10.1.0.0/16",
+	    "10.2.0.0/16", "192.0.2.1", "192.0.2.2", "%s"),
+	    "srcid a.example dstid b.example");
+	snprintf(confb, sizeof(confb), CONF_CERT("b", "10.2.0.0/16",
+	    "10.1.0.0/16", "192.0.2.2", "192.0.2.1", "%s"),
+	    "srcid b.example dstid a.example");
+	for (round = 0; round < 3; round++) {
+		sa = xt_store(ca, ka, xa, "a.example.crt", NULL, NULL);
+		sb = xt_store(ca, kb, xb, "b.example.crt", NULL, NULL);
+		setup(confa, confb);
+		xt_a->p_env.sc_ca = sa;
+		xt_b->p_env.sc_ca = sb;
+		xt_acquire(xt_a, 1, 1);
+		expect(xt_a, IKEV2_EXCHANGE_IKE_SA_INIT, 0);
+		xt_deliver(xt_a);
+		expect(xt_b, IKEV2_EXCHANGE_IKE_SA_INIT, 1);
+		xt_deliver(xt_b);
+		/* A asked for its signature with the GETSPI. */
+		ATF_CHECK_EQ(auth_ready(&xt_a->p_env), 1);
+		ATF_CHECK_EQ(xt_kernel_pending(xt_a), 1);
+		xt_kernel_run(xt_a);
+		ATF_CHECK_EQ_MSG(xt_queued(xt_a), 0, "IKE_AUTH went out "
+		    "before its signature");
+		if (round == 2) {
+			/* A's SA goes while its signature is out. */
+			ikesa_dead(xt_ikesa(xt_a), "dropped by the test");
+			ATF_CHECK_EQ(xt_nikesa(xt_a), 0);
+			xt_enter(xt_a);
+			auth_deliver(&xt_a->p_env);
+			ATF_CHECK_EQ(xt_queued(xt_a), 0);
+			goto next;
+		}
+		xt_enter(xt_a);
+		auth_deliver(&xt_a->p_env);
+		expect(xt_a, IKEV2_EXCHANGE_IKE_AUTH, 0);
+		/* B verifies A's AUTH: nothing answered meanwhile. */
+		xt_deliver_copy(xt_a);
+		ATF_CHECK_EQ(auth_ready(&xt_b->p_env), 1);
+		ATF_CHECK_EQ(xt_queued(xt_b), 0);
+		ATF_CHECK(xt_ikesa(xt_b)->sa_held != NULL);
+		/* A's retransmission: dropped, not asked again. */
+		xt_deliver(xt_a);
+		ATF_CHECK_EQ(auth_ready(&xt_b->p_env), 1);
+		ATF_CHECK_EQ(xt_queued(xt_b), 0);
+		if (round == 1) {
+			/* B's SA goes while its verdict is out. */
+			ikesa_dead(xt_ikesa(xt_b), "dropped by the test");
+			ATF_CHECK_EQ(xt_nikesa(xt_b), 0);
+			xt_enter(xt_b);
+			auth_deliver(&xt_b->p_env);
+			ATF_CHECK_EQ(xt_queued(xt_b), 0);
+			ATF_CHECK_EQ(xt_kernel_pending(xt_b), 0);
+			goto next;
+		}
+		/* Verified; then B's own signature, then its SPI. */
+		xt_enter(xt_b);
+		auth_deliver(&xt_b->p_env);
+		ATF_CHECK_EQ(xt_ikesa(xt_b)->sa_peerok, 1);
+		ATF_CHECK_EQ(xt_queued(xt_b), 0);
+		ATF_CHECK_EQ(auth_ready(&xt_b->p_env), 1);
+		ATF_CHECK_EQ(xt_kernel_pending(xt_b), 0);
+		auth_deliver(&xt_b->p_env);
+		ATF_CHECK_EQ(xt_kernel_pending(xt_b), 1);
+		xt_kernel_run(xt_b);
+		expect(xt_b, IKEV2_EXCHANGE_IKE_AUTH, 1);
+		xt_deliver(xt_b);
+		/* A's verdict on B's AUTH, then the child. */
+		ATF_CHECK_EQ(auth_ready(&xt_a->p_env), 1);
+		ATF_CHECK_EQ(xt_ikesa(xt_a)->sa_state, SA_S_V2_AUTH);
+		xt_run();
+		check_established();
+		check_pairs(1);
+		ATF_CHECK_EQ(xt_a->p_env.sc_stats.st_badauth +
+		    xt_b->p_env.sc_stats.st_badauth, 0);
+ next:
+		xt_teardown();
+		ca_free(sa);
+		ca_free(sb);
+	}
+	X509_free(xa);
+	X509_free(xb);
+	X509_free(ca);
+	EVP_PKEY_free(ka);
+	EVP_PKEY_free(kb);
+	EVP_PKEY_free(cakey);
+}
+
+/* The same in IKEv1's Main Mode: MM5 waits for SIG_I, MM6 for both. */
+ATF_TC_WITHOUT_HEAD(cert_async_v1);
+ATF_TC_BODY(cert_async_v1, tc)
+{
+	EVP_PKEY	*cakey, *ka, *kb;
+	X509		*ca, *xa, *xb;
+	struct ca_store	*sa, *sb;
+	int		 round, i;
+	static const char confa[] =
+	    "ikev1 \"a\" active esp tunnel from 10.1.0.0/16 to 10.2.0.0/16 "
+	    "local 192.0.2.1 peer 192.0.2.2 " MAIN_V1
+	    "srcid a.example dstid b.example rsa\n";
+	static const char confb[] =
+	    "ikev1 \"b\" passive esp tunnel from 10.2.0.0/16 to 10.1.0.0/16 "
+	    "local 192.0.2.2 peer 192.0.2.1 " MAIN_V1
+	    "srcid b.example dstid a.example rsa\n";
+
+	cakey = genkey("P-256");
+	ca = mkca(cakey, "XT CA");
+	ka = genkey("rsa");
+	kb = genkey("rsa");
+	xa = mkee(ka, "a.example", ca, cakey, 2);
+	xb = mkee(kb, "b.example", ca, cakey, 3);
+	for (round = 0; round < 2; round++) {
+		sa = xt_store(ca, ka, xa, "a.example.crt", NULL, NULL);
+		sb = xt_store(ca, kb, xb, "b.example.crt", NULL, NULL);
+		setup(confa, confb);
+		xt_a->p_env.sc_ca = sa;
+		xt_b->p_env.sc_ca = sb;
+		xt_acquire(xt_a, 1, 1);
+		/* MM1 to MM4. */
+		for (i = 0; i < 4; i++) {
+			expect(i % 2 ? xt_b : xt_a, IKEV1_EXCHANGE_MAIN, 0);
+			xt_deliver(i % 2 ? xt_b : xt_a);
+		}
+		/* MM5 waits for A's SIG_I. */
+		ATF_CHECK_EQ(xt_queued(xt_a), 0);
+		ATF_CHECK_EQ(auth_ready(&xt_a->p_env), 1);
+		xt_enter(xt_a);
+		auth_deliver(&xt_a->p_env);
+		expect(xt_a, IKEV1_EXCHANGE_MAIN, 0);
+		/* B verifies; A's retransmission meanwhile is dropped. */
+		xt_deliver_copy(xt_a);
+		ATF_CHECK_EQ(auth_ready(&xt_b->p_env), 1);
+		ATF_CHECK(xt_ikesa(xt_b)->sa_held != NULL);
+		xt_deliver(xt_a);
+		ATF_CHECK_EQ(auth_ready(&xt_b->p_env), 1);
+		ATF_CHECK_EQ(xt_queued(xt_b), 0);
+		if (round == 1) {
+			ikesa_dead(xt_ikesa(xt_b), "dropped by the test");
+			ATF_CHECK_EQ(xt_nikesa(xt_b), 0);
+			xt_enter(xt_b);
+			auth_deliver(&xt_b->p_env);
+			ATF_CHECK_EQ(xt_queued(xt_b), 0);
+			goto next;
+		}
+		/* Verified, then SIG_R, then MM6. */
+		xt_enter(xt_b);
+		auth_deliver(&xt_b->p_env);
+		ATF_CHECK_EQ(xt_ikesa(xt_b)->sa_peerok, 1);
+		ATF_CHECK_EQ(xt_queued(xt_b), 0);
+		auth_deliver(&xt_b->p_env);
+		expect(xt_b, IKEV1_EXCHANGE_MAIN, 0);
+		ATF_CHECK_EQ(xt_ikesa(xt_b)->sa_state, SA_S_ESTABLISHED);
+		xt_deliver(xt_b);
+		ATF_CHECK_EQ(auth_ready(&xt_a->p_env), 1);
+		ATF_CHECK_EQ(xt_ikesa(xt_a)->sa_state, SA_S_MM5);
+		xt_run();
+		ATF_CHECK_EQ(xt_ikesa(xt_a)->sa_state, SA_S_ESTABLISHED);
+		ATF_CHECK_EQ(xt_nchildren(xt_a, CH_S_INSTALLED), 1);
+		ATF_CHECK_EQ(xt_nchildren(xt_b, CH_S_INSTALLED), 1);
+		ATF_CHECK_EQ(xt_a->p_env.sc_stats.st_badauth +
+		    xt_b->p_env.sc_stats.st_badauth, 0);
+ next:
+		xt_teardown();
+		ca_free(sa);
+		ca_free(sb);
+	}
+	X509_free(xa);
+	X509_free(xb);
+	X509_free(ca);
+	EVP_PKEY_free(ka);
+	EVP_PKEY_free(kb);
+	EVP_PKEY_free(cakey);
+}
+
+/*
  * Refusals: a CA B does not trust, an expired certificate, a name that
  * is not B's dstid, a revoked certificate; and a chain through an
  * intermediate CA, accepted.
@@ -2732,6 +2927,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ike_auth);
 	ATF_TP_ADD_TC(tp, cert_methods);
 	ATF_TP_ADD_TC(tp, cert_refusals);
+	ATF_TP_ADD_TC(tp, cert_async);
+	ATF_TP_ADD_TC(tp, cert_async_v1);
 	ATF_TP_ADD_TC(tp, cert_initiator_refuses);
 	ATF_TP_ADD_TC(tp, identities);
 	ATF_TP_ADD_TC(tp, identities_mismatch);

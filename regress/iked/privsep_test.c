@@ -26,7 +26,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <signal.h>
+
 #include <atf-c.h>
+#include <event2/event.h>
 #include <libpfkey.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -708,6 +711,212 @@ ATF_TC_BODY(auth_rpc, tc)
 	ca_free(ca);
 }
 
+/*
+ * The asynchronous calls (auth_*_start()) to a ca process: answers in
+ * order through the event loop, more requests than the flow allows at
+ * once, a cancelled caller, and a process that is gone or hangs.
+ */
+struct async_slot {
+	int		 done;
+	int		 ok;
+	char		 why[CA_WHY_MAX];
+	uint8_t		 method;
+	uint8_t		 sig[CA_SIG_MAX];
+	size_t		 siglen;
+};
+static int	 async_left;
+
+static void
+async_cb(struct iked *env, void *arg, const struct auth_answer *a)
+{
+	struct async_slot	*s = arg;
+
+	s->done++;
+	s->ok = a->aa_ok;
+	snprintf(s->why, sizeof(s->why), "%s", a->aa_why);
+	s->method = a->aa_method;
+	memcpy(s->sig, a->aa_sig, a->aa_siglen);
+	s->siglen = a->aa_siglen;
+	if (--async_left == 0)
+		event_base_loopbreak(env->sc_evbase);
+}
+
+/* A ca process on fd; mute: it reads and never answers. */
+static pid_t
+async_ca(struct ca_store *ca, int sv[2], int mute)
+{
+	static uint8_t	 req[AUTH_MSG_MAX], rep[AUTH_MSG_MAX];
+	ssize_t		 r;
+	size_t		 n;
+	pid_t		 pid;
+
+	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+	if ((pid = fork()) == 0) {
+		close(sv[0]);
+		while ((r = recv(sv[1], req, sizeof(req), 0)) > 0)
+			if (!mute && (n = auth_dispatch(ca, req, (size_t)r,
+			    rep, sizeof(rep))) > 0)
+				(void)send(sv[1], rep, n, 0);
+		_exit(0);
+	}
+	ATF_REQUIRE(pid > 0);
+	close(sv[1]);
+	return (pid);
+}
+
+static void
+async_stop(evutil_socket_t fd, short event, void *arg)
+{
+	(void)fd;
+	(void)event;
+	event_base_loopbreak(arg);
+}
+
+/* The loop until every answer came, or secs. */
+static void
+async_run(struct iked *env, int secs)
+{
+	struct timeval	 tv = { secs, 0 };
+	struct event	*ev;
+
+	ATF_REQUIRE((ev = evtimer_new(env->sc_evbase, async_stop,
+	    env->sc_evbase)) != NULL);
+	evtimer_add(ev, &tv);
+	event_base_dispatch(env->sc_evbase);
+	event_free(ev);
+}
+
+#define ASYNC_N	200	/* more than AUTH_MSG_MAX of requests in flight */
+
+ATF_TC(auth_async);
+ATF_TC_HEAD(auth_async, tc)
+{
+	atf_tc_set_md_var(tc, "timeout", "60");
+}
+ATF_TC_BODY(auth_async, tc)
+{
+	static const struct iked_id	 srcid = { ID_FQDN, "x.test" };
+	static struct async_slot	 slot[ASYNC_N], vslot[ASYNC_N];
+	uint8_t				 octets[124];
+	uint8_t				 chain[CA_CHAIN_MAX], id[CA_ID_MAX];
+	struct iked			 env;
+	struct ca_store			*ca;
+	struct ca_peer			 cp;
+	uint8_t				 idtype;
+	char				 why[CA_WHY_MAX];
+	size_t				 chainlen, idlen;
+	int				 sv[2], status, i;
+	pid_t				 pid;
+
+	log_init(1, LOG_DAEMON);
+	memset(octets, 0x5a, sizeof(octets));
+	octets[17] = 0x20;
+	octets[18] = 34;
+	memcpy(octets + 24, "\0\0\0\x3c", 4);
+	auth_mkdir("keys");
+	ATF_REQUIRE((ca = auth_load("keys")) != NULL);
+	memset(&env, 0, sizeof(env));
+	ATF_REQUIRE((env.sc_evbase = event_base_new()) != NULL);
+	pid = async_ca(ca, sv, 0);
+	env.sc_cafd = sv[0];
+	ATF_REQUIRE_EQ(auth_local(&env, &srcid, chain, sizeof(chain),
+	    &chainlen, &idtype, id, sizeof(id), &idlen, why, sizeof(why)), 0);
+
+	/* Signatures, one caller cancelled: the others in order. */
+	for (i = 0; i < ASYNC_N; i++)
+		ATF_REQUIRE_EQ(auth_sign_start(&env, CA_AUTH_RFC7427,
+		    CA_HASHES_OURS, octets, sizeof(octets), async_cb,
+		    &slot[i]), 0);
+	auth_cancel(&env, &slot[5]);
+	async_left = ASYNC_N - 1;
+	async_run(&env, 20);
+	ATF_CHECK_EQ(async_left, 0);
+	ATF_CHECK_EQ(slot[5].done, 0);
+	for (i = 0; i < ASYNC_N; i++) {
+		if (i == 5)
+			continue;
+		ATF_CHECK_EQ_MSG(slot[i].done, 1, "request %d: %d answers",
+		    i, slot[i].done);
+		ATF_CHECK_EQ_MSG(slot[i].ok, 0, "request %d: %s", i,
+		    slot[i].why);
+		ATF_CHECK_EQ(slot[i].method, IKEV2_AUTH_SIG);
+	}
+
+	/* Each verified, with its chain: more bytes than one flight. */
+	memset(&cp, 0, sizeof(cp));
+	cp.cp_version = 2;
+	cp.cp_chain = chain;
+	cp.cp_chainlen = chainlen;
+	cp.cp_idtype = idtype;
+	cp.cp_id = id;
+	cp.cp_idlen = idlen;
+	cp.cp_dstid = &srcid;
+	cp.cp_mode = CA_AUTH_RFC7427;
+	cp.cp_hashes = CA_HASHES_OURS;
+	cp.cp_method = IKEV2_AUTH_SIG;
+	cp.cp_data = octets;
+	cp.cp_datalen = sizeof(octets);
+	ATF_REQUIRE(ASYNC_N * (chainlen + sizeof(octets)) > AUTH_MSG_MAX);
+	for (i = 0; i < ASYNC_N; i++) {
+		cp.cp_auth = slot[i == 5 ? 4 : i].sig;
+		cp.cp_authlen = slot[i == 5 ? 4 : i].siglen;
+		/* The last one over other octets: refused. */
+		if (i == ASYNC_N - 1)
+			cp.cp_datalen--;
+		ATF_REQUIRE_EQ(auth_verify_start(&env, &cp, async_cb,
+		    &vslot[i]), 0);
+	}
+	async_left = ASYNC_N;
+	async_run(&env, 20);
+	ATF_CHECK_EQ(async_left, 0);
+	for (i = 0; i < ASYNC_N - 1; i++)
+		ATF_CHECK_MSG(vslot[i].done == 1 && vslot[i].ok == 0,
+		    "verify %d: %d answers, %s", i, vslot[i].done,
+		    vslot[i].why);
+	ATF_CHECK_EQ(vslot[ASYNC_N - 1].ok, -1);
+	ATF_CHECK_MSG(strstr(vslot[ASYNC_N - 1].why, "signature") != NULL,
+	    "why: %s", vslot[ASYNC_N - 1].why);
+	auth_close(&env);
+	close(sv[0]);
+	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
+
+	/* A process that is gone: each caller is told, none waits. */
+	memset(slot, 0, sizeof(slot));
+	pid = async_ca(ca, sv, 1);
+	env.sc_cafd = sv[0];
+	for (i = 0; i < 3; i++)
+		ATF_REQUIRE_EQ(auth_sign_start(&env, CA_AUTH_RFC7427,
+		    CA_HASHES_OURS, octets, sizeof(octets), async_cb,
+		    &slot[i]), 0);
+	ATF_REQUIRE(kill(pid, SIGKILL) == 0);
+	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
+	async_left = 3;
+	async_run(&env, 5);
+	for (i = 0; i < 3; i++)
+		ATF_CHECK_MSG(slot[i].done == 1 && slot[i].ok == -1 &&
+		    strstr(slot[i].why, "gone") != NULL, "request %d: %d "
+		    "answers, %s", i, slot[i].done, slot[i].why);
+	auth_close(&env);
+	close(sv[0]);
+
+	/* One that hangs: refused after AUTH_WAIT_MS, not waited for. */
+	memset(slot, 0, sizeof(slot));
+	pid = async_ca(ca, sv, 1);
+	env.sc_cafd = sv[0];
+	ATF_REQUIRE_EQ(auth_sign_start(&env, CA_AUTH_RFC7427, CA_HASHES_OURS,
+	    octets, sizeof(octets), async_cb, &slot[0]), 0);
+	async_left = 1;
+	async_run(&env, AUTH_WAIT_MS / 1000 + 5);
+	ATF_CHECK_MSG(slot[0].done == 1 && slot[0].ok == -1 &&
+	    strstr(slot[0].why, "does not answer") != NULL, "%d answers, %s",
+	    slot[0].done, slot[0].why);
+	auth_close(&env);
+	close(sv[0]);
+	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
+	event_base_free(env.sc_evbase);
+	ca_free(ca);
+}
+
 /* What the ca process makes of broken requests: nothing, no crash. */
 ATF_TC_WITHOUT_HEAD(auth_dispatch_broken);
 ATF_TC_BODY(auth_dispatch_broken, tc)
@@ -752,6 +961,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, filter_allows);
 	ATF_TP_ADD_TC(tp, filter_refuses);
 	ATF_TP_ADD_TC(tp, auth_rpc);
+	ATF_TP_ADD_TC(tp, auth_async);
 	ATF_TP_ADD_TC(tp, auth_dispatch_broken);
 	return (atf_no_error());
 }

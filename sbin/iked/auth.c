@@ -12,9 +12,11 @@
  * over a SOCK_SEQPACKET pair, one request and one answer per datagram
  * (auth_dispatch() is the whole of what the process answers, and treats
  * each request as untrusted input: the engine is the process that
- * parses the network).  The engine waits for each answer (at most
- * AUTH_WAIT ms): a signature costs what it would cost in the engine.
- * With iked -X the same calls go to a ca.c store in process.
+ * parses the network).  Signatures and verdicts are asynchronous
+ * (auth_*_start(), "Asynchronous calls" below): the engine goes on
+ * while the ca process works.  Our chain, ID and CERTREQ hashes are
+ * asked once, synchronously, and kept.  With iked -X the same calls go
+ * to a ca.c store in process.
  *
  * A request: [u32 sequence][u32 operation][fields]; an answer:
  * [u32 sequence][u32 status, 0 = done][blob why][fields].  A field is
@@ -25,6 +27,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <netdb.h>
 
@@ -37,6 +40,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "iked.h"
 
@@ -658,6 +663,9 @@ auth_chain_build(struct ikebuf *b, const uint8_t *chain, size_t chainlen,
 
 static uint32_t	 auth_seq;
 
+static void	auth_input(struct iked *, const uint8_t *, size_t);
+static void	auth_arm(struct iked *);
+
 /*
  * What does not change between reloads is asked once: our certificate
  * chain and ID for a srcid, and the CERTREQ hashes.  A round trip to
@@ -749,9 +757,13 @@ auth_call(struct iked *env, struct auth_wbuf *req, uint8_t *rep,
 		r->r_p = rep;
 		r->r_left = (size_t)n;
 		r->r_err = 0;
-		/* A late answer to an earlier request: not ours. */
-		if (auth_get32(r) != seq)
+		/* Another request's answer: delivered from the loop. */
+		if (auth_get32(r) != seq) {
+			auth_input(env, rep, (size_t)n);
+			if (env->sc_authq != NULL)
+				auth_arm(env);
 			continue;
+		}
 		break;
 	}
 	status = auth_get32(r);
@@ -968,11 +980,29 @@ auth_sign_v1(struct iked *env, const uint8_t *data, size_t len,
 	return (0);
 }
 
+/* A VERIFY request for p. */
+static void
+auth_verify_req(struct auth_wbuf *w, uint8_t *req, const struct ca_peer *p)
+{
+	static const struct iked_id	 none;
+
+	auth_begin(w, req, AUTH_OP_VERIFY);
+	auth_put32(w, (uint32_t)p->cp_version);
+	auth_putblob(w, p->cp_chain, p->cp_chainlen);
+	auth_put32(w, p->cp_idtype);
+	auth_putblob(w, p->cp_id, p->cp_idlen);
+	auth_putid(w, p->cp_dstid != NULL ? p->cp_dstid : &none);
+	auth_put32(w, p->cp_mode);
+	auth_put32(w, p->cp_hashes);
+	auth_put32(w, p->cp_method);
+	auth_putblob(w, p->cp_auth, p->cp_authlen);
+	auth_putblob(w, p->cp_data, p->cp_datalen);
+}
+
 int
 auth_verify(struct iked *env, const struct ca_peer *p, char *why,
     size_t whysz)
 {
-	static const struct iked_id	 none;
 	struct auth_wbuf		 w;
 	struct auth_rbuf		 r;
 	uint8_t				*req, *rep;
@@ -985,16 +1015,446 @@ auth_verify(struct iked *env, const struct ca_peer *p, char *why,
 	}
 	if ((req = auth_bufs(&rep)) == NULL)
 		return (-1);
-	auth_begin(&w, req, AUTH_OP_VERIFY);
-	auth_put32(&w, (uint32_t)p->cp_version);
-	auth_putblob(&w, p->cp_chain, p->cp_chainlen);
-	auth_put32(&w, p->cp_idtype);
-	auth_putblob(&w, p->cp_id, p->cp_idlen);
-	auth_putid(&w, p->cp_dstid != NULL ? p->cp_dstid : &none);
-	auth_put32(&w, p->cp_mode);
-	auth_put32(&w, p->cp_hashes);
-	auth_put32(&w, p->cp_method);
-	auth_putblob(&w, p->cp_auth, p->cp_authlen);
-	auth_putblob(&w, p->cp_data, p->cp_datalen);
+	auth_verify_req(&w, req, p);
 	return (auth_call(env, &w, rep, &r, why, whysz));
+}
+
+/*
+ * %%% Asynchronous calls
+ *
+ * The engine does not wait for a signature or a verdict: the request
+ * goes out (queued while too much is in flight, so that neither side
+ * blocks on a full socket), the IKE SA that asked waits, and the answer
+ * comes back through the event loop to the caller's function.  With
+ * iked -X the store in process answers at once, and the answer still
+ * comes from the event loop, so that both run the same way.  The ca
+ * process answers in order; a request unanswered for AUTH_WAIT ms
+ * fails, and its late answer is dropped by its sequence number.
+ */
+enum auth_rstate { AR_QUEUED, AR_SENT, AR_DONE };
+
+struct auth_req {
+	TAILQ_ENTRY(auth_req)	 ar_entry;
+	uint32_t		 ar_seq;
+	enum auth_op		 ar_op;
+	enum auth_rstate	 ar_state;
+	auth_cb			 ar_cb;		/* NULL: cancelled */
+	void			*ar_arg;
+	uint8_t			*ar_buf;	/* the request until it is sent */
+	size_t			 ar_len;
+	struct timeval		 ar_sent;
+	struct auth_answer	 ar_ans;
+};
+
+struct auth_queue {
+	TAILQ_HEAD(, auth_req)	 aq_reqs;	/* in the order asked */
+	size_t			 aq_inflight;	/* bytes sent, unanswered */
+	struct event		*aq_rev;	/* the ca process's answers */
+	struct event		*aq_timer;	/* deliveries, retries, timeouts */
+	uint8_t			*aq_rep;	/* AUTH_MSG_MAX */
+};
+
+static void	auth_readcb(evutil_socket_t, short, void *);
+static void	auth_timercb(evutil_socket_t, short, void *);
+
+static struct auth_queue *
+auth_queue(struct iked *env)
+{
+	struct auth_queue	*aq = env->sc_authq;
+
+	if (aq != NULL)
+		return (aq);
+	if ((aq = calloc(1, sizeof(*aq))) == NULL ||
+	    (aq->aq_rep = malloc(AUTH_MSG_MAX)) == NULL ||
+	    (aq->aq_timer = evtimer_new(env->sc_evbase, auth_timercb,
+	    env)) == NULL)
+		goto fail;
+	TAILQ_INIT(&aq->aq_reqs);
+	if (env->sc_ca == NULL && env->sc_cafd != -1 &&
+	    ((aq->aq_rev = event_new(env->sc_evbase, env->sc_cafd,
+	    EV_READ | EV_PERSIST, auth_readcb, env)) == NULL ||
+	    event_add(aq->aq_rev, NULL) == -1))
+		goto fail;
+	env->sc_authq = aq;
+	return (aq);
+ fail:
+	if (aq != NULL) {
+		if (aq->aq_timer != NULL)
+			event_free(aq->aq_timer);
+		if (aq->aq_rev != NULL)
+			event_free(aq->aq_rev);
+		free(aq->aq_rep);
+		free(aq);
+	}
+	return (NULL);
+}
+
+/* The timer, from what the queue holds. */
+static void
+auth_arm(struct iked *env)
+{
+	struct auth_queue	*aq = env->sc_authq;
+	struct auth_req		*ar;
+	struct timeval		 tv = { 1, 0 };
+	int			 any = 0;
+
+	TAILQ_FOREACH(ar, &aq->aq_reqs, ar_entry) {
+		if (ar->ar_state == AR_DONE) {
+			tv.tv_sec = 0;
+			tv.tv_usec = 0;
+			break;
+		}
+		if (ar->ar_state == AR_QUEUED) {
+			/* The socket was full: try again soon. */
+			tv.tv_sec = 0;
+			tv.tv_usec = 10000;
+		}
+		any = 1;
+	}
+	if (ar != NULL || any)
+		(void)evtimer_add(aq->aq_timer, &tv);
+	else
+		(void)evtimer_del(aq->aq_timer);
+}
+
+static void
+auth_fail(struct auth_req *ar, const char *why)
+{
+	ar->ar_state = AR_DONE;
+	ar->ar_ans.aa_ok = -1;
+	(void)strlcpy(ar->ar_ans.aa_why, why, sizeof(ar->ar_ans.aa_why));
+	if (ar->ar_buf != NULL)
+		freezero(ar->ar_buf, ar->ar_len);
+	ar->ar_buf = NULL;
+}
+
+/* An answer (past its sequence number) into ar->ar_ans. */
+static void
+auth_answer(struct auth_req *ar, struct auth_rbuf *r)
+{
+	struct auth_answer	*a = &ar->ar_ans;
+	const uint8_t		*w;
+	size_t			 wl;
+	uint32_t		 status;
+
+	ar->ar_state = AR_DONE;
+	status = auth_get32(r);
+	w = auth_getblob(r, &wl);
+	if (r->r_err)
+		goto bad;
+	if (status != 0) {
+		a->aa_ok = -1;
+		(void)snprintf(a->aa_why, sizeof(a->aa_why), "%.*s",
+		    (int)wl, (const char *)w);
+		return;
+	}
+	switch (ar->ar_op) {
+	case AUTH_OP_SIGN:
+		a->aa_method = (uint8_t)auth_get32(r);
+		/* FALLTHROUGH */
+	case AUTH_OP_SIGNV1:
+		if (auth_copyout(r, a->aa_sig, sizeof(a->aa_sig),
+		    &a->aa_siglen) == -1)
+			goto bad;
+		break;
+	default:
+		break;
+	}
+	a->aa_ok = 0;
+	return;
+ bad:
+	a->aa_ok = -1;
+	(void)snprintf(a->aa_why, sizeof(a->aa_why), "a broken answer from "
+	    "the authentication process");
+}
+
+/* One datagram from the ca process: the answer to a request sent. */
+static void
+auth_input(struct iked *env, const uint8_t *buf, size_t len)
+{
+	struct auth_queue	*aq = env->sc_authq;
+	struct auth_req		*ar;
+	struct auth_rbuf	 r = { buf, len, 0 };
+	uint32_t		 seq;
+
+	seq = auth_get32(&r);
+	if (r.r_err || aq == NULL)
+		return;
+	TAILQ_FOREACH(ar, &aq->aq_reqs, ar_entry)
+		if (ar->ar_state == AR_SENT && ar->ar_seq == seq)
+			break;
+	if (ar == NULL)
+		return;		/* late: its caller was told it failed */
+	aq->aq_inflight -= ar->ar_len;
+	auth_answer(ar, &r);
+}
+
+/* Queued requests out, as far as the flow allows. */
+static void
+auth_flush(struct iked *env)
+{
+	struct auth_queue	*aq = env->sc_authq;
+	struct auth_req		*ar;
+	char			 why[CA_WHY_MAX];
+
+	TAILQ_FOREACH(ar, &aq->aq_reqs, ar_entry) {
+		if (ar->ar_state != AR_QUEUED)
+			continue;
+		if (aq->aq_inflight > 0 &&
+		    aq->aq_inflight + ar->ar_len > AUTH_MSG_MAX)
+			break;
+		if (send(env->sc_cafd, ar->ar_buf, ar->ar_len,
+		    MSG_DONTWAIT) == -1) {
+			if (errno == EAGAIN ||
+			    errno == ENOBUFS || errno == EINTR)
+				break;
+			(void)snprintf(why, sizeof(why), "authentication "
+			    "process: %s", strerror(errno));
+			auth_fail(ar, why);
+			continue;
+		}
+		ar->ar_state = AR_SENT;
+		aq->aq_inflight += ar->ar_len;
+		(void)gettimeofday(&ar->ar_sent, NULL);
+		freezero(ar->ar_buf, ar->ar_len);
+		ar->ar_buf = NULL;
+	}
+}
+
+/*
+ * The answers that have come, to their callers, in the order asked.
+ * A callback may ask again or cancel; each is taken off first.  What
+ * is answered meanwhile (in process: at once) waits for the next turn
+ * of the loop.
+ */
+void
+auth_deliver(struct iked *env)
+{
+	struct auth_queue	*aq = env->sc_authq;
+	struct auth_req		*ar;
+	u_int			 n;
+
+	if (aq == NULL)
+		return;
+	for (n = auth_ready(env); n > 0; n--) {
+		TAILQ_FOREACH(ar, &aq->aq_reqs, ar_entry)
+			if (ar->ar_state == AR_DONE)
+				break;
+		if (ar == NULL)
+			break;
+		TAILQ_REMOVE(&aq->aq_reqs, ar, ar_entry);
+		if (ar->ar_cb != NULL)
+			ar->ar_cb(env, ar->ar_arg, &ar->ar_ans);
+		explicit_bzero(&ar->ar_ans, sizeof(ar->ar_ans));
+		free(ar);
+	}
+	auth_arm(env);
+}
+
+/* How many answers wait for auth_deliver(). */
+u_int
+auth_ready(struct iked *env)
+{
+	struct auth_queue	*aq = env->sc_authq;
+	struct auth_req		*ar;
+	u_int			 n = 0;
+
+	if (aq != NULL)
+		TAILQ_FOREACH(ar, &aq->aq_reqs, ar_entry)
+			if (ar->ar_state == AR_DONE)
+				n++;
+	return (n);
+}
+
+static void
+auth_readcb(evutil_socket_t fd, short event, void *arg)
+{
+	struct iked		*env = arg;
+	struct auth_queue	*aq = env->sc_authq;
+	struct auth_req		*ar;
+	ssize_t			 n;
+
+	(void)event;
+	for (;;) {
+		if ((n = recv(fd, aq->aq_rep, AUTH_MSG_MAX,
+		    MSG_DONTWAIT)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			log_warn("authentication process");
+			n = 0;
+		}
+		if (n == 0) {
+			/* Gone: nothing more will be answered. */
+			(void)event_del(aq->aq_rev);
+			TAILQ_FOREACH(ar, &aq->aq_reqs, ar_entry)
+				if (ar->ar_state != AR_DONE)
+					auth_fail(ar, "the authentication "
+					    "process is gone");
+			aq->aq_inflight = 0;
+			break;
+		}
+		auth_input(env, aq->aq_rep, (size_t)n);
+		explicit_bzero(aq->aq_rep, (size_t)n);
+	}
+	auth_flush(env);
+	auth_deliver(env);
+}
+
+static void
+auth_timercb(evutil_socket_t fd, short event, void *arg)
+{
+	struct iked		*env = arg;
+	struct auth_queue	*aq = env->sc_authq;
+	struct auth_req		*ar;
+	struct timeval		 now, d;
+
+	(void)fd;
+	(void)event;
+	(void)gettimeofday(&now, NULL);
+	TAILQ_FOREACH(ar, &aq->aq_reqs, ar_entry) {
+		if (ar->ar_state != AR_SENT)
+			continue;
+		timersub(&now, &ar->ar_sent, &d);
+		if (d.tv_sec * 1000 + d.tv_usec / 1000 < AUTH_WAIT)
+			continue;
+		aq->aq_inflight -= ar->ar_len;
+		auth_fail(ar, "the authentication process does not answer");
+	}
+	if (env->sc_cafd != -1 && env->sc_ca == NULL)
+		auth_flush(env);
+	auth_deliver(env);
+}
+
+/*
+ * Ask: the answer goes to cb(env, arg, answer) from the event loop,
+ * unless auth_cancel(env, arg) comes first.  0, or -1 (nothing asked).
+ */
+static int
+auth_submit(struct iked *env, enum auth_op op, const struct auth_wbuf *w,
+    auth_cb cb, void *arg)
+{
+	struct auth_queue	*aq;
+	struct auth_req		*ar;
+	struct auth_rbuf	 r;
+	size_t			 n;
+
+	if (w->w_err || (aq = auth_queue(env)) == NULL ||
+	    (ar = calloc(1, sizeof(*ar))) == NULL)
+		return (-1);
+	ar->ar_seq = auth_get32(&(struct auth_rbuf){ w->w_buf, 4, 0 });
+	ar->ar_op = op;
+	ar->ar_cb = cb;
+	ar->ar_arg = arg;
+	ar->ar_len = w->w_len;
+	TAILQ_INSERT_TAIL(&aq->aq_reqs, ar, ar_entry);
+	if (env->sc_ca != NULL) {
+		/* In process: answered now, delivered from the loop. */
+		n = auth_dispatch(env->sc_ca, w->w_buf, w->w_len, aq->aq_rep,
+		    AUTH_MSG_MAX);
+		r.r_p = aq->aq_rep;
+		r.r_left = n;
+		r.r_err = 0;
+		(void)auth_get32(&r);
+		if (n == 0)
+			auth_fail(ar, "a broken request");
+		else
+			auth_answer(ar, &r);
+		explicit_bzero(aq->aq_rep, n);
+	} else if (env->sc_cafd == -1) {
+		auth_fail(ar, "no keys loaded");
+	} else if ((ar->ar_buf = malloc(w->w_len)) == NULL) {
+		TAILQ_REMOVE(&aq->aq_reqs, ar, ar_entry);
+		free(ar);
+		return (-1);
+	} else {
+		memcpy(ar->ar_buf, w->w_buf, w->w_len);
+		ar->ar_state = AR_QUEUED;
+		auth_flush(env);
+	}
+	auth_arm(env);
+	return (0);
+}
+
+/* arg's answers, if any are to come, go nowhere (arg is being freed). */
+void
+auth_cancel(struct iked *env, void *arg)
+{
+	struct auth_queue	*aq = env->sc_authq;
+	struct auth_req		*ar;
+
+	if (aq == NULL)
+		return;
+	TAILQ_FOREACH(ar, &aq->aq_reqs, ar_entry)
+		if (ar->ar_arg == arg)
+			ar->ar_cb = NULL;
+}
+
+/* At exit: what is asked is not answered. */
+void
+auth_close(struct iked *env)
+{
+	struct auth_queue	*aq = env->sc_authq;
+	struct auth_req		*ar;
+
+	if (aq == NULL)
+		return;
+	while ((ar = TAILQ_FIRST(&aq->aq_reqs)) != NULL) {
+		TAILQ_REMOVE(&aq->aq_reqs, ar, ar_entry);
+		if (ar->ar_buf != NULL)
+			freezero(ar->ar_buf, ar->ar_len);
+		explicit_bzero(&ar->ar_ans, sizeof(ar->ar_ans));
+		free(ar);
+	}
+	if (aq->aq_rev != NULL)
+		event_free(aq->aq_rev);
+	event_free(aq->aq_timer);
+	free(aq->aq_rep);
+	free(aq);
+	env->sc_authq = NULL;
+}
+
+int
+auth_sign_start(struct iked *env, enum ca_authmode mode,
+    unsigned int peerhashes, const uint8_t *data, size_t len, auth_cb cb,
+    void *arg)
+{
+	struct auth_wbuf	 w;
+	uint8_t			*req, *rep;
+
+	if ((req = auth_bufs(&rep)) == NULL)
+		return (-1);
+	auth_begin(&w, req, AUTH_OP_SIGN);
+	auth_put32(&w, mode);
+	auth_put32(&w, peerhashes);
+	auth_putblob(&w, data, len);
+	return (auth_submit(env, AUTH_OP_SIGN, &w, cb, arg));
+}
+
+int
+auth_sign_v1_start(struct iked *env, const uint8_t *data, size_t len,
+    auth_cb cb, void *arg)
+{
+	struct auth_wbuf	 w;
+	uint8_t			*req, *rep;
+
+	if ((req = auth_bufs(&rep)) == NULL)
+		return (-1);
+	auth_begin(&w, req, AUTH_OP_SIGNV1);
+	auth_putblob(&w, data, len);
+	return (auth_submit(env, AUTH_OP_SIGNV1, &w, cb, arg));
+}
+
+int
+auth_verify_start(struct iked *env, const struct ca_peer *p, auth_cb cb,
+    void *arg)
+{
+	struct auth_wbuf	 w;
+	uint8_t			*req, *rep;
+
+	if ((req = auth_bufs(&rep)) == NULL)
+		return (-1);
+	auth_verify_req(&w, req, p);
+	return (auth_submit(env, AUTH_OP_VERIFY, &w, cb, arg));
 }

@@ -75,6 +75,8 @@ struct ca_named {
 };
 TAILQ_HEAD(ca_nameds, ca_named);
 
+#define CA_XCACHE_MAX	32	/* parsed peer certificates kept */
+
 struct ca_store {
 	STACK_OF(X509)		*cs_cas;	/* ca/: trusted */
 	STACK_OF(X509_CRL)	*cs_crls;	/* crls/ */
@@ -88,6 +90,19 @@ struct ca_store {
 	long			 cs_ocsp_tolerate, cs_ocsp_maxage;
 	ca_connect_fn		 cs_ocsp_connect;
 	void			*cs_ocsp_arg;
+	/*
+	 * The peers' certificates, parsed: OpenSSL 3 takes longer to
+	 * decode one (its public key through the provider decoders) than
+	 * to verify both signatures of an ECDSA handshake.  By their DER,
+	 * byte for byte; every check still runs on each use.
+	 */
+	struct ca_xcache {
+		uint8_t		*xc_der;
+		size_t		 xc_len;
+		X509		*xc_x509;
+		uint64_t	 xc_used;
+	}			 cs_xcache[CA_XCACHE_MAX];
+	uint64_t		 cs_xclock;
 };
 
 /* Key types, as far as the AUTH methods tell them apart. */
@@ -335,6 +350,8 @@ ca_nameds_free(struct ca_nameds *head)
 void
 ca_free(struct ca_store *cs)
 {
+	int	 i;
+
 	if (cs == NULL)
 		return;
 	free(cs->cs_ocsp_url);
@@ -344,6 +361,10 @@ ca_free(struct ca_store *cs)
 	ca_nameds_free(&cs->cs_pubkeys);
 	EVP_PKEY_free(cs->cs_key);	/* OpenSSL clears the key */
 	X509_STORE_free(cs->cs_store);
+	for (i = 0; i < CA_XCACHE_MAX; i++) {
+		X509_free(cs->cs_xcache[i].xc_x509);
+		free(cs->cs_xcache[i].xc_der);
+	}
 	free(cs);
 }
 
@@ -1462,12 +1483,53 @@ ca_verify_sig(EVP_PKEY *pk, const struct ca_peer *cp, char *why,
 
 /* ---- certificates ---- */
 
+/*
+ * The certificate of these n DER bytes, from the cache or parsed (and
+ * then cached, in place of the least recently used); a reference the
+ * caller frees, or NULL.
+ */
+static X509 *
+ca_x509_d2i(struct ca_store *cs, const uint8_t *p, size_t n)
+{
+	struct ca_xcache	*xc, *old = NULL;
+	const uint8_t		*q = p;
+	X509			*x;
+	int			 i;
+
+	for (i = 0; i < CA_XCACHE_MAX; i++) {
+		xc = &cs->cs_xcache[i];
+		if (xc->xc_x509 != NULL && xc->xc_len == n &&
+		    memcmp(xc->xc_der, p, n) == 0) {
+			xc->xc_used = ++cs->cs_xclock;
+			return (X509_up_ref(xc->xc_x509) == 1 ?
+			    xc->xc_x509 : NULL);
+		}
+		if (old == NULL || xc->xc_used < old->xc_used)
+			old = xc;
+	}
+	if ((x = d2i_X509(NULL, &q, (long)n)) == NULL)
+		return (NULL);
+	if (q != p + n) {
+		X509_free(x);
+		return (NULL);
+	}
+	X509_free(old->xc_x509);
+	free(old->xc_der);
+	old->xc_x509 = NULL;
+	if ((old->xc_der = malloc(n)) != NULL && X509_up_ref(x) == 1) {
+		memcpy(old->xc_der, p, n);
+		old->xc_len = n;
+		old->xc_x509 = x;
+		old->xc_used = ++cs->cs_xclock;
+	}
+	return (x);
+}
+
 /* The [2 bytes length][DER] sequence of ca.h, end-entity first. */
 static STACK_OF(X509) *
-ca_chain_d2i(const uint8_t *p, size_t len)
+ca_chain_d2i(struct ca_store *cs, const uint8_t *p, size_t len)
 {
 	STACK_OF(X509)	*sk;
-	const uint8_t	*q;
 	X509		*x;
 	size_t		 n;
 
@@ -1481,10 +1543,9 @@ ca_chain_d2i(const uint8_t *p, size_t len)
 		len -= 2;
 		if (n == 0 || n > len)
 			goto bad;
-		q = p;
-		if ((x = d2i_X509(NULL, &q, (long)n)) == NULL)
+		if ((x = ca_x509_d2i(cs, p, n)) == NULL)
 			goto bad;
-		if (q != p + n || !sk_X509_push(sk, x)) {
+		if (!sk_X509_push(sk, x)) {
 			X509_free(x);
 			goto bad;
 		}
@@ -1752,7 +1813,7 @@ ca_verify(struct ca_store *cs, const struct ca_peer *cp, char *why,
 		return (ca_why(why, whysz, "ID %s (type %u): malformed or not "
 		    "supported", tname, cp->cp_idtype));
 	if (cp->cp_chainlen > 0) {
-		if ((chain = ca_chain_d2i(cp->cp_chain,
+		if ((chain = ca_chain_d2i(cs, cp->cp_chain,
 		    cp->cp_chainlen)) == NULL)
 			return (ca_why(why, whysz, "ID %s \"%s\": certificates "
 			    "malformed", tname, id));

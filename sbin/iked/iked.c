@@ -279,6 +279,7 @@ iked_run(struct iked *env)
 	proc_engine_close(env);
 	for (i = 0; i < 5; i++)
 		event_free(ev[i]);
+	auth_close(env);
 	event_base_free(env->sc_evbase);
 	config_unref(env->sc_config);
 	ca_free(env->sc_ca);

@@ -896,8 +896,38 @@ struct iked_sa {
 	struct iked_sa		*sa_rekey_peer;
 	int			 sa_rekeywait;	/* IKEv2: our rekey waits for
 						   the window (ikev2_next) */
+	/*
+	 * Public key authentication: the ca process answers through the
+	 * event loop (auth_*_start()); meanwhile the message that needs
+	 * the answer waits here, and is taken up again with it.
+	 */
+	int			 sa_authwait;	/* a request of ours is out */
+	int			 sa_peerok;	/* the peer's AUTH or SIG: 1
+						   verified, -1 refused */
+	uint8_t			 sa_peermethod;	/* what was asked: its method */
+	int			 sa_peercert;	/* with a certificate */
+	uint8_t			*sa_mysig;	/* our AUTH or SIG, signed */
+	size_t			 sa_mysiglen;
+	uint8_t			 sa_mysigmethod; /* its IKEv2 AUTH method */
+	int			 sa_mysigerr;	/* the signing failed */
+	struct ikemsg_held	*sa_held;	/* the message waiting */
 };
 TAILQ_HEAD(iked_sas, iked_sa);
+
+/* A received message kept, decrypted, while its IKE SA waits. */
+struct ikemsg_held {
+	struct ikemsg	 h_msg;		/* its pointers into h_raw, h_plain */
+	uint8_t		*h_raw;
+	size_t		 h_rawlen;
+	uint8_t		*h_plain;	/* NULL: IKEv1, decrypted again */
+	size_t		 h_plainlen;
+	struct sockaddr_storage h_local;	/* IKEv1: where it came */
+	struct sockaddr_storage h_peer;
+	int		 h_natt;
+};
+struct ikemsg_held *ikemsg_hold(const struct ikemsg *, const uint8_t *,
+	    size_t, uint8_t **, size_t *);
+void	 ikemsg_held_free(struct ikemsg_held *);
 RB_HEAD(iked_saspis, iked_sa);
 RB_PROTOTYPE(iked_saspis, iked_sa, sa_spinode, ikesa_spi_cmp);
 RB_HEAD(iked_sapeers, iked_sa);
@@ -1026,6 +1056,7 @@ struct iked {
 	const char		*sc_authdir;	/* the iked directory, -K */
 	struct ca_store		*sc_ca;		/* -X: in process */
 	int			 sc_cafd;	/* else the ca process, or -1 */
+	struct auth_queue	*sc_authq;	/* requests without answers */
 };
 
 extern struct iked	*iked_env;
@@ -1442,6 +1473,25 @@ int	 auth_sign(struct iked *, enum ca_authmode, unsigned int,
 int	 auth_sign_v1(struct iked *, const uint8_t *, size_t, uint8_t *,
 	    size_t, size_t *, char *, size_t);
 int	 auth_verify(struct iked *, const struct ca_peer *, char *, size_t);
+/* The same, answered later through the event loop (auth_cb). */
+struct auth_answer {
+	int		 aa_ok;			/* 0, or -1 with aa_why */
+	char		 aa_why[CA_WHY_MAX];
+	uint8_t		 aa_method;		/* SIGN: the AUTH method */
+	uint8_t		 aa_sig[CA_SIG_MAX];	/* SIGN, SIGNV1 */
+	size_t		 aa_siglen;
+};
+typedef void (*auth_cb)(struct iked *, void *, const struct auth_answer *);
+int	 auth_sign_start(struct iked *, enum ca_authmode, unsigned int,
+	    const uint8_t *, size_t, auth_cb, void *);
+int	 auth_sign_v1_start(struct iked *, const uint8_t *, size_t, auth_cb,
+	    void *);
+int	 auth_verify_start(struct iked *, const struct ca_peer *, auth_cb,
+	    void *);
+void	 auth_cancel(struct iked *, void *);
+void	 auth_deliver(struct iked *);
+u_int	 auth_ready(struct iked *);
+void	 auth_close(struct iked *);
 void	 iked_loadkeys(struct iked *);
 int	 auth_tcp_connect(const char *, const char *);
 void	 auth_set_ocsp(struct ca_store *, const struct iked_config *);

@@ -567,12 +567,69 @@ ikesa_free(struct iked_sa *sa)
 	freezero_ptr(&sa->sa_msg2, &sa->sa_msg2len);
 	freezero_ptr(&sa->sa_cookie, &sa->sa_cookielen);
 	freezero_ptr(&sa->sa_idr2, &sa->sa_idr2len);
+	/* A signature or verdict still to come goes nowhere. */
+	auth_cancel(env, sa);
+	freezero_ptr(&sa->sa_mysig, &sa->sa_mysiglen);
+	ikemsg_held_free(sa->sa_held);
 	if (sa->sa_frag != NULL) {
 		ikemsg_frag_clear(sa->sa_frag);
 		free(sa->sa_frag);
 	}
 	config_unref(sa->sa_cf);
 	freezero(sa, sizeof(*sa));
+}
+
+/*
+ * Keep m, received as raw (rawlen bytes) and decrypted into *plain
+ * (taken: *plain is NULL after), for when its IKE SA can go on.  NULL
+ * if out of memory (*plain is left to the caller).  Without a
+ * plaintext (IKEv1 decrypts again) only the outer payloads are kept.
+ */
+struct ikemsg_held *
+ikemsg_hold(const struct ikemsg *m, const uint8_t *raw, size_t rawlen,
+    uint8_t **plain, size_t *plainlen)
+{
+	struct ikemsg_held	*h;
+	const uint8_t		*p;
+	u_int			 i;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL ||
+	    (h->h_raw = malloc(rawlen > 0 ? rawlen : 1)) == NULL) {
+		free(h);
+		return (NULL);
+	}
+	memcpy(h->h_raw, raw, rawlen);
+	h->h_rawlen = rawlen;
+	h->h_plain = *plain;
+	h->h_plainlen = *plainlen;
+	*plain = NULL;
+	*plainlen = 0;
+	h->h_msg = *m;
+	if (m->msg_buf >= raw && m->msg_buf <= raw + rawlen)
+		h->h_msg.msg_buf = h->h_raw + (m->msg_buf - raw);
+	for (i = 0; i < m->msg_npld && i < IKEMSG_PLD_MAX; i++) {
+		/* Without its plaintext, the message ends before it. */
+		if (h->h_plain == NULL && m->msg_pld[i].pld_inner) {
+			h->h_msg.msg_npld = i;
+			break;
+		}
+		p = m->msg_pld[i].pld_buf;
+		/* Outer payloads are in raw; the inner ones in plain. */
+		if (p >= raw && p < raw + rawlen)
+			h->h_msg.msg_pld[i].pld_buf = h->h_raw + (p - raw);
+	}
+	return (h);
+}
+
+void
+ikemsg_held_free(struct ikemsg_held *h)
+{
+	if (h == NULL)
+		return;
+	freezero(h->h_raw, h->h_rawlen);
+	if (h->h_plain != NULL)
+		freezero(h->h_plain, h->h_plainlen);
+	free(h);
 }
 
 /*

@@ -831,7 +831,78 @@ v1_p1_ke(struct iked_sa *sa, struct ikebuf *b)
 	return (b->ib_error ? -1 : 0);
 }
 
-/* MM5 or MM6: ID, HASH_x, encrypted. */
+static void	v1_continue(struct iked_sa *);
+static void	v1_hold(struct iked_sa *, const struct ikemsg *,
+		    const uint8_t *, size_t, const struct sockaddr *,
+		    const struct sockaddr *, int);
+
+/* The ca process has signed our HASH_x (or could not). */
+static void
+v1_signed(struct iked *env, void *arg, const struct auth_answer *a)
+{
+	struct iked_sa	*sa = arg;
+
+	(void)env;
+	sa->sa_authwait = 0;
+	if (a->aa_ok == 0)
+		setbuf_dup(&sa->sa_mysig, &sa->sa_mysiglen, a->aa_sig,
+		    a->aa_siglen);
+	if (a->aa_ok == -1 || sa->sa_mysig == NULL) {
+		log_warnx("%s: cannot sign with rule \"%s\": %s", sa->sa_name,
+		    sa->sa_pol->pol_name, a->aa_ok == -1 ? a->aa_why :
+		    "out of memory");
+		sa->sa_mysigerr = 1;
+	}
+	v1_continue(sa);
+}
+
+/* Ask for SIG_x over h: 1 (v1_signed() takes it up), or -1. */
+static int
+v1_sign(struct iked_sa *sa, const uint8_t *h)
+{
+	if (sa->sa_authwait)
+		return (1);
+	if (auth_sign_v1_start(sa->sa_env, h, hash_length(sa->sa_prf),
+	    v1_signed, sa) == -1) {
+		log_warnx("%s: cannot sign with rule \"%s\": out of memory",
+		    sa->sa_name, sa->sa_pol->pol_name);
+		sa->sa_mysigerr = 1;
+		return (-1);
+	}
+	sa->sa_authwait = 1;
+	return (1);
+}
+
+/*
+ * The responder's SIG_R, asked for once SIG_I is verified (before MM5's
+ * IV is taken): 0 (a pre-shared key, or signed), 1 (asked), -1.
+ */
+static int
+v1_presign(struct iked_sa *sa)
+{
+	struct ikebuf	 b;
+	uint8_t		 h[V1_HASH_MAX];
+	int		 ret;
+
+	if (!v1_pubkey(sa) || sa->sa_mysig != NULL || sa->sa_mysigerr)
+		return (0);
+	if (sa->sa_authwait)
+		return (1);
+	if (ikebuf_init(&b) == -1)
+		return (-1);
+	ret = v1_build_myid(sa, &b, &sa->sa_idr, &sa->sa_idrlen);
+	ikebuf_free(&b);
+	if (ret == -1 || v1_p1_hash(sa, 0, h) == -1) {
+		sa->sa_mysigerr = 1;
+		return (-1);
+	}
+	return (v1_sign(sa, h));
+}
+
+/*
+ * MM5 or MM6: ID, HASH_x (or CERT, SIG_x), encrypted.  0, -1, or 1:
+ * the signature is asked for; sent when it comes (v1_continue()).
+ */
 static int
 v1_send_mm_auth(struct iked_sa *sa)
 {
@@ -851,18 +922,12 @@ v1_send_mm_auth(struct iked_sa *sa)
 	}
 	if (v1_pubkey(sa)) {
 		/* SIG_I or SIG_R: HASH_x signed (RFC 2409 5.1). */
-		uint8_t	 sig[CA_SIG_MAX];
-		size_t	 siglen;
-		char	 why[CA_WHY_MAX];
-
-		if (auth_sign_v1(sa->sa_env, h, hash_length(sa->sa_prf), sig,
-		    sizeof(sig), &siglen, why, sizeof(why)) == -1) {
-			log_warnx("%s: cannot sign with rule \"%s\": %s",
-			    sa->sa_name, sa->sa_pol->pol_name, why);
+		if (sa->sa_mysig == NULL) {
 			ikebuf_free(&b);
-			return (-1);
+			return (sa->sa_mysigerr ? -1 : v1_sign(sa, h));
 		}
-		ikev1_build_hash(&b, IKEV1_PAYLOAD_SIG, sig, siglen);
+		ikev1_build_hash(&b, IKEV1_PAYLOAD_SIG, sa->sa_mysig,
+		    sa->sa_mysiglen);
 	} else
 		ikev1_build_hash(&b, IKEV1_PAYLOAD_HASH, h,
 		    hash_length(sa->sa_prf));
@@ -896,12 +961,35 @@ enum v1_auth {
 	V1_AUTH_MALFORMED,	/* undecryptable, or no ID and HASH */
 	V1_AUTH_HASH,		/* HASH_I or HASH_R differs: another key */
 	V1_AUTH_ID,		/* the peer's ID is not the rule's dstid */
-	V1_AUTH_SIG		/* its certificate or SIG refused, logged */
+	V1_AUTH_SIG,		/* its certificate or SIG refused, logged */
+	V1_AUTH_WAIT		/* the ca process answers later */
 };
 
+/* The ca process's verdict on the peer's SIG. */
+static void
+v1_verified(struct iked *env, void *arg, const struct auth_answer *a)
+{
+	struct iked_sa	*sa = arg;
+
+	(void)env;
+	sa->sa_authwait = 0;
+	if (a->aa_ok == 0) {
+		sa->sa_peerok = 1;
+		log_info("%s: main mode: the peer's RSA signature verified "
+		    "(%s)", sa->sa_name, sa->sa_peercert ? "certificate" :
+		    "raw public key");
+	} else {
+		sa->sa_peerok = -1;
+		log_warnx("%s: main mode: AUTHENTICATION_FAILED: %s",
+		    sa->sa_name, a->aa_why);
+	}
+	v1_continue(sa);
+}
+
 /*
- * The peer's SIG over HASH_x h, with the CERTs of m: the ca process's
- * verdict; its reason logged.
+ * The peer's SIG over HASH_x h, with the CERTs of m: asked of the ca
+ * process (1: v1_verified() takes its verdict up), or the verdict
+ * already given (0, or -1 with its reason logged).
  */
 static int
 v1_verify_sig(struct iked_sa *sa, const struct ikemsg *m,
@@ -914,6 +1002,10 @@ v1_verify_sig(struct iked_sa *sa, const struct ikemsg *m,
 	size_t			 chainlen = 0;
 	int			 ret = -1;
 
+	if (sa->sa_peerok != 0)
+		return (sa->sa_peerok > 0 ? 0 : -1);
+	if (sa->sa_authwait)
+		return (1);
 	if ((chain = malloc(CA_CHAIN_MAX)) == NULL)
 		return (-1);
 	why[0] = '\0';
@@ -936,12 +1028,12 @@ v1_verify_sig(struct iked_sa *sa, const struct ikemsg *m,
 	cp.cp_authlen = siglen;
 	cp.cp_data = h;
 	cp.cp_datalen = hash_length(sa->sa_prf);
-	if (auth_verify(sa->sa_env, &cp, why, sizeof(why)) == 0) {
-		log_info("%s: main mode: the peer's RSA signature verified "
-		    "(%s)", sa->sa_name, chainlen > 0 ? "certificate" :
-		    "raw public key");
-		ret = 0;
-	}
+	if (auth_verify_start(sa->sa_env, &cp, v1_verified, sa) == 0) {
+		sa->sa_authwait = 1;
+		sa->sa_peercert = chainlen > 0;
+		ret = 1;
+	} else
+		snprintf(why, sizeof(why), "out of memory");
  done:
 	if (ret == -1)
 		log_warnx("%s: main mode: AUTHENTICATION_FAILED: %s",
@@ -975,9 +1067,16 @@ v1_check_mm_auth(struct iked_sa *sa, struct ikemsg *m, const uint8_t *plain)
 		    idp->pld_len - 4);
 	hb = ikemsg_pld_body(hp, &hl);
 	if (v1_pubkey(sa)) {
-		if (v1_p1_hash(sa, peer_is_i, h) == -1 ||
-		    v1_verify_sig(sa, m, &id, hb, hl, h) == -1)
+		if (v1_p1_hash(sa, peer_is_i, h) == -1)
 			return (V1_AUTH_SIG);
+		switch (v1_verify_sig(sa, m, &id, hb, hl, h)) {
+		case 0:
+			break;
+		case 1:
+			return (V1_AUTH_WAIT);
+		default:
+			return (V1_AUTH_SIG);
+		}
 	} else {
 		if (hl != hash_length(sa->sa_prf) ||
 		    v1_p1_hash(sa, peer_is_i, h) == -1 ||
@@ -1001,6 +1100,11 @@ v1_established(struct iked_sa *sa)
 	    sa->sa_initiator ? "initiator" : "responder",
 	    sa->sa_nat & SA_NATT_FLOAT ? "NAT-T on port 4500" : "port 500",
 	    sa->sa_nat & SA_DPD_VID ? ", DPD" : "");
+	/* Our SIG is out: it is not needed again. */
+	if (sa->sa_mysig != NULL)
+		freezero(sa->sa_mysig, sa->sa_mysiglen);
+	sa->sa_mysig = NULL;
+	sa->sa_mysiglen = 0;
 	if (sa->sa_nat & SA_DPD_VID)
 		ikesa_liveness_start(sa);
 	ikesa_established(sa);
@@ -1213,7 +1317,8 @@ v1_recv_mm4(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 
 /*
  * MM5 (R) or MM6 (I): decrypted and authenticated, or the phase 1 ends
- * with one line that says why.
+ * with one line that says why; or 1: the ca process answers later, and
+ * the message, kept undecrypted, is taken up again (v1_continue()).
  */
 static int
 v1_recv_mm_auth(struct iked_sa *sa, struct ikemsg *m, const char *what,
@@ -1228,10 +1333,15 @@ v1_recv_mm_auth(struct iked_sa *sa, struct ikemsg *m, const char *what,
 		r = v1_check_mm_auth(sa, m, plain);
 	if (plain != NULL)
 		freezero(plain, m->msg_enclen);
+	/* The responder signs SIG_R before it takes MM5's IV. */
+	if (r == V1_AUTH_OK && !sa->sa_initiator && v1_presign(sa) == 1)
+		r = V1_AUTH_WAIT;
 	switch (r) {
 	case V1_AUTH_OK:
 		memcpy(sa->sa_iv, newiv, sa->sa_ivlen);
 		return (0);
+	case V1_AUTH_WAIT:
+		return (1);
 	case V1_AUTH_MALFORMED:
 		log_warnx("%s: main mode: %s does not decrypt: pre-shared key "
 		    "mismatch?", sa->sa_name, what);
@@ -1258,9 +1368,16 @@ v1_recv_mm5(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
     size_t rawlen, const struct sockaddr *local, const struct sockaddr *peer,
     int natt)
 {
-	if (v1_recv_mm_auth(sa, m, "MM5", v1_pubkey(sa) ? "SIG_I" : "HASH_I") ==
-	    -1)
+	switch (v1_recv_mm_auth(sa, m, "MM5", v1_pubkey(sa) ? "SIG_I" :
+	    "HASH_I")) {
+	case 0:
+		break;
+	case 1:
+		v1_hold(sa, m, raw, rawlen, local, peer, natt);
 		return;
+	default:
+		return;
+	}
 	if (natt) {
 		/* The initiator floated: follow it (and its NAT). */
 		memcpy(&sa->sa_local, local, sa_len(local));
@@ -1271,7 +1388,8 @@ v1_recv_mm5(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 	log_info("%s: main mode: MM5 <- IDii, %s_I verified; "
 	    "MM6 -> IDir, %s_R", sa->sa_name, v1_pubkey(sa) ? "SIG" : "HASH",
 	    v1_pubkey(sa) ? "CERT, SIG" : "HASH");
-	if (v1_send_mm_auth(sa) == -1) {
+	/* SIG_R came before MM5's IV was taken: nothing waits now. */
+	if (v1_send_mm_auth(sa) != 0) {
 		ikesa_dead(sa, "cannot send MM6");
 		return;
 	}
@@ -1283,13 +1401,73 @@ static void
 v1_recv_mm6(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
     size_t rawlen)
 {
-	if (v1_recv_mm_auth(sa, m, "MM6", v1_pubkey(sa) ? "SIG_R" : "HASH_R") ==
-	    -1)
+	switch (v1_recv_mm_auth(sa, m, "MM6", v1_pubkey(sa) ? "SIG_R" :
+	    "HASH_R")) {
+	case 0:
+		break;
+	case 1:
+		v1_hold(sa, m, raw, rawlen, NULL, NULL, 0);
 		return;
+	default:
+		return;
+	}
 	tx_setrx(&sa->sa_tx, raw, rawlen);
 	log_info("%s: main mode: MM6 <- IDir, %s_R verified", sa->sa_name,
 	    v1_pubkey(sa) ? "SIG" : "HASH");
 	v1_established(sa);
+}
+
+static void	v1_recv_mm(struct iked_sa *, struct ikemsg *, const uint8_t *,
+		    size_t, const struct sockaddr *, const struct sockaddr *,
+		    int);
+
+/*
+ * MM5 or MM6 kept, still encrypted (its IV not yet taken), until the
+ * ca process answers; if there is no memory the phase 1 ends.
+ */
+static void
+v1_hold(struct iked_sa *sa, const struct ikemsg *m, const uint8_t *raw,
+    size_t rawlen, const struct sockaddr *local, const struct sockaddr *peer,
+    int natt)
+{
+	struct ikemsg_held	*h;
+	uint8_t			*none = NULL;
+	size_t			 nonelen = 0;
+
+	if ((h = ikemsg_hold(m, raw, rawlen, &none, &nonelen)) == NULL) {
+		auth_cancel(sa->sa_env, sa);
+		sa->sa_authwait = 0;
+		ikesa_dead(sa, "out of memory");
+		return;
+	}
+	if (local != NULL)
+		memcpy(&h->h_local, local, sa_len(local));
+	if (peer != NULL)
+		memcpy(&h->h_peer, peer, sa_len(peer));
+	h->h_natt = natt;
+	sa->sa_held = h;
+}
+
+/*
+ * The answer the phase 1 waited for has come: MM5 or MM6 is taken up
+ * again, or the initiator's MM5 goes out.
+ */
+static void
+v1_continue(struct iked_sa *sa)
+{
+	struct ikemsg_held	*h;
+
+	if ((h = sa->sa_held) == NULL) {
+		if (sa->sa_initiator && sa->sa_state == SA_S_MM5 &&
+		    v1_send_mm_auth(sa) == -1)
+			ikesa_dead(sa, "cannot send MM5");
+		return;
+	}
+	sa->sa_held = NULL;
+	v1_recv_mm(sa, &h->h_msg, h->h_raw, h->h_rawlen,
+	    (struct sockaddr *)&h->h_local, (struct sockaddr *)&h->h_peer,
+	    h->h_natt);
+	ikemsg_held_free(h);
 }
 
 /* Main Mode: each message to the handler of the state that awaits it. */
@@ -1298,6 +1476,9 @@ v1_recv_mm(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
     size_t rawlen, const struct sockaddr *local, const struct sockaddr *peer,
     int natt)
 {
+	/* One waits for the ca process: this is its retransmission. */
+	if (sa->sa_held != NULL)
+		return;
 	if (tx_isretransmit(sa->sa_env, &sa->sa_tx, raw, rawlen))
 		return;
 	switch (sa->sa_state) {

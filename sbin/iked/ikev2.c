@@ -919,15 +919,74 @@ v2_signed_octets(struct iked_sa *sa, int initiator, const uint8_t *idb,
 	return (buf);
 }
 
-/* Our AUTH payload, for the ID payload body idb: a MAC or a signature. */
+static void	v2_continue(struct iked_sa *);
+
+/* The ca process has signed our AUTH (or could not). */
+static void
+v2_signed(struct iked *env, void *arg, const struct auth_answer *a)
+{
+	struct iked_sa	*sa = arg;
+
+	(void)env;
+	sa->sa_authwait = 0;
+	if (a->aa_ok == 0)
+		setbuf_dup(&sa->sa_mysig, &sa->sa_mysiglen, a->aa_sig,
+		    a->aa_siglen);
+	if (a->aa_ok == -1 || sa->sa_mysig == NULL) {
+		log_warnx("%s: cannot sign with rule \"%s\" (%s): %s",
+		    sa->sa_name, sa->sa_pol->pol_name,
+		    print_auth(sa->sa_pol->pol_auth), a->aa_ok == -1 ?
+		    a->aa_why : "out of memory");
+		sa->sa_mysigerr = 1;
+	} else {
+		sa->sa_mysigmethod = a->aa_method;
+		log_debug("%s: AUTH method %u, %zu bytes", sa->sa_name,
+		    a->aa_method, a->aa_siglen);
+	}
+	v2_continue(sa);
+}
+
+/*
+ * Ask the ca process for our signature over the AUTH octets of idb:
+ * 1 (v2_signed() takes it up), or -1.
+ */
+static int
+v2_sign(struct iked_sa *sa, int initiator, const uint8_t *idb,
+    size_t idblen)
+{
+	uint8_t		*data;
+	size_t		 len;
+	int		 ret;
+
+	if (sa->sa_authwait)
+		return (1);
+	if ((data = v2_signed_octets(sa, initiator, idb, idblen, &len)) ==
+	    NULL) {
+		sa->sa_mysigerr = 1;
+		return (-1);
+	}
+	ret = auth_sign_start(sa->sa_env, sa->sa_pol->pol_auth,
+	    sa->sa_peerhashes, data, len, v2_signed, sa);
+	freezero(data, len);
+	if (ret == -1) {
+		log_warnx("%s: cannot sign with rule \"%s\": out of memory",
+		    sa->sa_name, sa->sa_pol->pol_name);
+		sa->sa_mysigerr = 1;
+		return (-1);
+	}
+	sa->sa_authwait = 1;
+	return (1);
+}
+
+/*
+ * Our AUTH payload, for the ID payload body idb: a MAC or a signature.
+ * 0, -1, or 1: the signature is asked for; build again once it came.
+ */
 static int
 v2_build_myauth(struct iked_sa *sa, struct ikebuf *b, int initiator,
     const uint8_t *idb, size_t idblen)
 {
-	uint8_t		 auth[CA_SIG_MAX], method;
-	uint8_t		*data;
-	char		 why[CA_WHY_MAX];
-	size_t		 len, authlen;
+	uint8_t		 auth[V2_MAX_MD];
 	int		 ret;
 
 	if (!v2_pubkey(sa)) {
@@ -938,27 +997,77 @@ v2_build_myauth(struct iked_sa *sa, struct ikebuf *b, int initiator,
 		explicit_bzero(auth, sizeof(auth));
 		return (ret);
 	}
-	if ((data = v2_signed_octets(sa, initiator, idb, idblen, &len)) ==
-	    NULL)
+	if (sa->sa_mysigerr)
 		return (-1);
-	ret = auth_sign(sa->sa_env, sa->sa_pol->pol_auth, sa->sa_peerhashes,
-	    data, len, &method, auth, sizeof(auth), &authlen, why,
-	    sizeof(why));
-	freezero(data, len);
-	if (ret == -1) {
-		log_warnx("%s: cannot sign with rule \"%s\" (%s): %s",
-		    sa->sa_name, sa->sa_pol->pol_name,
-		    print_auth(sa->sa_pol->pol_auth), why);
+	if (sa->sa_mysig == NULL)
+		return (v2_sign(sa, initiator, idb, idblen));
+	return (ikev2_build_auth(b, sa->sa_mysigmethod, sa->sa_mysig,
+	    sa->sa_mysiglen));
+}
+
+/*
+ * Our AUTH, asked for as early as it can be: the initiator's once
+ * IKE_SA_INIT is done (while the kernel allocates the child's SPI),
+ * the responder's once the initiator's is verified (every answer to
+ * that IKE_AUTH, a child, an error or none, then has it at once).
+ * 0 (a pre-shared key, or signed), 1 (asked), -1.
+ */
+static int
+v2_presign(struct iked_sa *sa, int initiator)
+{
+	struct ikebuf	 b;
+	uint8_t		*idb = NULL;
+	size_t		 idblen = 0;
+	int		 ret;
+
+	if (!v2_pubkey(sa) || sa->sa_mysig != NULL || sa->sa_mysigerr)
+		return (0);
+	if (sa->sa_authwait)
+		return (1);
+	if (ikebuf_init(&b) == -1)
 		return (-1);
+	if (initiator)
+		ret = v2_build_myid(sa, &b, IKEV2_PAYLOAD_IDi, &idb, &idblen);
+	else
+		ret = v2_build_myid(sa, &b, IKEV2_PAYLOAD_IDr, &sa->sa_idr2,
+		    &sa->sa_idr2len);
+	ikebuf_free(&b);
+	if (ret == -1)
+		sa->sa_mysigerr = 1;
+	else
+		ret = v2_sign(sa, initiator, initiator ? idb : sa->sa_idr2,
+		    initiator ? idblen : sa->sa_idr2len);
+	if (idb != NULL)
+		freezero(idb, idblen);
+	return (ret);
+}
+
+/* The ca process's verdict on the peer's AUTH. */
+static void
+v2_verified(struct iked *env, void *arg, const struct auth_answer *a)
+{
+	struct iked_sa	*sa = arg;
+
+	sa->sa_authwait = 0;
+	if (a->aa_ok == 0) {
+		sa->sa_peerok = 1;
+		log_info("%s: the peer's signature verified (AUTH method %u%s)",
+		    sa->sa_name, sa->sa_peermethod, sa->sa_peercert ?
+		    ", certificate" : ", raw public key");
+	} else {
+		sa->sa_peerok = -1;
+		env->sc_stats.st_badauth++;
+		log_warnx("%s: IKE_AUTH: AUTHENTICATION_FAILED: %s",
+		    sa->sa_name, a->aa_why);
 	}
-	log_debug("%s: AUTH method %u, %zu bytes", sa->sa_name, method,
-	    authlen);
-	return (ikev2_build_auth(b, method, auth, authlen));
+	v2_continue(sa);
 }
 
 /*
  * The peer's AUTH (of the initiator if initiator), for ID payload idp
- * and the CERTs of m: 0, or -1 with the reason logged and counted.
+ * and the CERTs of m: 0, or -1 with the reason logged and counted, or
+ * 1: a signature, whose verdict the ca process sends later (m waits;
+ * asked again then, the answer is the verdict).
  */
 static int
 v2_verify_peer(struct iked_sa *sa, const struct ikemsg *m, int initiator,
@@ -972,6 +1081,11 @@ v2_verify_peer(struct iked_sa *sa, const struct ikemsg *m, int initiator,
 	size_t			 chainlen = 0, len = 0;
 	int			 ret = -1;
 
+	/* Asked before: the verdict (logged and counted as it came). */
+	if (sa->sa_peerok != 0)
+		return (sa->sa_peerok > 0 ? 0 : -1);
+	if (sa->sa_authwait)
+		return (1);
 	if (!v2_pubkey(sa)) {
 		if (method != IKEV2_AUTH_SHARED_KEY_MIC) {
 			snprintf(why, sizeof(why), "the peer signs (AUTH "
@@ -1032,13 +1146,14 @@ v2_verify_peer(struct iked_sa *sa, const struct ikemsg *m, int initiator,
 	cp.cp_authlen = al;
 	cp.cp_data = data;
 	cp.cp_datalen = len;
-	why[0] = '\0';
-	if (auth_verify(sa->sa_env, &cp, why, sizeof(why)) == -1)
+	if (auth_verify_start(sa->sa_env, &cp, v2_verified, sa) == -1) {
+		snprintf(why, sizeof(why), "out of memory");
 		goto fail;
-	ret = 0;
-	log_info("%s: the peer's signature verified (AUTH method %u%s)",
-	    sa->sa_name, method, chainlen > 0 ? ", certificate" :
-	    ", raw public key");
+	}
+	sa->sa_authwait = 1;
+	sa->sa_peermethod = method;
+	sa->sa_peercert = chainlen > 0;
+	ret = 1;
 	goto done;
  fail:
 	sa->sa_env->sc_stats.st_badauth++;
@@ -1491,6 +1606,8 @@ v2_recv_init_resp(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 	log_info("%s: IKE_SA_INIT <- SA (encr %u/%u prf %u integ %u group %u), "
 	    "KE, Nr%s", sa->sa_name, c.encr, c.encrbits, c.prf, c.integ, c.dh,
 	    sa->sa_nat & SA_NATT_FLOAT ? "; floated to port 4500" : "");
+	/* The signature comes while the kernel allocates our SPI. */
+	(void)v2_presign(sa, 1);
 	ikev2_next(sa);
 }
 
@@ -1902,14 +2019,17 @@ v2_send_auth(struct iked_sa *sa, struct iked_child *ch)
 	uint8_t		 spi[16];
 	uint8_t		*idb = NULL;
 	size_t		 idblen = 0;
+	int		 r = -1;
 
 	if (ikebuf_init(&b) == -1)
 		return;
 	if (v2_build_myid(sa, &b, IKEV2_PAYLOAD_IDi, &idb, &idblen) == -1 ||
-	    v2_build_myauth(sa, &b, 1, idb, idblen) == -1) {
+	    (r = v2_build_myauth(sa, &b, 1, idb, idblen)) != 0) {
 		ikebuf_free(&b);
 		free(idb);
-		ikesa_dead(sa, "cannot build IKE_AUTH");
+		/* 1: built again when the signature comes (v2_continue). */
+		if (r == -1)
+			ikesa_dead(sa, "cannot build IKE_AUTH");
 		return;
 	}
 	freezero(idb, idblen);
@@ -2048,8 +2168,8 @@ v2_respond_child(struct iked_child *ch)
 	if (!ccsa) {
 		if (v2_build_myid(sa, &b, IKEV2_PAYLOAD_IDr, &sa->sa_idr2,
 		    &sa->sa_idr2len) == -1 ||
-		    v2_build_myauth(sa, &b, 0, sa->sa_idr2, sa->sa_idr2len) ==
-		    -1) {
+		    v2_build_myauth(sa, &b, 0, sa->sa_idr2, sa->sa_idr2len) !=
+		    0) {
 			ikebuf_free(&b);
 			v2_child_fail(ch, "cannot build IKE_AUTH");
 			return;
@@ -2288,7 +2408,7 @@ v2_respond_error(struct iked_sa *sa, uint8_t exchange, uint32_t msgid,
 		return (-1);
 	if (withauth && (v2_build_myid(sa, &b, IKEV2_PAYLOAD_IDr,
 	    &sa->sa_idr2, &sa->sa_idr2len) == -1 || v2_build_myauth(sa, &b,
-	    0, sa->sa_idr2, sa->sa_idr2len) == -1)) {
+	    0, sa->sa_idr2, sa->sa_idr2len) != 0)) {
 		ret = -1;
 		ikebuf_free(&b);
 		if (ikebuf_init(&b) == -1)
@@ -2342,7 +2462,8 @@ ikev2_child_answered(struct iked_child *ch)
 
 /* %%% IKE_AUTH */
 
-static void
+/* 1: m waits for the ca process (v2_continue()); else 0. */
+static int
 v2_recv_auth_req(struct iked_sa *sa, struct ikemsg *m)
 {
 	struct iked		*env = sa->sa_env;
@@ -2362,14 +2483,22 @@ v2_recv_auth_req(struct iked_sa *sa, struct ikemsg *m)
 		v2_respond_error(sa, IKEV2_EXCHANGE_IKE_AUTH, m->msg_msgid, 0,
 		    IKEV2_N_INVALID_SYNTAX);
 		ikesa_dead(sa, "malformed IKE_AUTH");
-		return;
+		return (0);
 	}
-	if (v2_verify_peer(sa, m, 1, idp, &id, method, ad, al) == -1) {
+	switch (v2_verify_peer(sa, m, 1, idp, &id, method, ad, al)) {
+	case 0:
+		break;
+	case 1:
+		return (1);
+	default:
 		v2_respond_error(sa, IKEV2_EXCHANGE_IKE_AUTH, m->msg_msgid, 0,
 		    IKEV2_N_AUTHENTICATION_FAILED);
 		ikesa_dead(sa, "authentication failed");
-		return;
+		return (0);
 	}
+	/* Our signature first: what follows answers at once. */
+	if (v2_presign(sa, 0) == 1)
+		return (1);
 	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
 	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p))
 		if (ikev2_pld_notify(p, &n) == IKEMSG_OK &&
@@ -2385,7 +2514,7 @@ v2_recv_auth_req(struct iked_sa *sa, struct ikemsg *m)
 			ikesa_dead(sa, "cannot authenticate");
 		else
 			v2_established(sa);
-		return;
+		return (0);
 	}
 	if ((err = v2_child_request(sa, m, IKEV2_EXCHANGE_IKE_AUTH,
 	    m->msg_msgid, 0)) != 0) {
@@ -2396,6 +2525,7 @@ v2_recv_auth_req(struct iked_sa *sa, struct ikemsg *m)
 		else
 			v2_established(sa);
 	}
+	return (0);
 }
 
 /*
@@ -2425,7 +2555,8 @@ v2_auth_refused(struct iked_sa *sa)
 	ikebuf_free(&b);
 }
 
-static void
+/* 1: m waits for the ca process (v2_continue()); else 0. */
+static int
 v2_recv_auth_resp(struct iked_sa *sa, struct ikemsg *m)
 {
 	struct iked		*env = sa->sa_env;
@@ -2461,12 +2592,17 @@ v2_recv_auth_resp(struct iked_sa *sa, struct ikemsg *m)
 			    "error");
 		env->sc_stats.st_badauth++;
 		ikesa_dead(sa, "IKE_AUTH refused");
-		return;
+		return (0);
 	}
-	if (v2_verify_peer(sa, m, 0, idp, &id, method, ad, al) == -1) {
+	switch (v2_verify_peer(sa, m, 0, idp, &id, method, ad, al)) {
+	case 0:
+		break;
+	case 1:
+		return (1);
+	default:
 		v2_auth_refused(sa);
 		ikesa_dead(sa, "authentication failed");
-		return;
+		return (0);
 	}
 	log_info("%s: IKE_AUTH <- IDr, AUTH verified", sa->sa_name);
 	sa->sa_busy = 0;
@@ -2497,6 +2633,36 @@ v2_recv_auth_resp(struct iked_sa *sa, struct ikemsg *m)
 		free(s);
 	}
 	v2_established(sa);
+	return (0);
+}
+
+/*
+ * The answer the IKE SA waited for has come: the message it held is
+ * taken up again, or the initiator's IKE_AUTH goes out.
+ */
+static void
+v2_continue(struct iked_sa *sa)
+{
+	struct ikemsg_held	*h;
+	int			 response, parked = 0;
+
+	if ((h = sa->sa_held) == NULL) {
+		if (sa->sa_initiator && sa->sa_state == SA_S_V2_AUTH)
+			ikev2_next(sa);
+		return;
+	}
+	sa->sa_held = NULL;
+	response = (h->h_msg.msg_flags & IKEV2_FLAG_RESPONSE) != 0;
+	if (h->h_msg.msg_exchange == IKEV2_EXCHANGE_IKE_AUTH) {
+		if (response && sa->sa_state == SA_S_V2_AUTH)
+			parked = v2_recv_auth_resp(sa, &h->h_msg);
+		else if (!response && sa->sa_state == SA_S_V2_RINIT)
+			parked = v2_recv_auth_req(sa, &h->h_msg);
+	}
+	if (parked)
+		sa->sa_held = h;
+	else
+		ikemsg_held_free(h);
 }
 
 /* %%% CREATE_CHILD_SA */
@@ -2847,6 +3013,11 @@ v2_established(struct iked_sa *sa)
 	log_info("%s: IKE SA established (%s, %s)", sa->sa_name,
 	    sa->sa_initiator ? "initiator" : "responder",
 	    sa->sa_nat & SA_NATT_FLOAT ? "NAT-T on port 4500" : "port 500");
+	/* Our AUTH is out and answered: its signature is not needed. */
+	if (sa->sa_mysig != NULL)
+		freezero(sa->sa_mysig, sa->sa_mysiglen);
+	sa->sa_mysig = NULL;
+	sa->sa_mysiglen = 0;
 	ikesa_liveness_start(sa);
 	ikesa_established(sa);
 	ikev2_next(sa);
@@ -2879,7 +3050,7 @@ v2_recv(struct iked *env, struct ikemsg *m, const struct sockaddr *local,
 	uint8_t			*plain = NULL;
 	size_t			 plainlen = 0;
 	int			 response = (m->msg_flags & IKEV2_FLAG_RESPONSE) != 0;
-	int			 r;
+	int			 r, parked = 0;
 
 	/* The SA: by both SPIs, or IKE_SA_INIT's by SPIi alone. */
 	sa = NULL;
@@ -2921,6 +3092,14 @@ v2_recv(struct iked *env, struct ikemsg *m, const struct sockaddr *local,
 	if (sa == NULL || sa->sa_state == SA_S_DEAD) {
 		env->sc_stats.st_dropped++;
 		log_debug("IKEv2: no SA for the SPIs, dropped");
+		return;
+	}
+	/*
+	 * Its last message waits for the ca process: what comes now is a
+	 * retransmission of it (or of its answer to ours), or out of turn.
+	 */
+	if (sa->sa_held != NULL) {
+		log_debug("%s: busy authenticating, dropped", sa->sa_name);
 		return;
 	}
 	halfopen_continued(env);
@@ -2978,9 +3157,9 @@ v2_recv(struct iked *env, struct ikemsg *m, const struct sockaddr *local,
 	switch (m->msg_exchange) {
 	case IKEV2_EXCHANGE_IKE_AUTH:
 		if (response && sa->sa_state == SA_S_V2_AUTH)
-			v2_recv_auth_resp(sa, m);
+			parked = v2_recv_auth_resp(sa, m);
 		else if (!response && sa->sa_state == SA_S_V2_RINIT)
-			v2_recv_auth_req(sa, m);
+			parked = v2_recv_auth_req(sa, m);
 		else
 			env->sc_stats.st_dropped++;
 		break;
@@ -3003,6 +3182,13 @@ v2_recv(struct iked *env, struct ikemsg *m, const struct sockaddr *local,
 		break;
 	}
  done:
+	/* Kept until the ca process answers (the SA is alive: it asked). */
+	if (parked && (sa->sa_held = ikemsg_hold(m, raw, rawlen, &plain,
+	    &plainlen)) == NULL) {
+		auth_cancel(env, sa);
+		sa->sa_authwait = 0;
+		ikesa_dead(sa, "out of memory");
+	}
 	if (plain != NULL)
 		freezero(plain, plainlen);
 }
