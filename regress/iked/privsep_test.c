@@ -876,6 +876,32 @@ ATF_TC_BODY(auth_async, tc)
 	ATF_CHECK_EQ(vslot[ASYNC_N - 1].ok, -1);
 	ATF_CHECK_MSG(strstr(vslot[ASYNC_N - 1].why, "signature") != NULL,
 	    "why: %s", vslot[ASYNC_N - 1].why);
+
+	/*
+	 * Verified and signed in one round trip; a forged AUTH gets no
+	 * signature, and what is not an AUTH's octets is not signed.
+	 */
+	memset(vslot, 0, 3 * sizeof(vslot[0]));
+	cp.cp_auth = slot[0].sig;
+	cp.cp_authlen = slot[0].siglen;
+	cp.cp_datalen = sizeof(octets);
+	ATF_REQUIRE_EQ(auth_verify_sign_start(&env, &cp, CA_AUTH_RFC7427,
+	    CA_HASHES_OURS, octets, sizeof(octets), async_cb, &vslot[0]), 0);
+	ATF_REQUIRE_EQ(auth_verify_sign_start(&env, &cp, CA_AUTH_RFC7427,
+	    CA_HASHES_OURS, octets, 20, async_cb, &vslot[1]), 0);
+	cp.cp_datalen--;
+	ATF_REQUIRE_EQ(auth_verify_sign_start(&env, &cp, CA_AUTH_RFC7427,
+	    CA_HASHES_OURS, octets, sizeof(octets), async_cb, &vslot[2]), 0);
+	async_left = 3;
+	async_run(&env, 20);
+	ATF_CHECK_MSG(vslot[0].ok == 0 && vslot[0].siglen > 0 &&
+	    vslot[0].method == IKEV2_AUTH_SIG, "verify+sign: %s",
+	    vslot[0].why);
+	ATF_CHECK_MSG(vslot[1].ok == 0 && vslot[1].siglen == 0 &&
+	    strstr(vslot[1].why, "not signed") != NULL, "junk: %s",
+	    vslot[1].why);
+	ATF_CHECK_MSG(vslot[2].ok == -1 && vslot[2].siglen == 0,
+	    "forged: %d, %zu bytes signed", vslot[2].ok, vslot[2].siglen);
 	auth_close(&env);
 	close(sv[0]);
 	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);

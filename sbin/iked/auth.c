@@ -53,7 +53,8 @@ enum auth_op {
 	AUTH_OP_CERTREQ,	/* -> CA key hashes */
 	AUTH_OP_SIGN,		/* mode, peer's hashes, data -> method, sig */
 	AUTH_OP_SIGNV1,		/* data -> sig */
-	AUTH_OP_VERIFY		/* struct ca_peer -> verdict */
+	AUTH_OP_VERIFY,		/* struct ca_peer -> verdict */
+	AUTH_OP_VERIFYSIGN	/* VERIFY, then if verified SIGN or SIGNV1 */
 };
 
 /* %%% The fields of a message */
@@ -185,6 +186,64 @@ auth_ikev2_octets(const uint8_t *d, size_t len)
 	    len - l <= 256 + 64);
 }
 
+/* SIGN's fields (IKEv2) or SIGNV1's (IKEv1): what to sign, and how. */
+struct auth_signreq {
+	int		 sr_v1;
+	uint32_t	 sr_mode, sr_hashes;
+	const uint8_t	*sr_data;
+	size_t		 sr_len;
+};
+
+/* The fields, which must end the request: 0, or -1 (not a request). */
+static int
+auth_get_sign(struct auth_rbuf *r, int v1, struct auth_signreq *sr)
+{
+	memset(sr, 0, sizeof(*sr));
+	sr->sr_v1 = v1;
+	if (!v1) {
+		sr->sr_mode = auth_get32(r);
+		sr->sr_hashes = auth_get32(r);
+	}
+	sr->sr_data = auth_getblob(r, &sr->sr_len);
+	if (r->r_err || r->r_left != 0 || sr->sr_mode > CA_AUTH_RFC7427)
+		return (-1);
+	return (0);
+}
+
+/*
+ * Signed, if it is what an AUTH (IKEv2) or SIG (IKEv1) signs and
+ * nothing else: 0, or -1 with why set.
+ */
+static int
+auth_do_sign(struct ca_store *ca, const struct auth_signreq *sr,
+    uint8_t *method, uint8_t *sig, size_t *siglen, char *why, size_t whysz)
+{
+	if (sr->sr_v1) {
+		/*
+		 * HASH_I or HASH_R, the output of a PRF: never a DigestInfo
+		 * or TLS's MD5 | SHA-1, which would make us an oracle.
+		 */
+		if (sr->sr_len != 16 && sr->sr_len != 20 && sr->sr_len != 32 &&
+		    sr->sr_len != 48 && sr->sr_len != 64) {
+			(void)snprintf(why, whysz, "not an IKEv1 HASH "
+			    "(%zu bytes): not signed", sr->sr_len);
+			log_warnx("ca: %s", why);
+			return (-1);
+		}
+		return (ca_sign_v1(ca, sr->sr_data, sr->sr_len, sig,
+		    CA_SIG_MAX, siglen, why, whysz));
+	}
+	if (!auth_ikev2_octets(sr->sr_data, sr->sr_len)) {
+		(void)snprintf(why, whysz, "not the octets of an IKEv2 AUTH: "
+		    "not signed");
+		log_warnx("ca: %s", why);
+		return (-1);
+	}
+	return (ca_sign(ca, (enum ca_authmode)sr->sr_mode, sr->sr_hashes,
+	    sr->sr_data, sr->sr_len, method, sig, CA_SIG_MAX, siglen, why,
+	    whysz));
+}
+
 /*
  * One request from the engine, answered into rep (AUTH_MSG_MAX bytes).
  * The length of the answer, or 0 if the request is not one (dropped).
@@ -196,14 +255,14 @@ auth_dispatch(struct ca_store *ca, const uint8_t *req, size_t reqlen,
 	struct auth_rbuf	 r = { req, reqlen, 0 };
 	struct auth_wbuf	 w = { rep, 0, repsz, 0 };
 	struct ca_peer		 p;
+	struct auth_signreq	 sreq;
 	struct iked_id		 id, dstid;
 	uint8_t			 chain[CA_CHAIN_MAX], idb[CA_ID_MAX];
 	uint8_t			 sig[CA_SIG_MAX], method = 0, idtype = 0;
-	const uint8_t		*data;
-	char			 why[CA_WHY_MAX];
-	size_t			 len, outlen = 0, idlen = 0, datalen;
-	uint32_t		 seq, op, mode, hashes;
-	int			 rc = -1;
+	char			 why[CA_WHY_MAX], swhy[CA_WHY_MAX];
+	size_t			 len, outlen = 0, idlen = 0;
+	uint32_t		 seq, op, mode;
+	int			 rc = -1, src = -1;
 
 	why[0] = '\0';
 	seq = auth_get32(&r);
@@ -231,40 +290,14 @@ auth_dispatch(struct ca_store *ca, const uint8_t *req, size_t reqlen,
 		rc = ca_certreq(ca, chain, sizeof(chain), &outlen);
 		break;
 	case AUTH_OP_SIGN:
-		mode = auth_get32(&r);
-		hashes = auth_get32(&r);
-		data = auth_getblob(&r, &datalen);
-		if (r.r_err || r.r_left != 0 || mode > CA_AUTH_RFC7427)
+	case AUTH_OP_SIGNV1:
+		if (auth_get_sign(&r, op == AUTH_OP_SIGNV1, &sreq) == -1)
 			return (0);
-		if (!auth_ikev2_octets(data, datalen)) {
-			(void)snprintf(why, sizeof(why), "not the octets of "
-			    "an IKEv2 AUTH: not signed");
-			log_warnx("ca: %s", why);
-			break;
-		}
-		rc = ca_sign(ca, (enum ca_authmode)mode, hashes, data,
-		    datalen, &method, sig, sizeof(sig), &outlen, why,
+		rc = auth_do_sign(ca, &sreq, &method, sig, &outlen, why,
 		    sizeof(why));
 		break;
-	case AUTH_OP_SIGNV1:
-		data = auth_getblob(&r, &datalen);
-		if (r.r_err || r.r_left != 0)
-			return (0);
-		/*
-		 * HASH_I or HASH_R, the output of a PRF: never a DigestInfo
-		 * or TLS's MD5 | SHA-1, which would make us an oracle.
-		 */
-		if (datalen != 16 && datalen != 20 && datalen != 32 &&
-		    datalen != 48 && datalen != 64) {
-			(void)snprintf(why, sizeof(why), "not an IKEv1 HASH "
-			    "(%zu bytes): not signed", datalen);
-			log_warnx("ca: %s", why);
-			break;
-		}
-		rc = ca_sign_v1(ca, data, datalen, sig, sizeof(sig), &outlen,
-		    why, sizeof(why));
-		break;
 	case AUTH_OP_VERIFY:
+	case AUTH_OP_VERIFYSIGN:
 		memset(&p, 0, sizeof(p));
 		p.cp_version = (int)auth_get32(&r);
 		p.cp_chain = auth_getblob(&r, &p.cp_chainlen);
@@ -276,11 +309,27 @@ auth_dispatch(struct ca_store *ca, const uint8_t *req, size_t reqlen,
 		p.cp_method = (uint8_t)auth_get32(&r);
 		p.cp_auth = auth_getblob(&r, &p.cp_authlen);
 		p.cp_data = auth_getblob(&r, &p.cp_datalen);
-		if (r.r_err || r.r_left != 0 || mode > CA_AUTH_RFC7427 ||
+		if (r.r_err || (op == AUTH_OP_VERIFY && r.r_left != 0) ||
+		    mode > CA_AUTH_RFC7427 ||
 		    (p.cp_version != 1 && p.cp_version != 2))
 			return (0);
 		p.cp_mode = (enum ca_authmode)mode;
 		p.cp_dstid = &dstid;
+		if (op == AUTH_OP_VERIFYSIGN) {
+			/*
+			 * Our signature in the same round trip, made only for
+			 * a peer verified: a forged AUTH costs no signature.
+			 */
+			if (auth_get_sign(&r, p.cp_version == 1, &sreq) == -1)
+				return (0);
+			swhy[0] = '\0';
+			if ((rc = ca_verify(ca, &p, why, sizeof(why))) == 0 &&
+			    (src = auth_do_sign(ca, &sreq, &method, sig,
+			    &outlen, swhy, sizeof(swhy))) == -1 &&
+			    swhy[0] == '\0')
+				(void)snprintf(swhy, sizeof(swhy), "failed");
+			break;
+		}
 		rc = ca_verify(ca, &p, why, sizeof(why));
 		break;
 	default:
@@ -307,6 +356,12 @@ auth_dispatch(struct ca_store *ca, const uint8_t *req, size_t reqlen,
 			break;
 		case AUTH_OP_SIGNV1:
 			auth_putblob(&w, sig, outlen);
+			break;
+		case AUTH_OP_VERIFYSIGN:
+			auth_put32(&w, src == 0 ? 0 : 1);
+			auth_putblob(&w, swhy, src == 0 ? 0 : strlen(swhy));
+			auth_put32(&w, method);
+			auth_putblob(&w, sig, src == 0 ? outlen : 0);
 			break;
 		default:
 			break;
@@ -980,13 +1035,14 @@ auth_sign_v1(struct iked *env, const uint8_t *data, size_t len,
 	return (0);
 }
 
-/* A VERIFY request for p. */
+/* A VERIFY (or VERIFYSIGN) request for p. */
 static void
-auth_verify_req(struct auth_wbuf *w, uint8_t *req, const struct ca_peer *p)
+auth_verify_req(struct auth_wbuf *w, uint8_t *req, const struct ca_peer *p,
+    enum auth_op op)
 {
 	static const struct iked_id	 none;
 
-	auth_begin(w, req, AUTH_OP_VERIFY);
+	auth_begin(w, req, op);
 	auth_put32(w, (uint32_t)p->cp_version);
 	auth_putblob(w, p->cp_chain, p->cp_chainlen);
 	auth_put32(w, p->cp_idtype);
@@ -1015,7 +1071,7 @@ auth_verify(struct iked *env, const struct ca_peer *p, char *why,
 	}
 	if ((req = auth_bufs(&rep)) == NULL)
 		return (-1);
-	auth_verify_req(&w, req, p);
+	auth_verify_req(&w, req, p, AUTH_OP_VERIFY);
 	return (auth_call(env, &w, rep, &r, why, whysz));
 }
 
@@ -1149,6 +1205,21 @@ auth_answer(struct auth_req *ar, struct auth_rbuf *r)
 		return;
 	}
 	switch (ar->ar_op) {
+	case AUTH_OP_VERIFYSIGN:
+		/* Verified; our signature, or why there is none. */
+		status = auth_get32(r);
+		w = auth_getblob(r, &wl);
+		if (r->r_err)
+			goto bad;
+		if (status != 0) {
+			a->aa_signok = -1;
+			(void)snprintf(a->aa_why, sizeof(a->aa_why), "%.*s",
+			    (int)wl, (const char *)w);
+			a->aa_method = (uint8_t)auth_get32(r);
+			(void)auth_getblob(r, &wl);
+			break;
+		}
+		/* FALLTHROUGH */
 	case AUTH_OP_SIGN:
 		a->aa_method = (uint8_t)auth_get32(r);
 		/* FALLTHROUGH */
@@ -1160,6 +1231,8 @@ auth_answer(struct auth_req *ar, struct auth_rbuf *r)
 	default:
 		break;
 	}
+	if (r->r_err)
+		goto bad;
 	a->aa_ok = 0;
 	return;
  bad:
@@ -1446,6 +1519,30 @@ auth_sign_v1_start(struct iked *env, const uint8_t *data, size_t len,
 	return (auth_submit(env, AUTH_OP_SIGNV1, &w, cb, arg));
 }
 
+/*
+ * VERIFY, and if the peer is verified our signature in the same round
+ * trip (SIGN of data for IKEv2 with mode and peerhashes, SIGNV1 for
+ * IKEv1): aa_ok is the verdict, aa_signok the signature's.
+ */
+int
+auth_verify_sign_start(struct iked *env, const struct ca_peer *p,
+    enum ca_authmode mode, unsigned int peerhashes, const uint8_t *data,
+    size_t len, auth_cb cb, void *arg)
+{
+	struct auth_wbuf	 w;
+	uint8_t			*req, *rep;
+
+	if ((req = auth_bufs(&rep)) == NULL)
+		return (-1);
+	auth_verify_req(&w, req, p, AUTH_OP_VERIFYSIGN);
+	if (p->cp_version != 1) {
+		auth_put32(&w, mode);
+		auth_put32(&w, peerhashes);
+	}
+	auth_putblob(&w, data, len);
+	return (auth_submit(env, AUTH_OP_VERIFYSIGN, &w, cb, arg));
+}
+
 int
 auth_verify_start(struct iked *env, const struct ca_peer *p, auth_cb cb,
     void *arg)
@@ -1455,6 +1552,6 @@ auth_verify_start(struct iked *env, const struct ca_peer *p, auth_cb cb,
 
 	if ((req = auth_bufs(&rep)) == NULL)
 		return (-1);
-	auth_verify_req(&w, req, p);
+	auth_verify_req(&w, req, p, AUTH_OP_VERIFY);
 	return (auth_submit(env, AUTH_OP_VERIFY, &w, cb, arg));
 }

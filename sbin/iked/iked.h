@@ -906,6 +906,7 @@ struct iked_sa {
 						   verified, -1 refused */
 	uint8_t			 sa_peermethod;	/* what was asked: its method */
 	int			 sa_peercert;	/* with a certificate */
+	int			 sa_signasked;	/* our signature with the verdict */
 	uint8_t			*sa_mysig;	/* our AUTH or SIG, signed */
 	size_t			 sa_mysiglen;
 	uint8_t			 sa_mysigmethod; /* its IKEv2 AUTH method */
@@ -1476,6 +1477,8 @@ int	 auth_verify(struct iked *, const struct ca_peer *, char *, size_t);
 /* The same, answered later through the event loop (auth_cb). */
 struct auth_answer {
 	int		 aa_ok;			/* 0, or -1 with aa_why */
+	int		 aa_signok;		/* VERIFYSIGN: 0 signed, or
+						   -1 (verified) with aa_why */
 	char		 aa_why[CA_WHY_MAX];
 	uint8_t		 aa_method;		/* SIGN: the AUTH method */
 	uint8_t		 aa_sig[CA_SIG_MAX];	/* SIGN, SIGNV1 */
@@ -1487,6 +1490,9 @@ int	 auth_sign_start(struct iked *, enum ca_authmode, unsigned int,
 int	 auth_sign_v1_start(struct iked *, const uint8_t *, size_t, auth_cb,
 	    void *);
 int	 auth_verify_start(struct iked *, const struct ca_peer *, auth_cb,
+	    void *);
+int	 auth_verify_sign_start(struct iked *, const struct ca_peer *,
+	    enum ca_authmode, unsigned int, const uint8_t *, size_t, auth_cb,
 	    void *);
 void	 auth_cancel(struct iked *, void *);
 void	 auth_deliver(struct iked *);

@@ -836,6 +836,21 @@ static void	v1_hold(struct iked_sa *, const struct ikemsg *,
 		    const uint8_t *, size_t, const struct sockaddr *,
 		    const struct sockaddr *, int);
 
+/* Our SIG from the ca process's answer, or why there is none. */
+static void
+v1_take_sig(struct iked_sa *sa, const struct auth_answer *a)
+{
+	if (a->aa_ok == 0 && a->aa_signok == 0)
+		setbuf_dup(&sa->sa_mysig, &sa->sa_mysiglen, a->aa_sig,
+		    a->aa_siglen);
+	if (a->aa_ok == -1 || a->aa_signok == -1 || sa->sa_mysig == NULL) {
+		log_warnx("%s: cannot sign with rule \"%s\": %s", sa->sa_name,
+		    sa->sa_pol->pol_name, a->aa_ok == -1 ||
+		    a->aa_signok == -1 ? a->aa_why : "out of memory");
+		sa->sa_mysigerr = 1;
+	}
+}
+
 /* The ca process has signed our HASH_x (or could not). */
 static void
 v1_signed(struct iked *env, void *arg, const struct auth_answer *a)
@@ -844,15 +859,7 @@ v1_signed(struct iked *env, void *arg, const struct auth_answer *a)
 
 	(void)env;
 	sa->sa_authwait = 0;
-	if (a->aa_ok == 0)
-		setbuf_dup(&sa->sa_mysig, &sa->sa_mysiglen, a->aa_sig,
-		    a->aa_siglen);
-	if (a->aa_ok == -1 || sa->sa_mysig == NULL) {
-		log_warnx("%s: cannot sign with rule \"%s\": %s", sa->sa_name,
-		    sa->sa_pol->pol_name, a->aa_ok == -1 ? a->aa_why :
-		    "out of memory");
-		sa->sa_mysigerr = 1;
-	}
+	v1_take_sig(sa, a);
 	v1_continue(sa);
 }
 
@@ -873,26 +880,37 @@ v1_sign(struct iked_sa *sa, const uint8_t *h)
 	return (1);
 }
 
+/* The responder's HASH_R into h, with its IDir (kept in sa_idr). */
+static int
+v1_responder_hash(struct iked_sa *sa, uint8_t *h)
+{
+	struct ikebuf	 b;
+	int		 ret;
+
+	if (ikebuf_init(&b) == -1)
+		return (-1);
+	ret = v1_build_myid(sa, &b, &sa->sa_idr, &sa->sa_idrlen);
+	ikebuf_free(&b);
+	if (ret == -1 || v1_p1_hash(sa, 0, h) == -1)
+		return (-1);
+	return (0);
+}
+
 /*
- * The responder's SIG_R, asked for once SIG_I is verified (before MM5's
- * IV is taken): 0 (a pre-shared key, or signed), 1 (asked), -1.
+ * The responder's SIG_R, if the verdict on SIG_I did not bring it
+ * (before MM5's IV is taken): 0 (a pre-shared key, or signed), 1
+ * (asked), -1.
  */
 static int
 v1_presign(struct iked_sa *sa)
 {
-	struct ikebuf	 b;
 	uint8_t		 h[V1_HASH_MAX];
-	int		 ret;
 
 	if (!v1_pubkey(sa) || sa->sa_mysig != NULL || sa->sa_mysigerr)
 		return (0);
 	if (sa->sa_authwait)
 		return (1);
-	if (ikebuf_init(&b) == -1)
-		return (-1);
-	ret = v1_build_myid(sa, &b, &sa->sa_idr, &sa->sa_idrlen);
-	ikebuf_free(&b);
-	if (ret == -1 || v1_p1_hash(sa, 0, h) == -1) {
+	if (v1_responder_hash(sa, h) == -1) {
 		sa->sa_mysigerr = 1;
 		return (-1);
 	}
@@ -978,6 +996,9 @@ v1_verified(struct iked *env, void *arg, const struct auth_answer *a)
 		log_info("%s: main mode: the peer's RSA signature verified "
 		    "(%s)", sa->sa_name, sa->sa_peercert ? "certificate" :
 		    "raw public key");
+		if (sa->sa_signasked)
+			v1_take_sig(sa, a);
+		sa->sa_signasked = 0;
 	} else {
 		sa->sa_peerok = -1;
 		log_warnx("%s: main mode: AUTHENTICATION_FAILED: %s",
@@ -997,10 +1018,10 @@ v1_verify_sig(struct iked_sa *sa, const struct ikemsg *m,
     const uint8_t *h)
 {
 	struct ca_peer		 cp;
-	uint8_t			*chain;
+	uint8_t			*chain, myh[V1_HASH_MAX];
 	char			 why[CA_WHY_MAX];
 	size_t			 chainlen = 0;
-	int			 ret = -1;
+	int			 ret = -1, r;
 
 	if (sa->sa_peerok != 0)
 		return (sa->sa_peerok > 0 ? 0 : -1);
@@ -1028,7 +1049,15 @@ v1_verify_sig(struct iked_sa *sa, const struct ikemsg *m,
 	cp.cp_authlen = siglen;
 	cp.cp_data = h;
 	cp.cp_datalen = hash_length(sa->sa_prf);
-	if (auth_verify_start(sa->sa_env, &cp, v1_verified, sa) == 0) {
+	/* The responder's SIG_R with the verdict, made only if verified. */
+	if (!sa->sa_initiator && sa->sa_mysig == NULL && !sa->sa_mysigerr &&
+	    v1_responder_hash(sa, myh) == 0) {
+		r = auth_verify_sign_start(sa->sa_env, &cp, CA_AUTH_RSA, 0,
+		    myh, hash_length(sa->sa_prf), v1_verified, sa);
+		sa->sa_signasked = r == 0;
+	} else
+		r = auth_verify_start(sa->sa_env, &cp, v1_verified, sa);
+	if (r == 0) {
 		sa->sa_authwait = 1;
 		sa->sa_peercert = chainlen > 0;
 		ret = 1;

@@ -921,6 +921,26 @@ v2_signed_octets(struct iked_sa *sa, int initiator, const uint8_t *idb,
 
 static void	v2_continue(struct iked_sa *);
 
+/* Our signature from the ca process's answer, or why there is none. */
+static void
+v2_take_sig(struct iked_sa *sa, const struct auth_answer *a)
+{
+	if (a->aa_ok == 0 && a->aa_signok == 0)
+		setbuf_dup(&sa->sa_mysig, &sa->sa_mysiglen, a->aa_sig,
+		    a->aa_siglen);
+	if (a->aa_ok == -1 || a->aa_signok == -1 || sa->sa_mysig == NULL) {
+		log_warnx("%s: cannot sign with rule \"%s\" (%s): %s",
+		    sa->sa_name, sa->sa_pol->pol_name,
+		    print_auth(sa->sa_pol->pol_auth), a->aa_ok == -1 ||
+		    a->aa_signok == -1 ? a->aa_why : "out of memory");
+		sa->sa_mysigerr = 1;
+	} else {
+		sa->sa_mysigmethod = a->aa_method;
+		log_debug("%s: AUTH method %u, %zu bytes", sa->sa_name,
+		    a->aa_method, a->aa_siglen);
+	}
+}
+
 /* The ca process has signed our AUTH (or could not). */
 static void
 v2_signed(struct iked *env, void *arg, const struct auth_answer *a)
@@ -929,20 +949,7 @@ v2_signed(struct iked *env, void *arg, const struct auth_answer *a)
 
 	(void)env;
 	sa->sa_authwait = 0;
-	if (a->aa_ok == 0)
-		setbuf_dup(&sa->sa_mysig, &sa->sa_mysiglen, a->aa_sig,
-		    a->aa_siglen);
-	if (a->aa_ok == -1 || sa->sa_mysig == NULL) {
-		log_warnx("%s: cannot sign with rule \"%s\" (%s): %s",
-		    sa->sa_name, sa->sa_pol->pol_name,
-		    print_auth(sa->sa_pol->pol_auth), a->aa_ok == -1 ?
-		    a->aa_why : "out of memory");
-		sa->sa_mysigerr = 1;
-	} else {
-		sa->sa_mysigmethod = a->aa_method;
-		log_debug("%s: AUTH method %u, %zu bytes", sa->sa_name,
-		    a->aa_method, a->aa_siglen);
-	}
+	v2_take_sig(sa, a);
 	v2_continue(sa);
 }
 
@@ -1042,6 +1049,26 @@ v2_presign(struct iked_sa *sa, int initiator)
 	return (ret);
 }
 
+/*
+ * What the responder's AUTH signs, with its IDr (kept in sa_idr2): a
+ * new buffer, or NULL (signed later, v2_presign()).
+ */
+static uint8_t *
+v2_responder_octets(struct iked_sa *sa, size_t *lenp)
+{
+	struct ikebuf	 b;
+	int		 ret;
+
+	if (ikebuf_init(&b) == -1)
+		return (NULL);
+	ret = v2_build_myid(sa, &b, IKEV2_PAYLOAD_IDr, &sa->sa_idr2,
+	    &sa->sa_idr2len);
+	ikebuf_free(&b);
+	if (ret == -1)
+		return (NULL);
+	return (v2_signed_octets(sa, 0, sa->sa_idr2, sa->sa_idr2len, lenp));
+}
+
 /* The ca process's verdict on the peer's AUTH. */
 static void
 v2_verified(struct iked *env, void *arg, const struct auth_answer *a)
@@ -1054,7 +1081,11 @@ v2_verified(struct iked *env, void *arg, const struct auth_answer *a)
 		log_info("%s: the peer's signature verified (AUTH method %u%s)",
 		    sa->sa_name, sa->sa_peermethod, sa->sa_peercert ?
 		    ", certificate" : ", raw public key");
-	} else {
+		if (sa->sa_signasked)
+			v2_take_sig(sa, a);
+	}
+	sa->sa_signasked = 0;
+	if (a->aa_ok != 0) {
 		sa->sa_peerok = -1;
 		env->sc_stats.st_badauth++;
 		log_warnx("%s: IKE_AUTH: AUTHENTICATION_FAILED: %s",
@@ -1076,10 +1107,10 @@ v2_verify_peer(struct iked_sa *sa, const struct ikemsg *m, int initiator,
 {
 	struct ca_peer		 cp;
 	uint8_t			 want[V2_MAX_MD], *chain = NULL;
-	uint8_t			*data = NULL;
+	uint8_t			*data = NULL, *mydata;
 	char			 why[CA_WHY_MAX];
-	size_t			 chainlen = 0, len = 0;
-	int			 ret = -1;
+	size_t			 chainlen = 0, len = 0, mylen;
+	int			 ret = -1, r;
 
 	/* Asked before: the verdict (logged and counted as it came). */
 	if (sa->sa_peerok != 0)
@@ -1146,7 +1177,20 @@ v2_verify_peer(struct iked_sa *sa, const struct ikemsg *m, int initiator,
 	cp.cp_authlen = al;
 	cp.cp_data = data;
 	cp.cp_datalen = len;
-	if (auth_verify_start(sa->sa_env, &cp, v2_verified, sa) == -1) {
+	/*
+	 * The responder's own AUTH in the same round trip, signed only if
+	 * the initiator's verifies (v2_presign() has it then).
+	 */
+	if (!sa->sa_initiator && sa->sa_mysig == NULL && !sa->sa_mysigerr &&
+	    (mydata = v2_responder_octets(sa, &mylen)) != NULL) {
+		r = auth_verify_sign_start(sa->sa_env, &cp,
+		    sa->sa_pol->pol_auth, sa->sa_peerhashes, mydata, mylen,
+		    v2_verified, sa);
+		freezero(mydata, mylen);
+		sa->sa_signasked = r == 0;
+	} else
+		r = auth_verify_start(sa->sa_env, &cp, v2_verified, sa);
+	if (r == -1) {
 		snprintf(why, sizeof(why), "out of memory");
 		goto fail;
 	}
