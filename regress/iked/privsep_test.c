@@ -600,122 +600,6 @@ auth_mkdir(const char *dir)
 	EVP_PKEY_free(pk);
 }
 
-ATF_TC_WITHOUT_HEAD(auth_rpc);
-ATF_TC_BODY(auth_rpc, tc)
-{
-	static const struct iked_id	 srcid = { ID_FQDN, "x.test" };
-	static const uint8_t		 junk[] = "a TBSCertificate, say";
-	uint8_t				 octets[124];
-	struct iked			 env;
-	struct ca_store			*ca;
-	struct ca_peer			 cp;
-	uint8_t				 chain[CA_CHAIN_MAX], id[CA_ID_MAX];
-	uint8_t				 sig[CA_SIG_MAX], req[AUTH_MSG_MAX];
-	uint8_t				 rep[AUTH_MSG_MAX], idtype, method;
-	char				 why[CA_WHY_MAX];
-	size_t				 chainlen, idlen, siglen, n;
-	ssize_t				 r;
-	int				 sv[2], status;
-	pid_t				 pid;
-
-	log_init(1, LOG_DAEMON);
-	/* An IKE_SA_INIT of 60 bytes, a nonce and a PRF output of 32. */
-	memset(octets, 0x5a, sizeof(octets));
-	octets[17] = 0x20;
-	octets[18] = 34;
-	memcpy(octets + 24, "\0\0\0\x3c", 4);
-	auth_mkdir("keys");
-	ATF_REQUIRE((ca = auth_load("keys")) != NULL);
-	ATF_REQUIRE(ca_haskey(ca));
-	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
-	if ((pid = fork()) == 0) {
-		/* The ca process's loop (proc.c), in short. */
-		close(sv[0]);
-		while ((r = recv(sv[1], req, sizeof(req), 0)) > 0)
-			if ((n = auth_dispatch(ca, req, (size_t)r, rep,
-			    sizeof(rep))) > 0)
-				(void)send(sv[1], rep, n, 0);
-		_exit(0);
-	}
-	ATF_REQUIRE(pid > 0);
-	close(sv[1]);
-	memset(&env, 0, sizeof(env));
-	env.sc_cafd = sv[0];
-
-	/* Our certificate, found by srcid, and the ID to send. */
-	ATF_REQUIRE_EQ(auth_local(&env, &srcid, chain, sizeof(chain),
-	    &chainlen, &idtype, id, sizeof(id), &idlen, why, sizeof(why)), 0);
-	ATF_CHECK(chainlen > 100);
-	ATF_CHECK_EQ(idtype, IKEV2_ID_FQDN);
-	ATF_CHECK(idlen == 6 && memcmp(id, "x.test", 6) == 0);
-	ATF_REQUIRE_EQ(auth_certreq(&env, rep, sizeof(rep), &n), 0);
-	ATF_CHECK_EQ(n, 20);
-	/* Asked again: the same, from the engine's cache, then anew. */
-	memset(id, 0, sizeof(id));
-	ATF_REQUIRE_EQ(auth_local(&env, &srcid, chain, sizeof(chain),
-	    &chainlen, &idtype, id, sizeof(id), &idlen, why, sizeof(why)), 0);
-	ATF_CHECK(idlen == 6 && memcmp(id, "x.test", 6) == 0);
-	auth_forget();
-	ATF_REQUIRE_EQ(auth_local(&env, &srcid, chain, sizeof(chain),
-	    &chainlen, &idtype, id, sizeof(id), &idlen, why, sizeof(why)), 0);
-	ATF_CHECK(idlen == 6 && memcmp(id, "x.test", 6) == 0);
-
-	/* Signed by the other process, verified by it. */
-	ATF_REQUIRE_EQ(auth_sign(&env, CA_AUTH_RFC7427, CA_HASHES_OURS,
-	    octets, sizeof(octets), &method, sig, sizeof(sig), &siglen, why,
-	    sizeof(why)), 0);
-	ATF_CHECK_EQ(method, IKEV2_AUTH_SIG);
-	memset(&cp, 0, sizeof(cp));
-	cp.cp_version = 2;
-	cp.cp_chain = chain;
-	cp.cp_chainlen = chainlen;
-	cp.cp_idtype = idtype;
-	cp.cp_id = id;
-	cp.cp_idlen = idlen;
-	cp.cp_dstid = &srcid;
-	cp.cp_mode = CA_AUTH_RFC7427;
-	cp.cp_hashes = CA_HASHES_OURS;
-	cp.cp_method = method;
-	cp.cp_auth = sig;
-	cp.cp_authlen = siglen;
-	cp.cp_data = octets;
-	cp.cp_datalen = sizeof(octets);
-	ATF_CHECK_EQ(auth_verify(&env, &cp, why, sizeof(why)), 0);
-	/* Other octets: refused, and the reason comes across. */
-	cp.cp_datalen--;
-	ATF_CHECK_EQ(auth_verify(&env, &cp, why, sizeof(why)), -1);
-	ATF_CHECK_MSG(strstr(why, "signature") != NULL, "why: %s", why);
-	/* What is not an AUTH's octets is not signed: no oracle. */
-	ATF_CHECK_EQ(auth_sign(&env, CA_AUTH_RFC7427, CA_HASHES_OURS, junk,
-	    sizeof(junk), &method, sig, sizeof(sig), &siglen, why,
-	    sizeof(why)), -1);
-	ATF_CHECK_MSG(strstr(why, "not signed") != NULL, "why: %s", why);
-	octets[18] = 35;	/* IKE_AUTH */
-	ATF_CHECK_EQ(auth_sign(&env, CA_AUTH_RFC7427, CA_HASHES_OURS, octets,
-	    sizeof(octets), &method, sig, sizeof(sig), &siglen, why,
-	    sizeof(why)), -1);
-	octets[18] = 34;
-	/* ECDSA P-256 cannot sign RSA's method. */
-	ATF_CHECK_EQ(auth_sign(&env, CA_AUTH_RSA, 0, octets, sizeof(octets),
-	    &method, sig, sizeof(sig), &siglen, why, sizeof(why)), -1);
-
-	/* The process gone: an error, not a hang. */
-	close(sv[0]);
-	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
-	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
-	close(sv[1]);
-	env.sc_cafd = sv[0];
-	auth_forget();
-	ATF_CHECK_EQ(auth_certreq(&env, rep, sizeof(rep), &n), -1);
-	close(sv[0]);
-	ca_free(ca);
-}
-
-/*
- * The asynchronous calls (auth_*_start()) to a ca process: answers in
- * order through the event loop, more requests than the flow allows at
- * once, a cancelled caller, and a process that is gone or hangs.
- */
 struct async_slot {
 	int		 done;
 	int		 ok;
@@ -786,6 +670,156 @@ async_run(struct iked *env, int secs)
 	event_free(ev);
 }
 
+/* The answer to the one request just made: its status, or -2 if none. */
+static int
+async_one(struct iked *env, struct async_slot *slot)
+{
+	async_left = 1;
+	async_run(env, 20);
+	return (slot->done == 1 ? slot->ok : -2);
+}
+
+ATF_TC_WITHOUT_HEAD(auth_rpc);
+ATF_TC_BODY(auth_rpc, tc)
+{
+	static const struct iked_id	 srcid = { ID_FQDN, "x.test" };
+	static const uint8_t		 junk[] = "a TBSCertificate, say";
+	uint8_t				 octets[124];
+	struct iked			 env;
+	struct ca_store			*ca;
+	struct ca_peer			 cp;
+	uint8_t				 chain[CA_CHAIN_MAX], id[CA_ID_MAX];
+	uint8_t				 sig[CA_SIG_MAX], req[AUTH_MSG_MAX];
+	uint8_t				 rep[AUTH_MSG_MAX], idtype;
+	char				 why[CA_WHY_MAX];
+	struct async_slot		 sl;
+	size_t				 chainlen, idlen, n;
+	ssize_t				 r;
+	int				 sv[2], status;
+	pid_t				 pid;
+
+	log_init(1, LOG_DAEMON);
+	/* An IKE_SA_INIT of 60 bytes, a nonce and a PRF output of 32. */
+	memset(octets, 0x5a, sizeof(octets));
+	octets[17] = 0x20;
+	octets[18] = 34;
+	memcpy(octets + 24, "\0\0\0\x3c", 4);
+	auth_mkdir("keys");
+	ATF_REQUIRE((ca = auth_load("keys")) != NULL);
+	ATF_REQUIRE(ca_haskey(ca));
+	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+	if ((pid = fork()) == 0) {
+		/* The ca process's loop (proc.c), in short. */
+		close(sv[0]);
+		while ((r = recv(sv[1], req, sizeof(req), 0)) > 0)
+			if ((n = auth_dispatch(ca, req, (size_t)r, rep,
+			    sizeof(rep))) > 0)
+				(void)send(sv[1], rep, n, 0);
+		_exit(0);
+	}
+	ATF_REQUIRE(pid > 0);
+	close(sv[1]);
+	memset(&env, 0, sizeof(env));
+	env.sc_cafd = sv[0];
+	ATF_REQUIRE((env.sc_evbase = event_base_new()) != NULL);
+
+	/* Our certificate, found by srcid, and the ID to send. */
+	ATF_REQUIRE_EQ(auth_local(&env, &srcid, chain, sizeof(chain),
+	    &chainlen, &idtype, id, sizeof(id), &idlen, why, sizeof(why)), 0);
+	ATF_CHECK(chainlen > 100);
+	ATF_CHECK_EQ(idtype, IKEV2_ID_FQDN);
+	ATF_CHECK(idlen == 6 && memcmp(id, "x.test", 6) == 0);
+	ATF_REQUIRE_EQ(auth_certreq(&env, rep, sizeof(rep), &n), 0);
+	ATF_CHECK_EQ(n, 20);
+	/* Asked again: the same, from the engine's cache, then anew. */
+	memset(id, 0, sizeof(id));
+	ATF_REQUIRE_EQ(auth_local(&env, &srcid, chain, sizeof(chain),
+	    &chainlen, &idtype, id, sizeof(id), &idlen, why, sizeof(why)), 0);
+	ATF_CHECK(idlen == 6 && memcmp(id, "x.test", 6) == 0);
+	auth_forget();
+	ATF_REQUIRE_EQ(auth_local(&env, &srcid, chain, sizeof(chain),
+	    &chainlen, &idtype, id, sizeof(id), &idlen, why, sizeof(why)), 0);
+	ATF_CHECK(idlen == 6 && memcmp(id, "x.test", 6) == 0);
+
+	/* Signed by the other process, verified by it. */
+	memset(&sl, 0, sizeof(sl));
+	ATF_REQUIRE_EQ(auth_sign_start(&env, CA_AUTH_RFC7427, CA_HASHES_OURS,
+	    octets, sizeof(octets), async_cb, &sl), 0);
+	ATF_REQUIRE_EQ(async_one(&env, &sl), 0);
+	ATF_CHECK_EQ(sl.method, IKEV2_AUTH_SIG);
+	memcpy(sig, sl.sig, sl.siglen);
+	memset(&cp, 0, sizeof(cp));
+	cp.cp_version = 2;
+	cp.cp_chain = chain;
+	cp.cp_chainlen = chainlen;
+	cp.cp_idtype = idtype;
+	cp.cp_id = id;
+	cp.cp_idlen = idlen;
+	cp.cp_dstid = &srcid;
+	cp.cp_mode = CA_AUTH_RFC7427;
+	cp.cp_hashes = CA_HASHES_OURS;
+	cp.cp_method = sl.method;
+	cp.cp_auth = sig;
+	cp.cp_authlen = sl.siglen;
+	cp.cp_data = octets;
+	cp.cp_datalen = sizeof(octets);
+	memset(&sl, 0, sizeof(sl));
+	ATF_REQUIRE_EQ(auth_verify_start(&env, &cp, async_cb, &sl), 0);
+	ATF_CHECK_EQ(async_one(&env, &sl), 0);
+	/* Other octets: refused, and the reason comes across. */
+	cp.cp_datalen--;
+	memset(&sl, 0, sizeof(sl));
+	ATF_REQUIRE_EQ(auth_verify_start(&env, &cp, async_cb, &sl), 0);
+	ATF_CHECK_EQ(async_one(&env, &sl), -1);
+	ATF_CHECK_MSG(strstr(sl.why, "signature") != NULL, "why: %s", sl.why);
+	/* What is not an AUTH's octets is not signed: no oracle. */
+	memset(&sl, 0, sizeof(sl));
+	ATF_REQUIRE_EQ(auth_sign_start(&env, CA_AUTH_RFC7427, CA_HASHES_OURS,
+	    junk, sizeof(junk), async_cb, &sl), 0);
+	ATF_CHECK_EQ(async_one(&env, &sl), -1);
+	ATF_CHECK_MSG(strstr(sl.why, "not signed") != NULL, "why: %s", sl.why);
+	octets[18] = 35;	/* IKE_AUTH */
+	memset(&sl, 0, sizeof(sl));
+	ATF_REQUIRE_EQ(auth_sign_start(&env, CA_AUTH_RFC7427, CA_HASHES_OURS,
+	    octets, sizeof(octets), async_cb, &sl), 0);
+	ATF_CHECK_EQ(async_one(&env, &sl), -1);
+	octets[18] = 34;
+	/* ECDSA P-256 cannot sign RSA's method. */
+	memset(&sl, 0, sizeof(sl));
+	ATF_REQUIRE_EQ(auth_sign_start(&env, CA_AUTH_RSA, 0, octets,
+	    sizeof(octets), async_cb, &sl), 0);
+	ATF_CHECK_EQ(async_one(&env, &sl), -1);
+	/* IKEv1: a HASH is signed, nothing else. */
+	memset(&sl, 0, sizeof(sl));
+	ATF_REQUIRE_EQ(auth_sign_v1_start(&env, octets, 32, async_cb, &sl),
+	    0);
+	ATF_CHECK_MSG(async_one(&env, &sl) == -1 && strstr(sl.why,
+	    "RSA") != NULL, "an ECDSA key for IKEv1's SIG: %s", sl.why);
+	memset(&sl, 0, sizeof(sl));
+	ATF_REQUIRE_EQ(auth_sign_v1_start(&env, octets, 33, async_cb, &sl),
+	    0);
+	ATF_CHECK_MSG(async_one(&env, &sl) == -1 && strstr(sl.why,
+	    "not an IKEv1 HASH") != NULL, "why: %s", sl.why);
+	auth_close(&env);
+
+	/* The process gone: an error, not a hang. */
+	close(sv[0]);
+	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
+	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+	close(sv[1]);
+	env.sc_cafd = sv[0];
+	auth_forget();
+	ATF_CHECK_EQ(auth_certreq(&env, rep, sizeof(rep), &n), -1);
+	close(sv[0]);
+	event_base_free(env.sc_evbase);
+	ca_free(ca);
+}
+
+/*
+ * The asynchronous calls (auth_*_start()) to a ca process: answers in
+ * order through the event loop, more requests than the flow allows at
+ * once, a cancelled caller, and a process that is gone or hangs.
+ */
 #define ASYNC_N	200	/* more than AUTH_MSG_MAX of requests in flight */
 
 ATF_TC(auth_async);

@@ -972,69 +972,6 @@ auth_certreq(struct iked *env, uint8_t *out, size_t outsz, size_t *outlen)
 	return (0);
 }
 
-int
-auth_sign(struct iked *env, enum ca_authmode mode, unsigned int peerhashes,
-    const uint8_t *data, size_t len, uint8_t *method, uint8_t *sig,
-    size_t sigsz, size_t *siglen, char *why, size_t whysz)
-{
-	struct auth_wbuf	 w;
-	struct auth_rbuf	 r;
-	uint8_t			*req, *rep;
-	int			 ret;
-
-	if (env->sc_ca != NULL)
-		return (ca_sign(env->sc_ca, mode, peerhashes, data, len,
-		    method, sig, sigsz, siglen, why, whysz));
-	if (env->sc_cafd == -1) {
-		(void)snprintf(why, whysz, "no keys loaded");
-		return (-1);
-	}
-	if ((req = auth_bufs(&rep)) == NULL)
-		return (-1);
-	auth_begin(&w, req, AUTH_OP_SIGN);
-	auth_put32(&w, mode);
-	auth_put32(&w, peerhashes);
-	auth_putblob(&w, data, len);
-	if (auth_call(env, &w, rep, &r, why, whysz) == -1)
-		return (-1);
-	*method = (uint8_t)auth_get32(&r);
-	ret = auth_copyout(&r, sig, sigsz, siglen);
-	if (ret == -1)
-		(void)snprintf(why, whysz, "a broken answer from the "
-		    "authentication process");
-	return (ret);
-}
-
-/* IKEv1: HASH_x signed with the RSA key. */
-int
-auth_sign_v1(struct iked *env, const uint8_t *data, size_t len,
-    uint8_t *sig, size_t sigsz, size_t *siglen, char *why, size_t whysz)
-{
-	struct auth_wbuf	 w;
-	struct auth_rbuf	 r;
-	uint8_t			*req, *rep;
-
-	if (env->sc_ca != NULL)
-		return (ca_sign_v1(env->sc_ca, data, len, sig, sigsz, siglen,
-		    why, whysz));
-	if (env->sc_cafd == -1) {
-		(void)snprintf(why, whysz, "no keys loaded");
-		return (-1);
-	}
-	if ((req = auth_bufs(&rep)) == NULL)
-		return (-1);
-	auth_begin(&w, req, AUTH_OP_SIGNV1);
-	auth_putblob(&w, data, len);
-	if (auth_call(env, &w, rep, &r, why, whysz) == -1)
-		return (-1);
-	if (auth_copyout(&r, sig, sigsz, siglen) == -1) {
-		(void)snprintf(why, whysz, "a broken answer from the "
-		    "authentication process");
-		return (-1);
-	}
-	return (0);
-}
-
 /* A VERIFY (or VERIFYSIGN) request for p. */
 static void
 auth_verify_req(struct auth_wbuf *w, uint8_t *req, const struct ca_peer *p,
@@ -1053,26 +990,6 @@ auth_verify_req(struct auth_wbuf *w, uint8_t *req, const struct ca_peer *p,
 	auth_put32(w, p->cp_method);
 	auth_putblob(w, p->cp_auth, p->cp_authlen);
 	auth_putblob(w, p->cp_data, p->cp_datalen);
-}
-
-int
-auth_verify(struct iked *env, const struct ca_peer *p, char *why,
-    size_t whysz)
-{
-	struct auth_wbuf		 w;
-	struct auth_rbuf		 r;
-	uint8_t				*req, *rep;
-
-	if (env->sc_ca != NULL)
-		return (ca_verify(env->sc_ca, p, why, whysz));
-	if (env->sc_cafd == -1) {
-		(void)snprintf(why, whysz, "no keys loaded");
-		return (-1);
-	}
-	if ((req = auth_bufs(&rep)) == NULL)
-		return (-1);
-	auth_verify_req(&w, req, p, AUTH_OP_VERIFY);
-	return (auth_call(env, &w, rep, &r, why, whysz));
 }
 
 /*

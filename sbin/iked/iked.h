@@ -1468,13 +1468,7 @@ int	 auth_chain_from(const struct ikemsg *, uint8_t, uint8_t, uint8_t *,
 void	 auth_chain_build(struct ikebuf *, const uint8_t *, size_t,
 	    int (*)(struct ikebuf *, uint8_t, uint8_t, const void *, size_t),
 	    uint8_t, uint8_t);
-int	 auth_sign(struct iked *, enum ca_authmode, unsigned int,
-	    const uint8_t *, size_t, uint8_t *, uint8_t *, size_t, size_t *,
-	    char *, size_t);
-int	 auth_sign_v1(struct iked *, const uint8_t *, size_t, uint8_t *,
-	    size_t, size_t *, char *, size_t);
-int	 auth_verify(struct iked *, const struct ca_peer *, char *, size_t);
-/* The same, answered later through the event loop (auth_cb). */
+/* Signatures and verdicts, answered through the event loop (auth_cb). */
 struct auth_answer {
 	int		 aa_ok;			/* 0, or -1 with aa_why */
 	int		 aa_signok;		/* VERIFYSIGN: 0 signed, or

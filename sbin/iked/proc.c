@@ -234,12 +234,9 @@ proc_engine_privdrop(const struct passwd *pw)
 #if defined(HAVE_SECCOMP) && !defined(PROC_ASAN)
 static const int proc_syscalls[] = {
 	SCMP_SYS(read), SCMP_SYS(readv), SCMP_SYS(write), SCMP_SYS(writev),
-	SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(recvmmsg),
-	SCMP_SYS(sendto), SCMP_SYS(sendmsg), SCMP_SYS(sendmmsg),
-	SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(shutdown),
-	SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
-	SCMP_SYS(getpeername), SCMP_SYS(close), SCMP_SYS(fcntl),
-	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
+	SCMP_SYS(recvfrom), SCMP_SYS(recvmsg),
+	SCMP_SYS(sendto), SCMP_SYS(sendmsg),
+	SCMP_SYS(getsockopt), SCMP_SYS(close), SCMP_SYS(fcntl),
 	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select),
 	SCMP_SYS(pselect6), SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
 	SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(nanosleep),
@@ -255,6 +252,19 @@ static const int proc_syscalls[] = {
 	SCMP_SYS(sysinfo), SCMP_SYS(uname), SCMP_SYS(getrusage),
 	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(restart_syscall),
 	SCMP_SYS(tgkill), SCMP_SYS(rseq)
+};
+
+/*
+ * The engine's besides: the control socket's clients, batches of
+ * datagrams, libevent's epoll.  The ca process, which talks only over
+ * its two channels from a poll(2) loop (and to an OCSP responder over
+ * a socket the parent connected), makes none of them.
+ */
+static const int proc_engine_syscalls[] = {
+	SCMP_SYS(recvmmsg), SCMP_SYS(sendmmsg),
+	SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(shutdown),
+	SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl)
 };
 
 static const int proc_killcalls[] = {
@@ -277,9 +287,10 @@ proc_seccomp_add(scmp_filter_ctx ctx, uint32_t action, const int *calls,
 #endif
 
 static void
-proc_engine_restrict(const char *who)
+proc_engine_restrict(const char *who, int engine)
 {
 	(void)who;	/* unused where there is no filter */
+	(void)engine;
 #if defined(HAVE_SECCOMP) && !defined(PROC_ASAN)
 	struct scmp_arg_cmp	 ioarg;
 	scmp_filter_ctx		 ctx;
@@ -288,6 +299,10 @@ proc_engine_restrict(const char *who)
 		fatalx("seccomp_init");
 	proc_seccomp_add(ctx, SCMP_ACT_ALLOW, proc_syscalls,
 	    sizeof(proc_syscalls) / sizeof(proc_syscalls[0]));
+	if (engine)
+		proc_seccomp_add(ctx, SCMP_ACT_ALLOW, proc_engine_syscalls,
+		    sizeof(proc_engine_syscalls) /
+		    sizeof(proc_engine_syscalls[0]));
 	proc_seccomp_add(ctx, SCMP_ACT_KILL_PROCESS, proc_killcalls,
 	    sizeof(proc_killcalls) / sizeof(proc_killcalls[0]));
 	/*
@@ -299,8 +314,8 @@ proc_engine_restrict(const char *who)
 	ioarg.op = SCMP_CMP_EQ;
 	ioarg.datum_a = FIONREAD;
 	ioarg.datum_b = 0;
-	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-	    &ioarg) != 0)
+	if (engine && seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW,
+	    SCMP_SYS(ioctl), 1, &ioarg) != 0)
 		fatalx("seccomp: ioctl");
 	if (seccomp_load(ctx) != 0)
 		fatalx("seccomp: cannot load the filter");
@@ -473,7 +488,7 @@ proc_engine_start(struct iked *env)
 	if (env->sc_ibufev == NULL || env->sc_ibufwev == NULL ||
 	    event_add(env->sc_ibufev, NULL) == -1)
 		fatalx("%s: cannot listen to the parent", __func__);
-	proc_engine_restrict("engine");
+	proc_engine_restrict("engine", 1);
 }
 
 void
@@ -703,7 +718,7 @@ proc_ca(struct iked *env, const struct passwd *pw, int pfd, int efd)
 	    (rep = malloc(AUTH_MSG_MAX)) == NULL)
 		fatal("ca");
 	imsg_init(&proc_caib, pfd);
-	proc_engine_restrict("ca");
+	proc_engine_restrict("ca", 0);
 	log_debug("ca: started");
 	for (;;) {
 		pfds[0].fd = pfd;
