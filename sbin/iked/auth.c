@@ -723,9 +723,10 @@ static void	auth_arm(struct iked *);
 
 /*
  * What does not change between reloads is asked once: our certificate
- * chain and ID for a srcid, and the CERTREQ hashes.  A round trip to
- * the ca process costs two wakeups, and under load a scheduling delay
- * each; the signatures and verdicts remain one round trip each.
+ * chain and ID for a srcid, and the CERTREQ hashes, synchronously
+ * (auth_call()): a round trip to the ca process costs two wakeups, and
+ * under load a scheduling delay each.  Signatures and verdicts, which
+ * change with every handshake, are asked asynchronously (below).
  */
 #define AUTH_CACHE_MAX	8
 static struct auth_cached {
