@@ -689,12 +689,11 @@ ATF_TC_BODY(auth_rpc, tc)
 	struct ca_store			*ca;
 	struct ca_peer			 cp;
 	uint8_t				 chain[CA_CHAIN_MAX], id[CA_ID_MAX];
-	uint8_t				 sig[CA_SIG_MAX], req[AUTH_MSG_MAX];
+	uint8_t				 sig[CA_SIG_MAX];
 	uint8_t				 rep[AUTH_MSG_MAX], idtype;
 	char				 why[CA_WHY_MAX];
 	struct async_slot		 sl;
 	size_t				 chainlen, idlen, n;
-	ssize_t				 r;
 	int				 sv[2], status;
 	pid_t				 pid;
 
@@ -707,18 +706,7 @@ ATF_TC_BODY(auth_rpc, tc)
 	auth_mkdir("keys");
 	ATF_REQUIRE((ca = auth_load("keys")) != NULL);
 	ATF_REQUIRE(ca_haskey(ca));
-	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
-	if ((pid = fork()) == 0) {
-		/* The ca process's loop (proc.c), in short. */
-		close(sv[0]);
-		while ((r = recv(sv[1], req, sizeof(req), 0)) > 0)
-			if ((n = auth_dispatch(ca, req, (size_t)r, rep,
-			    sizeof(rep))) > 0)
-				(void)send(sv[1], rep, n, 0);
-		_exit(0);
-	}
-	ATF_REQUIRE(pid > 0);
-	close(sv[1]);
+	pid = async_ca(ca, sv, 0);
 	memset(&env, 0, sizeof(env));
 	env.sc_cafd = sv[0];
 	ATF_REQUIRE((env.sc_evbase = event_base_new()) != NULL);
