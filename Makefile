@@ -10,6 +10,7 @@
 #	make demo-setkey  the same layer keyed by hand with setkey
 #	make bench	run regress/bench/run.sh
 #	make fuzz	run regress/fuzz/run.sh, FUZZ_SECONDS per target
+#	make port-check FREEBSD_SYS=dir  sys/netipsec as FreeBSD kernel code
 #	make lint	clang-format (report), mandoc -Tlint, cppcheck
 #	make install	PREFIX (/usr/local) and DESTDIR as usual
 #	make clean
@@ -57,6 +58,11 @@ bench:
 		echo "bench: regress/bench/run.sh is not written yet"; \
 	fi
 
+# sys/netipsec compiled as FreeBSD kernel code (regress/port/port-check.sh,
+# sys/netipsec/PORTING.md): FREEBSD_SYS=/path/to/freebsd/sys.
+port-check:
+	@FREEBSD_SYS='$(FREEBSD_SYS)' sh regress/port/port-check.sh
+
 fuzz:
 	@if [ -f regress/fuzz/run.sh ]; then \
 		FUZZ_SECONDS=$(FUZZ_SECONDS) MAKE='$(MAKE)' \
@@ -77,4 +83,4 @@ clean:
 	@$(SUBMAKE) clean $(SUBDIR) regress/bench
 	rm -f kyua-results.db
 
-.PHONY: all deps check demo demo-setkey bench fuzz lint install clean
+.PHONY: all deps check demo demo-setkey bench port-check fuzz lint install clean

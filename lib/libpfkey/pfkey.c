@@ -487,7 +487,7 @@ pfkey_check(char **mhp)
 {
 	struct sadb_msg *msg;
 	struct sadb_address *src0, *dst0;
-	struct sockaddr *src, *dst;
+	const struct sockaddr *src, *dst;
 
 	if (mhp == NULL || mhp[0] == NULL) {
 		__ipsec_errcode = EIPSEC_INVAL_ARGUMENT;

@@ -407,7 +407,7 @@ pfkey_spdump(struct sadb_msg *m)
 	struct sadb_address *m_saddr, *m_daddr;
 	struct sadb_x_policy *m_xpl;
 	struct sadb_lifetime *m_lftc, *m_lfth;
-	struct sockaddr *sa;
+	const struct sockaddr *sa;
 	u_int sport, dport;
 	char *d_xpl;
 

@@ -20,7 +20,7 @@
 static const char *
 addr(struct sadb_ext *ext, char *buf, size_t len)
 {
-	struct sockaddr *sa;
+	const struct sockaddr *sa;
 
 	if (ext == NULL)
 		return ("-");

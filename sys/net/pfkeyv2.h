@@ -13,7 +13,16 @@
 #ifndef _NET_PFKEYV2_H_
 #define _NET_PFKEYV2_H_
 
+/*
+ * The fixed-width types: a kernel's <sys/types.h> (FreeBSD's, or
+ * ukern.h's on Linux), included first by every kernel source as style(9)
+ * has it; <stdint.h> in programs.
+ */
+#ifdef _KERNEL
+#include <sys/types.h>
+#else
 #include <stdint.h>
+#endif
 
 /*
  * This header defines only what it needs; programs include <sys/socket.h>
@@ -398,7 +407,7 @@ struct sadb_x_if_hw_offl {
 #define	PFKEY_ADDR_PROTO(ext) \
 	(((const struct sadb_address *)(ext))->sadb_address_proto)
 #define	PFKEY_ADDR_SADDR(ext) \
-	((struct sockaddr *)(void *)((char *)(ext) + \
+	((const struct sockaddr *)(const void *)((const char *)(ext) + \
 	    sizeof(struct sadb_address)))
 
 /* in 64-bit words */

@@ -9,9 +9,11 @@
 #ifndef _NETIPSEC_IPSEC_H_
 #define _NETIPSEC_IPSEC_H_
 
-#include <stdint.h>
 #include <sys/cdefs.h>
 #include <sys/types.h>
+#ifndef _KERNEL
+#include <stdint.h>
+#endif
 #include <net/pfkeyv2.h>
 
 #define	IPSEC_PORT_ANY		0

@@ -40,8 +40,9 @@ u_int ipsec_esp_trans_deflev = IPSEC_LEVEL_USE;
 /* net.inet.ipsec.esp_net_deflev: level "default" in tunnel mode, use. */
 u_int ipsec_esp_net_deflev = IPSEC_LEVEL_USE;
 
-static struct ipsecstat ipsecstat;
-#define	IPSECSTAT_INC(name)	COUNTER_ADD(ipsecstat.name, 1)
+static PCPUSTAT_DEFINE(struct ipsecstat, ipsecstat);
+PCPUSTAT_SYSINIT(ipsecstat);
+#define	IPSECSTAT_INC(name)	PCPUSTAT_ADD(struct ipsecstat, ipsecstat, name, 1)
 
 #define	IP_HDRLEN	20
 #define	IP6_HDRLEN	40
@@ -402,7 +403,7 @@ ipsec_sa_used(struct secasvar *sav, size_t bytes)
 {
 	time_t zero;
 
-	COUNTER_ADD(sav->lft_c.bytes, bytes);
+	COUNTER_ADD(sav->lft_c_bytes, bytes);
 	zero = 0;
 	if (sav->firstused == 0)
 		__atomic_compare_exchange_n(&sav->firstused, &zero,
@@ -1186,7 +1187,7 @@ void
 ipsec_getstat(struct ipsecstat *st)
 {
 
-	memcpy(st, &ipsecstat, sizeof(*st));
+	PCPUSTAT_FETCH(struct ipsecstat, ipsecstat, st);
 	st->ips_held_now = ipsec_nheld;
 }
 

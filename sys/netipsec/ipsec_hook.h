@@ -12,8 +12,13 @@
 #ifndef _NETIPSEC_IPSEC_HOOK_H_
 #define _NETIPSEC_IPSEC_HOOK_H_
 
+/* size_t and uint*_t: the kernel's <sys/types.h> (ukern.h first). */
+#ifdef _KERNEL
+#include <sys/types.h>
+#else
 #include <stddef.h>
 #include <stdint.h>
+#endif
 
 /* Where the packet is. */
 #define	IPSEC_HOOK_OUT		1	/* leaving: after local output */

@@ -214,7 +214,13 @@ static u_int acq_count;		/* entries in acqtree */
 static uint32_t policy_id;
 static uint32_t auto_reqid = IPSEC_MANUAL_REQID_MAX;
 static u_int sav_count;
-static struct keystat keystat;
+/* Refusals at the ceilings (key_getstat(): struct keystat). */
+static struct {
+	counter_u64_t	ks_sadfull;
+	counter_u64_t	ks_spdfull;
+	counter_u64_t	ks_acqfull;
+	counter_u64_t	ks_dumpbusy;
+} keystat;
 
 /*
  * A refusal at a ceiling is counted each time and logged at most once
@@ -230,7 +236,7 @@ struct key_limlog {
 static struct key_limlog key_sadfull_log, key_spdfull_log, key_acqfull_log;
 
 static int
-key_limit_hit(uint64_t *counter, struct key_limlog *ll)
+key_limit_hit(counter_u64_t *counter, struct key_limlog *ll)
 {
 	time_t now;
 
@@ -1029,6 +1035,7 @@ key_unlinksav(struct secasvar *sav)
 	sav->state = SADB_SASTATE_DEAD;
 	sav_count--;
 	key_cleansav(sav);
+	COUNTER_FREE(sav->lft_c_bytes);
 	zfree(sav, M_IPSEC_SA);
 }
 
@@ -1053,6 +1060,10 @@ key_newsav(struct secashead *sah, uint32_t spi, const struct sadb_msg *msg,
 	sav = malloc(sizeof(*sav), M_IPSEC_SA, M_NOWAIT | M_ZERO);
 	if (sav == NULL)
 		return (NULL);
+	if (COUNTER_ALLOC(sav->lft_c_bytes, M_NOWAIT) != 0) {
+		free(sav, M_IPSEC_SA);
+		return (NULL);
+	}
 	sav->spi = spi;
 	sav->seq = msg->sadb_msg_seq;
 	sav->pid = msg->sadb_msg_pid;
@@ -1442,7 +1453,8 @@ key_setdumpsa(struct key_mb *mb, struct secasvar *sav, u_int type,
 
 	/* The current lifetime reports wall-clock times, as FreeBSD. */
 	wall0 = time_second - time_uptime;
-	cur = sav->lft_c;
+	memset(&cur, 0, sizeof(cur));
+	cur.bytes = COUNTER_FETCH(sav->lft_c_bytes);
 	cur.addtime = (uint64_t)(wall0 + sav->created);
 	cur.usetime = sav->firstused ? (uint64_t)(wall0 + sav->firstused) : 0;
 	key_mb_lifetime(mb, SADB_EXT_LIFETIME_CURRENT, &cur);
@@ -3531,7 +3543,7 @@ key_lft_over(const struct seclifetime *lft, const struct secasvar *sav,
 	if (lft->usetime != 0 && sav->firstused != 0 &&
 	    now - sav->firstused > (time_t)lft->usetime)
 		return (1);
-	if (lft->bytes != 0 && sav->lft_c.bytes >= lft->bytes)
+	if (lft->bytes != 0 && COUNTER_FETCH(sav->lft_c_bytes) >= lft->bytes)
 		return (1);
 	return (0);
 }
@@ -3753,6 +3765,10 @@ key_init(void)
 	mtx_init(&acq_lock, "acq", NULL, MTX_DEF);
 	mtx_init(&regtree_lock, "regtree", NULL, MTX_DEF);
 	mtx_init(&dump_lock, "keydump", NULL, MTX_DEF);
+	(void)COUNTER_ALLOC(keystat.ks_sadfull, M_WAITOK);
+	(void)COUNTER_ALLOC(keystat.ks_spdfull, M_WAITOK);
+	(void)COUNTER_ALLOC(keystat.ks_acqfull, M_WAITOK);
+	(void)COUNTER_ALLOC(keystat.ks_dumpbusy, M_WAITOK);
 	for (i = 0; i <= SADB_SATYPE_MAX; i++)
 		LIST_INIT(&regtree[i]);
 	key_spd_init();
@@ -3816,4 +3832,8 @@ key_destroy(void)
 	mtx_destroy(&acq_lock);
 	mtx_destroy(&regtree_lock);
 	mtx_destroy(&dump_lock);
+	COUNTER_FREE(keystat.ks_sadfull);
+	COUNTER_FREE(keystat.ks_spdfull);
+	COUNTER_FREE(keystat.ks_acqfull);
+	COUNTER_FREE(keystat.ks_dumpbusy);
 }

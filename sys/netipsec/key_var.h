@@ -148,11 +148,6 @@ struct key_dump *keysock_dump(const struct keycb *);
 void	keysock_setdump(struct keycb *, struct key_dump *);
 void	keysock_init(void);
 
-/* PF_KEY statistics, counted where things happen (keysock.c). */
-struct pfkeystat;
-extern struct pfkeystat pfkeystat;
-#define	PFKEYSTAT_INC(name)	COUNTER_ADD(pfkeystat.name, 1)
-#define	PFKEYSTAT_ADD(name, n)	COUNTER_ADD(pfkeystat.name, (n))
 
 /* The packet path's SA choice; the caller holds SAHTREE_RLOCK (key.c). */
 struct secasvar *key_allocsa_policy(const struct secasindex *);

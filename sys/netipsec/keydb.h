@@ -151,7 +151,7 @@ struct secasvar {
 	uint8_t			state;		/* SADB_SASTATE_* */
 	u_int			refcnt;
 
-	struct seclifetime	lft_c;		/* allocations, bytes */
+	counter_u64_t		lft_c_bytes;	/* bytes (FreeBSD: lft_c + 1) */
 	struct seclifetime	*lft_h;		/* hard, if any */
 	struct seclifetime	*lft_s;		/* soft, if any */
 	time_t			created;	/* uptime */

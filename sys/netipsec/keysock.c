@@ -27,7 +27,7 @@ struct keycb {
 	void			*kp_arg;
 	int			kp_promisc;	/* promiscuous mode */
 	int			kp_registered;	/* satypes registered for */
-	uint64_t		kp_drops;	/* lost: buffer full */
+	counter_u64_t		kp_drops;	/* lost: buffer full */
 	struct key_dump		*kp_dump;	/* dump in progress (key.c) */
 };
 
@@ -39,7 +39,8 @@ static int	key_sendup1(struct keycb *, struct sadb_msg *, size_t, int,
 static LIST_HEAD(, keycb) keycb_list = LIST_HEAD_INITIALIZER(keycb_list);
 static struct mtx keysock_mtx;
 static int keysock_inited;
-struct pfkeystat pfkeystat;
+PCPUSTAT_DEFINE(struct pfkeystat, pfkeystat);
+PCPUSTAT_SYSINIT(pfkeystat);
 
 #define	KEYSOCK_LOCK()		mtx_lock(&keysock_mtx)
 #define	KEYSOCK_UNLOCK()	mtx_unlock(&keysock_mtx)
@@ -64,6 +65,10 @@ keysock_attach(key_output_t *output, void *arg)
 	kp = malloc(sizeof(*kp), M_PCB, M_NOWAIT | M_ZERO);
 	if (kp == NULL)
 		return (NULL);
+	if (COUNTER_ALLOC(kp->kp_drops, M_NOWAIT) != 0) {
+		free(kp, M_PCB);
+		return (NULL);
+	}
 	kp->kp_output = output;
 	kp->kp_arg = arg;
 	KEYSOCK_LOCK();
@@ -82,6 +87,7 @@ keysock_detach(struct keycb *kp)
 	KEYSOCK_LOCK();
 	LIST_REMOVE(kp, kp_next);
 	KEYSOCK_UNLOCK();
+	COUNTER_FREE(kp->kp_drops);
 	free(kp, M_PCB);
 }
 
@@ -137,7 +143,7 @@ void
 keysock_getstat(struct pfkeystat *st)
 {
 
-	memcpy(st, &pfkeystat, sizeof(*st));
+	PCPUSTAT_FETCH(struct pfkeystat, pfkeystat, st);
 }
 
 /*

@@ -95,4 +95,11 @@ struct pfkeystat {
 
 void		 keysock_getstat(struct pfkeystat *);
 
+#ifdef _KERNEL
+/* Counted where things happen (key.c, keysock.c). */
+extern PCPUSTAT_DEFINE(struct pfkeystat, pfkeystat);
+#define	PFKEYSTAT_INC(name)	PCPUSTAT_ADD(struct pfkeystat, pfkeystat, name, 1)
+#define	PFKEYSTAT_ADD(name, n)	PCPUSTAT_ADD(struct pfkeystat, pfkeystat, name, (n))
+#endif
+
 #endif /* !_NETIPSEC_KEYSOCK_H_ */

@@ -14,9 +14,10 @@
 #include <netipsec/esp.h>
 #include <netipsec/ipsec_replay.h>
 
-static struct espstat espstat;
-#define	ESPSTAT_INC(name)	COUNTER_ADD(espstat.name, 1)
-#define	ESPSTAT_ADD(name, n)	COUNTER_ADD(espstat.name, (n))
+static PCPUSTAT_DEFINE(struct espstat, espstat);
+PCPUSTAT_SYSINIT(espstat);
+#define	ESPSTAT_INC(name)	PCPUSTAT_ADD(struct espstat, espstat, name, 1)
+#define	ESPSTAT_ADD(name, n)	PCPUSTAT_ADD(struct espstat, espstat, name, (n))
 
 /* What a packet needs to know of an SA's transform. */
 struct esp_xf {
@@ -180,24 +181,15 @@ esp_hdrsiz(const struct secasvar *sav)
 void
 esp_getstat(struct espstat *st)
 {
-	uint64_t *d, *s;
-	size_t i;
 
-	d = (uint64_t *)st;
-	s = (uint64_t *)&espstat;
-	for (i = 0; i < sizeof(espstat) / sizeof(uint64_t); i++)
-		d[i] = COUNTER_FETCH(s[i]);
+	PCPUSTAT_FETCH(struct espstat, espstat, st);
 }
 
 void
 esp_zerostat(void)
 {
-	uint64_t *s;
-	size_t i;
 
-	s = (uint64_t *)&espstat;
-	for (i = 0; i < sizeof(espstat) / sizeof(uint64_t); i++)
-		__atomic_store_n(&s[i], 0, __ATOMIC_RELAXED);
+	PCPUSTAT_ZERO(struct espstat, espstat);
 }
 
 static void

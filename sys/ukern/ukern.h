@@ -236,11 +236,47 @@ void	ukern_panic(const char *fmt, ...)
 			    #ex, __FILE__, __LINE__))
 
 /*
- * Atomic counters (counter(9) is a per-CPU array in the kernel; a
- * relaxed atomic here).
+ * counter(9): a per-CPU array in the kernel, a relaxed atomic here.  The
+ * same source serves both: a counter is a counter_u64_t, allocated with
+ * COUNTER_ALLOC (0 or ENOMEM) and freed with COUNTER_FREE, bumped with
+ * COUNTER_ADD and read with COUNTER_FETCH; a statistics structure of
+ * uint64_t (FreeBSD's VNET_PCPUSTAT_*: an array of counter_u64_t there)
+ * is defined with PCPUSTAT_DEFINE, allocated by PCPUSTAT_SYSINIT, and
+ * used with PCPUSTAT_ADD, PCPUSTAT_FETCH and PCPUSTAT_ZERO.
  */
+typedef uint64_t	counter_u64_t;
 #define	COUNTER_ADD(var, n)	__atomic_fetch_add(&(var), (n), __ATOMIC_RELAXED)
 #define	COUNTER_FETCH(var)	__atomic_load_n(&(var), __ATOMIC_RELAXED)
+#define	COUNTER_ALLOC(var, how)	((var) = 0, 0)
+#define	COUNTER_FREE(var)	((void)0)
+
+static inline void
+ukern_pcpustat_fetch(void *dst, const void *src, size_t len)
+{
+	const uint64_t *s = src;
+	uint64_t *d = dst;
+	size_t i;
+
+	for (i = 0; i < len / sizeof(uint64_t); i++)
+		d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+}
+
+static inline void
+ukern_pcpustat_zero(void *p, size_t len)
+{
+	uint64_t *s = p;
+	size_t i;
+
+	for (i = 0; i < len / sizeof(uint64_t); i++)
+		__atomic_store_n(&s[i], 0, __ATOMIC_RELAXED);
+}
+
+#define	PCPUSTAT_DEFINE(type, name)	type name
+#define	PCPUSTAT_SYSINIT(name)		struct __hack
+#define	PCPUSTAT_ADD(type, name, f, v)	COUNTER_ADD((name).f, (v))
+#define	PCPUSTAT_FETCH(type, name, dst)					\
+	ukern_pcpustat_fetch((dst), &(name), sizeof(type))
+#define	PCPUSTAT_ZERO(type, name)	ukern_pcpustat_zero(&(name), sizeof(type))
 
 /*
  * Start and stop the environment: the callout thread.  The host calls
