@@ -110,7 +110,7 @@ if ls "$b"/*.o >/dev/null 2>&1; then
 		# The linker makes a linker set's bounds.
 		__start_set_*|__stop_set_*) continue ;;
 		esac
-		if grep -rqsE "^\(?$s\)?\(|^[a-z_].*[ *]$s(\[.*\])?( = .*)?;|ENTRY\($s\)|DEFINE_IFUNC\(.*, $s,|^(DPCPU|VNET)_DEFINE\(.*, $s\)" \
+		if grep -rqsE "^\(?$s\)?\(|^[a-z_].*[[:space:]*]$s(\[.*\])?( = .*)?;|ENTRY\($s\)|DEFINE_IFUNC\(.*, $s,|^(DPCPU|VNET)_DEFINE\(.*, $s\)" \
 		    --include='*.c' --include='*.S' --include='*.s' \
 		    "$SYS/kern" "$SYS/libkern" "$SYS/vm" "$SYS/net" \
 		    "$SYS/netinet" "$SYS/netinet6" "$SYS/opencrypto" \

@@ -68,6 +68,45 @@ name ## _pcpustat_uninit(const void *unused __unused)			\
 SYSUNINIT(name ## _pcpustat_uninit, SI_SUB_PROTO_IFATTACHDOMAIN,	\
     SI_ORDER_FIRST, name ## _pcpustat_uninit, NULL)
 
+#if __FreeBSD_version < 1300000
+/*
+ * zfree(9) came with FreeBSD 13.  Before it, the allocations of
+ * sys/netipsec carry their size in front, as under ukern, so that zfree
+ * can zero them whole; malloc, free and zfree are these three.
+ */
+#define	UKERN_MHDR	16		/* keeps malloc(9)'s alignment */
+static __inline void *
+ukern_malloc12(size_t size, struct malloc_type *type, int flags)
+{
+	char *p;
+
+	if (size > SIZE_MAX - UKERN_MHDR)
+		return (NULL);
+	p = (malloc)(size + UKERN_MHDR, type, flags);
+	if (p == NULL)
+		return (NULL);
+	*(size_t *)(void *)p = size;
+	return (p + UKERN_MHDR);
+}
+
+static __inline void
+ukern_free12(void *addr, struct malloc_type *type, int zero)
+{
+	char *p;
+
+	if (addr == NULL)
+		return;
+	p = (char *)addr - UKERN_MHDR;
+	if (zero)
+		explicit_bzero(p, *(size_t *)(void *)p + UKERN_MHDR);
+	(free)(p, type);
+}
+#undef	malloc
+#define	malloc(size, type, flags)	ukern_malloc12((size), (type), (flags))
+#define	free(addr, type)		ukern_free12((addr), (type), 0)
+#define	zfree(addr, type)		ukern_free12((addr), (type), 1)
+#endif
+
 /* Debug messages: a port may back this with a sysctl. */
 extern int ukern_debug;
 
