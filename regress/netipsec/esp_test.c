@@ -397,6 +397,7 @@ ATF_TC_WITHOUT_HEAD(esp_vectors);
 ATF_TC_BODY(esp_vectors, tc)
 {
 	const struct espvec *v;
+	struct ukern_crypto_session *cs;
 	struct secasvar *sav;
 	struct mbuf *m;
 	uint8_t key[64], pkt[512], plain[512], iv[16], aad[12], tag[16];
@@ -426,12 +427,20 @@ ATF_TC_BODY(esp_vectors, tc)
 		    "%s: payload", v->name);
 		m_freem(m);
 
-		/* Encapsulation with the same IV gives the same bytes. */
+		/*
+		 * Encapsulation with the same IV gives the same bytes (the
+		 * primitives, keyed with the published key and salt).
+		 */
+		ATF_REQUIRE_EQ(ukern_crypto_newsession(&cs,
+		    v->ealg == SADB_X_EALG_AESCBC ? UKERN_CRYPT_AES_CBC :
+		    v->ealg == SADB_X_EALG_AESGCM16 ? UKERN_CRYPT_AES_GCM :
+		    UKERN_CRYPT_CHACHA20_POLY1305, key, kl, UKERN_AUTH_NONE,
+		    NULL, 0), 0);
 		hl = 8 + ivl;
 		cl = ll;
 		memcpy(pkt + 512 - ll, plain, ll);
 		if (v->ealg == SADB_X_EALG_AESCBC) {
-			ATF_REQUIRE_EQ(ukern_crypto_encrypt(sav->tdb_cryptoid,
+			ATF_REQUIRE_EQ(ukern_crypto_encrypt(cs,
 			    iv, plain, ll), 0);
 			ATF_CHECK_MSG(memcmp(plain, pkt + hl, cl) == 0,
 			    "%s: seal", v->name);
@@ -443,12 +452,13 @@ ATF_TC_BODY(esp_vectors, tc)
 				memcpy(aad + 8, pkt + 4, 4);
 			} else
 				memcpy(aad + 4, pkt + 4, 4);
-			ATF_REQUIRE_EQ(ukern_crypto_aead_seal(sav->tdb_cryptoid,
+			ATF_REQUIRE_EQ(ukern_crypto_aead_seal(cs,
 			    iv, aad, v->esn ? 12 : 8, plain, ll, tag), 0);
 			ATF_CHECK_MSG(memcmp(plain, pkt + hl, cl) == 0 &&
 			    memcmp(tag, pkt + hl + cl, 16) == 0,
 			    "%s: seal", v->name);
 		}
+		ukern_crypto_freesession(cs);
 
 		/* The same packet again is a replay. */
 		STAT_RESET();
@@ -852,6 +862,163 @@ ATF_TC_BODY(zeroize, tc)
 	ATF_CHECK_EQ(dirty_frees, 0);
 }
 
+/* ---- opencrypto(9): the interface xform_esp.c calls ---- */
+
+static int ocf_calls;
+
+static int
+ocf_done(struct cryptop *crp)
+{
+
+	ATF_CHECK(crp->crp_flags & CRYPTO_F_DONE);
+	ocf_calls++;
+	return (0);
+}
+
+/* Run crp and return crp_etype; the callback must have run once. */
+static int
+ocf_run(struct cryptop *crp)
+{
+
+	ocf_calls = 0;
+	crp->crp_callback = ocf_done;
+	ATF_REQUIRE_EQ(crypto_dispatch(crp), 0);
+	ATF_CHECK_EQ(ocf_calls, 1);
+	return (crp->crp_etype);
+}
+
+/*
+ * Encrypt-then-authenticate as ESP uses it (AES-CBC, HMAC-SHA2-256-128,
+ * the ESN bits in the digest): a round trip; a wrong digest, a wrong ESN
+ * or a flipped ciphertext bit gives EBADMSG and decrypts nothing; regions
+ * outside the mbuf and a request without CRYPTO_F_IV_SEPARATE are EINVAL.
+ */
+ATF_TC_WITHOUT_HEAD(ocf_eta);
+ATF_TC_BODY(ocf_eta, tc)
+{
+	struct crypto_session_params csp;
+	crypto_session_t cs;
+	struct cryptop crp;
+	struct mbuf *m;
+	uint8_t ckey[16], akey[32], buf[24 + 64 + 16], ct[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(ckey); i++)
+		ckey[i] = (uint8_t)i;
+	for (i = 0; i < sizeof(akey); i++)
+		akey[i] = (uint8_t)(0x80 + i);
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7);
+	memset(&csp, 0, sizeof(csp));
+	csp.csp_mode = CSP_MODE_ETA;
+	csp.csp_flags = CSP_F_ESN;
+	csp.csp_ivlen = AES_BLOCK_LEN;
+	csp.csp_cipher_alg = CRYPTO_AES_CBC;
+	csp.csp_cipher_key = ckey;
+	csp.csp_cipher_klen = sizeof(ckey);
+	csp.csp_auth_alg = CRYPTO_SHA2_256_HMAC;
+	csp.csp_auth_key = akey;
+	csp.csp_auth_klen = sizeof(akey);
+	csp.csp_auth_mlen = 16;
+	ATF_REQUIRE_EQ(crypto_newsession(&cs, &csp, CRYPTOCAP_F_SOFTWARE), 0);
+
+	/* Header 8 + IV 16 (the AAD), payload 64, digest 16. */
+	m = mkm(buf, sizeof(buf));
+#define	OCF_REQ(op) do {						\
+	crypto_initreq(&crp, cs);					\
+	crp.crp_op = (op);						\
+	crp.crp_flags = CRYPTO_F_IV_SEPARATE;				\
+	crypto_use_mbuf(&crp, m);					\
+	crp.crp_aad_start = 0;						\
+	crp.crp_aad_length = 24;					\
+	crp.crp_payload_start = 24;					\
+	crp.crp_payload_length = 64;					\
+	crp.crp_digest_start = 88;					\
+	memcpy(crp.crp_iv, mtod(m, uint8_t *) + 8, 16);			\
+	memcpy(crp.crp_esn, "\0\0\0\1", 4);				\
+} while (0)
+	OCF_REQ(CRYPTO_OP_ENCRYPT | CRYPTO_OP_COMPUTE_DIGEST);
+	ATF_REQUIRE_EQ(ocf_run(&crp), 0);
+	crypto_destroyreq(&crp);
+	ATF_CHECK(memcmp(mtod(m, uint8_t *) + 24, buf + 24, 64) != 0);
+	memcpy(ct, mtod(m, uint8_t *) + 24, 64);
+
+	/* A wrong ESN: the digest does not verify, nothing decrypted. */
+	OCF_REQ(CRYPTO_OP_DECRYPT | CRYPTO_OP_VERIFY_DIGEST);
+	crp.crp_esn[3] = 2;
+	ATF_CHECK_EQ(ocf_run(&crp), EBADMSG);
+	ATF_CHECK(memcmp(mtod(m, uint8_t *) + 24, ct, 64) == 0);
+	/* A flipped ciphertext bit likewise. */
+	mtod(m, uint8_t *)[40] ^= 1;
+	OCF_REQ(CRYPTO_OP_DECRYPT | CRYPTO_OP_VERIFY_DIGEST);
+	ATF_CHECK_EQ(ocf_run(&crp), EBADMSG);
+	mtod(m, uint8_t *)[40] ^= 1;
+	ATF_CHECK(memcmp(mtod(m, uint8_t *) + 24, ct, 64) == 0);
+	/* Regions outside the buffer, and an IV not given apart. */
+	OCF_REQ(CRYPTO_OP_DECRYPT | CRYPTO_OP_VERIFY_DIGEST);
+	crp.crp_digest_start = 89;
+	ATF_CHECK_EQ(ocf_run(&crp), EINVAL);
+	OCF_REQ(CRYPTO_OP_DECRYPT | CRYPTO_OP_VERIFY_DIGEST);
+	crp.crp_payload_length = 81;
+	ATF_CHECK_EQ(ocf_run(&crp), EINVAL);
+	OCF_REQ(CRYPTO_OP_DECRYPT | CRYPTO_OP_VERIFY_DIGEST);
+	crp.crp_aad_start = -1;
+	ATF_CHECK_EQ(ocf_run(&crp), EINVAL);
+	OCF_REQ(CRYPTO_OP_DECRYPT | CRYPTO_OP_VERIFY_DIGEST);
+	crp.crp_flags = 0;
+	ATF_CHECK_EQ(ocf_run(&crp), EINVAL);
+	ATF_CHECK(memcmp(mtod(m, uint8_t *) + 24, ct, 64) == 0);
+	/* The right one decrypts. */
+	OCF_REQ(CRYPTO_OP_DECRYPT | CRYPTO_OP_VERIFY_DIGEST);
+	ATF_CHECK_EQ(ocf_run(&crp), 0);
+	ATF_CHECK(memcmp(mtod(m, uint8_t *), buf, 88) == 0);
+#undef OCF_REQ
+	m_freem(m);
+	crypto_freesession(cs);
+}
+
+/*
+ * Sessions refused: a mode without its transform, an AEAD cipher in ETA
+ * mode, a wrong nonce length, a digest longer than the hash.
+ */
+ATF_TC_WITHOUT_HEAD(ocf_refuses);
+ATF_TC_BODY(ocf_refuses, tc)
+{
+	struct crypto_session_params csp;
+	crypto_session_t cs;
+	uint8_t key[32];
+
+	memset(key, 1, sizeof(key));
+	memset(&csp, 0, sizeof(csp));
+	csp.csp_mode = CSP_MODE_ETA;
+	csp.csp_cipher_alg = CRYPTO_AES_CBC;
+	csp.csp_cipher_key = key;
+	csp.csp_cipher_klen = 16;
+	csp.csp_ivlen = AES_BLOCK_LEN;
+	ATF_CHECK_EQ(crypto_newsession(&cs, &csp, 0), EINVAL);
+	csp.csp_auth_alg = CRYPTO_SHA1_HMAC;
+	csp.csp_auth_key = key;
+	csp.csp_auth_klen = 20;
+	csp.csp_auth_mlen = 21;
+	ATF_CHECK_EQ(crypto_newsession(&cs, &csp, 0), EINVAL);
+	csp.csp_auth_mlen = 12;
+	csp.csp_ivlen = 12;
+	ATF_CHECK_EQ(crypto_newsession(&cs, &csp, 0), EINVAL);
+	csp.csp_ivlen = AES_BLOCK_LEN;
+	ATF_REQUIRE_EQ(crypto_newsession(&cs, &csp, 0), 0);
+	crypto_freesession(cs);
+	csp.csp_cipher_alg = CRYPTO_AES_NIST_GCM_16;
+	csp.csp_ivlen = AES_GCM_IV_LEN;
+	ATF_CHECK_EQ(crypto_newsession(&cs, &csp, 0), EINVAL);
+	csp.csp_mode = CSP_MODE_AEAD;
+	csp.csp_auth_alg = 0;
+	csp.csp_auth_mlen = 0;
+	ATF_REQUIRE_EQ(crypto_newsession(&cs, &csp, 0), 0);
+	crypto_freesession(cs);
+	csp.csp_mode = CSP_MODE_NONE;
+	ATF_CHECK_EQ(crypto_newsession(&cs, &csp, 0), EINVAL);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 
@@ -865,5 +1032,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, seqwrap);
 	ATF_TP_ADD_TC(tp, init_refuses);
 	ATF_TP_ADD_TC(tp, zeroize);
+	ATF_TP_ADD_TC(tp, ocf_eta);
+	ATF_TP_ADD_TC(tp, ocf_refuses);
 	return (atf_no_error());
 }

@@ -144,7 +144,7 @@ struct secasvar {
 	struct seckey		*key_enc;
 	struct secreplay	*replay;
 	struct secnatt		*natt;
-	struct ukern_crypto_session *tdb_cryptoid; /* esp_init(); ukern.h */
+	crypto_session_t	tdb_cryptoid;	/* esp_init(): opencrypto(9) */
 	uint8_t			alg_auth;
 	uint8_t			alg_enc;
 	uint8_t			alg_comp;

@@ -8,6 +8,9 @@
  */
 
 #include <ukern/ukern.h>
+#ifdef UKERN_NO_OPENCRYPTO13
+#error "xform_esp.c needs the opencrypto(9) of FreeBSD 13 or later"
+#endif
 
 #include <net/pfkeyv2.h>
 #include <netipsec/keydb.h>
@@ -21,9 +24,10 @@ PCPUSTAT_SYSINIT(espstat);
 
 /* What a packet needs to know of an SA's transform. */
 struct esp_xf {
-	int		ex_calg;	/* UKERN_CRYPT_* */
-	int		ex_aalg;	/* UKERN_AUTH_* */
-	u_int		ex_ivlen;
+	int		ex_calg;	/* CRYPTO_* (opencrypto) */
+	int		ex_aalg;	/* CRYPTO_*_HMAC, 0: none */
+	u_int		ex_ivlen;	/* in the packet */
+	u_int		ex_saltlen;	/* key's trailing nonce bytes */
 	u_int		ex_blksize;	/* padding boundary, at least 4 */
 	u_int		ex_icvlen;
 	u_int		ex_keylen;	/* encryption key bytes, salt included */
@@ -42,27 +46,30 @@ esp_xf(const struct secasvar *sav, struct esp_xf *xf)
 	xf->ex_blksize = 4;
 	switch (sav->alg_enc) {
 	case SADB_EALG_NULL:
-		xf->ex_calg = UKERN_CRYPT_NULL;
+		xf->ex_calg = CRYPTO_NULL_CBC;
 		break;
 	case SADB_X_EALG_AESCBC:
-		xf->ex_calg = UKERN_CRYPT_AES_CBC;
+		xf->ex_calg = CRYPTO_AES_CBC;
 		xf->ex_ivlen = 16;
 		xf->ex_blksize = 16;
 		break;
 	case SADB_X_EALG_AESCTR:
-		xf->ex_calg = UKERN_CRYPT_AES_CTR;
+		xf->ex_calg = CRYPTO_AES_ICM;
 		xf->ex_ivlen = 8;
+		xf->ex_saltlen = 4;		/* RFC 3686 nonce */
 		break;
 	case SADB_X_EALG_AESGCM16:
-		xf->ex_calg = UKERN_CRYPT_AES_GCM;
+		xf->ex_calg = CRYPTO_AES_NIST_GCM_16;
 		xf->ex_ivlen = 8;
-		xf->ex_icvlen = UKERN_CRYPTO_AEAD_TAGLEN;
+		xf->ex_saltlen = 4;		/* RFC 4106 salt */
+		xf->ex_icvlen = ESP_AEAD_ICVLEN;
 		xf->ex_aead = 1;
 		break;
 	case SADB_X_EALG_CHACHA20POLY1305:
-		xf->ex_calg = UKERN_CRYPT_CHACHA20_POLY1305;
+		xf->ex_calg = CRYPTO_CHACHA20_POLY1305;
 		xf->ex_ivlen = 8;
-		xf->ex_icvlen = UKERN_CRYPTO_AEAD_TAGLEN;
+		xf->ex_saltlen = 4;		/* RFC 7634 salt */
+		xf->ex_icvlen = ESP_AEAD_ICVLEN;
 		xf->ex_aead = 1;
 		break;
 	default:
@@ -76,38 +83,38 @@ esp_xf(const struct secasvar *sav, struct esp_xf *xf)
 		case SADB_X_AALG_AES128GMAC:
 		case SADB_X_AALG_AES192GMAC:
 		case SADB_X_AALG_AES256GMAC:
-			if (xf->ex_calg != UKERN_CRYPT_AES_GCM)
+			if (xf->ex_calg != CRYPTO_AES_NIST_GCM_16)
 				return (EINVAL);
 			break;
 		case SADB_X_AALG_CHACHA20POLY1305:
-			if (xf->ex_calg != UKERN_CRYPT_CHACHA20_POLY1305)
+			if (xf->ex_calg != CRYPTO_CHACHA20_POLY1305)
 				return (EINVAL);
 			break;
 		default:
 			return (EINVAL);
 		}
-		xf->ex_aalg = UKERN_AUTH_NONE;
+		xf->ex_aalg = 0;
 		return (0);
 	}
 	switch (sav->alg_auth) {
 	case SADB_AALG_NONE:
 	case SADB_X_AALG_NULL:
-		xf->ex_aalg = UKERN_AUTH_NONE;
+		xf->ex_aalg = 0;
 		break;
 	case SADB_AALG_SHA1HMAC:
-		xf->ex_aalg = UKERN_AUTH_HMAC_SHA1;
+		xf->ex_aalg = CRYPTO_SHA1_HMAC;
 		xf->ex_icvlen = 12;		/* RFC 2404 */
 		break;
 	case SADB_X_AALG_SHA2_256:
-		xf->ex_aalg = UKERN_AUTH_HMAC_SHA2_256;
+		xf->ex_aalg = CRYPTO_SHA2_256_HMAC;
 		xf->ex_icvlen = 16;		/* RFC 4868 */
 		break;
 	case SADB_X_AALG_SHA2_384:
-		xf->ex_aalg = UKERN_AUTH_HMAC_SHA2_384;
+		xf->ex_aalg = CRYPTO_SHA2_384_HMAC;
 		xf->ex_icvlen = 24;
 		break;
 	case SADB_X_AALG_SHA2_512:
-		xf->ex_aalg = UKERN_AUTH_HMAC_SHA2_512;
+		xf->ex_aalg = CRYPTO_SHA2_512_HMAC;
 		xf->ex_icvlen = 32;
 		break;
 	default:
@@ -129,9 +136,8 @@ esp_xf(const struct secasvar *sav, struct esp_xf *xf)
 int
 esp_init(struct secasvar *sav)
 {
+	struct crypto_session_params csp;
 	struct esp_xf xf;
-	const void *akey;
-	size_t akeylen;
 	int error;
 
 	if (sav->tdb_cryptoid != NULL)
@@ -139,16 +145,50 @@ esp_init(struct secasvar *sav)
 	if (esp_xf(sav, &xf) != 0 || sav->replay == NULL ||
 	    (sav->flags & SADB_X_EXT_OLD))
 		return (EINVAL);
-	if (xf.ex_aalg != UKERN_AUTH_NONE && sav->key_auth == NULL)
+	if (xf.ex_aalg != 0 && sav->key_auth == NULL)
 		return (EINVAL);
-	akey = xf.ex_aalg != UKERN_AUTH_NONE ? sav->key_auth->key_data : NULL;
-	akeylen = xf.ex_aalg != UKERN_AUTH_NONE ? sav->key_auth->bits / 8 : 0;
+	if (xf.ex_keylen < xf.ex_saltlen ||
+	    (xf.ex_keylen > 0 && sav->key_enc == NULL))
+		return (EINVAL);
+
+	/* As FreeBSD's esp_init(): the salt stays out of the session. */
+	memset(&csp, 0, sizeof(csp));
+	csp.csp_cipher_alg = xf.ex_calg;
+	if (xf.ex_calg != CRYPTO_NULL_CBC) {
+		csp.csp_cipher_key = sav->key_enc->key_data;
+		csp.csp_cipher_klen = (int)(xf.ex_keylen - xf.ex_saltlen);
+	}
+	switch (xf.ex_calg) {
+	case CRYPTO_AES_CBC:
+	case CRYPTO_AES_ICM:
+		csp.csp_ivlen = AES_BLOCK_LEN;
+		break;
+	case CRYPTO_AES_NIST_GCM_16:
+	case CRYPTO_CHACHA20_POLY1305:
+		csp.csp_ivlen = AES_GCM_IV_LEN;
+		break;
+	}
+	if (xf.ex_aead) {
+		csp.csp_mode = CSP_MODE_AEAD;
+		csp.csp_flags = CSP_F_SEPARATE_AAD;	/* ESN: built apart */
+		csp.csp_auth_mlen = (int)xf.ex_icvlen;
+	} else if (xf.ex_aalg != 0) {
+		csp.csp_mode = CSP_MODE_ETA;
+		csp.csp_auth_alg = xf.ex_aalg;
+		csp.csp_auth_key = sav->key_auth->key_data;
+		csp.csp_auth_klen = sav->key_auth->bits / 8;
+		csp.csp_auth_mlen = (int)xf.ex_icvlen;
+		if (sav->flags & SADB_X_SAFLAGS_ESN)
+			csp.csp_flags = CSP_F_ESN;
+	} else
+		csp.csp_mode = CSP_MODE_CIPHER;
+
 	error = ipsec_replay_init(sav);
 	if (error != 0)
 		return (error);
-	error = ukern_crypto_newsession(&sav->tdb_cryptoid, xf.ex_calg,
-	    xf.ex_keylen ? sav->key_enc->key_data : NULL, xf.ex_keylen,
-	    xf.ex_aalg, akey, akeylen);
+	/* The software driver: esp_output()/esp_input() wait for it. */
+	error = crypto_newsession(&sav->tdb_cryptoid, &csp,
+	    CRYPTOCAP_F_SOFTWARE);
 	if (error != 0) {
 		ipsec_replay_fini(sav);
 		return (error == ENOMEM ? ENOBUFS : EINVAL);
@@ -161,7 +201,8 @@ void
 esp_zeroize(struct secasvar *sav)
 {
 
-	ukern_crypto_freesession(sav->tdb_cryptoid);
+	if (sav->tdb_cryptoid != NULL)
+		crypto_freesession(sav->tdb_cryptoid);
 	sav->tdb_cryptoid = NULL;
 	ipsec_replay_fini(sav);
 }
@@ -256,12 +297,94 @@ esp_padding(const struct secasvar *sav, uint8_t *tr, u_int padlen, int nxt)
 	tr[padlen + 1] = (uint8_t)nxt;
 }
 
+/*
+ * The request's nonce (CRYPTO_F_IV_SEPARATE), as FreeBSD's ESP makes it:
+ * CBC's IV; CTR's counter block, nonce || IV || 1 (RFC 3686); the AEAD
+ * nonce, salt || IV (RFC 4106, RFC 7634).  iv: the packet's IV.
+ */
+static void
+esp_crp_iv(const struct secasvar *sav, const struct esp_xf *xf,
+    struct cryptop *crp, const uint8_t *iv)
+{
+	const uint8_t *salt;
+
+	crp->crp_flags |= CRYPTO_F_IV_SEPARATE;
+	salt = xf->ex_saltlen != 0 ? (const uint8_t *)sav->key_enc->key_data +
+	    xf->ex_keylen - xf->ex_saltlen : NULL;
+	switch (xf->ex_calg) {
+	case CRYPTO_AES_CBC:
+		memcpy(crp->crp_iv, iv, AES_BLOCK_LEN);
+		break;
+	case CRYPTO_AES_ICM:
+		memcpy(crp->crp_iv, salt, 4);
+		memcpy(crp->crp_iv + 4, iv, 8);
+		crp->crp_iv[12] = crp->crp_iv[13] = crp->crp_iv[14] = 0;
+		crp->crp_iv[15] = 1;
+		break;
+	case CRYPTO_AES_NIST_GCM_16:
+	case CRYPTO_CHACHA20_POLY1305:
+		memcpy(crp->crp_iv, salt, 4);
+		memcpy(crp->crp_iv + 4, iv, 8);
+		break;
+	}
+}
+
+/*
+ * The AAD of RFC 4106 §5 and RFC 7634 §3: SPI, [high sequence bits,] the
+ * low ones; apart from the packet (CSP_F_SEPARATE_AAD).  Its length.
+ */
+static int
+esp_aead_aad(const struct secasvar *sav, const uint8_t *esph,
+    const uint8_t *seqhi, uint8_t *aad)
+{
+
+	memcpy(aad, esph, 4);
+	if (sav->flags & SADB_X_SAFLAGS_ESN) {
+		memcpy(aad + 4, seqhi, 4);
+		memcpy(aad + 8, esph + 4, 4);
+		return (12);
+	}
+	memcpy(aad + 4, esph + 4, 4);
+	return (8);
+}
+
+/*
+ * The session is the software driver's (CRYPTOCAP_F_SOFTWARE) and the
+ * request is not CRYPTO_F_ASYNC: the callback has run when
+ * crypto_dispatch() returns, and the caller reads crp_etype.
+ */
+static int
+esp_crypto_done(struct cryptop *crp)
+{
+
+	(void)crp;
+	return (0);
+}
+
+static int
+esp_crypto_run(struct cryptop *crp)
+{
+	int error;
+
+	crp->crp_callback = esp_crypto_done;
+	crp->crp_flags |= CRYPTO_F_CBIMM;
+	error = crypto_dispatch(crp);
+	if (error == 0) {
+		KASSERT(crp->crp_flags & CRYPTO_F_DONE,
+		    ("esp: an asynchronous crypto request"));
+		error = crp->crp_etype;
+	}
+	crypto_destroyreq(crp);
+	return (error);
+}
+
 int
 esp_output(struct secasvar *sav, struct mbuf **mp, int nxt)
 {
-	uint8_t trailer[ESP_MAXPAD + 2], icv[UKERN_CRYPTO_HMAC_MAX];
-	uint8_t aad[12], seqhi[4], *p, *iv;
-	struct ukern_crypto_session *cs;
+	static const uint8_t zero[ESP_MAXICVLEN];
+	uint8_t trailer[ESP_MAXPAD + 2], aad[12], seqhi[4], *p, *iv;
+	struct cryptop crp;
+	crypto_session_t cs;
 	struct newesp *esp;
 	struct esp_xf xf;
 	struct mbuf *m;
@@ -271,7 +394,8 @@ esp_output(struct secasvar *sav, struct mbuf **mp, int nxt)
 
 	m = *mp;
 	cs = sav->tdb_cryptoid;
-	if (cs == NULL || esp_xf(sav, &xf) != 0) {
+	if (cs == NULL || esp_xf(sav, &xf) != 0 ||
+	    xf.ex_icvlen > sizeof(zero)) {
 		ESPSTAT_INC(esps_noxform);
 		error = EINVAL;
 		goto bad;
@@ -291,7 +415,9 @@ esp_output(struct secasvar *sav, struct mbuf **mp, int nxt)
 		goto bad;
 
 	esp_padding(sav, trailer, padlen, nxt);
-	if (!m_append(m, padlen + 2, trailer)) {
+	/* The trailer, and room for the ICV the digest is written to. */
+	if (!m_append(m, padlen + 2, trailer) ||
+	    (xf.ex_icvlen > 0 && !m_append(m, xf.ex_icvlen, zero))) {
 		error = ENOBUFS;
 		goto bad;
 	}
@@ -308,37 +434,31 @@ esp_output(struct secasvar *sav, struct mbuf **mp, int nxt)
 	 * Counter modes need a unique IV, and the 64-bit sequence number is
 	 * one (FreeBSD's cntr); CBC needs an unpredictable one.
 	 */
-	if (xf.ex_calg == UKERN_CRYPT_AES_CBC)
+	if (xf.ex_calg == CRYPTO_AES_CBC)
 		arc4random_buf(iv, xf.ex_ivlen);
 	else if (xf.ex_ivlen == 8)
 		esp_be64enc(iv, seq);
 	*(uint32_t *)(void *)seqhi = htonl((uint32_t)(seq >> 32));
 
+	crypto_initreq(&crp, cs);
+	crp.crp_op = CRYPTO_OP_ENCRYPT | CRYPTO_OP_COMPUTE_DIGEST;
+	crypto_use_mbuf(&crp, m);
+	crp.crp_payload_start = (int)hlen;
+	crp.crp_payload_length = (int)clen;
+	crp.crp_digest_start = (int)(hlen + clen);
+	esp_crp_iv(sav, &xf, &crp, iv);
 	if (xf.ex_aead) {
-		/* RFC 4106 §5, RFC 7634 §3: SPI, [seq high,] seq low. */
-		memcpy(aad, p, 4);
-		if (sav->flags & SADB_X_SAFLAGS_ESN) {
-			memcpy(aad + 4, seqhi, 4);
-			memcpy(aad + 8, p + 4, 4);
-		} else
-			memcpy(aad + 4, p + 4, 4);
-		error = ukern_crypto_aead_seal(cs, iv, aad,
-		    (sav->flags & SADB_X_SAFLAGS_ESN) ? 12 : 8, p + hlen, clen,
-		    icv);
+		crp.crp_aad = aad;
+		crp.crp_aad_length = esp_aead_aad(sav, p, seqhi, aad);
 	} else {
-		error = ukern_crypto_encrypt(cs, iv, p + hlen, clen);
 		/* RFC 4303 §2.2.1: the ICV covers the high bits, unsent. */
-		if (error == 0 && xf.ex_aalg != UKERN_AUTH_NONE)
-			error = ukern_crypto_hmac(cs, p, hlen + clen,
-			    (sav->flags & SADB_X_SAFLAGS_ESN) ? seqhi : NULL,
-			    4, icv);
+		crp.crp_aad_start = 0;
+		crp.crp_aad_length = (int)hlen;
+		memcpy(crp.crp_esn, seqhi, sizeof(crp.crp_esn));
 	}
+	error = esp_crypto_run(&crp);
 	if (error != 0) {
 		ESPSTAT_INC(esps_crypto);
-		goto bad;
-	}
-	if (xf.ex_icvlen > 0 && !m_append(m, xf.ex_icvlen, icv)) {
-		error = ENOBUFS;
 		goto bad;
 	}
 	ESPSTAT_INC(esps_output);
@@ -353,13 +473,14 @@ bad:
 int
 esp_input(struct secasvar *sav, struct mbuf **mp, int *nxtp)
 {
-	uint8_t aad[12], seqhi[4], mac[UKERN_CRYPTO_HMAC_MAX], *p, *tr;
-	struct ukern_crypto_session *cs;
+	uint8_t aad[12], seqhi[4], *p, *tr;
+	struct cryptop crp;
+	crypto_session_t cs;
 	struct esp_xf xf;
 	struct mbuf *m;
 	uint64_t seq;
 	u_int hlen, clen, padlen, i;
-	int error, esn;
+	int error;
 
 	m = *mp;
 	cs = sav->tdb_cryptoid;
@@ -368,7 +489,6 @@ esp_input(struct secasvar *sav, struct mbuf **mp, int *nxtp)
 		error = EINVAL;
 		goto bad;
 	}
-	esn = (sav->flags & SADB_X_SAFLAGS_ESN) != 0;
 	hlen = ESP_HDRLEN + xf.ex_ivlen;
 	if ((u_int)m->m_len < hlen + 4 + xf.ex_icvlen) {
 		ESPSTAT_INC(esps_hdrops);
@@ -393,28 +513,26 @@ esp_input(struct secasvar *sav, struct mbuf **mp, int *nxtp)
 	}
 	*(uint32_t *)(void *)seqhi = htonl((uint32_t)(seq >> 32));
 
+	/* The ICV (or tag) first: nothing is decrypted unless it verifies. */
+	crypto_initreq(&crp, cs);
+	crp.crp_op = CRYPTO_OP_DECRYPT | CRYPTO_OP_VERIFY_DIGEST;
+	crypto_use_mbuf(&crp, m);
+	crp.crp_payload_start = (int)hlen;
+	crp.crp_payload_length = (int)clen;
+	crp.crp_digest_start = (int)(hlen + clen);
+	esp_crp_iv(sav, &xf, &crp, p + ESP_HDRLEN);
 	if (xf.ex_aead) {
-		memcpy(aad, p, 4);
-		if (esn) {
-			memcpy(aad + 4, seqhi, 4);
-			memcpy(aad + 8, p + 4, 4);
-		} else
-			memcpy(aad + 4, p + 4, 4);
-		error = ukern_crypto_aead_open(cs, p + ESP_HDRLEN, aad,
-		    esn ? 12 : 8, p + hlen, clen, p + hlen + clen);
-		if (error == EBADMSG) {
-			ESPSTAT_INC(esps_badauth);
-			goto bad;
-		}
-	} else if (xf.ex_aalg != UKERN_AUTH_NONE) {
-		error = ukern_crypto_hmac(cs, p, hlen + clen,
-		    esn ? seqhi : NULL, 4, mac);
-		if (error == 0 &&
-		    timingsafe_bcmp(mac, p + hlen + clen, xf.ex_icvlen) != 0) {
-			ESPSTAT_INC(esps_badauth);
-			error = EBADMSG;
-			goto bad;
-		}
+		crp.crp_aad = aad;
+		crp.crp_aad_length = esp_aead_aad(sav, p, seqhi, aad);
+	} else {
+		crp.crp_aad_start = 0;
+		crp.crp_aad_length = (int)hlen;
+		memcpy(crp.crp_esn, seqhi, sizeof(crp.crp_esn));
+	}
+	error = esp_crypto_run(&crp);
+	if (error == EBADMSG) {
+		ESPSTAT_INC(esps_badauth);
+		goto bad;
 	}
 	if (error != 0) {
 		ESPSTAT_INC(esps_crypto);
@@ -424,13 +542,6 @@ esp_input(struct secasvar *sav, struct mbuf **mp, int *nxtp)
 		ESPSTAT_INC(esps_replay);
 		error = EACCES;
 		goto bad;
-	}
-	if (!xf.ex_aead) {
-		error = ukern_crypto_decrypt(cs, p + ESP_HDRLEN, p + hlen, clen);
-		if (error != 0) {
-			ESPSTAT_INC(esps_crypto);
-			goto bad;
-		}
 	}
 
 	tr = p + hlen + clen - 2;

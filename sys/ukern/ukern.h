@@ -391,4 +391,113 @@ void	 m_copydata(const struct mbuf *, int off, int len, void *cp);
 } while (0)
 /* ---- end of mbuf(9) ---- */
 
+/* ---- opencrypto(9): the interface sys/netipsec calls (ukern_crypto.c) ----
+ *
+ * FreeBSD 13's opencrypto(9), with its names, numbers, field names and
+ * callback shape, for the transforms ESP uses; on a
+ * FreeBSD kernel these are the kernel's own.  A session is made from
+ * struct crypto_session_params (mode, cipher and authenticator, keys
+ * without the RFC 3686/4106/7634 salt); a request (struct cryptop, here
+ * set up on the stack with crypto_initreq()) names regions of its mbuf
+ * (AAD, payload, digest), carries the whole nonce in crp_iv
+ * (CRYPTO_F_IV_SEPARATE) and the high sequence bits in crp_esn
+ * (CSP_F_ESN), and crypto_dispatch() runs it and calls crp_callback
+ * with crp_etype set (EBADMSG: the digest or tag did not verify, and
+ * nothing was decrypted).  Here it is synchronous: the callback has run
+ * when crypto_dispatch() returns, as with FreeBSD's software driver
+ * (CRYPTOCAP_F_SOFTWARE) and no CRYPTO_F_ASYNC.
+ */
+#define	CRYPTO_SHA1_HMAC		7	/* the numbers are FreeBSD's */
+#define	CRYPTO_AES_CBC			11
+#define	CRYPTO_NULL_CBC			16
+#define	CRYPTO_SHA2_256_HMAC		18
+#define	CRYPTO_SHA2_384_HMAC		19
+#define	CRYPTO_SHA2_512_HMAC		20
+#define	CRYPTO_AES_ICM			23	/* CTR: 16-byte counter block */
+#define	CRYPTO_AES_NIST_GCM_16		25	/* nonce 12 */
+#define	CRYPTO_CHACHA20_POLY1305	41	/* nonce 12; RFC 8439 */
+
+#define	AES_GCM_IV_LEN			12
+#define	AES_BLOCK_LEN			16
+#define	CHACHA20_POLY1305_IV_LEN	12
+#define	EALG_MAX_BLOCK_LEN		16
+#define	HASH_MAX_LEN			64	/* SHA-512 */
+
+#define	CSP_MODE_NONE			0
+#define	CSP_MODE_CIPHER			2
+#define	CSP_MODE_DIGEST			3
+#define	CSP_MODE_AEAD			4
+#define	CSP_MODE_ETA			5	/* encrypt then authenticate */
+
+#define	CSP_F_SEPARATE_OUTPUT		0x0001
+#define	CSP_F_SEPARATE_AAD		0x0002
+#define	CSP_F_ESN			0x0004
+
+#define	CRYPTOCAP_F_HARDWARE		0x01000000
+#define	CRYPTOCAP_F_SOFTWARE		0x02000000
+#define	CRYPTOCAP_F_SYNC		0x04000000
+
+struct crypto_session_params {
+	int		 csp_mode;
+	int		 csp_flags;
+	int		 csp_ivlen;		/* nonce or IV length */
+	int		 csp_cipher_alg;
+	int		 csp_cipher_klen;	/* bytes */
+	const void	*csp_cipher_key;
+	int		 csp_auth_alg;
+	int		 csp_auth_klen;		/* bytes */
+	const void	*csp_auth_key;
+	int		 csp_auth_mlen;		/* digest bytes; 0: full */
+};
+
+typedef struct ukern_crypto_session *crypto_session_t;
+
+/* What a request works on: one mbuf here. */
+struct crypto_buffer {
+	struct mbuf	*cb_mbuf;
+};
+
+#define	CRYPTO_OP_DECRYPT		0x0
+#define	CRYPTO_OP_ENCRYPT		0x1
+#define	CRYPTO_OP_IS_ENCRYPT(op)	((op) & CRYPTO_OP_ENCRYPT)
+#define	CRYPTO_OP_COMPUTE_DIGEST	0x0
+#define	CRYPTO_OP_VERIFY_DIGEST		0x2
+
+#define	CRYPTO_F_CBIMM			0x0010
+#define	CRYPTO_F_DONE			0x0020
+#define	CRYPTO_F_IV_SEPARATE		0x0200
+
+struct cryptop {
+	crypto_session_t crp_session;
+	int		 crp_op;
+	int		 crp_flags;
+	int		 crp_etype;	/* 0 or an errno, when done */
+	struct crypto_buffer crp_buf;	/* crypto_use_mbuf() */
+	void		*crp_aad;	/* CSP_F_SEPARATE_AAD */
+	int		 crp_aad_start;
+	int		 crp_aad_length;
+	int		 crp_payload_start;
+	int		 crp_payload_length;
+	int		 crp_digest_start;
+	uint8_t		 crp_iv[EALG_MAX_BLOCK_LEN];
+	uint8_t		 crp_esn[4];
+	void		*crp_opaque;
+	int		(*crp_callback)(struct cryptop *);
+};
+
+int	crypto_newsession(crypto_session_t *,
+	    const struct crypto_session_params *, int crid);
+void	crypto_freesession(crypto_session_t);
+void	crypto_initreq(struct cryptop *, crypto_session_t);
+void	crypto_destroyreq(struct cryptop *);
+int	crypto_dispatch(struct cryptop *);
+
+static inline void
+crypto_use_mbuf(struct cryptop *crp, struct mbuf *m)
+{
+
+	crp->crp_buf.cb_mbuf = m;
+}
+/* ---- end of opencrypto(9) ---- */
+
 #endif /* !_UKERN_UKERN_H_ */

@@ -8,6 +8,10 @@
  * A session owns its EVP contexts, keyed once when it is made: a packet
  * only sets an IV and runs the cipher, and HMAC restarts from the key it
  * was given (EVP_MAC_init() with a NULL key).
+ *
+ * Two layers: the ukern_crypto_* primitives (cipher, HMAC, AEAD on one
+ * buffer), and over them opencrypto(9)'s interface, crypto_newsession()
+ * and crypto_dispatch(), which sys/netipsec calls as on FreeBSD.
  */
 
 #include <ukern/ukern.h>
@@ -28,6 +32,11 @@ struct ukern_crypto_session {
 	EVP_CIPHER_CTX		*cs_dec;	/* keyed for decryption */
 	EVP_MAC_CTX		*cs_mac;
 	uint8_t			 cs_salt[4];	/* CTR nonce, AEAD salt */
+	/* crypto_newsession()'s: */
+	int			 cs_mode;	/* CSP_MODE_* */
+	int			 cs_flags;	/* CSP_F_* */
+	int			 cs_ivlen;
+	int			 cs_mlen;	/* digest bytes sent */
 };
 
 /* The EVP cipher of an algorithm for a key of klen bytes (without salt). */
@@ -196,12 +205,11 @@ ukern_crypto_ctrblk(const struct ukern_crypto_session *cs, const uint8_t *iv,
 	blk[15] = 1;
 }
 
+/* ivp: CBC's IV, or CTR's whole counter block. */
 static int
-ukern_crypto_cipher_run(struct ukern_crypto_session *cs, EVP_CIPHER_CTX *ctx,
-    const uint8_t *iv, void *buf, size_t len)
+ukern_crypto_cipher_iv(struct ukern_crypto_session *cs, EVP_CIPHER_CTX *ctx,
+    const uint8_t *ivp, void *buf, size_t len)
 {
-	uint8_t blk[16];
-	const uint8_t *ivp;
 	int n, ok;
 
 	switch (cs->cs_calg) {
@@ -210,11 +218,8 @@ ukern_crypto_cipher_run(struct ukern_crypto_session *cs, EVP_CIPHER_CTX *ctx,
 	case UKERN_CRYPT_AES_CBC:
 		if (len % 16 != 0)
 			return (EINVAL);
-		ivp = iv;
 		break;
 	case UKERN_CRYPT_AES_CTR:
-		ukern_crypto_ctrblk(cs, iv, blk);
-		ivp = blk;
 		break;
 	default:
 		return (EINVAL);
@@ -227,6 +232,19 @@ ukern_crypto_cipher_run(struct ukern_crypto_session *cs, EVP_CIPHER_CTX *ctx,
 	    (size_t)n == len;
 	pthread_mutex_unlock(&cs->cs_lock);
 	return (ok ? 0 : EIO);
+}
+
+static int
+ukern_crypto_cipher_run(struct ukern_crypto_session *cs, EVP_CIPHER_CTX *ctx,
+    const uint8_t *iv, void *buf, size_t len)
+{
+	uint8_t blk[16];
+
+	if (cs->cs_calg == UKERN_CRYPT_AES_CTR) {
+		ukern_crypto_ctrblk(cs, iv, blk);
+		iv = blk;
+	}
+	return (ukern_crypto_cipher_iv(cs, ctx, iv, buf, len));
 }
 
 int
@@ -245,9 +263,10 @@ ukern_crypto_decrypt(struct ukern_crypto_session *cs, const uint8_t *iv,
 	return (ukern_crypto_cipher_run(cs, cs->cs_dec, iv, buf, len));
 }
 
-int
-ukern_crypto_hmac(struct ukern_crypto_session *cs, const void *p1, size_t l1,
-    const void *p2, size_t l2, uint8_t *mac)
+/* Full-length HMAC of p1 || p2 || p3 (p2, p3 may be NULL). */
+static int
+ukern_crypto_hmac3(struct ukern_crypto_session *cs, const void *p1, size_t l1,
+    const void *p2, size_t l2, const void *p3, size_t l3, uint8_t *mac)
 {
 	size_t outl;
 	int ok;
@@ -258,10 +277,19 @@ ukern_crypto_hmac(struct ukern_crypto_session *cs, const void *p1, size_t l1,
 	ok = EVP_MAC_init(cs->cs_mac, NULL, 0, NULL) == 1 &&
 	    EVP_MAC_update(cs->cs_mac, p1, l1) == 1 &&
 	    (p2 == NULL || EVP_MAC_update(cs->cs_mac, p2, l2) == 1) &&
+	    (p3 == NULL || EVP_MAC_update(cs->cs_mac, p3, l3) == 1) &&
 	    EVP_MAC_final(cs->cs_mac, mac, &outl, UKERN_CRYPTO_HMAC_MAX) == 1 &&
 	    outl == cs->cs_maclen;
 	pthread_mutex_unlock(&cs->cs_lock);
 	return (ok ? 0 : EIO);
+}
+
+int
+ukern_crypto_hmac(struct ukern_crypto_session *cs, const void *p1, size_t l1,
+    const void *p2, size_t l2, uint8_t *mac)
+{
+
+	return (ukern_crypto_hmac3(cs, p1, l1, p2, l2, NULL, 0, mac));
 }
 
 static int
@@ -274,18 +302,16 @@ ukern_crypto_aead_ok(const struct ukern_crypto_session *cs, size_t aadlen,
 	    len <= INT_MAX && aadlen <= INT_MAX);
 }
 
-int
-ukern_crypto_aead_seal(struct ukern_crypto_session *cs, const uint8_t *iv,
+/* AEAD with the whole 12-byte nonce. */
+static int
+ukern_crypto_seal(struct ukern_crypto_session *cs, const uint8_t *nonce,
     const void *aad, size_t aadlen, void *buf, size_t len, uint8_t *tag)
 {
 	EVP_CIPHER_CTX *ctx;
-	uint8_t nonce[12];
 	int n, ok;
 
 	if (!ukern_crypto_aead_ok(cs, aadlen, len))
 		return (EINVAL);
-	memcpy(nonce, cs->cs_salt, 4);
-	memcpy(nonce + 4, iv, 8);
 	ctx = cs->cs_enc;
 	pthread_mutex_lock(&cs->cs_lock);
 	ok = EVP_EncryptInit_ex2(ctx, NULL, NULL, nonce, NULL) == 1 &&
@@ -299,17 +325,25 @@ ukern_crypto_aead_seal(struct ukern_crypto_session *cs, const uint8_t *iv,
 }
 
 int
-ukern_crypto_aead_open(struct ukern_crypto_session *cs, const uint8_t *iv,
+ukern_crypto_aead_seal(struct ukern_crypto_session *cs, const uint8_t *iv,
+    const void *aad, size_t aadlen, void *buf, size_t len, uint8_t *tag)
+{
+	uint8_t nonce[12];
+
+	memcpy(nonce, cs->cs_salt, 4);
+	memcpy(nonce + 4, iv, 8);
+	return (ukern_crypto_seal(cs, nonce, aad, aadlen, buf, len, tag));
+}
+
+static int
+ukern_crypto_open(struct ukern_crypto_session *cs, const uint8_t *nonce,
     const void *aad, size_t aadlen, void *buf, size_t len, const uint8_t *tag)
 {
 	EVP_CIPHER_CTX *ctx;
-	uint8_t nonce[12];
 	int n, ok;
 
 	if (!ukern_crypto_aead_ok(cs, aadlen, len))
 		return (EINVAL);
-	memcpy(nonce, cs->cs_salt, 4);
-	memcpy(nonce + 4, iv, 8);
 	ctx = cs->cs_dec;
 	pthread_mutex_lock(&cs->cs_lock);
 	ok = EVP_DecryptInit_ex2(ctx, NULL, NULL, nonce, NULL) == 1 &&
@@ -325,4 +359,282 @@ ukern_crypto_aead_open(struct ukern_crypto_session *cs, const uint8_t *iv,
 	}
 	pthread_mutex_unlock(&cs->cs_lock);
 	return (ok ? 0 : EIO);
+}
+
+int
+ukern_crypto_aead_open(struct ukern_crypto_session *cs, const uint8_t *iv,
+    const void *aad, size_t aadlen, void *buf, size_t len, const uint8_t *tag)
+{
+	uint8_t nonce[12];
+
+	memcpy(nonce, cs->cs_salt, 4);
+	memcpy(nonce + 4, iv, 8);
+	return (ukern_crypto_open(cs, nonce, aad, aadlen, buf, len, tag));
+}
+
+/* ---- opencrypto(9) over the primitives ---- */
+
+static int
+crypto_map_cipher(int alg, int *calg)
+{
+
+	switch (alg) {
+	case CRYPTO_NULL_CBC:
+		*calg = UKERN_CRYPT_NULL;
+		return (0);
+	case CRYPTO_AES_CBC:
+		*calg = UKERN_CRYPT_AES_CBC;
+		return (0);
+	case CRYPTO_AES_ICM:
+		*calg = UKERN_CRYPT_AES_CTR;
+		return (0);
+	case CRYPTO_AES_NIST_GCM_16:
+		*calg = UKERN_CRYPT_AES_GCM;
+		return (0);
+	case CRYPTO_CHACHA20_POLY1305:
+		*calg = UKERN_CRYPT_CHACHA20_POLY1305;
+		return (0);
+	}
+	return (EINVAL);
+}
+
+static int
+crypto_map_auth(int alg, int *aalg)
+{
+
+	switch (alg) {
+	case 0:
+		*aalg = UKERN_AUTH_NONE;
+		return (0);
+	case CRYPTO_SHA1_HMAC:
+		*aalg = UKERN_AUTH_HMAC_SHA1;
+		return (0);
+	case CRYPTO_SHA2_256_HMAC:
+		*aalg = UKERN_AUTH_HMAC_SHA2_256;
+		return (0);
+	case CRYPTO_SHA2_384_HMAC:
+		*aalg = UKERN_AUTH_HMAC_SHA2_384;
+		return (0);
+	case CRYPTO_SHA2_512_HMAC:
+		*aalg = UKERN_AUTH_HMAC_SHA2_512;
+		return (0);
+	}
+	return (EINVAL);
+}
+
+int
+crypto_newsession(crypto_session_t *cses,
+    const struct crypto_session_params *csp, int crid)
+{
+	struct ukern_crypto_session *cs;
+	uint8_t key[32 + 4];
+	int calg, aalg, aead, error, ivlen, mlen;
+	size_t klen;
+
+	(void)crid;		/* one software driver */
+	*cses = NULL;
+	calg = UKERN_CRYPT_NULL;
+	aalg = UKERN_AUTH_NONE;
+	switch (csp->csp_mode) {
+	case CSP_MODE_CIPHER:
+	case CSP_MODE_AEAD:
+	case CSP_MODE_ETA:
+		if (crypto_map_cipher(csp->csp_cipher_alg, &calg) != 0)
+			return (EINVAL);
+		break;
+	case CSP_MODE_DIGEST:
+		break;
+	default:
+		return (EINVAL);
+	}
+	if (csp->csp_mode == CSP_MODE_DIGEST || csp->csp_mode == CSP_MODE_ETA) {
+		if (crypto_map_auth(csp->csp_auth_alg, &aalg) != 0 ||
+		    aalg == UKERN_AUTH_NONE || csp->csp_auth_klen <= 0)
+			return (EINVAL);
+	} else if (csp->csp_auth_alg != 0)
+		return (EINVAL);
+	aead = calg == UKERN_CRYPT_AES_GCM ||
+	    calg == UKERN_CRYPT_CHACHA20_POLY1305;
+	if (aead != (csp->csp_mode == CSP_MODE_AEAD))
+		return (EINVAL);
+	switch (calg) {
+	case UKERN_CRYPT_AES_CBC:
+		ivlen = AES_BLOCK_LEN;
+		break;
+	case UKERN_CRYPT_AES_CTR:
+		ivlen = AES_BLOCK_LEN;
+		break;
+	case UKERN_CRYPT_AES_GCM:
+	case UKERN_CRYPT_CHACHA20_POLY1305:
+		ivlen = AES_GCM_IV_LEN;
+		break;
+	default:
+		ivlen = 0;
+		break;
+	}
+	if (csp->csp_ivlen != ivlen && calg != UKERN_CRYPT_NULL)
+		return (EINVAL);
+	mlen = aead ? UKERN_CRYPTO_AEAD_TAGLEN :
+	    (int)ukern_crypto_hmac_len(aalg);
+	if (csp->csp_auth_mlen < 0 || csp->csp_auth_mlen > mlen)
+		return (EINVAL);
+	if (csp->csp_auth_mlen != 0 && aead &&
+	    csp->csp_auth_mlen != UKERN_CRYPTO_AEAD_TAGLEN)
+		return (EINVAL);
+	if (csp->csp_auth_mlen != 0)
+		mlen = csp->csp_auth_mlen;
+	/*
+	 * The primitives take the salt after the key (RFC 3686, 4106,
+	 * 7634); opencrypto's requests carry the whole nonce instead, so
+	 * the salt given here is a placeholder the nonce replaces.
+	 */
+	klen = calg == UKERN_CRYPT_NULL ? 0 : (size_t)csp->csp_cipher_klen;
+	if (klen > 32 || (klen > 0 && csp->csp_cipher_key == NULL))
+		return (EINVAL);
+	memset(key, 0, sizeof(key));
+	if (klen > 0)
+		memcpy(key, csp->csp_cipher_key, klen);
+	if (calg == UKERN_CRYPT_AES_CTR || aead)
+		klen += 4;
+	error = ukern_crypto_newsession(&cs, calg, klen ? key : NULL, klen,
+	    aalg, csp->csp_auth_key, (size_t)csp->csp_auth_klen);
+	explicit_bzero(key, sizeof(key));
+	if (error != 0)
+		return (error);
+	cs->cs_mode = csp->csp_mode;
+	cs->cs_flags = csp->csp_flags;
+	cs->cs_ivlen = ivlen;
+	cs->cs_mlen = mlen;
+	*cses = cs;
+	return (0);
+}
+
+void
+crypto_freesession(crypto_session_t cses)
+{
+
+	ukern_crypto_freesession(cses);
+}
+
+void
+crypto_initreq(struct cryptop *crp, crypto_session_t cses)
+{
+
+	memset(crp, 0, sizeof(*crp));
+	crp->crp_session = cses;
+}
+
+void
+crypto_destroyreq(struct cryptop *crp)
+{
+
+	explicit_bzero(crp->crp_iv, sizeof(crp->crp_iv));
+}
+
+/* Does [start, start + len) lie within a buffer of size bytes? */
+static int
+crypto_region_ok(int start, int len, int size)
+{
+
+	return (start >= 0 && len >= 0 && start <= size && len <= size - start);
+}
+
+static int
+crypto_run(struct cryptop *crp)
+{
+	struct ukern_crypto_session *cs = crp->crp_session;
+	uint8_t mac[UKERN_CRYPTO_HMAC_MAX];
+	const uint8_t *aad;
+	uint8_t *buf, *pl, *dg;
+	struct mbuf *m = crp->crp_buf.cb_mbuf;
+	EVP_CIPHER_CTX *ctx;
+	size_t esnlen;
+	int enc, error;
+
+	if (cs == NULL || m == NULL || (crp->crp_flags &
+	    CRYPTO_F_IV_SEPARATE) == 0)
+		return (EINVAL);
+	KASSERT(m->m_next == NULL, ("crypto_dispatch: an mbuf chain"));
+	buf = mtod(m, uint8_t *);
+	if (!crypto_region_ok(crp->crp_payload_start,
+	    crp->crp_payload_length, m->m_len))
+		return (EINVAL);
+	pl = buf + crp->crp_payload_start;
+	enc = CRYPTO_OP_IS_ENCRYPT(crp->crp_op);
+	aad = NULL;
+	if (cs->cs_mode == CSP_MODE_AEAD || cs->cs_mode == CSP_MODE_ETA ||
+	    cs->cs_mode == CSP_MODE_DIGEST) {
+		if (!crypto_region_ok(crp->crp_digest_start, cs->cs_mlen,
+		    m->m_len))
+			return (EINVAL);
+		if (crp->crp_aad != NULL) {
+			if ((cs->cs_flags & CSP_F_SEPARATE_AAD) == 0 ||
+			    crp->crp_aad_length < 0)
+				return (EINVAL);
+			aad = crp->crp_aad;
+		} else {
+			if (!crypto_region_ok(crp->crp_aad_start,
+			    crp->crp_aad_length, m->m_len))
+				return (EINVAL);
+			aad = buf + crp->crp_aad_start;
+		}
+	}
+	dg = buf + crp->crp_digest_start;
+	esnlen = (cs->cs_flags & CSP_F_ESN) ? sizeof(crp->crp_esn) : 0;
+	ctx = enc ? cs->cs_enc : cs->cs_dec;
+
+	switch (cs->cs_mode) {
+	case CSP_MODE_CIPHER:
+		return (ukern_crypto_cipher_iv(cs, ctx, crp->crp_iv, pl,
+		    (size_t)crp->crp_payload_length));
+	case CSP_MODE_AEAD:
+		if (enc)
+			return (ukern_crypto_seal(cs, crp->crp_iv, aad,
+			    (size_t)crp->crp_aad_length, pl,
+			    (size_t)crp->crp_payload_length, dg));
+		return (ukern_crypto_open(cs, crp->crp_iv, aad,
+		    (size_t)crp->crp_aad_length, pl,
+		    (size_t)crp->crp_payload_length, dg));
+	case CSP_MODE_ETA:
+	case CSP_MODE_DIGEST:
+		if (enc && cs->cs_mode == CSP_MODE_ETA) {
+			error = ukern_crypto_cipher_iv(cs, ctx, crp->crp_iv,
+			    pl, (size_t)crp->crp_payload_length);
+			if (error != 0)
+				return (error);
+		}
+		/* The digest covers AAD || payload [|| ESN]. */
+		error = ukern_crypto_hmac3(cs, aad,
+		    (size_t)crp->crp_aad_length, pl,
+		    (size_t)crp->crp_payload_length,
+		    esnlen ? crp->crp_esn : NULL, esnlen, mac);
+		if (error != 0)
+			return (error);
+		if (crp->crp_op & CRYPTO_OP_VERIFY_DIGEST) {
+			error = timingsafe_bcmp(mac, dg, (size_t)cs->cs_mlen) ?
+			    EBADMSG : 0;
+			explicit_bzero(mac, sizeof(mac));
+			if (error != 0)
+				return (error);
+		} else {
+			memcpy(dg, mac, (size_t)cs->cs_mlen);
+			explicit_bzero(mac, sizeof(mac));
+		}
+		if (!enc && cs->cs_mode == CSP_MODE_ETA)
+			return (ukern_crypto_cipher_iv(cs, ctx, crp->crp_iv,
+			    pl, (size_t)crp->crp_payload_length));
+		return (0);
+	}
+	return (EINVAL);
+}
+
+int
+crypto_dispatch(struct cryptop *crp)
+{
+
+	crp->crp_etype = crypto_run(crp);
+	crp->crp_flags |= CRYPTO_F_DONE;
+	if (crp->crp_callback != NULL)
+		(void)crp->crp_callback(crp);
+	return (0);
 }

@@ -107,6 +107,18 @@ ukern_free12(void *addr, struct malloc_type *type, int zero)
 #define	zfree(addr, type)		ukern_free12((addr), (type), 1)
 #endif
 
+/*
+ * opencrypto(9): xform_esp.c calls FreeBSD 13's interface
+ * (crypto_session_params, crypto_initreq(), crypto_dispatch()) with a
+ * session of the software driver, whose callback has run when
+ * crypto_dispatch() returns.  FreeBSD 12's interface (struct cryptoini,
+ * cryptodesc chains) is another one.
+ */
+#include <opencrypto/cryptodev.h>
+#if __FreeBSD_version < 1300000
+#define	UKERN_NO_OPENCRYPTO13	1	/* xform_esp.c stops with #error */
+#endif
+
 /* Debug messages: a port may back this with a sysctl. */
 extern int ukern_debug;
 
