@@ -1,12 +1,17 @@
 # iked under a flood, in network namespaces: h_flood sends spoofed IKEv1
 # MM1s (or IKEv2 IKE_SA_INITs) to the responder R as fast as one core
-# can, from random addresses of 2001:db8:ff00::/40, for 10 s.  Meanwhile
+# can, from random addresses of 2001:db8:ff00::/40, for 20 s.  Meanwhile
 # a real IKEv1 peer P1 and a real IKEv2 peer P2 (our iked) start and
-# must have their SAs within 7 s, and R's memory must grow by less than
-# 16 MiB.  (R reads some 70% of what reaches it on this 2-core machine,
-# the rest overflows its socket: a peer whose datagram is lost too waits
-# for its retransmission, 1 s, then 2 s more, and IKEv1's MM1 must be
-# read twice to be answered; 7 s is the third send.)  R answers both under one "ike" rule for any peer.
+# must have their SAs within 15 s, while the flood still runs, and R's
+# memory must grow by less than 16 MiB.  (On this 2-core machine the
+# flooder, R's netipsecd and R's iked share the cores: R's netfilter
+# queue overflows now and then, some 10% of the flood, and R's socket
+# takes about 80% of what gets through.  A peer's datagram lost there
+# waits for its retransmission, 1 s, then 2, 4 and 8 s more; IKEv1's MM1
+# must be read twice to be answered, IKEv2 asks twice with a COOKIE,
+# then IKE_AUTH: 15 s is the fifth send, and in CI three losses in a
+# row of the same message were seen, a fourth loss is for a machine
+# slower still.)  R answers both under one "ike" rule for any peer.
 #
 # The flood comes in on a link of its own (F to R), hooked by R's
 # netipsecd like the peers' links: nothing is exempt from the data plane
@@ -17,8 +22,8 @@
 . "$(atf_get_srcdir)/../lib/netns.subr"
 . "$(atf_get_srcdir)/../lib/ike.subr"
 
-FLOOD_SECS=10
-PEER_SECS=7		# from a peer's first packet to its SAs
+FLOOD_SECS=20
+PEER_SECS=15		# from a peer's first packet to its SAs
 RSS_MAX=16384		# kB
 
 flood_init()
@@ -209,7 +214,7 @@ check_init()
 atf_test_case mm1 cleanup
 mm1_head()
 {
-	atf_set "descr" "a spoofed IKEv1 MM1 flood from one core: real IKEv1 and IKEv2 peers get their SAs within 7 s, iked's memory grows by less than 16 MiB"
+	atf_set "descr" "a spoofed IKEv1 MM1 flood from one core: real IKEv1 and IKEv2 peers get their SAs within 15 s under it, iked's memory grows by less than 16 MiB"
 	atf_set "require.user" "root"
 	atf_set "timeout" "60"
 }
@@ -219,7 +224,7 @@ mm1_cleanup() { netns_cleanup; }
 atf_test_case init cleanup
 init_head()
 {
-	atf_set "descr" "a spoofed IKEv2 IKE_SA_INIT flood from one core: COOKIEs, no state; real IKEv1 and IKEv2 peers get their SAs within 7 s, iked's memory grows by less than 16 MiB"
+	atf_set "descr" "a spoofed IKEv2 IKE_SA_INIT flood from one core: COOKIEs, no state; real IKEv1 and IKEv2 peers get their SAs within 15 s under it, iked's memory grows by less than 16 MiB"
 	atf_set "require.user" "root"
 	atf_set "timeout" "60"
 }
