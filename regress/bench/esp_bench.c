@@ -125,7 +125,7 @@ run_esp(const struct bx *b, const uint8_t *payload, const uint8_t *ek,
 	t0 = now_ns();
 	for (i = 0; i < NPKT; i++) {
 		m->m_data = m->m_buf + max_linkhdr;
-		m->m_len = 0;
+		m->m_len = m->m_pkthdr.len = 0;
 		if (!m_append(m, PKTLEN, payload) ||
 		    esp_output(out, &m, 4) != 0 ||
 		    esp_input(in, &m, &nxt) != 0 || m->m_len != PKTLEN) {

@@ -338,21 +338,24 @@ int	ukern_crypto_aead_open(struct ukern_crypto_session *,
 	    size_t len, const uint8_t *tag);
 /* ---- end of crypto(9) ---- */
 
-/* ---- mbuf(9): one contiguous buffer per packet (ukern_mbuf.c) ----
+/* ---- mbuf(9): packets as chains of buffers (ukern_mbuf.c) ----
  *
- * The subset the ESP transform uses, with FreeBSD's names: a packet is
- * one mbuf (m_next is always NULL) holding its data contiguously, with
- * leading space for headers (max_linkhdr) and trailing space for ESP's
- * trailer.  M_PREPEND and m_append grow the buffer if they must (an
- * allocation; the data plane sizes its mbufs so that they need not).
+ * The subset sys/netipsec uses, with FreeBSD's names and semantics: a
+ * packet is a chain of mbufs linked by m_next, the first with M_PKTHDR
+ * and the total length in m_pkthdr.len.  Each mbuf owns one buffer
+ * (m_buf, m_size) with leading space for headers (max_linkhdr in those
+ * from m_get2()).  Unlike FreeBSD's clusters, a buffer may grow in
+ * place: M_PREPEND and m_append enlarge the first and last buffer
+ * rather than linking new mbufs (an allocation; the data plane sizes
+ * its mbufs so that they need not).  Buffers are erased when freed.
  */
 struct mbuf {
-	struct mbuf		*m_next;	/* always NULL here */
+	struct mbuf		*m_next;	/* next buffer of the packet */
 	uint8_t			*m_data;	/* first byte of data */
-	int			 m_len;		/* bytes of data */
+	int			 m_len;		/* bytes of data in this one */
 	int			 m_flags;
 	struct {
-		int		 len;		/* == m_len: one mbuf */
+		int		 len;		/* the whole packet's */
 	} m_pkthdr;
 	uint8_t			*m_buf;		/* the storage (m_ext) */
 	size_t			 m_size;	/* bytes of storage */
@@ -361,6 +364,7 @@ struct mbuf {
 #define	MT_DATA		1
 #define	M_PKTHDR	0x0002
 #define	max_linkhdr	128		/* leading space m_get2() leaves */
+#define	MLEN		256		/* storage of an m_get() mbuf */
 
 #define	mtod(m, t)		((t)(void *)((m)->m_data))
 #define	M_LEADINGSPACE(m)	((int)((m)->m_data - (m)->m_buf))
@@ -369,13 +373,25 @@ struct mbuf {
 
 /* Room for size bytes after max_linkhdr leading bytes; m_len 0. */
 struct mbuf *m_get2(int size, int how, short type, int flags);
-void	 m_freem(struct mbuf *);
-/* Grow so that lead bytes precede and trail bytes follow the data. */
+/* A buffer of MLEN bytes, no leading space, no packet header. */
+struct mbuf *m_get(int how, short type);
+void	 m_freem(struct mbuf *);		/* the whole chain */
+/* Grow m's own buffer so that lead bytes precede and trail follow. */
 int	 ukern_m_grow(struct mbuf *, int lead, int trail);
-/* 1 on success, 0 if out of memory (as FreeBSD's). */
+/* 1 on success, 0 if out of memory (as FreeBSD's): after the last. */
 int	 m_append(struct mbuf *, int len, const void *cp);
+/* req_len > 0 trims from the head, < 0 from the tail, across buffers. */
 void	 m_adj(struct mbuf *, int req_len);
 void	 m_copydata(const struct mbuf *, int off, int len, void *cp);
+/* Copy in at off, extending the chain past its end if need be. */
+void	 m_copyback(struct mbuf *, int off, int len, const void *cp);
+/* The first len bytes contiguous in the first mbuf; NULL: freed. */
+struct mbuf *m_pullup(struct mbuf *, int len);
+/* Bytes in the chain; *last its last mbuf (when last is not NULL). */
+u_int	 m_length(struct mbuf *, struct mbuf **last);
+/* Link n after m (m_catpkt also adds n's length to m's header). */
+void	 m_cat(struct mbuf *m, struct mbuf *n);
+void	 m_catpkt(struct mbuf *m, struct mbuf *n);
 
 /* Make plen bytes of room at the front; m becomes NULL on failure. */
 #define	M_PREPEND(m, plen, how) do {					\
@@ -387,7 +403,8 @@ void	 m_copydata(const struct mbuf *, int off, int len, void *cp);
 	}								\
 	(m)->m_data -= (plen);						\
 	(m)->m_len += (int)(plen);					\
-	(m)->m_pkthdr.len = (m)->m_len;					\
+	if ((m)->m_flags & M_PKTHDR)					\
+		(m)->m_pkthdr.len += (int)(plen);			\
 } while (0)
 /* ---- end of mbuf(9) ---- */
 

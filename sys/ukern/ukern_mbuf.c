@@ -1,8 +1,8 @@
 /*-
  * SPDX-License-Identifier: BSD-3-Clause
  *
- * mbuf(9), the subset sys/netipsec uses: one contiguous buffer per
- * packet, with leading and trailing space.
+ * mbuf(9), the subset sys/netipsec uses: packets as chains of buffers,
+ * each with leading and trailing space (ukern.h).
  */
 
 #include <ukern/ukern.h>
@@ -19,37 +19,54 @@ ukern_m_alloc(size_t size, int how)
 	return (malloc(size, M_MBUF, (how & M_WAITOK) ? M_WAITOK : M_NOWAIT));
 }
 
-struct mbuf *
-m_get2(int size, int how, short type __unused, int flags __unused)
+static struct mbuf *
+ukern_m_new(size_t size, size_t lead, int how, int flags)
 {
 	struct mbuf *m;
 
-	if (size < 0)
-		return (NULL);
 	m = malloc(sizeof(*m), M_MBUF, ((how & M_WAITOK) ? M_WAITOK :
 	    M_NOWAIT) | M_ZERO);
 	if (m == NULL)
 		return (NULL);
-	m->m_size = (size_t)size + max_linkhdr + UKERN_M_SLACK;
+	m->m_size = size;
 	m->m_buf = ukern_m_alloc(m->m_size, how);
 	if (m->m_buf == NULL) {
 		free(m, M_MBUF);
 		return (NULL);
 	}
-	m->m_data = m->m_buf + max_linkhdr;
-	m->m_flags = M_PKTHDR;
+	m->m_data = m->m_buf + lead;
+	m->m_flags = flags & M_PKTHDR;
 	return (m);
+}
+
+struct mbuf *
+m_get2(int size, int how, short type __unused, int flags)
+{
+
+	if (size < 0)
+		return (NULL);
+	return (ukern_m_new((size_t)size + max_linkhdr + UKERN_M_SLACK,
+	    max_linkhdr, how, flags));
+}
+
+struct mbuf *
+m_get(int how, short type __unused)
+{
+
+	return (ukern_m_new(MLEN, 0, how, 0));
 }
 
 void
 m_freem(struct mbuf *m)
 {
+	struct mbuf *n;
 
-	if (m == NULL)
-		return;
-	/* Packets carry plaintext: erase it, as key material is. */
-	zfree(m->m_buf, M_MBUF);
-	free(m, M_MBUF);
+	for (; m != NULL; m = n) {
+		n = m->m_next;
+		/* Packets carry plaintext: erase it, as key material is. */
+		zfree(m->m_buf, M_MBUF);
+		free(m, M_MBUF);
+	}
 }
 
 int
@@ -75,38 +92,180 @@ ukern_m_grow(struct mbuf *m, int lead, int trail)
 	return (0);
 }
 
-int
-m_append(struct mbuf *m, int len, const void *cp)
+u_int
+m_length(struct mbuf *m, struct mbuf **last)
 {
+	u_int len;
 
-	if (len < 0 || ukern_m_grow(m, 0, len) != 0)
+	len = 0;
+	for (;;) {
+		len += (u_int)m->m_len;
+		if (m->m_next == NULL)
+			break;
+		m = m->m_next;
+	}
+	if (last != NULL)
+		*last = m;
+	return (len);
+}
+
+int
+m_append(struct mbuf *m0, int len, const void *cp)
+{
+	struct mbuf *m;
+
+	if (len < 0)
 		return (0);
-	memcpy(m->m_data + m->m_len, cp, len);
+	(void)m_length(m0, &m);
+	if (ukern_m_grow(m, 0, len) != 0)
+		return (0);
+	if (len > 0)
+		memcpy(m->m_data + m->m_len, cp, len);
 	m->m_len += len;
-	m->m_pkthdr.len = m->m_len;
+	if (m0->m_flags & M_PKTHDR)
+		m0->m_pkthdr.len += len;
 	return (1);
 }
 
-/* req_len > 0 trims from the head, < 0 from the tail. */
+/*
+ * req_len > 0 trims from the head, < 0 from the tail; emptied mbufs stay
+ * in the chain with m_len 0, as FreeBSD's do.
+ */
 void
-m_adj(struct mbuf *m, int req_len)
+m_adj(struct mbuf *mp, int req_len)
 {
-	int n;
+	struct mbuf *m;
+	int len, n, total;
 
+	if (mp == NULL)
+		return;
 	if (req_len >= 0) {
-		n = MIN(req_len, m->m_len);
-		m->m_data += n;
-	} else
-		n = MIN(-req_len, m->m_len);
-	m->m_len -= n;
-	m->m_pkthdr.len = m->m_len;
+		len = req_len;
+		for (m = mp; m != NULL && len > 0; m = m->m_next) {
+			n = MIN(len, m->m_len);
+			m->m_data += n;
+			m->m_len -= n;
+			len -= n;
+		}
+		n = req_len - len;
+	} else {
+		total = (int)m_length(mp, NULL);
+		n = MIN(-req_len, total);
+		len = total - n;		/* bytes to keep */
+		for (m = mp; m != NULL; m = m->m_next) {
+			if (m->m_len >= len) {
+				m->m_len = len;
+				len = 0;
+			} else
+				len -= m->m_len;
+		}
+	}
+	if (mp->m_flags & M_PKTHDR)
+		mp->m_pkthdr.len -= n;
 }
 
 void
 m_copydata(const struct mbuf *m, int off, int len, void *cp)
 {
+	uint8_t *p = cp;
+	int n;
 
-	KASSERT(off >= 0 && len >= 0 && off + len <= m->m_len,
-	    ("m_copydata: %d+%d > %d", off, len, m->m_len));
-	memcpy(cp, m->m_data + off, len);
+	KASSERT(off >= 0 && len >= 0, ("m_copydata: off %d len %d", off,
+	    len));
+	while (m != NULL && off >= m->m_len) {
+		off -= m->m_len;
+		m = m->m_next;
+	}
+	while (len > 0) {
+		KASSERT(m != NULL, ("m_copydata: past the end of the chain"));
+		n = MIN(m->m_len - off, len);
+		memcpy(p, m->m_data + off, n);
+		p += n;
+		len -= n;
+		off = 0;
+		m = m->m_next;
+	}
+}
+
+void
+m_copyback(struct mbuf *m0, int off, int len, const void *cp)
+{
+	const uint8_t *p = cp;
+	struct mbuf *m;
+	int n, total;
+
+	KASSERT(off >= 0 && len >= 0, ("m_copyback: off %d len %d", off,
+	    len));
+	total = (int)m_length(m0, NULL);
+	/* Past the end: the last buffer grows, zeros up to off. */
+	if (off + len > total) {
+		(void)m_length(m0, &m);
+		n = off + len - total;
+		if (ukern_m_grow(m, 0, n) != 0)
+			return;		/* out of memory: nothing copied */
+		memset(m->m_data + m->m_len, 0, n);
+		m->m_len += n;
+		if (m0->m_flags & M_PKTHDR)
+			m0->m_pkthdr.len += n;
+	}
+	for (m = m0; off >= m->m_len; m = m->m_next)
+		off -= m->m_len;
+	while (len > 0) {
+		n = MIN(m->m_len - off, len);
+		memcpy(m->m_data + off, p, n);
+		p += n;
+		len -= n;
+		off = 0;
+		m = m->m_next;
+	}
+}
+
+struct mbuf *
+m_pullup(struct mbuf *m, int len)
+{
+	struct mbuf *n;
+	int need, k;
+
+	if (len <= m->m_len)
+		return (m);
+	if (len < 0 || (u_int)len > m_length(m, NULL) ||
+	    ukern_m_grow(m, 0, len - m->m_len) != 0) {
+		m_freem(m);
+		return (NULL);
+	}
+	need = len - m->m_len;
+	while (need > 0) {
+		n = m->m_next;
+		k = MIN(need, n->m_len);
+		memcpy(m->m_data + m->m_len, n->m_data, k);
+		m->m_len += k;
+		n->m_data += k;
+		n->m_len -= k;
+		need -= k;
+		if (n->m_len == 0) {
+			m->m_next = n->m_next;
+			n->m_next = NULL;
+			m_freem(n);
+		}
+	}
+	return (m);
+}
+
+void
+m_cat(struct mbuf *m, struct mbuf *n)
+{
+
+	while (m->m_next != NULL)
+		m = m->m_next;
+	m->m_next = n;
+}
+
+void
+m_catpkt(struct mbuf *m, struct mbuf *n)
+{
+
+	KASSERT(m->m_flags & M_PKTHDR, ("m_catpkt: no packet header"));
+	m->m_pkthdr.len += (int)m_length(n, NULL);
+	n->m_flags &= ~M_PKTHDR;
+	m_cat(m, n);
 }
