@@ -349,6 +349,38 @@ esp_aead_aad(const struct secasvar *sav, const uint8_t *esph,
 }
 
 /*
+ * The request for a packet m = ESP header || IV || payload (clen bytes)
+ * || ICV, the header and IV hlen bytes: the payload, the ICV after it,
+ * the nonce, and what the ICV covers besides the payload: the header
+ * and IV with the high sequence bits (RFC 4303 §2.2.1), or the AEAD's
+ * AAD built in aad.  seqhi: the high 32 bits, network order.
+ */
+static void
+esp_crp_init(struct cryptop *crp, struct secasvar *sav,
+    const struct esp_xf *xf, struct mbuf *m, int op, u_int hlen, u_int clen,
+    const uint8_t *seqhi, uint8_t *aad)
+{
+	uint8_t *p;
+
+	p = mtod(m, uint8_t *);
+	crypto_initreq(crp, sav->tdb_cryptoid);
+	crp->crp_op = op;
+	crypto_use_mbuf(crp, m);
+	crp->crp_payload_start = (int)hlen;
+	crp->crp_payload_length = (int)clen;
+	crp->crp_digest_start = (int)(hlen + clen);
+	esp_crp_iv(sav, xf, crp, p + ESP_HDRLEN);
+	if (xf->ex_aead) {
+		crp->crp_aad = aad;
+		crp->crp_aad_length = esp_aead_aad(sav, p, seqhi, aad);
+	} else {
+		crp->crp_aad_start = 0;
+		crp->crp_aad_length = (int)hlen;
+		memcpy(crp->crp_esn, seqhi, sizeof(crp->crp_esn));
+	}
+}
+
+/*
  * The session is the software driver's (CRYPTOCAP_F_SOFTWARE) and the
  * request is not CRYPTO_F_ASYNC: the callback has run when
  * crypto_dispatch() returns, and the caller reads crp_etype.
@@ -440,22 +472,8 @@ esp_output(struct secasvar *sav, struct mbuf **mp, int nxt)
 		esp_be64enc(iv, seq);
 	*(uint32_t *)(void *)seqhi = htonl((uint32_t)(seq >> 32));
 
-	crypto_initreq(&crp, cs);
-	crp.crp_op = CRYPTO_OP_ENCRYPT | CRYPTO_OP_COMPUTE_DIGEST;
-	crypto_use_mbuf(&crp, m);
-	crp.crp_payload_start = (int)hlen;
-	crp.crp_payload_length = (int)clen;
-	crp.crp_digest_start = (int)(hlen + clen);
-	esp_crp_iv(sav, &xf, &crp, iv);
-	if (xf.ex_aead) {
-		crp.crp_aad = aad;
-		crp.crp_aad_length = esp_aead_aad(sav, p, seqhi, aad);
-	} else {
-		/* RFC 4303 §2.2.1: the ICV covers the high bits, unsent. */
-		crp.crp_aad_start = 0;
-		crp.crp_aad_length = (int)hlen;
-		memcpy(crp.crp_esn, seqhi, sizeof(crp.crp_esn));
-	}
+	esp_crp_init(&crp, sav, &xf, m, CRYPTO_OP_ENCRYPT |
+	    CRYPTO_OP_COMPUTE_DIGEST, hlen, clen, seqhi, aad);
 	error = esp_crypto_run(&crp);
 	if (error != 0) {
 		ESPSTAT_INC(esps_crypto);
@@ -514,21 +532,8 @@ esp_input(struct secasvar *sav, struct mbuf **mp, int *nxtp)
 	*(uint32_t *)(void *)seqhi = htonl((uint32_t)(seq >> 32));
 
 	/* The ICV (or tag) first: nothing is decrypted unless it verifies. */
-	crypto_initreq(&crp, cs);
-	crp.crp_op = CRYPTO_OP_DECRYPT | CRYPTO_OP_VERIFY_DIGEST;
-	crypto_use_mbuf(&crp, m);
-	crp.crp_payload_start = (int)hlen;
-	crp.crp_payload_length = (int)clen;
-	crp.crp_digest_start = (int)(hlen + clen);
-	esp_crp_iv(sav, &xf, &crp, p + ESP_HDRLEN);
-	if (xf.ex_aead) {
-		crp.crp_aad = aad;
-		crp.crp_aad_length = esp_aead_aad(sav, p, seqhi, aad);
-	} else {
-		crp.crp_aad_start = 0;
-		crp.crp_aad_length = (int)hlen;
-		memcpy(crp.crp_esn, seqhi, sizeof(crp.crp_esn));
-	}
+	esp_crp_init(&crp, sav, &xf, m, CRYPTO_OP_DECRYPT |
+	    CRYPTO_OP_VERIFY_DIGEST, hlen, clen, seqhi, aad);
 	error = esp_crypto_run(&crp);
 	if (error == EBADMSG) {
 		ESPSTAT_INC(esps_badauth);

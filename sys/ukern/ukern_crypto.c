@@ -108,17 +108,21 @@ ukern_crypto_freesession(struct ukern_crypto_session *cs)
 	zfree(cs, M_CRYPTO_DATA);
 }
 
-int
-ukern_crypto_newsession(struct ukern_crypto_session **csp, int calg,
-    const void *ckey, size_t ckeylen, int aalg, const void *akey,
-    size_t akeylen)
+/*
+ * A session keyed with ckey (klen bytes, without any salt); salt, the
+ * 4 bytes the primitives put before a CTR or AEAD IV, may be NULL when
+ * the caller gives whole nonces (crypto_dispatch()).
+ */
+static int
+ukern_crypto_session_new(struct ukern_crypto_session **csp, int calg,
+    const void *ckey, size_t klen, const uint8_t *salt, int aalg,
+    const void *akey, size_t akeylen)
 {
 	struct ukern_crypto_session *cs;
 	const EVP_CIPHER *cipher;
 	const char *digest;
 	EVP_MAC *mac;
 	OSSL_PARAM params[2];
-	size_t klen;
 	int aead;
 
 	*csp = NULL;
@@ -129,20 +133,15 @@ ukern_crypto_newsession(struct ukern_crypto_session **csp, int calg,
 	digest = ukern_crypto_digest(aalg);
 	if (aalg != UKERN_AUTH_NONE && (digest == NULL || akeylen == 0))
 		return (EINVAL);
-	klen = ckeylen;
 	cipher = NULL;
 	switch (calg) {
 	case UKERN_CRYPT_NULL:
-		if (ckeylen != 0)
+		if (klen != 0)
 			return (EINVAL);
 		break;
 	case UKERN_CRYPT_AES_CTR:
 	case UKERN_CRYPT_AES_GCM:
 	case UKERN_CRYPT_CHACHA20_POLY1305:
-		if (ckeylen < 4)
-			return (EINVAL);
-		klen = ckeylen - 4;
-		/* FALLTHROUGH */
 	case UKERN_CRYPT_AES_CBC:
 		cipher = ukern_crypto_cipher(calg, klen);
 		if (cipher == NULL)
@@ -159,8 +158,8 @@ ukern_crypto_newsession(struct ukern_crypto_session **csp, int calg,
 	cs->cs_calg = calg;
 	cs->cs_aalg = aalg;
 	cs->cs_maclen = ukern_crypto_hmac_len(aalg);
-	if (klen < ckeylen)
-		memcpy(cs->cs_salt, (const uint8_t *)ckey + klen, 4);
+	if (salt != NULL)
+		memcpy(cs->cs_salt, salt, 4);
 	if (cipher != NULL) {
 		cs->cs_enc = EVP_CIPHER_CTX_new();
 		cs->cs_dec = EVP_CIPHER_CTX_new();
@@ -191,6 +190,27 @@ ukern_crypto_newsession(struct ukern_crypto_session **csp, int calg,
 fail:
 	ukern_crypto_freesession(cs);
 	return (ENOMEM);
+}
+
+/* The key of CTR and the AEADs ends with its 4-byte salt (RFC 3686...). */
+int
+ukern_crypto_newsession(struct ukern_crypto_session **csp, int calg,
+    const void *ckey, size_t ckeylen, int aalg, const void *akey,
+    size_t akeylen)
+{
+
+	*csp = NULL;
+	switch (calg) {
+	case UKERN_CRYPT_AES_CTR:
+	case UKERN_CRYPT_AES_GCM:
+	case UKERN_CRYPT_CHACHA20_POLY1305:
+		if (ckeylen < 4)
+			return (EINVAL);
+		return (ukern_crypto_session_new(csp, calg, ckey, ckeylen - 4,
+		    (const uint8_t *)ckey + ckeylen - 4, aalg, akey, akeylen));
+	}
+	return (ukern_crypto_session_new(csp, calg, ckey, ckeylen, NULL, aalg,
+	    akey, akeylen));
 }
 
 /* The counter block of RFC 3686: nonce || IV || 1. */
@@ -427,7 +447,6 @@ crypto_newsession(crypto_session_t *cses,
     const struct crypto_session_params *csp, int crid)
 {
 	struct ukern_crypto_session *cs;
-	uint8_t key[32 + 4];
 	int calg, aalg, aead, error, ivlen, mlen;
 	size_t klen;
 
@@ -483,22 +502,12 @@ crypto_newsession(crypto_session_t *cses,
 		return (EINVAL);
 	if (csp->csp_auth_mlen != 0)
 		mlen = csp->csp_auth_mlen;
-	/*
-	 * The primitives take the salt after the key (RFC 3686, 4106,
-	 * 7634); opencrypto's requests carry the whole nonce instead, so
-	 * the salt given here is a placeholder the nonce replaces.
-	 */
 	klen = calg == UKERN_CRYPT_NULL ? 0 : (size_t)csp->csp_cipher_klen;
-	if (klen > 32 || (klen > 0 && csp->csp_cipher_key == NULL))
+	if (klen > 0 && csp->csp_cipher_key == NULL)
 		return (EINVAL);
-	memset(key, 0, sizeof(key));
-	if (klen > 0)
-		memcpy(key, csp->csp_cipher_key, klen);
-	if (calg == UKERN_CRYPT_AES_CTR || aead)
-		klen += 4;
-	error = ukern_crypto_newsession(&cs, calg, klen ? key : NULL, klen,
-	    aalg, csp->csp_auth_key, (size_t)csp->csp_auth_klen);
-	explicit_bzero(key, sizeof(key));
+	/* Requests carry whole nonces: no salt in the session. */
+	error = ukern_crypto_session_new(&cs, calg, csp->csp_cipher_key, klen,
+	    NULL, aalg, csp->csp_auth_key, (size_t)csp->csp_auth_klen);
 	if (error != 0)
 		return (error);
 	cs->cs_mode = csp->csp_mode;
@@ -579,7 +588,7 @@ crypto_run(struct cryptop *crp)
 			aad = buf + crp->crp_aad_start;
 		}
 	}
-	dg = buf + crp->crp_digest_start;
+	dg = aad != NULL ? buf + crp->crp_digest_start : NULL;
 	esnlen = (cs->cs_flags & CSP_F_ESN) ? sizeof(crp->crp_esn) : 0;
 	ctx = enc ? cs->cs_enc : cs->cs_dec;
 
