@@ -5,7 +5,8 @@
  * NAT-T), so that the fuzzer reaches ESP decapsulation and the policy
  * checks, fragment reassembly (of ESP, and of anything for the two
  * addresses the host calls its own) and path MTU (small MTUs from the
- * host).  The first input byte picks the direction.
+ * host).  The first input byte picks the direction (modulo 3) and how
+ * the packet lies in mbufs (the rest: flat, split, a byte per mbuf).
  */
 #include <sys/types.h>
 #include <stddef.h>
@@ -16,19 +17,20 @@
 #include "../netipsec/keytest.h"
 #include <netipsec/key.h>
 #include <netipsec/ipsec_hook.h>
+#include <ukern/ukern_hook.h>
+#include "../lib/mchain.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void
-release(void *arg, uint64_t cookie, int verdict, const void *pkt,
-    size_t len)
+release(void *arg, uint64_t cookie, int verdict, struct mbuf *m)
 {
 
 	(void)arg;
 	(void)cookie;
 	(void)verdict;
-	(void)pkt;
-	(void)len;
+	if (m != NULL)
+		ukern_m_freem(m);
 }
 
 /* The host's raw output and MTU: path MTU and family changes reached. */
@@ -123,9 +125,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int inited;
+	struct mbuf *m;
 	void *out;
 	size_t outlen;
-	int v, where;
+	int v, where, split;
 
 	if (!inited) {
 		setup();
@@ -135,8 +138,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (0);
 	where = data[0] % 3 == 0 ? IPSEC_HOOK_OUT :
 	    data[0] % 3 == 1 ? IPSEC_HOOK_IN : IPSEC_HOOK_FWD;
-	v = ipsec_hook(where, data + 1, size - 1, 1, &out, &outlen);
-	if (v == IPSEC_HOOK_REPLACE)
-		ipsec_hook_free(out);
+	/*
+	 * The rest of the first byte picks the packet's mbufs: flat (one),
+	 * split after so many bytes, or one mbuf per byte.
+	 */
+	split = data[0] / 3;
+	if (split == 0) {
+		v = ukern_ipsec_hook(where, data + 1, size - 1, 1, &out,
+		    &outlen);
+		if (v == IPSEC_HOOK_REPLACE)
+			ipsec_hook_free(out);
+		return (0);
+	}
+	m = split == 255 / 3 ? mchain(data + 1, size - 1, 1, 1) :
+	    mchain(data + 1, size - 1, (size_t)split, 0);
+	if (m == NULL)
+		return (0);
+	(void)ipsec_hook(where, &m, 1);
+	if (m != NULL)
+		ukern_m_freem(m);
 	return (0);
 }

@@ -16,6 +16,7 @@
 #include "../netipsec/keytest.h"
 #include <netipsec/key.h>
 #include <netipsec/ipsec_hook.h>
+#include <ukern/ukern_hook.h>
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -79,15 +80,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    dir, buf, &len);
 	}
 	len = udp(pkt, 1, 2, port, 9999);
-	v = ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen);
+	v = ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen);
 	if (v == IPSEC_HOOK_REPLACE)
 		ipsec_hook_free(out);
 	len = udp(pkt, 2, 1, 9999, port);
-	v = ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen);
+	v = ukern_ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen);
 	if (v == IPSEC_HOOK_REPLACE)
 		ipsec_hook_free(out);
 	len = udp(pkt, 2, 3, 9999, port);
-	v = ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen);
+	v = ukern_ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen);
 	if (v == IPSEC_HOOK_REPLACE)
 		ipsec_hook_free(out);
 	if (data[0] & 0x10) {

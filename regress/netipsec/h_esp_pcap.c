@@ -18,6 +18,7 @@
 #include "keytest.h"
 #include <netipsec/key.h>
 #include <netipsec/ipsec_hook.h>
+#include <ukern/ukern_hook.h>
 
 #define	NPKT	5
 
@@ -157,7 +158,8 @@ main(int argc, char **argv)
 			pkt[10] = (uint8_t)(~sum >> 8);
 			pkt[11] = (uint8_t)~sum;
 		}
-		if (ipsec_hook(IPSEC_HOOK_OUT, pkt, len, i, &out, &olen) !=
+		if (ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, i, &out,
+		    &olen) !=
 		    IPSEC_HOOK_REPLACE) {
 			fprintf(stderr, "packet %zu not protected\n", i);
 			return (1);

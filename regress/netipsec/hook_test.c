@@ -17,6 +17,8 @@
 #include "keytest.h"
 #include <netipsec/key.h>
 #include <netipsec/ipsec_hook.h>
+#include <ukern/ukern_hook.h>
+#include "../lib/mchain.h"
 
 #define	PID	7
 
@@ -168,11 +170,11 @@ ATF_TC_BODY(pass_discard_noport, tc)
 	tk_start();
 	ts = ts_open();
 	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 10);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
 	    IPSEC_HOOK_PASS);
 	ATF_REQUIRE_EQ(spd(ts, "192.0.2.1", 32, "192.0.2.2", 32,
 	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_DISCARD, 0, 0, NULL, NULL), 0);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
 	    IPSEC_HOOK_DROP);
 	ATF_CHECK_EQ(stat_now().ips_out_polvio, 1);
 	/*
@@ -180,10 +182,10 @@ ATF_TC_BODY(pass_discard_noport, tc)
 	 * like any other unless a socket's bypass policy names them.
 	 */
 	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 500, 500, 10);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
 	    IPSEC_HOOK_DROP);
 	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 4500, 10);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
 	    IPSEC_HOOK_DROP);
 	ATF_CHECK_EQ(stat_now().ips_out_polvio, 3);
 	/* Inbound plaintext where ESP is required is a policy violation. */
@@ -191,18 +193,18 @@ ATF_TC_BODY(pass_discard_noport, tc)
 	    IPSEC_DIR_INBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TRANSPORT,
 	    IPSEC_LEVEL_REQUIRE, NULL, NULL), 0);
 	len = udp4(pkt, "192.0.2.2", "192.0.2.1", 1000, 2000, 10);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen),
 	    IPSEC_HOOK_DROP);
 	ATF_CHECK_EQ(stat_now().ips_in_polvio, 1);
 	len = udp4(pkt, "192.0.2.2", "192.0.2.1", 4500, 4500, 10);
 	memset(pkt + 28, 0, 4);		/* non-ESP marker: IKE's */
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen),
 	    IPSEC_HOOK_DROP);
 	len = udp4(pkt, "192.0.2.2", "192.0.2.1", 500, 9999, 10);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen),
 	    IPSEC_HOOK_DROP);
 	len = udp4(pkt, "192.0.2.2", "192.0.2.1", 9999, 500, 10);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen),
 	    IPSEC_HOOK_DROP);
 	ATF_CHECK_EQ(stat_now().ips_in_polvio, 4);
 	ts_close(ts);
@@ -218,8 +220,8 @@ roundtrip(const uint8_t *pkt, size_t len, int tunnel,
 	void *out, *in;
 	size_t olen, ilen, hl;
 
-	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
-	    IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
 	esp = out;
 	hl = af == AF_INET ? 20 : 40;
 	ATF_CHECK_EQ(af == AF_INET ? esp[9] : esp[6], IPPROTO_ESP);
@@ -244,14 +246,14 @@ roundtrip(const uint8_t *pkt, size_t len, int tunnel,
 	ATF_CHECK(memmem(esp, olen, pkt + len - 16, 16) == NULL);
 	memcpy(copy, esp, olen);
 
-	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_IN, esp, olen, 2, &in, &ilen),
-	    IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, esp, olen, 2, &in,
+	    &ilen), IPSEC_HOOK_REPLACE);
 	ATF_REQUIRE_EQ(ilen, len);
 	ATF_CHECK(memcmp(in, pkt, len) == 0);
 	ipsec_hook_free(in);
 
 	/* The same packet again is a replay. */
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, copy, olen, 3, &in, &ilen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, copy, olen, 3, &in, &ilen),
 	    IPSEC_HOOK_DROP);
 	ipsec_hook_free(out);
 }
@@ -346,8 +348,8 @@ ATF_TC_BODY(natt4, tc)
 	ATF_REQUIRE_EQ(sa_natt(ts, 0x1001, "192.0.2.1", "192.0.2.2", 14500,
 	    4500), 0);
 	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 60);
-	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
-	    IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
 	u = out;
 	/* RFC 3948: IP, UDP 14500 -> 4500, then ESP (SPI, not a zero marker). */
 	ATF_CHECK_EQ(u[9], IPPROTO_UDP);
@@ -357,8 +359,8 @@ ATF_TC_BODY(natt4, tc)
 	ATF_CHECK_EQ(ntohl(*(uint32_t *)(void *)(u + 28)), 0x1001);
 	ATF_CHECK_EQ(cksum(u, 20), 0);
 	/* Back in, as the peer receives it on its port 4500. */
-	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_IN, out, olen, 2, &in, &ilen),
-	    IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, out, olen, 2, &in,
+	    &ilen), IPSEC_HOOK_REPLACE);
 	ATF_REQUIRE_EQ(ilen, len);
 	/*
 	 * All as sent, but the UDP checksum: NAT may have changed what it
@@ -385,8 +387,8 @@ ATF_TC_BODY(natt4, tc)
 	u[9] = IPPROTO_ESP;
 	u[2] = (uint8_t)((olen - 8) >> 8);
 	u[3] = (uint8_t)(olen - 8);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, u, olen - 8, 3, &in, &ilen),
-	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, u, olen - 8, 3, &in,
+	    &ilen), IPSEC_HOOK_DROP);
 	ipsec_hook_free(out);
 	ts_close(ts);
 	tk_stop();
@@ -407,20 +409,20 @@ ATF_TC_BODY(tamper_unknown_spi, tc)
 	    IPSEC_LEVEL_REQUIRE, NULL, NULL), 0);
 	ATF_REQUIRE_EQ(sa(ts, 0x1001, "192.0.2.1", "192.0.2.2"), 0);
 	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 50);
-	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
-	    IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
 	memcpy(bad, out, olen);
 	bad[olen - 1] ^= 1;			/* the ICV */
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, bad, olen, 1, &in, &ilen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, bad, olen, 1, &in, &ilen),
 	    IPSEC_HOOK_DROP);
 	ATF_CHECK_EQ(stat_now().ips_in_espfail, 1);
 	memcpy(bad, out, olen);
 	bad[23] ^= 0x40;			/* the SPI */
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, bad, olen, 1, &in, &ilen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, bad, olen, 1, &in, &ilen),
 	    IPSEC_HOOK_DROP);
 	ATF_CHECK_EQ(stat_now().ips_in_nosa, 1);
 	/* The untouched packet still passes: failures did not move it. */
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, out, olen, 1, &in, &ilen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, out, olen, 1, &in, &ilen),
 	    IPSEC_HOOK_REPLACE);
 	ipsec_hook_free(in);
 	ipsec_hook_free(out);
@@ -436,12 +438,14 @@ static uint32_t rel_seq[16];
 static int rel_n;
 
 static void
-release(void *arg, uint64_t cookie, int verdict, const void *pkt,
-    size_t len)
+release(void *arg, uint64_t cookie, int verdict, struct mbuf *m)
 {
-	const uint8_t *p = pkt;
+	const uint8_t *p = NULL;
+	size_t len = 0;
 
 	(void)arg;
+	if (m != NULL)
+		p = ukern_m_flat(&m, &len);
 	pthread_mutex_lock(&rel_mtx);
 	if (rel_n < 16) {
 		rel_cookie[rel_n] = cookie;
@@ -451,6 +455,8 @@ release(void *arg, uint64_t cookie, int verdict, const void *pkt,
 		rel_n++;
 	}
 	pthread_mutex_unlock(&rel_mtx);
+	if (m != NULL)
+		ukern_m_freem(m);
 }
 
 ATF_TC_WITHOUT_HEAD(acquire_hold);
@@ -478,11 +484,11 @@ ATF_TC_BODY(acquire_hold, tc)
 
 	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 20);
 	for (i = 0; i < 3; i++)
-		ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 100 + i,
+		ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 100 + i,
 		    &out, &olen), IPSEC_HOOK_HELD);
 	/* The fourth finds the queue for this SA index full. */
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 103, &out, &olen),
-	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 103, &out,
+	    &olen), IPSEC_HOOK_DROP);
 	ATF_CHECK_EQ(stat_now().ips_out_holddrop, 1);
 	ATF_CHECK_EQ(stat_now().ips_held_now, 3);
 	/* One ACQUIRE for the lot (the throttle is by time). */
@@ -532,7 +538,7 @@ ATF_TC_BODY(hold_expire, tc)
 	    IPSEC_DIR_OUTBOUND, IPSEC_POLICY_IPSEC, IPSEC_MODE_TRANSPORT,
 	    IPSEC_LEVEL_REQUIRE, NULL, NULL), 0);
 	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 20);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 7, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 7, &out, &olen),
 	    IPSEC_HOOK_HELD);
 	for (i = 0; i < 50 && rel_n == 0; i++)
 		usleep(100 * 1000);
@@ -565,7 +571,7 @@ ATF_TC_BODY(level_use, tc)
 	ts_drain(ike);
 	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 20);
 	/* "use": in clear without an SA, but the ACQUIRE still goes. */
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
 	    IPSEC_HOOK_PASS);
 	r = ts_recv(ike);
 	ATF_REQUIRE(r != NULL);
@@ -668,8 +674,8 @@ reass(int af)
 	/* No DF: protected whole, the host fragments it. */
 	len = af == AF_INET ? udp4(pkt, a, b, 1000, 2000, 1400) :
 	    udp6(pkt, a, b, 1400);
-	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
-	    IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
 	ATF_REQUIRE(olen <= sizeof(esp));
 	memcpy(esp, out, olen);
 	ipsec_hook_free(out);
@@ -686,12 +692,12 @@ reass(int af)
 		fl[1] = frag6(esp, 512, 512, 1, f[1]);
 		fl[2] = frag6(esp, 1024, pl - 1024, 0, f[2]);
 	}
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[2], fl[2], 2, &in, &ilen),
-	    IPSEC_HOOK_DROP);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[0], fl[0], 3, &in, &ilen),
-	    IPSEC_HOOK_DROP);
-	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 4, &in, &ilen),
-	    IPSEC_HOOK_REPLACE);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, f[2], fl[2], 2, &in,
+	    &ilen), IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, f[0], fl[0], 3, &in,
+	    &ilen), IPSEC_HOOK_DROP);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 4, &in,
+	    &ilen), IPSEC_HOOK_REPLACE);
 	ATF_REQUIRE_EQ(ilen, len);
 	ATF_CHECK(memcmp(in, pkt, len) == 0);
 	ipsec_hook_free(in);
@@ -704,13 +710,13 @@ reass(int af)
 		fl[1] = frag4(esp, 504, 520, 1, f[1]);
 	else
 		fl[1] = frag6(esp, 504, 520, 1, f[1]);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[0], fl[0], 5, &in, &ilen),
-	    IPSEC_HOOK_DROP);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 6, &in, &ilen),
-	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, f[0], fl[0], 5, &in,
+	    &ilen), IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 6, &in,
+	    &ilen), IPSEC_HOOK_DROP);
 	ATF_CHECK_EQ(stat_now().ips_in_fragdrop, 1);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[2], fl[2], 7, &in, &ilen),
-	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, f[2], fl[2], 7, &in,
+	    &ilen), IPSEC_HOOK_DROP);
 	ATF_CHECK_EQ(stat_now().ips_in_reass, 1);
 	ATF_CHECK_EQ(stat_now().ips_in_esp, 1);
 	ts_close(ts);
@@ -752,7 +758,7 @@ ATF_TC_BODY(pmtu4, tc)
 	pkt[10] = pkt[11] = 0;
 	pkt[10] = cksum(pkt, 20) >> 8;
 	pkt[11] = cksum(pkt, 20) & 0xff;
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
 	    IPSEC_HOOK_DROP);
 	ATF_CHECK_EQ(stat_now().ips_out_toobig, 1);
 	ATF_CHECK_EQ(stat_now().ips_out_icmp, 1);
@@ -774,11 +780,11 @@ ATF_TC_BODY(pmtu4, tc)
 	pkt[10] = pkt[11] = 0;
 	pkt[10] = cksum(pkt, 20) >> 8;
 	pkt[11] = cksum(pkt, 20) & 0xff;
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 2, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 2, &out, &olen),
 	    IPSEC_HOOK_REPLACE);
 	ipsec_hook_free(out);
 	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 1472);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 3, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 3, &out, &olen),
 	    IPSEC_HOOK_REPLACE);
 	ipsec_hook_free(out);
 	ATF_CHECK_EQ(sent_n, 1);
@@ -805,11 +811,11 @@ ATF_TC_BODY(pmtu6_tunnel, tc)
 	ATF_REQUIRE_EQ(sa(ts, 0x1001, "2001:db8:23::2", "2001:db8:34::2"), 0);
 	len = udp6(pkt, "2001:db8:1::1", "2001:db8:45::1", 1452);
 	/* Our own packets are fragmented by the host after ESP. */
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
 	    IPSEC_HOOK_REPLACE);
 	ipsec_hook_free(out);
 	/* A forwarded one is refused, its source told. */
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 2, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 2, &out, &olen),
 	    IPSEC_HOOK_DROP);
 	ATF_REQUIRE_EQ(sent_n, 1);
 	ic = sent[0];
@@ -860,7 +866,7 @@ ATF_TC_BODY(tunnel4in6, tc)
 	ATF_REQUIRE_EQ(sa(ts, 0x1001, "2001:db8:23::2", "2001:db8:34::2"), 0);
 	len = udp4(pkt, "192.0.2.1", "203.0.113.1", 1000, 2000, 100);
 	/* A verdict cannot carry IPv6 for IPv4: the raw output does. */
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
 	    IPSEC_HOOK_DROP);
 	ATF_REQUIRE_EQ(sent_n, 1);
 	ATF_CHECK_EQ(sent[0][0] >> 4, 6);
@@ -868,7 +874,7 @@ ATF_TC_BODY(tunnel4in6, tc)
 	ATF_CHECK_EQ(stat_now().ips_out_raw, 1);
 	memcpy(esp, sent[0], sent_len[0]);
 	elen = sent_len[0];
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, esp, elen, 2, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, esp, elen, 2, &out, &olen),
 	    IPSEC_HOOK_DROP);
 	ATF_REQUIRE_EQ(sent_n, 2);
 	ATF_REQUIRE_EQ(sent_len[1], len);
@@ -877,7 +883,7 @@ ATF_TC_BODY(tunnel4in6, tc)
 
 	/* Too big for the MTU: the outer packet, ours, is fragmented. */
 	len = udp4(pkt, "192.0.2.1", "203.0.113.1", 1000, 2000, 1472);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 3, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 3, &out, &olen),
 	    IPSEC_HOOK_DROP);
 	ATF_REQUIRE_EQ(sent_n, 4);
 	for (i = 2; i < 4; i++) {
@@ -890,12 +896,12 @@ ATF_TC_BODY(tunnel4in6, tc)
 	ATF_CHECK_EQ(sent[2][43] & 1, 1);
 	ATF_CHECK_EQ(sent[3][43] & 1, 0);
 	/* Back in, reassembled, decrypted, and out through the host. */
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, sent[3], sent_len[3], 4, &out,
-	    &olen), IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, sent[3], sent_len[3], 4,
+	    &out, &olen), IPSEC_HOOK_DROP);
 	memcpy(esp, sent[2], sent_len[2]);
 	elen = sent_len[2];
 	sent_n = 1;
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, esp, elen, 5, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, esp, elen, 5, &out, &olen),
 	    IPSEC_HOOK_DROP);
 	ATF_REQUIRE_EQ(sent_n, 2);
 	ATF_REQUIRE_EQ(sent_len[1], len);
@@ -929,15 +935,15 @@ ATF_TC_BODY(pmtu4_dfbit, tc)
 	pkt[10] = cksum(pkt, 20) >> 8;
 	pkt[11] = cksum(pkt, 20) & 0xff;
 	/* 0, the default: the outer header has no DF, the host fragments. */
-	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 1, &out, &olen),
-	    IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 1, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
 	o = out;
 	ATF_CHECK_EQ(o[6] & 0x40, 0);
 	ipsec_hook_free(out);
 	ATF_CHECK_EQ(sent_n, 0);
 	/* 2 copies the inner DF: refused, need-frag with 1500 - 37 - 20. */
 	ATF_REQUIRE_EQ(key_sysctl_set("net.inet.ipsec.dfbit", 2), 0);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 2, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 2, &out, &olen),
 	    IPSEC_HOOK_DROP);
 	ATF_REQUIRE_EQ(sent_n, 1);
 	ATF_CHECK_EQ(sent[0][20], 3);
@@ -951,8 +957,8 @@ ATF_TC_BODY(pmtu4_dfbit, tc)
 	pkt[10] = pkt[11] = 0;
 	pkt[10] = cksum(pkt, 20) >> 8;
 	pkt[11] = cksum(pkt, 20) & 0xff;
-	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 3, &out, &olen),
-	    IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 3, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
 	o = out;
 	ATF_CHECK_EQ(olen, 1500);
 	ATF_CHECK_EQ(o[6] & 0x40, 0x40);
@@ -963,10 +969,143 @@ ATF_TC_BODY(pmtu4_dfbit, tc)
 	tk_stop();
 }
 
+/*
+ * Is "got" (glen bytes) the packet "want" came back as?  After NAT-T the
+ * UDP checksum was recomputed (natt4): those two bytes apart.
+ */
+static int
+same_pkt(const uint8_t *got, size_t glen, const uint8_t *want, size_t len,
+    int natt)
+{
+
+	if (glen != len)
+		return (0);
+	if (!natt)
+		return (memcmp(got, want, len) == 0);
+	return (memcmp(got, want, 26) == 0 &&
+	    memcmp(got + 28, want + 28, len - 28) == 0);
+}
+
+/*
+ * The packet path on mbuf chains, as a BSD kernel hands them over: pkt
+ * goes out split in two at every offset (the first mbuf empty at 0) and
+ * as a chain of one-byte mbufs, and comes back in flat; then ESP packets
+ * made flat come in split the same ways.  What comes out is the original
+ * every time, and a flipped bit in the last mbuf of a chain is caught.
+ */
+static void
+chains(const uint8_t *pkt, size_t len, int natt)
+{
+	uint8_t esp[2048];
+	const void *o;
+	struct mbuf *m;
+	void *out, *in;
+	size_t k, olen, ilen, elen;
+	int v;
+
+	for (k = 0; k <= len + 1; k++) {
+		m = k <= len ? mchain(pkt, len, k, 0) : mchain(pkt, len, 1, 1);
+		ATF_REQUIRE(m != NULL);
+		if (k == len + 1)
+			ATF_REQUIRE_EQ(mchain_count(m), (int)len);
+		v = ipsec_hook(IPSEC_HOOK_OUT, &m, 1);
+		ATF_REQUIRE_EQ_MSG(v, IPSEC_HOOK_REPLACE, "out, split at %zu",
+		    k);
+		o = ukern_m_flat(&m, &olen);
+		ATF_REQUIRE(o != NULL && olen <= sizeof(esp));
+		memcpy(esp, o, olen);
+		ukern_m_freem(m);
+		ATF_REQUIRE_EQ_MSG(ukern_ipsec_hook(IPSEC_HOOK_IN, esp, olen,
+		    2, &in, &ilen), IPSEC_HOOK_REPLACE, "in after out split "
+		    "at %zu", k);
+		ATF_CHECK_MSG(same_pkt(in, ilen, pkt, len, natt),
+		    "out split at %zu: not the original", k);
+		ipsec_hook_free(in);
+	}
+
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 3, &out,
+	    &elen), IPSEC_HOOK_REPLACE);
+	ipsec_hook_free(out);
+	for (k = 0; k <= elen + 2; k++) {
+		ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 3,
+		    &out, &olen), IPSEC_HOOK_REPLACE);
+		ATF_REQUIRE_EQ(olen, elen);
+		if (k == elen + 2)
+			((uint8_t *)out)[olen - 1] ^= 0x01;	/* the ICV */
+		m = k <= elen ? mchain(out, olen, k, 0) :
+		    mchain(out, olen, 1, 1);
+		ipsec_hook_free(out);
+		ATF_REQUIRE(m != NULL);
+		v = ipsec_hook(IPSEC_HOOK_IN, &m, 4);
+		if (k == elen + 2) {
+			ATF_CHECK_EQ_MSG(v, IPSEC_HOOK_DROP, "a flipped ICV "
+			    "bit in a chain of one-byte mbufs went in");
+			ATF_CHECK(m == NULL);
+			continue;
+		}
+		ATF_REQUIRE_EQ_MSG(v, IPSEC_HOOK_REPLACE, "in, split at %zu",
+		    k);
+		o = ukern_m_flat(&m, &ilen);
+		ATF_REQUIRE(o != NULL);
+		ATF_CHECK_MSG(same_pkt(o, ilen, pkt, len, natt),
+		    "in split at %zu: not the original", k);
+		ukern_m_freem(m);
+	}
+}
+
+ATF_TC_WITHOUT_HEAD(chains);
+ATF_TC_BODY(chains, tc)
+{
+	static const struct {
+		const char	*src, *dst, *tsrc, *tdst;
+		int		 plen, mode, natt, af;
+	} c[] = {
+		{ "192.0.2.1", "192.0.2.2", NULL, NULL, 32,
+		    IPSEC_MODE_TRANSPORT, 0, AF_INET },
+		{ "192.0.2.3", "192.0.2.4", NULL, NULL, 32,
+		    IPSEC_MODE_TRANSPORT, 1, AF_INET },
+		{ "192.0.2.0", "203.0.113.0", "198.51.100.2", "198.51.100.6",
+		    24, IPSEC_MODE_TUNNEL, 0, AF_INET },
+		{ "2001:db8::1", "2001:db8::2", NULL, NULL, 128,
+		    IPSEC_MODE_TRANSPORT, 0, AF_INET6 },
+	};
+	uint8_t pkt[256];
+	struct tsock *ts;
+	size_t i, len;
+	int dir;
+
+	tk_start();
+	ts = ts_open();
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		for (dir = IPSEC_DIR_INBOUND; dir <= IPSEC_DIR_OUTBOUND; dir++)
+			ATF_REQUIRE_EQ(spd(ts, c[i].src, c[i].plen, c[i].dst,
+			    c[i].plen, dir, IPSEC_POLICY_IPSEC, c[i].mode,
+			    IPSEC_LEVEL_REQUIRE, c[i].tsrc, c[i].tdst), 0);
+		if (c[i].natt)
+			ATF_REQUIRE_EQ(sa_natt(ts, 0x2000 + (uint32_t)i,
+			    c[i].src, c[i].dst, 14500, 4500), 0);
+		else
+			ATF_REQUIRE_EQ(sa(ts, 0x2000 + (uint32_t)i,
+			    c[i].tsrc != NULL ? c[i].tsrc : c[i].src,
+			    c[i].tdst != NULL ? c[i].tdst : c[i].dst), 0);
+		if (c[i].af == AF_INET6)
+			len = udp6(pkt, c[i].src, c[i].dst, 37);
+		else if (c[i].mode == IPSEC_MODE_TUNNEL)
+			len = udp4(pkt, "192.0.2.9", "203.0.113.9", 1000,
+			    2000, 41);
+		else
+			len = udp4(pkt, c[i].src, c[i].dst, 1000, 2000, 41);
+		chains(pkt, len, c[i].natt);
+	}
+	ts_close(ts);
+	tk_stop();
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, pass_discard_noport);
 	ATF_TP_ADD_TC(tp, transport4);
+	ATF_TP_ADD_TC(tp, chains);
 	ATF_TP_ADD_TC(tp, transport6);
 	ATF_TP_ADD_TC(tp, tunnel4);
 	ATF_TP_ADD_TC(tp, natt4);

@@ -17,6 +17,7 @@
 #include "keytest.h"
 #include <netipsec/key.h>
 #include <netipsec/ipsec_hook.h>
+#include <ukern/ukern_hook.h>
 
 #define	PID	7
 
@@ -140,7 +141,7 @@ tunnel_in(const char *src, const char *dst, uint32_t spi, uint32_t seq,
 
 	len = udp(inner, isrc, idst, 1000, 2000);
 	len = esp(pkt, src, dst, spi, seq, inner, len, 4);
-	v = ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen);
+	v = ukern_ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen);
 	if (v == IPSEC_HOOK_REPLACE) {
 		/* What comes out is the inner packet, whole. */
 		ATF_CHECK_EQ(olen, 36);
@@ -161,7 +162,7 @@ transport_in(const char *src, const char *dst, uint32_t spi, uint32_t seq)
 
 	len = udp(inner, src, dst, 1000, 2000);
 	len = esp(pkt, src, dst, spi, seq, inner + 20, len - 20, IPPROTO_UDP);
-	v = ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen);
+	v = ukern_ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen);
 	if (v == IPSEC_HOOK_REPLACE)
 		ipsec_hook_free(out);
 	return (v);
@@ -176,7 +177,7 @@ hook(int where, const char *src, const char *dst, int sport, int dport)
 	int v;
 
 	len = udp(pkt, src, dst, sport, dport);
-	v = ipsec_hook(where, pkt, len, 1, &out, &olen);
+	v = ukern_ipsec_hook(where, pkt, len, 1, &out, &olen);
 	if (v == IPSEC_HOOK_REPLACE)
 		ipsec_hook_free(out);
 	return (v);
@@ -281,7 +282,7 @@ ATF_TC_BODY(bypass_is_the_socket, tc)
 		len = udp(pkt, PX, US, 500, 500);
 		pkt[9] = IPPROTO_TCP;
 		ip4_cksum(pkt);
-		ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out,
+		ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out,
 		    &olen), IPSEC_HOOK_DROP);
 	}
 
@@ -389,9 +390,9 @@ ATF_TC_BODY(fragments_for_us, tc)
 
 	/* Out of order: the last fragment is kept, the first completes. */
 	udpfrags(PX, US, 500, 500, whole, f, fl);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 1, &out, &olen),
-	    IPSEC_HOOK_DROP);
-	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_IN, f[0], fl[0], 2, &out,
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 1, &out,
+	    &olen), IPSEC_HOOK_DROP);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, f[0], fl[0], 2, &out,
 	    &olen), IPSEC_HOOK_REPLACE);
 	ATF_CHECK_EQ(olen, 20 + 1208);
 	ATF_CHECK(olen == 20 + 1208 && memcmp(out, whole, olen) == 0);
@@ -401,19 +402,19 @@ ATF_TC_BODY(fragments_for_us, tc)
 
 	/* Not the socket's port: the whole datagram meets require. */
 	udpfrags(PX, US, 500, 9999, whole, f, fl);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[0], fl[0], 3, &out, &olen),
-	    IPSEC_HOOK_DROP);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 4, &out, &olen),
-	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, f[0], fl[0], 3, &out,
+	    &olen), IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 4, &out,
+	    &olen), IPSEC_HOOK_DROP);
 	ATF_CHECK_EQ(st().ips_in_reass, 2);
 	ATF_CHECK_EQ(st().ips_in_pcb, 1);
 
 	/* Through us, in no policy: each fragment goes on as it is. */
 	udpfrags(PX, "198.51.100.9", 500, 500, whole, f, fl);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 5, &out, &olen),
-	    IPSEC_HOOK_PASS);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[0], fl[0], 6, &out, &olen),
-	    IPSEC_HOOK_PASS);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 5, &out,
+	    &olen), IPSEC_HOOK_PASS);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, f[0], fl[0], 6, &out,
+	    &olen), IPSEC_HOOK_PASS);
 	ATF_CHECK_EQ(st().ips_in_reass, 2);
 
 	/* Under require, a forwarded fragment is refused, not held. */
@@ -421,8 +422,8 @@ ATF_TC_BODY(fragments_for_us, tc)
 	ATF_REQUIRE_EQ(spd(ts, PX, 32, "198.51.100.0", 24, IPSEC_DIR_INBOUND,
 	    IPSEC_POLICY_IPSEC, IPSEC_MODE_TRANSPORT, IPSEC_LEVEL_REQUIRE, 0,
 	    NULL, NULL), 0);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 7, &out, &olen),
-	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, f[1], fl[1], 7, &out,
+	    &olen), IPSEC_HOOK_DROP);
 	ATF_CHECK_EQ(st().ips_in_frag, 4);
 	ipsec_hook_setlocal(NULL, NULL);
 	ts_close(ts);
@@ -524,13 +525,13 @@ ATF_TC_BODY(socket_ipsec, tc)
 	    IPPROTO_UDP, 41, PID, 1, m.u.buf + sizeof(struct sadb_msg),
 	    m.len - sizeof(struct sadb_msg)), 0);
 	len = udp(pkt, US, PX, 7100, 53);
-	ATF_REQUIRE_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
-	    IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
 	ATF_CHECK_EQ(((uint8_t *)out)[9], IPPROTO_ESP);
 	ipsec_hook_free(out);
 	/* Another socket's packet to the same peer: the SPD's (none). */
 	len = udp(pkt, US, PX, 7101, 53);
-	ATF_CHECK_EQ(ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out, &olen),
 	    IPSEC_HOOK_PASS);
 	ts_close(ts);
 	tk_stop();
@@ -970,7 +971,8 @@ prop_scenario(uint64_t seed)
 			src = a4(pool[1 + rnd(NPOOL - 1)]);
 			dst = a4(pool[rnd(2) ? 0 : 4 + rnd(4)]);
 			len = udp(pkt, s4(src, b1), s4(dst, b2), sport, dport);
-			v = ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen);
+			v = ukern_ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out,
+			    &olen);
 			p = mlookup(pol, npol, pcb, npcb, IPSEC_HOOK_IN, src,
 			    dst, IPPROTO_UDP, sport, dport, &pcbtype);
 			want = IPSEC_HOOK_PASS;
@@ -1001,7 +1003,8 @@ prop_scenario(uint64_t seed)
 			}
 			len = esp(pkt, s4(src, b3), US, sa[i].spi, seq++, inner,
 			    len, nxt);
-			v = ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out, &olen);
+			v = ukern_ipsec_hook(IPSEC_HOOK_IN, pkt, len, 1, &out,
+			    &olen);
 			/* What the layer sees once ESP is off. */
 			mode = nxt == 4 && sa[i].mode != IPSEC_MODE_TRANSPORT;
 			if (mode) {
@@ -1045,7 +1048,7 @@ prop_scenario(uint64_t seed)
 			dst = a4(pool[1 + rnd(NPOOL - 1)]);
 			len = udp(pkt, US, s4(dst, b2), sport, dport);
 			where = IPSEC_HOOK_OUT;
-			v = ipsec_hook(where, pkt, len, 1, &out, &olen);
+			v = ukern_ipsec_hook(where, pkt, len, 1, &out, &olen);
 			p = mlookup(pol, npol, pcb, npcb, where, src, dst,
 			    IPPROTO_UDP, sport, dport, &pcbtype);
 			snprintf(why, sizeof(why), "out %s:%d -> %s:%d", US,

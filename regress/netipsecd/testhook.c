@@ -26,16 +26,16 @@
 #include <time.h>
 
 #include <netipsec/ipsec_hook.h>
+#include <ukern/ukern_hook.h>
 
 static ipsec_release_t	*th_release;
 static void		*th_release_arg;
 static pthread_mutex_t	 th_mtx = PTHREAD_MUTEX_INITIALIZER;
 
 struct th_held {
-	uint64_t	cookie;
-	int		verdict;
-	size_t		len;
-	uint8_t		pkt[];
+	uint64_t	 cookie;
+	int		 verdict;
+	struct mbuf	*m;
 };
 
 static void *
@@ -51,27 +51,31 @@ th_release_later(void *arg)
 	fn = th_release;
 	fnarg = th_release_arg;
 	pthread_mutex_unlock(&th_mtx);
+	if (h->verdict == IPSEC_HOOK_DROP) {
+		ukern_m_freem(h->m);
+		h->m = NULL;
+	}
 	if (fn != NULL)
-		fn(fnarg, h->cookie, h->verdict,
-		    h->verdict == IPSEC_HOOK_DROP ? NULL : h->pkt,
-		    h->verdict == IPSEC_HOOK_DROP ? 0 : h->len);
+		fn(fnarg, h->cookie, h->verdict, h->m);
+	else if (h->m != NULL)
+		ukern_m_freem(h->m);
 	free(h);
 	return (NULL);
 }
 
 int
-ipsec_hook(int where, const void *pkt, size_t len, uint64_t cookie,
-    void **outp, size_t *outlenp)
+ipsec_hook(int where, struct mbuf **mp, uint64_t cookie)
 {
-	const uint8_t	*p = pkt;
+	const uint8_t	*p;
 	struct th_held	*h;
 	pthread_t	 t;
-	uint8_t		*o;
+	uint8_t		 o[40];
+	size_t		 len;
 	int		 tos;
 
 	(void)where;
-	*outp = NULL;
-	*outlenp = 0;
+	if ((p = ukern_m_flat(mp, &len)) == NULL)
+		return (IPSEC_HOOK_DROP);
 	if (len < 2)
 		return (IPSEC_HOOK_PASS);
 	if (p[0] >> 4 == 4)
@@ -83,39 +87,38 @@ ipsec_hook(int where, const void *pkt, size_t len, uint64_t cookie,
 
 	switch (tos & 0xfc) {
 	case 0x04:
-		return (IPSEC_HOOK_DROP);
+		break;
 	case 0x08:
-		if ((o = malloc(len)) == NULL)
-			return (IPSEC_HOOK_DROP);
-		memcpy(o, pkt, len);
-		*outp = o;
-		*outlenp = len;
-		return (IPSEC_HOOK_REPLACE);
+		return (IPSEC_HOOK_REPLACE);	/* the same bytes */
 	case 0x0c:
 	case 0x10:
-		if ((h = malloc(sizeof(*h) + len)) == NULL)
-			return (IPSEC_HOOK_DROP);
+		if ((h = malloc(sizeof(*h))) == NULL)
+			break;
 		h->cookie = cookie;
 		h->verdict = (tos & 0xfc) == 0x0c ? IPSEC_HOOK_REPLACE :
 		    IPSEC_HOOK_DROP;
-		h->len = len;
-		memcpy(h->pkt, pkt, len);
+		h->m = *mp;
 		if (pthread_create(&t, NULL, th_release_later, h) != 0) {
 			free(h);
-			return (IPSEC_HOOK_DROP);
+			break;
 		}
+		*mp = NULL;
 		pthread_detach(t);
 		return (IPSEC_HOOK_HELD);
 	case 0x14:
 		/* An IPv6 header for an IPv4 packet, or the reverse. */
-		if ((o = calloc(1, 40)) == NULL)
-			return (IPSEC_HOOK_DROP);
+		memset(o, 0, sizeof(o));
 		o[0] = p[0] >> 4 == 4 ? 0x60 : 0x45;
-		*outp = o;
-		*outlenp = p[0] >> 4 == 4 ? 40 : 20;
-		return (IPSEC_HOOK_REPLACE);
+		len = p[0] >> 4 == 4 ? 40 : 20;
+		ukern_m_freem(*mp);
+		*mp = ukern_m_frombuf(o, len);
+		return (*mp != NULL ? IPSEC_HOOK_REPLACE : IPSEC_HOOK_DROP);
+	default:
+		return (IPSEC_HOOK_PASS);
 	}
-	return (IPSEC_HOOK_PASS);
+	ukern_m_freem(*mp);
+	*mp = NULL;
+	return (IPSEC_HOOK_DROP);
 }
 
 void

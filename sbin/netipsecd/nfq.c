@@ -61,6 +61,7 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
 #include <netipsec/ipsec_hook.h>
+#include <ukern/ukern_hook.h>
 
 #include "netipsecd.h"
 #include "gro.h"
@@ -109,7 +110,7 @@ static void	nfq_flush(void);
 static void	nfq_gro_add(uint32_t, int, const void *, size_t,
 		    const struct gro_seg *);
 static void	nfq_gro_flush(void);
-static void	nfq_release(void *, uint64_t, int, const void *, size_t);
+static void	nfq_release(void *, uint64_t, int, struct mbuf *);
 
 /* Send one configuration message and wait for its acknowledgement. */
 static int
@@ -309,8 +310,9 @@ nfq_packet(const struct nlmsghdr *nlh, void *arg __attribute__((__unused__)))
 	struct nlattr			*attr[NFQA_MAX + 1] = { NULL };
 	struct nfqnl_msg_packet_hdr	*ph;
 	struct gro_seg			 sg;
+	struct mbuf			*m;
 	const uint8_t			*pkt;
-	void				*out;
+	const void			*out;
 	size_t				 len, outlen;
 	uint64_t			 cookie;
 	uint32_t			 id;
@@ -353,15 +355,22 @@ nfq_packet(const struct nlmsghdr *nlh, void *arg __attribute__((__unused__)))
 	ipv = len > 0 ? pkt[0] >> 4 : 0;
 	cookie = (uint64_t)id | (uint64_t)(ipv & 0xff) << 32;
 
+	/* The layer takes mbufs: the packet copied into one. */
 	out = NULL;
 	outlen = 0;
-	v = ipsec_hook(where, pkt, len, cookie, &out, &outlen);
+	if ((m = ukern_m_frombuf(pkt, len)) == NULL)
+		v = IPSEC_HOOK_DROP;
+	else
+		v = ipsec_hook(where, &m, cookie);
+	if (v == IPSEC_HOOK_REPLACE && (out = ukern_m_flat(&m, &outlen)) ==
+	    NULL)
+		v = IPSEC_HOOK_DROP;
 	if (where == IPSEC_HOOK_IN) {
 		if (v == IPSEC_HOOK_REPLACE && gro_check(&nfq.nq_gro, out,
 		    outlen, pkt, len, &sg)) {
 			NFQ_COUNT(ns_replace);
 			nfq_gro_add(id, ipv, out, outlen, &sg);
-			ipsec_hook_free(out);
+			ukern_m_freem(m);
 			return (MNL_CB_OK);
 		}
 		nfq_gro_flush();
@@ -374,7 +383,6 @@ nfq_packet(const struct nlmsghdr *nlh, void *arg __attribute__((__unused__)))
 	case IPSEC_HOOK_REPLACE:
 		NFQ_COUNT(ns_replace);
 		nfq_verdict(id, NF_ACCEPT, ipv, out, outlen);
-		ipsec_hook_free(out);
 		break;
 	case IPSEC_HOOK_HELD:
 		NFQ_COUNT(ns_held);
@@ -389,6 +397,8 @@ nfq_packet(const struct nlmsghdr *nlh, void *arg __attribute__((__unused__)))
 		nfq_verdict(id, NF_DROP, 0, NULL, 0);
 		break;
 	}
+	if (m != NULL)
+		ukern_m_freem(m);
 	return (MNL_CB_OK);
 }
 
@@ -505,15 +515,17 @@ nfq_flush(void)
  */
 static void
 nfq_release(void *arg __attribute__((__unused__)), uint64_t cookie,
-    int verdict, const void *pkt, size_t len)
+    int verdict, struct mbuf *m)
 {
+	const void	*pkt = NULL;
 	uint8_t		*buf;
-	size_t		 mlen;
+	size_t		 mlen, len = 0;
 	uint32_t	 id = (uint32_t)cookie;
 	int		 ipv = (int)(cookie >> 32 & 0xff);
 	ssize_t		 n = 0;
 
-	if (verdict == IPSEC_HOOK_REPLACE && pkt != NULL) {
+	if (verdict == IPSEC_HOOK_REPLACE && m != NULL &&
+	    (pkt = ukern_m_flat(&m, &len)) != NULL) {
 		NFQ_COUNT(ns_rel_replace);
 	} else {
 		if (verdict != IPSEC_HOOK_DROP)
@@ -527,10 +539,14 @@ nfq_release(void *arg __attribute__((__unused__)), uint64_t cookie,
 	if ((buf = malloc(NFQ_VERDICT_HDR + len)) == NULL) {
 		/* Never accepted: it stays queued until the queue closes. */
 		NFQ_COUNT(ns_senderr);
+		if (m != NULL)
+			ukern_m_freem(m);
 		return;
 	}
 	mlen = nfq_verdict_build(buf, id, pkt != NULL ? NF_ACCEPT : NF_DROP,
 	    ipv, pkt, len);
+	if (m != NULL)
+		ukern_m_freem(m);
 	pthread_mutex_lock(&nfq.nq_sendmtx);
 	if (nfq.nq_open)
 		n = mnl_socket_sendto(nfq.nq_nl, buf, mlen);

@@ -163,34 +163,81 @@ ipsec_l4_cksum(uint8_t *ip, size_t len, size_t off, int af, uint8_t proto)
 	return (0);
 }
 
+/* Upper-layer bytes the packet path reads: ports, an SPI, a NAT-T marker. */
+#define	IPSEC_ULP_PULL	16
+
+/*
+ * The first len bytes of *mp contiguous (len at most the packet's); NULL
+ * when out of memory, the packet freed and *mp NULL.
+ */
+static const uint8_t *
+ipsec_pull(struct mbuf **mp, size_t len)
+{
+	struct mbuf *m = *mp;
+
+	if ((size_t)m->m_len < len && (m = m_pullup(m, (int)len)) == NULL) {
+		*mp = NULL;
+		return (NULL);
+	}
+	*mp = m;
+	return (mtod(m, const uint8_t *));
+}
+
+/* Free *mp (if the layer still has it) and say drop. */
+static int
+ipsec_drop(struct mbuf **mp)
+{
+
+	if (*mp != NULL) {
+		m_freem(*mp);
+		*mp = NULL;
+	}
+	return (IPSEC_HOOK_DROP);
+}
+
 /*
  * Parse a packet's IP header and the start of its upper layer, into a
  * selector as FreeBSD's ipsec4_setspidx_ipaddr()/ipsec4_get_ulp() build
  * it: full-length prefixes; TCP, UDP and SCTP ports; ICMP type and code
  * in the port fields; ports only when "needport" and not a fragment.
+ * On success the IP header, the extension headers and the first
+ * IPSEC_ULP_PULL bytes of the upper layer (as many as there are) are
+ * contiguous in the first mbuf, and the packet is cut to its IP length.
+ * EINVAL: not a packet to parse (*mp unchanged); ENOBUFS: out of
+ * memory, *mp freed and NULL.
  */
 static int
-ipsec_parse(const uint8_t *p, size_t len, int needport, struct ipsec_pkt *pi)
+ipsec_parse(struct mbuf **mp, int needport, struct ipsec_pkt *pi)
 {
 	struct secpolicyindex *sp;
-	size_t off, elen;
+	const uint8_t *p;
+	size_t len, off, elen;
 	uint8_t nxt;
 	int frag;
 
 	memset(pi, 0, sizeof(*pi));
 	sp = &pi->spidx;
+	len = (size_t)(*mp)->m_pkthdr.len;
 	if (len < 1)
 		return (EINVAL);
+	if ((p = ipsec_pull(mp, 1)) == NULL)
+		return (ENOBUFS);
 	frag = 0;
 	switch (p[0] >> 4) {
 	case 4:
-		if (len < IP_HDRLEN || (p[0] & 0x0f) < 5)
+		if (len < IP_HDRLEN)
+			return (EINVAL);
+		if ((p = ipsec_pull(mp, IP_HDRLEN)) == NULL)
+			return (ENOBUFS);
+		if ((p[0] & 0x0f) < 5)
 			return (EINVAL);
 		pi->af = AF_INET;
 		pi->hlen = (size_t)(p[0] & 0x0f) * 4;
 		pi->len = ipsec_rd16(p + 2);
 		if (pi->hlen > pi->len || pi->len > len)
 			return (EINVAL);
+		if ((p = ipsec_pull(mp, pi->hlen)) == NULL)
+			return (ENOBUFS);
 		pi->proto = p[9];
 		pi->ulp = pi->hlen;
 		frag = (ipsec_rd16(p + 6) & IP_OFFMASK) != 0;
@@ -206,6 +253,8 @@ ipsec_parse(const uint8_t *p, size_t len, int needport, struct ipsec_pkt *pi)
 	case 6:
 		if (len < IP6_HDRLEN)
 			return (EINVAL);
+		if ((p = ipsec_pull(mp, IP6_HDRLEN)) == NULL)
+			return (ENOBUFS);
 		pi->af = AF_INET6;
 		pi->hlen = IP6_HDRLEN;
 		pi->len = IP6_HDRLEN + ipsec_rd16(p + 4);
@@ -229,6 +278,8 @@ ipsec_parse(const uint8_t *p, size_t len, int needport, struct ipsec_pkt *pi)
 			pi->v6ext = 1;
 			if (off + 8 > pi->len)
 				return (EINVAL);
+			if ((p = ipsec_pull(mp, off + 8)) == NULL)
+				return (ENOBUFS);
 			if (nxt == 44) {
 				frag = (ipsec_rd16(p + off + 2) & 0xfff8) != 0;
 				elen = 8;
@@ -246,6 +297,12 @@ ipsec_parse(const uint8_t *p, size_t len, int needport, struct ipsec_pkt *pi)
 		return (EINVAL);
 	}
 	sp->ul_proto = pi->proto;
+	if (pi->ulp < pi->len && (p = ipsec_pull(mp, MIN(pi->len,
+	    pi->ulp + IPSEC_ULP_PULL))) == NULL)
+		return (ENOBUFS);
+	/* Link-layer padding after the IP packet is not part of it. */
+	if (len > pi->len)
+		m_adj(*mp, (int)pi->len - (int)len);
 	if (!needport || frag)
 		return (0);
 	switch (pi->proto) {
@@ -338,24 +395,6 @@ ipsec_level(const struct ipsecrequest *isr)
 	return (IPSEC_LEVEL_REQUIRE);
 }
 
-/* A buffer for the host, holding the mbuf's data. */
-static int
-ipsec_tohost(struct mbuf *m, void **outp, size_t *outlenp)
-{
-	void *buf;
-
-	buf = malloc(m->m_len, M_IPSEC_PKT, M_NOWAIT);
-	if (buf == NULL) {
-		m_freem(m);
-		return (IPSEC_HOOK_DROP);
-	}
-	memcpy(buf, mtod(m, void *), m->m_len);
-	*outp = buf;
-	*outlenp = m->m_len;
-	m_freem(m);
-	return (IPSEC_HOOK_REPLACE);
-}
-
 /* A buffer the host frees with ipsec_hook_free(). */
 void *
 ipsec_hook_alloc(size_t len)
@@ -379,22 +418,41 @@ ipsec_hook_free(void *p)
  * output does not (going out, the tunnel's outer header is ours).
  */
 static int
-ipsec_deliver(struct mbuf *m, int af, int in, void **outp, size_t *outlenp)
+ipsec_deliver(struct mbuf **mp, int af, int in)
 {
+	const uint8_t *p;
+	size_t len;
 	int v;
 
-	v = (mtod(m, uint8_t *)[0] >> 4) == 4 ? AF_INET : AF_INET6;
+	v = (mtod(*mp, uint8_t *)[0] >> 4) == 4 ? AF_INET : AF_INET6;
 	if (v == af)
-		return (ipsec_tohost(m, outp, outlenp));
-	if (ipsec_host_output_frag(mtod(m, uint8_t *), m->m_len, !in) == 0) {
+		return (IPSEC_HOOK_REPLACE);
+	len = (size_t)(*mp)->m_pkthdr.len;
+	if ((p = ipsec_pull(mp, len)) != NULL &&
+	    ipsec_host_output_frag(p, len, !in) == 0) {
 		if (in)
 			IPSECSTAT_INC(ips_in_raw);
 		else
 			IPSECSTAT_INC(ips_out_raw);
 	} else
 		IPSECSTAT_INC(ips_raw_fail);
-	m_freem(m);
-	return (IPSEC_HOOK_DROP);
+	return (ipsec_drop(mp));
+}
+
+/*
+ * ipsec_l4_cksum() over a whole packet, made contiguous (NAT-T's
+ * checksums only).  ENOBUFS: *mp freed and NULL.
+ */
+static int
+ipsec_l4_cksum_m(struct mbuf **mp, size_t off, int af, uint8_t proto)
+{
+	size_t len;
+
+	len = (size_t)(*mp)->m_pkthdr.len;
+	if (ipsec_pull(mp, len) == NULL)
+		return (ENOBUFS);
+	(void)ipsec_l4_cksum(mtod(*mp, uint8_t *), len, off, af, proto);
+	return (0);
 }
 
 /* Count use of an SA for its lifetimes (bytes, first use). */
@@ -411,37 +469,43 @@ ipsec_sa_used(struct secasvar *sav, size_t bytes)
 }
 
 /*
- * ESP output for one packet, SA and request's SA index (whose addresses
- * are the tunnel endpoints in tunnel mode): transport mode keeps the IP
- * header and protects what follows it; tunnel mode protects the whole
- * packet and puts a new header in front (RFC 4301 §5.1.2: TTL 64, DSCP
- * and ECN copied, DF per net.inet.ipsec.dfbit).  SAHTREE_RLOCK held.
+ * ESP output for one packet (*mp, parsed into *pi), SA and request's SA
+ * index (whose addresses are the tunnel endpoints in tunnel mode):
+ * transport mode keeps the IP header and protects what follows it;
+ * tunnel mode protects the whole packet and puts a new header in front
+ * (RFC 4301 §5.1.2: TTL 64, DSCP and ECN copied, DF per
+ * net.inet.ipsec.dfbit).  *mp becomes the ESP packet, or NULL (freed)
+ * with an errno.  SAHTREE_RLOCK held.
  */
 static int
 ipsec_esp_encap(struct secasvar *sav, const struct secasindex *saidx,
-    const uint8_t *p, const struct ipsec_pkt *pi, struct mbuf **mp)
+    const struct ipsec_pkt *pi, struct mbuf **mp)
 {
+	uint8_t hdr[60], *ip, tos;
+	const uint8_t *p;
 	struct mbuf *m;
-	uint8_t *ip, tos;
-	size_t plen, olen;
-	int error, nxt, tunnel, oaf;
+	size_t plen, olen, len;
+	int error, nxt, tunnel, oaf, df;
 
 	/* The request decides, as FreeBSD: an SA of mode any does both. */
 	tunnel = saidx->mode == IPSEC_MODE_TUNNEL;
+	m = *mp;
 	*mp = NULL;
 	if (!tunnel && pi->v6ext) {
+		m_freem(m);
 		IPSECSTAT_INC(ips_out_inval);
 		return (EINVAL);
 	}
-	plen = tunnel ? pi->len : pi->len - pi->hlen;
-	m = m_get2((int)(plen + esp_hdrsiz(sav) + IP6_HDRLEN), M_NOWAIT,
-	    MT_DATA, M_PKTHDR);
-	if (m == NULL)
-		return (ENOBUFS);
-	if (!m_append(m, (int)plen, tunnel ? p : p + pi->hlen)) {
-		m_freem(m);
-		return (ENOBUFS);
+	/* The IP header is contiguous (ipsec_parse()). */
+	p = mtod(m, const uint8_t *);
+	tos = pi->af == AF_INET ? p[1] : (uint8_t)((p[0] << 4) | (p[1] >> 4));
+	df = pi->af == AF_INET && (ipsec_rd16(p + 6) & IP_DF);
+	if (!tunnel) {
+		/* ESP goes between the header and what it carries. */
+		memcpy(hdr, p, pi->hlen);
+		m_adj(m, (int)pi->hlen);
 	}
+	plen = (size_t)m->m_pkthdr.len;
 	nxt = tunnel ? (pi->af == AF_INET ? IPPROTO_IPV4_ : IPPROTO_IPV6_) :
 	    pi->proto;
 	error = esp_output(sav, &m, nxt);
@@ -460,7 +524,7 @@ ipsec_esp_encap(struct secasvar *sav, const struct secasindex *saidx,
 		ip = mtod(m, uint8_t *);
 		memcpy(ip, &sav->natt->sport, 2);
 		memcpy(ip + 2, &sav->natt->dport, 2);
-		ipsec_wr16(ip + 4, (uint16_t)m->m_len);
+		ipsec_wr16(ip + 4, (uint16_t)m->m_pkthdr.len);
 		ip[6] = ip[7] = 0;
 	}
 
@@ -469,16 +533,17 @@ ipsec_esp_encap(struct secasvar *sav, const struct secasindex *saidx,
 		if (m == NULL)
 			return (ENOBUFS);
 		ip = mtod(m, uint8_t *);
-		memcpy(ip, p, pi->hlen);
+		memcpy(ip, hdr, pi->hlen);
+		len = (size_t)m->m_pkthdr.len;
 		if (pi->af == AF_INET) {
 			ip[9] = sav->natt ? IPPROTO_UDP : IPPROTO_ESP;
-			ipsec_ip4_finish(ip, m->m_len);
+			ipsec_ip4_finish(ip, len);
 		} else {
 			ip[6] = sav->natt ? IPPROTO_UDP : IPPROTO_ESP;
-			ipsec_wr16(ip + 4, (uint16_t)(m->m_len - IP6_HDRLEN));
-			if (sav->natt != NULL)
-				(void)ipsec_l4_cksum(ip, m->m_len, pi->hlen,
-				    AF_INET6, IPPROTO_UDP);
+			ipsec_wr16(ip + 4, (uint16_t)(len - IP6_HDRLEN));
+			if (sav->natt != NULL && ipsec_l4_cksum_m(&m,
+			    pi->hlen, AF_INET6, IPPROTO_UDP) != 0)
+				return (ENOBUFS);
 		}
 		*mp = m;
 		return (0);
@@ -486,35 +551,34 @@ ipsec_esp_encap(struct secasvar *sav, const struct secasindex *saidx,
 
 	oaf = saidx->dst.sa.sa_family;
 	olen = oaf == AF_INET ? IP_HDRLEN : IP6_HDRLEN;
-	tos = pi->af == AF_INET ? p[1] : (uint8_t)((p[0] << 4) | (p[1] >> 4));
 	M_PREPEND(m, olen, M_NOWAIT);
 	if (m == NULL)
 		return (ENOBUFS);
 	ip = mtod(m, uint8_t *);
+	len = (size_t)m->m_pkthdr.len;
 	memset(ip, 0, olen);
 	if (oaf == AF_INET) {
 		ip[0] = 0x45;
 		ip[1] = tos;
 		ipsec_wr16(ip + 4, (uint16_t)arc4random());
-		if (ipsec_dfbit == 1 || (ipsec_dfbit == 2 &&
-		    pi->af == AF_INET && (ipsec_rd16(p + 6) & IP_DF)))
+		if (ipsec_dfbit == 1 || (ipsec_dfbit == 2 && df))
 			ipsec_wr16(ip + 6, IP_DF);
 		ip[8] = 64;
 		ip[9] = sav->natt ? IPPROTO_UDP : IPPROTO_ESP;
 		memcpy(ip + 12, &saidx->src.sin.sin_addr, 4);
 		memcpy(ip + 16, &saidx->dst.sin.sin_addr, 4);
-		ipsec_ip4_finish(ip, m->m_len);
+		ipsec_ip4_finish(ip, len);
 	} else {
 		ip[0] = 0x60 | (tos >> 4);
 		ip[1] = (uint8_t)(tos << 4);
-		ipsec_wr16(ip + 4, (uint16_t)(m->m_len - IP6_HDRLEN));
+		ipsec_wr16(ip + 4, (uint16_t)(len - IP6_HDRLEN));
 		ip[6] = sav->natt ? IPPROTO_UDP : IPPROTO_ESP;
 		ip[7] = 64;
 		memcpy(ip + 8, &saidx->src.sin6.sin6_addr, 16);
 		memcpy(ip + 24, &saidx->dst.sin6.sin6_addr, 16);
-		if (sav->natt != NULL)
-			(void)ipsec_l4_cksum(ip, m->m_len, olen, AF_INET6,
-			    IPPROTO_UDP);
+		if (sav->natt != NULL && ipsec_l4_cksum_m(&m, olen, AF_INET6,
+		    IPPROTO_UDP) != 0)
+			return (ENOBUFS);
 	}
 	*mp = m;
 	return (0);
@@ -532,8 +596,7 @@ struct ipsec_held {
 	uint64_t		cookie;
 	int			where;
 	time_t			since;
-	size_t			len;
-	uint8_t			pkt[];
+	struct mbuf		*m;		/* the packet */
 };
 
 static TAILQ_HEAD(, ipsec_held) ipsec_heldq =
@@ -585,25 +648,27 @@ ipsec_saidx_eq(const struct secasindex *a, const struct secasindex *b)
 	    memcmp(&a->dst, &b->dst, sizeof(a->dst)) == 0);
 }
 
-/* Keep a packet for later; the caller then says IPSEC_HOOK_HELD. */
+/*
+ * Keep a packet for later: 0 when it is kept (the caller then says
+ * IPSEC_HOOK_HELD), else an errno and the caller still has it.
+ */
 static int
-ipsec_hold(const struct secasindex *saidx, const void *pkt, size_t len,
-    uint64_t cookie, int where)
+ipsec_hold(const struct secasindex *saidx, struct mbuf *m, uint64_t cookie,
+    int where)
 {
 	struct ipsec_held *h, *e;
 	u_int n;
 
 	if (!ipsec_hold_inited || ipsec_acq_hold == 0)
 		return (EAGAIN);
-	h = malloc(sizeof(*h) + len, M_IPSEC_HOLD, M_NOWAIT);
+	h = malloc(sizeof(*h), M_IPSEC_HOLD, M_NOWAIT);
 	if (h == NULL)
 		return (ENOBUFS);
 	h->saidx = *saidx;
 	h->cookie = cookie;
 	h->where = where;
 	h->since = time_uptime;
-	h->len = len;
-	memcpy(h->pkt, pkt, len);
+	h->m = m;
 	mtx_lock(&ipsec_hold_mtx);
 	/*
 	 * An UPDATE/ADD may have made the SA between the caller's lookup
@@ -637,8 +702,8 @@ ipsec_hold(const struct secasindex *saidx, const void *pkt, size_t len,
 	return (0);
 }
 
-static int ipsec_output(int where, const uint8_t *p, size_t len,
-    uint64_t cookie, int canhold, void **outp, size_t *outlenp);
+static int ipsec_output(int where, struct mbuf **mp, uint64_t cookie,
+    int canhold);
 
 /*
  * Send the packets that may go: those whose SA index has an SA now (in
@@ -652,8 +717,8 @@ ipsec_hold_run(int expire, time_t now, const struct secasindex *kick)
 	TAILQ_HEAD(, ipsec_held) ready;
 	struct ipsec_held *h, *next, *hnext;
 	ipsec_release_t *fn;
-	void *arg, *out;
-	size_t outlen;
+	struct mbuf *m;
+	void *arg;
 	int v, avail;
 
 	if (!ipsec_hold_inited)
@@ -697,24 +762,20 @@ ipsec_hold_run(int expire, time_t now, const struct secasindex *kick)
 
 	while ((h = TAILQ_FIRST(&ready)) != NULL) {
 		TAILQ_REMOVE(&ready, h, link);
-		out = NULL;
-		outlen = 0;
+		m = h->m;
 		if (expire) {
-			v = IPSEC_HOOK_DROP;
+			v = ipsec_drop(&m);
 			IPSECSTAT_INC(ips_out_holdexp);
 		} else
-			v = ipsec_output(h->where, h->pkt, h->len, h->cookie,
-			    0, &out, &outlen);
-		if (v == IPSEC_HOOK_PASS) {
-			/* Policy changed meanwhile: send it as it was. */
-			v = IPSEC_HOOK_REPLACE;
-			fn(arg, h->cookie, v, h->pkt, h->len);
-		} else if (v == IPSEC_HOOK_REPLACE) {
-			fn(arg, h->cookie, v, out, outlen);
-			ipsec_hook_free(out);
-		} else
-			fn(arg, h->cookie, IPSEC_HOOK_DROP, NULL, 0);
-		explicit_bzero(h->pkt, h->len);
+			v = ipsec_output(h->where, &m, h->cookie, 0);
+		/* Passed: the policy changed meanwhile; sent as it was. */
+		if ((v == IPSEC_HOOK_PASS || v == IPSEC_HOOK_REPLACE) &&
+		    m != NULL)
+			fn(arg, h->cookie, IPSEC_HOOK_REPLACE, m);
+		else {
+			(void)ipsec_drop(&m);
+			fn(arg, h->cookie, IPSEC_HOOK_DROP, NULL);
+		}
 		free(h, M_IPSEC_HOLD);
 	}
 }
@@ -748,25 +809,28 @@ ipsec_hold_flush(void)
  * ipsec4_perform_request() for the first request of the policy.
  */
 static int
-ipsec_output(int where, const uint8_t *p, size_t len, uint64_t cookie,
-    int canhold, void **outp, size_t *outlenp)
+ipsec_output(int where, struct mbuf **mp, uint64_t cookie, int canhold)
 {
 	struct ipsecrequest isr;
 	struct secasindex saidx;
 	struct secpolicy *sp;
 	struct secasvar *sav;
 	struct ipsec_pkt pi;
-	struct mbuf *m;
+	const uint8_t *p;
 	uint32_t spid;
 	u_int level, tcount, policy, mtu;
 	int error, error2, tries;
 
 	IPSECSTAT_INC(ips_out_total);
-	if (ipsec_parse(p, len, where == IPSEC_HOOK_OUT, &pi) != 0) {
+	error = ipsec_parse(mp, where == IPSEC_HOOK_OUT, &pi);
+	if (error == ENOBUFS)
+		return (IPSEC_HOOK_DROP);
+	if (error != 0) {
 		IPSECSTAT_INC(ips_out_inval);
 		return (IPSEC_HOOK_PASS);	/* not IP: not ours */
 	}
 	pi.spidx.dir = IPSEC_DIR_OUTBOUND;
+	p = mtod(*mp, const uint8_t *);		/* the IP header */
 
 	SPTREE_RLOCK();
 	sp = ipsec_getpolicy(where, &pi.spidx);
@@ -785,7 +849,7 @@ ipsec_output(int where, const uint8_t *p, size_t len, uint64_t cookie,
 	switch (policy) {
 	case IPSEC_POLICY_DISCARD:
 		IPSECSTAT_INC(ips_out_polvio);
-		return (IPSEC_HOOK_DROP);
+		return (ipsec_drop(mp));
 	case IPSEC_POLICY_IPSEC:
 		break;
 	default:
@@ -793,7 +857,7 @@ ipsec_output(int where, const uint8_t *p, size_t len, uint64_t cookie,
 	}
 	if (tcount != 1 || isr.saidx.proto != IPPROTO_ESP) {
 		IPSECSTAT_INC(ips_out_bundlesa);
-		return (IPSEC_HOOK_DROP);
+		return (ipsec_drop(mp));
 	}
 
 	/* The SA index: transport mode takes the packet's addresses. */
@@ -817,19 +881,21 @@ ipsec_output(int where, const uint8_t *p, size_t len, uint64_t cookie,
 		if (mtu != 0) {
 			SAHTREE_RUNLOCK();
 			IPSECSTAT_INC(ips_out_toobig);
-			if (ipsec_pmtu_icmp(where, &saidx, p, pi.len, pi.af,
+			/* The ICMP error quotes the packet: contiguous. */
+			if ((p = ipsec_pull(mp, pi.len)) != NULL &&
+			    ipsec_pmtu_icmp(where, &saidx, p, pi.len, pi.af,
 			    mtu) == 0)
 				IPSECSTAT_INC(ips_out_icmp);
-			return (IPSEC_HOOK_DROP);
+			return (ipsec_drop(mp));
 		}
-		error = ipsec_esp_encap(sav, &saidx, p, &pi, &m);
+		error = ipsec_esp_encap(sav, &saidx, &pi, mp);
 		SAHTREE_RUNLOCK();
 		if (error != 0) {
 			IPSECSTAT_INC(ips_out_inval);
 			return (IPSEC_HOOK_DROP);
 		}
 		IPSECSTAT_INC(ips_out_esp);
-		return (ipsec_deliver(m, pi.af, 0, outp, outlenp));
+		return (ipsec_deliver(mp, pi.af, 0));
 	}
 	SAHTREE_RUNLOCK();
 
@@ -841,14 +907,16 @@ ipsec_output(int where, const uint8_t *p, size_t len, uint64_t cookie,
 	if (level == IPSEC_LEVEL_USE)
 		return (IPSEC_HOOK_PASS);	/* in clear, as FreeBSD */
 	if (canhold) {
-		error2 = ipsec_hold(&saidx, p, pi.len, cookie, where);
-		if (error2 == 0)
+		error2 = ipsec_hold(&saidx, *mp, cookie, where);
+		if (error2 == 0) {
+			*mp = NULL;
 			return (IPSEC_HOOK_HELD);
+		}
 		if (error2 == EEXIST && tries++ == 0)
 			goto again;	/* the SA came meanwhile */
 		IPSECSTAT_INC(ips_out_holddrop);
 	}
-	return (IPSEC_HOOK_DROP);
+	return (ipsec_drop(mp));
 }
 
 static int
@@ -975,22 +1043,25 @@ ipsec_in_drop(int verdict)
  * against the inbound policy.
  */
 static int
-ipsec_input_one(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
+ipsec_input_one(struct mbuf **mp)
 {
 	struct ipsec_pkt pi, ipi;
 	union sockaddr_union dst;
 	struct secasvar *sav;
 	struct mbuf *m;
+	const uint8_t *p;
+	uint8_t hdr[60], *ip;
 	uint32_t spi;
-	size_t espoff;
-	uint8_t *ip;
+	size_t espoff, len;
 	int error, nxt, tunnel, v;
 
-	if (ipsec_parse(p, len, 1, &pi) != 0) {
+	if (ipsec_parse(mp, 1, &pi) != 0) {
 		IPSECSTAT_INC(ips_in_inval);
-		return (IPSEC_HOOK_DROP);
+		return (ipsec_drop(mp));
 	}
 	pi.spidx.dir = IPSEC_DIR_INBOUND;
+	/* The headers and IPSEC_ULP_PULL bytes after them (ipsec_parse()). */
+	p = mtod(*mp, const uint8_t *);
 	espoff = 0;
 	if (pi.proto == IPPROTO_ESP)
 		espoff = pi.ulp;
@@ -1006,26 +1077,25 @@ ipsec_input_one(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
 		 * past a policy, by their bypass.
 		 */
 		if ((v = ipsec_in_reject(&pi.spidx, NULL, 0, NULL)) !=
-		    IPSEC_IN_OK)
+		    IPSEC_IN_OK) {
+			(void)ipsec_drop(mp);
 			return (ipsec_in_drop(v));
+		}
 		return (IPSEC_HOOK_PASS);
 	}
 
 	if (espoff + ESP_HDRLEN > pi.len) {
 		IPSECSTAT_INC(ips_in_inval);
-		return (IPSEC_HOOK_DROP);
+		return (ipsec_drop(mp));
 	}
 	memcpy(&spi, p + espoff, 4);
 	dst = pi.spidx.dst;
 	dst.sin.sin_port = 0;
-	m = m_get2((int)(pi.len - espoff + IP6_HDRLEN), M_NOWAIT, MT_DATA,
-	    M_PKTHDR);
-	if (m == NULL)
-		return (IPSEC_HOOK_DROP);
-	if (!m_append(m, (int)(pi.len - espoff), p + espoff)) {
-		m_freem(m);
-		return (IPSEC_HOOK_DROP);
-	}
+	/* The IP header, kept for transport mode; ESP is the packet now. */
+	memcpy(hdr, p, pi.hlen);
+	m = *mp;
+	*mp = NULL;
+	m_adj(m, (int)espoff);
 
 	SAHTREE_RLOCK();
 	sav = key_allocsa(&dst, IPPROTO_ESP, spi);
@@ -1041,20 +1111,19 @@ ipsec_input_one(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
 		IPSECSTAT_INC(ips_in_espfail);
 		return (IPSEC_HOOK_DROP);
 	}
-	ipsec_sa_used(sav, m->m_len);
+	ipsec_sa_used(sav, (size_t)m->m_pkthdr.len);
 	tunnel = (nxt == IPPROTO_IPV4_ || nxt == IPPROTO_IPV6_) &&
 	    sav->sah->saidx.mode != IPSEC_MODE_TRANSPORT;
 
 	if (tunnel) {
 		/* The inner packet is the packet now. */
-		if (ipsec_parse(mtod(m, uint8_t *), m->m_len, 1, &ipi) != 0 ||
+		if (ipsec_parse(&m, 1, &ipi) != 0 ||
 		    (ipi.af == AF_INET) != (nxt == IPPROTO_IPV4_)) {
 			SAHTREE_RUNLOCK();
-			m_freem(m);
+			(void)ipsec_drop(&m);
 			IPSECSTAT_INC(ips_in_inval);
 			return (IPSEC_HOOK_DROP);
 		}
-		m->m_len = m->m_pkthdr.len = (int)ipi.len;
 	} else {
 		if (pi.v6ext) {
 			/* Transport mode here: only plain IP headers. */
@@ -1069,13 +1138,14 @@ ipsec_input_one(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
 			return (IPSEC_HOOK_DROP);
 		}
 		ip = mtod(m, uint8_t *);
-		memcpy(ip, p, pi.hlen);
+		memcpy(ip, hdr, pi.hlen);
+		len = (size_t)m->m_pkthdr.len;
 		if (pi.af == AF_INET) {
 			ip[9] = (uint8_t)nxt;
-			ipsec_ip4_finish(ip, m->m_len);
+			ipsec_ip4_finish(ip, len);
 		} else {
 			ip[6] = (uint8_t)nxt;
-			ipsec_wr16(ip + 4, (uint16_t)(m->m_len - IP6_HDRLEN));
+			ipsec_wr16(ip + 4, (uint16_t)(len - IP6_HDRLEN));
 		}
 		/*
 		 * NAT-T transport mode (RFC 3948 §3.1.2): a NAT changed the
@@ -1084,10 +1154,13 @@ ipsec_input_one(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
 		 * addresses the packet has now (FreeBSD's natt_cksum_policy
 		 * 1 trusts it; this leaves a checksum that is right).
 		 */
-		if (sav->natt != NULL)
-			(void)ipsec_l4_cksum(ip, m->m_len, pi.hlen, pi.af,
-			    (uint8_t)nxt);
-		(void)ipsec_parse(mtod(m, uint8_t *), m->m_len, 1, &ipi);
+		if ((sav->natt != NULL && ipsec_l4_cksum_m(&m, pi.hlen, pi.af,
+		    (uint8_t)nxt) != 0) || ipsec_parse(&m, 1, &ipi) != 0) {
+			SAHTREE_RUNLOCK();
+			(void)ipsec_drop(&m);
+			IPSECSTAT_INC(ips_in_inval);
+			return (IPSEC_HOOK_DROP);
+		}
 	}
 	/*
 	 * What came out must be what the policy wanted protected, by this
@@ -1101,7 +1174,8 @@ ipsec_input_one(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
 		return (ipsec_in_drop(v));
 	}
 	IPSECSTAT_INC(ips_in_esp);
-	return (ipsec_deliver(m, pi.af, 1, outp, outlenp));
+	*mp = m;
+	return (ipsec_deliver(mp, pi.af, 1));
 }
 
 /*
@@ -1128,57 +1202,81 @@ ipsec_frag_forus(const uint8_t *p, size_t len)
 }
 
 /*
+ * Is this (its first bytes, of len in all) a fragment that ipsec_reass()
+ * may take: IPv4 with MF or an offset, IPv6 with a Fragment header next?
+ */
+static int
+ipsec_isfrag(const uint8_t *p, size_t len)
+{
+
+	if (len >= IP_HDRLEN && p[0] >> 4 == 4)
+		return ((ipsec_rd16(p + 6) & (IP_MF | IP_OFFMASK)) != 0);
+	return (len >= IP6_HDRLEN + 8 && p[0] >> 4 == 6 && p[6] == 44);
+}
+
+/*
  * Inbound, fragments first (ipsec_reass.c): ESP, and every datagram for
  * this host, is reassembled; the fragment that completes a datagram is
  * replaced by what comes out of it, the whole datagram when it passes in
  * clear.
  */
 static int
-ipsec_input(const uint8_t *p, size_t len, void **outp, size_t *outlenp)
+ipsec_input(struct mbuf **mp)
 {
+	const uint8_t *p;
 	uint8_t *whole;
-	size_t wlen;
+	size_t len, wlen;
 	int v;
 
 	IPSECSTAT_INC(ips_in_total);
+	len = (size_t)(*mp)->m_pkthdr.len;
+	if (len == 0 || (p = ipsec_pull(mp, MIN(len,
+	    (size_t)IP6_HDRLEN + 8))) == NULL) {
+		IPSECSTAT_INC(ips_in_inval);
+		return (ipsec_drop(mp));
+	}
+	if (!ipsec_isfrag(p, len))
+		return (ipsec_input_one(mp));
+	/* A fragment is kept whole, out of its mbufs. */
+	if ((p = ipsec_pull(mp, len)) == NULL)
+		return (IPSEC_HOOK_DROP);
 	switch (ipsec_reass(p, len, ipsec_frag_forus(p, len), &whole,
 	    &wlen)) {
 	case IPSEC_REASS_NONE:
-		return (ipsec_input_one(p, len, outp, outlenp));
+		return (ipsec_input_one(mp));
 	case IPSEC_REASS_KEPT:
 		IPSECSTAT_INC(ips_in_frag);
-		return (IPSEC_HOOK_DROP);
+		return (ipsec_drop(mp));
 	case IPSEC_REASS_DONE:
 		IPSECSTAT_INC(ips_in_frag);
 		IPSECSTAT_INC(ips_in_reass);
-		v = ipsec_input_one(whole, wlen, outp, outlenp);
-		if (v == IPSEC_HOOK_PASS) {
-			/* Never the last fragment alone: all of it. */
-			*outp = whole;
-			*outlenp = wlen;
-			return (IPSEC_HOOK_REPLACE);
-		}
+		(void)ipsec_drop(mp);
+		*mp = m_devget((char *)whole, (int)wlen, 0, NULL, NULL);
+		explicit_bzero(whole, wlen);
 		ipsec_hook_free(whole);
-		return (v);
+		if (*mp == NULL)
+			return (IPSEC_HOOK_DROP);
+		v = ipsec_input_one(mp);
+		/* Never the last fragment alone: all of it. */
+		return (v == IPSEC_HOOK_PASS ? IPSEC_HOOK_REPLACE : v);
 	}
 	IPSECSTAT_INC(ips_in_fragdrop);
-	return (IPSEC_HOOK_DROP);
+	return (ipsec_drop(mp));
 }
 
 int
-ipsec_hook(int where, const void *pkt, size_t len, uint64_t cookie,
-    void **outp, size_t *outlenp)
+ipsec_hook(int where, struct mbuf **mp, uint64_t cookie)
 {
 
-	*outp = NULL;
-	*outlenp = 0;
+	if (*mp == NULL)
+		return (IPSEC_HOOK_DROP);
+	KASSERT((*mp)->m_flags & M_PKTHDR, ("ipsec_hook: no packet header"));
 	switch (where) {
 	case IPSEC_HOOK_OUT:
 	case IPSEC_HOOK_FWD:
-		return (ipsec_output(where, pkt, len, cookie, 1, outp,
-		    outlenp));
+		return (ipsec_output(where, mp, cookie, 1));
 	case IPSEC_HOOK_IN:
-		return (ipsec_input(pkt, len, outp, outlenp));
+		return (ipsec_input(mp));
 	}
 	return (IPSEC_HOOK_PASS);
 }

@@ -5,8 +5,9 @@
  * its own (netipsecd on Linux, with netfilter queues) hands packets to
  * sys/netipsec and applies its verdict.  On a BSD kernel this is
  * ipsec4_output()/ipsec4_input() and friends, called by ip_output() and
- * ip_input() with mbufs; here the host passes whole IP packets (from the
- * IP header on) as flat buffers.
+ * ip_input() with mbufs; here too the host passes each packet (from the
+ * IP header on) as an mbuf chain with a packet header: netipsecd makes
+ * one with m_devget(9) of the queued packet.
  */
 
 #ifndef _NETIPSEC_IPSEC_HOOK_H_
@@ -27,26 +28,37 @@
 
 /* Verdicts. */
 #define	IPSEC_HOOK_PASS		0	/* let it go unmodified */
-#define	IPSEC_HOOK_REPLACE	1	/* send *outp (*outlenp bytes) instead */
+#define	IPSEC_HOOK_REPLACE	1	/* send *mp instead */
 #define	IPSEC_HOOK_HELD		2	/* the layer keeps it: see below */
 #define	IPSEC_HOOK_DROP		3	/* drop it (counted by the layer) */
 
+struct mbuf;
+
 /*
- * One packet.  "cookie" is the host's name for it (netipsecd: the
- * netfilter queue's packet id).  On IPSEC_HOOK_REPLACE, *outp is a buffer
- * of the layer's that the host frees with ipsec_hook_free() after use.
+ * One packet, *mp (M_PKTHDR; any chain), which the layer may work on in
+ * place, pull up or replace.  "cookie" is the host's name for it
+ * (netipsecd: the netfilter queue's packet id).  On return *mp is the
+ * host's to free (m_freem()) or send:
+ *
+ *	IPSEC_HOOK_PASS		*mp has the packet's bytes as they came
+ *				(perhaps in other mbufs, and without
+ *				link-layer padding after the IP packet)
+ *	IPSEC_HOOK_REPLACE	*mp is the packet to send instead
+ *	IPSEC_HOOK_HELD		*mp is NULL: the layer keeps the packet
+ *	IPSEC_HOOK_DROP		*mp is NULL: the layer freed it
+ *
  * On IPSEC_HOOK_HELD the host must neither pass nor drop the packet: the
- * layer keeps a copy while it waits for an SA (ACQUIRE) and calls the
- * release function later, exactly once per held cookie, with
- * IPSEC_HOOK_REPLACE and the packet to send, or with IPSEC_HOOK_DROP.
- * Safe to call from several threads.
+ * layer keeps it while it waits for an SA (ACQUIRE) and calls the release
+ * function later, exactly once per held cookie, with IPSEC_HOOK_REPLACE
+ * and the packet to send (an mbuf chain the host then owns), or with
+ * IPSEC_HOOK_DROP and NULL.  Safe to call from several threads.
  */
-int	ipsec_hook(int where, const void *pkt, size_t len, uint64_t cookie,
-	    void **outp, size_t *outlenp);
+int	ipsec_hook(int where, struct mbuf **mp, uint64_t cookie);
+/* Buffers the layer gives the host otherwise (ipsec_send_t's are its). */
 void	ipsec_hook_free(void *);
 
 typedef void ipsec_release_t(void *arg, uint64_t cookie, int verdict,
-	    const void *pkt, size_t len);
+	    struct mbuf *m);
 void	ipsec_hook_setrelease(ipsec_release_t *, void *arg);
 
 /*

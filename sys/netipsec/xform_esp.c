@@ -350,7 +350,8 @@ esp_aead_aad(const struct secasvar *sav, const uint8_t *esph,
 
 /*
  * The request for a packet m = ESP header || IV || payload (clen bytes)
- * || ICV, the header and IV hlen bytes: the payload, the ICV after it,
+ * || ICV, the header and IV hlen bytes and contiguous in the first mbuf
+ * (the rest may be anywhere in the chain): the payload, the ICV after it,
  * the nonce, and what the ICV covers besides the payload: the header
  * and IV with the high sequence bits (RFC 4303 §2.2.1), or the AEAD's
  * AAD built in aad.  seqhi: the high 32 bits, network order.
@@ -432,7 +433,7 @@ esp_output(struct secasvar *sav, struct mbuf **mp, int nxt)
 		error = EINVAL;
 		goto bad;
 	}
-	plen = m->m_len;
+	plen = m->m_pkthdr.len;
 	hlen = ESP_HDRLEN + xf.ex_ivlen;
 	padlen = (xf.ex_blksize - (plen + 2) % xf.ex_blksize) %
 	    xf.ex_blksize;
@@ -447,7 +448,11 @@ esp_output(struct secasvar *sav, struct mbuf **mp, int nxt)
 		goto bad;
 
 	esp_padding(sav, trailer, padlen, nxt);
-	/* The trailer, and room for the ICV the digest is written to. */
+	/*
+	 * The trailer, and room for the ICV the digest is written to, after
+	 * the last mbuf; the header and IV in front of the first, contiguous
+	 * (M_PREPEND).
+	 */
 	if (!m_append(m, padlen + 2, trailer) ||
 	    (xf.ex_icvlen > 0 && !m_append(m, xf.ex_icvlen, zero))) {
 		error = ENOBUFS;
@@ -491,14 +496,14 @@ bad:
 int
 esp_input(struct secasvar *sav, struct mbuf **mp, int *nxtp)
 {
-	uint8_t aad[12], seqhi[4], *p, *tr;
+	uint8_t aad[12], seqhi[4], tr[ESP_MAXPAD + 2], *p;
 	struct cryptop crp;
 	crypto_session_t cs;
 	struct esp_xf xf;
 	struct mbuf *m;
 	uint64_t seq;
 	u_int hlen, clen, padlen, i;
-	int error;
+	int error, nxt;
 
 	m = *mp;
 	cs = sav->tdb_cryptoid;
@@ -508,17 +513,24 @@ esp_input(struct secasvar *sav, struct mbuf **mp, int *nxtp)
 		goto bad;
 	}
 	hlen = ESP_HDRLEN + xf.ex_ivlen;
-	if ((u_int)m->m_len < hlen + 4 + xf.ex_icvlen) {
+	if ((u_int)m->m_pkthdr.len < hlen + 4 + xf.ex_icvlen) {
 		ESPSTAT_INC(esps_hdrops);
 		error = EINVAL;
 		goto bad;
 	}
-	clen = m->m_len - hlen - xf.ex_icvlen;
+	clen = m->m_pkthdr.len - hlen - xf.ex_icvlen;
 	if (clen % xf.ex_blksize != 0) {
 		ESPSTAT_INC(esps_badilen);
 		error = EINVAL;
 		goto bad;
 	}
+	/* The header and IV contiguous; the rest may stay a chain. */
+	if (m->m_len < (int)hlen && (m = m_pullup(m, (int)hlen)) == NULL) {
+		ESPSTAT_INC(esps_hdrops);
+		*mp = NULL;
+		return (ENOBUFS);
+	}
+	*mp = m;
 	p = mtod(m, uint8_t *);
 
 	/* RFC 4303 §3.4.3: replay check first, window update after ICV. */
@@ -549,8 +561,10 @@ esp_input(struct secasvar *sav, struct mbuf **mp, int *nxtp)
 		goto bad;
 	}
 
-	tr = p + hlen + clen - 2;
+	/* The trailer: pad length and next header, the padding before. */
+	m_copydata(m, (int)(hlen + clen - 2), 2, tr);
 	padlen = tr[0];
+	nxt = tr[1];
 	if (padlen + 2 > clen) {
 		ESPSTAT_INC(esps_badilen);
 		error = EINVAL;
@@ -558,8 +572,9 @@ esp_input(struct secasvar *sav, struct mbuf **mp, int *nxtp)
 	}
 	/* RFC 4303 §2.4: default padding may be checked; it is ours. */
 	if ((sav->flags & SADB_X_EXT_PMASK) == SADB_X_EXT_PSEQ) {
+		m_copydata(m, (int)(hlen + clen - 2 - padlen), (int)padlen, tr);
 		for (i = 0; i < padlen; i++)
-			if (tr[(int)i - (int)padlen] != i + 1)
+			if (tr[i] != i + 1)
 				break;
 		if (i != padlen) {
 			ESPSTAT_INC(esps_badenc);
@@ -567,11 +582,11 @@ esp_input(struct secasvar *sav, struct mbuf **mp, int *nxtp)
 			goto bad;
 		}
 	}
-	*nxtp = tr[1];
 	m_adj(m, -(int)(padlen + 2 + xf.ex_icvlen));
 	m_adj(m, hlen);
+	*nxtp = nxt;
 	ESPSTAT_INC(esps_input);
-	ESPSTAT_ADD(esps_ibytes, m->m_len);
+	ESPSTAT_ADD(esps_ibytes, m->m_pkthdr.len);
 	return (0);
 bad:
 	m_freem(m);

@@ -392,6 +392,14 @@ u_int	 m_length(struct mbuf *, struct mbuf **last);
 /* Link n after m (m_catpkt also adds n's length to m's header). */
 void	 m_cat(struct mbuf *m, struct mbuf *n);
 void	 m_catpkt(struct mbuf *m, struct mbuf *n);
+/*
+ * A packet of totlen bytes copied from a device's buffer, with leading
+ * and trailing space for the headers and trailers IPsec adds (one mbuf
+ * here; FreeBSD's may be a chain).  ifp and copy must be NULL.
+ */
+struct ifnet;
+struct mbuf *m_devget(char *buf, int totlen, int off, struct ifnet *ifp,
+	    void (*copy)(char *, char *, u_int));
 
 /* Make plen bytes of room at the front; m becomes NULL on failure. */
 #define	M_PREPEND(m, plen, how) do {					\
@@ -469,7 +477,7 @@ struct crypto_session_params {
 
 typedef struct ukern_crypto_session *crypto_session_t;
 
-/* What a request works on: one mbuf here. */
+/* What a request works on: an mbuf chain. */
 struct crypto_buffer {
 	struct mbuf	*cb_mbuf;
 };

@@ -548,25 +548,20 @@ crypto_region_ok(int start, int len, int size)
 	return (start >= 0 && len >= 0 && start <= size && len <= size - start);
 }
 
+/* The request over "size" contiguous bytes at buf. */
 static int
-crypto_run(struct cryptop *crp)
+crypto_run_buf(struct cryptop *crp, uint8_t *buf, int size)
 {
 	struct ukern_crypto_session *cs = crp->crp_session;
 	uint8_t mac[UKERN_CRYPTO_HMAC_MAX];
 	const uint8_t *aad;
-	uint8_t *buf, *pl, *dg;
-	struct mbuf *m = crp->crp_buf.cb_mbuf;
+	uint8_t *pl, *dg;
 	EVP_CIPHER_CTX *ctx;
 	size_t esnlen;
 	int enc, error;
 
-	if (cs == NULL || m == NULL || (crp->crp_flags &
-	    CRYPTO_F_IV_SEPARATE) == 0)
-		return (EINVAL);
-	KASSERT(m->m_next == NULL, ("crypto_dispatch: an mbuf chain"));
-	buf = mtod(m, uint8_t *);
 	if (!crypto_region_ok(crp->crp_payload_start,
-	    crp->crp_payload_length, m->m_len))
+	    crp->crp_payload_length, size))
 		return (EINVAL);
 	pl = buf + crp->crp_payload_start;
 	enc = CRYPTO_OP_IS_ENCRYPT(crp->crp_op);
@@ -574,7 +569,7 @@ crypto_run(struct cryptop *crp)
 	if (cs->cs_mode == CSP_MODE_AEAD || cs->cs_mode == CSP_MODE_ETA ||
 	    cs->cs_mode == CSP_MODE_DIGEST) {
 		if (!crypto_region_ok(crp->crp_digest_start, cs->cs_mlen,
-		    m->m_len))
+		    size))
 			return (EINVAL);
 		if (crp->crp_aad != NULL) {
 			if ((cs->cs_flags & CSP_F_SEPARATE_AAD) == 0 ||
@@ -583,7 +578,7 @@ crypto_run(struct cryptop *crp)
 			aad = crp->crp_aad;
 		} else {
 			if (!crypto_region_ok(crp->crp_aad_start,
-			    crp->crp_aad_length, m->m_len))
+			    crp->crp_aad_length, size))
 				return (EINVAL);
 			aad = buf + crp->crp_aad_start;
 		}
@@ -635,6 +630,37 @@ crypto_run(struct cryptop *crp)
 		return (0);
 	}
 	return (EINVAL);
+}
+
+/*
+ * A packet in one mbuf (netipsecd's, from m_devget()) is worked on in
+ * place.  A chain goes through a contiguous copy that is written back
+ * when the request succeeds (FreeBSD's software driver walks the
+ * segments with a crypto_buffer_cursor; chains are not this host's hot
+ * path).  The copy holds plaintext: erased when freed.
+ */
+static int
+crypto_run(struct cryptop *crp)
+{
+	struct mbuf *m = crp->crp_buf.cb_mbuf;
+	uint8_t *buf;
+	int error, size;
+
+	if (crp->crp_session == NULL || m == NULL || (crp->crp_flags &
+	    CRYPTO_F_IV_SEPARATE) == 0)
+		return (EINVAL);
+	if (m->m_next == NULL)
+		return (crypto_run_buf(crp, mtod(m, uint8_t *), m->m_len));
+	size = (int)m_length(m, NULL);
+	buf = malloc(MAX(size, 1), M_CRYPTO_DATA, M_NOWAIT);
+	if (buf == NULL)
+		return (ENOMEM);
+	m_copydata(m, 0, size, buf);
+	error = crypto_run_buf(crp, buf, size);
+	if (error == 0)
+		m_copyback(m, 0, size, buf);
+	zfree(buf, M_CRYPTO_DATA);
+	return (error);
 }
 
 int

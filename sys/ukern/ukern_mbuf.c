@@ -6,6 +6,7 @@
  */
 
 #include <ukern/ukern.h>
+#include <ukern/ukern_hook.h>
 
 MALLOC_DEFINE(M_MBUF, "mbuf", "packet buffers");
 
@@ -268,4 +269,56 @@ m_catpkt(struct mbuf *m, struct mbuf *n)
 	m->m_pkthdr.len += (int)m_length(n, NULL);
 	n->m_flags &= ~M_PKTHDR;
 	m_cat(m, n);
+}
+
+struct mbuf *
+m_devget(char *buf, int totlen, int off, struct ifnet *ifp,
+    void (*copy)(char *, char *, u_int))
+{
+	struct mbuf *m;
+
+	KASSERT(ifp == NULL && copy == NULL, ("m_devget: ifp or copy"));
+	if (totlen < 0 || off < 0)
+		return (NULL);
+	m = m_get2(totlen, M_NOWAIT, MT_DATA, M_PKTHDR);
+	if (m == NULL)
+		return (NULL);
+	if (totlen > 0)
+		memcpy(m->m_data, buf + off, totlen);
+	m->m_len = m->m_pkthdr.len = totlen;
+	return (m);
+}
+
+/* For hosts that do not include ukern.h (ukern_hook.h). */
+struct mbuf *
+ukern_m_frombuf(const void *pkt, size_t len)
+{
+
+	if (len > INT_MAX)
+		return (NULL);
+	return (m_devget((char *)(uintptr_t)pkt, (int)len, 0, NULL, NULL));
+}
+
+const void *
+ukern_m_flat(struct mbuf **mp, size_t *lenp)
+{
+	struct mbuf *m = *mp;
+	int len;
+
+	len = m->m_pkthdr.len;
+	if (m->m_len < len && (m = m_pullup(m, len)) == NULL) {
+		*mp = NULL;
+		*lenp = 0;
+		return (NULL);
+	}
+	*mp = m;
+	*lenp = (size_t)len;
+	return (mtod(m, const void *));
+}
+
+void
+ukern_m_freem(struct mbuf *m)
+{
+
+	m_freem(m);
 }
