@@ -37,7 +37,7 @@ done
 ver=$(sed -n 's/^#define[[:space:]]*__FreeBSD_version[[:space:]]*\([0-9]*\).*/\1/p' \
     "$SYS/sys/param.h")
 rel=$(sed -n 's/^REVISION="\(.*\)"/\1/p' "$SYS/conf/newvers.sh" 2>/dev/null)
-branch=$(sed -n 's/^BRANCH=.*[-"]\([A-Z0-9]*\)}\{0,1\}"\{0,1\}$/\1/p' \
+branch=$(sed -n 's/^BRANCH=.*[-"]\([A-Z][A-Z0-9]*\)}\{0,1\}"\{0,1\}$/\1/p' \
     "$SYS/conf/newvers.sh" 2>/dev/null | tail -n 1)
 major=$((ver / 100000))
 echo "port-check: FreeBSD $rel-$branch sys/ (__FreeBSD_version $ver) at $SYS"
@@ -64,7 +64,8 @@ done
 cver=$("$CLANG" -dumpversion | awk -F. '{ printf "%d%02d%02d", $1, $2, $3 }')
 warn=$(bmake -f "$SYS/conf/kern.mk" -V '${CWARNFLAGS}' COMPILER_TYPE=clang \
     COMPILER_VERSION="$cver" MACHINE_CPUARCH=amd64 MACHINE_ARCH=amd64 \
-    MACHINE=amd64 MK_FORMAT_EXTENSIONS=yes MK_SSP=no 2>/dev/null) ||
+    MACHINE=amd64 MK_FORMAT_EXTENSIONS=yes MK_SSP=no MK_INIT_ALL_ZERO=no \
+    MK_INIT_ALL_PATTERN=no MK_KERNEL_RETPOLINE=no 2>/dev/null) ||
     { echo "port-check: cannot read CWARNFLAGS from $SYS/conf/kern.mk" >&2;
     exit 2; }
 # Before FreeBSD 13, kern.mk spells -Wno-error=x as -Wno-error-x, which
@@ -126,5 +127,28 @@ if ls "$b"/*.o >/dev/null 2>&1; then
 	    "$unres not defined by it:"
 	sed 's/^/    /' "$b/unresolved"
 fi
-echo "port-check: $ok of $n compiled, $unres unresolved symbols"
-[ "$ok" -eq "$n" ] && [ "$unres" -eq 0 ]
+
+# ukern.h's opencrypto(9) subset claims FreeBSD's numbers: each constant
+# it defines must equal the kernel's (FreeBSD 13 and later).
+nums=ok
+if [ "$major" -ge 13 ]; then
+	{
+		echo '#include <ukern/ukern.h>'
+		sed -n '/---- opencrypto(9)/,/---- end of opencrypto/p' \
+		    "$top/sys/ukern/ukern.h" |
+		    sed -n 's/^#define[[:space:]]*\([A-Z0-9_]*\)[[:space:]][[:space:]]*\([0-9x][0-9a-fx]*\).*/_Static_assert(\1 == \2, "\1 is not \2 here");/p'
+	} >"$b/nums.c"
+	# shellcheck disable=SC2086 # cflags: words
+	if "$CLANG" $cflags -c "$b/nums.c" -o "$b/nums.o.chk" \
+	    2>"$b/nums.err"; then
+		echo "port-check: ukern.h's $(grep -c _Static_assert \
+		    "$b/nums.c") opencrypto(9) constants are the kernel's"
+	else
+		nums=failed
+		echo "port-check: ukern.h's opencrypto(9) constants differ:"
+		grep 'error:' "$b/nums.err" | sed 's/^.*error: /    /' | head
+	fi
+fi
+echo "port-check: $ok of $n compiled, $unres unresolved symbols," \
+    "constants $nums"
+[ "$ok" -eq "$n" ] && [ "$unres" -eq 0 ] && [ "$nums" = ok ]

@@ -445,7 +445,7 @@ struct mbuf *m_devget(char *buf, int totlen, int off, struct ifnet *ifp,
 #define	AES_GCM_IV_LEN			12
 #define	AES_BLOCK_LEN			16
 #define	CHACHA20_POLY1305_IV_LEN	12
-#define	EALG_MAX_BLOCK_LEN		16
+#define	EALG_MAX_BLOCK_LEN		64	/* ChaCha20's block */
 #define	HASH_MAX_LEN			64	/* SHA-512 */
 
 #define	CSP_MODE_NONE			0
