@@ -23,6 +23,7 @@ port-check: skipped: FREEBSD_SYS is not set.  Give it the sys/ directory
 of a FreeBSD source tree, for example from a clone of
 https://git.freebsd.org/src.git (releng/14.0), or /usr/src/sys on a
 FreeBSD machine:  make port-check FREEBSD_SYS=/usr/src/sys
+(sys/netipsec/PORTING.md names the FreeBSD 14.0 snapshot it passes on.)
 X
 	exit 0
 fi

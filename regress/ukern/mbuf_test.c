@@ -116,7 +116,45 @@ ATF_TC_BODY(copyback, tc)
 	memset(want + TOTAL, 0, 5);
 	memcpy(want + TOTAL + 5, in, 30);
 	check(m, want, TOTAL + 35);
+	/* Nothing at the very end, and nothing at all: nothing changes. */
+	m_copyback(m, TOTAL + 35, 0, in);
+	m_copyback(m, 0, 0, in);
+	check(m, want, TOTAL + 35);
 	m_freem(m);
+	{
+		static const int empty[] = { 0, 0, 0 };
+
+		m = mkchain(empty, nitems(empty));
+		m_copyback(m, 0, 0, in);
+		check(m, want, 0);
+		m_copyback(m, 0, 3, in);	/* grows the last */
+		check(m, in, 3);
+		m_freem(m);
+	}
+}
+
+/* m_devget(): the bytes, and off bytes more of leading space, as FreeBSD. */
+ATF_TC_WITHOUT_HEAD(devget);
+ATF_TC_BODY(devget, tc)
+{
+	struct mbuf *m;
+	uint8_t b[100];
+	int lead;
+
+	flat(b, 0, sizeof(b));
+	m = m_devget((char *)b, sizeof(b), 0, NULL, NULL);
+	ATF_REQUIRE(m != NULL);
+	check(m, b, sizeof(b));
+	lead = M_LEADINGSPACE(m);
+	ATF_CHECK(lead >= max_linkhdr);
+	m_freem(m);
+	m = m_devget((char *)b, sizeof(b), 16, NULL, NULL);
+	ATF_REQUIRE(m != NULL);
+	check(m, b, sizeof(b));
+	ATF_CHECK_EQ(M_LEADINGSPACE(m), lead + 16);
+	m_freem(m);
+	ATF_CHECK(m_devget((char *)b, sizeof(b), max_linkhdr + 1, NULL,
+	    NULL) == NULL);
 }
 
 ATF_TC_WITHOUT_HEAD(pullup);
@@ -232,6 +270,7 @@ ATF_TP_ADD_TCS(tp)
 
 	ATF_TP_ADD_TC(tp, copydata);
 	ATF_TP_ADD_TC(tp, copyback);
+	ATF_TP_ADD_TC(tp, devget);
 	ATF_TP_ADD_TC(tp, pullup);
 	ATF_TP_ADD_TC(tp, append_prepend);
 	ATF_TP_ADD_TC(tp, adj);

@@ -305,6 +305,7 @@ ctl_layer_stats(FILE *fp)
 	P(ips_in_pcb, "inbound packets under a socket's policy");
 	P(ips_in_sacheck,
 	    "inbound packets refused: not from an SA their policy names");
+	P(ips_nomem, "packets dropped: out of memory");
 	fprintf(fp, "\t%u sockets with policies\n", pcb_srv_count());
 #undef P
 	ipsec_getespstat(&es);

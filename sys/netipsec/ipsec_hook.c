@@ -62,6 +62,7 @@ struct ipsec_pkt {
 	uint8_t			proto;	/* upper-layer protocol */
 	size_t			ulp;	/* offset of the upper layer */
 	struct secpolicyindex	spidx;	/* its selector (ports in it) */
+	uint8_t			ulpb[16]; /* the upper layer's first bytes */
 };
 
 static uint16_t
@@ -163,12 +164,11 @@ ipsec_l4_cksum(uint8_t *ip, size_t len, size_t off, int af, uint8_t proto)
 	return (0);
 }
 
-/* Upper-layer bytes the packet path reads: ports, an SPI, a NAT-T marker. */
-#define	IPSEC_ULP_PULL	16
-
 /*
- * The first len bytes of *mp contiguous (len at most the packet's); NULL
- * when out of memory, the packet freed and *mp NULL.
+ * The first len bytes of *mp contiguous (len at most the packet's, and
+ * no more than an IP header: a BSD kernel's m_pullup() makes at most
+ * MHLEN bytes contiguous); NULL when out of memory, the packet freed and
+ * *mp NULL.
  */
 static const uint8_t *
 ipsec_pull(struct mbuf **mp, size_t len)
@@ -181,6 +181,44 @@ ipsec_pull(struct mbuf **mp, size_t len)
 	}
 	*mp = m;
 	return (mtod(m, const uint8_t *));
+}
+
+/*
+ * The first len bytes of m contiguous for whole-packet work (rare paths:
+ * reassembly, an ICMP error's quote, NAT-T checksums, the host's raw
+ * output): the first mbuf's own bytes when it holds them, else a copy,
+ * *copyp, to give back with ipsec_unflat().  NULL: out of memory.
+ */
+static uint8_t *
+ipsec_flat(struct mbuf *m, size_t len, uint8_t **copyp)
+{
+
+	*copyp = NULL;
+	if ((size_t)m->m_len >= len)
+		return (mtod(m, uint8_t *));
+	if ((*copyp = ipsec_hook_alloc(MAX(len, 1))) == NULL)
+		return (NULL);
+	m_copydata(m, 0, (int)len, *copyp);
+	return (*copyp);
+}
+
+static void
+ipsec_unflat(uint8_t *copy, size_t len)
+{
+
+	if (copy != NULL) {
+		explicit_bzero(copy, len);	/* it may be plaintext */
+		ipsec_hook_free(copy);
+	}
+}
+
+/* Cut what follows the IP packet (link-layer padding) off m. */
+static void
+ipsec_trim(struct mbuf *m, size_t len)
+{
+
+	if ((size_t)m->m_pkthdr.len > len)
+		m_adj(m, (int)len - m->m_pkthdr.len);
 }
 
 /* Free *mp (if the layer still has it) and say drop. */
@@ -200,17 +238,17 @@ ipsec_drop(struct mbuf **mp)
  * selector as FreeBSD's ipsec4_setspidx_ipaddr()/ipsec4_get_ulp() build
  * it: full-length prefixes; TCP, UDP and SCTP ports; ICMP type and code
  * in the port fields; ports only when "needport" and not a fragment.
- * On success the IP header, the extension headers and the first
- * IPSEC_ULP_PULL bytes of the upper layer (as many as there are) are
- * contiguous in the first mbuf, and the packet is cut to its IP length.
- * EINVAL: not a packet to parse (*mp unchanged); ENOBUFS: out of
- * memory, *mp freed and NULL.
+ * On success the IP header (IPv6: the fixed one) is contiguous in the
+ * first mbuf and pi->ulpb holds the upper layer's first bytes (as many as
+ * the packet has, zeros after).  EINVAL: not a packet to parse (*mp
+ * unchanged); ENOBUFS: out of memory, *mp freed and NULL.
  */
 static int
 ipsec_parse(struct mbuf **mp, int needport, struct ipsec_pkt *pi)
 {
 	struct secpolicyindex *sp;
 	const uint8_t *p;
+	uint8_t eh[4];
 	size_t len, off, elen;
 	uint8_t nxt;
 	int frag;
@@ -278,14 +316,14 @@ ipsec_parse(struct mbuf **mp, int needport, struct ipsec_pkt *pi)
 			pi->v6ext = 1;
 			if (off + 8 > pi->len)
 				return (EINVAL);
-			if ((p = ipsec_pull(mp, off + 8)) == NULL)
-				return (ENOBUFS);
+			/* Copied, not pulled up: there may be many. */
+			m_copydata(*mp, (int)off, sizeof(eh), eh);
 			if (nxt == 44) {
-				frag = (ipsec_rd16(p + off + 2) & 0xfff8) != 0;
+				frag = (ipsec_rd16(eh + 2) & 0xfff8) != 0;
 				elen = 8;
 			} else
-				elen = ((size_t)p[off + 1] + 1) * 8;
-			nxt = p[off];
+				elen = ((size_t)eh[1] + 1) * 8;
+			nxt = eh[0];
 			off += elen;
 			if (frag)
 				break;
@@ -297,12 +335,9 @@ ipsec_parse(struct mbuf **mp, int needport, struct ipsec_pkt *pi)
 		return (EINVAL);
 	}
 	sp->ul_proto = pi->proto;
-	if (pi->ulp < pi->len && (p = ipsec_pull(mp, MIN(pi->len,
-	    pi->ulp + IPSEC_ULP_PULL))) == NULL)
-		return (ENOBUFS);
-	/* Link-layer padding after the IP packet is not part of it. */
-	if (len > pi->len)
-		m_adj(*mp, (int)pi->len - (int)len);
+	if (pi->ulp < pi->len)
+		m_copydata(*mp, (int)pi->ulp, (int)MIN(pi->len - pi->ulp,
+		    sizeof(pi->ulpb)), pi->ulpb);
 	if (!needport || frag)
 		return (0);
 	switch (pi->proto) {
@@ -310,15 +345,15 @@ ipsec_parse(struct mbuf **mp, int needport, struct ipsec_pkt *pi)
 	case IPPROTO_UDP:
 	case 132:		/* SCTP */
 		if (pi->ulp + 4 <= pi->len) {
-			memcpy(&sp->src.sin.sin_port, p + pi->ulp, 2);
-			memcpy(&sp->dst.sin.sin_port, p + pi->ulp + 2, 2);
+			memcpy(&sp->src.sin.sin_port, pi->ulpb, 2);
+			memcpy(&sp->dst.sin.sin_port, pi->ulpb + 2, 2);
 		}
 		break;
 	case IPPROTO_ICMP:
 	case 58:		/* ICMPv6 */
 		if (pi->ulp + 2 <= pi->len) {
-			sp->src.sin.sin_port = htons(p[pi->ulp]);
-			sp->dst.sin.sin_port = htons(p[pi->ulp + 1]);
+			sp->src.sin.sin_port = htons(pi->ulpb[0]);
+			sp->dst.sin.sin_port = htons(pi->ulpb[1]);
 		}
 		break;
 	}
@@ -420,7 +455,7 @@ ipsec_hook_free(void *p)
 static int
 ipsec_deliver(struct mbuf **mp, int af, int in)
 {
-	const uint8_t *p;
+	uint8_t *p, *copy;
 	size_t len;
 	int v;
 
@@ -428,8 +463,10 @@ ipsec_deliver(struct mbuf **mp, int af, int in)
 	if (v == af)
 		return (IPSEC_HOOK_REPLACE);
 	len = (size_t)(*mp)->m_pkthdr.len;
-	if ((p = ipsec_pull(mp, len)) != NULL &&
-	    ipsec_host_output_frag(p, len, !in) == 0) {
+	p = ipsec_flat(*mp, len, &copy);
+	v = p != NULL ? ipsec_host_output_frag(p, len, !in) : ENOBUFS;
+	ipsec_unflat(copy, len);
+	if (v == 0) {
 		if (in)
 			IPSECSTAT_INC(ips_in_raw);
 		else
@@ -440,18 +477,26 @@ ipsec_deliver(struct mbuf **mp, int af, int in)
 }
 
 /*
- * ipsec_l4_cksum() over a whole packet, made contiguous (NAT-T's
- * checksums only).  ENOBUFS: *mp freed and NULL.
+ * ipsec_l4_cksum() over a whole packet (NAT-T's checksums only): in
+ * place, or over a copy whose new checksum is written back.  ENOBUFS:
+ * *mp freed and NULL.
  */
 static int
 ipsec_l4_cksum_m(struct mbuf **mp, size_t off, int af, uint8_t proto)
 {
-	size_t len;
+	uint8_t *p, *copy;
+	size_t len, coff;
 
 	len = (size_t)(*mp)->m_pkthdr.len;
-	if (ipsec_pull(mp, len) == NULL)
+	if ((p = ipsec_flat(*mp, len, &copy)) == NULL) {
+		(void)ipsec_drop(mp);
 		return (ENOBUFS);
-	(void)ipsec_l4_cksum(mtod(*mp, uint8_t *), len, off, af, proto);
+	}
+	if (ipsec_l4_cksum(p, len, off, af, proto) == 0 && copy != NULL) {
+		coff = off + (proto == IPPROTO_TCP ? 16 : 6);
+		m_copyback(*mp, (int)coff, 2, copy + coff);
+	}
+	ipsec_unflat(copy, len);
 	return (0);
 }
 
@@ -497,6 +542,7 @@ ipsec_esp_encap(struct secasvar *sav, const struct secasindex *saidx,
 		return (EINVAL);
 	}
 	/* The IP header is contiguous (ipsec_parse()). */
+	ipsec_trim(m, pi->len);
 	p = mtod(m, const uint8_t *);
 	tos = pi->af == AF_INET ? p[1] : (uint8_t)((p[0] << 4) | (p[1] >> 4));
 	df = pi->af == AF_INET && (ipsec_rd16(p + 6) & IP_DF);
@@ -817,14 +863,17 @@ ipsec_output(int where, struct mbuf **mp, uint64_t cookie, int canhold)
 	struct secasvar *sav;
 	struct ipsec_pkt pi;
 	const uint8_t *p;
+	uint8_t *q, *copy;
 	uint32_t spid;
 	u_int level, tcount, policy, mtu;
 	int error, error2, tries;
 
 	IPSECSTAT_INC(ips_out_total);
 	error = ipsec_parse(mp, where == IPSEC_HOOK_OUT, &pi);
-	if (error == ENOBUFS)
+	if (error == ENOBUFS) {
+		IPSECSTAT_INC(ips_nomem);
 		return (IPSEC_HOOK_DROP);
+	}
 	if (error != 0) {
 		IPSECSTAT_INC(ips_out_inval);
 		return (IPSEC_HOOK_PASS);	/* not IP: not ours */
@@ -881,11 +930,12 @@ ipsec_output(int where, struct mbuf **mp, uint64_t cookie, int canhold)
 		if (mtu != 0) {
 			SAHTREE_RUNLOCK();
 			IPSECSTAT_INC(ips_out_toobig);
-			/* The ICMP error quotes the packet: contiguous. */
-			if ((p = ipsec_pull(mp, pi.len)) != NULL &&
-			    ipsec_pmtu_icmp(where, &saidx, p, pi.len, pi.af,
-			    mtu) == 0)
+			/* The ICMP error quotes the packet. */
+			q = ipsec_flat(*mp, pi.len, &copy);
+			if (q != NULL && ipsec_pmtu_icmp(where, &saidx, q,
+			    pi.len, pi.af, mtu) == 0)
 				IPSECSTAT_INC(ips_out_icmp);
+			ipsec_unflat(copy, pi.len);
 			return (ipsec_drop(mp));
 		}
 		error = ipsec_esp_encap(sav, &saidx, &pi, mp);
@@ -1055,19 +1105,22 @@ ipsec_input_one(struct mbuf **mp)
 	size_t espoff, len;
 	int error, nxt, tunnel, v;
 
-	if (ipsec_parse(mp, 1, &pi) != 0) {
-		IPSECSTAT_INC(ips_in_inval);
+	if ((error = ipsec_parse(mp, 1, &pi)) != 0) {
+		if (error == ENOBUFS)
+			IPSECSTAT_INC(ips_nomem);
+		else
+			IPSECSTAT_INC(ips_in_inval);
 		return (ipsec_drop(mp));
 	}
 	pi.spidx.dir = IPSEC_DIR_INBOUND;
-	/* The headers and IPSEC_ULP_PULL bytes after them (ipsec_parse()). */
+	/* The IP header (ipsec_parse()); the upper layer's start in ulpb. */
 	p = mtod(*mp, const uint8_t *);
 	espoff = 0;
 	if (pi.proto == IPPROTO_ESP)
 		espoff = pi.ulp;
 	else if (pi.proto == IPPROTO_UDP && pi.ulp + 12 <= pi.len &&
-	    ipsec_rd16(p + pi.ulp + 2) == NATT_PORT &&
-	    memcmp(p + pi.ulp + 8, "\0\0\0\0", 4) != 0)
+	    ipsec_rd16(pi.ulpb + 2) == NATT_PORT &&
+	    memcmp(pi.ulpb + 8, "\0\0\0\0", 4) != 0)
 		espoff = pi.ulp + 8;	/* RFC 3948: ESP in UDP */
 
 	if (espoff == 0) {
@@ -1088,13 +1141,14 @@ ipsec_input_one(struct mbuf **mp)
 		IPSECSTAT_INC(ips_in_inval);
 		return (ipsec_drop(mp));
 	}
-	memcpy(&spi, p + espoff, 4);
+	memcpy(&spi, pi.ulpb + (espoff - pi.ulp), 4);
 	dst = pi.spidx.dst;
 	dst.sin.sin_port = 0;
 	/* The IP header, kept for transport mode; ESP is the packet now. */
 	memcpy(hdr, p, pi.hlen);
 	m = *mp;
 	*mp = NULL;
+	ipsec_trim(m, pi.len);
 	m_adj(m, (int)espoff);
 
 	SAHTREE_RLOCK();
@@ -1124,6 +1178,7 @@ ipsec_input_one(struct mbuf **mp)
 			IPSECSTAT_INC(ips_in_inval);
 			return (IPSEC_HOOK_DROP);
 		}
+		ipsec_trim(m, ipi.len);	/* the padding of the tunnel */
 	} else {
 		if (pi.v6ext) {
 			/* Transport mode here: only plain IP headers. */
@@ -1224,24 +1279,30 @@ static int
 ipsec_input(struct mbuf **mp)
 {
 	const uint8_t *p;
-	uint8_t *whole;
+	uint8_t *whole, *copy;
 	size_t len, wlen;
-	int v;
+	int r, v;
 
 	IPSECSTAT_INC(ips_in_total);
 	len = (size_t)(*mp)->m_pkthdr.len;
-	if (len == 0 || (p = ipsec_pull(mp, MIN(len,
-	    (size_t)IP6_HDRLEN + 8))) == NULL) {
+	if (len == 0) {
 		IPSECSTAT_INC(ips_in_inval);
 		return (ipsec_drop(mp));
+	}
+	if ((p = ipsec_pull(mp, MIN(len, (size_t)IP6_HDRLEN + 8))) == NULL) {
+		IPSECSTAT_INC(ips_nomem);
+		return (IPSEC_HOOK_DROP);
 	}
 	if (!ipsec_isfrag(p, len))
 		return (ipsec_input_one(mp));
 	/* A fragment is kept whole, out of its mbufs. */
-	if ((p = ipsec_pull(mp, len)) == NULL)
-		return (IPSEC_HOOK_DROP);
-	switch (ipsec_reass(p, len, ipsec_frag_forus(p, len), &whole,
-	    &wlen)) {
+	if ((p = ipsec_flat(*mp, len, &copy)) == NULL) {
+		IPSECSTAT_INC(ips_nomem);
+		return (ipsec_drop(mp));
+	}
+	r = ipsec_reass(p, len, ipsec_frag_forus(p, len), &whole, &wlen);
+	ipsec_unflat(copy, len);
+	switch (r) {
 	case IPSEC_REASS_NONE:
 		return (ipsec_input_one(mp));
 	case IPSEC_REASS_KEPT:
@@ -1254,8 +1315,10 @@ ipsec_input(struct mbuf **mp)
 		*mp = m_devget((char *)whole, (int)wlen, 0, NULL, NULL);
 		explicit_bzero(whole, wlen);
 		ipsec_hook_free(whole);
-		if (*mp == NULL)
+		if (*mp == NULL) {
+			IPSECSTAT_INC(ips_nomem);
 			return (IPSEC_HOOK_DROP);
+		}
 		v = ipsec_input_one(mp);
 		/* Never the last fragment alone: all of it. */
 		return (v == IPSEC_HOOK_PASS ? IPSEC_HOOK_REPLACE : v);

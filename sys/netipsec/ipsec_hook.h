@@ -168,6 +168,7 @@ struct ipsecstat {
 	uint64_t	ips_out_pcb;		/* under a socket's policy */
 	uint64_t	ips_in_pcb;		/* under a socket's policy */
 	uint64_t	ips_in_sacheck;		/* SA not the policy's: dropped */
+	uint64_t	ips_nomem;		/* dropped: out of memory */
 };
 
 void	ipsec_getstat(struct ipsecstat *);

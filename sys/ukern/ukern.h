@@ -395,7 +395,8 @@ void	 m_catpkt(struct mbuf *m, struct mbuf *n);
 /*
  * A packet of totlen bytes copied from a device's buffer, with leading
  * and trailing space for the headers and trailers IPsec adds (one mbuf
- * here; FreeBSD's may be a chain).  ifp and copy must be NULL.
+ * here; FreeBSD's may be a chain), off more bytes of it leading (at
+ * most max_linkhdr).  ifp and copy must be NULL.
  */
 struct ifnet;
 struct mbuf *m_devget(char *buf, int totlen, int off, struct ifnet *ifp,

@@ -197,6 +197,8 @@ m_copyback(struct mbuf *m0, int off, int len, const void *cp)
 
 	KASSERT(off >= 0 && len >= 0, ("m_copyback: off %d len %d", off,
 	    len));
+	if (len == 0)
+		return;
 	total = (int)m_length(m0, NULL);
 	/* Past the end: the last buffer grows, zeros up to off. */
 	if (off + len > total) {
@@ -209,9 +211,11 @@ m_copyback(struct mbuf *m0, int off, int len, const void *cp)
 		if (m0->m_flags & M_PKTHDR)
 			m0->m_pkthdr.len += n;
 	}
+	/* Now off + len <= total: the chain holds every byte written. */
 	for (m = m0; off >= m->m_len; m = m->m_next)
 		off -= m->m_len;
 	while (len > 0) {
+		KASSERT(m != NULL, ("m_copyback: past the end of the chain"));
 		n = MIN(m->m_len - off, len);
 		memcpy(m->m_data + off, p, n);
 		p += n;
@@ -278,13 +282,15 @@ m_devget(char *buf, int totlen, int off, struct ifnet *ifp,
 	struct mbuf *m;
 
 	KASSERT(ifp == NULL && copy == NULL, ("m_devget: ifp or copy"));
-	if (totlen < 0 || off < 0)
+	if (totlen < 0 || off < 0 || off > max_linkhdr)
 		return (NULL);
-	m = m_get2(totlen, M_NOWAIT, MT_DATA, M_PKTHDR);
+	/* As FreeBSD's: off is leading space left in the mbuf. */
+	m = m_get2(totlen + off, M_NOWAIT, MT_DATA, M_PKTHDR);
 	if (m == NULL)
 		return (NULL);
+	m->m_data += off;
 	if (totlen > 0)
-		memcpy(m->m_data, buf + off, totlen);
+		memcpy(m->m_data, buf, totlen);
 	m->m_len = m->m_pkthdr.len = totlen;
 	return (m);
 }
