@@ -24,10 +24,11 @@
 
 static const uint8_t gcmkey[20] = "0123456789abcdefSALT";
 
+/* A policy with one request of protocol "proto". */
 static int
-spd(struct tsock *ts, const char *src, int ps, const char *dst, int pd,
-    int dir, int policy, int mode, int level, const char *tsrc,
-    const char *tdst)
+spd_proto(struct tsock *ts, int proto, const char *src, int ps,
+    const char *dst, int pd, int dir, int policy, int mode, int level,
+    const char *tsrc, const char *tdst)
 {
 	struct pb_msg m;
 
@@ -36,7 +37,33 @@ spd(struct tsock *ts, const char *src, int ps, const char *dst, int pd,
 	pb_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, pd, 255);
 	pb_policy(&m, dir, policy, 0, 0);
 	if (policy == IPSEC_POLICY_IPSEC)
-		pb_policy_req(&m, IPPROTO_ESP, mode, level, 0, tsrc, tdst);
+		pb_policy_req(&m, (uint16_t)proto, (uint8_t)mode,
+		    (uint8_t)level, 0, tsrc, tdst);
+	return (ts_do(ts, &m));
+}
+
+static int
+spd(struct tsock *ts, const char *src, int ps, const char *dst, int pd,
+    int dir, int policy, int mode, int level, const char *tsrc,
+    const char *tdst)
+{
+
+	return (spd_proto(ts, IPPROTO_ESP, src, ps, dst, pd, dir, policy,
+	    mode, level, tsrc, tdst));
+}
+
+/* An SADB_ADD of an AH SA with HMAC-SHA2-256-128 from src to dst. */
+static int
+sa_ah(struct tsock *ts, uint32_t spi, const char *src, const char *dst)
+{
+	static const uint8_t akey[32] = "0123456789abcdef0123456789abcdef";
+	struct pb_msg m;
+
+	pb_init(&m, SADB_ADD, SADB_SATYPE_AH, 0, PID);
+	pb_sa(&m, spi, 8, SADB_X_AALG_SHA2_256, SADB_EALG_NONE, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, -1, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, 255);
+	pb_key(&m, SADB_EXT_KEY_AUTH, akey, sizeof(akey));
 	return (ts_do(ts, &m));
 }
 
@@ -1058,16 +1085,20 @@ ATF_TC_BODY(chains, tc)
 {
 	static const struct {
 		const char	*src, *dst, *tsrc, *tdst;
-		int		 plen, mode, natt, af;
+		int		 plen, mode, natt, af, proto;
 	} c[] = {
 		{ "192.0.2.1", "192.0.2.2", NULL, NULL, 32,
-		    IPSEC_MODE_TRANSPORT, 0, AF_INET },
+		    IPSEC_MODE_TRANSPORT, 0, AF_INET, IPPROTO_ESP },
 		{ "192.0.2.3", "192.0.2.4", NULL, NULL, 32,
-		    IPSEC_MODE_TRANSPORT, 1, AF_INET },
+		    IPSEC_MODE_TRANSPORT, 1, AF_INET, IPPROTO_ESP },
 		{ "192.0.2.0", "203.0.113.0", "198.51.100.2", "198.51.100.6",
-		    24, IPSEC_MODE_TUNNEL, 0, AF_INET },
+		    24, IPSEC_MODE_TUNNEL, 0, AF_INET, IPPROTO_ESP },
 		{ "2001:db8::1", "2001:db8::2", NULL, NULL, 128,
-		    IPSEC_MODE_TRANSPORT, 0, AF_INET6 },
+		    IPSEC_MODE_TRANSPORT, 0, AF_INET6, IPPROTO_ESP },
+		{ "192.0.2.5", "192.0.2.6", NULL, NULL, 32,
+		    IPSEC_MODE_TRANSPORT, 0, AF_INET, IPPROTO_AH },
+		{ "2001:db8::5", "2001:db8::6", NULL, NULL, 128,
+		    IPSEC_MODE_TRANSPORT, 0, AF_INET6, IPPROTO_AH },
 	};
 	uint8_t pkt[256];
 	struct tsock *ts;
@@ -1078,10 +1109,14 @@ ATF_TC_BODY(chains, tc)
 	ts = ts_open();
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		for (dir = IPSEC_DIR_INBOUND; dir <= IPSEC_DIR_OUTBOUND; dir++)
-			ATF_REQUIRE_EQ(spd(ts, c[i].src, c[i].plen, c[i].dst,
-			    c[i].plen, dir, IPSEC_POLICY_IPSEC, c[i].mode,
-			    IPSEC_LEVEL_REQUIRE, c[i].tsrc, c[i].tdst), 0);
-		if (c[i].natt)
+			ATF_REQUIRE_EQ(spd_proto(ts, c[i].proto, c[i].src,
+			    c[i].plen, c[i].dst, c[i].plen, dir,
+			    IPSEC_POLICY_IPSEC, c[i].mode, IPSEC_LEVEL_REQUIRE,
+			    c[i].tsrc, c[i].tdst), 0);
+		if (c[i].proto == IPPROTO_AH)
+			ATF_REQUIRE_EQ(sa_ah(ts, 0x2000 + (uint32_t)i,
+			    c[i].src, c[i].dst), 0);
+		else if (c[i].natt)
 			ATF_REQUIRE_EQ(sa_natt(ts, 0x2000 + (uint32_t)i,
 			    c[i].src, c[i].dst, 14500, 4500), 0);
 		else
@@ -1101,11 +1136,96 @@ ATF_TC_BODY(chains, tc)
 	tk_stop();
 }
 
+/*
+ * AH in transport mode: the payload goes in clear after AH; a router may
+ * change the mutable fields (TTL, TOS, checksum) and the packet still
+ * verifies; any other changed byte, or the same packet again, is refused.
+ */
+ATF_TC_WITHOUT_HEAD(ah_transport4);
+ATF_TC_BODY(ah_transport4, tc)
+{
+	uint8_t pkt[256], esp[512], bad[512];
+	struct tsock *ts;
+	void *out, *in;
+	size_t len, olen, ilen;
+	int dir;
+
+	tk_start();
+	ts = ts_open();
+	for (dir = IPSEC_DIR_INBOUND; dir <= IPSEC_DIR_OUTBOUND; dir++)
+		ATF_REQUIRE_EQ(spd_proto(ts, IPPROTO_AH, "192.0.2.1", 32,
+		    "192.0.2.2", 32, dir, IPSEC_POLICY_IPSEC,
+		    IPSEC_MODE_TRANSPORT, IPSEC_LEVEL_REQUIRE, NULL, NULL), 0);
+	ATF_REQUIRE_EQ(sa_ah(ts, 0x3001, "192.0.2.1", "192.0.2.2"), 0);
+	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 50);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
+	/* IP, AH of 12 + 16 bytes (SHA2-256-128), then the packet's UDP. */
+	ATF_REQUIRE_EQ(olen, len + 28);
+	memcpy(esp, out, olen);
+	ipsec_hook_free(out);
+	ATF_CHECK_EQ(esp[9], IPPROTO_AH);
+	ATF_CHECK_EQ(cksum(esp, 20), 0);
+	ATF_CHECK_EQ((size_t)(esp[2] << 8 | esp[3]), olen);
+	ATF_CHECK_EQ(esp[20], IPPROTO_UDP);
+	ATF_CHECK_EQ(esp[21], 28 / 4 - 2);
+	ATF_CHECK_EQ(ntohl(*(uint32_t *)(void *)(esp + 24)), 0x3001);
+	ATF_CHECK_EQ(ntohl(*(uint32_t *)(void *)(esp + 28)), 1);
+	ATF_CHECK(memcmp(esp + 48, pkt + 20, len - 20) == 0);
+
+	/* Mutable fields changed on the way: still good. */
+	memcpy(bad, esp, olen);
+	bad[8] = 3;			/* TTL */
+	bad[1] = 0xb8;			/* TOS */
+	bad[10] = bad[11] = 0;
+	bad[10] = (uint8_t)(cksum(bad, 20) >> 8);
+	bad[11] = (uint8_t)cksum(bad, 20);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, bad, olen, 2, &in,
+	    &ilen), IPSEC_HOOK_REPLACE);
+	ATF_CHECK_EQ(ilen, len);
+	ATF_CHECK(memcmp((uint8_t *)in + 20, pkt + 20, len - 20) == 0);
+	ATF_CHECK_EQ(((uint8_t *)in)[8], 3);
+	ATF_CHECK_EQ(((uint8_t *)in)[9], IPPROTO_UDP);
+	ipsec_hook_free(in);
+	/* The same packet again: a replay. */
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, esp, olen, 3, &in, &ilen),
+	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_in_ahfail, 1);
+
+	/* Immutable bytes: the ID, the source, the payload, the AH. */
+	{
+		static const size_t at[] = { 4, 13, 22, 30, 60 };
+		size_t k;
+
+		for (k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+			ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt,
+			    len, 4, &out, &olen), IPSEC_HOOK_REPLACE);
+			memcpy(bad, out, olen);
+			ipsec_hook_free(out);
+			bad[at[k]] ^= 0x04;
+			bad[10] = bad[11] = 0;
+			bad[10] = (uint8_t)(cksum(bad, 20) >> 8);
+			bad[11] = (uint8_t)cksum(bad, 20);
+			ATF_CHECK_EQ_MSG(ukern_ipsec_hook(IPSEC_HOOK_IN, bad,
+			    olen, 5, &in, &ilen), IPSEC_HOOK_DROP,
+			    "byte %zu changed and it went in", at[k]);
+		}
+	}
+	/* In clear where AH is required: refused. */
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, pkt, len, 6, &in, &ilen),
+	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_out_ah, 6);
+	ATF_CHECK_EQ(stat_now().ips_in_ah, 1);
+	ts_close(ts);
+	tk_stop();
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, pass_discard_noport);
 	ATF_TP_ADD_TC(tp, transport4);
 	ATF_TP_ADD_TC(tp, chains);
+	ATF_TP_ADD_TC(tp, ah_transport4);
 	ATF_TP_ADD_TC(tp, transport6);
 	ATF_TP_ADD_TC(tp, tunnel4);
 	ATF_TP_ADD_TC(tp, natt4);

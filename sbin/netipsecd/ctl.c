@@ -29,6 +29,7 @@
 
 #include <netipsec/ipsec_hook.h>
 #include <netipsec/esp.h>
+#include <netipsec/ah.h>
 #include <netipsec/key.h>
 
 #include "netipsecd.h"
@@ -272,6 +273,7 @@ ctl_layer_stats(FILE *fp)
 {
 	struct ipsecstat	st;
 	struct espstat		es;
+	struct ahstat		as;
 
 	ipsec_getstat(&st);
 	fprintf(fp, "ipsec:\n");
@@ -306,6 +308,9 @@ ctl_layer_stats(FILE *fp)
 	P(ips_in_sacheck,
 	    "inbound packets refused: not from an SA their policy names");
 	P(ips_nomem, "packets dropped: out of memory");
+	P(ips_out_ah, "outbound packets protected with AH");
+	P(ips_in_ah, "inbound AH packets accepted");
+	P(ips_in_ahfail, "inbound AH packets refused (see ah below)");
 	fprintf(fp, "\t%u sockets with policies\n", pcb_srv_count());
 #undef P
 	ipsec_getespstat(&es);
@@ -323,6 +328,21 @@ ctl_layer_stats(FILE *fp)
 	P(esps_wrap, "packets refused: sequence number would wrap");
 	P(esps_noxform, "packets for an SA without a usable transform");
 	P(esps_crypto, "crypto library errors");
+#undef P
+	ipsec_getahstat(&as);
+	fprintf(fp, "ah:\n");
+#define	P(f, what)	fprintf(fp, "\t%ju %s\n", (uintmax_t)as.f, what)
+	P(ahs_output, "packets out");
+	P(ahs_obytes, "bytes out");
+	P(ahs_input, "packets in");
+	P(ahs_ibytes, "bytes in");
+	P(ahs_hdrops, "packets shorter than header shows");
+	P(ahs_badauthl, "packets with an AH length not the SA's");
+	P(ahs_badauth, "packets that failed the ICV check");
+	P(ahs_replay, "packets replayed or too old");
+	P(ahs_wrap, "packets refused: sequence number would wrap");
+	P(ahs_noxform, "packets for an SA without a usable transform");
+	P(ahs_crypto, "crypto library errors");
 #undef P
 }
 

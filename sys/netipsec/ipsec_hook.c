@@ -23,6 +23,7 @@
 #include <netipsec/key.h>
 #include <netipsec/key_var.h>
 #include <netipsec/esp.h>
+#include <netipsec/ah.h>
 #include <netipsec/ipsec_hook.h>
 #include <netipsec/ipsec_hook_var.h>
 
@@ -514,16 +515,77 @@ ipsec_sa_used(struct secasvar *sav, size_t bytes)
 }
 
 /*
- * ESP output for one packet (*mp, parsed into *pi), SA and request's SA
- * index (whose addresses are the tunnel endpoints in tunnel mode):
- * transport mode keeps the IP header and protects what follows it;
- * tunnel mode protects the whole packet and puts a new header in front
- * (RFC 4301 §5.1.2: TTL 64, DSCP and ECN copied, DF per
- * net.inet.ipsec.dfbit).  *mp becomes the ESP packet, or NULL (freed)
- * with an errno.  SAHTREE_RLOCK held.
+ * AH output: transport mode puts AH after the packet's own header,
+ * tunnel mode after a new one; the ICV covers both (ipsec_encap()).
  */
 static int
-ipsec_esp_encap(struct secasvar *sav, const struct secasindex *saidx,
+ipsec_ah_encap(struct secasvar *sav, const struct secasindex *saidx,
+    const struct ipsec_pkt *pi, struct mbuf **mp, int tunnel, uint8_t tos,
+    int df)
+{
+	struct mbuf *m;
+	uint8_t *ip;
+	size_t plen, olen, len;
+	int error, oaf;
+
+	m = *mp;
+	*mp = NULL;
+	plen = (size_t)m->m_pkthdr.len - (tunnel ? 0 : pi->hlen);
+	if (!tunnel) {
+		error = ah_output(sav, &m, (int)pi->hlen, pi->af);
+		if (error != 0)
+			return (error);
+		ipsec_sa_used(sav, plen);
+		*mp = m;
+		return (0);
+	}
+	oaf = saidx->dst.sa.sa_family;
+	olen = oaf == AF_INET ? IP_HDRLEN : IP6_HDRLEN;
+	M_PREPEND(m, olen, M_NOWAIT);
+	if (m == NULL)
+		return (ENOBUFS);
+	ip = mtod(m, uint8_t *);
+	len = (size_t)m->m_pkthdr.len;
+	memset(ip, 0, olen);
+	if (oaf == AF_INET) {
+		ip[0] = 0x45;
+		ip[1] = tos;
+		ipsec_wr16(ip + 4, (uint16_t)arc4random());
+		if (ipsec_dfbit == 1 || (ipsec_dfbit == 2 && df))
+			ipsec_wr16(ip + 6, IP_DF);
+		ip[8] = 64;
+		ip[9] = pi->af == AF_INET ? IPPROTO_IPV4_ : IPPROTO_IPV6_;
+		memcpy(ip + 12, &saidx->src.sin.sin_addr, 4);
+		memcpy(ip + 16, &saidx->dst.sin.sin_addr, 4);
+		ipsec_ip4_finish(ip, len);
+	} else {
+		ip[0] = 0x60 | (tos >> 4);
+		ip[1] = (uint8_t)(tos << 4);
+		ipsec_wr16(ip + 4, (uint16_t)(len - IP6_HDRLEN));
+		ip[6] = pi->af == AF_INET ? IPPROTO_IPV4_ : IPPROTO_IPV6_;
+		ip[7] = 64;
+		memcpy(ip + 8, &saidx->src.sin6.sin6_addr, 16);
+		memcpy(ip + 24, &saidx->dst.sin6.sin6_addr, 16);
+	}
+	error = ah_output(sav, &m, (int)olen, oaf);
+	if (error != 0)
+		return (error);
+	ipsec_sa_used(sav, plen);
+	*mp = m;
+	return (0);
+}
+
+/*
+ * ESP or AH output for one packet (*mp, parsed into *pi), SA and
+ * request's SA index (whose addresses are the tunnel endpoints in tunnel
+ * mode): transport mode keeps the IP header and protects what follows
+ * it; tunnel mode protects the whole packet and puts a new header in
+ * front (RFC 4301 §5.1.2: TTL 64, DSCP and ECN copied, DF per
+ * net.inet.ipsec.dfbit).  *mp becomes the protected packet, or NULL
+ * (freed) with an errno.  SAHTREE_RLOCK held.
+ */
+static int
+ipsec_encap(struct secasvar *sav, const struct secasindex *saidx,
     const struct ipsec_pkt *pi, struct mbuf **mp)
 {
 	uint8_t hdr[60], *ip, tos;
@@ -546,6 +608,10 @@ ipsec_esp_encap(struct secasvar *sav, const struct secasindex *saidx,
 	p = mtod(m, const uint8_t *);
 	tos = pi->af == AF_INET ? p[1] : (uint8_t)((p[0] << 4) | (p[1] >> 4));
 	df = pi->af == AF_INET && (ipsec_rd16(p + 6) & IP_DF);
+	if (saidx->proto == IPPROTO_AH) {
+		*mp = m;
+		return (ipsec_ah_encap(sav, saidx, pi, mp, tunnel, tos, df));
+	}
 	if (!tunnel) {
 		/* ESP goes between the header and what it carries. */
 		memcpy(hdr, p, pi->hlen);
@@ -904,7 +970,8 @@ ipsec_output(int where, struct mbuf **mp, uint64_t cookie, int canhold)
 	default:
 		return (IPSEC_HOOK_PASS);
 	}
-	if (tcount != 1 || isr.saidx.proto != IPPROTO_ESP) {
+	if (tcount != 1 || (isr.saidx.proto != IPPROTO_ESP &&
+	    isr.saidx.proto != IPPROTO_AH)) {
 		IPSECSTAT_INC(ips_out_bundlesa);
 		return (ipsec_drop(mp));
 	}
@@ -938,13 +1005,16 @@ ipsec_output(int where, struct mbuf **mp, uint64_t cookie, int canhold)
 			ipsec_unflat(copy, pi.len);
 			return (ipsec_drop(mp));
 		}
-		error = ipsec_esp_encap(sav, &saidx, &pi, mp);
+		error = ipsec_encap(sav, &saidx, &pi, mp);
 		SAHTREE_RUNLOCK();
 		if (error != 0) {
 			IPSECSTAT_INC(ips_out_inval);
 			return (IPSEC_HOOK_DROP);
 		}
-		IPSECSTAT_INC(ips_out_esp);
+		if (saidx.proto == IPPROTO_AH)
+			IPSECSTAT_INC(ips_out_ah);
+		else
+			IPSECSTAT_INC(ips_out_esp);
 		return (ipsec_deliver(mp, pi.af, 0));
 	}
 	SAHTREE_RUNLOCK();
@@ -1103,7 +1173,7 @@ ipsec_input_one(struct mbuf **mp)
 	uint8_t hdr[60], *ip;
 	uint32_t spi;
 	size_t espoff, len;
-	int error, nxt, tunnel, v;
+	int error, nxt, tunnel, v, proto;
 
 	if ((error = ipsec_parse(mp, 1, &pi)) != 0) {
 		if (error == ENOBUFS)
@@ -1116,9 +1186,13 @@ ipsec_input_one(struct mbuf **mp)
 	/* The IP header (ipsec_parse()); the upper layer's start in ulpb. */
 	p = mtod(*mp, const uint8_t *);
 	espoff = 0;
+	proto = IPPROTO_ESP;
 	if (pi.proto == IPPROTO_ESP)
 		espoff = pi.ulp;
-	else if (pi.proto == IPPROTO_UDP && pi.ulp + 12 <= pi.len &&
+	else if (pi.proto == IPPROTO_AH) {
+		espoff = pi.ulp;
+		proto = IPPROTO_AH;
+	} else if (pi.proto == IPPROTO_UDP && pi.ulp + 12 <= pi.len &&
 	    ipsec_rd16(pi.ulpb + 2) == NATT_PORT &&
 	    memcmp(pi.ulpb + 8, "\0\0\0\0", 4) != 0)
 		espoff = pi.ulp + 8;	/* RFC 3948: ESP in UDP */
@@ -1137,11 +1211,17 @@ ipsec_input_one(struct mbuf **mp)
 		return (IPSEC_HOOK_PASS);
 	}
 
-	if (espoff + ESP_HDRLEN > pi.len) {
+	/*
+	 * ESP's SPI at its start, AH's after 4 bytes; AH here follows a
+	 * plain IP header (its ICV covers what comes before it).
+	 */
+	if (espoff + (proto == IPPROTO_AH ? AH_HDRLEN : ESP_HDRLEN) >
+	    pi.len || (proto == IPPROTO_AH && pi.v6ext)) {
 		IPSECSTAT_INC(ips_in_inval);
 		return (ipsec_drop(mp));
 	}
-	memcpy(&spi, pi.ulpb + (espoff - pi.ulp), 4);
+	memcpy(&spi, pi.ulpb + (espoff - pi.ulp) +
+	    (proto == IPPROTO_AH ? 4 : 0), 4);
 	dst = pi.spidx.dst;
 	dst.sin.sin_port = 0;
 	/* The IP header, kept for transport mode; ESP is the packet now. */
@@ -1149,20 +1229,27 @@ ipsec_input_one(struct mbuf **mp)
 	m = *mp;
 	*mp = NULL;
 	ipsec_trim(m, pi.len);
-	m_adj(m, (int)espoff);
+	if (proto == IPPROTO_ESP)
+		m_adj(m, (int)espoff);
 
 	SAHTREE_RLOCK();
-	sav = key_allocsa(&dst, IPPROTO_ESP, spi);
+	sav = key_allocsa(&dst, proto, spi);
 	if (sav == NULL || (espoff != pi.ulp && sav->natt == NULL)) {
 		SAHTREE_RUNLOCK();
 		m_freem(m);
 		IPSECSTAT_INC(ips_in_nosa);
 		return (IPSEC_HOOK_DROP);
 	}
-	error = esp_input(sav, &m, &nxt);
+	if (proto == IPPROTO_AH)
+		error = ah_input(sav, &m, (int)pi.hlen, pi.af, &nxt);
+	else
+		error = esp_input(sav, &m, &nxt);
 	if (error != 0) {
 		SAHTREE_RUNLOCK();
-		IPSECSTAT_INC(ips_in_espfail);
+		if (proto == IPPROTO_AH)
+			IPSECSTAT_INC(ips_in_ahfail);
+		else
+			IPSECSTAT_INC(ips_in_espfail);
 		return (IPSEC_HOOK_DROP);
 	}
 	ipsec_sa_used(sav, (size_t)m->m_pkthdr.len);
@@ -1228,7 +1315,10 @@ ipsec_input_one(struct mbuf **mp)
 		m_freem(m);
 		return (ipsec_in_drop(v));
 	}
-	IPSECSTAT_INC(ips_in_esp);
+	if (proto == IPPROTO_AH)
+		IPSECSTAT_INC(ips_in_ah);
+	else
+		IPSECSTAT_INC(ips_in_esp);
 	*mp = m;
 	return (ipsec_deliver(mp, pi.af, 1));
 }
@@ -1350,6 +1440,13 @@ ipsec_getstat(struct ipsecstat *st)
 
 	PCPUSTAT_FETCH(struct ipsecstat, ipsecstat, st);
 	st->ips_held_now = ipsec_nheld;
+}
+
+void
+ipsec_getahstat(struct ahstat *st)
+{
+
+	ah_getstat(st);
 }
 
 void

@@ -169,12 +169,17 @@ struct ipsecstat {
 	uint64_t	ips_in_pcb;		/* under a socket's policy */
 	uint64_t	ips_in_sacheck;		/* SA not the policy's: dropped */
 	uint64_t	ips_nomem;		/* dropped: out of memory */
+	uint64_t	ips_out_ah;		/* protected with AH */
+	uint64_t	ips_in_ah;		/* AH accepted, removed */
+	uint64_t	ips_in_ahfail;		/* AH refused: see ahstat */
 };
 
 void	ipsec_getstat(struct ipsecstat *);
 
-/* ESP's own statistics (struct espstat, <netipsec/esp.h>). */
+/* ESP's and AH's own (struct espstat, ahstat: <netipsec/esp.h>, ah.h). */
 struct espstat;
+struct ahstat;
 void	ipsec_getespstat(struct espstat *);
+void	ipsec_getahstat(struct ahstat *);
 
 #endif /* !_NETIPSEC_IPSEC_HOOK_H_ */

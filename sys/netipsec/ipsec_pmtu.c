@@ -29,6 +29,7 @@
 #include <netipsec/ipsec.h>
 #include <netipsec/keydb.h>
 #include <netipsec/esp.h>
+#include <netipsec/ah.h>
 #include <netipsec/ipsec_hook.h>
 #include <netipsec/ipsec_hook_var.h>
 
@@ -133,7 +134,7 @@ ipsec_sa_overhead(const struct secasvar *sav, const struct secasindex *saidx)
 {
 	size_t h;
 
-	h = esp_hdrsiz(sav);
+	h = saidx->proto == IPPROTO_AH ? ah_hdrsiz(sav) : esp_hdrsiz(sav);
 	if (sav->natt != NULL)
 		h += 8;
 	if (saidx->mode == IPSEC_MODE_TUNNEL)

@@ -59,6 +59,35 @@ ipsec_replay_init(struct secasvar *sav)
 	return (0);
 }
 
+/*
+ * The next output sequence number (64 bits; without ESN only the low
+ * half goes on the wire).  EINVAL when it would wrap, unless the SA
+ * allows cycling (SADB_X_EXT_CYCSEQ; counted in the SA's overflow).
+ */
+int
+ipsec_nextseq(struct secasvar *sav, uint64_t *seqp)
+{
+	struct secreplay *rp;
+	int wrap;
+
+	rp = sav->replay;
+	mtx_lock(&rp->lock);
+	if (sav->flags & SADB_X_SAFLAGS_ESN)
+		wrap = rp->count == UINT64_MAX;
+	else
+		wrap = (uint32_t)rp->count == UINT32_MAX;
+	if (wrap) {
+		if ((sav->flags & SADB_X_EXT_CYCSEQ) == 0) {
+			mtx_unlock(&rp->lock);
+			return (EINVAL);
+		}
+		rp->overflow++;
+	}
+	*seqp = ++rp->count;
+	mtx_unlock(&rp->lock);
+	return (0);
+}
+
 void
 ipsec_replay_fini(struct secasvar *sav)
 {

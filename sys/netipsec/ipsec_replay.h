@@ -22,6 +22,8 @@
 int	ipsec_replay_init(struct secasvar *);
 void	ipsec_replay_fini(struct secasvar *);
 int	ipsec_chkreplay(struct secasvar *, uint32_t seq, uint64_t *seq64);
+/* Output: the SA's next sequence number; EINVAL when it would wrap. */
+int	ipsec_nextseq(struct secasvar *, uint64_t *seq64);
 int	ipsec_updatereplay(struct secasvar *, uint64_t seq64);
 
 #endif /* _KERNEL */

@@ -17,6 +17,7 @@
 #include <netipsec/key_var.h>
 #include <netipsec/keysock.h>
 #include <netipsec/esp.h>
+#include <netipsec/ah.h>
 #include <netipsec/ipsec_hook_var.h>
 
 #ifndef IPPROTO_IPCOMP
@@ -1000,6 +1001,8 @@ key_cleansav(struct secasvar *sav)
 	/* The crypto session holds copies of the keys: erase it first. */
 	if (sav->sah->saidx.proto == IPPROTO_ESP)
 		esp_zeroize(sav);
+	else if (sav->sah->saidx.proto == IPPROTO_AH)
+		ah_zeroize(sav);
 	key_freekey(sav->key_auth);
 	key_freekey(sav->key_enc);
 	sav->key_auth = sav->key_enc = NULL;
@@ -1191,7 +1194,7 @@ key_xform_check(struct secasvar *sav)
 		    !key_alg_keyok(aa, abits) || sav->key_enc != NULL ||
 		    sav->alg_enc != SADB_EALG_NONE)
 			return (EINVAL);
-		return (0);
+		return (ah_init(sav));
 	case IPPROTO_IPCOMP:
 		if (key_calg(sav->alg_comp) == NULL)
 			return (EINVAL);

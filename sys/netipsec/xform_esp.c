@@ -244,36 +244,6 @@ esp_be64enc(uint8_t *p, uint64_t v)
 	}
 }
 
-/*
- * The next output sequence number (64 bits; without ESN only the low
- * half goes on the wire).  Refused when it would wrap, unless the SA
- * allows cycling (SADB_X_EXT_CYCSEQ; counted in the SA's overflow).
- */
-static int
-esp_nextseq(struct secasvar *sav, uint64_t *seqp)
-{
-	struct secreplay *rp;
-	int wrap;
-
-	rp = sav->replay;
-	mtx_lock(&rp->lock);
-	if (sav->flags & SADB_X_SAFLAGS_ESN)
-		wrap = rp->count == UINT64_MAX;
-	else
-		wrap = (uint32_t)rp->count == UINT32_MAX;
-	if (wrap) {
-		if ((sav->flags & SADB_X_EXT_CYCSEQ) == 0) {
-			mtx_unlock(&rp->lock);
-			ESPSTAT_INC(esps_wrap);
-			return (EINVAL);
-		}
-		rp->overflow++;
-	}
-	*seqp = ++rp->count;
-	mtx_unlock(&rp->lock);
-	return (0);
-}
-
 /* Fill a trailer: padding per the SA's flags, pad length, next header. */
 static void
 esp_padding(const struct secasvar *sav, uint8_t *tr, u_int padlen, int nxt)
@@ -443,9 +413,11 @@ esp_output(struct secasvar *sav, struct mbuf **mp, int nxt)
 		error = EMSGSIZE;
 		goto bad;
 	}
-	error = esp_nextseq(sav, &seq);
-	if (error != 0)
+	error = ipsec_nextseq(sav, &seq);
+	if (error != 0) {
+		ESPSTAT_INC(esps_wrap);
 		goto bad;
+	}
 
 	esp_padding(sav, trailer, padlen, nxt);
 	/*

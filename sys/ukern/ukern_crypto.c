@@ -646,8 +646,10 @@ crypto_run(struct cryptop *crp)
 	uint8_t *buf;
 	int error, size;
 
-	if (crp->crp_session == NULL || m == NULL || (crp->crp_flags &
-	    CRYPTO_F_IV_SEPARATE) == 0)
+	/* A nonce comes apart from the packet; a digest alone has none. */
+	if (crp->crp_session == NULL || m == NULL ||
+	    (crp->crp_session->cs_mode != CSP_MODE_DIGEST &&
+	    (crp->crp_flags & CRYPTO_F_IV_SEPARATE) == 0))
 		return (EINVAL);
 	if (m->m_next == NULL)
 		return (crypto_run_buf(crp, mtod(m, uint8_t *), m->m_len));
