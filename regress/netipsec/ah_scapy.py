@@ -12,6 +12,7 @@ from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import IPv6
 from scapy.layers.ipsec import AH, SecurityAssociation
 from scapy.packet import Raw
+from scapy.utils import wrpcap
 
 helper, mode, af, aalg, keyhex, salg = sys.argv[1:7]
 key = bytes.fromhex(keyhex)
@@ -84,8 +85,11 @@ if ask("in", raw)[0] != "drop":
     fail("scapy's AH packet with a flipped payload bit went in")
 
 # netipsec -> scapy: scapy verifies the ICV and finds the payload.
+# What went out is kept in ah.pcap for tshark (t_ah_scapy).
+sent = []
 for i in range(5):
     verdict, got = ask("out", plain(i))
+    sent.append(got)
     if verdict != "replace" or got is None:
         fail("packet %d not protected: %s" % (i, verdict))
     p = L3(got)
@@ -117,4 +121,5 @@ except Exception:
     pass
 hook.stdin.close()
 hook.wait()
+wrpcap("ah.pcap", [L3(b) for b in sent])
 print("ok")

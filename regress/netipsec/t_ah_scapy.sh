@@ -16,6 +16,18 @@ check()
 	atf_check -o match:'^ok$' /usr/bin/python3 \
 	    "$(atf_get_srcdir)/ah_scapy.py" "$(atf_get_srcdir)/h_hook" \
 	    "$1" "$2" "$3" "$4" "$5"
+	# tshark dissects what we sent: AH with our SPI and sequence
+	# numbers, the UDP inside, nothing malformed.
+	command -v tshark >/dev/null || return 0
+	tshark -r ah.pcap -T fields -e ah.spi -e ah.sequence \
+	    -e udp.dstport -e _ws.malformed >fields 2>tshark.err ||
+	    { cat tshark.err; atf_fail "tshark failed"; }
+	cat fields
+	[ "$(wc -l <fields)" -eq 5 ] || atf_fail "not 5 packets"
+	for i in 1 2 3 4 5; do
+		grep -q "^0x0*1001	$i	12346	*$" fields ||
+		    atf_fail "tshark: packet $i is not AH 0x1001/$i over UDP"
+	done
 }
 
 tc()

@@ -1,18 +1,19 @@
 /*-
  * SPDX-License-Identifier: BSD-3-Clause
  *
- * The packet path for hosts that hand us whole IP packets (ipsec_hook.h):
- * the outbound policy check, SA choice and ESP encapsulation (FreeBSD's
- * ipsec4_output()/ipsec4_allocsa()/ipsec_encap()), the inbound SA lookup,
- * ESP decapsulation and policy check (ipsec_common_input(),
- * ipsec4_in_reject()), and, beyond FreeBSD, a bounded queue of packets
- * that wait for an SA while an ACQUIRE is answered.
+ * The packet path for hosts that hand us IP packets as mbufs
+ * (ipsec_hook.h): the outbound policy check, SA choice and ESP or AH
+ * encapsulation (FreeBSD's ipsec4_output()/ipsec4_allocsa()/
+ * ipsec_encap()), the inbound SA lookup, ESP or AH decapsulation and
+ * policy check (ipsec_common_input(), ipsec4_in_reject()), and, beyond
+ * FreeBSD, a bounded queue of packets that wait for an SA while an
+ * ACQUIRE is answered.
  *
- * Limits of this first step, each counted where it bites: one request
- * per policy is applied (bundles are refused), IPv6 packets with
- * extension headers are not transformed in transport mode, AH and IPComp
- * requests are refused.  SAs with NAT-T extensions are UDP-encapsulated
- * (RFC 3948) both ways.
+ * Limits, each counted where it bites: one request per policy is applied
+ * (bundles are refused), IPv6 packets with extension headers are not
+ * transformed in transport mode nor taken through AH, IPComp requests are
+ * refused.  SAs with NAT-T extensions are UDP-encapsulated (RFC 3948)
+ * both ways.
  */
 
 #include <ukern/ukern.h>
