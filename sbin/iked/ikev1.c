@@ -161,6 +161,34 @@ v1_auth_v2(uint16_t a)
 	return (0);
 }
 
+/*
+ * The AH transform ID (RFC 2407 4.4.3, RFC 4868) of a phase 2
+ * authentication algorithm: AH_SHA 3, AH_SHA2_256/384/512 5/6/7.
+ */
+static uint16_t
+v1_ah_id(uint16_t auth)
+{
+	switch (auth) {
+	case IKEV1_AUTH_HMAC_SHA:
+		return (IKEV1_AH_SHA);
+	case IKEV1_AUTH_HMAC_SHA2_256:
+		return (IKEV1_AH_SHA2_256);
+	case IKEV1_AUTH_HMAC_SHA2_384:
+		return (IKEV1_AH_SHA2_384);
+	case IKEV1_AUTH_HMAC_SHA2_512:
+		return (IKEV1_AH_SHA2_512);
+	}
+	return (0);
+}
+
+/* The IKEv1 protocol ID of a child's SAs. */
+static uint8_t
+v1_proto(const struct iked_child *ch)
+{
+	return (ch->ch_saproto == IPPROTO_AH ? IKEV1_PROTO_IPSEC_AH :
+	    IKEV1_PROTO_IPSEC_ESP);
+}
+
 /* ESP transform IDs equal the IKEv2 ones for what we support. */
 static int
 v1_esp_ok(uint16_t id)
@@ -1609,13 +1637,12 @@ v1_build_qm_sa(struct iked_child *ch, struct ikemsg_sa *s)
 	struct iked_sa		*sa = ch->ch_sa;
 	struct iked_proposal	*prop;
 	const struct iked_xform	*enc, *auth;
-	u_int			 e, a, na, num = 1;
-	uint16_t		 group = 0;
+	u_int			 e, a, na, ne, num = 1;
+	uint16_t		 group = 0, id;
 	int			 first = 1;
 
 	ikemsg_sa_init(s, IKEV1_DOI_IPSEC, IKEV1_SIT_IDENTITY_ONLY);
-	if (ikemsg_sa_prop(s, 1, ch->ch_saproto == IPPROTO_AH ?
-	    IKEV1_PROTO_IPSEC_AH : IKEV1_PROTO_IPSEC_ESP,
+	if (ikemsg_sa_prop(s, 1, v1_proto(ch),
 	    (const uint8_t *)&ch->ch_spi_in, 4) == -1)
 		return (-1);
 	TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals, prop_entry) {
@@ -1629,14 +1656,22 @@ v1_build_qm_sa(struct iked_child *ch, struct ikemsg_sa *s)
 			first = 0;
 		}
 		na = prop->prop_nxf[XF_AUTH] ? prop->prop_nxf[XF_AUTH] : 1;
-		for (e = 0; e < prop->prop_nxf[XF_ENC]; e++)
+		/* AH: a transform per authenticator, no cipher. */
+		ne = ch->ch_saproto == IPPROTO_AH ? 1 : prop->prop_nxf[XF_ENC];
+		for (e = 0; e < ne; e++)
 		for (a = 0; a < na; a++) {
-			enc = prop->prop_xf[XF_ENC][e];
+			enc = ch->ch_saproto == IPPROTO_AH ? NULL :
+			    prop->prop_xf[XF_ENC][e];
 			auth = prop->prop_nxf[XF_AUTH] ?
 			    prop->prop_xf[XF_AUTH][a] : NULL;
-			if (!v1_esp_ok(enc->xf_id) || num > 255)
+			if (enc == NULL)
+				id = auth != NULL ?
+				    v1_ah_id(v1_auth(auth->xf_id)) : 0;
+			else
+				id = v1_esp_ok(enc->xf_id) ? enc->xf_id : 0;
+			if (id == 0 || num > 255)
 				continue;
-			if (ikemsg_sa_xf(s, 0, (uint8_t)num++, enc->xf_id) == -1 ||
+			if (ikemsg_sa_xf(s, 0, (uint8_t)num++, id) == -1 ||
 			    ikemsg_sa_attr(s, IKEV1_ATTR_SA_LIFE_TYPE,
 			    IKEV1_LIFE_SECONDS) == -1 ||
 			    ikemsg_sa_attr(s, IKEV1_ATTR_SA_LIFE_DURATION,
@@ -1652,8 +1687,9 @@ v1_build_qm_sa(struct iked_child *ch, struct ikemsg_sa *s)
 			    v1_encap(ch)) == -1 ||
 			    (auth != NULL && ikemsg_sa_attr(s,
 			    IKEV1_ATTR_SA_AUTH_ALG, v1_auth(auth->xf_id)) == -1) ||
-			    (enc->xf_id != IKEV1_ESP_3DES && ikemsg_sa_attr(s,
-			    IKEV1_ATTR_SA_KEY_LENGTH, enc->xf_keylen) == -1) ||
+			    (enc != NULL && enc->xf_id != IKEV1_ESP_3DES &&
+			    ikemsg_sa_attr(s, IKEV1_ATTR_SA_KEY_LENGTH,
+			    enc->xf_keylen) == -1) ||
 			    (prop->prop_esn == PROP_ESN_YES && ikemsg_sa_attr(s,
 			    IKEV1_ATTR_SA_ESN, IKEV1_ESN_64) == -1))
 				return (-1);
@@ -1720,10 +1756,12 @@ v1_p2_acceptable(struct iked_child *ch, const struct v1_p2choice *c)
 	struct iked_proposal	*prop;
 	const struct iked_xform	*enc;
 	u_int			 e, a, g;
-	int			 enc_ok, auth_ok, grp_ok;
+	int			 enc_ok, auth_ok, grp_ok, ah;
 	uint16_t		 mode;
 
-	if (!v1_esp_ok(c->id) || c->esn > 1)
+	ah = ch->ch_saproto == IPPROTO_AH;
+	if ((ah ? c->auth == 0 || c->id != v1_ah_id(c->auth) || c->keylen :
+	    !v1_esp_ok(c->id)) || c->esn > 1)
 		return (0);
 	mode = (c->encap == IKEV1_ENCAP_TRANSPORT ||
 	    c->encap == IKEV1_ENCAP_UDP_TRANSPORT ||
@@ -1735,7 +1773,7 @@ v1_p2_acceptable(struct iked_child *ch, const struct v1_p2choice *c)
 	TAILQ_FOREACH(prop, &ch->ch_sa->sa_pol->pol_proposals, prop_entry) {
 		if (!prop_usable(prop, 1, PROP_CHILD))
 			continue;
-		enc_ok = 0;
+		enc_ok = ah;
 		auth_ok = prop->prop_nxf[XF_AUTH] == 0 && c->auth == 0;
 		grp_ok = c->group == 0;
 		for (e = 0; e < prop->prop_nxf[XF_ENC]; e++) {
@@ -1777,7 +1815,8 @@ v1_p2_acceptable(struct iked_child *ch, const struct v1_p2choice *c)
 static void
 v1_p2_set(struct iked_child *ch, const struct v1_p2choice *c)
 {
-	ch->ch_enc = c->id;
+	/* AH's transform ID names its authenticator, not a cipher. */
+	ch->ch_enc = ch->ch_saproto == IPPROTO_AH ? 0 : c->id;
 	ch->ch_enckeylen = c->keylen;
 	ch->ch_auth = v1_auth_v2(c->auth);
 	ch->ch_group = c->group;
@@ -1839,8 +1878,7 @@ v1_qm_install(struct iked_child *ch, int which)
 	uint8_t		 kin[V1_KEYMAT_MAX], kout[V1_KEYMAT_MAX];
 	uint8_t		*gqm = NULL;
 	size_t		 gqmlen = 0, el, al;
-	uint8_t		 proto = ch->ch_saproto == IPPROTO_AH ?
-			    IKEV1_PROTO_IPSEC_AH : IKEV1_PROTO_IPSEC_ESP;
+	uint8_t		 proto = v1_proto(ch);
 	const uint8_t	*ni = ch->ch_ni, *nr = ch->ch_nr;
 	int		 ret = -1;
 
@@ -1929,7 +1967,7 @@ v1_build_resplife(struct iked_child *ch, struct ikebuf *b)
 	}
 	if (len == 0)
 		return;
-	ikev1_build_notify(b, IKEV1_DOI_IPSEC, IKEV1_PROTO_IPSEC_ESP,
+	ikev1_build_notify(b, IKEV1_DOI_IPSEC, v1_proto(ch),
 	    &ch->ch_spi_in, 4, IKEV1_N_RESPONDER_LIFETIME, data, len);
 }
 
@@ -2010,9 +2048,10 @@ ikev1_getspi_done(struct iked_child *ch)
 		}
 		memset(&c, 0, sizeof(c));
 		ikemsg_sa_init(s, IKEV1_DOI_IPSEC, IKEV1_SIT_IDENTITY_ONLY);
-		ikemsg_sa_prop(s, 1, IKEV1_PROTO_IPSEC_ESP,
+		ikemsg_sa_prop(s, 1, v1_proto(ch),
 		    (const uint8_t *)&ch->ch_spi_in, 4);
-		ikemsg_sa_xf(s, 0, 1, ch->ch_enc);
+		ikemsg_sa_xf(s, 0, 1, ch->ch_saproto == IPPROTO_AH ?
+		    v1_ah_id(v1_auth(ch->ch_auth)) : ch->ch_enc);
 		/*
 		 * The lifetimes as proposed (peers compare the transform
 		 * with theirs); a shorter one of ours goes in the
@@ -2037,7 +2076,8 @@ ikev1_getspi_done(struct iked_child *ch)
 		if (ch->ch_auth)
 			ikemsg_sa_attr(s, IKEV1_ATTR_SA_AUTH_ALG,
 			    v1_auth(ch->ch_auth));
-		if (ch->ch_enc != IKEV1_ESP_3DES)
+		if (ch->ch_saproto != IPPROTO_AH &&
+		    ch->ch_enc != IKEV1_ESP_3DES)
 			ikemsg_sa_attr(s, IKEV1_ATTR_SA_KEY_LENGTH,
 			    ch->ch_enckeylen);
 		if (ch->ch_esn)
@@ -2247,7 +2287,7 @@ v1_recv_qm1(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 	}
 	/* The first acceptable transform, in the peer's order. */
 	i = s->sa_prop[0].p_nxf;
-	if (s->sa_prop[0].p_proto == IKEV1_PROTO_IPSEC_ESP &&
+	if (s->sa_prop[0].p_proto == v1_proto(ch) &&
 	    s->sa_prop[0].p_spisize == 4)
 		for (i = 0; i < s->sa_prop[0].p_nxf; i++) {
 			v1_p2_attrs(s, &s->sa_xf[s->sa_prop[0].p_xf + i], &c);
@@ -2297,7 +2337,8 @@ v1_recv_qm2(struct iked_child *ch, struct ikemsg *m, const uint8_t *raw,
 	if ((p = ikemsg_find(m, IKEV1_PAYLOAD_SA, NULL)) == NULL ||
 	    (s = calloc(1, sizeof(*s))) == NULL ||
 	    ikev1_pld_sa(p, s) != IKEMSG_OK || s->sa_nprop != 1 ||
-	    s->sa_prop[0].p_nxf != 1 || s->sa_prop[0].p_spisize != 4) {
+	    s->sa_prop[0].p_nxf != 1 || s->sa_prop[0].p_spisize != 4 ||
+	    s->sa_prop[0].p_proto != v1_proto(ch)) {
 		log_warnx("%s: quick mode: malformed QM2", sa->sa_name);
 		goto fail;
 	}

@@ -107,6 +107,14 @@ v2_is_aead(uint16_t encr)
 	    encr == IKEV2_XFORMENCR_CHACHA20_POLY1305);
 }
 
+/* The protocol of a rule's child SAs in IKEv2 payloads: ESP or AH. */
+static uint8_t
+v2_childproto(const struct iked_sa *sa)
+{
+	return (sa->sa_pol->pol_saproto == IPPROTO_AH ? IKEV2_SAPROTO_AH :
+	    IKEV2_SAPROTO_ESP);
+}
+
 /*
  * Our proposals of one kind into s: IKE ones (ENCR, PRF, INTEG, DH) or
  * child ones (ENCR, INTEG, ESN, DH with PFS); spi for child SAs.
@@ -126,7 +134,7 @@ v2_build_props(struct iked_sa *sa, struct ikemsg_sa *s, int ike,
 		    num > 255)
 			continue;
 		if (ikemsg_sa_prop(s, (uint8_t)num++, ike ? IKEV2_SAPROTO_IKE :
-		    IKEV2_SAPROTO_ESP, spi, (uint8_t)spisize) == -1)
+		    v2_childproto(sa), spi, (uint8_t)spisize) == -1)
 			return (-1);
 		for (i = 0; i < prop->prop_nxf[XF_ENC]; i++) {
 			xf = prop->prop_xf[XF_ENC][i];
@@ -172,6 +180,7 @@ v2_build_props(struct iked_sa *sa, struct ikemsg_sa *s, int ike,
 
 struct v2_choice {
 	uint8_t		 propnum;
+	uint8_t		 proto;		/* IKEV2_SAPROTO_* */
 	uint8_t		 spi[8];
 	uint8_t		 spisize;
 	uint16_t	 encr, encrbits, prf, integ, dh;
@@ -207,19 +216,21 @@ v2_choose(struct iked_sa *sa, const struct ikemsg_sa *s, int ike, int pfs,
 	*ourgroup = 0;
 	for (i = 0; i < s->sa_nprop; i++) {
 		p = &s->sa_prop[i];
-		if (p->p_proto != (ike ? IKEV2_SAPROTO_IKE : IKEV2_SAPROTO_ESP))
+		if (p->p_proto != (ike ? IKEV2_SAPROTO_IKE :
+		    v2_childproto(sa)))
 			continue;
 		TAILQ_FOREACH(q, &sa->sa_pol->pol_proposals, prop_entry) {
 			if (!prop_usable(q, 2, ike ? PROP_IKE : PROP_CHILD))
 				continue;
 			memset(&c, 0, sizeof(c));
 			c.propnum = p->p_num;
+			c.proto = p->p_proto;
 			c.spisize = p->p_spisize > 8 ? 8 : p->p_spisize;
 			memcpy(c.spi, p->p_spi, c.spisize);
 			c.esn = -1;
 			aead = 0;
-			ok = 0;
-			/* ENCR */
+			/* ENCR: none for AH */
+			ok = p->p_proto == IKEV2_SAPROTO_AH;
 			for (j = 0; j < p->p_nxf && !ok; j++) {
 				xf = &s->sa_xf[p->p_xf + j];
 				if (xf->xf_type != IKEV2_XFORMTYPE_ENCR)
@@ -353,9 +364,10 @@ v2_build_chosen(struct ikebuf *b, const struct v2_choice *c, int ike,
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return (-1);
 	ikemsg_sa_init(s, 0, 0);
-	ikemsg_sa_prop(s, c->propnum, ike ? IKEV2_SAPROTO_IKE :
-	    IKEV2_SAPROTO_ESP, spi, (uint8_t)spisize);
-	ikemsg_sa_xf(s, IKEV2_XFORMTYPE_ENCR, 0, c->encr);
+	ikemsg_sa_prop(s, c->propnum, ike ? IKEV2_SAPROTO_IKE : c->proto,
+	    spi, (uint8_t)spisize);
+	if (c->proto != IKEV2_SAPROTO_AH)
+		ikemsg_sa_xf(s, IKEV2_XFORMTYPE_ENCR, 0, c->encr);
 	if (v2_has_keylen(c->encr))
 		ikemsg_sa_attr(s, IKEV2_ATTR_KEY_LENGTH, c->encrbits);
 	if (ike)
@@ -2020,7 +2032,7 @@ v2_build_child_req(struct iked_child *ch, struct ikebuf *b, int ccsa)
 		ch->ch_group = group;
 	}
 	if (ch->ch_old != NULL)
-		ikev2_build_notify(b, IKEV2_SAPROTO_ESP,
+		ikev2_build_notify(b, v2_childproto(sa),
 		    &ch->ch_old->ch_spi_in, 4, IKEV2_N_REKEY_SA, NULL, 0);
 	if (ch->ch_mode == IPSEC_MODE_TRANSPORT)
 		ikev2_build_notify(b, 0, NULL, 0, IKEV2_N_USE_TRANSPORT_MODE,
@@ -2111,7 +2123,7 @@ ikev2_next(struct iked_sa *sa)
 	if (sa->sa_state == SA_S_ESTABLISHED && sa->sa_v2ndel > 0) {
 		if (ikebuf_init(&b) == -1)
 			return;
-		ikev2_build_delete(&b, IKEV2_SAPROTO_ESP, 4,
+		ikev2_build_delete(&b, v2_childproto(sa), 4,
 		    (uint16_t)sa->sa_v2ndel, sa->sa_v2del);
 		log_info("%s: INFORMATIONAL -> DELETE %u child SA(s)",
 		    sa->sa_name, sa->sa_v2ndel);
@@ -2187,6 +2199,7 @@ v2_build_child_chosen(struct iked_child *ch, struct ikebuf *b)
 
 	memset(&c, 0, sizeof(c));
 	c.propnum = ch->ch_v2prop;
+	c.proto = v2_childproto(ch->ch_sa);
 	c.encr = ch->ch_enc;
 	c.encrbits = ch->ch_enckeylen;
 	c.integ = ch->ch_auth;
@@ -2927,7 +2940,7 @@ v2_recv_info_req(struct iked_sa *sa, struct ikemsg *m)
 	if (ikebuf_init(&b) == -1)
 		return;
 	if (nmine > 0 && !ikedel)
-		ikev2_build_delete(&b, IKEV2_SAPROTO_ESP, 4, nmine, mine);
+		ikev2_build_delete(&b, v2_childproto(sa), 4, nmine, mine);
 	v2_send_response(sa, IKEV2_EXCHANGE_INFORMATIONAL, m->msg_msgid, &b);
 	ikebuf_free(&b);
 	if (ikedel) {

@@ -21,7 +21,6 @@ struct newesp {
 #define	ESP_MAXPAD	255
 #define	ESP_MAXIVLEN	16
 #define	ESP_AEAD_ICVLEN	16	/* GCM-16, Poly1305 */
-#define	ESP_MAXICVLEN	32	/* HMAC-SHA2-512-256 */
 #define	ESP_MAXICVLEN	32		/* HMAC-SHA2-512-256 */
 
 /* Statistics, named and counted as FreeBSD's espstat. */
