@@ -16,6 +16,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <libutil.h>
 #include <net/if.h>
@@ -53,6 +54,7 @@ static void	netipsecd_sig(int, short, void *);
 static void	netipsecd_atexit(void);
 static void	netipsecd_ifadd(struct netipsecd_conf *, char *);
 static void	netipsecd_nocore(void);
+static int	netipsecd_detach(void);
 static int	netipsecd_tunable_pfkey(struct netipsecd_conf *,
 		    const char *, const char *, long);
 
@@ -81,6 +83,7 @@ main(int argc, char *argv[])
 	const char		*s;
 	pid_t			 otherpid;
 	int			 ch, showtun = 0, showstats = 0, unhook = 0;
+	int			 readyfd = -1;
 
 	log_init(1, LOG_DAEMON);
 	netipsecd_nocore();
@@ -202,6 +205,13 @@ main(int argc, char *argv[])
 				    (long)otherpid);
 			err(1, "%s", conf->nc_pidfile);
 		}
+		/*
+		 * In the foreground the pid is already the daemon's: write
+		 * it before the sockets exist, so that whoever waits for a
+		 * socket finds the pid file complete.
+		 */
+		if (conf->nc_debug && pidfile_write(netipsecd_pfh) == -1)
+			err(1, "%s", conf->nc_pidfile);
 	}
 	atexit(netipsecd_atexit);
 
@@ -227,15 +237,15 @@ main(int argc, char *argv[])
 		rawout_init();
 	}
 
-	/* Before any thread exists: daemon(3) forks. */
+	/* Before any thread exists: it forks. */
 	if (!conf->nc_debug) {
-		if (daemon(0, 0) == -1)
-			fatal("daemon");
+		readyfd = netipsecd_detach();
 		log_init(0, LOG_DAEMON);
+		log_setverbose(conf->nc_verbose);
+		if (netipsecd_pfh != NULL &&
+		    pidfile_write(netipsecd_pfh) == -1)
+			fatal("%s", conf->nc_pidfile);
 	}
-	log_setverbose(conf->nc_verbose);
-	if (netipsecd_pfh != NULL && pidfile_write(netipsecd_pfh) == -1)
-		fatal("%s", conf->nc_pidfile);
 
 	/* Everything that needs root is open: the threads start after. */
 	if (conf->nc_user != NULL)
@@ -263,6 +273,12 @@ main(int argc, char *argv[])
 	pcb_srv_start(base);
 	local_start(base);
 	pthread_sigmask(SIG_SETMASK, &oset, NULL);
+	if (readyfd != -1) {
+		/* Serving: the parent may exit 0 now. */
+		if (write(readyfd, "", 1) != 1)
+			log_warn("cannot tell the parent");
+		close(readyfd);
+	}
 
 	if (event_base_dispatch(base) == -1)
 		fatalx("event_base_dispatch failed");
@@ -468,6 +484,45 @@ netipsecd_nocore(void)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		err(1, "prctl(PR_SET_DUMPABLE)");
 #endif
+}
+
+/*
+ * daemon(3), except that the parent exits only when the child says it
+ * serves (0), or when the child died before that (1): whoever started
+ * netipsecd finds its sockets and its pid file in place when it returns,
+ * and sees a failure in the exit status.  Returns the child's end of the
+ * pipe, to be written once ready.
+ */
+static int
+netipsecd_detach(void)
+{
+	int	 p[2], fd;
+	char	 c;
+
+	if (pipe(p) == -1)
+		fatal("pipe");
+	switch (fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		break;
+	default:
+		close(p[1]);
+		_exit(read(p[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		fatal("/dev/null");
+	(void)dup2(fd, STDIN_FILENO);
+	(void)dup2(fd, STDOUT_FILENO);
+	(void)dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return (p[1]);
 }
 
 static void
