@@ -32,7 +32,7 @@ LDFLAGS_ALL =	$(SAN_CFLAGS) $(LDFLAGS_EXTRA)
 
 # The kernel layer and its host environment, as one archive.
 LIBNETIPSEC =	$(TOP)/sys/libnetipsec.a
-NETIPSEC_LIBS =	$(LIBNETIPSEC) -lcrypto -lpthread $(BSD_LIBS)
+NETIPSEC_LIBS =	$(LIBNETIPSEC) -lcrypto -lz -lpthread $(BSD_LIBS)
 
 # The PF_KEY client library.
 LIBPFKEY =	$(TOP)/lib/libpfkey/libpfkey.a

@@ -23,18 +23,18 @@ for f in "$TOP"/sys/netipsec/*.c "$TOP"/sys/ukern/*.c; do
 	    -c "$f" -o "$WORK/obj/k_$(basename "$f" .c).o"
 done
 $CC $CFLAGS -o "$WORK/fuzz_pfkey" fuzz_pfkey.c "$WORK"/obj/k_*.o \
-    -lcrypto -lpthread $BSD_LIBS
+    -lcrypto -lz -lpthread $BSD_LIBS
 
 # fuzz_hook: the packet path (ipsec_hook), with the unit tests' helpers.
 $CC $CFLAGS -fsanitize=fuzzer-no-link -D_KERNEL -DINVARIANTS \
     -c ../lib/mchain.c -o "$WORK/obj/mchain.o"
 $CC $CFLAGS -o "$WORK/fuzz_hook" fuzz_hook.c ../netipsec/keytest.c \
     ../lib/pfkey_build.c "$WORK/obj/mchain.o" "$WORK"/obj/k_*.o \
-    -lcrypto -lpthread $BSD_LIBS
+    -lcrypto -lz -lpthread $BSD_LIBS
 # fuzz_sockpolicy: sockets' policies, then the packet path.
 $CC $CFLAGS -o "$WORK/fuzz_sockpolicy" fuzz_sockpolicy.c \
     ../netipsec/keytest.c ../lib/pfkey_build.c "$WORK"/obj/k_*.o \
-    -lcrypto -lpthread $BSD_LIBS
+    -lcrypto -lz -lpthread $BSD_LIBS
 targets_k="pfkey hook sockpolicy"
 
 # fuzz_imsg: what a daemon's process reads from another (sbin/common).

@@ -436,6 +436,7 @@ struct mbuf *m_devget(char *buf, int totlen, int off, struct ifnet *ifp,
 #define	CRYPTO_SHA1_HMAC		7	/* the numbers are FreeBSD's */
 #define	CRYPTO_AES_CBC			11
 #define	CRYPTO_NULL_CBC			16
+#define	CRYPTO_DEFLATE_COMP		17	/* RFC 2394, raw deflate */
 #define	CRYPTO_SHA2_256_HMAC		18
 #define	CRYPTO_SHA2_384_HMAC		19
 #define	CRYPTO_SHA2_512_HMAC		20
@@ -450,6 +451,7 @@ struct mbuf *m_devget(char *buf, int totlen, int off, struct ifnet *ifp,
 #define	HASH_MAX_LEN			64	/* SHA-512 */
 
 #define	CSP_MODE_NONE			0
+#define	CSP_MODE_COMPRESS		1
 #define	CSP_MODE_CIPHER			2
 #define	CSP_MODE_DIGEST			3
 #define	CSP_MODE_AEAD			4
@@ -488,6 +490,9 @@ struct crypto_buffer {
 #define	CRYPTO_OP_IS_ENCRYPT(op)	((op) & CRYPTO_OP_ENCRYPT)
 #define	CRYPTO_OP_COMPUTE_DIGEST	0x0
 #define	CRYPTO_OP_VERIFY_DIGEST		0x2
+#define	CRYPTO_OP_DECOMPRESS		CRYPTO_OP_DECRYPT
+#define	CRYPTO_OP_COMPRESS		CRYPTO_OP_ENCRYPT
+#define	CRYPTO_OP_IS_COMPRESS(op)	((op) & CRYPTO_OP_COMPRESS)
 
 #define	CRYPTO_F_CBIMM			0x0010
 #define	CRYPTO_F_DONE			0x0020
@@ -505,6 +510,7 @@ struct cryptop {
 	int		 crp_payload_start;
 	int		 crp_payload_length;
 	int		 crp_digest_start;
+	int		 crp_olen;	/* (de)compressed payload length */
 	uint8_t		 crp_iv[EALG_MAX_BLOCK_LEN];
 	uint8_t		 crp_esn[4];
 	void		*crp_opaque;

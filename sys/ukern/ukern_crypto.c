@@ -20,6 +20,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <zlib.h>
 
 MALLOC_DEFINE(M_CRYPTO_DATA, "crypto", "crypto(9) sessions");
 
@@ -37,7 +38,19 @@ struct ukern_crypto_session {
 	int			 cs_flags;	/* CSP_F_* */
 	int			 cs_ivlen;
 	int			 cs_mlen;	/* digest bytes sent */
+	/* CSP_MODE_COMPRESS: one stream each way, reset per packet. */
+	z_stream		 cs_zdef;
+	z_stream		 cs_zinf;
 };
+
+/*
+ * Deflate (RFC 2394) as FreeBSD's cryptodeflate.c: raw streams, a
+ * 4 KiB window out and any window in.  Nothing decompresses beyond
+ * what an IP packet can hold.
+ */
+#define	UKERN_DEFLATE_WBITS_OUT		(-12)
+#define	UKERN_DEFLATE_WBITS_IN		(-15)
+#define	UKERN_DEFLATE_MAXOUT		65535
 
 /* The EVP cipher of an algorithm for a key of klen bytes (without salt). */
 static const EVP_CIPHER *
@@ -104,6 +117,10 @@ ukern_crypto_freesession(struct ukern_crypto_session *cs)
 	EVP_CIPHER_CTX_free(cs->cs_enc);
 	EVP_CIPHER_CTX_free(cs->cs_dec);
 	EVP_MAC_CTX_free(cs->cs_mac);
+	if (cs->cs_mode == CSP_MODE_COMPRESS) {
+		(void)deflateEnd(&cs->cs_zdef);
+		(void)inflateEnd(&cs->cs_zinf);
+	}
 	pthread_mutex_destroy(&cs->cs_lock);
 	zfree(cs, M_CRYPTO_DATA);
 }
@@ -442,6 +459,37 @@ crypto_map_auth(int alg, int *aalg)
 	return (EINVAL);
 }
 
+/* A deflate session: no key, two zlib streams. */
+static int
+crypto_newsession_comp(crypto_session_t *cses,
+    const struct crypto_session_params *csp)
+{
+	struct ukern_crypto_session *cs;
+
+	if (csp->csp_cipher_alg != CRYPTO_DEFLATE_COMP ||
+	    csp->csp_auth_alg != 0 || csp->csp_cipher_klen != 0 ||
+	    csp->csp_ivlen != 0)
+		return (EINVAL);
+	cs = malloc(sizeof(*cs), M_CRYPTO_DATA, M_NOWAIT | M_ZERO);
+	if (cs == NULL)
+		return (ENOMEM);
+	if (deflateInit2(&cs->cs_zdef, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
+	    UKERN_DEFLATE_WBITS_OUT, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(cs, M_CRYPTO_DATA);
+		return (ENOMEM);
+	}
+	if (inflateInit2(&cs->cs_zinf, UKERN_DEFLATE_WBITS_IN) != Z_OK) {
+		(void)deflateEnd(&cs->cs_zdef);
+		free(cs, M_CRYPTO_DATA);
+		return (ENOMEM);
+	}
+	pthread_mutex_init(&cs->cs_lock, NULL);
+	cs->cs_mode = CSP_MODE_COMPRESS;
+	cs->cs_calg = UKERN_CRYPT_NULL;
+	*cses = cs;
+	return (0);
+}
+
 int
 crypto_newsession(crypto_session_t *cses,
     const struct crypto_session_params *csp, int crid)
@@ -452,6 +500,8 @@ crypto_newsession(crypto_session_t *cses,
 
 	(void)crid;		/* one software driver */
 	*cses = NULL;
+	if (csp->csp_mode == CSP_MODE_COMPRESS)
+		return (crypto_newsession_comp(cses, csp));
 	calg = UKERN_CRYPT_NULL;
 	aalg = UKERN_AUTH_NONE;
 	switch (csp->csp_mode) {
@@ -633,6 +683,94 @@ crypto_run_buf(struct cryptop *crp, uint8_t *buf, int size)
 }
 
 /*
+ * Deflate or inflate the payload, which ends the packet (FreeBSD's
+ * swcr_compdec()): the result replaces it and the packet shrinks or
+ * grows; crp_olen is the result's length.  Compression that does not
+ * shrink the payload leaves the packet as it was, with crp_olen not
+ * smaller than crp_payload_length, for the caller to send it so
+ * (RFC 3173 section 2.2).  Decompression refuses (EINVAL) what is not a
+ * deflate stream and (EMSGSIZE) what would exceed an IP packet.
+ */
+static int
+crypto_run_comp(struct cryptop *crp, struct mbuf *m)
+{
+	struct ukern_crypto_session *cs = crp->crp_session;
+	uint8_t *in, *inbuf, *out;
+	z_stream *z;
+	size_t len, cap, res;
+	int comp, size, ret, error;
+
+	size = (int)m_length(m, NULL);
+	if (!crypto_region_ok(crp->crp_payload_start,
+	    crp->crp_payload_length, size) ||
+	    crp->crp_payload_start + crp->crp_payload_length != size)
+		return (EINVAL);
+	len = (size_t)crp->crp_payload_length;
+	comp = CRYPTO_OP_IS_COMPRESS(crp->crp_op);
+	if (len == 0)
+		return (comp ? (crp->crp_olen = 0, 0) : EINVAL);
+	inbuf = NULL;
+	if (m->m_next == NULL)
+		in = mtod(m, uint8_t *) + crp->crp_payload_start;
+	else {
+		if ((inbuf = malloc(len, M_CRYPTO_DATA, M_NOWAIT)) == NULL)
+			return (ENOMEM);
+		m_copydata(m, crp->crp_payload_start, (int)len, inbuf);
+		in = inbuf;
+	}
+	/* Compressed output is only of use if it is shorter. */
+	cap = comp ? len - 1 : UKERN_DEFLATE_MAXOUT;
+	if ((out = malloc(MAX(cap, 1), M_CRYPTO_DATA, M_NOWAIT)) == NULL) {
+		if (inbuf != NULL)
+			zfree(inbuf, M_CRYPTO_DATA);
+		return (ENOMEM);
+	}
+
+	pthread_mutex_lock(&cs->cs_lock);
+	z = comp ? &cs->cs_zdef : &cs->cs_zinf;
+	ret = comp ? deflateReset(z) : inflateReset(z);
+	z->next_in = in;
+	z->avail_in = (uInt)len;
+	z->next_out = out;
+	z->avail_out = (uInt)cap;
+	if (ret == Z_OK)
+		ret = comp ? deflate(z, Z_FINISH) : inflate(z, Z_FINISH);
+	res = cap - z->avail_out;
+	if (comp)
+		/* Did not fit in fewer bytes: useless, not an error. */
+		error = ret == Z_STREAM_END ? 0 : ret == Z_OK ||
+		    ret == Z_BUF_ERROR ? -1 : EINVAL;
+	else if (ret == Z_STREAM_END)
+		error = 0;
+	else if ((ret == Z_OK || ret == Z_BUF_ERROR) && z->avail_in == 0 &&
+	    z->avail_out > 0)
+		error = 0;	/* all input, no final block: as Linux */
+	else if (ret == Z_OK || ret == Z_BUF_ERROR)
+		error = EMSGSIZE;
+	else
+		error = EINVAL;
+	z->next_in = z->next_out = NULL;
+	pthread_mutex_unlock(&cs->cs_lock);
+
+	if (error == -1) {
+		crp->crp_olen = (int)len;
+		error = 0;
+	} else if (error == 0) {
+		crp->crp_olen = (int)res;
+		m_copyback(m, crp->crp_payload_start, (int)res, out);
+		if (res < len)
+			m_adj(m, -(int)(len - res));
+		if (m_length(m, NULL) != (u_int)(crp->crp_payload_start +
+		    (int)res))
+			error = ENOMEM;	/* m_copyback() could not grow it */
+	}
+	zfree(out, M_CRYPTO_DATA);
+	if (inbuf != NULL)
+		zfree(inbuf, M_CRYPTO_DATA);
+	return (error);
+}
+
+/*
  * A packet in one mbuf (netipsecd's, from m_devget()) is worked on in
  * place.  A chain goes through a contiguous copy that is written back
  * when the request succeeds (FreeBSD's software driver walks the
@@ -646,8 +784,12 @@ crypto_run(struct cryptop *crp)
 	uint8_t *buf;
 	int error, size;
 
+	if (crp->crp_session == NULL || m == NULL)
+		return (EINVAL);
+	if (crp->crp_session->cs_mode == CSP_MODE_COMPRESS)
+		return (crypto_run_comp(crp, m));
 	/* A nonce comes apart from the packet; a digest alone has none. */
-	if (crp->crp_session == NULL || m == NULL ||
+	if (
 	    (crp->crp_session->cs_mode != CSP_MODE_DIGEST &&
 	    (crp->crp_flags & CRYPTO_F_IV_SEPARATE) == 0))
 		return (EINVAL);
