@@ -1002,8 +1002,157 @@ esn_wrap_body()
 }
 esn_wrap_cleanup() { netns_cleanup; }
 
+# bundle_conf SIDE AF REQS SAS: host-to-host transport bundle REQS (a
+# policy's requests) with the SAs in SAS, as SIDE sees it.
+bundle_conf()
+{
+	if [ "$2" = 4 ]; then a=192.0.2.1 b=192.0.2.2; else a=2001:db8::1 b=2001:db8::2; fi
+	if [ "$1" = A ]; then me=$a peer=$b; else me=$b peer=$a; fi
+	printf 'flush;\nspdflush;\n'
+	printf '%s\n' "$4" | sed -e "s/@a/$a/g" -e "s/@b/$b/g"
+	cat <<X
+spdadd $me $peer any -P out ipsec $3;
+spdadd $peer $me any -P in ipsec $3;
+X
+}
+
+# no_malformed PCAP TSHARK-OPTIONS...: tshark, decrypting, finds no
+# malformed packet.
+no_malformed()
+{
+	command -v tshark >/dev/null || return 0
+	_p=$1
+	shift
+	_m=$(tshark -r "$_p" "$@" -Y _ws.malformed 2>/dev/null | wc -l)
+	[ "$_m" = 0 ] || { tshark -r "$_p" "$@" -Y _ws.malformed | head;
+	    atf_fail "tshark finds $_m malformed packets in $_p"; }
+}
+
+atf_test_case bundle_ipcomp_esp cleanup
+bundle_ipcomp_esp_head()
+{
+	atf_set descr "ipcomp/transport//use esp/transport//require (FreeBSD's order): compressed inside ESP, small packets uncompressed, 1 MB of text crosses"
+	atf_set require.user root
+}
+bundle_ipcomp_esp_body()
+{
+	esp_init
+	pair
+	key=0x00112233445566778899aabbccddeeffcafebabe
+	sas="add @a @b ipcomp 0x2001 -C deflate;
+add @b @a ipcomp 0x2002 -C deflate;
+add @a @b esp 0x1001 -m transport -E aes-gcm-16 $key;
+add @b @a esp 0x1002 -m transport -E aes-gcm-16 $key;"
+	reqs="ipcomp/transport//use esp/transport//require"
+	bundle_conf A 4 "$reqs" "$sas" >a.conf
+	bundle_conf B 4 "$reqs" "$sas" >b.conf
+	keys A a.conf
+	keys B b.conf
+	capture B vethB
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 3 -W 3 192.0.2.2
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 3 -W 3 -s 1200 \
+	    192.0.2.2
+	yes "a line of text that compresses well, over and over" |
+	    head -c 1000000 >data
+	in_ B timeout 30 nc -l 192.0.2.2 5001 >got &
+	srv=$!
+	sleep 0.5
+	in_ A timeout 30 nc -N 192.0.2.2 5001 <data ||
+	    atf_fail "nc could not send"
+	wait $srv
+	cmp data got || atf_fail "TCP data differs"
+	capture_stop
+	only_esp B-vethB.pcap 192.0.2.1 192.0.2.2
+	sa="uat:esp_sa:\"IPv4\",\"192.0.2.1\",\"192.0.2.2\",\"0x00001001\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"$key\",\"NULL\",\"\""
+	# Small pings inside ESP as they were; the rest compressed.
+	decrypts B-vethB.pcap IPv4 192.0.2.1 192.0.2.2 0x00001001 \
+	    "AES-GCM with 16 octet ICV [RFC4106]" $key NULL "" \
+	    "icmp.type == 8"
+	decrypts B-vethB.pcap IPv4 192.0.2.1 192.0.2.2 0x00001001 \
+	    "AES-GCM with 16 octet ICV [RFC4106]" $key NULL "" \
+	    "ipcomp.cpi == 0x2001"
+	no_malformed B-vethB.pcap -o esp.enable_encryption_decode:TRUE -o "$sa"
+	c=$(nstat A "packets compressed")
+	i=$(nstat B "packets decompressed")
+	echo "A compressed $c packets, B decompressed $i"
+	[ "$c" -gt 20 ] && [ "$i" -gt 20 ] ||
+	    atf_fail "too little went compressed"
+	[ "$(nstat A "packets sent uncompressed: under the threshold")" \
+	    -ge 3 ] || atf_fail "small packets were not sent as they were"
+	[ "$(nstat A "outbound packets through several SAs")" -gt 20 ] ||
+	    atf_fail "the bundle was not applied"
+	# Fewer bytes on the wire than the text: compression did its work.
+	wire=$(tcpdump -n -r B-vethB.pcap "src host 192.0.2.1 and esp" \
+	    2>/dev/null | wc -c)
+	bytes=$(tshark -r B-vethB.pcap -Y "ip.src == 192.0.2.1 && esp" \
+	    -T fields -e ip.len 2>/dev/null | awk '{ s += $1 } END { print s }')
+	echo "A sent $bytes bytes of IP for 1000000 bytes of text ($wire)"
+	[ -z "$bytes" ] || [ "$bytes" -lt 500000 ] ||
+	    atf_fail "$bytes bytes on the wire for 1000000 compressible"
+}
+bundle_ipcomp_esp_cleanup() { netns_cleanup; }
+
+atf_test_case bundle_esp_ah cleanup
+bundle_esp_ah_head()
+{
+	atf_set descr "esp/transport//require ah/transport//require, IPv6: AH outside ESP on the wire, ping crosses, ESP alone refused"
+	atf_set require.user root
+}
+bundle_esp_ah_body()
+{
+	esp_init
+	pair
+	ek=0x00112233445566778899aabbccddeeff
+	ak=0xa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf
+	sas="add @a @b esp 0x1001 -m transport -E aes-cbc $ek -A hmac-sha2-256 $ak;
+add @b @a esp 0x1002 -m transport -E aes-cbc $ek -A hmac-sha2-256 $ak;
+add @a @b ah 0x3001 -A hmac-sha2-256 $ak;
+add @b @a ah 0x3002 -A hmac-sha2-256 $ak;"
+	reqs="esp/transport//require ah/transport//require"
+	bundle_conf A 6 "$reqs" "$sas" >a.conf
+	bundle_conf B 6 "$reqs" "$sas" >b.conf
+	keys A a.conf
+	keys B b.conf
+	capture B vethB
+	atf_check -o ignore ip netns exec "$(ns A)" ping -c 3 -W 3 2001:db8::2
+	capture_stop
+	total=$(tcpdump -n -r B-vethB.pcap \
+	    "ip6 and host 2001:db8::1 and host 2001:db8::2" 2>/dev/null | wc -l)
+	ah=$(tcpdump -n -r B-vethB.pcap \
+	    "host 2001:db8::1 and host 2001:db8::2 and ip6 proto 51" \
+	    2>/dev/null | wc -l)
+	echo "$total IPv6 packets, $ah AH"
+	[ "$total" -gt 0 ] && [ "$total" = "$ah" ] ||
+	    atf_fail "not all packets carry AH"
+	if command -v tshark >/dev/null; then
+		n=$(tshark -r B-vethB.pcap -Y "ah && esp.spi == 0x1001 && ah.spi == 0x3001" \
+		    2>/dev/null | wc -l)
+		[ "$n" -gt 0 ] || atf_fail "tshark sees no ESP inside AH"
+		decrypts B-vethB.pcap IPv6 2001:db8::1 2001:db8::2 0x00001001 \
+		    "AES-CBC [RFC3602]" $ek "HMAC-SHA-256-128 [RFC4868]" $ak \
+		    "ah && icmpv6.type == 128"
+		no_malformed B-vethB.pcap
+	fi
+	[ "$(nstat B "inbound packets through several SAs")" -ge 3 ] ||
+	    atf_fail "B did not count the bundle"
+
+	# B requires both: A sending with ESP alone is refused.
+	cat >a2.conf <<X
+spddelete 2001:db8::1 2001:db8::2 any -P out;
+spdadd 2001:db8::1 2001:db8::2 any -P out ipsec esp/transport//require;
+X
+	keys A a2.conf
+	in_ A ping -c 2 -i 0.2 -W 1 2001:db8::2 >/dev/null 2>&1 &&
+	    atf_fail "ESP alone crossed where both are required"
+	[ "$(nstat B "inbound packets refused: not from an SA their policy names")" \
+	    -ge 2 ] || { nstats B; atf_fail "B did not refuse ESP alone"; }
+}
+bundle_esp_ah_cleanup() { netns_cleanup; }
+
 atf_init_test_cases()
 {
+	atf_add_test_case bundle_ipcomp_esp
+	atf_add_test_case bundle_esp_ah
 	atf_add_test_case attacks
 	atf_add_test_case esn_wrap
 	atf_add_test_case lifetime_bytes

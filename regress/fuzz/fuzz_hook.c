@@ -5,7 +5,8 @@
  * NAT-T), so that the fuzzer reaches ESP decapsulation and the policy
  * checks, fragment reassembly (of ESP, and of anything for the two
  * addresses the host calls its own) and path MTU (small MTUs from the
- * host), and AH (an SA whose null ICV the fuzzer can forge).  The first
+ * host), AH (an SA whose null ICV the fuzzer can forge) bundled with
+ * IPComp (whose deflate streams the fuzzer writes).  The first
  * input byte picks the direction (modulo 3) and how
  * the packet lies in mbufs (the rest: flat, split, a byte per mbuf).
  */
@@ -18,6 +19,7 @@
 #include "../netipsec/keytest.h"
 #include <netipsec/key.h>
 #include <netipsec/ipsec_hook.h>
+#include <netipsec/ipcomp.h>
 #include <ukern/ukern_hook.h>
 #include "../lib/mchain.h"
 
@@ -120,15 +122,19 @@ setup(void)
 	(void)ts_call(ts, &m, &r);
 	free(r);
 	/*
-	 * AH: a policy pair 203.0.113.1 <-> .2 in transport mode and an SA
-	 * with the null authenticator, whose ICV (12 zero bytes) the fuzzer
-	 * can forge, so that it reaches what follows the check.
+	 * A bundle, IPComp then AH: a policy pair 203.0.113.1 <-> .2 in
+	 * transport mode, an IPComp SA, and an AH SA with the null
+	 * authenticator, whose ICV (12 zero bytes) the fuzzer can forge, so
+	 * that it reaches what follows the check: decompression, the next
+	 * layer, the history check.
 	 */
 	for (dir = IPSEC_DIR_INBOUND; dir <= IPSEC_DIR_OUTBOUND; dir++) {
 		pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, 1);
 		pb_addr(&m, SADB_EXT_ADDRESS_SRC, "203.0.113.1", 0, 32, 255);
 		pb_addr(&m, SADB_EXT_ADDRESS_DST, "203.0.113.2", 0, 32, 255);
 		pb_policy(&m, dir, IPSEC_POLICY_IPSEC, 0, 0);
+		pb_policy_req(&m, IPPROTO_IPCOMP, IPSEC_MODE_TRANSPORT,
+		    IPSEC_LEVEL_REQUIRE, 0, NULL, NULL);
 		pb_policy_req(&m, IPPROTO_AH, IPSEC_MODE_TRANSPORT,
 		    IPSEC_LEVEL_REQUIRE, 0, NULL, NULL);
 		(void)ts_call(ts, &m, &r);
@@ -136,6 +142,12 @@ setup(void)
 	}
 	pb_init(&m, SADB_ADD, SADB_SATYPE_AH, 0, 1);
 	pb_sa(&m, 0x1003, 32, SADB_X_AALG_NULL, SADB_EALG_NONE, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, "203.0.113.1", 0, -1, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, "203.0.113.2", 0, -1, 255);
+	(void)ts_call(ts, &m, &r);
+	free(r);
+	pb_init(&m, SADB_ADD, SADB_X_SATYPE_IPCOMP, 0, 1);
+	pb_sa(&m, 0x1004, 0, SADB_AALG_NONE, SADB_X_CALG_DEFLATE, 0);
 	pb_addr(&m, SADB_EXT_ADDRESS_SRC, "203.0.113.1", 0, -1, 255);
 	pb_addr(&m, SADB_EXT_ADDRESS_DST, "203.0.113.2", 0, -1, 255);
 	(void)ts_call(ts, &m, &r);

@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include <atf-c.h>
+#include <zlib.h>
 
 #include "keytest.h"
 #include <netipsec/key.h>
 #include <netipsec/ipsec_hook.h>
+#include <netipsec/ipcomp.h>
 #include <ukern/ukern_hook.h>
 #include "../lib/mchain.h"
 
@@ -1220,12 +1222,454 @@ ATF_TC_BODY(ah_transport4, tc)
 	tk_stop();
 }
 
+/*
+ * A policy of "n" requests (a bundle), protos[i] in mode[i] at level
+ * require, tunnel requests between tsrc and tdst; the selector's
+ * destination port dport (0: any) and upper protocol ul (255: any).
+ */
+static int
+spd_bundle(struct tsock *ts, const char *src, int ps, const char *dst,
+    int pd, int dport, int ul, int dir, int n, const int *protos,
+    const int *modes, const char *tsrc, const char *tdst)
+{
+	struct pb_msg m;
+	int i;
+
+	pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, ps, ul);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, dst, (uint16_t)dport, pd, ul);
+	pb_policy(&m, dir, IPSEC_POLICY_IPSEC, 0, 0);
+	for (i = 0; i < n; i++)
+		pb_policy_req(&m, (uint16_t)protos[i], (uint8_t)modes[i],
+		    IPSEC_LEVEL_REQUIRE, 0,
+		    modes[i] == IPSEC_MODE_TUNNEL ? tsrc : NULL,
+		    modes[i] == IPSEC_MODE_TUNNEL ? tdst : NULL);
+	return (ts_do(ts, &m));
+}
+
+/* An SADB_ADD of a deflate IPComp SA of CPI cpi (mode: SA2's). */
+static int
+sa_ipcomp(struct tsock *ts, uint16_t cpi, const char *src, const char *dst,
+    int mode)
+{
+	struct pb_msg m;
+
+	pb_init(&m, SADB_ADD, SADB_X_SATYPE_IPCOMP, 0, PID);
+	pb_sa(&m, cpi, 0, SADB_AALG_NONE, SADB_X_CALG_DEFLATE, 0);
+	pb_sa2(&m, (uint8_t)mode, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, -1, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, -1, 255);
+	return (ts_do(ts, &m));
+}
+
+/* Raw deflate (RFC 2394) or inflate with zlib itself: len of out. */
+static size_t
+zraw(int comp, const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+{
+	z_stream z;
+	int r;
+
+	memset(&z, 0, sizeof(z));
+	r = comp ? deflateInit2(&z, 9, Z_DEFLATED, -15, 8,
+	    Z_DEFAULT_STRATEGY) : inflateInit2(&z, -15);
+	ATF_REQUIRE_EQ(r, Z_OK);
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	r = comp ? deflate(&z, Z_FINISH) : inflate(&z, Z_FINISH);
+	ATF_REQUIRE_EQ_MSG(r, Z_STREAM_END, "zlib: %d", r);
+	n = cap - z.avail_out;
+	if (comp)
+		deflateEnd(&z);
+	else
+		inflateEnd(&z);
+	return (n);
+}
+
+/* An IPv4 IPComp packet src -> dst of CPI cpi, nxt, over data. */
+static size_t
+ipcomp4(uint8_t *p, const char *src, const char *dst, uint16_t cpi,
+    uint8_t nxt, const uint8_t *data, size_t n)
+{
+	size_t len;
+	uint16_t c;
+
+	len = udp4(p, src, dst, 1, 2, 0) - 8 + 4 + n;
+	p[2] = (uint8_t)(len >> 8);
+	p[3] = (uint8_t)len;
+	p[9] = IPPROTO_IPCOMP;
+	p[10] = p[11] = 0;
+	c = cksum(p, 20);
+	p[10] = (uint8_t)(c >> 8);
+	p[11] = (uint8_t)c;
+	p[20] = nxt;
+	p[21] = 0;
+	p[22] = (uint8_t)(cpi >> 8);
+	p[23] = (uint8_t)cpi;
+	memcpy(p + 24, data, n);
+	return (len);
+}
+
+ATF_TC_WITHOUT_HEAD(ipcomp_transport4);
+ATF_TC_BODY(ipcomp_transport4, tc)
+{
+	static const int proto[] = { IPPROTO_IPCOMP };
+	static const int mode[] = { IPSEC_MODE_TRANSPORT };
+	uint8_t pkt[1600], got[1600], z[70000], big[100000];
+	struct ipcompstat cs;
+	struct tsock *ts;
+	void *out, *in;
+	size_t len, olen, ilen, n, i;
+	int dir;
+
+	tk_start();
+	ts = ts_open();
+	for (dir = IPSEC_DIR_INBOUND; dir <= IPSEC_DIR_OUTBOUND; dir++)
+		ATF_REQUIRE_EQ(spd_bundle(ts, "192.0.2.1", 32, "192.0.2.2", 32,
+		    0, 255, dir, 1, proto, mode, NULL, NULL), 0);
+	ATF_REQUIRE_EQ(sa_ipcomp(ts, 0x1000, "192.0.2.1", "192.0.2.2",
+	    IPSEC_MODE_ANY), 0);
+
+	/* Compressible: IPComp after the header, the payload deflated. */
+	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 1200);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
+	memcpy(got, out, olen);
+	ipsec_hook_free(out);
+	ATF_CHECK(olen < len / 2);
+	ATF_CHECK_EQ(got[9], IPPROTO_IPCOMP);
+	ATF_CHECK_EQ(cksum(got, 20), 0);
+	ATF_CHECK_EQ((size_t)(got[2] << 8 | got[3]), olen);
+	ATF_CHECK_EQ(got[20], IPPROTO_UDP);
+	ATF_CHECK_EQ(got[21], 0);
+	ATF_CHECK_EQ(got[22] << 8 | got[23], 0x1000);
+	/* zlib, not our code, reads it back. */
+	n = zraw(0, got + 24, olen - 24, z, sizeof(z));
+	ATF_REQUIRE_EQ(n, len - 20);
+	ATF_CHECK(memcmp(z, pkt + 20, n) == 0);
+	/* And we take it in: the packet as it was. */
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 2, &in,
+	    &ilen), IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE_EQ(ilen, len);
+	ATF_CHECK(memcmp(in, pkt, len) == 0);
+	ipsec_hook_free(in);
+	/* zlib's own deflate at another level and window: the same. */
+	n = zraw(1, pkt + 20, len - 20, z, sizeof(z));
+	olen = ipcomp4(got, "192.0.2.1", "192.0.2.2", 0x1000, IPPROTO_UDP,
+	    z, n);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 3, &in,
+	    &ilen), IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE_EQ(ilen, len);
+	ATF_CHECK(memcmp(in, pkt, len) == 0);
+	ipsec_hook_free(in);
+
+	/* Small (<= 90 bytes) or incompressible: sent as it is. */
+	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 62);
+	ATF_REQUIRE_EQ(len, 90);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 4, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
+	ATF_CHECK(olen == len && memcmp(out, pkt, len) == 0);
+	ipsec_hook_free(out);
+	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 600);
+	for (i = 28; i < len; i++)
+		pkt[i] = (uint8_t)arc4random();
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 5, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
+	ATF_CHECK(olen == len && memcmp(out, pkt, len) == 0);
+	ipsec_hook_free(out);
+	ipsec_getipcompstat(&cs);
+	ATF_CHECK_EQ(cs.ipcomps_threshold, 1);
+	ATF_CHECK_EQ(cs.ipcomps_uncompr, 1);
+	ATF_CHECK_EQ(cs.ipcomps_output, 2);
+	/* ... and taken in as it is: IPComp is never required. */
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, pkt, len, 6, &in, &ilen),
+	    IPSEC_HOOK_PASS);
+
+	/* Hostile: garbage, a bomb, IPComp in IPComp, an unknown CPI. */
+	memset(z, 0xa5, 200);
+	olen = ipcomp4(got, "192.0.2.1", "192.0.2.2", 0x1000, IPPROTO_UDP,
+	    z, 200);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 7, &in,
+	    &ilen), IPSEC_HOOK_DROP);
+	memset(big, 0, sizeof(big));
+	n = zraw(1, big, sizeof(big), z, sizeof(z));
+	ATF_REQUIRE(n < 1400);
+	olen = ipcomp4(got, "192.0.2.1", "192.0.2.2", 0x1000, IPPROTO_UDP,
+	    z, n);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 8, &in,
+	    &ilen), IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_in_ipcompfail, 2);
+	/* Within what inflates, but too long for IPv4 with its header. */
+	n = zraw(1, big, 65530, z, sizeof(z));
+	olen = ipcomp4(got, "192.0.2.1", "192.0.2.2", 0x1000, IPPROTO_UDP,
+	    z, n);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 8, &in,
+	    &ilen), IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_in_inval, 1);
+	n = zraw(1, pkt + 20, len - 20, z, sizeof(z));
+	olen = ipcomp4(got, "192.0.2.1", "192.0.2.2", 0x1000, IPPROTO_IPCOMP,
+	    z, n);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 9, &in,
+	    &ilen), IPSEC_HOOK_DROP);
+	ipsec_getipcompstat(&cs);
+	ATF_CHECK_EQ(cs.ipcomps_pdrops, 1);
+	ATF_CHECK_EQ(cs.ipcomps_crypto, 2);
+	olen = ipcomp4(got, "192.0.2.1", "192.0.2.2", 0x1001, IPPROTO_UDP,
+	    z, n);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 10, &in,
+	    &ilen), IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_in_nosa, 1);
+	ATF_CHECK_EQ(stat_now().ips_in_ipcomp, 2);
+	ts_close(ts);
+	tk_stop();
+}
+
+/*
+ * ipcomp/transport//require esp/transport//require: compressed, then
+ * ESP over it; back in, both come off.  A packet through the IPComp SA
+ * alone, where the policy wants ESP too, is refused.
+ */
+ATF_TC_WITHOUT_HEAD(bundle_ipcomp_esp4);
+ATF_TC_BODY(bundle_ipcomp_esp4, tc)
+{
+	static const int proto[] = { IPPROTO_IPCOMP, IPPROTO_ESP };
+	static const int mode[] = { IPSEC_MODE_TRANSPORT,
+	    IPSEC_MODE_TRANSPORT };
+	uint8_t pkt[1600], got[1600], copy[1600], z[2000];
+	struct tsock *ts;
+	void *out, *in;
+	size_t len, olen, ilen, n;
+	int dir;
+
+	tk_start();
+	ts = ts_open();
+	for (dir = IPSEC_DIR_INBOUND; dir <= IPSEC_DIR_OUTBOUND; dir++)
+		ATF_REQUIRE_EQ(spd_bundle(ts, "192.0.2.1", 32, "192.0.2.2", 32,
+		    0, 255, dir, 2, proto, mode, NULL, NULL), 0);
+	ATF_REQUIRE_EQ(sa_ipcomp(ts, 0x1000, "192.0.2.1", "192.0.2.2",
+	    IPSEC_MODE_TRANSPORT), 0);
+	ATF_REQUIRE_EQ(sa(ts, 0x1001, "192.0.2.1", "192.0.2.2"), 0);
+
+	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 1200);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
+	memcpy(got, out, olen);
+	ipsec_hook_free(out);
+	/* ESP outside (the last request), over much less than the UDP. */
+	ATF_CHECK_EQ(got[9], IPPROTO_ESP);
+	ATF_CHECK_EQ(ntohl(*(uint32_t *)(void *)(got + 20)), 0x1001);
+	ATF_CHECK(olen < len / 2);
+	ATF_CHECK_EQ(stat_now().ips_out_bundle, 1);
+	memcpy(copy, got, olen);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 2, &in,
+	    &ilen), IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE_EQ(ilen, len);
+	ATF_CHECK(memcmp(in, pkt, len) == 0);
+	ipsec_hook_free(in);
+	ATF_CHECK_EQ(stat_now().ips_in_bundle, 1);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, copy, olen, 3, &in,
+	    &ilen), IPSEC_HOOK_DROP);	/* a replay */
+
+	/* Small: ESP only on the wire (IPComp sent it as it was); good. */
+	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 20);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 4, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
+	memcpy(got, out, olen);
+	ipsec_hook_free(out);
+	ATF_CHECK_EQ(got[9], IPPROTO_ESP);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 5, &in,
+	    &ilen), IPSEC_HOOK_REPLACE);
+	ATF_CHECK(ilen == len && memcmp(in, pkt, len) == 0);
+	ipsec_hook_free(in);
+
+	/* Through the IPComp SA only: ESP is missing.  Refused. */
+	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 1200);
+	n = zraw(1, pkt + 20, len - 20, z, sizeof(z));
+	olen = ipcomp4(got, "192.0.2.1", "192.0.2.2", 0x1000, IPPROTO_UDP,
+	    z, n);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 6, &in,
+	    &ilen), IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_in_sacheck, 1);
+	/* In clear: refused. */
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, pkt, len, 7, &in, &ilen),
+	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_in_polvio, 1);
+	ts_close(ts);
+	tk_stop();
+}
+
+/*
+ * esp/transport//require ah/transport//require: an ACQUIRE for each
+ * missing SA, the packet held until both are there, AH outside ESP;
+ * ESP alone where the policy wants both is refused.
+ */
+ATF_TC_WITHOUT_HEAD(bundle_esp_ah4);
+ATF_TC_BODY(bundle_esp_ah4, tc)
+{
+	static const int proto[] = { IPPROTO_ESP, IPPROTO_AH };
+	static const int mode[] = { IPSEC_MODE_TRANSPORT,
+	    IPSEC_MODE_TRANSPORT };
+	uint8_t pkt[256], got[512];
+	struct tsock *ts, *ike;
+	struct sadb_msg *r;
+	struct pb_msg m;
+	void *out, *in;
+	size_t len, olen, ilen;
+	int dir, nesp, nah;
+
+	tk_start();
+	rel_n = 0;
+	ipsec_hook_setrelease(release, NULL);
+	ts = ts_open();
+	ike = ts_open();
+	pb_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
+	ATF_REQUIRE_EQ(ts_do(ike, &m), 0);
+	pb_init(&m, SADB_REGISTER, SADB_SATYPE_AH, 0, PID);
+	ATF_REQUIRE_EQ(ts_do(ike, &m), 0);
+	/* UDP to port 3000 goes with ESP alone (added first: found first). */
+	ATF_REQUIRE_EQ(spd_bundle(ts, "192.0.2.1", 32, "192.0.2.2", 32,
+	    3000, IPPROTO_UDP, IPSEC_DIR_OUTBOUND, 1, proto, mode, NULL,
+	    NULL), 0);
+	for (dir = IPSEC_DIR_INBOUND; dir <= IPSEC_DIR_OUTBOUND; dir++)
+		ATF_REQUIRE_EQ(spd_bundle(ts, "192.0.2.1", 32, "192.0.2.2", 32,
+		    0, 255, dir, 2, proto, mode, NULL, NULL), 0);
+	ts_drain(ike);
+
+	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 2000, 40);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 100, &out,
+	    &olen), IPSEC_HOOK_HELD);
+	nesp = nah = 0;
+	while ((r = ts_recv(ike)) != NULL) {
+		if (r->sadb_msg_type == SADB_ACQUIRE &&
+		    r->sadb_msg_satype == SADB_SATYPE_ESP)
+			nesp++;
+		if (r->sadb_msg_type == SADB_ACQUIRE &&
+		    r->sadb_msg_satype == SADB_SATYPE_AH)
+			nah++;
+		free(r);
+	}
+	ATF_CHECK_EQ(nesp, 1);
+	ATF_CHECK_EQ(nah, 1);
+	/* ESP's SA alone does not release it: AH's is still missing. */
+	ATF_REQUIRE_EQ(sa(ts, 0x1001, "192.0.2.1", "192.0.2.2"), 0);
+	ATF_CHECK_EQ(rel_n, 0);
+	ATF_CHECK_EQ(stat_now().ips_held_now, 1);
+	ATF_REQUIRE_EQ(sa_ah(ts, 0x3001, "192.0.2.1", "192.0.2.2"), 0);
+	ATF_REQUIRE_EQ(rel_n, 1);
+	ATF_CHECK_EQ(rel_cookie[0], 100);
+	ATF_CHECK_EQ(rel_verdict[0], IPSEC_HOOK_REPLACE);
+	ATF_CHECK_EQ(stat_now().ips_held_now, 0);
+
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 101, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
+	memcpy(got, out, olen);
+	ipsec_hook_free(out);
+	/* IP, AH (next: ESP), ESP. */
+	ATF_CHECK_EQ(got[9], IPPROTO_AH);
+	ATF_CHECK_EQ(got[20], IPPROTO_ESP);
+	ATF_CHECK_EQ(ntohl(*(uint32_t *)(void *)(got + 24)), 0x3001);
+	ATF_CHECK_EQ(ntohl(*(uint32_t *)(void *)(got + 48)), 0x1001);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 102, &in,
+	    &ilen), IPSEC_HOOK_REPLACE);
+	ATF_CHECK(ilen == len && memcmp(in, pkt, len) == 0);
+	ipsec_hook_free(in);
+
+	/* ESP alone, where both are required: refused. */
+	len = udp4(pkt, "192.0.2.1", "192.0.2.2", 1000, 3000, 40);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 103, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
+	memcpy(got, out, olen);
+	ipsec_hook_free(out);
+	ATF_CHECK_EQ(got[9], IPPROTO_ESP);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 104, &in,
+	    &ilen), IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_in_sacheck, 1);
+	ATF_CHECK_EQ(stat_now().ips_in_esp, 1);
+	ts_close(ike);
+	ts_close(ts);
+	tk_stop();
+}
+
+/*
+ * ipcomp/tunnel: compressed packets carry IPComp after the outer header;
+ * small ones go as IP in IP (RFC 3173 section 2.2), and come in through
+ * the IPComp SA all the same (FreeBSD's ipcomp_nonexp_input()).  IP in
+ * IP between the same gateways for a network the policy does not name
+ * is refused.
+ */
+ATF_TC_WITHOUT_HEAD(ipcomp_tunnel4);
+ATF_TC_BODY(ipcomp_tunnel4, tc)
+{
+	static const int proto[] = { IPPROTO_IPCOMP };
+	static const int mode[] = { IPSEC_MODE_TUNNEL };
+	uint8_t pkt[1600], got[1700];
+	struct tsock *ts;
+	void *out, *in;
+	size_t len, olen, ilen;
+	int dir;
+	uint16_t c;
+
+	tk_start();
+	ts = ts_open();
+	for (dir = IPSEC_DIR_INBOUND; dir <= IPSEC_DIR_OUTBOUND; dir++)
+		ATF_REQUIRE_EQ(spd_bundle(ts, "10.1.0.0", 16, "10.2.0.0", 16,
+		    0, 255, dir, 1, proto, mode, "192.0.2.1", "192.0.2.2"), 0);
+	ATF_REQUIRE_EQ(sa_ipcomp(ts, 0x1000, "192.0.2.1", "192.0.2.2",
+	    IPSEC_MODE_TUNNEL), 0);
+
+	len = udp4(pkt, "10.1.0.5", "10.2.0.5", 1000, 2000, 1200);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
+	memcpy(got, out, olen);
+	ipsec_hook_free(out);
+	ATF_CHECK_EQ(got[9], IPPROTO_IPCOMP);
+	ATF_CHECK_EQ(got[20], 4);	/* IPComp's next: IPv4 */
+	ATF_CHECK(olen < len / 2);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 2, &in,
+	    &ilen), IPSEC_HOOK_REPLACE);
+	ATF_CHECK(ilen == len && memcmp(in, pkt, len) == 0);
+	ipsec_hook_free(in);
+
+	len = udp4(pkt, "10.1.0.5", "10.2.0.5", 1000, 2000, 30);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 3, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
+	memcpy(got, out, olen);
+	ipsec_hook_free(out);
+	ATF_REQUIRE_EQ(olen, len + 20);
+	ATF_CHECK_EQ(got[9], 4);	/* IP in IP */
+	ATF_CHECK(memcmp(got + 20, pkt, len) == 0);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 4, &in,
+	    &ilen), IPSEC_HOOK_REPLACE);
+	ATF_CHECK(ilen == len && memcmp(in, pkt, len) == 0);
+	ipsec_hook_free(in);
+
+	/* The same tunnel, an inner network no policy names. */
+	len = udp4(pkt, "10.9.0.5", "10.2.0.5", 1000, 2000, 30);
+	memcpy(got + 20, pkt, len);
+	got[2] = (uint8_t)((len + 20) >> 8);
+	got[3] = (uint8_t)(len + 20);
+	got[10] = got[11] = 0;
+	c = cksum(got, 20);
+	got[10] = (uint8_t)(c >> 8);
+	got[11] = (uint8_t)c;
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, len + 20, 5, &in,
+	    &ilen), IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_in_sacheck, 1);
+	ts_close(ts);
+	tk_stop();
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, pass_discard_noport);
 	ATF_TP_ADD_TC(tp, transport4);
 	ATF_TP_ADD_TC(tp, chains);
 	ATF_TP_ADD_TC(tp, ah_transport4);
+	ATF_TP_ADD_TC(tp, ipcomp_transport4);
+	ATF_TP_ADD_TC(tp, ipcomp_tunnel4);
+	ATF_TP_ADD_TC(tp, bundle_ipcomp_esp4);
+	ATF_TP_ADD_TC(tp, bundle_esp_ah4);
 	ATF_TP_ADD_TC(tp, transport6);
 	ATF_TP_ADD_TC(tp, tunnel4);
 	ATF_TP_ADD_TC(tp, natt4);

@@ -30,6 +30,7 @@
 #include <netipsec/ipsec_hook.h>
 #include <netipsec/esp.h>
 #include <netipsec/ah.h>
+#include <netipsec/ipcomp.h>
 #include <netipsec/key.h>
 
 #include "netipsecd.h"
@@ -274,6 +275,7 @@ ctl_layer_stats(FILE *fp)
 	struct ipsecstat	st;
 	struct espstat		es;
 	struct ahstat		as;
+	struct ipcompstat	cs;
 
 	ipsec_getstat(&st);
 	fprintf(fp, "ipsec:\n");
@@ -311,6 +313,12 @@ ctl_layer_stats(FILE *fp)
 	P(ips_out_ah, "outbound packets protected with AH");
 	P(ips_in_ah, "inbound AH packets accepted");
 	P(ips_in_ahfail, "inbound AH packets refused (see ah below)");
+	P(ips_out_ipcomp, "outbound packets through an IPComp SA");
+	P(ips_in_ipcomp, "inbound IPComp packets accepted");
+	P(ips_in_ipcompfail,
+	    "inbound IPComp packets refused (see ipcomp below)");
+	P(ips_out_bundle, "outbound packets through several SAs");
+	P(ips_in_bundle, "inbound packets through several SAs");
 	fprintf(fp, "\t%u sockets with policies\n", pcb_srv_count());
 #undef P
 	ipsec_getespstat(&es);
@@ -343,6 +351,21 @@ ctl_layer_stats(FILE *fp)
 	P(ahs_wrap, "packets refused: sequence number would wrap");
 	P(ahs_noxform, "packets for an SA without a usable transform");
 	P(ahs_crypto, "crypto library errors");
+#undef P
+	ipsec_getipcompstat(&cs);
+	fprintf(fp, "ipcomp:\n");
+#define	P(f, what)	fprintf(fp, "\t%ju %s\n", (uintmax_t)cs.f, what)
+	P(ipcomps_output, "packets compressed");
+	P(ipcomps_obytes, "bytes before compression");
+	P(ipcomps_input, "packets decompressed");
+	P(ipcomps_ibytes, "bytes after decompression");
+	P(ipcomps_threshold, "packets sent uncompressed: under the threshold");
+	P(ipcomps_uncompr, "packets sent uncompressed: they did not shrink");
+	P(ipcomps_hdrops, "packets shorter than header shows");
+	P(ipcomps_pdrops, "packets refused: IPComp in IPComp, or disabled");
+	P(ipcomps_toobig, "packets that would exceed the IP maximum");
+	P(ipcomps_noxform, "packets for an SA without a usable transform");
+	P(ipcomps_crypto, "packets that failed to (de)compress");
 #undef P
 }
 

@@ -25,6 +25,7 @@
 #include <netipsec/key_var.h>
 #include <netipsec/esp.h>
 #include <netipsec/ah.h>
+#include <netipsec/ipcomp.h>
 #include <netipsec/ipsec_hook.h>
 #include <netipsec/ipsec_hook_var.h>
 
@@ -516,46 +517,33 @@ ipsec_sa_used(struct secasvar *sav, size_t bytes)
 }
 
 /*
- * AH output: transport mode puts AH after the packet's own header,
- * tunnel mode after a new one; the ICV covers both (ipsec_encap()).
+ * A tunnel's outer header in front of *mp, carrying "proto" (RFC 4301
+ * section 5.1.2: TTL 64, DSCP and ECN copied, DF per net.inet.ipsec.dfbit),
+ * from the SA index's source to its destination.  Its length in *olenp.
+ * ENOBUFS: *mp freed and NULL.
  */
 static int
-ipsec_ah_encap(struct secasvar *sav, const struct secasindex *saidx,
-    const struct ipsec_pkt *pi, struct mbuf **mp, int tunnel, uint8_t tos,
-    int df)
+ipsec_outer(struct mbuf **mp, const struct secasindex *saidx, uint8_t proto,
+    uint8_t tos, int df, size_t *olenp)
 {
-	struct mbuf *m;
 	uint8_t *ip;
-	size_t plen, olen, len;
-	int error, oaf;
+	size_t olen, len;
 
-	m = *mp;
-	*mp = NULL;
-	plen = (size_t)m->m_pkthdr.len - (tunnel ? 0 : pi->hlen);
-	if (!tunnel) {
-		error = ah_output(sav, &m, (int)pi->hlen, pi->af);
-		if (error != 0)
-			return (error);
-		ipsec_sa_used(sav, plen);
-		*mp = m;
-		return (0);
-	}
-	oaf = saidx->dst.sa.sa_family;
-	olen = oaf == AF_INET ? IP_HDRLEN : IP6_HDRLEN;
-	M_PREPEND(m, olen, M_NOWAIT);
-	if (m == NULL)
+	olen = saidx->dst.sa.sa_family == AF_INET ? IP_HDRLEN : IP6_HDRLEN;
+	M_PREPEND(*mp, olen, M_NOWAIT);
+	if (*mp == NULL)
 		return (ENOBUFS);
-	ip = mtod(m, uint8_t *);
-	len = (size_t)m->m_pkthdr.len;
+	ip = mtod(*mp, uint8_t *);
+	len = (size_t)(*mp)->m_pkthdr.len;
 	memset(ip, 0, olen);
-	if (oaf == AF_INET) {
+	if (saidx->dst.sa.sa_family == AF_INET) {
 		ip[0] = 0x45;
 		ip[1] = tos;
 		ipsec_wr16(ip + 4, (uint16_t)arc4random());
 		if (ipsec_dfbit == 1 || (ipsec_dfbit == 2 && df))
 			ipsec_wr16(ip + 6, IP_DF);
 		ip[8] = 64;
-		ip[9] = pi->af == AF_INET ? IPPROTO_IPV4_ : IPPROTO_IPV6_;
+		ip[9] = proto;
 		memcpy(ip + 12, &saidx->src.sin.sin_addr, 4);
 		memcpy(ip + 16, &saidx->dst.sin.sin_addr, 4);
 		ipsec_ip4_finish(ip, len);
@@ -563,27 +551,54 @@ ipsec_ah_encap(struct secasvar *sav, const struct secasindex *saidx,
 		ip[0] = 0x60 | (tos >> 4);
 		ip[1] = (uint8_t)(tos << 4);
 		ipsec_wr16(ip + 4, (uint16_t)(len - IP6_HDRLEN));
-		ip[6] = pi->af == AF_INET ? IPPROTO_IPV4_ : IPPROTO_IPV6_;
+		ip[6] = proto;
 		ip[7] = 64;
 		memcpy(ip + 8, &saidx->src.sin6.sin6_addr, 16);
 		memcpy(ip + 24, &saidx->dst.sin6.sin6_addr, 16);
 	}
-	error = ah_output(sav, &m, (int)olen, oaf);
-	if (error != 0)
-		return (error);
-	ipsec_sa_used(sav, plen);
-	*mp = m;
+	*olenp = olen;
 	return (0);
 }
 
 /*
- * ESP or AH output for one packet (*mp, parsed into *pi), SA and
- * request's SA index (whose addresses are the tunnel endpoints in tunnel
- * mode): transport mode keeps the IP header and protects what follows
- * it; tunnel mode protects the whole packet and puts a new header in
- * front (RFC 4301 §5.1.2: TTL 64, DSCP and ECN copied, DF per
- * net.inet.ipsec.dfbit).  *mp becomes the protected packet, or NULL
- * (freed) with an errno.  SAHTREE_RLOCK held.
+ * AH and IPComp output: transport mode puts their header after the
+ * packet's own, tunnel mode after a new one (the AH ICV covers it).
+ */
+static int
+ipsec_hdr_encap(struct secasvar *sav, const struct secasindex *saidx,
+    const struct ipsec_pkt *pi, struct mbuf **mp, int tunnel, uint8_t tos,
+    int df)
+{
+	size_t plen, skip;
+	int error, af;
+
+	plen = (size_t)(*mp)->m_pkthdr.len - (tunnel ? 0 : pi->hlen);
+	skip = pi->hlen;
+	af = pi->af;
+	if (tunnel) {
+		error = ipsec_outer(mp, saidx, pi->af == AF_INET ?
+		    IPPROTO_IPV4_ : IPPROTO_IPV6_, tos, df, &skip);
+		if (error != 0)
+			return (error);
+		af = saidx->dst.sa.sa_family;
+	}
+	if (saidx->proto == IPPROTO_AH)
+		error = ah_output(sav, mp, (int)skip, af);
+	else
+		error = ipcomp_output(sav, mp, (int)skip, af);
+	if (error != 0)
+		return (error);
+	ipsec_sa_used(sav, plen);
+	return (0);
+}
+
+/*
+ * One request's transform for one packet (*mp, parsed into *pi), with its
+ * SA and SA index (whose addresses are the tunnel endpoints in tunnel
+ * mode): transport mode keeps the IP header and transforms what follows
+ * it; tunnel mode transforms the whole packet and puts a new header in
+ * front (ipsec_outer()).  *mp becomes the new packet, or NULL (freed)
+ * with an errno.  SAHTREE_RLOCK held.
  */
 static int
 ipsec_encap(struct secasvar *sav, const struct secasindex *saidx,
@@ -593,7 +608,7 @@ ipsec_encap(struct secasvar *sav, const struct secasindex *saidx,
 	const uint8_t *p;
 	struct mbuf *m;
 	size_t plen, olen, len;
-	int error, nxt, tunnel, oaf, df;
+	int error, nxt, tunnel, df;
 
 	/* The request decides, as FreeBSD: an SA of mode any does both. */
 	tunnel = saidx->mode == IPSEC_MODE_TUNNEL;
@@ -609,9 +624,9 @@ ipsec_encap(struct secasvar *sav, const struct secasindex *saidx,
 	p = mtod(m, const uint8_t *);
 	tos = pi->af == AF_INET ? p[1] : (uint8_t)((p[0] << 4) | (p[1] >> 4));
 	df = pi->af == AF_INET && (ipsec_rd16(p + 6) & IP_DF);
-	if (saidx->proto == IPPROTO_AH) {
+	if (saidx->proto == IPPROTO_AH || saidx->proto == IPPROTO_IPCOMP) {
 		*mp = m;
-		return (ipsec_ah_encap(sav, saidx, pi, mp, tunnel, tos, df));
+		return (ipsec_hdr_encap(sav, saidx, pi, mp, tunnel, tos, df));
 	}
 	if (!tunnel) {
 		/* ESP goes between the header and what it carries. */
@@ -662,37 +677,13 @@ ipsec_encap(struct secasvar *sav, const struct secasindex *saidx,
 		return (0);
 	}
 
-	oaf = saidx->dst.sa.sa_family;
-	olen = oaf == AF_INET ? IP_HDRLEN : IP6_HDRLEN;
-	M_PREPEND(m, olen, M_NOWAIT);
-	if (m == NULL)
+	error = ipsec_outer(&m, saidx, sav->natt ? IPPROTO_UDP : IPPROTO_ESP,
+	    tos, df, &olen);
+	if (error != 0)
+		return (error);
+	if (saidx->dst.sa.sa_family == AF_INET6 && sav->natt != NULL &&
+	    ipsec_l4_cksum_m(&m, olen, AF_INET6, IPPROTO_UDP) != 0)
 		return (ENOBUFS);
-	ip = mtod(m, uint8_t *);
-	len = (size_t)m->m_pkthdr.len;
-	memset(ip, 0, olen);
-	if (oaf == AF_INET) {
-		ip[0] = 0x45;
-		ip[1] = tos;
-		ipsec_wr16(ip + 4, (uint16_t)arc4random());
-		if (ipsec_dfbit == 1 || (ipsec_dfbit == 2 && df))
-			ipsec_wr16(ip + 6, IP_DF);
-		ip[8] = 64;
-		ip[9] = sav->natt ? IPPROTO_UDP : IPPROTO_ESP;
-		memcpy(ip + 12, &saidx->src.sin.sin_addr, 4);
-		memcpy(ip + 16, &saidx->dst.sin.sin_addr, 4);
-		ipsec_ip4_finish(ip, len);
-	} else {
-		ip[0] = 0x60 | (tos >> 4);
-		ip[1] = (uint8_t)(tos << 4);
-		ipsec_wr16(ip + 4, (uint16_t)(len - IP6_HDRLEN));
-		ip[6] = sav->natt ? IPPROTO_UDP : IPPROTO_ESP;
-		ip[7] = 64;
-		memcpy(ip + 8, &saidx->src.sin6.sin6_addr, 16);
-		memcpy(ip + 24, &saidx->dst.sin6.sin6_addr, 16);
-		if (sav->natt != NULL && ipsec_l4_cksum_m(&m, olen, AF_INET6,
-		    IPPROTO_UDP) != 0)
-			return (ENOBUFS);
-	}
 	*mp = m;
 	return (0);
 }
@@ -815,8 +806,7 @@ ipsec_hold(const struct secasindex *saidx, struct mbuf *m, uint64_t cookie,
 	return (0);
 }
 
-static int ipsec_output(int where, struct mbuf **mp, uint64_t cookie,
-    int canhold);
+static int ipsec_output(int where, struct mbuf **mp, uint64_t cookie);
 
 /*
  * Send the packets that may go: those whose SA index has an SA now (in
@@ -880,7 +870,12 @@ ipsec_hold_run(int expire, time_t now, const struct secasindex *kick)
 			v = ipsec_drop(&m);
 			IPSECSTAT_INC(ips_out_holdexp);
 		} else
-			v = ipsec_output(h->where, &m, h->cookie, 0);
+			v = ipsec_output(h->where, &m, h->cookie);
+		if (v == IPSEC_HOOK_HELD) {
+			/* A bundle's next SA is missing: held again. */
+			free(h, M_IPSEC_HOLD);
+			continue;
+		}
 		/* Passed: the policy changed meanwhile; sent as it was. */
 		if ((v == IPSEC_HOOK_PASS || v == IPSEC_HOOK_REPLACE) &&
 		    m != NULL)
@@ -917,23 +912,34 @@ ipsec_hold_flush(void)
 	ipsec_reass_flush();
 }
 
+/* One request of an outbound policy, as ipsec_output() applies it. */
+struct ipsec_outreq {
+	u_int			idx;	/* in the policy */
+	u_int			level;
+	struct secasindex	saidx;
+	struct secasvar		*sav;	/* NULL: none (level use: skipped) */
+};
+
 /*
  * Outbound (and forwarded) packets: FreeBSD's ipsec4_checkpolicy() and
- * ipsec4_perform_request() for the first request of the policy.
+ * ipsec4_perform_request() for each request of the policy (a bundle:
+ * ipsec_process_done() going on with the next).
  */
 static int
-ipsec_output(int where, struct mbuf **mp, uint64_t cookie, int canhold)
+ipsec_output(int where, struct mbuf **mp, uint64_t cookie)
 {
-	struct ipsecrequest isr;
-	struct secasindex saidx;
+	struct ipsecrequest isr[IPSEC_MAXREQ];
+	struct ipsec_outreq req[IPSEC_MAXREQ], *r;
+	union sockaddr_union src, dst;
+	const struct secasindex *outer;
 	struct secpolicy *sp;
-	struct secasvar *sav;
 	struct ipsec_pkt pi;
 	const uint8_t *p;
 	uint8_t *q, *copy;
 	uint32_t spid;
-	u_int level, tcount, policy, mtu;
-	int error, error2, tries;
+	size_t h;
+	u_int i, nreq, nsa, tcount, policy, mtu;
+	int af, error, error2, first, missing, tries;
 
 	IPSECSTAT_INC(ips_out_total);
 	error = ipsec_parse(mp, where == IPSEC_HOOK_OUT, &pi);
@@ -957,9 +963,9 @@ ipsec_output(int where, struct mbuf **mp, uint64_t cookie, int canhold)
 	sp->lastused = time_uptime;
 	policy = sp->policy;
 	spid = sp->id;
-	tcount = sp->tcount;
-	if (tcount > 0)
-		isr = *sp->req[0];
+	tcount = MIN(sp->tcount, IPSEC_MAXREQ);
+	for (i = 0; i < tcount; i++)
+		isr[i] = *sp->req[i];
 	SPTREE_RUNLOCK();
 
 	switch (policy) {
@@ -971,72 +977,137 @@ ipsec_output(int where, struct mbuf **mp, uint64_t cookie, int canhold)
 	default:
 		return (IPSEC_HOOK_PASS);
 	}
-	if (tcount != 1 || (isr.saidx.proto != IPPROTO_ESP &&
-	    isr.saidx.proto != IPPROTO_AH)) {
+	if (tcount == 0 || tcount > IPSEC_MAXREQ) {
 		IPSECSTAT_INC(ips_out_bundlesa);
 		return (ipsec_drop(mp));
 	}
 
-	/* The SA index: transport mode takes the packet's addresses. */
-	level = ipsec_level(&isr);
-	saidx = isr.saidx;
-	if (saidx.src.sa.sa_family == 0)
-		memcpy(&saidx.src, &pi.spidx.src, sizeof(saidx.src));
-	if (saidx.dst.sa.sa_family == 0)
-		memcpy(&saidx.dst, &pi.spidx.dst, sizeof(saidx.dst));
-	saidx.src.sin.sin_port = saidx.dst.sin.sin_port = 0;
-	if (level != IPSEC_LEVEL_UNIQUE)
-		saidx.reqid = 0;
+	/*
+	 * Each request's SA index, in FreeBSD's order: the first request is
+	 * applied first, innermost.  A transport request without endpoints
+	 * takes the addresses of the packet it sees: the packet's own, or
+	 * the endpoints of the last tunnel before it.  Requests for IPComp
+	 * while net.inet.ipcomp.ipcomp_enable is 0 are skipped, as FreeBSD.
+	 */
+	memcpy(&src, &pi.spidx.src, sizeof(src));
+	memcpy(&dst, &pi.spidx.dst, sizeof(dst));
+	src.sin.sin_port = dst.sin.sin_port = 0;
+	nreq = 0;
+	for (i = 0; i < tcount; i++) {
+		if (isr[i].saidx.proto == IPPROTO_IPCOMP && !ipcomp_enable)
+			continue;
+		r = &req[nreq++];
+		r->idx = i;
+		r->level = ipsec_level(&isr[i]);
+		r->saidx = isr[i].saidx;
+		if (r->saidx.src.sa.sa_family == 0)
+			memcpy(&r->saidx.src, &src, sizeof(src));
+		if (r->saidx.dst.sa.sa_family == 0)
+			memcpy(&r->saidx.dst, &dst, sizeof(dst));
+		r->saidx.src.sin.sin_port = r->saidx.dst.sin.sin_port = 0;
+		if (r->level != IPSEC_LEVEL_UNIQUE)
+			r->saidx.reqid = 0;
+		/* The addresses the next request's packet has. */
+		memcpy(&src, &r->saidx.src, sizeof(src));
+		memcpy(&dst, &r->saidx.dst, sizeof(dst));
+	}
+	if (nreq == 0)
+		return (IPSEC_HOOK_PASS);
 
-	mtu = ipsec_pmtu_get(where, &saidx, p, pi.af);
+	mtu = ipsec_pmtu_get(where, &req[nreq - 1].saidx, p, pi.af);
 	tries = 0;
  again:
 	SAHTREE_RLOCK();
-	sav = key_allocsa_policy(&saidx);
-	if (sav != NULL) {
-		mtu = ipsec_pmtu_check(mtu, sav, &saidx, pi.len, pi.af);
+	missing = -1;
+	h = 0;
+	nsa = 0;
+	for (i = 0; i < nreq; i++) {
+		r = &req[i];
+		r->sav = key_allocsa_policy(&r->saidx);
+		if (r->sav != NULL) {
+			h += ipsec_sa_overhead(r->sav, &r->saidx);
+			nsa++;
+		} else if (r->level != IPSEC_LEVEL_USE && missing == -1)
+			missing = (int)i;
+	}
+	if (missing == -1 && nsa > 0) {
+		outer = &req[nreq - 1].saidx;
+		for (i = nreq; i-- > 0; )
+			if (req[i].sav != NULL) {
+				outer = &req[i].saidx;
+				break;
+			}
+		mtu = ipsec_pmtu_check(mtu, h, pi.len, pi.af);
 		if (mtu != 0) {
 			SAHTREE_RUNLOCK();
 			IPSECSTAT_INC(ips_out_toobig);
 			/* The ICMP error quotes the packet. */
 			q = ipsec_flat(*mp, pi.len, &copy);
-			if (q != NULL && ipsec_pmtu_icmp(where, &saidx, q,
+			if (q != NULL && ipsec_pmtu_icmp(where, outer, q,
 			    pi.len, pi.af, mtu) == 0)
 				IPSECSTAT_INC(ips_out_icmp);
 			ipsec_unflat(copy, pi.len);
 			return (ipsec_drop(mp));
 		}
-		error = ipsec_encap(sav, &saidx, &pi, mp);
-		SAHTREE_RUNLOCK();
-		if (error != 0) {
-			IPSECSTAT_INC(ips_out_inval);
-			return (IPSEC_HOOK_DROP);
+		af = pi.af;
+		first = 1;
+		for (i = 0; i < nreq; i++) {
+			r = &req[i];
+			if (r->sav == NULL)
+				continue;	/* level use, no SA: skipped */
+			/* After a transform: the new packet, parsed. */
+			if (!first && ipsec_parse(mp, 0, &pi) != 0) {
+				SAHTREE_RUNLOCK();
+				IPSECSTAT_INC(ips_out_inval);
+				return (ipsec_drop(mp));
+			}
+			first = 0;
+			error = ipsec_encap(r->sav, &r->saidx, &pi, mp);
+			if (error != 0) {
+				SAHTREE_RUNLOCK();
+				IPSECSTAT_INC(ips_out_inval);
+				return (IPSEC_HOOK_DROP);
+			}
+			if (r->saidx.proto == IPPROTO_AH)
+				IPSECSTAT_INC(ips_out_ah);
+			else if (r->saidx.proto == IPPROTO_IPCOMP)
+				IPSECSTAT_INC(ips_out_ipcomp);
+			else
+				IPSECSTAT_INC(ips_out_esp);
 		}
-		if (saidx.proto == IPPROTO_AH)
-			IPSECSTAT_INC(ips_out_ah);
-		else
-			IPSECSTAT_INC(ips_out_esp);
-		return (ipsec_deliver(mp, pi.af, 0));
+		SAHTREE_RUNLOCK();
+		if (nsa > 1)
+			IPSECSTAT_INC(ips_out_bundle);
+		return (ipsec_deliver(mp, af, 0));
 	}
 	SAHTREE_RUNLOCK();
 
-	/* No SA: ask for one, and keep the packet while it comes. */
+	/*
+	 * Missing SAs: an ACQUIRE for each (FreeBSD's key_allocsa_policy()
+	 * sends one for every request it finds without an SA), and the
+	 * packet kept while the first one a required request lacks comes.
+	 * Without SAs for requests at level use only, it goes in clear.
+	 */
 	IPSECSTAT_INC(ips_out_nosa);
-	error = key_acquire_spid(spid, &pi.spidx.src.sa, &pi.spidx.dst.sa);
-	if (error != 0 && error != EAGAIN)
-		IPSECSTAT_INC(ips_out_acqfail);
-	if (level == IPSEC_LEVEL_USE)
-		return (IPSEC_HOOK_PASS);	/* in clear, as FreeBSD */
-	if (canhold) {
-		error2 = ipsec_hold(&saidx, *mp, cookie, where);
-		if (error2 == 0) {
-			*mp = NULL;
-			return (IPSEC_HOOK_HELD);
-		}
-		if (error2 == EEXIST && tries++ == 0)
-			goto again;	/* the SA came meanwhile */
-		IPSECSTAT_INC(ips_out_holddrop);
+	for (i = 0; i < nreq; i++) {
+		r = &req[i];
+		if (r->sav != NULL)
+			continue;
+		error = key_acquire_req(spid, r->idx, &r->saidx.src.sa,
+		    &r->saidx.dst.sa);
+		if (error != 0 && error != EAGAIN)
+			IPSECSTAT_INC(ips_out_acqfail);
 	}
+	if (missing == -1)
+		return (IPSEC_HOOK_PASS);	/* in clear, as FreeBSD */
+	error2 = ipsec_hold(&req[missing].saidx, *mp, cookie, where);
+	if (error2 == 0) {
+		*mp = NULL;
+		return (IPSEC_HOOK_HELD);
+	}
+	if (error2 == EEXIST && tries++ == 0)
+		goto again;	/* the SA came meanwhile */
+	IPSECSTAT_INC(ips_out_holddrop);
 	return (ipsec_drop(mp));
 }
 
@@ -1088,34 +1159,48 @@ ipsec_req_names(const struct ipsecrequest *isr, const struct secasvar *sav,
 #define	IPSEC_IN_SACHECK	2	/* not through an SA its policy names */
 
 /*
- * Inbound, FreeBSD's ipsec4_in_reject() with RFC 4301 section 5.2's
- * check.  "spidx" is the packet's selector (the inner packet's, after a
- * tunnel).  In clear ("sav" NULL): a discard policy, or an IPsec policy
- * whose requests are not all at level use, refuses it.  Through SA
- * "sav": the policy must be IPsec and one of its requests must name
- * that SA; but a packet whose policy lets it in clear may also come
- * through a transport-mode SA, as on FreeBSD and Linux.  A tunnel SA is
- * never a way around the policy of the packets it carries, and a
- * transport SA carries only packets between its own two addresses
- * ("osrc" and "odst" are the packet's outer ones).
+ * The SAs an inbound packet came through, outermost first (FreeBSD's
+ * PACKET_TAG_IPSEC_IN_DONE tags), and whether each carried a whole
+ * packet (tunnel).
+ */
+struct ipsec_inhist {
+	struct secasvar		*sav;
+	int			 tunnel;
+};
+
+/*
+ * Inbound, FreeBSD's ipsec4_in_reject() with its history check
+ * (ipsec_check_history()) and RFC 4301 section 5.2's.  "spidx" is the
+ * selector of the packet that comes out (the inner packet's, after a
+ * tunnel), "hist" the nh SAs it came through.  In clear (nh 0): a
+ * discard policy, or an IPsec policy with a request not at level use
+ * (IPComp's aside), refuses it.  Through SAs: the policy must be IPsec,
+ * each SA must be one that a request of it names, and every request not
+ * at level use must be met by one of them, but IPComp's, which a sender
+ * skips for small packets (RFC 3173 section 2.2; FreeBSD does not check
+ * them either).  A packet whose policy lets it in clear may also come
+ * through transport-mode SAs, as on FreeBSD and Linux; a tunnel SA is
+ * never a way around the policy of the packets it carries.  The caller
+ * has checked that each transport SA joins the two addresses of the
+ * header it was under.
  */
 static int
-ipsec_in_reject(const struct secpolicyindex *spidx, const struct secasvar *sav,
-    int tunnel, const struct secpolicyindex *outer)
+ipsec_in_reject(const struct secpolicyindex *spidx,
+    const struct ipsec_inhist *hist, u_int nh)
 {
 	struct secpolicy *sp;
-	u_int i;
-	int verdict;
+	const struct ipsecrequest *isr;
+	u_int i, k;
+	int verdict, tunnel, met;
 
-	if (sav != NULL && !tunnel &&
-	    (!ipsec_addr_eq(&sav->sah->saidx.src, &outer->src) ||
-	    !ipsec_addr_eq(&sav->sah->saidx.dst, &outer->dst)))
-		return (IPSEC_IN_SACHECK);
+	tunnel = 0;
+	for (k = 0; k < nh; k++)
+		tunnel |= hist[k].tunnel;
 	SPTREE_RLOCK();
 	sp = ipsec_getpolicy(IPSEC_HOOK_IN, spidx);
 	verdict = IPSEC_IN_OK;
 	if (sp == NULL) {
-		if (sav != NULL && tunnel)
+		if (tunnel)
 			verdict = IPSEC_IN_SACHECK;
 	} else {
 		sp->lastused = time_uptime;
@@ -1124,22 +1209,32 @@ ipsec_in_reject(const struct secpolicyindex *spidx, const struct secasvar *sav,
 			verdict = IPSEC_IN_POLVIO;
 			break;
 		case IPSEC_POLICY_IPSEC:
-			if (sav == NULL) {
-				for (i = 0; i < sp->tcount; i++)
-					if (ipsec_level(sp->req[i]) !=
-					    IPSEC_LEVEL_USE)
-						verdict = IPSEC_IN_POLVIO;
-				break;
+			for (k = 0; k < nh && verdict == IPSEC_IN_OK; k++) {
+				met = 0;
+				for (i = 0; i < sp->tcount && !met; i++)
+					met = ipsec_req_names(sp->req[i],
+					    hist[k].sav, hist[k].tunnel);
+				if (!met)
+					verdict = IPSEC_IN_SACHECK;
 			}
-			verdict = IPSEC_IN_SACHECK;
-			for (i = 0; i < sp->tcount; i++)
-				if (ipsec_req_names(sp->req[i], sav, tunnel))
-					verdict = IPSEC_IN_OK;
+			for (i = 0; i < sp->tcount && verdict == IPSEC_IN_OK;
+			    i++) {
+				isr = sp->req[i];
+				if (isr->saidx.proto == IPPROTO_IPCOMP ||
+				    ipsec_level(isr) == IPSEC_LEVEL_USE)
+					continue;
+				met = 0;
+				for (k = 0; k < nh && !met; k++)
+					met = ipsec_req_names(isr, hist[k].sav,
+					    hist[k].tunnel);
+				if (!met)
+					verdict = nh == 0 ? IPSEC_IN_POLVIO :
+					    IPSEC_IN_SACHECK;
+			}
 			break;
 		default:
 			/* None or bypass: a socket's bypass takes both. */
-			if (sav != NULL && tunnel &&
-			    sp->state != IPSEC_SPSTATE_PCB)
+			if (tunnel && sp->state != IPSEC_SPSTATE_PCB)
 				verdict = IPSEC_IN_SACHECK;
 			break;
 		}
@@ -1160,21 +1255,97 @@ ipsec_in_drop(int verdict)
 }
 
 /*
- * Inbound: ESP (and ESP in UDP) is decapsulated; everything else is held
- * against the inbound policy.
+ * The transform header at the start of a packet's upper layer, if it is
+ * one we take off: ESP, AH, IPComp, or ESP in UDP (RFC 3948).  Sets
+ * *protop and *offp (where the header starts) and returns its SPI (the
+ * CPI for IPComp), in network order; 0 if there is none.  AH and IPComp
+ * only after a plain IP header (AH's ICV covers what comes before it).
+ */
+static uint32_t
+ipsec_in_hdr(const struct ipsec_pkt *pi, int *protop, size_t *offp)
+{
+	uint32_t spi;
+	size_t off, need, at;
+
+	*protop = pi->proto;
+	off = pi->ulp;
+	at = 0;
+	switch (pi->proto) {
+	case IPPROTO_ESP:
+		need = ESP_HDRLEN;
+		break;
+	case IPPROTO_AH:
+		need = AH_HDRLEN;
+		at = 4;
+		break;
+	case IPPROTO_IPCOMP:
+		need = IPCOMP_HLENGTH;
+		break;
+	case IPPROTO_UDP:
+		if (pi->ulp + 12 > pi->len || ipsec_rd16(pi->ulpb + 2) !=
+		    NATT_PORT || memcmp(pi->ulpb + 8, "\0\0\0\0", 4) == 0)
+			return (0);
+		*protop = IPPROTO_ESP;
+		off = pi->ulp + 8;
+		need = ESP_HDRLEN;
+		break;
+	default:
+		return (0);
+	}
+	*offp = off;
+	if (off + need > pi->len || (*protop != IPPROTO_ESP && pi->v6ext))
+		return (UINT32_MAX);	/* a header, malformed */
+	if (pi->proto == IPPROTO_IPCOMP) {
+		spi = htonl(ipsec_rd16(pi->ulpb + 2));
+		return (spi != 0 ? spi : UINT32_MAX);
+	}
+	memcpy(&spi, pi->ulpb + (off - pi->ulp) + at, 4);
+	return (spi != 0 ? spi : UINT32_MAX);
+}
+
+/*
+ * An IPComp tunnel SA from the packet's source to its destination, for
+ * the IP-in-IP packets that such a tunnel sends uncompressed (RFC 3173
+ * section 2.2; FreeBSD's ipcomp_nonexp_input()).  SAHTREE_RLOCK held.
+ */
+static struct secasvar *
+ipsec_in_nonexp(const struct ipsec_pkt *pi)
+{
+	struct secasindex saidx;
+
+	if ((pi->proto != IPPROTO_IPV4_ && pi->proto != IPPROTO_IPV6_) ||
+	    pi->v6ext || !ipcomp_enable)
+		return (NULL);
+	memset(&saidx, 0, sizeof(saidx));
+	saidx.proto = IPPROTO_IPCOMP;
+	saidx.mode = IPSEC_MODE_TUNNEL;
+	memcpy(&saidx.src, &pi->spidx.src, sizeof(saidx.src));
+	memcpy(&saidx.dst, &pi->spidx.dst, sizeof(saidx.dst));
+	saidx.src.sin.sin_port = saidx.dst.sin.sin_port = 0;
+	return (key_allocsa_policy(&saidx));
+}
+
+/*
+ * Inbound: ESP (and ESP in UDP), AH and IPComp are taken off, one after
+ * the other as long as the packet that comes out has another for us (a
+ * bundle, or a tunnel in a tunnel); then what came out is held against
+ * the inbound policy with the SAs it came through.  Packets without any
+ * are held against the policy in clear.
  */
 static int
 ipsec_input_one(struct mbuf **mp)
 {
-	struct ipsec_pkt pi, ipi;
+	struct ipsec_inhist hist[IPSEC_MAXREQ];
+	struct ipsec_pkt pi;
 	union sockaddr_union dst;
 	struct secasvar *sav;
 	struct mbuf *m;
 	const uint8_t *p;
 	uint8_t hdr[60], *ip;
 	uint32_t spi;
-	size_t espoff, len;
-	int error, nxt, tunnel, v, proto;
+	size_t off, len;
+	u_int i, nh;
+	int af, error, locked, nxt, tunnel, v, proto;
 
 	if ((error = ipsec_parse(mp, 1, &pi)) != 0) {
 		if (error == ENOBUFS)
@@ -1183,93 +1354,120 @@ ipsec_input_one(struct mbuf **mp)
 			IPSECSTAT_INC(ips_in_inval);
 		return (ipsec_drop(mp));
 	}
-	pi.spidx.dir = IPSEC_DIR_INBOUND;
-	/* The IP header (ipsec_parse()); the upper layer's start in ulpb. */
-	p = mtod(*mp, const uint8_t *);
-	espoff = 0;
-	proto = IPPROTO_ESP;
-	if (pi.proto == IPPROTO_ESP)
-		espoff = pi.ulp;
-	else if (pi.proto == IPPROTO_AH) {
-		espoff = pi.ulp;
-		proto = IPPROTO_AH;
-	} else if (pi.proto == IPPROTO_UDP && pi.ulp + 12 <= pi.len &&
-	    ipsec_rd16(pi.ulpb + 2) == NATT_PORT &&
-	    memcmp(pi.ulpb + 8, "\0\0\0\0", 4) != 0)
-		espoff = pi.ulp + 8;	/* RFC 3948: ESP in UDP */
-
-	if (espoff == 0) {
-		/*
-		 * In clear, IKE's (a zero marker or a keepalive on 4500)
-		 * as everything else: only the IKE daemon's sockets take it
-		 * past a policy, by their bypass.
-		 */
-		if ((v = ipsec_in_reject(&pi.spidx, NULL, 0, NULL)) !=
-		    IPSEC_IN_OK) {
-			(void)ipsec_drop(mp);
-			return (ipsec_in_drop(v));
-		}
-		return (IPSEC_HOOK_PASS);
-	}
-
-	/*
-	 * ESP's SPI at its start, AH's after 4 bytes; AH here follows a
-	 * plain IP header (its ICV covers what comes before it).
-	 */
-	if (espoff + (proto == IPPROTO_AH ? AH_HDRLEN : ESP_HDRLEN) >
-	    pi.len || (proto == IPPROTO_AH && pi.v6ext)) {
-		IPSECSTAT_INC(ips_in_inval);
-		return (ipsec_drop(mp));
-	}
-	memcpy(&spi, pi.ulpb + (espoff - pi.ulp) +
-	    (proto == IPPROTO_AH ? 4 : 0), 4);
-	dst = pi.spidx.dst;
-	dst.sin.sin_port = 0;
-	/* The IP header, kept for transport mode; ESP is the packet now. */
-	memcpy(hdr, p, pi.hlen);
-	m = *mp;
-	*mp = NULL;
-	ipsec_trim(m, pi.len);
-	if (proto == IPPROTO_ESP)
-		m_adj(m, (int)espoff);
-
-	SAHTREE_RLOCK();
-	sav = key_allocsa(&dst, proto, spi);
-	if (sav == NULL || (espoff != pi.ulp && sav->natt == NULL)) {
-		SAHTREE_RUNLOCK();
-		m_freem(m);
-		IPSECSTAT_INC(ips_in_nosa);
-		return (IPSEC_HOOK_DROP);
-	}
-	if (proto == IPPROTO_AH)
-		error = ah_input(sav, &m, (int)pi.hlen, pi.af, &nxt);
-	else
-		error = esp_input(sav, &m, &nxt);
-	if (error != 0) {
-		SAHTREE_RUNLOCK();
-		if (proto == IPPROTO_AH)
-			IPSECSTAT_INC(ips_in_ahfail);
-		else
-			IPSECSTAT_INC(ips_in_espfail);
-		return (IPSEC_HOOK_DROP);
-	}
-	ipsec_sa_used(sav, (size_t)m->m_pkthdr.len);
-	tunnel = (nxt == IPPROTO_IPV4_ || nxt == IPPROTO_IPV6_) &&
-	    sav->sah->saidx.mode != IPSEC_MODE_TRANSPORT;
-
-	if (tunnel) {
-		/* The inner packet is the packet now. */
-		if (ipsec_parse(&m, 1, &ipi) != 0 ||
-		    (ipi.af == AF_INET) != (nxt == IPPROTO_IPV4_)) {
-			SAHTREE_RUNLOCK();
-			(void)ipsec_drop(&m);
+	af = pi.af;
+	nh = 0;
+	locked = 0;
+	for (;;) {
+		pi.spidx.dir = IPSEC_DIR_INBOUND;
+		off = 0;
+		spi = ipsec_in_hdr(&pi, &proto, &off);
+		if (spi == UINT32_MAX) {
+			if (locked)
+				SAHTREE_RUNLOCK();
 			IPSECSTAT_INC(ips_in_inval);
+			return (ipsec_drop(mp));
+		}
+		if (nh == 0 && spi == 0 &&
+		    pi.proto != IPPROTO_IPV4_ && pi.proto != IPPROTO_IPV6_)
+			break;			/* in clear: no lock taken */
+		if (!locked) {
+			SAHTREE_RLOCK();
+			locked = 1;
+		}
+		if (spi == 0) {
+			/* Uncompressed, from an IPComp tunnel? */
+			if ((sav = ipsec_in_nonexp(&pi)) == NULL)
+				break;
+			proto = IPPROTO_IPCOMP;
+		} else {
+			dst = pi.spidx.dst;
+			dst.sin.sin_port = 0;
+			sav = key_allocsa(&dst, (uint8_t)proto, spi);
+			if (sav != NULL && off != pi.ulp && sav->natt == NULL)
+				sav = NULL;	/* ESP in UDP: NAT-T SAs only */
+			if (sav == NULL && nh > 0)
+				break;		/* not ours: it goes on as is */
+			if (sav == NULL) {
+				SAHTREE_RUNLOCK();
+				IPSECSTAT_INC(ips_in_nosa);
+				return (ipsec_drop(mp));
+			}
+		}
+		if (nh == IPSEC_MAXREQ) {
+			SAHTREE_RUNLOCK();
+			IPSECSTAT_INC(ips_in_inval);
+			return (ipsec_drop(mp));
+		}
+
+		/* The IP header, kept for transport mode. */
+		p = mtod(*mp, const uint8_t *);
+		memcpy(hdr, p, pi.hlen);
+		m = *mp;
+		*mp = NULL;
+		ipsec_trim(m, pi.len);
+		if (spi == 0) {
+			/* IP in IP: the inner packet as it came. */
+			m_adj(m, (int)pi.hlen);
+			nxt = pi.proto;
+			error = 0;
+		} else if (proto == IPPROTO_AH)
+			error = ah_input(sav, &m, (int)pi.hlen, pi.af, &nxt);
+		else {
+			m_adj(m, (int)off);
+			if (proto == IPPROTO_ESP)
+				error = esp_input(sav, &m, &nxt);
+			else
+				error = ipcomp_input(sav, &m, &nxt);
+		}
+		if (error != 0) {
+			SAHTREE_RUNLOCK();
+			if (proto == IPPROTO_AH)
+				IPSECSTAT_INC(ips_in_ahfail);
+			else if (proto == IPPROTO_IPCOMP)
+				IPSECSTAT_INC(ips_in_ipcompfail);
+			else
+				IPSECSTAT_INC(ips_in_espfail);
 			return (IPSEC_HOOK_DROP);
 		}
-		ipsec_trim(m, ipi.len);	/* the padding of the tunnel */
-	} else {
-		if (pi.v6ext) {
-			/* Transport mode here: only plain IP headers. */
+		ipsec_sa_used(sav, (size_t)m->m_pkthdr.len);
+		tunnel = (nxt == IPPROTO_IPV4_ || nxt == IPPROTO_IPV6_) &&
+		    sav->sah->saidx.mode != IPSEC_MODE_TRANSPORT;
+		hist[nh].sav = sav;
+		hist[nh].tunnel = tunnel;
+		nh++;
+
+		if (tunnel) {
+			/* The inner packet is the packet now. */
+			v = ipsec_parse(&m, 1, &pi);
+			if (v != 0 || (pi.af == AF_INET) !=
+			    (nxt == IPPROTO_IPV4_)) {
+				SAHTREE_RUNLOCK();
+				(void)ipsec_drop(&m);
+				IPSECSTAT_INC(ips_in_inval);
+				return (IPSEC_HOOK_DROP);
+			}
+			ipsec_trim(m, pi.len);	/* the tunnel's padding */
+			*mp = m;
+			continue;
+		}
+		/*
+		 * Transport mode: only after plain IP headers, and only
+		 * between the SA's own two addresses.
+		 */
+		if (pi.v6ext || !ipsec_addr_eq(&sav->sah->saidx.src,
+		    &pi.spidx.src) || !ipsec_addr_eq(&sav->sah->saidx.dst,
+		    &pi.spidx.dst)) {
+			SAHTREE_RUNLOCK();
+			m_freem(m);
+			if (pi.v6ext)
+				IPSECSTAT_INC(ips_in_inval);
+			else
+				IPSECSTAT_INC(ips_in_sacheck);
+			return (IPSEC_HOOK_DROP);
+		}
+		/* What IPComp inflated must fit the header's length field. */
+		if ((size_t)m->m_pkthdr.len + (pi.af == AF_INET ? pi.hlen :
+		    0) > 65535) {
 			SAHTREE_RUNLOCK();
 			m_freem(m);
 			IPSECSTAT_INC(ips_in_inval);
@@ -1298,30 +1496,38 @@ ipsec_input_one(struct mbuf **mp)
 		 * 1 trusts it; this leaves a checksum that is right).
 		 */
 		if ((sav->natt != NULL && ipsec_l4_cksum_m(&m, pi.hlen, pi.af,
-		    (uint8_t)nxt) != 0) || ipsec_parse(&m, 1, &ipi) != 0) {
+		    (uint8_t)nxt) != 0) || ipsec_parse(&m, 1, &pi) != 0) {
 			SAHTREE_RUNLOCK();
 			(void)ipsec_drop(&m);
 			IPSECSTAT_INC(ips_in_inval);
 			return (IPSEC_HOOK_DROP);
 		}
+		*mp = m;
 	}
-	/*
-	 * What came out must be what the policy wanted protected, by this
-	 * SA (RFC 4301 section 5.2).
-	 */
-	ipi.spidx.dir = IPSEC_DIR_INBOUND;
-	v = ipsec_in_reject(&ipi.spidx, sav, tunnel, &pi.spidx);
-	SAHTREE_RUNLOCK();
+
+	/* What came out must be what the policy wanted, so protected. */
+	pi.spidx.dir = IPSEC_DIR_INBOUND;
+	v = ipsec_in_reject(&pi.spidx, hist, nh);
+	for (i = 0; i < nh && v == IPSEC_IN_OK; i++) {
+		proto = hist[i].sav->sah->saidx.proto;
+		if (proto == IPPROTO_AH)
+			IPSECSTAT_INC(ips_in_ah);
+		else if (proto == IPPROTO_IPCOMP)
+			IPSECSTAT_INC(ips_in_ipcomp);
+		else
+			IPSECSTAT_INC(ips_in_esp);
+	}
+	if (locked)
+		SAHTREE_RUNLOCK();
 	if (v != IPSEC_IN_OK) {
-		m_freem(m);
+		(void)ipsec_drop(mp);
 		return (ipsec_in_drop(v));
 	}
-	if (proto == IPPROTO_AH)
-		IPSECSTAT_INC(ips_in_ah);
-	else
-		IPSECSTAT_INC(ips_in_esp);
-	*mp = m;
-	return (ipsec_deliver(mp, pi.af, 1));
+	if (nh == 0)
+		return (IPSEC_HOOK_PASS);
+	if (nh > 1)
+		IPSECSTAT_INC(ips_in_bundle);
+	return (ipsec_deliver(mp, af, 1));
 }
 
 /*
@@ -1428,7 +1634,7 @@ ipsec_hook(int where, struct mbuf **mp, uint64_t cookie)
 	switch (where) {
 	case IPSEC_HOOK_OUT:
 	case IPSEC_HOOK_FWD:
-		return (ipsec_output(where, mp, cookie, 1));
+		return (ipsec_output(where, mp, cookie));
 	case IPSEC_HOOK_IN:
 		return (ipsec_input(mp));
 	}
@@ -1441,6 +1647,13 @@ ipsec_getstat(struct ipsecstat *st)
 
 	PCPUSTAT_FETCH(struct ipsecstat, ipsecstat, st);
 	st->ips_held_now = ipsec_nheld;
+}
+
+void
+ipsec_getipcompstat(struct ipcompstat *st)
+{
+
+	ipcomp_getstat(st);
 }
 
 void

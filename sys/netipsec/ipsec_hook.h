@@ -172,14 +172,21 @@ struct ipsecstat {
 	uint64_t	ips_out_ah;		/* protected with AH */
 	uint64_t	ips_in_ah;		/* AH accepted, removed */
 	uint64_t	ips_in_ahfail;		/* AH refused: see ahstat */
+	uint64_t	ips_out_ipcomp;		/* through an IPComp SA */
+	uint64_t	ips_in_ipcomp;		/* IPComp accepted, removed */
+	uint64_t	ips_in_ipcompfail;	/* IPComp refused: ipcompstat */
+	uint64_t	ips_out_bundle;		/* through several SAs */
+	uint64_t	ips_in_bundle;		/* ... and so received */
 };
 
 void	ipsec_getstat(struct ipsecstat *);
 
-/* ESP's and AH's own (struct espstat, ahstat: <netipsec/esp.h>, ah.h). */
+/* The transforms' own (struct espstat, ahstat, ipcompstat: esp.h...). */
 struct espstat;
 struct ahstat;
+struct ipcompstat;
 void	ipsec_getespstat(struct espstat *);
 void	ipsec_getahstat(struct ahstat *);
+void	ipsec_getipcompstat(struct ipcompstat *);
 
 #endif /* !_NETIPSEC_IPSEC_HOOK_H_ */

@@ -34,8 +34,9 @@ struct secasvar;
 struct secasindex;
 u_int	ipsec_pmtu_get(int where, const struct secasindex *,
 	    const uint8_t *, int af);
-u_int	ipsec_pmtu_check(u_int mtu, const struct secasvar *,
-	    const struct secasindex *, size_t, int af);
+size_t	ipsec_sa_overhead(const struct secasvar *,
+	    const struct secasindex *);
+u_int	ipsec_pmtu_check(u_int mtu, size_t overhead, size_t, int af);
 int	ipsec_pmtu_icmp(int where, const struct secasindex *,
 	    const uint8_t *, size_t, int af, u_int mtu);
 int	ipsec_host_output(const void *, size_t);

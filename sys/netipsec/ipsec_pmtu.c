@@ -30,6 +30,7 @@
 #include <netipsec/keydb.h>
 #include <netipsec/esp.h>
 #include <netipsec/ah.h>
+#include <netipsec/ipcomp.h>
 #include <netipsec/ipsec_hook.h>
 #include <netipsec/ipsec_hook_var.h>
 
@@ -128,13 +129,20 @@ ipsec_host_output_frag(const uint8_t *p, size_t len, int ours)
 	return (error);
 }
 
-/* Bytes the SA adds to a packet, at most (FreeBSD's ipsec_hdrsiz()). */
-static size_t
+/*
+ * Bytes the SA adds to a packet, at most (FreeBSD's ipsec_hdrsiz()).
+ * IPComp adds none: it sends a packet as it is unless that shrinks it.
+ */
+size_t
 ipsec_sa_overhead(const struct secasvar *sav, const struct secasindex *saidx)
 {
 	size_t h;
 
-	h = saidx->proto == IPPROTO_AH ? ah_hdrsiz(sav) : esp_hdrsiz(sav);
+	if (saidx->proto == IPPROTO_IPCOMP)
+		h = 0;
+	else
+		h = saidx->proto == IPPROTO_AH ? ah_hdrsiz(sav) :
+		    esp_hdrsiz(sav);
 	if (sav->natt != NULL)
 		h += 8;
 	if (saidx->mode == IPSEC_MODE_TUNNEL)
@@ -170,17 +178,15 @@ ipsec_pmtu_get(int where, const struct secasindex *saidx, const uint8_t *p,
 }
 
 /*
- * Does a packet of "len" bytes (af) fit "mtu" once protected by sav?  0
- * if so (or mtu is 0); otherwise the MTU to report to its source, and
- * the caller drops the packet.  SAHTREE_RLOCK held.
+ * Does a packet of "len" bytes (af) fit "mtu" once its SAs add "h" bytes
+ * (the sum of their ipsec_sa_overhead())?  0 if so (or mtu is 0);
+ * otherwise the MTU to report to its source, and the caller drops the
+ * packet.
  */
 u_int
-ipsec_pmtu_check(u_int mtu, const struct secasvar *sav,
-    const struct secasindex *saidx, size_t len, int af)
+ipsec_pmtu_check(u_int mtu, size_t h, size_t len, int af)
 {
-	size_t h;
 
-	h = ipsec_sa_overhead(sav, saidx);
 	if (mtu == 0 || len + h <= mtu)
 		return (0);
 	if (mtu <= h + (af == AF_INET ? 68 : 0))

@@ -18,11 +18,9 @@
 #include <netipsec/keysock.h>
 #include <netipsec/esp.h>
 #include <netipsec/ah.h>
+#include <netipsec/ipcomp.h>
 #include <netipsec/ipsec_hook_var.h>
 
-#ifndef IPPROTO_IPCOMP
-#define	IPPROTO_IPCOMP	108
-#endif
 
 MALLOC_DEFINE(M_IPSEC_SP, "ipsecpolicy", "security policy");
 MALLOC_DEFINE(M_IPSEC_SR, "ipsecrequest", "security policy request");
@@ -98,6 +96,10 @@ struct key_sysctl {
 };
 
 static const struct key_sysctl key_sysctls[] = {
+	{ "net.inet.ipcomp.ipcomp_enable", &ipcomp_enable, 4, 0, 1,
+	    "IPComp: 0 skips IPComp requests and drops IPComp packets" },
+	{ "net.inet.ipcomp.minlen", &ipcomp_minlen, 4, 0, 65535,
+	    "packets of at most this many bytes go uncompressed" },
 	{ "net.inet.ipsec.acq_hold", &ipsec_acq_hold, 4, 0, 4096,
 	    "packets kept per pending ACQUIRE (0: drop, as FreeBSD)" },
 	{ "net.inet.ipsec.acq_hold_total", &ipsec_acq_hold_total, 4, 0,
@@ -1003,6 +1005,8 @@ key_cleansav(struct secasvar *sav)
 		esp_zeroize(sav);
 	else if (sav->sah->saidx.proto == IPPROTO_AH)
 		ah_zeroize(sav);
+	else if (sav->sah->saidx.proto == IPPROTO_IPCOMP)
+		ipcomp_zeroize(sav);
 	key_freekey(sav->key_auth);
 	key_freekey(sav->key_enc);
 	sav->key_auth = sav->key_enc = NULL;
@@ -1201,7 +1205,7 @@ key_xform_check(struct secasvar *sav)
 		if ((sav->flags & SADB_X_EXT_RAWCPI) == 0 &&
 		    ntohl(sav->spi) >= 0x10000)
 			return (EINVAL);
-		return (0);
+		return (ipcomp_init(sav));
 	case IPPROTO_TCP:
 		if (sav->alg_auth != SADB_X_AALG_TCP_MD5 ||
 		    !key_alg_keyok(key_aalg(SADB_X_AALG_TCP_MD5), abits))
@@ -3656,6 +3660,15 @@ int
 key_acquire_spid(uint32_t spid, const struct sockaddr *src,
     const struct sockaddr *dst)
 {
+
+	return (key_acquire_req(spid, 0, src, dst));
+}
+
+/* The same for request "idx" of the policy (a bundle's). */
+int
+key_acquire_req(uint32_t spid, u_int idx, const struct sockaddr *src,
+    const struct sockaddr *dst)
+{
 	struct secasindex saidx;
 	struct secpolicy *sp, spcopy;
 	const struct ipsecrequest *isr;
@@ -3663,11 +3676,11 @@ key_acquire_spid(uint32_t spid, const struct sockaddr *src,
 	SPTREE_RLOCK();
 	sp = key_spd_byid(spid);
 	if (sp == NULL || sp->policy != IPSEC_POLICY_IPSEC ||
-	    sp->tcount == 0) {
+	    sp->tcount <= idx) {
 		SPTREE_RUNLOCK();
 		return (ENOENT);
 	}
-	isr = sp->req[0];
+	isr = sp->req[idx];
 	saidx = isr->saidx;
 	if (saidx.src.sa.sa_family == 0)
 		key_sa_copy(&saidx.src, src, 0);

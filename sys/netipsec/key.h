@@ -27,10 +27,14 @@ void	key_sysctl_foreach(void (*)(const char *name, long value,
  * The packet path asks for an SA: a packet from "src" to "dst" matched
  * policy "spid" and no SA serves its first request.  Sends SADB_ACQUIRE to
  * the registered sockets unless the throttle holds it back (EAGAIN);
- * ENOENT for an unknown or non-IPsec policy.
+ * ENOENT for an unknown or non-IPsec policy.  key_acquire_req(): the same
+ * for request idx of a bundle, src and dst being the addresses of the
+ * packet that request sees (a tunnel's endpoints after a tunnel request).
  */
 struct sockaddr;
 int	key_acquire_spid(uint32_t spid, const struct sockaddr *src,
+	    const struct sockaddr *dst);
+int	key_acquire_req(uint32_t spid, u_int idx, const struct sockaddr *src,
 	    const struct sockaddr *dst);
 
 /* The numbers of SAs and of policies. */
