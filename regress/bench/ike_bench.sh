@@ -50,9 +50,10 @@
 # buffers) are not the SAs'.  Needs root and python3;
 # IKE_BENCH_NS="n ..." (each 1..65000), IKE_BENCH_LIMIT=s,
 # IKE_BENCH_ROUNDS=r (runs of each daemon at each N up to 1000, of
-# which the median time counts: 5 up to N = 100, 3 up to 1000; a run of
+# which the median time counts: 9 up to N = 100, 3 up to 1000; a run of
 # 100 handshakes takes some 0.1 s and one scheduling hiccup moves it by
-# a third),
+# a third: with 5 the ratio to charon still moved from 1.8 to 2.4
+# between runs of the bench),
 # IKE_BENCH_SWAN=0 (iked only),
 # IKE_BENCH_KEEP=1 (keep the work directory and charon's logs),
 # IKED=path (another iked build), IKE_BENCH_AUTH=psk (the default),
@@ -698,7 +699,7 @@ median_run()
 	if [ -n "$ROUNDS" ]; then
 		[ "$N" -gt 1000 ] || mr_r=$ROUNDS
 	elif [ "$N" -le 100 ]; then
-		mr_r=5
+		mr_r=9
 	elif [ "$N" -le 1000 ]; then
 		mr_r=3
 	fi
@@ -749,7 +750,7 @@ for N in $NS; do
 done
 
 echo "IKEv2 handshakes ($AUTHDESC, Curve25519, AES-GCM-128, one child each)," \
-    "N pairs at once (the median of ${ROUNDS:-5 runs up to N = 100, 3}" \
+    "N pairs at once (the median of ${ROUNDS:-9 runs up to N = 100, 3}" \
     "runs up to N = 1000)"
 awk -v limit="$LIMIT" '
 function max(a, b) { return (a > b ? a : b) }
