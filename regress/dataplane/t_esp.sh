@@ -298,16 +298,21 @@ fbsd_setup()
 	daemon ipsecB pubB0
 	alg="-E $ealg $ekey"
 	[ -n "$aalg" ] && alg="$alg -A $aalg $akey"
+	# FBSD_REQS and FBSD_SAS replace the ESP tunnel's requests and SAs
+	# (@x and @y: this direction's gateways; @a and @b: A's and B's).
+	reqs=${FBSD_REQS:-esp/tunnel/@x-@y/require}
+	sas=${FBSD_SAS:-"add @a @b esp 0x1000 $alg;
+add @b @a esp 0x1001 $alg;"}
 	for side in A B; do
 		if [ $side = A ]; then d1=out d2=in; else d1=in d2=out; fi
-		cat >$side.conf <<X
-flush;
-spdflush;
-spdadd $lan_a $lan_b any -P $d1 ipsec esp/tunnel/$ga-$gb/require;
-spdadd $lan_b $lan_a any -P $d2 ipsec esp/tunnel/$gb-$ga/require;
-add $ga $gb esp 0x1000 $alg;
-add $gb $ga esp 0x1001 $alg;
-X
+		ab=$(printf '%s' "$reqs" | sed -e "s/@x/$ga/g" -e "s/@y/$gb/g")
+		ba=$(printf '%s' "$reqs" | sed -e "s/@x/$gb/g" -e "s/@y/$ga/g")
+		{
+			printf 'flush;\nspdflush;\n'
+			echo "spdadd $lan_a $lan_b any -P $d1 ipsec $ab;"
+			echo "spdadd $lan_b $lan_a any -P $d2 ipsec $ba;"
+			printf '%s\n' "$sas" | sed -e "s/@a/$ga/g" -e "s/@b/$gb/g"
+		} >$side.conf
 		keys ipsec$side $side.conf
 	done
 }
@@ -1149,8 +1154,91 @@ X
 }
 bundle_esp_ah_cleanup() { netns_cleanup; }
 
+atf_test_case gateways_ah_tunnel cleanup
+gateways_ah_tunnel_head()
+{
+	atf_set descr "two gateways, AH tunnel mode (HMAC-SHA2-256), IPv4 and IPv6: hostA reaches hostB, the router sees only AH, tshark checks it"
+	atf_set require.user root
+}
+gateways_ah_tunnel_body()
+{
+	k='"12345678901234567890123456789012"'
+	for af in 4 6; do
+		FBSD_REQS="ah/tunnel/@x-@y/require" FBSD_SAS="add @a @b ah 0x1000 -A hmac-sha2-256 $k;
+add @b @a ah 0x1001 -A hmac-sha2-256 $k;" fbsd_setup $af "" "" "" "" "" ""
+		capture router pubA1
+		atf_check -o ignore ip netns exec "$(ns hostA)" $ping -c 3 \
+		    -W 3 $hb
+		capture_stop
+		n=$(tcpdump -n -r router-pubA1.pcap "host $ga and host $gb" \
+		    2>/dev/null | wc -l)
+		ah=$(tcpdump -n -r router-pubA1.pcap \
+		    "host $ga and host $gb and (ip proto 51 or ip6 proto 51)" \
+		    2>/dev/null | wc -l)
+		echo "IPv$af: $n packets between the gateways, $ah AH"
+		[ "$n" -ge 6 ] && [ "$n" = "$ah" ] ||
+		    atf_fail "IPv$af: not all AH between the gateways"
+		if command -v tshark >/dev/null; then
+			# AH does not hide: tshark sees the inner echo requests.
+			if [ "$af" = 4 ]; then f="ah && icmp.type == 8 && ip.dst == $hb"
+			else f="ah && icmpv6.type == 128 && ipv6.dst == $hb"; fi
+			m=$(tshark -r router-pubA1.pcap -Y "$f" 2>/dev/null |
+			    wc -l)
+			[ "$m" -ge 3 ] || atf_fail "IPv$af: tshark sees $m requests"
+			no_malformed router-pubA1.pcap
+		fi
+		netns_cleanup
+		rm -f daemons.pids netns.names
+	done
+}
+gateways_ah_tunnel_cleanup() { netns_cleanup; }
+
+atf_test_case gateways_ipcomp_esp cleanup
+gateways_ipcomp_esp_head()
+{
+	atf_set descr "two gateways, ipcomp/tunnel/gA-gB/use esp/transport/gA-gB/require: pings small and large, and a compressible TCP transfer, cross"
+	atf_set require.user root
+}
+gateways_ipcomp_esp_body()
+{
+	key=0x00112233445566778899aabbccddeeffcafebabe
+	FBSD_REQS="ipcomp/tunnel/@x-@y/use esp/transport/@x-@y/require" \
+	FBSD_SAS="add @a @b ipcomp 0x2000 -m tunnel -C deflate;
+add @b @a ipcomp 0x2001 -m tunnel -C deflate;
+add @a @b esp 0x1000 -m transport -E aes-gcm-16 $key;
+add @b @a esp 0x1001 -m transport -E aes-gcm-16 $key;" \
+	    fbsd_setup 4 "" "" "" "" "" ""
+	capture router pubA1
+	atf_check -o ignore ip netns exec "$(ns hostA)" ping -c 3 -W 3 $hb
+	atf_check -o ignore ip netns exec "$(ns hostA)" ping -c 3 -W 3 \
+	    -s 1200 $hb
+	yes "lines of text for the tunnel to compress" | head -c 300000 >data
+	in_ hostB timeout 30 nc -l $hb 5001 >got &
+	srv=$!
+	sleep 0.5
+	in_ hostA timeout 30 nc -N $hb 5001 <data ||
+	    atf_fail "nc could not send"
+	wait $srv
+	cmp data got || atf_fail "TCP data differs"
+	capture_stop
+	only_esp router-pubA1.pcap $ga $gb
+	decrypts router-pubA1.pcap IPv4 $ga $gb 0x00001000 \
+	    "AES-GCM with 16 octet ICV [RFC4106]" $key NULL "" \
+	    "ipcomp.cpi == 0x2000"
+	decrypts router-pubA1.pcap IPv4 $ga $gb 0x00001000 \
+	    "AES-GCM with 16 octet ICV [RFC4106]" $key NULL "" \
+	    "icmp.type == 8 && ip.dst == $hb"
+	[ "$(nstat ipsecA "packets compressed")" -gt 10 ] ||
+	    atf_fail "gateway A compressed too little"
+	[ "$(nstat ipsecB "inbound packets through several SAs")" -gt 10 ] ||
+	    atf_fail "gateway B did not take the bundle"
+}
+gateways_ipcomp_esp_cleanup() { netns_cleanup; }
+
 atf_init_test_cases()
 {
+	atf_add_test_case gateways_ah_tunnel
+	atf_add_test_case gateways_ipcomp_esp
 	atf_add_test_case bundle_ipcomp_esp
 	atf_add_test_case bundle_esp_ah
 	atf_add_test_case attacks
