@@ -6,7 +6,8 @@
  * checks, fragment reassembly (of ESP, and of anything for the two
  * addresses the host calls its own) and path MTU (small MTUs from the
  * host), AH (an SA whose null ICV the fuzzer can forge) bundled with
- * IPComp (whose deflate streams the fuzzer writes).  The first
+ * IPComp (whose deflate streams the fuzzer writes), and null AH over
+ * IPv6 after extension headers.  The first
  * input byte picks the direction (modulo 3) and how
  * the packet lies in mbufs (the rest: flat, split, a byte per mbuf).
  */
@@ -144,6 +145,28 @@ setup(void)
 	pb_sa(&m, 0x1003, 32, SADB_X_AALG_NULL, SADB_EALG_NONE, 0);
 	pb_addr(&m, SADB_EXT_ADDRESS_SRC, "203.0.113.1", 0, -1, 255);
 	pb_addr(&m, SADB_EXT_ADDRESS_DST, "203.0.113.2", 0, -1, 255);
+	(void)ts_call(ts, &m, &r);
+	free(r);
+	/*
+	 * The same null AH for IPv6, 2001:db8:ff::1 <-> ::2, for AH after
+	 * extension headers (their mutable options, routing headers).
+	 */
+	for (dir = IPSEC_DIR_INBOUND; dir <= IPSEC_DIR_OUTBOUND; dir++) {
+		pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, 1);
+		pb_addr(&m, SADB_EXT_ADDRESS_SRC, "2001:db8:ff::1", 0, 128,
+		    255);
+		pb_addr(&m, SADB_EXT_ADDRESS_DST, "2001:db8:ff::2", 0, 128,
+		    255);
+		pb_policy(&m, dir, IPSEC_POLICY_IPSEC, 0, 0);
+		pb_policy_req(&m, IPPROTO_AH, IPSEC_MODE_TRANSPORT,
+		    IPSEC_LEVEL_REQUIRE, 0, NULL, NULL);
+		(void)ts_call(ts, &m, &r);
+		free(r);
+	}
+	pb_init(&m, SADB_ADD, SADB_SATYPE_AH, 0, 1);
+	pb_sa(&m, 0x1005, 32, SADB_X_AALG_NULL, SADB_EALG_NONE, 0);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, "2001:db8:ff::1", 0, -1, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, "2001:db8:ff::2", 0, -1, 255);
 	(void)ts_call(ts, &m, &r);
 	free(r);
 	pb_init(&m, SADB_ADD, SADB_X_SATYPE_IPCOMP, 0, 1);

@@ -5,11 +5,13 @@
 # changed their mutable fields), refuse when tampered with; h_hook
 # protects packets that scapy must verify and open.  Exit 0 when all
 # holds, else 1 with the reason.
+import os
 import subprocess
 import sys
 
 from scapy.layers.inet import IP, UDP
-from scapy.layers.inet6 import IPv6
+from scapy.layers.inet6 import (IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop,
+                                HBHOptUnknown, RouterAlert)
 from scapy.layers.ipsec import AH, SecurityAssociation
 from scapy.packet import Raw
 from scapy.utils import wrpcap
@@ -18,6 +20,10 @@ helper, mode, af, aalg, keyhex, salg = sys.argv[1:7]
 key = bytes.fromhex(keyhex)
 v6 = af == "6"
 tunnel = mode == "tunnel"
+# AH_EXT=1 (IPv6 transport): a hop-by-hop header with a router alert and
+# a destination options header with an option that may change en route
+# (type 0x3e: its 0x20 bit) before the UDP.
+ext = os.environ.get("AH_EXT") == "1" and v6 and not tunnel
 L3 = IPv6 if v6 else IP
 src, dst = ("2001:db8::1", "2001:db8::2") if v6 else ("192.0.2.1",
                                                        "192.0.2.2")
@@ -45,8 +51,20 @@ def fail(why):
 
 def plain(i):
     a, b = (isrc, idst) if tunnel else (src, dst)
-    return (L3(src=a, dst=b) / UDP(sport=12345, dport=12346) /
+    ip = L3(src=a, dst=b)
+    if ext:
+        ip = (ip / IPv6ExtHdrHopByHop(options=[RouterAlert()]) /
+              IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x3e,
+                                                       optdata=b"abcd")]))
+    return (ip / UDP(sport=12345, dport=12346) /
             Raw(b"netipsec-ah-test-%d" % i))
+
+
+def mutate_ext(p):
+    # The mutable option's data changes on the way; nothing else.
+    if ext:
+        p[IPv6ExtHdrDestOpt].options[0].optdata = b"wxyz"
+    return p
 
 
 def payload(raw):
@@ -68,6 +86,7 @@ for i in range(5):
         e.hlim = 7
         e.tc = 0x28
         e.fl = 0x12345
+        e = mutate_ext(e)
     else:
         e.ttl = 7
         e.tos = 0x28
@@ -83,6 +102,12 @@ raw = bytearray(bytes(e))
 raw[-1] ^= 0x01
 if ask("in", raw)[0] != "drop":
     fail("scapy's AH packet with a flipped payload bit went in")
+if ext:
+    # The router alert's value is immutable: changed, refused.
+    e = L3(bytes(sa.encrypt(plain(8))))
+    e[IPv6ExtHdrHopByHop].options[0].value = 1
+    if ask("in", e)[0] != "drop":
+        fail("scapy's AH packet with a changed router alert went in")
 
 # netipsec -> scapy: scapy verifies the ICV and finds the payload.
 # What went out is kept in ah.pcap for tshark (t_ah_scapy).
@@ -97,8 +122,12 @@ for i in range(5):
         fail("packet %d has no AH: %s" % (i, got.hex()))
     if p[AH].spi != 0x1001 or p[AH].seq != i + 1:
         fail("packet %d: SPI %#x seq %d" % (i, p[AH].spi, p[AH].seq))
+    if ext and (IPv6ExtHdrHopByHop not in p or
+                not isinstance(p[IPv6ExtHdrDestOpt].payload, AH)):
+        fail("packet %d: AH not after the extension headers" % i)
     if v6:
         p.hlim = 3
+        p = mutate_ext(p)
     else:
         p.ttl = 3
         del p.chksum

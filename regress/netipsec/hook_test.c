@@ -1660,6 +1660,70 @@ ATF_TC_BODY(ipcomp_tunnel4, tc)
 	tk_stop();
 }
 
+/*
+ * IPv6 with a hop-by-hop and a destination options header: transport
+ * ESP, and IPComp bundled with it, go after them (the headers stay in
+ * front, the last one naming the transform); back in, the packet as it
+ * was.  A Fragment header: refused, never sent in clear.
+ */
+ATF_TC_WITHOUT_HEAD(transport6_ext);
+ATF_TC_BODY(transport6_ext, tc)
+{
+	static const int proto[] = { IPPROTO_IPCOMP, IPPROTO_ESP };
+	static const int mode[] = { IPSEC_MODE_TRANSPORT,
+	    IPSEC_MODE_TRANSPORT };
+	static const uint8_t ext[16] = {
+		60, 0, 0x05, 0x02, 0, 0, 0x01, 0x00,	/* HBH: router alert */
+		IPPROTO_UDP, 0, 0x01, 0x04, 0, 0, 0, 0	/* dest: PadN */
+	};
+	uint8_t pkt[2048], u[2048], got[2048];
+	struct tsock *ts;
+	void *out, *in;
+	size_t len, ulen, olen, ilen, n;
+	int dir, round;
+
+	tk_start();
+	ts = ts_open();
+	for (dir = IPSEC_DIR_INBOUND; dir <= IPSEC_DIR_OUTBOUND; dir++)
+		ATF_REQUIRE_EQ(spd_bundle(ts, "2001:db8::1", 128, "2001:db8::2",
+		    128, 0, 255, dir, 2, proto, mode, NULL, NULL), 0);
+	ATF_REQUIRE_EQ(sa_ipcomp(ts, 0x1000, "2001:db8::1", "2001:db8::2",
+	    IPSEC_MODE_TRANSPORT), 0);
+	ATF_REQUIRE_EQ(sa(ts, 0x1001, "2001:db8::1", "2001:db8::2"), 0);
+	/* Small (uncompressed) and large (compressed). */
+	for (round = 0; round < 2; round++) {
+		n = round == 0 ? 20 : 1000;
+		ulen = udp6(u, "2001:db8::1", "2001:db8::2", n);
+		memcpy(pkt, u, 40);
+		pkt[6] = 0;			/* hop-by-hop next */
+		memcpy(pkt + 40, ext, sizeof(ext));
+		memcpy(pkt + 56, u + 40, ulen - 40);
+		len = ulen + sizeof(ext);
+		pkt[4] = (uint8_t)((len - 40) >> 8);
+		pkt[5] = (uint8_t)(len - 40);
+		ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len,
+		    1, &out, &olen), IPSEC_HOOK_REPLACE);
+		memcpy(got, out, olen);
+		ipsec_hook_free(out);
+		ATF_CHECK_EQ(got[6], 0);
+		ATF_CHECK(memcmp(got + 40, ext, 8) == 0);
+		ATF_CHECK_EQ(got[48], IPPROTO_ESP);
+		ATF_CHECK_EQ(ntohl(*(uint32_t *)(void *)(got + 56)), 0x1001);
+		ATF_CHECK_EQ((size_t)(got[4] << 8 | got[5]), olen - 40);
+		ATF_CHECK(round == 0 || olen < len);
+		ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 2,
+		    &in, &ilen), IPSEC_HOOK_REPLACE);
+		ATF_CHECK(ilen == len && memcmp(in, pkt, len) == 0);
+		ipsec_hook_free(in);
+	}
+	/* A Fragment header among them: not protected, not sent. */
+	pkt[40] = 44;
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 3, &out,
+	    &olen), IPSEC_HOOK_DROP);
+	ts_close(ts);
+	tk_stop();
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, pass_discard_noport);
@@ -1671,6 +1735,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, bundle_ipcomp_esp4);
 	ATF_TP_ADD_TC(tp, bundle_esp_ah4);
 	ATF_TP_ADD_TC(tp, transport6);
+	ATF_TP_ADD_TC(tp, transport6_ext);
 	ATF_TP_ADD_TC(tp, tunnel4);
 	ATF_TP_ADD_TC(tp, natt4);
 	ATF_TP_ADD_TC(tp, tamper_unknown_spi);

@@ -1,6 +1,7 @@
 # AH (RFC 4302) against an independent implementation, scapy's (Debian's,
 # under /usr/bin/python3): both ways, transport and tunnel, IPv4 and
-# IPv6, every HMAC; mutable fields changed in transit are ignored,
+# IPv6 (with extension headers), every HMAC; mutable fields changed in
+# transit are ignored,
 # anything else changed is refused (ah_scapy.py).
 
 A20=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3
@@ -48,6 +49,12 @@ sha256_transport6_body()
 	check transport 6 5 "$A32" SHA2-256-128
 }
 
+tc sha256_transport6_ext "AH HMAC-SHA2-256-128, transport, IPv6 with hop-by-hop and destination options (a mutable option changed in transit)"
+sha256_transport6_ext_body()
+{
+	AH_EXT=1 check transport 6 5 "$A32" SHA2-256-128
+}
+
 tc sha384_tunnel4 "AH HMAC-SHA2-384-192, tunnel, IPv4"
 sha384_tunnel4_body()
 {
@@ -62,8 +69,8 @@ sha512_tunnel6_body()
 
 atf_init_test_cases()
 {
-	for t in sha1_transport4 sha256_transport6 sha384_tunnel4 \
-	    sha512_tunnel6; do
+	for t in sha1_transport4 sha256_transport6 sha256_transport6_ext \
+	    sha384_tunnel4 sha512_tunnel6; do
 		atf_add_test_case "$t"
 	done
 }

@@ -56,10 +56,12 @@ void	ah_zeroize(struct secasvar *);
 
 /*
  * Packet path.  ah_output: *mp is an IP packet of family af whose first
- * skip bytes, its IP header (no IPv6 extension headers), are contiguous;
- * AH goes in after them, the header's protocol and length are updated
- * and the ICV covers the packet with its mutable fields zeroed (RFC 4302
- * §3.3.3.1).  ah_input: *mp is such a packet with AH after the header;
+ * skip bytes, its IP header and any IPv6 hop-by-hop, routing and
+ * destination options headers (at most IPSEC_HDRMAX in all), are
+ * contiguous; AH goes in after them, the header that named what follows
+ * now names AH, the length is updated and the ICV covers the packet with
+ * its mutable fields zeroed (RFC 4302 §3.3.3.1; a routing header with
+ * segments left is refused).  ah_input: *mp is such a packet with AH after the header;
  * once its ICV verifies it becomes what AH protected (the header and AH
  * gone), *nxtp that payload's protocol.  On error both free *mp, set it
  * to NULL and return an errno (EACCES: replay; EBADMSG: ICV; EINVAL:

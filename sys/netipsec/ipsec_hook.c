@@ -62,6 +62,8 @@ struct ipsec_pkt {
 	size_t			hlen;	/* IP header (v6: 40, no ext) */
 	size_t			len;	/* IP total length */
 	int			v6ext;	/* IPv6 extension headers */
+	int			v6frag;	/* ... a Fragment header among them */
+	size_t			nhoff;	/* the byte naming the upper layer */
 	uint8_t			proto;	/* upper-layer protocol */
 	size_t			ulp;	/* offset of the upper layer */
 	struct secpolicyindex	spidx;	/* its selector (ports in it) */
@@ -105,6 +107,46 @@ ipsec_ip4_finish(uint8_t *ip, size_t len)
 	ipsec_wr16(ip + 2, (uint16_t)len);
 	ip[10] = ip[11] = 0;
 	ipsec_wr16(ip + 10, ipsec_in_cksum(ip, (ip[0] & 0x0f) * 4));
+}
+
+/*
+ * In an IPv6 header with extension headers, "skip" bytes in all at ip:
+ * the offset of the byte that names what follows them (6 without any);
+ * -1 unless they are hop-by-hop, routing and destination options headers
+ * that end exactly at skip.
+ */
+int
+ipsec_v6_nhoff(const uint8_t *ip, int skip)
+{
+	int off, nhoff;
+	uint8_t nh;
+
+	nhoff = 6;
+	nh = ip[6];
+	for (off = IP6_HDRLEN; off < skip; off += (ip[off + 1] + 1) * 8) {
+		if ((nh != 0 && nh != 43 && nh != 60) || off + 8 > skip)
+			return (-1);
+		nhoff = off;
+		nh = ip[off];
+	}
+	return (off == skip ? nhoff : -1);
+}
+
+/*
+ * A transport-mode header (and IPv6 extension headers) put back in front
+ * of a packet now "len" bytes long: the byte at nhoff names proto, the
+ * lengths and IPv4's checksum are updated.
+ */
+static void
+ipsec_hdr_finish(uint8_t *ip, size_t nhoff, uint8_t proto, size_t len,
+    int af)
+{
+
+	ip[nhoff] = proto;
+	if (af == AF_INET)
+		ipsec_ip4_finish(ip, len);
+	else
+		ipsec_wr16(ip + 4, (uint16_t)(len - IP6_HDRLEN));
 }
 
 /* The one's-complement sum of a buffer, folded (RFC 1071). */
@@ -281,6 +323,7 @@ ipsec_parse(struct mbuf **mp, int needport, struct ipsec_pkt *pi)
 			return (ENOBUFS);
 		pi->proto = p[9];
 		pi->ulp = pi->hlen;
+		pi->nhoff = 9;
 		frag = (ipsec_rd16(p + 6) & IP_OFFMASK) != 0;
 		sp->src.sin.sin_family = sp->dst.sin.sin_family = AF_INET;
 #ifdef UKERN_HAVE_SA_LEN
@@ -313,15 +356,18 @@ ipsec_parse(struct mbuf **mp, int needport, struct ipsec_pkt *pi)
 		/* Walk the extension headers to the upper layer. */
 		nxt = p[6];
 		off = IP6_HDRLEN;
+		pi->nhoff = 6;
 		for (;;) {
 			if (nxt != 0 && nxt != 43 && nxt != 60 && nxt != 44)
 				break;
 			pi->v6ext = 1;
 			if (off + 8 > pi->len)
 				return (EINVAL);
+			pi->nhoff = off;
 			/* Copied, not pulled up: there may be many. */
 			m_copydata(*mp, (int)off, sizeof(eh), eh);
 			if (nxt == 44) {
+				pi->v6frag = 1;
 				frag = (ipsec_rd16(eh + 2) & 0xfff8) != 0;
 				elen = 8;
 			} else
@@ -572,8 +618,8 @@ ipsec_hdr_encap(struct secasvar *sav, const struct secasindex *saidx,
 	size_t plen, skip;
 	int error, af;
 
-	plen = (size_t)(*mp)->m_pkthdr.len - (tunnel ? 0 : pi->hlen);
-	skip = pi->hlen;
+	plen = (size_t)(*mp)->m_pkthdr.len - (tunnel ? 0 : pi->ulp);
+	skip = pi->ulp;
 	af = pi->af;
 	if (tunnel) {
 		error = ipsec_outer(mp, saidx, pi->af == AF_INET ?
@@ -604,7 +650,7 @@ static int
 ipsec_encap(struct secasvar *sav, const struct secasindex *saidx,
     const struct ipsec_pkt *pi, struct mbuf **mp)
 {
-	uint8_t hdr[60], *ip, tos;
+	uint8_t hdr[IPSEC_HDRMAX], *ip, tos;
 	const uint8_t *p;
 	struct mbuf *m;
 	size_t plen, olen, len;
@@ -614,7 +660,12 @@ ipsec_encap(struct secasvar *sav, const struct secasindex *saidx,
 	tunnel = saidx->mode == IPSEC_MODE_TUNNEL;
 	m = *mp;
 	*mp = NULL;
-	if (!tunnel && pi->v6ext) {
+	/*
+	 * Transport mode goes after the IPv6 extension headers (RFC 4303
+	 * section 3.1.1 lets destination options go either side), not
+	 * after a Fragment header: a fragment is protected whole, before.
+	 */
+	if (!tunnel && (pi->v6frag || pi->ulp > sizeof(hdr))) {
 		m_freem(m);
 		IPSECSTAT_INC(ips_out_inval);
 		return (EINVAL);
@@ -629,9 +680,9 @@ ipsec_encap(struct secasvar *sav, const struct secasindex *saidx,
 		return (ipsec_hdr_encap(sav, saidx, pi, mp, tunnel, tos, df));
 	}
 	if (!tunnel) {
-		/* ESP goes between the header and what it carries. */
-		memcpy(hdr, p, pi->hlen);
-		m_adj(m, (int)pi->hlen);
+		/* ESP goes between the headers and what they carry. */
+		m_copydata(m, 0, (int)pi->ulp, hdr);
+		m_adj(m, (int)pi->ulp);
 	}
 	plen = (size_t)m->m_pkthdr.len;
 	nxt = tunnel ? (pi->af == AF_INET ? IPPROTO_IPV4_ : IPPROTO_IPV6_) :
@@ -657,22 +708,18 @@ ipsec_encap(struct secasvar *sav, const struct secasindex *saidx,
 	}
 
 	if (!tunnel) {
-		M_PREPEND(m, pi->hlen, M_NOWAIT);
+		M_PREPEND(m, pi->ulp, M_NOWAIT);
 		if (m == NULL)
 			return (ENOBUFS);
+		/* Contiguous (M_PREPEND), within MHLEN (IPSEC_HDRMAX). */
 		ip = mtod(m, uint8_t *);
-		memcpy(ip, hdr, pi->hlen);
+		memcpy(ip, hdr, pi->ulp);
 		len = (size_t)m->m_pkthdr.len;
-		if (pi->af == AF_INET) {
-			ip[9] = sav->natt ? IPPROTO_UDP : IPPROTO_ESP;
-			ipsec_ip4_finish(ip, len);
-		} else {
-			ip[6] = sav->natt ? IPPROTO_UDP : IPPROTO_ESP;
-			ipsec_wr16(ip + 4, (uint16_t)(len - IP6_HDRLEN));
-			if (sav->natt != NULL && ipsec_l4_cksum_m(&m,
-			    pi->hlen, AF_INET6, IPPROTO_UDP) != 0)
-				return (ENOBUFS);
-		}
+		ipsec_hdr_finish(ip, pi->nhoff, sav->natt ? IPPROTO_UDP :
+		    IPPROTO_ESP, len, pi->af);
+		if (pi->af == AF_INET6 && sav->natt != NULL &&
+		    ipsec_l4_cksum_m(&m, pi->ulp, AF_INET6, IPPROTO_UDP) != 0)
+			return (ENOBUFS);
 		*mp = m;
 		return (0);
 	}
@@ -1258,8 +1305,8 @@ ipsec_in_drop(int verdict)
  * The transform header at the start of a packet's upper layer, if it is
  * one we take off: ESP, AH, IPComp, or ESP in UDP (RFC 3948).  Sets
  * *protop and *offp (where the header starts) and returns its SPI (the
- * CPI for IPComp), in network order; 0 if there is none.  AH and IPComp
- * only after a plain IP header (AH's ICV covers what comes before it).
+ * CPI for IPComp), in network order; 0 if there is none.  Reassembled
+ * packets have no Fragment header: one here is malformed.
  */
 static uint32_t
 ipsec_in_hdr(const struct ipsec_pkt *pi, int *protop, size_t *offp)
@@ -1293,7 +1340,7 @@ ipsec_in_hdr(const struct ipsec_pkt *pi, int *protop, size_t *offp)
 		return (0);
 	}
 	*offp = off;
-	if (off + need > pi->len || (*protop != IPPROTO_ESP && pi->v6ext))
+	if (off + need > pi->len || pi->v6frag)
 		return (UINT32_MAX);	/* a header, malformed */
 	if (pi->proto == IPPROTO_IPCOMP) {
 		spi = htonl(ipsec_rd16(pi->ulpb + 2));
@@ -1340,8 +1387,7 @@ ipsec_input_one(struct mbuf **mp)
 	union sockaddr_union dst;
 	struct secasvar *sav;
 	struct mbuf *m;
-	const uint8_t *p;
-	uint8_t hdr[60], *ip;
+	uint8_t hdr[IPSEC_HDRMAX], *ip;
 	uint32_t spi;
 	size_t off, len;
 	u_int i, nh;
@@ -1399,9 +1445,13 @@ ipsec_input_one(struct mbuf **mp)
 			return (ipsec_drop(mp));
 		}
 
-		/* The IP header, kept for transport mode. */
-		p = mtod(*mp, const uint8_t *);
-		memcpy(hdr, p, pi.hlen);
+		/* The headers before the transform, kept for transport. */
+		if (pi.ulp > sizeof(hdr)) {
+			SAHTREE_RUNLOCK();
+			IPSECSTAT_INC(ips_in_inval);
+			return (ipsec_drop(mp));
+		}
+		m_copydata(*mp, 0, (int)pi.ulp, hdr);
 		m = *mp;
 		*mp = NULL;
 		ipsec_trim(m, pi.len);
@@ -1411,7 +1461,7 @@ ipsec_input_one(struct mbuf **mp)
 			nxt = pi.proto;
 			error = 0;
 		} else if (proto == IPPROTO_AH)
-			error = ah_input(sav, &m, (int)pi.hlen, pi.af, &nxt);
+			error = ah_input(sav, &m, (int)pi.ulp, pi.af, &nxt);
 		else {
 			m_adj(m, (int)off);
 			if (proto == IPPROTO_ESP)
@@ -1451,43 +1501,33 @@ ipsec_input_one(struct mbuf **mp)
 			continue;
 		}
 		/*
-		 * Transport mode: only after plain IP headers, and only
-		 * between the SA's own two addresses.
+		 * Transport mode: only between the SA's own two addresses;
+		 * the headers go back in front, naming what came out.
 		 */
-		if (pi.v6ext || !ipsec_addr_eq(&sav->sah->saidx.src,
-		    &pi.spidx.src) || !ipsec_addr_eq(&sav->sah->saidx.dst,
-		    &pi.spidx.dst)) {
+		if (!ipsec_addr_eq(&sav->sah->saidx.src, &pi.spidx.src) ||
+		    !ipsec_addr_eq(&sav->sah->saidx.dst, &pi.spidx.dst)) {
 			SAHTREE_RUNLOCK();
 			m_freem(m);
-			if (pi.v6ext)
-				IPSECSTAT_INC(ips_in_inval);
-			else
-				IPSECSTAT_INC(ips_in_sacheck);
+			IPSECSTAT_INC(ips_in_sacheck);
 			return (IPSEC_HOOK_DROP);
 		}
 		/* What IPComp inflated must fit the header's length field. */
-		if ((size_t)m->m_pkthdr.len + (pi.af == AF_INET ? pi.hlen :
-		    0) > 65535) {
+		if ((size_t)m->m_pkthdr.len + pi.ulp - (pi.af == AF_INET ?
+		    0 : IP6_HDRLEN) > 65535) {
 			SAHTREE_RUNLOCK();
 			m_freem(m);
 			IPSECSTAT_INC(ips_in_inval);
 			return (IPSEC_HOOK_DROP);
 		}
-		M_PREPEND(m, pi.hlen, M_NOWAIT);
+		M_PREPEND(m, pi.ulp, M_NOWAIT);
 		if (m == NULL) {
 			SAHTREE_RUNLOCK();
 			return (IPSEC_HOOK_DROP);
 		}
 		ip = mtod(m, uint8_t *);
-		memcpy(ip, hdr, pi.hlen);
+		memcpy(ip, hdr, pi.ulp);
 		len = (size_t)m->m_pkthdr.len;
-		if (pi.af == AF_INET) {
-			ip[9] = (uint8_t)nxt;
-			ipsec_ip4_finish(ip, len);
-		} else {
-			ip[6] = (uint8_t)nxt;
-			ipsec_wr16(ip + 4, (uint16_t)(len - IP6_HDRLEN));
-		}
+		ipsec_hdr_finish(ip, pi.nhoff, (uint8_t)nxt, len, pi.af);
 		/*
 		 * NAT-T transport mode (RFC 3948 §3.1.2): a NAT changed the
 		 * addresses the TCP or UDP checksum covers.  ESP has already
@@ -1495,7 +1535,7 @@ ipsec_input_one(struct mbuf **mp)
 		 * addresses the packet has now (FreeBSD's natt_cksum_policy
 		 * 1 trusts it; this leaves a checksum that is right).
 		 */
-		if ((sav->natt != NULL && ipsec_l4_cksum_m(&m, pi.hlen, pi.af,
+		if ((sav->natt != NULL && ipsec_l4_cksum_m(&m, pi.ulp, pi.af,
 		    (uint8_t)nxt) != 0) || ipsec_parse(&m, 1, &pi) != 0) {
 			SAHTREE_RUNLOCK();
 			(void)ipsec_drop(&m);

@@ -24,10 +24,19 @@ void	ipsec_hold_timer(time_t now);
 /* key_destroy(): drop everything held. */
 void	ipsec_hold_flush(void);
 
+/*
+ * Transport mode keeps the IP header and the IPv6 extension headers in
+ * front of the transform: at most this many bytes of them (IPv6: 72 of
+ * extension headers), which with AH's stays within FreeBSD's MHLEN for
+ * m_pullup().  Longer: dropped and counted.
+ */
+#define	IPSEC_HDRMAX	112
+
 /* ipsec_hook.c, for the files below: buffers for the host, checksums. */
 void	*ipsec_hook_alloc(size_t);
 uint32_t ipsec_sum(uint32_t, const uint8_t *, size_t);
 void	ipsec_ip4_finish(uint8_t *, size_t);
+int	ipsec_v6_nhoff(const uint8_t *, int);
 
 /* ipsec_pmtu.c: path MTU over an SA, the host's raw output. */
 struct secasvar;

@@ -25,6 +25,8 @@ PCPUSTAT_SYSINIT(ahstat);
 
 #define	AH_IP4_MAXHLEN	60
 #define	AH_IP6_HLEN	40
+/* The IP header with IPv6's extension headers (ipsec_hook_var.h). */
+#define	AH_MAXHLEN	IPSEC_HDRMAX
 
 /*
  * The SA's HMAC and ICV length (RFC 2404, RFC 4868); EINVAL if none.
@@ -146,18 +148,50 @@ ah_zerostat(void)
  * of "skip" bytes at ip: IPv4's TOS, flags and offset, TTL, checksum and
  * its options but those RFC 4302 Appendix A calls immutable (Linux's and
  * FreeBSD's set: end, no-op, security, extended security, CIPSO, router
- * alert); IPv6's traffic class, flow label and hop limit.
+ * alert); IPv6's traffic class, flow label and hop limit, and in its
+ * hop-by-hop and destination options headers the data of each option
+ * whose type says it may change en route (RFC 8200 section 4.2).  A
+ * routing header must have no segments left (the ICV would be over the
+ * addresses as the destination sees them, which this does not rebuild):
+ * -1 for it, for a Fragment header, and for malformed headers.
  */
-static void
+static int
 ah_massage(uint8_t *ip, int skip, int af)
 {
-	int off, olen;
+	int off, olen, o, end;
+	uint8_t nh;
 
 	if (af == AF_INET6) {
 		ip[0] &= 0xf0;
 		ip[1] = ip[2] = ip[3] = 0;
 		ip[7] = 0;
-		return;
+		if (ipsec_v6_nhoff(ip, skip) < 0)
+			return (-1);
+		nh = ip[6];
+		for (off = AH_IP6_HLEN; off < skip; off = end) {
+			end = off + (ip[off + 1] + 1) * 8;
+			if (nh == 43) {
+				if (ip[off + 3] != 0)
+					return (-1);
+			} else {
+				/* Hop-by-hop or destination options. */
+				for (o = off + 2; o < end; o += olen) {
+					if (ip[o] == 0) {	/* Pad1 */
+						olen = 1;
+						continue;
+					}
+					if (o + 2 > end ||
+					    o + 2 + ip[o + 1] > end)
+						return (-1);
+					olen = 2 + ip[o + 1];
+					if (ip[o] & 0x20)
+						memset(ip + o + 2, 0,
+						    ip[o + 1]);
+				}
+			}
+			nh = ip[off];
+		}
+		return (0);
 	}
 	ip[1] = 0;
 	ip[6] = ip[7] = ip[8] = 0;
@@ -165,7 +199,7 @@ ah_massage(uint8_t *ip, int skip, int af)
 	for (off = 20; off < skip; off += olen) {
 		switch (ip[off]) {
 		case 0:				/* end of options */
-			return;
+			return (0);
 		case 1:				/* no-op */
 			olen = 1;
 			continue;
@@ -174,7 +208,7 @@ ah_massage(uint8_t *ip, int skip, int af)
 		if (olen < 2 || olen > skip - off) {
 			/* Malformed: all that is left is zeroed. */
 			memset(ip + off, 0, skip - off);
-			return;
+			return (0);
 		}
 		switch (ip[off]) {
 		case 130:			/* security */
@@ -187,6 +221,7 @@ ah_massage(uint8_t *ip, int skip, int af)
 			break;
 		}
 	}
+	return (0);
 }
 
 /*
@@ -224,17 +259,17 @@ ah_digest(struct secasvar *sav, struct mbuf *m, int skip, uint64_t seq)
 int
 ah_output(struct secasvar *sav, struct mbuf **mp, int skip, int af)
 {
-	uint8_t save[AH_IP4_MAXHLEN], *ip, *ah;
+	uint8_t save[AH_MAXHLEN], *ip, *ah;
 	struct mbuf *m;
 	uint64_t seq;
 	u_int icvlen, ahlen, len;
-	int alg, error, nxt;
+	int alg, error, nxt, nhoff;
 
 	m = *mp;
 	if (ah_xf(sav, &alg, &icvlen) != 0 ||
 	    (alg != 0 && sav->tdb_cryptoid == NULL) ||
 	    skip < (af == AF_INET6 ? AH_IP6_HLEN : 20) ||
-	    skip > (af == AF_INET6 ? AH_IP6_HLEN : AH_IP4_MAXHLEN)) {
+	    skip > (af == AF_INET6 ? AH_MAXHLEN : AH_IP4_MAXHLEN)) {
 		AHSTAT_INC(ahs_noxform);
 		error = EINVAL;
 		goto bad;
@@ -267,27 +302,32 @@ ah_output(struct secasvar *sav, struct mbuf **mp, int skip, int af)
 	ip = mtod(m, uint8_t *);
 	memcpy(ip, save, skip);
 	ah = ip + skip;
-	nxt = af == AF_INET6 ? ip[6] : ip[9];
+	nhoff = af == AF_INET6 ? ipsec_v6_nhoff(ip, skip) : 9;
+	if (nhoff < 0) {
+		AHSTAT_INC(ahs_hdrops);
+		error = EINVAL;
+		goto bad;
+	}
+	nxt = ip[nhoff];
 	memset(ah, 0, ahlen);
 	ah[0] = (uint8_t)nxt;
 	ah[1] = (uint8_t)(ahlen / 4 - 2);
 	memcpy(ah + 4, &sav->spi, 4);
 	*(uint32_t *)(void *)(ah + 8) = htonl((uint32_t)seq);
 	len = (u_int)m->m_pkthdr.len;
+	ip[nhoff] = IPPROTO_AH;
 	if (af == AF_INET6) {
-		ip[6] = IPPROTO_AH;
 		ip[4] = (uint8_t)((len - AH_IP6_HLEN) >> 8);
 		ip[5] = (uint8_t)(len - AH_IP6_HLEN);
 	} else {
-		ip[9] = IPPROTO_AH;
 		ip[2] = (uint8_t)(len >> 8);
 		ip[3] = (uint8_t)len;
 	}
 
 	/* The ICV over the header with its mutable fields zeroed. */
 	memcpy(save, ip, skip);
-	ah_massage(ip, skip, af);
-	error = ah_digest(sav, m, skip, seq);
+	error = ah_massage(ip, skip, af) == 0 ? ah_digest(sav, m, skip, seq) :
+	    EINVAL;
 	memcpy(mtod(m, uint8_t *), save, skip);
 	if (error != 0) {
 		AHSTAT_INC(ahs_crypto);
@@ -317,7 +357,7 @@ ah_input(struct secasvar *sav, struct mbuf **mp, int skip, int af, int *nxtp)
 	if (ah_xf(sav, &alg, &icvlen) != 0 ||
 	    (alg != 0 && sav->tdb_cryptoid == NULL) ||
 	    skip < (af == AF_INET6 ? AH_IP6_HLEN : 20) ||
-	    skip > (af == AF_INET6 ? AH_IP6_HLEN : AH_IP4_MAXHLEN)) {
+	    skip > (af == AF_INET6 ? AH_MAXHLEN : AH_IP4_MAXHLEN)) {
 		AHSTAT_INC(ahs_noxform);
 		error = EINVAL;
 		goto bad;
@@ -328,7 +368,7 @@ ah_input(struct secasvar *sav, struct mbuf **mp, int skip, int af, int *nxtp)
 		error = EINVAL;
 		goto bad;
 	}
-	/* The IP header and AH: at most 60 + 48 bytes, within MHLEN. */
+	/* The IP headers and AH: at most 112 + 48 bytes, within MHLEN. */
 	if (m->m_len < (int)(skip + ahlen) &&
 	    (m = m_pullup(m, (int)(skip + ahlen))) == NULL) {
 		AHSTAT_INC(ahs_hdrops);
@@ -357,7 +397,11 @@ ah_input(struct secasvar *sav, struct mbuf **mp, int skip, int af, int *nxtp)
 	/* The ICV is computed with the ICV field and the mutable ones 0. */
 	memcpy(icv, ah + AH_HDRLEN, icvlen);
 	memset(ah + AH_HDRLEN, 0, ahlen - AH_HDRLEN);
-	ah_massage(ip, skip, af);
+	if (ah_massage(ip, skip, af) != 0) {
+		AHSTAT_INC(ahs_hdrops);
+		error = EINVAL;
+		goto bad;
+	}
 	error = ah_digest(sav, m, skip, seq);
 	if (error != 0) {
 		AHSTAT_INC(ahs_crypto);

@@ -29,6 +29,7 @@ PCPUSTAT_SYSINIT(ipcompstat);
 
 #define	IPCOMP_IP4_MAXHLEN	60
 #define	IPCOMP_IP6_HLEN		40
+#define	IPCOMP_MAXHLEN		IPSEC_HDRMAX	/* with IPv6 ext. headers */
 #define	IPCOMP_MAXPACKET	65535
 
 int ipcomp_enable = 1;
@@ -105,15 +106,15 @@ ipcomp_run(struct secasvar *sav, struct mbuf *m, int start, int op,
 int
 ipcomp_output(struct secasvar *sav, struct mbuf **mp, int skip, int af)
 {
-	uint8_t save[IPCOMP_IP4_MAXHLEN], *ip;
+	uint8_t save[IPCOMP_MAXHLEN], *ip;
 	struct mbuf *m;
 	u_int len;
-	int error, olen, plen;
+	int error, olen, plen, nhoff;
 
 	m = *mp;
 	if (sav->tdb_cryptoid == NULL ||
 	    skip < (af == AF_INET6 ? IPCOMP_IP6_HLEN : 20) ||
-	    skip > (af == AF_INET6 ? IPCOMP_IP6_HLEN : IPCOMP_IP4_MAXHLEN) ||
+	    skip > (af == AF_INET6 ? IPCOMP_MAXHLEN : IPCOMP_IP4_MAXHLEN) ||
 	    m->m_pkthdr.len < skip) {
 		IPCOMPSTAT_INC(ipcomps_noxform);
 		error = EINVAL;
@@ -134,6 +135,12 @@ ipcomp_output(struct secasvar *sav, struct mbuf **mp, int skip, int af)
 		return (ENOBUFS);
 	}
 	*mp = m;
+	nhoff = af == AF_INET6 ? ipsec_v6_nhoff(mtod(m, uint8_t *), skip) : 9;
+	if (nhoff < 0) {
+		IPCOMPSTAT_INC(ipcomps_hdrops);
+		error = EINVAL;
+		goto bad;
+	}
 	plen = m->m_pkthdr.len - skip;
 	IPCOMPSTAT_INC(ipcomps_output);
 	IPCOMPSTAT_ADD(ipcomps_obytes, plen);
@@ -159,16 +166,13 @@ ipcomp_output(struct secasvar *sav, struct mbuf **mp, int skip, int af)
 	ip = mtod(m, uint8_t *);
 	memcpy(ip, save, skip);
 	len = (u_int)m->m_pkthdr.len;
+	ip[skip] = ip[nhoff];
+	ip[nhoff] = IPPROTO_IPCOMP;
 	if (af == AF_INET6) {
-		ip[skip] = ip[6];
-		ip[6] = IPPROTO_IPCOMP;
 		ip[4] = (uint8_t)((len - IPCOMP_IP6_HLEN) >> 8);
 		ip[5] = (uint8_t)(len - IPCOMP_IP6_HLEN);
-	} else {
-		ip[skip] = ip[9];
-		ip[9] = IPPROTO_IPCOMP;
+	} else
 		ipsec_ip4_finish(ip, len);
-	}
 	ip[skip + 1] = 0;
 	/* The CPI is the low 16 bits of the SA's SPI. */
 	ip[skip + 2] = (uint8_t)(ntohl(sav->spi) >> 8);
