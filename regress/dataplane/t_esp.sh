@@ -48,6 +48,19 @@ spdadd $peer $me any -P in ipsec esp/transport//require;
 X
 }
 
+# transfer FROM TO ADDR FILE: FILE over TCP from namespace FROM to TO's
+# ADDR, port 5001, compared end to end.
+transfer()
+{
+	in_ "$2" timeout 30 nc -l "$3" 5001 >got &
+	_srv=$!
+	sleep 0.5
+	in_ "$1" timeout 30 nc -N "$3" 5001 <"$4" ||
+	    atf_fail "nc could not send"
+	wait $_srv
+	cmp "$4" got || atf_fail "TCP data differs"
+}
+
 # only_esp PCAP ADDR1 ADDR2: every IP packet between the two addresses is
 # ESP (neighbour discovery to multicast addresses is not theirs).
 only_esp()
@@ -94,13 +107,7 @@ transport4_gcm_body()
 	atf_check -o ignore ip netns exec "$(ns A)" ping -c 3 -W 3 192.0.2.2
 	# 1 MB over TCP, checked end to end.
 	head -c 1000000 /dev/urandom >data
-	in_ B timeout 30 nc -l 192.0.2.2 5001 >got &
-	srv=$!
-	sleep 0.5
-	in_ A timeout 30 nc -N 192.0.2.2 5001 <data ||
-	    atf_fail "nc could not send"
-	wait $srv
-	cmp data got || atf_fail "TCP data differs"
+	transfer A B 192.0.2.2 data
 	capture_stop
 	only_esp B-vethB.pcap 192.0.2.1 192.0.2.2
 	decrypts B-vethB.pcap IPv4 192.0.2.1 192.0.2.2 0x00001001 \
@@ -1059,13 +1066,7 @@ add @b @a esp 0x1002 -m transport -E aes-gcm-16 $key;"
 	    192.0.2.2
 	yes "a line of text that compresses well, over and over" |
 	    head -c 1000000 >data
-	in_ B timeout 30 nc -l 192.0.2.2 5001 >got &
-	srv=$!
-	sleep 0.5
-	in_ A timeout 30 nc -N 192.0.2.2 5001 <data ||
-	    atf_fail "nc could not send"
-	wait $srv
-	cmp data got || atf_fail "TCP data differs"
+	transfer A B 192.0.2.2 data
 	capture_stop
 	only_esp B-vethB.pcap 192.0.2.1 192.0.2.2
 	sa="uat:esp_sa:\"IPv4\",\"192.0.2.1\",\"192.0.2.2\",\"0x00001001\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"$key\",\"NULL\",\"\""
@@ -1213,13 +1214,7 @@ add @b @a esp 0x1001 -m transport -E aes-gcm-16 $key;" \
 	atf_check -o ignore ip netns exec "$(ns hostA)" ping -c 3 -W 3 \
 	    -s 1200 $hb
 	yes "lines of text for the tunnel to compress" | head -c 300000 >data
-	in_ hostB timeout 30 nc -l $hb 5001 >got &
-	srv=$!
-	sleep 0.5
-	in_ hostA timeout 30 nc -N $hb 5001 <data ||
-	    atf_fail "nc could not send"
-	wait $srv
-	cmp data got || atf_fail "TCP data differs"
+	transfer hostA hostB $hb data
 	capture_stop
 	only_esp router-pubA1.pcap $ga $gb
 	decrypts router-pubA1.pcap IPv4 $ga $gb 0x00001000 \
