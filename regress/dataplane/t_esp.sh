@@ -1230,8 +1230,54 @@ add @b @a esp 0x1001 -m transport -E aes-gcm-16 $key;" \
 }
 gateways_ipcomp_esp_cleanup() { netns_cleanup; }
 
+atf_test_case example_ah_ipcomp cleanup
+example_ah_ipcomp_head()
+{
+	atf_set descr "share/examples/setkey/ah-ipcomp.conf carries TCP: IPComp under ESP (AES-CTR) under AH (HMAC-SHA2-512, ESN), IPv6"
+	atf_set require.user root
+}
+example_ah_ipcomp_body()
+{
+	esp_init
+	pair
+	ex="$TOP/share/examples/setkey/ah-ipcomp.conf"
+	keys A "$ex"
+	# B: the file's SAs, and its policy the other way round.
+	{
+		grep -v '^spdadd\|^	ipcomp/\|^	esp/\|tcp-md5' "$ex"
+		echo "spdadd 2001:db8::1 2001:db8::2 tcp -P in ipsec"
+		echo "	ipcomp/transport//use esp/transport//require ah/transport//require;"
+	} >b.conf
+	keys B b.conf
+	capture B vethB
+	yes "a BGP table is mostly the same few words" | head -c 200000 >data
+	transfer A B 2001:db8::2 data
+	capture_stop
+	# From A to B: AH outside, then ESP (IPComp inside cannot be seen).
+	n=$(tcpdump -n -r B-vethB.pcap \
+	    "src host 2001:db8::1 and dst host 2001:db8::2" 2>/dev/null |
+	    wc -l)
+	ah=$(tcpdump -n -r B-vethB.pcap \
+	    "src host 2001:db8::1 and dst host 2001:db8::2 and ip6 proto 51" \
+	    2>/dev/null | wc -l)
+	echo "A to B: $n packets, $ah AH"
+	[ "$n" -gt 0 ] && [ "$n" = "$ah" ] || atf_fail "not all AH from A"
+	if command -v tshark >/dev/null; then
+		m=$(tshark -r B-vethB.pcap -Y "ah.spi == 0x3003 && esp.spi == 0x3002" \
+		    2>/dev/null | wc -l)
+		[ "$m" = "$n" ] || atf_fail "tshark: $m of $n are AH over ESP"
+		no_malformed B-vethB.pcap
+	fi
+	[ "$(nstat A "packets compressed")" -gt 10 ] ||
+	    atf_fail "A compressed too little"
+	[ "$(nstat B "inbound packets through several SAs")" -gt 10 ] ||
+	    atf_fail "B did not take the bundle"
+}
+example_ah_ipcomp_cleanup() { netns_cleanup; }
+
 atf_init_test_cases()
 {
+	atf_add_test_case example_ah_ipcomp
 	atf_add_test_case gateways_ah_tunnel
 	atf_add_test_case gateways_ipcomp_esp
 	atf_add_test_case bundle_ipcomp_esp
