@@ -911,6 +911,7 @@ pfkey_send_x1(struct pfkey_send_sa_args *a)
 	struct pfkey_msgbuf mb;
 	size_t srclen, dstlen, oalen = 0, oarlen = 0, len;
 	u_int plen, satype = a->satype, e_type = a->e_type;
+	int ekey;
 	u_int a_type = a->a_type, e_keylen = a->e_keylen;
 	u_int a_keylen = a->a_keylen, wsize = a->wsize;
 	const char *keymat = a->keymat;
@@ -977,7 +978,9 @@ pfkey_send_x1(struct pfkey_send_sa_args *a)
 	    PFKEY_ADDRLEN(dstlen) + 2 * sizeof(struct sadb_lifetime);
 	if (wsize > UINT8_MAX)
 		len += sizeof(struct sadb_x_sa_replay);
-	if (e_type != SADB_EALG_NONE)
+	/* IPComp's algorithm rides in the SA extension, without a key. */
+	ekey = e_type != SADB_EALG_NONE && satype != SADB_X_SATYPE_IPCOMP;
+	if (ekey)
 		len += sizeof(struct sadb_key) + PFKEY_ALIGN8((size_t)e_keylen);
 	if (a_type != SADB_AALG_NONE)
 		len += sizeof(struct sadb_key) + PFKEY_ALIGN8((size_t)a_keylen);
@@ -1010,8 +1013,8 @@ pfkey_send_x1(struct pfkey_send_sa_args *a)
 	    IPSEC_ULPROTO_ANY) < 0 ||
 	    pfkey_mb_addr(&mb, SADB_EXT_ADDRESS_DST, a->dst, dstlen, plen,
 	    IPSEC_ULPROTO_ANY) < 0 ||
-	    (e_type != SADB_EALG_NONE && pfkey_mb_key(&mb,
-	    SADB_EXT_KEY_ENCRYPT, keymat, e_keylen) < 0) ||
+	    (ekey && pfkey_mb_key(&mb, SADB_EXT_KEY_ENCRYPT, keymat,
+	    e_keylen) < 0) ||
 	    (a_type != SADB_AALG_NONE && pfkey_mb_key(&mb, SADB_EXT_KEY_AUTH,
 	    keymat != NULL ? keymat + e_keylen : NULL, a_keylen) < 0) ||
 	    pfkey_mb_lifetime(&mb, SADB_EXT_LIFETIME_HARD, a->l_alloc,

@@ -421,6 +421,29 @@ ATF_TC_BODY(filter_allows, tc)
 	pk_spd(&m, "in ipsec esp/tunnel/192.0.2.2-192.0.2.1/unique", 0);
 	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), 0);
 
+	/* A child's IPComp pair, and IPComp under ESP in a policy. */
+	pk_take(&m, pfkey_send_getspi(pk_sock(), SADB_X_SATYPE_IPCOMP,
+	    IPSEC_MODE_TRANSPORT, sin4(&s, "192.0.2.2"), sin4(&d, "192.0.2.1"),
+	    0x100, 0xffff, 0, 8));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), 0);
+	memset(&a, 0, sizeof(a));
+	a.so = pk_sock();
+	a.satype = SADB_X_SATYPE_IPCOMP;
+	a.mode = IPSEC_MODE_TRANSPORT;
+	a.src = sin4(&s, "192.0.2.2");
+	a.dst = sin4(&d, "192.0.2.1");
+	a.spi = htonl(0x2000);
+	a.e_type = SADB_X_CALG_DEFLATE;
+	a.seq = 8;
+	pk_take(&m, pfkey_send_update2(&a));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), 0);
+	pk_take(&m, pfkey_send_delete(pk_sock(), SADB_X_SATYPE_IPCOMP,
+	    IPSEC_MODE_ANY, sin4(&s, "192.0.2.2"), sin4(&d, "192.0.2.1"),
+	    htonl(0x2000)));
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), 0);
+	pk_spd(&m, "out ipsec ipcomp/transport//use esp/transport//require", 1);
+	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), 0);
+
 	/* A failed negotiation (RFC 2367 3.1.6), as kernel.c sends it. */
 	memset(&acq, 0, sizeof(acq));
 	acq.sadb_msg_version = PF_KEY_V2;
@@ -460,6 +483,7 @@ ATF_TC_BODY(filter_refuses, tc)
 		"out ipsec esp/transport//default",
 		"in ipsec esp/transport//require ah/transport//use",
 		"out ipsec ipcomp/transport//require",
+		"out ipsec ipcomp/transport//use",
 	};
 	static const uint8_t scopes[] = {
 		IPSEC_POLICYSCOPE_IFNET, IPSEC_POLICYSCOPE_PCB
@@ -481,7 +505,7 @@ ATF_TC_BODY(filter_refuses, tc)
 	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), EPERM);
 	pk_take(&m, pfkey_send_register(pk_sock(), SADB_X_SATYPE_IPCOMP));
 	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), EPERM);
-	pk_take(&m, pfkey_send_getspi(pk_sock(), SADB_X_SATYPE_IPCOMP,
+	pk_take(&m, pfkey_send_getspi(pk_sock(), SADB_X_SATYPE_TCPSIGNATURE,
 	    IPSEC_MODE_TRANSPORT, sin4(&s, "192.0.2.2"), sin4(&d, "192.0.2.1"),
 	    0, 0, 0, 7));
 	ATF_CHECK_EQ(pfkey_filter(m.buf, m.len, me, ids), EPERM);

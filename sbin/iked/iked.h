@@ -162,6 +162,7 @@ enum iked_polsrc {
 #define POL_DEFAULT	0x0010	/* the fallback for unmatched exchanges */
 #define POL_NATT	0x0020	/* always encapsulate ESP in UDP */
 #define POL_TRANSPORT	0x0040	/* else tunnel mode */
+#define POL_IPCOMP	0x0080	/* offer and accept IPComp (deflate) */
 
 struct iked_policy {
 	char			 pol_name[IKED_NAME_MAX];
@@ -694,6 +695,9 @@ struct iked_child {
 	uint8_t			 ch_ulproto;
 	uint32_t		 ch_spi_in;	/* network order */
 	uint32_t		 ch_spi_out;
+	/* IPComp (IKEv2 IPCOMP_SUPPORTED): both, or none, negotiated. */
+	uint16_t		 ch_cpi_in;	/* ours, from GETSPI */
+	uint16_t		 ch_cpi_out;	/* the peer's */
 	uint16_t		 ch_enc;	/* IKEv2 transform IDs */
 	uint16_t		 ch_enckeylen;	/* bits */
 	uint16_t		 ch_auth;
@@ -1230,6 +1234,7 @@ int	 kernel_install(struct iked *, struct iked_child *, const uint8_t *,
 	    const uint8_t *, size_t, size_t, int);
 void	 kernel_delete(struct iked *, struct iked_child *);
 void	 kernel_delete_dir(struct iked *, struct iked_child *, int);
+void	 kernel_ipcomp_unused(struct iked *, struct iked_child *);
 void	 kernel_delete_peer(struct iked *, const struct sockaddr *,
 	    const struct sockaddr *);
 void	 kernel_acquire_fail(struct iked *, uint32_t, int);

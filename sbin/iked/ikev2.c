@@ -116,6 +116,38 @@ v2_childproto(const struct iked_sa *sa)
 }
 
 /*
+ * The CPI of a deflate IPCOMP_SUPPORTED notify in m (RFC 7296 3.10.1:
+ * CPI, then the transform ID), host order; 0 if there is none.
+ */
+static uint16_t
+v2_ipcomp_cpi(struct ikemsg *m)
+{
+	const struct ikemsg_pld	*p;
+	struct ikemsg_notify	 n;
+
+	for (p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, NULL); p != NULL;
+	    p = ikemsg_find(m, IKEV2_PAYLOAD_NOTIFY, p))
+		if (ikev2_pld_notify(p, &n) == IKEMSG_OK &&
+		    n.n_type == IKEV2_N_IPCOMP_SUPPORTED && n.n_datalen >= 3 &&
+		    n.n_data[2] == IKEV2_IPCOMP_DEFLATE && get16(n.n_data) != 0)
+			return (get16(n.n_data));
+	return (0);
+}
+
+/* Our IPCOMP_SUPPORTED: our CPI and deflate. */
+static void
+v2_build_ipcomp(struct ikebuf *b, uint16_t cpi)
+{
+	uint8_t	 d[3];
+
+	d[0] = (uint8_t)(cpi >> 8);
+	d[1] = (uint8_t)cpi;
+	d[2] = IKEV2_IPCOMP_DEFLATE;
+	ikev2_build_notify(b, 0, NULL, 0, IKEV2_N_IPCOMP_SUPPORTED, d,
+	    sizeof(d));
+}
+
+/*
  * Our proposals of one kind into s: IKE ones (ENCR, PRF, INTEG, DH) or
  * child ones (ENCR, INTEG, ESN, DH with PFS); spi for child SAs.
  */
@@ -1962,12 +1994,14 @@ v2_child_install(struct iked_child *ch, struct iked_sa *xsa,
 	kdf_childkeys_free(&ck);
 	if (ret == 0) {
 		log_info("%s: child SA done: SAs in 0x%08x out 0x%08x "
-		    "installed (%s, esp %u/%u auth %u%s%s%s)", sa->sa_name,
+		    "installed (%s, esp %u/%u auth %u%s%s%s%s)", sa->sa_name,
 		    ntohl(ch->ch_spi_in), ntohl(ch->ch_spi_out),
 		    ch->ch_mode == IPSEC_MODE_TRANSPORT ? "transport" :
 		    "tunnel", ch->ch_enc, ch->ch_enckeylen, ch->ch_auth,
 		    ch->ch_group ? ", pfs" : "", ch->ch_esn ? ", esn" : "",
-		    sa->sa_nat & SA_NATT_FLOAT ? ", udp-encap" : "");
+		    sa->sa_nat & SA_NATT_FLOAT ? ", udp-encap" : "",
+		    ch->ch_cpi_in != 0 && ch->ch_cpi_out != 0 ?
+		    ", ipcomp" : "");
 		child_installed(ch);
 		v2_rekey_collision(ch);	/* may free ch if it lost */
 	}
@@ -2037,6 +2071,8 @@ v2_build_child_req(struct iked_child *ch, struct ikebuf *b, int ccsa)
 	if (ch->ch_mode == IPSEC_MODE_TRANSPORT)
 		ikev2_build_notify(b, 0, NULL, 0, IKEV2_N_USE_TRANSPORT_MODE,
 		    NULL, 0);
+	if (ch->ch_cpi_in != 0)
+		v2_build_ipcomp(b, ch->ch_cpi_in);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return (-1);
 	if (v2_build_props(sa, s, 0, (const uint8_t *)&ch->ch_spi_in, 4,
@@ -2235,6 +2271,11 @@ v2_respond_child(struct iked_child *ch)
 	if (ch->ch_mode == IPSEC_MODE_TRANSPORT)
 		ikev2_build_notify(&b, 0, NULL, 0, IKEV2_N_USE_TRANSPORT_MODE,
 		    NULL, 0);
+	/* Without a CPI of ours (GETSPI failed), no IPComp. */
+	if (ch->ch_cpi_out != 0 && ch->ch_cpi_in != 0)
+		v2_build_ipcomp(&b, ch->ch_cpi_in);
+	else
+		ch->ch_cpi_out = 0;
 	v2_build_child_chosen(ch, &b);
 	if (ccsa) {
 		arc4random_buf(nonce, sizeof(nonce));
@@ -2359,6 +2400,9 @@ v2_child_request(struct iked_sa *sa, struct ikemsg *m, uint8_t exchange,
 		return (IKEV2_N_TEMPORARY_FAILURE);
 	ch->ch_msgid = msgid;
 	ch->ch_v2exch = exchange;
+	/* IPComp if both want it: kernel_getspi() then asks for a CPI. */
+	if (sa->sa_pol->pol_flags & POL_IPCOMP)
+		ch->ch_cpi_out = v2_ipcomp_cpi(m);
 	ch->ch_lifetime = sa->sa_pol->pol_lifetime;
 	ch->ch_lifebytes = sa->sa_pol->pol_lifebytes;
 	if (old != NULL) {
@@ -2684,6 +2728,9 @@ v2_recv_auth_resp(struct iked_sa *sa, struct ikemsg *m)
 		} else {
 			v2_child_set(ch, &c);
 			ch->ch_group = 0;
+			if ((ch->ch_cpi_out = ch->ch_cpi_in != 0 ?
+			    v2_ipcomp_cpi(m) : 0) == 0)
+				kernel_ipcomp_unused(sa->sa_env, ch);
 			if (v2_child_install(ch, sa, NULL, 0) == -1)
 				v2_child_fail(ch, "the kernel refused the SAs");
 		}
@@ -2851,6 +2898,8 @@ v2_recv_ccsa_resp(struct iked_sa *sa, struct ikemsg *m)
 	}
 	setbuf_dup(&ch->ch_nr, &ch->ch_nrlen, nb, nl);
 	v2_child_set(ch, &c);
+	if ((ch->ch_cpi_out = ch->ch_cpi_in != 0 ? v2_ipcomp_cpi(m) : 0) == 0)
+		kernel_ipcomp_unused(sa->sa_env, ch);
 	if (ch->ch_group != 0) {
 		if ((p = ikemsg_find(m, IKEV2_PAYLOAD_KE, NULL)) == NULL ||
 		    ikev2_pld_ke(p, &group, &kb, &kl) != IKEMSG_OK ||

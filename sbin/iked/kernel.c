@@ -32,6 +32,9 @@
 #define KERNEL_SOFTRATE_RESP	90		/* the initiator rekeys first */
 #define KERNEL_SEND_WAIT	1000		/* ms for room on a full socket */
 
+static void	kernel_install_ipcomp(struct iked *, struct iked_child *,
+		    struct sockaddr_storage *, struct sockaddr_storage *, int);
+
 static const char *const kernel_msgname[] = {
 	"RESERVED", "GETSPI", "UPDATE", "ADD", "DELETE", "GET", "ACQUIRE",
 	"REGISTER", "EXPIRE", "FLUSH", "DUMP", "X_PROMISC", "X_PCHANGE",
@@ -128,13 +131,20 @@ kernel_parse_spd(caddr_t *mhp, struct iked_spd *spd)
 	if (spd->spd_type != IPSEC_POLICY_IPSEC)
 		return (0);
 	tlen = PFKEY_UNUNIT64(xpl->sadb_x_policy_len);
-	off = sizeof(*xpl);
-	if (tlen < off + sizeof(*xisr))
-		return (0);
-	xisr = (const void *)((const char *)xpl + off);
-	if (xisr->sadb_x_ipsecrequest_len < sizeof(*xisr) ||
-	    off + xisr->sadb_x_ipsecrequest_len > tlen)
-		return (-1);
+	/*
+	 * The request iked negotiates: the first ESP or AH one.  IPComp's
+	 * (a bundle's, at level use) rides along (IPCOMP_SUPPORTED).
+	 */
+	for (off = sizeof(*xpl); ; off += xisr->sadb_x_ipsecrequest_len) {
+		if (tlen < off + sizeof(*xisr))
+			return (0);
+		xisr = (const void *)((const char *)xpl + off);
+		if (xisr->sadb_x_ipsecrequest_len < sizeof(*xisr) ||
+		    off + xisr->sadb_x_ipsecrequest_len > tlen)
+			return (-1);
+		if (xisr->sadb_x_ipsecrequest_proto != IPPROTO_IPCOMP)
+			break;
+	}
 	spd->spd_proto = (uint8_t)xisr->sadb_x_ipsecrequest_proto;
 	spd->spd_mode = xisr->sadb_x_ipsecrequest_mode;
 	spd->spd_level = xisr->sadb_x_ipsecrequest_level;
@@ -406,6 +416,9 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 		    (ch = child_byaddseq(env, msg->sadb_msg_seq)) != NULL)
 			ch->ch_addpending = 0;
 		if (mine && msg->sadb_msg_type == SADB_GETSPI &&
+		    msg->sadb_msg_satype == SADB_X_SATYPE_IPCOMP)
+			return;		/* the child goes on without IPComp */
+		if (mine && msg->sadb_msg_type == SADB_GETSPI &&
 		    (ch = child_bygetspi(env, msg->sadb_msg_seq)) != NULL) {
 			if (ch->ch_initiator && !ch->ch_rekeying)
 				kernel_acquire_fail(env, ch->ch_acqseq,
@@ -480,6 +493,12 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 			break;
 		if ((ch = child_bygetspi(env, msg->sadb_msg_seq)) == NULL)
 			break;
+		if (msg->sadb_msg_satype == SADB_X_SATYPE_IPCOMP) {
+			ch->ch_cpi_in = (uint16_t)ntohl(sa->sadb_sa_spi);
+			log_debug("pfkey: GETSPI seq %u: cpi 0x%04x",
+			    msg->sadb_msg_seq, ch->ch_cpi_in);
+			break;
+		}
 		child_set_spi_in(ch, sa->sadb_sa_spi);
 		log_debug("pfkey: GETSPI seq %u: spi 0x%08x", msg->sadb_msg_seq,
 		    ntohl(sa->sadb_sa_spi));
@@ -678,6 +697,10 @@ kernel_send_again(struct iked *env)
 	return (poll(&pfd, 1, KERNEL_SEND_WAIT) == 1);
 }
 
+/* CPIs we take: RFC 3173's negotiated range (0-255 are well known). */
+#define	IPCOMP_CPI_MIN	0x100
+#define	IPCOMP_CPI_MAX	0xffff
+
 /* SADB_GETSPI for the inbound SA: from the peer to us. */
 int
 kernel_getspi(struct iked *env, struct iked_child *ch)
@@ -689,6 +712,29 @@ kernel_getspi(struct iked *env, struct iked_child *ch)
 	seq = ch->ch_acqseq != 0 && ch->ch_initiator && !ch->ch_rekeying ?
 	    ch->ch_acqseq : kernel_seq(env);
 	child_set_getspi_seq(ch, seq);
+	/*
+	 * IPComp: a CPI first, with the same seq; its answer comes before
+	 * the ESP one's (the kernel answers in order), and without it the
+	 * child goes on without IPComp.  The initiator asks when its rule
+	 * says ipcomp, the responder when the peer offered it too; IKEv2
+	 * and transport mode only, for now.
+	 */
+	ch->ch_cpi_in = 0;
+	if (ch->ch_mode != IPSEC_MODE_TRANSPORT)
+		ch->ch_cpi_out = 0;	/* IPComp: transport mode only yet */
+	while ((ch->ch_sa->sa_pol->pol_flags & POL_IPCOMP) &&
+	    ch->ch_sa->sa_version == 2 &&
+	    ch->ch_mode == IPSEC_MODE_TRANSPORT &&
+	    (ch->ch_initiator || ch->ch_cpi_out != 0) &&
+	    pfkey_send_getspi(env->sc_pfkey, SADB_X_SATYPE_IPCOMP,
+	    ch->ch_mode, (struct sockaddr *)&peer, (struct sockaddr *)&local,
+	    IPCOMP_CPI_MIN, IPCOMP_CPI_MAX, kernel_reqid_in(env, ch),
+	    seq) == -1) {
+		if (kernel_send_again(env))
+			continue;
+		log_warnx("pfkey: GETSPI (IPComp): %s", ipsec_strerror());
+		break;
+	}
 	while (pfkey_send_getspi(env->sc_pfkey, ch->ch_saproto ==
 	    IPPROTO_AH ? SADB_SATYPE_AH : SADB_SATYPE_ESP, ch->ch_mode,
 	    (struct sockaddr *)&peer, (struct sockaddr *)&local, 0, 0,
@@ -790,7 +836,53 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 	}
 	(void)pfkey_set_softrate(SADB_X_LIFETIME_ADDTIME, rate);
 	(void)pfkey_set_softrate(SADB_X_LIFETIME_BYTES, rate);
+	if (ret == 0 && ch->ch_cpi_in != 0 && ch->ch_cpi_out != 0)
+		kernel_install_ipcomp(env, ch, &local, &peer, which);
 	return (ret);
+}
+
+/*
+ * The IPComp pair beside a child's SAs: the larval inbound SA of our
+ * CPI's GETSPI updated, the outbound one with the peer's CPI added.  No
+ * keys, no lifetimes (they go with the child: kernel_delete_dir()), no
+ * replay window.  Failures are logged only: the requests for IPComp are
+ * at level use, and traffic goes on uncompressed.
+ */
+static void
+kernel_install_ipcomp(struct iked *env, struct iked_child *ch,
+    struct sockaddr_storage *local, struct sockaddr_storage *peer, int which)
+{
+	struct pfkey_send_sa_args	 a;
+
+	memset(&a, 0, sizeof(a));
+	a.so = env->sc_pfkey;
+	a.satype = SADB_X_SATYPE_IPCOMP;
+	a.mode = ch->ch_mode;
+	a.e_type = SADB_X_CALG_DEFLATE;
+	a.reqid = kernel_reqid_in(env, ch);
+	a.src = (struct sockaddr *)peer;
+	a.dst = (struct sockaddr *)local;
+	a.spi = htonl(ch->ch_cpi_in);
+	a.seq = kernel_seq(env);
+	while ((which & KERNEL_SA_IN) && pfkey_send_update2(&a) == -1) {
+		if (kernel_send_again(env))
+			continue;
+		log_warnx("pfkey: UPDATE cpi 0x%04x: %s", ch->ch_cpi_in,
+		    ipsec_strerror());
+		break;
+	}
+	a.reqid = ch->ch_reqid;
+	a.src = (struct sockaddr *)local;
+	a.dst = (struct sockaddr *)peer;
+	a.spi = htonl(ch->ch_cpi_out);
+	a.seq = kernel_seq(env);
+	while ((which & KERNEL_SA_OUT) && pfkey_send_add2(&a) == -1) {
+		if (kernel_send_again(env))
+			continue;
+		log_warnx("pfkey: ADD cpi 0x%04x: %s", ch->ch_cpi_out,
+		    ipsec_strerror());
+		break;
+	}
 }
 
 /* Both SAs of a child, if the kernel still has them. */
@@ -819,6 +911,35 @@ kernel_delete_dir(struct iked *env, struct iked_child *ch, int which)
 		(void)pfkey_send_delete(env->sc_pfkey, satype, ch->ch_mode,
 		    (struct sockaddr *)&local, (struct sockaddr *)&peer,
 		    ch->ch_spi_out);
+	/* The IPComp pair: ours even if larval, the peer's if added. */
+	if (ch->ch_cpi_in != 0 && (which & KERNEL_SA_IN))
+		(void)pfkey_send_delete(env->sc_pfkey, SADB_X_SATYPE_IPCOMP,
+		    ch->ch_mode, (struct sockaddr *)&peer,
+		    (struct sockaddr *)&local, htonl(ch->ch_cpi_in));
+	if (ch->ch_cpi_in != 0 && ch->ch_cpi_out != 0 &&
+	    ch->ch_state == CH_S_INSTALLED && (which & KERNEL_SA_OUT))
+		(void)pfkey_send_delete(env->sc_pfkey, SADB_X_SATYPE_IPCOMP,
+		    ch->ch_mode, (struct sockaddr *)&local,
+		    (struct sockaddr *)&peer, htonl(ch->ch_cpi_out));
+}
+
+/*
+ * The peer did not take IPComp: our CPI's larval SA goes now rather
+ * than at net.key.larval_lifetime.
+ */
+void
+kernel_ipcomp_unused(struct iked *env, struct iked_child *ch)
+{
+	struct sockaddr_storage	 local, peer;
+
+	if (ch->ch_cpi_in == 0)
+		return;
+	kernel_endpoints(ch, &local, &peer);
+	(void)pfkey_send_delete(env->sc_pfkey, SADB_X_SATYPE_IPCOMP,
+	    ch->ch_mode, (struct sockaddr *)&peer, (struct sockaddr *)&local,
+	    htonl(ch->ch_cpi_in));
+	ch->ch_cpi_in = 0;
+	ch->ch_cpi_out = 0;
 }
 
 /* INITIAL-CONTACT: every SA between us and that peer is stale. */
@@ -870,7 +991,7 @@ kernel_acquire_fail(struct iked *env, uint32_t seq, int error)
 static int
 kernel_flow_pair(struct iked *env, int add, const struct sockaddr *src,
     int splen, const struct sockaddr *dst, int dplen, uint8_t proto,
-    uint8_t saproto, uint8_t mode, const struct sockaddr *local,
+    uint8_t saproto, uint8_t mode, int ipcomp, const struct sockaddr *local,
     const struct sockaddr *peer)
 {
 	char			 pol[512], l[128], p[128];
@@ -894,8 +1015,10 @@ kernel_flow_pair(struct iked *env, int add, const struct sockaddr *src,
 			    saproto == IPPROTO_AH ? "ah" : "esp",
 			    dir == 0 ? l : p, dir == 0 ? p : l);
 		else
-			snprintf(pol, sizeof(pol), "%s ipsec %s/transport//"
-			    "require", dir == 0 ? "out" : "in",
+			/* IPComp first, innermost, as racoon writes it. */
+			snprintf(pol, sizeof(pol), "%s ipsec %s%s/transport//"
+			    "require", dir == 0 ? "out" : "in", ipcomp ?
+			    "ipcomp/transport//use " : "",
 			    saproto == IPPROTO_AH ? "ah" : "esp");
 		if ((buf = ipsec_set_policy(pol, (int)strlen(pol))) == NULL) {
 			log_warnx("%s: %s: %s", __func__, pol,
@@ -964,6 +1087,7 @@ kernel_flows(struct iked *env, int add)
 			    IPSEC_ULPROTO_ANY, pol->pol_saproto,
 			    (pol->pol_flags & POL_TRANSPORT) ?
 			    IPSEC_MODE_TRANSPORT : IPSEC_MODE_TUNNEL,
+			    (pol->pol_flags & POL_IPCOMP) != 0,
 			    (struct sockaddr *)&pol->pol_local.addr,
 			    (struct sockaddr *)&pol->pol_peer.addr) == -1)
 				ret = -1;
@@ -993,6 +1117,8 @@ kernel_generate_flows(struct iked *env, struct iked_child *ch)
 	return (kernel_flow_pair(env, 1, (struct sockaddr *)&ch->ch_lsel,
 	    ch->ch_lplen, (struct sockaddr *)&ch->ch_rsel, ch->ch_rplen,
 	    ch->ch_ulproto ? ch->ch_ulproto : IPSEC_ULPROTO_ANY,
-	    ch->ch_saproto, ch->ch_mode, (struct sockaddr *)&sa->sa_local,
+	    ch->ch_saproto, ch->ch_mode,
+	    (sa->sa_pol->pol_flags & POL_IPCOMP) != 0,
+	    (struct sockaddr *)&sa->sa_local,
 	    (struct sockaddr *)&sa->sa_peer));
 }

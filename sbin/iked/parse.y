@@ -475,7 +475,12 @@ ruleopt		: QUICK			{ curpol->pol_flags |= POL_QUICK; }
 		| ECDSA521		{ rule_auth(CA_AUTH_ECDSA521); }
 		| RFC7427		{ rule_auth(CA_AUTH_RFC7427); }
 		| SIGNATURE		{ rule_unsupported("signature"); }
-		| IPCOMP		{ rule_unsupported("ipcomp"); }
+		| IPCOMP		{
+			/* IKEv2's IPCOMP_SUPPORTED; IKEv1's not yet. */
+			if (curpol->pol_version == 1)
+				rule_unsupported("ipcomp in an ikev1 rule");
+			curpol->pol_flags |= POL_IPCOMP;
+		}
 		| AGGRESSIVE {
 			yyerror("aggressive mode is not supported "
 			    "(it exposes the psk to offline guessing)");

@@ -8,12 +8,15 @@
  * input:
  *
  *	REGISTER, X_SPDDUMP, X_SPDGET	what iked learns at start
- *	GETSPI, UPDATE, ADD, DELETE	ESP and AH SAs
+ *	GETSPI, UPDATE, ADD, DELETE	ESP, AH and IPComp SAs (REGISTER: ESP
+ *					and AH)
  *	ACQUIRE				only a failed one (RFC 2367 3.1.6)
  *	X_SPDUPDATE, X_SPDADD		an IPsec policy of global scope
- *					whose every request is "require" or
- *					"unique": never bypass, none or
- *					discard, so no cleartext hole
+ *					whose every ESP or AH request is
+ *					"require" or "unique", with at least
+ *					one (IPComp's at any level beside):
+ *					never bypass, none or discard, so no
+ *					cleartext hole
  *	X_SPDDELETE2			only a policy the engine put in
  *
  * each in the engine's own name (its pid in sadb_msg_pid).
@@ -141,6 +144,7 @@ pfkey_filter_policy(const struct sadb_x_policy *xpl)
 	const struct sadb_x_ipsecrequest	*xisr;
 	const uint8_t				*p, *end;
 	size_t					 len, rlen;
+	u_int					 nsec;
 
 	len = PFKEY_UNUNIT64((size_t)xpl->sadb_x_policy_len);
 	if (len < sizeof(*xpl))
@@ -156,8 +160,7 @@ pfkey_filter_policy(const struct sadb_x_policy *xpl)
 		return (EPERM);
 	p = (const uint8_t *)(xpl + 1);
 	end = (const uint8_t *)xpl + len;
-	if (p == end)
-		return (EPERM);		/* IPsec with no request */
+	nsec = 0;
 	while (p < end) {
 		if ((size_t)(end - p) < sizeof(*xisr))
 			return (EINVAL);
@@ -166,15 +169,19 @@ pfkey_filter_policy(const struct sadb_x_policy *xpl)
 		if (rlen < sizeof(*xisr) || rlen > (size_t)(end - p) ||
 		    rlen % sizeof(uint64_t) != 0)
 			return (EINVAL);
+		p += rlen;
+		/* IPComp protects nothing: any level, beside ESP or AH. */
+		if (xisr->sadb_x_ipsecrequest_proto == IPPROTO_IPCOMP)
+			continue;
 		if (xisr->sadb_x_ipsecrequest_proto != IPPROTO_ESP &&
 		    xisr->sadb_x_ipsecrequest_proto != IPPROTO_AH)
 			return (EPERM);
 		if (xisr->sadb_x_ipsecrequest_level != IPSEC_LEVEL_REQUIRE &&
 		    xisr->sadb_x_ipsecrequest_level != IPSEC_LEVEL_UNIQUE)
 			return (EPERM);
-		p += rlen;
+		nsec++;
 	}
-	return (0);
+	return (nsec > 0 ? 0 : EPERM);	/* not without ESP or AH */
 }
 
 /*
@@ -202,11 +209,15 @@ pfkey_filter(const void *buf, size_t len, uint32_t pid,
 	}
 	xpl = (const void *)mhp[SADB_X_EXT_POLICY];
 	switch (msg->sadb_msg_type) {
-	case SADB_REGISTER:
 	case SADB_GETSPI:
 	case SADB_UPDATE:
 	case SADB_ADD:
 	case SADB_DELETE:
+		/* A child's IPComp pair (IKEv2 IPCOMP_SUPPORTED). */
+		if (msg->sadb_msg_satype == SADB_X_SATYPE_IPCOMP)
+			break;
+		/* FALLTHROUGH */
+	case SADB_REGISTER:
 		if (msg->sadb_msg_satype != SADB_SATYPE_ESP &&
 		    msg->sadb_msg_satype != SADB_SATYPE_AH)
 			error = EPERM;
