@@ -41,6 +41,7 @@ struct ukern_crypto_session {
 	/* CSP_MODE_COMPRESS: one stream each way, reset per packet. */
 	z_stream		 cs_zdef;
 	z_stream		 cs_zinf;
+	uint8_t			*cs_zout;	/* their output, under cs_lock */
 };
 
 /*
@@ -120,6 +121,8 @@ ukern_crypto_freesession(struct ukern_crypto_session *cs)
 	if (cs->cs_mode == CSP_MODE_COMPRESS) {
 		(void)deflateEnd(&cs->cs_zdef);
 		(void)inflateEnd(&cs->cs_zinf);
+		if (cs->cs_zout != NULL)
+			zfree(cs->cs_zout, M_CRYPTO_DATA);
 	}
 	pthread_mutex_destroy(&cs->cs_lock);
 	zfree(cs, M_CRYPTO_DATA);
@@ -473,13 +476,21 @@ crypto_newsession_comp(crypto_session_t *cses,
 	cs = malloc(sizeof(*cs), M_CRYPTO_DATA, M_NOWAIT | M_ZERO);
 	if (cs == NULL)
 		return (ENOMEM);
+	/* One output buffer for the session, not 64 KiB per packet. */
+	if ((cs->cs_zout = malloc(UKERN_DEFLATE_MAXOUT, M_CRYPTO_DATA,
+	    M_NOWAIT)) == NULL) {
+		free(cs, M_CRYPTO_DATA);
+		return (ENOMEM);
+	}
 	if (deflateInit2(&cs->cs_zdef, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
 	    UKERN_DEFLATE_WBITS_OUT, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(cs->cs_zout, M_CRYPTO_DATA);
 		free(cs, M_CRYPTO_DATA);
 		return (ENOMEM);
 	}
 	if (inflateInit2(&cs->cs_zinf, UKERN_DEFLATE_WBITS_IN) != Z_OK) {
 		(void)deflateEnd(&cs->cs_zdef);
+		free(cs->cs_zout, M_CRYPTO_DATA);
 		free(cs, M_CRYPTO_DATA);
 		return (ENOMEM);
 	}
@@ -720,13 +731,9 @@ crypto_run_comp(struct cryptop *crp, struct mbuf *m)
 	}
 	/* Compressed output is only of use if it is shorter. */
 	cap = comp ? len - 1 : UKERN_DEFLATE_MAXOUT;
-	if ((out = malloc(MAX(cap, 1), M_CRYPTO_DATA, M_NOWAIT)) == NULL) {
-		if (inbuf != NULL)
-			zfree(inbuf, M_CRYPTO_DATA);
-		return (ENOMEM);
-	}
 
 	pthread_mutex_lock(&cs->cs_lock);
+	out = cs->cs_zout;
 	z = comp ? &cs->cs_zdef : &cs->cs_zinf;
 	ret = comp ? deflateReset(z) : inflateReset(z);
 	z->next_in = in;
@@ -750,8 +757,8 @@ crypto_run_comp(struct cryptop *crp, struct mbuf *m)
 	else
 		error = EINVAL;
 	z->next_in = z->next_out = NULL;
-	pthread_mutex_unlock(&cs->cs_lock);
 
+	/* The session's buffer is shared: copied back under its lock. */
 	if (error == -1) {
 		crp->crp_olen = (int)len;
 		error = 0;
@@ -764,7 +771,8 @@ crypto_run_comp(struct cryptop *crp, struct mbuf *m)
 		    (int)res))
 			error = ENOMEM;	/* m_copyback() could not grow it */
 	}
-	zfree(out, M_CRYPTO_DATA);
+	explicit_bzero(out, res);
+	pthread_mutex_unlock(&cs->cs_lock);
 	if (inbuf != NULL)
 		zfree(inbuf, M_CRYPTO_DATA);
 	return (error);
