@@ -1499,6 +1499,85 @@ ATF_TC_BODY(bundle_ipcomp_esp4, tc)
 	tk_stop();
 }
 
+/* One policy with a single request, at level require (ul any). */
+static int
+spd_req(struct tsock *ts, const char *src, int ps, const char *dst, int pd,
+    int dir, int proto, int mode, const char *tsrc, const char *tdst)
+{
+	struct pb_msg m;
+
+	pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, src, 0, ps, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, dst, 0, pd, 255);
+	pb_policy(&m, dir, IPSEC_POLICY_IPSEC, 0, 0);
+	pb_policy_req(&m, (uint16_t)proto, (uint8_t)mode, IPSEC_LEVEL_REQUIRE,
+	    0, tsrc, tdst);
+	return (ts_do(ts, &m));
+}
+
+/*
+ * FreeBSD's "proxy" case: a transport request whose endpoints are not
+ * the packet's is applied as a tunnel (what iked's IPComp tunnels need
+ * when the IPComp request is skipped).  Back in, a tunnel through an
+ * ESP SA of mode any meets a transport request naming its endpoints;
+ * a transport request naming none refuses it.
+ */
+ATF_TC_WITHOUT_HEAD(proxy_any4);
+ATF_TC_BODY(proxy_any4, tc)
+{
+	uint8_t pkt[256], got[512];
+	struct tsock *ts;
+	void *out, *in;
+	size_t len, olen, ilen;
+	int dir;
+
+	tk_start();
+	ts = ts_open();
+	for (dir = IPSEC_DIR_INBOUND; dir <= IPSEC_DIR_OUTBOUND; dir++)
+		ATF_REQUIRE_EQ(spd_req(ts, "10.1.0.0", 24, "10.2.0.0", 24, dir,
+		    IPPROTO_ESP, IPSEC_MODE_TRANSPORT, "192.0.2.1",
+		    "192.0.2.2"), 0);
+	/* 10.3/24: out with endpoints, in without them. */
+	ATF_REQUIRE_EQ(spd_req(ts, "10.3.0.0", 24, "10.2.0.0", 24,
+	    IPSEC_DIR_OUTBOUND, IPPROTO_ESP, IPSEC_MODE_TRANSPORT,
+	    "192.0.2.1", "192.0.2.2"), 0);
+	ATF_REQUIRE_EQ(spd_req(ts, "10.3.0.0", 24, "10.2.0.0", 24,
+	    IPSEC_DIR_INBOUND, IPPROTO_ESP, IPSEC_MODE_TRANSPORT, NULL,
+	    NULL), 0);
+	ATF_REQUIRE_EQ(sa(ts, 0x2001, "192.0.2.1", "192.0.2.2"), 0);
+
+	len = udp4(pkt, "10.1.0.5", "10.2.0.5", 1000, 2000, 40);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 1, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE(olen <= sizeof(got));
+	memcpy(got, out, olen);
+	ipsec_hook_free(out);
+	/* A tunnel: the SA's endpoints outside, ESP, IP in it. */
+	ATF_CHECK(memcmp(got + 12, "\xc0\x00\x02\x01\xc0\x00\x02\x02", 8)
+	    == 0);
+	ATF_CHECK_EQ(got[9], IPPROTO_ESP);
+	ATF_CHECK_EQ(ntohl(*(uint32_t *)(void *)(got + 20)), 0x2001);
+	ATF_CHECK(olen >= len + 20 + 8 + 2);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 2, &in,
+	    &ilen), IPSEC_HOOK_REPLACE);
+	ATF_CHECK(ilen == len && memcmp(in, pkt, len) == 0);
+	ipsec_hook_free(in);
+
+	/* From 10.3/24: out the same way; in, its policy names no SA. */
+	len = udp4(pkt, "10.3.0.5", "10.2.0.5", 1000, 2000, 40);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_OUT, pkt, len, 3, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE(olen <= sizeof(got));
+	memcpy(got, out, olen);
+	ipsec_hook_free(out);
+	ATF_CHECK_EQ(got[9], IPPROTO_ESP);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 4, &in,
+	    &ilen), IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_in_sacheck, 1);
+	ts_close(ts);
+	tk_stop();
+}
+
 /*
  * esp/transport//require ah/transport//require: an ACQUIRE for each
  * missing SA, the packet held until both are there, AH outside ESP;
@@ -1734,6 +1813,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ipcomp_tunnel4);
 	ATF_TP_ADD_TC(tp, bundle_ipcomp_esp4);
 	ATF_TP_ADD_TC(tp, bundle_esp_ah4);
+	ATF_TP_ADD_TC(tp, proxy_any4);
 	ATF_TP_ADD_TC(tp, transport6);
 	ATF_TP_ADD_TC(tp, transport6_ext);
 	ATF_TP_ADD_TC(tp, tunnel4);

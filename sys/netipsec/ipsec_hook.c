@@ -638,6 +638,9 @@ ipsec_hdr_encap(struct secasvar *sav, const struct secasindex *saidx,
 	return (0);
 }
 
+static int	ipsec_addr_eq(const union sockaddr_union *,
+		    const union sockaddr_union *);
+
 /*
  * One request's transform for one packet (*mp, parsed into *pi), with its
  * SA and SA index (whose addresses are the tunnel endpoints in tunnel
@@ -656,8 +659,16 @@ ipsec_encap(struct secasvar *sav, const struct secasindex *saidx,
 	size_t plen, olen, len;
 	int error, nxt, tunnel, df;
 
-	/* The request decides, as FreeBSD: an SA of mode any does both. */
-	tunnel = saidx->mode == IPSEC_MODE_TUNNEL;
+	/*
+	 * The request decides, as FreeBSD: an SA of mode any does both.
+	 * A transport request whose destination is not the packet's makes
+	 * a tunnel too (the "proxy" case of FreeBSD's
+	 * ipsec4_perform_request()): endpoints given to a transport
+	 * request, as in ipcomp/tunnel/A-B/use esp/transport/A-B/require
+	 * when the IPComp SA is not there (yet) and its request is skipped.
+	 */
+	tunnel = saidx->mode == IPSEC_MODE_TUNNEL ||
+	    !ipsec_addr_eq(&saidx->dst, &pi->spidx.dst);
 	m = *mp;
 	*mp = NULL;
 	/*
@@ -1185,6 +1196,17 @@ ipsec_req_names(const struct ipsecrequest *isr, const struct secasvar *sav,
 	saidx = &sav->sah->saidx;
 	if (isr->saidx.proto != saidx->proto)
 		return (0);
+	/*
+	 * A tunnel through an SA of mode any meets a transport request
+	 * that names that SA's endpoints (the peer's side of the "proxy"
+	 * case in ipsec_encap(); FreeBSD takes any SA of mode any for any
+	 * request), not one that names none: an SA for host-to-host
+	 * traffic does not carry other hosts' packets.
+	 */
+	if (tunnel && saidx->mode == IPSEC_MODE_ANY &&
+	    isr->saidx.mode == IPSEC_MODE_TRANSPORT &&
+	    isr->saidx.src.sa.sa_family != 0)
+		tunnel = 0;
 	if (isr->saidx.mode != (tunnel ? IPSEC_MODE_TUNNEL :
 	    IPSEC_MODE_TRANSPORT))
 		return (0);
