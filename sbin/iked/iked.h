@@ -597,6 +597,8 @@ struct iked_spd {
 	uint8_t			 spd_dprefix;
 	uint8_t			 spd_ulproto;
 	uint8_t			 spd_proto;	/* first request: ESP or AH */
+	uint8_t			 spd_nsec;	/* ESP and AH requests */
+	uint8_t			 spd_warned;	/* a bundle we cannot do */
 	uint8_t			 spd_mode;	/* IPSEC_MODE_* */
 	uint8_t			 spd_level;	/* IPSEC_LEVEL_* */
 	uint32_t		 spd_reqid;
@@ -698,6 +700,7 @@ struct iked_child {
 	/* IPComp (IKEv2 IPCOMP_SUPPORTED): both, or none, negotiated. */
 	uint16_t		 ch_cpi_in;	/* ours, from GETSPI */
 	uint16_t		 ch_cpi_out;	/* the peer's */
+	uint8_t			 ch_propnum;	/* IKEv1: the peer's chosen */
 	uint16_t		 ch_enc;	/* IKEv2 transform IDs */
 	uint16_t		 ch_enckeylen;	/* bits */
 	uint16_t		 ch_auth;

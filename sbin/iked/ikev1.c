@@ -1620,6 +1620,8 @@ v1_hash_placeholder(struct iked_sa *sa, struct ikebuf *b)
 	return (4);
 }
 
+static int	 v1_build_qm_life(struct iked_child *, struct ikemsg_sa *);
+
 static uint16_t
 v1_encap(struct iked_child *ch)
 {
@@ -1630,27 +1632,27 @@ v1_encap(struct iked_child *ch)
 	return (udp ? IKEV1_ENCAP_UDP_TUNNEL : IKEV1_ENCAP_TUNNEL);
 }
 
-/* The initiator's Quick Mode SA: a transform per combination. */
+/*
+ * The initiator's ESP or AH transforms, a transform per combination,
+ * into the open proposal; the PFS group (the first proposal's) in *group.
+ */
 static int
-v1_build_qm_sa(struct iked_child *ch, struct ikemsg_sa *s)
+v1_build_qm_xfs(struct iked_child *ch, struct ikemsg_sa *s, uint16_t *group)
 {
 	struct iked_sa		*sa = ch->ch_sa;
 	struct iked_proposal	*prop;
 	const struct iked_xform	*enc, *auth;
 	u_int			 e, a, na, ne, num = 1;
-	uint16_t		 group = 0, id;
+	uint16_t		 id;
 	int			 first = 1;
 
-	ikemsg_sa_init(s, IKEV1_DOI_IPSEC, IKEV1_SIT_IDENTITY_ONLY);
-	if (ikemsg_sa_prop(s, 1, v1_proto(ch),
-	    (const uint8_t *)&ch->ch_spi_in, 4) == -1)
-		return (-1);
+	*group = 0;
 	TAILQ_FOREACH(prop, &sa->sa_pol->pol_proposals, prop_entry) {
 		if (!prop_usable(prop, 1, PROP_CHILD))
 			continue;
 		/* One KE payload: the first proposal's group for all. */
 		if (first) {
-			group = prop->prop_nxf[XF_GROUP] > 0 &&
+			*group = prop->prop_nxf[XF_GROUP] > 0 &&
 			    !prop->prop_nogroup ?
 			    prop->prop_xf[XF_GROUP][0]->xf_id : 0;
 			first = 0;
@@ -1672,17 +1674,9 @@ v1_build_qm_sa(struct iked_child *ch, struct ikemsg_sa *s)
 			if (id == 0 || num > 255)
 				continue;
 			if (ikemsg_sa_xf(s, 0, (uint8_t)num++, id) == -1 ||
-			    ikemsg_sa_attr(s, IKEV1_ATTR_SA_LIFE_TYPE,
-			    IKEV1_LIFE_SECONDS) == -1 ||
-			    ikemsg_sa_attr(s, IKEV1_ATTR_SA_LIFE_DURATION,
-			    (uint32_t)ch->ch_lifetime) == -1 ||
-			    (ch->ch_lifebytes >= 1024 && (ikemsg_sa_attr(s,
-			    IKEV1_ATTR_SA_LIFE_TYPE, IKEV1_LIFE_KILOBYTES) == -1 ||
-			    ikemsg_sa_attr(s, IKEV1_ATTR_SA_LIFE_DURATION,
-			    (uint32_t)(ch->ch_lifebytes / 1024 > UINT32_MAX ?
-			    UINT32_MAX : ch->ch_lifebytes / 1024)) == -1)) ||
-			    (group && ikemsg_sa_attr(s,
-			    IKEV1_ATTR_SA_GROUP_DESC, group) == -1) ||
+			    v1_build_qm_life(ch, s) == -1 ||
+			    (*group && ikemsg_sa_attr(s,
+			    IKEV1_ATTR_SA_GROUP_DESC, *group) == -1) ||
 			    ikemsg_sa_attr(s, IKEV1_ATTR_SA_ENCAP_MODE,
 			    v1_encap(ch)) == -1 ||
 			    (auth != NULL && ikemsg_sa_attr(s,
@@ -1695,8 +1689,77 @@ v1_build_qm_sa(struct iked_child *ch, struct ikemsg_sa *s)
 				return (-1);
 		}
 	}
+	return (s->sa_prop[s->sa_nprop - 1].p_nxf > 0 ? 0 : -1);
+}
+
+/* A Quick Mode transform's lifetimes, as the initiator proposes them. */
+static int
+v1_build_qm_life(struct iked_child *ch, struct ikemsg_sa *s)
+{
+	if (ikemsg_sa_attr(s, IKEV1_ATTR_SA_LIFE_TYPE,
+	    IKEV1_LIFE_SECONDS) == -1 ||
+	    ikemsg_sa_attr(s, IKEV1_ATTR_SA_LIFE_DURATION,
+	    (uint32_t)ch->ch_lifetime) == -1)
+		return (-1);
+	if (ch->ch_lifebytes >= 1024 && (ikemsg_sa_attr(s,
+	    IKEV1_ATTR_SA_LIFE_TYPE, IKEV1_LIFE_KILOBYTES) == -1 ||
+	    ikemsg_sa_attr(s, IKEV1_ATTR_SA_LIFE_DURATION,
+	    (uint32_t)(ch->ch_lifebytes / 1024 > UINT32_MAX ?
+	    UINT32_MAX : ch->ch_lifebytes / 1024)) == -1))
+		return (-1);
+	return (0);
+}
+
+/* The IPComp proposal beside ESP or AH: our CPI (2 bytes), deflate. */
+static int
+v1_build_qm_ipcomp(struct iked_child *ch, struct ikemsg_sa *s, uint8_t num,
+    int ours)
+{
+	uint16_t	 cpi = htons(ch->ch_cpi_in);
+
+	if (ikemsg_sa_prop(s, num, IKEV1_PROTO_IPCOMP,
+	    (const uint8_t *)&cpi, sizeof(cpi)) == -1 ||
+	    ikemsg_sa_xf(s, 0, 1, IKEV1_IPCOMP_DEFLATE) == -1)
+		return (-1);
+	if (ours)
+		return (v1_build_qm_life(ch, s) == -1 ||
+		    ikemsg_sa_attr(s, IKEV1_ATTR_SA_ENCAP_MODE,
+		    v1_encap(ch)) == -1 ? -1 : 0);
+	/* The responder: the lifetimes as proposed, as for ESP. */
+	if ((ch->ch_plife != 0 && (ikemsg_sa_attr(s, IKEV1_ATTR_SA_LIFE_TYPE,
+	    IKEV1_LIFE_SECONDS) == -1 || ikemsg_sa_attr(s,
+	    IKEV1_ATTR_SA_LIFE_DURATION, ch->ch_plife) == -1)) ||
+	    (ch->ch_pkbytes != 0 && (ikemsg_sa_attr(s, IKEV1_ATTR_SA_LIFE_TYPE,
+	    IKEV1_LIFE_KILOBYTES) == -1 || ikemsg_sa_attr(s,
+	    IKEV1_ATTR_SA_LIFE_DURATION, ch->ch_pkbytes) == -1)))
+		return (-1);
+	return (ikemsg_sa_attr(s, IKEV1_ATTR_SA_ENCAP_MODE, ch->ch_encap));
+}
+
+/*
+ * The initiator's Quick Mode SA.  With IPComp (a CPI from GETSPI) the
+ * proposal numbered 1 is ESP or AH and IPComp together (RFC 2408 4.2:
+ * one number, both protocols, as racoon proposes them), number 2 the
+ * same ESP or AH alone, for a peer without IPComp.
+ */
+static int
+v1_build_qm_sa(struct iked_child *ch, struct ikemsg_sa *s)
+{
+	uint16_t	 group;
+
+	ikemsg_sa_init(s, IKEV1_DOI_IPSEC, IKEV1_SIT_IDENTITY_ONLY);
+	if (ikemsg_sa_prop(s, 1, v1_proto(ch),
+	    (const uint8_t *)&ch->ch_spi_in, 4) == -1 ||
+	    v1_build_qm_xfs(ch, s, &group) == -1)
+		return (-1);
+	if (ch->ch_cpi_in != 0 &&
+	    (v1_build_qm_ipcomp(ch, s, 1, 1) == -1 ||
+	    ikemsg_sa_prop(s, 2, v1_proto(ch),
+	    (const uint8_t *)&ch->ch_spi_in, 4) == -1 ||
+	    v1_build_qm_xfs(ch, s, &group) == -1))
+		return (-1);
 	ch->ch_group = group;
-	return (s->sa_nxf > 0 ? 0 : -1);
+	return (0);
 }
 
 struct v1_p2choice {
@@ -1834,6 +1897,93 @@ v1_p2_set(struct iked_child *ch, const struct v1_p2choice *c)
 		    IPSEC_MODE_TRANSPORT : IPSEC_MODE_TUNNEL;
 }
 
+/* The CPI of an IPComp proposal (RFC 2407 4.4.1: 2 bytes, or 4). */
+static uint16_t
+v1_cpi(const struct ikemsg_prop *p)
+{
+	uint32_t	 cpi;
+
+	if (p->p_spisize == 2)
+		cpi = (uint32_t)p->p_spi[0] << 8 | p->p_spi[1];
+	else if (p->p_spisize == 4)
+		cpi = get32(p->p_spi);
+	else
+		return (0);
+	/* 1-255 are well known, not negotiated (RFC 3173 3.3). */
+	return (cpi >= 0x100 && cpi <= 0xffff ? (uint16_t)cpi : 0);
+}
+
+/* An IPComp proposal we take: deflate, in the child's mode. */
+static int
+v1_ipcomp_ok(const struct ikemsg_sa *s, const struct ikemsg_prop *p,
+    uint16_t encap)
+{
+	const struct ikemsg_attr	*at;
+	u_int				 i;
+
+	if (v1_cpi(p) == 0)
+		return (0);
+	for (i = 0; i < p->p_nxf; i++) {
+		if (s->sa_xf[p->p_xf + i].xf_id != IKEV1_IPCOMP_DEFLATE)
+			continue;
+		at = ikemsg_xf_attr(s, &s->sa_xf[p->p_xf + i],
+		    IKEV1_ATTR_SA_ENCAP_MODE);
+		if (at == NULL || at->at_val == encap)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * The responder's choice among the peer's Quick Mode proposals.  Those
+ * with one number go together (RFC 2408 4.2): here ESP or AH, ours,
+ * alone or with IPComp (deflate), which our rule must say.  The first
+ * number all of whose proposals we take, and its first transform we
+ * take, in the peer's order: the ESP or AH proposal in *pe, the IPComp
+ * one in *pc (or -1), the transform in *c.  -1 if none.
+ */
+static int
+v1_qm_choose(struct iked_child *ch, const struct ikemsg_sa *s,
+    struct v1_p2choice *c, int *pe, int *pc)
+{
+	const struct ikemsg_prop	*p;
+	u_int				 i, j, k;
+	int				 e, comp, bad;
+
+	for (i = 0; i < s->sa_nprop; i = j) {
+		e = comp = -1;
+		bad = 0;
+		for (j = i; j < s->sa_nprop &&
+		    s->sa_prop[j].p_num == s->sa_prop[i].p_num; j++) {
+			p = &s->sa_prop[j];
+			if (p->p_proto == v1_proto(ch) && p->p_spisize == 4 &&
+			    e == -1)
+				e = (int)j;
+			else if (p->p_proto == IKEV1_PROTO_IPCOMP &&
+			    comp == -1)
+				comp = (int)j;
+			else
+				bad = 1;
+		}
+		if (bad || e == -1 || (comp != -1 &&
+		    (ch->ch_sa->sa_pol->pol_flags & POL_IPCOMP) == 0))
+			continue;
+		p = &s->sa_prop[e];
+		for (k = 0; k < p->p_nxf; k++) {
+			v1_p2_attrs(s, &s->sa_xf[p->p_xf + k], c);
+			if (v1_p2_acceptable(ch, c) && (comp == -1 ||
+			    v1_ipcomp_ok(s, &s->sa_prop[comp], c->encap)))
+				break;
+		}
+		if (k < p->p_nxf) {
+			*pe = e;
+			*pc = comp;
+			return (0);
+		}
+	}
+	return (-1);
+}
+
 static void
 v1_qm_giveup(void *arg)
 {
@@ -1912,12 +2062,14 @@ v1_qm_install(struct iked_child *ch, int which)
 	ret = kernel_install(sa->sa_env, ch, kin, kout, el, al, which);
 	if (ret == 0 && (which & KERNEL_SA_OUT)) {
 		log_info("%s: quick mode done: SAs in 0x%08x out 0x%08x "
-		    "installed (%s, esp %u/%u auth %u%s%s%s)", sa->sa_name,
+		    "installed (%s, esp %u/%u auth %u%s%s%s%s)", sa->sa_name,
 		    ntohl(ch->ch_spi_in), ntohl(ch->ch_spi_out),
 		    ch->ch_mode == IPSEC_MODE_TRANSPORT ? "transport" :
 		    "tunnel", ch->ch_enc, ch->ch_enckeylen, ch->ch_auth,
 		    ch->ch_group ? ", pfs" : "", ch->ch_esn ? ", esn" : "",
-		    sa->sa_nat & SA_NATT_FLOAT ? ", udp-encap" : "");
+		    sa->sa_nat & SA_NATT_FLOAT ? ", udp-encap" : "",
+		    ch->ch_cpi_in != 0 && ch->ch_cpi_out != 0 ?
+		    ", ipcomp" : "");
 		child_installed(ch);
 	}
  done:
@@ -2048,7 +2200,8 @@ ikev1_getspi_done(struct iked_child *ch)
 		}
 		memset(&c, 0, sizeof(c));
 		ikemsg_sa_init(s, IKEV1_DOI_IPSEC, IKEV1_SIT_IDENTITY_ONLY);
-		ikemsg_sa_prop(s, 1, v1_proto(ch),
+		/* RFC 2408 4.2: the number of the proposal chosen. */
+		ikemsg_sa_prop(s, ch->ch_propnum, v1_proto(ch),
 		    (const uint8_t *)&ch->ch_spi_in, 4);
 		ikemsg_sa_xf(s, 0, 1, ch->ch_saproto == IPPROTO_AH ?
 		    v1_ah_id(v1_auth(ch->ch_auth)) : ch->ch_enc);
@@ -2082,6 +2235,16 @@ ikev1_getspi_done(struct iked_child *ch)
 			    ch->ch_enckeylen);
 		if (ch->ch_esn)
 			ikemsg_sa_attr(s, IKEV1_ATTR_SA_ESN, IKEV1_ESN_64);
+		/*
+		 * IPComp, if the peer's choice had it and our CPI came;
+		 * without it the peer finds its proposal half answered
+		 * and gives up, as it should.
+		 */
+		if (ch->ch_cpi_out != 0 && ch->ch_cpi_in == 0)
+			log_warnx("%s: quick mode: no CPI of ours for the "
+			    "peer's IPComp", sa->sa_name);
+		if (ch->ch_cpi_out != 0 && ch->ch_cpi_in != 0)
+			v1_build_qm_ipcomp(ch, s, ch->ch_propnum, 0);
 	}
 	hoff = v1_hash_placeholder(sa, &b);
 	restoff = b.ib_len;
@@ -2204,7 +2367,8 @@ v1_recv_qm1(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 	struct iked_spd		*out, *in;
 	struct v1_p2choice	 c;
 	char			 l[128], r[128];
-	u_int			 i, nid = 0;
+	u_int			 nid = 0;
+	int			 pe, pc;
 
 	(void)iv0;
 	if ((ch = child_new(sa, 0)) == NULL)
@@ -2285,16 +2449,7 @@ v1_recv_qm1(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 		    NULL, 0);
 		goto drop;
 	}
-	/* The first acceptable transform, in the peer's order. */
-	i = s->sa_prop[0].p_nxf;
-	if (s->sa_prop[0].p_proto == v1_proto(ch) &&
-	    s->sa_prop[0].p_spisize == 4)
-		for (i = 0; i < s->sa_prop[0].p_nxf; i++) {
-			v1_p2_attrs(s, &s->sa_xf[s->sa_prop[0].p_xf + i], &c);
-			if (v1_p2_acceptable(ch, &c))
-				break;
-		}
-	if (i >= s->sa_prop[0].p_nxf) {
+	if (v1_qm_choose(ch, s, &c, &pe, &pc) == -1) {
 		log_warnx("%s: quick mode: no proposal chosen: none of the "
 		    "peer's transforms for %s <-> %s matches rule \"%s\"",
 		    sa->sa_name, r, l, sa->sa_pol->pol_name);
@@ -2303,7 +2458,10 @@ v1_recv_qm1(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 		goto drop;
 	}
 	v1_p2_set(ch, &c);
-	child_set_spi_out(ch, s->sa_prop[0].p_spi);
+	child_set_spi_out(ch, s->sa_prop[pe].p_spi);
+	ch->ch_propnum = s->sa_prop[pe].p_num;
+	/* IPComp: kernel_getspi() then asks for a CPI of ours. */
+	ch->ch_cpi_out = pc != -1 ? v1_cpi(&s->sa_prop[pc]) : 0;
 	if (v1_qm_peer_ke(ch, m) == -1) {
 		log_warnx("%s: quick mode: bad nonce or KE", sa->sa_name);
 		goto drop;
@@ -2334,11 +2492,16 @@ v1_recv_qm2(struct iked_child *ch, struct ikemsg *m, const uint8_t *raw,
 	uint8_t			 h[V1_HASH_MAX], *msg;
 	size_t			 msglen;
 
+	/* One proposal: ESP or AH (first), with IPComp, or alone. */
 	if ((p = ikemsg_find(m, IKEV1_PAYLOAD_SA, NULL)) == NULL ||
 	    (s = calloc(1, sizeof(*s))) == NULL ||
-	    ikev1_pld_sa(p, s) != IKEMSG_OK || s->sa_nprop != 1 ||
-	    s->sa_prop[0].p_nxf != 1 || s->sa_prop[0].p_spisize != 4 ||
-	    s->sa_prop[0].p_proto != v1_proto(ch)) {
+	    ikev1_pld_sa(p, s) != IKEMSG_OK || s->sa_nprop < 1 ||
+	    s->sa_nprop > 2 || s->sa_prop[0].p_nxf != 1 ||
+	    s->sa_prop[0].p_spisize != 4 ||
+	    s->sa_prop[0].p_proto != v1_proto(ch) || (s->sa_nprop == 2 &&
+	    (s->sa_prop[1].p_proto != IKEV1_PROTO_IPCOMP ||
+	    s->sa_prop[1].p_num != s->sa_prop[0].p_num ||
+	    s->sa_prop[1].p_nxf != 1))) {
 		log_warnx("%s: quick mode: malformed QM2", sa->sa_name);
 		goto fail;
 	}
@@ -2348,9 +2511,18 @@ v1_recv_qm2(struct iked_child *ch, struct ikemsg *m, const uint8_t *raw,
 		    "not propose", sa->sa_name);
 		goto fail;
 	}
+	if (s->sa_nprop == 2 && (ch->ch_cpi_in == 0 ||
+	    !v1_ipcomp_ok(s, &s->sa_prop[1], c.encap))) {
+		log_warnx("%s: quick mode: the peer chose an IPComp we did "
+		    "not propose", sa->sa_name);
+		goto fail;
+	}
 	v1_p2_set(ch, &c);
 	v1_recv_resplife(ch, m);
 	child_set_spi_out(ch, s->sa_prop[0].p_spi);
+	if ((ch->ch_cpi_out = s->sa_nprop == 2 ?
+	    v1_cpi(&s->sa_prop[1]) : 0) == 0)
+		kernel_ipcomp_unused(sa->sa_env, ch);
 	if (v1_qm_peer_ke(ch, m) == -1) {
 		log_warnx("%s: quick mode: bad nonce or KE in QM2",
 		    sa->sa_name);

@@ -107,6 +107,9 @@ struct ikev1_proposal {
 #define IKEV1_PROTO_IPSEC_ESP	3
 #define IKEV1_PROTO_IPCOMP	4
 
+/* IPComp transform IDs (RFC 2407 4.4.5) */
+#define IKEV1_IPCOMP_DEFLATE	2
+
 /* RFC 2408 3.6 Transform payload, after the generic header */
 struct ikev1_transform {
 	uint8_t		 t_num;

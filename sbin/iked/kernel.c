@@ -113,7 +113,7 @@ kernel_parse_spd(caddr_t *mhp, struct iked_spd *spd)
 	const struct sadb_x_policy	*xpl = (const void *)mhp[SADB_X_EXT_POLICY];
 	const struct sadb_address	*src = (const void *)mhp[SADB_EXT_ADDRESS_SRC];
 	const struct sadb_address	*dst = (const void *)mhp[SADB_EXT_ADDRESS_DST];
-	const struct sadb_x_ipsecrequest *xisr;
+	const struct sadb_x_ipsecrequest *xisr, *req, *comp;
 	const struct sockaddr		*sa;
 	size_t				 tlen, off;
 
@@ -133,26 +133,46 @@ kernel_parse_spd(caddr_t *mhp, struct iked_spd *spd)
 	tlen = PFKEY_UNUNIT64(xpl->sadb_x_policy_len);
 	/*
 	 * The request iked negotiates: the first ESP or AH one.  IPComp's
-	 * (a bundle's, at level use) rides along (IPCOMP_SUPPORTED).
+	 * (a bundle's, at level use) rides along (IPCOMP_SUPPORTED); in
+	 * front of ESP in transport mode, an IPComp request in tunnel mode
+	 * makes the child a tunnel (kernel_esp_mode()).  A bundle of ESP
+	 * and AH is counted: IKE cannot negotiate it (kernel_recv()).
 	 */
-	for (off = sizeof(*xpl); ; off += xisr->sadb_x_ipsecrequest_len) {
+	req = comp = NULL;
+	for (off = sizeof(*xpl); off < tlen;
+	    off += xisr->sadb_x_ipsecrequest_len) {
 		if (tlen < off + sizeof(*xisr))
-			return (0);
+			return (-1);
 		xisr = (const void *)((const char *)xpl + off);
 		if (xisr->sadb_x_ipsecrequest_len < sizeof(*xisr) ||
 		    off + xisr->sadb_x_ipsecrequest_len > tlen)
 			return (-1);
-		if (xisr->sadb_x_ipsecrequest_proto != IPPROTO_IPCOMP)
-			break;
+		if (xisr->sadb_x_ipsecrequest_proto == IPPROTO_IPCOMP) {
+			if (comp == NULL && req == NULL)
+				comp = xisr;
+			continue;
+		}
+		if (req == NULL)
+			req = xisr;
+		if (spd->spd_nsec < UINT8_MAX)
+			spd->spd_nsec++;
 	}
-	spd->spd_proto = (uint8_t)xisr->sadb_x_ipsecrequest_proto;
-	spd->spd_mode = xisr->sadb_x_ipsecrequest_mode;
-	spd->spd_level = xisr->sadb_x_ipsecrequest_level;
-	spd->spd_reqid = xisr->sadb_x_ipsecrequest_reqid;
-	if (xisr->sadb_x_ipsecrequest_len > sizeof(*xisr)) {
-		sa = (const void *)(xisr + 1);
-		if (sizeof(*xisr) + 2 * sa_len(sa) <=
-		    xisr->sadb_x_ipsecrequest_len &&
+	if (req == NULL)
+		return (0);
+	spd->spd_proto = (uint8_t)req->sadb_x_ipsecrequest_proto;
+	spd->spd_mode = req->sadb_x_ipsecrequest_mode;
+	spd->spd_level = req->sadb_x_ipsecrequest_level;
+	spd->spd_reqid = req->sadb_x_ipsecrequest_reqid;
+	if (comp != NULL &&
+	    comp->sadb_x_ipsecrequest_mode == IPSEC_MODE_TUNNEL &&
+	    spd->spd_mode == IPSEC_MODE_TRANSPORT) {
+		spd->spd_mode = IPSEC_MODE_TUNNEL;
+		req = comp;		/* its endpoints */
+	}
+	if (req->sadb_x_ipsecrequest_len > sizeof(*req)) {
+		sa = (const void *)(req + 1);
+		if (sizeof(*req) + 2 * sa_len(sa) <=
+		    req->sadb_x_ipsecrequest_len &&
 		    (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
 			memcpy(&spd->spd_tsrc, sa, sa_len(sa));
 			sa = (const void *)((const char *)sa + sa_len(sa));
@@ -483,6 +503,31 @@ kernel_dispatch(struct iked *env, struct sadb_msg *msg)
 			    xpl->sadb_x_policy_id);
 			break;
 		}
+		/* A bundle's IPComp SA comes with its ESP one's. */
+		if (msg->sadb_msg_satype == SADB_X_SATYPE_IPCOMP &&
+		    spd->spd_nsec > 0) {
+			log_debug("pfkey: ACQUIRE seq %u: IPComp of policy "
+			    "%u, negotiated with its ESP or AH SA",
+			    msg->sadb_msg_seq, spd->spd_id);
+			break;
+		}
+		/*
+		 * ESP and AH together: a child SA of IKEv2 (RFC 7296 3.3)
+		 * and what racoon's peers take in IKEv1 carry one of
+		 * them.  One error per policy, not one per ACQUIRE.
+		 */
+		if (spd->spd_nsec > 1) {
+			if (!spd->spd_warned)
+				log_warnx("acquire seq %u: policy %u asks for "
+				    "ESP and AH together, which IKE does not "
+				    "negotiate; not negotiated (use esp "
+				    "alone, or esp with ipcomp)",
+				    msg->sadb_msg_seq, spd->spd_id);
+			spd->spd_warned = 1;
+			kernel_acquire_fail(env, msg->sadb_msg_seq,
+			    EPROTONOSUPPORT);
+			break;
+		}
 		kernel_copyaddr(&ssrc, src);
 		kernel_copyaddr(&sdst, dst);
 		ikesa_acquire(env, msg->sadb_msg_seq, spd,
@@ -701,6 +746,26 @@ kernel_send_again(struct iked *env)
 #define	IPCOMP_CPI_MIN	0x100
 #define	IPCOMP_CPI_MAX	0xffff
 
+/*
+ * The mode of a child's ESP or AH SAs.  A tunnel with IPComp has the
+ * IPComp SAs do the tunnel and ESP go over them in transport mode
+ * (ipcomp/tunnel/A-B/use esp/transport/A-B/require, strongSwan's
+ * layout); without IPComp (the peer declined, or before its SAs are
+ * in) ESP carries the tunnel itself, and the wire is the same.  So ESP's
+ * SAs are of mode any there, as setkey's "add" makes them by default:
+ * the kernel applies them as the request says, a transport request
+ * whose endpoints are not the packet's as a tunnel (FreeBSD's), and
+ * takes a tunnel through them for a request that names their endpoints.
+ */
+static uint8_t
+kernel_esp_mode(const struct iked_child *ch)
+{
+	if (ch->ch_mode == IPSEC_MODE_TUNNEL &&
+	    (ch->ch_sa->sa_pol->pol_flags & POL_IPCOMP))
+		return (IPSEC_MODE_ANY);
+	return (ch->ch_mode);
+}
+
 /* SADB_GETSPI for the inbound SA: from the peer to us. */
 int
 kernel_getspi(struct iked *env, struct iked_child *ch)
@@ -716,15 +781,10 @@ kernel_getspi(struct iked *env, struct iked_child *ch)
 	 * IPComp: a CPI first, with the same seq; its answer comes before
 	 * the ESP one's (the kernel answers in order), and without it the
 	 * child goes on without IPComp.  The initiator asks when its rule
-	 * says ipcomp, the responder when the peer offered it too; IKEv2
-	 * and transport mode only, for now.
+	 * says ipcomp, the responder when the peer offered it too.
 	 */
 	ch->ch_cpi_in = 0;
-	if (ch->ch_mode != IPSEC_MODE_TRANSPORT)
-		ch->ch_cpi_out = 0;	/* IPComp: transport mode only yet */
 	while ((ch->ch_sa->sa_pol->pol_flags & POL_IPCOMP) &&
-	    ch->ch_sa->sa_version == 2 &&
-	    ch->ch_mode == IPSEC_MODE_TRANSPORT &&
 	    (ch->ch_initiator || ch->ch_cpi_out != 0) &&
 	    pfkey_send_getspi(env->sc_pfkey, SADB_X_SATYPE_IPCOMP,
 	    ch->ch_mode, (struct sockaddr *)&peer, (struct sockaddr *)&local,
@@ -736,9 +796,10 @@ kernel_getspi(struct iked *env, struct iked_child *ch)
 		break;
 	}
 	while (pfkey_send_getspi(env->sc_pfkey, ch->ch_saproto ==
-	    IPPROTO_AH ? SADB_SATYPE_AH : SADB_SATYPE_ESP, ch->ch_mode,
-	    (struct sockaddr *)&peer, (struct sockaddr *)&local, 0, 0,
-	    kernel_reqid_in(env, ch), seq) == -1) {
+	    IPPROTO_AH ? SADB_SATYPE_AH : SADB_SATYPE_ESP,
+	    kernel_esp_mode(ch), (struct sockaddr *)&peer,
+	    (struct sockaddr *)&local, 0, 0, kernel_reqid_in(env, ch),
+	    seq) == -1) {
 		if (kernel_send_again(env))
 			continue;
 		log_warnx("pfkey: GETSPI: %s", ipsec_strerror());
@@ -768,7 +829,7 @@ kernel_install(struct iked *env, struct iked_child *ch, const uint8_t *kin,
 	a.so = env->sc_pfkey;
 	a.satype = ch->ch_saproto == IPPROTO_AH ? SADB_SATYPE_AH :
 	    SADB_SATYPE_ESP;
-	a.mode = ch->ch_mode;
+	a.mode = kernel_esp_mode(ch);
 	a.reqid = ch->ch_reqid;
 	a.wsize = 64 / 8;		/* 64 packets */
 	/* Negotiated ESN: the ICV covers the high 32 bits (RFC 4303). */
@@ -994,7 +1055,7 @@ kernel_flow_pair(struct iked *env, int add, const struct sockaddr *src,
     uint8_t saproto, uint8_t mode, int ipcomp, const struct sockaddr *local,
     const struct sockaddr *peer)
 {
-	char			 pol[512], l[128], p[128];
+	char			 pol[1024], l[128], p[128];
 	struct sockaddr_storage	 s, d, lo, pe;
 	struct iked_spd		*spd;
 	char			*buf;
@@ -1009,7 +1070,15 @@ kernel_flow_pair(struct iked *env, int add, const struct sockaddr *src,
 	print_host((struct sockaddr *)&lo, l, sizeof(l));
 	print_host((struct sockaddr *)&pe, p, sizeof(p));
 	for (dir = 0; dir < 2; dir++) {
-		if (mode == IPSEC_MODE_TUNNEL)
+		if (mode == IPSEC_MODE_TUNNEL && ipcomp)
+			/* IPComp does the tunnel, ESP or AH goes over it. */
+			snprintf(pol, sizeof(pol), "%s ipsec ipcomp/tunnel/"
+			    "%s-%s/use %s/transport/%s-%s/require",
+			    dir == 0 ? "out" : "in", dir == 0 ? l : p,
+			    dir == 0 ? p : l,
+			    saproto == IPPROTO_AH ? "ah" : "esp",
+			    dir == 0 ? l : p, dir == 0 ? p : l);
+		else if (mode == IPSEC_MODE_TUNNEL)
 			snprintf(pol, sizeof(pol), "%s ipsec %s/tunnel/%s-%s/"
 			    "require", dir == 0 ? "out" : "in",
 			    saproto == IPPROTO_AH ? "ah" : "esp",

@@ -476,9 +476,7 @@ ruleopt		: QUICK			{ curpol->pol_flags |= POL_QUICK; }
 		| RFC7427		{ rule_auth(CA_AUTH_RFC7427); }
 		| SIGNATURE		{ rule_unsupported("signature"); }
 		| IPCOMP		{
-			/* IKEv2's IPCOMP_SUPPORTED; IKEv1's not yet. */
-			if (curpol->pol_version == 1)
-				rule_unsupported("ipcomp in an ikev1 rule");
+			/* IKEv2's IPCOMP_SUPPORTED, IKEv1's proposal. */
 			curpol->pol_flags |= POL_IPCOMP;
 		}
 		| AGGRESSIVE {
