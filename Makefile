@@ -18,7 +18,8 @@
 # SANITIZE=1, CC=..., PREFIX=..., DESTDIR=... given on the command line
 # reach every sub-make.
 
-SUBDIR =	sys lib/libpfkey sbin/netipsecd sbin/setkey sbin/iked sbin/ikectl \
+SUBDIR =	sys lib/libpfkey sbin/netipsecd sbin/ipsecif sbin/setkey sbin/iked \
+		sbin/ikectl \
 		etc regress
 
 FUZZ_SECONDS ?=	30

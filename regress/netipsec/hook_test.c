@@ -1578,6 +1578,232 @@ ATF_TC_BODY(proxy_any4, tc)
 	tk_stop();
 }
 
+/* An ESP SA in tunnel mode with a reqid (as for an ipsecN). */
+static int
+sa_tunnel(struct tsock *ts, uint32_t spi, const char *src, const char *dst,
+    uint32_t reqid)
+{
+	struct pb_msg m;
+
+	sa_msg(&m, spi, src, dst);
+	pb_sa2(&m, IPSEC_MODE_TUNNEL, reqid);
+	return (ts_do(ts, &m));
+}
+
+/* What an ipsecN's host got from the layer (ipsec_hook_setifinput()). */
+static u_int ifin_index, ifin_n;
+static uint8_t ifin_pkt[512];
+static size_t ifin_len;
+
+static void
+ifinput(void *arg, unsigned int ifindex, struct mbuf *m)
+{
+	const void *p;
+	size_t len;
+
+	(void)arg;
+	p = ukern_m_flat(&m, &len);
+	ifin_index = ifindex;
+	ifin_n++;
+	ifin_len = p != NULL && len <= sizeof(ifin_pkt) ? len : 0;
+	if (ifin_len > 0)
+		memcpy(ifin_pkt, p, ifin_len);
+	ukern_m_freem(m);
+}
+
+static struct sockaddr_in
+sin4(const char *a)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, a, &sin.sin_addr);
+	return (sin);
+}
+
+/*
+ * if_ipsec(4): an interface with reqid 100 and a tunnel has four
+ * ifnet-scope policies (dumped with its index, not deletable, never
+ * matched by a selector); what is routed into it waits for an ACQUIRE,
+ * then leaves as ESP of the SA with its reqid; what comes out of the
+ * peer's SA with that reqid and those endpoints is the interface's.
+ * Without a tunnel, or for a loop, nothing leaves.
+ */
+ATF_TC_WITHOUT_HEAD(ipsec_if4);
+ATF_TC_BODY(ipsec_if4, tc)
+{
+	struct sockaddr_in a, b, z;
+	struct sockaddr_storage ss, sd;
+	uint8_t pkt[256], got[512];
+	struct tsock *ts, *ike;
+	struct sadb_x_policy *xpl, *xout;
+	struct sadb_x_ipsecrequest *xisr;
+	struct sadb_msg *r;
+	struct pb_msg m;
+	void *out, *in;
+	size_t len, olen, ilen;
+	uint32_t reqid, outid, acqid;
+	int n, nacq;
+
+	tk_start();
+	rel_n = 0;
+	ipsec_hook_setrelease(release, NULL);
+	ipsec_hook_setifinput(ifinput, NULL);
+	ts = ts_open();
+	ike = ts_open();
+	pb_init(&m, SADB_REGISTER, SADB_SATYPE_ESP, 0, PID);
+	ATF_REQUIRE_EQ(ts_do(ike, &m), 0);
+	ts_drain(ike);
+	a = sin4("192.0.2.1");
+	b = sin4("192.0.2.2");
+	z = sin4("0.0.0.0");
+
+	ATF_REQUIRE_EQ(ipsec_if_create(7, 100), 0);
+	ATF_CHECK_EQ(ipsec_if_create(7, 0), EEXIST);
+	ATF_CHECK_EQ(ipsec_if_create(8, 100), EEXIST);	/* the reqid */
+	ATF_CHECK_EQ(ipsec_if_create(8, 0x4000), EINVAL);
+	ATF_CHECK_EQ(ipsec_if_settunnel(9, (void *)&a, (void *)&b), ENXIO);
+	ATF_CHECK_EQ(ipsec_if_settunnel(7, (void *)&z, (void *)&b),
+	    EADDRNOTAVAIL);
+
+	/* No tunnel yet: nothing leaves. */
+	len = udp4(pkt, "10.1.0.5", "10.2.0.5", 1000, 2000, 40);
+	ATF_CHECK_EQ(ukern_ipsec_if_output(7, pkt, len, 1, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_if_down, 1);
+
+	ATF_REQUIRE_EQ(ipsec_if_settunnel(7, (void *)&a, (void *)&b), 0);
+	ATF_REQUIRE_EQ(ipsec_if_get(7, &ss, &sd, &reqid), 0);
+	ATF_CHECK_EQ(reqid, 100);
+	ATF_CHECK_EQ(ss.ss_family, AF_INET);
+
+	/* SPDDUMP: four ifnet policies, index 7, unique:100, endpoints. */
+	pb_init(&m, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, 0, PID);
+	ATF_REQUIRE_EQ(ts_send(ts, &m), 0);
+	n = 0;
+	outid = 0;
+	while ((r = ts_recv(ts)) != NULL) {
+		xpl = tm_getext(r, SADB_X_EXT_POLICY);
+		ATF_REQUIRE(xpl != NULL);
+		ATF_CHECK_EQ(xpl->sadb_x_policy_scope, IPSEC_POLICYSCOPE_IFNET);
+		ATF_CHECK_EQ(xpl->sadb_x_policy_priority, 7);
+		xisr = (void *)(xpl + 1);
+		ATF_CHECK_EQ(xisr->sadb_x_ipsecrequest_proto, IPPROTO_ESP);
+		ATF_CHECK_EQ(xisr->sadb_x_ipsecrequest_mode,
+		    IPSEC_MODE_TUNNEL);
+		ATF_CHECK_EQ(xisr->sadb_x_ipsecrequest_level,
+		    IPSEC_LEVEL_UNIQUE);
+		ATF_CHECK_EQ(xisr->sadb_x_ipsecrequest_reqid, 100);
+		if (xpl->sadb_x_policy_dir == IPSEC_DIR_OUTBOUND &&
+		    outid == 0)
+			outid = xpl->sadb_x_policy_id;
+		n++;
+		free(r);
+	}
+	ATF_CHECK_EQ(n, 4);
+	/* Scope ifnet alone: the same four; global: none. */
+	pb_init(&m, SADB_X_SPDDUMP, IPSEC_POLICYSCOPE_GLOBAL, 0, PID);
+	ATF_CHECK_EQ(ts_do(ts, &m), ENOENT);
+	/* Not the admin's to delete. */
+	pb_init(&m, SADB_X_SPDDELETE2, SADB_SATYPE_UNSPEC, 0, PID);
+	pb_policy(&m, 0, 0, outid, 0);
+	ATF_CHECK_EQ(ts_do(ts, &m), EACCES);
+	/* Never a selector's: a packet 10.1 -> 10.2 on the hook passes. */
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 2, &out,
+	    &olen), IPSEC_HOOK_PASS);
+
+	/* Routed into ipsec7: held, and an ACQUIRE of its policy. */
+	ATF_CHECK_EQ(ukern_ipsec_if_output(7, pkt, len, 3, &out, &olen),
+	    IPSEC_HOOK_HELD);
+	nacq = 0;
+	acqid = 0;
+	while ((r = ts_recv(ike)) != NULL) {
+		if (r->sadb_msg_type == SADB_ACQUIRE) {
+			nacq++;
+			xout = tm_getext(r, SADB_X_EXT_POLICY);
+			if (xout != NULL)
+				acqid = xout->sadb_x_policy_id;
+		}
+		free(r);
+	}
+	ATF_CHECK_EQ(nacq, 1);
+	ATF_CHECK_EQ(acqid, outid);
+	/* An SA of another reqid does not serve it. */
+	ATF_REQUIRE_EQ(sa_tunnel(ts, 0x3009, "192.0.2.1", "192.0.2.2", 101),
+	    0);
+	ATF_CHECK_EQ(rel_n, 0);
+	ATF_REQUIRE_EQ(sa_tunnel(ts, 0x3001, "192.0.2.1", "192.0.2.2", 100),
+	    0);
+	ATF_REQUIRE_EQ(rel_n, 1);
+	ATF_CHECK_EQ(rel_cookie[0], 3);
+	ATF_CHECK_EQ(rel_verdict[0], IPSEC_HOOK_REPLACE);
+
+	/* Then at once: ESP of 0x3001 between the endpoints, IP inside. */
+	ATF_REQUIRE_EQ(ukern_ipsec_if_output(7, pkt, len, 4, &out, &olen),
+	    IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE(olen <= sizeof(got));
+	memcpy(got, out, olen);
+	ipsec_hook_free(out);
+	ATF_CHECK(memcmp(got + 12, "\xc0\x00\x02\x01\xc0\x00\x02\x02", 8) ==
+	    0);
+	ATF_CHECK_EQ(got[9], IPPROTO_ESP);
+	ATF_CHECK_EQ(ntohl(*(uint32_t *)(void *)(got + 20)), 0x3001);
+	ATF_CHECK_EQ(stat_now().ips_out_if, 2);
+	/* That ESP routed back into ipsec7 is a loop: dropped. */
+	ATF_CHECK_EQ(ukern_ipsec_if_output(7, got, olen, 5, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(stat_now().ips_if_down, 2);
+
+	/*
+	 * The peer's side, made here with a global policy: 10.2 -> 10.1
+	 * in the tunnel 192.0.2.2 -> .1, SA 0x3002 of reqid 100.  Back in,
+	 * the inner packet is ipsec7's.
+	 */
+	ATF_REQUIRE_EQ(spd_req(ts, "10.2.0.0", 24, "10.1.0.0", 24,
+	    IPSEC_DIR_OUTBOUND, IPPROTO_ESP, IPSEC_MODE_TUNNEL, "192.0.2.2",
+	    "192.0.2.1"), 0);
+	ATF_REQUIRE_EQ(sa_tunnel(ts, 0x3002, "192.0.2.2", "192.0.2.1", 100),
+	    0);
+	len = udp4(pkt, "10.2.0.5", "10.1.0.5", 2000, 1000, 40);
+	ATF_REQUIRE_EQ(ukern_ipsec_hook(IPSEC_HOOK_FWD, pkt, len, 6, &out,
+	    &olen), IPSEC_HOOK_REPLACE);
+	ATF_REQUIRE(olen <= sizeof(got));
+	memcpy(got, out, olen);
+	ipsec_hook_free(out);
+	ATF_CHECK_EQ(ntohl(*(uint32_t *)(void *)(got + 20)), 0x3002);
+	ifin_n = 0;
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 7, &in,
+	    &ilen), IPSEC_HOOK_STOLEN);
+	ATF_CHECK(in == NULL);
+	ATF_CHECK_EQ(ifin_n, 1);
+	ATF_CHECK_EQ(ifin_index, 7);
+	ATF_CHECK(ifin_len == len && memcmp(ifin_pkt, pkt, len) == 0);
+	ATF_CHECK_EQ(stat_now().ips_in_if, 1);
+
+	/* Without the tunnel: its policies go, nothing leaves or comes. */
+	ATF_REQUIRE_EQ(ipsec_if_deltunnel(7), 0);
+	pb_init(&m, SADB_X_SPDDUMP, IPSEC_POLICYSCOPE_IFNET, 0, PID);
+	ATF_CHECK_EQ(ts_do(ts, &m), ENOENT);
+	ATF_CHECK_EQ(ukern_ipsec_if_output(7, pkt, len, 8, &out, &olen),
+	    IPSEC_HOOK_DROP);
+	ATF_CHECK_EQ(ukern_ipsec_hook(IPSEC_HOOK_IN, got, olen, 9, &in,
+	    &ilen), IPSEC_HOOK_DROP);	/* a replay, and no interface */
+	ATF_CHECK_EQ(ifin_n, 1);
+
+	/* Another reqid, of the kernel's; then gone. */
+	ATF_REQUIRE_EQ(ipsec_if_setreqid(7, 0), 0);
+	ATF_REQUIRE_EQ(ipsec_if_get(7, &ss, &sd, &reqid), 0);
+	ATF_CHECK(reqid > 0x3fff);
+	ATF_CHECK_EQ(ss.ss_family, 0);
+	ATF_CHECK_EQ(ipsec_if_destroy(7), 0);
+	ATF_CHECK_EQ(ipsec_if_destroy(7), ENXIO);
+	ipsec_hook_setifinput(NULL, NULL);
+	ts_close(ike);
+	ts_close(ts);
+	tk_stop();
+}
+
 /*
  * esp/transport//require ah/transport//require: an ACQUIRE for each
  * missing SA, the packet held until both are there, AH outside ESP;
@@ -1814,6 +2040,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, bundle_ipcomp_esp4);
 	ATF_TP_ADD_TC(tp, bundle_esp_ah4);
 	ATF_TP_ADD_TC(tp, proxy_any4);
+	ATF_TP_ADD_TC(tp, ipsec_if4);
 	ATF_TP_ADD_TC(tp, transport6);
 	ATF_TP_ADD_TC(tp, transport6_ext);
 	ATF_TP_ADD_TC(tp, tunnel4);

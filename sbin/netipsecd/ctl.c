@@ -137,6 +137,49 @@ ctl_stop(void)
 	}
 }
 
+/*
+ * The request: one line, "stats" (netipsecd -S) or "if ..." (ipsecif(8),
+ * tun.c), read for at most a second; a client that sends nothing gets
+ * the statistics, as before requests were.
+ */
+static void
+ctl_request(int cfd, FILE *fp)
+{
+	struct timeval	 tv = { 1, 0 };
+	char		 line[1024], *argv[32], *p, *w;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 argc = 0;
+
+	(void)setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (off < sizeof(line) - 1) {
+		n = recv(cfd, line + off, sizeof(line) - 1 - off, 0);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+		if (memchr(line + off - (size_t)n, '\n', (size_t)n) != NULL)
+			break;
+	}
+	line[off] = '\0';
+	if ((p = strchr(line, '\n')) != NULL)
+		*p = '\0';
+	for (p = line; (w = strsep(&p, " \t")) != NULL; ) {
+		if (*w == '\0')
+			continue;
+		if (argc == (int)(sizeof(argv) / sizeof(argv[0]))) {
+			fprintf(fp, "error: too many words\n");
+			return;
+		}
+		argv[argc++] = w;
+	}
+	if (argc == 0 || strcmp(argv[0], "stats") == 0)
+		ctl_stats(fp);
+	else if (strcmp(argv[0], "if") == 0)
+		tun_ctl(argc - 1, argv + 1, fp);
+	else
+		fprintf(fp, "error: %s: unknown request\n", argv[0]);
+}
+
 /* A client: root gets the statistics, anyone else a closed socket. */
 static void
 ctl_accept(int fd, short event __attribute__((__unused__)),
@@ -172,7 +215,7 @@ ctl_accept(int fd, short event __attribute__((__unused__)),
 		close(cfd);
 		return;
 	}
-	ctl_stats(fp);
+	ctl_request(cfd, fp);
 	if (fclose(fp) == 0)
 		for (off = 0; off < tlen; off += (size_t)n)
 			if ((n = send(cfd, text + off, tlen - off,
@@ -203,6 +246,7 @@ ctl_stats(FILE *fp)
 #define	LOAD(f)	s.f = __atomic_load_n(&nfq_stats.f, __ATOMIC_RELAXED)
 	LOAD(ns_out); LOAD(ns_in); LOAD(ns_fwd);
 	LOAD(ns_pass); LOAD(ns_replace); LOAD(ns_held); LOAD(ns_drop);
+	LOAD(ns_stolen);
 	LOAD(ns_rel_replace); LOAD(ns_rel_drop);
 	LOAD(ns_family); LOAD(ns_toobig); LOAD(ns_badhook);
 	LOAD(ns_badverdict); LOAD(ns_badmsg);
@@ -217,6 +261,8 @@ ctl_stats(FILE *fp)
 	fprintf(fp, "\t%ju replaced\n", (uintmax_t)s.ns_replace);
 	fprintf(fp, "\t%ju dropped by the layer\n", (uintmax_t)s.ns_drop);
 	fprintf(fp, "\t%ju held\n", (uintmax_t)s.ns_held);
+	fprintf(fp, "\t%ju given to an ipsec interface\n",
+	    (uintmax_t)s.ns_stolen);
 	fprintf(fp, "\t%ju held, then sent\n", (uintmax_t)s.ns_rel_replace);
 	fprintf(fp, "\t%ju held, then dropped\n", (uintmax_t)s.ns_rel_drop);
 	fprintf(fp, "\t%ju dropped: address family changed\n",
@@ -319,6 +365,10 @@ ctl_layer_stats(FILE *fp)
 	    "inbound IPComp packets refused (see ipcomp below)");
 	P(ips_out_bundle, "outbound packets through several SAs");
 	P(ips_in_bundle, "inbound packets through several SAs");
+	P(ips_out_if, "packets routed into an ipsec interface, protected");
+	P(ips_in_if, "packets out of an ipsec interface's tunnel");
+	P(ips_if_down, "packets dropped: ipsec interface without tunnel, "
+	    "or a loop");
 	fprintf(fp, "\t%u sockets with policies\n", pcb_srv_count());
 #undef P
 	ipsec_getespstat(&es);
@@ -386,6 +436,8 @@ ctl_show(const struct netipsecd_conf *conf)
 	if (connect(fd, (struct sockaddr *)&sun, len) == -1)
 		err(1, "%s (is netipsecd running in this network namespace?)",
 		    name);
+	if (write(fd, "stats\n", 6) != 6)
+		err(1, "%s: write", name);
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n == -1) {
 			if (errno == EINTR)

@@ -270,6 +270,7 @@ main(int argc, char *argv[])
 		fatalx("cannot set up signal events");
 	pfkey_srv_start(base);
 	ctl_start(base);
+	tun_start(base);
 	pcb_srv_start(base);
 	local_start(base);
 	pthread_sigmask(SIG_SETMASK, &oset, NULL);
@@ -292,6 +293,7 @@ main(int argc, char *argv[])
 	if (conf->nc_nifs > 0)
 		log_info("the hook stays: the hooked interfaces carry nothing "
 		    "until netipsecd runs again (netipsecd -U removes it)");
+	tun_stop();
 	local_stop();
 	rawout_fini();
 	pcb_srv_stop();

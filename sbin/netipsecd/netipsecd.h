@@ -107,6 +107,7 @@ struct netipsecd_conf {
 struct nfq_stats {
 	uint64_t	ns_out, ns_in, ns_fwd;		/* queued, per hook */
 	uint64_t	ns_pass, ns_replace, ns_held, ns_drop;
+	uint64_t	ns_stolen;	/* given to an ipsecN */
 	uint64_t	ns_rel_replace, ns_rel_drop;	/* held, released */
 	uint64_t	ns_family;	/* REPLACE changed the family */
 	uint64_t	ns_toobig;	/* payload beyond a netlink attr */
@@ -167,6 +168,15 @@ int	nfq_kstats(unsigned int *, unsigned int *, unsigned int *);
 /* rawout.c */
 void	rawout_init(void);
 void	rawout_fini(void);
+int	rawout_ready(void);
+int	rawout_packet(const void *, size_t);
+
+/* tun.c: the ipsecN interfaces (if_ipsec(4)) */
+struct mbuf;
+void	tun_start(struct event_base *);
+void	tun_stop(void);
+int	tun_release(uint64_t, int, struct mbuf *);
+void	tun_ctl(int, char **, FILE *);
 
 /* rules.c */
 void	rules_init(int, char *const *, int);

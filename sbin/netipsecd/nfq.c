@@ -391,6 +391,11 @@ nfq_packet(const struct nlmsghdr *nlh, void *arg __attribute__((__unused__)))
 		NFQ_COUNT(ns_drop);
 		nfq_verdict(id, NF_DROP, 0, NULL, 0);
 		break;
+	case IPSEC_HOOK_STOLEN:
+		/* Its inner packet went to an ipsecN (tun.c). */
+		NFQ_COUNT(ns_stolen);
+		nfq_verdict(id, NF_DROP, 0, NULL, 0);
+		break;
 	default:
 		log_warnx("nfq_packet: ipsec_hook returned %d: dropped", v);
 		NFQ_COUNT(ns_badverdict);
@@ -524,6 +529,8 @@ nfq_release(void *arg __attribute__((__unused__)), uint64_t cookie,
 	int		 ipv = (int)(cookie >> 32 & 0xff);
 	ssize_t		 n = 0;
 
+	if (tun_release(cookie, verdict, m))
+		return;		/* an ipsecN's, not the queue's */
 	if (verdict == IPSEC_HOOK_REPLACE && m != NULL &&
 	    (pkt = ukern_m_flat(&m, &len)) != NULL) {
 		NFQ_COUNT(ns_rel_replace);

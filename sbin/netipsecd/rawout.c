@@ -131,6 +131,22 @@ rawout_fini(void)
 	ro.ro_s4 = ro.ro_s6 = ro.ro_ioc = ro.ro_esp4 = ro.ro_esp6 = -1;
 }
 
+/* Whether ESP can go out (netipsecd hooks interfaces: -i). */
+int
+rawout_ready(void)
+{
+
+	return (ro.ro_esp4 != -1);
+}
+
+/* A packet the layer made for an ipsecN (tun.c): out as it is. */
+int
+rawout_packet(const void *pkt, size_t len)
+{
+
+	return (rawout_send(NULL, pkt, len));
+}
+
 /* ipsec_send_t */
 static int
 rawout_send(void *arg __attribute__((__unused__)), const void *pkt,

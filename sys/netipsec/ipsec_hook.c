@@ -757,6 +757,7 @@ struct ipsec_held {
 	struct secasindex	saidx;
 	uint64_t		cookie;
 	int			where;
+	u_int			ifindex;	/* IPSEC_HOOK_IF: its ipsecN */
 	time_t			since;
 	struct mbuf		*m;		/* the packet */
 };
@@ -816,7 +817,7 @@ ipsec_saidx_eq(const struct secasindex *a, const struct secasindex *b)
  */
 static int
 ipsec_hold(const struct secasindex *saidx, struct mbuf *m, uint64_t cookie,
-    int where)
+    int where, u_int ifindex)
 {
 	struct ipsec_held *h, *e;
 	u_int n;
@@ -829,6 +830,7 @@ ipsec_hold(const struct secasindex *saidx, struct mbuf *m, uint64_t cookie,
 	h->saidx = *saidx;
 	h->cookie = cookie;
 	h->where = where;
+	h->ifindex = ifindex;
 	h->since = time_uptime;
 	h->m = m;
 	mtx_lock(&ipsec_hold_mtx);
@@ -864,7 +866,8 @@ ipsec_hold(const struct secasindex *saidx, struct mbuf *m, uint64_t cookie,
 	return (0);
 }
 
-static int ipsec_output(int where, struct mbuf **mp, uint64_t cookie);
+static int ipsec_output(int where, u_int ifindex, struct mbuf **mp,
+    uint64_t cookie);
 
 /*
  * Send the packets that may go: those whose SA index has an SA now (in
@@ -928,7 +931,7 @@ ipsec_hold_run(int expire, time_t now, const struct secasindex *kick)
 			v = ipsec_drop(&m);
 			IPSECSTAT_INC(ips_out_holdexp);
 		} else
-			v = ipsec_output(h->where, &m, h->cookie);
+			v = ipsec_output(h->where, h->ifindex, &m, h->cookie);
 		if (v == IPSEC_HOOK_HELD) {
 			/* A bundle's next SA is missing: held again. */
 			free(h, M_IPSEC_HOLD);
@@ -981,10 +984,12 @@ struct ipsec_outreq {
 /*
  * Outbound (and forwarded) packets: FreeBSD's ipsec4_checkpolicy() and
  * ipsec4_perform_request() for each request of the policy (a bundle:
- * ipsec_process_done() going on with the next).
+ * ipsec_process_done() going on with the next).  A packet routed into an
+ * ipsecN (IPSEC_HOOK_IF, ifindex) takes that interface's policy
+ * (FreeBSD's ipsec_transmit()).
  */
 static int
-ipsec_output(int where, struct mbuf **mp, uint64_t cookie)
+ipsec_output1(int where, u_int ifindex, struct mbuf **mp, uint64_t cookie)
 {
 	struct ipsecrequest isr[IPSEC_MAXREQ];
 	struct ipsec_outreq req[IPSEC_MAXREQ], *r;
@@ -1007,13 +1012,29 @@ ipsec_output(int where, struct mbuf **mp, uint64_t cookie)
 	}
 	if (error != 0) {
 		IPSECSTAT_INC(ips_out_inval);
+		if (where == IPSEC_HOOK_IF)
+			return (ipsec_drop(mp));
 		return (IPSEC_HOOK_PASS);	/* not IP: not ours */
 	}
 	pi.spidx.dir = IPSEC_DIR_OUTBOUND;
 	p = mtod(*mp, const uint8_t *);		/* the IP header */
 
 	SPTREE_RLOCK();
-	sp = ipsec_getpolicy(where, &pi.spidx);
+	if (where == IPSEC_HOOK_IF) {
+		sp = ipsec_if_policy(ifindex, pi.af);
+		/*
+		 * No tunnel (FreeBSD: ENETDOWN), or a loop: this tunnel's
+		 * own ESP routed back into it.
+		 */
+		if (sp == NULL || (pi.proto == IPPROTO_ESP &&
+		    ipsec_addr_eq(&sp->req[0]->saidx.src, &pi.spidx.src) &&
+		    ipsec_addr_eq(&sp->req[0]->saidx.dst, &pi.spidx.dst))) {
+			SPTREE_RUNLOCK();
+			IPSECSTAT_INC(ips_if_down);
+			return (ipsec_drop(mp));
+		}
+	} else
+		sp = ipsec_getpolicy(where, &pi.spidx);
 	if (sp == NULL) {
 		SPTREE_RUNLOCK();
 		return (IPSEC_HOOK_PASS);	/* def_policy none */
@@ -1136,6 +1157,10 @@ ipsec_output(int where, struct mbuf **mp, uint64_t cookie)
 		SAHTREE_RUNLOCK();
 		if (nsa > 1)
 			IPSECSTAT_INC(ips_out_bundle);
+		if (where == IPSEC_HOOK_IF) {
+			IPSECSTAT_INC(ips_out_if);
+			return (IPSEC_HOOK_REPLACE);	/* the host sends it */
+		}
 		return (ipsec_deliver(mp, af, 0));
 	}
 	SAHTREE_RUNLOCK();
@@ -1158,7 +1183,7 @@ ipsec_output(int where, struct mbuf **mp, uint64_t cookie)
 	}
 	if (missing == -1)
 		return (IPSEC_HOOK_PASS);	/* in clear, as FreeBSD */
-	error2 = ipsec_hold(&req[missing].saidx, *mp, cookie, where);
+	error2 = ipsec_hold(&req[missing].saidx, *mp, cookie, where, ifindex);
 	if (error2 == 0) {
 		*mp = NULL;
 		return (IPSEC_HOOK_HELD);
@@ -1167,6 +1192,41 @@ ipsec_output(int where, struct mbuf **mp, uint64_t cookie)
 		goto again;	/* the SA came meanwhile */
 	IPSECSTAT_INC(ips_out_holddrop);
 	return (ipsec_drop(mp));
+}
+
+static int
+ipsec_output(int where, u_int ifindex, struct mbuf **mp, uint64_t cookie)
+{
+	int v;
+
+	v = ipsec_output1(where, ifindex, mp, cookie);
+	/* What goes into an ipsecN leaves protected, or not at all. */
+	if (where == IPSEC_HOOK_IF && v == IPSEC_HOOK_PASS) {
+		IPSECSTAT_INC(ips_if_down);
+		return (ipsec_drop(mp));
+	}
+	return (v);
+}
+
+int
+ipsec_if_output(u_int ifindex, struct mbuf **mp, uint64_t cookie)
+{
+
+	if (*mp == NULL)
+		return (IPSEC_HOOK_DROP);
+	KASSERT((*mp)->m_flags & M_PKTHDR, ("ipsec_if_output: no header"));
+	return (ipsec_output(IPSEC_HOOK_IF, ifindex, mp, cookie));
+}
+
+static ipsec_ifinput_t *ipsec_ifinput;
+static void *ipsec_ifinput_arg;
+
+void
+ipsec_hook_setifinput(ipsec_ifinput_t *fn, void *arg)
+{
+
+	ipsec_ifinput = fn;
+	ipsec_ifinput_arg = arg;
 }
 
 static int
@@ -1412,7 +1472,7 @@ ipsec_input_one(struct mbuf **mp)
 	uint8_t hdr[IPSEC_HDRMAX], *ip;
 	uint32_t spi;
 	size_t off, len;
-	u_int i, nh;
+	u_int i, nh, ifindex;
 	int af, error, locked, nxt, tunnel, v, proto;
 
 	if ((error = ipsec_parse(mp, 1, &pi)) != 0) {
@@ -1567,6 +1627,24 @@ ipsec_input_one(struct mbuf **mp)
 		*mp = m;
 	}
 
+	/*
+	 * Out of an ipsecN's tunnel (FreeBSD's ipsec_if_input()): the
+	 * interface's inbound policy is met by that SA alone, and the inner
+	 * packet is the interface's.
+	 */
+	if (nh == 1 && hist[0].tunnel &&
+	    (ifindex = ipsec_if_input(hist[0].sav)) != 0) {
+		IPSECSTAT_INC(ips_in_esp);
+		SAHTREE_RUNLOCK();
+		if (ipsec_ifinput == NULL) {
+			IPSECSTAT_INC(ips_if_down);
+			return (ipsec_drop(mp));
+		}
+		IPSECSTAT_INC(ips_in_if);
+		ipsec_ifinput(ipsec_ifinput_arg, ifindex, *mp);
+		*mp = NULL;
+		return (IPSEC_HOOK_STOLEN);
+	}
 	/* What came out must be what the policy wanted, so protected. */
 	pi.spidx.dir = IPSEC_DIR_INBOUND;
 	v = ipsec_in_reject(&pi.spidx, hist, nh);
@@ -1696,7 +1774,7 @@ ipsec_hook(int where, struct mbuf **mp, uint64_t cookie)
 	switch (where) {
 	case IPSEC_HOOK_OUT:
 	case IPSEC_HOOK_FWD:
-		return (ipsec_output(where, mp, cookie));
+		return (ipsec_output(where, 0, mp, cookie));
 	case IPSEC_HOOK_IN:
 		return (ipsec_input(mp));
 	}

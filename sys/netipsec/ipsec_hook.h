@@ -25,12 +25,14 @@
 #define	IPSEC_HOOK_OUT		1	/* leaving: after local output */
 #define	IPSEC_HOOK_IN		2	/* arriving: before routing */
 #define	IPSEC_HOOK_FWD		3	/* forwarded, leaving (gateways) */
+#define	IPSEC_HOOK_IF		4	/* routed into an ipsecN (below) */
 
 /* Verdicts. */
 #define	IPSEC_HOOK_PASS		0	/* let it go unmodified */
 #define	IPSEC_HOOK_REPLACE	1	/* send *mp instead */
 #define	IPSEC_HOOK_HELD		2	/* the layer keeps it: see below */
 #define	IPSEC_HOOK_DROP		3	/* drop it (counted by the layer) */
+#define	IPSEC_HOOK_STOLEN	4	/* given to an ipsecN: see below */
 
 struct mbuf;
 
@@ -177,9 +179,49 @@ struct ipsecstat {
 	uint64_t	ips_in_ipcompfail;	/* IPComp refused: ipcompstat */
 	uint64_t	ips_out_bundle;		/* through several SAs */
 	uint64_t	ips_in_bundle;		/* ... and so received */
+	uint64_t	ips_out_if;		/* routed into an ipsecN */
+	uint64_t	ips_in_if;		/* ... and out of one */
+	uint64_t	ips_if_down;		/* dropped: no tunnel, a loop */
 };
 
 void	ipsec_getstat(struct ipsecstat *);
+
+/*
+ * Route-based tunnels, FreeBSD's if_ipsec(4) (ipsec_if.c): the host
+ * makes the interface (netipsecd: a TUN device) and names it to the
+ * layer by its index.  It gets a reqid (1 to IPSEC_MANUAL_REQID_MAX, or
+ * 0 for one of the kernel's) and tunnel endpoints, and with them four
+ * policies of ifnet scope, in and out for IPv4 and IPv6 inside,
+ * esp/tunnel/SRC-DST/unique:REQID.  ipsec_if_get() gives the endpoints
+ * (family 0: none) and the reqid.  Errors: ENXIO (no such interface),
+ * EEXIST (index or reqid taken), EINVAL, EAFNOSUPPORT, EADDRNOTAVAIL.
+ *
+ * ipsec_if_output(): a packet the host routed into the interface, as
+ * ipsec_hook() takes it; IPSEC_HOOK_REPLACE gives the ESP packet for the
+ * host to send (raw, to the tunnel's far end), IPSEC_HOOK_HELD keeps it
+ * for an ACQUIRE (the release function gets it later with its cookie),
+ * IPSEC_HOOK_DROP (no tunnel: FreeBSD's ENETDOWN; a packet that is
+ * already this tunnel's ESP, a loop).  Inbound, ipsec_hook(IPSEC_HOOK_IN)
+ * answers IPSEC_HOOK_STOLEN for a packet that came out of an interface's
+ * tunnel: the layer gave the inner packet to the function set with
+ * ipsec_hook_setifinput() (which then owns it) and *mp is NULL; the
+ * host drops what came in, uncounted.
+ */
+struct sockaddr;
+struct sockaddr_storage;
+int	ipsec_if_create(unsigned int ifindex, uint32_t reqid);
+int	ipsec_if_destroy(unsigned int ifindex);
+int	ipsec_if_settunnel(unsigned int ifindex, const struct sockaddr *src,
+	    const struct sockaddr *dst);
+int	ipsec_if_deltunnel(unsigned int ifindex);
+int	ipsec_if_setreqid(unsigned int ifindex, uint32_t reqid);
+int	ipsec_if_get(unsigned int ifindex, struct sockaddr_storage *src,
+	    struct sockaddr_storage *dst, uint32_t *reqid);
+int	ipsec_if_output(unsigned int ifindex, struct mbuf **mp,
+	    uint64_t cookie);
+typedef void ipsec_ifinput_t(void *arg, unsigned int ifindex,
+	    struct mbuf *m);
+void	ipsec_hook_setifinput(ipsec_ifinput_t *, void *arg);
 
 /* The transforms' own (struct espstat, ahstat, ipcompstat: esp.h...). */
 struct espstat;

@@ -24,6 +24,13 @@ void	ipsec_hold_timer(time_t now);
 /* key_destroy(): drop everything held. */
 void	ipsec_hold_flush(void);
 
+/* if_ipsec(4) interfaces (ipsec_if.c); see ipsec_hook.h. */
+struct secpolicy;
+struct secasvar;
+struct secpolicy *ipsec_if_policy(u_int ifindex, int af);
+u_int	ipsec_if_input(const struct secasvar *);
+void	ipsec_if_flush(void);
+
 /*
  * Transport mode keeps the IP header and the IPv6 extension headers in
  * front of the transform: at most this many bytes of them (IPv6: 72 of

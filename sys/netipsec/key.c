@@ -2729,7 +2729,7 @@ key_freesp(struct secpolicy *sp)
 	free(sp, M_IPSEC_SP);
 }
 
-static uint32_t
+uint32_t
 key_newreqid(void)
 {
 
@@ -2919,7 +2919,8 @@ key_mb_policy(struct key_mb *mb, const struct secpolicy *sp)
 	xpl->sadb_x_policy_type = sp->policy;
 	xpl->sadb_x_policy_dir = sp->spidx.dir;
 	xpl->sadb_x_policy_scope = sp->state == IPSEC_SPSTATE_PCB ?
-	    IPSEC_POLICYSCOPE_PCB : IPSEC_POLICYSCOPE_GLOBAL;
+	    IPSEC_POLICYSCOPE_PCB : sp->state == IPSEC_SPSTATE_IFNET ?
+	    IPSEC_POLICYSCOPE_IFNET : IPSEC_POLICYSCOPE_GLOBAL;
 	xpl->sadb_x_policy_id = sp->id;
 	xpl->sadb_x_policy_priority = sp->priority;
 	p = (uint8_t *)(xpl + 1);
@@ -3156,8 +3157,9 @@ key_spddelete2(struct keycb *so, const struct sadb_msghdr *mhp)
 		SPTREE_WUNLOCK();
 		return (key_senderror(so, mhp, EINVAL));
 	}
-	if (sp->state == IPSEC_SPSTATE_PCB) {
-		/* A socket's: only its owner changes it (FreeBSD: ifnet). */
+	if (sp->state == IPSEC_SPSTATE_PCB ||
+	    sp->state == IPSEC_SPSTATE_IFNET) {
+		/* A socket's or an interface's: only its owner changes it. */
 		SPTREE_WUNLOCK();
 		return (key_senderror(so, mhp, EACCES));
 	}
@@ -3238,6 +3240,30 @@ static const struct key_dumpsrc key_dumpsrc_spd = {
 	key_dumpsp_collect, key_dumpsp_build
 };
 
+/* Interfaces' policies as a dump source (scope ifnet), per direction. */
+static int
+key_dumpifnet_collect(struct key_dump *kd, u_int scope)
+{
+	struct secpolicy *sp;
+	u_int dir;
+	int error;
+
+	if (scope != IPSEC_POLICYSCOPE_ANY &&
+	    !(scope & IPSEC_POLICYSCOPE_IFNET))
+		return (0);
+	SPTREE_RLOCK();
+	error = key_dump_reserve(kd, spifnet_count);
+	for (dir = 0; dir < IPSEC_DIR_MAX && error == 0; dir++)
+		TAILQ_FOREACH(sp, &sptree_ifnet[dir], chain)
+			kd->kd_ids[kd->kd_nids++] = sp->id;
+	SPTREE_RUNLOCK();
+	return (error);
+}
+
+static const struct key_dumpsrc key_dumpsrc_ifnet = {
+	key_dumpifnet_collect, key_dumpsp_build
+};
+
 /*
  * Sockets' policies as a dump source (scope pcb): their ids share the
  * SPD's id tree, so key_dumpsp_build() finds them.
@@ -3268,16 +3294,20 @@ static const struct key_dumpsrc key_dumpsrc_pcb = {
 	key_dumppcb_collect, key_dumpsp_build
 };
 
-/* The sources of an SPDDUMP, in dump order: the global policies first. */
+/*
+ * The sources of an SPDDUMP, in dump order: the global policies first,
+ * then the interfaces' (FreeBSD's order), then the sockets'.
+ */
 static const struct key_dumpsrc *const key_dump_spd[] = {
-	&key_dumpsrc_spd, &key_dumpsrc_pcb, NULL
+	&key_dumpsrc_spd, &key_dumpsrc_ifnet, &key_dumpsrc_pcb, NULL
 };
 
 /*
  * SADB_X_SPDDUMP: every policy, inbound then outbound, in first-match
- * order, then the sockets' policies (in their order of creation), seq
- * counting down to 0 (streamed, see key_dump_start()).  satype is a
- * scope mask (0: any); ifnet scope is empty here.
+ * order, then the interfaces' (inbound then outbound, as they came) and
+ * the sockets' policies (in their order of creation), seq counting down
+ * to 0 (streamed, see key_dump_start()).  satype is a scope mask (0:
+ * any).
  * <base> -> <base, address(SD), policy, ...> * n, to the sender.
  */
 static int
@@ -3817,6 +3847,9 @@ key_destroy(void)
 		}
 	}
 	key_spd_pcb_flush();
+	SPTREE_WUNLOCK();
+	ipsec_if_flush();
+	SPTREE_WLOCK();
 	key_spd_destroy();
 	SPTREE_WUNLOCK();
 

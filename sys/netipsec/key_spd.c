@@ -55,6 +55,8 @@ LIST_HEAD(spd_tuple_head, spd_tuple);
 
 struct sptree_head sptree[IPSEC_DIR_MAX];
 u_int sptree_count[IPSEC_DIR_MAX];
+struct sptree_head sptree_ifnet[IPSEC_DIR_MAX];
+u_int spifnet_count;
 static struct spd_tuple_head spd_tuples[IPSEC_DIR_MAX];
 static uint64_t spd_order;
 
@@ -76,6 +78,7 @@ key_spd_init(void)
 
 	for (dir = 0; dir < IPSEC_DIR_MAX; dir++) {
 		TAILQ_INIT(&sptree[dir]);
+		TAILQ_INIT(&sptree_ifnet[dir]);
 		LIST_INIT(&spd_tuples[dir]);
 		sptree_count[dir] = 0;
 	}
@@ -333,6 +336,36 @@ key_spd_remove(struct secpolicy *sp)
 		free(t, M_IPSEC_SPDIDX);
 	}
 	RB_REMOVE(spid_tree, &spid_root, sp);
+	sp->state = IPSEC_SPSTATE_DEAD;
+}
+
+/* An interface's policy: an id, found by it, dumped; never matched. */
+int
+key_spd_ifnet_add(struct secpolicy *sp)
+{
+
+	SPTREE_WLOCK_ASSERT();
+	KASSERT(sp->spidx.dir < IPSEC_DIR_MAX,
+	    ("%s: bad direction %u", __func__, sp->spidx.dir));
+	if ((sp->id = key_getnewspid()) == 0)
+		return (ENOBUFS);
+	sp->state = IPSEC_SPSTATE_IFNET;
+	RB_INSERT(spid_tree, &spid_root, sp);
+	TAILQ_INSERT_TAIL(&sptree_ifnet[sp->spidx.dir], sp, chain);
+	spifnet_count++;
+	return (0);
+}
+
+void
+key_spd_ifnet_remove(struct secpolicy *sp)
+{
+
+	SPTREE_WLOCK_ASSERT();
+	KASSERT(sp->state == IPSEC_SPSTATE_IFNET,
+	    ("%s: policy %u not an interface's", __func__, sp->id));
+	RB_REMOVE(spid_tree, &spid_root, sp);
+	TAILQ_REMOVE(&sptree_ifnet[sp->spidx.dir], sp, chain);
+	spifnet_count--;
 	sp->state = IPSEC_SPSTATE_DEAD;
 }
 

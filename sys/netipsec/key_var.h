@@ -136,6 +136,19 @@ void	key_spd_pcb_flush(void);
 struct secpolicy *key_spd_pcb_match(const struct secpolicyindex *,
 	    key_islocal_t *);
 
+/*
+ * if_ipsec(4) interfaces' policies (ifnet scope), in key_spd.c under its
+ * lock: never matched by a packet's selector (the interface holds them,
+ * FreeBSD's V_sptree_ifnet), but found by id (ACQUIRE, SPDGET) and
+ * dumped, per direction in the order they came.  Their priority field
+ * holds the interface's index, as FreeBSD's.
+ */
+extern struct sptree_head sptree_ifnet[IPSEC_DIR_MAX];
+extern u_int spifnet_count;
+int	key_spd_ifnet_add(struct secpolicy *);
+void	key_spd_ifnet_remove(struct secpolicy *);
+uint32_t key_newreqid(void);
+
 /* Messages key.c hands to keysock.c (keysock.c). */
 struct keycb;
 struct key_dump;

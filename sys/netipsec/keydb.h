@@ -51,7 +51,8 @@ struct ipsecrequest {
 /*
  * Security policy.  Global ones are in the SPD (sptree, the lookup index
  * and the id tree); a socket's (PCB scope, state IPSEC_SPSTATE_PCB) hang
- * off its struct secpcb and share only the id tree.
+ * off its struct secpcb and share only the id tree, as do an if_ipsec(4)
+ * interface's (ifnet scope, IPSEC_SPSTATE_IFNET; ipsec_if.c).
  */
 struct secpolicy {
 	TAILQ_ENTRY(secpolicy)	chain;		/* sptree[dir], by priority */
@@ -69,7 +70,8 @@ struct secpolicy {
 #define	IPSEC_SPSTATE_LARVAL	1
 #define	IPSEC_SPSTATE_ALIVE	2
 #define	IPSEC_SPSTATE_PCB	3		/* a socket's (key_spd.c) */
-	uint32_t		priority;	/* lower value wins */
+#define	IPSEC_SPSTATE_IFNET	4		/* an ipsecN's (ipsec_if.c) */
+	uint32_t		priority;	/* lower value wins; ifnet: index */
 	uint32_t		id;
 	uint64_t		order;		/* FIFO within a priority */
 

@@ -30,5 +30,7 @@ void	ukern_m_freem(struct mbuf *);
 /* ipsec_hook()'s verdicts; *outp (*outlenp bytes) only with REPLACE. */
 int	ukern_ipsec_hook(int where, const void *pkt, size_t len,
 	    uint64_t cookie, void **outp, size_t *outlenp);
+int	ukern_ipsec_if_output(unsigned int ifindex, const void *pkt,
+	    size_t len, uint64_t cookie, void **outp, size_t *outlenp);
 
 #endif /* !_UKERN_UKERN_HOOK_H_ */
