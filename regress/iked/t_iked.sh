@@ -166,6 +166,20 @@ errors_body()
 	check_error "ikev2 active psk 0x123 peer 192.0.2.2" '1: bad hex psk'
 	check_error 'ikev2 "x" passive psk "unterminated' \
 	    '1: reached end of file inside a quoted string'
+	check_error 'ikev2 "x" passive esp transport iface ipsec0 psk "k"' \
+	    '1: iface ipsec0: no such interface (yet): rule "x" waits for a reload' \
+	    '1: ikev2 "x": iface needs tunnel mode'
+	check_error 'ikev2 "x" passive ah iface ipsec0 psk "k"' \
+	    '1: iface ipsec0: no such interface (yet): rule "x" waits for a reload' \
+	    '1: ikev2 "x": iface needs esp'
+	check_error 'ikev2 "x" passive ipcomp iface ipsec0 psk "k"' \
+	    '1: iface ipsec0: no such interface (yet): rule "x" waits for a reload' \
+	    '1: ikev2 "x": iface and ipcomp do not go together'
+	check_error 'ikev2 "x" passive install-policies from 10.0.0.0/8 to 10.1.0.0/16 peer 192.0.2.1 iface ipsec0 psk "k"' \
+	    '1: iface ipsec0: no such interface (yet): rule "x" waits for a reload' \
+	    '1: ikev2 "x": iface has its own policies: no install-policies or generate-policy'
+	check_error 'ikev2 "x" passive iface "ipsec 0" psk "k"' \
+	    '1: iface ipsec 0: not an interface name'
 	check_error "set dpd_check_interval 100000" \
 	    '1: dpd_check_interval 100000 out of range (0 to 86400)'
 	check_error "set dpd_action clear" '1: dpd_action clear: trap or restart'

@@ -38,6 +38,8 @@ struct cfgmsg_config {
 
 struct cfgmsg_policy {
 	char			 cp_name[IKED_NAME_MAX];
+	char			 cp_iface[IKED_IFNAME_MAX];
+	u_int			 cp_ifindex;
 	int			 cp_version;
 	u_int			 cp_flags;
 	int			 cp_af;
@@ -105,6 +107,8 @@ cfgmsg_send_policy(struct imsgbuf *ib, const struct iked_policy *pol)
 
 	memset(&cp, 0, sizeof(cp));
 	memcpy(cp.cp_name, pol->pol_name, sizeof(cp.cp_name));
+	memcpy(cp.cp_iface, pol->pol_iface, sizeof(cp.cp_iface));
+	cp.cp_ifindex = pol->pol_ifindex;
 	cp.cp_version = pol->pol_version;
 	cp.cp_flags = pol->pol_flags;
 	cp.cp_af = pol->pol_af;
@@ -241,6 +245,7 @@ cfgmsg_policy(struct cfgmsg_state *cs, const struct imsg *im)
 		return (NULL);
 	memcpy(&cp, p, sizeof(cp));
 	if (memchr(cp.cp_name, '\0', sizeof(cp.cp_name)) == NULL ||
+	    memchr(cp.cp_iface, '\0', sizeof(cp.cp_iface)) == NULL ||
 	    cp.cp_version < 0 || cp.cp_version > 2 ||
 	    (cp.cp_flags & ~POL_FLAGS_ALL) != 0 ||
 	    (cp.cp_af != AF_UNSPEC && cp.cp_af != AF_INET &&
@@ -261,6 +266,8 @@ cfgmsg_policy(struct cfgmsg_state *cs, const struct imsg *im)
 	if ((pol = policy_new(cp.cp_version)) == NULL)
 		return (NULL);
 	memcpy(pol->pol_name, cp.cp_name, sizeof(pol->pol_name));
+	memcpy(pol->pol_iface, cp.cp_iface, sizeof(pol->pol_iface));
+	pol->pol_ifindex = cp.cp_ifindex;
 	pol->pol_flags = cp.cp_flags;
 	pol->pol_af = cp.cp_af;
 	pol->pol_polsrc = (enum iked_polsrc)cp.cp_polsrc;

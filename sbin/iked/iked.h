@@ -30,6 +30,7 @@
 #define IKED_CONFIG		"/etc/iked.conf"
 #define IKED_SOCKET		"/var/run/iked.sock"	/* ikectl(8) */
 #define IKED_NAME_MAX		64
+#define IKED_IFNAME_MAX		16	/* IF_NAMESIZE */
 #define IKED_ID_MAX		256
 #define IKED_PSK_MAX		256
 #define IKED_XFORM_MAX		16	/* transforms of one type per proposal */
@@ -166,6 +167,8 @@ enum iked_polsrc {
 
 struct iked_policy {
 	char			 pol_name[IKED_NAME_MAX];
+	char			 pol_iface[IKED_IFNAME_MAX]; /* "": none */
+	u_int			 pol_ifindex;	/* iface's, when loaded */
 	int			 pol_version;	/* 1, 2, or 0: either ("ike") */
 	u_int			 pol_flags;
 	uint8_t			 pol_saproto;	/* IPPROTO_ESP or IPPROTO_AH */
@@ -598,6 +601,8 @@ struct iked_spd {
 	uint8_t			 spd_ulproto;
 	uint8_t			 spd_proto;	/* first request: ESP or AH */
 	uint8_t			 spd_nsec;	/* ESP and AH requests */
+	uint8_t			 spd_scope;	/* IPSEC_POLICYSCOPE_* */
+	u_int			 spd_ifindex;	/* ifnet scope: its ipsecN */
 	uint8_t			 spd_warned;	/* a bundle we cannot do */
 	uint8_t			 spd_mode;	/* IPSEC_MODE_* */
 	uint8_t			 spd_level;	/* IPSEC_LEVEL_* */
@@ -1220,6 +1225,8 @@ int	 sa_inprefix(const struct sockaddr *, const struct sockaddr *, int);
 int	 kernel_init(struct iked *);
 const char *kernel_name(u_int);
 void	 kernel_close(struct iked *);
+struct iked_spd *kernel_spd_iface(struct iked *, u_int, int);
+int	 ikesa_iface_child(struct iked_child *, int);
 struct iked_spd *kernel_spd_byid(struct iked *, uint32_t);
 void	 kernel_spd_init(struct iked *);
 void	 kernel_spd_insert(struct iked *, struct iked_spd *);

@@ -1568,6 +1568,48 @@ ikesa_acquire(struct iked *env, uint32_t seq, struct iked_spd *spd,
 		(void)ikesa_start_child(ch);
 }
 
+/*
+ * A child of a rule with iface (the responder's; the initiator's comes
+ * from the interface's ACQUIRE): the interface's outbound policy for
+ * family af gives the reqid, and the SAs are ESP in tunnel mode between
+ * its endpoints, which must be the IKE SA's.  0, or -1, logged.
+ */
+int
+ikesa_iface_child(struct iked_child *ch, int af)
+{
+	struct iked_sa		*sa = ch->ch_sa;
+	struct iked_policy	*pol = sa->sa_pol;
+	struct iked_spd		*spd;
+	struct sockaddr_storage	 l, p;
+	char			 a[128], b[128];
+
+	if ((spd = kernel_spd_iface(sa->sa_env, pol->pol_ifindex, af)) ==
+	    NULL) {
+		log_warnx("%s: iface %s: no such interface with a tunnel "
+		    "for %s (ipsecif(8); iked reads its index at load)",
+		    sa->sa_name, pol->pol_iface, af == AF_INET ? "IPv4" :
+		    "IPv6");
+		return (-1);
+	}
+	sa_get(&l, &sa->sa_local);
+	sa_get(&p, &sa->sa_peer);
+	if (sa_cmpaddr((struct sockaddr *)&spd->spd_tsrc,
+	    (struct sockaddr *)&l) != 0 ||
+	    sa_cmpaddr((struct sockaddr *)&spd->spd_tdst,
+	    (struct sockaddr *)&p) != 0) {
+		print_host((struct sockaddr *)&spd->spd_tsrc, a, sizeof(a));
+		print_host((struct sockaddr *)&spd->spd_tdst, b, sizeof(b));
+		log_warnx("%s: iface %s: its tunnel is %s -> %s, not this "
+		    "IKE SA's endpoints", sa->sa_name, pol->pol_iface, a, b);
+		return (-1);
+	}
+	child_set_spid(ch, spd->spd_id);
+	ch->ch_mode = IPSEC_MODE_TUNNEL;
+	ch->ch_saproto = IPPROTO_ESP;
+	ch->ch_reqid = spd->spd_reqid;
+	return (0);
+}
+
 /* Another IKE SA with sa's peer, or NULL. */
 static struct iked_sa *
 ikesa_otherpeer(struct iked_sa *sa)

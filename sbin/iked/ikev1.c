@@ -2418,6 +2418,17 @@ v1_recv_qm1(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 	print_host((struct sockaddr *)&ch->ch_rsel, r, sizeof(r));
 	print_host((struct sockaddr *)&ch->ch_lsel, l, sizeof(l));
 
+	/* iface: the interface's policy, whatever the IDs say. */
+	if (sa->sa_pol->pol_iface[0] != '\0') {
+		if (ch->ch_lsel.sa.sa_family != ch->ch_rsel.sa.sa_family ||
+		    ikesa_iface_child(ch, ch->ch_lsel.sa.sa_family) == -1) {
+			v1_send_notify(sa, IKEV1_N_INVALID_ID_INFORMATION, 0,
+			    NULL, 0, NULL, 0);
+			goto drop;
+		}
+		out = in = NULL;
+		goto chosen;
+	}
 	/* Racoon's responder rule: our SPD must have the pair. */
 	out = kernel_spd_find(env, IPSEC_DIR_OUTBOUND,
 	    (struct sockaddr *)&ch->ch_lsel, ch->ch_lplen,
@@ -2443,6 +2454,7 @@ v1_recv_qm1(struct iked_sa *sa, struct ikemsg *m, const uint8_t *raw,
 		ch->ch_reqid = out->spd_level == IPSEC_LEVEL_UNIQUE ?
 		    out->spd_reqid : 0;
 	}
+ chosen:
 	/* NO-PROPOSAL-CHOSEN: IKEv1 has no NO_ADDITIONAL_SAS. */
 	if (!ikesa_child_room(sa, ch, "the peer's quick mode")) {
 		v1_send_notify(sa, IKEV1_N_NO_PROPOSAL_CHOSEN, 0, NULL, 0,

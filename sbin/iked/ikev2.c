@@ -2410,7 +2410,27 @@ v2_child_request(struct iked_sa *sa, struct ikemsg *m, uint8_t exchange,
 		child_setold(ch, old);
 		old->ch_rekeying = 2;
 	}
-	if ((spd = v2_narrow(env, tsi, ni, tsr, nr, transport)) != NULL) {
+	if (sa->sa_pol->pol_iface[0] != '\0') {
+		/*
+		 * iface: the interface carries what is routed into it, so
+		 * the peer's TSi and TSr are taken as proposed (their
+		 * first ranges, as prefixes); the interface's policy gives
+		 * the rest.
+		 */
+		if (transport || v2_ts2sel(&tsr[0], &ch->ch_lsel,
+		    &ch->ch_lplen, &ch->ch_ulproto) == -1 ||
+		    v2_ts2sel(&tsi[0], &ch->ch_rsel, &ch->ch_rplen,
+		    &ch->ch_ulproto) == -1 ||
+		    ch->ch_lsel.sa.sa_family != ch->ch_rsel.sa.sa_family ||
+		    ikesa_iface_child(ch, ch->ch_lsel.sa.sa_family) == -1) {
+			log_warnx("%s: child SA: TS_UNACCEPTABLE for iface "
+			    "%s (tunnel mode, one family, prefixes)",
+			    sa->sa_name, sa->sa_pol->pol_iface);
+			v2_child_drop(ch);
+			return (IKEV2_N_TS_UNACCEPTABLE);
+		}
+	} else if ((spd = v2_narrow(env, tsi, ni, tsr, nr, transport)) !=
+	    NULL) {
 		child_set_spid(ch, spd->spd_id);
 		ch->ch_mode = spd->spd_mode;
 		ch->ch_saproto = spd->spd_proto;

@@ -128,6 +128,10 @@ kernel_parse_spd(caddr_t *mhp, struct iked_spd *spd)
 	spd->spd_sprefix = src->sadb_address_prefixlen;
 	spd->spd_dprefix = dst->sadb_address_prefixlen;
 	spd->spd_ulproto = src->sadb_address_proto;
+	/* An if_ipsec(4) interface's: its index in the priority field. */
+	spd->spd_scope = xpl->sadb_x_policy_scope;
+	if (spd->spd_scope == IPSEC_POLICYSCOPE_IFNET)
+		spd->spd_ifindex = xpl->sadb_x_policy_priority;
 	if (spd->spd_type != IPSEC_POLICY_IPSEC)
 		return (0);
 	tlen = PFKEY_UNUNIT64(xpl->sadb_x_policy_len);
@@ -258,7 +262,12 @@ kernel_spd_insert(struct iked *env, struct iked_spd *spd)
 	spd->spd_seq = ++spd_seq;
 	TAILQ_INSERT_TAIL(&env->sc_spds, spd, spd_entry);
 	RB_INSERT(iked_spdids, &env->sc_spdids, spd);
-	RB_INSERT(iked_spddsts, &env->sc_spddsts, spd);
+	/*
+	 * An interface's policies match no selector (the kernel's do not
+	 * either): found by id, and by kernel_spd_iface() for its rules.
+	 */
+	if (spd->spd_ifindex == 0)
+		RB_INSERT(iked_spddsts, &env->sc_spddsts, spd);
 }
 
 static void
@@ -266,7 +275,43 @@ kernel_spd_unlink(struct iked *env, struct iked_spd *spd)
 {
 	TAILQ_REMOVE(&env->sc_spds, spd, spd_entry);
 	RB_REMOVE(iked_spdids, &env->sc_spdids, spd);
-	RB_REMOVE(iked_spddsts, &env->sc_spddsts, spd);
+	if (spd->spd_ifindex == 0)
+		RB_REMOVE(iked_spddsts, &env->sc_spddsts, spd);
+}
+
+/*
+ * The outbound policy of an if_ipsec(4) interface (a rule's iface, by
+ * the index the parent found when it read the rule) for packets of
+ * family af, or NULL when there is none (no such interface, or it has
+ * no tunnel).
+ */
+struct iked_spd *
+kernel_spd_iface(struct iked *env, u_int ifindex, int af)
+{
+	struct iked_spd	*spd;
+
+	static time_t	 asked;
+	time_t		 now;
+
+	if (ifindex == 0)
+		return (NULL);
+	TAILQ_FOREACH(spd, &env->sc_spds, spd_entry)
+		if (spd->spd_ifindex == ifindex &&
+		    spd->spd_dir == IPSEC_DIR_OUTBOUND &&
+		    spd->spd_src.ss_family == af &&
+		    spd->spd_type == IPSEC_POLICY_IPSEC)
+			return (spd);
+	/*
+	 * The kernel does not announce an interface's policies: a tunnel
+	 * set after our SPDDUMP is learnt with another (the peer's next
+	 * try finds it), at most every 5 seconds.
+	 */
+	now = time(NULL);
+	if (now - asked >= 5) {
+		asked = now;
+		(void)pfkey_send_spddump(env->sc_pfkey);
+	}
+	return (NULL);
 }
 
 struct iked_spd *
@@ -358,7 +403,8 @@ kernel_spd_update(struct iked *env, caddr_t *mhp, int mine)
 	tmp.spd_mine = mine;
 	if ((spd = kernel_spd_byid(env, tmp.spd_id)) != NULL) {
 		/* Its place in the kernel's order stays. */
-		RB_REMOVE(iked_spddsts, &env->sc_spddsts, spd);
+		if (spd->spd_ifindex == 0)
+			RB_REMOVE(iked_spddsts, &env->sc_spddsts, spd);
 		tmp.spd_mine |= spd->spd_mine;
 		tmp.spd_entry = spd->spd_entry;
 		tmp.spd_idnode = spd->spd_idnode;
@@ -366,7 +412,8 @@ kernel_spd_update(struct iked *env, caddr_t *mhp, int mine)
 		*spd = tmp;
 		kernel_spd_mask((struct sockaddr *)&spd->spd_dst,
 		    spd->spd_dprefix, spd->spd_dkey);
-		RB_INSERT(iked_spddsts, &env->sc_spddsts, spd);
+		if (spd->spd_ifindex == 0)
+			RB_INSERT(iked_spddsts, &env->sc_spddsts, spd);
 		return;
 	}
 	if ((spd = malloc(sizeof(*spd))) == NULL) {

@@ -19,6 +19,8 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <net/if.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -136,6 +138,7 @@ static void	 rule_auth(enum ca_authmode);
 static void	 rule_psk(const char *);
 static int	 rule_version(int, const char *);
 static void	 rule_unsupported(const char *);
+static void	 rule_iface(const char *);
 static struct iked_addr *host_parse(const char *);
 static int	 parse_time(const char *, uint64_t *);
 static int	 parse_bytes(const char *, uint64_t *);
@@ -488,7 +491,7 @@ ruleopt		: QUICK			{ curpol->pol_flags |= POL_QUICK; }
 		| REQUEST		{ rule_unsupported("request"); YYERROR; }
 		| TAG			{ rule_unsupported("tag"); YYERROR; }
 		| TAP			{ rule_unsupported("tap"); YYERROR; }
-		| IFACE			{ rule_unsupported("iface"); YYERROR; }
+		| IFACE STRING		{ rule_iface($2); }
 		;
 
 xforms_opt	: /* empty */
@@ -1382,6 +1385,25 @@ rule_version(int version, const char *what)
 	return (0);
 }
 
+/* iface: an if_ipsec(4) interface's name. */
+static void
+rule_iface(const char *name)
+{
+	const char	*p;
+
+	if (strlen(name) == 0 || strlen(name) >= IKED_IFNAME_MAX) {
+		yyerror("iface %s: not an interface name", name);
+		return;
+	}
+	for (p = name; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' &&
+		    *p != '.') {
+			yyerror("iface %s: not an interface name", name);
+			return;
+		}
+	strlcpy(curpol->pol_iface, name, sizeof(curpol->pol_iface));
+}
+
 static void
 rule_unsupported(const char *what)
 {
@@ -1690,6 +1712,29 @@ rule_end(void)
 		if (bad)
 			rule_error(pol, "address not of the family of %s",
 			    pol->pol_af == AF_INET ? "inet" : "inet6");
+	}
+	/*
+	 * iface: the interface's own policies ask for the SAs, ESP in
+	 * tunnel mode between its endpoints; none of the SPD's.
+	 */
+	if (pol->pol_iface[0] != '\0') {
+		/*
+		 * Its index now, in the parent: the engine, confined,
+		 * cannot ask.  An interface made later needs a reload.
+		 */
+		if ((pol->pol_ifindex = if_nametoindex(pol->pol_iface)) == 0)
+			log_warnx("%s:%d: iface %s: no such interface (yet): "
+			    "rule \"%s\" waits for a reload", pol->pol_file,
+			    pol->pol_line, pol->pol_iface, pol->pol_name);
+		if (pol->pol_flags & POL_TRANSPORT)
+			rule_error(pol, "iface needs tunnel mode");
+		if (pol->pol_saproto != IPPROTO_ESP)
+			rule_error(pol, "iface needs esp");
+		if (pol->pol_flags & POL_IPCOMP)
+			rule_error(pol, "iface and ipcomp do not go together");
+		if (pol->pol_polsrc != POLSRC_SPD)
+			rule_error(pol, "iface has its own policies: no "
+			    "install-policies or generate-policy");
 	}
 	if (pol->pol_polsrc == POLSRC_INSTALL) {
 		if (TAILQ_EMPTY(&pol->pol_flows))

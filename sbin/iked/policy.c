@@ -257,6 +257,10 @@ policy_test_acquire(const struct iked_policy *pol, const void *arg)
 
 	if (pol->pol_flags & POL_PASSIVE)
 		return (0);
+	/* An interface's policy, its rules' (iface); the SPD's, the rest. */
+	if ((a->spd->spd_ifindex != 0 || pol->pol_iface[0] != '\0') &&
+	    a->spd->spd_ifindex != pol->pol_ifindex)
+		return (0);
 	return (addr_match(&pol->pol_local, a->local) &&
 	    policy_flow_match(pol, a->spd));
 }

@@ -171,6 +171,8 @@ print_policy(FILE *fp, const struct iked_policy *pol, int verbose)
 	    pol->pol_flags & POL_TRANSPORT ? "transport" : "tunnel");
 	if (pol->pol_flags & POL_NATT)
 		pr(fp, "natt");
+	if (pol->pol_flags & POL_IPCOMP)
+		pr(fp, "ipcomp");
 	if (pol->pol_af == AF_INET)
 		pr(fp, "inet");
 	else if (pol->pol_af == AF_INET6)
@@ -231,6 +233,8 @@ print_policy(FILE *fp, const struct iked_policy *pol, int verbose)
 	    print_time(pol->pol_ikelifetime, buf, sizeof(buf)));
 	pr(fp, "lifetime %s", print_time(pol->pol_lifetime, buf, sizeof(buf)));
 	pr(fp, "bytes %s", print_bytes(pol->pol_lifebytes, buf, sizeof(buf)));
+	if (pol->pol_iface[0] != '\0')
+		pr(fp, "iface \"%s\"", pol->pol_iface);
 	if (pol->pol_psk != NULL) {
 		pr_cont(fp);
 		if (verbose >= 2) {
