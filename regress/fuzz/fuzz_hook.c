@@ -6,10 +6,12 @@
  * checks, fragment reassembly (of ESP, and of anything for the two
  * addresses the host calls its own) and path MTU (small MTUs from the
  * host), AH (an SA whose null ICV the fuzzer can forge) bundled with
- * IPComp (whose deflate streams the fuzzer writes), and null AH over
- * IPv6 after extension headers.  The first
- * input byte picks the direction (modulo 3) and how
- * the packet lies in mbufs (the rest: flat, split, a byte per mbuf).
+ * IPComp (whose deflate streams the fuzzer writes), null AH over IPv6
+ * after extension headers, and an if_ipsec(4) interface (what comes out
+ * of its tunnel's null-ESP SA, and what is routed into it).  The first
+ * input byte picks the direction (modulo 3; 0xfe: into the interface)
+ * and how the packet lies in mbufs (the rest: flat, split, a byte per
+ * mbuf).
  */
 #include <sys/types.h>
 #include <stddef.h>
@@ -35,6 +37,16 @@ release(void *arg, uint64_t cookie, int verdict, struct mbuf *m)
 	(void)verdict;
 	if (m != NULL)
 		ukern_m_freem(m);
+}
+
+/* What comes out of the interface's tunnel. */
+static void
+ifinput(void *arg, unsigned int ifindex, struct mbuf *m)
+{
+
+	(void)arg;
+	(void)ifindex;
+	ukern_m_freem(m);
 }
 
 /* The host's raw output and MTU: path MTU and family changes reached. */
@@ -82,6 +94,7 @@ setup(void)
 	ipsec_hook_setrelease(release, NULL);
 	ipsec_hook_sethost(hostsend, hostmtu, NULL);
 	ipsec_hook_setlocal(hostlocal, NULL);
+	ipsec_hook_setifinput(ifinput, NULL);
 	ts = ts_open();
 	for (dir = IPSEC_DIR_INBOUND; dir <= IPSEC_DIR_OUTBOUND; dir++) {
 		pb_init(&m, SADB_X_SPDADD, SADB_SATYPE_UNSPEC, 0, 1);
@@ -175,6 +188,39 @@ setup(void)
 	pb_addr(&m, SADB_EXT_ADDRESS_DST, "203.0.113.2", 0, -1, 255);
 	(void)ts_call(ts, &m, &r);
 	free(r);
+	/*
+	 * ipsec9, reqid 300, tunnel 198.51.100.2 -> .9: null ESP both ways
+	 * (tunnel mode, its reqid), so that the fuzzer reaches delivery to
+	 * the interface and what is routed into it reaches ESP.
+	 */
+	{
+		struct sockaddr_in a, b;
+
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		a.sin_family = b.sin_family = AF_INET;
+		a.sin_addr.s_addr = htonl(0xc6336402);	/* 198.51.100.2 */
+		b.sin_addr.s_addr = htonl(0xc6336409);	/* 198.51.100.9 */
+		(void)ipsec_if_create(9, 300);
+		(void)ipsec_if_settunnel(9, (struct sockaddr *)&a,
+		    (struct sockaddr *)&b);
+	}
+	pb_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, 1);
+	pb_sa(&m, 0x1006, 32, SADB_AALG_NONE, SADB_EALG_NULL, 0);
+	pb_sa2(&m, IPSEC_MODE_TUNNEL, 300);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, "198.51.100.9", 0, -1, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, "198.51.100.2", 0, -1, 255);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
+	(void)ts_call(ts, &m, &r);
+	free(r);
+	pb_init(&m, SADB_ADD, SADB_SATYPE_ESP, 0, 1);
+	pb_sa(&m, 0x1007, 32, SADB_AALG_NONE, SADB_EALG_NULL, 0);
+	pb_sa2(&m, IPSEC_MODE_TUNNEL, 300);
+	pb_addr(&m, SADB_EXT_ADDRESS_SRC, "198.51.100.2", 0, -1, 255);
+	pb_addr(&m, SADB_EXT_ADDRESS_DST, "198.51.100.9", 0, -1, 255);
+	pb_key(&m, SADB_EXT_KEY_ENCRYPT, "", 0);
+	(void)ts_call(ts, &m, &r);
+	free(r);
 	/* The socket stays: the SAs must live as long as the process. */
 }
 
@@ -193,6 +239,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 1)
 		return (0);
+	if (data[0] == 0xfe) {
+		v = ukern_ipsec_if_output(9, data + 1, size - 1, 1, &out,
+		    &outlen);
+		if (v == IPSEC_HOOK_REPLACE)
+			ipsec_hook_free(out);
+		return (0);
+	}
 	where = data[0] % 3 == 0 ? IPSEC_HOOK_OUT :
 	    data[0] % 3 == 1 ? IPSEC_HOOK_IN : IPSEC_HOOK_FWD;
 	/*
