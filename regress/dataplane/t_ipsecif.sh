@@ -39,8 +39,16 @@ sites()
 	ip -n "$(ns HB)" addr add 10.3.0.2/24 dev hb
 	ip -n "$(ns HA)" route add default via 10.1.0.1
 	ip -n "$(ns HB)" route add default via 10.2.0.1
+	ip -n "$(ns HA)" addr add 2001:db8:1::2/64 dev ha nodad
+	ip -n "$(ns GA)" addr add 2001:db8:1::1/64 dev gai nodad
+	ip -n "$(ns GB)" addr add 2001:db8:2::1/64 dev gbi nodad
+	ip -n "$(ns HB)" addr add 2001:db8:2::2/64 dev hb nodad
+	ip -n "$(ns HA)" -6 route add default via 2001:db8:1::1
+	ip -n "$(ns HB)" -6 route add default via 2001:db8:2::1
 	in_ GA sysctl -qw net.ipv4.ip_forward=1
 	in_ GB sysctl -qw net.ipv4.ip_forward=1
+	in_ GA sysctl -qw net.ipv6.conf.all.forwarding=1
+	in_ GB sysctl -qw net.ipv6.conf.all.forwarding=1
 	in_ GA ping -c 1 -W 2 192.0.2.2 >/dev/null 2>&1
 	daemon GA gao
 	daemon GB gbo
@@ -60,7 +68,7 @@ X
 atf_test_case routed cleanup
 routed_head()
 {
-	atf_set "descr" "if_ipsec(4) on netipsecd: ipsec0 with reqid 100 and a tunnel on two gateways, its ifnet-scope policies in setkey -DP as FreeBSD prints them, traffic routed into it leaves as ESP with that reqid's SA (tshark decrypts it) and comes out of ipsec0 on the far side; a new subnet needs a route only, the SPD stays as it was"
+	atf_set "descr" "if_ipsec(4) on netipsecd: ipsec0 with reqid 100 and a tunnel on two gateways, its ifnet-scope policies in setkey -DP as FreeBSD prints them, traffic routed into it (IPv4 and IPv6 inside) leaves as ESP with that reqid's SA (tshark decrypts it) and comes out of ipsec0 on the far side; a new subnet needs a route only, the SPD stays as it was"
 	atf_set "require.user" "root"
 	atf_set "timeout" "90"
 }
@@ -106,6 +114,11 @@ routed_body()
 	    { cat ping.out; nstats GA; nstats GB; atf_fail "HA cannot reach HB through ipsec0"; }
 	in_ HB ping -c 2 -i 0.2 -W 2 10.1.0.2 >/dev/null 2>&1 ||
 	    atf_fail "HB cannot reach HA through ipsec0"
+	# IPv6 inside the IPv4 tunnel: the ::/0 policies.
+	ip -n "$(ns GA)" -6 route add 2001:db8:2::/64 dev ipsec0
+	ip -n "$(ns GB)" -6 route add 2001:db8:1::/64 dev ipsec0
+	in_ HA ping -6 -c 2 -i 0.2 -W 2 2001:db8:2::2 >/dev/null 2>&1 ||
+	    atf_fail "IPv6 inside the tunnel: HA cannot reach HB"
 	# 10.3.0.0/24: a route, nothing else.
 	in_ HA ping -c 1 -W 1 10.3.0.2 >/dev/null 2>&1 &&
 	    atf_fail "10.3.0.2 reachable before its route"
@@ -124,7 +137,8 @@ routed_body()
 	    { nstats GB; atf_fail "GB took too little out of the tunnel"; }
 	ipsecif_ GB ipsec0 | grep -q 'packets: [0-9]* out, [1-9][0-9]* in' ||
 	    { ipsecif_ GB ipsec0; atf_fail "GB's ipsec0 received nothing"; }
-	n=$(tcpdump -n -r GA-gao.pcap 'icmp or proto 4' 2>/dev/null | wc -l)
+	n=$(tcpdump -n -r GA-gao.pcap 'icmp or proto 4 or proto 41 or
+	    (ip6 and net 2001:db8::/32)' 2>/dev/null | wc -l)
 	atf_check_equal 0 "$n"
 	n=$(tcpdump -n -r GA-gao.pcap 'esp and src 192.0.2.1' 2>/dev/null |
 	    grep -c 'spi=0x00001001' || true)
