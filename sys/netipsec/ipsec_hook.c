@@ -995,6 +995,7 @@ ipsec_output1(int where, u_int ifindex, struct mbuf **mp, uint64_t cookie)
 	struct ipsec_outreq req[IPSEC_MAXREQ], *r;
 	union sockaddr_union src, dst;
 	const struct secasindex *outer;
+	struct secasindex ox;
 	struct secpolicy *sp;
 	struct ipsec_pkt pi;
 	const uint8_t *p;
@@ -1100,11 +1101,18 @@ ipsec_output1(int where, u_int ifindex, struct mbuf **mp, uint64_t cookie)
 	missing = -1;
 	h = 0;
 	nsa = 0;
+	memcpy(&dst, &pi.spidx.dst, sizeof(dst));
 	for (i = 0; i < nreq; i++) {
 		r = &req[i];
 		r->sav = key_allocsa_policy(&r->saidx);
 		if (r->sav != NULL) {
-			h += ipsec_sa_overhead(r->sav, &r->saidx);
+			/* As ipsec_encap() will apply it: a tunnel, or not. */
+			ox = r->saidx;
+			if (!ipsec_addr_eq(&ox.dst, &dst))
+				ox.mode = IPSEC_MODE_TUNNEL;
+			if (ox.mode == IPSEC_MODE_TUNNEL)
+				memcpy(&dst, &ox.dst, sizeof(dst));
+			h += ipsec_sa_overhead(r->sav, &ox);
 			nsa++;
 		} else if (r->level != IPSEC_LEVEL_USE && missing == -1)
 			missing = (int)i;
