@@ -389,7 +389,7 @@ tun_ctl(int argc, char **argv, FILE *fp)
 	struct tun		*t;
 	const char		*name;
 	long			 v, reqid = 0, mtu = 0;
-	int			 i, error, create = 0;
+	int			 i, w, error, create = 0;
 
 	if (argc == 0) {
 		fprintf(fp, "ok\n");
@@ -466,6 +466,7 @@ tun_ctl(int argc, char **argv, FILE *fp)
 	}
 	for (i = 1 + create; i < argc; i++) {
 		error = 0;
+		w = i;
 		if (strcmp(argv[i], "-tunnel") == 0)
 			error = ipsec_if_deltunnel(t->t_index);
 		else if (strcmp(argv[i], "reqid") == 0) {
@@ -485,7 +486,7 @@ tun_ctl(int argc, char **argv, FILE *fp)
 			    (struct sockaddr *)&src, (struct sockaddr *)&dst);
 		}
 		if (error != 0) {
-			fprintf(fp, "error: %s %s: %s\n", name, argv[i],
+			fprintf(fp, "error: %s %s: %s\n", name, argv[w],
 			    error == EEXIST ? "reqid in use by another "
 			    "interface" : strerror(error));
 			return;
