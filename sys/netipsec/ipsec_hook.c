@@ -638,9 +638,6 @@ ipsec_hdr_encap(struct secasvar *sav, const struct secasindex *saidx,
 	return (0);
 }
 
-static int	ipsec_addr_eq(const union sockaddr_union *,
-		    const union sockaddr_union *);
-
 /*
  * One request's transform for one packet (*mp, parsed into *pi), with its
  * SA and SA index (whose addresses are the tunnel endpoints in tunnel
@@ -1237,7 +1234,7 @@ ipsec_hook_setifinput(ipsec_ifinput_t *fn, void *arg)
 	ipsec_ifinput_arg = arg;
 }
 
-static int
+int
 ipsec_addr_eq(const union sockaddr_union *a, const union sockaddr_union *b)
 {
 

@@ -28,6 +28,8 @@ void	ipsec_hold_flush(void);
 struct secpolicy;
 struct secasvar;
 struct secpolicy *ipsec_if_policy(u_int ifindex, int af);
+int	ipsec_addr_eq(const union sockaddr_union *,
+	    const union sockaddr_union *);	/* ipsec_hook.c */
 u_int	ipsec_if_input(const struct secasvar *);
 void	ipsec_if_flush(void);
 

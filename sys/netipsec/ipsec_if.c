@@ -41,19 +41,7 @@ struct ipsec_softc {
 };
 
 static LIST_HEAD(, ipsec_softc) ipsec_ifs = LIST_HEAD_INITIALIZER(ipsec_ifs);
-
-static int
-ipsec_if_addr_eq(const union sockaddr_union *a, const union sockaddr_union *b)
-{
-
-	if (a->sa.sa_family != b->sa.sa_family)
-		return (0);
-	if (a->sa.sa_family == AF_INET)
-		return (a->sin.sin_addr.s_addr == b->sin.sin_addr.s_addr);
-	return (a->sa.sa_family == AF_INET6 &&
-	    memcmp(&a->sin6.sin6_addr, &b->sin6.sin6_addr,
-	    sizeof(a->sin6.sin6_addr)) == 0);
-}
+static u_int ipsec_nifs;	/* interfaces; read without the lock */
 
 /* A tunnel endpoint: not unspecified, not multicast or broadcast. */
 static int
@@ -208,6 +196,7 @@ ipsec_if_create(u_int ifindex, uint32_t reqid)
 	sc->ifindex = ifindex;
 	sc->reqid = reqid;
 	LIST_INSERT_HEAD(&ipsec_ifs, sc, chain);
+	__atomic_store_n(&ipsec_nifs, ipsec_nifs + 1, __ATOMIC_RELAXED);
 	error = 0;
  out:
 	SPTREE_WUNLOCK();
@@ -225,6 +214,7 @@ ipsec_if_destroy(u_int ifindex)
 		return (ENXIO);
 	}
 	LIST_REMOVE(sc, chain);
+	__atomic_store_n(&ipsec_nifs, ipsec_nifs - 1, __ATOMIC_RELAXED);
 	ipsec_if_freesps(sc->sp);
 	SPTREE_WUNLOCK();
 	free(sc, M_IPSEC_IF);
@@ -363,6 +353,7 @@ ipsec_if_flush(void)
 		ipsec_if_freesps(sc->sp);
 		free(sc, M_IPSEC_IF);
 	}
+	__atomic_store_n(&ipsec_nifs, 0, __ATOMIC_RELAXED);
 	SPTREE_WUNLOCK();
 }
 
@@ -392,6 +383,9 @@ ipsec_if_input(const struct secasvar *sav)
 	struct ipsec_softc *sc;
 	u_int ifindex;
 
+	/* Every tunnel packet comes here: no lock while there is none. */
+	if (__atomic_load_n(&ipsec_nifs, __ATOMIC_RELAXED) == 0)
+		return (0);
 	saidx = &sav->sah->saidx;
 	if (saidx->proto != IPPROTO_ESP || saidx->mode != IPSEC_MODE_TUNNEL ||
 	    saidx->reqid == 0)
@@ -401,8 +395,8 @@ ipsec_if_input(const struct secasvar *sav)
 	LIST_FOREACH(sc, &ipsec_ifs, chain) {
 		if (sc->family == 0 || sc->reqid != saidx->reqid)
 			continue;
-		if (ipsec_if_addr_eq(&saidx->src, &sc->dst) &&
-		    ipsec_if_addr_eq(&saidx->dst, &sc->src)) {
+		if (ipsec_addr_eq(&saidx->src, &sc->dst) &&
+		    ipsec_addr_eq(&saidx->dst, &sc->src)) {
 			ifindex = sc->ifindex;
 			break;
 		}
